@@ -1,0 +1,255 @@
+// Package client is the Go client of a CityID node's HTTP API: resolve
+// identifiers, read the directory, and sign and submit transactions. The
+// cityid command line is built on it.
+//
+// Signing happens here, in the caller's process: a private key is never
+// sent to a node.
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cityid/cityid/internal/api"
+	"github.com/cityid/cityid/internal/registry"
+)
+
+// Types of the API, named here so programs outside this module can use them.
+type (
+	Record       = registry.Record
+	Value        = registry.Value
+	Dataset      = registry.Dataset
+	Application  = registry.Application
+	Outcome      = registry.Outcome
+	RecordAnswer = api.RecordAnswer
+	TxAnswer     = api.TxAnswer
+	Account      = api.Account
+	Status       = api.StatusAnswer
+	CityList     = api.CityList
+	Problem      = api.Problem
+)
+
+// DefaultNode is the API address of a local node started with no flags.
+const DefaultNode = "http://127.0.0.1:8680"
+
+// Client talks to one node.
+type Client struct {
+	base string
+	http *http.Client
+}
+
+// New returns a client of the node at base (e.g. http://127.0.0.1:8680).
+func New(base string) (*Client, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("node address %q is not an http:// or https:// URL", base)
+	}
+	return &Client{
+		base: strings.TrimRight(base, "/"),
+		// Submissions wait for their commit: allow for it.
+		http: &http.Client{Timeout: 60 * time.Second},
+	}, nil
+}
+
+// Error is a node's refusal: an HTTP status and the problem it described.
+type Error struct {
+	Status  int
+	Problem Problem
+}
+
+func (e *Error) Error() string {
+	if e.Problem.Code != "" {
+		return fmt.Sprintf("%s: %s", e.Problem.Code, e.Problem.Detail)
+	}
+	return fmt.Sprintf("HTTP %d", e.Status)
+}
+
+// Code is the stable error code of err if it is a node's refusal, else "".
+func Code(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Problem.Code
+	}
+	return ""
+}
+
+func (c *Client) do(ctx context.Context, method, path string, body []byte, out any) error {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w (is a node running there? start one with `cityid start`)", method, c.base+path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("%s %s: read answer: %w", method, path, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		e := &Error{Status: resp.StatusCode}
+		if json.Unmarshal(b, &e.Problem) != nil || e.Problem.Code == "" {
+			e.Problem = Problem{Status: resp.StatusCode, Code: "http_" + strconv.Itoa(resp.StatusCode), Detail: strings.TrimSpace(string(b))}
+		}
+		return e
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
+	}
+	return nil
+}
+
+// Resolve returns an identifier's record.
+func (c *Client) Resolve(ctx context.Context, id string) (RecordAnswer, error) {
+	var out RecordAnswer
+	err := c.do(ctx, http.MethodGet, "/v1/ids/"+escapeID(id), nil, &out)
+	return out, err
+}
+
+// escapeID escapes an identifier for a URL path, keeping its '/' (between
+// node code and local id) as the path separator the API expects.
+func escapeID(id string) string {
+	parts := strings.Split(id, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return strings.Join(parts, "/")
+}
+
+// Status returns the node's status, the network's parameters and authority.
+func (c *Client) Status(ctx context.Context) (Status, error) {
+	var out Status
+	err := c.do(ctx, http.MethodGet, "/v1/status", nil, &out)
+	return out, err
+}
+
+// Account returns an account's nonce.
+func (c *Client) Account(ctx context.Context, key string) (Account, error) {
+	var out Account
+	err := c.do(ctx, http.MethodGet, "/v1/accounts/"+url.PathEscape(key), nil, &out)
+	return out, err
+}
+
+// Application returns an application.
+func (c *Client) Application(ctx context.Context, n uint64) (Application, error) {
+	var out struct {
+		Application Application `json:"application"`
+	}
+	err := c.do(ctx, http.MethodGet, "/v1/applications/"+strconv.FormatUint(n, 10), nil, &out)
+	return out.Application, err
+}
+
+// Cities returns a page of the city directory after the cursor (empty for
+// the first page).
+func (c *Client) Cities(ctx context.Context, after string, limit int) (CityList, error) {
+	q := url.Values{}
+	if after != "" {
+		q.Set("after", after)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var out CityList
+	path := "/v1/cities"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	err := c.do(ctx, http.MethodGet, path, nil, &out)
+	return out, err
+}
+
+// Submit sends signed transaction bytes and waits for their commit.
+func (c *Client) Submit(ctx context.Context, tx []byte) (TxAnswer, error) {
+	var out TxAnswer
+	err := c.do(ctx, http.MethodPost, "/v1/txs", tx, &out)
+	return out, err
+}
+
+// BuildTx signs a transaction of kind with msg for chainID.
+func BuildTx(chainID string, key ed25519.PrivateKey, nonce uint64, kind string, msg any) ([]byte, error) {
+	body, err := registry.NewBody(kind, nonce, msg)
+	if err != nil {
+		return nil, err
+	}
+	return registry.Sign(chainID, body, key).Encode()
+}
+
+// Send signs msg with key using the account's next nonce, submits it and
+// waits for its commit. For many transactions from one key in a row, use a
+// Signer, which counts nonces itself.
+func (c *Client) Send(ctx context.Context, key ed25519.PrivateKey, kind string, msg any) (TxAnswer, error) {
+	s, err := c.NewSigner(ctx, key)
+	if err != nil {
+		return TxAnswer{}, err
+	}
+	return s.Send(ctx, kind, msg)
+}
+
+// Signer signs transactions of one key, keeping its nonce.
+type Signer struct {
+	c       *Client
+	key     ed25519.PrivateKey
+	chainID string
+	next    uint64
+}
+
+// NewSigner returns a signer for key, reading the chain ID and the
+// account's next nonce from the node.
+func (c *Client) NewSigner(ctx context.Context, key ed25519.PrivateKey) (*Signer, error) {
+	st, err := c.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	acct, err := c.Account(ctx, registry.KeyText(key.Public().(ed25519.PublicKey)))
+	if err != nil {
+		return nil, err
+	}
+	return &Signer{c: c, key: key, chainID: st.ChainID, next: acct.NextNonce}, nil
+}
+
+// Sign returns the transaction bytes of kind and msg with the next nonce,
+// and counts the nonce as used.
+func (s *Signer) Sign(kind string, msg any) ([]byte, error) {
+	tx, err := BuildTx(s.chainID, s.key, s.next, kind, msg)
+	if err != nil {
+		return nil, err
+	}
+	s.next++
+	return tx, nil
+}
+
+// Send signs and submits, waiting for the commit. A transaction refused
+// before it reached a block does not use its nonce, so the next Send
+// reuses it.
+func (s *Signer) Send(ctx context.Context, kind string, msg any) (TxAnswer, error) {
+	tx, err := s.Sign(kind, msg)
+	if err != nil {
+		return TxAnswer{}, err
+	}
+	ans, err := s.c.Submit(ctx, tx)
+	var e *Error
+	if errors.As(err, &e) && e.Problem.Code != "timeout" {
+		// Refused: the ledger did not take the nonce.
+		s.next--
+	}
+	return ans, err
+}

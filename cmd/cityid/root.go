@@ -1,0 +1,86 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cityid/cityid/client"
+	"github.com/cityid/cityid/internal/node"
+)
+
+// globals are the flags every command shares.
+type globals struct {
+	home string
+	node string
+}
+
+func newRoot() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "cityid",
+		Short: "CityID: global city identifiers on a CometBFT ledger",
+		Long: `CityID issues city codes under one distribution rule, and identifiers under
+them for a city's departments, industries and things. Every node keeps the
+ledger and resolves any identifier locally.
+
+Start a local registry with 'cityid start', then use the other commands
+from a second terminal.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.home, "home", node.DefaultHome(), "home folder of the node and the keyring")
+	root.PersistentFlags().StringVar(&g.node, "node", client.DefaultNode, "HTTP API of the node to talk to")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newInit(g), newStart(g), newKeys(g), newID(), newTx(g), newResolve(g))
+	return root
+}
+
+// group makes cmd a group of subcommands that refuses an unknown one with
+// a usage error (cobra would print the help and exit 0).
+func group(cmd *cobra.Command) *cobra.Command {
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usageError{fmt.Errorf("unknown command %q for %s; see %s --help", args[0], cmd.CommandPath(), cmd.CommandPath())}
+		}
+		return cmd.Help()
+	}
+	return cmd
+}
+
+func (g *globals) client() (*client.Client, error) {
+	c, err := client.New(g.node)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return c, nil
+}
+
+// printJSON writes v as indented JSON.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+func isNetErr(err error) bool {
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &ne) || errors.As(err, &oe)
+}
+
+// exactArgs is cobra.ExactArgs with an error that says which arguments.
+func exactArgs(n int, names string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError{fmt.Errorf("%s takes %s (got %d arguments); see %s --help", cmd.CommandPath(), names, len(args), cmd.CommandPath())}
+		}
+		return nil
+	}
+}

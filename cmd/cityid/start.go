@@ -1,0 +1,145 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cityid/cityid/internal/keyring"
+	"github.com/cityid/cityid/internal/node"
+)
+
+type addrFlags struct {
+	http, rpc, p2p string
+}
+
+func (a *addrFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&a.http, "http", "", "listen address of the HTTP API (default "+node.DefaultHTTPAddr+")")
+	cmd.Flags().StringVar(&a.rpc, "rpc", "", "listen address of CometBFT's RPC (default "+node.DefaultRPCAddr+")")
+	cmd.Flags().StringVar(&a.p2p, "p2p", "", "listen address of CometBFT's P2P (default "+node.DefaultP2PAddr+")")
+}
+
+func (a *addrFlags) initOptions() node.InitOptions {
+	return node.InitOptions{HTTP: a.http, RPC: cometAddr(a.rpc), P2P: cometAddr(a.p2p)}
+}
+
+// cometAddr accepts host:port as well as CometBFT's tcp://host:port.
+func cometAddr(s string) string {
+	if s == "" || strings.Contains(s, "://") {
+		return s
+	}
+	return "tcp://" + s
+}
+
+func newInit(g *globals) *cobra.Command {
+	var a addrFlags
+	var chainID, moniker string
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Initialise a home folder as a local network of one validator",
+		Long: `Initialise a home folder as a local network: chain ID cityid-local, one
+validator, and an 'operator' key in the home's keyring that is the whole
+registry authority (1 of 1). 'cityid start' does this by itself on an empty home.`,
+		Example: "  cityid init --home /tmp/city-a --http 127.0.0.1:8681",
+		Args:    exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts := a.initOptions()
+			opts.ChainID, opts.Moniker = chainID, moniker
+			res, err := node.Init(g.home, opts)
+			if err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), res)
+		},
+	}
+	a.register(cmd)
+	cmd.Flags().StringVar(&chainID, "chain-id", node.DefaultChainID, "chain ID of the new network")
+	cmd.Flags().StringVar(&moniker, "moniker", "", "the node's name among its peers")
+	return cmd
+}
+
+func newStart(g *globals) *cobra.Command {
+	var a addrFlags
+	cmd := &cobra.Command{
+		Use:   "start",
+		Short: "Run a node (initialising a local network first if the home is empty)",
+		Long: `Run a CityID node from its home folder. If the home folder is empty or
+missing, it is first initialised as a local network of one validator whose
+'operator' key is the registry authority, ready to use.
+
+The node runs until interrupted (Ctrl-C or SIGTERM).`,
+		Example: `  cityid start
+  cityid start --home /tmp/city-b --http 127.0.0.1:8681 --rpc 127.0.0.1:26757 --p2p 127.0.0.1:26756`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			fresh := !node.Initialized(g.home)
+			if fresh {
+				res, err := node.Init(g.home, a.initOptions())
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "Initialised a local network in %s (chain %s, operator key %s).\n", res.Home, res.ChainID, res.Operator)
+			}
+			c, err := node.Load(g.home)
+			if err != nil {
+				return err
+			}
+			if a.http != "" {
+				c.HTTP.Listen = a.http
+			}
+			if a.rpc != "" {
+				c.Comet.RPC.ListenAddress = cometAddr(a.rpc)
+			}
+			if a.p2p != "" {
+				c.Comet.P2P.ListenAddress = cometAddr(a.p2p)
+			}
+			log := node.NewLogger(c.Log, os.Stderr)
+			run, err := node.Start(cmd.Context(), c, log)
+			if err != nil {
+				return err
+			}
+			printNext(out, g.home, run.HTTPAddr, c)
+			return run.Wait(cmd.Context())
+		},
+	}
+	a.register(cmd)
+	return cmd
+}
+
+// printNext tells a new user what the node is and what to do with it.
+func printNext(w io.Writer, home, httpAddr string, c *node.Config) {
+	nodeURL := "http://" + httpAddr
+	flags := ""
+	if home != node.DefaultHome() {
+		flags += " --home " + home
+	}
+	if nodeURL != "http://"+node.DefaultHTTPAddr {
+		flags += " --node " + nodeURL
+	}
+	op := "(none in this home)"
+	if k, err := keyring.Load(home, node.OperatorKey); err == nil {
+		op = k.Public()
+	}
+	fmt.Fprintf(w, `
+CityID node running.
+  HTTP API   %s   (try: curl %s/v1/status)
+  CometBFT   RPC %s, P2P %s
+  home       %s
+  operator   %s
+
+Next, in another terminal (go install ./cmd/cityid puts cityid on your PATH):
+  cityid keys add alice%[7]s
+  cityid tx apply-city --country 156 --city-number 130100 --name 石家庄市 --name-en Shijiazhuang --from alice%[7]s
+  cityid tx approve 1 --from operator%[7]s
+  cityid tx register-sector 1561301001.85 --from alice%[7]s
+  cityid tx register-unit 1561301001.85 --name "Education Bureau" --from alice%[7]s
+  cityid tx register 1561301001.85.1/school-0042 --value URL=https://example.org/school-0042 --from alice%[7]s
+  cityid resolve 1561301001.85.1/school-0042%[7]s
+
+Stop with Ctrl-C.
+`, nodeURL, nodeURL, c.Comet.RPC.ListenAddress, c.Comet.P2P.ListenAddress, home, op, flags)
+}

@@ -1,0 +1,100 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/cityid/cityid/code"
+	"github.com/cityid/cityid/internal/registry"
+)
+
+// Problem is an RFC 9457 problem detail with CityID's stable error code.
+type Problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail"`
+	Code     string `json:"code"`
+	Position int    `json:"position,omitempty"` // for identifier parse errors: where in the input
+	Hash     string `json:"hash,omitempty"`     // for a refused or failed transaction
+	Height   int64  `json:"height,omitempty"`   // for a transaction that failed in a block
+}
+
+// Codes of the API itself, beside the registry's.
+const (
+	CodeNotFound    = "not_found"
+	CodeBadRequest  = "bad_request"
+	CodeTimeout     = "timeout"
+	CodeUnavailable = "unavailable"
+	CodeInternal    = "internal"
+)
+
+func writeProblem(w http.ResponseWriter, p Problem) {
+	if p.Type == "" {
+		p.Type = "about:blank"
+	}
+	if p.Title == "" {
+		p.Title = http.StatusText(p.Status)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// statusOf maps a registry error code to its HTTP status.
+func statusOf(c string) int {
+	switch c {
+	case registry.CodeMalformed, registry.CodeInvalid, registry.CodeInvalidID,
+		registry.CodeBadValue, registry.CodeUnknownKind, registry.CodeBadPubKey:
+		return http.StatusBadRequest
+	case registry.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case registry.CodeBadSignature:
+		return http.StatusUnauthorized
+	case registry.CodeUnauthorized:
+		return http.StatusForbidden
+	case registry.CodeNotFound:
+		return http.StatusNotFound
+	case registry.CodeExists, registry.CodeDuplicateCity, registry.CodeDuplicateLocode,
+		registry.CodeVersionMismatch, registry.CodeNonceReplayed, registry.CodeNonceGap,
+		registry.CodeAlreadyDecided, registry.CodeAlreadyVoted, registry.CodeAlreadyActive,
+		registry.CodeAlreadyInactive, registry.CodeInactive, registry.CodeExhausted:
+		return http.StatusConflict
+	}
+	return http.StatusInternalServerError
+}
+
+// idProblem is the 400 answer for an identifier that does not parse.
+func idProblem(text string, err error) Problem {
+	p := Problem{Status: http.StatusBadRequest, Code: registry.CodeInvalidID, Detail: "identifier " + quote(text) + ": " + err.Error()}
+	var ce *code.Error
+	if errors.As(err, &ce) {
+		p.Position = ce.Pos
+		p.Detail += " (" + ce.Code + ")"
+	}
+	return p
+}
+
+// internalProblem logs the details of an unexpected failure and tells the
+// client only that it happened.
+func internalProblem(log *slog.Logger, r *http.Request, err error) Problem {
+	log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	return Problem{Status: http.StatusInternalServerError, Code: CodeInternal, Detail: "internal error; the node's log has the details"}
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}

@@ -1,0 +1,338 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/cityid/cityid/code"
+	"github.com/cityid/cityid/internal/chain"
+	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/store"
+)
+
+// Backend is what the API needs of a running node.
+type Backend interface {
+	// Latest is the last committed state; nil before the first block.
+	Latest() *store.View
+	// Submit puts a signed transaction in the mempool and waits for its
+	// commit (see chain.Node.Submit).
+	Submit(ctx context.Context, tx []byte) (chain.TxResult, error)
+	// Status is the node's view of the chain.
+	Status(ctx context.Context) (chain.Status, error)
+}
+
+// Options bound the API. The zero value takes the defaults.
+type Options struct {
+	// SubmitTimeout is how long POST /v1/txs waits for the commit.
+	SubmitTimeout time.Duration
+	Logger        *slog.Logger
+}
+
+// Bounds of the HTTP API.
+const (
+	// maxBodyBytes: a transaction plus room for JSON whitespace.
+	maxBodyBytes = registry.MaxTxBytes + 4<<10
+	// maxListLimit bounds one page of a list.
+	maxListLimit = 1000
+	// defaultListLimit is a page's size when none is asked for.
+	defaultListLimit = 100
+)
+
+// Server serves the HTTP API of one node.
+type Server struct {
+	b    Backend
+	opts Options
+	log  *slog.Logger
+	mux  *http.ServeMux
+}
+
+// New returns the API of backend b.
+func New(b Backend, opts Options) *Server {
+	if opts.SubmitTimeout == 0 {
+		opts.SubmitTimeout = chain.WaitTimeout
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{b: b, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+	s.mux.HandleFunc("POST /v1/txs", s.postTx)
+	s.mux.HandleFunc("GET /v1/ids/{id...}", s.getID)
+	s.mux.HandleFunc("GET /v1/cities", s.listCities)
+	s.mux.HandleFunc("GET /v1/applications/{n}", s.getApplication)
+	s.mux.HandleFunc("GET /v1/accounts/{key}", s.getAccount)
+	s.mux.HandleFunc("GET /v1/status", s.getStatus)
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "no route " + r.Method + " " + r.URL.Path})
+	})
+	return s
+}
+
+// ServeHTTP implements http.Handler. A panic in a handler is a bug, never
+// the client's doing: it is logged and answered 500, and the node goes on.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+			writeProblem(w, Problem{Status: http.StatusInternalServerError, Code: CodeInternal, Detail: "internal error; the node's log has the details"})
+		}
+	}()
+	s.mux.ServeHTTP(w, r)
+}
+
+// TxAnswer is the answer to POST /v1/txs for a committed transaction.
+type TxAnswer struct {
+	Hash   string           `json:"hash"`
+	Height int64            `json:"height"`
+	Result registry.Outcome `json:"result"`
+}
+
+func (s *Server) postTx(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeProblem(w, Problem{Status: http.StatusRequestEntityTooLarge, Code: registry.CodeTooLarge,
+				Detail: "request body is more than " + strconv.Itoa(maxBodyBytes) + " bytes"})
+			return
+		}
+		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "read body: " + err.Error()})
+		return
+	}
+	// Check the envelope here too, so a malformed body gets its precise
+	// error without a trip through the mempool.
+	if _, perr := registry.DecodeEnvelope(body); perr != nil {
+		writeProblem(w, Problem{Status: statusOf(perr.Code), Code: perr.Code, Detail: perr.Msg})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.SubmitTimeout)
+	defer cancel()
+	res, err := s.b.Submit(ctx, body)
+	if errors.Is(err, chain.ErrTimeout) {
+		writeProblem(w, Problem{Status: http.StatusGatewayTimeout, Code: CodeTimeout, Hash: res.Hash,
+			Detail: "the transaction is in the mempool but was not committed within " + s.opts.SubmitTimeout.String() + "; it may still be"})
+		return
+	}
+	if err != nil {
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	}
+	if res.Err != nil {
+		writeProblem(w, Problem{Status: statusOf(res.Err.Code), Code: res.Err.Code, Detail: res.Err.Msg, Hash: res.Hash, Height: res.Height})
+		return
+	}
+	var out registry.Outcome
+	if len(res.Data) > 0 {
+		if err := json.Unmarshal(res.Data, &out); err != nil {
+			writeProblem(w, internalProblem(s.log, r, err))
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, TxAnswer{Hash: res.Hash, Height: res.Height, Result: out})
+}
+
+// RecordAnswer is the answer to GET /v1/ids/{id}.
+type RecordAnswer struct {
+	Height int64           `json:"height"`
+	Record registry.Record `json:"record"`
+}
+
+func (s *Server) getID(w http.ResponseWriter, r *http.Request) {
+	text := r.PathValue("id")
+	id, err := code.Parse(text)
+	if err != nil {
+		writeProblem(w, idProblem(text, err))
+		return
+	}
+	view, ok := s.view(w)
+	if !ok {
+		return
+	}
+	rec, found, err := registry.GetRecord(view, id.String())
+	if err != nil {
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	}
+	if !found {
+		writeProblem(w, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: id.String() + " is not registered"})
+		return
+	}
+	writeJSON(w, http.StatusOK, RecordAnswer{Height: view.Version(), Record: rec})
+}
+
+// City is one entry of the city directory.
+type City struct {
+	CityCode string `json:"city_code"`
+	Name     string `json:"name"`
+}
+
+// CityList is a page of the city directory.
+type CityList struct {
+	Height int64  `json:"height"`
+	Cities []City `json:"cities"`
+	// Next is the cursor of the next page (?after=...), empty on the last.
+	Next string `json:"next,omitempty"`
+}
+
+func (s *Server) listCities(w http.ResponseWriter, r *http.Request) {
+	limit, ok := listLimit(w, r)
+	if !ok {
+		return
+	}
+	view, ok := s.view(w)
+	if !ok {
+		return
+	}
+	var start []byte
+	if after := r.URL.Query().Get("after"); after != "" {
+		start = append(append(registry.CityPrefix(), after...), 0)
+	}
+	out := CityList{Height: view.Version(), Cities: []City{}}
+	err := view.Iterate(registry.CityPrefix(), start, func(k, v []byte) bool {
+		if len(out.Cities) == limit {
+			out.Next = out.Cities[len(out.Cities)-1].CityCode
+			return false
+		}
+		out.Cities = append(out.Cities, City{CityCode: registry.CityFromKey(k), Name: string(v)})
+		return true
+	})
+	if err != nil {
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func listLimit(w http.ResponseWriter, r *http.Request) (int, bool) {
+	q := r.URL.Query().Get("limit")
+	if q == "" {
+		return defaultListLimit, true
+	}
+	n, err := strconv.Atoi(q)
+	if err != nil || n < 1 || n > maxListLimit {
+		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest,
+			Detail: "limit " + quote(q) + " is not a number from 1 to " + strconv.Itoa(maxListLimit)})
+		return 0, false
+	}
+	return n, true
+}
+
+func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
+	n, err := strconv.ParseUint(r.PathValue("n"), 10, 64)
+	if err != nil || n == 0 {
+		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "application " + quote(r.PathValue("n")) + " is not a positive number"})
+		return
+	}
+	view, ok := s.view(w)
+	if !ok {
+		return
+	}
+	app, found, err := registry.GetApplication(view, n)
+	if err != nil {
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	}
+	if !found {
+		writeProblem(w, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "application " + strconv.FormatUint(n, 10) + " does not exist"})
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Height      int64                `json:"height"`
+		Application registry.Application `json:"application"`
+	}{view.Version(), app})
+}
+
+// Account is the answer to GET /v1/accounts/{key}.
+type Account struct {
+	Height    int64  `json:"height"`
+	Key       string `json:"key"`
+	Nonce     uint64 `json:"nonce"`      // the last nonce used; 0 for a new account
+	NextNonce uint64 `json:"next_nonce"` // the nonce of the account's next transaction
+}
+
+func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
+	key := r.PathValue("key")
+	if _, err := registry.ParsePubKey(key); err != nil {
+		e := registry.AsError(err)
+		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: e.Code, Detail: e.Msg})
+		return
+	}
+	view, ok := s.view(w)
+	if !ok {
+		return
+	}
+	n, err := registry.AccountNonce(view, key)
+	if err != nil {
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	}
+	writeJSON(w, http.StatusOK, Account{Height: view.Version(), Key: key, Nonce: n, NextNonce: n + 1})
+}
+
+// StatusAnswer is the answer to GET /v1/status.
+type StatusAnswer struct {
+	chain.Status
+	Params    registry.Params    `json:"params"`
+	Authority registry.Authority `json:"authority"`
+}
+
+func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) {
+	st, err := s.b.Status(r.Context())
+	if err != nil {
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	}
+	out := StatusAnswer{Status: st}
+	if view := s.b.Latest(); view != nil {
+		if out.Params, err = registry.GetParams(view); err != nil {
+			writeProblem(w, internalProblem(s.log, r, err))
+			return
+		}
+		if out.Authority, err = registry.GetAuthority(view); err != nil {
+			writeProblem(w, internalProblem(s.log, r, err))
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz is 200 once the node has committed state and is not catching up:
+// only then are its answers current.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	st, err := s.b.Status(r.Context())
+	switch {
+	case err != nil:
+		writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Detail: err.Error()})
+	case s.b.Latest() == nil:
+		writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Detail: "no block committed yet"})
+	case st.CatchingUp:
+		writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Detail: "catching up with the network"})
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "height": st.Height})
+	}
+}
+
+// view returns the last committed state, answering 503 before the first
+// block.
+func (s *Server) view(w http.ResponseWriter) (*store.View, bool) {
+	v := s.b.Latest()
+	if v == nil {
+		writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Detail: "no block committed yet"})
+		return nil, false
+	}
+	return v, true
+}

@@ -1,0 +1,11 @@
+// Package chain is CityID's ABCI application and the in-process CometBFT
+// node that runs it. It is the only package that imports CometBFT's node and
+// ABCI packages.
+//
+// The application is kept thin, in the manner of CometBFT's kvstore example:
+// it decodes requests, calls package registry, and maps results to ABCI
+// codes (code.go). CheckTx runs the stateless checks, the signature and the
+// nonce; FinalizeBlock applies the block to the store's working version and
+// returns its hash; Commit saves that version and only then tells waiting
+// submitters that their transaction is on the ledger.
+package chain

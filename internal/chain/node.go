@@ -1,0 +1,239 @@
+package chain
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	cfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/crypto"
+	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
+	mempl "github.com/cometbft/cometbft/mempool"
+	nm "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	"github.com/cometbft/cometbft/rpc/client/local"
+	"github.com/cometbft/cometbft/types"
+
+	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/store"
+)
+
+// Node is a running CometBFT node with the CityID application in process.
+type Node struct {
+	node   *nm.Node
+	client *local.Local
+	app    *App
+	store  *store.Store
+	log    *slog.Logger
+}
+
+// StateDir is where, under a CometBFT home, the application keeps its IAVL
+// state: beside CometBFT's own databases, so one folder is one node.
+func StateDir(conf *cfg.Config) string { return filepath.Join(conf.DBDir(), "cityid") }
+
+// Start opens the application's store and starts CometBFT on the home in
+// conf. The node runs until Stop.
+func Start(ctx context.Context, conf *cfg.Config, log *slog.Logger) (*Node, error) {
+	if err := conf.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", filepath.Join(conf.RootDir, "config", "config.toml"), err)
+	}
+	genDoc, err := types.GenesisDocFromFile(conf.GenesisFile())
+	if err != nil {
+		return nil, fmt.Errorf("read genesis: %w", err)
+	}
+	st, err := store.Open(StateDir(conf), store.Options{Logger: log.With("module", "iavl")})
+	if err != nil {
+		return nil, err
+	}
+	app := NewApp(genDoc.ChainID, st, log.With("module", "app"))
+	n, err := startNode(ctx, conf, app, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	n.store = st
+	return n, nil
+}
+
+// startNode starts CometBFT with app in process. The app may be any ABCI
+// application (the benchmark runs CometBFT's kvstore through it too).
+func startNode(ctx context.Context, conf *cfg.Config, app abci.Application, log *slog.Logger) (*Node, error) {
+	nodeKey, err := p2p.LoadNodeKey(conf.NodeKeyFile())
+	if err != nil {
+		return nil, fmt.Errorf("load node key: %w", err)
+	}
+	pv := privval.LoadFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile())
+	cmtLog := NewCometLogger(log.With("module", "cometbft"))
+	node, err := nm.NewNode(ctx, conf, pv, nodeKey,
+		proxy.NewConnSyncLocalClientCreator(app),
+		nm.DefaultGenesisDocProviderFunc(conf),
+		cfg.DefaultDBProvider,
+		nm.DefaultMetricsProvider(conf.Instrumentation),
+		cmtLog,
+	)
+	if err != nil {
+		return nil, fmt.Errorf("create node: %w", err)
+	}
+	if err := node.Start(); err != nil {
+		return nil, fmt.Errorf("start node: %w", err)
+	}
+	out := &Node{node: node, client: local.New(node), log: log}
+	if a, ok := app.(*App); ok {
+		out.app = a
+	}
+	return out, nil
+}
+
+// Stop stops CometBFT and closes the store.
+func (n *Node) Stop() error {
+	var errs []error
+	if n.node.IsRunning() {
+		if err := n.node.Stop(); err != nil {
+			errs = append(errs, fmt.Errorf("stop node: %w", err))
+		}
+		n.node.Wait()
+	}
+	if n.store != nil {
+		if err := n.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// App is the node's application.
+func (n *Node) App() *App { return n.app }
+
+// Store is the node's state.
+func (n *Node) Store() *store.Store { return n.store }
+
+// ChainID is the node's chain.
+func (n *Node) ChainID() string { return n.node.GenesisDoc().ChainID }
+
+// Status is what a node says of itself.
+type Status struct {
+	ChainID     string    `json:"chain_id"`
+	NodeID      string    `json:"node_id"`
+	Moniker     string    `json:"moniker"`
+	Height      int64     `json:"height"`
+	AppHash     string    `json:"app_hash"`
+	BlockTime   time.Time `json:"block_time"`
+	CatchingUp  bool      `json:"catching_up"`
+	Peers       int       `json:"peers"`
+	Validator   bool      `json:"validator"`
+	VotingPower int64     `json:"voting_power"`
+}
+
+// Status reports the node's height and sync state.
+func (n *Node) Status(ctx context.Context) (Status, error) {
+	s, err := n.client.Status(ctx)
+	if err != nil {
+		return Status{}, fmt.Errorf("node status: %w", err)
+	}
+	return Status{
+		ChainID:     s.NodeInfo.Network,
+		NodeID:      string(s.NodeInfo.DefaultNodeID),
+		Moniker:     s.NodeInfo.Moniker,
+		Height:      s.SyncInfo.LatestBlockHeight,
+		AppHash:     s.SyncInfo.LatestAppHash.String(),
+		BlockTime:   s.SyncInfo.LatestBlockTime,
+		CatchingUp:  s.SyncInfo.CatchingUp,
+		Peers:       n.node.Switch().Peers().Size(),
+		Validator:   s.ValidatorInfo.VotingPower > 0,
+		VotingPower: s.ValidatorInfo.VotingPower,
+	}, nil
+}
+
+// ErrTimeout is returned when a transaction was accepted into the mempool
+// but not committed within the wait.
+var ErrTimeout = errors.New("transaction not committed in time")
+
+// Submit puts a transaction into the mempool (which gossips it to peers)
+// and waits until its block is committed. A transaction refused by CheckTx
+// comes back at once as a result with its code; a transaction accepted but
+// not committed before ctx ends returns ErrTimeout, with the hash to look it
+// up later.
+func (n *Node) Submit(ctx context.Context, tx []byte) (TxResult, error) {
+	hash := registry.TxHash(tx)
+	ch, cancel := n.app.Commits().Watch(hash)
+	defer cancel()
+	res, err := n.client.BroadcastTxSync(ctx, tx)
+	var invalid mempl.ErrInvalidTx
+	var tooLarge mempl.ErrTxTooLarge
+	switch {
+	case errors.As(err, &invalid):
+		// CheckTx refused it: the application's own code and message.
+		e := &registry.Error{Code: registryCode(invalid.Code), Msg: invalid.Log}
+		return TxResult{Hash: hash, Code: invalid.Code, Err: e}, nil
+	case errors.As(err, &tooLarge):
+		e := &registry.Error{Code: registry.CodeTooLarge, Msg: fmt.Sprintf("transaction is %d bytes, more than the mempool's %d", tooLarge.Actual, tooLarge.Max)}
+		return TxResult{Hash: hash, Code: ABCICode(e), Err: e}, nil
+	case err != nil && !errors.Is(err, mempl.ErrTxInCache):
+		return TxResult{Hash: hash}, fmt.Errorf("submit %s: %w", hash, err)
+	}
+	if err != nil {
+		// Seen before: it may be committed already.
+		if r, ok := n.committedTx(ctx, hash); ok {
+			return r, nil
+		}
+	}
+	if err == nil && res.Code != CodeOK {
+		e := &registry.Error{Code: registryCode(res.Code), Msg: res.Log}
+		return TxResult{Hash: hash, Code: res.Code, Err: e}, nil
+	}
+	select {
+	case r := <-ch:
+		return r, nil
+	case <-ctx.Done():
+		return TxResult{Hash: hash}, fmt.Errorf("wait for %s: %w", hash, ErrTimeout)
+	}
+}
+
+// committedTx looks a transaction up in CometBFT's transaction index.
+func (n *Node) committedTx(ctx context.Context, hash string) (TxResult, bool) {
+	h, err := hex.DecodeString(hash)
+	if err != nil {
+		return TxResult{}, false
+	}
+	r, err := n.client.Tx(ctx, h, false)
+	if err != nil {
+		return TxResult{}, false
+	}
+	out := TxResult{Hash: hash, Height: r.Height, Code: r.TxResult.Code, Data: r.TxResult.Data}
+	if r.TxResult.Code != CodeOK {
+		out.Err = &registry.Error{Code: registryCode(r.TxResult.Code), Msg: r.TxResult.Log}
+	}
+	return out, true
+}
+
+// registryCode maps an ABCI code back to the registry's string code.
+func registryCode(c uint32) string {
+	for k, v := range abciCodes {
+		if v == c {
+			return k
+		}
+	}
+	return registry.CodeInternal
+}
+
+// GenValidatorKey creates a validator key file and its state file.
+func GenValidatorKey(conf *cfg.Config) (crypto.PubKey, error) {
+	pv, err := privval.GenFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile(), func() (crypto.PrivKey, error) {
+		return cmted25519.GenPrivKey(), nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("generate validator key: %w", err)
+	}
+	pv.Save()
+	return pv.Key.PubKey, nil
+}
+
+// Latest is the node's last committed state; nil before the first block.
+func (n *Node) Latest() *store.View { return n.store.Latest() }

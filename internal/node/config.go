@@ -1,0 +1,191 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	cfg "github.com/cometbft/cometbft/config"
+	"github.com/spf13/viper"
+)
+
+// Defaults: a new user needs no configuration (DESIGN section 4).
+const (
+	DefaultChainID  = "cityid-local"
+	DefaultHTTPAddr = "127.0.0.1:8680"
+	DefaultRPCAddr  = "tcp://127.0.0.1:26657"
+	DefaultP2PAddr  = "tcp://127.0.0.1:26656"
+	DefaultOIDArc   = "" // taken from the code package's FormOptions
+)
+
+// DefaultHome is ~/.cityid.
+func DefaultHome() string {
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".cityid")
+	}
+	return ".cityid"
+}
+
+// Config is a node's configuration: CityID's own settings from
+// config/cityid.toml and CometBFT's from config/config.toml.
+type Config struct {
+	Home  string
+	HTTP  HTTPConfig `mapstructure:"http"`
+	Log   LogConfig  `mapstructure:"log"`
+	Comet *cfg.Config
+}
+
+// HTTPConfig configures the HTTP API.
+type HTTPConfig struct {
+	Listen string `mapstructure:"listen"`
+}
+
+// LogConfig configures the node's log.
+type LogConfig struct {
+	Level  string `mapstructure:"level"`
+	Format string `mapstructure:"format"`
+}
+
+// DefaultConfig is the configuration of a new home.
+func DefaultConfig(home string) *Config {
+	return &Config{
+		Home:  home,
+		HTTP:  HTTPConfig{Listen: DefaultHTTPAddr},
+		Log:   LogConfig{Level: "info", Format: "text"},
+		Comet: cometDefaults(home),
+	}
+}
+
+// cometDefaults is CometBFT's configuration for a CityID node.
+func cometDefaults(home string) *cfg.Config {
+	c := cfg.DefaultConfig()
+	c.SetRoot(home)
+	c.Moniker = "cityid-node"
+	c.RPC.ListenAddress = DefaultRPCAddr
+	c.P2P.ListenAddress = DefaultP2PAddr
+	// Blocks follow transactions quickly; an idle chain makes an empty
+	// block about every second, so light clients always have a recent
+	// header, but no faster.
+	c.Consensus.TimeoutCommit = 200e6           // 200ms
+	c.Consensus.CreateEmptyBlocks = true        //
+	c.Consensus.CreateEmptyBlocksInterval = 1e9 // 1s
+	// A local or test network has peers on private addresses.
+	c.P2P.AddrBookStrict = false
+	c.P2P.AllowDuplicateIP = true
+	c.Instrumentation.Prometheus = false
+	return c
+}
+
+// cityidFile is where CityID's own settings live.
+func cityidFile(home string) string { return filepath.Join(home, "config", "cityid.toml") }
+
+// Initialized reports whether home holds a node: its genesis exists.
+func Initialized(home string) bool {
+	_, err := os.Stat(filepath.Join(home, "config", "genesis.json"))
+	return err == nil
+}
+
+// Load reads the configuration of the node in home.
+func Load(home string) (*Config, error) {
+	if !Initialized(home) {
+		return nil, fmt.Errorf("%s holds no CityID node (no config/genesis.json): run `cityid init --home %s` or `cityid start --home %s`", home, home, home)
+	}
+	c := DefaultConfig(home)
+
+	if _, err := os.Stat(cityidFile(home)); err == nil {
+		v := viper.New()
+		v.SetConfigFile(cityidFile(home))
+		if err := v.ReadInConfig(); err != nil {
+			return nil, fmt.Errorf("read %s: %w", cityidFile(home), err)
+		}
+		if err := v.Unmarshal(c); err != nil {
+			return nil, fmt.Errorf("read %s: %w", cityidFile(home), err)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", cityidFile(home), err)
+	}
+
+	cv := viper.New()
+	cometFile := filepath.Join(home, "config", "config.toml")
+	cv.SetConfigFile(cometFile)
+	if err := cv.ReadInConfig(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", cometFile, err)
+	}
+	comet := cfg.DefaultConfig()
+	if err := cv.Unmarshal(comet); err != nil {
+		return nil, fmt.Errorf("read %s: %w", cometFile, err)
+	}
+	comet.SetRoot(home)
+	if err := comet.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("%s: %w", cometFile, err)
+	}
+	c.Comet = comet
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", cityidFile(home), err)
+	}
+	return c, nil
+}
+
+func (c *Config) validate() error {
+	if c.HTTP.Listen == "" {
+		return fmt.Errorf("http.listen is empty")
+	}
+	switch strings.ToLower(c.Log.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log.level %q is not debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return fmt.Errorf("log.format %q is not text or json", c.Log.Format)
+	}
+	return nil
+}
+
+// cityidTemplate documents every option of config/cityid.toml with its
+// default.
+const cityidTemplate = `# CityID node settings. CometBFT's own settings (RPC and P2P addresses,
+# consensus timeouts, mempool) are in config.toml beside this file.
+# Flags of ` + "`cityid start`" + ` override both for one run.
+
+[http]
+# Address of the HTTP API: /v1/..., /healthz, /readyz.
+# Default: "127.0.0.1:8680" (loopback only).
+listen = %q
+
+[log]
+# debug, info, warn or error. Default: "info".
+level = %q
+# text or json. Default: "text".
+format = %q
+`
+
+// write saves the configuration into home: cityid.toml and CometBFT's
+// config.toml.
+func (c *Config) write() error {
+	dir := filepath.Join(c.Home, "config")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	body := fmt.Sprintf(cityidTemplate, c.HTTP.Listen, c.Log.Level, c.Log.Format)
+	if err := os.WriteFile(cityidFile(c.Home), []byte(body), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", cityidFile(c.Home), err)
+	}
+	return writeCometConfig(filepath.Join(dir, "config.toml"), c.Comet)
+}
+
+// writeCometConfig is CometBFT's WriteConfigFile, which panics when it
+// cannot write; here a full disk is an error, not a crash.
+func writeCometConfig(path string, c *cfg.Config) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("write %s: %v", path, v)
+		}
+	}()
+	cfg.WriteConfigFile(path, c)
+	return nil
+}

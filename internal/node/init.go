@@ -1,0 +1,142 @@
+package node
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/types"
+
+	"github.com/cityid/cityid/code"
+	"github.com/cityid/cityid/internal/chain"
+	"github.com/cityid/cityid/internal/keyring"
+	"github.com/cityid/cityid/internal/registry"
+)
+
+// OperatorKey is the name of the key that `init` creates in a new home: the
+// node operator's signing key, and on a local network the registry
+// authority.
+const OperatorKey = "operator"
+
+// InitOptions say how to initialise a local network's home. Empty fields
+// take the defaults.
+type InitOptions struct {
+	ChainID string
+	Moniker string
+	HTTP    string // host:port
+	RPC     string // tcp://host:port
+	P2P     string // tcp://host:port
+}
+
+// InitResult says what Init made.
+type InitResult struct {
+	Home       string `json:"home"`
+	ChainID    string `json:"chain_id"`
+	Operator   string `json:"operator"` // public key of the operator key, the sole authority member
+	NodeID     string `json:"node_id"`
+	HTTP       string `json:"http"`
+	RPC        string `json:"rpc"`
+	P2P        string `json:"p2p"`
+	ConfigFile string `json:"config_file"`
+}
+
+// Init initialises home as a local network of one validator whose operator
+// key is the whole registry authority (1 of 1). home must be empty or
+// missing.
+func Init(home string, opts InitOptions) (InitResult, error) {
+	if err := checkEmpty(home); err != nil {
+		return InitResult{}, err
+	}
+	c := DefaultConfig(home)
+	if opts.ChainID == "" {
+		opts.ChainID = DefaultChainID
+	}
+	if opts.Moniker != "" {
+		c.Comet.Moniker = opts.Moniker
+	}
+	if opts.HTTP != "" {
+		c.HTTP.Listen = opts.HTTP
+	}
+	if opts.RPC != "" {
+		c.Comet.RPC.ListenAddress = opts.RPC
+	}
+	if opts.P2P != "" {
+		c.Comet.P2P.ListenAddress = opts.P2P
+	}
+	for _, d := range []string{home, filepath.Join(home, "config"), filepath.Join(home, "data")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return InitResult{}, fmt.Errorf("init %s: %w", home, err)
+		}
+	}
+	if err := c.write(); err != nil {
+		return InitResult{}, fmt.Errorf("init %s: %w", home, err)
+	}
+	nodeKey, err := p2p.LoadOrGenNodeKey(c.Comet.NodeKeyFile())
+	if err != nil {
+		return InitResult{}, fmt.Errorf("init %s: node key: %w", home, err)
+	}
+	valPub, err := chain.GenValidatorKey(c.Comet)
+	if err != nil {
+		return InitResult{}, fmt.Errorf("init %s: %w", home, err)
+	}
+	op, err := keyring.Add(home, OperatorKey)
+	if err != nil {
+		return InitResult{}, fmt.Errorf("init %s: %w", home, err)
+	}
+	appState, err := json.Marshal(registry.Genesis{
+		Authority: registry.Authority{Members: []string{op.Public()}, Threshold: 1},
+		Params:    DefaultParams(),
+	})
+	if err != nil {
+		return InitResult{}, fmt.Errorf("init %s: encode app state: %w", home, err)
+	}
+	gen := &types.GenesisDoc{
+		// Genesis time is the one wall-clock reading of a chain: it is
+		// written once, here, and every node reads it from the file.
+		GenesisTime:     time.Now().UTC().Truncate(time.Millisecond),
+		ChainID:         opts.ChainID,
+		InitialHeight:   1,
+		ConsensusParams: types.DefaultConsensusParams(),
+		Validators:      []types.GenesisValidator{{Address: valPub.Address(), PubKey: valPub, Power: 10, Name: c.Comet.Moniker}},
+		AppState:        appState,
+	}
+	if err := gen.ValidateAndComplete(); err != nil {
+		return InitResult{}, fmt.Errorf("init %s: genesis: %w", home, err)
+	}
+	if err := gen.SaveAs(c.Comet.GenesisFile()); err != nil {
+		return InitResult{}, fmt.Errorf("init %s: write genesis: %w", home, err)
+	}
+	return InitResult{
+		Home: home, ChainID: opts.ChainID, Operator: op.Public(), NodeID: string(nodeKey.ID()),
+		HTTP: c.HTTP.Listen, RPC: c.Comet.RPC.ListenAddress, P2P: c.Comet.P2P.ListenAddress,
+		ConfigFile: cityidFile(home),
+	}, nil
+}
+
+// DefaultParams are the network parameters of a new chain.
+func DefaultParams() registry.Params {
+	f := code.DefaultFormOptions()
+	return registry.Params{OIDArc: f.OIDArc, IAC: f.IAC}
+}
+
+// checkEmpty refuses to initialise over anything: a home is never
+// overwritten.
+func checkEmpty(home string) error {
+	entries, err := os.ReadDir(home)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("init %s: %w", home, err)
+	}
+	if Initialized(home) {
+		return fmt.Errorf("%s already holds a CityID node; start it with `cityid start --home %s`, or choose another --home", home, home)
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("%s is not empty and holds no CityID node; choose an empty or new folder for --home", home)
+	}
+	return nil
+}

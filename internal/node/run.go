@@ -1,0 +1,104 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cityid/cityid/internal/api"
+	"github.com/cityid/cityid/internal/chain"
+)
+
+// HTTP server bounds.
+const (
+	readHeaderTimeout = 10 * time.Second
+	// writeTimeout covers a submit that waits for its commit.
+	writeTimeout   = chain.WaitTimeout + 10*time.Second
+	idleTimeout    = 2 * time.Minute
+	maxHeaderBytes = 16 << 10
+	shutdownGrace  = 10 * time.Second
+)
+
+// Running is a started node.
+type Running struct {
+	Chain    *chain.Node
+	HTTPAddr string // the address the API listens on, resolved (port 0 becomes the real port)
+
+	http   *http.Server
+	served chan error
+	log    *slog.Logger
+}
+
+// NewLogger builds the node's logger from its configuration.
+func NewLogger(c LogConfig, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(strings.ToUpper(c.Level)))
+	o := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, o))
+	}
+	return slog.New(slog.NewTextHandler(w, o))
+}
+
+// Start starts every part of the node in c and returns once they run.
+func Start(ctx context.Context, c *Config, log *slog.Logger) (*Running, error) {
+	// Bind the API first: a taken port is the most common start-up
+	// failure, and it should not leave a half-started chain behind.
+	ln, err := net.Listen("tcp", c.HTTP.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("http api on %s: %w (set another address with --http or http.listen in %s)", c.HTTP.Listen, err, cityidFile(c.Home))
+	}
+	cn, err := chain.Start(ctx, c.Comet, log)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	srv := &http.Server{
+		Handler:           api.New(cn, api.Options{Logger: log.With("module", "api")}),
+		ReadHeaderTimeout: readHeaderTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.With("module", "http").Handler(), slog.LevelWarn),
+	}
+	r := &Running{Chain: cn, HTTPAddr: ln.Addr().String(), http: srv, served: make(chan error, 1), log: log}
+	go func() { r.served <- srv.Serve(ln) }()
+	log.Info("node started", "chain_id", cn.ChainID(), "http", r.HTTPAddr,
+		"rpc", c.Comet.RPC.ListenAddress, "p2p", c.Comet.P2P.ListenAddress, "home", c.Home)
+	return r, nil
+}
+
+// Wait blocks until ctx ends or the HTTP server fails, then stops the node.
+func (r *Running) Wait(ctx context.Context) error {
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-r.served:
+		if errors.Is(serveErr, http.ErrServerClosed) {
+			serveErr = nil
+		}
+	}
+	return errors.Join(serveErr, r.Stop())
+}
+
+// Stop stops the API, then the chain: no request is answered from a store
+// that is closing.
+func (r *Running) Stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	var errs []error
+	if err := r.http.Shutdown(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("stop http api: %w", err))
+	}
+	if err := r.Chain.Stop(); err != nil {
+		errs = append(errs, err)
+	}
+	r.log.Info("node stopped")
+	return errors.Join(errs...)
+}

@@ -1,0 +1,160 @@
+package registry
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Envelope is the wire form of a transaction: the exact body bytes that were
+// signed, the signer's Ed25519 public key and the signature. The body is
+// carried as base64 so that every node verifies the very bytes that were
+// signed, as DSSE does with its payload.
+type Envelope struct {
+	Body      []byte `json:"body"`      // base64 in JSON
+	PubKey    string `json:"pub_key"`   // lowercase hex, 64 characters
+	Signature []byte `json:"signature"` // base64 in JSON, 64 bytes
+}
+
+// paePrefix names this signature scheme and its version, so a CityID
+// signature can never be taken for a signature of another protocol.
+const paePrefix = "CITYIDv1"
+
+// PAE is the pre-authentication encoding that is signed, after DSSE:
+//
+//	"CITYIDv1" SP LEN(chainID) SP chainID SP LEN(body) SP body
+//
+// LEN is the decimal byte length. The lengths make the encoding injective,
+// so no (chain ID, body) pair signs the same bytes as another; the chain ID
+// keeps a transaction for one network from being replayed on another.
+func PAE(chainID string, body []byte) []byte {
+	var b bytes.Buffer
+	b.Grow(len(paePrefix) + len(chainID) + len(body) + 24)
+	b.WriteString(paePrefix)
+	b.WriteByte(' ')
+	b.WriteString(strconv.Itoa(len(chainID)))
+	b.WriteByte(' ')
+	b.WriteString(chainID)
+	b.WriteByte(' ')
+	b.WriteString(strconv.Itoa(len(body)))
+	b.WriteByte(' ')
+	b.Write(body)
+	return b.Bytes()
+}
+
+// Sign builds the envelope of body signed by key for chainID.
+func Sign(chainID string, body []byte, key ed25519.PrivateKey) Envelope {
+	pub := key.Public().(ed25519.PublicKey)
+	return Envelope{
+		Body:      body,
+		PubKey:    hex.EncodeToString(pub),
+		Signature: ed25519.Sign(key, PAE(chainID, body)),
+	}
+}
+
+// Encode returns the transaction bytes of the envelope.
+func (e Envelope) Encode() ([]byte, error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("encode envelope: %w", err)
+	}
+	return b, nil
+}
+
+// TxHash is the transaction's hash as CometBFT computes it (SHA-256 of the
+// transaction bytes), in CometBFT's uppercase hex.
+func TxHash(tx []byte) string {
+	h := sha256.Sum256(tx)
+	return strings.ToUpper(hex.EncodeToString(h[:]))
+}
+
+// DecodeEnvelope parses transaction bytes into an envelope and checks its
+// shape (sizes, key and signature lengths) without verifying the signature.
+func DecodeEnvelope(tx []byte) (Envelope, *Error) {
+	var e Envelope
+	if len(tx) > MaxTxBytes {
+		return e, errorf(CodeTooLarge, "transaction is %d bytes, more than the %d allowed", len(tx), MaxTxBytes)
+	}
+	if err := decodeStrict(tx, &e); err != nil {
+		return e, errorf(CodeMalformed, "envelope: %v", err)
+	}
+	if len(e.Body) == 0 {
+		return e, errorf(CodeMalformed, "envelope: body is empty")
+	}
+	if len(e.Body) > MaxBodyBytes {
+		return e, errorf(CodeTooLarge, "body is %d bytes, more than the %d allowed", len(e.Body), MaxBodyBytes)
+	}
+	if _, err := ParsePubKey(e.PubKey); err != nil {
+		return e, AsError(err)
+	}
+	if len(e.Signature) != ed25519.SignatureSize {
+		return e, errorf(CodeBadSignature, "signature is %d bytes, want %d", len(e.Signature), ed25519.SignatureSize)
+	}
+	return e, nil
+}
+
+// Verify checks the envelope's signature for chainID.
+func (e Envelope) Verify(chainID string) *Error {
+	pub, err := ParsePubKey(e.PubKey)
+	if err != nil {
+		return AsError(err)
+	}
+	if !ed25519.Verify(pub, PAE(chainID, e.Body), e.Signature) {
+		return errorf(CodeBadSignature, "signature does not verify for key %s on chain %q", e.PubKey, chainID)
+	}
+	return nil
+}
+
+// ParsePubKey parses a public key in its text form: 64 hex digits.
+func ParsePubKey(s string) (ed25519.PublicKey, error) {
+	if len(s) != 2*ed25519.PublicKeySize {
+		return nil, errorf(CodeBadPubKey, "public key %q is %d characters, want %d hex digits", clip(s), len(s), 2*ed25519.PublicKeySize)
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, errorf(CodeBadPubKey, "public key %q is not hex: %v", clip(s), err)
+	}
+	if s != strings.ToLower(s) {
+		return nil, errorf(CodeBadPubKey, "public key %q must be lowercase hex", clip(s))
+	}
+	return ed25519.PublicKey(b), nil
+}
+
+// KeyText is the text form of a public key.
+func KeyText(pub ed25519.PublicKey) string { return hex.EncodeToString(pub) }
+
+// decodeStrict decodes one JSON value into v, refusing unknown fields and
+// trailing data, so that two nodes can never read different meanings into
+// the same bytes and a typo in a field name is an error, not a silent default.
+func decodeStrict(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if rest := bytes.TrimSpace(b[d.InputOffset():]); len(rest) != 0 {
+		return fmt.Errorf("trailing data after the JSON value at byte %d", d.InputOffset()+1)
+	}
+	return nil
+}
+
+// clip shortens text quoted in error messages so a huge input cannot make a
+// huge error.
+func clip(s string) string {
+	const max = 80
+	if len(s) <= max {
+		return s
+	}
+	// Cut on a rune boundary.
+	for i := max; i > 0; i-- {
+		if s[i]&0xC0 != 0x80 {
+			return s[:i] + "…"
+		}
+	}
+	return ""
+}

@@ -1,0 +1,80 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cityid/cityid/code"
+)
+
+// Error is the one error type the registry returns for a rejected
+// transaction. Code is stable and machine-readable; every interface (ABCI
+// result codes, the HTTP API's problem+json, the CLI's exit message) shows it
+// unchanged. Msg says what is wrong and where, for a person.
+type Error struct {
+	Code string `json:"code"`
+	Msg  string `json:"message"`
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Msg }
+
+// Stable rejection codes. Never renumber or rename one: clients and the ABCI
+// code table (internal/chain/code.go) depend on them.
+const (
+	CodeMalformed       = "malformed"        // not a valid envelope or body (JSON, base64, unknown field)
+	CodeTooLarge        = "too_large"        // transaction, body or value over a bound in limits.go
+	CodeBadSignature    = "bad_signature"    // signature does not verify for this chain ID and body
+	CodeBadPubKey       = "bad_pub_key"      // public key is not a 32-byte Ed25519 key
+	CodeNonceReplayed   = "nonce_replayed"   // nonce already used by this account
+	CodeNonceGap        = "nonce_gap"        // nonce skips ahead of the account's next nonce
+	CodeUnknownKind     = "unknown_kind"     // body kind is not a transaction kind
+	CodeInvalid         = "invalid"          // a field is missing or out of its range
+	CodeInvalidID       = "invalid_id"       // an identifier does not parse (the code package says where)
+	CodeUnauthorized    = "unauthorized"     // signer is not an admin of the node or a member of the authority
+	CodeNotFound        = "not_found"        // identifier, parent or application does not exist
+	CodeExists          = "exists"           // identifier already registered
+	CodeDuplicateCity   = "duplicate_city"   // a city or pending application has this country and city number
+	CodeDuplicateLocode = "duplicate_locode" // a city or pending application has this UN/LOCODE
+	CodeAlreadyDecided  = "already_decided"  // application is no longer pending
+	CodeAlreadyVoted    = "already_voted"    // this member already approved or rejected the application
+	CodeVersionMismatch = "version_mismatch" // expected version is not the record's current version
+	CodeInactive        = "inactive"         // record or its parent is deactivated
+	CodeAlreadyActive   = "already_active"   // reactivate on an active record
+	CodeAlreadyInactive = "already_inactive" // deactivate on a deactivated record
+	CodeBadValue        = "bad_value"        // a record value is not valid for its type
+	CodeExhausted       = "exhausted"        // no number left to allocate (units, city numbers)
+	CodeInternal        = "internal"         // a store failure; never caused by input
+)
+
+func errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Msg: fmt.Sprintf(format, args...)}
+}
+
+// invalidID wraps a parse error of the code package, keeping its position
+// and reason in the message.
+func invalidID(field, text string, err error) *Error {
+	var ce *code.Error
+	if errors.As(err, &ce) {
+		return errorf(CodeInvalidID, "%s %q: %s (%s)", field, text, ce.Error(), ce.Code)
+	}
+	return errorf(CodeInvalidID, "%s %q: %v", field, text, err)
+}
+
+// internal turns a store failure into an Error. Store failures are not caused
+// by input; the chain layer treats them as fatal for the block.
+func internal(op string, err error) *Error {
+	return &Error{Code: CodeInternal, Msg: op + ": " + err.Error()}
+}
+
+// AsError returns err as a registry *Error, wrapping anything else as an
+// internal error.
+func AsError(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return internal("unexpected", err)
+}

@@ -1,0 +1,357 @@
+package registry
+
+import (
+	"strconv"
+
+	"github.com/cityid/cityid/code"
+)
+
+// RegisterSector registers a sector (an ISIC Rev.4 division) under a city.
+type RegisterSector struct {
+	ID     string   `json:"id"`               // e.g. 1561301001.85
+	Name   string   `json:"name,omitempty"`   // default: the ISIC title
+	Admins []string `json:"admins,omitempty"` // default: the signer
+	Values []Value  `json:"values,omitempty"`
+	id     code.ID
+}
+
+func (m *RegisterSector) validate(signer string) *Error {
+	id, err := parseKind("id", m.ID, code.KindSector)
+	if err != nil {
+		return err
+	}
+	m.id, m.ID = id, id.String()
+	if m.Name == "" {
+		s, _ := code.LookupSector(id.Sector)
+		m.Name = s.Title
+	}
+	return normalizeNode(&m.Name, &m.Admins, &m.Values, signer)
+}
+
+func (m *RegisterSector) apply(c *txContext) (Outcome, *Error) {
+	return c.create(m.id, m.Name, m.Admins, m.Values)
+}
+
+// RegisterUnit registers a unit (a department, an operator, a facility)
+// under a sector; the registry allocates its number.
+type RegisterUnit struct {
+	Parent string   `json:"parent"` // the sector, e.g. 1561301001.85
+	Name   string   `json:"name"`
+	Admins []string `json:"admins,omitempty"`
+	Values []Value  `json:"values,omitempty"`
+	parent code.ID
+}
+
+func (m *RegisterUnit) validate(signer string) *Error {
+	id, err := parseKind("parent", m.Parent, code.KindSector)
+	if err != nil {
+		return err
+	}
+	m.parent, m.Parent = id, id.String()
+	if err := checkName("name", m.Name, true); err != nil {
+		return err
+	}
+	return normalizeNode(&m.Name, &m.Admins, &m.Values, signer)
+}
+
+func (m *RegisterUnit) apply(c *txContext) (Outcome, *Error) {
+	// Check the parent before allocating, so that an unknown sector says
+	// so rather than failing on the allocated identifier.
+	if _, err := c.node(m.parent); err != nil {
+		return Outcome{}, err
+	}
+	key := unitSeqKey(m.Parent)
+	last, err := getSeq(c.st, key)
+	if err != nil {
+		return Outcome{}, internal("read unit counter", err)
+	}
+	for n, probes := last+1, 0; n <= MaxUnit && probes < MaxAllocateProbes; n, probes = n+1, probes+1 {
+		id, perr := m.parent.WithUnit(strconv.FormatUint(n, 10))
+		if perr != nil {
+			return Outcome{}, invalidID("unit", m.Parent+"."+strconv.FormatUint(n, 10), perr)
+		}
+		if ok, err := c.exists(RecordKey(id.String())); err != nil {
+			return Outcome{}, err
+		} else if ok {
+			continue
+		}
+		if err := putSeq(c.st, key, n); err != nil {
+			return Outcome{}, internal("write unit counter", err)
+		}
+		return c.create(id, m.Name, m.Admins, m.Values)
+	}
+	return Outcome{}, errorf(CodeExhausted, "no free unit number under %s after %d", m.Parent, last)
+}
+
+// Register registers an identifier with its values. With Allocate, ID is a
+// node code and the registry allocates the next free number under it as the
+// local id.
+type Register struct {
+	ID       string   `json:"id"`
+	Allocate bool     `json:"allocate,omitempty"`
+	Values   []Value  `json:"values"`
+	Admins   []string `json:"admins,omitempty"`
+	id       code.ID
+}
+
+func (m *Register) validate(signer string) *Error {
+	id, err := code.Parse(m.ID)
+	if err != nil {
+		return invalidID("id", m.ID, err)
+	}
+	switch {
+	case m.Allocate && !id.IsNode():
+		return errorf(CodeInvalid, "id %q: with allocate, give the node code to allocate under, without a local id", clip(m.ID))
+	case !m.Allocate && id.IsNode():
+		return errorf(CodeInvalid, "id %q is a node code: register an object as <node>/<local-id>, or set allocate; sectors and units have their own kinds", clip(m.ID))
+	}
+	m.id, m.ID = id, id.String()
+	var name string
+	return normalizeNode(&name, &m.Admins, &m.Values, signer)
+}
+
+func (m *Register) apply(c *txContext) (Outcome, *Error) {
+	if !m.Allocate {
+		return c.create(m.id, "", m.Admins, m.Values)
+	}
+	if _, err := c.node(m.id); err != nil {
+		return Outcome{}, err
+	}
+	key := localSeqKey(m.ID)
+	last, err := getSeq(c.st, key)
+	if err != nil {
+		return Outcome{}, internal("read local id counter", err)
+	}
+	for n, probes := last+1, 0; probes < MaxAllocateProbes; n, probes = n+1, probes+1 {
+		id, perr := m.id.WithLocal(strconv.FormatUint(n, 10))
+		if perr != nil {
+			return Outcome{}, invalidID("id", m.ID+"/"+strconv.FormatUint(n, 10), perr)
+		}
+		if ok, err := c.exists(RecordKey(id.String())); err != nil {
+			return Outcome{}, err
+		} else if ok {
+			continue
+		}
+		if err := putSeq(c.st, key, n); err != nil {
+			return Outcome{}, internal("write local id counter", err)
+		}
+		return c.create(id, "", m.Admins, m.Values)
+	}
+	return Outcome{}, errorf(CodeExhausted, "no free local id under %s after %d", m.ID, last)
+}
+
+// Update replaces an identifier's values. Version is the version the writer
+// last saw: if the record has changed since, the update is refused, so two
+// writers never overwrite each other silently.
+type Update struct {
+	ID      string  `json:"id"`
+	Values  []Value `json:"values"`
+	Version uint64  `json:"version"`
+	id      code.ID
+}
+
+func (m *Update) validate(string) *Error {
+	id, err := code.Parse(m.ID)
+	if err != nil {
+		return invalidID("id", m.ID, err)
+	}
+	m.id, m.ID = id, id.String()
+	if m.Version == 0 {
+		return errorf(CodeInvalid, "version is required: the version you last saw (a record starts at 1)")
+	}
+	values, verr := normalizeValues(m.Values)
+	if verr != nil {
+		return verr
+	}
+	m.Values = values
+	return nil
+}
+
+func (m *Update) apply(c *txContext) (Outcome, *Error) {
+	rec, err := c.writable(m.id, m.Version)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if rec.Status != StatusActive {
+		return Outcome{}, errorf(CodeInactive, "%s is deactivated: reactivate it before updating", rec.ID)
+	}
+	rec.Values = m.Values
+	return c.save(rec)
+}
+
+// SetStatus deactivates or reactivates an identifier (kinds deactivate and
+// reactivate). A deactivated identifier still resolves, with its status; no
+// identifier is registered under a deactivated node.
+type SetStatus struct {
+	ID      string `json:"id"`
+	Version uint64 `json:"version,omitempty"` // if set, the version the writer last saw
+	Reason  string `json:"reason,omitempty"`
+	id      code.ID
+	active  bool
+}
+
+func (m *SetStatus) validate(string) *Error {
+	id, err := code.Parse(m.ID)
+	if err != nil {
+		return invalidID("id", m.ID, err)
+	}
+	m.id, m.ID = id, id.String()
+	return checkName("reason", m.Reason, false)
+}
+
+func (m *SetStatus) apply(c *txContext) (Outcome, *Error) {
+	rec, err := c.writable(m.id, m.Version)
+	if err != nil {
+		return Outcome{}, err
+	}
+	switch {
+	case m.active && rec.Status == StatusActive:
+		return Outcome{}, errorf(CodeAlreadyActive, "%s is already active", rec.ID)
+	case !m.active && rec.Status == StatusDeactivated:
+		return Outcome{}, errorf(CodeAlreadyInactive, "%s is already deactivated", rec.ID)
+	}
+	rec.Status = StatusDeactivated
+	if m.active {
+		rec.Status = StatusActive
+	}
+	rec.Reason = m.Reason
+	return c.save(rec)
+}
+
+// parseKind parses an identifier that must be of one kind.
+func parseKind(field, text string, kind code.Kind) (code.ID, *Error) {
+	id, err := code.Parse(text)
+	if err != nil {
+		return id, invalidID(field, text, err)
+	}
+	if id.Kind() != kind {
+		return id, errorf(CodeInvalid, "%s %q is a %s, want a %s", field, clip(text), id.Kind(), kind)
+	}
+	return id, nil
+}
+
+// normalizeNode validates the common fields of a new record.
+func normalizeNode(name *string, admins *[]string, values *[]Value, signer string) *Error {
+	if err := checkName("name", *name, false); err != nil {
+		return err
+	}
+	a, err := normalizeAdmins(*admins, signer)
+	if err != nil {
+		return err
+	}
+	v, err := normalizeValues(*values)
+	if err != nil {
+		return err
+	}
+	*admins, *values = a, v
+	return nil
+}
+
+// GetRecord reads an identifier's record; ok is false when it does not exist.
+func GetRecord(r Reader, id string) (Record, bool, error) {
+	var rec Record
+	ok, err := getJSON(r, RecordKey(id), &rec)
+	return rec, ok, err
+}
+
+func (c *txContext) record(id string) (Record, bool, *Error) {
+	rec, ok, err := GetRecord(c.st, id)
+	if err != nil {
+		return rec, false, internal("read record "+id, err)
+	}
+	return rec, ok, nil
+}
+
+// node returns the active node nodeID, under which something is to be
+// created, after checking that the signer may write under it.
+func (c *txContext) node(nodeID code.ID) (Record, *Error) {
+	parent, found, err := c.record(nodeID.String())
+	if err != nil {
+		return parent, err
+	}
+	if !found {
+		return parent, errorf(CodeNotFound, "parent %s is not registered", nodeID)
+	}
+	if parent.Status != StatusActive {
+		return parent, errorf(CodeInactive, "parent %s is deactivated", nodeID)
+	}
+	if err := c.authorize(nodeID); err != nil {
+		return parent, err
+	}
+	return parent, nil
+}
+
+// create writes a new record at version 1 under its active parent.
+func (c *txContext) create(id code.ID, name string, admins []string, values []Value) (Outcome, *Error) {
+	parentID, ok := id.Parent()
+	if !ok {
+		return Outcome{}, errorf(CodeInvalid, "%s has no parent: cities are issued by approving an application", id)
+	}
+	if _, err := c.node(parentID); err != nil {
+		return Outcome{}, err
+	}
+	if ok, err := c.exists(RecordKey(id.String())); err != nil {
+		return Outcome{}, err
+	} else if ok {
+		return Outcome{}, errorf(CodeExists, "%s is already registered", id)
+	}
+	st := c.stamp()
+	rec := Record{
+		ID: id.String(), Kind: id.Kind(), Status: StatusActive, Version: 1, Name: name,
+		Values: values, Admins: admins, Created: st, Updated: st,
+	}
+	if err := putJSON(c.st, RecordKey(rec.ID), rec); err != nil {
+		return Outcome{}, internal("write record", err)
+	}
+	return Outcome{ID: rec.ID, Version: 1, Status: rec.Status}, nil
+}
+
+// writable returns a record the signer may change, at the expected version
+// when one is given.
+func (c *txContext) writable(id code.ID, version uint64) (Record, *Error) {
+	rec, ok, err := c.record(id.String())
+	if err != nil {
+		return rec, err
+	}
+	if !ok {
+		return rec, errorf(CodeNotFound, "%s is not registered", id)
+	}
+	if err := c.authorize(id); err != nil {
+		return rec, err
+	}
+	if version != 0 && version != rec.Version {
+		return rec, errorf(CodeVersionMismatch, "%s is at version %d, not %d: resolve it again and retry", id, rec.Version, version)
+	}
+	return rec, nil
+}
+
+// save writes a changed record as its next version.
+func (c *txContext) save(rec Record) (Outcome, *Error) {
+	rec.Version++
+	rec.Updated = c.stamp()
+	if err := putJSON(c.st, RecordKey(rec.ID), rec); err != nil {
+		return Outcome{}, internal("write record", err)
+	}
+	return Outcome{ID: rec.ID, Version: rec.Version, Status: rec.Status}, nil
+}
+
+// authorize checks that the signer is an admin of id's record or of one of
+// its ancestors: a city's admins manage everything under the city, as a
+// Handle prefix's admins manage its handles.
+func (c *txContext) authorize(id code.ID) *Error {
+	node := id
+	for {
+		rec, ok, err := c.record(node.String())
+		if err != nil {
+			return err
+		}
+		if ok && contains(rec.Admins, c.signer) {
+			return nil
+		}
+		parent, more := node.Parent()
+		if !more {
+			return errorf(CodeUnauthorized, "key %s is not an admin of %s or of any node above it", c.signer, id)
+		}
+		node = parent
+	}
+}

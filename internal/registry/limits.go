@@ -1,0 +1,64 @@
+package registry
+
+// Every bound of the registry, with its reason. Bounds are part of consensus:
+// changing one changes which transactions are valid, so it needs a coordinated
+// upgrade of every node.
+const (
+	// MaxTxBytes bounds a whole signed envelope as it arrives in CheckTx.
+	// It is far below CometBFT's default max block size (21 MB in our
+	// genesis: see internal/chain) so that many transactions fit a block.
+	MaxTxBytes = 96 << 10
+
+	// MaxBodyBytes bounds the signed body. 64 KiB holds a record at every
+	// other bound (32 values of 1 KiB plus admins and names) with room to
+	// spare; the envelope adds base64 (4/3) and the key and signature.
+	MaxBodyBytes = 64 << 10
+
+	// MaxValues bounds the values of one record, as a Handle server bounds a
+	// handle's values: a record is something to resolve in one answer.
+	MaxValues = 32
+
+	// MaxValueBytes bounds the data of one value. A dataset's bytes live off
+	// the ledger; the ledger holds only its descriptor, so 1 KiB is ample
+	// and keeps a DNS TXT answer of one value within a single UDP packet.
+	MaxValueBytes = 1024
+
+	// MaxAdmins bounds the admin keys of a record or application: a
+	// consortium or a city department, not a population.
+	MaxAdmins = 16
+
+	// MaxNameBytes bounds names (city, sector, unit), contacts and reasons.
+	MaxNameBytes = 256
+
+	// MaxEndpointBytes bounds a city node's endpoint URL.
+	MaxEndpointBytes = 512
+
+	// MaxTypeBytes bounds a value type name, "namespace:name" included.
+	MaxTypeBytes = 64
+
+	// MaxValueIndex bounds a value's index. Handle uses small indexes (1, 2,
+	// … and 100 for HS_ADMIN); a bound keeps them printable and sortable.
+	MaxValueIndex = 65535
+
+	// DefaultTTL is a value's time-to-live in seconds when none is given:
+	// one day, the Handle System's default.
+	DefaultTTL = 86400
+
+	// MaxTTL bounds a value's time-to-live: one week, so a corrected record
+	// reaches every cache within a week at most.
+	MaxTTL = 7 * 86400
+
+	// MaxAuthority bounds the members of the registry authority.
+	MaxAuthority = 64
+
+	// MaxUnit is the largest unit number (six digits, see DESIGN section 1).
+	MaxUnit = 999999
+
+	// MaxCityNumber is the largest allocated city number (six digits).
+	MaxCityNumber = 999999
+
+	// MaxAllocateProbes bounds how many taken numbers an allocation skips
+	// before it gives up, so one transaction's work stays bounded however
+	// the number space has been filled by hand.
+	MaxAllocateProbes = 1000
+)

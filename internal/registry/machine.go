@@ -1,0 +1,224 @@
+package registry
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Block is what the state machine knows of the block it applies: its height
+// and the time in its header.
+type Block struct {
+	Height int64
+	Time   time.Time
+}
+
+// Result is the outcome of one transaction. Err is nil when it was applied;
+// Data is then its JSON result (the new code, id or version).
+type Result struct {
+	Err  *Error
+	Data []byte
+}
+
+// Outcome is what an applied transaction reports (Result.Data): the fields
+// its kind sets.
+type Outcome struct {
+	ID          string `json:"id,omitempty"`      // the identifier written
+	Version     uint64 `json:"version,omitempty"` // its version after the write
+	Application uint64 `json:"application,omitempty"`
+	Status      string `json:"status,omitempty"` // application or record status
+	Approvals   int    `json:"approvals,omitempty"`
+	Rejections  int    `json:"rejections,omitempty"`
+	Threshold   int    `json:"threshold,omitempty"`
+	CityCode    string `json:"city_code,omitempty"` // set when a city code is issued
+}
+
+// Machine applies transactions of one chain. It holds no state of its own
+// beyond the chain ID: state is passed in on every call, so one Machine
+// serves CheckTx and FinalizeBlock at once.
+type Machine struct {
+	chainID string
+	workers int
+}
+
+// New returns the state machine of the chain chainID.
+func New(chainID string) *Machine {
+	return &Machine{chainID: chainID, workers: runtime.GOMAXPROCS(0)}
+}
+
+// ChainID is the chain this machine signs and verifies for.
+func (m *Machine) ChainID() string { return m.chainID }
+
+// Prepare runs every check that needs no state: envelope shape, signature,
+// body and message validation.
+func (m *Machine) Prepare(tx []byte) (*Tx, *Error) {
+	return m.prepare(tx, false)
+}
+
+func (m *Machine) prepare(tx []byte, verified bool) (*Tx, *Error) {
+	env, err := DecodeEnvelope(tx)
+	if err != nil {
+		return nil, err
+	}
+	if !verified {
+		if err := env.Verify(m.chainID); err != nil {
+			return nil, err
+		}
+	}
+	t, err := decodeBody(env)
+	if err != nil {
+		return nil, err
+	}
+	t.Hash = TxHash(tx)
+	return t, nil
+}
+
+// ApplyBlock applies the transactions of a block in order and returns one
+// result per transaction. Signatures are checked on all cores while earlier
+// transactions are being applied, so a block costs about the greater of its
+// signature checks spread over the cores and its sequential application;
+// verified reports a transaction whose exact bytes already passed Prepare
+// (in CheckTx), so its signature is not checked twice. The error is
+// non-nil only when state could not be read or written: the block cannot be
+// applied on this node and the caller must stop.
+func (m *Machine) ApplyBlock(kv KV, blk Block, txs [][]byte, verified func(tx []byte) bool) ([]Result, error) {
+	type prepared struct {
+		tx   *Tx
+		err  *Error
+		done chan struct{}
+	}
+	preps := make([]prepared, len(txs))
+	for i := range preps {
+		preps[i].done = make(chan struct{})
+	}
+	// Workers take transactions in order, so the one the applier waits for
+	// is always among the first in progress.
+	var next sync.Mutex
+	idx := 0
+	workers := m.workers
+	if workers > len(txs) {
+		workers = len(txs)
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				next.Lock()
+				i := idx
+				idx++
+				next.Unlock()
+				if i >= len(txs) {
+					return
+				}
+				ok := verified != nil && verified(txs[i])
+				preps[i].tx, preps[i].err = m.prepare(txs[i], ok)
+				close(preps[i].done)
+			}
+		}()
+	}
+	defer wg.Wait()
+
+	results := make([]Result, len(txs))
+	for i := range txs {
+		<-preps[i].done
+		if preps[i].err != nil {
+			results[i] = Result{Err: preps[i].err}
+			continue
+		}
+		r, err := m.Apply(kv, blk, preps[i].tx)
+		if err != nil {
+			// Drain the workers before returning; wg.Wait is deferred.
+			next.Lock()
+			idx = len(txs)
+			next.Unlock()
+			return nil, fmt.Errorf("apply tx %d (%s) at height %d: %w", i, preps[i].tx.Hash, blk.Height, err)
+		}
+		results[i] = r
+	}
+	return results, nil
+}
+
+// Apply applies one prepared transaction to kv. A rejected transaction
+// writes nothing. The error is non-nil only for a store failure.
+func (m *Machine) Apply(kv KV, blk Block, tx *Tx) (Result, error) {
+	o, res := m.run(kv, blk, tx)
+	if res.Err != nil {
+		if res.Err.Code == CodeInternal {
+			return res, fmt.Errorf("%s", res.Err.Msg)
+		}
+		return res, nil
+	}
+	if err := o.flush(kv); err != nil {
+		return Result{}, err
+	}
+	return res, nil
+}
+
+// DryRun runs tx against committed state r and discards its writes: it is
+// the stateful part of CheckTx, for a transaction whose account has nothing
+// pending in the mempool.
+func (m *Machine) DryRun(r Reader, blk Block, tx *Tx) *Error {
+	_, res := m.run(r, blk, tx)
+	return res.Err
+}
+
+func (m *Machine) run(r Reader, blk Block, tx *Tx) (*overlay, Result) {
+	o := newOverlay(r)
+	last, err := AccountNonce(o, tx.Signer)
+	if err != nil {
+		return nil, Result{Err: internal("read account", err)}
+	}
+	if err := checkNonce(tx.Nonce, last+1); err != nil {
+		return nil, Result{Err: err}
+	}
+	c := &txContext{st: o, block: blk, signer: tx.Signer, hash: tx.Hash}
+	out, rerr := tx.msg.apply(c)
+	if rerr != nil {
+		return nil, Result{Err: rerr}
+	}
+	if err := o.Set(AccountKey(tx.Signer), []byte(strconv.FormatUint(tx.Nonce, 10))); err != nil {
+		return nil, Result{Err: internal("write account", err)}
+	}
+	data, err := json.Marshal(out)
+	if err != nil {
+		return nil, Result{Err: internal("encode result", err)}
+	}
+	return o, Result{Data: data}
+}
+
+// checkNonce compares a transaction's nonce with the one its account expects.
+func checkNonce(nonce, want uint64) *Error {
+	switch {
+	case nonce < want:
+		return errorf(CodeNonceReplayed, "nonce %d is already used; the account's next nonce is %d", nonce, want)
+	case nonce > want:
+		return errorf(CodeNonceGap, "nonce %d skips ahead; the account's next nonce is %d", nonce, want)
+	}
+	return nil
+}
+
+// CheckNonce is checkNonce for the mempool, which tracks the next nonce of
+// accounts with transactions pending.
+func CheckNonce(nonce, want uint64) *Error { return checkNonce(nonce, want) }
+
+// AccountNonce returns the last nonce an account used; zero for a new account.
+func AccountNonce(r Reader, pub string) (uint64, error) {
+	return getSeq(r, AccountKey(pub))
+}
+
+// txContext is what a message sees while it applies.
+type txContext struct {
+	st     *overlay
+	block  Block
+	signer string
+	hash   string
+}
+
+func (c *txContext) stamp() Stamp {
+	return Stamp{Height: c.block.Height, Time: c.block.Time.UTC(), Tx: c.hash}
+}

@@ -1,0 +1,366 @@
+package registry
+
+import (
+	"net/mail"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/cityid/cityid/code"
+)
+
+// Status of a record. A record is never deleted: deactivation keeps it, and
+// its history, resolvable.
+const (
+	StatusActive      = "active"
+	StatusDeactivated = "deactivated"
+)
+
+// Record is what an identifier resolves to: a list of typed values in the
+// Handle System's manner, plus the registry's bookkeeping.
+type Record struct {
+	ID      string    `json:"id"`
+	Kind    code.Kind `json:"kind"`
+	Status  string    `json:"status"`
+	Reason  string    `json:"reason,omitempty"` // why it was last deactivated or reactivated
+	Version uint64    `json:"version"`
+	Name    string    `json:"name,omitempty"`
+	City    *CityInfo `json:"city,omitempty"`
+	Values  []Value   `json:"values"`
+	Admins  []string  `json:"admins"`
+	Created Stamp     `json:"created"`
+	Updated Stamp     `json:"updated"`
+}
+
+// Stamp says when and by which transaction something happened. Time is the
+// block header's time, never a node's clock.
+type Stamp struct {
+	Height int64     `json:"height"`
+	Time   time.Time `json:"time"`
+	Tx     string    `json:"tx"`
+}
+
+// CityInfo is the part of a city's record that came from its application.
+type CityInfo struct {
+	Country     string `json:"country"`
+	CityNumber  string `json:"city_number"`
+	NameEn      string `json:"name_en,omitempty"`
+	Locode      string `json:"locode,omitempty"`
+	Contact     string `json:"contact,omitempty"`
+	Endpoint    string `json:"endpoint,omitempty"`
+	Application uint64 `json:"application"`
+}
+
+// Value types. User types are "namespace:name" (see validType).
+const (
+	TypeURL   = "URL"
+	TypeEmail = "EMAIL"
+	TypeText  = "TEXT"
+	TypeGeo   = "GEO"
+	TypeData  = "DATA"
+	TypeAlias = "ALIAS"
+	// TypeAdmin is reserved: a record's admins are its Admins field, which
+	// resolvers present as an ADMIN (Handle: HS_ADMIN) value.
+	TypeAdmin = "ADMIN"
+)
+
+// Value is one typed value of a record.
+type Value struct {
+	Index   uint32   `json:"index"`
+	Type    string   `json:"type"`
+	Data    string   `json:"data,omitempty"`
+	Dataset *Dataset `json:"dataset,omitempty"`
+	TTL     uint32   `json:"ttl"`
+}
+
+// Dataset describes a dataset whose bytes stay with the owning city's node
+// (DESIGN section 5); the ledger holds what checks them.
+type Dataset struct {
+	URI       string `json:"uri"`
+	SHA256    string `json:"sha256"`
+	Size      int64  `json:"size"`
+	MediaType string `json:"media_type"`
+}
+
+// normalizeValues validates values and returns them in canonical form:
+// indexes assigned 1, 2, … when none is given, sorted by index, TTLs
+// defaulted, aliases in canonical identifier form.
+func normalizeValues(in []Value) ([]Value, *Error) {
+	if len(in) > MaxValues {
+		return nil, errorf(CodeTooLarge, "%d values, more than the %d allowed", len(in), MaxValues)
+	}
+	out := make([]Value, len(in))
+	copy(out, in)
+	given := 0
+	for _, v := range out {
+		if v.Index != 0 {
+			given++
+		}
+	}
+	if given != 0 && given != len(out) {
+		return nil, errorf(CodeBadValue, "give an index to every value or to none")
+	}
+	for i := range out {
+		v := &out[i]
+		if given == 0 {
+			v.Index = uint32(i + 1)
+		}
+		if v.Index > MaxValueIndex {
+			return nil, errorf(CodeBadValue, "value %d: index %d is more than %d", i+1, v.Index, MaxValueIndex)
+		}
+		if v.TTL == 0 {
+			v.TTL = DefaultTTL
+		}
+		if v.TTL > MaxTTL {
+			return nil, errorf(CodeBadValue, "value %d: ttl %d is more than %d seconds", i+1, v.TTL, MaxTTL)
+		}
+		if err := normalizeValue(v); err != nil {
+			return nil, errorf(CodeBadValue, "value %d (%s): %s", i+1, clip(v.Type), err.Msg)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Index < out[j].Index })
+	for i := 1; i < len(out); i++ {
+		if out[i].Index == out[i-1].Index {
+			return nil, errorf(CodeBadValue, "index %d is used by two values", out[i].Index)
+		}
+	}
+	return out, nil
+}
+
+func normalizeValue(v *Value) *Error {
+	if !validType(v.Type) {
+		return errorf(CodeBadValue, "type %q is neither a registry type (URL, EMAIL, TEXT, GEO, DATA, ALIAS) nor namespace:name", clip(v.Type))
+	}
+	if len(v.Data) > MaxValueBytes {
+		return errorf(CodeTooLarge, "data is %d bytes, more than the %d allowed", len(v.Data), MaxValueBytes)
+	}
+	if v.Type != TypeData && v.Dataset != nil {
+		return errorf(CodeBadValue, "only a DATA value has a dataset")
+	}
+	if !utf8.ValidString(v.Data) {
+		return errorf(CodeBadValue, "data is not valid UTF-8")
+	}
+	switch v.Type {
+	case TypeAdmin:
+		return errorf(CodeBadValue, "ADMIN is reserved: set a record's admins with its admins field")
+	case TypeURL:
+		return checkURL(v.Data)
+	case TypeEmail:
+		a, err := mail.ParseAddress(v.Data)
+		if err != nil || a.Address != v.Data {
+			return errorf(CodeBadValue, "%q is not a bare e-mail address", clip(v.Data))
+		}
+	case TypeText:
+		return checkText(v.Data)
+	case TypeGeo:
+		return checkGeo(v.Data)
+	case TypeAlias:
+		id, err := code.Parse(v.Data)
+		if err != nil {
+			return invalidID("alias", v.Data, err)
+		}
+		v.Data = id.String()
+	case TypeData:
+		if v.Data != "" {
+			return errorf(CodeBadValue, "a DATA value carries its dataset, not data")
+		}
+		return checkDataset(v.Dataset)
+	default: // a user type: any text
+		return checkText(v.Data)
+	}
+	return nil
+}
+
+// validType accepts the registry's types and user types "namespace:name",
+// namespace a lowercase DNS-like name, name letters, digits, '_', '.', '-'.
+func validType(t string) bool {
+	switch t {
+	case TypeURL, TypeEmail, TypeText, TypeGeo, TypeData, TypeAlias, TypeAdmin:
+		return true
+	}
+	if len(t) == 0 || len(t) > MaxTypeBytes {
+		return false
+	}
+	ns, name, ok := strings.Cut(t, ":")
+	if !ok || ns == "" || name == "" {
+		return false
+	}
+	for i := 0; i < len(ns); i++ {
+		c := ns[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || (c == '.' || c == '-') && i > 0 && i < len(ns)-1) {
+			return false
+		}
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func checkURL(s string) *Error {
+	if s == "" {
+		return errorf(CodeBadValue, "URL is empty")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return errorf(CodeBadValue, "%q is not a URL: %v", clip(s), err)
+	}
+	if !u.IsAbs() {
+		return errorf(CodeBadValue, "%q is not an absolute URL (it needs a scheme such as https:)", clip(s))
+	}
+	if (u.Scheme == "http" || u.Scheme == "https") && u.Host == "" {
+		return errorf(CodeBadValue, "%q has no host", clip(s))
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f {
+			return errorf(CodeBadValue, "URL %q contains a space or control character", clip(s))
+		}
+	}
+	return nil
+}
+
+// checkText accepts printable UTF-8 text; tab and newline are allowed, other
+// control characters are not (they corrupt terminals, logs and DNS TXT).
+func checkText(s string) *Error {
+	for i, r := range s {
+		if r == '\t' || r == '\n' {
+			continue
+		}
+		if unicode.IsControl(r) {
+			return errorf(CodeBadValue, "byte %d: control character %q", i+1, r)
+		}
+	}
+	return nil
+}
+
+// checkGeo accepts "lat,lon" or "lat,lon,alt" in decimal degrees (WGS 84)
+// and metres. It checks the ranges on the digits, without floating point.
+func checkGeo(s string) *Error {
+	parts := strings.Split(s, ",")
+	if len(parts) < 2 || len(parts) > 3 {
+		return errorf(CodeBadValue, "%q is not lat,lon or lat,lon,alt", clip(s))
+	}
+	limits := []int{90, 180, 99999}
+	names := []string{"latitude", "longitude", "altitude"}
+	for i, p := range parts {
+		if err := checkDecimal(p, limits[i]); err != nil {
+			return errorf(CodeBadValue, "%s %q: %s", names[i], clip(p), err.Msg)
+		}
+	}
+	return nil
+}
+
+// checkDecimal accepts [-]digits[.digits] with at most 12 decimals and
+// |value| <= limit.
+func checkDecimal(s string, limit int) *Error {
+	if strings.HasPrefix(s, "-") {
+		s = s[1:]
+	}
+	whole, frac, hasFrac := strings.Cut(s, ".")
+	if whole == "" || len(whole) > 5 || (hasFrac && (frac == "" || len(frac) > 12)) {
+		return errorf(CodeBadValue, "not a decimal number")
+	}
+	n := 0
+	for _, c := range whole {
+		if c < '0' || c > '9' {
+			return errorf(CodeBadValue, "not a decimal number")
+		}
+		n = n*10 + int(c-'0')
+	}
+	fracZero := true
+	for _, c := range frac {
+		if c < '0' || c > '9' {
+			return errorf(CodeBadValue, "not a decimal number")
+		}
+		if c != '0' {
+			fracZero = false
+		}
+	}
+	if n > limit || n == limit && !fracZero {
+		return errorf(CodeBadValue, "out of range ±%d", limit)
+	}
+	return nil
+}
+
+func checkDataset(d *Dataset) *Error {
+	if d == nil {
+		return errorf(CodeBadValue, "a DATA value needs a dataset {uri, sha256, size, media_type}")
+	}
+	if err := checkURL(d.URI); err != nil {
+		return errorf(CodeBadValue, "dataset uri: %s", err.Msg)
+	}
+	if len(d.SHA256) != 64 || strings.Trim(d.SHA256, "0123456789abcdef") != "" {
+		return errorf(CodeBadValue, "dataset sha256 %q is not 64 lowercase hex digits", clip(d.SHA256))
+	}
+	if d.Size < 0 {
+		return errorf(CodeBadValue, "dataset size %d is negative", d.Size)
+	}
+	typ, sub, ok := strings.Cut(d.MediaType, "/")
+	if !ok || typ == "" || sub == "" || len(d.MediaType) > 127 || strings.ContainsAny(d.MediaType, " \t\r\n") {
+		return errorf(CodeBadValue, "dataset media_type %q is not type/subtype", clip(d.MediaType))
+	}
+	return nil
+}
+
+// normalizeAdmins validates admin keys. An empty list means the signer.
+func normalizeAdmins(in []string, signer string) ([]string, *Error) {
+	if len(in) == 0 {
+		return []string{signer}, nil
+	}
+	if len(in) > MaxAdmins {
+		return nil, errorf(CodeTooLarge, "%d admins, more than the %d allowed", len(in), MaxAdmins)
+	}
+	out := make([]string, len(in))
+	for i, k := range in {
+		if _, err := ParsePubKey(k); err != nil {
+			return nil, errorf(CodeBadPubKey, "admin %d: %s", i+1, AsError(err).Msg)
+		}
+		for _, prev := range out[:i] {
+			if prev == k {
+				return nil, errorf(CodeInvalid, "admin %d: key %s is listed twice", i+1, k)
+			}
+		}
+		out[i] = k
+	}
+	return out, nil
+}
+
+// checkName checks a required or optional display name.
+func checkName(field, s string, required bool) *Error {
+	if s == "" {
+		if required {
+			return errorf(CodeInvalid, "%s is required", field)
+		}
+		return nil
+	}
+	if len(s) > MaxNameBytes {
+		return errorf(CodeTooLarge, "%s is %d bytes, more than the %d allowed", field, len(s), MaxNameBytes)
+	}
+	if !utf8.ValidString(s) {
+		return errorf(CodeInvalid, "%s is not valid UTF-8", field)
+	}
+	if strings.TrimSpace(s) != s {
+		return errorf(CodeInvalid, "%s %q has leading or trailing space", field, clip(s))
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return errorf(CodeInvalid, "%s %q contains a control character", field, clip(s))
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

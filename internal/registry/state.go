@@ -1,0 +1,113 @@
+package registry
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Reader is read access to ledger state: a committed version of the Merkle
+// tree, or the working state of the block being applied. Get returns nil and
+// no error for a missing key.
+type Reader interface {
+	Get(key []byte) ([]byte, error)
+}
+
+// KV is read and write access to the working state of a block.
+type KV interface {
+	Reader
+	Set(key, value []byte) error
+	Delete(key []byte) error
+}
+
+// overlay buffers the writes of one transaction over the block's state. It
+// is flushed to the block's state only when the transaction succeeds, in the
+// order the writes were first made: the Merkle tree's shape depends on the
+// order of its writes, so the order must be the same on every node, which a
+// map's iteration order is not.
+type overlay struct {
+	base   Reader
+	writes map[string]write
+	order  []string
+}
+
+type write struct {
+	value   []byte
+	deleted bool
+}
+
+func newOverlay(base Reader) *overlay {
+	return &overlay{base: base, writes: make(map[string]write)}
+}
+
+func (o *overlay) Get(key []byte) ([]byte, error) {
+	if w, ok := o.writes[string(key)]; ok {
+		if w.deleted {
+			return nil, nil
+		}
+		return w.value, nil
+	}
+	return o.base.Get(key)
+}
+
+func (o *overlay) Set(key, value []byte) error {
+	o.put(string(key), write{value: value})
+	return nil
+}
+
+func (o *overlay) Delete(key []byte) error {
+	o.put(string(key), write{deleted: true})
+	return nil
+}
+
+func (o *overlay) put(k string, w write) {
+	if _, ok := o.writes[k]; !ok {
+		o.order = append(o.order, k)
+	}
+	o.writes[k] = w
+}
+
+// flush writes the buffered writes to kv in first-write order.
+func (o *overlay) flush(kv KV) error {
+	for _, k := range o.order {
+		w := o.writes[k]
+		var err error
+		if w.deleted {
+			err = kv.Delete([]byte(k))
+		} else {
+			err = kv.Set([]byte(k), w.value)
+		}
+		if err != nil {
+			return fmt.Errorf("flush %q: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// getJSON reads key into v. It reports whether the key exists.
+func getJSON(r Reader, key []byte, v any) (bool, error) {
+	b, err := r.Get(key)
+	if err != nil {
+		return false, fmt.Errorf("get %q: %w", key, err)
+	}
+	if b == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("decode %q: %w", key, err)
+	}
+	return true, nil
+}
+
+// putJSON writes v under key. encoding/json writes struct fields in their
+// declared order and the registry's state types hold no maps, so the bytes
+// are the same on every node.
+func putJSON(kv KV, key []byte, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %q: %w", key, err)
+	}
+	if err := kv.Set(key, b); err != nil {
+		return fmt.Errorf("set %q: %w", key, err)
+	}
+	return nil
+}

@@ -1,0 +1,119 @@
+package registry
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Transaction kinds: the "kind" of a body.
+const (
+	KindApplyCity          = "apply_city"
+	KindApproveApplication = "approve_application"
+	KindRejectApplication  = "reject_application"
+	KindRegisterSector     = "register_sector"
+	KindRegisterUnit       = "register_unit"
+	KindRegister           = "register"
+	KindUpdate             = "update"
+	KindDeactivate         = "deactivate"
+	KindReactivate         = "reactivate"
+)
+
+// Kinds lists every transaction kind, in a fixed order.
+func Kinds() []string {
+	return []string{
+		KindApplyCity, KindApproveApplication, KindRejectApplication,
+		KindRegisterSector, KindRegisterUnit, KindRegister, KindUpdate,
+		KindDeactivate, KindReactivate,
+	}
+}
+
+// Body is the signed part of a transaction.
+type Body struct {
+	Kind  string          `json:"kind"`
+	Nonce uint64          `json:"nonce"` // the account's next sequence number: 1 for its first transaction
+	Msg   json.RawMessage `json:"msg"`
+}
+
+// NewBody encodes the body of a transaction of the given kind.
+func NewBody(kind string, nonce uint64, msg any) ([]byte, error) {
+	m, err := json.Marshal(msg)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s message: %w", kind, err)
+	}
+	b, err := json.Marshal(Body{Kind: kind, Nonce: nonce, Msg: m})
+	if err != nil {
+		return nil, fmt.Errorf("encode %s body: %w", kind, err)
+	}
+	return b, nil
+}
+
+// message is one transaction kind's message. validate runs every check that
+// needs no state and puts the message in canonical form; apply runs the
+// rest against state and returns the result to report.
+type message interface {
+	validate(signer string) *Error
+	apply(c *txContext) (Outcome, *Error)
+}
+
+func newMessage(kind string) (message, bool) {
+	switch kind {
+	case KindApplyCity:
+		return &ApplyCity{}, true
+	case KindApproveApplication:
+		return &Decision{approve: true}, true
+	case KindRejectApplication:
+		return &Decision{}, true
+	case KindRegisterSector:
+		return &RegisterSector{}, true
+	case KindRegisterUnit:
+		return &RegisterUnit{}, true
+	case KindRegister:
+		return &Register{}, true
+	case KindUpdate:
+		return &Update{}, true
+	case KindDeactivate:
+		return &SetStatus{active: false}, true
+	case KindReactivate:
+		return &SetStatus{active: true}, true
+	}
+	return nil, false
+}
+
+// Tx is a transaction that passed every check that needs no state: its
+// envelope decoded, its signature verified, its body decoded and validated.
+type Tx struct {
+	Hash   string // CometBFT's hash of the transaction bytes
+	Signer string // public key, hex
+	Nonce  uint64
+	Kind   string
+	msg    message
+}
+
+// Message returns the decoded, canonical message of the transaction.
+func (t *Tx) Message() any { return t.msg }
+
+// decodeBody decodes and validates the body of an envelope whose signature
+// has been checked.
+func decodeBody(env Envelope) (*Tx, *Error) {
+	var b Body
+	if err := decodeStrict(env.Body, &b); err != nil {
+		return nil, errorf(CodeMalformed, "body: %v", err)
+	}
+	msg, ok := newMessage(b.Kind)
+	if !ok {
+		return nil, errorf(CodeUnknownKind, "kind %q is not a transaction kind", clip(b.Kind))
+	}
+	if b.Nonce == 0 {
+		return nil, errorf(CodeInvalid, "nonce is missing: an account's first transaction has nonce 1")
+	}
+	if len(b.Msg) == 0 {
+		return nil, errorf(CodeMalformed, "%s: msg is missing", b.Kind)
+	}
+	if err := decodeStrict(b.Msg, msg); err != nil {
+		return nil, errorf(CodeMalformed, "%s msg: %v", b.Kind, err)
+	}
+	if err := msg.validate(env.PubKey); err != nil {
+		return nil, err
+	}
+	return &Tx{Signer: env.PubKey, Nonce: b.Nonce, Kind: b.Kind, msg: msg}, nil
+}

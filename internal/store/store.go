@@ -1,0 +1,238 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	dbm "github.com/cosmos/cosmos-db"
+	"github.com/cosmos/iavl"
+	idb "github.com/cosmos/iavl/db"
+)
+
+// Options tune the store. The zero value is usable.
+type Options struct {
+	// CacheNodes is how many tree nodes IAVL keeps in memory. Default
+	// 200,000 (a few tens of MB): enough to keep the upper levels of a
+	// tree of millions of identifiers hot.
+	CacheNodes int
+	// Logger receives IAVL's messages. Default: discard.
+	Logger *slog.Logger
+}
+
+const defaultCacheNodes = 200_000
+
+// Store is the ledger state of one node.
+type Store struct {
+	db   dbm.DB
+	tree *iavl.MutableTree
+
+	mu        sync.RWMutex
+	committed *iavl.ImmutableTree // the last committed version; nil before the first commit
+}
+
+// Open opens (or creates) the store in dir.
+func Open(dir string, opts Options) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	db, err := dbm.NewGoLevelDB("state", dir, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", filepath.Join(dir, "state.db"), err)
+	}
+	s, err := open(db, opts)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", filepath.Join(dir, "state.db"), err)
+	}
+	return s, nil
+}
+
+// OpenMemory returns a store that lives in memory only, for tests and
+// benchmarks of the layers above.
+func OpenMemory(opts Options) (*Store, error) {
+	return open(dbm.NewMemDB(), opts)
+}
+
+func open(db dbm.DB, opts Options) (*Store, error) {
+	if opts.CacheNodes == 0 {
+		opts.CacheNodes = defaultCacheNodes
+	}
+	var lg iavl.Logger = iavl.NewNopLogger()
+	if opts.Logger != nil {
+		lg = opts.Logger
+	}
+	tree := iavl.NewMutableTree(idb.NewWrapper(db), opts.CacheNodes, false, lg)
+	if _, err := tree.Load(); err != nil {
+		return nil, fmt.Errorf("load tree: %w", err)
+	}
+	s := &Store{db: db, tree: tree}
+	if v := tree.Version(); v > 0 {
+		imm, err := tree.GetImmutable(v)
+		if err != nil {
+			return nil, fmt.Errorf("load version %d: %w", v, err)
+		}
+		s.committed = imm
+	}
+	return s, nil
+}
+
+// Close closes the database. The store must not be used afterwards.
+func (s *Store) Close() error {
+	return s.db.Close()
+}
+
+// Get reads key from the working version (the block being applied).
+func (s *Store) Get(key []byte) ([]byte, error) {
+	return s.tree.Get(key)
+}
+
+// Set writes key in the working version.
+func (s *Store) Set(key, value []byte) error {
+	if len(value) == 0 {
+		// IAVL refuses nil values; the registry never writes empty ones,
+		// but a clear error beats IAVL's.
+		return fmt.Errorf("set %q: empty value", key)
+	}
+	_, err := s.tree.Set(key, value)
+	return err
+}
+
+// Delete removes key from the working version.
+func (s *Store) Delete(key []byte) error {
+	_, _, err := s.tree.Remove(key)
+	return err
+}
+
+// WorkingHash is the root hash the working version will have when it is
+// committed: the app hash of the block being applied.
+func (s *Store) WorkingHash() []byte { return s.tree.WorkingHash() }
+
+// Commit saves the working version as the next version and makes it the one
+// readers see. It returns the new version's root hash and number.
+func (s *Store) Commit() ([]byte, int64, error) {
+	hash, version, err := s.tree.SaveVersion()
+	if err != nil {
+		return nil, 0, fmt.Errorf("commit version %d: %w", s.tree.WorkingVersion(), err)
+	}
+	imm, err := s.tree.GetImmutable(version)
+	if err != nil {
+		return nil, 0, fmt.Errorf("open committed version %d: %w", version, err)
+	}
+	if !bytes.Equal(imm.Hash(), hash) {
+		return nil, 0, fmt.Errorf("committed version %d has hash %X, want %X", version, imm.Hash(), hash)
+	}
+	s.mu.Lock()
+	s.committed = imm
+	s.mu.Unlock()
+	return hash, version, nil
+}
+
+// Rollback discards the working version's changes.
+func (s *Store) Rollback() { s.tree.Rollback() }
+
+// SetInitialVersion makes the first commit have version v (a chain whose
+// genesis starts at a height other than 1).
+func (s *Store) SetInitialVersion(v int64) {
+	if v > 1 {
+		s.tree.SetInitialVersion(uint64(v))
+	}
+}
+
+// Version is the last committed version (the height of the last committed
+// block), 0 before the first commit.
+func (s *Store) Version() int64 {
+	v := s.Latest()
+	if v == nil {
+		return 0
+	}
+	return v.Version()
+}
+
+// Hash is the root hash of the last committed version, nil before the first
+// commit.
+func (s *Store) Hash() []byte {
+	v := s.Latest()
+	if v == nil {
+		return nil
+	}
+	return v.Hash()
+}
+
+// ErrNoVersion is returned for a version that is not (or no longer) stored.
+var ErrNoVersion = errors.New("version not stored")
+
+// Latest returns the last committed version for reading, or nil before the
+// first commit.
+func (s *Store) Latest() *View {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.committed == nil {
+		return nil
+	}
+	return &View{tree: s.committed}
+}
+
+// At returns committed version v for reading.
+func (s *Store) At(v int64) (*View, error) {
+	if v <= 0 || !s.tree.VersionExists(v) {
+		return nil, fmt.Errorf("version %d: %w", v, ErrNoVersion)
+	}
+	imm, err := s.tree.GetImmutable(v)
+	if err != nil {
+		return nil, fmt.Errorf("version %d: %w", v, err)
+	}
+	return &View{tree: imm}, nil
+}
+
+// View is one committed, immutable version of the state. It is safe for
+// concurrent use.
+type View struct {
+	tree *iavl.ImmutableTree
+}
+
+// Version is the view's version (block height).
+func (v *View) Version() int64 { return v.tree.Version() }
+
+// Hash is the view's root hash (the app hash of its block).
+func (v *View) Hash() []byte { return v.tree.Hash() }
+
+// Get reads key; nil when absent.
+func (v *View) Get(key []byte) ([]byte, error) { return v.tree.Get(key) }
+
+// Iterate calls fn for each key with the prefix, from start (inclusive,
+// within the prefix; nil for the first) in ascending order, until fn returns
+// false.
+func (v *View) Iterate(prefix, start []byte, fn func(key, value []byte) bool) error {
+	from := prefix
+	if start != nil {
+		from = start
+	}
+	it, err := v.tree.Iterator(from, prefixEnd(prefix), true)
+	if err != nil {
+		return fmt.Errorf("iterate %q: %w", prefix, err)
+	}
+	defer it.Close()
+	for ; it.Valid(); it.Next() {
+		if !fn(it.Key(), it.Value()) {
+			break
+		}
+	}
+	return it.Error()
+}
+
+// prefixEnd is the first key after every key with the prefix.
+func prefixEnd(prefix []byte) []byte {
+	end := bytes.Clone(prefix)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
