@@ -53,7 +53,7 @@ func Start(ctx context.Context, conf *cfg.Config, log *slog.Logger) (*Node, erro
 		return nil, err
 	}
 	app := NewApp(genDoc.ChainID, st, log.With("module", "app"))
-	n, err := startNode(ctx, conf, app, log)
+	n, err := StartApp(ctx, conf, app, log)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -62,9 +62,10 @@ func Start(ctx context.Context, conf *cfg.Config, log *slog.Logger) (*Node, erro
 	return n, nil
 }
 
-// startNode starts CometBFT with app in process. The app may be any ABCI
-// application (the benchmark runs CometBFT's kvstore through it too).
-func startNode(ctx context.Context, conf *cfg.Config, app abci.Application, log *slog.Logger) (*Node, error) {
+// StartApp starts CometBFT on the home in conf with app in process. The app
+// may be any ABCI application: the benchmark runs CometBFT's kvstore example
+// through the same harness as its baseline. Submit needs the CityID App.
+func StartApp(ctx context.Context, conf *cfg.Config, app abci.Application, log *slog.Logger) (*Node, error) {
 	nodeKey, err := p2p.LoadNodeKey(conf.NodeKeyFile())
 	if err != nil {
 		return nil, fmt.Errorf("load node key: %w", err)
@@ -107,6 +108,10 @@ func (n *Node) Stop() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Comet is the CometBFT node itself, for benchmarks and tests that need its
+// mempool or block store.
+func (n *Node) Comet() *nm.Node { return n.node }
 
 // App is the node's application.
 func (n *Node) App() *App { return n.app }
