@@ -239,17 +239,33 @@ func (s *Signer) Sign(kind string, msg any) ([]byte, error) {
 
 // Send signs and submits, waiting for the commit. A transaction refused
 // before it reached a block does not use its nonce, so the next Send
-// reuses it.
+// reuses it. When another program signing with the same key took the nonce
+// first, Send fetches the account's next nonce and tries again, a bounded
+// number of times.
 func (s *Signer) Send(ctx context.Context, kind string, msg any) (TxAnswer, error) {
-	tx, err := s.Sign(kind, msg)
-	if err != nil {
-		return TxAnswer{}, err
-	}
-	ans, err := s.c.Submit(ctx, tx)
-	var e *Error
-	if errors.As(err, &e) && e.Problem.Code != "timeout" {
+	for attempt := 0; ; attempt++ {
+		tx, err := s.Sign(kind, msg)
+		if err != nil {
+			return TxAnswer{}, err
+		}
+		ans, err := s.c.Submit(ctx, tx)
+		var e *Error
+		if !errors.As(err, &e) || e.Problem.Code == "timeout" {
+			return ans, err
+		}
 		// Refused: the ledger did not take the nonce.
 		s.next--
+		if e.Problem.Code != "nonce_replayed" || attempt == maxNonceRetries {
+			return ans, err
+		}
+		acct, aerr := s.c.Account(ctx, registry.KeyText(s.key.Public().(ed25519.PublicKey)))
+		if aerr != nil {
+			return ans, err
+		}
+		s.next = acct.NextNonce
 	}
-	return ans, err
 }
+
+// maxNonceRetries bounds Send's retries when its nonce was taken by a
+// concurrent signer of the same key.
+const maxNonceRetries = 8

@@ -108,4 +108,19 @@ func TestParseDNSNameErrors(t *testing.T) {
 		_, err := ParseDNSName(zone, in)
 		checkErr(t, in, err, want)
 	}
+	// Under the root zone.
+	for in, want := range map[string]errCase{
+		".":           {ErrEmpty, 0, "DNS name has no labels"},
+		"..":          {ErrEmpty, 1, "position 1: DNS name has an empty label"},
+		"1561301001.": {},
+	} {
+		_, err := ParseDNSName("", in)
+		if want.code == "" {
+			if err != nil {
+				t.Errorf("ParseDNSName(root, %q): %v", in, err)
+			}
+			continue
+		}
+		checkErr(t, in, err, want)
+	}
 }

@@ -154,6 +154,8 @@ func TestConstructors(t *testing.T) {
 		{"WithUnit too long", second(sector.WithUnit("1234567")), errCase{ErrTooLong, 7, ""}},
 		{"WithUnit empty", second(sector.WithUnit("")), errCase{ErrEmpty, 1, ""}},
 		{"WithLocal bad", second(unit.WithLocal("a!")), errCase{ErrBadChar, 2, "position 2: local id has character '!' outside A-Z a-z 0-9 - _"}},
+		{"WithUnit on invalid id", second(ID{Country: "156", CityNumber: "1"}.WithUnit("3")), errCase{ErrTooShort, 2, ""}},
+		{"WithLocal on invalid id", second(ID{Country: "156", CityNumber: "130100", Sector: "00"}.WithLocal("x")), errCase{ErrUnknownSector, 1, ""}},
 		{"WithLocal empty", second(unit.WithLocal("")), errCase{ErrEmpty, 1, ""}},
 	}
 	for _, tt := range errs {

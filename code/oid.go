@@ -47,11 +47,22 @@ type oidPart struct {
 	width int
 }
 
-var oidParts = [...]oidPart{
-	{"country", countryLen},
-	{"city number", cityNumberLen},
-	{"sector", sectorLen},
-	{"unit", maxUnitLen},
+// oidPartCount is the number of arcs a node code can have after the
+// registry's arc: country, city number, sector, unit.
+const oidPartCount = 4
+
+// oidParts returns the n-th arc's description (a function, not a package
+// variable, so that there is no mutable global state).
+func oidParts(n int) oidPart {
+	switch n {
+	case 0:
+		return oidPart{"country", countryLen}
+	case 1:
+		return oidPart{"city number", cityNumberLen}
+	case 2:
+		return oidPart{"sector", sectorLen}
+	}
+	return oidPart{"unit", maxUnitLen}
 }
 
 // ParseOID parses the OID form of a node code under arc, padding each arc to
@@ -77,7 +88,7 @@ func parseOID(arc, s string) (ID, *Error) {
 	if !strings.HasPrefix(s, arc+".") {
 		return ID{}, &Error{Code: ErrBadForm, Pos: 1, Msg: "OID is not under the registry arc " + arc}
 	}
-	var vals [len(oidParts)]string
+	var vals [oidPartCount]string
 	n := 0
 	for i := len(arc) + 1; ; n++ {
 		end := strings.IndexByte(s[i:], '.')
@@ -86,10 +97,10 @@ func parseOID(arc, s string) (ID, *Error) {
 		} else {
 			end += i
 		}
-		if n == len(oidParts) {
+		if n == oidPartCount {
 			return ID{}, &Error{Code: ErrTrailingJunk, Pos: runePos(s, i-1), Msg: "trailing junk after the unit arc"}
 		}
-		v, f := checkOIDPart(oidParts[n], s[i:end])
+		v, f := checkOIDPart(oidParts(n), s[i:end])
 		if f != nil {
 			return ID{}, f.at(s, i)
 		}

@@ -25,6 +25,9 @@ type Backend interface {
 	Submit(ctx context.Context, tx []byte) (chain.TxResult, error)
 	// Status is the node's view of the chain.
 	Status(ctx context.Context) (chain.Status, error)
+	// PendingNonce is the next nonce of an account with transactions
+	// waiting in the mempool.
+	PendingNonce(key string) (uint64, bool)
 }
 
 // Options bound the API. The zero value takes the defaults.
@@ -256,8 +259,9 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 type Account struct {
 	Height    int64  `json:"height"`
 	Key       string `json:"key"`
-	Nonce     uint64 `json:"nonce"`      // the last nonce used; 0 for a new account
-	NextNonce uint64 `json:"next_nonce"` // the nonce of the account's next transaction
+	Nonce     uint64 `json:"nonce"`      // the last nonce used on the ledger; 0 for a new account
+	NextNonce uint64 `json:"next_nonce"` // the nonce of the account's next transaction, counting those waiting in this node's mempool
+	Pending   uint64 `json:"pending"`    // how many of the account's transactions wait in this node's mempool
 }
 
 func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
@@ -276,7 +280,11 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, internalProblem(s.log, r, err))
 		return
 	}
-	writeJSON(w, http.StatusOK, Account{Height: view.Version(), Key: key, Nonce: n, NextNonce: n + 1})
+	out := Account{Height: view.Version(), Key: key, Nonce: n, NextNonce: n + 1}
+	if next, ok := s.b.PendingNonce(key); ok && next > out.NextNonce {
+		out.NextNonce, out.Pending = next, next-out.NextNonce
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // StatusAnswer is the answer to GET /v1/status.

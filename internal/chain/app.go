@@ -204,6 +204,15 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	return &abci.CommitResponse{}, nil
 }
 
+// PendingNonce returns the next nonce of an account that has transactions
+// waiting in the mempool; ok is false when it has none.
+func (a *App) PendingNonce(signer string) (next uint64, ok bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	next, ok = a.pending[signer]
+	return next, ok
+}
+
 // LastBlock is the last block the application finalized.
 func (a *App) LastBlock() registry.Block {
 	a.mu.Lock()
@@ -249,15 +258,27 @@ func (c *sigCache) has(h [32]byte) bool {
 	return ok
 }
 
-// Notifier lets submitters wait for their transaction's commit.
+// Notifier lets submitters wait for their transaction's commit, and
+// remembers the results of the last recentResults committed transactions
+// for a submitter who sends a transaction again.
 type Notifier struct {
 	mu      sync.Mutex
 	waiters map[string][]chan TxResult
+	recent  map[string]TxResult
+	ring    []string
+	next    int
 }
+
+// recentResults bounds the Notifier's memory of committed results.
+const recentResults = 20_000
 
 // NewNotifier returns an empty Notifier.
 func NewNotifier() *Notifier {
-	return &Notifier{waiters: make(map[string][]chan TxResult)}
+	return &Notifier{
+		waiters: make(map[string][]chan TxResult),
+		recent:  make(map[string]TxResult),
+		ring:    make([]string, recentResults),
+	}
 }
 
 // Watch registers interest in a transaction hash; call it before the
@@ -286,13 +307,24 @@ func (n *Notifier) Watch(hash string) (<-chan TxResult, func()) {
 	}
 }
 
+// Recent returns the result of a recently committed transaction.
+func (n *Notifier) Recent(hash string) (TxResult, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	r, ok := n.recent[hash]
+	return r, ok
+}
+
 func (n *Notifier) publish(results []TxResult) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if len(n.waiters) == 0 {
-		return
-	}
 	for _, r := range results {
+		if old := n.ring[n.next]; old != "" {
+			delete(n.recent, old)
+		}
+		n.ring[n.next] = r.Hash
+		n.next = (n.next + 1) % len(n.ring)
+		n.recent[r.Hash] = r
 		for _, ch := range n.waiters[r.Hash] {
 			select {
 			case ch <- r:

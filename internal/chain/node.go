@@ -183,8 +183,11 @@ func (n *Node) Submit(ctx context.Context, tx []byte) (TxResult, error) {
 	case err != nil && !errors.Is(err, mempl.ErrTxInCache):
 		return TxResult{Hash: hash}, fmt.Errorf("submit %s: %w", hash, err)
 	}
-	if err != nil {
-		// Seen before: it may be committed already.
+	seen := err != nil // in the mempool's cache: waiting, or committed already
+	if seen {
+		if r, ok := n.app.Commits().Recent(hash); ok {
+			return r, nil
+		}
 		if r, ok := n.committedTx(ctx, hash); ok {
 			return r, nil
 		}
@@ -193,11 +196,26 @@ func (n *Node) Submit(ctx context.Context, tx []byte) (TxResult, error) {
 		e := &registry.Error{Code: registryCode(res.Code), Msg: res.Log}
 		return TxResult{Hash: hash, Code: res.Code, Err: e}, nil
 	}
-	select {
-	case r := <-ch:
-		return r, nil
-	case <-ctx.Done():
-		return TxResult{Hash: hash}, fmt.Errorf("wait for %s: %w", hash, ErrTimeout)
+	// A transaction seen before may also have been committed before this
+	// process started (the mempool cache outlives nothing, but the
+	// transaction index lags the commit slightly): look it up now and then.
+	var poll <-chan time.Time
+	if seen {
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		poll = t.C
+	}
+	for {
+		select {
+		case r := <-ch:
+			return r, nil
+		case <-poll:
+			if r, ok := n.committedTx(ctx, hash); ok {
+				return r, nil
+			}
+		case <-ctx.Done():
+			return TxResult{Hash: hash}, fmt.Errorf("wait for %s: %w", hash, ErrTimeout)
+		}
 	}
 }
 
@@ -242,3 +260,6 @@ func GenValidatorKey(conf *cfg.Config) (crypto.PubKey, error) {
 
 // Latest is the node's last committed state; nil before the first block.
 func (n *Node) Latest() *store.View { return n.store.Latest() }
+
+// PendingNonce is the application's PendingNonce.
+func (n *Node) PendingNonce(signer string) (uint64, bool) { return n.app.PendingNonce(signer) }

@@ -1,0 +1,363 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cityid/cityid/client"
+	"github.com/cityid/cityid/internal/keyring"
+	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/testnode"
+)
+
+// TestEndToEnd runs the README's story on a real node process, through the
+// CLI and through HTTP, then kills the node with SIGKILL in the middle of a
+// stream of writes and checks that every acknowledged write survived.
+func TestEndToEnd(t *testing.T) {
+	bin := testnode.Build(t)
+	n := testnode.New(t, bin)
+	n.Start()
+
+	t.Run("cli story", func(t *testing.T) { cliStory(t, n) })
+	t.Run("http story", func(t *testing.T) { httpStory(t, n) })
+	t.Run("sigkill during writes", func(t *testing.T) { crashDuringWrites(t, n) })
+}
+
+// cli runs a command that must succeed and decodes its JSON output.
+func cli(t *testing.T, n *testnode.Node, out any, args ...string) {
+	t.Helper()
+	stdout, stderr, code := n.CLI(args...)
+	if code != 0 {
+		t.Fatalf("cityid %s: exit %d\nstderr: %s", strings.Join(args, " "), code, stderr)
+	}
+	if out != nil {
+		if err := json.Unmarshal([]byte(stdout), out); err != nil {
+			t.Fatalf("cityid %s: output is not JSON: %v\n%s", strings.Join(args, " "), err, stdout)
+		}
+	}
+}
+
+func cliStory(t *testing.T, n *testnode.Node) {
+	var key struct{ PubKey string `json:"pub_key"` }
+	cli(t, n, &key, "keys", "add", "alice")
+	if len(key.PubKey) != 64 {
+		t.Fatalf("keys add printed pub_key %q", key.PubKey)
+	}
+
+	var ans client.TxAnswer
+	cli(t, n, &ans, "tx", "apply-city", "--country", "156", "--city-number", "130100",
+		"--name", "石家庄市", "--name-en", "Shijiazhuang", "--from", "alice")
+	if ans.Result.Application != 1 || ans.Result.Status != registry.AppPending || ans.Height < 1 {
+		t.Fatalf("apply-city answered %+v", ans)
+	}
+	cli(t, n, &ans, "tx", "approve", "1", "--from", "operator")
+	if ans.Result.CityCode != "1561301001" || ans.Result.Status != registry.AppApproved {
+		t.Fatalf("approve answered %+v, want city code 1561301001", ans)
+	}
+	cli(t, n, &ans, "tx", "register-sector", "1561301001.85", "--from", "alice")
+	if ans.Result.ID != "1561301001.85" {
+		t.Fatalf("register-sector answered %+v", ans)
+	}
+	cli(t, n, &ans, "tx", "register-unit", "1561301001.85", "--name", "Education Bureau", "--from", "alice")
+	if ans.Result.ID != "1561301001.85.1" {
+		t.Fatalf("register-unit answered %+v, want 1561301001.85.1", ans)
+	}
+	cli(t, n, &ans, "tx", "register", "1561301001.85.1/school-0042",
+		"--value", "URL=https://example.org/school-0042", "--value", "TEXT=No. 42 Primary School", "--from", "alice")
+	if ans.Result.Version != 1 {
+		t.Fatalf("register answered %+v", ans)
+	}
+
+	var rec client.RecordAnswer
+	cli(t, n, &rec, "resolve", "1561301001.85.1/SCHOOL-0042")
+	if rec.Record.ID != "1561301001.85.1/school-0042" || len(rec.Record.Values) != 2 ||
+		rec.Record.Values[0].Data != "https://example.org/school-0042" || rec.Record.Values[1].Data != "No. 42 Primary School" ||
+		rec.Record.Admins[0] != key.PubKey {
+		t.Fatalf("resolve answered %+v", rec.Record)
+	}
+
+	cli(t, n, &ans, "tx", "update", "1561301001.85.1/school-0042", "--value", "URL=https://example.org/new", "--version", "1", "--from", "alice")
+	if ans.Result.Version != 2 {
+		t.Fatalf("update answered %+v, want version 2", ans)
+	}
+	// The same update again: the writer's version is stale.
+	_, stderr, code := n.CLI("tx", "update", "1561301001.85.1/school-0042", "--value", "URL=https://example.org/other", "--version", "1", "--from", "alice")
+	if code != exitRefused || !strings.Contains(stderr, "version_mismatch") || !strings.Contains(stderr, "at version 2") {
+		t.Fatalf("stale update: exit %d, stderr %q; want exit 1 with version_mismatch", code, stderr)
+	}
+	cli(t, n, &rec, "resolve", "1561301001.85.1/school-0042")
+	if rec.Record.Version != 2 || len(rec.Record.Values) != 1 || rec.Record.Values[0].Data != "https://example.org/new" {
+		t.Fatalf("after update: %+v", rec.Record)
+	}
+
+	// Refusals: each exits 1 with its code, and changes nothing.
+	for _, c := range []struct {
+		args []string
+		code string
+	}{
+		{[]string{"tx", "apply-city", "--country", "156", "--city-number", "130100", "--name", "again", "--from", "alice"}, "duplicate_city"},
+		{[]string{"tx", "approve", "1", "--from", "alice"}, "unauthorized"},
+		{[]string{"tx", "register", "1561301001.85.9/x", "--value", "TEXT=x", "--from", "alice"}, "not_found"},
+		{[]string{"tx", "register", "1561301002.85.1/x", "--value", "TEXT=x", "--from", "alice"}, "invalid_id"},
+		{[]string{"tx", "register", "1561301001.85.1/y", "--value", "URL=not a url", "--from", "alice"}, "bad_value"},
+		{[]string{"resolve", "1561301001.85.1/nothing"}, "not_found"},
+	} {
+		_, stderr, code := n.CLI(c.args...)
+		if code != exitRefused || !strings.Contains(stderr, c.code) {
+			t.Errorf("cityid %s: exit %d, stderr %q; want exit 1 with %s", strings.Join(c.args, " "), code, stderr, c.code)
+		}
+	}
+	if _, _, code := n.CLI("tx", "nonsense"); code != exitUsage {
+		t.Errorf("unknown command: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// post submits signed transaction bytes over plain HTTP.
+func post(t *testing.T, n *testnode.Node, tx []byte) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Post(n.URL()+"/v1/txs", "application/json", bytes.NewReader(tx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode, decodeBody(t, resp)
+}
+
+func get(t *testing.T, n *testnode.Node, path string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Get(n.URL() + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode, decodeBody(t, resp)
+}
+
+func decodeBody(t *testing.T, resp *http.Response) map[string]any {
+	t.Helper()
+	b, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("%s %s: body is not JSON: %v\n%s", resp.Request.Method, resp.Request.URL, err, b)
+	}
+	if resp.StatusCode/100 != 2 && resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("%s: error answered with Content-Type %q", resp.Request.URL, resp.Header.Get("Content-Type"))
+	}
+	return m
+}
+
+func httpStory(t *testing.T, n *testnode.Node) {
+	_, city, _ := ed25519.GenerateKey(rand.Reader)
+	op, err := keyring.Load(n.Home, "operator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, st := get(t, n, "/v1/status")
+	chainID, _ := st["chain_id"].(string)
+	if chainID != "cityid-local" {
+		t.Fatalf("status chain_id %q", chainID)
+	}
+	nonces := map[string]uint64{}
+	sign := func(key ed25519.PrivateKey, kind string, msg any) []byte {
+		pub := registry.KeyText(key.Public().(ed25519.PublicKey))
+		if _, ok := nonces[pub]; !ok {
+			_, acct := get(t, n, "/v1/accounts/"+pub)
+			nonces[pub] = uint64(acct["next_nonce"].(float64))
+		}
+		tx, err := client.BuildTx(chainID, key, nonces[pub], kind, msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nonces[pub]++
+		return tx
+	}
+	mustPost := func(key ed25519.PrivateKey, kind string, msg any) map[string]any {
+		t.Helper()
+		status, body := post(t, n, sign(key, kind, msg))
+		if status != http.StatusOK {
+			t.Fatalf("POST %s: %d %v", kind, status, body)
+		}
+		return body["result"].(map[string]any)
+	}
+
+	// Tangshan: GB/T 2260 130200; MOD 11-2 over 156130200 gives 4.
+	res := mustPost(city, registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130200", Name: "唐山市", NameEn: "Tangshan", Locode: "CN TVS"})
+	app := res["application"].(float64)
+	res = mustPost(op.Private, registry.KindApproveApplication, registry.Decision{Application: uint64(app)})
+	if res["city_code"] != "1561302004" {
+		t.Fatalf("approve answered %v, want city_code 1561302004", res)
+	}
+	mustPost(city, registry.KindRegisterSector, registry.RegisterSector{ID: "1561302004.36"})
+	res = mustPost(city, registry.KindRegisterUnit, registry.RegisterUnit{Parent: "1561302004.36", Name: "Water Supply Company"})
+	if res["id"] != "1561302004.36.1" {
+		t.Fatalf("register_unit answered %v", res)
+	}
+	mustPost(city, registry.KindRegister, registry.Register{ID: "1561302004.36.1/main-0001", Values: []registry.Value{
+		{Type: "GEO", Data: "39.63,118.18"}, {Type: "TEXT", Data: "water main 1"},
+	}})
+
+	status, body := get(t, n, "/v1/ids/1561302004.36.1/main-0001")
+	rec, _ := body["record"].(map[string]any)
+	if status != http.StatusOK || rec["id"] != "1561302004.36.1/main-0001" || rec["version"].(float64) != 1 {
+		t.Fatalf("GET id: %d %v", status, body)
+	}
+	status, body = get(t, n, "/v1/cities")
+	if cities, _ := body["cities"].([]any); status != http.StatusOK || len(cities) != 2 {
+		t.Fatalf("GET /v1/cities: %d %v, want 2 cities", status, body)
+	}
+
+	// Errors carry a stable code and say what is wrong and where.
+	for _, c := range []struct {
+		path   string
+		status int
+		code   string
+		detail string
+	}{
+		{"/v1/ids/1561302004.36.1/nope", 404, "not_found", "not registered"},
+		{"/v1/ids/1561302008.36", 400, "invalid_id", "position 10"},
+		{"/v1/ids/1561302004.04", 400, "invalid_id", "sector 04"},
+		{"/v1/accounts/XYZ", 400, "bad_pub_key", "64 hex"},
+		{"/v1/cities?limit=0", 400, "bad_request", "limit"},
+		{"/v1/nothing", 404, "not_found", "no route"},
+	} {
+		status, body := get(t, n, c.path)
+		detail, _ := body["detail"].(string)
+		if status != c.status || body["code"] != c.code || !strings.Contains(detail, c.detail) {
+			t.Errorf("GET %s: %d %v; want %d %s mentioning %q", c.path, status, body, c.status, c.code, c.detail)
+		}
+	}
+	// A tampered transaction and a replayed one are refused with their codes.
+	tx := sign(city, registry.KindRegister, registry.Register{ID: "1561302004.36.1/main-0002", Values: []registry.Value{{Type: "TEXT", Data: "x"}}})
+	var env registry.Envelope
+	if err := json.Unmarshal(tx, &env); err != nil {
+		t.Fatal(err)
+	}
+	env.Signature[7] ^= 0x10
+	tampered, _ := env.Encode()
+	if status, body := post(t, n, tampered); status != http.StatusUnauthorized || body["code"] != "bad_signature" {
+		t.Errorf("tampered tx: %d %v, want 401 bad_signature", status, body)
+	}
+	if status, body := post(t, n, []byte(`{"body":`)); status != 400 || body["code"] != "malformed" {
+		t.Errorf("malformed tx: %d %v", status, body)
+	}
+	if status, _ := post(t, n, tx); status != 200 {
+		t.Fatalf("tx refused")
+	}
+	if status, body := post(t, n, tx); status/100 == 2 && body["code"] == nil {
+		// Resubmitting a committed tx must not apply it twice: the node
+		// answers with the original result (same hash and height).
+		if int(body["result"].(map[string]any)["version"].(float64)) != 1 {
+			t.Errorf("replayed tx applied again: %v", body)
+		}
+	} else if body["code"] != "nonce_replayed" {
+		t.Errorf("replayed tx: %d %v, want nonce_replayed or the original result", status, body)
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if status, _ := get(t, n, path); status != 200 {
+			t.Errorf("GET %s: %d", path, status)
+		}
+	}
+}
+
+func crashDuringWrites(t *testing.T, n *testnode.Node) {
+	ctx := context.Background()
+	c, err := client.New(n.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, err := keyring.Load(n.Home, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Four writers, each with its own key and its own unit.
+	const writers = 4
+	keys := make([]ed25519.PrivateKey, writers)
+	units := make([]string, writers)
+	for i := range keys {
+		_, keys[i], _ = ed25519.GenerateKey(rand.Reader)
+		ans, err := c.Send(ctx, alice.Private, registry.KindRegisterUnit, registry.RegisterUnit{
+			Parent: "1561301001.85", Name: fmt.Sprintf("writer %d", i),
+			Admins: []string{registry.KeyText(keys[i].Public().(ed25519.PublicKey))},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		units[i] = ans.Result.ID
+	}
+
+	var mu sync.Mutex
+	acked := map[string]string{} // id → the TEXT value written
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			s, err := c.NewSigner(ctx, keys[w])
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("%s/w%d-%d", units[w], w, i)
+				text := fmt.Sprintf("write %d of writer %d", i, w)
+				sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+				_, err := s.Send(sctx, registry.KindRegister, registry.Register{ID: id, Values: []registry.Value{{Type: "TEXT", Data: text}}})
+				cancel()
+				if err != nil {
+					return // the node is gone: this write was not acknowledged
+				}
+				mu.Lock()
+				acked[id] = text
+				mu.Unlock()
+			}
+		}(w)
+	}
+	time.Sleep(2 * time.Second)
+	n.Kill()
+	close(stop)
+	wg.Wait()
+	if len(acked) < writers {
+		t.Fatalf("only %d writes acknowledged before the kill; the stream did not run", len(acked))
+	}
+	t.Logf("%d writes acknowledged before SIGKILL", len(acked))
+
+	n.Start()
+	for id, text := range acked {
+		ans, err := c.Resolve(ctx, id)
+		if err != nil {
+			t.Errorf("acknowledged write %s lost after SIGKILL: %v", id, err)
+			continue
+		}
+		if ans.Record.Values[0].Data != text {
+			t.Errorf("%s: value %q, want %q", id, ans.Record.Values[0].Data, text)
+		}
+	}
+	// The chain goes on.
+	before, err := c.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans, err := c.Send(ctx, keys[0], registry.KindRegister, registry.Register{ID: units[0] + "/after-restart", Values: []registry.Value{{Type: "TEXT", Data: "after"}}})
+	if err != nil {
+		t.Fatalf("write after restart: %v", err)
+	}
+	if ans.Height <= before.Height-1 {
+		t.Fatalf("write after restart committed at height %d, chain was at %d", ans.Height, before.Height)
+	}
+}
