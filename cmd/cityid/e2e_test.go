@@ -48,7 +48,9 @@ func cli(t *testing.T, n *testnode.Node, out any, args ...string) {
 }
 
 func cliStory(t *testing.T, n *testnode.Node) {
-	var key struct{ PubKey string `json:"pub_key"` }
+	var key struct {
+		PubKey string `json:"pub_key"`
+	}
 	cli(t, n, &key, "keys", "add", "alice")
 	if len(key.PubKey) != 64 {
 		t.Fatalf("keys add printed pub_key %q", key.PubKey)
