@@ -46,6 +46,17 @@ const (
 	CodeInternal        = "internal"         // a store failure; never caused by input
 )
 
+// Codes lists every rejection code, in a fixed order.
+func Codes() []string {
+	return []string{
+		CodeMalformed, CodeTooLarge, CodeBadSignature, CodeBadPubKey, CodeNonceReplayed,
+		CodeNonceGap, CodeUnknownKind, CodeInvalid, CodeInvalidID, CodeUnauthorized,
+		CodeNotFound, CodeExists, CodeDuplicateCity, CodeDuplicateLocode, CodeAlreadyDecided,
+		CodeAlreadyVoted, CodeVersionMismatch, CodeInactive, CodeAlreadyActive,
+		CodeAlreadyInactive, CodeBadValue, CodeExhausted, CodeInternal,
+	}
+}
+
 func errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Msg: fmt.Sprintf(format, args...)}
 }

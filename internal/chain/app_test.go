@@ -1,0 +1,251 @@
+package chain
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/store"
+)
+
+const testChain = "cityid-test"
+
+var blockTime = time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)
+
+func key(seed byte) ed25519.PrivateKey {
+	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, ed25519.SeedSize))
+}
+
+func pub(k ed25519.PrivateKey) string { return registry.KeyText(k.Public().(ed25519.PublicKey)) }
+
+func signTx(t *testing.T, k ed25519.PrivateKey, nonce uint64, kind string, msg any) []byte {
+	t.Helper()
+	body, err := registry.NewBody(kind, nonce, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := registry.Sign(testChain, body, k).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
+// newApp returns an App on st after InitChain with key 1 as the authority.
+func newApp(t *testing.T, st *store.Store) *App {
+	t.Helper()
+	app := NewApp(testChain, st, nil)
+	gen, _ := json.Marshal(registry.Genesis{
+		Authority: registry.Authority{Members: []string{pub(key(1))}, Threshold: 1},
+		Params:    registry.Params{OIDArc: "2.25.1", IAC: "MA"},
+	})
+	if _, err := app.InitChain(context.Background(), &abci.InitChainRequest{ChainId: testChain, InitialHeight: 1, AppStateBytes: gen}); err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
+
+func block(t *testing.T, app *App, height int64, txs ...[]byte) *abci.FinalizeBlockResponse {
+	t.Helper()
+	resp, err := app.FinalizeBlock(context.Background(), &abci.FinalizeBlockRequest{Height: height, Time: blockTime.Add(time.Duration(height) * time.Second), Txs: txs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func commit(t *testing.T, app *App) {
+	t.Helper()
+	if _, err := app.Commit(context.Background(), &abci.CommitRequest{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func checkTx(t *testing.T, app *App, tx []byte, typ abci.CheckTxType) *abci.CheckTxResponse {
+	t.Helper()
+	resp, err := app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: tx, Type: typ})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func TestABCICodesCoverRegistry(t *testing.T) {
+	seen := map[uint32]string{}
+	for _, c := range registry.Codes() {
+		n, ok := abciCodes[c]
+		if !ok {
+			t.Errorf("registry code %q has no ABCI code", c)
+			continue
+		}
+		if n == CodeOK {
+			t.Errorf("registry code %q maps to OK", c)
+		}
+		if prev, dup := seen[n]; dup {
+			t.Errorf("ABCI code %d used by %q and %q", n, prev, c)
+		}
+		seen[n] = c
+		if registryCode(n) != c {
+			t.Errorf("registryCode(%d) = %q, want %q", n, registryCode(n), c)
+		}
+	}
+	if len(abciCodes) != len(registry.Codes()) {
+		t.Errorf("%d ABCI codes for %d registry codes", len(abciCodes), len(registry.Codes()))
+	}
+}
+
+func TestCheckTxNonces(t *testing.T) {
+	st, _ := store.OpenMemory(store.Options{})
+	app := newApp(t, st)
+	block(t, app, 1)
+	commit(t, app)
+	apply := func(n uint64, num string) []byte {
+		return signTx(t, key(2), n, registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: num, Name: "c" + num})
+	}
+	tx1, tx2 := apply(1, "130100"), apply(2, "130200")
+	if r := checkTx(t, app, tx1, abci.CHECK_TX_TYPE_CHECK); r.Code != CodeOK {
+		t.Fatalf("tx1: %v", r)
+	}
+	// A second transaction of the same account queues behind the first.
+	if r := checkTx(t, app, tx2, abci.CHECK_TX_TYPE_CHECK); r.Code != CodeOK {
+		t.Fatalf("tx2 queued behind tx1: %v", r)
+	}
+	if next, ok := app.PendingNonce(pub(key(2))); !ok || next != 3 {
+		t.Fatalf("pending nonce %d %v, want 3", next, ok)
+	}
+	if r := checkTx(t, app, apply(2, "130300"), abci.CHECK_TX_TYPE_CHECK); r.Code != CodeNonceReplayed || !strings.Contains(r.Log, "waiting in the mempool") {
+		t.Fatalf("second nonce 2: %v", r)
+	}
+	if r := checkTx(t, app, apply(5, "130300"), abci.CHECK_TX_TYPE_CHECK); r.Code != CodeNonceGap || r.Info != registry.CodeNonceGap {
+		t.Fatalf("nonce 5: %v", r)
+	}
+	resp := block(t, app, 2, tx1, tx2)
+	for i, r := range resp.TxResults {
+		if r.Code != CodeOK {
+			t.Fatalf("tx %d in block: %v", i, r)
+		}
+	}
+	commit(t, app)
+	if _, ok := app.PendingNonce(pub(key(2))); ok {
+		t.Fatal("pending nonces survived the commit")
+	}
+	// After the commit the used nonces are replays, and a recheck of a
+	// committed transaction fails.
+	if r := checkTx(t, app, tx1, abci.CHECK_TX_TYPE_RECHECK); r.Code != CodeNonceReplayed {
+		t.Fatalf("recheck of committed tx: %v", r)
+	}
+}
+
+// CheckTx runs a transaction against committed state when its account has
+// nothing pending, so one bound to fail never enters a block.
+func TestCheckTxDryRun(t *testing.T) {
+	st, _ := store.OpenMemory(store.Options{})
+	app := newApp(t, st)
+	block(t, app, 1)
+	commit(t, app)
+	before := st.WorkingHash()
+	tx := signTx(t, key(2), 1, registry.KindRegister, registry.Register{ID: "1561301001.85.1/x", Values: []registry.Value{{Type: "TEXT", Data: "x"}}})
+	r := checkTx(t, app, tx, abci.CHECK_TX_TYPE_CHECK)
+	if r.Code != CodeNotFound || r.Codespace != Codespace || !strings.Contains(r.Log, "1561301001.85.1") {
+		t.Fatalf("register under an unknown unit: %v", r)
+	}
+	if !bytes.Equal(st.WorkingHash(), before) {
+		t.Fatal("CheckTx changed the working state")
+	}
+	bad := signTx(t, key(2), 1, registry.KindApplyCity, registry.ApplyCity{Country: "999", CityNumber: "130100", Name: "x"})
+	if r := checkTx(t, app, bad, abci.CHECK_TX_TYPE_CHECK); r.Code != CodeInvalidID || !strings.Contains(r.Log, "999") {
+		t.Fatalf("unknown country: %v", r)
+	}
+}
+
+// A node killed between FinalizeBlock and Commit restarts at the last
+// committed height, and replaying the block gives the same app hash.
+func TestInfoAndReplay(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := newApp(t, st)
+	resp1 := block(t, app, 1, signTx(t, key(2), 1, registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市"}))
+	commit(t, app)
+	info, _ := app.Info(context.Background(), &abci.InfoRequest{})
+	if info.LastBlockHeight != 1 || !bytes.Equal(info.LastBlockAppHash, resp1.AppHash) || info.AppVersion != AppVersion {
+		t.Fatalf("info after block 1: %+v, want height 1 hash %X", info, resp1.AppHash)
+	}
+	approve := signTx(t, key(1), 1, registry.KindApproveApplication, registry.Decision{Application: 1})
+	resp2 := block(t, app, 2, approve)
+	if resp2.TxResults[0].Code != CodeOK || !strings.Contains(string(resp2.TxResults[0].Data), `"city_code":"1561301001"`) {
+		t.Fatalf("approve: %v", resp2.TxResults[0])
+	}
+	// Crash: the store closes without Commit.
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err = store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	app = NewApp(testChain, st, nil)
+	info, _ = app.Info(context.Background(), &abci.InfoRequest{})
+	if info.LastBlockHeight != 1 || !bytes.Equal(info.LastBlockAppHash, resp1.AppHash) {
+		t.Fatalf("info after restart: %+v", info)
+	}
+	again := block(t, app, 2, approve)
+	if !bytes.Equal(again.AppHash, resp2.AppHash) {
+		t.Fatalf("replayed block 2: app hash %X, first run %X", again.AppHash, resp2.AppHash)
+	}
+	commit(t, app)
+	if rec, ok, _ := registry.GetRecord(st.Latest(), "1561301001"); !ok || rec.Name != "石家庄市" {
+		t.Fatalf("city after replay: %+v %v", rec, ok)
+	}
+}
+
+// Submitters hear of a transaction only once its block is committed.
+func TestNotifyAfterCommit(t *testing.T) {
+	st, _ := store.OpenMemory(store.Options{})
+	app := newApp(t, st)
+	tx := signTx(t, key(2), 1, registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "c"})
+	ch, cancel := app.Commits().Watch(registry.TxHash(tx))
+	defer cancel()
+	block(t, app, 1, tx)
+	select {
+	case r := <-ch:
+		t.Fatalf("notified before commit: %+v", r)
+	default:
+	}
+	commit(t, app)
+	select {
+	case r := <-ch:
+		if r.Height != 1 || r.Code != CodeOK || r.Hash != registry.TxHash(tx) {
+			t.Fatalf("notified %+v", r)
+		}
+	case <-time.After(time.Second):
+		t.Fatal("not notified after commit")
+	}
+	if r, ok := app.Commits().Recent(registry.TxHash(tx)); !ok || r.Height != 1 {
+		t.Fatalf("recent result: %+v %v", r, ok)
+	}
+}
+
+// The signature cache is keyed on the whole transaction: a transaction
+// whose signature CheckTx verified is not verified again in the block, and
+// any other bytes are.
+func TestSigCache(t *testing.T) {
+	c := newSigCache(2)
+	a, b, d := [32]byte{1}, [32]byte{2}, [32]byte{3}
+	c.add(a)
+	c.add(b)
+	c.add(d) // evicts a
+	if c.has(a) || !c.has(b) || !c.has(d) {
+		t.Fatalf("cache of 2 after 3 adds: a %v b %v d %v", c.has(a), c.has(b), c.has(d))
+	}
+}
