@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"math"
 	"strconv"
 
 	"github.com/cityid/cityid/code"
@@ -60,27 +61,13 @@ func (m *RegisterUnit) apply(c *txContext) (Outcome, *Error) {
 	if _, err := c.node(m.parent); err != nil {
 		return Outcome{}, err
 	}
-	key := unitSeqKey(m.Parent)
-	last, err := getSeq(c.st, key)
+	id, err := c.allocate(unitSeqKey(m.Parent), MaxUnit, "unit number under "+m.Parent, func(n string) (code.ID, error) {
+		return m.parent.WithUnit(n)
+	})
 	if err != nil {
-		return Outcome{}, internal("read unit counter", err)
+		return Outcome{}, err
 	}
-	for n, probes := last+1, 0; n <= MaxUnit && probes < MaxAllocateProbes; n, probes = n+1, probes+1 {
-		id, perr := m.parent.WithUnit(strconv.FormatUint(n, 10))
-		if perr != nil {
-			return Outcome{}, invalidID("unit", m.Parent+"."+strconv.FormatUint(n, 10), perr)
-		}
-		if ok, err := c.exists(RecordKey(id.String())); err != nil {
-			return Outcome{}, err
-		} else if ok {
-			continue
-		}
-		if err := putSeq(c.st, key, n); err != nil {
-			return Outcome{}, internal("write unit counter", err)
-		}
-		return c.create(id, m.Name, m.Admins, m.Values)
-	}
-	return Outcome{}, errorf(CodeExhausted, "no free unit number under %s after %d", m.Parent, last)
+	return c.create(id, m.Name, m.Admins, m.Values)
 }
 
 // Register registers an identifier with its values. With Allocate, ID is a
@@ -117,27 +104,39 @@ func (m *Register) apply(c *txContext) (Outcome, *Error) {
 	if _, err := c.node(m.id); err != nil {
 		return Outcome{}, err
 	}
-	key := localSeqKey(m.ID)
+	id, err := c.allocate(localSeqKey(m.ID), math.MaxUint64, "local id under "+m.ID, m.id.WithLocal)
+	if err != nil {
+		return Outcome{}, err
+	}
+	return c.create(id, "", m.Admins, m.Values)
+}
+
+// allocate returns the identifier of the first number after the counter at
+// key whose record does not exist yet, and advances the counter to it. It
+// skips at most MaxAllocateProbes taken numbers, so one transaction's work
+// stays bounded however the numbers were filled by hand.
+func (c *txContext) allocate(key []byte, max uint64, what string, build func(n string) (code.ID, error)) (code.ID, *Error) {
 	last, err := getSeq(c.st, key)
 	if err != nil {
-		return Outcome{}, internal("read local id counter", err)
+		return code.ID{}, internal("read counter for "+what, err)
 	}
-	for n, probes := last+1, 0; probes < MaxAllocateProbes; n, probes = n+1, probes+1 {
-		id, perr := m.id.WithLocal(strconv.FormatUint(n, 10))
+	for n, probes := last+1, 0; n <= max && n > last && probes < MaxAllocateProbes; n, probes = n+1, probes+1 {
+		num := strconv.FormatUint(n, 10)
+		id, perr := build(num)
 		if perr != nil {
-			return Outcome{}, invalidID("id", m.ID+"/"+strconv.FormatUint(n, 10), perr)
+			return code.ID{}, invalidID(what, num, perr)
 		}
 		if ok, err := c.exists(RecordKey(id.String())); err != nil {
-			return Outcome{}, err
+			return code.ID{}, err
 		} else if ok {
 			continue
 		}
 		if err := putSeq(c.st, key, n); err != nil {
-			return Outcome{}, internal("write local id counter", err)
+			return code.ID{}, internal("write counter for "+what, err)
 		}
-		return c.create(id, "", m.Admins, m.Values)
+		return id, nil
 	}
-	return Outcome{}, errorf(CodeExhausted, "no free local id under %s after %d", m.ID, last)
+	return code.ID{}, errorf(CodeExhausted, "no free %s after %d", what, last)
 }
 
 // Update replaces an identifier's values. Version is the version the writer
