@@ -10,6 +10,7 @@ import (
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	ics23 "github.com/cosmos/ics23/go"
 
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
@@ -247,5 +248,62 @@ func TestSigCache(t *testing.T) {
 	c.add(d) // evicts a
 	if c.has(a) || !c.has(b) || !c.has(d) {
 		t.Fatalf("cache of 2 after 3 adds: a %v b %v d %v", c.has(a), c.has(b), c.has(d))
+	}
+}
+
+// Query with prove returns an ICS23 proof that verifies against the root
+// of the queried version, for a present and for a missing identifier.
+func TestQueryProof(t *testing.T) {
+	st, _ := store.OpenMemory(store.Options{})
+	app := newApp(t, st)
+	block(t, app, 1, signTx(t, key(2), 1, registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市"}))
+	commit(t, app)
+	block(t, app, 2, signTx(t, key(1), 1, registry.KindApproveApplication, registry.Decision{Application: 1}))
+	commit(t, app)
+	root := st.Hash()
+	for _, c := range []struct {
+		id     string
+		exists bool
+	}{{"1561301001", true}, {"1561301001.85", false}} {
+		resp, err := app.Query(context.Background(), &abci.QueryRequest{Path: QueryID, Data: []byte(c.id), Prove: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.Height != 2 || (resp.Value != nil) != c.exists || len(resp.ProofOps.Ops) != 1 || resp.ProofOps.Ops[0].Type != ProofOpType {
+			t.Fatalf("query %s: %+v", c.id, resp)
+		}
+		var proof ics23.CommitmentProof
+		if err := proof.Unmarshal(resp.ProofOps.Ops[0].Data); err != nil {
+			t.Fatal(err)
+		}
+		key := registry.RecordKey(c.id)
+		var ok bool
+		if c.exists {
+			ok = ics23.VerifyMembership(ics23.IavlSpec, root, &proof, key, resp.Value)
+			tampered := append(bytes.Clone(resp.Value), ' ')
+			if ics23.VerifyMembership(ics23.IavlSpec, root, &proof, key, tampered) {
+				t.Errorf("%s: proof verifies a tampered value", c.id)
+			}
+		} else {
+			ok = ics23.VerifyNonMembership(ics23.IavlSpec, root, &proof, key)
+		}
+		if !ok {
+			t.Errorf("%s: proof does not verify against the app hash", c.id)
+		}
+	}
+	// At an earlier height the city did not exist yet.
+	resp, _ := app.Query(context.Background(), &abci.QueryRequest{Path: QueryID, Data: []byte("1561301001"), Height: 1})
+	if resp.Value != nil || resp.Height != 1 {
+		t.Fatalf("query at height 1: %+v", resp)
+	}
+	for _, q := range []*abci.QueryRequest{
+		{Path: QueryID, Data: []byte("1561301002")},
+		{Path: "/nothing"},
+		{Path: QueryID, Data: []byte("1561301001"), Height: 99},
+	} {
+		resp, _ := app.Query(context.Background(), q)
+		if resp.Code == CodeOK || resp.Log == "" {
+			t.Errorf("query %s %q at %d: %+v, want an error", q.Path, q.Data, q.Height, resp)
+		}
 	}
 }
