@@ -65,6 +65,8 @@ func (a *ApplyCity) validate(signer string) *Error {
 		}
 	} else if _, err := code.NewCity(a.Country, a.CityNumber); err != nil {
 		return invalidID("city", a.Country+" "+a.CityNumber, err)
+	} else if a.CityNumber == "000000" {
+		return errorf(CodeInvalid, "city number 000000 is reserved: no national division code is all zeros; use %q to have one allocated", AllocateCityNumber)
 	}
 	if err := checkName("name", a.Name, true); err != nil {
 		return err

@@ -83,6 +83,13 @@ func DecodeEnvelope(tx []byte) (Envelope, *Error) {
 	if err := decodeStrict(tx, &e); err != nil {
 		return e, errorf(CodeMalformed, "envelope: %v", err)
 	}
+	// One envelope, one encoding: otherwise anyone could re-encode a
+	// signed transaction (reorder fields, add spaces) into other bytes with
+	// another hash that still apply, and the signer, waiting for its own
+	// hash, would be told its transaction failed.
+	if canon, err := json.Marshal(e); err != nil || !bytes.Equal(canon, tx) {
+		return e, errorf(CodeMalformed, "envelope is not in its canonical encoding: {\"body\":…,\"pub_key\":…,\"signature\":…} with no spaces, as Envelope.Encode writes it")
+	}
 	if len(e.Body) == 0 {
 		return e, errorf(CodeMalformed, "envelope: body is empty")
 	}
@@ -132,10 +139,13 @@ func KeyText(pub ed25519.PublicKey) string { return hex.EncodeToString(pub) }
 // trailing data, so that two nodes can never read different meanings into
 // the same bytes and a typo in a field name is an error, not a silent default.
 func decodeStrict(b []byte, v any) error {
+	if err := checkObjectKeys(b); err != nil {
+		return err
+	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	if err := d.Decode(v); err != nil {
-		return err
+		return fmt.Errorf("%s", clip(err.Error()))
 	}
 	if rest := bytes.TrimSpace(b[d.InputOffset():]); len(rest) != 0 {
 		return fmt.Errorf("trailing data after the JSON value at byte %d", d.InputOffset()+1)

@@ -66,9 +66,9 @@ func errorf(code, format string, args ...any) *Error {
 func invalidID(field, text string, err error) *Error {
 	var ce *code.Error
 	if errors.As(err, &ce) {
-		return errorf(CodeInvalidID, "%s %q: %s (%s)", field, text, ce.Error(), ce.Code)
+		return errorf(CodeInvalidID, "%s %q: %s (%s)", field, clip(text), ce.Error(), ce.Code)
 	}
-	return errorf(CodeInvalidID, "%s %q: %v", field, text, err)
+	return errorf(CodeInvalidID, "%s %q: %v", field, clip(text), err)
 }
 
 // internal turns a store failure into an Error. Store failures are not caused

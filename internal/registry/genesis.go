@@ -33,10 +33,7 @@ func (a Authority) validate() *Error {
 	if len(a.Members) == 0 {
 		return errorf(CodeInvalid, "authority has no members")
 	}
-	if len(a.Members) > MaxAuthority {
-		return errorf(CodeTooLarge, "authority has %d members, more than the %d allowed", len(a.Members), MaxAuthority)
-	}
-	if _, err := normalizeAdmins(a.Members, ""); err != nil {
+	if err := checkKeys("authority member", a.Members, MaxAuthority); err != nil {
 		return errorf(err.Code, "authority: %s", err.Msg)
 	}
 	if a.Threshold < 1 || a.Threshold > len(a.Members) {

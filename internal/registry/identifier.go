@@ -224,9 +224,18 @@ func parseKind(field, text string, kind code.Kind) (code.ID, *Error) {
 		return id, invalidID(field, text, err)
 	}
 	if id.Kind() != kind {
-		return id, errorf(CodeInvalid, "%s %q is a %s, want a %s", field, clip(text), id.Kind(), kind)
+		return id, errorf(CodeInvalid, "%s %q is %s, want %s", field, clip(text), article(string(id.Kind())), article(string(kind)))
 	}
 	return id, nil
+}
+
+// article puts "a" or "an" before a kind's name (city, sector, unit,
+// object: only "object" is said with a vowel).
+func article(kind string) string {
+	if kind == string(code.KindObject) {
+		return "an " + kind
+	}
+	return "a " + kind
 }
 
 // normalizeNode validates the common fields of a new record.
@@ -271,13 +280,30 @@ func (c *txContext) node(nodeID code.ID) (Record, *Error) {
 	if !found {
 		return parent, errorf(CodeNotFound, "parent %s is not registered", nodeID)
 	}
-	if parent.Status != StatusActive {
-		return parent, errorf(CodeInactive, "parent %s is deactivated", nodeID)
-	}
 	if err := c.authorize(nodeID); err != nil {
 		return parent, err
 	}
-	return parent, nil
+	// Nothing is registered under a deactivated node, however far up.
+	for id, rec := nodeID, parent; ; {
+		if rec.Status != StatusActive {
+			if id == nodeID {
+				return parent, errorf(CodeInactive, "parent %s is deactivated", nodeID)
+			}
+			return parent, errorf(CodeInactive, "%s is deactivated, and with it everything under it, %s included", id, nodeID)
+		}
+		up, more := id.Parent()
+		if !more {
+			return parent, nil
+		}
+		var found bool
+		var err *Error
+		if rec, found, err = c.record(up.String()); err != nil {
+			return parent, err
+		} else if !found {
+			return parent, errorf(CodeNotFound, "%s is not registered", up)
+		}
+		id = up
+	}
 }
 
 // create writes a new record at version 1 under its active parent.

@@ -10,8 +10,10 @@ const (
 	MaxTxBytes = 96 << 10
 
 	// MaxBodyBytes bounds the signed body. 64 KiB holds a record at every
-	// other bound (32 values of 1 KiB plus admins and names) with room to
-	// spare; the envelope adds base64 (4/3) and the key and signature.
+	// other bound in plain text (32 values of 1 KiB plus admins and names)
+	// with room to spare; a record full of characters that JSON must escape
+	// (quotes, control characters) can exceed it and is refused as
+	// too_large. The envelope adds base64 (4/3) and the key and signature.
 	MaxBodyBytes = 64 << 10
 
 	// MaxValues bounds the values of one record, as a Handle server bounds a
@@ -22,6 +24,11 @@ const (
 	// the ledger; the ledger holds only its descriptor, so 1 KiB is ample
 	// and keeps a DNS TXT answer of one value within a single UDP packet.
 	MaxValueBytes = 1024
+
+	// MaxDatasetURIBytes bounds a dataset descriptor's URI, so that the
+	// whole descriptor (URI, 64 hex digits of SHA-256, size, media type of
+	// at most 127 bytes) stays within MaxValueBytes like any other value.
+	MaxDatasetURIBytes = MaxValueBytes - 256
 
 	// MaxAdmins bounds the admin keys of a record or application: a
 	// consortium or a city department, not a population.

@@ -81,7 +81,8 @@ func (m *Machine) prepare(tx []byte, verified bool) (*Tx, *Error) {
 // transactions are being applied, so a block costs about the greater of its
 // signature checks spread over the cores and its sequential application;
 // verified reports a transaction whose exact bytes already passed Prepare
-// (in CheckTx), so its signature is not checked twice. The error is
+// (in CheckTx), so its signature is not checked twice; it is called from
+// several goroutines at once and must be safe for that. The error is
 // non-nil only when state could not be read or written: the block cannot be
 // applied on this node and the caller must stop.
 func (m *Machine) ApplyBlock(kv KV, blk Block, txs [][]byte, verified func(tx []byte) bool) ([]Result, error) {

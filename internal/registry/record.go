@@ -118,7 +118,7 @@ func normalizeValues(in []Value) ([]Value, *Error) {
 			return nil, errorf(CodeBadValue, "value %d: ttl %d is more than %d seconds", i+1, v.TTL, MaxTTL)
 		}
 		if err := normalizeValue(v); err != nil {
-			return nil, errorf(CodeBadValue, "value %d (%s): %s", i+1, clip(v.Type), err.Msg)
+			return nil, errorf(err.Code, "value %d (%s): %s", i+1, clip(v.Type), err.Msg)
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Index < out[j].Index })
@@ -160,7 +160,7 @@ func normalizeValue(v *Value) *Error {
 	case TypeAlias:
 		id, err := code.Parse(v.Data)
 		if err != nil {
-			return invalidID("alias", v.Data, err)
+			return errorf(CodeBadValue, "%s", invalidID("alias", v.Data, err).Msg)
 		}
 		v.Data = id.String()
 	case TypeData:
@@ -213,6 +213,12 @@ func checkURL(s string) *Error {
 	}
 	if !u.IsAbs() {
 		return errorf(CodeBadValue, "%q is not an absolute URL (it needs a scheme such as https:)", clip(s))
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "javascript", "vbscript", "data", "file", "blob":
+		// These run code or read local files where a resolver follows or
+		// shows the link; an identifier never needs them.
+		return errorf(CodeBadValue, "URL scheme %q is not allowed in a record", u.Scheme)
 	}
 	if (u.Scheme == "http" || u.Scheme == "https") && u.Host == "" {
 		return errorf(CodeBadValue, "%q has no host", clip(s))
@@ -292,6 +298,9 @@ func checkDataset(d *Dataset) *Error {
 	if d == nil {
 		return errorf(CodeBadValue, "a DATA value needs a dataset {uri, sha256, size, media_type}")
 	}
+	if len(d.URI) > MaxDatasetURIBytes {
+		return errorf(CodeTooLarge, "dataset uri is %d bytes, more than the %d allowed", len(d.URI), MaxDatasetURIBytes)
+	}
 	if err := checkURL(d.URI); err != nil {
 		return errorf(CodeBadValue, "dataset uri: %s", err.Msg)
 	}
@@ -313,22 +322,29 @@ func normalizeAdmins(in []string, signer string) ([]string, *Error) {
 	if len(in) == 0 {
 		return []string{signer}, nil
 	}
-	if len(in) > MaxAdmins {
-		return nil, errorf(CodeTooLarge, "%d admins, more than the %d allowed", len(in), MaxAdmins)
+	if err := checkKeys("admin", in, MaxAdmins); err != nil {
+		return nil, err
 	}
-	out := make([]string, len(in))
-	for i, k := range in {
+	return append([]string(nil), in...), nil
+}
+
+// checkKeys validates a list of public keys: at most max, each well formed,
+// none twice.
+func checkKeys(what string, keys []string, max int) *Error {
+	if len(keys) > max {
+		return errorf(CodeTooLarge, "%d %ss, more than the %d allowed", len(keys), what, max)
+	}
+	for i, k := range keys {
 		if _, err := ParsePubKey(k); err != nil {
-			return nil, errorf(CodeBadPubKey, "admin %d: %s", i+1, AsError(err).Msg)
+			return errorf(CodeBadPubKey, "%s %d: %s", what, i+1, AsError(err).Msg)
 		}
-		for _, prev := range out[:i] {
+		for _, prev := range keys[:i] {
 			if prev == k {
-				return nil, errorf(CodeInvalid, "admin %d: key %s is listed twice", i+1, k)
+				return errorf(CodeInvalid, "%s %d: key %s is listed twice", what, i+1, k)
 			}
 		}
-		out[i] = k
 	}
-	return out, nil
+	return nil
 }
 
 // checkName checks a required or optional display name.
@@ -352,8 +368,20 @@ func checkName(field, s string, required bool) *Error {
 		if unicode.IsControl(r) {
 			return errorf(CodeInvalid, "%s %q contains a control character", field, clip(s))
 		}
+		if isBidiControl(r) {
+			// Names are shown in lists and trees beside other names: an
+			// embedded direction override can make one name look like
+			// another.
+			return errorf(CodeInvalid, "%s %q contains the bidirectional control character %U", field, clip(s), r)
+		}
 	}
 	return nil
+}
+
+// isBidiControl reports the Unicode bidirectional embedding, override and
+// isolate controls (U+202A–U+202E, U+2066–U+2069).
+func isBidiControl(r rune) bool {
+	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069
 }
 
 func contains(list []string, s string) bool {

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 )
@@ -36,15 +37,27 @@ type Body struct {
 
 // NewBody encodes the body of a transaction of the given kind.
 func NewBody(kind string, nonce uint64, msg any) ([]byte, error) {
-	m, err := json.Marshal(msg)
+	m, err := marshalCompact(msg)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s message: %w", kind, err)
 	}
-	b, err := json.Marshal(Body{Kind: kind, Nonce: nonce, Msg: m})
+	b, err := marshalCompact(Body{Kind: kind, Nonce: nonce, Msg: m})
 	if err != nil {
 		return nil, fmt.Errorf("encode %s body: %w", kind, err)
 	}
 	return b, nil
+}
+
+// marshalCompact is json.Marshal without the HTML escaping of <, > and &,
+// which would triple their size in a bounded body for no reader's benefit.
+func marshalCompact(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // message is one transaction kind's message. validate runs every check that

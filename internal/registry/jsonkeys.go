@@ -1,0 +1,89 @@
+package registry
+
+import "fmt"
+
+// Bounds of the key check.
+const (
+	maxJSONDepth     = 16 // our bodies nest 5 deep at most
+	maxKeysPerObject = 64 // our largest message has a dozen fields
+	maxJSONKeyLength = 32
+)
+
+// checkObjectKeys refuses JSON whose objects repeat a key, or use a key
+// that is not lowercase ASCII letters, digits and '_'. encoding/json takes
+// the last of repeated keys and matches keys case-insensitively (Unicode
+// folding included), so without this check {"nonce":1,"NONCE":2} would be
+// read one way by the chain and maybe another by a wallet showing it: a
+// signed body has exactly one reading. Every key of the wire format is
+// lowercase snake_case, so nothing valid is refused. Input that is not JSON
+// at all is left to the decoder to report.
+func checkObjectKeys(b []byte) error {
+	type frame struct {
+		object    bool
+		expectKey bool
+		keys      []string
+	}
+	var stack []frame
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '{', '[':
+			if len(stack) == maxJSONDepth {
+				return fmt.Errorf("JSON nested more than %d deep at byte %d", maxJSONDepth, i+1)
+			}
+			stack = append(stack, frame{object: b[i] == '{', expectKey: b[i] == '{'})
+		case '}', ']':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		case ',':
+			if n := len(stack); n > 0 && stack[n-1].object {
+				stack[n-1].expectKey = true
+			}
+		case '"':
+			start := i
+			i++
+			for i < len(b) && b[i] != '"' {
+				if b[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			if i >= len(b) {
+				return nil // unterminated string: the decoder says so
+			}
+			n := len(stack)
+			if n == 0 || !stack[n-1].object || !stack[n-1].expectKey {
+				continue
+			}
+			top := &stack[n-1]
+			top.expectKey = false
+			key := string(b[start+1 : i])
+			if err := checkKeyText(key, start+1); err != nil {
+				return err
+			}
+			for _, k := range top.keys {
+				if k == key {
+					return fmt.Errorf("key %q appears twice in one object (byte %d)", key, start+1)
+				}
+			}
+			if len(top.keys) == maxKeysPerObject {
+				return fmt.Errorf("object has more than %d keys (byte %d)", maxKeysPerObject, start+1)
+			}
+			top.keys = append(top.keys, key)
+		}
+	}
+	return nil
+}
+
+func checkKeyText(key string, at int) error {
+	if len(key) == 0 || len(key) > maxJSONKeyLength {
+		return fmt.Errorf("key at byte %d is %d bytes; keys are 1 to %d lowercase letters, digits and '_'", at, len(key), maxJSONKeyLength)
+	}
+	for j := 0; j < len(key); j++ {
+		c := key[j]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return fmt.Errorf("key %q at byte %d: keys are lowercase letters, digits and '_' (%q is not)", clip(key), at, c)
+		}
+	}
+	return nil
+}
