@@ -21,22 +21,30 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/api"
+	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/registry"
 )
 
 // Types of the API, named here so programs outside this module can use them.
 type (
-	Record       = registry.Record
-	Value        = registry.Value
-	Dataset      = registry.Dataset
-	Application  = registry.Application
-	Outcome      = registry.Outcome
-	RecordAnswer = api.RecordAnswer
-	TxAnswer     = api.TxAnswer
-	Account      = api.Account
-	Status       = api.StatusAnswer
-	CityList     = api.CityList
-	Problem      = api.Problem
+	Record          = registry.Record
+	Value           = registry.Value
+	Dataset         = registry.Dataset
+	Application     = registry.Application
+	Outcome         = registry.Outcome
+	RecordAnswer    = api.RecordAnswer
+	TxAnswer        = api.TxAnswer
+	Account         = api.Account
+	Status          = api.StatusAnswer
+	CityList        = api.CityList
+	Problem         = api.Problem
+	Proof           = api.Proof
+	History         = api.History
+	Children        = api.Children
+	BlockInfo       = chain.BlockInfo
+	TxInfo          = chain.TxInfo
+	Grant           = registry.Grant
+	ApplicationList = api.ApplicationList
 )
 
 // DefaultNode is the API address of a local node started with no flags.
@@ -161,19 +169,8 @@ func (c *Client) Application(ctx context.Context, n uint64) (Application, error)
 // Cities returns a page of the city directory after the cursor (empty for
 // the first page).
 func (c *Client) Cities(ctx context.Context, after string, limit int) (CityList, error) {
-	q := url.Values{}
-	if after != "" {
-		q.Set("after", after)
-	}
-	if limit > 0 {
-		q.Set("limit", strconv.Itoa(limit))
-	}
 	var out CityList
-	path := "/v1/cities"
-	if len(q) > 0 {
-		path += "?" + q.Encode()
-	}
-	err := c.do(ctx, http.MethodGet, path, nil, &out)
+	err := c.do(ctx, http.MethodGet, "/v1/cities"+page(after, "", limit), nil, &out)
 	return out, err
 }
 

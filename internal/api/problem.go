@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -19,7 +20,8 @@ type Problem struct {
 	Code     string `json:"code"`
 	Position int    `json:"position,omitempty"` // for identifier parse errors: where in the input
 	Hash     string `json:"hash,omitempty"`     // for a refused or failed transaction
-	Height   int64  `json:"height,omitempty"`   // for a transaction that failed in a block
+	Height   int64  `json:"height,omitempty"`   // for a transaction that failed in a block; the state version of a read
+	Proof    *Proof `json:"proof,omitempty"`    // for an unknown identifier asked with ?proof=true: proof of its absence
 }
 
 // Codes of the API itself, beside the registry's.
@@ -88,6 +90,16 @@ func internalProblem(log *slog.Logger, r *http.Request, err error) Problem {
 func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+func decodeRecord(b []byte, rec *registry.Record) error { return jsonUnmarshal(b, rec) }
+
+// jsonUnmarshal decodes state the registry wrote.
+func jsonUnmarshal(b []byte, v any) error {
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode %T from state: %w", v, err)
+	}
+	return nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/cityid/cityid/code"
 	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
@@ -28,6 +27,12 @@ type Backend interface {
 	// PendingNonce is the next nonce of an account with transactions
 	// waiting in the mempool.
 	PendingNonce(key string) (uint64, bool)
+	// At is committed state at a height.
+	At(height int64) (*store.View, error)
+	// Block, Tx and LightBlock read CometBFT's block store and indexes.
+	Block(ctx context.Context, height int64) (chain.BlockInfo, error)
+	Tx(ctx context.Context, hash string) (chain.TxInfo, error)
+	LightBlock(ctx context.Context, height int64) (json.RawMessage, error)
 }
 
 // Options bound the API. The zero value takes the defaults.
@@ -67,7 +72,14 @@ func New(b Backend, opts Options) *Server {
 	s.mux.HandleFunc("POST /v1/txs", s.postTx)
 	s.mux.HandleFunc("GET /v1/ids/{id...}", s.getID)
 	s.mux.HandleFunc("GET /v1/cities", s.listCities)
+	s.mux.HandleFunc("GET /v1/applications", s.listApplications)
 	s.mux.HandleFunc("GET /v1/applications/{n}", s.getApplication)
+	s.mux.HandleFunc("GET /v1/grants", s.listGrants)
+	s.mux.HandleFunc("GET /v1/validators", s.getValidators)
+	s.mux.HandleFunc("GET /v1/proposals", s.listProposals)
+	s.mux.HandleFunc("GET /v1/blocks/{h}", s.getBlock)
+	s.mux.HandleFunc("GET /v1/txs/{hash}", s.getTx)
+	s.mux.HandleFunc("GET /v1/light/{h}", s.getLightBlock)
 	s.mux.HandleFunc("GET /v1/accounts/{key}", s.getAccount)
 	s.mux.HandleFunc("GET /v1/status", s.getStatus)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
@@ -142,35 +154,6 @@ func (s *Server) postTx(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, TxAnswer{Hash: res.Hash, Height: res.Height, Result: out})
-}
-
-// RecordAnswer is the answer to GET /v1/ids/{id}.
-type RecordAnswer struct {
-	Height int64           `json:"height"`
-	Record registry.Record `json:"record"`
-}
-
-func (s *Server) getID(w http.ResponseWriter, r *http.Request) {
-	text := r.PathValue("id")
-	id, err := code.Parse(text)
-	if err != nil {
-		writeProblem(w, idProblem(text, err))
-		return
-	}
-	view, ok := s.view(w)
-	if !ok {
-		return
-	}
-	rec, found, err := registry.GetRecord(view, id.String())
-	if err != nil {
-		writeProblem(w, internalProblem(s.log, r, err))
-		return
-	}
-	if !found {
-		writeProblem(w, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: id.String() + " is not registered"})
-		return
-	}
-	writeJSON(w, http.StatusOK, RecordAnswer{Height: view.Version(), Record: rec})
 }
 
 // City is one entry of the city directory.

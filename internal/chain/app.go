@@ -3,12 +3,14 @@ package chain
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
@@ -97,7 +99,14 @@ func (a *App) Info(context.Context, *abci.InfoRequest) (*abci.InfoResponse, erro
 func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.InitChainResponse, error) {
 	a.store.Rollback()
 	a.store.SetInitialVersion(req.InitialHeight)
-	if err := a.machine.InitGenesis(a.store, req.AppStateBytes); err != nil {
+	vals := make([]registry.Validator, len(req.Validators))
+	for i, v := range req.Validators {
+		if v.PubKeyType != cmted25519.KeyType {
+			return nil, fmt.Errorf("init chain %s: validator %d has a %s key; CityID validators use ed25519", req.ChainId, i+1, v.PubKeyType)
+		}
+		vals[i] = registry.Validator{PubKey: hex.EncodeToString(v.PubKeyBytes), Power: v.Power}
+	}
+	if err := a.machine.InitGenesis(a.store, req.AppStateBytes, vals); err != nil {
 		return nil, fmt.Errorf("init chain %s: %w", req.ChainId, err)
 	}
 	a.log.Info("genesis state written", "chain_id", req.ChainId, "initial_height", req.InitialHeight)
@@ -177,6 +186,15 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		h := registry.TxHash(req.Txs[i])
 		a.hashes[i] = h
 		a.results[i] = TxResult{Hash: h, Height: req.Height, Code: res.Code, Err: r.Err, Data: res.Data}
+	}
+	for _, r := range results {
+		for _, v := range r.Validators {
+			pub, err := hex.DecodeString(v.PubKey)
+			if err != nil {
+				return nil, fmt.Errorf("finalize block %d: validator key %q: %w", req.Height, v.PubKey, err)
+			}
+			resp.ValidatorUpdates = append(resp.ValidatorUpdates, abci.ValidatorUpdate{PubKeyType: cmted25519.KeyType, PubKeyBytes: pub, Power: v.Power})
+		}
 	}
 	resp.AppHash = a.store.WorkingHash()
 	a.mu.Lock()

@@ -10,6 +10,8 @@ import (
 
 	cfg "github.com/cometbft/cometbft/config"
 	"github.com/spf13/viper"
+
+	"github.com/cityid/cityid/internal/registry"
 )
 
 // Defaults: a new user needs no configuration (DESIGN section 4).
@@ -72,6 +74,9 @@ func cometDefaults(home string) *cfg.Config {
 	c.Consensus.TimeoutCommit = 200e6           // 200ms
 	c.Consensus.CreateEmptyBlocks = true        //
 	c.Consensus.CreateEmptyBlocksInterval = 1e9 // 1s
+	// The mempool takes the largest transaction the registry accepts (a
+	// register_batch); CometBFT's default of 1 MB is less.
+	c.Mempool.MaxTxBytes = registry.MaxTxBytes
 	// A local or test network has peers on private addresses.
 	c.P2P.AddrBookStrict = false
 	c.P2P.AllowDuplicateIP = true

@@ -80,3 +80,56 @@ func TestLoadErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestTestnet(t *testing.T) {
+	dir := t.TempDir()
+	nodes, err := Testnet(TestnetOptions{Validators: 4, FullNodes: 1, Output: dir, BasePort: 41000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nodes) != 5 || !nodes[3].Validator || nodes[4].Validator {
+		t.Fatalf("nodes: %+v", nodes)
+	}
+	var genesis []byte
+	seen := map[string]bool{}
+	for i, n := range nodes {
+		c, err := Load(n.Home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, addr := range []string{c.HTTP.Listen, c.Comet.RPC.ListenAddress, c.Comet.P2P.ListenAddress} {
+			if seen[addr] {
+				t.Errorf("node%d reuses address %s", i, addr)
+			}
+			seen[addr] = true
+		}
+		if got := strings.Count(c.Comet.P2P.PersistentPeers, "@"); got != 4 {
+			t.Errorf("node%d has %d persistent peers, want 4", i, got)
+		}
+		b, err := os.ReadFile(c.Comet.GenesisFile())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if genesis == nil {
+			genesis = b
+		} else if string(b) != string(genesis) {
+			t.Errorf("node%d has another genesis", i)
+		}
+	}
+	gen, _ := types.GenesisDocFromJSON(genesis)
+	var app registry.Genesis
+	if err := json.Unmarshal(gen.AppState, &app); err != nil {
+		t.Fatal(err)
+	}
+	if len(gen.Validators) != 4 || len(app.Authority.Members) != 4 || app.Authority.Threshold != 3 {
+		t.Fatalf("genesis: %d validators, authority %d members threshold %d; want 4, 4, 3", len(gen.Validators), len(app.Authority.Members), app.Authority.Threshold)
+	}
+	for i, m := range app.Authority.Members {
+		if m != nodes[i].Operator {
+			t.Errorf("authority member %d is %s, want node%d's operator %s", i, m, i, nodes[i].Operator)
+		}
+	}
+	if _, err := Testnet(TestnetOptions{Validators: 1, Output: dir}); err == nil {
+		t.Fatal("testnet over a non-empty folder")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cometbft/cometbft/crypto"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/types"
 
@@ -47,13 +48,47 @@ type InitResult struct {
 // key is the whole registry authority (1 of 1). home must be empty or
 // missing.
 func Init(home string, opts InitOptions) (InitResult, error) {
-	if err := checkEmpty(home); err != nil {
-		return InitResult{}, err
-	}
-	c := DefaultConfig(home)
 	if opts.ChainID == "" {
 		opts.ChainID = DefaultChainID
 	}
+	h, err := prepareHome(home, opts)
+	if err != nil {
+		return InitResult{}, err
+	}
+	gen, err := genesis(opts.ChainID, []member{h}, 1)
+	if err != nil {
+		return InitResult{}, fmt.Errorf("init %s: %w", home, err)
+	}
+	if err := gen.SaveAs(h.config.Comet.GenesisFile()); err != nil {
+		return InitResult{}, fmt.Errorf("init %s: write genesis: %w", home, err)
+	}
+	return h.result(opts.ChainID), nil
+}
+
+// member is a prepared home: its configuration and keys, before genesis.
+type member struct {
+	config   *Config
+	nodeID   string
+	valPub   crypto.PubKey
+	operator keyring.Key
+}
+
+func (m member) result(chainID string) InitResult {
+	c := m.config
+	return InitResult{
+		Home: c.Home, ChainID: chainID, Operator: m.operator.Public(), NodeID: m.nodeID,
+		HTTP: c.HTTP.Listen, RPC: c.Comet.RPC.ListenAddress, P2P: c.Comet.P2P.ListenAddress,
+		ConfigFile: cityidFile(c.Home),
+	}
+}
+
+// prepareHome creates a home's folders, configuration and keys (node key,
+// validator key, operator key), everything but the genesis.
+func prepareHome(home string, opts InitOptions) (member, error) {
+	if err := checkEmpty(home); err != nil {
+		return member{}, err
+	}
+	c := DefaultConfig(home)
 	if opts.Moniker != "" {
 		c.Comet.Moniker = opts.Moniker
 	}
@@ -68,52 +103,64 @@ func Init(home string, opts InitOptions) (InitResult, error) {
 	}
 	for _, d := range []string{home, filepath.Join(home, "config"), filepath.Join(home, "data")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
-			return InitResult{}, fmt.Errorf("init %s: %w", home, err)
+			return member{}, fmt.Errorf("init %s: %w", home, err)
 		}
 	}
 	if err := c.write(); err != nil {
-		return InitResult{}, fmt.Errorf("init %s: %w", home, err)
+		return member{}, fmt.Errorf("init %s: %w", home, err)
 	}
 	nodeKey, err := p2p.LoadOrGenNodeKey(c.Comet.NodeKeyFile())
 	if err != nil {
-		return InitResult{}, fmt.Errorf("init %s: node key: %w", home, err)
+		return member{}, fmt.Errorf("init %s: node key: %w", home, err)
 	}
 	valPub, err := chain.GenValidatorKey(c.Comet)
 	if err != nil {
-		return InitResult{}, fmt.Errorf("init %s: %w", home, err)
+		return member{}, fmt.Errorf("init %s: %w", home, err)
 	}
 	op, err := keyring.Add(home, OperatorKey)
 	if err != nil {
-		return InitResult{}, fmt.Errorf("init %s: %w", home, err)
+		return member{}, fmt.Errorf("init %s: %w", home, err)
 	}
-	appState, err := json.Marshal(registry.Genesis{
-		Authority: registry.Authority{Members: []string{op.Public()}, Threshold: 1},
-		Params:    DefaultParams(),
-	})
-	if err != nil {
-		return InitResult{}, fmt.Errorf("init %s: encode app state: %w", home, err)
-	}
+	return member{config: c, nodeID: string(nodeKey.ID()), valPub: valPub, operator: op}, nil
+}
+
+// genesis is the genesis of a network whose validators are vals (power 10
+// each) and whose authority is their operator keys with the threshold.
+func genesis(chainID string, vals []member, threshold int) (*types.GenesisDoc, error) {
+	auth := registry.Authority{Threshold: threshold}
 	gen := &types.GenesisDoc{
 		// Genesis time is the one wall-clock reading of a chain: it is
 		// written once, here, and every node reads it from the file.
 		GenesisTime:     time.Now().UTC().Truncate(time.Millisecond),
-		ChainID:         opts.ChainID,
+		ChainID:         chainID,
 		InitialHeight:   1,
-		ConsensusParams: types.DefaultConsensusParams(),
-		Validators:      []types.GenesisValidator{{Address: valPub.Address(), PubKey: valPub, Power: 10, Name: c.Comet.Moniker}},
-		AppState:        appState,
+		ConsensusParams: consensusParams(),
 	}
+	for _, v := range vals {
+		auth.Members = append(auth.Members, v.operator.Public())
+		gen.Validators = append(gen.Validators, types.GenesisValidator{
+			Address: v.valPub.Address(), PubKey: v.valPub, Power: 10, Name: v.config.Comet.Moniker,
+		})
+	}
+	appState, err := json.Marshal(registry.Genesis{Authority: auth, Params: DefaultParams()})
+	if err != nil {
+		return nil, fmt.Errorf("encode app state: %w", err)
+	}
+	gen.AppState = appState
 	if err := gen.ValidateAndComplete(); err != nil {
-		return InitResult{}, fmt.Errorf("init %s: genesis: %w", home, err)
+		return nil, fmt.Errorf("genesis: %w", err)
 	}
-	if err := gen.SaveAs(c.Comet.GenesisFile()); err != nil {
-		return InitResult{}, fmt.Errorf("init %s: write genesis: %w", home, err)
-	}
-	return InitResult{
-		Home: home, ChainID: opts.ChainID, Operator: op.Public(), NodeID: string(nodeKey.ID()),
-		HTTP: c.HTTP.Listen, RPC: c.Comet.RPC.ListenAddress, P2P: c.Comet.P2P.ListenAddress,
-		ConfigFile: cityidFile(home),
-	}, nil
+	return gen, nil
+}
+
+// MaxBlockBytes is a block's size bound in a new chain's genesis: a few
+// of the largest transactions (register_batch, registry.MaxTxBytes) fit.
+const MaxBlockBytes = 8 << 20
+
+func consensusParams() *types.ConsensusParams {
+	p := types.DefaultConsensusParams()
+	p.Block.MaxBytes = MaxBlockBytes
+	return p
 }
 
 // DefaultParams are the network parameters of a new chain.

@@ -93,8 +93,8 @@ func DecodeEnvelope(tx []byte) (Envelope, *Error) {
 	if len(e.Body) == 0 {
 		return e, errorf(CodeMalformed, "envelope: body is empty")
 	}
-	if len(e.Body) > MaxBodyBytes {
-		return e, errorf(CodeTooLarge, "body is %d bytes, more than the %d allowed", len(e.Body), MaxBodyBytes)
+	if len(e.Body) > MaxBatchBodyBytes {
+		return e, errorf(CodeTooLarge, "body is %d bytes, more than the %d allowed", len(e.Body), MaxBatchBodyBytes)
 	}
 	if _, err := ParsePubKey(e.PubKey); err != nil {
 		return e, AsError(err)
@@ -167,4 +167,26 @@ func clip(s string) string {
 		}
 	}
 	return ""
+}
+
+// Inspected is what a transaction says, decoded without checking its
+// signature or rules: for showing a committed transaction.
+type Inspected struct {
+	Signer string          `json:"signer"`
+	Kind   string          `json:"kind"`
+	Nonce  uint64          `json:"nonce"`
+	Msg    json.RawMessage `json:"msg"`
+}
+
+// Inspect decodes a transaction for display.
+func Inspect(tx []byte) (Inspected, *Error) {
+	env, err := DecodeEnvelope(tx)
+	if err != nil {
+		return Inspected{}, err
+	}
+	var b Body
+	if err := json.Unmarshal(env.Body, &b); err != nil {
+		return Inspected{}, errorf(CodeMalformed, "body: %s", clip(err.Error()))
+	}
+	return Inspected{Signer: env.PubKey, Kind: b.Kind, Nonce: b.Nonce, Msg: b.Msg}, nil
 }

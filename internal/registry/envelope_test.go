@@ -225,8 +225,8 @@ func TestEnvelopeAndBodyRejections(t *testing.T) {
 			return a.withBody(t, `{"kind":"register_sector","msg":{"id":"1561301001.86"}}`)
 		}, CodeInvalid, []string{"nonce is missing"}},
 		{"unknown kind", func(t testing.TB) []byte {
-			return a.tx(t, "transfer", M{"id": w.city})
-		}, CodeUnknownKind, []string{`kind "transfer" is not a transaction kind`}},
+			return a.tx(t, "teleport", M{"id": w.city})
+		}, CodeUnknownKind, []string{`kind "teleport" is not a transaction kind`}},
 		{"kind in another case", func(t testing.TB) []byte {
 			return a.tx(t, "Register_Sector", M{"id": "1561301001.86"})
 		}, CodeUnknownKind, []string{`"Register_Sector"`}},

@@ -57,8 +57,9 @@ func (p Params) validate() *Error {
 	return nil
 }
 
-// InitGenesis validates the registry's genesis state and writes it.
-func (m *Machine) InitGenesis(kv KV, appState []byte) error {
+// InitGenesis validates the registry's genesis state and writes it, with
+// the genesis validator set (which CometBFT reads from its genesis file).
+func (m *Machine) InitGenesis(kv KV, appState []byte, validators []Validator) error {
 	var g Genesis
 	if err := decodeStrict(appState, &g); err != nil {
 		return fmt.Errorf("genesis app_state: %w", err)
@@ -73,6 +74,19 @@ func (m *Machine) InitGenesis(kv KV, appState []byte) error {
 		return fmt.Errorf("genesis: %w", err)
 	}
 	if err := putJSON(kv, ParamsKey(), g.Params); err != nil {
+		return fmt.Errorf("genesis: %w", err)
+	}
+	var vals []Validator
+	for i, v := range validators {
+		if _, err := ParsePubKey(v.PubKey); err != nil {
+			return fmt.Errorf("genesis validator %d: %w", i+1, err)
+		}
+		if v.Power <= 0 || v.Power > MaxValidatorPower {
+			return fmt.Errorf("genesis validator %d: power %d is not between 1 and %d", i+1, v.Power, MaxValidatorPower)
+		}
+		vals = setPower(vals, v.PubKey, v.Power)
+	}
+	if err := putJSON(kv, ValidatorsKey(), vals); err != nil {
 		return fmt.Errorf("genesis: %w", err)
 	}
 	return nil

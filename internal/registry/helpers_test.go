@@ -110,12 +110,31 @@ func newHarness(t testing.TB, n, m int) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.m.InitGenesis(h.kv, g); err != nil {
+	if err := h.m.InitGenesis(h.kv, g, genesisValidators()); err != nil {
 		t.Fatalf("init genesis: %v", err)
 	}
 	h.commit(t)
 	return h
 }
+
+// genesisValidatorCount and genesisValidatorPower make the harness's
+// validator set: fixed keys "validator-1" … "validator-4", power 10 each,
+// as a 4-validator testnet's genesis would list them.
+const genesisValidatorCount, genesisValidatorPower = 4, 10
+
+// genesisValidators is the validator set every harness starts with, in the
+// order a genesis file might list them (not key order: InitGenesis sorts).
+func genesisValidators() []Validator {
+	var vals []Validator
+	for i := 1; i <= genesisValidatorCount; i++ {
+		vals = append(vals, Validator{PubKey: validatorKey(i), Power: genesisValidatorPower})
+	}
+	return vals
+}
+
+// validatorKey is the CometBFT key of the test validator "validator-i", in
+// the registry's hex form.
+func validatorKey(i int) string { return pubHex(testKey(fmt.Sprintf("validator-%d", i))) }
 
 func (h *harness) commit(t testing.TB) {
 	t.Helper()

@@ -92,9 +92,24 @@ func (m *Register) validate(signer string) *Error {
 	case !m.Allocate && id.IsNode():
 		return errorf(CodeInvalid, "id %q is a node code: register an object as <node>/<local-id>, or set allocate; sectors and units have their own kinds", clip(m.ID))
 	}
+	if err := checkReservedLocal(id); err != nil {
+		return err
+	}
 	m.id, m.ID = id, id.String()
 	var name string
 	return normalizeNode(&name, &m.Admins, &m.Values, signer)
+}
+
+// checkReservedLocal refuses the local ids that name a node's
+// sub-resources in the HTTP API (/v1/ids/{node}/history,
+// /v1/ids/{node}/children): an object with such a name could not be told
+// apart from them in a URL.
+func checkReservedLocal(id code.ID) *Error {
+	switch id.Local {
+	case "history", "children":
+		return errorf(CodeInvalid, "local id %q is reserved: /v1/ids/%s/%s names the node's %s", id.Local, id.NodeCode(), id.Local, id.Local)
+	}
+	return nil
 }
 
 func (m *Register) apply(c *txContext) (Outcome, *Error) {
@@ -167,7 +182,8 @@ func (m *Update) validate(string) *Error {
 }
 
 func (m *Update) apply(c *txContext) (Outcome, *Error) {
-	rec, err := c.writable(m.id, m.Version)
+	prev, err := c.writable(m.id, m.Version)
+	rec := prev
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -175,7 +191,7 @@ func (m *Update) apply(c *txContext) (Outcome, *Error) {
 		return Outcome{}, errorf(CodeInactive, "%s is deactivated: reactivate it before updating", rec.ID)
 	}
 	rec.Values = m.Values
-	return c.save(rec)
+	return c.save(prev, rec)
 }
 
 // SetStatus deactivates or reactivates an identifier (kinds deactivate and
@@ -199,7 +215,8 @@ func (m *SetStatus) validate(string) *Error {
 }
 
 func (m *SetStatus) apply(c *txContext) (Outcome, *Error) {
-	rec, err := c.writable(m.id, m.Version)
+	prev, err := c.writable(m.id, m.Version)
+	rec := prev
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -214,7 +231,7 @@ func (m *SetStatus) apply(c *txContext) (Outcome, *Error) {
 		rec.Status = StatusActive
 	}
 	rec.Reason = m.Reason
-	return c.save(rec)
+	return c.save(prev, rec)
 }
 
 // parseKind parses an identifier that must be of one kind.
@@ -315,20 +332,33 @@ func (c *txContext) create(id code.ID, name string, admins []string, values []Va
 	if _, err := c.node(parentID); err != nil {
 		return Outcome{}, err
 	}
-	if ok, err := c.exists(RecordKey(id.String())); err != nil {
+	return c.insert(id, parentID, name, admins, values)
+}
+
+// insert writes a new record whose parent has been checked.
+func (c *txContext) insert(id, parentID code.ID, name string, admins []string, values []Value) (Outcome, *Error) {
+	text := id.String()
+	if ok, err := c.exists(RecordKey(text)); err != nil {
 		return Outcome{}, err
 	} else if ok {
-		return Outcome{}, errorf(CodeExists, "%s is already registered", id)
+		return Outcome{}, errorf(CodeExists, "%s is already registered", text)
 	}
 	st := c.stamp()
 	rec := Record{
-		ID: id.String(), Kind: id.Kind(), Status: StatusActive, Version: 1, Name: name,
+		ID: text, Kind: id.Kind(), Status: StatusActive, Version: 1, Name: name,
 		Values: values, Admins: admins, Created: st, Updated: st,
 	}
-	if err := putJSON(c.st, RecordKey(rec.ID), rec); err != nil {
+	if err := putJSON(c.st, RecordKey(text), rec); err != nil {
 		return Outcome{}, internal("write record", err)
 	}
-	return Outcome{ID: rec.ID, Version: 1, Status: rec.Status}, nil
+	if id.IsNode() {
+		// Objects are found under their node by key prefix; sectors and
+		// units, whose keys interleave with their objects', by this index.
+		if err := c.st.Set(childKey(parentID.String(), text), []byte(id.Kind())); err != nil {
+			return Outcome{}, internal("write child index", err)
+		}
+	}
+	return Outcome{ID: text, Version: 1, Status: rec.Status}, nil
 }
 
 // writable returns a record the signer may change, at the expected version
@@ -350,8 +380,13 @@ func (c *txContext) writable(id code.ID, version uint64) (Record, *Error) {
 	return rec, nil
 }
 
-// save writes a changed record as its next version.
-func (c *txContext) save(rec Record) (Outcome, *Error) {
+// save writes a changed record as its next version, keeping the version it
+// replaces in the identifier's history: history stays resolvable whatever
+// the node prunes and on a node that joined by state sync.
+func (c *txContext) save(prev, rec Record) (Outcome, *Error) {
+	if err := putJSON(c.st, historyKey(prev.ID, prev.Version), prev); err != nil {
+		return Outcome{}, internal("write history", err)
+	}
 	rec.Version++
 	rec.Updated = c.stamp()
 	if err := putJSON(c.st, RecordKey(rec.ID), rec); err != nil {

@@ -3,6 +3,7 @@ package registry
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // The layout of ledger state. Keys are readable text so that an ABCI query
@@ -22,7 +23,59 @@ const (
 	prefixUnitSeq     = "seq/unit/"
 	prefixCitySeq     = "seq/city/"
 	prefixLocalSeq    = "seq/local/"
+	prefixHistory     = "hist/"      // hist/<id>#<20-digit version> → Record as it was at that version
+	prefixChild       = "child/"     // child/<node>#<sector or unit> → its kind
+	prefixGrant       = "grant/"     // grant/<dataset>#<grantee node> → Grant
+	prefixGrantee     = "grantee/"   // grantee/<grantee node>#<dataset> → scope (grants by grantee)
+	prefixProposal    = "prop/"      // prop/<proposal id> → Proposal
+	keyValidators     = "validators" // → []Validator: the validator set, ordered by key
 )
+
+// sep separates the parts of a composite key. It is outside the identifier
+// grammar, so no identifier contains it.
+const sep = "#"
+
+// HistoryPrefix is the prefix of an identifier's history entries.
+func HistoryPrefix(id string) []byte { return []byte(prefixHistory + id + sep) }
+
+func historyKey(id string, version uint64) []byte {
+	return []byte(fmt.Sprintf("%s%s%s%020d", prefixHistory, id, sep, version))
+}
+
+// ChildPrefix is the prefix of a node's child index (its sectors or units).
+func ChildPrefix(node string) []byte { return []byte(prefixChild + node + sep) }
+
+// ChildFromKey returns the child of a child index key.
+func ChildFromKey(key []byte) string {
+	k := string(key)
+	return k[strings.LastIndex(k, sep)+1:]
+}
+
+func childKey(node, child string) []byte { return []byte(prefixChild + node + sep + child) }
+
+// GrantKey is the state key of a grant.
+func GrantKey(dataset, grantee string) []byte {
+	return []byte(prefixGrant + dataset + sep + grantee)
+}
+
+// GrantPrefix is the prefix of a dataset's grants.
+func GrantPrefix(dataset string) []byte { return []byte(prefixGrant + dataset + sep) }
+
+// GranteePrefix is the prefix of the grants a node holds.
+func GranteePrefix(grantee string) []byte { return []byte(prefixGrantee + grantee + sep) }
+
+func granteeKey(grantee, dataset string) []byte {
+	return []byte(prefixGrantee + grantee + sep + dataset)
+}
+
+// ProposalKey is the state key of a governance proposal.
+func ProposalKey(id string) []byte { return []byte(prefixProposal + id) }
+
+// ProposalPrefix is the prefix of every pending proposal.
+func ProposalPrefix() []byte { return []byte(prefixProposal) }
+
+// ValidatorsKey is the state key of the validator set.
+func ValidatorsKey() []byte { return []byte(keyValidators) }
 
 // AccountKey is the state key of an account.
 func AccountKey(pub string) []byte { return []byte(prefixAccount + pub) }

@@ -4,12 +4,23 @@ package registry
 // changing one changes which transactions are valid, so it needs a coordinated
 // upgrade of every node.
 const (
-	// MaxTxBytes bounds a whole signed envelope as it arrives in CheckTx.
-	// It is far below CometBFT's default max block size (21 MB in our
-	// genesis: see internal/chain) so that many transactions fit a block.
-	MaxTxBytes = 96 << 10
+	// MaxTxBytes bounds a whole signed envelope as it arrives in CheckTx:
+	// the base64 of the largest body (a register_batch) plus the key, the
+	// signature and the field names. CometBFT's mempool and block bounds
+	// (internal/node) are set above it.
+	MaxTxBytes = 2<<20 + 1<<10
 
-	// MaxBodyBytes bounds the signed body. 64 KiB holds a record at every
+	// MaxBatchBodyBytes bounds the body of a register_batch: 5,000
+	// identifiers with a value or two each fit in well under it.
+	MaxBatchBodyBytes = 1536 << 10
+
+	// MaxBatch bounds the identifiers of one register_batch: large enough
+	// that a city registers a district's meters in one signed transaction,
+	// small enough that one transaction's work stays a fraction of a block.
+	MaxBatch = 5000
+
+	// MaxBodyBytes bounds the signed body of every kind but
+	// register_batch. 64 KiB holds a record at every
 	// other bound in plain text (32 values of 1 KiB plus admins and names)
 	// with room to spare; a record full of characters that JSON must escape
 	// (quotes, control characters) can exceed it and is refused as
@@ -54,6 +65,18 @@ const (
 	// MaxTTL bounds a value's time-to-live: one week, so a corrected record
 	// reaches every cache within a week at most.
 	MaxTTL = 7 * 86400
+
+	// MaxScopeBytes bounds a grant's scope.
+	MaxScopeBytes = 64
+
+	// MaxValidatorPower bounds one validator's voting power, far below
+	// CometBFT's bound on the total (MaxTotalVotingPower, about 1.15e18)
+	// however many validators there are.
+	MaxValidatorPower = 1_000_000_000
+
+	// MaxValidators bounds the validator set the authority may grow: a
+	// consortium of registry institutes and large cities.
+	MaxValidators = 150
 
 	// MaxAuthority bounds the members of the registry authority.
 	MaxAuthority = 64

@@ -17,8 +17,14 @@ func TestLimitsArePinned(t *testing.T) {
 		name      string
 		got, want int
 	}{
-		{"MaxTxBytes", MaxTxBytes, 98304},
+		{"MaxTxBytes", MaxTxBytes, 2098176},
 		{"MaxBodyBytes", MaxBodyBytes, 65536},
+		{"MaxBatchBodyBytes", MaxBatchBodyBytes, 1572864},
+		{"MaxBatch", MaxBatch, 5000},
+		{"MaxDatasetURIBytes", MaxDatasetURIBytes, 768},
+		{"MaxScopeBytes", MaxScopeBytes, 64},
+		{"MaxValidatorPower", MaxValidatorPower, 1000000000},
+		{"MaxValidators", MaxValidators, 150},
 		{"MaxValues", MaxValues, 32},
 		{"MaxValueBytes", MaxValueBytes, 1024},
 		{"MaxAdmins", MaxAdmins, 16},

@@ -21,6 +21,8 @@ type Block struct {
 type Result struct {
 	Err  *Error
 	Data []byte
+	// Validators are the validator set changes the transaction made.
+	Validators []ValidatorUpdate
 }
 
 // Outcome is what an applied transaction reports (Result.Data): the fields
@@ -34,6 +36,15 @@ type Outcome struct {
 	Rejections  int    `json:"rejections,omitempty"`
 	Threshold   int    `json:"threshold,omitempty"`
 	CityCode    string `json:"city_code,omitempty"` // set when a city code is issued
+	Count       int    `json:"count,omitempty"`     // identifiers written by a batch
+	Proposal    string `json:"proposal,omitempty"`  // a governance proposal's id
+}
+
+// ValidatorUpdate changes a validator's voting power (0 removes it). The
+// chain layer hands these to CometBFT, where they take effect two blocks on.
+type ValidatorUpdate struct {
+	PubKey string `json:"pub_key"` // Ed25519, hex
+	Power  int64  `json:"power"`
 }
 
 // Machine applies transactions of one chain. It holds no state of its own
@@ -182,6 +193,7 @@ func (m *Machine) run(r Reader, blk Block, tx *Tx) (*overlay, Result) {
 	if rerr != nil {
 		return nil, Result{Err: rerr}
 	}
+	res := Result{Validators: c.validators}
 	if err := o.Set(AccountKey(tx.Signer), []byte(strconv.FormatUint(tx.Nonce, 10))); err != nil {
 		return nil, Result{Err: internal("write account", err)}
 	}
@@ -189,7 +201,8 @@ func (m *Machine) run(r Reader, blk Block, tx *Tx) (*overlay, Result) {
 	if err != nil {
 		return nil, Result{Err: internal("encode result", err)}
 	}
-	return o, Result{Data: data}
+	res.Data = data
+	return o, res
 }
 
 // checkNonce compares a transaction's nonce with the one its account expects.
@@ -214,10 +227,11 @@ func AccountNonce(r Reader, pub string) (uint64, error) {
 
 // txContext is what a message sees while it applies.
 type txContext struct {
-	st     *overlay
-	block  Block
-	signer string
-	hash   string
+	st         *overlay
+	block      Block
+	signer     string
+	hash       string
+	validators []ValidatorUpdate // set by an applied set_validator
 }
 
 func (c *txContext) stamp() Stamp {

@@ -3,11 +3,14 @@ package registry
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // splitmix64: a tiny PRNG written out here, so the transaction script (and
@@ -25,12 +28,13 @@ func (r *splitmix) next() uint64 {
 func (r *splitmix) intn(n int) int { return int(r.next() % uint64(n)) }
 
 // script writes a deterministic, mixed workload: city applications, votes,
-// sectors, units, objects, updates, status changes, and transactions that
-// must be rejected (duplicates, wrong versions, strangers, bad values, bad
-// signatures, malformed bytes, replays). It reads the state of the chain it
-// writes for, as a client would, so that most transactions are valid; each
-// signer sends at most one transaction per block, so one rejection does not
-// turn the signer's later transactions into nonce gaps.
+// sectors, units, objects, batches, updates, transfers, status changes,
+// grants and revocations, governance proposals, and transactions that must
+// be rejected (duplicates, wrong versions, strangers, bad values, bad
+// signatures, malformed bytes, replays, repeated votes). It reads the state
+// of the chain it writes for, as a client would, so that most transactions
+// are valid; each signer sends at most one transaction per block, so one
+// rejection does not turn the signer's later transactions into nonce gaps.
 type script struct {
 	h       *harness
 	r       *splitmix
@@ -39,10 +43,42 @@ type script struct {
 	strange *signer
 	sent    [][]byte
 	used    map[string]bool // signers that already sent in the block being written
+	blocks  int             // blocks written so far
+	pool    []*signer       // every key that is or may become an authority member
+	props   []proposal      // the governance changes the members vote on (see scheduled)
+	grants  []scriptGrant   // grants sent, to revoke
+	turn    int             // the data kind whose turn it is (see newKind)
+	appFrom []int           // the first block in which each city applies
+}
+
+// proposal is one governance change of the script.
+type proposal struct {
+	kind string
+	msg  M
+}
+
+type scriptGrant struct {
+	city             int // index of the owning city, whose admins revoke
+	dataset, grantee string
 }
 
 func newScript(h *harness) *script {
 	s := &script{h: h, r: &splitmix{s: 2025}, strange: h.signer("stranger")}
+	s.pool = append(append(s.pool, h.members...), h.signer("authority-4"), h.signer("authority-5"))
+	var grown []string
+	for _, m := range s.pool[:4] {
+		grown = append(grown, m.pub)
+	}
+	s.props = []proposal{
+		// Mid-script the authority grows to four members and its threshold
+		// to three: approvals after it count under the new rule. Later
+		// votes on the same change (vote) open a new proposal.
+		{KindSetAuthority, M{"members": grown, "threshold": 3}},
+		{KindSetValidator, M{"pub_key": validatorKey(5), "power": 5}},  // add
+		{KindSetValidator, M{"pub_key": validatorKey(1), "power": 20}}, // change
+		{KindSetValidator, M{"pub_key": validatorKey(2), "power": 0}},  // remove
+		{KindSetValidator, M{"pub_key": validatorKey(9), "power": 0}},  // never a validator: not_found
+	}
 	apps := []M{
 		{"country": "156", "city_number": "130100", "name": "石家庄市", "locode": "CNSJW"},
 		{"country": "156", "city_number": "110100", "name": "北京市", "locode": "CNBJS"},
@@ -51,7 +87,11 @@ func newScript(h *harness) *script {
 		{"country": "156", "city_number": "440100", "name": "广州市", "locode": "CNCAN"},
 		{"country": "156", "city_number": "440300", "name": "深圳市", "locode": "CNSZX"},
 		{"country": "156", "city_number": "130100", "name": "石家庄", "locode": "CNSJW"}, // a duplicate
+		// Late applicants, decided under the authority of the second half.
+		{"country": "156", "city_number": "320100", "name": "南京市", "locode": "CNNKG"},
+		{"country": "156", "city_number": "330100", "name": "杭州市", "locode": "CNHGH"},
 	}
+	s.appFrom = []int{0, 0, 0, 0, 0, 0, 0, lateBlock, lateBlock}
 	for i, app := range apps {
 		var admins []*signer
 		var keys []string
@@ -120,15 +160,263 @@ func (s *script) cityOf(t testing.TB, i int) string {
 	return ""
 }
 
+// The blocks (counted from 0) of the script's fixed events: the authority
+// change, proposed in authorityBlock-1 and applied in authorityBlock, and
+// the first block in which the late cities apply.
+const authorityBlock, lateBlock = scriptBlocks / 4, scriptBlocks / 2
+
+// scheduled returns the transactions the script sends at fixed blocks,
+// ahead of its random ones: the governance changes, voted on by the
+// genesis authority (2 of 3) and, from authorityBlock on, by the new one
+// (3 of 4), with a repeated vote, votes of non-members and removals of keys
+// that are not validators among them; and the late cities' applications.
+// A member votes on one change per block at most, so the members still
+// have turns for the applications.
+func (s *script) scheduled(t testing.TB) [][]byte {
+	auth, add, change, remove, removeNone := s.props[0], s.props[1], s.props[2], s.props[3], s.props[4]
+	m, m4, m5 := s.h.members, s.pool[3], s.pool[4]
+	vote := func(who *signer, p proposal) []byte { return s.tx(t, who, p.kind, p.msg) }
+	switch s.blocks {
+	case 1:
+		return [][]byte{vote(m[0], add)} // pending
+	case 2:
+		return [][]byte{vote(m[1], add)} // applied: a validator update
+	case 3:
+		return [][]byte{vote(m[2], change), vote(s.strange, remove)} // pending, unauthorized
+	case authorityBlock - 1:
+		return [][]byte{vote(m[0], auth), vote(m4, change)} // pending, unauthorized (not yet a member)
+	case authorityBlock:
+		members := append([]string(nil), auth.msg["members"].([]string)...)
+		for i, j := 0, len(members)-1; i < j; i, j = i+1, j-1 {
+			members[i], members[j] = members[j], members[i] // the same proposal, whatever the order
+		}
+		return [][]byte{
+			vote(m[0], auth), // already_voted
+			vote(m4, auth),   // not yet a member: unauthorized
+			s.tx(t, m[1], auth.kind, M{"members": members, "threshold": 3}), // applied
+		}
+	case authorityBlock + 1:
+		return [][]byte{vote(m[0], change)} // 2 approvals, now under 3 of 4: pending
+	case authorityBlock + 2:
+		return [][]byte{vote(m4, change), vote(m5, change)} // applied, unauthorized
+	case authorityBlock + 3:
+		return [][]byte{vote(m[1], remove), vote(m4, removeNone)} // pending, not_found
+	case authorityBlock + 4:
+		return [][]byte{vote(m[2], remove)} // pending
+	case lateBlock:
+		return [][]byte{
+			vote(m4, remove), // applied: validator-2 removed
+			s.tx(t, s.cities[7][0], KindApplyCity, s.apps[7]), s.tx(t, s.cities[8][0], KindApplyCity, s.apps[8]),
+		}
+	case lateBlock + 1:
+		return [][]byte{vote(m[0], remove)} // a new proposal to remove what is no validator: not_found
+	}
+	return nil
+}
+
+// members returns the keys of the pool that are members of the authority
+// now.
+func (s *script) members(t testing.TB) []*signer {
+	auth, err := GetAuthority(s.h.kv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*signer
+	for _, m := range s.pool {
+		if contains(auth.Members, m.pub) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 func (s *script) block(t testing.TB, size int) [][]byte {
 	s.used = map[string]bool{}
-	var txs [][]byte
+	txs := s.scheduled(t)
 	for len(txs) < size {
 		if tx := s.one(t); tx != nil {
 			txs = append(txs, tx)
 		}
 	}
+	s.blocks++
 	return txs
+}
+
+// tree returns the registered sectors, units and objects of a city among
+// those the script writes.
+func (s *script) tree(city string) (sectors, units, objects []string) {
+	sectorCodes := []string{"85", "86", "36", "37"}
+	sectors = s.existing(len(sectorCodes), func(i int) string { return city + "." + sectorCodes[i] })
+	for _, sec := range sectors {
+		units = append(units, s.existing(4, func(i int) string { return fmt.Sprintf("%s.%d", sec, i+1) })...)
+	}
+	for _, u := range units {
+		objects = append(objects, s.existing(6, func(i int) string { return fmt.Sprintf("%s/obj-%d", u, i) })...)
+	}
+	return sectors, units, objects
+}
+
+// newKind writes one transaction of the kinds added with governance and
+// data sharing: register_batch, transfer, grant_access, revoke_access, and
+// set_authority (set_validator and the first set_authority are scheduled).
+// The data kinds take turns, with reactivation (which needs a deactivated
+// record, rare in a short script), so each is written whenever the state
+// allows it: a turn that cannot be written (no unit yet, no grant to
+// revoke) passes to the next kind.
+func (s *script) newKind(t testing.TB, ci int, city string) []byte {
+	if s.r.intn(16) == 0 {
+		return s.vote(t)
+	}
+	if city == "" {
+		return nil
+	}
+	for i := 0; i < 5; i++ {
+		if tx := s.dataKind(t, ci, city, (s.turn+i)%5); tx != nil {
+			s.turn += i + 1
+			return tx
+		}
+	}
+	return nil
+}
+
+// dataKind writes a transaction of the k-th data kind: 0 register_batch, 1
+// transfer, 2 grant_access, 3 revoke_access, 4 reactivate; nil if the state
+// does not allow one now.
+func (s *script) dataKind(t testing.TB, ci int, city string, k int) []byte {
+	r := s.r
+	w := s.free(s.cities[ci])
+	if w == nil {
+		return nil
+	}
+	_, units, objects := s.tree(city)
+	switch k {
+	case 0: // a batch: a repeated or existing id or a bad value refuses all of it
+		if len(units) == 0 {
+			return nil
+		}
+		var entries []M
+		for i := 1 + r.intn(3); i > 0; i-- {
+			entries = append(entries, M{"id": fmt.Sprintf("%s/obj-%d", s.pick(units), 2+r.intn(6)), "values": s.values()})
+		}
+		return s.tx(t, w, KindRegisterBatch, M{"entries": entries})
+	case 1: // new admins for an object or unit, among the city's admins
+		targets := objects
+		if len(targets) == 0 || r.intn(4) == 0 {
+			targets = units
+		}
+		if len(targets) == 0 {
+			return nil
+		}
+		target := s.pick(targets)
+		msg := M{"id": target, "admins": []string{s.cities[ci][r.intn(3)].pub}}
+		if r.intn(2) == 0 {
+			msg["version"] = s.h.record(t, target).Version + uint64(r.intn(3)/2) // stale a third of the time
+		}
+		if r.intn(8) == 0 && !s.used[s.strange.pub] {
+			return s.tx(t, s.strange, KindTransfer, msg) // unauthorized
+		}
+		return s.tx(t, w, KindTransfer, msg)
+	case 2: // a grant of one of the city's datasets to a node of this city or another
+		var datasets, plain []string
+		for _, o := range objects {
+			if hasData(s.h.record(t, o)) {
+				datasets = append(datasets, o)
+			} else {
+				plain = append(plain, o)
+			}
+		}
+		var grantees []string
+		for j := range s.cities {
+			if c := s.cityOf(t, j); c != "" {
+				sectors, _, _ := s.tree(c)
+				grantees = append(append(grantees, c), sectors...)
+			}
+		}
+		if len(datasets) == 0 && len(plain) > 0 { // make one a dataset first
+			obj := s.pick(plain)
+			return s.tx(t, w, KindUpdate, M{"id": obj, "version": s.h.record(t, obj).Version, "values": []M{{"type": "DATA", "dataset": goodDataset()}}})
+		}
+		if len(grantees) == 0 || len(datasets) == 0 {
+			return nil
+		}
+		ds, grantee := s.pick(datasets), s.pick(grantees)
+		if r.intn(8) == 0 && len(plain) > 0 {
+			ds = s.pick(plain) // no DATA value: invalid
+		}
+		expires := s.h.next().Time.Add(time.Duration(1+r.intn(120)) * time.Minute)
+		if r.intn(8) == 0 {
+			expires = s.h.next().Time // not after the block time: invalid
+		}
+		msg := M{"dataset": ds, "grantee": grantee, "expires": expires.Format(time.RFC3339)}
+		if r.intn(3) == 0 {
+			msg["scope"] = "read:summary"
+		}
+		s.grants = append(s.grants, scriptGrant{city: ci, dataset: ds, grantee: grantee})
+		return s.tx(t, w, KindGrantAccess, msg)
+	case 4: // a reactivation of a deactivated unit or object
+		var inactive []string
+		for _, id := range append(append([]string(nil), units...), objects...) {
+			if s.h.record(t, id).Status == StatusDeactivated {
+				inactive = append(inactive, id)
+			}
+		}
+		if len(inactive) == 0 {
+			return nil
+		}
+		return s.tx(t, w, KindReactivate, M{"id": s.pick(inactive), "reason": "back"})
+	default: // a revocation: of a live grant, again, or of a grant never made
+		var live []scriptGrant
+		for _, g := range s.grants {
+			if gr, ok, _ := GetGrant(s.h.kv, g.dataset, g.grantee); ok && gr.Revoked == nil {
+				live = append(live, g)
+			}
+		}
+		if len(live) == 0 || r.intn(6) == 0 {
+			live = s.grants // perhaps revoked already, perhaps never granted
+		}
+		if len(live) == 0 {
+			return nil
+		}
+		g := live[r.intn(len(live))]
+		a := s.free(s.cities[g.city])
+		if a == nil {
+			return nil
+		}
+		grantee := g.grantee
+		if r.intn(6) == 0 {
+			grantee = s.cityOf(t, g.city) + ".99" // never granted: not_found
+		}
+		return s.tx(t, a, KindRevokeAccess, M{"dataset": g.dataset, "grantee": grantee})
+	}
+}
+
+// vote approves the authority change again, after it applied: a new
+// proposal, mostly by a current member of the authority, sometimes by
+// anyone (unauthorized), and by members who approved it already.
+func (s *script) vote(t testing.TB) []byte {
+	r := s.r
+	if s.blocks <= authorityBlock {
+		return nil
+	}
+	p := s.props[0]
+	voters := s.members(t)
+	if r.intn(5) == 0 {
+		voters = append(s.pool, s.strange) // perhaps not a member: unauthorized
+	}
+	v := s.free(voters)
+	if v == nil {
+		return nil
+	}
+	return s.tx(t, v, p.kind, p.msg)
+}
+
+func hasData(rec Record) bool {
+	for _, v := range rec.Values {
+		if v.Type == TypeData {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *script) values() []M {
@@ -155,10 +443,13 @@ func (s *script) one(t testing.TB) []byte {
 	r := s.r
 	ci := r.intn(len(s.cities))
 	city := s.cityOf(t, ci)
+	if r.intn(3) == 0 {
+		return s.newKind(t, ci, city)
+	}
 	k := r.intn(100)
 	switch {
 	case k < 5: // apply, or apply again: a duplicate unless the last was rejected
-		if a := s.cities[ci][0]; !s.used[a.pub] && (city == "" || r.intn(4) == 0) {
+		if a := s.cities[ci][0]; !s.used[a.pub] && s.blocks >= s.appFrom[ci] && (city == "" || r.intn(4) == 0) {
 			return s.tx(t, a, KindApplyCity, s.apps[ci])
 		}
 		return nil
@@ -170,7 +461,7 @@ func (s *script) one(t testing.TB) []byte {
 				pending = append(pending, fmt.Sprint(id))
 			}
 		}
-		m := s.free(s.h.members)
+		m := s.free(s.members(t))
 		if len(pending) == 0 || m == nil {
 			return nil
 		}
@@ -195,15 +486,7 @@ func (s *script) one(t testing.TB) []byte {
 			return nil
 		}
 		sectorCodes := []string{"85", "86", "36", "37"}
-		sectors := s.existing(len(sectorCodes), func(i int) string { return city + "." + sectorCodes[i] })
-		var units []string
-		for _, sec := range sectors {
-			units = append(units, s.existing(4, func(i int) string { return fmt.Sprintf("%s.%d", sec, i+1) })...)
-		}
-		var objects []string
-		for _, u := range units {
-			objects = append(objects, s.existing(6, func(i int) string { return fmt.Sprintf("%s/obj-%d", u, i) })...)
-		}
+		sectors, units, objects := s.tree(city)
 		switch {
 		case k < 25 || len(sectors) == 0:
 			return s.tx(t, w, KindRegisterSector, M{"id": city + "." + sectorCodes[r.intn(len(sectorCodes))]})
@@ -213,7 +496,7 @@ func (s *script) one(t testing.TB) []byte {
 			return s.tx(t, w, KindRegister, M{"id": fmt.Sprintf("%s/obj-%d", s.pick(units), r.intn(6)), "values": s.values()})
 		case k < 58:
 			return s.tx(t, w, KindRegister, M{"id": s.pick(units), "allocate": true, "values": s.values()})
-		case k < 78:
+		case k < 72:
 			obj := s.pick(objects)
 			version := s.h.record(t, obj).Version
 			if r.intn(3) == 0 { // a stale or confused writer: version_mismatch
@@ -287,6 +570,9 @@ func TestDeterminism(t *testing.T) {
 	s := newScript(a)
 	accepted := map[string]int{}
 	codes := map[string]int{}
+	rejectedKinds := map[string]int{} // rejections of transactions that passed Prepare, by kind
+	thresholds := map[int]int{}       // the thresholds applied approvals were counted under
+	validatorUpdates := 0
 	for blk := 0; blk < scriptBlocks; blk++ {
 		txs := s.block(t, scriptBlockSize)
 		ra := a.applyBlock(t, txs...)
@@ -305,6 +591,9 @@ func TestDeterminism(t *testing.T) {
 		for i, r := range ra {
 			if r.Err != nil {
 				codes[r.Err.Code]++
+				if p, err := a.m.Prepare(txs[i]); err == nil {
+					rejectedKinds[p.Kind]++
+				}
 				continue
 			}
 			p, err := a.m.Prepare(txs[i])
@@ -312,6 +601,14 @@ func TestDeterminism(t *testing.T) {
 				t.Fatalf("accepted transaction fails Prepare: %v", err)
 			}
 			accepted[p.Kind]++
+			if p.Kind == KindApproveApplication {
+				var o Outcome
+				if err := json.Unmarshal(r.Data, &o); err != nil {
+					t.Fatal(err)
+				}
+				thresholds[o.Threshold]++
+			}
+			validatorUpdates += len(r.Validators)
 		}
 	}
 	total := 0
@@ -326,10 +623,32 @@ func TestDeterminism(t *testing.T) {
 	if total < 60 || rejected < 30 {
 		t.Errorf("accepted %d, rejected %d: the script should mix both", total, rejected)
 	}
-	for _, code := range []string{CodeBadSignature, CodeMalformed, CodeNonceReplayed, CodeUnauthorized, CodeExists, CodeVersionMismatch, CodeBadValue} {
+	for _, code := range []string{CodeBadSignature, CodeMalformed, CodeNonceReplayed, CodeUnauthorized, CodeExists, CodeVersionMismatch, CodeBadValue,
+		CodeInvalid, CodeNotFound, CodeAlreadyVoted} {
 		if codes[code] == 0 {
 			t.Errorf("the script produced no %s rejection", code)
 		}
+	}
+	t.Logf("rejected after Prepare, by kind: %v", rejectedKinds)
+	for _, k := range []string{KindRegisterBatch, KindTransfer, KindGrantAccess, KindRevokeAccess, KindSetAuthority, KindSetValidator} {
+		if rejectedKinds[k] == 0 {
+			t.Errorf("the script had no %s rejected: the test does not cover its refusals", k)
+		}
+	}
+	// The authority changed mid-script from 2 of 3 to 3 of 4: approvals were
+	// counted under both.
+	if thresholds[2] == 0 || thresholds[3] == 0 {
+		t.Errorf("approvals counted under thresholds %v, want both 2 (genesis) and 3 (after set_authority)", thresholds)
+	}
+	if validatorUpdates == 0 {
+		t.Error("no applied set_validator reported a validator update")
+	}
+	// The scheduled set_validator changes: validator-5 added with power 5,
+	// validator-1 set to 20, validator-2 removed; the set kept in key order.
+	want := []Validator{{validatorKey(1), 20}, {validatorKey(3), 10}, {validatorKey(4), 10}, {validatorKey(5), 5}}
+	sort.Slice(want, func(i, j int) bool { return want[i].PubKey < want[j].PubKey })
+	if vals, err := Validators(a.kv); err != nil || fmt.Sprint(vals) != fmt.Sprint(want) {
+		t.Errorf("validators at the end %v (%v), want %v", vals, err, want)
 	}
 	goldenFile(t, "determinism_apphash.txt", []byte(strings.ToUpper(hex.EncodeToString(a.kv.Digest()))+"\n"))
 }
@@ -580,7 +899,8 @@ func TestStoreFailureStopsTheBlock(t *testing.T) {
 }
 
 func TestKindsAreTheWireNames(t *testing.T) {
-	want := "apply_city approve_application reject_application register_sector register_unit register update deactivate reactivate"
+	want := "apply_city approve_application reject_application register_sector register_unit register update deactivate reactivate " +
+		"register_batch transfer grant_access revoke_access set_authority set_validator"
 	if got := strings.Join(Kinds(), " "); got != want {
 		t.Errorf("Kinds() = %s, want %s", got, want)
 	}

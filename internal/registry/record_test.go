@@ -321,7 +321,7 @@ func TestGenesis(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b, _ := json.Marshal(tc.gen)
 			kv := newMemKV(t)
-			err := New(testChainID).InitGenesis(kv, b)
+			err := New(testChainID).InitGenesis(kv, b, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.msg) {
 				t.Errorf("InitGenesis = %v, want an error containing %q", err, tc.msg)
 			}

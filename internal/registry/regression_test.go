@@ -64,7 +64,7 @@ func TestRegressionAuthorityOfMoreThanSixteenMembers(t *testing.T) {
 		keys = append(keys, pubHex(testKey(fmt.Sprint("authority-", i))))
 	}
 	g, _ := json.Marshal(M{"authority": M{"members": keys, "threshold": 11}, "params": M{"oid_arc": "1.3", "iac": "MA"}})
-	if err := New(testChainID).InitGenesis(newMemKV(t), g); err != nil {
+	if err := New(testChainID).InitGenesis(newMemKV(t), g, nil); err != nil {
 		t.Errorf("genesis with 20 members, threshold 11 (MaxAuthority is %d): %v", MaxAuthority, err)
 	}
 }

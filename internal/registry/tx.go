@@ -17,6 +17,12 @@ const (
 	KindUpdate             = "update"
 	KindDeactivate         = "deactivate"
 	KindReactivate         = "reactivate"
+	KindRegisterBatch      = "register_batch"
+	KindTransfer           = "transfer"
+	KindGrantAccess        = "grant_access"
+	KindRevokeAccess       = "revoke_access"
+	KindSetAuthority       = "set_authority"
+	KindSetValidator       = "set_validator"
 )
 
 // Kinds lists every transaction kind, in a fixed order.
@@ -24,7 +30,8 @@ func Kinds() []string {
 	return []string{
 		KindApplyCity, KindApproveApplication, KindRejectApplication,
 		KindRegisterSector, KindRegisterUnit, KindRegister, KindUpdate,
-		KindDeactivate, KindReactivate,
+		KindDeactivate, KindReactivate, KindRegisterBatch, KindTransfer,
+		KindGrantAccess, KindRevokeAccess, KindSetAuthority, KindSetValidator,
 	}
 }
 
@@ -88,6 +95,18 @@ func newMessage(kind string) (message, bool) {
 		return &SetStatus{active: false}, true
 	case KindReactivate:
 		return &SetStatus{active: true}, true
+	case KindRegisterBatch:
+		return &RegisterBatch{}, true
+	case KindTransfer:
+		return &Transfer{}, true
+	case KindGrantAccess:
+		return &GrantAccess{}, true
+	case KindRevokeAccess:
+		return &RevokeAccess{}, true
+	case KindSetAuthority:
+		return &SetAuthority{}, true
+	case KindSetValidator:
+		return &SetValidator{}, true
 	}
 	return nil, false
 }
@@ -115,6 +134,10 @@ func decodeBody(env Envelope) (*Tx, *Error) {
 	msg, ok := newMessage(b.Kind)
 	if !ok {
 		return nil, errorf(CodeUnknownKind, "kind %q is not a transaction kind", clip(b.Kind))
+	}
+	if b.Kind != KindRegisterBatch && len(env.Body) > MaxBodyBytes {
+		return nil, errorf(CodeTooLarge, "body is %d bytes, more than the %d allowed for %s (only %s may be up to %d)",
+			len(env.Body), MaxBodyBytes, b.Kind, KindRegisterBatch, MaxBatchBodyBytes)
 	}
 	if b.Nonce == 0 {
 		return nil, errorf(CodeInvalid, "nonce is missing: an account's first transaction has nonce 1")

@@ -34,7 +34,7 @@ func NewState(f *Fixture) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Machine.InitGenesis(st, gen); err != nil {
+	if err := s.Machine.InitGenesis(st, gen, nil); err != nil {
 		return nil, err
 	}
 	setup, err := f.SetupTxs()

@@ -33,7 +33,7 @@ const (
 // textBytes is the length of each register transaction's TEXT value. It is
 // chosen so that a whole signed register transaction is about 500 bytes,
 // the size the end-to-end comparison gives kvstore's transactions too.
-const textBytes = 64
+const textBytes = 26
 
 // Key returns the Ed25519 key named name, derived from the name alone so
 // that every run signs the same bytes.
@@ -145,14 +145,14 @@ func LocalID(i int) string { return fmt.Sprintf("obj-%08d", i) }
 // Register returns the register message of the i-th object: a URL and a
 // TEXT value.
 func Register(i int) registry.Register {
-	text := fmt.Sprintf("School %08d, Zhongshan Road, Shijiazhuang; education bureau unit 1.", i)
+	text := fmt.Sprintf("School %08d, Zhongshan Rd", i)
 	for len(text) < textBytes {
 		text += "."
 	}
 	return registry.Register{
 		ID: Unit + "/" + LocalID(i),
 		Values: []registry.Value{
-			{Type: registry.TypeURL, Data: fmt.Sprintf("https://schools.sjz.example.org/obj-%08d", i)},
+			{Type: registry.TypeURL, Data: fmt.Sprintf("https://sjz.example.org/s/%08d", i)},
 			{Type: registry.TypeText, Data: text[:textBytes]},
 		},
 	}

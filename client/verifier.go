@@ -1,0 +1,242 @@
+package client
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	dbm "github.com/cometbft/cometbft-db"
+	cmtjson "github.com/cometbft/cometbft/libs/json"
+	"github.com/cometbft/cometbft/light"
+	"github.com/cometbft/cometbft/light/provider"
+	lightdb "github.com/cometbft/cometbft/light/store/db"
+	"github.com/cometbft/cometbft/types"
+
+	"github.com/cityid/cityid/code"
+	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/verify"
+)
+
+// DefaultTrustingPeriod is how long a trusted header stays trusted without
+// being refreshed: the light client refuses to build on an older one, since
+// the validators who signed it may since have left and be free to lie.
+const DefaultTrustingPeriod = 14 * 24 * time.Hour
+
+// TrustOptions give the light client its root of trust: a header height
+// and hash obtained from a source the user trusts. Given once, they are
+// kept in the verifier's store, and later headers are checked forward from
+// them.
+type TrustOptions struct {
+	Height int64
+	Hash   []byte
+	Period time.Duration // default DefaultTrustingPeriod
+}
+
+// Verifier checks answers against block headers signed by the validators,
+// through CometBFT's light client.
+type Verifier struct {
+	c       *Client
+	lc      *light.Client
+	chainID string
+}
+
+// ErrNoTrust is returned when a verifier has no trusted header yet.
+var ErrNoTrust = errors.New("no trusted header: give a trusted height and hash once")
+
+// NewVerifier returns a verifier that fetches headers from c and
+// cross-checks them with the witnesses (other nodes; with none, c is its
+// own witness, which cannot detect a node that shows a forked chain). db
+// keeps the trusted headers between runs (use dbm.NewMemDB() for none).
+// With trust.Height 0 the headers already in db are the root of trust.
+func NewVerifier(ctx context.Context, c *Client, witnesses []*Client, trust TrustOptions, db dbm.DB) (*Verifier, error) {
+	st, err := c.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	primary := &lightProvider{c: c, chainID: st.ChainID}
+	var wits []provider.Provider
+	for _, w := range witnesses {
+		wits = append(wits, &lightProvider{c: w, chainID: st.ChainID})
+	}
+	if len(wits) == 0 {
+		wits = append(wits, &lightProvider{c: c, chainID: st.ChainID})
+	}
+	if trust.Period == 0 {
+		trust.Period = DefaultTrustingPeriod
+	}
+	store := lightdb.New(db, st.ChainID)
+	var lc *light.Client
+	if trust.Height == 0 {
+		lc, err = light.NewClientFromTrustedStore(st.ChainID, trust.Period, primary, wits, store)
+		if err != nil {
+			return nil, fmt.Errorf("%w (%v)", ErrNoTrust, err)
+		}
+		if h, err := lc.LastTrustedHeight(); err != nil || h <= 0 {
+			return nil, ErrNoTrust
+		}
+	} else {
+		lc, err = light.NewClient(ctx, st.ChainID,
+			light.TrustOptions{Period: trust.Period, Height: trust.Height, Hash: trust.Hash},
+			primary, wits, store)
+		if err != nil {
+			return nil, fmt.Errorf("trust height %d hash %X: %w", trust.Height, trust.Hash, err)
+		}
+	}
+	return &Verifier{c: c, lc: lc, chainID: st.ChainID}, nil
+}
+
+// Verified says what an answer was verified against.
+type Verified struct {
+	// Height is the state version the answer was read at.
+	Height int64 `json:"height"`
+	// HeaderHeight is the block whose validator-signed header holds
+	// AppHash, the root the proof leads to.
+	HeaderHeight int64  `json:"header_height"`
+	AppHash      string `json:"app_hash"`
+	Exists       bool   `json:"exists"`
+}
+
+// Header returns the header of height h, verified by the light client.
+func (v *Verifier) Header(ctx context.Context, h int64) (*types.SignedHeader, error) {
+	lb, err := v.lc.VerifyLightBlockAtHeight(ctx, h, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("verify header %d: %w", h, err)
+	}
+	return lb.SignedHeader, nil
+}
+
+// ResolveVerified resolves id with a proof and verifies it. For an
+// identifier that is not registered, it verifies the proof of absence and
+// returns an error whose Code is "not_found" with a zero answer.
+func (v *Verifier) ResolveVerified(ctx context.Context, id string) (RecordAnswer, Verified, error) {
+	parsed, err := code.Parse(id)
+	if err != nil {
+		return RecordAnswer{}, Verified{}, err
+	}
+	var ans RecordAnswer
+	err = v.c.do(ctx, http.MethodGet, "/v1/ids/"+escapeID(parsed.String())+"?proof=true", nil, &ans)
+	var e *Error
+	if errors.As(err, &e) && e.Status == http.StatusNotFound && e.Problem.Proof != nil {
+		ver, verr := v.verifyProof(ctx, parsed, e.Problem.Proof, nil)
+		if verr != nil {
+			return RecordAnswer{}, ver, verr
+		}
+		return RecordAnswer{}, ver, err
+	}
+	if err != nil {
+		return ans, Verified{}, err
+	}
+	if ans.Proof == nil {
+		return ans, Verified{}, errors.New("the node answered without a proof")
+	}
+	ver, err := v.verifyProof(ctx, parsed, ans.Proof, &ans.Record)
+	return ans, ver, err
+}
+
+// verifyProof checks a proof of id's record (rec non-nil) or of its absence.
+func (v *Verifier) verifyProof(ctx context.Context, id code.ID, p *Proof, rec *Record) (Verified, error) {
+	ver := Verified{Height: p.Height, HeaderHeight: p.HeaderHeight, Exists: rec != nil}
+	if p.HeaderHeight != p.Height+1 {
+		return ver, fmt.Errorf("proof of height %d names header %d; the app hash of a height is in the next header", p.Height, p.HeaderHeight)
+	}
+	key := registry.RecordKey(id.String())
+	header, err := v.waitHeader(ctx, p.HeaderHeight)
+	if err != nil {
+		return ver, err
+	}
+	ver.AppHash = header.AppHash.String()
+	if claimed, err := hex.DecodeString(p.AppHash); err != nil || !equalBytes(claimed, header.AppHash) {
+		return ver, fmt.Errorf("the node claims app hash %s at height %d, but the signed header %d says %s", p.AppHash, p.Height, p.HeaderHeight, header.AppHash)
+	}
+	proof, err := verify.Decode(p.Type, p.Proof)
+	if err != nil {
+		return ver, err
+	}
+	if rec == nil {
+		if err := verify.Absence(header.AppHash, key, proof); err != nil {
+			return ver, fmt.Errorf("proof that %s is not registered: %w", id, err)
+		}
+		return ver, nil
+	}
+	if err := verify.Existence(header.AppHash, key, p.Value, proof); err != nil {
+		return ver, fmt.Errorf("proof of %s: %w", id, err)
+	}
+	// The record shown must be the one proved, not a re-encoding that
+	// differs from it.
+	var proved Record
+	if err := json.Unmarshal(p.Value, &proved); err != nil {
+		return ver, fmt.Errorf("proved value of %s is not a record: %w", id, err)
+	}
+	a, _ := json.Marshal(proved)
+	b, _ := json.Marshal(*rec)
+	if string(a) != string(b) {
+		return ver, fmt.Errorf("the record in the answer differs from the proved value of %s", id)
+	}
+	return ver, nil
+}
+
+// waitHeader verifies header h, waiting a few blocks' time for it if the
+// node has just committed height h-1.
+func (v *Verifier) waitHeader(ctx context.Context, h int64) (*types.SignedHeader, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		sh, err := v.Header(ctx, h)
+		if err == nil || !errors.Is(err, provider.ErrLightBlockNotFound) || time.Now().After(deadline) {
+			return sh, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func equalBytes(a, b []byte) bool { return string(a) == string(b) }
+
+// lightProvider serves the light client from a node's /v1/light/{height}.
+type lightProvider struct {
+	c       *Client
+	chainID string
+}
+
+func (p *lightProvider) ChainID() string { return p.chainID }
+
+func (p *lightProvider) String() string { return p.c.base }
+
+func (p *lightProvider) LightBlock(ctx context.Context, height int64) (*types.LightBlock, error) {
+	h := "latest"
+	if height > 0 {
+		h = strconv.FormatInt(height, 10)
+	}
+	var raw json.RawMessage
+	err := p.c.do(ctx, http.MethodGet, "/v1/light/"+h, nil, &raw)
+	var e *Error
+	switch {
+	case errors.As(err, &e) && e.Status == http.StatusNotFound:
+		return nil, provider.ErrLightBlockNotFound
+	case err != nil:
+		return nil, fmt.Errorf("%w: %v", provider.ErrNoResponse, err)
+	}
+	var lb types.LightBlock
+	if err := cmtjson.Unmarshal(raw, &lb); err != nil {
+		return nil, provider.ErrBadLightBlock{Reason: err}
+	}
+	if err := lb.ValidateBasic(p.chainID); err != nil {
+		return nil, provider.ErrBadLightBlock{Reason: err}
+	}
+	if height > 0 && lb.Height != height {
+		return nil, provider.ErrBadLightBlock{Reason: fmt.Errorf("asked for height %d, got %d", height, lb.Height)}
+	}
+	return &lb, nil
+}
+
+// ReportEvidence is not offered by the HTTP API: a witness that finds
+// conflicting headers makes verification fail, and the evidence goes to
+// CometBFT's own RPC (broadcast_evidence) by hand.
+func (p *lightProvider) ReportEvidence(context.Context, types.Evidence) error { return nil }

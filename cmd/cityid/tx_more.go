@@ -1,0 +1,310 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cityid/cityid/internal/keyring"
+	"github.com/cityid/cityid/internal/registry"
+)
+
+func txRegisterBatch(g *globals) *cobra.Command {
+	var f txFlags
+	var file string
+	cmd := &cobra.Command{
+		Use:   "register-batch --file FILE",
+		Short: "Register many identifiers from a CSV or JSON file, up to 5,000 per transaction",
+		Long: `Register many identifiers at once. The file is either
+  - CSV (name ending .csv): a header "id,TYPE,TYPE,..." naming a value type
+    per column (URL, TEXT, EMAIL, GEO, ALIAS or ns:name), then one identifier
+    a row; an empty cell adds no value;
+  - JSON: an array of {"id": ..., "values": [{"type": ..., "data": ...}], "admins": [...]}.
+Up to 5,000 identifiers go in one signed transaction, all or nothing; a
+larger file is sent as several transactions in order, and the command stops
+at the first refused one, saying which rows it held.`,
+		Example: `  cityid tx register-batch --file meters.csv --from alice
+  # meters.csv:
+  #   id,TEXT,GEO
+  #   1561301001.36.1/meter-000001,Meter 1,38.04,114.51   (quote cells with commas: "38.04,114.51")`,
+		Args: exactArgs(0, "no arguments, only --file"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if file == "" {
+				return usageError{errors.New("register-batch needs --file FILE (CSV or JSON)")}
+			}
+			entries, err := readBatchFile(file)
+			if err != nil {
+				return err
+			}
+			admins, err := adminKeys(g.home, f.admins)
+			if err != nil {
+				return err
+			}
+			for i := range entries {
+				if len(entries[i].Admins) == 0 {
+					entries[i].Admins = admins
+				}
+			}
+			return sendBatches(cmd, g, f.from, entries)
+		},
+	}
+	cmd.Flags().StringVar(&file, "file", "", "CSV or JSON file of identifiers (required)")
+	f.registerFrom(cmd)
+	f.registerAdmins(cmd)
+	return cmd
+}
+
+// batchResult is what register-batch prints per transaction.
+type batchResult struct {
+	Rows   string `json:"rows"`
+	Hash   string `json:"hash"`
+	Height int64  `json:"height"`
+	Count  int    `json:"count"`
+}
+
+func sendBatches(cmd *cobra.Command, g *globals, from string, entries []registry.BatchEntry) error {
+	if from == "" {
+		return usageError{fmt.Errorf("%s needs --from KEY, the key that signs", cmd.CommandPath())}
+	}
+	k, err := keyring.Load(g.home, from)
+	if err != nil {
+		return err
+	}
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	s, err := c.NewSigner(cmd.Context(), k.Private)
+	if err != nil {
+		return err
+	}
+	var out []batchResult
+	for start := 0; start < len(entries); start += registry.MaxBatch {
+		end := min(start+registry.MaxBatch, len(entries))
+		rows := fmt.Sprintf("%d-%d", start+1, end)
+		ans, err := s.Send(cmd.Context(), registry.KindRegisterBatch, registry.RegisterBatch{Entries: entries[start:end]})
+		if err != nil {
+			_ = printJSON(cmd.OutOrStdout(), out)
+			return fmt.Errorf("rows %s of %d (none of them written; rows before %d are): %w", rows, len(entries), start+1, err)
+		}
+		out = append(out, batchResult{Rows: rows, Hash: ans.Hash, Height: ans.Height, Count: ans.Result.Count})
+	}
+	return printJSON(cmd.OutOrStdout(), out)
+}
+
+// readBatchFile reads a register-batch file: CSV by its extension, else JSON.
+func readBatchFile(path string) ([]registry.BatchEntry, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	if strings.EqualFold(filepath.Ext(path), ".csv") {
+		return parseBatchCSV(path, b)
+	}
+	var entries []registry.BatchEntry
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&entries); err != nil {
+		return nil, usageError{fmt.Errorf("%s: not a JSON array of {id, values, admins}: %v", path, err)}
+	}
+	if len(entries) == 0 {
+		return nil, usageError{fmt.Errorf("%s holds no identifiers", path)}
+	}
+	return entries, nil
+}
+
+func parseBatchCSV(path string, b []byte) ([]registry.BatchEntry, error) {
+	r := csv.NewReader(bytes.NewReader(b))
+	r.FieldsPerRecord = -1
+	header, err := r.Read()
+	if err != nil {
+		return nil, usageError{fmt.Errorf("%s: read the header row: %v", path, err)}
+	}
+	if len(header) == 0 || !strings.EqualFold(strings.TrimSpace(header[0]), "id") {
+		return nil, usageError{fmt.Errorf(`%s: the header row must start with "id", then one value type per column (e.g. id,URL,TEXT)`, path)}
+	}
+	types := make([]string, len(header))
+	for i, h := range header[1:] {
+		t := strings.TrimSpace(h)
+		if !strings.Contains(t, ":") {
+			t = strings.ToUpper(t)
+		}
+		types[i+1] = t
+	}
+	var entries []registry.BatchEntry
+	for line := 2; ; line++ {
+		row, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, usageError{fmt.Errorf("%s: %v", path, err)}
+		}
+		if len(row) > len(header) {
+			return nil, usageError{fmt.Errorf("%s line %d: %d cells, but the header names %d columns", path, line, len(row), len(header))}
+		}
+		e := registry.BatchEntry{ID: strings.TrimSpace(row[0]), Values: []registry.Value{}}
+		for i := 1; i < len(row); i++ {
+			if row[i] != "" {
+				e.Values = append(e.Values, registry.Value{Type: types[i], Data: row[i]})
+			}
+		}
+		entries = append(entries, e)
+	}
+	if len(entries) == 0 {
+		return nil, usageError{fmt.Errorf("%s holds no identifiers", path)}
+	}
+	return entries, nil
+}
+
+func txTransfer(g *globals) *cobra.Command {
+	var f txFlags
+	var version uint64
+	cmd := &cobra.Command{
+		Use:     "transfer ID --admin KEY [--admin KEY]...",
+		Short:   "Give a city, sector, unit or identifier new admin keys",
+		Example: "  cityid tx transfer 1561301001.85.1 --admin bob --admin 3b6a...e1 --from alice",
+		Args:    exactArgs(1, "one identifier"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(f.admins) == 0 {
+				return usageError{errors.New("transfer needs at least one --admin KEY: the new admins")}
+			}
+			admins, err := adminKeys(g.home, f.admins)
+			if err != nil {
+				return err
+			}
+			return send(cmd, g, f.from, registry.KindTransfer, registry.Transfer{ID: args[0], Admins: admins, Version: version})
+		},
+	}
+	cmd.Flags().Uint64Var(&version, "version", 0, "the version you last saw (optional; refused if the record changed since)")
+	f.registerFrom(cmd)
+	f.registerAdmins(cmd)
+	return cmd
+}
+
+func txGrant(g *globals, grant bool) *cobra.Command {
+	var f txFlags
+	var grantee, scope, expires string
+	var dur time.Duration
+	use, short := "revoke DATASET --to NODE", "Revoke a node's access to a dataset; it takes effect with the block"
+	example := "  cityid tx revoke 1561301001.36.1/flow-2026 --to 1561302004 --from alice"
+	if grant {
+		use, short = "grant DATASET --to NODE (--expires TIME | --for DURATION)", "Grant a node (city, sector or unit) read access to a dataset until a time"
+		example = `  cityid tx grant 1561301001.36.1/flow-2026 --to 1561302004 --for 720h --from alice
+  cityid tx grant 1561301001.36.1/flow-2026 --to 1561302004.36 --expires 2027-06-30T00:00:00Z --scope read --from alice`
+	}
+	cmd := &cobra.Command{
+		Use: use, Short: short, Example: example,
+		Args: exactArgs(1, "one dataset identifier"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if grantee == "" {
+				return usageError{errors.New("--to NODE is required: the city, sector or unit receiving access")}
+			}
+			if !grant {
+				return send(cmd, g, f.from, registry.KindRevokeAccess, registry.RevokeAccess{Dataset: args[0], Grantee: grantee})
+			}
+			var until time.Time
+			switch {
+			case expires != "" && dur != 0:
+				return usageError{errors.New("give --expires or --for, not both")}
+			case expires != "":
+				t, err := time.Parse(time.RFC3339, expires)
+				if err != nil {
+					return usageError{fmt.Errorf("--expires %q: not an RFC 3339 time such as 2027-06-30T00:00:00Z", expires)}
+				}
+				until = t
+			case dur > 0:
+				// The clock is read here, in the client, to fill in the
+				// request; the ledger compares it with block time.
+				until = time.Now().Add(dur).UTC().Truncate(time.Second)
+			default:
+				return usageError{errors.New("a grant needs --expires TIME or --for DURATION")}
+			}
+			return send(cmd, g, f.from, registry.KindGrantAccess, registry.GrantAccess{Dataset: args[0], Grantee: grantee, Scope: scope, Expires: until})
+		},
+	}
+	cmd.Flags().StringVar(&grantee, "to", "", "the node (city, sector or unit) whose admins may read")
+	if grant {
+		cmd.Flags().StringVar(&scope, "scope", "", `what the grant allows (default "read")`)
+		cmd.Flags().StringVar(&expires, "expires", "", "when the grant ends, RFC 3339, compared with block time")
+		cmd.Flags().DurationVar(&dur, "for", 0, "how long the grant lasts from now, e.g. 720h")
+	}
+	f.registerFrom(cmd)
+	return cmd
+}
+
+func txSetAuthority(g *globals) *cobra.Command {
+	var f txFlags
+	var members []string
+	var threshold int
+	cmd := &cobra.Command{
+		Use:   "set-authority --member KEY... --threshold M",
+		Short: "Propose or approve a new registry authority (authority members)",
+		Long: `Propose a new registry authority, or approve the same proposal: every
+member who agrees signs the same members and threshold. The change is made
+when approvals from current members reach the current threshold.`,
+		Example: "  cityid tx set-authority --member operator --member 3b6a...e1 --member 9c1f...07 --threshold 2 --from operator",
+		Args:    exactArgs(0, "no arguments, only flags"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			keys, err := adminKeys(g.home, members)
+			if err != nil {
+				return err
+			}
+			return send(cmd, g, f.from, registry.KindSetAuthority, registry.SetAuthority{Members: keys, Threshold: threshold})
+		},
+	}
+	cmd.Flags().StringArrayVar(&members, "member", nil, "a member: key name or 64 hex digits (repeatable)")
+	cmd.Flags().IntVar(&threshold, "threshold", 0, "approvals needed (M of N)")
+	f.registerFrom(cmd)
+	return cmd
+}
+
+func txSetValidator(g *globals) *cobra.Command {
+	var f txFlags
+	var power int64
+	cmd := &cobra.Command{
+		Use:   "set-validator PUBKEY --power N",
+		Short: "Propose or approve adding, re-weighting (or, with --power 0, removing) a validator",
+		Long: `PUBKEY is the validator's CometBFT Ed25519 public key: 64 hex digits, or
+the base64 "value" of pub_key in its priv_validator_key.json. Like
+set-authority, the change is made when enough authority members have signed
+the same proposal; CometBFT applies it two blocks later.`,
+		Example: "  cityid tx set-validator $(jq -r .pub_key.value node4/config/priv_validator_key.json) --power 10 --from operator",
+		Args:    exactArgs(1, "one validator public key"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("power") {
+				return usageError{errors.New("set-validator needs --power N (0 removes the validator)")}
+			}
+			pub, err := validatorKey(args[0])
+			if err != nil {
+				return err
+			}
+			return send(cmd, g, f.from, registry.KindSetValidator, registry.SetValidator{PubKey: pub, Power: power})
+		},
+	}
+	cmd.Flags().Int64Var(&power, "power", 0, "voting power; 0 removes the validator (required)")
+	f.registerFrom(cmd)
+	return cmd
+}
+
+// validatorKey accepts an Ed25519 public key as hex or base64.
+func validatorKey(s string) (string, error) {
+	if _, err := registry.ParsePubKey(strings.ToLower(s)); err == nil {
+		return strings.ToLower(s), nil
+	}
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) == 32 {
+		return hex.EncodeToString(b), nil
+	}
+	return "", usageError{fmt.Errorf("validator key %q is neither 64 hex digits nor the base64 of 32 bytes", s)}
+}

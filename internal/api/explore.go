@@ -1,0 +1,264 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/cityid/cityid/internal/chain"
+	"github.com/cityid/cityid/internal/registry"
+)
+
+// heightParam parses a block height path parameter; "latest" is 0.
+func heightParam(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	hs := r.PathValue("h")
+	if hs == "latest" {
+		return 0, true
+	}
+	h, err := strconv.ParseInt(hs, 10, 64)
+	if err != nil || h < 1 {
+		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "height " + quote(hs) + " is not a positive number or \"latest\""})
+		return 0, false
+	}
+	return h, true
+}
+
+// chainProblem answers a CometBFT read that failed.
+func (s *Server) chainProblem(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, chain.ErrNotFound) {
+		writeProblem(w, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: err.Error()})
+		return
+	}
+	writeProblem(w, internalProblem(s.log, r, err))
+}
+
+func (s *Server) getBlock(w http.ResponseWriter, r *http.Request) {
+	h, ok := heightParam(w, r)
+	if !ok {
+		return
+	}
+	b, err := s.b.Block(r.Context(), h)
+	if err != nil {
+		s.chainProblem(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, b)
+}
+
+func (s *Server) getTx(w http.ResponseWriter, r *http.Request) {
+	hash := r.PathValue("hash")
+	hash = strings.TrimPrefix(strings.TrimPrefix(hash, "0x"), "0X")
+	if len(hash) != 64 || strings.Trim(strings.ToLower(hash), "0123456789abcdef") != "" {
+		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "transaction hash " + quote(r.PathValue("hash")) + " is not 64 hex digits"})
+		return
+	}
+	tx, err := s.b.Tx(r.Context(), hash)
+	if err != nil {
+		s.chainProblem(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, tx)
+}
+
+// getLightBlock serves what a light client needs to verify the header of
+// a height: the signed header and the validator set, in CometBFT's JSON.
+func (s *Server) getLightBlock(w http.ResponseWriter, r *http.Request) {
+	h, ok := heightParam(w, r)
+	if !ok {
+		return
+	}
+	if h == 0 {
+		st, err := s.b.Status(r.Context())
+		if err != nil {
+			writeProblem(w, internalProblem(s.log, r, err))
+			return
+		}
+		h = st.Height
+	}
+	b, err := s.b.LightBlock(r.Context(), h)
+	if err != nil {
+		s.chainProblem(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}
+
+// ApplicationList is a page of applications.
+type ApplicationList struct {
+	Height       int64                  `json:"height"`
+	Applications []registry.Application `json:"applications"`
+	Next         string                 `json:"next,omitempty"`
+}
+
+func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
+	limit, ok := listLimit(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	status := q.Get("status")
+	switch status {
+	case "", registry.AppPending, registry.AppApproved, registry.AppRejected:
+	default:
+		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "status " + quote(status) + " is not pending, approved or rejected"})
+		return
+	}
+	var start []byte
+	if a := q.Get("after"); a != "" {
+		n, err := strconv.ParseUint(a, 10, 64)
+		if err != nil {
+			writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "after " + quote(a) + " is not an application number"})
+			return
+		}
+		start = registry.ApplicationKey(n + 1)
+	}
+	view, ok := s.view(w)
+	if !ok {
+		return
+	}
+	out := ApplicationList{Height: view.Version(), Applications: []registry.Application{}}
+	var derr error
+	err := view.Iterate(registry.ApplicationPrefix(), start, func(_, v []byte) bool {
+		var a registry.Application
+		if derr = jsonUnmarshal(v, &a); derr != nil {
+			return false
+		}
+		if status != "" && a.Status != status {
+			return true
+		}
+		if len(out.Applications) == limit {
+			out.Next = strconv.FormatUint(out.Applications[limit-1].ID, 10)
+			return false
+		}
+		out.Applications = append(out.Applications, a)
+		return true
+	})
+	if err == nil {
+		err = derr
+	}
+	if err != nil {
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// GrantList is a page of grants, of one dataset or to one grantee.
+type GrantList struct {
+	Height int64            `json:"height"`
+	Grants []registry.Grant `json:"grants"`
+	Next   string           `json:"next,omitempty"`
+}
+
+func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) {
+	limit, ok := listLimit(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	dataset, grantee := q.Get("dataset"), q.Get("grantee")
+	if (dataset == "") == (grantee == "") {
+		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "give one of dataset=<identifier> or grantee=<node>"})
+		return
+	}
+	view, ok := s.view(w)
+	if !ok {
+		return
+	}
+	out := GrantList{Height: view.Version(), Grants: []registry.Grant{}}
+	var prefix []byte
+	if dataset != "" {
+		prefix = registry.GrantPrefix(dataset)
+	} else {
+		prefix = registry.GranteePrefix(grantee)
+	}
+	var start []byte
+	if a := q.Get("after"); a != "" {
+		start = append(append(prefix[:len(prefix):len(prefix)], a...), 0)
+	}
+	var ierr error
+	err := view.Iterate(prefix, start, func(k, v []byte) bool {
+		other := string(k[len(prefix):])
+		if len(out.Grants) == limit {
+			if dataset != "" {
+				out.Next = out.Grants[limit-1].Grantee
+			} else {
+				out.Next = out.Grants[limit-1].Dataset
+			}
+			return false
+		}
+		var g registry.Grant
+		if dataset != "" {
+			ierr = jsonUnmarshal(v, &g)
+		} else {
+			var found bool
+			g, found, ierr = registry.GetGrant(view, other, grantee)
+			if ierr == nil && !found {
+				ierr = errors.New("grantee index names a grant that does not exist: " + other)
+			}
+		}
+		if ierr != nil {
+			return false
+		}
+		out.Grants = append(out.Grants, g)
+		return true
+	})
+	if err == nil {
+		err = ierr
+	}
+	if err != nil {
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getValidators(w http.ResponseWriter, r *http.Request) {
+	view, ok := s.view(w)
+	if !ok {
+		return
+	}
+	vals, err := registry.Validators(view)
+	if err != nil {
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	}
+	if vals == nil {
+		vals = []registry.Validator{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Height     int64                `json:"height"`
+		Validators []registry.Validator `json:"validators"`
+	}{view.Version(), vals})
+}
+
+func (s *Server) listProposals(w http.ResponseWriter, r *http.Request) {
+	view, ok := s.view(w)
+	if !ok {
+		return
+	}
+	out := []registry.Proposal{}
+	var derr error
+	err := view.Iterate(registry.ProposalPrefix(), nil, func(_, v []byte) bool {
+		var p registry.Proposal
+		if derr = jsonUnmarshal(v, &p); derr != nil {
+			return false
+		}
+		out = append(out, p)
+		return len(out) < maxListLimit
+	})
+	if err == nil {
+		err = derr
+	}
+	if err != nil {
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Height    int64               `json:"height"`
+		Proposals []registry.Proposal `json:"proposals"`
+	}{view.Version(), out})
+}

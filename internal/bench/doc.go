@@ -1,0 +1,18 @@
+// Package bench measures CityID's throughput against the targets of its
+// benchmark issue and against baselines measured in the same run:
+//
+//   - the state machine alone (RunState): signed register transactions
+//     applied per second by registry.Machine.ApplyBlock onto an in-memory
+//     IAVL tree, every signature verified, a commit after each block;
+//     beside it, Ed25519 verification on every core, the same blocks with
+//     signatures taken as verified, and the same writes straight to IAVL;
+//   - one node end to end (RunE2E): committed register transactions per
+//     second through a real in-process CometBFT node, and CometBFT's own
+//     kvstore example app through the same harness with the same settings,
+//     as the baseline.
+//
+// Every run is bounded in transactions and time, listens on loopback only,
+// works in temporary folders it removes, and stops by itself. The package
+// measures and reports; it never changes the code it measures. How the
+// figures read and how to reproduce them is in README.md beside this file.
+package bench

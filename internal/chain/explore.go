@@ -1,0 +1,148 @@
+package chain
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	cmtjson "github.com/cometbft/cometbft/libs/json"
+	"github.com/cometbft/cometbft/types"
+
+	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/store"
+)
+
+// ErrNotFound is returned for a block or transaction this node does not
+// have.
+var ErrNotFound = errors.New("not found")
+
+// TxInfo is a committed transaction as the explorer shows it.
+type TxInfo struct {
+	Hash   string              `json:"hash"`
+	Height int64               `json:"height"`
+	Index  uint32              `json:"index"`
+	Code   uint32              `json:"code"`
+	Error  *registry.Error     `json:"error,omitempty"`
+	Result json.RawMessage     `json:"result,omitempty"`
+	Tx     *registry.Inspected `json:"tx,omitempty"`
+}
+
+// BlockInfo is a committed block as the explorer shows it.
+type BlockInfo struct {
+	Height   int64     `json:"height"`
+	Hash     string    `json:"hash"`
+	Time     time.Time `json:"time"`
+	ChainID  string    `json:"chain_id"`
+	Proposer string    `json:"proposer"`
+	// AppHash is the state after the previous block, which this block's
+	// header signs.
+	AppHash string   `json:"app_hash"`
+	NumTxs  int      `json:"num_txs"`
+	Txs     []TxInfo `json:"txs"`
+}
+
+// At returns committed state at height h.
+func (n *Node) At(h int64) (*store.View, error) { return n.store.At(h) }
+
+// Block returns block h (0: the latest) with its transactions and results.
+func (n *Node) Block(ctx context.Context, h int64) (BlockInfo, error) {
+	var hp *int64
+	if h > 0 {
+		hp = &h
+	}
+	b, err := n.client.Block(ctx, hp)
+	if err != nil {
+		return BlockInfo{}, notFound(err, "block %d", h)
+	}
+	res, err := n.client.BlockResults(ctx, &b.Block.Height)
+	if err != nil {
+		return BlockInfo{}, notFound(err, "results of block %d", b.Block.Height)
+	}
+	out := BlockInfo{
+		Height: b.Block.Height, Hash: b.BlockID.Hash.String(), Time: b.Block.Time, ChainID: b.Block.ChainID,
+		Proposer: b.Block.ProposerAddress.String(), AppHash: b.Block.AppHash.String(),
+		NumTxs: len(b.Block.Txs), Txs: make([]TxInfo, len(b.Block.Txs)),
+	}
+	for i, tx := range b.Block.Txs {
+		out.Txs[i] = txInfo(tx, b.Block.Height, uint32(i), res.TxResults[i].Code, res.TxResults[i].Log, res.TxResults[i].Data)
+	}
+	return out, nil
+}
+
+// Tx returns a committed transaction by its hash (hex).
+func (n *Node) Tx(ctx context.Context, hash string) (TxInfo, error) {
+	h, err := hex.DecodeString(hash)
+	if err != nil || len(h) != 32 {
+		return TxInfo{}, fmt.Errorf("transaction hash %q is not 64 hex digits", hash)
+	}
+	r, err := n.client.Tx(ctx, h, false)
+	if err != nil {
+		return TxInfo{}, notFound(err, "transaction %s", strings.ToUpper(hash))
+	}
+	return txInfo(r.Tx, r.Height, r.Index, r.TxResult.Code, r.TxResult.Log, r.TxResult.Data), nil
+}
+
+func txInfo(tx types.Tx, height int64, index uint32, code uint32, log string, data []byte) TxInfo {
+	out := TxInfo{Hash: registry.TxHash(tx), Height: height, Index: index, Code: code}
+	if code != CodeOK {
+		out.Error = &registry.Error{Code: registryCode(code), Msg: log}
+	} else if json.Valid(data) {
+		out.Result = data
+	}
+	if in, err := registry.Inspect(tx); err == nil {
+		out.Tx = &in
+	}
+	return out
+}
+
+// LightBlock returns the signed header and validator set of height h in
+// CometBFT's JSON encoding: what a light client needs to verify that
+// header, and with it the app hash of height h-1.
+func (n *Node) LightBlock(ctx context.Context, h int64) (json.RawMessage, error) {
+	c, err := n.client.Commit(ctx, &h)
+	if err != nil {
+		return nil, notFound(err, "commit of block %d", h)
+	}
+	var vals []*types.Validator
+	for page := 1; ; page++ {
+		perPage := 100
+		p := page
+		v, err := n.client.Validators(ctx, &h, &p, &perPage)
+		if err != nil {
+			return nil, notFound(err, "validators of block %d", h)
+		}
+		vals = append(vals, v.Validators...)
+		if len(vals) >= v.Total || len(v.Validators) == 0 {
+			break
+		}
+	}
+	vs, err := types.ValidatorSetFromExistingValidators(vals)
+	if err != nil {
+		return nil, fmt.Errorf("validators of block %d: %w", h, err)
+	}
+	lb := &types.LightBlock{SignedHeader: &c.SignedHeader, ValidatorSet: vs}
+	if err := lb.ValidateBasic(c.Header.ChainID); err != nil {
+		return nil, fmt.Errorf("light block %d: %w", h, err)
+	}
+	b, err := cmtjson.Marshal(lb)
+	if err != nil {
+		return nil, fmt.Errorf("encode light block %d: %w", h, err)
+	}
+	return b, nil
+}
+
+// notFound marks CometBFT's answers for heights and hashes it does not
+// have, which it reports as plain errors.
+func notFound(err error, format string, args ...any) error {
+	msg := err.Error()
+	if strings.Contains(msg, "must be less than or equal") || strings.Contains(msg, "not found") ||
+		strings.Contains(msg, "must be greater than") || strings.Contains(msg, "is not available") ||
+		strings.Contains(msg, "could not find") {
+		return fmt.Errorf("%s: %w (%s)", fmt.Sprintf(format, args...), ErrNotFound, msg)
+	}
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
+}

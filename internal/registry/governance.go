@@ -1,0 +1,198 @@
+package registry
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+)
+
+// Governance: the registry authority changes itself (set_authority) and the
+// validator set (set_validator) by the same M-of-N rule that issues city
+// codes. A proposal is identified by what it proposes: every member signs
+// the same message, each signature counts as an approval, and the change is
+// made when approvals from current members reach the current threshold.
+
+// Proposal is a governance change waiting for approvals.
+type Proposal struct {
+	ID        string        `json:"id"`
+	Kind      string        `json:"kind"`
+	Authority *SetAuthority `json:"authority,omitempty"`
+	Validator *SetValidator `json:"validator,omitempty"`
+	Approvals []Vote        `json:"approvals"`
+	Proposed  Stamp         `json:"proposed"`
+}
+
+// SetAuthority replaces the registry authority's members and threshold.
+type SetAuthority struct {
+	Members   []string `json:"members"`
+	Threshold int      `json:"threshold"`
+}
+
+func (m *SetAuthority) validate(string) *Error {
+	a := Authority{Members: m.Members, Threshold: m.Threshold}
+	if err := a.validate(); err != nil {
+		return err
+	}
+	// One proposal whatever order the members are listed in.
+	m.Members = append([]string(nil), m.Members...)
+	sort.Strings(m.Members)
+	return nil
+}
+
+func (m *SetAuthority) apply(c *txContext) (Outcome, *Error) {
+	return c.propose(KindSetAuthority, m, Proposal{Authority: m}, func() *Error {
+		if err := putJSON(c.st, AuthorityKey(), Authority{Members: m.Members, Threshold: m.Threshold}); err != nil {
+			return internal("write authority", err)
+		}
+		return nil
+	})
+}
+
+// SetValidator adds a validator, changes its voting power, or removes it
+// (power 0). PubKey is the validator's CometBFT Ed25519 key, in hex.
+type SetValidator struct {
+	PubKey string `json:"pub_key"`
+	Power  int64  `json:"power"`
+}
+
+func (m *SetValidator) validate(string) *Error {
+	if _, err := ParsePubKey(m.PubKey); err != nil {
+		return errorf(CodeBadPubKey, "validator %s", AsError(err).Msg)
+	}
+	if m.Power < 0 || m.Power > MaxValidatorPower {
+		return errorf(CodeInvalid, "power %d is not between 0 (remove) and %d", m.Power, MaxValidatorPower)
+	}
+	return nil
+}
+
+func (m *SetValidator) apply(c *txContext) (Outcome, *Error) {
+	// Check now that the change can be made, so no member approves a
+	// proposal that could never apply; and check again when it applies.
+	if err := c.checkValidatorChange(m); err != nil {
+		return Outcome{}, err
+	}
+	return c.propose(KindSetValidator, m, Proposal{Validator: m}, func() *Error {
+		if err := c.checkValidatorChange(m); err != nil {
+			return err
+		}
+		vals, err := Validators(c.st)
+		if err != nil {
+			return internal("read validators", err)
+		}
+		vals = setPower(vals, m.PubKey, m.Power)
+		if err := putJSON(c.st, ValidatorsKey(), vals); err != nil {
+			return internal("write validators", err)
+		}
+		c.validators = append(c.validators, ValidatorUpdate{PubKey: m.PubKey, Power: m.Power})
+		return nil
+	})
+}
+
+// checkValidatorChange refuses a change CometBFT would refuse, or one that
+// would leave the network without validators.
+func (c *txContext) checkValidatorChange(m *SetValidator) *Error {
+	vals, err := Validators(c.st)
+	if err != nil {
+		return internal("read validators", err)
+	}
+	var total int64
+	present := false
+	for _, v := range vals {
+		if v.PubKey == m.PubKey {
+			present = true
+			continue
+		}
+		total += v.Power
+	}
+	switch {
+	case m.Power == 0 && !present:
+		return errorf(CodeNotFound, "%s is not a validator", m.PubKey)
+	case m.Power == 0 && total == 0:
+		return errorf(CodeInvalid, "removing %s would leave no validator", m.PubKey)
+	case m.Power > 0 && !present && len(vals) >= MaxValidators:
+		return errorf(CodeTooLarge, "the network has %d validators, the most allowed", len(vals))
+	}
+	return nil
+}
+
+// propose records the signer's approval of a proposal and, when approvals
+// reach the threshold, calls execute and removes the proposal.
+func (c *txContext) propose(kind string, msg any, p Proposal, execute func() *Error) (Outcome, *Error) {
+	auth, err := GetAuthority(c.st)
+	if err != nil {
+		return Outcome{}, internal("read authority", err)
+	}
+	if !contains(auth.Members, c.signer) {
+		return Outcome{}, errorf(CodeUnauthorized, "key %s is not a member of the registry authority", c.signer)
+	}
+	canon, merr := marshalCompact(msg)
+	if merr != nil {
+		return Outcome{}, internal("encode proposal", merr)
+	}
+	sum := sha256.Sum256(append([]byte(kind+"\x00"), canon...))
+	id := hex.EncodeToString(sum[:16])
+	var stored Proposal
+	found, gerr := getJSON(c.st, ProposalKey(id), &stored)
+	if gerr != nil {
+		return Outcome{}, internal("read proposal", gerr)
+	}
+	if found {
+		p = stored
+	} else {
+		p.ID, p.Kind, p.Approvals, p.Proposed = id, kind, []Vote{}, c.stamp()
+	}
+	for _, v := range p.Approvals {
+		if v.Member == c.signer {
+			return Outcome{}, errorf(CodeAlreadyVoted, "key %s has already approved proposal %s", c.signer, id)
+		}
+	}
+	p.Approvals = append(p.Approvals, Vote{Member: c.signer, Height: c.block.Height})
+	out := Outcome{Proposal: id, Approvals: countMembers(p.Approvals, auth.Members), Threshold: auth.Threshold, Status: AppPending}
+	if out.Approvals < auth.Threshold {
+		if err := putJSON(c.st, ProposalKey(id), p); err != nil {
+			return Outcome{}, internal("write proposal", err)
+		}
+		return out, nil
+	}
+	if err := execute(); err != nil {
+		return Outcome{}, err
+	}
+	if found {
+		if err := c.st.Delete(ProposalKey(id)); err != nil {
+			return Outcome{}, internal("delete proposal", err)
+		}
+	}
+	out.Status = "applied"
+	return out, nil
+}
+
+// Validator is a member of the validator set as the registry records it.
+type Validator struct {
+	PubKey string `json:"pub_key"`
+	Power  int64  `json:"power"`
+}
+
+// Validators reads the validator set, ordered by key.
+func Validators(r Reader) ([]Validator, error) {
+	var vals []Validator
+	if _, err := getJSON(r, ValidatorsKey(), &vals); err != nil {
+		return nil, err
+	}
+	return vals, nil
+}
+
+// setPower returns vals with pub's power set (0 removes it), kept in key
+// order.
+func setPower(vals []Validator, pub string, power int64) []Validator {
+	out := make([]Validator, 0, len(vals)+1)
+	for _, v := range vals {
+		if v.PubKey != pub {
+			out = append(out, v)
+		}
+	}
+	if power > 0 {
+		out = append(out, Validator{PubKey: pub, Power: power})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].PubKey < out[j].PubKey })
+	return out
+}

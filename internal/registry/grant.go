@@ -1,0 +1,188 @@
+package registry
+
+import (
+	"time"
+
+	"github.com/cityid/cityid/code"
+)
+
+// DefaultScope is a grant's scope when none is given.
+const DefaultScope = "read"
+
+// Grant is a dataset owner's permission for another node (a city, sector
+// or unit) to read the dataset until Expires, in block time (DESIGN
+// section 5). A revoked grant stays on the ledger, marked, for the record.
+type Grant struct {
+	Dataset string    `json:"dataset"`
+	Grantee string    `json:"grantee"`
+	Scope   string    `json:"scope"`
+	Expires time.Time `json:"expires"`
+	Version uint64    `json:"version"`
+	Granted Stamp     `json:"granted"`
+	Revoked *Stamp    `json:"revoked,omitempty"`
+}
+
+// Live reports whether the grant lets its grantee read at block time t.
+func (g Grant) Live(t time.Time) bool { return g.Revoked == nil && t.Before(g.Expires) }
+
+// GrantAccess grants (or renews) a node's access to a dataset.
+type GrantAccess struct {
+	Dataset string    `json:"dataset"` // an identifier whose record holds a DATA value
+	Grantee string    `json:"grantee"` // a node code: city, sector or unit
+	Scope   string    `json:"scope,omitempty"`
+	Expires time.Time `json:"expires"` // RFC 3339; compared with block time
+	dataset code.ID
+	grantee code.ID
+}
+
+func (m *GrantAccess) validate(string) *Error {
+	var err *Error
+	if m.dataset, m.grantee, err = grantParties(&m.Dataset, &m.Grantee); err != nil {
+		return err
+	}
+	if m.Scope == "" {
+		m.Scope = DefaultScope
+	}
+	if len(m.Scope) > MaxScopeBytes {
+		return errorf(CodeTooLarge, "scope is %d bytes, more than the %d allowed", len(m.Scope), MaxScopeBytes)
+	}
+	for i := 0; i < len(m.Scope); i++ {
+		c := m.Scope[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == ':' || c == '_' || c == '.' || c == '-') {
+			return errorf(CodeInvalid, "scope %q: character %d %q is not a lowercase letter, digit, ':', '_', '.' or '-'", clip(m.Scope), i+1, c)
+		}
+	}
+	if m.Expires.IsZero() {
+		return errorf(CodeInvalid, "expires is required: the block time (RFC 3339) after which the grant is void")
+	}
+	m.Expires = m.Expires.UTC()
+	return nil
+}
+
+// grantParties parses a grant's dataset and grantee.
+func grantParties(dataset, grantee *string) (code.ID, code.ID, *Error) {
+	d, err := code.Parse(*dataset)
+	if err != nil {
+		return d, code.ID{}, invalidID("dataset", *dataset, err)
+	}
+	g, err := code.Parse(*grantee)
+	if err != nil {
+		return d, g, invalidID("grantee", *grantee, err)
+	}
+	if !g.IsNode() {
+		return d, g, errorf(CodeInvalid, "grantee %s is an object: access is granted to a node (city, sector or unit), whose admins sign its requests", g)
+	}
+	*dataset, *grantee = d.String(), g.String()
+	return d, g, nil
+}
+
+func (m *GrantAccess) apply(c *txContext) (Outcome, *Error) {
+	if !m.Expires.After(c.block.Time) {
+		return Outcome{}, errorf(CodeInvalid, "expires %s is not after the block time %s", m.Expires.Format(time.RFC3339), c.block.Time.UTC().Format(time.RFC3339))
+	}
+	ds, err := c.dataset(m.dataset)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if ds.Status != StatusActive {
+		return Outcome{}, errorf(CodeInactive, "dataset %s is deactivated", m.Dataset)
+	}
+	grantee, found, err := c.record(m.Grantee)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if !found {
+		return Outcome{}, errorf(CodeNotFound, "grantee %s is not registered", m.Grantee)
+	}
+	if grantee.Status != StatusActive {
+		return Outcome{}, errorf(CodeInactive, "grantee %s is deactivated", m.Grantee)
+	}
+	g, _, err := c.grant(m.Dataset, m.Grantee)
+	if err != nil {
+		return Outcome{}, err
+	}
+	g = Grant{Dataset: m.Dataset, Grantee: m.Grantee, Scope: m.Scope, Expires: m.Expires, Version: g.Version + 1, Granted: c.stamp()}
+	if err := putJSON(c.st, GrantKey(m.Dataset, m.Grantee), g); err != nil {
+		return Outcome{}, internal("write grant", err)
+	}
+	if err := c.st.Set(granteeKey(m.Grantee, m.Dataset), []byte(m.Scope)); err != nil {
+		return Outcome{}, internal("write grantee index", err)
+	}
+	return Outcome{ID: m.Dataset, Version: g.Version, Status: "granted"}, nil
+}
+
+// RevokeAccess revokes a grant; it takes effect with the block.
+type RevokeAccess struct {
+	Dataset string `json:"dataset"`
+	Grantee string `json:"grantee"`
+	dataset code.ID
+}
+
+func (m *RevokeAccess) validate(string) *Error {
+	var err *Error
+	m.dataset, _, err = grantParties(&m.Dataset, &m.Grantee)
+	return err
+}
+
+func (m *RevokeAccess) apply(c *txContext) (Outcome, *Error) {
+	if _, err := c.dataset(m.dataset); err != nil {
+		return Outcome{}, err
+	}
+	g, found, err := c.grant(m.Dataset, m.Grantee)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if !found {
+		return Outcome{}, errorf(CodeNotFound, "%s has no grant to %s", m.Grantee, m.Dataset)
+	}
+	if g.Revoked != nil {
+		return Outcome{}, errorf(CodeAlreadyInactive, "the grant of %s to %s was revoked at height %d", m.Dataset, m.Grantee, g.Revoked.Height)
+	}
+	st := c.stamp()
+	g.Revoked = &st
+	g.Version++
+	if err := putJSON(c.st, GrantKey(m.Dataset, m.Grantee), g); err != nil {
+		return Outcome{}, internal("write grant", err)
+	}
+	if err := c.st.Delete(granteeKey(m.Grantee, m.Dataset)); err != nil {
+		return Outcome{}, internal("delete grantee index", err)
+	}
+	return Outcome{ID: m.Dataset, Version: g.Version, Status: "revoked"}, nil
+}
+
+// dataset returns the record of a dataset the signer administers: an
+// identifier with a DATA value.
+func (c *txContext) dataset(id code.ID) (Record, *Error) {
+	rec, found, err := c.record(id.String())
+	if err != nil {
+		return rec, err
+	}
+	if !found {
+		return rec, errorf(CodeNotFound, "dataset %s is not registered", id)
+	}
+	if err := c.authorize(id); err != nil {
+		return rec, err
+	}
+	for _, v := range rec.Values {
+		if v.Type == TypeData {
+			return rec, nil
+		}
+	}
+	return rec, errorf(CodeInvalid, "%s has no DATA value: only a dataset's access is granted", id)
+}
+
+func (c *txContext) grant(dataset, grantee string) (Grant, bool, *Error) {
+	var g Grant
+	ok, err := getJSON(c.st, GrantKey(dataset, grantee), &g)
+	if err != nil {
+		return g, false, internal("read grant", err)
+	}
+	return g, ok, nil
+}
+
+// GetGrant reads a grant; ok is false when there is none.
+func GetGrant(r Reader, dataset, grantee string) (Grant, bool, error) {
+	var g Grant
+	ok, err := getJSON(r, GrantKey(dataset, grantee), &g)
+	return g, ok, err
+}
