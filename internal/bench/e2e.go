@@ -414,7 +414,7 @@ func measure(run *AppRun, blocks []block, start time.Time) {
 func describe(c *cfg.Config, gen *types.GenesisDoc) []Setting {
 	s := func(name string, v any) Setting { return Setting{Name: name, Value: fmt.Sprint(v)} }
 	return []Setting{
-		s("abci client", "in process, proxy.NewConnSyncLocalClientCreator (one lock per ABCI connection)"),
+		s("abci client", "in process, proxy.NewConsensusSyncLocalClientCreator (consensus serialised; CheckTx and queries in their callers' goroutines)"),
 		s("consensus.timeout_propose", c.Consensus.TimeoutPropose),
 		s("consensus.timeout_commit", c.Consensus.TimeoutCommit),
 		s("consensus.create_empty_blocks", c.Consensus.CreateEmptyBlocks),
@@ -613,9 +613,8 @@ func (r E2EReport) Bound() string {
 	case c.FullWaits == 0:
 		return fmt.Sprintf("bounded by mempool intake: CityID's mempool never filled (0 back-offs, kvstore's %d), "+
 			"so its blocks carry only what CheckTx admits, %s tx/s (kvstore's CheckTx: %s tx/s). "+
-			"CheckTx runs one at a time on the mempool's ABCI connection (the in-process client holds one lock per connection), so on one core; "+
-			"each verifies an Ed25519 signature and decodes envelope, body and message; "+
-			"and after every block CometBFT rechecks what is left in the mempool through the same CheckTx, signature included, with the mempool locked",
+			"each CheckTx verifies an Ed25519 signature and decodes envelope, body and message (in the feeders' goroutines, on every core); "+
+			"after every block CometBFT rechecks what is left in the mempool, one at a time with the mempool locked (from the prepared-transaction cache: a nonce check and a dry run)",
 			k.FullWaits, rate(c.SubmitPerSec), rate(k.SubmitPerSec))
 	default:
 		return fmt.Sprintf("bounded by block execution: the mempool filled (%d back-offs), so CheckTx kept up; "+

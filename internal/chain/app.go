@@ -33,8 +33,11 @@ type App struct {
 	machine *registry.Machine
 	store   *store.Store
 	log     *slog.Logger
-	sigs    *sigCache
-	commits *Notifier
+	// prepared remembers the transactions CheckTx prepared (decoded,
+	// signature verified), so the recheck after every block and the block
+	// itself neither decode nor verify them again.
+	prepared *preparedCache
+	commits  *Notifier
 
 	// mempool is the mempool connection's view: the next nonce of every
 	// account with transactions waiting, so that one account may queue
@@ -66,12 +69,12 @@ func NewApp(chainID string, st *store.Store, log *slog.Logger) *App {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &App{
-		machine: registry.New(chainID),
-		store:   st,
-		log:     log,
-		sigs:    newSigCache(sigCacheSize),
-		commits: NewNotifier(),
-		pending: make(map[string]uint64),
+		machine:  registry.New(chainID),
+		store:    st,
+		log:      log,
+		prepared: newPreparedCache(preparedCacheTxs, preparedCacheBytes),
+		commits:  NewNotifier(),
+		pending:  make(map[string]uint64),
 	}
 }
 
@@ -120,11 +123,14 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 // never enters a block.
 func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
 	hash := sha256.Sum256(req.Tx)
-	tx, rerr := a.machine.Prepare(req.Tx)
-	if rerr != nil {
-		return checkTxResponse(rerr), nil
+	tx := a.prepared.get(hash)
+	if tx == nil {
+		var rerr *registry.Error
+		if tx, rerr = a.machine.Prepare(req.Tx); rerr != nil {
+			return checkTxResponse(rerr), nil
+		}
+		a.prepared.add(hash, tx, len(req.Tx))
 	}
-	a.sigs.add(hash)
 
 	view := a.store.Latest()
 	var committed uint64
@@ -164,8 +170,8 @@ func checkTxResponse(err *registry.Error) *abci.CheckTxResponse {
 // FinalizeBlock applies a decided block to the store's working version.
 func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
 	blk := registry.Block{Height: req.Height, Time: req.Time}
-	results, err := a.machine.ApplyBlock(a.store, blk, req.Txs, func(tx []byte) bool {
-		return a.sigs.has(sha256.Sum256(tx))
+	results, err := a.machine.ApplyBlock(a.store, blk, req.Txs, func(tx []byte) *registry.Tx {
+		return a.prepared.get(sha256.Sum256(tx))
 	})
 	if err != nil {
 		// A store failure: this node cannot apply the block. Returning
@@ -187,12 +193,20 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		a.hashes[i] = h
 		a.results[i] = TxResult{Hash: h, Height: req.Height, Code: res.Code, Err: r.Err, Data: res.Data}
 	}
+	// CometBFT refuses two updates of one validator in a block: keep the
+	// last power each key was given, in the order the keys first appeared.
+	at := make(map[string]int) // looked up only
 	for _, r := range results {
 		for _, v := range r.Validators {
 			pub, err := hex.DecodeString(v.PubKey)
 			if err != nil {
 				return nil, fmt.Errorf("finalize block %d: validator key %q: %w", req.Height, v.PubKey, err)
 			}
+			if i, ok := at[v.PubKey]; ok {
+				resp.ValidatorUpdates[i].Power = v.Power
+				continue
+			}
+			at[v.PubKey] = len(resp.ValidatorUpdates)
 			resp.ValidatorUpdates = append(resp.ValidatorUpdates, abci.ValidatorUpdate{PubKeyType: cmted25519.KeyType, PubKeyBytes: pub, Power: v.Power})
 		}
 	}
@@ -238,42 +252,66 @@ func (a *App) LastBlock() registry.Block {
 	return a.last
 }
 
-// sigCacheSize bounds the signature cache: a few blocks' worth of mempool.
-const sigCacheSize = 200_000
+// Bounds of the prepared-transaction cache: a few full mempools' worth
+// (CometBFT's default mempool holds 5,000 transactions), and no more bytes
+// of transactions than a node can spare.
+const (
+	preparedCacheTxs   = 50_000
+	preparedCacheBytes = 128 << 20
+)
 
-// sigCache remembers transactions whose signature CheckTx verified, so that
-// FinalizeBlock does not verify them again. The key is the hash of the whole
-// transaction, signature included: a hit means these exact bytes verified.
-// It holds no consensus state: a miss only costs a verification.
-type sigCache struct {
-	mu   sync.Mutex
-	set  map[[32]byte]struct{}
-	ring [][32]byte
-	next int
+// preparedCache remembers transactions that passed Prepare, keyed by the
+// hash of their exact bytes, signature included: a hit means these very
+// bytes were decoded and verified, and Prepare is deterministic, so the
+// result is the same as preparing them again. It holds no consensus state:
+// a miss only costs a Prepare. The oldest entries go first.
+type preparedCache struct {
+	mu       sync.Mutex
+	entries  map[[32]byte]preparedEntry
+	order    [][32]byte // insertion order, oldest first, from head
+	head     int
+	bytes    int
+	maxTxs   int
+	maxBytes int
 }
 
-func newSigCache(size int) *sigCache {
-	return &sigCache{set: make(map[[32]byte]struct{}, size), ring: make([][32]byte, size)}
+type preparedEntry struct {
+	tx   *registry.Tx
+	size int
 }
 
-func (c *sigCache) add(h [32]byte) {
+func newPreparedCache(maxTxs, maxBytes int) *preparedCache {
+	return &preparedCache{entries: make(map[[32]byte]preparedEntry), maxTxs: maxTxs, maxBytes: maxBytes}
+}
+
+func (c *preparedCache) add(h [32]byte, tx *registry.Tx, size int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.set[h]; ok {
+	if _, ok := c.entries[h]; ok {
 		return
 	}
-	old := c.ring[c.next]
-	delete(c.set, old)
-	c.ring[c.next] = h
-	c.next = (c.next + 1) % len(c.ring)
-	c.set[h] = struct{}{}
+	c.entries[h] = preparedEntry{tx: tx, size: size}
+	c.order = append(c.order, h)
+	c.bytes += size
+	for len(c.entries) > c.maxTxs || c.bytes > c.maxBytes {
+		old := c.order[c.head]
+		c.head++
+		if e, ok := c.entries[old]; ok {
+			c.bytes -= e.size
+			delete(c.entries, old)
+		}
+	}
+	// Compact the order slice once its consumed head is most of it.
+	if c.head > len(c.order)/2 && c.head > 1024 {
+		c.order = append([][32]byte(nil), c.order[c.head:]...)
+		c.head = 0
+	}
 }
 
-func (c *sigCache) has(h [32]byte) bool {
+func (c *preparedCache) get(h [32]byte) *registry.Tx {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_, ok := c.set[h]
-	return ok
+	return c.entries[h].tx
 }
 
 // Notifier lets submitters wait for their transaction's commit, and

@@ -237,17 +237,24 @@ func TestNotifyAfterCommit(t *testing.T) {
 	}
 }
 
-// The signature cache is keyed on the whole transaction: a transaction
-// whose signature CheckTx verified is not verified again in the block, and
-// any other bytes are.
-func TestSigCache(t *testing.T) {
-	c := newSigCache(2)
+// The prepared cache is keyed on the whole transaction and bounded in
+// entries and bytes, the oldest going first.
+func TestPreparedCache(t *testing.T) {
+	c := newPreparedCache(2, 1000)
 	a, b, d := [32]byte{1}, [32]byte{2}, [32]byte{3}
-	c.add(a)
-	c.add(b)
-	c.add(d) // evicts a
-	if c.has(a) || !c.has(b) || !c.has(d) {
-		t.Fatalf("cache of 2 after 3 adds: a %v b %v d %v", c.has(a), c.has(b), c.has(d))
+	ta, tb, td := &registry.Tx{Hash: "a"}, &registry.Tx{Hash: "b"}, &registry.Tx{Hash: "d"}
+	c.add(a, ta, 10)
+	c.add(b, tb, 10)
+	c.add(d, td, 10) // evicts a
+	if c.get(a) != nil || c.get(b) != tb || c.get(d) != td {
+		t.Fatalf("cache of 2 after 3 adds: a %v b %v d %v", c.get(a), c.get(b), c.get(d))
+	}
+	big := newPreparedCache(100, 25)
+	big.add(a, ta, 10)
+	big.add(b, tb, 10)
+	big.add(d, td, 10) // 30 bytes > 25: evicts a
+	if big.get(a) != nil || big.get(b) == nil || big.bytes != 20 {
+		t.Fatalf("byte bound: a %v b %v bytes %d", big.get(a), big.get(b), big.bytes)
 	}
 }
 
@@ -305,5 +312,34 @@ func TestQueryProof(t *testing.T) {
 		if resp.Code == CodeOK || resp.Log == "" {
 			t.Errorf("query %s %q at %d: %+v, want an error", q.Path, q.Data, q.Height, resp)
 		}
+	}
+}
+
+// Two changes of one validator in a block reach CometBFT as one update,
+// the last power, which is what CometBFT accepts.
+func TestValidatorUpdatesMerged(t *testing.T) {
+	st, _ := store.OpenMemory(store.Options{})
+	app := NewApp(testChain, st, nil)
+	gen, _ := json.Marshal(registry.Genesis{
+		Authority: registry.Authority{Members: []string{pub(key(1))}, Threshold: 1},
+		Params:    registry.Params{OIDArc: "2.25.1", IAC: "MA"},
+	})
+	val := key(9).Public().(ed25519.PublicKey)
+	if _, err := app.InitChain(context.Background(), &abci.InitChainRequest{ChainId: testChain, InitialHeight: 1, AppStateBytes: gen,
+		Validators: []abci.ValidatorUpdate{{PubKeyType: "ed25519", PubKeyBytes: val, Power: 10}}}); err != nil {
+		t.Fatal(err)
+	}
+	newVal := pub(key(8))
+	resp := block(t, app, 1,
+		signTx(t, key(1), 1, registry.KindSetValidator, registry.SetValidator{PubKey: newVal, Power: 5}),
+		signTx(t, key(1), 2, registry.KindSetValidator, registry.SetValidator{PubKey: newVal, Power: 7}),
+	)
+	for i, r := range resp.TxResults {
+		if r.Code != CodeOK {
+			t.Fatalf("tx %d: %v", i, r)
+		}
+	}
+	if len(resp.ValidatorUpdates) != 1 || resp.ValidatorUpdates[0].Power != 7 || registry.KeyText(resp.ValidatorUpdates[0].PubKeyBytes) != newVal {
+		t.Fatalf("validator updates %+v, want one update of %s to power 7", resp.ValidatorUpdates, newVal)
 	}
 }

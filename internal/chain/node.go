@@ -73,7 +73,11 @@ func StartApp(ctx context.Context, conf *cfg.Config, app abci.Application, log *
 	pv := privval.LoadFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile())
 	cmtLog := NewCometLogger(log.With("module", "cometbft"))
 	node, err := nm.NewNode(ctx, conf, pv, nodeKey,
-		proxy.NewConnSyncLocalClientCreator(app),
+		// Only the consensus connection is serialised by CometBFT; mempool
+		// and query calls run in their callers' goroutines, so CheckTx
+		// verifies signatures on every core. App guards its own shared
+		// state (the mempool's nonces) and reads only committed state.
+		proxy.NewConsensusSyncLocalClientCreator(app),
 		nm.DefaultGenesisDocProviderFunc(conf),
 		cfg.DefaultDBProvider,
 		nm.DefaultMetricsProvider(conf.Instrumentation),

@@ -248,26 +248,33 @@ func (d *Decision) apply(c *txContext) (Outcome, *Error) {
 	if app.Status != AppPending {
 		return Outcome{}, errorf(CodeAlreadyDecided, "application %d is already %s", app.ID, app.Status)
 	}
+	voted := false
 	for _, v := range append(append([]Vote{}, app.Approvals...), app.Rejections...) {
-		if v.Member == c.signer {
-			return Outcome{}, errorf(CodeAlreadyVoted, "key %s has already voted on application %d", c.signer, app.ID)
+		voted = voted || v.Member == c.signer
+	}
+	if !voted {
+		vote := Vote{Member: c.signer, Reason: d.Reason, Height: c.block.Height}
+		if d.approve {
+			app.Approvals = append(app.Approvals, vote)
+		} else {
+			app.Rejections = append(app.Rejections, vote)
 		}
 	}
-	vote := Vote{Member: c.signer, Reason: d.Reason, Height: c.block.Height}
-	if d.approve {
-		app.Approvals = append(app.Approvals, vote)
-		if countMembers(app.Approvals, auth.Members) >= auth.Threshold {
-			if err := c.issueCity(&app); err != nil {
-				return Outcome{}, err
-			}
+	// Decide by the votes of the current members against the current
+	// threshold. A member who already voted may ask again: after the
+	// authority changed, the votes cast may now decide the application,
+	// and without this no one could make it so.
+	switch {
+	case countMembers(app.Approvals, auth.Members) >= auth.Threshold:
+		if err := c.issueCity(&app); err != nil {
+			return Outcome{}, err
 		}
-	} else {
-		app.Rejections = append(app.Rejections, vote)
-		if len(auth.Members)-countMembers(app.Rejections, auth.Members) < auth.Threshold {
-			if err := c.rejectApplication(&app); err != nil {
-				return Outcome{}, err
-			}
+	case len(auth.Members)-countMembers(app.Rejections, auth.Members) < auth.Threshold:
+		if err := c.rejectApplication(&app); err != nil {
+			return Outcome{}, err
 		}
+	case voted:
+		return Outcome{}, errorf(CodeAlreadyVoted, "key %s has already voted on application %d", c.signer, app.ID)
 	}
 	if err := putJSON(c.st, ApplicationKey(app.ID), app); err != nil {
 		return Outcome{}, internal("write application", err)

@@ -33,7 +33,7 @@ func BenchmarkApplyBlockRegister(b *testing.B) {
 		cityAdmins bool
 	}{{"admin=unit", false}, {"admin=city", true}} {
 		b.Run(c.name, func(b *testing.B) {
-			benchApplyBlock(b, c.cityAdmins, nil)
+			benchApplyBlock(b, c.cityAdmins, false)
 		})
 	}
 }
@@ -43,10 +43,10 @@ func BenchmarkApplyBlockRegister(b *testing.B) {
 // transactions CheckTx has seen): what is left is decoding, the sequential
 // apply and the commit.
 func BenchmarkApplyBlockRegisterPreverified(b *testing.B) {
-	benchApplyBlock(b, false, func([]byte) bool { return true })
+	benchApplyBlock(b, false, true)
 }
 
-func benchApplyBlock(b *testing.B, cityAdmins bool, verified func([]byte) bool) {
+func benchApplyBlock(b *testing.B, cityAdmins bool, preverified bool) {
 	f, err := workload.New(benchChainID, nil, benchLoaders)
 	if err != nil {
 		b.Fatal(err)
@@ -61,10 +61,16 @@ func benchApplyBlock(b *testing.B, cityAdmins bool, verified func([]byte) bool) 
 	if err != nil {
 		b.Fatal(err)
 	}
+	var prepared registry.Prepared
+	if preverified {
+		if prepared, err = s.PrepareAll(txs); err != nil {
+			b.Fatal(err)
+		}
+	}
 	b.SetBytes(int64(avgLen(txs) * benchBlockTxs))
 	b.ResetTimer()
 	for i := range b.N {
-		if _, err := s.Block(s.Store, txs[i*benchBlockTxs:(i+1)*benchBlockTxs], verified); err != nil {
+		if _, err := s.Block(s.Store, txs[i*benchBlockTxs:(i+1)*benchBlockTxs], prepared); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -148,7 +154,7 @@ func BenchmarkIAVLSetOnly(b *testing.B) {
 	blocks := make([][]workload.Write, b.N)
 	for i := range b.N {
 		rec := &workload.Recorder{KV: s.Store}
-		if _, err := s.Block(rec, txs[i*benchBlockTxs:(i+1)*benchBlockTxs], func([]byte) bool { return true }); err != nil {
+		if _, err := s.Block(rec, txs[i*benchBlockTxs:(i+1)*benchBlockTxs], nil); err != nil {
 			b.Fatal(err)
 		}
 		blocks[i] = rec.Writes

@@ -70,12 +70,6 @@ func (m *Machine) InitGenesis(kv KV, appState []byte, validators []Validator) er
 	if err := g.Params.validate(); err != nil {
 		return fmt.Errorf("genesis app_state: %w", err)
 	}
-	if err := putJSON(kv, AuthorityKey(), g.Authority); err != nil {
-		return fmt.Errorf("genesis: %w", err)
-	}
-	if err := putJSON(kv, ParamsKey(), g.Params); err != nil {
-		return fmt.Errorf("genesis: %w", err)
-	}
 	var vals []Validator
 	for i, v := range validators {
 		if _, err := ParsePubKey(v.PubKey); err != nil {
@@ -84,7 +78,19 @@ func (m *Machine) InitGenesis(kv KV, appState []byte, validators []Validator) er
 		if v.Power <= 0 || v.Power > MaxValidatorPower {
 			return fmt.Errorf("genesis validator %d: power %d is not between 1 and %d", i+1, v.Power, MaxValidatorPower)
 		}
+		for _, prev := range validators[:i] {
+			if prev.PubKey == v.PubKey {
+				return fmt.Errorf("genesis validator %d: key %s is listed twice", i+1, v.PubKey)
+			}
+		}
 		vals = setPower(vals, v.PubKey, v.Power)
+	}
+	// Everything is checked before anything is written.
+	if err := putJSON(kv, AuthorityKey(), g.Authority); err != nil {
+		return fmt.Errorf("genesis: %w", err)
+	}
+	if err := putJSON(kv, ParamsKey(), g.Params); err != nil {
+		return fmt.Errorf("genesis: %w", err)
 	}
 	if err := putJSON(kv, ValidatorsKey(), vals); err != nil {
 		return fmt.Errorf("genesis: %w", err)

@@ -141,13 +141,19 @@ func (c *txContext) propose(kind string, msg any, p Proposal, execute func() *Er
 	} else {
 		p.ID, p.Kind, p.Approvals, p.Proposed = id, kind, []Vote{}, c.stamp()
 	}
+	voted := false
 	for _, v := range p.Approvals {
-		if v.Member == c.signer {
-			return Outcome{}, errorf(CodeAlreadyVoted, "key %s has already approved proposal %s", c.signer, id)
-		}
+		voted = voted || v.Member == c.signer
 	}
-	p.Approvals = append(p.Approvals, Vote{Member: c.signer, Height: c.block.Height})
+	if !voted {
+		p.Approvals = append(p.Approvals, Vote{Member: c.signer, Height: c.block.Height})
+	}
 	out := Outcome{Proposal: id, Approvals: countMembers(p.Approvals, auth.Members), Threshold: auth.Threshold, Status: AppPending}
+	// A member who already approved may ask again: after the authority
+	// changed, the approvals given may now be enough.
+	if voted && out.Approvals < auth.Threshold {
+		return Outcome{}, errorf(CodeAlreadyVoted, "key %s has already approved proposal %s", c.signer, id)
+	}
 	if out.Approvals < auth.Threshold {
 		if err := putJSON(c.st, ProposalKey(id), p); err != nil {
 			return Outcome{}, internal("write proposal", err)

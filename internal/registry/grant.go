@@ -125,7 +125,14 @@ func (m *RevokeAccess) validate(string) *Error {
 }
 
 func (m *RevokeAccess) apply(c *txContext) (Outcome, *Error) {
-	if _, err := c.dataset(m.dataset); err != nil {
+	// Whatever became of the dataset's record since (its DATA value
+	// dropped, the record deactivated), its admins can revoke its grants.
+	if _, found, err := c.record(m.Dataset); err != nil {
+		return Outcome{}, err
+	} else if !found {
+		return Outcome{}, errorf(CodeNotFound, "dataset %s is not registered", m.Dataset)
+	}
+	if err := c.authorize(m.dataset); err != nil {
 		return Outcome{}, err
 	}
 	g, found, err := c.grant(m.Dataset, m.Grantee)

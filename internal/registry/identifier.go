@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"bytes"
+	"encoding/json"
 	"math"
 	"strconv"
 
@@ -279,48 +281,106 @@ func GetRecord(r Reader, id string) (Record, bool, error) {
 	return rec, ok, err
 }
 
+// record reads an identifier's record. Within a block, decoded records are
+// kept by their exact bytes: the nodes above an identifier are read by
+// nearly every transaction, and decoding them is most of a registration's
+// cost. A record that changed has other bytes, so the cache never answers
+// with a stale one. Records it returns share their slices with the cache:
+// callers replace a record's slices, never modify them in place.
 func (c *txContext) record(id string) (Record, bool, *Error) {
-	rec, ok, err := GetRecord(c.st, id)
+	b, err := c.st.Get(RecordKey(id))
 	if err != nil {
-		return rec, false, internal("read record "+id, err)
+		return Record{}, false, internal("read record "+id, err)
 	}
-	return rec, ok, nil
+	if b == nil {
+		return Record{}, false, nil
+	}
+	if c.cache != nil {
+		if e, ok := c.cache.records[id]; ok && bytes.Equal(e.raw, b) {
+			return e.rec, true, nil
+		}
+	}
+	var rec Record
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return rec, false, internal("decode record "+id, err)
+	}
+	if c.cache != nil {
+		c.cache.put(id, b, rec)
+	}
+	return rec, true, nil
+}
+
+// blockCache holds what one block's transactions read again and again. It
+// is only looked up, never iterated, so it cannot make the result depend on
+// map order.
+type blockCache struct {
+	records map[string]cachedRecord
+}
+
+type cachedRecord struct {
+	raw []byte
+	rec Record
+}
+
+// maxCachedRecords bounds a block's record cache; when full it starts over.
+const maxCachedRecords = 4096
+
+func newBlockCache() *blockCache { return &blockCache{records: make(map[string]cachedRecord)} }
+
+func (b *blockCache) put(id string, raw []byte, rec Record) {
+	if len(b.records) >= maxCachedRecords {
+		clear(b.records)
+	}
+	b.records[id] = cachedRecord{raw: raw, rec: rec}
 }
 
 // node returns the active node nodeID, under which something is to be
-// created, after checking that the signer may write under it.
+// created, after checking that the signer may write under it. It walks
+// from the node up to its city once, checking on the way that every node
+// exists, that the signer is an admin of one of them, and that none is
+// deactivated: nothing is registered under a deactivated node, however far
+// up.
 func (c *txContext) node(nodeID code.ID) (Record, *Error) {
-	parent, found, err := c.record(nodeID.String())
-	if err != nil {
-		return parent, err
-	}
-	if !found {
-		return parent, errorf(CodeNotFound, "parent %s is not registered", nodeID)
-	}
-	if err := c.authorize(nodeID); err != nil {
-		return parent, err
-	}
-	// Nothing is registered under a deactivated node, however far up.
-	for id, rec := nodeID, parent; ; {
-		if rec.Status != StatusActive {
+	var parent Record
+	authorized := false
+	var inactive *Error
+	for id := nodeID; ; {
+		rec, found, err := c.record(id.String())
+		if err != nil {
+			return parent, err
+		}
+		if !found {
 			if id == nodeID {
-				return parent, errorf(CodeInactive, "parent %s is deactivated", nodeID)
+				return parent, errorf(CodeNotFound, "parent %s is not registered", nodeID)
 			}
-			return parent, errorf(CodeInactive, "%s is deactivated, and with it everything under it, %s included", id, nodeID)
+			return parent, errorf(CodeNotFound, "%s is not registered", id)
+		}
+		if id == nodeID {
+			parent = rec
+		}
+		if contains(rec.Admins, c.signer) {
+			authorized = true
+		}
+		if rec.Status != StatusActive && inactive == nil {
+			if id == nodeID {
+				inactive = errorf(CodeInactive, "parent %s is deactivated", nodeID)
+			} else {
+				inactive = errorf(CodeInactive, "%s is deactivated, and with it everything under it, %s included", id, nodeID)
+			}
 		}
 		up, more := id.Parent()
 		if !more {
-			return parent, nil
-		}
-		var found bool
-		var err *Error
-		if rec, found, err = c.record(up.String()); err != nil {
-			return parent, err
-		} else if !found {
-			return parent, errorf(CodeNotFound, "%s is not registered", up)
+			break
 		}
 		id = up
 	}
+	if !authorized {
+		return parent, errorf(CodeUnauthorized, "key %s is not an admin of %s or of any node above it", c.signer, nodeID)
+	}
+	if inactive != nil {
+		return parent, inactive
+	}
+	return parent, nil
 }
 
 // create writes a new record at version 1 under its active parent.

@@ -87,22 +87,26 @@ func (m *Machine) prepare(tx []byte, verified bool) (*Tx, *Error) {
 	return t, nil
 }
 
+// Prepared looks up a transaction whose exact bytes already passed Prepare
+// (in CheckTx), returning nil when it has not. It is called from several
+// goroutines at once and must be safe for that.
+type Prepared func(tx []byte) *Tx
+
 // ApplyBlock applies the transactions of a block in order and returns one
-// result per transaction. Signatures are checked on all cores while earlier
-// transactions are being applied, so a block costs about the greater of its
-// signature checks spread over the cores and its sequential application;
-// verified reports a transaction whose exact bytes already passed Prepare
-// (in CheckTx), so its signature is not checked twice; it is called from
-// several goroutines at once and must be safe for that. The error is
-// non-nil only when state could not be read or written: the block cannot be
-// applied on this node and the caller must stop.
-func (m *Machine) ApplyBlock(kv KV, blk Block, txs [][]byte, verified func(tx []byte) bool) ([]Result, error) {
-	type prepared struct {
+// result per transaction. Transactions are prepared (decoded, signatures
+// checked) on all cores while earlier ones are being applied, so a block
+// costs about the greater of its preparation spread over the cores and its
+// sequential application; a transaction that prepared already knows is not
+// decoded or verified again. The error is non-nil only when state could not
+// be read or written: the block cannot be applied on this node and the
+// caller must stop.
+func (m *Machine) ApplyBlock(kv KV, blk Block, txs [][]byte, prepared Prepared) ([]Result, error) {
+	type prep struct {
 		tx   *Tx
 		err  *Error
 		done chan struct{}
 	}
-	preps := make([]prepared, len(txs))
+	preps := make([]prep, len(txs))
 	for i := range preps {
 		preps[i].done = make(chan struct{})
 	}
@@ -127,14 +131,19 @@ func (m *Machine) ApplyBlock(kv KV, blk Block, txs [][]byte, verified func(tx []
 				if i >= len(txs) {
 					return
 				}
-				ok := verified != nil && verified(txs[i])
-				preps[i].tx, preps[i].err = m.prepare(txs[i], ok)
+				if prepared != nil {
+					preps[i].tx = prepared(txs[i])
+				}
+				if preps[i].tx == nil {
+					preps[i].tx, preps[i].err = m.prepare(txs[i], false)
+				}
 				close(preps[i].done)
 			}
 		}()
 	}
 	defer wg.Wait()
 
+	cache := newBlockCache()
 	results := make([]Result, len(txs))
 	for i := range txs {
 		<-preps[i].done
@@ -142,7 +151,7 @@ func (m *Machine) ApplyBlock(kv KV, blk Block, txs [][]byte, verified func(tx []
 			results[i] = Result{Err: preps[i].err}
 			continue
 		}
-		r, err := m.Apply(kv, blk, preps[i].tx)
+		r, err := m.apply(kv, blk, preps[i].tx, cache)
 		if err != nil {
 			// Drain the workers before returning; wg.Wait is deferred.
 			next.Lock()
@@ -158,7 +167,11 @@ func (m *Machine) ApplyBlock(kv KV, blk Block, txs [][]byte, verified func(tx []
 // Apply applies one prepared transaction to kv. A rejected transaction
 // writes nothing. The error is non-nil only for a store failure.
 func (m *Machine) Apply(kv KV, blk Block, tx *Tx) (Result, error) {
-	o, res := m.run(kv, blk, tx)
+	return m.apply(kv, blk, tx, nil)
+}
+
+func (m *Machine) apply(kv KV, blk Block, tx *Tx, cache *blockCache) (Result, error) {
+	o, res := m.run(kv, blk, tx, cache)
 	if res.Err != nil {
 		if res.Err.Code == CodeInternal {
 			return res, fmt.Errorf("%s", res.Err.Msg)
@@ -175,11 +188,11 @@ func (m *Machine) Apply(kv KV, blk Block, tx *Tx) (Result, error) {
 // the stateful part of CheckTx, for a transaction whose account has nothing
 // pending in the mempool.
 func (m *Machine) DryRun(r Reader, blk Block, tx *Tx) *Error {
-	_, res := m.run(r, blk, tx)
+	_, res := m.run(r, blk, tx, nil)
 	return res.Err
 }
 
-func (m *Machine) run(r Reader, blk Block, tx *Tx) (*overlay, Result) {
+func (m *Machine) run(r Reader, blk Block, tx *Tx, cache *blockCache) (*overlay, Result) {
 	o := newOverlay(r)
 	last, err := AccountNonce(o, tx.Signer)
 	if err != nil {
@@ -188,7 +201,7 @@ func (m *Machine) run(r Reader, blk Block, tx *Tx) (*overlay, Result) {
 	if err := checkNonce(tx.Nonce, last+1); err != nil {
 		return nil, Result{Err: err}
 	}
-	c := &txContext{st: o, block: blk, signer: tx.Signer, hash: tx.Hash}
+	c := &txContext{st: o, block: blk, signer: tx.Signer, hash: tx.Hash, cache: cache}
 	out, rerr := tx.msg.apply(c)
 	if rerr != nil {
 		return nil, Result{Err: rerr}
@@ -232,6 +245,7 @@ type txContext struct {
 	signer     string
 	hash       string
 	validators []ValidatorUpdate // set by an applied set_validator
+	cache      *blockCache       // nil outside ApplyBlock
 }
 
 func (c *txContext) stamp() Stamp {

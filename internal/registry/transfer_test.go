@@ -61,6 +61,27 @@ func TestTransfer(t *testing.T) {
 		h.mustApply(t, w.unitAdmin.tx(t, KindUpdate, M{"id": w.object, "version": 1, "values": []M{}}))
 		h.mustApply(t, bureau.tx(t, KindUpdate, M{"id": w.object, "version": 2, "values": []M{}}))
 	})
+	t.Run("in one block, a transfer holds for the transactions after it", func(t *testing.T) {
+		keeper, other := h.signer("valve-keeper"), h.signer("valve-other")
+		h.mustApply(t, w.cityAdmin.tx(t, KindRegisterUnit, M{"parent": w.sector, "name": "Valves", "admins": []string{keeper.pub}}))
+		valves := "1561301001.85.2"
+		n := keeper.nextNonce(t)
+		rs := h.applyBlock(t,
+			keeper.txNonce(t, n, KindRegister, M{"id": valves + "/v-1", "values": []M{}}),
+			w.cityAdmin.tx(t, KindTransfer, M{"id": valves, "admins": []string{other.pub}}),
+			keeper.txNonce(t, n+1, KindRegister, M{"id": valves + "/v-2", "values": []M{}}),
+			other.tx(t, KindRegisterBatch, M{"entries": []M{{"id": valves + "/v-3", "values": []M{}}}}),
+		)
+		for i, want := range []string{"", "", CodeUnauthorized, ""} {
+			got := ""
+			if rs[i].Err != nil {
+				got = rs[i].Err.Code
+			}
+			if got != want {
+				t.Errorf("tx %d: %q (%v), want %q", i, got, rs[i].Err, want)
+			}
+		}
+	})
 	t.Run("a city's admins hand the city over", func(t *testing.T) {
 		successor := h.signer("city-admin-2")
 		o := h.mustApply(t, w.cityAdmin.tx(t, KindTransfer, M{"id": w.city, "admins": []string{successor.pub}, "version": 1}))
@@ -85,7 +106,9 @@ func TestTransferRejections(t *testing.T) {
 	for i := 0; i <= MaxAdmins; i++ {
 		many = append(many, pubHex(testKey(fmt.Sprint("transfer-many-", i))))
 	}
-	tr := func(m M) func(t testing.TB) []byte { return func(t testing.TB) []byte { return ua.tx(t, KindTransfer, m) } }
+	tr := func(m M) func(t testing.TB) []byte {
+		return func(t testing.TB) []byte { return ua.tx(t, KindTransfer, m) }
+	}
 
 	tests := []struct {
 		name string

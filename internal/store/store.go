@@ -28,8 +28,10 @@ const defaultCacheNodes = 200_000
 
 // Store is the ledger state of one node.
 type Store struct {
-	db   dbm.DB
-	tree *iavl.MutableTree
+	db         dbm.DB
+	tree       *iavl.MutableTree
+	cacheNodes int
+	logger     iavl.Logger
 
 	mu        sync.RWMutex
 	committed *iavl.ImmutableTree // the last committed version; nil before the first commit
@@ -66,11 +68,11 @@ func open(db dbm.DB, opts Options) (*Store, error) {
 	if opts.Logger != nil {
 		lg = opts.Logger
 	}
-	tree := iavl.NewMutableTree(idb.NewWrapper(db), opts.CacheNodes, false, lg)
+	tree := iavl.NewMutableTree(idbWrap(db), opts.CacheNodes, false, lg)
 	if _, err := tree.Load(); err != nil {
 		return nil, fmt.Errorf("load tree: %w", err)
 	}
-	s := &Store{db: db, tree: tree}
+	s := &Store{db: db, tree: tree, cacheNodes: opts.CacheNodes, logger: lg}
 	if v := tree.Version(); v > 0 {
 		imm, err := tree.GetImmutable(v)
 		if err != nil {
@@ -80,6 +82,8 @@ func open(db dbm.DB, opts Options) (*Store, error) {
 	}
 	return s, nil
 }
+
+func idbWrap(db dbm.DB) *idb.Wrapper { return idb.NewWrapper(db) }
 
 // Close closes the database. The store must not be used afterwards.
 func (s *Store) Close() error {

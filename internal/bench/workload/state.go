@@ -53,13 +53,13 @@ func NewState(f *Fixture) (*State, error) {
 func (s *State) Height() int64 { return s.height }
 
 // Block applies txs as the next block through kv (the store itself, or a
-// Recorder over it) and commits it. verified is passed to ApplyBlock: nil
-// verifies every signature. Any rejected transaction is an error: a
+// Recorder over it) and commits it. prepared is passed to ApplyBlock: nil
+// prepares (and verifies) every transaction. Any rejected transaction is an error: a
 // benchmark counts only successful transactions.
-func (s *State) Block(kv registry.KV, txs [][]byte, verified func([]byte) bool) ([]registry.Result, error) {
+func (s *State) Block(kv registry.KV, txs [][]byte, prepared registry.Prepared) ([]registry.Result, error) {
 	s.height++
 	blk := registry.Block{Height: s.height, Time: genesisTime.Add(time.Duration(s.height) * time.Second)}
-	res, err := s.Machine.ApplyBlock(kv, blk, txs, verified)
+	res, err := s.Machine.ApplyBlock(kv, blk, txs, prepared)
 	if err != nil {
 		return nil, err
 	}
@@ -96,3 +96,17 @@ func (r *Recorder) Set(key, value []byte) error {
 
 // Delete passes the delete on; register transactions never delete.
 func (r *Recorder) Delete(key []byte) error { return r.KV.Delete(key) }
+
+// PrepareAll prepares txs as CheckTx would, and returns the lookup that
+// FinalizeBlock's cache gives ApplyBlock.
+func (s *State) PrepareAll(txs [][]byte) (registry.Prepared, error) {
+	m := make(map[string]*registry.Tx, len(txs))
+	for i, tx := range txs {
+		p, err := s.Machine.Prepare(tx)
+		if err != nil {
+			return nil, fmt.Errorf("prepare tx %d: %w", i, err)
+		}
+		m[string(tx)] = p
+	}
+	return func(tx []byte) *registry.Tx { return m[string(tx)] }, nil
+}
