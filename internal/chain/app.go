@@ -33,6 +33,7 @@ type App struct {
 	machine *registry.Machine
 	store   *store.Store
 	log     *slog.Logger
+	snaps   *snapshots
 	// prepared remembers the transactions CheckTx prepared (decoded,
 	// signature verified), so the recheck after every block and the block
 	// itself neither decode nor verify them again.
@@ -63,12 +64,22 @@ type TxResult struct {
 	Data   []byte          `json:"data,omitempty"`
 }
 
+// AppOptions configure the application beyond its chain and store.
+type AppOptions struct {
+	Snapshots SnapshotOptions
+}
+
 // NewApp returns the application over st for the chain chainID.
-func NewApp(chainID string, st *store.Store, log *slog.Logger) *App {
+func NewApp(chainID string, st *store.Store, log *slog.Logger, opts ...AppOptions) *App {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	var o AppOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	return &App{
+		snaps:    newSnapshots(o.Snapshots, st, log.With("module", "snapshots")),
 		machine:  registry.New(chainID),
 		store:    st,
 		log:      log,
@@ -231,10 +242,15 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	clear(a.pending)
 	a.mu.Unlock()
 	a.commits.publish(a.results)
+	a.snaps.maybeTake(version)
 	a.log.Debug("committed", "height", version, "app_hash", fmt.Sprintf("%X", hash), "txs", len(a.results))
 	a.results, a.hashes = nil, nil
 	return &abci.CommitResponse{}, nil
 }
+
+// Close waits for a snapshot being written and drops a state sync restore
+// in progress. Call it after CometBFT stopped, before closing the store.
+func (a *App) Close() { a.snaps.close() }
 
 // PendingNonce returns the next nonce of an account that has transactions
 // waiting in the mempool; ok is false when it has none.

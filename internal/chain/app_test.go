@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -341,5 +342,70 @@ func TestValidatorUpdatesMerged(t *testing.T) {
 	}
 	if len(resp.ValidatorUpdates) != 1 || resp.ValidatorUpdates[0].Power != 7 || registry.KeyText(resp.ValidatorUpdates[0].PubKeyBytes) != newVal {
 		t.Fatalf("validator updates %+v, want one update of %s to power 7", resp.ValidatorUpdates, newVal)
+	}
+}
+
+// A snapshot taken by one node restores on another to the same app hash,
+// and a tampered chunk or a wrong app hash is refused.
+func TestSnapshotRoundTrip(t *testing.T) {
+	src, _ := store.OpenMemory(store.Options{})
+	a := NewApp(testChain, src, nil, AppOptions{Snapshots: SnapshotOptions{Dir: t.TempDir(), Interval: 3, Keep: 1}})
+	gen, _ := json.Marshal(registry.Genesis{
+		Authority: registry.Authority{Members: []string{pub(key(1))}, Threshold: 1},
+		Params:    registry.Params{OIDArc: "2.25.1", IAC: "MA"},
+	})
+	if _, err := a.InitChain(context.Background(), &abci.InitChainRequest{ChainId: testChain, InitialHeight: 1, AppStateBytes: gen}); err != nil {
+		t.Fatal(err)
+	}
+	for h := int64(1); h <= 6; h++ {
+		block(t, a, h, signTx(t, key(2), uint64(h), registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: fmt.Sprintf("13%02d00", h), Name: fmt.Sprintf("city %d", h)}))
+		commit(t, a)
+		a.snaps.wg.Wait() // blocks here come faster than a snapshot is written
+	}
+	a.Close() // waits for the snapshots of heights 3 and 6
+	list, _ := a.ListSnapshots(context.Background(), &abci.ListSnapshotsRequest{})
+	if len(list.Snapshots) != 1 || list.Snapshots[0].Height != 6 {
+		t.Fatalf("snapshots %+v, want only height 6 (keep 1)", list.Snapshots)
+	}
+	sn := list.Snapshots[0]
+	v6, _ := src.At(6)
+	want := v6.Hash()
+
+	restore := func(appHash []byte, tamper bool) (abci.ApplySnapshotChunkResult, *store.Store) {
+		dst, _ := store.OpenMemory(store.Options{})
+		b := NewApp(testChain, dst, nil, AppOptions{Snapshots: SnapshotOptions{Dir: t.TempDir()}})
+		off, _ := b.OfferSnapshot(context.Background(), &abci.OfferSnapshotRequest{Snapshot: sn, AppHash: appHash})
+		if off.Result != abci.OFFER_SNAPSHOT_RESULT_ACCEPT {
+			t.Fatalf("offer: %v", off.Result)
+		}
+		var last abci.ApplySnapshotChunkResult
+		for i := uint32(0); i < sn.Chunks; i++ {
+			chunk, _ := a.LoadSnapshotChunk(context.Background(), &abci.LoadSnapshotChunkRequest{Height: sn.Height, Format: sn.Format, Chunk: i})
+			c := chunk.Chunk
+			if tamper {
+				c = append(bytes.Clone(c), 0)
+			}
+			r, _ := b.ApplySnapshotChunk(context.Background(), &abci.ApplySnapshotChunkRequest{Index: i, Chunk: c, Sender: "peer"})
+			last = r.Result
+			if r.Result != abci.APPLY_SNAPSHOT_CHUNK_RESULT_ACCEPT {
+				break
+			}
+		}
+		return last, dst
+	}
+	res, dst := restore(want, false)
+	if res != abci.APPLY_SNAPSHOT_CHUNK_RESULT_ACCEPT || !bytes.Equal(dst.Hash(), want) || dst.Version() != 6 {
+		t.Fatalf("restore: %v, version %d hash %X, want 6 %X", res, dst.Version(), dst.Hash(), want)
+	}
+	if app, ok, _ := registry.GetApplication(dst.Latest(), 6); !ok || app.Name != "city 6" {
+		t.Fatalf("restored state: application 6 is %+v, %v", app, ok)
+	}
+	if res, _ := restore(want, true); res != abci.APPLY_SNAPSHOT_CHUNK_RESULT_RETRY {
+		t.Fatalf("tampered chunk: %v, want RETRY", res)
+	}
+	wrong := bytes.Clone(want)
+	wrong[0] ^= 1
+	if res, dst := restore(wrong, false); res != abci.APPLY_SNAPSHOT_CHUNK_RESULT_REJECT_SNAPSHOT || dst.Version() != 0 {
+		t.Fatalf("wrong app hash: %v, store version %d; want REJECT_SNAPSHOT and an empty store", res, dst.Version())
 	}
 }

@@ -38,9 +38,24 @@ type Node struct {
 // state: beside CometBFT's own databases, so one folder is one node.
 func StateDir(conf *cfg.Config) string { return filepath.Join(conf.DBDir(), "cityid") }
 
+// Options configure a node beyond CometBFT's config.
+type Options struct {
+	// SnapshotInterval takes a state sync snapshot every so many blocks
+	// (0: none); SnapshotKeep keeps that many.
+	SnapshotInterval int64
+	SnapshotKeep     int
+}
+
+// SnapshotDir is where a node keeps its state sync snapshots.
+func SnapshotDir(conf *cfg.Config) string { return filepath.Join(conf.DBDir(), "snapshots") }
+
 // Start opens the application's store and starts CometBFT on the home in
 // conf. The node runs until Stop.
-func Start(ctx context.Context, conf *cfg.Config, log *slog.Logger) (*Node, error) {
+func Start(ctx context.Context, conf *cfg.Config, log *slog.Logger, opts ...Options) (*Node, error) {
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	if err := conf.ValidateBasic(); err != nil {
 		return nil, fmt.Errorf("config %s: %w", filepath.Join(conf.RootDir, "config", "config.toml"), err)
 	}
@@ -52,7 +67,9 @@ func Start(ctx context.Context, conf *cfg.Config, log *slog.Logger) (*Node, erro
 	if err != nil {
 		return nil, err
 	}
-	app := NewApp(genDoc.ChainID, st, log.With("module", "app"))
+	app := NewApp(genDoc.ChainID, st, log.With("module", "app"), AppOptions{Snapshots: SnapshotOptions{
+		Dir: SnapshotDir(conf), Interval: o.SnapshotInterval, Keep: o.SnapshotKeep,
+	}})
 	n, err := StartApp(ctx, conf, app, log)
 	if err != nil {
 		st.Close()
@@ -104,6 +121,9 @@ func (n *Node) Stop() error {
 			errs = append(errs, fmt.Errorf("stop node: %w", err))
 		}
 		n.node.Wait()
+	}
+	if n.app != nil {
+		n.app.Close()
 	}
 	if n.store != nil {
 		if err := n.store.Close(); err != nil {

@@ -34,10 +34,17 @@ func DefaultHome() string {
 // Config is a node's configuration: CityID's own settings from
 // config/cityid.toml and CometBFT's from config/config.toml.
 type Config struct {
-	Home  string
-	HTTP  HTTPConfig `mapstructure:"http"`
-	Log   LogConfig  `mapstructure:"log"`
-	Comet *cfg.Config
+	Home      string
+	HTTP      HTTPConfig      `mapstructure:"http"`
+	Log       LogConfig       `mapstructure:"log"`
+	Snapshots SnapshotsConfig `mapstructure:"snapshots"`
+	Comet     *cfg.Config
+}
+
+// SnapshotsConfig says when the node takes state sync snapshots for others.
+type SnapshotsConfig struct {
+	Interval int64 `mapstructure:"interval"`
+	Keep     int   `mapstructure:"keep"`
 }
 
 // HTTPConfig configures the HTTP API.
@@ -54,10 +61,11 @@ type LogConfig struct {
 // DefaultConfig is the configuration of a new home.
 func DefaultConfig(home string) *Config {
 	return &Config{
-		Home:  home,
-		HTTP:  HTTPConfig{Listen: DefaultHTTPAddr},
-		Log:   LogConfig{Level: "info", Format: "text"},
-		Comet: cometDefaults(home),
+		Home:      home,
+		HTTP:      HTTPConfig{Listen: DefaultHTTPAddr},
+		Log:       LogConfig{Level: "info", Format: "text"},
+		Snapshots: SnapshotsConfig{Interval: 1000, Keep: 2},
+		Comet:     cometDefaults(home),
 	}
 }
 
@@ -138,6 +146,9 @@ func (c *Config) validate() error {
 	if c.HTTP.Listen == "" {
 		return fmt.Errorf("http.listen is empty")
 	}
+	if c.Snapshots.Interval < 0 || c.Snapshots.Keep < 1 {
+		return fmt.Errorf("snapshots: interval %d must be 0 or more and keep %d at least 1", c.Snapshots.Interval, c.Snapshots.Keep)
+	}
 	switch strings.ToLower(c.Log.Level) {
 	case "debug", "info", "warn", "error":
 	default:
@@ -167,6 +178,21 @@ listen = %q
 level = %q
 # text or json. Default: "text".
 format = %q
+
+[snapshots]
+# Take a state sync snapshot of the ledger state every so many blocks, so
+# that new nodes can join by state sync from this one (0: take none).
+# Default: 1000.
+interval = %d
+# How many snapshots to keep. Default: 2.
+keep = %d
+
+# What this node keeps: every block (CometBFT's retain height is never
+# raised) and every version of the state, so blocks, transactions and
+# ?height=H reads work back to the first block. An identifier's history
+# (/v1/ids/{id}/history) is kept in the state itself and needs no old
+# versions: it survives a node joining by state sync, which starts from
+# a snapshot's height.
 `
 
 // write saves the configuration into home: cityid.toml and CometBFT's
@@ -176,7 +202,7 @@ func (c *Config) write() error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
-	body := fmt.Sprintf(cityidTemplate, c.HTTP.Listen, c.Log.Level, c.Log.Format)
+	body := fmt.Sprintf(cityidTemplate, c.HTTP.Listen, c.Log.Level, c.Log.Format, c.Snapshots.Interval, c.Snapshots.Keep)
 	if err := os.WriteFile(cityidFile(c.Home), []byte(body), 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", cityidFile(c.Home), err)
 	}

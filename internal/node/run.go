@@ -54,7 +54,7 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (*Running, error) {
 	if err != nil {
 		return nil, fmt.Errorf("http api on %s: %w (set another address with --http or http.listen in %s)", c.HTTP.Listen, err, cityidFile(c.Home))
 	}
-	cn, err := chain.Start(ctx, c.Comet, log)
+	cn, err := chain.Start(ctx, c.Comet, log, chain.Options{SnapshotInterval: c.Snapshots.Interval, SnapshotKeep: c.Snapshots.Keep})
 	if err != nil {
 		ln.Close()
 		return nil, err

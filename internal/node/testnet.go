@@ -88,6 +88,9 @@ func Testnet(opts TestnetOptions) ([]TestnetNode, error) {
 		// Several validators on one machine: give consensus messages a
 		// little more time than a single validator needs.
 		m.config.Comet.Consensus.TimeoutCommit = 500e6
+		// Snapshots often enough that a node joining a young testnet finds
+		// one to state sync from.
+		m.config.Snapshots.Interval = 100
 		if err := m.config.write(); err != nil {
 			return nil, err
 		}
