@@ -99,7 +99,7 @@ func encode(q url.Values) string {
 }
 
 // ResolveProof returns an identifier's record with its proof, at height h
-// (0: the latest version a signed header already covers). For an unknown
+// (0: the latest; its signed header is the next block's). For an unknown
 // identifier the error is an *Error whose Problem carries the proof of
 // absence.
 func (c *Client) ResolveProof(ctx context.Context, id string, h int64) (RecordAnswer, error) {
