@@ -101,13 +101,25 @@ type Verified struct {
 	Exists       bool   `json:"exists"`
 }
 
-// Header returns the header of height h, verified by the light client.
+// Header returns the header of height h, verified by the light client. A
+// header a block or two ahead of the node is waited for, up to ten
+// seconds: the app hash of the latest height is in the next block's header.
 func (v *Verifier) Header(ctx context.Context, h int64) (*types.SignedHeader, error) {
-	lb, err := v.lc.VerifyLightBlockAtHeight(ctx, h, time.Now())
-	if err != nil {
-		return nil, fmt.Errorf("verify header %d: %w", h, err)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		lb, err := v.lc.VerifyLightBlockAtHeight(ctx, h, time.Now())
+		if err == nil {
+			return lb.SignedHeader, nil
+		}
+		if !errors.Is(err, provider.ErrLightBlockNotFound) || time.Now().After(deadline) {
+			return nil, fmt.Errorf("verify header %d: %w", h, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
 	}
-	return lb.SignedHeader, nil
 }
 
 // ResolveVerified resolves id with a proof and verifies it. For an
@@ -145,7 +157,7 @@ func (v *Verifier) verifyProof(ctx context.Context, id code.ID, p *Proof, rec *R
 		return ver, fmt.Errorf("proof of height %d names header %d; the app hash of a height is in the next header", p.Height, p.HeaderHeight)
 	}
 	key := registry.RecordKey(id.String())
-	header, err := v.waitHeader(ctx, p.HeaderHeight)
+	header, err := v.Header(ctx, p.HeaderHeight)
 	if err != nil {
 		return ver, err
 	}
@@ -178,23 +190,6 @@ func (v *Verifier) verifyProof(ctx context.Context, id code.ID, p *Proof, rec *R
 		return ver, fmt.Errorf("the record in the answer differs from the proved value of %s", id)
 	}
 	return ver, nil
-}
-
-// waitHeader verifies header h, waiting a few blocks' time for it if the
-// node has just committed height h-1.
-func (v *Verifier) waitHeader(ctx context.Context, h int64) (*types.SignedHeader, error) {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		sh, err := v.Header(ctx, h)
-		if err == nil || !errors.Is(err, provider.ErrLightBlockNotFound) || time.Now().After(deadline) {
-			return sh, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
 }
 
 func equalBytes(a, b []byte) bool { return string(a) == string(b) }

@@ -30,6 +30,7 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("cli story", func(t *testing.T) { cliStory(t, n) })
 	t.Run("http story", func(t *testing.T) { httpStory(t, n) })
+	t.Run("verification", func(t *testing.T) { verification(t, n) })
 	t.Run("sigkill during writes", func(t *testing.T) { crashDuringWrites(t, n) })
 }
 

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	dbm "github.com/cometbft/cometbft-db"
+
+	"github.com/cityid/cityid/client"
+	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/testnode"
+	"github.com/cityid/cityid/verify"
+)
+
+// verification runs against the node of TestEndToEnd once the story has
+// registered 1561301001.85.1/school-0042: answers verify, through the HTTP
+// API and through CometBFT's own RPC, and tampering with any part of what
+// the node sends (value, proof, app hash, header, validator set) makes
+// verification fail.
+func verification(t *testing.T, n *testnode.Node) {
+	ctx := context.Background()
+	c, err := client.New(n.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b1, err := c.Block(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trustHash, _ := hex.DecodeString(b1.Hash)
+	trust := client.TrustOptions{Height: 1, Hash: trustHash}
+	newVerifier := func(t *testing.T, base string) *client.Verifier {
+		t.Helper()
+		vc, err := client.New(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := client.NewVerifier(ctx, vc, nil, trust, dbm.NewMemDB())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+
+	t.Run("honest node", func(t *testing.T) {
+		v := newVerifier(t, n.URL())
+		ans, ver, err := v.ResolveVerified(ctx, "1561301001.85.1/school-0042")
+		if err != nil || !ver.Exists || ans.Record.ID != "1561301001.85.1/school-0042" || ver.HeaderHeight != ver.Height+1 {
+			t.Fatalf("verified resolve: %+v %+v %v", ans.Record.ID, ver, err)
+		}
+		_, ver, err = v.ResolveVerified(ctx, "1561301001.85.1/nobody")
+		if client.Code(err) != "not_found" || ver.Exists || ver.AppHash == "" {
+			t.Fatalf("verified absence: %+v %v", ver, err)
+		}
+	})
+
+	t.Run("CometBFT RPC abci_query with prove", func(t *testing.T) {
+		q := url.Values{"path": {`"/id"`}, "data": {`"1561301001.85.1/school-0042"`}, "prove": {"true"}}
+		resp, err := http.Get("http://" + n.RPC + "/abci_query?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct {
+			Result struct {
+				Response struct {
+					Key      []byte `json:"key"`
+					Value    []byte `json:"value"`
+					Height   string `json:"height"`
+					ProofOps struct {
+						Ops []struct {
+							Type string `json:"type"`
+							Key  []byte `json:"key"`
+							Data []byte `json:"data"`
+						} `json:"ops"`
+					} `json:"proofOps"`
+				} `json:"response"`
+			} `json:"result"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			t.Fatal(err)
+		}
+		r := out.Result.Response
+		h, _ := strconv.ParseInt(r.Height, 10, 64)
+		if len(r.ProofOps.Ops) != 1 || r.ProofOps.Ops[0].Type != "ics23:iavl" || h < 1 {
+			t.Fatalf("abci_query answer: %+v", r)
+		}
+		v := newVerifier(t, n.URL())
+		header, err := v.Header(ctx, h+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := verify.Decode(r.ProofOps.Ops[0].Type, r.ProofOps.Ops[0].Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := verify.Existence(header.AppHash, registry.RecordKey("1561301001.85.1/school-0042"), r.Value, p); err != nil {
+			t.Fatalf("abci_query proof against header %d: %v", h+1, err)
+		}
+	})
+
+	// A proxy in front of the node that changes one thing.
+	tampered := func(t *testing.T, path string, change func(map[string]any)) string {
+		t.Helper()
+		target, _ := url.Parse(n.URL())
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			req, _ := http.NewRequestWithContext(r.Context(), r.Method, target.String()+r.URL.RequestURI(), r.Body)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			// Block 1 is the root of trust, given out of band: leave it be,
+			// so it is the forward check that meets the tampering.
+			if strings.HasPrefix(r.URL.Path, path) && r.URL.Path != "/v1/light/1" && resp.StatusCode == http.StatusOK {
+				var m map[string]any
+				if json.Unmarshal(body, &m) == nil {
+					change(m)
+					body, _ = json.Marshal(m)
+				}
+			}
+			w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+			w.WriteHeader(resp.StatusCode)
+			_, _ = w.Write(body)
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	obj := func(m map[string]any, keys ...string) map[string]any {
+		for _, k := range keys {
+			m = m[k].(map[string]any)
+		}
+		return m
+	}
+	flipB64 := func(s string) string {
+		b, _ := base64.StdEncoding.DecodeString(s)
+		b[len(b)/2] ^= 0x20
+		return base64.StdEncoding.EncodeToString(b)
+	}
+	var valueErr *verify.ValueMismatchError
+	var rootErr *verify.RootMismatchError
+	for _, c := range []struct {
+		name   string
+		path   string
+		change func(map[string]any)
+		want   func(error) bool
+		says   string
+	}{
+		{"value", "/v1/ids/", func(m map[string]any) {
+			p := obj(m, "proof")
+			p["value"] = flipB64(p["value"].(string))
+		}, func(err error) bool { return errors.As(err, &valueErr) }, "value"},
+		{"record shown differs from the proved value", "/v1/ids/", func(m map[string]any) {
+			obj(m, "record")["status"] = "deactivated"
+		}, func(err error) bool { return err != nil && strings.Contains(err.Error(), "differs from the proved value") }, "differs"},
+		{"proof", "/v1/ids/", func(m map[string]any) {
+			p := obj(m, "proof")
+			b, _ := base64.StdEncoding.DecodeString(p["proof"].(string))
+			b[len(b)-3] ^= 0x01 // inside the last inner step's hashed bytes
+			p["proof"] = base64.StdEncoding.EncodeToString(b)
+		}, func(err error) bool {
+			return errors.As(err, &rootErr) || errors.Is(err, verify.ErrMalformed) || errors.Is(err, verify.ErrInvalid)
+		}, "proof"},
+		{"app hash claimed", "/v1/ids/", func(m map[string]any) {
+			p := obj(m, "proof")
+			h := []byte(p["app_hash"].(string))
+			if h[0] == 'A' {
+				h[0] = 'B'
+			} else {
+				h[0] = 'A'
+			}
+			p["app_hash"] = string(h)
+		}, func(err error) bool { return err != nil && strings.Contains(err.Error(), "signed header") }, "app hash"},
+		{"header", "/v1/light/", func(m map[string]any) {
+			h := obj(m, "signed_header", "header")
+			h["app_hash"] = strings.Repeat("AB", 32)
+		}, func(err error) bool { return err != nil && strings.Contains(err.Error(), "verify header") }, "header"},
+		{"validator set", "/v1/light/", func(m map[string]any) {
+			vals := obj(m, "validator_set")["validators"].([]any)
+			vals[0].(map[string]any)["voting_power"] = "11"
+		}, func(err error) bool { return err != nil && strings.Contains(err.Error(), "verify header") }, "validators"},
+	} {
+		t.Run("tampered "+c.name, func(t *testing.T) {
+			v := newVerifier(t, tampered(t, c.path, c.change))
+			_, _, err := v.ResolveVerified(ctx, "1561301001.85.1/school-0042")
+			if !c.want(err) {
+				t.Fatalf("verification with a tampered %s: %v (%T), want a failure about the %s", c.name, err, err, c.says)
+			}
+		})
+	}
+}
