@@ -164,7 +164,9 @@ func verification(t *testing.T, n *testnode.Node) {
 		}, func(err error) bool { return errors.As(err, &valueErr) }, "value"},
 		{"record shown differs from the proved value", "/v1/ids/", func(m map[string]any) {
 			obj(m, "record")["status"] = "deactivated"
-		}, func(err error) bool { return err != nil && strings.Contains(err.Error(), "differs from the proved value") }, "differs"},
+		}, func(err error) bool {
+			return err != nil && strings.Contains(err.Error(), "differs from the proved value")
+		}, "differs"},
 		{"proof", "/v1/ids/", func(m map[string]any) {
 			p := obj(m, "proof")
 			b, _ := base64.StdEncoding.DecodeString(p["proof"].(string))
