@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 
@@ -13,17 +14,18 @@ import (
 )
 
 type addrFlags struct {
-	http, rpc, p2p string
+	http, rpc, p2p, dns string
 }
 
 func (a *addrFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&a.http, "http", "", "listen address of the HTTP API (default "+node.DefaultHTTPAddr+")")
 	cmd.Flags().StringVar(&a.rpc, "rpc", "", "listen address of CometBFT's RPC (default "+node.DefaultRPCAddr+")")
 	cmd.Flags().StringVar(&a.p2p, "p2p", "", "listen address of CometBFT's P2P (default "+node.DefaultP2PAddr+")")
+	cmd.Flags().StringVar(&a.dns, "dns", "", "listen address of the DNS front end, UDP and TCP (default "+node.DefaultDNSAddr+"; \"off\" for none)")
 }
 
 func (a *addrFlags) initOptions() node.InitOptions {
-	return node.InitOptions{HTTP: a.http, RPC: cometAddr(a.rpc), P2P: cometAddr(a.p2p)}
+	return node.InitOptions{HTTP: a.http, RPC: cometAddr(a.rpc), P2P: cometAddr(a.p2p), DNS: a.dns}
 }
 
 // cometAddr accepts host:port as well as CometBFT's tcp://host:port.
@@ -97,12 +99,19 @@ The node runs until interrupted (Ctrl-C or SIGTERM).`,
 			if a.p2p != "" {
 				c.Comet.P2P.ListenAddress = cometAddr(a.p2p)
 			}
+			switch a.dns {
+			case "":
+			case "off":
+				c.DNS.Listen = ""
+			default:
+				c.DNS.Listen = a.dns
+			}
 			log := node.NewLogger(c.Log, os.Stderr)
 			run, err := node.Start(cmd.Context(), c, log)
 			if err != nil {
 				return err
 			}
-			printNext(out, g.home, run.HTTPAddr, c)
+			printNext(out, g.home, run, c)
 			return run.Wait(cmd.Context())
 		},
 	}
@@ -111,8 +120,13 @@ The node runs until interrupted (Ctrl-C or SIGTERM).`,
 }
 
 // printNext tells a new user what the node is and what to do with it.
-func printNext(w io.Writer, home, httpAddr string, c *node.Config) {
-	nodeURL := "http://" + httpAddr
+func printNext(w io.Writer, home string, run *node.Running, c *node.Config) {
+	nodeURL := "http://" + run.HTTPAddr
+	dnsLine := "off"
+	if run.DNSAddr != "" {
+		host, port, _ := net.SplitHostPort(run.DNSAddr)
+		dnsLine = fmt.Sprintf("%s zone %s   (try: dig @%s -p %s 1561301001.%s TXT)", run.DNSAddr, run.DNSZone, host, port, run.DNSZone)
+	}
 	flags := ""
 	if home != node.DefaultHome() {
 		flags += " --home " + home
@@ -127,19 +141,20 @@ func printNext(w io.Writer, home, httpAddr string, c *node.Config) {
 	fmt.Fprintf(w, `
 CityID node running.
   HTTP API   %s   (try: curl %s/v1/status)
+  DNS        %s
   CometBFT   RPC %s, P2P %s
   home       %s
   operator   %s
 
 Next, in another terminal (go install ./cmd/cityid puts cityid on your PATH):
-  cityid keys add alice%[7]s
-  cityid tx apply-city --country 156 --city-number 130100 --name 石家庄市 --name-en Shijiazhuang --from alice%[7]s
-  cityid tx approve 1 --from operator%[7]s
-  cityid tx register-sector 1561301001.85 --from alice%[7]s
-  cityid tx register-unit 1561301001.85 --name "Education Bureau" --from alice%[7]s
-  cityid tx register 1561301001.85.1/school-0042 --value URL=https://example.org/school-0042 --from alice%[7]s
-  cityid resolve 1561301001.85.1/school-0042%[7]s
+  cityid keys add alice%[8]s
+  cityid tx apply-city --country 156 --city-number 130100 --name 石家庄市 --name-en Shijiazhuang --from alice%[8]s
+  cityid tx approve 1 --from operator%[8]s
+  cityid tx register-sector 1561301001.85 --from alice%[8]s
+  cityid tx register-unit 1561301001.85 --name "Education Bureau" --from alice%[8]s
+  cityid tx register 1561301001.85.1/school-0042 --value URL=https://example.org/school-0042 --from alice%[8]s
+  cityid resolve 1561301001.85.1/school-0042%[8]s
 
 Stop with Ctrl-C.
-`, nodeURL, nodeURL, c.Comet.RPC.ListenAddress, c.Comet.P2P.ListenAddress, home, op, flags)
+`, nodeURL, nodeURL, dnsLine, c.Comet.RPC.ListenAddress, c.Comet.P2P.ListenAddress, home, op, flags)
 }

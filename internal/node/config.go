@@ -20,6 +20,7 @@ const (
 	DefaultHTTPAddr = "127.0.0.1:8680"
 	DefaultRPCAddr  = "tcp://127.0.0.1:26657"
 	DefaultP2PAddr  = "tcp://127.0.0.1:26656"
+	DefaultDNSAddr  = "127.0.0.1:8653"
 	DefaultOIDArc   = "" // taken from the code package's FormOptions
 )
 
@@ -38,7 +39,15 @@ type Config struct {
 	HTTP      HTTPConfig      `mapstructure:"http"`
 	Log       LogConfig       `mapstructure:"log"`
 	Snapshots SnapshotsConfig `mapstructure:"snapshots"`
+	DNS       DNSConfig       `mapstructure:"dns"`
 	Comet     *cfg.Config
+}
+
+// DNSConfig configures the authoritative DNS front end.
+type DNSConfig struct {
+	Listen string   `mapstructure:"listen"`
+	Zone   string   `mapstructure:"zone"`
+	NS     []string `mapstructure:"ns"`
 }
 
 // SnapshotsConfig says when the node takes state sync snapshots for others.
@@ -65,6 +74,7 @@ func DefaultConfig(home string) *Config {
 		HTTP:      HTTPConfig{Listen: DefaultHTTPAddr},
 		Log:       LogConfig{Level: "info", Format: "text"},
 		Snapshots: SnapshotsConfig{Interval: 1000, Keep: 2},
+		DNS:       DNSConfig{Listen: DefaultDNSAddr, Zone: "cityid.internal."},
 		Comet:     cometDefaults(home),
 	}
 }
@@ -173,6 +183,17 @@ const cityidTemplate = `# CityID node settings. CometBFT's own settings (RPC and
 # Default: "127.0.0.1:8680" (loopback only).
 listen = %q
 
+[dns]
+# Address of the authoritative DNS front end, UDP and TCP ("" for none).
+# Try: dig @127.0.0.1 -p 8653 1561301001.cityid.internal TXT
+# Default: "127.0.0.1:8653".
+listen = %q
+# The zone answered for. .internal is reserved for private use, so the
+# default never leaks into the public DNS. Default: "cityid.internal.".
+zone = %q
+# Name servers named in the zone's NS records. Default: ["ns1.<zone>"].
+ns = [%s]
+
 [log]
 # debug, info, warn or error. Default: "info".
 level = %q
@@ -202,7 +223,12 @@ func (c *Config) write() error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
-	body := fmt.Sprintf(cityidTemplate, c.HTTP.Listen, c.Log.Level, c.Log.Format, c.Snapshots.Interval, c.Snapshots.Keep)
+	var ns []string
+	for _, n := range c.DNS.NS {
+		ns = append(ns, fmt.Sprintf("%q", n))
+	}
+	body := fmt.Sprintf(cityidTemplate, c.HTTP.Listen, c.DNS.Listen, c.DNS.Zone, strings.Join(ns, ", "),
+		c.Log.Level, c.Log.Format, c.Snapshots.Interval, c.Snapshots.Keep)
 	if err := os.WriteFile(cityidFile(c.Home), []byte(body), 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", cityidFile(c.Home), err)
 	}

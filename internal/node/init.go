@@ -30,6 +30,7 @@ type InitOptions struct {
 	HTTP    string // host:port
 	RPC     string // tcp://host:port
 	P2P     string // tcp://host:port
+	DNS     string // host:port, or "off"
 }
 
 // InitResult says what Init made.
@@ -100,6 +101,13 @@ func prepareHome(home string, opts InitOptions) (member, error) {
 	}
 	if opts.P2P != "" {
 		c.Comet.P2P.ListenAddress = opts.P2P
+	}
+	switch opts.DNS {
+	case "":
+	case "off":
+		c.DNS.Listen = ""
+	default:
+		c.DNS.Listen = opts.DNS
 	}
 	for _, d := range []string{home, filepath.Join(home, "config"), filepath.Join(home, "data")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {

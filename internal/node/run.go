@@ -13,6 +13,7 @@ import (
 
 	"github.com/cityid/cityid/internal/api"
 	"github.com/cityid/cityid/internal/chain"
+	"github.com/cityid/cityid/internal/dnsfront"
 )
 
 // HTTP server bounds.
@@ -29,8 +30,11 @@ const (
 type Running struct {
 	Chain    *chain.Node
 	HTTPAddr string // the address the API listens on, resolved (port 0 becomes the real port)
+	DNSAddr  string // the DNS front end's address ("" when off)
+	DNSZone  string
 
 	http   *http.Server
+	dns    *dnsfront.Server
 	served chan error
 	log    *slog.Logger
 }
@@ -68,8 +72,23 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (*Running, error) {
 		ErrorLog:          slog.NewLogLogger(log.With("module", "http").Handler(), slog.LevelWarn),
 	}
 	r := &Running{Chain: cn, HTTPAddr: ln.Addr().String(), http: srv, served: make(chan error, 1), log: log}
+	if c.DNS.Listen != "" {
+		d, err := dnsfront.New(cn, dnsfront.Options{Zone: c.DNS.Zone, NS: c.DNS.NS, Logger: log.With("module", "dns")})
+		if err == nil {
+			var udp net.Addr
+			udp, _, err = d.ListenAndServe(c.DNS.Listen)
+			if err == nil {
+				r.dns, r.DNSAddr, r.DNSZone = d, udp.String(), d.Zone()
+			}
+		}
+		if err != nil {
+			ln.Close()
+			_ = cn.Stop()
+			return nil, fmt.Errorf("%w (set another address with --dns or dns.listen in %s, or \"\" for none)", err, cityidFile(c.Home))
+		}
+	}
 	go func() { r.served <- srv.Serve(ln) }()
-	log.Info("node started", "chain_id", cn.ChainID(), "http", r.HTTPAddr,
+	log.Info("node started", "chain_id", cn.ChainID(), "http", r.HTTPAddr, "dns", r.DNSAddr,
 		"rpc", c.Comet.RPC.ListenAddress, "p2p", c.Comet.P2P.ListenAddress, "home", c.Home)
 	return r, nil
 }
@@ -95,6 +114,11 @@ func (r *Running) Stop() error {
 	var errs []error
 	if err := r.http.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stop http api: %w", err))
+	}
+	if r.dns != nil {
+		if err := r.dns.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop dns: %w", err))
+		}
 	}
 	if err := r.Chain.Stop(); err != nil {
 		errs = append(errs, err)

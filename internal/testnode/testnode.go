@@ -72,6 +72,7 @@ type Node struct {
 	HTTP string // host:port of the API
 	RPC  string
 	P2P  string
+	DNS  string // host:port of the DNS front end, UDP and TCP
 
 	t      testing.TB
 	mu     sync.Mutex
@@ -85,7 +86,7 @@ func New(t testing.TB, bin string) *Node {
 	t.Helper()
 	return &Node{
 		Bin: bin, Home: filepath.Join(t.TempDir(), "home"),
-		HTTP: FreeAddr(t), RPC: FreeAddr(t), P2P: FreeAddr(t), t: t,
+		HTTP: FreeAddr(t), RPC: FreeAddr(t), P2P: FreeAddr(t), DNS: FreeAddr(t), t: t,
 	}
 }
 
@@ -116,7 +117,11 @@ func (n *Node) CLI(args ...string) (stdout, stderr string, code int) {
 func (n *Node) Start() {
 	n.t.Helper()
 	n.mu.Lock()
-	cmd := exec.Command(n.Bin, "start", "--home", n.Home, "--http", n.HTTP, "--rpc", n.RPC, "--p2p", n.P2P)
+	dnsAddr := n.DNS
+	if dnsAddr == "" {
+		dnsAddr = "off"
+	}
+	cmd := exec.Command(n.Bin, "start", "--home", n.Home, "--http", n.HTTP, "--rpc", n.RPC, "--p2p", n.P2P, "--dns", dnsAddr)
 	n.out = &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = n.out, n.out
 	if err := cmd.Start(); err != nil {

@@ -1,0 +1,12 @@
+// Package dnsfront is CityID's authoritative DNS front end: it answers for
+// one zone (cityid.internal. by default) from the node's last committed
+// state. The DNS form of an identifier (code.ID.DNSName) answers TXT with
+// its values and URI records (RFC 7553) for its URL values; the apex has SOA
+// and NS; a name that is not an identifier or not registered gets NXDOMAIN
+// with the SOA; a name outside the zone is REFUSED; it never recurses. Over
+// UDP a large answer is truncated (TC) and a resolver retries over TCP,
+// where it is whole.
+//
+// Like a CoreDNS plugin, setup (Options, New, ListenAndServe) is apart
+// from serving (ServeDNS), and it is tested with real queries.
+package dnsfront

@@ -1,0 +1,331 @@
+package dnsfront
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/cityid/cityid/code"
+	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/store"
+)
+
+// Options configure the DNS front end.
+type Options struct {
+	// Zone is the zone served, e.g. "cityid.internal.".
+	Zone string
+	// NS names the zone's name servers in its NS records; default
+	// "ns1.<zone>".
+	NS []string
+	// Hostmaster is the SOA's responsible mailbox as a name; default
+	// "hostmaster.<zone>".
+	Hostmaster string
+	// NegativeTTL is the SOA minimum: how long resolvers cache "no such
+	// name". Default 60 s, so a new identifier is seen within a minute.
+	NegativeTTL uint32
+	Logger      *slog.Logger
+	// Observe, when set, is told of every answer: its rcode and the time
+	// taken (for metrics).
+	Observe func(rcode int, took time.Duration)
+}
+
+// Latest gives the state to answer from.
+type Latest interface {
+	Latest() *store.View
+}
+
+// Server answers DNS queries for one zone.
+type Server struct {
+	opts  Options
+	zone  string // canonical, lowercase, with the trailing dot
+	state Latest
+	log   *slog.Logger
+
+	mu      sync.Mutex
+	servers []*dns.Server
+}
+
+// DefaultZone is the zone a node serves when none is configured: .internal
+// is reserved for private use (ICANN, 2024), so it never leaks into the
+// public DNS.
+const DefaultZone = "cityid.internal."
+
+// New returns a front end for state.
+func New(state Latest, opts Options) (*Server, error) {
+	if opts.Zone == "" {
+		opts.Zone = DefaultZone
+	}
+	zone := dns.CanonicalName(opts.Zone)
+	if _, ok := dns.IsDomainName(zone); !ok || zone == "." {
+		return nil, fmt.Errorf("dns zone %q is not a domain name", opts.Zone)
+	}
+	if len(opts.NS) == 0 {
+		opts.NS = []string{"ns1." + zone}
+	}
+	for i, ns := range opts.NS {
+		opts.NS[i] = dns.CanonicalName(ns)
+		if _, ok := dns.IsDomainName(opts.NS[i]); !ok {
+			return nil, fmt.Errorf("dns name server %q is not a domain name", ns)
+		}
+	}
+	if opts.Hostmaster == "" {
+		opts.Hostmaster = "hostmaster." + zone
+	}
+	opts.Hostmaster = dns.CanonicalName(opts.Hostmaster)
+	if opts.NegativeTTL == 0 {
+		opts.NegativeTTL = 60
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Server{opts: opts, zone: zone, state: state, log: opts.Logger}, nil
+}
+
+// Zone is the zone served, canonical.
+func (s *Server) Zone() string { return s.zone }
+
+// ListenAndServe serves addr over UDP and TCP until Shutdown. It returns
+// once both listeners are bound, with their addresses.
+func (s *Server) ListenAndServe(addr string) (udp, tcp net.Addr, err error) {
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dns on %s/udp: %w", addr, err)
+	}
+	// TCP on the port UDP got, so ":0" gives one port for both.
+	ln, err := net.Listen("tcp", pc.LocalAddr().String())
+	if err != nil {
+		pc.Close()
+		return nil, nil, fmt.Errorf("dns on %s/tcp: %w", pc.LocalAddr(), err)
+	}
+	u := &dns.Server{PacketConn: pc, Handler: s, UDPSize: maxUDPSize}
+	t := &dns.Server{Listener: ln, Handler: s, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second}
+	s.mu.Lock()
+	s.servers = append(s.servers, u, t)
+	s.mu.Unlock()
+	for _, srv := range []*dns.Server{u, t} {
+		go func() {
+			if err := srv.ActivateAndServe(); err != nil {
+				s.log.Error("dns server stopped", "err", err)
+			}
+		}()
+	}
+	return pc.LocalAddr(), ln.Addr(), nil
+}
+
+// Shutdown stops the listeners.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	servers := s.servers
+	s.servers = nil
+	s.mu.Unlock()
+	var errs []error
+	for _, srv := range servers {
+		if err := srv.ShutdownContext(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// maxUDPSize is the largest UDP answer we send, whatever the client
+// advertises: 1232 bytes avoids IP fragmentation (DNS flag day 2020).
+const maxUDPSize = 1232
+
+// ServeDNS answers one query.
+func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
+	start := time.Now()
+	m := s.answer(req)
+	size := dns.MinMsgSize
+	if opt := req.IsEdns0(); opt != nil {
+		size = int(min(max(opt.UDPSize(), dns.MinMsgSize), maxUDPSize))
+		m.SetEdns0(maxUDPSize, false)
+	}
+	if w.LocalAddr().Network() == "udp" {
+		m.Truncate(size)
+	}
+	if err := w.WriteMsg(m); err != nil {
+		s.log.Debug("dns write", "err", err)
+	}
+	if s.opts.Observe != nil {
+		s.opts.Observe(m.Rcode, time.Since(start))
+	}
+}
+
+func (s *Server) answer(req *dns.Msg) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetReply(req)
+	m.Authoritative = true
+	m.RecursionAvailable = false
+	m.Compress = true
+	if req.Opcode != dns.OpcodeQuery {
+		m.SetRcode(req, dns.RcodeNotImplemented)
+		return m
+	}
+	if len(req.Question) != 1 {
+		m.SetRcode(req, dns.RcodeFormatError)
+		return m
+	}
+	q := req.Question[0]
+	name := dns.CanonicalName(q.Name)
+	if !dns.IsSubDomain(s.zone, name) {
+		// Not ours, and we do not recurse.
+		m.Authoritative = false
+		m.SetRcode(req, dns.RcodeRefused)
+		return m
+	}
+	if q.Qclass != dns.ClassINET && q.Qclass != dns.ClassANY {
+		m.SetRcode(req, dns.RcodeRefused)
+		return m
+	}
+	view := s.state.Latest()
+	if view == nil {
+		m.SetRcode(req, dns.RcodeServerFailure)
+		return m
+	}
+	soa := s.soa(view)
+	if name == s.zone {
+		switch q.Qtype {
+		case dns.TypeSOA:
+			m.Answer = append(m.Answer, soa)
+		case dns.TypeNS, dns.TypeANY:
+			m.Answer = append(m.Answer, s.nsRecords()...)
+		default:
+			m.Ns = append(m.Ns, soa) // NODATA
+		}
+		return m
+	}
+	if q.Qtype == dns.TypeNS || q.Qtype == dns.TypeSOA {
+		// No delegations below the apex.
+		id, err := code.ParseDNSName(s.zone, name)
+		if err != nil || !s.exists(view, id) {
+			m.SetRcode(req, dns.RcodeNameError)
+		}
+		m.Ns = append(m.Ns, soa)
+		return m
+	}
+	id, err := code.ParseDNSName(s.zone, name)
+	if err != nil {
+		// Not the DNS form of any identifier: no such name.
+		m.SetRcode(req, dns.RcodeNameError)
+		m.Ns = append(m.Ns, soa)
+		return m
+	}
+	rec, found, err := registry.GetRecord(view, id.String())
+	if err != nil {
+		s.log.Error("dns lookup", "id", id.String(), "err", err)
+		m.SetRcode(req, dns.RcodeServerFailure)
+		return m
+	}
+	if !found {
+		m.SetRcode(req, dns.RcodeNameError)
+		m.Ns = append(m.Ns, soa)
+		return m
+	}
+	switch q.Qtype {
+	case dns.TypeTXT, dns.TypeANY:
+		m.Answer = append(m.Answer, txtRecords(q.Name, rec)...)
+	case dns.TypeURI:
+		m.Answer = append(m.Answer, uriRecords(q.Name, rec)...)
+	}
+	if len(m.Answer) == 0 {
+		m.Ns = append(m.Ns, soa) // NODATA: the name exists, not this type
+	}
+	return m
+}
+
+func (s *Server) exists(view *store.View, id code.ID) bool {
+	_, found, err := registry.GetRecord(view, id.String())
+	return err == nil && found
+}
+
+// soa is the zone's SOA. Its serial is the block height (mod 2^32): it goes
+// up with every change of the ledger, as a serial should.
+func (s *Server) soa(view *store.View) *dns.SOA {
+	return &dns.SOA{
+		Hdr:     dns.RR_Header{Name: s.zone, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: s.opts.NegativeTTL},
+		Ns:      s.opts.NS[0],
+		Mbox:    s.opts.Hostmaster,
+		Serial:  uint32(view.Version()),
+		Refresh: 3600,
+		Retry:   600,
+		Expire:  604800,
+		Minttl:  s.opts.NegativeTTL,
+	}
+}
+
+func (s *Server) nsRecords() []dns.RR {
+	var out []dns.RR
+	for _, ns := range s.opts.NS {
+		out = append(out, &dns.NS{Hdr: dns.RR_Header{Name: s.zone, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: 86400}, Ns: ns})
+	}
+	return out
+}
+
+// txtRecords are the record's values as TXT: one RR per value, "TYPE=data",
+// in index order, after one that says what the name is. A value longer than
+// 255 bytes is cut into several character-strings of one RR (RFC 7208
+// section 3.3 does the same), which a reader joins.
+func txtRecords(owner string, rec registry.Record) []dns.RR {
+	minTTL := uint32(registry.DefaultTTL)
+	for _, v := range rec.Values {
+		minTTL = min(minTTL, v.TTL)
+	}
+	head := fmt.Sprintf("cityid=%s; kind=%s; version=%d; status=%s", rec.ID, rec.Kind, rec.Version, rec.Status)
+	out := []dns.RR{txt(owner, minTTL, head)}
+	for _, v := range rec.Values {
+		data := v.Data
+		if v.Dataset != nil {
+			data = fmt.Sprintf("uri=%s sha256=%s size=%d media_type=%s", v.Dataset.URI, v.Dataset.SHA256, v.Dataset.Size, v.Dataset.MediaType)
+		}
+		out = append(out, txt(owner, v.TTL, fmt.Sprintf("%d:%s=%s", v.Index, v.Type, data)))
+	}
+	return out
+}
+
+func txt(owner string, ttl uint32, s string) *dns.TXT {
+	var parts []string
+	for len(s) > 255 {
+		cut := 255
+		// Cut on a UTF-8 boundary so every string is text.
+		for cut > 0 && s[cut]&0xC0 == 0x80 {
+			cut--
+		}
+		parts = append(parts, s[:cut])
+		s = s[cut:]
+	}
+	parts = append(parts, s)
+	return &dns.TXT{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: ttl}, Txt: escapeTXT(parts)}
+}
+
+// escapeTXT escapes what miekg/dns would otherwise read as presentation
+// syntax (backslash and quote) so the wire carries the text as it is.
+func escapeTXT(parts []string) []string {
+	out := make([]string, len(parts))
+	for i, p := range parts {
+		out[i] = strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(p)
+	}
+	return out
+}
+
+// uriRecords are the record's URL values as URI records (RFC 7553),
+// priority by index, weight 1.
+func uriRecords(owner string, rec registry.Record) []dns.RR {
+	var out []dns.RR
+	for _, v := range rec.Values {
+		if v.Type != registry.TypeURL {
+			continue
+		}
+		out = append(out, &dns.URI{
+			Hdr:      dns.RR_Header{Name: owner, Rrtype: dns.TypeURI, Class: dns.ClassINET, Ttl: v.TTL},
+			Priority: uint16(min(v.Index, 65535)), Weight: 1, Target: v.Data,
+		})
+	}
+	return out
+}
