@@ -111,3 +111,17 @@ func (c *Client) ResolveProof(ctx context.Context, id string, h int64) (RecordAn
 	err := c.do(ctx, http.MethodGet, "/v1/ids/"+escapeID(id)+encode(q), nil, &out)
 	return out, err
 }
+
+// QR returns the QR code of an identifier's resolver URL, format "png" or
+// "svg", size in pixels (0: the node's default), level L, M, Q or H ("":
+// M).
+func (c *Client) QR(ctx context.Context, id, format string, size int, level string) ([]byte, error) {
+	q := url.Values{}
+	if size > 0 {
+		q.Set("size", strconv.Itoa(size))
+	}
+	if level != "" {
+		q.Set("level", level)
+	}
+	return c.raw(ctx, "/v1/ids/"+escapeID(id)+"/qr."+format+encode(q))
+}

@@ -50,7 +50,7 @@ func (s *Server) getID(w http.ResponseWriter, r *http.Request) {
 	sub := ""
 	if i := strings.LastIndexByte(text, '/'); i >= 0 {
 		switch text[i+1:] {
-		case "history", "children":
+		case "history", "children", "qr.png", "qr.svg":
 			text, sub = text[:i], text[i+1:]
 		}
 	}
@@ -64,6 +64,8 @@ func (s *Server) getID(w http.ResponseWriter, r *http.Request) {
 		s.getHistory(w, r, id)
 	case "children":
 		s.getChildren(w, r, id)
+	case "qr.png", "qr.svg":
+		s.getQR(w, r, id, strings.TrimPrefix(sub, "qr."))
 	default:
 		s.getRecord(w, r, id)
 	}

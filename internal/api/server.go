@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/cityid/cityid/code"
 	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
@@ -40,6 +42,12 @@ type Options struct {
 	// SubmitTimeout is how long POST /v1/txs waits for the commit.
 	SubmitTimeout time.Duration
 	Logger        *slog.Logger
+	// PublicURL is the base of resolver URLs (in QR codes): how people
+	// reach this node. Default: http://127.0.0.1:8680.
+	PublicURL string
+	// DNSZone is the zone of identifiers' DNS form. Default
+	// cityid.internal.
+	DNSZone string
 }
 
 // Bounds of the HTTP API.
@@ -68,6 +76,13 @@ func New(b Backend, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.PublicURL == "" {
+		opts.PublicURL = code.DefaultFormOptions().ResolverBase
+	}
+	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
+	if opts.DNSZone == "" {
+		opts.DNSZone = code.DefaultFormOptions().Zone
+	}
 	s := &Server{b: b, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
 	s.mux.HandleFunc("POST /v1/txs", s.postTx)
 	s.mux.HandleFunc("GET /v1/ids/{id...}", s.getID)
@@ -82,6 +97,9 @@ func New(b Backend, opts Options) *Server {
 	s.mux.HandleFunc("GET /v1/light/{h}", s.getLightBlock)
 	s.mux.HandleFunc("GET /v1/accounts/{key}", s.getAccount)
 	s.mux.HandleFunc("GET /v1/status", s.getStatus)
+	s.mux.HandleFunc("GET /api/handles/{handle...}", s.getHandle)
+	s.mux.HandleFunc("GET /r/{id...}", s.getResolver)
+	s.mux.HandleFunc("GET /ids/{id...}", s.getRecordPage)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -92,6 +110,10 @@ func New(b Backend, opts Options) *Server {
 
 // ServeHTTP implements http.Handler. A panic in a handler is a bug, never
 // the client's doing: it is logged and answered 500, and the node goes on.
+//
+// Every answer may be read by a page of another origin (CORS with "*"):
+// the API holds nothing private, and a write is a signed transaction that
+// no origin can forge.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -102,6 +124,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeProblem(w, Problem{Status: http.StatusInternalServerError, Code: CodeInternal, Detail: "internal error; the node's log has the details"})
 		}
 	}()
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "Content-Type, Accept")
+		h.Set("Access-Control-Max-Age", "600")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 

@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -368,7 +370,7 @@ func (c *cluster) verifiedResolve(t testing.TB, i, v int, ids []string) {
 	for _, id := range ids {
 		ans, proved, err := ver.ResolveVerified(ctx, id)
 		if err != nil {
-			t.Errorf("%s: verified resolve of %s: %v", c.name(i), id, err)
+			t.Errorf("%s: verified resolve of %s: %v%s", c.name(i), id, err, c.lightDiag(proved.HeaderHeight))
 			continue
 		}
 		if !proved.Exists || proved.AppHash == "" || proved.HeaderHeight < trusted.Height {
@@ -381,9 +383,35 @@ func (c *cluster) verifiedResolve(t testing.TB, i, v int, ids []string) {
 	absent := c.unit + "/never-registered"
 	_, proved, err := ver.ResolveVerified(ctx, absent)
 	if client.Code(err) != "not_found" || proved.Exists || proved.AppHash == "" {
-		t.Errorf("%s: %s answered %v, %+v; want not_found with a verified proof of absence", c.name(i), absent, err, proved)
+		t.Errorf("%s: %s answered %v, %+v; want not_found with a verified proof of absence%s", c.name(i), absent, err, proved, c.lightDiag(proved.HeaderHeight))
 	}
 	t.Logf("%s: %d identifiers and one absence verified against headers from trusted height %d", c.name(i), len(ids), trusted.Height)
+}
+
+// lightDiag says what every running node answers for light block h, for
+// the message of a failed verification.
+func (c *cluster) lightDiag(h int64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nat %s, light block %d:", time.Now().Format(time.StampMilli), h)
+	for i, n := range c.nodes {
+		if !n.Running() {
+			continue
+		}
+		st, _ := c.status(i)
+		code := "?"
+		if resp, err := http.Get(fmt.Sprintf("%s/v1/light/%d", n.URL(), h)); err == nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+			resp.Body.Close()
+			code = resp.Status
+			if resp.StatusCode != http.StatusOK {
+				code += " " + string(body)
+			}
+		} else {
+			code = err.Error()
+		}
+		fmt.Fprintf(&b, "\n  %s (height %d): %s", c.name(i), st.Height, code)
+	}
+	return b.String()
 }
 
 // sample picks a few acknowledged ids: the first, the last and some between.
@@ -514,4 +542,3 @@ func (w *forkWatch) close() {
 	case <-time.After(10 * time.Second):
 	}
 }
-

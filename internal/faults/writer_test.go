@@ -28,6 +28,7 @@ type writer struct {
 	mu         sync.Mutex
 	targets    []int
 	acked      map[string]string
+	via        map[int]int // acknowledged writes per node they were sent to
 	failed     int
 	lastErr    error
 	lastHeight int64    // height of the last acknowledged write
@@ -39,7 +40,7 @@ func (c *cluster) startWriter(t testing.TB, name string, targets []int) *writer 
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &writer{
 		c: c, name: name, stop: make(chan struct{}), cancel: cancel, done: make(chan struct{}),
-		targets: slices.Clone(targets), acked: map[string]string{},
+		targets: slices.Clone(targets), acked: map[string]string{}, via: map[int]int{},
 	}
 	go w.run(ctx)
 	t.Cleanup(func() { w.cancel(); w.closeStop(); <-w.done })
@@ -70,6 +71,29 @@ func (w *writer) waitAcks(t testing.TB, more int, timeout time.Duration) {
 			defer w.mu.Unlock()
 			t.Fatalf("writer %s: %d writes acknowledged after %s, want %d (failed %d, last error: %v)",
 				w.name, len(w.acked), timeout, want, w.failed, w.lastErr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitAcksVia waits until more writes than now sent through node i have
+// been acknowledged.
+func (w *writer) waitAcksVia(t testing.TB, i, more int, timeout time.Duration) {
+	t.Helper()
+	w.mu.Lock()
+	want := w.via[i] + more
+	w.mu.Unlock()
+	deadline := time.Now().Add(timeout)
+	for {
+		w.mu.Lock()
+		got, failed, lastErr := w.via[i], w.failed, w.lastErr
+		w.mu.Unlock()
+		if got >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("writer %s: %d writes through %s acknowledged after %s, want %d (failed %d, last error: %v)",
+				w.name, got, w.c.name(i), timeout, want, failed, lastErr)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -140,6 +164,7 @@ func (w *writer) run(ctx context.Context) {
 			w.wrong = append(w.wrong, fmt.Sprintf("%s via %s acknowledged as %+v", id, w.c.name(target), ans))
 		default:
 			w.acked[id] = text
+			w.via[target]++
 			w.lastHeight = max(w.lastHeight, ans.Height)
 		}
 		w.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,7 +59,8 @@ type SnapshotsConfig struct {
 
 // HTTPConfig configures the HTTP API.
 type HTTPConfig struct {
-	Listen string `mapstructure:"listen"`
+	Listen    string `mapstructure:"listen"`
+	PublicURL string `mapstructure:"public_url"`
 }
 
 // LogConfig configures the node's log.
@@ -156,6 +158,11 @@ func (c *Config) validate() error {
 	if c.HTTP.Listen == "" {
 		return fmt.Errorf("http.listen is empty")
 	}
+	if c.HTTP.PublicURL != "" {
+		if u, err := url.Parse(c.HTTP.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("http.public_url %q is not an http:// or https:// URL", c.HTTP.PublicURL)
+		}
+	}
 	if c.Snapshots.Interval < 0 || c.Snapshots.Keep < 1 {
 		return fmt.Errorf("snapshots: interval %d must be 0 or more and keep %d at least 1", c.Snapshots.Interval, c.Snapshots.Keep)
 	}
@@ -182,6 +189,9 @@ const cityidTemplate = `# CityID node settings. CometBFT's own settings (RPC and
 # Address of the HTTP API: /v1/..., /healthz, /readyz.
 # Default: "127.0.0.1:8680" (loopback only).
 listen = %q
+# The base URL people reach this node at: resolver URLs and QR codes are
+# <public_url>/r/<identifier>. Default: "http://" + listen.
+public_url = %q
 
 [dns]
 # Address of the authoritative DNS front end, UDP and TCP ("" for none).
@@ -227,7 +237,7 @@ func (c *Config) write() error {
 	for _, n := range c.DNS.NS {
 		ns = append(ns, fmt.Sprintf("%q", n))
 	}
-	body := fmt.Sprintf(cityidTemplate, c.HTTP.Listen, c.DNS.Listen, c.DNS.Zone, strings.Join(ns, ", "),
+	body := fmt.Sprintf(cityidTemplate, c.HTTP.Listen, c.HTTP.PublicURL, c.DNS.Listen, c.DNS.Zone, strings.Join(ns, ", "),
 		c.Log.Level, c.Log.Format, c.Snapshots.Interval, c.Snapshots.Keep)
 	if err := os.WriteFile(cityidFile(c.Home), []byte(body), 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", cityidFile(c.Home), err)

@@ -64,7 +64,9 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (*Running, error) {
 		return nil, err
 	}
 	srv := &http.Server{
-		Handler:           api.New(cn, api.Options{Logger: log.With("module", "api")}),
+		Handler: api.New(cn, api.Options{
+			Logger: log.With("module", "api"), PublicURL: publicURL(c, ln.Addr().String()), DNSZone: c.DNS.Zone,
+		}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
@@ -91,6 +93,14 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (*Running, error) {
 	log.Info("node started", "chain_id", cn.ChainID(), "http", r.HTTPAddr, "dns", r.DNSAddr,
 		"rpc", c.Comet.RPC.ListenAddress, "p2p", c.Comet.P2P.ListenAddress, "home", c.Home)
 	return r, nil
+}
+
+// publicURL is the configured base URL, or the API's own address.
+func publicURL(c *Config, addr string) string {
+	if c.HTTP.PublicURL != "" {
+		return c.HTTP.PublicURL
+	}
+	return "http://" + addr
 }
 
 // Wait blocks until ctx ends or the HTTP server fails, then stops the node.
