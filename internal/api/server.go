@@ -13,6 +13,7 @@ import (
 
 	"github.com/cityid/cityid/code"
 	"github.com/cityid/cityid/internal/chain"
+	"github.com/cityid/cityid/internal/metrics"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -48,6 +49,8 @@ type Options struct {
 	// DNSZone is the zone of identifiers' DNS form. Default
 	// cityid.internal.
 	DNSZone string
+	// Metrics, when set, counts every request and is served at /metrics.
+	Metrics *metrics.Metrics
 }
 
 // Bounds of the HTTP API.
@@ -100,6 +103,9 @@ func New(b Backend, opts Options) *Server {
 	s.mux.HandleFunc("GET /api/handles/{handle...}", s.getHandle)
 	s.mux.HandleFunc("GET /r/{id...}", s.getResolver)
 	s.mux.HandleFunc("GET /ids/{id...}", s.getRecordPage)
+	if opts.Metrics != nil {
+		s.mux.Handle("GET /metrics", opts.Metrics.Handler())
+	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -124,6 +130,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeProblem(w, Problem{Status: http.StatusInternalServerError, Code: CodeInternal, Detail: "internal error; the node's log has the details"})
 		}
 	}()
+	if s.opts.Metrics != nil {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		w = sw
+		defer func() { s.opts.Metrics.Request(iface(r.URL.Path), metrics.HTTPStatus(sw.status), time.Since(start)) }()
+	}
 	h := w.Header()
 	h.Set("Access-Control-Allow-Origin", "*")
 	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
@@ -134,6 +146,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// iface is the interface a request path belongs to, for metrics.
+func iface(path string) string {
+	switch {
+	case strings.HasPrefix(path, "/v1/ids/"):
+		return metrics.HTTP
+	case strings.HasPrefix(path, "/api/handles/"):
+		return metrics.Handle
+	case strings.HasPrefix(path, "/r/"), strings.HasPrefix(path, "/ids/"):
+		return metrics.Resolver
+	}
+	return metrics.API
+}
+
+// statusWriter remembers the status an answer was written with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
 }
 
 // TxAnswer is the answer to POST /v1/txs for a committed transaction.

@@ -34,6 +34,7 @@ type App struct {
 	store   *store.Store
 	log     *slog.Logger
 	snaps   *snapshots
+	onTx    func(kind, result string)
 	// prepared remembers the transactions CheckTx prepared (decoded,
 	// signature verified), so the recheck after every block and the block
 	// itself neither decode nor verify them again.
@@ -57,6 +58,7 @@ type App struct {
 
 // TxResult is a committed transaction's result, as a submitter is told it.
 type TxResult struct {
+	Kind   string          `json:"kind,omitempty"`
 	Hash   string          `json:"hash"`
 	Height int64           `json:"height"`
 	Code   uint32          `json:"code"`
@@ -67,6 +69,10 @@ type TxResult struct {
 // AppOptions configure the application beyond its chain and store.
 type AppOptions struct {
 	Snapshots SnapshotOptions
+	// OnTx, when set, is told of every transaction of a committed block:
+	// its kind ("unknown" when it did not decode) and result ("ok" or the
+	// rejection code).
+	OnTx func(kind, result string)
 }
 
 // NewApp returns the application over st for the chain chainID.
@@ -80,6 +86,7 @@ func NewApp(chainID string, st *store.Store, log *slog.Logger, opts ...AppOption
 	}
 	return &App{
 		snaps:    newSnapshots(o.Snapshots, st, log.With("module", "snapshots")),
+		onTx:     o.OnTx,
 		machine:  registry.New(chainID),
 		store:    st,
 		log:      log,
@@ -202,7 +209,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		resp.TxResults[i] = res
 		h := registry.TxHash(req.Txs[i])
 		a.hashes[i] = h
-		a.results[i] = TxResult{Hash: h, Height: req.Height, Code: res.Code, Err: r.Err, Data: res.Data}
+		a.results[i] = TxResult{Kind: r.Kind, Hash: h, Height: req.Height, Code: res.Code, Err: r.Err, Data: res.Data}
 	}
 	// CometBFT refuses two updates of one validator in a block: keep the
 	// last power each key was given, in the order the keys first appeared.
@@ -242,6 +249,18 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	clear(a.pending)
 	a.mu.Unlock()
 	a.commits.publish(a.results)
+	if a.onTx != nil {
+		for _, r := range a.results {
+			kind, result := r.Kind, "ok"
+			if kind == "" {
+				kind = "unknown"
+			}
+			if r.Err != nil {
+				result = r.Err.Code
+			}
+			a.onTx(kind, result)
+		}
+	}
 	a.snaps.maybeTake(version)
 	a.log.Debug("committed", "height", version, "app_hash", fmt.Sprintf("%X", hash), "txs", len(a.results))
 	a.results, a.hashes = nil, nil

@@ -44,6 +44,8 @@ type Options struct {
 	// (0: none); SnapshotKeep keeps that many.
 	SnapshotInterval int64
 	SnapshotKeep     int
+	// OnTx is AppOptions.OnTx.
+	OnTx func(kind, result string)
 }
 
 // SnapshotDir is where a node keeps its state sync snapshots.
@@ -69,7 +71,7 @@ func Start(ctx context.Context, conf *cfg.Config, log *slog.Logger, opts ...Opti
 	}
 	app := NewApp(genDoc.ChainID, st, log.With("module", "app"), AppOptions{Snapshots: SnapshotOptions{
 		Dir: SnapshotDir(conf), Interval: o.SnapshotInterval, Keep: o.SnapshotKeep,
-	}})
+	}, OnTx: o.OnTx})
 	n, err := StartApp(ctx, conf, app, log)
 	if err != nil {
 		st.Close()
@@ -281,6 +283,9 @@ func GenValidatorKey(conf *cfg.Config) (crypto.PubKey, error) {
 	pv.Save()
 	return pv.Key.PubKey, nil
 }
+
+// Peers is how many peers the node is connected to.
+func (n *Node) Peers() int { return n.node.Switch().Peers().Size() }
 
 // Latest is the node's last committed state; nil before the first block.
 func (n *Node) Latest() *store.View { return n.store.Latest() }

@@ -11,9 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/cityid/cityid/internal/api"
 	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/dnsfront"
+	"github.com/cityid/cityid/internal/metrics"
 )
 
 // HTTP server bounds.
@@ -58,14 +61,30 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (*Running, error) {
 	if err != nil {
 		return nil, fmt.Errorf("http api on %s: %w (set another address with --http or http.listen in %s)", c.HTTP.Listen, err, cityidFile(c.Home))
 	}
-	cn, err := chain.Start(ctx, c.Comet, log, chain.Options{SnapshotInterval: c.Snapshots.Interval, SnapshotKeep: c.Snapshots.Keep})
+	var cn *chain.Node
+	m := metrics.New(
+		func() float64 {
+			if cn == nil {
+				return 0
+			}
+			return float64(cn.Store().Version())
+		},
+		func() float64 {
+			if cn == nil {
+				return 0
+			}
+			return float64(cn.Peers())
+		})
+	cn, err = chain.Start(ctx, c.Comet, log, chain.Options{
+		SnapshotInterval: c.Snapshots.Interval, SnapshotKeep: c.Snapshots.Keep, OnTx: m.Tx,
+	})
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
 	srv := &http.Server{
 		Handler: api.New(cn, api.Options{
-			Logger: log.With("module", "api"), PublicURL: publicURL(c, ln.Addr().String()), DNSZone: c.DNS.Zone,
+			Logger: log.With("module", "api"), PublicURL: publicURL(c, ln.Addr().String()), DNSZone: c.DNS.Zone, Metrics: m,
 		}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		WriteTimeout:      writeTimeout,
@@ -75,7 +94,8 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (*Running, error) {
 	}
 	r := &Running{Chain: cn, HTTPAddr: ln.Addr().String(), http: srv, served: make(chan error, 1), log: log}
 	if c.DNS.Listen != "" {
-		d, err := dnsfront.New(cn, dnsfront.Options{Zone: c.DNS.Zone, NS: c.DNS.NS, Logger: log.With("module", "dns")})
+		d, err := dnsfront.New(cn, dnsfront.Options{Zone: c.DNS.Zone, NS: c.DNS.NS, Logger: log.With("module", "dns"),
+			Observe: func(rcode int, took time.Duration) { m.Request(metrics.DNS, dns.RcodeToString[rcode], took) }})
 		if err == nil {
 			var udp net.Addr
 			udp, _, err = d.ListenAndServe(c.DNS.Listen)

@@ -19,6 +19,8 @@ type Block struct {
 // Result is the outcome of one transaction. Err is nil when it was applied;
 // Data is then its JSON result (the new code, id or version).
 type Result struct {
+	// Kind is the transaction's kind, "" when it did not decode.
+	Kind string
 	Err  *Error
 	Data []byte
 	// Validators are the validator set changes the transaction made.
@@ -152,6 +154,7 @@ func (m *Machine) ApplyBlock(kv KV, blk Block, txs [][]byte, prepared Prepared) 
 			continue
 		}
 		r, err := m.apply(kv, blk, preps[i].tx, cache)
+		r.Kind = preps[i].tx.Kind
 		if err != nil {
 			// Drain the workers before returning; wg.Wait is deferred.
 			next.Lock()
