@@ -58,6 +58,11 @@ func (n *Node) Block(ctx context.Context, h int64) (BlockInfo, error) {
 	if err != nil {
 		return BlockInfo{}, notFound(err, "block %d", h)
 	}
+	if b.Block == nil {
+		// A node that joined by state sync has no blocks before its
+		// snapshot, and none at all until the first after it.
+		return BlockInfo{}, fmt.Errorf("block %d: %w (this node joined by state sync and does not store it)", h, ErrNotFound)
+	}
 	res, err := n.client.BlockResults(ctx, &b.Block.Height)
 	if err != nil {
 		return BlockInfo{}, notFound(err, "results of block %d", b.Block.Height)
