@@ -229,10 +229,7 @@ func (s *Server) getValidators(w http.ResponseWriter, r *http.Request) {
 	if vals == nil {
 		vals = []registry.Validator{}
 	}
-	writeJSON(w, http.StatusOK, struct {
-		Height     int64                `json:"height"`
-		Validators []registry.Validator `json:"validators"`
-	}{view.Version(), vals})
+	writeJSON(w, http.StatusOK, ValidatorList{Height: view.Version(), Validators: vals})
 }
 
 func (s *Server) listProposals(w http.ResponseWriter, r *http.Request) {
@@ -257,8 +254,5 @@ func (s *Server) listProposals(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, internalProblem(s.log, r, err))
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
-		Height    int64               `json:"height"`
-		Proposals []registry.Proposal `json:"proposals"`
-	}{view.Version(), out})
+	writeJSON(w, http.StatusOK, ProposalList{Height: view.Version(), Proposals: out})
 }

@@ -69,7 +69,12 @@ type Server struct {
 	opts Options
 	log  *slog.Logger
 	mux  *http.ServeMux
+	// patterns are the routes served, as ServeMux patterns.
+	patterns []string
 }
+
+// Patterns lists the routes served, as ServeMux patterns.
+func (s *Server) Patterns() []string { return append([]string(nil), s.patterns...) }
 
 // New returns the API of backend b.
 func New(b Backend, opts Options) *Server {
@@ -87,27 +92,38 @@ func New(b Backend, opts Options) *Server {
 		opts.DNSZone = code.DefaultFormOptions().Zone
 	}
 	s := &Server{b: b, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
-	s.mux.HandleFunc("POST /v1/txs", s.postTx)
-	s.mux.HandleFunc("GET /v1/ids/{id...}", s.getID)
-	s.mux.HandleFunc("GET /v1/cities", s.listCities)
-	s.mux.HandleFunc("GET /v1/applications", s.listApplications)
-	s.mux.HandleFunc("GET /v1/applications/{n}", s.getApplication)
-	s.mux.HandleFunc("GET /v1/grants", s.listGrants)
-	s.mux.HandleFunc("GET /v1/validators", s.getValidators)
-	s.mux.HandleFunc("GET /v1/proposals", s.listProposals)
-	s.mux.HandleFunc("GET /v1/blocks/{h}", s.getBlock)
-	s.mux.HandleFunc("GET /v1/txs/{hash}", s.getTx)
-	s.mux.HandleFunc("GET /v1/light/{h}", s.getLightBlock)
-	s.mux.HandleFunc("GET /v1/accounts/{key}", s.getAccount)
-	s.mux.HandleFunc("GET /v1/status", s.getStatus)
-	s.mux.HandleFunc("GET /api/handles/{handle...}", s.getHandle)
-	s.mux.HandleFunc("GET /r/{id...}", s.getResolver)
-	s.mux.HandleFunc("GET /ids/{id...}", s.getRecordPage)
+	handlers := []struct {
+		pattern string
+		h       http.HandlerFunc
+	}{
+		{"POST /v1/txs", s.postTx},
+		{"GET /v1/ids/{id...}", s.getID}, // and /history, /children, /qr.png, /qr.svg
+		{"GET /v1/cities", s.listCities},
+		{"GET /v1/applications", s.listApplications},
+		{"GET /v1/applications/{n}", s.getApplication},
+		{"GET /v1/grants", s.listGrants},
+		{"GET /v1/validators", s.getValidators},
+		{"GET /v1/proposals", s.listProposals},
+		{"GET /v1/blocks/{h}", s.getBlock},
+		{"GET /v1/txs/{hash}", s.getTx},
+		{"GET /v1/light/{h}", s.getLightBlock},
+		{"GET /v1/openapi.json", s.getOpenAPI},
+		{"GET /v1/accounts/{key}", s.getAccount},
+		{"GET /v1/status", s.getStatus},
+		{"GET /api/handles/{handle...}", s.getHandle},
+		{"GET /r/{id...}", s.getResolver},
+		{"GET /ids/{id...}", s.getRecordPage},
+		{"GET /healthz", s.healthz},
+		{"GET /readyz", s.readyz},
+	}
+	for _, h := range handlers {
+		s.mux.HandleFunc(h.pattern, h.h)
+		s.patterns = append(s.patterns, h.pattern)
+	}
 	if opts.Metrics != nil {
 		s.mux.Handle("GET /metrics", opts.Metrics.Handler())
+		s.patterns = append(s.patterns, "GET /metrics")
 	}
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "no route " + r.Method + " " + r.URL.Path})
 	})
@@ -299,10 +315,7 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "application " + strconv.FormatUint(n, 10) + " does not exist"})
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
-		Height      int64                `json:"height"`
-		Application registry.Application `json:"application"`
-	}{view.Version(), app})
+	writeJSON(w, http.StatusOK, ApplicationAnswer{Height: view.Version(), Application: app})
 }
 
 // Account is the answer to GET /v1/accounts/{key}.
@@ -365,7 +378,7 @@ func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, Health{Status: "ok"})
 }
 
 // readyz is 200 once the node has committed state and is not catching up:
@@ -380,7 +393,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	case st.CatchingUp:
 		writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Detail: "catching up with the network"})
 	default:
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "height": st.Height})
+		writeJSON(w, http.StatusOK, Health{Status: "ready", Height: st.Height})
 	}
 }
 

@@ -1,0 +1,272 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/invopop/jsonschema"
+
+	"github.com/cityid/cityid/internal/chain"
+	"github.com/cityid/cityid/internal/registry"
+)
+
+// route documents one operation of the API. The table below is the one
+// place that lists them; New serves exactly these (a test holds both to
+// each other) and /v1/openapi.json is built from it.
+type route struct {
+	Method, Path string // Path in OpenAPI's form, {param}
+	Summary      string
+	Description  string
+	Params       []param
+	Body         any            // request body type, nil for none
+	Answers      map[int]any    // status → answer type (nil: no JSON body)
+	Media        map[int]string // status → media type other than JSON
+	Tag          string
+}
+
+type param struct {
+	Name, In, Description, Type string
+	Required, Repeat            bool
+}
+
+var (
+	pID     = param{Name: "id", In: "path", Required: true, Type: "string", Description: "an identifier in canonical text, any case: a node code (1561301001, 1561301001.85, 1561301001.85.3) or <node code>/<local id>; its '/' is part of the path"}
+	pLimit  = param{Name: "limit", In: "query", Type: "integer", Description: "entries per page, 1 to 1000 (default 100)"}
+	pAfter  = param{Name: "after", In: "query", Type: "string", Description: "cursor: the next of the previous page"}
+	pHeight = param{Name: "h", In: "path", Required: true, Type: "string", Description: "a block height, or latest"}
+)
+
+// problems are the error answers most routes share.
+func problems(statuses ...int) map[int]any {
+	m := map[int]any{}
+	for _, s := range statuses {
+		m[s] = Problem{}
+	}
+	return m
+}
+
+func answers(ok any, errs ...int) map[int]any {
+	m := problems(errs...)
+	m[http.StatusOK] = ok
+	return m
+}
+
+// routes is the API.
+func routes() []route {
+	return []route{
+		{Method: "POST", Path: "/v1/txs", Tag: "transactions", Summary: "Submit a signed transaction and wait for its commit",
+			Description: "The body is a signed envelope {body, pub_key, signature} in its canonical encoding (Envelope.Encode). The answer comes once the transaction's block is committed: its hash, height and result; or the refusal, with the registry's stable code, from CheckTx (no height) or from the block (with height).",
+			Body:        registry.Envelope{}, Answers: answers(TxAnswer{}, 400, 401, 403, 404, 409, 413, 500, 504)},
+		{Method: "GET", Path: "/v1/ids/{id}", Tag: "identifiers", Summary: "Resolve an identifier",
+			Description: "The record from the last committed state, or as it was at ?height=H. With ?proof=true, an ICS23 proof of the stored bytes against the app hash of that height, which the header of the next block signs; for an unknown identifier the 404 carries the proof of its absence.",
+			Params:      []param{pID, {Name: "height", In: "query", Type: "integer", Description: "the state version (block height) to read"}, {Name: "proof", In: "query", Type: "boolean", Description: "include an ICS23 proof"}},
+			Answers:     answers(RecordAnswer{}, 400, 404, 503)},
+		{Method: "GET", Path: "/v1/ids/{id}/history", Tag: "identifiers", Summary: "Every version of a record, oldest first",
+			Params: []param{pID, pLimit, {Name: "after", In: "query", Type: "integer", Description: "the last version of the previous page"}}, Answers: answers(History{}, 400, 404)},
+		{Method: "GET", Path: "/v1/ids/{id}/children", Tag: "identifiers", Summary: "A node's sectors or units, then its objects",
+			Params: []param{pID, pLimit, pAfter}, Answers: answers(Children{}, 400, 404)},
+		{Method: "GET", Path: "/v1/ids/{id}/qr.png", Tag: "identifiers", Summary: "The QR code of the identifier's resolver URL, PNG",
+			Params:  []param{pID, {Name: "size", In: "query", Type: "integer", Description: "pixels, 64 to 2048 (default 256)"}, {Name: "level", In: "query", Type: "string", Description: "error correction: L, M, Q or H (default M)"}},
+			Answers: map[int]any{200: nil, 400: Problem{}, 404: Problem{}}, Media: map[int]string{200: "image/png"}},
+		{Method: "GET", Path: "/v1/ids/{id}/qr.svg", Tag: "identifiers", Summary: "The QR code of the identifier's resolver URL, SVG",
+			Params:  []param{pID, {Name: "size", In: "query", Type: "integer", Description: "pixels, 64 to 2048 (default 256)"}, {Name: "level", In: "query", Type: "string", Description: "error correction: L, M, Q or H (default M)"}},
+			Answers: map[int]any{200: nil, 400: Problem{}, 404: Problem{}}, Media: map[int]string{200: "image/svg+xml"}},
+		{Method: "GET", Path: "/v1/cities", Tag: "directory", Summary: "The directory of cities", Params: []param{pLimit, pAfter}, Answers: answers(CityList{}, 400)},
+		{Method: "GET", Path: "/v1/applications", Tag: "directory", Summary: "Applications for city codes, oldest first",
+			Params:  []param{pLimit, {Name: "after", In: "query", Type: "integer", Description: "the last application of the previous page"}, {Name: "status", In: "query", Type: "string", Description: "pending, approved or rejected"}},
+			Answers: answers(ApplicationList{}, 400)},
+		{Method: "GET", Path: "/v1/applications/{n}", Tag: "directory", Summary: "One application and its votes",
+			Params: []param{{Name: "n", In: "path", Required: true, Type: "integer", Description: "the application's number"}}, Answers: answers(ApplicationAnswer{}, 400, 404)},
+		{Method: "GET", Path: "/v1/grants", Tag: "sharing", Summary: "Data-sharing grants of a dataset, or held by a node",
+			Params:  []param{{Name: "dataset", In: "query", Type: "string", Description: "a dataset identifier"}, {Name: "grantee", In: "query", Type: "string", Description: "a node code"}, pLimit, pAfter},
+			Answers: answers(GrantList{}, 400)},
+		{Method: "GET", Path: "/v1/validators", Tag: "governance", Summary: "The validator set", Answers: answers(ValidatorList{}, 503)},
+		{Method: "GET", Path: "/v1/proposals", Tag: "governance", Summary: "Governance proposals waiting for approvals", Answers: answers(ProposalList{}, 503)},
+		{Method: "GET", Path: "/v1/accounts/{key}", Tag: "transactions", Summary: "An account's nonce",
+			Params: []param{{Name: "key", In: "path", Required: true, Type: "string", Description: "an Ed25519 public key, 64 lowercase hex digits"}}, Answers: answers(Account{}, 400)},
+		{Method: "GET", Path: "/v1/blocks/{h}", Tag: "explorer", Summary: "A block with its transactions, decoded, and their results", Params: []param{pHeight}, Answers: answers(chain.BlockInfo{}, 400, 404)},
+		{Method: "GET", Path: "/v1/txs/{hash}", Tag: "explorer", Summary: "A committed transaction, decoded, with its result",
+			Params: []param{{Name: "hash", In: "path", Required: true, Type: "string", Description: "the transaction hash, 64 hex digits"}}, Answers: answers(chain.TxInfo{}, 400, 404)},
+		{Method: "GET", Path: "/v1/light/{h}", Tag: "explorer", Summary: "The signed header and validator set of a height, for light clients",
+			Description: "In CometBFT's JSON encoding of a LightBlock: what a light client needs to verify the header, and with it the app hash of the height before.",
+			Params:      []param{pHeight}, Answers: map[int]any{200: LightBlock{}, 400: Problem{}, 404: Problem{}}},
+		{Method: "GET", Path: "/v1/status", Tag: "node", Summary: "Chain, height, app hash, network parameters and authority", Answers: answers(StatusAnswer{}, 500)},
+		{Method: "GET", Path: "/v1/openapi.json", Tag: "node", Summary: "This document", Answers: map[int]any{200: OpenAPIDocument{}}},
+		{Method: "GET", Path: "/api/handles/{prefix}/{suffix}", Tag: "handle", Summary: "Resolve as the Handle.net REST API does",
+			Description: "responseCode 1 success, 2 error, 100 handle not found (404), 102 invalid handle (400), 200 values not found (after type or index filters), 301 not responsible for this prefix (400: a city this network never issued). An identifier's handle is <node code>/<local id>; a node's is 0.NA/<node code>.",
+			Params: []param{{Name: "prefix", In: "path", Required: true, Type: "string", Description: "a node code, or 0.NA"}, {Name: "suffix", In: "path", Required: true, Type: "string", Description: "a local id, or (after 0.NA) a node code"},
+				{Name: "type", In: "query", Type: "string", Repeat: true, Description: "only values of this type (repeatable; a type ending in . takes its sub-types)"},
+				{Name: "index", In: "query", Type: "integer", Repeat: true, Description: "only the value of this index (repeatable)"}},
+			Answers: map[int]any{200: HandleAnswer{}, 400: HandleAnswer{}, 404: HandleAnswer{}, 500: HandleAnswer{}}},
+		{Method: "GET", Path: "/r/{id}", Tag: "resolver", Summary: "The resolver URL of a QR code",
+			Description: "A browser is sent (302) to the record's first URL value, or (303) to its page when it has none; a client that accepts application/json gets the record.",
+			Params:      []param{pID}, Answers: map[int]any{200: RecordAnswer{}, 302: nil, 303: nil, 400: Problem{}, 404: Problem{}}},
+		{Method: "GET", Path: "/ids/{id}", Tag: "resolver", Summary: "A record's page, for people",
+			Params: []param{pID}, Answers: map[int]any{200: nil, 400: Problem{}, 404: Problem{}}, Media: map[int]string{200: "text/html"}},
+		{Method: "GET", Path: "/metrics", Tag: "node", Summary: "Prometheus metrics", Answers: map[int]any{200: nil}, Media: map[int]string{200: "text/plain"}},
+		{Method: "GET", Path: "/healthz", Tag: "node", Summary: "The process is alive", Answers: answers(Health{})},
+		{Method: "GET", Path: "/readyz", Tag: "node", Summary: "The node has committed state and is not catching up", Answers: answers(Health{}, 503)},
+	}
+}
+
+// The answers that had no named type.
+type (
+	// ApplicationAnswer is the answer to GET /v1/applications/{n}.
+	ApplicationAnswer struct {
+		Height      int64                `json:"height"`
+		Application registry.Application `json:"application"`
+	}
+	// ValidatorList is the answer to GET /v1/validators.
+	ValidatorList struct {
+		Height     int64                `json:"height"`
+		Validators []registry.Validator `json:"validators"`
+	}
+	// ProposalList is the answer to GET /v1/proposals.
+	ProposalList struct {
+		Height    int64               `json:"height"`
+		Proposals []registry.Proposal `json:"proposals"`
+	}
+	// Health is the answer of /healthz and /readyz.
+	Health struct {
+		Status string `json:"status"`
+		Height int64  `json:"height,omitempty"`
+	}
+	// LightBlock is CometBFT's LightBlock in its own JSON encoding.
+	LightBlock struct {
+		SignedHeader map[string]any `json:"signed_header"`
+		ValidatorSet map[string]any `json:"validator_set"`
+	}
+	// OpenAPIDocument is an OpenAPI 3.1 document.
+	OpenAPIDocument struct {
+		OpenAPI string         `json:"openapi"`
+		Info    map[string]any `json:"info"`
+		Paths   map[string]any `json:"paths"`
+	}
+)
+
+// openAPI builds the document once.
+var openAPI = sync.OnceValues(buildOpenAPI)
+
+func buildOpenAPI() ([]byte, error) {
+	r := &jsonschema.Reflector{
+		DoNotReference: false,
+		Anonymous:      true,
+		Mapper: func(t reflect.Type) *jsonschema.Schema {
+			if t == reflect.TypeOf(json.RawMessage{}) {
+				return &jsonschema.Schema{Description: "any JSON value"}
+			}
+			return nil
+		},
+	}
+	schemas := map[string]any{}
+	ref := func(v any) map[string]any {
+		s := r.Reflect(v)
+		for name, def := range s.Definitions {
+			schemas[name] = rewriteRefs(def)
+		}
+		name := reflect.TypeOf(v).Name()
+		return map[string]any{"$ref": "#/components/schemas/" + name}
+	}
+	paths := map[string]map[string]any{}
+	for _, rt := range routes() {
+		op := map[string]any{"summary": rt.Summary, "tags": []string{rt.Tag}, "operationId": operationID(rt)}
+		if rt.Description != "" {
+			op["description"] = rt.Description
+		}
+		var params []any
+		for _, p := range rt.Params {
+			sch := map[string]any{"type": p.Type}
+			if p.Repeat {
+				sch = map[string]any{"type": "array", "items": map[string]any{"type": p.Type}}
+			}
+			params = append(params, map[string]any{"name": p.Name, "in": p.In, "required": p.Required, "description": p.Description, "schema": sch})
+		}
+		if params != nil {
+			op["parameters"] = params
+		}
+		if rt.Body != nil {
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(rt.Body)}}}
+		}
+		responses := map[string]any{}
+		for status, v := range rt.Answers {
+			resp := map[string]any{"description": http.StatusText(status)}
+			switch {
+			case rt.Media[status] != "":
+				resp["content"] = map[string]any{rt.Media[status]: map[string]any{}}
+			case v == nil:
+			case reflect.TypeOf(v) == reflect.TypeOf(Problem{}):
+				resp["content"] = map[string]any{"application/problem+json": map[string]any{"schema": ref(v)}}
+			default:
+				resp["content"] = map[string]any{"application/json": map[string]any{"schema": ref(v)}}
+			}
+			responses[itoa(status)] = resp
+		}
+		op["responses"] = responses
+		if paths[rt.Path] == nil {
+			paths[rt.Path] = map[string]any{}
+		}
+		paths[rt.Path][strings.ToLower(rt.Method)] = op
+	}
+	doc := map[string]any{
+		"openapi": "3.1.0",
+		"info": map[string]any{
+			"title":       "CityID node API",
+			"version":     chain.Version,
+			"description": "Resolve, verify and register CityID identifiers on any node of the network. Reads come from the node's last committed state; errors are application/problem+json (RFC 9457) with the registry's stable code in `code`.",
+		},
+		"paths":      paths,
+		"components": map[string]any{"schemas": schemas},
+	}
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+// rewriteRefs points the reflector's #/$defs/ references at the
+// document's components.
+func rewriteRefs(s *jsonschema.Schema) any {
+	b, _ := json.Marshal(s)
+	b = []byte(strings.ReplaceAll(string(b), `"#/$defs/`, `"#/components/schemas/`))
+	var out any
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+func operationID(rt route) string {
+	id := strings.ToLower(rt.Method)
+	for _, part := range strings.Split(strings.Trim(rt.Path, "/"), "/") {
+		part = strings.Trim(part, "{}")
+		part = strings.NewReplacer(".", "_", "-", "_").Replace(part)
+		if part != "" {
+			id += "_" + part
+		}
+	}
+	return id
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+func (s *Server) getOpenAPI(w http.ResponseWriter, r *http.Request) {
+	b, err := openAPI()
+	if err != nil {
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(b)
+}
+
+// Paths lists the documented operations as "METHOD /path", sorted.
+func Paths() []string {
+	var out []string
+	for _, rt := range routes() {
+		out = append(out, rt.Method+" "+rt.Path)
+	}
+	sort.Strings(out)
+	return out
+}
