@@ -23,7 +23,7 @@ func newID() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), code.Describe(id, opts))
+			return printOut(cmd, code.Describe(id, opts))
 		},
 	}
 	parse.Flags().StringVar(&opts.Zone, "zone", opts.Zone, "DNS zone of the DNS form")

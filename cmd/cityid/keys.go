@@ -29,7 +29,7 @@ A key's public half (64 hex digits) is what records list as admins.`,
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), keyInfo{Name: k.Name, PubKey: k.Public(), File: keyring.Dir(g.home) + "/" + k.Name + ".json"})
+			return printOut(cmd, keyInfo{Name: k.Name, PubKey: k.Public(), File: keyring.Dir(g.home) + "/" + k.Name + ".json"})
 		},
 	}, &cobra.Command{
 		Use:     "list",
@@ -45,7 +45,7 @@ A key's public half (64 hex digits) is what records list as admins.`,
 			for _, k := range keys {
 				out = append(out, keyInfo{Name: k.Name, PubKey: k.Public()})
 			}
-			return printJSON(cmd.OutOrStdout(), out)
+			return printOut(cmd, out)
 		},
 	}, &cobra.Command{
 		Use:     "show NAME",
@@ -57,7 +57,7 @@ A key's public half (64 hex digits) is what records list as admins.`,
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), keyInfo{Name: k.Name, PubKey: k.Public()})
+			return printOut(cmd, keyInfo{Name: k.Name, PubKey: k.Public()})
 		},
 	})
 	return cmd

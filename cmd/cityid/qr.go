@@ -41,7 +41,7 @@ it is sent to the identifier's first URL value, or to its record's page.`,
 			if err := os.WriteFile(out, b, 0o644); err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), map[string]any{"id": args[0], "file": out, "bytes": len(b)})
+			return printOut(cmd, map[string]any{"id": args[0], "file": out, "bytes": len(b)})
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "file to write, .png or .svg")

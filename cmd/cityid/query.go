@@ -26,7 +26,7 @@ func newQuery(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), out)
+			return printOut(cmd, out)
 		}
 	}
 	var status, dataset, grantee string

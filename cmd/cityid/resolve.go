@@ -61,7 +61,7 @@ func newResolve(g *globals) *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("verification failed: %w", err)
 				}
-				if err := printJSON(cmd.OutOrStdout(), ans); err != nil {
+				if err := printOut(cmd, ans); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "verified at height %d (header %d, app hash %s)\n", ver.Height, ver.HeaderHeight, ver.AppHash)
@@ -79,7 +79,7 @@ func newResolve(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), ans)
+			return printOut(cmd, ans)
 		},
 	}
 	cmd.Flags().Int64Var(&height, "height", 0, "resolve as of this height")

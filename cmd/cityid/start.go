@@ -54,7 +54,7 @@ registry authority (1 of 1). 'cityid start' does this by itself on an empty home
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), res)
+			return printOut(cmd, res)
 		},
 	}
 	a.register(cmd)

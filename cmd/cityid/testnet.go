@@ -31,7 +31,7 @@ written in its config). Start each node with cityid start --home DIR/nodeI.`,
 			if err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), nodes)
+			return printOut(cmd, nodes)
 		},
 	}
 	cmd.Flags().IntVar(&opts.Validators, "validators", 4, "number of validators")

@@ -106,7 +106,7 @@ func send(cmd *cobra.Command, g *globals, from, kind string, msg any) error {
 	if err != nil {
 		return err
 	}
-	return printJSON(cmd.OutOrStdout(), ans)
+	return printOut(cmd, ans)
 }
 
 func txApplyCity(g *globals) *cobra.Command {

@@ -95,12 +95,12 @@ func sendBatches(cmd *cobra.Command, g *globals, from string, entries []registry
 		rows := fmt.Sprintf("%d-%d", start+1, end)
 		ans, err := s.Send(cmd.Context(), registry.KindRegisterBatch, registry.RegisterBatch{Entries: entries[start:end]})
 		if err != nil {
-			_ = printJSON(cmd.OutOrStdout(), out)
+			_ = printOut(cmd, out)
 			return fmt.Errorf("rows %s of %d (none of them written; rows before %d are): %w", rows, len(entries), start+1, err)
 		}
 		out = append(out, batchResult{Rows: rows, Hash: ans.Hash, Height: ans.Height, Count: ans.Result.Count})
 	}
-	return printJSON(cmd.OutOrStdout(), out)
+	return printOut(cmd, out)
 }
 
 // readBatchFile reads a register-batch file: CSV by its extension, else JSON.

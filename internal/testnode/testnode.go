@@ -93,11 +93,11 @@ func New(t testing.TB, bin string) *Node {
 // URL is the node's API base URL.
 func (n *Node) URL() string { return "http://" + n.HTTP }
 
-// CLI runs a cityid command against this node's home and API and returns
-// its stdout, stderr and exit code.
+// CLI runs a cityid command against this node's home and API, asking for
+// JSON, and returns its stdout, stderr and exit code.
 func (n *Node) CLI(args ...string) (stdout, stderr string, code int) {
 	n.t.Helper()
-	args = append(args, "--home", n.Home, "--node", n.URL())
+	args = append(args, "--home", n.Home, "--node", n.URL(), "--json")
 	cmd := exec.Command(n.Bin, args...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
