@@ -133,3 +133,40 @@ func TestTestnet(t *testing.T) {
 		t.Fatal("testnet over a non-empty folder")
 	}
 }
+
+func TestReset(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "h")
+	if _, err := Init(home, InitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(home, "data")
+	for _, d := range []string{"cityid/state.db", "blockstore.db", "cs.wal"} {
+		if err := os.MkdirAll(filepath.Join(data, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pvState := filepath.Join(data, "priv_validator_state.json")
+	before, err := os.ReadFile(pvState)
+	if err != nil {
+		t.Fatal(err)
+	}
+	removed, err := Reset(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 3 {
+		t.Errorf("removed %v, want the three data folders", removed)
+	}
+	entries, _ := os.ReadDir(data)
+	if len(entries) != 1 || entries[0].Name() != "priv_validator_state.json" {
+		t.Errorf("left in data: %v", entries)
+	}
+	if after, _ := os.ReadFile(pvState); string(after) != string(before) {
+		t.Error("the validator's last-signed state changed")
+	}
+	for _, f := range []string{"config/genesis.json", "config/priv_validator_key.json", "config/node_key.json", "keys/operator.json"} {
+		if _, err := os.Stat(filepath.Join(home, f)); err != nil {
+			t.Errorf("reset removed %s", f)
+		}
+	}
+}

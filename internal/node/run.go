@@ -80,7 +80,7 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (*Running, error) {
 	})
 	if err != nil {
 		ln.Close()
-		return nil, err
+		return nil, recoverHint(c.Home, err)
 	}
 	srv := &http.Server{
 		Handler: api.New(cn, api.Options{
