@@ -45,6 +45,9 @@ type (
 	TxInfo          = chain.TxInfo
 	Grant           = registry.Grant
 	ApplicationList = api.ApplicationList
+	HandleAnswer    = api.HandleAnswer
+	ValidatorList   = api.ValidatorList
+	ProposalList    = api.ProposalList
 )
 
 // DefaultNode is the API address of a local node started with no flags.

@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -124,4 +126,43 @@ func (c *Client) QR(ctx context.Context, id, format string, size int, level stri
 		q.Set("level", level)
 	}
 	return c.raw(ctx, "/v1/ids/"+escapeID(id)+"/qr."+format+encode(q))
+}
+
+// Handle resolves a handle (prefix/suffix) through the Handle-compatible
+// REST API, with optional type and index filters. Its answer carries the
+// Handle response code; an HTTP error status is not an error here, since
+// Handle clients read the code.
+func (c *Client) Handle(ctx context.Context, handle string, types []string, indexes []int) (HandleAnswer, error) {
+	q := url.Values{}
+	for _, t := range types {
+		q.Add("type", t)
+	}
+	for _, i := range indexes {
+		q.Add("index", strconv.Itoa(i))
+	}
+	var out HandleAnswer
+	b, err := c.send(ctx, http.MethodGet, "/api/handles/"+handle+encode(q), nil)
+	var e *Error
+	if errors.As(err, &e) {
+		// The Handle answer rides on the error status.
+		return out, json.Unmarshal([]byte(e.Problem.Detail), &out)
+	}
+	if err != nil {
+		return out, err
+	}
+	return out, json.Unmarshal(b, &out)
+}
+
+// Validators returns the validator set.
+func (c *Client) Validators(ctx context.Context) (ValidatorList, error) {
+	var out ValidatorList
+	err := c.do(ctx, http.MethodGet, "/v1/validators", nil, &out)
+	return out, err
+}
+
+// Proposals returns the governance proposals waiting for approvals.
+func (c *Client) Proposals(ctx context.Context) (ProposalList, error) {
+	var out ProposalList
+	err := c.do(ctx, http.MethodGet, "/v1/proposals", nil, &out)
+	return out, err
 }

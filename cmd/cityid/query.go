@@ -138,6 +138,40 @@ func newQuery(g *globals) *cobra.Command {
 			}),
 		},
 		&cobra.Command{
+			Use: "validators", Short: "The validator set", Example: "  cityid query validators",
+			Args: exactArgs(0, "no arguments"),
+			RunE: run(func(cmd *cobra.Command, _ []string) (any, error) {
+				c, err := g.client()
+				if err != nil {
+					return nil, err
+				}
+				return c.Validators(cmd.Context())
+			}),
+		},
+		&cobra.Command{
+			Use: "proposals", Short: "Governance proposals waiting for approvals", Example: "  cityid query proposals",
+			Args: exactArgs(0, "no arguments"),
+			RunE: run(func(cmd *cobra.Command, _ []string) (any, error) {
+				c, err := g.client()
+				if err != nil {
+					return nil, err
+				}
+				return c.Proposals(cmd.Context())
+			}),
+		},
+		&cobra.Command{
+			Use: "handle PREFIX/SUFFIX", Short: "Resolve through the Handle-compatible REST API, as a Handle client would",
+			Example: "  cityid query handle 1561301001.85.1/school-0042\n  cityid query handle 0.NA/1561301001",
+			Args:    exactArgs(1, "one handle"),
+			RunE: run(func(cmd *cobra.Command, args []string) (any, error) {
+				c, err := g.client()
+				if err != nil {
+					return nil, err
+				}
+				return c.Handle(cmd.Context(), args[0], nil, nil)
+			}),
+		},
+		&cobra.Command{
 			Use: "tx HASH", Short: "A committed transaction, decoded, with its result", Example: "  cityid query tx 8941C3B2...2E34",
 			Args: exactArgs(1, "one transaction hash"),
 			RunE: run(func(cmd *cobra.Command, args []string) (any, error) {
