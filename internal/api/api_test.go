@@ -582,3 +582,36 @@ func metric(t *testing.T, f *fixture, name string) float64 {
 	}
 	return 0
 }
+
+// The resolver follows ALIAS values to a URL, a bounded number of hops,
+// and reports a loop.
+func TestResolverFollowsAliases(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	s, err := f.c.NewSigner(ctx, f.alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []registry.Register{
+		{ID: "1561301001.85.1/old-plate", Values: []registry.Value{{Type: "ALIAS", Data: "1561301001.85.1/school-0042"}}},
+		{ID: "1561301001.85.1/loop-a", Values: []registry.Value{{Type: "ALIAS", Data: "1561301001.85.1/loop-b"}}},
+		{ID: "1561301001.85.1/loop-b", Values: []registry.Value{{Type: "ALIAS", Data: "1561301001.85.1/loop-a"}}},
+		{ID: "1561301001.85.1/dangling", Values: []registry.Value{{Type: "ALIAS", Data: "1561301001.85.1/gone"}}},
+	} {
+		if _, err := s.Send(ctx, registry.KindRegister, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, _ := get(t, f.url+"/r/1561301001.85.1/old-plate", "Accept", "text/html")
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "https://example.org/school-0042" {
+		t.Errorf("alias to a record with a URL: %d → %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, body := get(t, f.url+"/r/1561301001.85.1/loop-a", "Accept", "text/html")
+	if resp.StatusCode != http.StatusLoopDetected || !strings.Contains(string(body), "alias_loop") {
+		t.Errorf("alias loop: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = get(t, f.url+"/r/1561301001.85.1/dangling", "Accept", "text/html")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/ids/1561301001.85.1/dangling" {
+		t.Errorf("dangling alias: %d → %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}

@@ -31,6 +31,7 @@ const (
 	CodeTimeout     = "timeout"
 	CodeUnavailable = "unavailable"
 	CodeInternal    = "internal"
+	CodeAliasLoop   = "alias_loop"
 )
 
 func writeProblem(w http.ResponseWriter, p Problem) {

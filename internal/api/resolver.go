@@ -91,13 +91,51 @@ func (s *Server) getResolver(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	for _, v := range rec.Values {
-		if v.Type == registry.TypeURL && rec.Status == registry.StatusActive {
-			http.Redirect(w, r, v.Data, http.StatusFound)
-			return
+	// A record with no URL of its own but an ALIAS (an object that moved,
+	// a plate re-numbered) sends the scanner on to what it names, a
+	// bounded number of hops.
+	seen := []string{rec.ID}
+	for hop := 0; ; hop++ {
+		if rec.Status == registry.StatusActive {
+			for _, v := range rec.Values {
+				if v.Type == registry.TypeURL {
+					http.Redirect(w, r, v.Data, http.StatusFound)
+					return
+				}
+			}
 		}
+		target := aliasOf(rec)
+		if target == "" || hop == maxAliasHops {
+			break
+		}
+		for _, s := range seen {
+			if s == target {
+				writeProblem(w, Problem{Status: http.StatusLoopDetected, Code: CodeAliasLoop,
+					Detail: "aliases loop: " + strings.Join(append(seen, target), " → ")})
+				return
+			}
+		}
+		view := s.b.Latest()
+		next, found, err := registry.GetRecord(view, target)
+		if err != nil || !found {
+			break // a dangling alias: show the record that has it
+		}
+		rec, seen = next, append(seen, target)
 	}
 	http.Redirect(w, r, "/ids/"+id.String(), http.StatusSeeOther)
+}
+
+// maxAliasHops bounds how many ALIAS values the resolver follows.
+const maxAliasHops = 5
+
+// aliasOf is the identifier a record's first ALIAS value names, or "".
+func aliasOf(rec registry.Record) string {
+	for _, v := range rec.Values {
+		if v.Type == registry.TypeAlias {
+			return v.Data
+		}
+	}
+	return ""
 }
 
 // wantsJSON reports whether the client prefers JSON to a web page.

@@ -22,6 +22,9 @@ import (
 // HTTP server bounds.
 const (
 	readHeaderTimeout = 10 * time.Second
+	// readTimeout bounds reading a whole request, body included: the
+	// largest is a 2 MiB transaction.
+	readTimeout = 30 * time.Second
 	// writeTimeout covers a submit that waits for its commit.
 	writeTimeout   = chain.WaitTimeout + 10*time.Second
 	idleTimeout    = 2 * time.Minute
@@ -87,6 +90,7 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (*Running, error) {
 			Logger: log.With("module", "api"), PublicURL: publicURL(c, ln.Addr().String()), DNSZone: c.DNS.Zone, Metrics: m,
 		}),
 		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
