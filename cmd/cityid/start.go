@@ -90,22 +90,7 @@ The node runs until interrupted (Ctrl-C or SIGTERM).`,
 			if err != nil {
 				return err
 			}
-			if a.http != "" {
-				c.HTTP.Listen = a.http
-			}
-			if a.rpc != "" {
-				c.Comet.RPC.ListenAddress = cometAddr(a.rpc)
-			}
-			if a.p2p != "" {
-				c.Comet.P2P.ListenAddress = cometAddr(a.p2p)
-			}
-			switch a.dns {
-			case "":
-			case "off":
-				c.DNS.Listen = ""
-			default:
-				c.DNS.Listen = a.dns
-			}
+			c.Apply(a.initOptions())
 			log := node.NewLogger(c.Log, os.Stderr)
 			run, err := node.Start(cmd.Context(), c, log)
 			if err != nil {

@@ -66,6 +66,30 @@ func Init(home string, opts InitOptions) (InitResult, error) {
 	return h.result(opts.ChainID), nil
 }
 
+// Apply sets the names and listen addresses that opts gives, leaving the
+// rest: init writes them into a new home, start applies them for one run.
+func (c *Config) Apply(opts InitOptions) {
+	if opts.Moniker != "" {
+		c.Comet.Moniker = opts.Moniker
+	}
+	if opts.HTTP != "" {
+		c.HTTP.Listen = opts.HTTP
+	}
+	if opts.RPC != "" {
+		c.Comet.RPC.ListenAddress = opts.RPC
+	}
+	if opts.P2P != "" {
+		c.Comet.P2P.ListenAddress = opts.P2P
+	}
+	switch opts.DNS {
+	case "":
+	case "off":
+		c.DNS.Listen = ""
+	default:
+		c.DNS.Listen = opts.DNS
+	}
+}
+
 // member is a prepared home: its configuration and keys, before genesis.
 type member struct {
 	config   *Config
@@ -90,25 +114,7 @@ func prepareHome(home string, opts InitOptions) (member, error) {
 		return member{}, err
 	}
 	c := DefaultConfig(home)
-	if opts.Moniker != "" {
-		c.Comet.Moniker = opts.Moniker
-	}
-	if opts.HTTP != "" {
-		c.HTTP.Listen = opts.HTTP
-	}
-	if opts.RPC != "" {
-		c.Comet.RPC.ListenAddress = opts.RPC
-	}
-	if opts.P2P != "" {
-		c.Comet.P2P.ListenAddress = opts.P2P
-	}
-	switch opts.DNS {
-	case "":
-	case "off":
-		c.DNS.Listen = ""
-	default:
-		c.DNS.Listen = opts.DNS
-	}
+	c.Apply(opts)
 	for _, d := range []string{home, filepath.Join(home, "config"), filepath.Join(home, "data")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return member{}, fmt.Errorf("init %s: %w", home, err)
