@@ -40,10 +40,20 @@ type TrustOptions struct {
 // Verifier checks answers against block headers signed by the validators,
 // through CometBFT's light client.
 type Verifier struct {
-	c       *Client
-	lc      *light.Client
-	chainID string
+	c         *Client
+	witnesses []*Client
+	lc        *light.Client
+	chainID   string
 }
+
+// Light client timing for a network that makes a block about every second:
+// how far apart two clocks may be, and how long a witness may take to
+// commit a block the primary has. CometBFT's defaults (10 s each) suit
+// slower chains; a witness still behind after 2×drift+lag is dropped.
+const (
+	maxClockDrift = 2 * time.Second
+	maxBlockLag   = 3 * time.Second
+)
 
 // ErrNoTrust is returned when a verifier has no trusted header yet.
 var ErrNoTrust = errors.New("no trusted header: give a trusted height and hash once")
@@ -72,7 +82,7 @@ func NewVerifier(ctx context.Context, c *Client, witnesses []*Client, trust Trus
 	store := lightdb.New(db, st.ChainID)
 	var lc *light.Client
 	if trust.Height == 0 {
-		lc, err = light.NewClientFromTrustedStore(st.ChainID, trust.Period, primary, wits, store)
+		lc, err = light.NewClientFromTrustedStore(st.ChainID, trust.Period, primary, wits, store, timing()...)
 		if err != nil {
 			return nil, fmt.Errorf("%w (%v)", ErrNoTrust, err)
 		}
@@ -82,12 +92,16 @@ func NewVerifier(ctx context.Context, c *Client, witnesses []*Client, trust Trus
 	} else {
 		lc, err = light.NewClient(ctx, st.ChainID,
 			light.TrustOptions{Period: trust.Period, Height: trust.Height, Hash: trust.Hash},
-			primary, wits, store)
+			primary, wits, store, timing()...)
 		if err != nil {
 			return nil, fmt.Errorf("trust height %d hash %X: %w", trust.Height, trust.Hash, err)
 		}
 	}
-	return &Verifier{c: c, lc: lc, chainID: st.ChainID}, nil
+	return &Verifier{c: c, witnesses: witnesses, lc: lc, chainID: st.ChainID}, nil
+}
+
+func timing() []light.Option {
+	return []light.Option{light.MaxClockDrift(maxClockDrift), light.MaxBlockLag(maxBlockLag)}
 }
 
 // Verified says what an answer was verified against.
@@ -106,12 +120,18 @@ type Verified struct {
 // seconds: the app hash of the latest height is in the next block's header.
 func (v *Verifier) Header(ctx context.Context, h int64) (*types.SignedHeader, error) {
 	deadline := time.Now().Add(10 * time.Second)
+	// The header of the block after the latest answer is committed by all
+	// nodes within moments of each other: wait for them, so the light
+	// client does not take a node a few milliseconds behind for one that
+	// lags (which costs 2×drift+lag).
+	v.waitHeight(ctx, h, deadline)
 	for {
 		lb, err := v.lc.VerifyLightBlockAtHeight(ctx, h, time.Now())
 		if err == nil {
 			return lb.SignedHeader, nil
 		}
-		if !errors.Is(err, provider.ErrLightBlockNotFound) || time.Now().After(deadline) {
+		notYet := errors.Is(err, provider.ErrLightBlockNotFound) || errors.Is(err, provider.ErrHeightTooHigh)
+		if !notYet || time.Now().After(deadline) {
 			return nil, fmt.Errorf("verify header %d: %w", h, err)
 		}
 		select {
@@ -192,6 +212,24 @@ func (v *Verifier) verifyProof(ctx context.Context, id code.ID, p *Proof, rec *R
 	return ver, nil
 }
 
+// waitHeight waits, until deadline at most, for the primary and every
+// witness to have committed height h.
+func (v *Verifier) waitHeight(ctx context.Context, h int64, deadline time.Time) {
+	for _, c := range append([]*Client{v.c}, v.witnesses...) {
+		for time.Now().Before(deadline) {
+			st, err := c.Status(ctx)
+			if err != nil || st.Height >= h {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+}
+
 func equalBytes(a, b []byte) bool { return string(a) == string(b) }
 
 // lightProvider serves the light client from a node's /v1/light/{height}.
@@ -213,6 +251,8 @@ func (p *lightProvider) LightBlock(ctx context.Context, height int64) (*types.Li
 	err := p.c.do(ctx, http.MethodGet, "/v1/light/"+h, nil, &raw)
 	var e *Error
 	switch {
+	case errors.As(err, &e) && e.Problem.Code == "height_too_high":
+		return nil, provider.ErrHeightTooHigh
 	case errors.As(err, &e) && e.Status == http.StatusNotFound:
 		return nil, provider.ErrLightBlockNotFound
 	case err != nil:

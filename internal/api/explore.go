@@ -68,13 +68,20 @@ func (s *Server) getLightBlock(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	st, err := s.b.Status(r.Context())
+	if err != nil {
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	}
 	if h == 0 {
-		st, err := s.b.Status(r.Context())
-		if err != nil {
-			writeProblem(w, internalProblem(s.log, r, err))
-			return
-		}
 		h = st.Height
+	}
+	if h > st.Height {
+		// Not yet: a light client waits for a lagging witness on this
+		// answer, where "not found" would make it give the witness up.
+		writeProblem(w, Problem{Status: http.StatusNotFound, Code: CodeHeightTooHigh,
+			Detail: "height " + strconv.FormatInt(h, 10) + " is above this node's latest, " + strconv.FormatInt(st.Height, 10)})
+		return
 	}
 	b, err := s.b.LightBlock(r.Context(), h)
 	if err != nil {

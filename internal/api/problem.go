@@ -32,6 +32,8 @@ const (
 	CodeUnavailable = "unavailable"
 	CodeInternal    = "internal"
 	CodeAliasLoop   = "alias_loop"
+	// CodeHeightTooHigh: a height this node has not reached yet.
+	CodeHeightTooHigh = "height_too_high"
 )
 
 func writeProblem(w http.ResponseWriter, p Problem) {

@@ -49,7 +49,7 @@ func joinByBlockSync(t *testing.T, c *cluster, fn int) {
 	w.waitAcks(t, 3, 30*time.Second)
 	start := time.Now()
 	c.start(t, fn)
-	t.Logf("%s joined by block sync in %s", c.name(fn), time.Since(start).Round(time.Millisecond))
+	t.Logf("%s ready %s after its start", c.name(fn), time.Since(start).Round(time.Millisecond))
 	w.waitAcks(t, 2, 30*time.Second)
 	w.halt(t)
 
@@ -111,7 +111,7 @@ func joinByStateSync(t *testing.T, c *cluster, fn int, kill bool) {
 		start = time.Now()
 	}
 	c.start(t, fn)
-	t.Logf("%s joined by state sync in %s", c.name(fn), time.Since(start).Round(time.Millisecond))
+	t.Logf("%s ready %s after its (last) start", c.name(fn), time.Since(start).Round(time.Millisecond))
 	w.waitAcks(t, 2, 30*time.Second)
 	w.halt(t)
 
