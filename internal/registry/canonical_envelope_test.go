@@ -1,0 +1,36 @@
+package registry
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+// The fast reading of a canonical envelope accepts only what the JSON
+// decoder reads the same way and finds canonical.
+func FuzzParseCanonical(f *testing.F) {
+	h := newHarness(f, 1, 1)
+	tx := h.signer("a").tx(f, KindRegisterSector, M{"id": "1561301001.85"})
+	f.Add(tx)
+	f.Add(bytes.Replace(tx, []byte(`"}`), []byte(`" }`), 1))
+	f.Add([]byte(`{"body":"","pub_key":"","signature":""}`))
+	f.Add([]byte(`{"body":"QQ==","pub_key":"ab","signature":"QR=="}`))
+	f.Add([]byte(`{"body":"QQ\u003d\u003d","pub_key":"ab","signature":"QQ=="}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fast, ok := parseCanonical(b)
+		if !ok {
+			return
+		}
+		var slow Envelope
+		if err := decodeStrict(b, &slow); err != nil {
+			t.Fatalf("fast path took %q, the decoder refuses it: %v", b, err)
+		}
+		canon, err := json.Marshal(slow)
+		if err != nil || !bytes.Equal(canon, b) {
+			t.Fatalf("fast path took %q, which is not canonical (%s)", b, canon)
+		}
+		if !bytes.Equal(fast.Body, slow.Body) || fast.PubKey != slow.PubKey || !bytes.Equal(fast.Signature, slow.Signature) {
+			t.Fatalf("fast and slow readings of %q differ", b)
+		}
+	})
+}
