@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -529,6 +530,7 @@ func checkTx(mp mempl.Mempool, tx []byte) error {
 type block struct {
 	height  int64
 	txs, ok int
+	ids     int    // identifiers written by the ok ones (the watcher's countIDs)
 	failure string // the first non-zero result
 	at      time.Time
 }
@@ -536,6 +538,10 @@ type block struct {
 // watcher records every committed block from the node's NewBlock events,
 // which CometBFT publishes after the app's Commit.
 type watcher struct {
+	// countIDs makes the watcher read each successful result's count of
+	// identifiers written (registry.Outcome.Count, or 1 without one).
+	countIDs bool
+
 	mu     sync.Mutex
 	blocks []block
 }
@@ -556,6 +562,9 @@ func (w *watcher) run(ctx context.Context, sub types.Subscription) {
 			for _, r := range ev.ResultFinalizeBlock.TxResults {
 				if r.Code == 0 {
 					b.ok++
+					if w.countIDs {
+						b.ids += outcomeCount(r.Data)
+					}
 				} else if b.failure == "" {
 					b.failure = fmt.Sprintf("code %d %s: %s", r.Code, r.Info, r.Log)
 				}
@@ -565,6 +574,18 @@ func (w *watcher) run(ctx context.Context, sub types.Subscription) {
 			w.mu.Unlock()
 		}
 	}
+}
+
+// outcomeCount is the identifiers a successful CityID transaction wrote,
+// from its result: a register_batch's count, else 1.
+func outcomeCount(data []byte) int {
+	var out struct {
+		Count int `json:"count"`
+	}
+	if json.Unmarshal(data, &out) != nil || out.Count < 1 {
+		return 1
+	}
+	return out.Count
 }
 
 // since returns the blocks above height.

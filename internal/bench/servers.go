@@ -1,0 +1,264 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/cityid/cityid/internal/api"
+	"github.com/cityid/cityid/internal/chain"
+	"github.com/cityid/cityid/internal/dnsfront"
+	"github.com/cityid/cityid/internal/metrics"
+	"github.com/cityid/cityid/internal/store"
+)
+
+// The serving path of the resolve and serve benchmarks is the node's own:
+// api.New and dnsfront.New, with the options and metrics hooks node.Start
+// gives them, behind a net/http server with node.Start's bounds and a
+// miekg/dns server on loopback. Only the backend differs: instead of a
+// chain.Node it is readBackend, which reads committed state from the same
+// store type (store.Store, IAVL on goleveldb) the node reads, and refuses
+// writes. No CometBFT runs: reads never touch it.
+
+// errReadOnly is what readBackend says to anything but a read of state.
+var errReadOnly = errors.New("benchmark backend: reads of committed state only")
+
+// readBackend is an api.Backend over a store: Latest and At read it;
+// everything that needs a chain refuses.
+type readBackend struct {
+	st      *store.Store
+	chainID string
+}
+
+var _ api.Backend = readBackend{}
+
+func (b readBackend) Latest() *store.View                { return b.st.Latest() }
+func (b readBackend) At(h int64) (*store.View, error)    { return b.st.At(h) }
+func (b readBackend) PendingNonce(string) (uint64, bool) { return 0, false }
+func (b readBackend) Submit(context.Context, []byte) (chain.TxResult, error) {
+	return chain.TxResult{}, errReadOnly
+}
+func (b readBackend) Status(context.Context) (chain.Status, error) {
+	return chain.Status{ChainID: b.chainID, Moniker: "bench", Height: b.st.Version(), AppHash: fmt.Sprintf("%X", b.st.Hash())}, nil
+}
+func (b readBackend) Block(context.Context, int64) (chain.BlockInfo, error) {
+	return chain.BlockInfo{}, errReadOnly
+}
+func (b readBackend) Tx(context.Context, string) (chain.TxInfo, error) {
+	return chain.TxInfo{}, errReadOnly
+}
+func (b readBackend) LightBlock(context.Context, int64) (json.RawMessage, error) {
+	return nil, errReadOnly
+}
+
+// The bounds node.Start gives its HTTP server (internal/node/run.go).
+const (
+	nodeReadHeaderTimeout = 10 * time.Second
+	nodeReadTimeout       = 30 * time.Second
+	nodeWriteTimeout      = chain.WaitTimeout + 10*time.Second
+	nodeIdleTimeout       = 2 * time.Minute
+	nodeMaxHeaderBytes    = 16 << 10
+	benchZone             = dnsfront.DefaultZone
+)
+
+// frontEnds are a node's HTTP API (with the Handle REST front end) and DNS
+// front end, serving a store on loopback.
+type frontEnds struct {
+	HTTPAddr string
+	DNSAddr  string
+	http     *http.Server
+	dns      *dnsfront.Server
+}
+
+// startFrontEnds serves st through the node's HTTP API and DNS front end
+// on free loopback ports.
+func startFrontEnds(st *store.Store, chainID string) (*frontEnds, error) {
+	m := metrics.New(func() float64 { return float64(st.Version()) }, func() float64 { return 0 })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.DiscardHandler)
+	srv := &http.Server{
+		Handler: api.New(readBackend{st: st, chainID: chainID}, api.Options{
+			Logger: log, PublicURL: "http://" + ln.Addr().String(), DNSZone: benchZone, Metrics: m,
+		}),
+		ReadHeaderTimeout: nodeReadHeaderTimeout,
+		ReadTimeout:       nodeReadTimeout,
+		WriteTimeout:      nodeWriteTimeout,
+		IdleTimeout:       nodeIdleTimeout,
+		MaxHeaderBytes:    nodeMaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	labelled("front-end", func() { go srv.Serve(ln) })
+	d, err := dnsfront.New(st, dnsfront.Options{Zone: benchZone, Logger: log,
+		Observe: func(rcode int, took time.Duration) { m.Request(metrics.DNS, dns.RcodeToString[rcode], took) }})
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	var udp net.Addr
+	labelled("front-end", func() { udp, _, err = d.ListenAndServe("127.0.0.1:0") })
+	if err != nil {
+		srv.Close()
+		return nil, err
+	}
+	return &frontEnds{HTTPAddr: ln.Addr().String(), DNSAddr: udp.String(), http: srv, dns: d}, nil
+}
+
+func (f *frontEnds) stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return errors.Join(f.http.Shutdown(ctx), f.dns.Shutdown(ctx))
+}
+
+// bareHTTP is the ceiling of HTTP on this machine: a net/http server with
+// the node's bounds that answers every request with one fixed body, with
+// the headers the API sets on a JSON answer.
+type bareHTTP struct {
+	Addr string
+	srv  *http.Server
+}
+
+func startBareHTTP(body []byte) (*bareHTTP, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", "*")
+			h.Set("Content-Type", "application/json")
+			h.Set("X-Content-Type-Options", "nosniff")
+			w.Write(body)
+		}),
+		ReadHeaderTimeout: nodeReadHeaderTimeout,
+		ReadTimeout:       nodeReadTimeout,
+		WriteTimeout:      nodeWriteTimeout,
+		IdleTimeout:       nodeIdleTimeout,
+		MaxHeaderBytes:    nodeMaxHeaderBytes,
+	}
+	labelled("bare", func() { go srv.Serve(ln) })
+	return &bareHTTP{Addr: ln.Addr().String(), srv: srv}, nil
+}
+
+func (b *bareHTTP) stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return b.srv.Shutdown(ctx)
+}
+
+// bareDNS is the ceiling of DNS on this machine: a miekg/dns server on
+// UDP, with the front end's UDP size, that answers every TXT question with
+// the same TXT records (owner: the question's name), so that each answer
+// has the size of a real one for the same question.
+type bareDNS struct {
+	Addr string
+	srv  *dns.Server
+}
+
+// startBareDNS answers with the TXT records of answer (a real answer),
+// renamed to each question's name.
+func startBareDNS(answer []dns.RR) (*bareDNS, error) {
+	var fixed []dns.TXT
+	for _, rr := range answer {
+		if t, ok := rr.(*dns.TXT); ok {
+			fixed = append(fixed, *t)
+		}
+	}
+	if len(fixed) == 0 {
+		return nil, fmt.Errorf("bare dns server: the sample answer has no TXT record")
+	}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	handler := dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(req)
+		m.Authoritative = true
+		m.Compress = true
+		if len(req.Question) == 1 {
+			m.Answer = make([]dns.RR, len(fixed))
+			for i := range fixed {
+				t := fixed[i]
+				t.Hdr.Name = req.Question[0].Name
+				m.Answer[i] = &t
+			}
+		}
+		if req.IsEdns0() != nil {
+			m.SetEdns0(bareDNSUDPSize, false)
+		}
+		w.WriteMsg(m)
+	})
+	srv := &dns.Server{PacketConn: pc, Handler: handler, UDPSize: bareDNSUDPSize}
+	started := make(chan struct{})
+	srv.NotifyStartedFunc = func() { close(started) }
+	labelled("bare", func() { go srv.ActivateAndServe() })
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
+		srv.Shutdown()
+		return nil, fmt.Errorf("bare dns server did not start")
+	}
+	return &bareDNS{Addr: pc.LocalAddr().String(), srv: srv}, nil
+}
+
+// bareDNSUDPSize is the DNS front end's largest UDP answer.
+const bareDNSUDPSize = 1232
+
+func (b *bareDNS) stop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return b.srv.ShutdownContext(ctx)
+}
+
+// fetch GETs url once and returns the body, which must come with status
+// want.
+func fetch(url string, want int) ([]byte, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != want {
+		return nil, fmt.Errorf("GET %s: status %d, want %d: %s", url, resp.StatusCode, want, clip(string(b), 300))
+	}
+	return b, nil
+}
+
+// askTXT asks addr once for name's TXT records.
+func askTXT(addr, name string) (*dns.Msg, error) {
+	c := &dns.Client{Net: "udp", Timeout: 5 * time.Second, UDPSize: dnsQueryUDPSize}
+	m := new(dns.Msg)
+	m.SetQuestion(name, dns.TypeTXT)
+	m.SetEdns0(dnsQueryUDPSize, false)
+	r, _, err := c.Exchange(m, addr)
+	if err != nil {
+		return nil, err
+	}
+	if r.Rcode != dns.RcodeSuccess || len(r.Answer) == 0 {
+		return nil, fmt.Errorf("TXT %s: %s with %d answers", name, dns.RcodeToString[r.Rcode], len(r.Answer))
+	}
+	return r, nil
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,161 @@
+package registry_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cityid/cityid/internal/bench/workload"
+	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/store"
+)
+
+// The register_batch benchmarks of internal/bench/README.md (figure (c)
+// without CometBFT). Run them together, so the figures compare on one
+// machine in one run:
+//
+//	go test ./internal/registry -run XXX -bench RegisterBatch -benchtime 5x
+const benchBatchesPerBlock = 4 // register_batch transactions of 5,000 per block, as `cityid bench` builds its states
+
+// BenchmarkApplyBlockRegisterBatch applies blocks of 4 register_batch
+// transactions of 5,000 real community identifiers each (the directory of
+// internal/bench/testdata) through Machine.ApplyBlock onto a store on
+// disk, every signature verified, committing after each block. One op is
+// one block; ids/s is identifiers registered per second.
+func BenchmarkApplyBlockRegisterBatch(b *testing.B) {
+	s, txs := batchState(b, b.N)
+	b.SetBytes(int64(avgLen(txs) * benchBatchesPerBlock))
+	b.ResetTimer()
+	for i := range b.N {
+		if err := s.block(s.st, txs[i*benchBatchesPerBlock:(i+1)*benchBatchesPerBlock]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	reportIDs(b, b.N*benchBatchesPerBlock*registry.MaxBatch)
+}
+
+// BenchmarkRegisterBatchIAVLAlone writes the keys and values the blocks of
+// BenchmarkApplyBlockRegisterBatch write (recorded from a real run)
+// straight into a fresh store on disk, committing after each block: the
+// tree alone, the baseline of target (c).
+func BenchmarkRegisterBatchIAVLAlone(b *testing.B) {
+	s, txs := batchState(b, b.N)
+	blocks := make([][]workload.Write, b.N)
+	for i := range b.N {
+		rec := &workload.Recorder{KV: s.st}
+		if err := s.block(rec, txs[i*benchBatchesPerBlock:(i+1)*benchBatchesPerBlock]); err != nil {
+			b.Fatal(err)
+		}
+		blocks[i] = rec.Writes
+	}
+	st, err := store.Open(b.TempDir(), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	b.ResetTimer()
+	for _, writes := range blocks {
+		for _, w := range writes {
+			if err := st.Set(w.Key, w.Value); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, _, err := st.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	reportIDs(b, b.N*benchBatchesPerBlock*registry.MaxBatch)
+}
+
+// batchDisk is the registry's state machine on a store on disk with the
+// cities, sectors and units of the first identifiers set up.
+type batchDisk struct {
+	m      *registry.Machine
+	st     *store.Store
+	height int64
+}
+
+func (s *batchDisk) block(kv registry.KV, txs [][]byte) error {
+	s.height++
+	blk := registry.Block{Height: s.height, Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(s.height) * time.Second)}
+	res, err := s.m.ApplyBlock(kv, blk, txs, nil)
+	if err != nil {
+		return err
+	}
+	for i, r := range res {
+		if r.Err != nil {
+			return fmt.Errorf("block %d tx %d: %s: %s", s.height, i, r.Err.Code, r.Err.Msg)
+		}
+	}
+	_, _, err = s.st.Commit()
+	return err
+}
+
+// batchState sets up a store on disk for blocks blocks of register_batch
+// transactions and signs them.
+func batchState(b *testing.B, blocks int) (*batchDisk, [][]byte) {
+	b.Helper()
+	data := filepath.Join("..", "bench", "testdata")
+	comm, err := os.Open(filepath.Join(data, "communities.csv.gz"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer comm.Close()
+	cities, err := os.Open(filepath.Join(data, "cities.csv"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cities.Close()
+	dir, err := workload.ReadDirectory(comm, cities)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := blocks * benchBatchesPerBlock * registry.MaxBatch
+	if n > dir.Len() {
+		b.Skipf("%d blocks need %d identifiers; the directory holds %d: use a smaller -benchtime", blocks, n, dir.Len())
+	}
+	f, err := workload.NewBatchFixture(benchChainID, nil, benchLoaders, dir, registry.MaxBatch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := store.Open(b.TempDir(), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	s := &batchDisk{m: registry.New(benchChainID), st: st}
+	gen, err := f.Genesis()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.m.InitGenesis(st, gen, nil); err != nil {
+		b.Fatal(err)
+	}
+	stages, err := f.SetupStages(n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, stage := range stages {
+		if err := s.block(st, stage); err != nil {
+			b.Fatal(err)
+		}
+	}
+	txs := make([][]byte, f.Batches(n))
+	for i := range txs {
+		if txs[i], _, err = f.BatchTx(i, n); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s, txs
+}
+
+// reportIDs reports identifiers per second and the time of one.
+func reportIDs(b *testing.B, ids int) {
+	sec := b.Elapsed().Seconds()
+	b.ReportMetric(float64(ids)/sec, "ids/s")
+	b.ReportMetric(sec*1e9/float64(ids), "ns/id")
+}
