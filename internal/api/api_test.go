@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -501,7 +502,7 @@ func TestQRAndResolver(t *testing.T) {
 	}
 	// A program gets JSON.
 	resp, body = get(t, want, "Accept", "application/json")
-	if resp.StatusCode != 200 || !strings.Contains(string(body), `"id": "1561301001.85.1/school-0042"`) {
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"id":"1561301001.85.1/school-0042"`) {
 		t.Fatalf("/r/ asking for JSON: %d %s", resp.StatusCode, body)
 	}
 }
@@ -548,8 +549,21 @@ func TestLimitsAndCORS(t *testing.T) {
 	if resp, body := get(t, f.url+"/v1/cities?limit=5000"); resp.StatusCode != 400 || !strings.Contains(string(body), "limit") {
 		t.Errorf("limit 5000: %d %s", resp.StatusCode, body)
 	}
-	if resp, body := get(t, f.url+"/v1/cities?limit=1"); resp.StatusCode != 200 || !strings.Contains(string(body), `"city_code": "1561301001"`) || strings.Contains(string(body), `"next"`) {
+	if resp, body := get(t, f.url+"/v1/cities?limit=1"); resp.StatusCode != 200 || !strings.Contains(string(body), `"city_code":"1561301001"`) || strings.Contains(string(body), `"next"`) {
 		t.Errorf("one city, a page of one: %d %s", resp.StatusCode, body)
+	}
+	// Answers are compact; ?pretty indents them for people, with the same content.
+	_, compact := get(t, f.url+"/v1/cities?limit=1")
+	for _, q := range []string{"pretty", "pretty=true", "pretty=1"} {
+		resp, body := get(t, f.url+"/v1/cities?limit=1&"+q)
+		var a, b any
+		if resp.StatusCode != 200 || !strings.Contains(string(body), "\n  \"cities\": [") ||
+			json.Unmarshal(body, &a) != nil || json.Unmarshal(compact, &b) != nil || !reflect.DeepEqual(a, b) {
+			t.Errorf("?%s: %d %s, want the indented form of %s", q, resp.StatusCode, body, compact)
+		}
+	}
+	if _, body := get(t, f.url+"/v1/cities?limit=1&pretty=false"); !bytes.Equal(body, compact) {
+		t.Errorf("?pretty=false: %s, want %s", body, compact)
 	}
 }
 

@@ -46,6 +46,8 @@ type Options struct {
 	SnapshotKeep     int
 	// OnTx is AppOptions.OnTx.
 	OnTx func(kind, result string)
+	// Store sizes the state store's caches; its Logger is set by Start.
+	Store store.Options
 }
 
 // SnapshotDir is where a node keeps its state sync snapshots.
@@ -65,7 +67,9 @@ func Start(ctx context.Context, conf *cfg.Config, log *slog.Logger, opts ...Opti
 	if err != nil {
 		return nil, fmt.Errorf("read genesis: %w", err)
 	}
-	st, err := store.Open(StateDir(conf), store.Options{Logger: log.With("module", "iavl")})
+	so := o.Store
+	so.Logger = log.With("module", "iavl")
+	st, err := store.Open(StateDir(conf), so)
 	if err != nil {
 		return nil, err
 	}

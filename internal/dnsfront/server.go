@@ -309,10 +309,16 @@ func txt(owner string, ttl uint32, s string) *dns.TXT {
 func escapeTXT(parts []string) []string {
 	out := make([]string, len(parts))
 	for i, p := range parts {
-		out[i] = strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(p)
+		if strings.ContainsAny(p, `\"`) {
+			p = txtEscaper.Replace(p)
+		}
+		out[i] = p
 	}
 	return out
 }
+
+// txtEscaper is safe for concurrent use and costly to build: one for all.
+var txtEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
 // uriRecords are the record's URL values as URI records (RFC 7553),
 // priority by index, weight 1.

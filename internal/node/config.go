@@ -41,7 +41,16 @@ type Config struct {
 	Log       LogConfig       `mapstructure:"log"`
 	Snapshots SnapshotsConfig `mapstructure:"snapshots"`
 	DNS       DNSConfig       `mapstructure:"dns"`
+	State     StateConfig     `mapstructure:"state"`
 	Comet     *cfg.Config
+}
+
+// StateConfig sizes the caches of the ledger state's store (IAVL on
+// goleveldb). They trade memory for read latency and commit speed.
+type StateConfig struct {
+	CacheMB        int `mapstructure:"cache_mb"`
+	WriteBufferMB  int `mapstructure:"write_buffer_mb"`
+	TreeCacheNodes int `mapstructure:"tree_cache_nodes"`
 }
 
 // DNSConfig configures the authoritative DNS front end.
@@ -77,6 +86,7 @@ func DefaultConfig(home string) *Config {
 		Log:       LogConfig{Level: "info", Format: "text"},
 		Snapshots: SnapshotsConfig{Interval: 1000, Keep: 2},
 		DNS:       DNSConfig{Listen: DefaultDNSAddr, Zone: "cityid.internal."},
+		State:     StateConfig{CacheMB: 256, WriteBufferMB: 64, TreeCacheNodes: 200_000},
 		Comet:     cometDefaults(home),
 	}
 }
@@ -163,6 +173,10 @@ func (c *Config) validate() error {
 			return fmt.Errorf("http.public_url %q is not an http:// or https:// URL", c.HTTP.PublicURL)
 		}
 	}
+	if c.State.CacheMB < 1 || c.State.WriteBufferMB < 1 || c.State.TreeCacheNodes < 1 {
+		return fmt.Errorf("state: cache_mb %d, write_buffer_mb %d and tree_cache_nodes %d must each be at least 1",
+			c.State.CacheMB, c.State.WriteBufferMB, c.State.TreeCacheNodes)
+	}
 	if c.Snapshots.Interval < 0 || c.Snapshots.Keep < 1 {
 		return fmt.Errorf("snapshots: interval %d must be 0 or more and keep %d at least 1", c.Snapshots.Interval, c.Snapshots.Keep)
 	}
@@ -218,6 +232,19 @@ interval = %d
 # How many snapshots to keep. Default: 2.
 keep = %d
 
+[state]
+# The ledger state's store: an IAVL tree on goleveldb in data/cityid.
+# Cache of uncompressed table blocks, in MiB, filled only as reads need
+# it: proofs and resolves of a large state read from it. Default: 256.
+cache_mb = %d
+# Write buffer (memtable), in MiB: a block of register_batch writes tens
+# of MB, and a small buffer makes compaction throttle the commit.
+# Default: 64.
+write_buffer_mb = %d
+# Tree nodes IAVL keeps decoded in memory (the upper levels of the tree,
+# a few hundred bytes each). Default: 200000.
+tree_cache_nodes = %d
+
 # What this node keeps: every block (CometBFT's retain height is never
 # raised) and every version of the state, so blocks, transactions and
 # ?height=H reads work back to the first block. An identifier's history
@@ -238,7 +265,8 @@ func (c *Config) write() error {
 		ns = append(ns, fmt.Sprintf("%q", n))
 	}
 	body := fmt.Sprintf(cityidTemplate, c.HTTP.Listen, c.HTTP.PublicURL, c.DNS.Listen, c.DNS.Zone, strings.Join(ns, ", "),
-		c.Log.Level, c.Log.Format, c.Snapshots.Interval, c.Snapshots.Keep)
+		c.Log.Level, c.Log.Format, c.Snapshots.Interval, c.Snapshots.Keep,
+		c.State.CacheMB, c.State.WriteBufferMB, c.State.TreeCacheNodes)
 	if err := os.WriteFile(cityidFile(c.Home), []byte(body), 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", cityidFile(c.Home), err)
 	}

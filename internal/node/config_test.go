@@ -42,6 +42,25 @@ func TestInit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if c.State != DefaultConfig(home).State {
+		t.Fatalf("state settings read back as %+v, want the defaults %+v", c.State, DefaultConfig(home).State)
+	}
+	// Every setting the file documents is read back from it.
+	file := filepath.Join(home, "config", "cityid.toml")
+	body, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(strings.Replace(string(body), "cache_mb = 256", "cache_mb = 32", 1), "tree_cache_nodes = 200000", "tree_cache_nodes = 5000", 1)
+	if edited == string(body) {
+		t.Fatalf("cityid.toml does not document the state defaults:\n%s", body)
+	}
+	if err := os.WriteFile(file, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if c2, err := Load(home); err != nil || c2.State.CacheMB != 32 || c2.State.TreeCacheNodes != 5000 || c2.State.WriteBufferMB != 64 {
+		t.Fatalf("edited state settings: %+v, %v", c2.State, err)
+	}
 	if c.HTTP.Listen != "127.0.0.1:9999" || c.Comet.RPC.ListenAddress != "tcp://127.0.0.1:9998" || c.Comet.P2P.ListenAddress != DefaultP2PAddr {
 		t.Fatalf("loaded http %s rpc %s p2p %s", c.HTTP.Listen, c.Comet.RPC.ListenAddress, c.Comet.P2P.ListenAddress)
 	}
@@ -71,6 +90,7 @@ func TestLoadErrors(t *testing.T) {
 		{"[log]\nlevel = \"loud\"\n", `log.level "loud"`},
 		{"[http]\nlisten = \"\"\n", "http.listen is empty"},
 		{"[http\n", "cityid.toml"},
+		{"[state]\ncache_mb = 0\n", "state: cache_mb 0"},
 	} {
 		if err := os.WriteFile(file, []byte(c.body), 0o600); err != nil {
 			t.Fatal(err)

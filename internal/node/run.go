@@ -17,6 +17,7 @@ import (
 	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/dnsfront"
 	"github.com/cityid/cityid/internal/metrics"
+	"github.com/cityid/cityid/internal/store"
 )
 
 // HTTP server bounds.
@@ -80,6 +81,11 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (*Running, error) {
 		})
 	cn, err = chain.Start(ctx, c.Comet, log, chain.Options{
 		SnapshotInterval: c.Snapshots.Interval, SnapshotKeep: c.Snapshots.Keep, OnTx: m.Tx,
+		Store: store.Options{
+			BlockCacheBytes:  c.State.CacheMB << 20,
+			WriteBufferBytes: c.State.WriteBufferMB << 20,
+			CacheNodes:       c.State.TreeCacheNodes,
+		},
 	})
 	if err != nil {
 		ln.Close()

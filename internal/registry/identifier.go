@@ -2,7 +2,6 @@ package registry
 
 import (
 	"bytes"
-	"encoding/json"
 	"math"
 	"strconv"
 
@@ -301,7 +300,7 @@ func (c *txContext) record(id string) (Record, bool, *Error) {
 		}
 	}
 	var rec Record
-	if err := json.Unmarshal(b, &rec); err != nil {
+	if err := DecodeState(b, &rec); err != nil {
 		return rec, false, internal("decode record "+id, err)
 	}
 	if c.cache != nil {

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -265,6 +266,31 @@ func TestRecordGolden(t *testing.T) {
 		}
 		goldenJSON(t, "application_approved.json", b)
 	})
+	// The HTTP API sends a stored record as it is, as the answer's record:
+	// that holds only while the stored bytes are exactly what encoding/json
+	// makes of the decoded Record.
+	t.Run("stored record is the answer", func(t *testing.T) {
+		for _, rid := range []string{id, w.unit, w.city} {
+			stored := h.rawRecord(t, rid)
+			again, err := json.Marshal(h.record(t, rid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(stored, again) {
+				t.Errorf("%s: stored\n%s\nre-encoded\n%s", rid, stored, again)
+			}
+		}
+	})
+	t.Run("state decoders agree", func(t *testing.T) {
+		for _, rid := range []string{id, w.unit, w.sector, w.city} {
+			checkStateDecoders[Record](t, h.rawRecord(t, rid))
+		}
+		b, err := h.kv.Get(ApplicationKey(w.cityApp))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkStateDecoders[Application](t, b)
+	})
 	t.Run("stamps come from the block header", func(t *testing.T) {
 		rec := h.record(t, id)
 		if rec.Created.Height != 7 || !rec.Created.Time.Equal(blockTime(7)) || rec.Updated.Height != 9 || !rec.Updated.Time.Equal(blockTime(9)) {
@@ -329,5 +355,23 @@ func TestGenesis(t *testing.T) {
 				t.Errorf("a refused genesis wrote %d keys", kv.writes)
 			}
 		})
+	}
+}
+
+// checkStateDecoders fails unless DecodeState reads stored bytes b to the
+// very value encoding/json (v1, the encoder of state) reads.
+func checkStateDecoders[T any](t testing.TB, b []byte) {
+	t.Helper()
+	var v1, v2 T
+	if err := json.Unmarshal(b, &v1); err != nil {
+		t.Fatalf("encoding/json: %v\n%s", err, b)
+	}
+	if err := DecodeState(b, &v2); err != nil {
+		t.Fatalf("DecodeState: %v\n%s", err, b)
+	}
+	e1, err1 := json.Marshal(v1)
+	e2, err2 := json.Marshal(v2)
+	if err1 != nil || err2 != nil || !bytes.Equal(e1, e2) {
+		t.Fatalf("decoders disagree on\n%s\nencoding/json read\n%s\nDecodeState read\n%s", b, e1, e2)
 	}
 }

@@ -3,6 +3,8 @@ package registry
 import (
 	"encoding/json"
 	"fmt"
+
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 // Reader is read access to ledger state: a committed version of the Merkle
@@ -92,11 +94,21 @@ func getJSON(r Reader, key []byte, v any) (bool, error) {
 	if b == nil {
 		return false, nil
 	}
-	if err := json.Unmarshal(b, v); err != nil {
+	if err := DecodeState(b, v); err != nil {
 		return false, fmt.Errorf("decode %q: %w", key, err)
 	}
 	return true, nil
 }
+
+// DecodeState decodes a value the registry wrote into state (putJSON:
+// encoding/json's output, valid UTF-8, no repeated or differently cased
+// names) into v, a zero value. It runs encoding/json/v2's engine (the
+// go-json-experiment mirror of the standard library's v2), three times
+// faster than v1 on a record with a third of the allocations: reading
+// records is most of a resolver's work and much of a registration's. On
+// such input both engines give the same values (TestStateDecodersAgree,
+// FuzzStateDecoders).
+func DecodeState(b []byte, v any) error { return jsonv2.Unmarshal(b, v) }
 
 // putJSON writes v under key. encoding/json writes struct fields in their
 // declared order and the registry's state types hold no maps, so the bytes
