@@ -359,38 +359,15 @@ func commitStage(ctx context.Context, n *chain.Node, w *watcher, txs [][]byte) (
 
 // measureIDs fills in the committed figures from the blocks after setup.
 func measureIDs(run *BatchRun, blocks []block, start time.Time, cpu time.Duration) {
-	var load []block
-	for _, b := range blocks {
-		if b.txs > 0 {
-			load = append(load, b)
-		}
-	}
-	if len(load) == 0 {
+	w, ok := measureWindow(blocks, start, func(b block) int { return b.ids })
+	if !ok {
 		return
 	}
-	for _, b := range load {
-		run.Txs += b.txs
-		run.OK += b.ok
-		run.IDs += b.ids
-		run.MaxBlockIDs = max(run.MaxBlockIDs, b.ids)
-		if run.FirstFailure == "" && b.failure != "" {
-			run.FirstFailure = b.failure
-		}
-	}
-	for i := 1; i < len(load); i++ {
-		run.MaxGap = max(run.MaxGap, load[i].at.Sub(load[i-1].at))
-	}
-	first, last := load[0], load[len(load)-1]
-	run.Blocks, run.FirstHeight, run.LastHeight = len(load), first.height, last.height
-	run.FromSubmit = float64(run.IDs) / last.at.Sub(start).Seconds()
-	run.Window = last.at.Sub(first.at)
-	if len(load) > 1 {
-		run.IDsPerSec = float64(run.IDs-first.ids) / run.Window.Seconds()
-	} else {
-		run.IDsPerSec = run.FromSubmit
-	}
+	run.Txs, run.OK, run.IDs, run.MaxBlockIDs, run.FirstFailure, run.MaxGap = w.txs, w.ok, w.total, w.maxUnit, w.firstFailure, w.maxGap
+	run.Blocks, run.FirstHeight, run.LastHeight = len(w.blocks), w.first().height, w.last().height
+	run.FromSubmit, run.Window, run.IDsPerSec = w.fromSubmit, w.window, w.perSec
 	if cpu > 0 {
-		run.CPUCores = cpu.Seconds() / last.at.Sub(start).Seconds()
+		run.CPUCores = cpu.Seconds() / w.last().at.Sub(start).Seconds()
 	}
 }
 

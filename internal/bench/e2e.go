@@ -376,38 +376,65 @@ func runApp(ctx context.Context, a app, opts E2EOptions) (AppRun, []Setting, err
 	return run, settings, nil
 }
 
-// measure fills in the committed figures from the blocks that hold load.
-func measure(run *AppRun, blocks []block, start time.Time) {
-	var load []block
+// loadWindow is what the committed blocks that hold load say about a run,
+// counting each block's transactions or its identifiers (count).
+type loadWindow struct {
+	blocks                  []block
+	total, ok, txs, maxUnit int
+	firstFailure            string
+	maxGap, window          time.Duration
+	fromSubmit, perSec      float64
+}
+
+// measureWindow reads the blocks after setup: the figure is what was
+// committed after the first block holding load, over the time from that
+// block's commit to the last one's (a single block: from the submission).
+func measureWindow(blocks []block, start time.Time, count func(block) int) (loadWindow, bool) {
+	var w loadWindow
 	for _, b := range blocks {
 		if b.txs > 0 {
-			load = append(load, b)
+			w.blocks = append(w.blocks, b)
 		}
 	}
-	if len(load) == 0 {
+	if len(w.blocks) == 0 {
+		return w, false
+	}
+	for i, b := range w.blocks {
+		w.total += count(b)
+		w.txs += b.txs
+		w.ok += b.ok
+		w.maxUnit = max(w.maxUnit, count(b))
+		if w.firstFailure == "" && b.failure != "" {
+			w.firstFailure = b.failure
+		}
+		if i > 0 {
+			w.maxGap = max(w.maxGap, b.at.Sub(w.blocks[i-1].at))
+		}
+	}
+	first, last := w.first(), w.last()
+	w.fromSubmit = float64(w.total) / last.at.Sub(start).Seconds()
+	w.window = last.at.Sub(first.at)
+	if len(w.blocks) > 1 {
+		w.perSec = float64(w.total-count(first)) / w.window.Seconds()
+	} else {
+		w.perSec = w.fromSubmit
+	}
+	return w, true
+}
+
+func (w loadWindow) first() block { return w.blocks[0] }
+func (w loadWindow) last() block  { return w.blocks[len(w.blocks)-1] }
+
+// measure fills in the committed figures from the blocks that hold load.
+func measure(run *AppRun, blocks []block, start time.Time) {
+	w, ok := measureWindow(blocks, start, func(b block) int { return b.txs })
+	if !ok {
 		return
 	}
-	for _, b := range load {
-		run.Committed += b.txs
-		run.OK += b.ok
-		run.MaxBlockTxs = max(run.MaxBlockTxs, b.txs)
-		if run.FirstFailure == "" && b.failure != "" {
-			run.FirstFailure = b.failure
-		}
-	}
-	for i := 1; i < len(load); i++ {
-		run.MaxGap = max(run.MaxGap, load[i].at.Sub(load[i-1].at))
-	}
-	first, last := load[0], load[len(load)-1]
-	run.lastCommit = last.at
-	run.Blocks, run.FirstHeight, run.LastHeight = len(load), first.height, last.height
-	run.FromSubmit = float64(run.Committed) / last.at.Sub(start).Seconds()
-	run.Window = last.at.Sub(first.at)
-	if len(load) > 1 {
-		run.TxPerSec = float64(run.Committed-first.txs) / run.Window.Seconds()
-	} else {
-		run.TxPerSec = run.FromSubmit
-	}
+	run.Committed, run.OK, run.MaxBlockTxs, run.FirstFailure, run.MaxGap = w.total, w.ok, w.maxUnit, w.firstFailure, w.maxGap
+	run.lastCommit = w.last().at
+	run.Blocks, run.FirstHeight, run.LastHeight = len(w.blocks), w.first().height, w.last().height
+	run.FromSubmit, run.Window, run.TxPerSec = w.fromSubmit, w.window, w.perSec
 }
 
 // describe lists the settings that decide throughput, for the report and

@@ -56,18 +56,7 @@ func BenchmarkRegisterBatchIAVLAlone(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	b.ResetTimer()
-	for _, writes := range blocks {
-		for _, w := range writes {
-			if err := st.Set(w.Key, w.Value); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if _, _, err := st.Commit(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
+	setBlocks(b, st, blocks)
 	reportIDs(b, b.N*benchBatchesPerBlock*registry.MaxBatch)
 }
 
