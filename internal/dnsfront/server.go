@@ -147,15 +147,30 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		size = int(min(max(opt.UDPSize(), dns.MinMsgSize), maxUDPSize))
 		m.SetEdns0(maxUDPSize, false)
 	}
-	if w.LocalAddr().Network() == "udp" {
-		m.Truncate(size)
-	}
-	if err := w.WriteMsg(m); err != nil {
+	if err := writeMsg(w, m, size); err != nil {
 		s.log.Debug("dns write", "err", err)
 	}
 	if s.opts.Observe != nil {
 		s.opts.Observe(m.Rcode, time.Since(start))
 	}
+}
+
+// writeMsg sends m, truncated to size over UDP. It packs the answer once
+// and truncates only when it does not fit: measuring the compressed length
+// first (what Msg.Truncate does) costs about as much as packing.
+func writeMsg(w dns.ResponseWriter, m *dns.Msg, size int) error {
+	b, err := m.Pack()
+	if err != nil {
+		return fmt.Errorf("pack answer: %w", err)
+	}
+	if len(b) > size && w.LocalAddr().Network() == "udp" {
+		m.Truncate(size)
+		if b, err = m.Pack(); err != nil {
+			return fmt.Errorf("pack truncated answer: %w", err)
+		}
+	}
+	_, err = w.Write(b)
+	return err
 }
 
 func (s *Server) answer(req *dns.Msg) *dns.Msg {
