@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	dbm "github.com/cometbft/cometbft-db"
@@ -168,6 +169,39 @@ func (v *Verifier) ResolveVerified(ctx context.Context, id string) (RecordAnswer
 	}
 	ver, err := v.verifyProof(ctx, parsed, ans.Proof, &ans.Record)
 	return ans, ver, err
+}
+
+// VerifyAnswer checks an answer obtained elsewhere: the body of
+// GET /v1/ids/{id}?proof=true (a record and its proof), or the problem of a
+// 404 from the same request (a proof that the identifier is not
+// registered), saved by whoever asked, from whichever node. It returns the
+// identifier the proof is about and, when the answer shows one, its
+// record; a proof of absence verifies with a nil record.
+func (v *Verifier) VerifyAnswer(ctx context.Context, answer []byte) (string, *Record, Verified, error) {
+	var ans struct {
+		Record *Record `json:"record"`
+		Proof  *Proof  `json:"proof"`
+	}
+	if err := json.Unmarshal(answer, &ans); err != nil {
+		return "", nil, Verified{}, fmt.Errorf("the answer is not JSON of GET /v1/ids/{id}?proof=true: %w", err)
+	}
+	if ans.Proof == nil {
+		return "", nil, Verified{}, errors.New("the answer holds no proof: ask for it with ?proof=true")
+	}
+	key := string(ans.Proof.Key)
+	text, ok := strings.CutPrefix(key, string(registry.RecordPrefix()))
+	if !ok {
+		return "", nil, Verified{}, fmt.Errorf("the proof is about key %q, not an identifier's record", key)
+	}
+	id, err := code.Parse(text)
+	if err != nil || id.String() != text {
+		return "", nil, Verified{}, fmt.Errorf("the proof is about key %q, not an identifier's record", key)
+	}
+	if ans.Record != nil && ans.Record.ID != id.String() {
+		return "", nil, Verified{}, fmt.Errorf("the answer shows the record of %s but proves %s", ans.Record.ID, id)
+	}
+	ver, err := v.verifyProof(ctx, id, ans.Proof, ans.Record)
+	return id.String(), ans.Record, ver, err
 }
 
 // verifyProof checks a proof of id's record (rec non-nil) or of its absence.

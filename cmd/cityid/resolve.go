@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -16,9 +17,7 @@ import (
 func newResolve(g *globals) *cobra.Command {
 	var height int64
 	var prove, verify bool
-	var trustHeight int64
-	var trustHash string
-	var witnesses []string
+	var trust trustFlags
 	cmd := &cobra.Command{
 		Use:   "resolve ID",
 		Short: "Resolve an identifier to its record, optionally verified against signed headers",
@@ -48,7 +47,7 @@ func newResolve(g *globals) *cobra.Command {
 				if height != 0 {
 					return usageError{errors.New("--verify checks the latest state; drop --height")}
 				}
-				v, closeDB, err := g.verifier(cmd, c, trustHeight, trustHash, witnesses)
+				v, closeDB, err := g.verifier(cmd, c, trust)
 				if err != nil {
 					return err
 				}
@@ -85,14 +84,27 @@ func newResolve(g *globals) *cobra.Command {
 	cmd.Flags().Int64Var(&height, "height", 0, "resolve as of this height")
 	cmd.Flags().BoolVar(&prove, "proof", false, "include the proof")
 	cmd.Flags().BoolVar(&verify, "verify", false, "verify the answer against validator-signed headers")
-	cmd.Flags().Int64Var(&trustHeight, "trust-height", 0, "height of a header you trust (first --verify)")
-	cmd.Flags().StringVar(&trustHash, "trust-hash", "", "hash (hex) of that header")
-	cmd.Flags().StringArrayVar(&witnesses, "witness", nil, "another node's API to cross-check headers with (repeatable)")
+	trust.add(cmd, "first --verify")
 	return cmd
 }
 
+// trustFlags are the light client's root of trust and witnesses, for
+// resolve --verify and verify.
+type trustFlags struct {
+	height    int64
+	hash      string
+	witnesses []string
+}
+
+func (f *trustFlags) add(cmd *cobra.Command, when string) {
+	cmd.Flags().Int64Var(&f.height, "trust-height", 0, "height of a header you trust ("+when+")")
+	cmd.Flags().StringVar(&f.hash, "trust-hash", "", "hash (hex) of that header")
+	cmd.Flags().StringArrayVar(&f.witnesses, "witness", nil, "another node's API to cross-check headers with (repeatable)")
+}
+
 // verifier opens the light client store in the home folder.
-func (g *globals) verifier(cmd *cobra.Command, c *client.Client, trustHeight int64, trustHash string, witnesses []string) (*client.Verifier, func(), error) {
+func (g *globals) verifier(cmd *cobra.Command, c *client.Client, f trustFlags) (*client.Verifier, func(), error) {
+	trustHeight, trustHash, witnesses := f.height, f.hash, f.witnesses
 	trust := client.TrustOptions{Height: trustHeight}
 	if (trustHeight == 0) != (trustHash == "") {
 		return nil, nil, usageError{errors.New("give --trust-height and --trust-hash together")}
@@ -130,4 +142,88 @@ func (g *globals) verifier(cmd *cobra.Command, c *client.Client, trustHeight int
 		return nil, nil, err
 	}
 	return v, func() { db.Close() }, nil
+}
+
+func newVerify(g *globals) *cobra.Command {
+	var trust trustFlags
+	cmd := &cobra.Command{
+		Use:   "verify FILE",
+		Short: "Verify a saved answer (a record with its proof, or a proof that an identifier is not registered)",
+		Long: `Verify an answer someone saved — the body of GET /v1/ids/{id}?proof=true
+from any node, a record with its ICS23 proof, or the 404 problem of the same
+request, which proves the identifier is not registered — against block
+headers signed by the validators, through CometBFT's light client. The
+headers come from --node and are checked forward from your root of trust
+(--trust-height and --trust-hash the first time, then <home>/light), so the
+node that gave the answer and the node that gives the headers need not be
+trusted. FILE "-" reads standard input.
+
+Prints the record (or that the identifier is not registered) and "verified
+at height H" on stderr; exits 1 saying what failed.`,
+		Example: `  curl -s 'http://127.0.0.1:8680/v1/ids/1561301001.85.1/school-0042?proof=true' > answer.json
+  cityid verify answer.json --trust-height 1 --trust-hash 6A1F...C3
+  cityid resolve 1561301001.85.1/school-0042 --proof --json | cityid verify -`,
+		Args: exactArgs(1, "one file (or - for standard input)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var b []byte
+			var err error
+			if args[0] == "-" {
+				b, err = io.ReadAll(io.LimitReader(cmd.InOrStdin(), maxAnswerBytes+1))
+			} else {
+				b, err = readLimited(args[0], maxAnswerBytes)
+			}
+			if err != nil {
+				return err
+			}
+			if len(b) > maxAnswerBytes {
+				return fmt.Errorf("%s: more than %d bytes, not an answer of /v1/ids", args[0], maxAnswerBytes)
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			v, closeDB, err := g.verifier(cmd, c, trust)
+			if err != nil {
+				return err
+			}
+			defer closeDB()
+			id, rec, ver, err := v.VerifyAnswer(cmd.Context(), b)
+			if err != nil {
+				return fmt.Errorf("verification failed: %w", err)
+			}
+			if rec == nil {
+				out := struct {
+					ID         string `json:"id"`
+					Registered bool   `json:"registered"`
+					Height     int64  `json:"height"`
+				}{id, false, ver.Height}
+				if err := printOut(cmd, out); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "verified at height %d: %s is not registered (header %d, app hash %s)\n", ver.Height, id, ver.HeaderHeight, ver.AppHash)
+				return nil
+			}
+			if err := printOut(cmd, client.RecordAnswer{Height: ver.Height, Record: *rec}); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "verified at height %d (header %d, app hash %s)\n", ver.Height, ver.HeaderHeight, ver.AppHash)
+			return nil
+		},
+	}
+	trust.add(cmd, "the first time")
+	return cmd
+}
+
+// maxAnswerBytes bounds what verify reads: an answer with its proof is a
+// few KB; a record at its largest with proof stays far below this.
+const maxAnswerBytes = 1 << 20
+
+// readLimited reads a file of at most max bytes (one more, to tell).
+func readLimited(path string, max int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, int64(max)+1))
 }

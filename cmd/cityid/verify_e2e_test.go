@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
@@ -10,6 +11,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -61,6 +65,76 @@ func verification(t *testing.T, n *testnode.Node) {
 		_, ver, err = v.ResolveVerified(ctx, "1561301001.85.1/nobody")
 		if client.Code(err) != "not_found" || ver.Exists || ver.AppHash == "" {
 			t.Fatalf("verified absence: %+v %v", ver, err)
+		}
+	})
+
+	t.Run("saved answers, through cityid verify", func(t *testing.T) {
+		get := func(path string) []byte {
+			resp, err := http.Get(n.URL() + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		dir := t.TempDir()
+		save := func(name string, b []byte) string {
+			path := filepath.Join(dir, name)
+			if err := os.WriteFile(path, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return path
+		}
+		trustArgs := []string{"--trust-height", "1", "--trust-hash", b1.Hash}
+		answer := get("/v1/ids/1561301001.85.1/school-0042?proof=true")
+		stdout, stderr, code := n.CLI(append([]string{"verify", save("answer.json", answer)}, trustArgs...)...)
+		var got client.RecordAnswer
+		if code != 0 || json.Unmarshal([]byte(stdout), &got) != nil || got.Record.ID != "1561301001.85.1/school-0042" || !strings.Contains(stderr, "verified at height") {
+			t.Fatalf("verify a saved answer: exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		// From standard input, as a pipe from resolve --proof --json.
+		cmd := exec.Command(n.Bin, "verify", "-", "--home", n.Home, "--node", n.URL(), "--json")
+		cmd.Stdin = bytes.NewReader(answer)
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "verified at height") {
+			t.Fatalf("verify -: %v\n%s", err, out)
+		}
+		// A proof that an identifier is not registered: the 404's problem.
+		absent := get("/v1/ids/1561301001.85.1/nobody?proof=true")
+		stdout, stderr, code = n.CLI("verify", save("absent.json", absent))
+		if code != 0 || !strings.Contains(stdout, `"registered": false`) || !strings.Contains(stderr, "1561301001.85.1/nobody is not registered") {
+			t.Fatalf("verify a saved absence: exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		// Tampered answers fail, saying why.
+		var m map[string]any
+		if err := json.Unmarshal(answer, &m); err != nil {
+			t.Fatal(err)
+		}
+		obj(m, "record")["values"].([]any)[0].(map[string]any)["data"] = "https://evil.example/"
+		forged, _ := json.Marshal(m)
+		var pm map[string]any
+		if err := json.Unmarshal(absent, &pm); err != nil {
+			t.Fatal(err)
+		}
+		obj(pm, "proof")["key"] = base64.StdEncoding.EncodeToString(registry.RecordKey("1561301001.85.1/school-0042"))
+		claimedAbsent, _ := json.Marshal(pm)
+		for _, c := range []struct {
+			name string
+			body []byte
+			want string
+		}{
+			{"a changed value", forged, "differs from the proved value"},
+			{"an absence claimed for a registered id", claimedAbsent, "is not registered"},
+			{"no proof", get("/v1/ids/1561301001.85.1/school-0042"), "holds no proof"},
+			{"not JSON", []byte("<html>"), "not JSON"},
+		} {
+			_, stderr, code := n.CLI("verify", save("bad.json", c.body))
+			if code != 1 || !strings.Contains(stderr, "verification failed") || !strings.Contains(stderr, c.want) {
+				t.Errorf("verify %s: exit %d, %s; want exit 1 saying %q", c.name, code, stderr, c.want)
+			}
 		}
 	})
 
@@ -138,12 +212,6 @@ func verification(t *testing.T, n *testnode.Node) {
 		t.Cleanup(srv.Close)
 		return srv.URL
 	}
-	obj := func(m map[string]any, keys ...string) map[string]any {
-		for _, k := range keys {
-			m = m[k].(map[string]any)
-		}
-		return m
-	}
 	flipB64 := func(s string) string {
 		b, _ := base64.StdEncoding.DecodeString(s)
 		b[len(b)/2] ^= 0x20
@@ -202,4 +270,12 @@ func verification(t *testing.T, n *testnode.Node) {
 			}
 		})
 	}
+}
+
+// obj walks decoded JSON objects down keys.
+func obj(m map[string]any, keys ...string) map[string]any {
+	for _, k := range keys {
+		m = m[k].(map[string]any)
+	}
+	return m
 }
