@@ -113,7 +113,10 @@ type Verified struct {
 	// AppHash, the root the proof leads to.
 	HeaderHeight int64  `json:"header_height"`
 	AppHash      string `json:"app_hash"`
-	Exists       bool   `json:"exists"`
+	// HeaderTime is that header's block time: an answer is the state as
+	// of then, and a saved one may be old.
+	HeaderTime time.Time `json:"header_time"`
+	Exists     bool      `json:"exists"`
 }
 
 // Header returns the header of height h, verified by the light client. A
@@ -176,8 +179,12 @@ func (v *Verifier) ResolveVerified(ctx context.Context, id string) (RecordAnswer
 // 404 from the same request (a proof that the identifier is not
 // registered), saved by whoever asked, from whichever node. It returns the
 // identifier the proof is about and, when the answer shows one, its
-// record; a proof of absence verifies with a nil record.
-func (v *Verifier) VerifyAnswer(ctx context.Context, answer []byte) (string, *Record, Verified, error) {
+// record; a proof of absence verifies with a nil record. With want
+// non-empty, an answer about another identifier is refused: a genuine
+// answer proves only what it is about, and a caller that asked about one
+// identifier must not be handed another's. The answer may be of any past
+// height; Verified says which, and when.
+func (v *Verifier) VerifyAnswer(ctx context.Context, answer []byte, want string) (string, *Record, Verified, error) {
 	var ans struct {
 		Record *Record `json:"record"`
 		Proof  *Proof  `json:"proof"`
@@ -191,17 +198,34 @@ func (v *Verifier) VerifyAnswer(ctx context.Context, answer []byte) (string, *Re
 	key := string(ans.Proof.Key)
 	text, ok := strings.CutPrefix(key, string(registry.RecordPrefix()))
 	if !ok {
-		return "", nil, Verified{}, fmt.Errorf("the proof is about key %q, not an identifier's record", key)
+		return "", nil, Verified{}, fmt.Errorf("the proof is about key %q, not an identifier's record", clipKey(key))
 	}
 	id, err := code.Parse(text)
 	if err != nil || id.String() != text {
-		return "", nil, Verified{}, fmt.Errorf("the proof is about key %q, not an identifier's record", key)
+		return "", nil, Verified{}, fmt.Errorf("the proof is about key %q, not an identifier's record", clipKey(key))
+	}
+	if want != "" {
+		w, err := code.Parse(want)
+		if err != nil {
+			return "", nil, Verified{}, err
+		}
+		if w.String() != id.String() {
+			return "", nil, Verified{}, fmt.Errorf("the answer is about %s, not %s", id, w)
+		}
 	}
 	if ans.Record != nil && ans.Record.ID != id.String() {
 		return "", nil, Verified{}, fmt.Errorf("the answer shows the record of %s but proves %s", ans.Record.ID, id)
 	}
 	ver, err := v.verifyProof(ctx, id, ans.Proof, ans.Record)
 	return id.String(), ans.Record, ver, err
+}
+
+// clipKey keeps an error readable whatever key a forged proof holds.
+func clipKey(k string) string {
+	if len(k) > 80 {
+		return k[:80] + "…"
+	}
+	return k
 }
 
 // verifyProof checks a proof of id's record (rec non-nil) or of its absence.
@@ -216,6 +240,7 @@ func (v *Verifier) verifyProof(ctx context.Context, id code.ID, p *Proof, rec *R
 		return ver, err
 	}
 	ver.AppHash = header.AppHash.String()
+	ver.HeaderTime = header.Time
 	if claimed, err := hex.DecodeString(p.AppHash); err != nil || !equalBytes(claimed, header.AppHash) {
 		return ver, fmt.Errorf("the node claims app hash %s at height %d, but the signed header %d says %s", p.AppHash, p.Height, p.HeaderHeight, header.AppHash)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	dbm "github.com/cometbft/cometbft-db"
 	"github.com/spf13/cobra"
@@ -147,7 +148,7 @@ func (g *globals) verifier(cmd *cobra.Command, c *client.Client, f trustFlags) (
 func newVerify(g *globals) *cobra.Command {
 	var trust trustFlags
 	cmd := &cobra.Command{
-		Use:   "verify FILE",
+		Use:   "verify FILE [ID]",
 		Short: "Verify a saved answer (a record with its proof, or a proof that an identifier is not registered)",
 		Long: `Verify an answer someone saved — the body of GET /v1/ids/{id}?proof=true
 from any node, a record with its ICS23 proof, or the 404 problem of the same
@@ -158,12 +159,17 @@ headers come from --node and are checked forward from your root of trust
 node that gave the answer and the node that gives the headers need not be
 trusted. FILE "-" reads standard input.
 
+A genuine answer proves what it is about, at its height: give ID to refuse
+an answer about another identifier, and read the header time printed to
+see how old it is.
+
 Prints the record (or that the identifier is not registered) and "verified
-at height H" on stderr; exits 1 saying what failed.`,
+at height H" with the header's time on stderr; exits 1 saying what failed.`,
 		Example: `  curl -s 'http://127.0.0.1:8680/v1/ids/1561301001.85.1/school-0042?proof=true' > answer.json
   cityid verify answer.json --trust-height 1 --trust-hash 6A1F...C3
-  cityid resolve 1561301001.85.1/school-0042 --proof --json | cityid verify -`,
-		Args: exactArgs(1, "one file (or - for standard input)"),
+  cityid verify answer.json 1561301001.85.1/school-0042
+  cityid resolve 1561301001.85.1/school-0042 --proof --json | cityid verify - 1561301001.85.1/school-0042`,
+		Args: rangeArgs(1, 2, "a file (or - for standard input), and optionally the identifier it must be about"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var b []byte
 			var err error
@@ -187,26 +193,33 @@ at height H" on stderr; exits 1 saying what failed.`,
 				return err
 			}
 			defer closeDB()
-			id, rec, ver, err := v.VerifyAnswer(cmd.Context(), b)
+			want := ""
+			if len(args) == 2 {
+				want = args[1]
+			}
+			id, rec, ver, err := v.VerifyAnswer(cmd.Context(), b, want)
 			if err != nil {
 				return fmt.Errorf("verification failed: %w", err)
 			}
 			if rec == nil {
 				out := struct {
-					ID         string `json:"id"`
-					Registered bool   `json:"registered"`
-					Height     int64  `json:"height"`
-				}{id, false, ver.Height}
+					ID         string    `json:"id"`
+					Registered bool      `json:"registered"`
+					Height     int64     `json:"height"`
+					HeaderTime time.Time `json:"header_time"`
+				}{id, false, ver.Height, ver.HeaderTime}
 				if err := printOut(cmd, out); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "verified at height %d: %s is not registered (header %d, app hash %s)\n", ver.Height, id, ver.HeaderHeight, ver.AppHash)
+				fmt.Fprintf(cmd.ErrOrStderr(), "verified at height %d: %s is not registered (header %d of %s, app hash %s)\n",
+					ver.Height, id, ver.HeaderHeight, ver.HeaderTime.UTC().Format(time.RFC3339), ver.AppHash)
 				return nil
 			}
 			if err := printOut(cmd, client.RecordAnswer{Height: ver.Height, Record: *rec}); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "verified at height %d (header %d, app hash %s)\n", ver.Height, ver.HeaderHeight, ver.AppHash)
+			fmt.Fprintf(cmd.ErrOrStderr(), "verified at height %d (header %d of %s, app hash %s)\n",
+				ver.Height, ver.HeaderHeight, ver.HeaderTime.UTC().Format(time.RFC3339), ver.AppHash)
 			return nil
 		},
 	}

@@ -77,9 +77,12 @@ func isNetErr(err error) bool {
 }
 
 // exactArgs is cobra.ExactArgs with an error that says which arguments.
-func exactArgs(n int, names string) cobra.PositionalArgs {
+func exactArgs(n int, names string) cobra.PositionalArgs { return rangeArgs(n, n, names) }
+
+// rangeArgs is cobra.RangeArgs with an error that says which arguments.
+func rangeArgs(lo, hi int, names string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != n {
+		if len(args) < lo || len(args) > hi {
 			return usageError{fmt.Errorf("%s takes %s (got %d arguments); see %s --help", cmd.CommandPath(), names, len(args), cmd.CommandPath())}
 		}
 		return nil

@@ -96,6 +96,14 @@ func verification(t *testing.T, n *testnode.Node) {
 		if code != 0 || json.Unmarshal([]byte(stdout), &got) != nil || got.Record.ID != "1561301001.85.1/school-0042" || !strings.Contains(stderr, "verified at height") {
 			t.Fatalf("verify a saved answer: exit %d\n%s\n%s", code, stdout, stderr)
 		}
+		// Bound to the identifier asked about: a genuine answer about another one is refused.
+		path := save("answer.json", answer)
+		if _, stderr, code := n.CLI("verify", path, "1561301001.85.1/SCHOOL-0042"); code != 0 || !strings.Contains(stderr, "verified at height") || !strings.Contains(stderr, " of 20") {
+			t.Errorf("verify with the right identifier: exit %d, %s", code, stderr)
+		}
+		if _, stderr, code := n.CLI("verify", path, "1561301001.85.1/school-0043"); code != 1 || !strings.Contains(stderr, "the answer is about 1561301001.85.1/school-0042, not 1561301001.85.1/school-0043") {
+			t.Errorf("verify with another identifier: exit %d, %s", code, stderr)
+		}
 		// From standard input, as a pipe from resolve --proof --json.
 		cmd := exec.Command(n.Bin, "verify", "-", "--home", n.Home, "--node", n.URL(), "--json")
 		cmd.Stdin = bytes.NewReader(answer)

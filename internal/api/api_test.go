@@ -565,6 +565,19 @@ func TestLimitsAndCORS(t *testing.T) {
 	if _, body := get(t, f.url+"/v1/cities?limit=1&pretty=false"); !bytes.Equal(body, compact) {
 		t.Errorf("?pretty=false: %s, want %s", body, compact)
 	}
+	// Every JSON answer takes it, problems and light blocks too; a bad value is refused.
+	for _, path := range []string{"/v1/ids/1561301001.85.1/nobody?pretty", "/v1/light/1?pretty", "/api/handles/1561301001.85.1/nobody?pretty"} {
+		resp, body := get(t, f.url+path)
+		if resp.StatusCode == 0 || !bytes.HasPrefix(body, []byte("{\n  \"")) || !json.Valid(body) || resp.Header.Get("Content-Length") != "" && resp.Header.Get("Content-Length") != fmt.Sprint(len(body)) {
+			t.Errorf("%s: %d %q, want indented JSON", path, resp.StatusCode, body)
+		}
+	}
+	if resp, body := get(t, f.url+"/v1/cities?pretty=yes"); resp.StatusCode != 400 || !strings.Contains(string(body), `pretty \"yes\" is not true or false`) {
+		t.Errorf("?pretty=yes: %d %s, want 400 naming the parameter", resp.StatusCode, body)
+	}
+	if resp, body := get(t, f.url+"/v1/ids/1561301001.85.1/qr.png?pretty"); resp.StatusCode != 200 || !bytes.HasPrefix(body, []byte("\x89PNG")) {
+		t.Errorf("?pretty on a PNG: %d, %d bytes, want the PNG untouched", resp.StatusCode, len(body))
+	}
 }
 
 // /metrics counts what the node answered.

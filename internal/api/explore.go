@@ -43,7 +43,7 @@ func (s *Server) getBlock(w http.ResponseWriter, r *http.Request) {
 		s.chainProblem(w, r, err)
 		return
 	}
-	writeJSON(w, r, http.StatusOK, b)
+	s.writeJSON(w, http.StatusOK, b)
 }
 
 func (s *Server) getTx(w http.ResponseWriter, r *http.Request) {
@@ -58,7 +58,7 @@ func (s *Server) getTx(w http.ResponseWriter, r *http.Request) {
 		s.chainProblem(w, r, err)
 		return
 	}
-	writeJSON(w, r, http.StatusOK, tx)
+	s.writeJSON(w, http.StatusOK, tx)
 }
 
 // getLightBlock serves what a light client needs to verify the header of
@@ -150,7 +150,7 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, internalProblem(s.log, r, err))
 		return
 	}
-	writeJSON(w, r, http.StatusOK, out)
+	s.writeJSON(w, http.StatusOK, out)
 }
 
 // GrantList is a page of grants, of one dataset or to one grantee.
@@ -220,7 +220,7 @@ func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, internalProblem(s.log, r, err))
 		return
 	}
-	writeJSON(w, r, http.StatusOK, out)
+	s.writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) getValidators(w http.ResponseWriter, r *http.Request) {
@@ -236,7 +236,7 @@ func (s *Server) getValidators(w http.ResponseWriter, r *http.Request) {
 	if vals == nil {
 		vals = []registry.Validator{}
 	}
-	writeJSON(w, r, http.StatusOK, ValidatorList{Height: view.Version(), Validators: vals})
+	s.writeJSON(w, http.StatusOK, ValidatorList{Height: view.Version(), Validators: vals})
 }
 
 func (s *Server) listProposals(w http.ResponseWriter, r *http.Request) {
@@ -261,5 +261,5 @@ func (s *Server) listProposals(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, internalProblem(s.log, r, err))
 		return
 	}
-	writeJSON(w, r, http.StatusOK, ProposalList{Height: view.Version(), Proposals: out})
+	s.writeJSON(w, http.StatusOK, ProposalList{Height: view.Version(), Proposals: out})
 }

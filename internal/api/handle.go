@@ -67,7 +67,7 @@ func (s *Server) getHandle(w http.ResponseWriter, r *http.Request) {
 	handle := r.PathValue("handle")
 	prefix, suffix, ok := strings.Cut(handle, "/")
 	if !ok || prefix == "" || suffix == "" {
-		writeHandle(w, r, http.StatusBadRequest, HandleAnswer{ResponseCode: hsInvalidHandle, Handle: handle,
+		s.writeHandle(w, http.StatusBadRequest, HandleAnswer{ResponseCode: hsInvalidHandle, Handle: handle,
 			Message: "a handle is <prefix>/<suffix>: <node code>/<local id>, or 0.NA/<node code>"})
 		return
 	}
@@ -82,7 +82,7 @@ func (s *Server) getHandle(w http.ResponseWriter, r *http.Request) {
 		id, err = code.ParseHandle(prefix, suffix)
 	}
 	if err != nil {
-		writeHandle(w, r, http.StatusBadRequest, HandleAnswer{ResponseCode: hsInvalidHandle, Handle: handle, Message: err.Error()})
+		s.writeHandle(w, http.StatusBadRequest, HandleAnswer{ResponseCode: hsInvalidHandle, Handle: handle, Message: err.Error()})
 		return
 	}
 	q := r.URL.Query()
@@ -90,7 +90,7 @@ func (s *Server) getHandle(w http.ResponseWriter, r *http.Request) {
 	for _, v := range q["index"] {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			writeHandle(w, r, http.StatusBadRequest, HandleAnswer{ResponseCode: hsError, Handle: handle, Message: "index " + quote(v) + " is not a number"})
+			s.writeHandle(w, http.StatusBadRequest, HandleAnswer{ResponseCode: hsError, Handle: handle, Message: "index " + quote(v) + " is not a number"})
 			return
 		}
 		indexes = append(indexes, n)
@@ -102,29 +102,29 @@ func (s *Server) getHandle(w http.ResponseWriter, r *http.Request) {
 	rec, found, err := registry.GetRecord(view, id.String())
 	if err != nil {
 		s.log.Error("handle lookup", "handle", handle, "err", err)
-		writeHandle(w, r, http.StatusInternalServerError, HandleAnswer{ResponseCode: hsError, Handle: handle, Message: "internal error"})
+		s.writeHandle(w, http.StatusInternalServerError, HandleAnswer{ResponseCode: hsError, Handle: handle, Message: "internal error"})
 		return
 	}
 	if !found {
 		// A city this network never issued is not ours to answer for;
 		// an unknown identifier under one of our cities does not exist.
 		if _, cityFound, _ := registry.GetRecord(view, id.CityCode()); !cityFound {
-			writeHandle(w, r, http.StatusBadRequest, HandleAnswer{ResponseCode: hsNotResponsible, Handle: handle,
+			s.writeHandle(w, http.StatusBadRequest, HandleAnswer{ResponseCode: hsNotResponsible, Handle: handle,
 				Message: "city " + id.CityCode() + " is not registered on this network"})
 			return
 		}
-		writeHandle(w, r, http.StatusNotFound, HandleAnswer{ResponseCode: hsHandleNotFound, Handle: handle, Message: "handle not found"})
+		s.writeHandle(w, http.StatusNotFound, HandleAnswer{ResponseCode: hsHandleNotFound, Handle: handle, Message: "handle not found"})
 		return
 	}
 	values := handleValues(id, rec)
 	if len(indexes) > 0 || len(q["type"]) > 0 {
 		values = filterValues(values, indexes, q["type"])
 		if len(values) == 0 {
-			writeHandle(w, r, http.StatusOK, HandleAnswer{ResponseCode: hsValuesNotFound, Handle: handle, Message: "values not found"})
+			s.writeHandle(w, http.StatusOK, HandleAnswer{ResponseCode: hsValuesNotFound, Handle: handle, Message: "values not found"})
 			return
 		}
 	}
-	writeHandle(w, r, http.StatusOK, HandleAnswer{ResponseCode: hsSuccess, Handle: handle, Values: values})
+	s.writeHandle(w, http.StatusOK, HandleAnswer{ResponseCode: hsSuccess, Handle: handle, Values: values})
 }
 
 // HandleOf is the handle of an identifier.
@@ -191,6 +191,6 @@ func filterValues(values []HandleValue, indexes []int, types []string) []HandleV
 	return out
 }
 
-func writeHandle(w http.ResponseWriter, r *http.Request, status int, a HandleAnswer) {
-	writeJSON(w, r, status, a)
+func (s *Server) writeHandle(w http.ResponseWriter, status int, a HandleAnswer) {
+	s.writeJSON(w, status, a)
 }

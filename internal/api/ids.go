@@ -116,7 +116,7 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request, id code.ID) {
 	// answer" pins that), so it is sent as it is rather than decoded and
 	// encoded again: that was half of a resolve's time. writeJSON still
 	// checks it is JSON.
-	writeJSON(w, r, http.StatusOK, recordAnswerWire{Height: view.Version(), Record: value, Proof: proof})
+	s.writeJSON(w, http.StatusOK, recordAnswerWire{Height: view.Version(), Record: value, Proof: proof})
 }
 
 // recordAnswerWire is RecordAnswer with the record as stored.
@@ -247,7 +247,7 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, id code.ID) 
 	if out.Next == "" {
 		add(cur)
 	}
-	writeJSON(w, r, http.StatusOK, out)
+	s.writeJSON(w, http.StatusOK, out)
 }
 
 // Child is one child of a node.
@@ -348,5 +348,5 @@ func (s *Server) getChildren(w http.ResponseWriter, r *http.Request, id code.ID)
 		writeProblem(w, internalProblem(s.log, r, ierr))
 		return
 	}
-	writeJSON(w, r, http.StatusOK, out)
+	s.writeJSON(w, http.StatusOK, out)
 }

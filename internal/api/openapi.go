@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -38,7 +39,19 @@ var (
 	pLimit  = param{Name: "limit", In: "query", Type: "integer", Description: "entries per page, 1 to 1000 (default 100)"}
 	pAfter  = param{Name: "after", In: "query", Type: "string", Description: "cursor: the next of the previous page"}
 	pHeight = param{Name: "h", In: "path", Required: true, Type: "string", Description: "a block height, or latest"}
+	pPretty = param{Name: "pretty", In: "query", Type: "boolean", Description: "indent the JSON answer (present, true or 1); answers are compact by default"}
 )
+
+// answersJSON reports whether any of a route's answers is JSON: those
+// take ?pretty.
+func answersJSON(rt route) bool {
+	for status, v := range rt.Answers {
+		if v != nil && rt.Media[status] == "" {
+			return true
+		}
+	}
+	return false
+}
 
 // problems are the error answers most routes share.
 func problems(statuses ...int) map[int]any {
@@ -178,7 +191,11 @@ func buildOpenAPI() ([]byte, error) {
 			op["description"] = rt.Description
 		}
 		var params []any
-		for _, p := range rt.Params {
+		ps := rt.Params
+		if answersJSON(rt) {
+			ps = append(slices.Clip(ps), pPretty)
+		}
+		for _, p := range ps {
 			sch := map[string]any{"type": p.Type}
 			if p.Repeat {
 				sch = map[string]any{"type": "array", "items": map[string]any{"type": p.Type}}
@@ -216,7 +233,7 @@ func buildOpenAPI() ([]byte, error) {
 		"info": map[string]any{
 			"title":       "CityID node API",
 			"version":     chain.Version,
-			"description": "Resolve, verify and register CityID identifiers on any node of the network. Reads come from the node's last committed state; errors are application/problem+json (RFC 9457) with the registry's stable code in `code`.",
+			"description": "Resolve, verify and register CityID identifiers on any node of the network. Reads come from the node's last committed state; errors are application/problem+json (RFC 9457) with the registry's stable code in `code`. Answers are compact JSON; ?pretty indents any of them.",
 		},
 		"paths":      paths,
 		"components": map[string]any{"schemas": schemas},

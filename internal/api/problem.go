@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/cityid/cityid/code"
 	"github.com/cityid/cityid/internal/registry"
@@ -106,44 +105,19 @@ func jsonUnmarshal(b []byte, v any) error {
 	return nil
 }
 
-// writeJSON answers v as compact JSON, or indented for people when the
-// request asks with ?pretty (as the Handle.net REST API does): indenting
-// every answer costs a resolver a third of its time.
-func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
-	var b []byte
-	var err error
-	if wantPretty(r) {
-		b, err = json.MarshalIndent(v, "", "  ")
-	} else {
-		b, err = json.Marshal(v)
-	}
+// writeJSON answers v as compact JSON (?pretty indents every JSON answer:
+// see prettyWriter). The answer is encoded before its status is sent, so
+// a value that cannot be encoded (a stored record that is not JSON) is a
+// 500 problem, logged, never a 200 with half a body.
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
 	if err != nil {
-		// Encoded before the status is sent, so a value that cannot be
-		// encoded (a stored record that is not JSON) is a 500, never a 200
-		// with half a body.
-		writeProblem(w, Problem{Status: http.StatusInternalServerError, Code: CodeInternal,
-			Detail: "the answer could not be encoded: " + err.Error()})
+		s.log.Error("encode answer", "type", fmt.Sprintf("%T", v), "err", err)
+		writeProblem(w, Problem{Status: http.StatusInternalServerError, Code: CodeInternal, Detail: "internal error; the node's log has the details"})
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
-}
-
-// wantPretty reports whether the query holds pretty, pretty=true or
-// pretty=1.
-func wantPretty(r *http.Request) bool {
-	if !strings.Contains(r.URL.RawQuery, "pretty") {
-		return false
-	}
-	q := r.URL.Query()
-	if !q.Has("pretty") {
-		return false
-	}
-	switch q.Get("pretty") {
-	case "", "true", "1":
-		return true
-	}
-	return false
 }

@@ -161,7 +161,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	s.mux.ServeHTTP(w, r)
+	pretty, ok := prettyParam(w, r)
+	if !ok {
+		return
+	}
+	if !pretty {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	pw := &prettyWriter{ResponseWriter: w}
+	s.mux.ServeHTTP(pw, r)
+	pw.finish()
 }
 
 // iface is the interface a request path belongs to, for metrics.
@@ -236,7 +246,7 @@ func (s *Server) postTx(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, r, http.StatusOK, TxAnswer{Hash: res.Hash, Height: res.Height, Result: out})
+	s.writeJSON(w, http.StatusOK, TxAnswer{Hash: res.Hash, Height: res.Height, Result: out})
 }
 
 // City is one entry of the city directory.
@@ -279,7 +289,7 @@ func (s *Server) listCities(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, internalProblem(s.log, r, err))
 		return
 	}
-	writeJSON(w, r, http.StatusOK, out)
+	s.writeJSON(w, http.StatusOK, out)
 }
 
 func listLimit(w http.ResponseWriter, r *http.Request) (int, bool) {
@@ -315,7 +325,7 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "application " + strconv.FormatUint(n, 10) + " does not exist"})
 		return
 	}
-	writeJSON(w, r, http.StatusOK, ApplicationAnswer{Height: view.Version(), Application: app})
+	s.writeJSON(w, http.StatusOK, ApplicationAnswer{Height: view.Version(), Application: app})
 }
 
 // Account is the answer to GET /v1/accounts/{key}.
@@ -347,7 +357,7 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 	if next, ok := s.b.PendingNonce(key); ok && next > out.NextNonce {
 		out.NextNonce, out.Pending = next, next-out.NextNonce
 	}
-	writeJSON(w, r, http.StatusOK, out)
+	s.writeJSON(w, http.StatusOK, out)
 }
 
 // StatusAnswer is the answer to GET /v1/status.
@@ -374,11 +384,11 @@ func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeJSON(w, r, http.StatusOK, out)
+	s.writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, r, http.StatusOK, Health{Status: "ok"})
+	s.writeJSON(w, http.StatusOK, Health{Status: "ok"})
 }
 
 // readyz is 200 once the node has committed state and is not catching up:
@@ -393,7 +403,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	case st.CatchingUp:
 		writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Detail: "catching up with the network"})
 	default:
-		writeJSON(w, r, http.StatusOK, Health{Status: "ready", Height: st.Height})
+		s.writeJSON(w, http.StatusOK, Health{Status: "ready", Height: st.Height})
 	}
 }
 

@@ -161,6 +161,14 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 func writeMsg(w dns.ResponseWriter, m *dns.Msg, size int) error {
 	b, err := m.Pack()
 	if err != nil {
+		// An answer that cannot be packed still gets a reply: SERVFAIL,
+		// so the resolver does not wait for a timeout.
+		fail := new(dns.Msg)
+		fail.SetRcode(m, dns.RcodeServerFailure)
+		fail.Answer, fail.Ns, fail.Extra = nil, nil, nil
+		if b2, err2 := fail.Pack(); err2 == nil {
+			_, _ = w.Write(b2)
+		}
 		return fmt.Errorf("pack answer: %w", err)
 	}
 	if len(b) > size && w.LocalAddr().Network() == "udp" {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/store"
 )
 
 // Defaults: a new user needs no configuration (DESIGN section 4).
@@ -78,6 +79,14 @@ type LogConfig struct {
 	Format string `mapstructure:"format"`
 }
 
+// Bounds of the [state] settings: beyond them a typo, not a plan (and
+// MiB counts that overflow an int on 32-bit machines).
+const (
+	maxCacheMB        = 64 << 10 // 64 GiB
+	maxWriteBufferMB  = 1 << 10  // 1 GiB
+	maxTreeCacheNodes = 100_000_000
+)
+
 // DefaultConfig is the configuration of a new home.
 func DefaultConfig(home string) *Config {
 	return &Config{
@@ -86,8 +95,9 @@ func DefaultConfig(home string) *Config {
 		Log:       LogConfig{Level: "info", Format: "text"},
 		Snapshots: SnapshotsConfig{Interval: 1000, Keep: 2},
 		DNS:       DNSConfig{Listen: DefaultDNSAddr, Zone: "cityid.internal."},
-		State:     StateConfig{CacheMB: 256, WriteBufferMB: 64, TreeCacheNodes: 200_000},
-		Comet:     cometDefaults(home),
+		State: StateConfig{CacheMB: store.DefaultBlockCacheBytes >> 20, WriteBufferMB: store.DefaultWriteBufferBytes >> 20,
+			TreeCacheNodes: store.DefaultCacheNodes},
+		Comet: cometDefaults(home),
 	}
 }
 
@@ -173,9 +183,14 @@ func (c *Config) validate() error {
 			return fmt.Errorf("http.public_url %q is not an http:// or https:// URL", c.HTTP.PublicURL)
 		}
 	}
-	if c.State.CacheMB < 1 || c.State.WriteBufferMB < 1 || c.State.TreeCacheNodes < 1 {
-		return fmt.Errorf("state: cache_mb %d, write_buffer_mb %d and tree_cache_nodes %d must each be at least 1",
-			c.State.CacheMB, c.State.WriteBufferMB, c.State.TreeCacheNodes)
+	if c.State.CacheMB < 1 || c.State.CacheMB > maxCacheMB {
+		return fmt.Errorf("state.cache_mb %d is not between 1 and %d", c.State.CacheMB, maxCacheMB)
+	}
+	if c.State.WriteBufferMB < 1 || c.State.WriteBufferMB > maxWriteBufferMB {
+		return fmt.Errorf("state.write_buffer_mb %d is not between 1 and %d", c.State.WriteBufferMB, maxWriteBufferMB)
+	}
+	if c.State.TreeCacheNodes < 1 || c.State.TreeCacheNodes > maxTreeCacheNodes {
+		return fmt.Errorf("state.tree_cache_nodes %d is not between 1 and %d", c.State.TreeCacheNodes, maxTreeCacheNodes)
 	}
 	if c.Snapshots.Interval < 0 || c.Snapshots.Keep < 1 {
 		return fmt.Errorf("snapshots: interval %d must be 0 or more and keep %d at least 1", c.Snapshots.Interval, c.Snapshots.Keep)

@@ -90,7 +90,9 @@ func TestLoadErrors(t *testing.T) {
 		{"[log]\nlevel = \"loud\"\n", `log.level "loud"`},
 		{"[http]\nlisten = \"\"\n", "http.listen is empty"},
 		{"[http\n", "cityid.toml"},
-		{"[state]\ncache_mb = 0\n", "state: cache_mb 0"},
+		{"[state]\ncache_mb = 0\n", "state.cache_mb 0 is not between 1 and 65536"},
+		{"[state]\nwrite_buffer_mb = 4096\n", "state.write_buffer_mb 4096"},
+		{"[state]\ntree_cache_nodes = -1\n", "state.tree_cache_nodes -1"},
 	} {
 		if err := os.WriteFile(file, []byte(c.body), 0o600); err != nil {
 			t.Fatal(err)

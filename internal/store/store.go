@@ -36,22 +36,27 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// The defaults of Options, in one place: a node's config file shows them.
 const (
-	defaultCacheNodes       = 200_000
-	defaultBlockCacheBytes  = 256 << 20
-	defaultWriteBufferBytes = 64 << 20
+	DefaultCacheNodes       = 200_000
+	DefaultBlockCacheBytes  = 256 << 20
+	DefaultWriteBufferBytes = 64 << 20
 	// Larger tables than goleveldb's 2 MiB mean fewer files and fewer
 	// compactions for the same writes.
 	compactionTableBytes = 8 << 20
+	// Level 1 holds four memtables' worth, as RocksDB advises: with
+	// goleveldb's 10 MiB a single flush of the larger memtable would
+	// overflow level 1 and cascade into level 2 at once.
+	levelBaseMemtables = 4
 )
 
 // levelDBOptions are the goleveldb options of a store on disk.
 func levelDBOptions(o Options) *opt.Options {
 	if o.BlockCacheBytes <= 0 {
-		o.BlockCacheBytes = defaultBlockCacheBytes
+		o.BlockCacheBytes = DefaultBlockCacheBytes
 	}
 	if o.WriteBufferBytes <= 0 {
-		o.WriteBufferBytes = defaultWriteBufferBytes
+		o.WriteBufferBytes = DefaultWriteBufferBytes
 	}
 	return &opt.Options{
 		// cosmos-db's default: goleveldb has no bloom filter otherwise,
@@ -60,6 +65,7 @@ func levelDBOptions(o Options) *opt.Options {
 		BlockCacheCapacity:  o.BlockCacheBytes,
 		WriteBuffer:         o.WriteBufferBytes,
 		CompactionTableSize: compactionTableBytes,
+		CompactionTotalSize: levelBaseMemtables * o.WriteBufferBytes,
 	}
 }
 
@@ -99,7 +105,7 @@ func OpenMemory(opts Options) (*Store, error) {
 
 func open(db dbm.DB, opts Options) (*Store, error) {
 	if opts.CacheNodes == 0 {
-		opts.CacheNodes = defaultCacheNodes
+		opts.CacheNodes = DefaultCacheNodes
 	}
 	var lg iavl.Logger = iavl.NewNopLogger()
 	if opts.Logger != nil {
