@@ -27,6 +27,7 @@ func newBench() *cobra.Command {
 		asJSON     bool
 		logLevel   string
 		scale      int
+		cacheMB    int
 		ids        int
 		clients    int
 		loadTime   time.Duration
@@ -154,7 +155,7 @@ internal/bench/README.md.`,
 					if cpuProfile != "" {
 						child = append(child, "--cpuprofile", cpuProfile+".serve")
 					}
-					launch := bench.Subprocess(child...)
+					launch := bench.WithCache(bench.Subprocess(child...), cacheMB)
 					fmt.Fprintf(errw, "building states of %d and %d identifiers (register_batch blocks through the state machine, on disk) …\n", bench.DefaultSmall, scale)
 					if parts["resolve"] {
 						fmt.Fprintf(errw, "resolve: proofs, verification and latency at both states, %s, then the light client on a short-lived node …\n", plural(rounds, "round"))
@@ -188,6 +189,7 @@ internal/bench/README.md.`,
 	cmd.Flags().IntVar(&rounds, "rounds", 3, "rounds of each measurement; the best counts, since other work on the machine only slows a round down")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the full reports as JSON")
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "e2e and batch: log the nodes to stderr at this level (debug, info, warn, error); off unless given")
+	cmd.Flags().IntVar(&cacheMB, "cache-mb", 0, "resolve and serve: the served stores' block cache in MiB, as [state] cache_mb (default: the node's default)")
 	cmd.Flags().IntVar(&scale, "scale", bench.DefaultLarge, "resolve and serve: identifiers in the large state (the small one holds 10,000)")
 	cmd.Flags().IntVar(&ids, "ids", 200_000, "batch: identifiers registered per round, in register_batch transactions of 5,000")
 	cmd.Flags().IntVar(&clients, "clients", 8, "serve: concurrent client goroutines of the load generator")

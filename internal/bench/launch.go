@@ -31,6 +31,9 @@ import (
 type ServeSpec struct {
 	// Store is the folder of a built state (closed by everyone else).
 	Store string `json:"store,omitempty"`
+	// CacheMB is the store's block cache, as a node's [state] cache_mb;
+	// 0 takes the node's default.
+	CacheMB int `json:"cache_mb,omitempty"`
 	// BareRecord and BareHandle are the fixed bodies of the bare HTTP
 	// servers; BareTXT is a packed DNS message whose TXT answers the bare
 	// DNS server repeats.
@@ -60,6 +63,16 @@ type Served struct {
 // Launcher starts what spec says and returns once it listens.
 type Launcher func(ctx context.Context, spec ServeSpec) (*Served, error)
 
+// WithCache makes launch open stores with a block cache of mb MiB.
+func WithCache(launch Launcher, mb int) Launcher {
+	return func(ctx context.Context, spec ServeSpec) (*Served, error) {
+		if spec.Store != "" {
+			spec.CacheMB = mb
+		}
+		return launch(ctx, spec)
+	}
+}
+
 // InProcess serves spec in this process.
 func InProcess(_ context.Context, spec ServeSpec) (*Served, error) {
 	var stops []func() error
@@ -72,7 +85,7 @@ func InProcess(_ context.Context, spec ServeSpec) (*Served, error) {
 	}
 	out := &Served{Stop: stop}
 	if spec.Store != "" {
-		st, err := store.Open(spec.Store, store.Options{})
+		st, err := store.Open(spec.Store, store.Options{BlockCacheBytes: spec.CacheMB << 20})
 		if err != nil {
 			return nil, err
 		}
