@@ -76,6 +76,15 @@ func newResolve(g *globals) *cobra.Command {
 			default:
 				ans, err = c.Resolve(ctx, args[0])
 			}
+			var e *client.Error
+			if prove && errors.As(err, &e) && e.Problem.Proof != nil {
+				// Not registered, with the proof of it: printed like a
+				// record's proof, so it can be kept and checked later with
+				// cityid verify; the exit status still says not found.
+				if perr := printOut(cmd, e.Problem); perr != nil {
+					return perr
+				}
+			}
 			if err != nil {
 				return err
 			}
@@ -168,7 +177,8 @@ at height H" with the header's time on stderr; exits 1 saying what failed.`,
 		Example: `  curl -s 'http://127.0.0.1:8680/v1/ids/1561301001.85.1/school-0042?proof=true' > answer.json
   cityid verify answer.json --trust-height 1 --trust-hash 6A1F...C3
   cityid verify answer.json 1561301001.85.1/school-0042
-  cityid resolve 1561301001.85.1/school-0042 --proof --json | cityid verify - 1561301001.85.1/school-0042`,
+  cityid resolve 1561301001.85.1/school-0042 --proof --json | cityid verify - 1561301001.85.1/school-0042
+  cityid resolve 1561301001.85.1/nobody --proof --json | cityid verify -    # proof that it is not registered`,
 		Args: rangeArgs(1, 2, "a file (or - for standard input), and optionally the identifier it must be about"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var b []byte

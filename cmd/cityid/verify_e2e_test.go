@@ -116,6 +116,15 @@ func verification(t *testing.T, n *testnode.Node) {
 		if code != 0 || !strings.Contains(stdout, `"registered": false`) || !strings.Contains(stderr, "1561301001.85.1/nobody is not registered") {
 			t.Fatalf("verify a saved absence: exit %d\n%s\n%s", code, stdout, stderr)
 		}
+		// resolve --proof prints an unknown identifier's proof of absence, for verify.
+		stdout, stderr, code = n.CLI("resolve", "1561301001.85.1/nobody", "--proof")
+		if code != 1 || !strings.Contains(stderr, "not_found") {
+			t.Fatalf("resolve --proof of an unknown id: exit %d, %s", code, stderr)
+		}
+		stdout2, stderr2, code2 := n.CLI("verify", save("absent-cli.json", []byte(stdout)), "1561301001.85.1/nobody")
+		if code2 != 0 || !strings.Contains(stdout2, `"registered": false`) || !strings.Contains(stderr2, "is not registered") {
+			t.Fatalf("verify resolve --proof's proof of absence: exit %d\n%s\n%s\nresolve printed %s", code2, stdout2, stderr2, stdout)
+		}
 		// Tampered answers fail, saying why.
 		var m map[string]any
 		if err := json.Unmarshal(answer, &m); err != nil {
