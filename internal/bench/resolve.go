@@ -178,11 +178,14 @@ func RunResolve(ctx context.Context, states *States, opts ResolveOptions) (Resol
 	for round := range opts.Rounds {
 		for i, sc := range scales {
 			base := "http://" + served[i].HTTP
-			for _, p := range []struct {
+			for j, p := range []struct {
 				query string
 				out   *LoadResult
 			}{{"", &sc.Resolve}, {"?proof=true", &sc.ResolveProof}} {
-				res, err := resolveLatency(ctx, base, dir.ID, sc.State.IDs, p.query, opts.Latency, uint64(round+1), served[i].CPU)
+				// Its own identifiers for each run: the proof run must not
+				// re-read what the plain run just brought into the caches.
+				seed := uint64(round*2 + j + 1)
+				res, err := resolveLatency(ctx, base, dir.ID, sc.State.IDs, p.query, opts.Latency, seed, served[i].CPU)
 				if err != nil {
 					return rep, err
 				}

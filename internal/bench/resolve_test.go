@@ -205,7 +205,7 @@ func TestBuiltStateIsReal(t *testing.T) {
 
 func TestRunServe(t *testing.T) {
 	states := testStates(t)
-	rep, err := RunServe(context.Background(), states, ServeOptions{Small: 1000, Large: 6000, Rounds: 1,
+	rep, err := RunServe(context.Background(), states, ServeOptions{Small: 1000, Large: 6000, Rounds: 1, WarmWindow: 50 * time.Millisecond, WarmCycles: 2,
 		Load: LoadOptions{Clients: 2, Duration: 150 * time.Millisecond, Warmup: 50 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)

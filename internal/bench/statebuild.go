@@ -147,6 +147,7 @@ func (s *States) Get(ctx context.Context, n int) (*BuiltState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build a state of %d identifiers: %w", n, err)
 	}
+	flushDisk()
 	s.states[n] = b
 	return b, nil
 }
