@@ -181,18 +181,9 @@ at height H" with the header's time on stderr; exits 1 saying what failed.`,
   cityid resolve 1561301001.85.1/nobody --proof --json | cityid verify -    # proof that it is not registered`,
 		Args: rangeArgs(1, 2, "a file (or - for standard input), and optionally the identifier it must be about"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var b []byte
-			var err error
-			if args[0] == "-" {
-				b, err = io.ReadAll(io.LimitReader(cmd.InOrStdin(), maxAnswerBytes+1))
-			} else {
-				b, err = readLimited(args[0], maxAnswerBytes)
-			}
+			b, err := readAnswer(cmd, args[0])
 			if err != nil {
 				return err
-			}
-			if len(b) > maxAnswerBytes {
-				return fmt.Errorf("%s: more than %d bytes, not an answer of /v1/ids", args[0], maxAnswerBytes)
 			}
 			c, err := g.client()
 			if err != nil {
@@ -241,12 +232,24 @@ at height H" with the header's time on stderr; exits 1 saying what failed.`,
 // few KB; a record at its largest with proof stays far below this.
 const maxAnswerBytes = 1 << 20
 
-// readLimited reads a file of at most max bytes (one more, to tell).
-func readLimited(path string, max int) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+// readAnswer reads the answer to verify from a file, or standard input for
+// "-", refusing more than maxAnswerBytes.
+func readAnswer(cmd *cobra.Command, name string) ([]byte, error) {
+	in := cmd.InOrStdin()
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		in = f
 	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, int64(max)+1))
+	b, err := io.ReadAll(io.LimitReader(in, maxAnswerBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(b) > maxAnswerBytes {
+		return nil, fmt.Errorf("%s: more than %d bytes, not an answer of /v1/ids", name, maxAnswerBytes)
+	}
+	return b, nil
 }

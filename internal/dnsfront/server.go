@@ -165,7 +165,6 @@ func writeMsg(w dns.ResponseWriter, m *dns.Msg, size int) error {
 		// so the resolver does not wait for a timeout.
 		fail := new(dns.Msg)
 		fail.SetRcode(m, dns.RcodeServerFailure)
-		fail.Answer, fail.Ns, fail.Extra = nil, nil, nil
 		if b2, err2 := fail.Pack(); err2 == nil {
 			_, _ = w.Write(b2)
 		}

@@ -59,8 +59,12 @@ func (l Level) boombuler() bqr.ErrorCorrectionLevel {
 	return bqr.M
 }
 
-// modules encodes text and returns the symbol's dark modules.
-func modules(text string, level Level) (barcode.Barcode, int, error) {
+// modules checks a picture's size in pixels, encodes text and returns the
+// symbol (its dark modules) and its width in modules.
+func modules(text string, size int, level Level) (barcode.Barcode, int, error) {
+	if size < MinSize || size > MaxSize {
+		return nil, 0, fmt.Errorf("size %d is not between %d and %d pixels", size, MinSize, MaxSize)
+	}
 	code, err := bqr.Encode(text, level.boombuler(), bqr.Auto)
 	if err != nil {
 		return nil, 0, fmt.Errorf("qr of %q: %w", text, err)
@@ -68,21 +72,10 @@ func modules(text string, level Level) (barcode.Barcode, int, error) {
 	return code, code.Bounds().Dx(), nil
 }
 
-// checkSize bounds a picture's size in pixels.
-func checkSize(size int) error {
-	if size < MinSize || size > MaxSize {
-		return fmt.Errorf("size %d is not between %d and %d pixels", size, MinSize, MaxSize)
-	}
-	return nil
-}
-
 // PNG draws text as a QR code of at most size×size pixels, with its quiet
 // zone. Modules are whole pixels, so the picture is as large as fits.
 func PNG(text string, size int, level Level) ([]byte, error) {
-	if err := checkSize(size); err != nil {
-		return nil, err
-	}
-	code, n, err := modules(text, level)
+	code, n, err := modules(text, size, level)
 	if err != nil {
 		return nil, err
 	}
@@ -114,10 +107,7 @@ func PNG(text string, size int, level Level) ([]byte, error) {
 // SVG draws text as a QR code size×size pixels, with its quiet zone, as
 // one path of unit squares in a viewBox of modules: it scales without loss.
 func SVG(text string, size int, level Level) ([]byte, error) {
-	if err := checkSize(size); err != nil {
-		return nil, err
-	}
-	code, n, err := modules(text, level)
+	code, n, err := modules(text, size, level)
 	if err != nil {
 		return nil, err
 	}
