@@ -85,6 +85,9 @@ internal/bench/README.md.`,
 			if scale < bench.DefaultSmall {
 				return usageError{fmt.Errorf("--scale %d: the large state must hold at least the small one's %d identifiers", scale, bench.DefaultSmall)}
 			}
+			if cacheMB < 0 {
+				return usageError{fmt.Errorf("--cache-mb %d: give a size in MiB, or 0 for the node's default", cacheMB)}
+			}
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 				return usageError{fmt.Errorf("--log-level %q: %w", logLevel, err)}

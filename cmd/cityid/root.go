@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 
 	"github.com/spf13/cobra"
 
@@ -70,10 +71,15 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// isNetErr reports whether err is a failure to reach a node. It matches
+// the network's own error types, not the net.Error interface: a
+// syscall.Errno has Timeout and Temporary too, so a file that is not there
+// would count as a node that cannot be reached.
 func isNetErr(err error) bool {
-	var ne net.Error
 	var oe *net.OpError
-	return errors.As(err, &ne) || errors.As(err, &oe)
+	var ue *url.Error
+	var de *net.DNSError
+	return errors.As(err, &oe) || errors.As(err, &ue) || errors.As(err, &de)
 }
 
 // exactArgs is cobra.ExactArgs with an error that says which arguments.
