@@ -8,6 +8,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -94,15 +95,9 @@ func (s *Server) Zone() string { return s.zone }
 // ListenAndServe serves addr over UDP and TCP until Shutdown. It returns
 // once both listeners are bound, with their addresses.
 func (s *Server) ListenAndServe(addr string) (udp, tcp net.Addr, err error) {
-	pc, err := net.ListenPacket("udp", addr)
+	pc, ln, err := listenBoth(addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("dns on %s/udp: %w", addr, err)
-	}
-	// TCP on the port UDP got, so ":0" gives one port for both.
-	ln, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
-		return nil, nil, fmt.Errorf("dns on %s/tcp: %w", pc.LocalAddr(), err)
+		return nil, nil, err
 	}
 	u := &dns.Server{PacketConn: pc, Handler: s, UDPSize: maxUDPSize}
 	t := &dns.Server{Listener: ln, Handler: s, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second}
@@ -132,6 +127,35 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// listenBoth binds addr over UDP, then TCP on the port UDP got, so ":0"
+// gives one port for both. A chosen port can be taken for TCP by another
+// process already; with ":0" that is a race we lose now and then, so a
+// few fresh ports are tried before giving up.
+func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dns on %s: %w", addr, err)
+	}
+	tries := 1
+	if port == "0" {
+		tries = 8
+	}
+	for i := 1; ; i++ {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("dns on %s/udp: %w", addr, err)
+		}
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, ln, nil
+		}
+		pc.Close()
+		if i >= tries || !errors.Is(err, syscall.EADDRINUSE) {
+			return nil, nil, fmt.Errorf("dns on %s/tcp: %w", pc.LocalAddr(), err)
+		}
+	}
 }
 
 // maxUDPSize is the largest UDP answer we send, whatever the client

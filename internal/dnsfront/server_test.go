@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -188,4 +191,28 @@ func TestNotAQuery(t *testing.T) {
 	if r.Rcode != dns.RcodeNotImplemented {
 		t.Fatalf("NOTIFY: %s, want NOTIMP", dns.RcodeToString[r.Rcode])
 	}
+}
+
+// A port whose TCP side is taken is refused with the address and the
+// protocol, and the UDP side it bound is let go again.
+func TestPortTakenForTCP(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	s, err := New(ledger(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_, _, err = s.ListenAndServe(addr)
+	if err == nil || !strings.Contains(err.Error(), addr+"/tcp") || !errors.Is(err, syscall.EADDRINUSE) {
+		t.Fatalf("ListenAndServe on a taken TCP port: %v; want address in use on %s/tcp", err, addr)
+	}
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		t.Fatalf("UDP side not released after the refusal: %v", err)
+	}
+	pc.Close()
 }
