@@ -3,12 +3,13 @@ module github.com/cityid/cityid
 go 1.26.8
 
 require (
+	github.com/VictoriaMetrics/fastcache v1.13.2
 	github.com/boombuler/barcode v1.1.0
 	github.com/cometbft/cometbft v1.0.1
 	github.com/cometbft/cometbft-db v1.0.1
 	github.com/cometbft/cometbft/api v1.0.0
 	github.com/cosmos/cosmos-db v1.0.0
-	github.com/cosmos/iavl v1.2.4
+	github.com/cosmos/iavl v1.2.8
 	github.com/cosmos/ics23/go v0.10.0
 	github.com/go-json-experiment/json v1.27.2
 	github.com/invopop/jsonschema v0.14.0
@@ -47,7 +48,7 @@ require (
 	github.com/gogo/protobuf v1.3.2 // indirect
 	github.com/golang/groupcache v0.0.0-20210331224755-41bb18bfe9da // indirect
 	github.com/golang/protobuf v1.5.4 // indirect
-	github.com/golang/snappy v0.0.4 // indirect
+	github.com/golang/snappy v1.0.0 // indirect
 	github.com/google/btree v1.1.3 // indirect
 	github.com/google/flatbuffers v24.12.23+incompatible // indirect
 	github.com/google/go-cmp v0.7.0 // indirect

@@ -595,6 +595,19 @@ func TestMetrics(t *testing.T) {
 	if h := metric(t, f, `cityid_height`); h < 10 {
 		t.Errorf("height %v", h)
 	}
+	// A record resolved twice is read from the tree at most once.
+	lookups, misses := metric(t, f, `cityid_value_cache_lookups_total`), metric(t, f, `cityid_value_cache_misses_total`)
+	for range 2 {
+		if resp, _ := get(t, f.url+"/v1/ids/1561301001.85.1/school-0042"); resp.StatusCode != 200 {
+			t.Fatalf("resolve: %d", resp.StatusCode)
+		}
+	}
+	if l, m := metric(t, f, `cityid_value_cache_lookups_total`), metric(t, f, `cityid_value_cache_misses_total`); l < lookups+2 || m-misses > l-lookups-1 {
+		t.Errorf("value cache: lookups %v → %v, misses %v → %v; want 2 more lookups, at least one of them a hit", lookups, l, misses, m)
+	}
+	if max := metric(t, f, `cityid_value_cache_max_bytes`); max < 1<<30 {
+		t.Errorf("value cache capacity %v, want the default 1 GiB", max)
+	}
 }
 
 func metric(t *testing.T, f *fixture, name string) float64 {

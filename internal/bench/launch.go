@@ -15,6 +15,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
 )
 
@@ -74,7 +75,7 @@ func WithCache(launch Launcher, mb int) Launcher {
 }
 
 // InProcess serves spec in this process.
-func InProcess(_ context.Context, spec ServeSpec) (*Served, error) {
+func InProcess(ctx context.Context, spec ServeSpec) (*Served, error) {
 	var stops []func() error
 	stop := func() error {
 		var errs []error
@@ -90,6 +91,12 @@ func InProcess(_ context.Context, spec ServeSpec) (*Served, error) {
 			return nil, err
 		}
 		stops = append(stops, st.Close)
+		// As a node does at start; a node does it in the background, and
+		// the figures are those of a node that has finished.
+		if _, err := st.Preload(ctx, registry.RecordPrefix()); err != nil {
+			stop()
+			return nil, err
+		}
 		f, err := startFrontEnds(st, benchChainID)
 		if err != nil {
 			stop()

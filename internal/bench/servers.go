@@ -82,6 +82,7 @@ type frontEnds struct {
 // on free loopback ports.
 func startFrontEnds(st *store.Store, chainID string) (*frontEnds, error) {
 	m := metrics.New(func() float64 { return float64(st.Version()) }, func() float64 { return 0 })
+	m.WatchValueCache(func() metrics.CacheStats { return metrics.CacheStats(st.CacheStats()) })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err

@@ -78,6 +78,35 @@ func (m *Metrics) Request(iface string, status string, took time.Duration) {
 	m.latency.WithLabelValues(iface).Observe(took.Seconds())
 }
 
+// CacheStats are the counters of the state's value cache, as the store
+// reports them.
+type CacheStats struct {
+	Gets, Misses, Entries, Bytes, MaxBytes uint64
+}
+
+// WatchValueCache exports the state's value cache, read at each scrape:
+// its hit rate tells an operator whether [state] value_cache_mb holds
+// what is resolved.
+func (m *Metrics) WatchValueCache(stats func() CacheStats) {
+	if m == nil {
+		return
+	}
+	metric := func(name, help string, counter bool, field func(CacheStats) uint64) prometheus.Collector {
+		f := func() float64 { return float64(field(stats())) }
+		if counter {
+			return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "cityid", Subsystem: "value_cache", Name: name, Help: help}, f)
+		}
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "cityid", Subsystem: "value_cache", Name: name, Help: help}, f)
+	}
+	m.reg.MustRegister(
+		metric("lookups_total", "Reads of the latest state that looked in the value cache.", true, func(s CacheStats) uint64 { return s.Gets }),
+		metric("misses_total", "Lookups the value cache could not answer (read from the tree).", true, func(s CacheStats) uint64 { return s.Misses }),
+		metric("entries", "Values held.", false, func(s CacheStats) uint64 { return s.Entries }),
+		metric("bytes", "Memory the held values use.", false, func(s CacheStats) uint64 { return s.Bytes }),
+		metric("max_bytes", "Capacity ([state] value_cache_mb).", false, func(s CacheStats) uint64 { return s.MaxBytes }),
+	)
+}
+
 // HTTPStatus is the status label of an HTTP answer.
 func HTTPStatus(code int) string { return strconv.Itoa(code) }
 

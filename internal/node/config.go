@@ -52,6 +52,7 @@ type StateConfig struct {
 	CacheMB        int `mapstructure:"cache_mb"`
 	WriteBufferMB  int `mapstructure:"write_buffer_mb"`
 	TreeCacheNodes int `mapstructure:"tree_cache_nodes"`
+	ValueCacheMB   int `mapstructure:"value_cache_mb"` // 0: off
 }
 
 // DNSConfig configures the authoritative DNS front end.
@@ -96,7 +97,7 @@ func DefaultConfig(home string) *Config {
 		Snapshots: SnapshotsConfig{Interval: 1000, Keep: 2},
 		DNS:       DNSConfig{Listen: DefaultDNSAddr, Zone: "cityid.internal."},
 		State: StateConfig{CacheMB: store.DefaultBlockCacheBytes >> 20, WriteBufferMB: store.DefaultWriteBufferBytes >> 20,
-			TreeCacheNodes: store.DefaultCacheNodes},
+			TreeCacheNodes: store.DefaultCacheNodes, ValueCacheMB: store.DefaultValueCacheBytes >> 20},
 		Comet: cometDefaults(home),
 	}
 }
@@ -189,6 +190,9 @@ func (c *Config) validate() error {
 	if c.State.WriteBufferMB < 1 || c.State.WriteBufferMB > maxWriteBufferMB {
 		return fmt.Errorf("state.write_buffer_mb %d is not between 1 and %d", c.State.WriteBufferMB, maxWriteBufferMB)
 	}
+	if c.State.ValueCacheMB < 0 || c.State.ValueCacheMB > maxCacheMB {
+		return fmt.Errorf("state.value_cache_mb %d is not between 0 (off) and %d", c.State.ValueCacheMB, maxCacheMB)
+	}
 	if c.State.TreeCacheNodes < 1 || c.State.TreeCacheNodes > maxTreeCacheNodes {
 		return fmt.Errorf("state.tree_cache_nodes %d is not between 1 and %d", c.State.TreeCacheNodes, maxTreeCacheNodes)
 	}
@@ -259,6 +263,14 @@ write_buffer_mb = %d
 # Tree nodes IAVL keeps decoded in memory (the upper levels of the tree,
 # a few hundred bytes each). Default: 200000.
 tree_cache_nodes = %d
+# Values of the latest state (records, mostly), in MiB, kept in memory
+# off the Go heap: a resolve of a value held here reads neither the tree
+# nor goleveldb. A node loads the records into it at start, in the
+# background, as a DNS server loads its zone, and keeps any other value
+# once read; memory is taken only as it fills. A record is about 600
+# bytes, so the default holds every record of a million and a half
+# identifiers. 0 turns it off. Default: 1024.
+value_cache_mb = %d
 
 # What this node keeps: every block (CometBFT's retain height is never
 # raised) and every version of the state, so blocks, transactions and
@@ -281,7 +293,7 @@ func (c *Config) write() error {
 	}
 	body := fmt.Sprintf(cityidTemplate, c.HTTP.Listen, c.HTTP.PublicURL, c.DNS.Listen, c.DNS.Zone, strings.Join(ns, ", "),
 		c.Log.Level, c.Log.Format, c.Snapshots.Interval, c.Snapshots.Keep,
-		c.State.CacheMB, c.State.WriteBufferMB, c.State.TreeCacheNodes)
+		c.State.CacheMB, c.State.WriteBufferMB, c.State.TreeCacheNodes, c.State.ValueCacheMB)
 	if err := os.WriteFile(cityidFile(c.Home), []byte(body), 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", cityidFile(c.Home), err)
 	}

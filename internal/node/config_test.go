@@ -51,14 +51,15 @@ func TestInit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	edited := strings.Replace(strings.Replace(string(body), "cache_mb = 256", "cache_mb = 32", 1), "tree_cache_nodes = 200000", "tree_cache_nodes = 5000", 1)
+	edited := strings.NewReplacer("\ncache_mb = 256", "\ncache_mb = 32", "tree_cache_nodes = 200000", "tree_cache_nodes = 5000",
+		"value_cache_mb = 1024", "value_cache_mb = 0").Replace(string(body))
 	if edited == string(body) {
 		t.Fatalf("cityid.toml does not document the state defaults:\n%s", body)
 	}
 	if err := os.WriteFile(file, []byte(edited), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if c2, err := Load(home); err != nil || c2.State.CacheMB != 32 || c2.State.TreeCacheNodes != 5000 || c2.State.WriteBufferMB != 64 {
+	if c2, err := Load(home); err != nil || c2.State != (StateConfig{CacheMB: 32, TreeCacheNodes: 5000, WriteBufferMB: 64, ValueCacheMB: 0}) {
 		t.Fatalf("edited state settings: %+v, %v", c2.State, err)
 	}
 	if c.HTTP.Listen != "127.0.0.1:9999" || c.Comet.RPC.ListenAddress != "tcp://127.0.0.1:9998" || c.Comet.P2P.ListenAddress != DefaultP2PAddr {
@@ -93,6 +94,7 @@ func TestLoadErrors(t *testing.T) {
 		{"[state]\ncache_mb = 0\n", "state.cache_mb 0 is not between 1 and 65536"},
 		{"[state]\nwrite_buffer_mb = 4096\n", "state.write_buffer_mb 4096"},
 		{"[state]\ntree_cache_nodes = -1\n", "state.tree_cache_nodes -1"},
+		{"[state]\nvalue_cache_mb = -1\n", "state.value_cache_mb -1 is not between 0 (off) and 65536"},
 	} {
 		if err := os.WriteFile(file, []byte(c.body), 0o600); err != nil {
 			t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/dnsfront"
 	"github.com/cityid/cityid/internal/metrics"
+	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
 )
 
@@ -44,6 +45,9 @@ type Running struct {
 	dns    *dnsfront.Server
 	served chan error
 	log    *slog.Logger
+
+	stopPreload context.CancelFunc
+	preloaded   chan struct{} // closed when the preload has ended
 }
 
 // NewLogger builds the node's logger from its configuration.
@@ -85,12 +89,14 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (*Running, error) {
 			BlockCacheBytes:  c.State.CacheMB << 20,
 			WriteBufferBytes: c.State.WriteBufferMB << 20,
 			CacheNodes:       c.State.TreeCacheNodes,
+			ValueCacheBytes:  valueCacheBytes(c.State.ValueCacheMB),
 		},
 	})
 	if err != nil {
 		ln.Close()
 		return nil, recoverHint(c.Home, err)
 	}
+	m.WatchValueCache(func() metrics.CacheStats { return metrics.CacheStats(cn.Store().CacheStats()) })
 	srv := &http.Server{
 		Handler: api.New(cn, api.Options{
 			Logger: log.With("module", "api"), PublicURL: publicURL(c, ln.Addr().String()), DNSZone: c.DNS.Zone, Metrics: m,
@@ -120,6 +126,7 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (*Running, error) {
 		}
 	}
 	go func() { r.served <- srv.Serve(ln) }()
+	r.preload()
 	log.Info("node started", "chain_id", cn.ChainID(), "http", r.HTTPAddr, "dns", r.DNSAddr,
 		"rpc", c.Comet.RPC.ListenAddress, "p2p", c.Comet.P2P.ListenAddress, "home", c.Home)
 	return r, nil
@@ -152,6 +159,8 @@ func (r *Running) Stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	var errs []error
+	r.stopPreload()
+	<-r.preloaded // before the chain closes the store it reads
 	if err := r.http.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stop http api: %w", err))
 	}
@@ -165,4 +174,33 @@ func (r *Running) Stop() error {
 	}
 	r.log.Info("node stopped")
 	return errors.Join(errs...)
+}
+
+// preload loads the records of the latest state into the value cache in
+// the background, so that resolves are answered from memory from the
+// first minutes on, not only once each record was asked for.
+func (r *Running) preload() {
+	ctx, cancel := context.WithCancel(context.Background())
+	r.stopPreload, r.preloaded = cancel, make(chan struct{})
+	go func() {
+		defer close(r.preloaded)
+		began := time.Now()
+		n, err := r.Chain.Store().Preload(ctx, registry.RecordPrefix())
+		switch {
+		case ctx.Err() != nil: // the node is stopping
+		case err != nil:
+			r.log.Warn("value cache preload stopped", "records", n, "err", err)
+		default:
+			r.log.Info("value cache preloaded", "records", n, "took", time.Since(began).Round(time.Millisecond))
+		}
+	}()
+}
+
+// valueCacheBytes is the store's option for [state] value_cache_mb, where
+// 0 means off.
+func valueCacheBytes(mb int) int {
+	if mb == 0 {
+		return -1
+	}
+	return mb << 20
 }

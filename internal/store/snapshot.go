@@ -159,6 +159,7 @@ func (s *Store) Import(v int64, r io.Reader) ([]byte, error) {
 	s.mu.Lock()
 	s.committed = imm
 	s.mu.Unlock()
+	s.resetCache(v)
 	return imm.Hash(), nil
 }
 
@@ -196,6 +197,7 @@ func (s *Store) Reset() error {
 	s.mu.Lock()
 	s.committed = nil
 	s.mu.Unlock()
+	s.resetCache(0)
 	return nil
 }
 

@@ -32,6 +32,11 @@ type Options struct {
 	// writes tens of MB of tree nodes; with goleveldb's default of 4 MiB
 	// compaction throttles the commit. Default 64 MiB.
 	WriteBufferBytes int
+	// ValueCacheBytes is the memory for values of the latest version
+	// read before (see valueCache), filled as reads need it. Default
+	// 1 GiB: every record of a million and a half identifiers. Negative
+	// turns the cache off.
+	ValueCacheBytes int
 	// Logger receives IAVL's messages. Default: discard.
 	Logger *slog.Logger
 }
@@ -41,6 +46,7 @@ const (
 	DefaultCacheNodes       = 200_000
 	DefaultBlockCacheBytes  = 256 << 20
 	DefaultWriteBufferBytes = 64 << 20
+	DefaultValueCacheBytes  = 1 << 30
 	// Larger tables than goleveldb's 2 MiB mean fewer files and fewer
 	// compactions for the same writes.
 	compactionTableBytes = 8 << 20
@@ -75,6 +81,9 @@ type Store struct {
 	tree       *iavl.MutableTree
 	cacheNodes int
 	logger     iavl.Logger
+
+	cache   *valueCache // nil when turned off
+	written [][]byte    // keys the working version set or deleted
 
 	mu        sync.RWMutex
 	committed *iavl.ImmutableTree // the last committed version; nil before the first commit
@@ -116,6 +125,12 @@ func open(db dbm.DB, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("load tree: %w", err)
 	}
 	s := &Store{db: db, tree: tree, cacheNodes: opts.CacheNodes, logger: lg}
+	switch {
+	case opts.ValueCacheBytes == 0:
+		s.cache = newValueCache(DefaultValueCacheBytes)
+	case opts.ValueCacheBytes > 0:
+		s.cache = newValueCache(opts.ValueCacheBytes)
+	}
 	if v := tree.Version(); v > 0 {
 		imm, err := tree.GetImmutable(v)
 		if err != nil {
@@ -123,6 +138,7 @@ func open(db dbm.DB, opts Options) (*Store, error) {
 		}
 		s.committed = imm
 	}
+	s.resetCache(tree.Version())
 	return s, nil
 }
 
@@ -146,13 +162,23 @@ func (s *Store) Set(key, value []byte) error {
 		return fmt.Errorf("set %q: empty value", key)
 	}
 	_, err := s.tree.Set(key, value)
+	s.wrote(key)
 	return err
 }
 
 // Delete removes key from the working version.
 func (s *Store) Delete(key []byte) error {
 	_, _, err := s.tree.Remove(key)
+	s.wrote(key)
 	return err
+}
+
+// wrote notes a key the working version changed, for the value cache. A
+// key noted but left unchanged (an error, a rollback) only costs a miss.
+func (s *Store) wrote(key []byte) {
+	if s.cache != nil {
+		s.written = append(s.written, bytes.Clone(key))
+	}
 }
 
 // WorkingHash is the root hash the working version will have when it is
@@ -176,11 +202,38 @@ func (s *Store) Commit() ([]byte, int64, error) {
 	s.mu.Lock()
 	s.committed = imm
 	s.mu.Unlock()
+	if s.cache != nil {
+		s.cache.advance(version, s.written)
+		clear(s.written)
+		s.written = s.written[:0]
+	}
 	return hash, version, nil
 }
 
 // Rollback discards the working version's changes.
-func (s *Store) Rollback() { s.tree.Rollback() }
+func (s *Store) Rollback() {
+	s.tree.Rollback()
+	clear(s.written)
+	s.written = s.written[:0]
+}
+
+// resetCache empties the value cache when the committed version becomes
+// version other than by Commit.
+func (s *Store) resetCache(version int64) {
+	clear(s.written)
+	s.written = s.written[:0]
+	if s.cache != nil {
+		s.cache.reset(version)
+	}
+}
+
+// CacheStats reports the value cache; zero when it is turned off.
+func (s *Store) CacheStats() CacheStats {
+	if s.cache == nil {
+		return CacheStats{}
+	}
+	return s.cache.stats()
+}
 
 // SetInitialVersion makes the first commit have version v (a chain whose
 // genesis starts at a height other than 1).
@@ -221,7 +274,7 @@ func (s *Store) Latest() *View {
 	if s.committed == nil {
 		return nil
 	}
-	return &View{tree: s.committed}
+	return &View{tree: s.committed, cache: s.cache}
 }
 
 // At returns committed version v for reading.
@@ -233,13 +286,14 @@ func (s *Store) At(v int64) (*View, error) {
 	if err != nil {
 		return nil, fmt.Errorf("version %d: %w", v, err)
 	}
-	return &View{tree: imm}, nil
+	return &View{tree: imm, cache: s.cache}, nil
 }
 
 // View is one committed, immutable version of the state. It is safe for
 // concurrent use.
 type View struct {
-	tree *iavl.ImmutableTree
+	tree  *iavl.ImmutableTree
+	cache *valueCache // nil when turned off; only used while tree is its version
 }
 
 // Version is the view's version (block height).
@@ -248,8 +302,21 @@ func (v *View) Version() int64 { return v.tree.Version() }
 // Hash is the view's root hash (the app hash of its block).
 func (v *View) Hash() []byte { return v.tree.Hash() }
 
-// Get reads key; nil when absent.
-func (v *View) Get(key []byte) ([]byte, error) { return v.tree.Get(key) }
+// Get reads key; nil when absent. The caller must not modify the value.
+func (v *View) Get(key []byte) ([]byte, error) {
+	if v.cache == nil {
+		return v.tree.Get(key)
+	}
+	version := v.tree.Version()
+	if value, ok := v.cache.get(version, key); ok {
+		return value, nil
+	}
+	value, err := v.tree.Get(key)
+	if err == nil && value != nil {
+		v.cache.fill(version, key, value)
+	}
+	return value, err
+}
 
 // Iterate calls fn for each key with the prefix, from start (inclusive,
 // within the prefix; nil for the first) in ascending order, until fn returns
