@@ -23,7 +23,7 @@ const chainID = "dns-test"
 // ledger builds real ledger state through the state machine: Shijiazhuang,
 // its education sector and unit 1, a school with two URLs and a text, an
 // object "85" directly under the city, and one with a 1,000-byte text.
-func ledger(t *testing.T) *store.Store {
+func ledger(t testing.TB) *store.Store {
 	t.Helper()
 	st, err := store.OpenMemory(store.Options{})
 	if err != nil {
