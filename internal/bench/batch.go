@@ -453,7 +453,7 @@ func iavlOnDisk(blocks []blockWrites) (float64, error) {
 		return 0, err
 	}
 	defer os.RemoveAll(dir)
-	st, err := store.Open(dir, store.Options{})
+	st, err := store.Open(dir, store.Options{ValueCacheBytes: -1}) // the tree alone
 	if err != nil {
 		return 0, err
 	}

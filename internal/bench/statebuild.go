@@ -104,9 +104,10 @@ type BuiltState struct {
 	Dir string `json:"-"`
 }
 
-// open opens the state's store; the caller closes it.
+// open opens the state's store, as the tree alone; the caller closes it.
 func (b *BuiltState) open() (*store.Store, error) {
-	st, err := store.Open(b.Dir, store.Options{})
+	// Without the value cache: the figures read here are the tree's.
+	st, err := store.Open(b.Dir, store.Options{ValueCacheBytes: -1})
 	if err != nil {
 		return nil, err
 	}

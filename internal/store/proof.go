@@ -10,7 +10,7 @@ import (
 // commitment proof of it against the view's root hash: an existence proof
 // when the key is present, a non-existence proof when it is not.
 func (v *View) Proof(key []byte) (value []byte, proof *ics23.CommitmentProof, err error) {
-	value, err = v.tree.Get(key)
+	value, err = v.Get(key) // from the value cache when it holds the key
 	if err != nil {
 		return nil, nil, fmt.Errorf("prove %q at version %d: %w", key, v.Version(), err)
 	}
