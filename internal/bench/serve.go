@@ -320,13 +320,13 @@ func (i ServeInterface) Bound() string {
 	if i.Small.ServerCPUPerReq > 0 && i.Baseline.ServerCPUPerReq > 0 {
 		return fmt.Sprintf("CPU: the load generator (%s of CPU per request) and the server, each a process of its own, share the machine's cores; "+
 			"the node's server spent %s of CPU per answer at the small state and %s at the large, the bare server %s: "+
-			"the node's own work per answer (route, parse the identifier, read the tree, decode the record where the answer is not the stored JSON, encode the answer, metrics) is about %s and %s",
+			"the node's own work per answer (route, parse the identifier, read the record from the value cache, decode the record where the answer is not the stored JSON, encode the answer, metrics) is about %s and %s",
 			fmtDur(i.Baseline.CPUPerReq), fmtDur(i.Small.ServerCPUPerReq), fmtDur(i.Large.ServerCPUPerReq), fmtDur(i.Baseline.ServerCPUPerReq),
 			fmtDur(i.Small.ServerCPUPerReq-i.Baseline.ServerCPUPerReq), fmtDur(i.Large.ServerCPUPerReq-i.Baseline.ServerCPUPerReq))
 	}
 	return fmt.Sprintf("CPU: the load generator and the server share the machine's cores in one process; "+
 		"a request cost %s of CPU (process total, load generator included) at the small state and %s at the large, the bare server's %s, "+
-		"so the node's own work per answer (route, parse the identifier, read the tree, decode the record where the answer is not the stored JSON, encode the answer, metrics) "+
+		"so the node's own work per answer (route, parse the identifier, read the record from the value cache, decode the record where the answer is not the stored JSON, encode the answer, metrics) "+
 		"is about %s and %s; the rate ratio follows the CPU ratio (%.2f, %.2f)",
 		fmtDur(i.Small.CPUPerReq), fmtDur(i.Large.CPUPerReq), fmtDur(i.Baseline.CPUPerReq),
 		fmtDur(i.Small.CPUPerReq-i.Baseline.CPUPerReq), fmtDur(i.Large.CPUPerReq-i.Baseline.CPUPerReq),
