@@ -320,7 +320,7 @@ func (s *Server) answer(req *dns.Msg) *dns.Msg {
 		m.Ns = append(m.Ns, s.soa(view))
 		return m
 	}
-	rec, found, err := lookup(view, id.String())
+	rec, found, err := registry.GetRecord(view, id.String())
 	if err != nil {
 		s.log.Error("dns lookup", "id", id.String(), "err", err)
 		m.SetRcode(req, dns.RcodeServerFailure)
@@ -346,30 +346,6 @@ func (s *Server) answer(req *dns.Msg) *dns.Msg {
 func (s *Server) exists(view *store.View, id code.ID) bool {
 	b, err := view.Get(registry.RecordKey(id.String()))
 	return err == nil && b != nil
-}
-
-// shown is the part of a record a DNS answer shows. Decoding only it
-// skips the record's admins and stamps (two times to parse): a good part
-// of decoding a whole record, on every query.
-type shown struct {
-	ID      string           `json:"id"`
-	Kind    code.Kind        `json:"kind"`
-	Status  string           `json:"status"`
-	Version uint64           `json:"version"`
-	Values  []registry.Value `json:"values"`
-}
-
-// lookup reads what a DNS answer shows of id's record; found is false
-// when there is none.
-func lookup(view *store.View, id string) (rec shown, found bool, err error) {
-	b, err := view.Get(registry.RecordKey(id))
-	if err != nil || b == nil {
-		return shown{}, false, err
-	}
-	if err := registry.DecodeState(b, &rec); err != nil {
-		return shown{}, false, fmt.Errorf("decode record %s: %w", id, err)
-	}
-	return rec, true, nil
 }
 
 // soa is the zone's SOA. Its serial is the block height (mod 2^32): it goes
@@ -399,7 +375,7 @@ func (s *Server) nsRecords() []dns.RR {
 // in index order, after one that says what the name is. A value longer than
 // 255 bytes is cut into several character-strings of one RR (RFC 7208
 // section 3.3 does the same), which a reader joins.
-func txtRecords(owner string, rec shown) []dns.RR {
+func txtRecords(owner string, rec registry.Record) []dns.RR {
 	minTTL := uint32(registry.DefaultTTL)
 	for _, v := range rec.Values {
 		minTTL = min(minTTL, v.TTL)
@@ -450,7 +426,7 @@ var txtEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
 // uriRecords are the record's URL values as URI records (RFC 7553),
 // priority by index, weight 1.
-func uriRecords(owner string, rec shown) []dns.RR {
+func uriRecords(owner string, rec registry.Record) []dns.RR {
 	var out []dns.RR
 	for _, v := range rec.Values {
 		if v.Type != registry.TypeURL {
