@@ -53,16 +53,25 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// FreeAddr returns a loopback address with a port free at the time of the
-// call.
+// FreeAddr returns a loopback address whose port is free, over both TCP
+// and UDP, at the time of the call: the DNS front end binds both.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 16 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		pc, err := net.ListenPacket("udp", addr)
+		l.Close()
+		if err == nil {
+			pc.Close()
+			return addr
+		}
 	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Fatal("no loopback port free over both TCP and UDP in 16 tries")
+	return ""
 }
 
 // Node is one cityid node process.
