@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -86,14 +87,17 @@ func TestValueCacheFollowsVersions(t *testing.T) {
 }
 
 // Readers of the latest version, racing a writer that commits version
-// after version, always see the values of the version they read. Key k
-// is written at every version v with (k+v)%3 == 0, so the value a view
-// of version V must hold is known.
+// after version and a preload run again and again, always see the values
+// of the version they read. Key k is written at every version v with
+// (k+v)%3 == 0, so the value a view of version V must hold is known. On
+// disk: IAVL iterates goleveldb's live fast index, which a commit under
+// way has moved on before the committed view changes.
 func TestValueCacheUnderConcurrentCommits(t *testing.T) {
-	s, err := OpenMemory(Options{})
+	s, err := Open(t.TempDir(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer s.Close()
 	const keys, versions = 32, 300
 	want := func(k int, v int64) string {
 		for w := v; w >= 1; w-- {
@@ -106,8 +110,23 @@ func TestValueCacheUnderConcurrentCommits(t *testing.T) {
 	var (
 		wg   sync.WaitGroup
 		done = make(chan struct{})
-		errs = make(chan error, 2)
+		errs = make(chan error, 3)
 	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if _, err := s.Preload(context.Background(), []byte("key")); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
 	for r := 0; r < 2; r++ {
 		wg.Add(1)
 		go func() {
@@ -179,7 +198,15 @@ func TestValueCacheAfterImportAndReset(t *testing.T) {
 	if dst.Latest() != nil {
 		t.Fatal("a reset store still has a version")
 	}
-	if _, err := dst.Import(v, &snap); err != nil {
+	// A state that does not hash to what the caller trusts is never read.
+	if _, err := dst.Import(v, bytes.NewReader(snap.Bytes()), []byte("another hash")); err == nil || !strings.Contains(err.Error(), "hashes to") {
+		t.Fatalf("import against the wrong hash: %v", err)
+	}
+	if dst.Latest() != nil {
+		t.Fatal("a refused import became readable")
+	}
+	must(t, dst.Reset())
+	if _, err := dst.Import(v, &snap, src.Hash()); err != nil {
 		t.Fatal(err)
 	}
 	if got := get(t, dst.Latest(), "k"); got != "from the snapshot" {
@@ -255,5 +282,32 @@ func TestPreloadBounded(t *testing.T) {
 	cancel()
 	if _, err := s.Preload(ctx, []byte("id/")); !errors.Is(err, context.Canceled) {
 		t.Fatalf("preload with an ended context: %v", err)
+	}
+}
+
+// Version numbers repeat when a state is replaced wholesale (a snapshot
+// restored after a reset): a view of the state before holds an older
+// epoch, and the cache neither answers it nor takes its values.
+func TestValueCacheEpochs(t *testing.T) {
+	vc := newValueCache(1)
+	key, value := []byte("k"), []byte("v")
+	before := vc.currentEpoch()
+	vc.reset(5) // a snapshot of version 5 restored
+	if vc.fill(before, 5, key, []byte("the old state's")) {
+		t.Fatal("a view of the state before the restore filled the cache")
+	}
+	now := vc.currentEpoch()
+	if !vc.fill(now, 5, key, value) {
+		t.Fatal("a view of the restored state could not fill the cache")
+	}
+	if _, ok := vc.get(before, 5, key); ok {
+		t.Fatal("the cache answered a view of the state before the restore")
+	}
+	if got, ok := vc.get(now, 5, key); !ok || string(got) != "v" {
+		t.Fatalf("get = %q, %v", got, ok)
+	}
+	vc.reset(-1) // closed
+	if vc.fill(now, 5, key, value) {
+		t.Fatal("a closed store's cache took a value")
 	}
 }

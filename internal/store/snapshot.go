@@ -2,6 +2,7 @@ package store
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
@@ -87,8 +88,12 @@ func (s *Store) Export(v int64, w io.Writer) error {
 
 // Import replaces the store's state with version v read from a snapshot
 // stream, and returns the imported root hash. The store must hold no
-// committed version (see Reset).
-func (s *Store) Import(v int64, r io.Reader) ([]byte, error) {
+// committed version (see Reset). When want is not nil, a state that
+// hashes to anything else is refused and never becomes readable: the
+// caller resets the store.
+func (s *Store) Import(v int64, r io.Reader, want []byte) ([]byte, error) {
+	s.saving.Lock()
+	defer s.saving.Unlock()
 	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("import version %d: %w", v, err)
@@ -156,6 +161,9 @@ func (s *Store) Import(v int64, r io.Reader) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("import version %d: %w", v, err)
 	}
+	if want != nil && !bytes.Equal(imm.Hash(), want) {
+		return imm.Hash(), fmt.Errorf("import version %d: the state hashes to %X, want %X", v, imm.Hash(), want)
+	}
 	s.mu.Lock()
 	s.committed = imm
 	s.mu.Unlock()
@@ -166,6 +174,8 @@ func (s *Store) Import(v int64, r io.Reader) ([]byte, error) {
 // Reset deletes everything in the store: before a snapshot is restored
 // into it, since a restore interrupted by a crash leaves nodes behind.
 func (s *Store) Reset() error {
+	s.saving.Lock()
+	defer s.saving.Unlock()
 	it, err := s.db.Iterator(nil, nil)
 	if err != nil {
 		return fmt.Errorf("reset store: %w", err)

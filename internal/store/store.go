@@ -85,6 +85,10 @@ type Store struct {
 	cache   *valueCache // nil when turned off
 	written [][]byte    // keys the working version set or deleted
 
+	// saving is held by whatever replaces the committed version (Commit,
+	// Import, Reset) and, for reading, by Preload between two of them.
+	saving sync.RWMutex
+
 	mu        sync.RWMutex
 	committed *iavl.ImmutableTree // the last committed version; nil before the first commit
 }
@@ -146,6 +150,9 @@ func idbWrap(db dbm.DB) *idb.Wrapper { return idb.NewWrapper(db) }
 
 // Close closes the database. The store must not be used afterwards.
 func (s *Store) Close() error {
+	if s.cache != nil {
+		s.cache.reset(-1)
+	}
 	return s.db.Close()
 }
 
@@ -188,6 +195,8 @@ func (s *Store) WorkingHash() []byte { return s.tree.WorkingHash() }
 // Commit saves the working version as the next version and makes it the one
 // readers see. It returns the new version's root hash and number.
 func (s *Store) Commit() ([]byte, int64, error) {
+	s.saving.Lock()
+	defer s.saving.Unlock()
 	hash, version, err := s.tree.SaveVersion()
 	if err != nil {
 		return nil, 0, fmt.Errorf("commit version %d: %w", s.tree.WorkingVersion(), err)
@@ -269,16 +278,25 @@ var ErrNoVersion = errors.New("version not stored")
 // Latest returns the last committed version for reading, or nil before the
 // first commit.
 func (s *Store) Latest() *View {
+	epoch := s.epoch() // before the tree: see currentEpoch
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.committed == nil {
 		return nil
 	}
-	return &View{tree: s.committed, cache: s.cache}
+	return &View{tree: s.committed, cache: s.cache, epoch: epoch}
+}
+
+func (s *Store) epoch() uint64 {
+	if s.cache == nil {
+		return 0
+	}
+	return s.cache.currentEpoch()
 }
 
 // At returns committed version v for reading.
 func (s *Store) At(v int64) (*View, error) {
+	epoch := s.epoch()
 	if v <= 0 || !s.tree.VersionExists(v) {
 		return nil, fmt.Errorf("version %d: %w", v, ErrNoVersion)
 	}
@@ -286,14 +304,15 @@ func (s *Store) At(v int64) (*View, error) {
 	if err != nil {
 		return nil, fmt.Errorf("version %d: %w", v, err)
 	}
-	return &View{tree: imm, cache: s.cache}, nil
+	return &View{tree: imm, cache: s.cache, epoch: epoch}, nil
 }
 
 // View is one committed, immutable version of the state. It is safe for
 // concurrent use.
 type View struct {
 	tree  *iavl.ImmutableTree
-	cache *valueCache // nil when turned off; only used while tree is its version
+	cache *valueCache // nil when turned off; used only while it holds this view's epoch and version
+	epoch uint64
 }
 
 // Version is the view's version (block height).
@@ -308,12 +327,12 @@ func (v *View) Get(key []byte) ([]byte, error) {
 		return v.tree.Get(key)
 	}
 	version := v.tree.Version()
-	if value, ok := v.cache.get(version, key); ok {
+	if value, ok := v.cache.get(v.epoch, version, key); ok {
 		return value, nil
 	}
 	value, err := v.tree.Get(key)
 	if err == nil && value != nil {
-		v.cache.fill(version, key, value)
+		v.cache.fill(v.epoch, version, key, value)
 	}
 	return value, err
 }
