@@ -113,8 +113,12 @@ func (s *Server) ListenAndServe(addr string) (udp, tcp net.Addr, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	u := &dns.Server{PacketConn: pc, Handler: s, UDPSize: maxUDPSize}
-	t := &dns.Server{Listener: ln, Handler: s, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second}
+	// Return only once both serve: miekg/dns refuses to shut down a server
+	// that has not marked itself started, and would leave it running.
+	started := make(chan error, 4) // a start and a failure from each
+	notify := func() { started <- nil }
+	u := &dns.Server{PacketConn: pc, Handler: s, UDPSize: maxUDPSize, NotifyStartedFunc: notify}
+	t := &dns.Server{Listener: ln, Handler: s, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second, NotifyStartedFunc: notify}
 	s.mu.Lock()
 	s.servers = append(s.servers, u, t)
 	if s.quit == nil {
@@ -128,8 +132,17 @@ func (s *Server) ListenAndServe(addr string) (udp, tcp net.Addr, err error) {
 		go func() {
 			if err := srv.ActivateAndServe(); err != nil {
 				s.log.Error("dns server stopped", "err", err)
+				started <- err
 			}
 		}()
+	}
+	for range 2 {
+		if err = <-started; err != nil {
+			_ = s.Shutdown(context.Background())
+			pc.Close()
+			ln.Close()
+			return nil, nil, fmt.Errorf("dns on %s: %w", pc.LocalAddr(), err)
+		}
 	}
 	return pc.LocalAddr(), ln.Addr(), nil
 }

@@ -216,3 +216,30 @@ func TestPortTakenForTCP(t *testing.T) {
 	}
 	pc.Close()
 }
+
+// A server shut down right after it starts stops answering: miekg/dns
+// refuses to shut down a server that has not marked itself started, and
+// would leave it serving.
+func TestShutdownRightAfterStart(t *testing.T) {
+	for range 20 {
+		s, err := New(ledger(t), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		udp, tcp, err := s.ListenAndServe("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Shutdown(context.Background()); err != nil {
+			t.Fatalf("shutdown right after start: %v", err)
+		}
+		for _, a := range []net.Addr{udp, tcp} {
+			c := &dns.Client{Net: a.Network(), Timeout: 200 * time.Millisecond}
+			m := new(dns.Msg)
+			m.SetQuestion("cityid.internal.", dns.TypeSOA)
+			if r, _, err := c.Exchange(m, a.String()); err == nil {
+				t.Fatalf("%s %s answered after shutdown: %v", a.Network(), a, r)
+			}
+		}
+	}
+}
