@@ -84,27 +84,50 @@ type CacheStats struct {
 	Gets, Misses, Entries, Bytes, MaxBytes uint64
 }
 
-// WatchValueCache exports the state's value cache, read at each scrape:
-// its hit rate tells an operator whether [state] value_cache_mb holds
-// what is resolved.
+// WatchValueCache exports the state's value cache, read once at each
+// scrape: its hit rate tells an operator whether [state] value_cache_mb
+// holds what is resolved. The counters start again from 0 when a
+// snapshot is restored, as counters of a restarted process do.
 func (m *Metrics) WatchValueCache(stats func() CacheStats) {
 	if m == nil {
 		return
 	}
-	metric := func(name, help string, counter bool, field func(CacheStats) uint64) prometheus.Collector {
-		f := func() float64 { return float64(field(stats())) }
-		if counter {
-			return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "cityid", Subsystem: "value_cache", Name: name, Help: help}, f)
-		}
-		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "cityid", Subsystem: "value_cache", Name: name, Help: help}, f)
+	desc := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc(prometheus.BuildFQName("cityid", "value_cache", name), help, nil, nil)
 	}
-	m.reg.MustRegister(
-		metric("lookups_total", "Reads of the latest state that looked in the value cache.", true, func(s CacheStats) uint64 { return s.Gets }),
-		metric("misses_total", "Lookups the value cache could not answer (read from the tree).", true, func(s CacheStats) uint64 { return s.Misses }),
-		metric("entries", "Values held.", false, func(s CacheStats) uint64 { return s.Entries }),
-		metric("bytes", "Memory the held values use.", false, func(s CacheStats) uint64 { return s.Bytes }),
-		metric("max_bytes", "Capacity ([state] value_cache_mb).", false, func(s CacheStats) uint64 { return s.MaxBytes }),
-	)
+	m.reg.MustRegister(&cacheCollector{stats: stats, descs: [...]*prometheus.Desc{
+		desc("lookups_total", "Reads of the latest state that looked in the value cache."),
+		desc("misses_total", "Lookups the value cache could not answer (read from the tree)."),
+		desc("entries", "Values held."),
+		desc("bytes", "Memory the held values use."),
+		desc("max_bytes", "Capacity ([state] value_cache_mb)."),
+	}})
+}
+
+// cacheCollector reports one reading of the cache's counters, so that a
+// scrape's figures agree with one another.
+type cacheCollector struct {
+	stats func() CacheStats
+	descs [5]*prometheus.Desc
+}
+
+func (c *cacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.descs {
+		ch <- d
+	}
+}
+
+func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.stats()
+	for i, v := range [...]struct {
+		kind  prometheus.ValueType
+		value uint64
+	}{
+		{prometheus.CounterValue, s.Gets}, {prometheus.CounterValue, s.Misses},
+		{prometheus.GaugeValue, s.Entries}, {prometheus.GaugeValue, s.Bytes}, {prometheus.GaugeValue, s.MaxBytes},
+	} {
+		ch <- prometheus.MustNewConstMetric(c.descs[i], v.kind, float64(v.value))
+	}
 }
 
 // HTTPStatus is the status label of an HTTP answer.

@@ -86,6 +86,8 @@ const (
 	maxCacheMB        = 64 << 10 // 64 GiB
 	maxWriteBufferMB  = 1 << 10  // 1 GiB
 	maxTreeCacheNodes = 100_000_000
+	// fastcache's least: 512 buckets of at least one 64 KiB chunk.
+	minValueCacheMB = 32
 )
 
 // DefaultConfig is the configuration of a new home.
@@ -190,8 +192,8 @@ func (c *Config) validate() error {
 	if c.State.WriteBufferMB < 1 || c.State.WriteBufferMB > maxWriteBufferMB {
 		return fmt.Errorf("state.write_buffer_mb %d is not between 1 and %d", c.State.WriteBufferMB, maxWriteBufferMB)
 	}
-	if c.State.ValueCacheMB < 0 || c.State.ValueCacheMB > maxCacheMB {
-		return fmt.Errorf("state.value_cache_mb %d is not between 0 (off) and %d", c.State.ValueCacheMB, maxCacheMB)
+	if c.State.ValueCacheMB != 0 && (c.State.ValueCacheMB < minValueCacheMB || c.State.ValueCacheMB > maxCacheMB) {
+		return fmt.Errorf("state.value_cache_mb %d is not 0 (off) or between %d and %d", c.State.ValueCacheMB, minValueCacheMB, maxCacheMB)
 	}
 	if c.State.TreeCacheNodes < 1 || c.State.TreeCacheNodes > maxTreeCacheNodes {
 		return fmt.Errorf("state.tree_cache_nodes %d is not between 1 and %d", c.State.TreeCacheNodes, maxTreeCacheNodes)
@@ -269,7 +271,7 @@ tree_cache_nodes = %d
 # background, as a DNS server loads its zone, and keeps any other value
 # once read; memory is taken only as it fills. A record is about 600
 # bytes, so the default holds every record of a million and a half
-# identifiers. 0 turns it off. Default: 1024.
+# identifiers. 0 turns it off; the least size is 32. Default: 1024.
 value_cache_mb = %d
 
 # What this node keeps: every block (CometBFT's retain height is never

@@ -94,7 +94,8 @@ func TestLoadErrors(t *testing.T) {
 		{"[state]\ncache_mb = 0\n", "state.cache_mb 0 is not between 1 and 65536"},
 		{"[state]\nwrite_buffer_mb = 4096\n", "state.write_buffer_mb 4096"},
 		{"[state]\ntree_cache_nodes = -1\n", "state.tree_cache_nodes -1"},
-		{"[state]\nvalue_cache_mb = -1\n", "state.value_cache_mb -1 is not between 0 (off) and 65536"},
+		{"[state]\nvalue_cache_mb = -1\n", "state.value_cache_mb -1 is not 0 (off) or between 32 and 65536"},
+		{"[state]\nvalue_cache_mb = 8\n", "state.value_cache_mb 8 is not 0 (off) or between 32 and 65536"},
 	} {
 		if err := os.WriteFile(file, []byte(c.body), 0o600); err != nil {
 			t.Fatal(err)

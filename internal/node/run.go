@@ -184,6 +184,15 @@ func (r *Running) preload() {
 	r.stopPreload, r.preloaded = cancel, make(chan struct{})
 	go func() {
 		defer close(r.preloaded)
+		// A new node, or one restoring a snapshot, has no state yet: it
+		// loads what it holds once it holds something.
+		for r.Chain.Store().Latest() == nil {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
 		began := time.Now()
 		n, err := r.Chain.Store().Preload(ctx, registry.RecordPrefix())
 		switch {
