@@ -232,7 +232,7 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, id code.ID) 
 	var derr error
 	err = view.Iterate(registry.HistoryPrefix(id.String()), nil, func(_, v []byte) bool {
 		var rec registry.Record
-		if derr = decodeRecord(v, &rec); derr != nil {
+		if derr = jsonUnmarshal(v, &rec); derr != nil {
 			return false
 		}
 		return add(rec)
@@ -334,7 +334,7 @@ func (s *Server) getChildren(w http.ResponseWriter, r *http.Request, id code.ID)
 				return false
 			}
 			var rec registry.Record
-			if ierr = decodeRecord(v, &rec); ierr != nil {
+			if ierr = jsonUnmarshal(v, &rec); ierr != nil {
 				return false
 			}
 			out.Children = append(out.Children, Child{ID: rec.ID, Kind: rec.Kind, Status: rec.Status})

@@ -95,8 +95,6 @@ func quote(s string) string {
 	return string(b)
 }
 
-func decodeRecord(b []byte, rec *registry.Record) error { return jsonUnmarshal(b, rec) }
-
 // jsonUnmarshal decodes state the registry wrote.
 func jsonUnmarshal(b []byte, v any) error {
 	if err := registry.DecodeState(b, v); err != nil {

@@ -144,10 +144,10 @@ func (s *Store) Preload(ctx context.Context, prefix []byte) (int, error) {
 const preloadChunkSize = 4096
 
 // preloadChunk loads up to max values, or budget bytes, from start and
-// returns the key to go on from (nil at the end). It holds commits off meanwhile: IAVL
-// iterates the latest version through its fast index, which a commit
-// under way has already moved to the next version while the committed
-// view is still this one.
+// returns the key to go on from (nil at the end). It holds commits off
+// meanwhile: IAVL iterates the latest version through its fast index,
+// which a commit under way has already moved to the next version while
+// the committed view is still this one.
 func (s *Store) preloadChunk(prefix, start []byte, max int, budget uint64) (next []byte, n int, loaded uint64, err error) {
 	s.saving.RLock()
 	defer s.saving.RUnlock()

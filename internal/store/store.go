@@ -33,7 +33,7 @@ type Options struct {
 	// compaction throttles the commit. Default 64 MiB.
 	WriteBufferBytes int
 	// ValueCacheBytes is the memory for values of the latest version
-	// read before (see valueCache), filled as reads need it. Default
+	// (see valueCache), filled by Preload and as reads need it. Default
 	// 1 GiB: every record of a million and a half identifiers. Negative
 	// turns the cache off.
 	ValueCacheBytes int
@@ -213,15 +213,20 @@ func (s *Store) Commit() ([]byte, int64, error) {
 	s.mu.Unlock()
 	if s.cache != nil {
 		s.cache.advance(version, s.written)
-		clear(s.written)
-		s.written = s.written[:0]
 	}
+	s.forgetWritten()
 	return hash, version, nil
 }
 
 // Rollback discards the working version's changes.
 func (s *Store) Rollback() {
 	s.tree.Rollback()
+	s.forgetWritten()
+}
+
+// forgetWritten empties the list of written keys, keeping its array for
+// the next version.
+func (s *Store) forgetWritten() {
 	clear(s.written)
 	s.written = s.written[:0]
 }
@@ -229,8 +234,7 @@ func (s *Store) Rollback() {
 // resetCache empties the value cache when the committed version becomes
 // version other than by Commit.
 func (s *Store) resetCache(version int64) {
-	clear(s.written)
-	s.written = s.written[:0]
+	s.forgetWritten()
 	if s.cache != nil {
 		s.cache.reset(version)
 	}
