@@ -197,14 +197,28 @@ func (c *Client) Submit(ctx context.Context, tx []byte) (TxAnswer, error) {
 	return out, err
 }
 
-// BuildTx signs a transaction of kind with msg for chainID.
+// BuildTx signs a transaction of kind with msg for chainID, valid at every
+// height. Prefer BuildTxUntil, or a Signer, which bound the heights.
 func BuildTx(chainID string, key ed25519.PrivateKey, nonce uint64, kind string, msg any) ([]byte, error) {
-	body, err := registry.NewBody(kind, nonce, msg)
+	return BuildTxUntil(chainID, key, nonce, 0, kind, msg)
+}
+
+// BuildTxUntil signs a transaction of kind with msg for chainID that only a
+// block at most validUntil high may hold (0: any).
+func BuildTxUntil(chainID string, key ed25519.PrivateKey, nonce, validUntil uint64, kind string, msg any) ([]byte, error) {
+	body, err := registry.NewBodyUntil(kind, nonce, validUntil, msg)
 	if err != nil {
 		return nil, err
 	}
 	return registry.Sign(chainID, body, key).Encode()
 }
+
+// DefaultValidBlocks is how many blocks past the latest a Signer's
+// transactions stay valid: minutes at CityID's block rate, enough to be
+// committed, and short enough that a transaction that was lost or refused
+// on its way cannot be brought back later, when the state it was meant for
+// has changed.
+const DefaultValidBlocks = 120
 
 // Send signs msg with key using the account's next nonce, submits it and
 // waits for its commit. For many transactions from one key in a row, use a
@@ -217,16 +231,22 @@ func (c *Client) Send(ctx context.Context, key ed25519.PrivateKey, kind string, 
 	return s.Send(ctx, kind, msg)
 }
 
-// Signer signs transactions of one key, keeping its nonce.
+// Signer signs transactions of one key, keeping its nonce. Each
+// transaction is valid until ValidBlocks past the latest height the signer
+// has seen.
 type Signer struct {
 	c       *Client
 	key     ed25519.PrivateKey
 	chainID string
 	next    uint64
+	height  int64
+	// ValidBlocks is how many blocks past the latest height seen a
+	// transaction stays valid; 0 signs transactions valid at any height.
+	ValidBlocks uint64
 }
 
-// NewSigner returns a signer for key, reading the chain ID and the
-// account's next nonce from the node.
+// NewSigner returns a signer for key, reading the chain ID, the latest
+// height and the account's next nonce from the node.
 func (c *Client) NewSigner(ctx context.Context, key ed25519.PrivateKey) (*Signer, error) {
 	st, err := c.Status(ctx)
 	if err != nil {
@@ -236,13 +256,17 @@ func (c *Client) NewSigner(ctx context.Context, key ed25519.PrivateKey) (*Signer
 	if err != nil {
 		return nil, err
 	}
-	return &Signer{c: c, key: key, chainID: st.ChainID, next: acct.NextNonce}, nil
+	return &Signer{c: c, key: key, chainID: st.ChainID, next: acct.NextNonce, height: st.Height, ValidBlocks: DefaultValidBlocks}, nil
 }
 
 // Sign returns the transaction bytes of kind and msg with the next nonce,
 // and counts the nonce as used.
 func (s *Signer) Sign(kind string, msg any) ([]byte, error) {
-	tx, err := BuildTx(s.chainID, s.key, s.next, kind, msg)
+	var until uint64
+	if s.ValidBlocks > 0 {
+		until = uint64(max(s.height, 0)) + s.ValidBlocks
+	}
+	tx, err := BuildTxUntil(s.chainID, s.key, s.next, until, kind, msg)
 	if err != nil {
 		return nil, err
 	}
@@ -251,10 +275,11 @@ func (s *Signer) Sign(kind string, msg any) ([]byte, error) {
 }
 
 // Send signs and submits, waiting for the commit. A transaction refused
-// before it reached a block does not use its nonce, so the next Send
-// reuses it. When another program signing with the same key took the nonce
-// first, Send fetches the account's next nonce and tries again, a bounded
-// number of times.
+// before it reached a block (in the mempool's check) does not use its
+// nonce, so the next Send reuses it; one refused in a block has used it,
+// as every transaction that reaches a block does. When another program
+// signing with the same key took the nonce first, Send fetches the
+// account's next nonce and tries again, a bounded number of times.
 func (s *Signer) Send(ctx context.Context, kind string, msg any) (TxAnswer, error) {
 	for attempt := 0; ; attempt++ {
 		tx, err := s.Sign(kind, msg)
@@ -262,13 +287,20 @@ func (s *Signer) Send(ctx context.Context, kind string, msg any) (TxAnswer, erro
 			return TxAnswer{}, err
 		}
 		ans, err := s.c.Submit(ctx, tx)
+		if ans.Height > s.height {
+			s.height = ans.Height
+		}
 		var e *Error
 		if !errors.As(err, &e) || e.Problem.Code == "timeout" {
 			return ans, err
 		}
-		// Refused: the ledger did not take the nonce.
+		if e.Problem.Height > 0 {
+			// Refused in a block: the nonce is used.
+			s.height = max(s.height, e.Problem.Height)
+			return ans, err
+		}
 		s.next--
-		if e.Problem.Code != "nonce_replayed" || attempt == maxNonceRetries {
+		if e.Problem.Code != registry.CodeNonceReplayed || attempt == maxNonceRetries {
 			return ans, err
 		}
 		acct, aerr := s.c.Account(ctx, registry.KeyText(s.key.Public().(ed25519.PublicKey)))
@@ -276,6 +308,9 @@ func (s *Signer) Send(ctx context.Context, kind string, msg any) (TxAnswer, erro
 			return ans, err
 		}
 		s.next = acct.NextNonce
+		if acct.Height > s.height {
+			s.height = acct.Height
+		}
 	}
 }
 

@@ -194,9 +194,14 @@ func httpStory(t *testing.T, n *testnode.Node) {
 	}
 
 	// Tangshan: GB/T 2260 130200; MOD 11-2 over 156130200 gives 4.
-	res := mustPost(city, registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130200", Name: "唐山市", NameEn: "Tangshan", Locode: "CN TVS"})
+	tangshan := registry.ApplyCity{Country: "156", CityNumber: "130200", Name: "唐山市", NameEn: "Tangshan", Locode: "CN TVS"}
+	res := mustPost(city, registry.KindApplyCity, tangshan)
 	app := res["application"].(float64)
-	res = mustPost(op.Private, registry.KindApproveApplication, registry.Decision{Application: uint64(app)})
+	hash, herr := registry.ApplicationHash(registry.KeyText(city.Public().(ed25519.PublicKey)), tangshan)
+	if herr != nil || res["hash"] != hash {
+		t.Fatalf("application hash %v, computed %s (%v)", res["hash"], hash, herr)
+	}
+	res = mustPost(op.Private, registry.KindApproveApplication, registry.Decision{Application: uint64(app), Hash: hash})
 	if res["city_code"] != "1561302004" {
 		t.Fatalf("approve answered %v, want city_code 1561302004", res)
 	}

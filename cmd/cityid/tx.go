@@ -82,7 +82,7 @@ the result as JSON. A refused transaction prints its error code and message on
 stderr and exits 1; a node that cannot be reached exits 3.`,
 	})
 	cmd.AddCommand(
-		txApplyCity(g), txDecide(g, true), txDecide(g, false), txRegisterSector(g),
+		txApplyCity(g), txDecide(g, true), txDecide(g, false), txWithdrawVote(g), txRegisterSector(g),
 		txRegisterUnit(g), txRegister(g), txUpdate(g), txSetStatus(g, false), txSetStatus(g, true),
 		txRegisterBatch(g), txTransfer(g), txGrant(g, true), txGrant(g, false), txSetAuthority(g), txSetValidator(g),
 	)
@@ -145,7 +145,7 @@ names others.`,
 
 func txDecide(g *globals, approve bool) *cobra.Command {
 	var f txFlags
-	var reason string
+	var reason, hash string
 	kind, use, short := registry.KindRejectApplication, "reject", "Reject a pending application (authority members)"
 	example := `  cityid tx reject 1 --reason "not a city" --from operator`
 	if approve {
@@ -153,21 +153,78 @@ func txDecide(g *globals, approve bool) *cobra.Command {
 		example = "  cityid tx approve 1 --from operator"
 	}
 	cmd := &cobra.Command{
-		Use:     use + " APPLICATION-ID",
-		Short:   short,
+		Use:   use + " APPLICATION-ID",
+		Short: short,
+		Long: short + `.
+
+A vote names the application's content hash as well as its number, so it
+can only ever count for the application the member looked at. Without
+--hash, the hash is read from the node (cityid query application N shows
+it); give --hash to vote for exactly the application you checked.`,
 		Example: example,
 		Args:    exactArgs(1, "one application ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := strconv.ParseUint(args[0], 10, 64)
-			if err != nil || n == 0 {
-				return usageError{fmt.Errorf("application ID %q is not a positive number", args[0])}
+			n, h, err := applicationRef(cmd, g, args[0], hash)
+			if err != nil {
+				return err
 			}
-			return send(cmd, g, f.from, kind, registry.Decision{Application: n, Reason: reason})
+			return send(cmd, g, f.from, kind, registry.Decision{Application: n, Hash: h, Reason: reason})
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why")
+	cmd.Flags().StringVar(&hash, "hash", "", "the application's content hash (default: read from the node)")
 	f.registerFrom(cmd)
 	return cmd
+}
+
+func txWithdrawVote(g *globals) *cobra.Command {
+	var f txFlags
+	var hash, proposal string
+	cmd := &cobra.Command{
+		Use:   "withdraw-vote [APPLICATION-ID]",
+		Short: "Take back your vote on an application, or your approval of a proposal (authority members)",
+		Example: `  cityid tx withdraw-vote 3 --from operator
+  cityid tx withdraw-vote --proposal 9f86d081884c7d659a2feaa0c55ad015 --from operator`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case len(args) == 1 && proposal != "", len(args) == 0 && proposal == "":
+				return usageError{fmt.Errorf("name an application ID or --proposal, not both")}
+			case proposal != "":
+				return send(cmd, g, f.from, registry.KindWithdrawVote, registry.WithdrawVote{Proposal: proposal})
+			}
+			n, h, err := applicationRef(cmd, g, args[0], hash)
+			if err != nil {
+				return err
+			}
+			return send(cmd, g, f.from, registry.KindWithdrawVote, registry.WithdrawVote{Application: n, Hash: h})
+		},
+	}
+	cmd.Flags().StringVar(&hash, "hash", "", "the application's content hash (default: read from the node)")
+	cmd.Flags().StringVar(&proposal, "proposal", "", "a governance proposal's id (cityid query proposals)")
+	f.registerFrom(cmd)
+	return cmd
+}
+
+// applicationRef parses an application number and finds its content hash
+// on the node unless one is given.
+func applicationRef(cmd *cobra.Command, g *globals, arg, hash string) (uint64, string, error) {
+	n, err := strconv.ParseUint(arg, 10, 64)
+	if err != nil || n == 0 {
+		return 0, "", usageError{fmt.Errorf("application ID %q is not a positive number", arg)}
+	}
+	if hash != "" {
+		return n, hash, nil
+	}
+	c, err := g.client()
+	if err != nil {
+		return 0, "", err
+	}
+	app, err := c.Application(cmd.Context(), n)
+	if err != nil {
+		return 0, "", fmt.Errorf("read application %d for its content hash: %w", n, err)
+	}
+	return n, app.Hash, nil
 }
 
 func txRegisterSector(g *globals) *cobra.Command {

@@ -125,6 +125,11 @@ func start() (*fixture, error) {
 		}
 		return ans, nil
 	}
+	aliceHash, herr := registry.ApplicationHash(registry.KeyText(f.alice.Public().(ed25519.PublicKey)),
+		registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市", NameEn: "Shijiazhuang", Locode: "CNSJW"})
+	if herr != nil {
+		return nil, herr
+	}
 	opS, err := f.c.NewSigner(ctx, op.Private)
 	if err != nil {
 		return nil, err
@@ -135,7 +140,7 @@ func start() (*fixture, error) {
 		msg  any
 	}{
 		{alice, registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市", NameEn: "Shijiazhuang", Locode: "CNSJW"}},
-		{opS, registry.KindApproveApplication, registry.Decision{Application: 1}},
+		{opS, registry.KindApproveApplication, registry.Decision{Application: 1, Hash: aliceHash}},
 		{alice, registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130200", Name: "唐山市"}},
 		{alice, registry.KindRegisterSector, registry.RegisterSector{ID: "1561301001.85"}},
 		{alice, registry.KindRegisterUnit, registry.RegisterUnit{Parent: "1561301001.85", Name: "Education Bureau"}},

@@ -66,8 +66,13 @@ func statusOf(c string) int {
 	case registry.CodeExists, registry.CodeDuplicateCity, registry.CodeDuplicateLocode,
 		registry.CodeVersionMismatch, registry.CodeNonceReplayed, registry.CodeNonceGap,
 		registry.CodeAlreadyDecided, registry.CodeAlreadyVoted, registry.CodeAlreadyActive,
-		registry.CodeAlreadyInactive, registry.CodeInactive, registry.CodeExhausted:
+		registry.CodeAlreadyInactive, registry.CodeInactive, registry.CodeExhausted,
+		registry.CodeHashMismatch:
 		return http.StatusConflict
+	case registry.CodeExpired:
+		return http.StatusGone
+	case registry.CodeAccountBusy:
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }

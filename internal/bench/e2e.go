@@ -515,7 +515,10 @@ func feed(ctx context.Context, mp mempl.Mempool, txs [][]byte, loaders int, dead
 					switch {
 					case err == nil:
 						accepted.Add(1)
-					case errors.As(err, &mempl.ErrMempoolIsFull{}) || errors.Is(err, mempl.ErrRecheckFull):
+					case errors.As(err, &mempl.ErrMempoolIsFull{}) || errors.Is(err, mempl.ErrRecheckFull),
+						errors.As(err, &invalid) && invalid.Code == chain.CodeAccountBusy:
+						// The mempool, or this loader's share of it, is
+						// full until the next block.
 						full.Add(1)
 						time.Sleep(backoff)
 						continue

@@ -41,12 +41,15 @@ type App struct {
 	prepared *preparedCache
 	commits  *Notifier
 
-	// mempool is the mempool connection's view: the next nonce of every
-	// account with transactions waiting, so that one account may queue
-	// several transactions in one block. Reset at every commit; CometBFT
-	// rechecks what is left in the mempool right after.
+	// mempool is the mempool connection's view of every account with
+	// transactions waiting: its next nonce, how much it has queued, and
+	// the state its queued transactions will leave, so that one account
+	// may queue several transactions in one block and each is checked
+	// against what those before it will have written. Reset at every
+	// commit; CometBFT rechecks what is left in the mempool right after,
+	// in order, which builds it again.
 	mu      sync.Mutex
-	pending map[string]uint64
+	pending map[string]*pendingAccount
 	last    registry.Block // the last committed block, for CheckTx's dry runs
 
 	// The block being finalized, between FinalizeBlock and Commit: only the
@@ -92,7 +95,7 @@ func NewApp(chainID string, st *store.Store, log *slog.Logger, opts ...AppOption
 		log:      log,
 		prepared: newPreparedCache(preparedCacheTxs, preparedCacheBytes),
 		commits:  NewNotifier(),
-		pending:  make(map[string]uint64),
+		pending:  make(map[string]*pendingAccount),
 	}
 }
 
@@ -136,9 +139,10 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 
 // CheckTx admits a transaction to the mempool: its envelope, signature and
 // body are checked, its nonce must be the account's next one (counting
-// transactions already waiting), and, when the account has nothing waiting,
-// it is run against committed state so that a transaction bound to fail
-// never enters a block.
+// transactions already waiting), the account must stay within its share of
+// the mempool, and the transaction is run against committed state as the
+// account's waiting transactions will leave it, so that a transaction bound
+// to be refused never enters a block.
 func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
 	hash := sha256.Sum256(req.Tx)
 	tx := a.prepared.get(hash)
@@ -161,9 +165,10 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	want, queued := a.pending[tx.Signer]
-	if !queued {
-		want = committed + 1
+	acct := a.pending[tx.Signer]
+	want := committed + 1
+	if acct != nil {
+		want = acct.next
 	}
 	if err := registry.CheckNonce(tx.Nonce, want); err != nil {
 		if tx.Nonce < want && tx.Nonce > committed {
@@ -171,15 +176,55 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 		}
 		return checkTxResponse(err), nil
 	}
-	if !queued && view != nil {
-		next := registry.Block{Height: a.last.Height + 1, Time: a.last.Time}
-		if err := a.machine.DryRun(view, next, tx); err != nil {
-			return checkTxResponse(err), nil
-		}
+	if acct != nil && (acct.txs >= MaxPendingTxs || acct.bytes+len(req.Tx) > MaxPendingBytes) {
+		return checkTxResponse(&registry.Error{Code: registry.CodeAccountBusy, Msg: fmt.Sprintf(
+			"account %s has %d transactions (%d bytes) waiting, the most one account may queue (%d, %d bytes): wait for them to be committed",
+			tx.Signer, acct.txs, acct.bytes, MaxPendingTxs, MaxPendingBytes)}), nil
 	}
-	a.pending[tx.Signer] = tx.Nonce + 1
+	if view == nil {
+		// No committed state yet (before the first block): nothing to
+		// run against.
+		a.pending[tx.Signer] = &pendingAccount{next: tx.Nonce + 1, txs: 1, bytes: len(req.Tx)}
+		return &abci.CheckTxResponse{Code: CodeOK}, nil
+	}
+	if acct == nil || acct.state == nil {
+		acct = &pendingAccount{state: registry.NewPending(view)}
+	}
+	next := registry.Block{Height: a.last.Height + 1, Time: a.last.Time}
+	if err := a.machine.Stage(acct.state, next, tx); err != nil {
+		if err.Code == registry.CodeInternal {
+			return nil, fmt.Errorf("check tx %s: %s", tx.Hash, err.Msg)
+		}
+		return checkTxResponse(err), nil
+	}
+	acct.next, acct.txs, acct.bytes = tx.Nonce+1, acct.txs+1, acct.bytes+len(req.Tx)
+	a.pending[tx.Signer] = acct
 	return &abci.CheckTxResponse{Code: CodeOK}, nil
 }
+
+// pendingAccount is what the mempool holds of one account.
+type pendingAccount struct {
+	next  uint64            // the nonce its next transaction must carry
+	txs   int               // transactions waiting
+	bytes int               // their bytes
+	state *registry.Pending // committed state as they will leave it
+}
+
+// Each account's share of the mempool. CometBFT's mempool holds 5,000
+// transactions by default and is first come, first served: without a
+// share, one key with no rights could fill it, and the blocks, with
+// transactions the state lets it queue. These bound what one account
+// queues between two blocks, not what it may send: a city loading
+// millions of identifiers sends register_batch transactions, and each
+// block takes what the account queued.
+const (
+	// MaxPendingTxs is how many transactions one account may have
+	// waiting.
+	MaxPendingTxs = 1000
+	// MaxPendingBytes is how many bytes of transactions one account may
+	// have waiting: a few of the largest register_batch transactions.
+	MaxPendingBytes = 8 << 20
+)
 
 func checkTxResponse(err *registry.Error) *abci.CheckTxResponse {
 	return &abci.CheckTxResponse{Code: ABCICode(err), Log: err.Msg, Info: err.Code, Codespace: Codespace}
@@ -276,8 +321,10 @@ func (a *App) Close() { a.snaps.close() }
 func (a *App) PendingNonce(signer string) (next uint64, ok bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	next, ok = a.pending[signer]
-	return next, ok
+	if acct := a.pending[signer]; acct != nil {
+		return acct.next, true
+	}
+	return 0, false
 }
 
 // LastBlock is the last block the application finalized.

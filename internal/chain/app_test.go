@@ -27,6 +27,20 @@ func key(seed byte) ed25519.PrivateKey {
 
 func pub(k ed25519.PrivateKey) string { return registry.KeyText(k.Public().(ed25519.PublicKey)) }
 
+// shijiazhuang is the application the tests file with key 2.
+var shijiazhuang = registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市"}
+
+// approveTx is key 1's (the authority's) approval of application n, which
+// key 2 filed as msg.
+func approveTx(t *testing.T, nonce, n uint64, msg registry.ApplyCity) []byte {
+	t.Helper()
+	hash, err := registry.ApplicationHash(pub(key(2)), msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signTx(t, key(1), nonce, registry.KindApproveApplication, registry.Decision{Application: n, Hash: hash})
+}
+
 func signTx(t *testing.T, k ed25519.PrivateKey, nonce uint64, kind string, msg any) []byte {
 	t.Helper()
 	body, err := registry.NewBody(kind, nonce, msg)
@@ -108,24 +122,41 @@ func TestCheckTxNonces(t *testing.T) {
 	app := newApp(t, st)
 	block(t, app, 1)
 	commit(t, app)
-	apply := func(n uint64, num string) []byte {
-		return signTx(t, key(2), n, registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: num, Name: "c" + num})
+	// Key 1, the authority, files an application and approves it: the
+	// approval is checked against the state the application will leave,
+	// though the application is only waiting in the mempool.
+	city := registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市"}
+	hash, herr := registry.ApplicationHash(pub(key(1)), city)
+	if herr != nil {
+		t.Fatal(herr)
 	}
-	tx1, tx2 := apply(1, "130100"), apply(2, "130200")
+	tx1 := signTx(t, key(1), 1, registry.KindApplyCity, city)
+	tx2 := signTx(t, key(1), 2, registry.KindApproveApplication, registry.Decision{Application: 1, Hash: hash})
 	if r := checkTx(t, app, tx1, abci.CHECK_TX_TYPE_CHECK); r.Code != CodeOK {
 		t.Fatalf("tx1: %v", r)
 	}
-	// A second transaction of the same account queues behind the first.
+	// Another account queues on committed state, apart.
+	if r := checkTx(t, app, signTx(t, key(3), 1, registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130200", Name: "唐山市"}), abci.CHECK_TX_TYPE_CHECK); r.Code != CodeOK {
+		t.Fatalf("another account: %v", r)
+	}
 	if r := checkTx(t, app, tx2, abci.CHECK_TX_TYPE_CHECK); r.Code != CodeOK {
 		t.Fatalf("tx2 queued behind tx1: %v", r)
 	}
-	if next, ok := app.PendingNonce(pub(key(2))); !ok || next != 3 {
+	if next, ok := app.PendingNonce(pub(key(1))); !ok || next != 3 {
 		t.Fatalf("pending nonce %d %v, want 3", next, ok)
 	}
-	if r := checkTx(t, app, apply(2, "130300"), abci.CHECK_TX_TYPE_CHECK); r.Code != CodeNonceReplayed || !strings.Contains(r.Log, "waiting in the mempool") {
+	// Its third transaction is checked against both: the application is
+	// approved, and a second application would be a duplicate.
+	if r := checkTx(t, app, signTx(t, key(1), 3, registry.KindApproveApplication, registry.Decision{Application: 1, Hash: hash}), abci.CHECK_TX_TYPE_CHECK); r.Code != CodeAlreadyDecided {
+		t.Fatalf("approval of a queued approval's application: %v, want already_decided", r)
+	}
+	if r := checkTx(t, app, signTx(t, key(1), 3, registry.KindApplyCity, city), abci.CHECK_TX_TYPE_CHECK); r.Code != CodeDuplicateCity {
+		t.Fatalf("application for a city a queued approval issues: %v, want duplicate_city", r)
+	}
+	if r := checkTx(t, app, signTx(t, key(1), 2, registry.KindApplyCity, city), abci.CHECK_TX_TYPE_CHECK); r.Code != CodeNonceReplayed || !strings.Contains(r.Log, "waiting in the mempool") {
 		t.Fatalf("second nonce 2: %v", r)
 	}
-	if r := checkTx(t, app, apply(5, "130300"), abci.CHECK_TX_TYPE_CHECK); r.Code != CodeNonceGap || r.Info != registry.CodeNonceGap {
+	if r := checkTx(t, app, signTx(t, key(1), 5, registry.KindApplyCity, city), abci.CHECK_TX_TYPE_CHECK); r.Code != CodeNonceGap || r.Info != registry.CodeNonceGap {
 		t.Fatalf("nonce 5: %v", r)
 	}
 	resp := block(t, app, 2, tx1, tx2)
@@ -135,13 +166,38 @@ func TestCheckTxNonces(t *testing.T) {
 		}
 	}
 	commit(t, app)
-	if _, ok := app.PendingNonce(pub(key(2))); ok {
+	if _, ok := app.PendingNonce(pub(key(1))); ok {
 		t.Fatal("pending nonces survived the commit")
 	}
 	// After the commit the used nonces are replays, and a recheck of a
 	// committed transaction fails.
 	if r := checkTx(t, app, tx1, abci.CHECK_TX_TYPE_RECHECK); r.Code != CodeNonceReplayed {
 		t.Fatalf("recheck of committed tx: %v", r)
+	}
+}
+
+// One account's share of the mempool is bounded: past it, its next
+// transaction is refused as account_busy until a block takes some.
+func TestCheckTxAccountShare(t *testing.T) {
+	st, _ := store.OpenMemory(store.Options{})
+	app := newApp(t, st)
+	block(t, app, 1)
+	commit(t, app)
+	for n := uint64(1); n <= MaxPendingTxs; n++ {
+		// A set_authority of the 1-of-1 authority applies however many
+		// are queued before it.
+		tx := signTx(t, key(1), n, registry.KindSetAuthority, registry.SetAuthority{Members: []string{pub(key(1))}, Threshold: 1})
+		if r := checkTx(t, app, tx, abci.CHECK_TX_TYPE_CHECK); r.Code != CodeOK {
+			t.Fatalf("tx %d: %v", n, r)
+		}
+	}
+	tx := signTx(t, key(1), MaxPendingTxs+1, registry.KindSetAuthority, registry.SetAuthority{Members: []string{pub(key(1))}, Threshold: 1})
+	if r := checkTx(t, app, tx, abci.CHECK_TX_TYPE_CHECK); r.Code != CodeAccountBusy || r.Info != registry.CodeAccountBusy {
+		t.Fatalf("tx past the share: %v, want account_busy", r)
+	}
+	// Another account is not held up.
+	if r := checkTx(t, app, signTx(t, key(2), 1, registry.KindApplyCity, shijiazhuang), abci.CHECK_TX_TYPE_CHECK); r.Code != CodeOK {
+		t.Fatalf("another account: %v", r)
 	}
 }
 
@@ -176,13 +232,13 @@ func TestInfoAndReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	app := newApp(t, st)
-	resp1 := block(t, app, 1, signTx(t, key(2), 1, registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市"}))
+	resp1 := block(t, app, 1, signTx(t, key(2), 1, registry.KindApplyCity, shijiazhuang))
 	commit(t, app)
 	info, _ := app.Info(context.Background(), &abci.InfoRequest{})
 	if info.LastBlockHeight != 1 || !bytes.Equal(info.LastBlockAppHash, resp1.AppHash) || info.AppVersion != AppVersion {
 		t.Fatalf("info after block 1: %+v, want height 1 hash %X", info, resp1.AppHash)
 	}
-	approve := signTx(t, key(1), 1, registry.KindApproveApplication, registry.Decision{Application: 1})
+	approve := approveTx(t, 1, 1, shijiazhuang)
 	resp2 := block(t, app, 2, approve)
 	if resp2.TxResults[0].Code != CodeOK || !strings.Contains(string(resp2.TxResults[0].Data), `"city_code":"1561301001"`) {
 		t.Fatalf("approve: %v", resp2.TxResults[0])
@@ -264,9 +320,9 @@ func TestPreparedCache(t *testing.T) {
 func TestQueryProof(t *testing.T) {
 	st, _ := store.OpenMemory(store.Options{})
 	app := newApp(t, st)
-	block(t, app, 1, signTx(t, key(2), 1, registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市"}))
+	block(t, app, 1, signTx(t, key(2), 1, registry.KindApplyCity, shijiazhuang))
 	commit(t, app)
-	block(t, app, 2, signTx(t, key(1), 1, registry.KindApproveApplication, registry.Decision{Application: 1}))
+	block(t, app, 2, approveTx(t, 1, 1, shijiazhuang))
 	commit(t, app)
 	root := st.Hash()
 	for _, c := range []struct {
@@ -358,7 +414,8 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	for h := int64(1); h <= 6; h++ {
-		block(t, a, h, signTx(t, key(2), uint64(h), registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: fmt.Sprintf("13%02d00", h), Name: fmt.Sprintf("city %d", h)}))
+		// One open application per key: each city applies with its own.
+		block(t, a, h, signTx(t, key(byte(10+h)), 1, registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: fmt.Sprintf("13%02d00", h), Name: fmt.Sprintf("city %d", h)}))
 		commit(t, a)
 		a.snaps.wg.Wait() // blocks here come faster than a snapshot is written
 	}

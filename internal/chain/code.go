@@ -32,6 +32,9 @@ const (
 	CodeAlreadyInactive uint32 = 20
 	CodeBadValue        uint32 = 21
 	CodeExhausted       uint32 = 22
+	CodeExpired         uint32 = 23
+	CodeHashMismatch    uint32 = 24
+	CodeAccountBusy     uint32 = 25
 	CodeInternal        uint32 = 99
 )
 
@@ -59,6 +62,9 @@ var abciCodes = map[string]uint32{
 	registry.CodeAlreadyInactive: CodeAlreadyInactive,
 	registry.CodeBadValue:        CodeBadValue,
 	registry.CodeExhausted:       CodeExhausted,
+	registry.CodeExpired:         CodeExpired,
+	registry.CodeHashMismatch:    CodeHashMismatch,
+	registry.CodeAccountBusy:     CodeAccountBusy,
 	registry.CodeInternal:        CodeInternal,
 }
 

@@ -52,8 +52,13 @@ func ledger(t testing.TB) *store.Store {
 			t.Fatal(err)
 		}
 	}
-	apply(registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市"})
-	apply(registry.KindApproveApplication, registry.Decision{Application: 1})
+	city := registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市"}
+	apply(registry.KindApplyCity, city)
+	hash, herr := registry.ApplicationHash(opPub, city)
+	if herr != nil {
+		t.Fatal(herr)
+	}
+	apply(registry.KindApproveApplication, registry.Decision{Application: 1, Hash: hash})
 	apply(registry.KindRegisterSector, registry.RegisterSector{ID: "1561301001.85"})
 	apply(registry.KindRegisterUnit, registry.RegisterUnit{Parent: "1561301001.85", Name: "Education Bureau"})
 	apply(registry.KindRegister, registry.Register{ID: "1561301001.85.1/school-0042", Values: []registry.Value{

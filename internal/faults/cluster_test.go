@@ -175,7 +175,7 @@ func (c *cluster) setupCity(t testing.TB) {
 		return ans
 	}
 	ans := send(key, registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市", NameEn: "Shijiazhuang"})
-	app := ans.Result.Application
+	app, hash := ans.Result.Application, ans.Result.Hash
 	st, err := cl.Status(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -188,7 +188,7 @@ func (c *cluster) setupCity(t testing.TB) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ans = send(op.Private, registry.KindApproveApplication, registry.Decision{Application: app})
+		ans = send(op.Private, registry.KindApproveApplication, registry.Decision{Application: app, Hash: hash})
 	}
 	if ans.Result.CityCode != "1561301001" {
 		t.Fatalf("after %d approvals: %+v, want city code 1561301001", st.Authority.Threshold, ans.Result)

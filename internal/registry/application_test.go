@@ -6,12 +6,14 @@ import (
 	"testing"
 )
 
+// approve and reject vote on application app, naming the content hash it
+// has in state (a made-up one when it does not exist).
 func approve(t testing.TB, s *signer, app uint64) []byte {
-	return s.tx(t, KindApproveApplication, M{"application": app})
+	return s.tx(t, KindApproveApplication, M{"application": app, "hash": s.h.appHash(t, app)})
 }
 
 func reject(t testing.TB, s *signer, app uint64, reason string) []byte {
-	return s.tx(t, KindRejectApplication, M{"application": app, "reason": reason})
+	return s.tx(t, KindRejectApplication, M{"application": app, "hash": s.h.appHash(t, app), "reason": reason})
 }
 
 // stateHas reports whether a raw state key exists.
@@ -43,11 +45,13 @@ func TestCityIssuedAtThreshold(t *testing.T) {
 	if o.Application != 1 || o.Status != AppPending {
 		t.Fatalf("apply outcome %+v, want application 1 pending", o)
 	}
-	if got := stateGet(t, h, "pend/156130100"); got != "1" {
-		t.Errorf("pending index pend/156130100 = %q, want 1", got)
+	// An application reserves nothing: the number and the LOCODE are the
+	// city's only once its code is issued.
+	if stateHas(t, h, "locode/CNSJW") {
+		t.Errorf("a pending application claims its LOCODE: %q", stateGet(t, h, "locode/CNSJW"))
 	}
-	if got := stateGet(t, h, "locode/CNSJW"); got != `{"application":1}` {
-		t.Errorf("locode claim = %q, want the pending application", got)
+	if got := stateGet(t, h, "open/"+applicant.pub); got != "1" {
+		t.Errorf("open application of the applicant = %q, want 1", got)
 	}
 
 	t.Run("first of two approvals leaves it pending", func(t *testing.T) {
@@ -189,19 +193,19 @@ func TestDecisionRule(t *testing.T) {
 	}
 }
 
-func TestRejectionFreesNumberAndLocode(t *testing.T) {
+func TestRejectionFreesTheApplicant(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		n, m int
 	}{{"2 of 3", 3, 2}, {"1 of 1", 1, 1}} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, tc.n, tc.m)
-			first, second := h.signer("applicant-1"), h.signer("applicant-2")
+			first := h.signer("applicant-1")
 			msg := M{"country": "156", "city_number": "110100", "name": "北京市", "locode": "CNBJS"}
 			h.mustApply(t, first.tx(t, KindApplyCity, msg))
 			for i := 0; i < tc.n-tc.m+1; i++ {
 				if i < tc.n-tc.m {
-					h.expectRejected(t, second.tx(t, KindApplyCity, msg), CodeDuplicateCity, "application 1", "is pending")
+					h.expectRejected(t, first.tx(t, KindApplyCity, msg), CodeExists, "already has application 1 open", "one open application per key")
 				}
 				h.mustApply(t, reject(t, h.members[i], 1, "duplicate of an existing division"))
 			}
@@ -212,15 +216,43 @@ func TestRejectionFreesNumberAndLocode(t *testing.T) {
 			if app.Rejections[0].Reason != "duplicate of an existing division" {
 				t.Errorf("rejection reason %q", app.Rejections[0].Reason)
 			}
-			if stateHas(t, h, "pend/156110100") || stateHas(t, h, "locode/CNBJS") {
-				t.Error("pending index or locode claim left behind by the rejection")
+			if stateHas(t, h, "open/"+first.pub) || stateHas(t, h, "locode/CNBJS") {
+				t.Error("open application or locode claim left behind by the rejection")
 			}
-			o := h.mustApply(t, second.tx(t, KindApplyCity, msg))
+			o := h.mustApply(t, first.tx(t, KindApplyCity, msg))
 			if o.Application != 2 || o.Status != AppPending {
 				t.Errorf("new application %+v, want 2 pending", o)
 			}
 		})
 	}
+}
+
+func TestApplicationsCannotSquat(t *testing.T) {
+	// A squatter applies first for the real city's number and LOCODE; the
+	// real city applies too, and the authority approves the real one. The
+	// squatter's application can then never be issued.
+	h := newHarness(t, 1, 1)
+	squatter, city := h.signer("squatter"), h.signer("city")
+	msg := M{"country": "156", "city_number": "130100", "name": "石家庄市", "locode": "CNSJW"}
+	if o := h.mustApply(t, squatter.tx(t, KindApplyCity, msg)); o.Application != 1 {
+		t.Fatalf("squatter's application %+v", o)
+	}
+	if o := h.mustApply(t, city.tx(t, KindApplyCity, msg)); o.Application != 2 {
+		t.Fatalf("the city's application %+v: a pending application must not hold its number", o)
+	}
+	if o := h.mustApply(t, approve(t, h.members[0], 2)); o.CityCode != "1561301001" {
+		t.Fatalf("city code %q", o.CityCode)
+	}
+	h.expectRejected(t, approve(t, h.members[0], 1), CodeDuplicateCity, "already has the city code 1561301001", "reject application 1")
+	h.mustApply(t, reject(t, h.members[0], 1, "squatting"))
+	if got := h.record(t, "1561301001").Admins; len(got) != 1 || got[0] != city.pub {
+		t.Errorf("city admins %v, want the city's key", got)
+	}
+	// Numbers and LOCODEs held by cities are refused at once.
+	h.expectRejected(t, squatter.tx(t, KindApplyCity, msg), CodeDuplicateCity, "already has the city code 1561301001")
+	h.expectRejected(t, squatter.tx(t, KindApplyCity, M{"country": "156", "city_number": "130200", "name": "唐山市", "locode": "CNSJW"}), CodeDuplicateLocode, "belongs to city 1561301001")
+	// A hand-picked Chinese number must be a GB/T 2260 division.
+	h.expectRejected(t, squatter.tx(t, KindApplyCity, M{"country": "156", "city_number": "999999", "name": "No such city"}), CodeInvalid, "not a GB/T 2260")
 }
 
 func TestAllocateCityNumber(t *testing.T) {
@@ -250,19 +282,19 @@ func TestAllocateCityNumber(t *testing.T) {
 			t.Errorf("city info %+v", rec.City)
 		}
 	})
-	t.Run("skips a number held by a pending hand-made application", func(t *testing.T) {
+	t.Run("a pending hand-made application holds no number", func(t *testing.T) {
 		h := newHarness(t, 1, 1)
 		h.mustApply(t, byHand(t, h.signer("hand"), "250", "000001"))
 		h.mustApply(t, allocate(t, h.signer("auto"), "250"))
-		if o := h.mustApply(t, approve(t, h.members[0], 2)); o.CityCode != cityCode("250", "000002") || o.CityCode != "2500000023" {
-			t.Errorf("allocated %s, want 2500000023", o.CityCode)
+		if o := h.mustApply(t, approve(t, h.members[0], 2)); o.CityCode != "2500000015" {
+			t.Errorf("allocated %s, want 2500000015", o.CityCode)
 		}
-		if o := h.mustApply(t, approve(t, h.members[0], 1)); o.CityCode != "2500000015" {
-			t.Errorf("hand-made application issued %s, want 2500000015", o.CityCode)
-		}
+		// The number was issued meanwhile: the hand-made application
+		// cannot be.
+		h.expectRejected(t, approve(t, h.members[0], 1), CodeDuplicateCity, "2500000015")
 		h.mustApply(t, allocate(t, h.signer("auto-2"), "250"))
-		if o := h.mustApply(t, approve(t, h.members[0], 3)); o.CityCode != cityCode("250", "000003") || o.CityCode != "2500000031" {
-			t.Errorf("third city %s, want 2500000031", o.CityCode)
+		if o := h.mustApply(t, approve(t, h.members[0], 3)); o.CityCode != cityCode("250", "000002") || o.CityCode != "2500000023" {
+			t.Errorf("second city %s, want 2500000023", o.CityCode)
 		}
 	})
 	t.Run("skips a number already issued by hand", func(t *testing.T) {
@@ -356,14 +388,12 @@ func TestApplicationRejections(t *testing.T) {
 	}{
 		{"city already issued", func(t testing.TB) []byte { return apply(t, city("130100")) },
 			CodeDuplicateCity, []string{"country 156 city number 130100 already has the city code 1561301001"}},
-		{"city number pending", func(t testing.TB) []byte { return apply(t, city("110100")) },
-			CodeDuplicateCity, []string{"application 2 for country 156 city number 110100 is pending"}},
+		{"city number outside GB/T 2260", func(t testing.TB) []byte { return apply(t, city("130000")) },
+			CodeInvalid, []string{"city number 130000 is not a GB/T 2260 prefecture- or county-level division code"}},
 		{"locode of an issued city", func(t testing.TB) []byte { return apply(t, city("310100", "locode", "CNSJW")) },
 			CodeDuplicateLocode, []string{"UN/LOCODE CNSJW belongs to city 1561301001"}},
 		{"locode of an issued city, other spelling", func(t testing.TB) []byte { return apply(t, city("310100", "locode", "cn sjw")) },
 			CodeDuplicateLocode, []string{"UN/LOCODE CNSJW belongs to city 1561301001"}},
-		{"locode of a pending application", func(t testing.TB) []byte { return apply(t, city("310100", "locode", "CNBJS")) },
-			CodeDuplicateLocode, []string{"UN/LOCODE CNBJS is claimed by pending application 2"}},
 		{"locode of another country", func(t testing.TB) []byte { return apply(t, city("310100", "locode", "FRPAR")) },
 			CodeInvalid, []string{"locode FRPAR is in country FR, but the application is for 156 (CN)"}},
 		{"locode with digit 1", func(t testing.TB) []byte { return apply(t, city("310100", "locode", "CN1AB")) },
@@ -428,9 +458,13 @@ func TestApplicationRejections(t *testing.T) {
 		{"approval of application 0", func(t testing.TB) []byte { return approve(t, h.members[1], 0) },
 			CodeInvalid, []string{"application is required"}},
 		{"second approval by the same member", func(t testing.TB) []byte { return approve(t, h.members[0], 2) },
-			CodeAlreadyVoted, []string{"key " + h.members[0].pub + " has already voted on application 2"}},
-		{"rejection after approving", func(t testing.TB) []byte { return reject(t, h.members[0], 2, "") },
-			CodeAlreadyVoted, []string{"already voted on application 2"}},
+			CodeAlreadyVoted, []string{"key " + h.members[0].pub + " has already voted this way on application 2"}},
+		{"approval naming another content hash", func(t testing.TB) []byte {
+			return h.members[1].tx(t, KindApproveApplication, M{"application": 2, "hash": h.appHash(t, 3)})
+		}, CodeHashMismatch, []string{"application 2 has the content hash " + h.appHash(t, 2), "the vote was signed for another application"}},
+		{"approval without a hash", func(t testing.TB) []byte {
+			return h.members[1].tx(t, KindApproveApplication, M{"application": 2})
+		}, CodeInvalid, []string{"hash is required"}},
 		{"approval of an approved application", func(t testing.TB) []byte { return approve(t, h.members[2], w.cityApp) },
 			CodeAlreadyDecided, []string{fmt.Sprintf("application %d is already approved", w.cityApp)}},
 		{"approval of a rejected application", func(t testing.TB) []byte { return approve(t, h.members[2], 3) },

@@ -43,6 +43,9 @@ const (
 	CodeAlreadyInactive = "already_inactive" // deactivate on a deactivated record
 	CodeBadValue        = "bad_value"        // a record value is not valid for its type
 	CodeExhausted       = "exhausted"        // no number left to allocate (units, city numbers)
+	CodeExpired         = "expired"          // past the body's valid_until_height, or an application or vote past its term
+	CodeHashMismatch    = "hash_mismatch"    // a vote names another content hash than the application's
+	CodeAccountBusy     = "account_busy"     // the account has as many transactions waiting in the mempool as it may
 	CodeInternal        = "internal"         // a store failure; never caused by input
 )
 
@@ -53,7 +56,8 @@ func Codes() []string {
 		CodeNonceGap, CodeUnknownKind, CodeInvalid, CodeInvalidID, CodeUnauthorized,
 		CodeNotFound, CodeExists, CodeDuplicateCity, CodeDuplicateLocode, CodeAlreadyDecided,
 		CodeAlreadyVoted, CodeVersionMismatch, CodeInactive, CodeAlreadyActive,
-		CodeAlreadyInactive, CodeBadValue, CodeExhausted, CodeInternal,
+		CodeAlreadyInactive, CodeBadValue, CodeExhausted, CodeExpired, CodeHashMismatch,
+		CodeAccountBusy, CodeInternal,
 	}
 }
 
@@ -72,8 +76,14 @@ func invalidID(field, text string, err error) *Error {
 }
 
 // internal turns a store failure into an Error. Store failures are not caused
-// by input; the chain layer treats them as fatal for the block.
+// by input; the chain layer treats them as fatal for the block. An err that
+// carries a refusal (putJSON's value that cannot be encoded) stays that
+// refusal: what a transaction says must never stop the chain.
 func internal(op string, err error) *Error {
+	var e *Error
+	if errors.As(err, &e) && e.Code != CodeInternal {
+		return errorf(e.Code, "%s: %s", op, e.Msg)
+	}
 	return &Error{Code: CodeInternal, Msg: op + ": " + err.Error()}
 }
 

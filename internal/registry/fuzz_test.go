@@ -150,8 +150,8 @@ func seedTxs(t testing.TB, w *world) [][]byte {
 	out := [][]byte{
 		a.tx(t, KindApplyCity, M{"country": "156", "city_number": "110100", "name": "北京市", "locode": "CNBJS", "admins": []string{a.pub}}),
 		a.tx(t, KindApplyCity, M{"country": "250", "city_number": "allocate", "name": "Paris"}),
-		a.tx(t, KindApproveApplication, M{"application": 1}),
-		a.tx(t, KindRejectApplication, M{"application": 1, "reason": "no"}),
+		a.tx(t, KindApproveApplication, M{"application": 1, "hash": w.h.appHash(t, 1)}),
+		a.tx(t, KindRejectApplication, M{"application": 1, "hash": w.h.appHash(t, 1), "reason": "no"}),
 		a.tx(t, KindRegisterSector, M{"id": "1561301001.86", "name": "卫生"}),
 		a.tx(t, KindRegisterUnit, M{"parent": w.sector, "name": "Bureau", "admins": []string{w.unitAdmin.pub}}),
 		a.tx(t, KindRegister, M{"id": w.unit + "/x", "values": []M{

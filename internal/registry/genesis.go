@@ -20,6 +20,38 @@ type Params struct {
 	// IAC is the ISO/IEC 15459 issuing agency code of the registry's
 	// 15459 form.
 	IAC string `json:"iac"`
+
+	// Terms. Zero (or absent from an older genesis) takes the default
+	// in limits.go; each bounds how long something written once can
+	// stay in force without being written again.
+
+	// MaxGrantDays bounds how far past the block time a grant may expire.
+	MaxGrantDays uint64 `json:"max_grant_days,omitempty"`
+	// ApplicationBlocks is how many blocks an application stays open
+	// for votes; after it, it has expired and its applicant may apply
+	// again.
+	ApplicationBlocks uint64 `json:"application_blocks,omitempty"`
+	// VoteBlocks is how many blocks a vote on an application or a
+	// proposal counts for.
+	VoteBlocks uint64 `json:"vote_blocks,omitempty"`
+}
+
+// GrantTerm is the longest a grant may run, in days.
+func (p Params) GrantTerm() uint64 { return orDefault(p.MaxGrantDays, DefaultMaxGrantDays) }
+
+// ApplicationTerm is how many blocks an application stays open.
+func (p Params) ApplicationTerm() uint64 {
+	return orDefault(p.ApplicationBlocks, DefaultApplicationBlocks)
+}
+
+// VoteTerm is how many blocks a vote counts for.
+func (p Params) VoteTerm() uint64 { return orDefault(p.VoteBlocks, DefaultVoteBlocks) }
+
+func orDefault(v, def uint64) uint64 {
+	if v == 0 {
+		return def
+	}
+	return v
 }
 
 // Genesis is the registry's part of the genesis document (CometBFT's
@@ -53,6 +85,12 @@ func (p Params) validate() *Error {
 	}
 	if p.IAC == "" || len(p.IAC) > 3 || strings.Trim(p.IAC, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != "" {
 		return errorf(CodeInvalid, "params: iac %q is not 1 to 3 uppercase letters or digits (ISO/IEC 15459-2)", p.IAC)
+	}
+	if p.MaxGrantDays > MaxGrantDays {
+		return errorf(CodeInvalid, "params: max_grant_days %d is more than %d", p.MaxGrantDays, MaxGrantDays)
+	}
+	if p.ApplicationBlocks > MaxTermBlocks || p.VoteBlocks > MaxTermBlocks {
+		return errorf(CodeInvalid, "params: application_blocks and vote_blocks must be at most %d", MaxTermBlocks)
 	}
 	return nil
 }

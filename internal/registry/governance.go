@@ -115,22 +115,29 @@ func (c *txContext) checkValidatorChange(m *SetValidator) *Error {
 	return nil
 }
 
-// propose records the signer's approval of a proposal and, when approvals
-// reach the threshold, calls execute and removes the proposal.
-func (c *txContext) propose(kind string, msg any, p Proposal, execute func() *Error) (Outcome, *Error) {
-	auth, err := GetAuthority(c.st)
+// ProposalID is the id of a proposal: what it proposes, hashed, so every
+// member who signs the same change approves the same proposal.
+func ProposalID(kind string, msg any) (string, *Error) {
+	canon, err := marshalCompact(msg)
 	if err != nil {
-		return Outcome{}, internal("read authority", err)
-	}
-	if !contains(auth.Members, c.signer) {
-		return Outcome{}, errorf(CodeUnauthorized, "key %s is not a member of the registry authority", c.signer)
-	}
-	canon, merr := marshalCompact(msg)
-	if merr != nil {
-		return Outcome{}, internal("encode proposal", merr)
+		return "", errorf(CodeInvalid, "proposal cannot be encoded: %v", err)
 	}
 	sum := sha256.Sum256(append([]byte(kind+"\x00"), canon...))
-	id := hex.EncodeToString(sum[:16])
+	return hex.EncodeToString(sum[:16]), nil
+}
+
+// propose records the signer's approval of a proposal and, when live
+// approvals (of current members, cast within the vote term) reach the
+// threshold, calls execute and removes the proposal.
+func (c *txContext) propose(kind string, msg any, p Proposal, execute func() *Error) (Outcome, *Error) {
+	auth, params, aerr := c.authority()
+	if aerr != nil {
+		return Outcome{}, aerr
+	}
+	id, ierr := ProposalID(kind, msg)
+	if ierr != nil {
+		return Outcome{}, ierr
+	}
 	var stored Proposal
 	found, gerr := getJSON(c.st, ProposalKey(id), &stored)
 	if gerr != nil {
@@ -141,17 +148,18 @@ func (c *txContext) propose(kind string, msg any, p Proposal, execute func() *Er
 	} else {
 		p.ID, p.Kind, p.Approvals, p.Proposed = id, kind, []Vote{}, c.stamp()
 	}
-	voted := false
+	live := liveVotes{members: auth.Members, height: c.block.Height, term: params.VoteTerm()}
+	renewed := false
 	for _, v := range p.Approvals {
-		voted = voted || v.Member == c.signer
+		renewed = renewed || v.Member == c.signer && live.counts(v)
 	}
-	if !voted {
-		p.Approvals = append(p.Approvals, Vote{Member: c.signer, Height: c.block.Height})
-	}
-	out := Outcome{Proposal: id, Approvals: countMembers(p.Approvals, auth.Members), Threshold: auth.Threshold, Status: AppPending}
+	// A member's approval is recorded at the height it was given last, so
+	// a member renews one that is about to lapse by approving again.
+	p.Approvals = append(withoutMember(p.Approvals, c.signer), Vote{Member: c.signer, Height: c.block.Height})
+	out := Outcome{Proposal: id, Approvals: live.count(p.Approvals), Threshold: auth.Threshold, Status: AppPending}
 	// A member who already approved may ask again: after the authority
 	// changed, the approvals given may now be enough.
-	if voted && out.Approvals < auth.Threshold {
+	if renewed && out.Approvals < auth.Threshold {
 		return Outcome{}, errorf(CodeAlreadyVoted, "key %s has already approved proposal %s", c.signer, id)
 	}
 	if out.Approvals < auth.Threshold {
@@ -169,6 +177,41 @@ func (c *txContext) propose(kind string, msg any, p Proposal, execute func() *Er
 		}
 	}
 	out.Status = "applied"
+	return out, nil
+}
+
+// withdrawProposalVote takes back the signer's approval of a proposal; a
+// proposal left with no approval is removed.
+func (c *txContext) withdrawProposalVote(id string) (Outcome, *Error) {
+	auth, params, aerr := c.authority()
+	if aerr != nil {
+		return Outcome{}, aerr
+	}
+	var p Proposal
+	found, err := getJSON(c.st, ProposalKey(id), &p)
+	if err != nil {
+		return Outcome{}, internal("read proposal", err)
+	}
+	if !found {
+		return Outcome{}, errorf(CodeNotFound, "proposal %s does not exist", id)
+	}
+	n := len(p.Approvals)
+	p.Approvals = withoutMember(p.Approvals, c.signer)
+	if len(p.Approvals) == n {
+		return Outcome{}, errorf(CodeNotFound, "key %s has not approved proposal %s", c.signer, id)
+	}
+	live := liveVotes{members: auth.Members, height: c.block.Height, term: params.VoteTerm()}
+	out := Outcome{Proposal: id, Approvals: live.count(p.Approvals), Threshold: auth.Threshold, Status: AppPending}
+	if len(p.Approvals) == 0 {
+		out.Status = "withdrawn"
+		if err := c.st.Delete(ProposalKey(id)); err != nil {
+			return Outcome{}, internal("delete proposal", err)
+		}
+		return out, nil
+	}
+	if err := putJSON(c.st, ProposalKey(id), p); err != nil {
+		return Outcome{}, internal("write proposal", err)
+	}
 	return out, nil
 }
 

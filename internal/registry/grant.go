@@ -55,7 +55,13 @@ func (m *GrantAccess) validate(string) *Error {
 	if m.Expires.IsZero() {
 		return errorf(CodeInvalid, "expires is required: the block time (RFC 3339) after which the grant is void")
 	}
+	// An offset can carry a time written as year 9999 into year 10000 in
+	// UTC, which RFC 3339 cannot write: bound it here, and against the
+	// block time in apply.
 	m.Expires = m.Expires.UTC()
+	if y := m.Expires.Year(); y < 1 || y > 9999 {
+		return errorf(CodeInvalid, "expires %s is year %d in UTC, outside 0001–9999", m.Expires.Format(time.DateTime), y)
+	}
 	return nil
 }
 
@@ -79,6 +85,15 @@ func grantParties(dataset, grantee *string) (code.ID, code.ID, *Error) {
 func (m *GrantAccess) apply(c *txContext) (Outcome, *Error) {
 	if !m.Expires.After(c.block.Time) {
 		return Outcome{}, errorf(CodeInvalid, "expires %s is not after the block time %s", m.Expires.Format(time.RFC3339), c.block.Time.UTC().Format(time.RFC3339))
+	}
+	params, perr := GetParams(c.st)
+	if perr != nil {
+		return Outcome{}, internal("read params", perr)
+	}
+	days := params.GrantTerm()
+	if limit := c.block.Time.UTC().AddDate(0, 0, int(days)); m.Expires.After(limit) {
+		return Outcome{}, errorf(CodeInvalid, "expires %s is more than %d days after the block time %s: renew a grant rather than make it longer",
+			m.Expires.Format(time.RFC3339), days, c.block.Time.UTC().Format(time.RFC3339))
 	}
 	ds, err := c.dataset(m.dataset)
 	if err != nil {

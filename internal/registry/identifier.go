@@ -2,6 +2,7 @@ package registry
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"strconv"
 
@@ -127,32 +128,97 @@ func (m *Register) apply(c *txContext) (Outcome, *Error) {
 	return c.create(id, "", m.Admins, m.Values)
 }
 
-// allocate returns the identifier of the first number after the counter at
-// key whose record does not exist yet, and advances the counter to it. It
-// skips at most MaxAllocateProbes taken numbers, so one transaction's work
-// stays bounded however the numbers were filled by hand.
+// allocate returns the identifier of the number after the counter at key,
+// and advances the counter to it.
 func (c *txContext) allocate(key []byte, max uint64, what string, build func(n string) (code.ID, error)) (code.ID, *Error) {
+	var id code.ID
+	n, err := c.takeNumber(key, max, what, func(n uint64) (bool, *Error) {
+		var perr error
+		if id, perr = build(strconv.FormatUint(n, 10)); perr != nil {
+			return false, invalidID(what, strconv.FormatUint(n, 10), perr)
+		}
+		return c.exists(RecordKey(id.String()))
+	})
+	if err != nil {
+		return code.ID{}, err
+	}
+	id, perr := build(strconv.FormatUint(n, 10))
+	if perr != nil {
+		return code.ID{}, invalidID(what, strconv.FormatUint(n, 10), perr)
+	}
+	return id, nil
+}
+
+// takeNumber takes the number after the counter at key and moves the
+// counter to it. The counter is kept standing just before a free number:
+// writes that take a number by hand move it on (advanceCounter), so
+// allocation itself looks at one number and never probes.
+func (c *txContext) takeNumber(key []byte, max uint64, what string, taken func(uint64) (bool, *Error)) (uint64, *Error) {
+	if err := c.advanceCounter(key, max, taken); err != nil {
+		return 0, err
+	}
 	last, err := getSeq(c.st, key)
 	if err != nil {
-		return code.ID{}, internal("read counter for "+what, err)
+		return 0, internal("read counter for "+what, err)
 	}
-	for n, probes := last+1, 0; n <= max && n > last && probes < MaxAllocateProbes; n, probes = n+1, probes+1 {
-		num := strconv.FormatUint(n, 10)
-		id, perr := build(num)
-		if perr != nil {
-			return code.ID{}, invalidID(what, num, perr)
-		}
-		if ok, err := c.exists(RecordKey(id.String())); err != nil {
-			return code.ID{}, err
-		} else if ok {
-			continue
-		}
-		if err := putSeq(c.st, key, n); err != nil {
-			return code.ID{}, internal("write counter for "+what, err)
-		}
-		return id, nil
+	if last >= max {
+		return 0, errorf(CodeExhausted, "no free %s: every number up to %d is taken", what, max)
 	}
-	return code.ID{}, errorf(CodeExhausted, "no free %s after %d", what, last)
+	if err := putSeq(c.st, key, last+1); err != nil {
+		return 0, internal("write counter for "+what, err)
+	}
+	return last + 1, nil
+}
+
+// advanceCounter moves the counter at key past the numbers right after it
+// that are taken. Each number is passed once in the counter's life, so the
+// reads are paid for by the writes that took the numbers; a counter that
+// already stands before a free number costs one read.
+func (c *txContext) advanceCounter(key []byte, max uint64, taken func(uint64) (bool, *Error)) *Error {
+	last, err := getSeq(c.st, key)
+	if err != nil {
+		return internal(fmt.Sprintf("read counter %q", key), err)
+	}
+	n := last
+	for n < max {
+		t, terr := taken(n + 1)
+		if terr != nil {
+			return terr
+		}
+		if !t {
+			break
+		}
+		n++
+	}
+	if n == last {
+		return nil
+	}
+	if err := putSeq(c.st, key, n); err != nil {
+		return internal(fmt.Sprintf("write counter %q", key), err)
+	}
+	return nil
+}
+
+// advanceLocal moves a node's local-id counter past a numeric local id
+// registered by hand, when it is the one the counter would give next, so
+// that register with allocate never meets a taken number.
+func (c *txContext) advanceLocal(id code.ID) *Error {
+	n, err := strconv.ParseUint(id.Local, 10, 64)
+	if err != nil || strconv.FormatUint(n, 10) != id.Local {
+		return nil // not a number the counter could give
+	}
+	node := id.NodeCode()
+	key := localSeqKey(node)
+	last, gerr := getSeq(c.st, key)
+	if gerr != nil {
+		return internal("read local id counter", gerr)
+	}
+	if n != last+1 {
+		return nil
+	}
+	return c.advanceCounter(key, math.MaxUint64, func(m uint64) (bool, *Error) {
+		return c.exists(RecordKey(node + "/" + strconv.FormatUint(m, 10)))
+	})
 }
 
 // Update replaces an identifier's values. Version is the version the writer
@@ -416,6 +482,8 @@ func (c *txContext) insert(id, parentID code.ID, name string, admins []string, v
 		if err := c.st.Set(childKey(parentID.String(), text), []byte(id.Kind())); err != nil {
 			return Outcome{}, internal("write child index", err)
 		}
+	} else if err := c.advanceLocal(id); err != nil {
+		return Outcome{}, err
 	}
 	return Outcome{ID: text, Version: 1, Status: rec.Status}, nil
 }

@@ -117,26 +117,39 @@ func TestRegisterAllocate(t *testing.T) {
 	})
 }
 
-func TestAllocationIsBounded(t *testing.T) {
-	// With the first MaxAllocateProbes local ids taken by hand, allocation
-	// gives up instead of probing on: one transaction's work stays bounded.
+func TestAllocationMovesPastHandNumbers(t *testing.T) {
+	// Local ids taken by hand never stop allocation: a hand-registered
+	// number that the counter would give next moves the counter past it
+	// and past every taken number after it, so allocation takes the
+	// counter's next number without probing.
 	h, admin := newCity(t)
 	node := "1561301001"
-	n := admin.nextNonce(t)
-	var txs [][]byte
-	for i := 1; i <= MaxAllocateProbes; i++ {
-		txs = append(txs, admin.txNonce(t, n+uint64(i-1), KindRegister, M{"id": fmt.Sprintf("%s/%d", node, i), "values": []M{}}))
+	var entries []M
+	for i := 2; i <= 1500; i++ {
+		entries = append(entries, M{"id": fmt.Sprintf("%s/%d", node, i), "values": []M{}})
 	}
-	for i, r := range h.applyBlock(t, txs...) {
-		if r.Err != nil {
-			t.Fatalf("hand registration %d: %v", i+1, r.Err)
-		}
+	h.mustApply(t, admin.tx(t, KindRegisterBatch, M{"entries": entries}))
+	if got := stateGet(t, h, "seq/local/"+node); got != "" {
+		t.Errorf("counter %q after numbers 2–1500: the counter moves only when its next number is taken", got)
 	}
-	h.expectRejected(t, admin.tx(t, KindRegister, M{"id": node, "allocate": true, "values": []M{}}),
-		CodeExhausted, "no free local id under 1561301001 after 0")
-	// One number further, by hand, and allocation finds the gap after it.
-	h.mustApply(t, admin.tx(t, KindRegister, M{"id": node + "/1002", "values": []M{}}))
-	h.expectRejected(t, admin.tx(t, KindRegister, M{"id": node, "allocate": true, "values": []M{}}), CodeExhausted)
+	h.mustApply(t, admin.tx(t, KindRegister, M{"id": node + "/1", "values": []M{}}))
+	if got := stateGet(t, h, "seq/local/"+node); got != "1500" {
+		t.Errorf("counter %q after 1 was taken by hand, want 1500", got)
+	}
+	if o := h.mustApply(t, admin.tx(t, KindRegister, M{"id": node, "allocate": true, "values": []M{}})); o.ID != node+"/1501" {
+		t.Errorf("allocated %s, want %s/1501", o.ID, node)
+	}
+	// A number ahead of the counter is passed when the counter reaches it.
+	h.mustApply(t, admin.tx(t, KindRegister, M{"id": node + "/1503", "values": []M{}}))
+	h.mustApply(t, admin.tx(t, KindRegister, M{"id": node, "allocate": true, "values": []M{}}))
+	if o := h.mustApply(t, admin.tx(t, KindRegister, M{"id": node, "allocate": true, "values": []M{}})); o.ID != node+"/1504" {
+		t.Errorf("allocated %s, want %s/1504", o.ID, node)
+	}
+	// Forms that are not the counter's numbers do not move it.
+	h.mustApply(t, admin.tx(t, KindRegister, M{"id": node + "/01505", "values": []M{}}))
+	if o := h.mustApply(t, admin.tx(t, KindRegister, M{"id": node, "allocate": true, "values": []M{}})); o.ID != node+"/1505" {
+		t.Errorf("allocated %s, want %s/1505", o.ID, node)
+	}
 }
 
 func TestAdminOfAncestor(t *testing.T) {

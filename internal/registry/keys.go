@@ -16,8 +16,8 @@ const (
 	keyParams         = "params"  // → Params
 	prefixApplication = "app/"    // app/<20-digit id> → Application
 	keyAppSeq         = "seq/app" // → last application id (decimal)
-	prefixPending     = "pend/"   // pend/<country><city number> → application id of a pending application
-	prefixLocode      = "locode/" // locode/<UN/LOCODE> → LocodeClaim
+	prefixOpen        = "open/"   // open/<applicant key> → id of the applicant's last application
+	prefixLocode      = "locode/" // locode/<UN/LOCODE> → locodeClaim: the city that holds it
 	prefixRecord      = "id/"     // id/<canonical identifier> → Record
 	prefixCity        = "city/"   // city/<city code> → the city's name; the directory of cities
 	prefixUnitSeq     = "seq/unit/"
@@ -106,9 +106,7 @@ func CityFromKey(key []byte) string { return string(key[len(prefixCity):]) }
 
 func cityKey(cityCode string) []byte { return []byte(prefixCity + cityCode) }
 
-func pendingKey(country, cityNumber string) []byte {
-	return []byte(prefixPending + country + cityNumber)
-}
+func openKey(applicant string) []byte { return []byte(prefixOpen + applicant) }
 
 func locodeKey(locode string) []byte { return []byte(prefixLocode + locode) }
 

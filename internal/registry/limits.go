@@ -87,6 +87,31 @@ const (
 	// MaxCityNumber is the largest allocated city number (six digits).
 	MaxCityNumber = 999999
 
+	// DefaultMaxGrantDays is how far ahead of the block time a grant may
+	// expire unless genesis says otherwise: ten years, the term of a
+	// long data-sharing agreement; a longer one is renewed.
+	DefaultMaxGrantDays = 3653
+
+	// MaxGrantDays bounds the genesis parameter: a hundred years keeps
+	// every expiry within the years 0001–9999 that RFC 3339 and
+	// encoding/json can write.
+	MaxGrantDays = 36525
+
+	// DefaultApplicationBlocks is how many blocks an application stays
+	// open for votes unless genesis says otherwise: about a week at one
+	// block a second. After it the application has expired, so a pending
+	// application cannot hold its applicant's one open application
+	// forever.
+	DefaultApplicationBlocks = 604_800
+
+	// DefaultVoteBlocks is how long a vote on an application or a
+	// proposal counts: as long as an application is open.
+	DefaultVoteBlocks = DefaultApplicationBlocks
+
+	// MaxTermBlocks bounds the genesis terms in blocks (about ten years
+	// at one block a second).
+	MaxTermBlocks = 315_360_000
+
 	// MaxAllocateProbes bounds how many taken numbers an allocation skips
 	// before it gives up, so one transaction's work stays bounded however
 	// the number space has been filled by hand.

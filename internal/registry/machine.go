@@ -40,6 +40,7 @@ type Outcome struct {
 	CityCode    string `json:"city_code,omitempty"` // set when a city code is issued
 	Count       int    `json:"count,omitempty"`     // identifiers written by a batch
 	Proposal    string `json:"proposal,omitempty"`  // a governance proposal's id
+	Hash        string `json:"hash,omitempty"`      // a new application's content hash
 }
 
 // ValidatorUpdate changes a validator's voting power (0 removes it). The
@@ -175,10 +176,12 @@ func (m *Machine) Apply(kv KV, blk Block, tx *Tx) (Result, error) {
 
 func (m *Machine) apply(kv KV, blk Block, tx *Tx, cache *blockCache) (Result, error) {
 	o, res := m.run(kv, blk, tx, cache)
-	if res.Err != nil {
-		if res.Err.Code == CodeInternal {
-			return res, fmt.Errorf("%s", res.Err.Msg)
-		}
+	if res.Err != nil && res.Err.Code == CodeInternal {
+		// Only a store that cannot be read gets here: nothing a
+		// transaction says is reported as internal (see run).
+		return res, fmt.Errorf("%s", res.Err.Msg)
+	}
+	if o == nil {
 		return res, nil
 	}
 	if err := o.flush(kv); err != nil {
@@ -187,38 +190,96 @@ func (m *Machine) apply(kv KV, blk Block, tx *Tx, cache *blockCache) (Result, er
 	return res, nil
 }
 
-// DryRun runs tx against committed state r and discards its writes: it is
-// the stateful part of CheckTx, for a transaction whose account has nothing
-// pending in the mempool.
+// DryRun runs tx against r and discards its writes: it is the stateful
+// part of CheckTx. r is committed state, or committed state overlaid with
+// the writes of the account's transactions already waiting (Pending).
 func (m *Machine) DryRun(r Reader, blk Block, tx *Tx) *Error {
 	_, res := m.run(r, blk, tx, nil)
 	return res.Err
 }
 
+// Pending is committed state as an account's transactions waiting in the
+// mempool will leave it: CheckTx stages each transaction an account queues
+// on the writes of those it queued before, so a transaction that would be
+// refused for rights, existence or version never enters the mempool,
+// wherever it stands in its account's queue.
+type Pending struct{ o *overlay }
+
+// NewPending starts an account's pending state over committed state r.
+func NewPending(r Reader) *Pending { return &Pending{o: newOverlay(r)} }
+
+// Stage runs tx on p as the next block would and, when it would apply,
+// keeps its writes in p for the account's next transaction. A refused
+// transaction leaves p as it was.
+func (m *Machine) Stage(p *Pending, blk Block, tx *Tx) *Error {
+	o, res := m.run(p.o, blk, tx, nil)
+	if res.Err != nil {
+		return res.Err
+	}
+	if err := o.flush(p.o); err != nil {
+		return internal("stage", err)
+	}
+	return nil
+}
+
+// run applies tx over r and returns the writes to make and the result. A
+// transaction that fails its nonce check writes nothing. One that passes it
+// has entered a block signed by its account and in its turn, so it uses its
+// nonce whatever becomes of it, as on Cosmos chains: a refused transaction
+// can then never be replayed later, when the state it was refused by has
+// changed (an approval of an application that did not exist yet, a
+// transfer queued behind a gap). Its other writes are dropped.
 func (m *Machine) run(r Reader, blk Block, tx *Tx, cache *blockCache) (*overlay, Result) {
-	o := newOverlay(r)
-	last, err := AccountNonce(o, tx.Signer)
+	last, err := AccountNonce(r, tx.Signer)
 	if err != nil {
 		return nil, Result{Err: internal("read account", err)}
 	}
 	if err := checkNonce(tx.Nonce, last+1); err != nil {
 		return nil, Result{Err: err}
 	}
-	c := &txContext{st: o, block: blk, signer: tx.Signer, hash: tx.Hash, cache: cache}
-	out, rerr := tx.msg.apply(c)
+	o := newOverlay(r)
+	out, rerr := m.execute(o, blk, tx, cache)
 	if rerr != nil {
-		return nil, Result{Err: rerr}
+		if rerr.Code == CodeInternal {
+			return nil, Result{Err: rerr}
+		}
+		o = newOverlay(r)
 	}
-	res := Result{Validators: c.validators}
-	if err := o.Set(AccountKey(tx.Signer), []byte(strconv.FormatUint(tx.Nonce, 10))); err != nil {
+	nonce := []byte(strconv.FormatUint(tx.Nonce, 10))
+	if err := o.Set(AccountKey(tx.Signer), nonce); err != nil {
 		return nil, Result{Err: internal("write account", err)}
 	}
-	data, err := json.Marshal(out)
-	if err != nil {
-		return nil, Result{Err: internal("encode result", err)}
+	if rerr != nil {
+		return o, Result{Err: rerr}
 	}
-	res.Data = data
-	return o, res
+	return o, out
+}
+
+// execute runs the message of tx on o. Everything a message does with its
+// content reports a refusal (an *Error with a code other than internal);
+// internal is kept for state that cannot be read. A panic is a defect of
+// the registry, but one caused by the content of a signed transaction: the
+// same on every node, so it is refused like any other content, and the
+// block goes on.
+func (m *Machine) execute(o *overlay, blk Block, tx *Tx, cache *blockCache) (res Result, rerr *Error) {
+	defer func() {
+		if p := recover(); p != nil {
+			res, rerr = Result{}, errorf(CodeInvalid, "%s could not be applied: %v", tx.Kind, clip(fmt.Sprint(p)))
+		}
+	}()
+	if tx.ValidUntil != 0 && uint64(blk.Height) > tx.ValidUntil {
+		return Result{}, errorf(CodeExpired, "the transaction was valid until height %d; this is height %d", tx.ValidUntil, blk.Height)
+	}
+	c := &txContext{st: o, block: blk, signer: tx.Signer, hash: tx.Hash, cache: cache}
+	out, err := tx.msg.apply(c)
+	if err != nil {
+		return Result{}, err
+	}
+	data, jerr := json.Marshal(out)
+	if jerr != nil {
+		return Result{}, errorf(CodeInvalid, "%s result cannot be encoded: %v", tx.Kind, jerr)
+	}
+	return Result{Validators: c.validators, Data: data}, nil
 }
 
 // checkNonce compares a transaction's nonce with the one its account expects.

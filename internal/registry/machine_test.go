@@ -296,7 +296,11 @@ func (s *script) dataKind(t testing.TB, ci int, city string, k int) []byte {
 		}
 		var entries []M
 		for i := 1 + r.intn(3); i > 0; i-- {
-			entries = append(entries, M{"id": fmt.Sprintf("%s/obj-%d", s.pick(units), 2+r.intn(6)), "values": s.values()})
+			id := fmt.Sprintf("%s/obj-%d", s.pick(units), 2+r.intn(6))
+			if r.intn(3) == 0 {
+				id = fmt.Sprintf("%s/batch-%d-%d", s.pick(units), s.blocks, r.intn(1000)) // new
+			}
+			entries = append(entries, M{"id": id, "values": s.values()})
 		}
 		return s.tx(t, w, KindRegisterBatch, M{"entries": entries})
 	case 1: // new admins for an object or unit, among the city's admins
@@ -344,8 +348,11 @@ func (s *script) dataKind(t testing.TB, ci int, city string, k int) []byte {
 			ds = s.pick(plain) // no DATA value: invalid
 		}
 		expires := s.h.next().Time.Add(time.Duration(1+r.intn(120)) * time.Minute)
-		if r.intn(8) == 0 {
+		switch r.intn(8) {
+		case 0:
 			expires = s.h.next().Time // not after the block time: invalid
+		case 1:
+			expires = s.h.next().Time.AddDate(20, 0, 0) // longer than a grant may run: invalid
 		}
 		msg := M{"dataset": ds, "grantee": grantee, "expires": expires.Format(time.RFC3339)}
 		if r.intn(3) == 0 {
@@ -468,10 +475,27 @@ func (s *script) one(t testing.TB) []byte {
 		var app uint64
 		fmt.Sscan(s.pick(pending), &app)
 		kind := KindApproveApplication
-		if r.intn(3) == 0 {
+		switch r.intn(10) {
+		case 0:
 			kind = KindRejectApplication
+		case 1, 2, 3: // a withdrawal: of a vote given, or of none (not_found)
+			kind = KindWithdrawVote
 		}
-		return s.tx(t, m, kind, M{"application": app})
+		if kind == KindWithdrawVote { // mostly by a member who voted
+			a := s.h.application(t, app)
+			for _, v := range append(append([]Vote(nil), a.Approvals...), a.Rejections...) {
+				for _, p := range s.pool {
+					if p.pub == v.Member && !s.used[p.pub] && r.intn(4) != 0 {
+						m = p
+					}
+				}
+			}
+		}
+		hash := s.h.appHash(t, app)
+		if r.intn(20) == 0 {
+			hash = strings.Repeat("ab", 32) // signed for another application: hash_mismatch
+		}
+		return s.tx(t, m, kind, M{"application": app, "hash": hash})
 	case k < 92 && k >= 60 && r.intn(12) == 0: // a stranger writes: unauthorized
 		if city == "" || s.used[s.strange.pub] {
 			return nil
@@ -701,7 +725,8 @@ func TestApplyBlockEmpty(t *testing.T) {
 func TestApplyBlockInOrder(t *testing.T) {
 	// A block's transactions see each other's writes in block order: the
 	// unit registered second is under the sector registered first, the
-	// same signer's nonces follow each other, and a later duplicate fails.
+	// same signer's nonces follow each other, a later duplicate fails, and
+	// the refused duplicate still uses its nonce, so the next one applies.
 	h, admin := newCity(t)
 	n := admin.nextNonce(t)
 	rs := h.applyBlock(t,
@@ -710,7 +735,7 @@ func TestApplyBlockInOrder(t *testing.T) {
 		admin.txNonce(t, n+2, KindRegisterSector, M{"id": "1561301001.36"}),
 		admin.txNonce(t, n+3, KindRegister, M{"id": "1561301001.36.1/main-1", "values": []M{}}),
 	)
-	for i, want := range []string{"", "", CodeExists, CodeNonceGap} {
+	for i, want := range []string{"", "", CodeExists, ""} {
 		got := ""
 		if rs[i].Err != nil {
 			got = rs[i].Err.Code
@@ -917,7 +942,7 @@ func TestStoreFailureStopsTheBlock(t *testing.T) {
 
 func TestKindsAreTheWireNames(t *testing.T) {
 	want := "apply_city approve_application reject_application register_sector register_unit register update deactivate reactivate " +
-		"register_batch transfer grant_access revoke_access set_authority set_validator"
+		"register_batch transfer grant_access revoke_access set_authority set_validator withdraw_vote"
 	if got := strings.Join(Kinds(), " "); got != want {
 		t.Errorf("Kinds() = %s, want %s", got, want)
 	}

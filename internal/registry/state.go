@@ -121,7 +121,9 @@ func DecodeState(b []byte, v any) error { return jsonv2.Unmarshal(b, v) }
 func putJSON(kv KV, key []byte, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("encode %q: %w", key, err)
+		// Only content can fail to encode (a time outside years 0–9999):
+		// a refusal of the transaction, never a store failure.
+		return errorf(CodeInvalid, "%q cannot be encoded: %v", key, err)
 	}
 	if err := kv.Set(key, b); err != nil {
 		return fmt.Errorf("set %q: %w", key, err)

@@ -23,6 +23,7 @@ const (
 	KindRevokeAccess       = "revoke_access"
 	KindSetAuthority       = "set_authority"
 	KindSetValidator       = "set_validator"
+	KindWithdrawVote       = "withdraw_vote"
 )
 
 // Kinds lists every transaction kind, in a fixed order.
@@ -32,23 +33,36 @@ func Kinds() []string {
 		KindRegisterSector, KindRegisterUnit, KindRegister, KindUpdate,
 		KindDeactivate, KindReactivate, KindRegisterBatch, KindTransfer,
 		KindGrantAccess, KindRevokeAccess, KindSetAuthority, KindSetValidator,
+		KindWithdrawVote,
 	}
 }
 
 // Body is the signed part of a transaction.
 type Body struct {
-	Kind  string          `json:"kind"`
-	Nonce uint64          `json:"nonce"` // the account's next sequence number: 1 for its first transaction
-	Msg   json.RawMessage `json:"msg"`
+	Kind  string `json:"kind"`
+	Nonce uint64 `json:"nonce"` // the account's next sequence number: 1 for its first transaction
+	// ValidUntilHeight, when set, is the last height whose block may hold
+	// the transaction: a signed transaction that was not committed in time
+	// cannot be brought back later, when the state it was meant for has
+	// changed.
+	ValidUntilHeight uint64          `json:"valid_until_height,omitempty"`
+	Msg              json.RawMessage `json:"msg"`
 }
 
-// NewBody encodes the body of a transaction of the given kind.
+// NewBody encodes the body of a transaction of the given kind, valid at
+// every height.
 func NewBody(kind string, nonce uint64, msg any) ([]byte, error) {
+	return NewBodyUntil(kind, nonce, 0, msg)
+}
+
+// NewBodyUntil encodes the body of a transaction of the given kind that
+// only a block at most validUntil high may hold (0: no bound).
+func NewBodyUntil(kind string, nonce, validUntil uint64, msg any) ([]byte, error) {
 	m, err := marshalCompact(msg)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s message: %w", kind, err)
 	}
-	b, err := marshalCompact(Body{Kind: kind, Nonce: nonce, Msg: m})
+	b, err := marshalCompact(Body{Kind: kind, Nonce: nonce, ValidUntilHeight: validUntil, Msg: m})
 	if err != nil {
 		return nil, fmt.Errorf("encode %s body: %w", kind, err)
 	}
@@ -107,6 +121,8 @@ func newMessage(kind string) (message, bool) {
 		return &SetAuthority{}, true
 	case KindSetValidator:
 		return &SetValidator{}, true
+	case KindWithdrawVote:
+		return &WithdrawVote{}, true
 	}
 	return nil, false
 }
@@ -118,7 +134,10 @@ type Tx struct {
 	Signer string // public key, hex
 	Nonce  uint64
 	Kind   string
-	msg    message
+	// ValidUntil is the body's valid_until_height: 0, or the last height
+	// at which the transaction applies.
+	ValidUntil uint64
+	msg        message
 }
 
 // Message returns the decoded, canonical message of the transaction.
@@ -151,5 +170,5 @@ func decodeBody(env Envelope) (*Tx, *Error) {
 	if err := msg.validate(env.PubKey); err != nil {
 		return nil, err
 	}
-	return &Tx{Signer: env.PubKey, Nonce: b.Nonce, Kind: b.Kind, msg: msg}, nil
+	return &Tx{Signer: env.PubKey, Nonce: b.Nonce, Kind: b.Kind, ValidUntil: b.ValidUntilHeight, msg: msg}, nil
 }

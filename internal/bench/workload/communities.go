@@ -3,6 +3,7 @@ package workload
 import (
 	"compress/gzip"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -212,7 +213,7 @@ func (d *Directory) nodes(n int) (cities []DirCity, units []node) {
 }
 
 // BatchFixture is the cast of the register_batch workload: the registry
-// authority, one applicant who applies for every city and registers its
+// authority, one key per city that applies for it, and one applicant key that administers every city and registers its
 // sectors and units, and loaders, admins of every unit, who sign the
 // batches.
 type BatchFixture struct {
@@ -261,15 +262,24 @@ func (f *BatchFixture) SetupStages(n int) ([][][]byte, error) {
 		return nil
 	}
 	for i, c := range cities {
-		if err := add(&apply, f.Applicant, &applicant, registry.KindApplyCity, registry.ApplyCity{
+		// One open application per key: each city applies with a key
+		// of its own, naming the applicant's key as its admin.
+		cityKey := derivedKey(f.Applicant, fmt.Sprintf("city applicant %d", i))
+		msg := registry.ApplyCity{
 			Country: Country, CityNumber: c.Number, Name: c.Name,
 			Admins: []string{pub(f.Applicant)}, Contact: "registry@" + c.Code + ".cityid.example",
 			Endpoint: "https://" + c.Code + ".cityid.example",
-		}); err != nil {
+		}
+		var first uint64
+		if err := add(&apply, cityKey, &first, registry.KindApplyCity, msg); err != nil {
 			return nil, err
 		}
+		hash, herr := registry.ApplicationHash(pub(cityKey), msg)
+		if herr != nil {
+			return nil, fmt.Errorf("city %s: %w", c.Code, herr)
+		}
 		// Applications are numbered from 1 in the order they are made.
-		if err := add(&approve, f.Authority, &authority, registry.KindApproveApplication, registry.Decision{Application: uint64(i + 1)}); err != nil {
+		if err := add(&approve, f.Authority, &authority, registry.KindApproveApplication, registry.Decision{Application: uint64(i + 1), Hash: hash}); err != nil {
 			return nil, err
 		}
 	}
@@ -306,4 +316,11 @@ func (f *BatchFixture) BatchTx(b, n int) ([]byte, int, error) {
 	k := len(f.Loaders)
 	tx, err := sign(f.ChainID, f.Loaders[b%k], uint64(b/k)+1, registry.KindRegisterBatch, msg)
 	return tx, to - from, err
+}
+
+// derivedKey is a key derived from parent's seed and a label: reproducible,
+// and distinct per label.
+func derivedKey(parent ed25519.PrivateKey, label string) ed25519.PrivateKey {
+	seed := sha256.Sum256(append(append([]byte(nil), parent.Seed()...), label...))
+	return ed25519.NewKeyFromSeed(seed[:])
 }

@@ -104,17 +104,22 @@ func (f *Fixture) SetupTxs() ([][]byte, error) {
 	} else {
 		unitAdmins = f.loaderKeys()
 	}
+	apply := registry.ApplyCity{
+		Country: Country, CityNumber: CityNumber, Name: "石家庄市", NameEn: "Shijiazhuang",
+		Admins: cityAdmins, Contact: "registry@sjz.example.org", Endpoint: "https://sjz.example.org",
+	}
+	cityHash, herr := registry.ApplicationHash(pub(f.Applicant), apply)
+	if herr != nil {
+		return nil, fmt.Errorf("application hash: %w", herr)
+	}
 	steps := []struct {
 		key   ed25519.PrivateKey
 		nonce uint64
 		kind  string
 		msg   any
 	}{
-		{f.Applicant, 1, registry.KindApplyCity, registry.ApplyCity{
-			Country: Country, CityNumber: CityNumber, Name: "石家庄市", NameEn: "Shijiazhuang",
-			Admins: cityAdmins, Contact: "registry@sjz.example.org", Endpoint: "https://sjz.example.org",
-		}},
-		{f.Authority, 1, registry.KindApproveApplication, registry.Decision{Application: 1}},
+		{f.Applicant, 1, registry.KindApplyCity, apply},
+		{f.Authority, 1, registry.KindApproveApplication, registry.Decision{Application: 1, Hash: cityHash}},
 		{f.Applicant, 2, registry.KindRegisterSector, registry.RegisterSector{ID: Sector}},
 		{f.Applicant, 3, registry.KindRegisterUnit, registry.RegisterUnit{
 			Parent: Sector, Name: "Education Bureau", Admins: unitAdmins,
