@@ -3,6 +3,7 @@ module github.com/cityid/cityid
 go 1.26.8
 
 require (
+	filippo.io/edwards25519 v1.2.0
 	github.com/VictoriaMetrics/fastcache v1.13.2
 	github.com/boombuler/barcode v1.1.0
 	github.com/cometbft/cometbft v1.0.1

@@ -26,9 +26,9 @@ const (
 	hsInvalidHandle    = 102
 	hsValuesNotFound   = 200
 	hsNotResponsible   = 301
-	hsAdminPermissions = "011111110011" // Handle's usual admin permission bits
-	hsAdminIndex       = 100            // HS_ADMIN values start here
-	hsPubKeyIndex      = 300            // the admin keys, as HS_PUBKEY values, start here
+	hsAdminPermissions = "011111110011"       // Handle's usual admin permission bits
+	hsAdminIndex       = registry.AdminIndex  // HS_ADMIN values start here; the registry keeps these indexes free
+	hsPubKeyIndex      = registry.PubKeyIndex // the admin keys, as HS_PUBKEY values, start here
 )
 
 // HandleAnswer is the Handle REST answer.

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"filippo.io/edwards25519"
 )
 
 // Envelope is the wire form of a transaction: the exact body bytes that were
@@ -198,7 +200,27 @@ func ParsePubKey(s string) (ed25519.PublicKey, error) {
 	if s != strings.ToLower(s) {
 		return nil, errorf(CodeBadPubKey, "public key %q must be lowercase hex", clip(s))
 	}
+	if err := checkPoint(b); err != nil {
+		return nil, errorf(CodeBadPubKey, "public key %s %s", s, err.Msg)
+	}
 	return ed25519.PublicKey(b), nil
+}
+
+// checkPoint refuses a public key that is not a point of the curve, or one
+// of small order. A small-order key (the identity among them) has
+// signatures that verify for every message without its private key, (R =
+// identity, S = 0) for one: anyone could sign as such an account, admin or
+// validator. RFC 8032 verifiers differ on these keys; the registry takes
+// none of them.
+func checkPoint(b []byte) *Error {
+	p, err := new(edwards25519.Point).SetBytes(b)
+	if err != nil {
+		return errorf(CodeBadPubKey, "is not a point of Ed25519's curve")
+	}
+	if new(edwards25519.Point).MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1 {
+		return errorf(CodeBadPubKey, "has small order: signatures by it verify without a private key")
+	}
+	return nil
 }
 
 // KeyText is the text form of a public key.

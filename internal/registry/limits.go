@@ -58,6 +58,14 @@ const (
 	// … and 100 for HS_ADMIN); a bound keeps them printable and sortable.
 	MaxValueIndex = 65535
 
+	// AdminIndex and PubKeyIndex are the first value indexes the Handle
+	// interface gives a record's admins, as HS_ADMIN values (100, 101, …,
+	// the Handle System's convention) pointing at HS_PUBKEY values (300,
+	// 301, …). MaxAdmins of each are reserved: a user value there would
+	// be shown in their place, and an HS_ADMIN would point at it.
+	AdminIndex  = 100
+	PubKeyIndex = 300
+
 	// DefaultTTL is a value's time-to-live in seconds when none is given:
 	// one day, the Handle System's default.
 	DefaultTTL = 86400

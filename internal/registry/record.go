@@ -111,6 +111,10 @@ func normalizeValues(in []Value) ([]Value, *Error) {
 		if v.Index > MaxValueIndex {
 			return nil, errorf(CodeBadValue, "value %d: index %d is more than %d", i+1, v.Index, MaxValueIndex)
 		}
+		if reservedIndex(v.Index) {
+			return nil, errorf(CodeBadValue, "value %d: index %d is reserved: %d–%d hold the admins as HS_ADMIN and %d–%d their keys as HS_PUBKEY",
+				i+1, v.Index, AdminIndex, AdminIndex+MaxAdmins-1, PubKeyIndex, PubKeyIndex+MaxAdmins-1)
+		}
 		if v.TTL == 0 {
 			v.TTL = DefaultTTL
 		}
@@ -231,8 +235,16 @@ func checkURL(s string) *Error {
 	return nil
 }
 
+// reservedIndex reports the value indexes the Handle interface gives a
+// record's admins and their keys.
+func reservedIndex(i uint32) bool {
+	return i >= AdminIndex && i < AdminIndex+MaxAdmins || i >= PubKeyIndex && i < PubKeyIndex+MaxAdmins
+}
+
 // checkText accepts printable UTF-8 text; tab and newline are allowed, other
-// control characters are not (they corrupt terminals, logs and DNS TXT).
+// control characters are not (they corrupt terminals, logs and DNS TXT), and
+// neither are the bidirectional controls, which make text read otherwise
+// than it is stored.
 func checkText(s string) *Error {
 	for i, r := range s {
 		if r == '\t' || r == '\n' {
@@ -240,6 +252,9 @@ func checkText(s string) *Error {
 		}
 		if unicode.IsControl(r) {
 			return errorf(CodeBadValue, "byte %d: control character %q", i+1, r)
+		}
+		if isBidiControl(r) {
+			return errorf(CodeBadValue, "byte %d: bidirectional control character %U", i+1, r)
 		}
 	}
 	return nil
@@ -368,20 +383,22 @@ func checkName(field, s string, required bool) *Error {
 		if unicode.IsControl(r) {
 			return errorf(CodeInvalid, "%s %q contains a control character", field, clip(s))
 		}
-		if isBidiControl(r) {
+		if unicode.Is(unicode.Cf, r) {
 			// Names are shown in lists and trees beside other names: an
-			// embedded direction override can make one name look like
+			// invisible character (zero-width space, joiners) or a
+			// direction mark or override can make one name look like
 			// another.
-			return errorf(CodeInvalid, "%s %q contains the bidirectional control character %U", field, clip(s), r)
+			return errorf(CodeInvalid, "%s %q contains the invisible format character %U", field, clip(s), r)
 		}
 	}
 	return nil
 }
 
-// isBidiControl reports the Unicode bidirectional embedding, override and
-// isolate controls (U+202A–U+202E, U+2066–U+2069).
+// isBidiControl reports the Unicode bidirectional marks and controls:
+// ALM (U+061C), LRM and RLM (U+200E, U+200F), the embeddings and overrides
+// (U+202A–U+202E) and the isolates (U+2066–U+2069).
 func isBidiControl(r rune) bool {
-	return r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069
+	return r == 0x061C || r == 0x200E || r == 0x200F || r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069
 }
 
 func contains(list []string, s string) bool {

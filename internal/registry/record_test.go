@@ -196,8 +196,8 @@ func TestValuesAccepted(t *testing.T) {
 		}
 	})
 	t.Run("given indexes are kept and sorted", func(t *testing.T) {
-		got := register(t, M{"type": "TEXT", "data": "five", "index": 5}, M{"type": "TEXT", "data": "two", "index": 2}, M{"type": "TEXT", "data": "hundred", "index": 100})
-		want := []string{"2 two", "5 five", "100 hundred"}
+		got := register(t, M{"type": "TEXT", "data": "five", "index": 5}, M{"type": "TEXT", "data": "two", "index": 2}, M{"type": "TEXT", "data": "hundred", "index": 200})
+		want := []string{"2 two", "5 five", "200 hundred"}
 		for i, val := range got {
 			if s := fmt.Sprint(val.Index, " ", val.Data); i >= len(want) || s != want[i] {
 				t.Errorf("value %d: %s, want %v", i, s, want)
@@ -249,7 +249,7 @@ func TestRecordGolden(t *testing.T) {
 		{"index": 4, "type": "GEO", "data": "38.0428,114.5149,81"},
 		{"index": 5, "type": "DATA", "dataset": goodDataset()},
 		{"index": 6, "type": "ALIAS", "data": "1561301001.85.1/SCHOOL-0042"},
-		{"index": 100, "type": "gov.cn:meter", "data": "M-0007", "ttl": MaxTTL},
+		{"index": 200, "type": "gov.cn:meter", "data": "M-0007", "ttl": MaxTTL},
 	}}))
 	h.mustApply(t, w.stranger.tx(t, KindDeactivate, M{"id": id, "version": 2, "reason": "under repair"}))
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 )
 
 // Transaction kinds: the "kind" of a body.
@@ -146,6 +148,9 @@ func (t *Tx) Message() any { return t.msg }
 // decodeBody decodes and validates the body of an envelope whose signature
 // has been checked.
 func decodeBody(env Envelope) (*Tx, *Error) {
+	if err := checkBodyText(env.Body); err != nil {
+		return nil, err
+	}
 	var b Body
 	if err := decodeStrict(env.Body, &b); err != nil {
 		return nil, errorf(CodeMalformed, "body: %v", err)
@@ -171,4 +176,31 @@ func decodeBody(env Envelope) (*Tx, *Error) {
 		return nil, err
 	}
 	return &Tx{Signer: env.PubKey, Nonce: b.Nonce, Kind: b.Kind, ValidUntil: b.ValidUntilHeight, msg: msg}, nil
+}
+
+// checkBodyText refuses a body that JSON decoding would change without a
+// word: bytes that are not UTF-8, and \u escapes of UTF-16 surrogates
+// (lone ones become U+FFFD). Either way the state would differ from what
+// the signer saw. A pair of surrogates is refused too: the character it
+// stands for is written as itself, as every encoder here writes it.
+func checkBodyText(b []byte) *Error {
+	if !utf8.Valid(b) {
+		for i := 0; i < len(b); {
+			r, size := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && size <= 1 {
+				return errorf(CodeMalformed, "body: byte %d is not valid UTF-8", i+1)
+			}
+			i += size
+		}
+	}
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		if b[i+1] == 'u' && i+5 < len(b) && (b[i+2] == 'd' || b[i+2] == 'D') && strings.IndexByte("89abcdefABCDEF", b[i+3]) >= 0 {
+			return errorf(CodeMalformed, "body: byte %d: \\u%s escapes a UTF-16 surrogate; write the character itself in UTF-8", i+1, b[i+2:i+6])
+		}
+		i++ // skip the escaped character, a backslash included
+	}
+	return nil
 }

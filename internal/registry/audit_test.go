@@ -1,0 +1,212 @@
+package registry
+
+// The security audit's findings that are about one transaction or a replay
+// of one: each is a story a test tells again.
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// txUntil signs a transaction valid until height until.
+func (s *signer) txUntil(t testing.TB, until uint64, kind string, msg any) []byte {
+	t.Helper()
+	body, err := NewBodyUntil(kind, s.nextNonce(t), until, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signBody(t, testChainID, body, s.key)
+}
+
+// grantOf makes the world's school a dataset and returns a grant message
+// of it to the city's health sector (registered here).
+func (w *world) datasetGrant(t testing.TB) M {
+	t.Helper()
+	h := w.h
+	h.mustApply(t, w.unitAdmin.tx(t, KindUpdate, M{"id": w.object, "version": h.record(t, w.object).Version, "values": []M{{"type": "DATA", "dataset": goodDataset()}}}))
+	h.mustApply(t, w.cityAdmin.tx(t, KindRegisterSector, M{"id": w.city + ".86"}))
+	return M{"dataset": w.object, "grantee": w.city + ".86"}
+}
+
+func TestGrantExpiryCannotHaltTheChain(t *testing.T) {
+	// The audit's chain halt: an expiry whose negative offset carries year
+	// 9999 into year 10000 in UTC, which JSON cannot write. Sent as the
+	// signer's second transaction of a block, behind one that applies.
+	w := newWorld(t)
+	h := w.h
+	msg := w.datasetGrant(t)
+	ua := w.unitAdmin
+	n := ua.nextNonce(t)
+	good := ua.txNonce(t, n, KindRegister, M{"id": w.unit + "/before", "values": []M{}})
+	msg["expires"] = "9999-12-31T23:59:59-23:59"
+	poison := ua.txNonce(t, n+1, KindGrantAccess, msg)
+	// Refused before its nonce is checked (the message is invalid in
+	// itself), the poison does not use its nonce: the next transaction
+	// takes it.
+	after := ua.txNonce(t, n+1, KindRegister, M{"id": w.unit + "/after", "values": []M{}})
+	rs := h.applyBlock(t, good, poison, after)
+	if rs[0].Err != nil || rs[2].Err != nil {
+		t.Fatalf("the transactions around the poison: %v, %v", rs[0].Err, rs[2].Err)
+	}
+	if rs[1].Err == nil || rs[1].Err.Code != CodeInvalid || !strings.Contains(rs[1].Err.Msg, "year 10000") {
+		t.Fatalf("poison: %v, want invalid naming year 10000", rs[1].Err)
+	}
+	// Expiries within the years but past the network's term, or at the
+	// very end of year 9999, are refused as content too.
+	msg["expires"] = "9999-12-31T23:59:59Z"
+	h.expectRejected(t, ua.tx(t, KindGrantAccess, msg), CodeInvalid, "more than 3653 days after the block time")
+	msg["expires"] = blockTime(h.height + 1).AddDate(10, 0, 2).Format(time.RFC3339)
+	h.expectRejected(t, ua.tx(t, KindGrantAccess, msg), CodeInvalid, "renew a grant rather than make it longer")
+	msg["expires"] = blockTime(h.height + 1).AddDate(9, 0, 0).Format(time.RFC3339)
+	h.mustApply(t, ua.tx(t, KindGrantAccess, msg))
+}
+
+func TestValidUntilHeight(t *testing.T) {
+	w := newWorld(t)
+	h := w.h
+	ua := w.unitAdmin
+	next := uint64(h.height + 1)
+	h.expectRejected(t, ua.txUntil(t, next-1, KindRegister, M{"id": w.unit + "/late", "values": []M{}}), CodeExpired,
+		"valid until height "+itoa(next-1), "this is height "+itoa(next))
+	if o := h.mustApply(t, ua.txUntil(t, next+1, KindRegister, M{"id": w.unit + "/late", "values": []M{}})); o.ID != w.unit+"/late" {
+		t.Errorf("outcome %+v", o)
+	}
+	if o := h.mustApply(t, ua.txUntil(t, uint64(h.height+1), KindRegister, M{"id": w.unit + "/last", "values": []M{}})); o.ID != w.unit+"/last" {
+		t.Errorf("valid until this very height: %+v", o)
+	}
+}
+
+func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+func TestRefusedApprovalCannotBeReplayed(t *testing.T) {
+	// The authority approves application 1 before it exists. Before the
+	// fix the refusal kept its nonce, and once a squatter filed
+	// application 1 anyone could send the same bytes again to issue the
+	// squatter's city.
+	h := newHarness(t, 1, 1)
+	member := h.members[0]
+	early := member.tx(t, KindApproveApplication, M{"application": 1, "hash": strings.Repeat("0", 64)})
+	h.expectRejected(t, early, CodeNotFound, "application 1 does not exist")
+	squatter := h.signer("squatter")
+	h.mustApply(t, squatter.tx(t, KindApplyCity, M{"country": "156", "city_number": "130100", "name": "石家庄市"}))
+	// The very bytes: their nonce is used.
+	h.expectRejected(t, early, CodeNonceReplayed, "nonce 1 is already used")
+	// Signed afresh for the number alone, the vote names another
+	// application's content: it cannot count for the squatter's.
+	h.expectRejected(t, member.tx(t, KindApproveApplication, M{"application": 1, "hash": strings.Repeat("0", 64)}), CodeHashMismatch, "signed for another application")
+	if app := h.application(t, 1); app.Status != AppPending || len(app.Approvals) != 0 {
+		t.Errorf("squatter's application %+v", app)
+	}
+}
+
+func TestQueuedTransferCannotBeReplayed(t *testing.T) {
+	// A transfer queued behind a missing nonce fails on the gap; before
+	// the fix, its bytes applied later, once the gap was filled, and
+	// handed the object away. Signed valid until a height, it expires.
+	w := newWorld(t)
+	h := w.h
+	ua := w.unitAdmin
+	n := ua.nextNonce(t)
+	body, err := NewBodyUntil(KindTransfer, n+1, uint64(h.height+2), M{"id": w.object, "admins": []string{w.stranger.pub}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	transfer := signBody(t, testChainID, body, ua.key)
+	h.expectRejected(t, transfer, CodeNonceGap, "skips ahead")
+	h.mustApply(t, ua.txNonce(t, n, KindRegister, M{"id": w.unit + "/filler", "values": []M{}}))
+	h.applyBlock(t) // an empty block: the transfer's last height passes
+	h.expectRejected(t, transfer, CodeExpired, "valid until height")
+	if got := h.record(t, w.object).Admins; len(got) != 1 || got[0] != ua.pub {
+		t.Errorf("admins %v: the object was handed away", got)
+	}
+	// And its nonce is used: the bytes can never apply.
+	h.expectRejected(t, transfer, CodeNonceReplayed)
+}
+
+func TestRefusedTransactionUsesItsNonce(t *testing.T) {
+	w := newWorld(t)
+	h := w.h
+	before := h.nonce(t, w.stranger.pub)
+	tx := w.stranger.tx(t, KindRegister, M{"id": w.unit + "/mine", "values": []M{}})
+	h.expectRejected(t, tx, CodeUnauthorized)
+	if got := h.nonce(t, w.stranger.pub); got != before+1 {
+		t.Errorf("nonce %d after a refusal in a block, want %d", got, before+1)
+	}
+	h.expectRejected(t, tx, CodeNonceReplayed)
+}
+
+func TestSmallOrderKeysAreRefused(t *testing.T) {
+	// The identity point (01 00…00) and the other points of small order:
+	// a signature (R = identity, S = 0) by the identity verifies for
+	// every message.
+	smallOrder := []string{
+		"0100000000000000000000000000000000000000000000000000000000000000",
+		"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+		"0000000000000000000000000000000000000000000000000000000000000000",
+		"c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+		"26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+	}
+	for _, k := range smallOrder {
+		if _, err := ParsePubKey(k); err == nil || AsError(err).Code != CodeBadPubKey || !strings.Contains(err.Error(), "small order") {
+			t.Errorf("ParsePubKey(%s) = %v, want bad_pub_key: small order", k, err)
+		}
+	}
+	if _, err := ParsePubKey("0200000000000000000000000000000000000000000000000000000000000000"); err == nil || !strings.Contains(err.Error(), "not a point") {
+		t.Errorf("a y with no point: %v, want not a point", err)
+	}
+	w := newWorld(t)
+	h := w.h
+	// As a signer: the forged envelope is refused before any state is read.
+	body, err := NewBody(KindRegister, 1, M{"id": w.unit + "/forged", "values": []M{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := make([]byte, 64)
+	sig[0] = 1 // R = identity, S = 0
+	forged := encodeTx(t, Envelope{Body: body, PubKey: smallOrder[0], Signature: sig})
+	h.expectRejected(t, forged, CodeBadPubKey, "small order")
+	// As an admin, an authority member or a validator.
+	h.expectRejected(t, w.unitAdmin.tx(t, KindTransfer, M{"id": w.object, "admins": []string{smallOrder[0]}}), CodeBadPubKey, "admin 1", "small order")
+	h.expectRejected(t, h.members[0].tx(t, KindSetAuthority, M{"members": []string{h.members[0].pub, smallOrder[1]}, "threshold": 1}), CodeBadPubKey, "small order")
+	h.expectRejected(t, h.members[0].tx(t, KindSetValidator, M{"pub_key": smallOrder[3], "power": 10}), CodeBadPubKey, "small order")
+}
+
+func TestTextThatIsNotWhatItSeems(t *testing.T) {
+	w := newWorld(t)
+	h := w.h
+	ua := w.unitAdmin
+	for _, tc := range []struct {
+		name, code string
+		body       func() []byte
+		want       string
+	}{
+		{"invalid UTF-8 in the body", CodeMalformed, func() []byte {
+			b, _ := NewBody(KindRegister, ua.nextNonce(t), M{"id": w.unit + "/x", "values": []M{{"type": "TEXT", "data": "AB"}}})
+			return bytes.Replace(b, []byte("AB"), []byte{0xff, 0xfe}, 1)
+		}, "is not valid UTF-8"},
+		{"a lone surrogate escape", CodeMalformed, func() []byte {
+			b, _ := NewBody(KindRegister, ua.nextNonce(t), M{"id": w.unit + "/x", "values": []M{{"type": "TEXT", "data": "AB"}}})
+			return bytes.Replace(b, []byte("AB"), []byte(`\udc00`), 1)
+		}, "escapes a UTF-16 surrogate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h.expectRejected(t, signBody(t, testChainID, tc.body(), ua.key), tc.code, tc.want)
+		})
+	}
+	// An escaped backslash before "ud800" is text, not an escape.
+	h.mustApply(t, ua.tx(t, KindRegister, M{"id": w.unit + "/path", "values": []M{{"type": "TEXT", "data": `C:\ud800`}}}))
+	for _, r := range []string{"\u200b", "\u200f", "\u061c", "\u202e", "\u2066", "\ufeff", "\u200d"} {
+		h.expectRejected(t, w.cityAdmin.tx(t, KindRegisterUnit, M{"parent": w.sector, "name": "Bureau" + r + "x"}), CodeInvalid, "invisible format character")
+	}
+	for _, r := range []string{"\u200e", "\u200f", "\u061c", "\u202e", "\u2067"} {
+		h.expectRejected(t, ua.tx(t, KindRegister, M{"id": w.unit + "/t", "values": []M{{"type": "TEXT", "data": "abc" + r + "def"}}}), CodeBadValue, "bidirectional control")
+	}
+	// Indexes the Handle interface gives the admins are not for values.
+	for _, i := range []int{100, 115, 300, 315} {
+		h.expectRejected(t, ua.tx(t, KindRegister, M{"id": w.unit + "/i", "values": []M{{"type": "TEXT", "data": "x", "index": i}}}), CodeBadValue, "is reserved", "HS_ADMIN")
+	}
+	h.mustApply(t, ua.tx(t, KindRegister, M{"id": w.unit + "/i", "values": []M{{"type": "TEXT", "data": "x", "index": 116}, {"type": "TEXT", "data": "y", "index": 316}}}))
+}
