@@ -58,9 +58,9 @@ func TestGrantExpiryCannotHaltTheChain(t *testing.T) {
 	// very end of year 9999, are refused as content too.
 	msg["expires"] = "9999-12-31T23:59:59Z"
 	h.expectRejected(t, ua.tx(t, KindGrantAccess, msg), CodeInvalid, "more than 3653 days after the block time")
-	msg["expires"] = blockTime(h.height + 1).AddDate(10, 0, 2).Format(time.RFC3339)
+	msg["expires"] = blockTime(h.height+1).AddDate(10, 0, 2).Format(time.RFC3339)
 	h.expectRejected(t, ua.tx(t, KindGrantAccess, msg), CodeInvalid, "renew a grant rather than make it longer")
-	msg["expires"] = blockTime(h.height + 1).AddDate(9, 0, 0).Format(time.RFC3339)
+	msg["expires"] = blockTime(h.height+1).AddDate(9, 0, 0).Format(time.RFC3339)
 	h.mustApply(t, ua.tx(t, KindGrantAccess, msg))
 }
 
