@@ -9,10 +9,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cometbft/cometbft/types"
 
 	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/internal/keyring"
@@ -167,8 +171,18 @@ func httpStory(t *testing.T, n *testnode.Node) {
 	}
 	_, st := get(t, n, "/v1/status")
 	chainID, _ := st["chain_id"].(string)
-	if chainID != "cityid-local" {
-		t.Fatalf("status chain_id %q", chainID)
+	gen, err := types.GenesisDocFromFile(filepath.Join(n.Home, "config", "genesis.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A new network's own chain ID, from its genesis, printed at start.
+	if !regexp.MustCompile(`^cityid-local-[a-z2-7]{6}$`).MatchString(chainID) || chainID != gen.ChainID ||
+		!strings.Contains(n.Output(), "chain      "+chainID+"\n") {
+		t.Fatalf("status chain_id %q, genesis %q; start printed:\n%s", chainID, gen.ChainID, n.Output())
+	}
+	var cliStatus client.Status
+	if cli(t, n, &cliStatus, "query", "status"); cliStatus.ChainID != chainID || cliStatus.Height < 1 {
+		t.Fatalf("cityid query status: %+v, want chain %s", cliStatus, chainID)
 	}
 	nonces := map[string]uint64{}
 	sign := func(key ed25519.PrivateKey, kind string, msg any) []byte {

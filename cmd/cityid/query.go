@@ -11,7 +11,7 @@ import (
 func newQuery(g *globals) *cobra.Command {
 	cmd := group(&cobra.Command{
 		Use:   "query",
-		Short: "Read the ledger: history, children, cities, applications, grants, blocks, transactions",
+		Short: "Read the ledger: status, history, children, cities, applications, grants, blocks, transactions",
 	})
 	var limit int
 	var after string
@@ -135,6 +135,19 @@ func newQuery(g *globals) *cobra.Command {
 					return nil, err
 				}
 				return c.Block(cmd.Context(), h)
+			}),
+		},
+		&cobra.Command{
+			Use: "status", Short: "The node's chain ID, height, app hash and sync state",
+			Long: `The node's status: its chain ID (what every transaction for this network
+signs), height, app hash, peers and whether it is catching up.`,
+			Example: "  cityid query status", Args: exactArgs(0, "no arguments"),
+			RunE: run(func(cmd *cobra.Command, _ []string) (any, error) {
+				c, err := g.client()
+				if err != nil {
+					return nil, err
+				}
+				return c.Status(cmd.Context())
 			}),
 		},
 		&cobra.Command{

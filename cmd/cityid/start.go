@@ -42,9 +42,15 @@ func newInit(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Initialise a home folder as a local network of one validator",
-		Long: `Initialise a home folder as a local network: chain ID cityid-local, one
-validator, and an 'operator' key in the home's keyring that is the whole
-registry authority (1 of 1). 'cityid start' does this by itself on an empty home.`,
+		Long: `Initialise a home folder as a local network: a chain ID of its own
+(cityid-local- and 6 random characters, printed here and kept in the genesis;
+--chain-id sets it exactly), one validator, and an 'operator' key in the
+home's keyring that is the whole registry authority (1 of 1). An 'operator'
+key already in the keyring is kept and becomes that authority.
+
+The home must be new or empty, or hold only keys (keys/) and light client
+trust (light/); they are kept. 'cityid start' does this by itself on such a
+home.`,
 		Example: "  cityid init --home /tmp/city-a --http 127.0.0.1:8681",
 		Args:    exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -58,7 +64,7 @@ registry authority (1 of 1). 'cityid start' does this by itself on an empty home
 		},
 	}
 	a.register(cmd)
-	cmd.Flags().StringVar(&chainID, "chain-id", node.DefaultChainID, "chain ID of the new network")
+	cmd.Flags().StringVar(&chainID, "chain-id", "", "chain ID of the new network (default "+node.LocalChainIDPrefix+"-<6 random characters>)")
 	cmd.Flags().StringVar(&moniker, "moniker", "", "the node's name among its peers")
 	return cmd
 }
@@ -69,10 +75,13 @@ func newStart(g *globals) *cobra.Command {
 		Use:   "start",
 		Short: "Run a node (initialising a local network first if the home is empty)",
 		Long: `Run a CityID node from its home folder. If the home folder is empty or
-missing, it is first initialised as a local network of one validator whose
-'operator' key is the registry authority, ready to use.
+missing, or holds only keys, it is first initialised as a local network of
+one validator whose 'operator' key is the registry authority, ready to use
+(see cityid init; the new chain ID is printed).
 
-The node runs until interrupted (Ctrl-C or SIGTERM).`,
+The node holds the home (<home>/cityid.lock) while it runs: a second start,
+or a reset, on the same home is refused, naming the process. The node runs
+until interrupted (Ctrl-C or SIGTERM).`,
 		Example: `  cityid start
   cityid start --home /tmp/city-b --http 127.0.0.1:8681 --rpc 127.0.0.1:26757 --p2p 127.0.0.1:26756`,
 		Args: exactArgs(0, "no arguments"),
@@ -84,7 +93,11 @@ The node runs until interrupted (Ctrl-C or SIGTERM).`,
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(out, "Initialised a local network in %s (chain %s, operator key %s).\n", res.Home, res.ChainID, res.Operator)
+				kept := ""
+				if res.OperatorKept {
+					kept = ", the one already in the keyring"
+				}
+				fmt.Fprintf(out, "Initialised a local network in %s (chain %s, operator key %s%s).\n", res.Home, res.ChainID, res.Operator, kept)
 			}
 			c, err := node.Load(g.home)
 			if err != nil {
@@ -125,6 +138,7 @@ func printNext(w io.Writer, home string, run *node.Running, c *node.Config) {
 	}
 	fmt.Fprintf(w, `
 CityID node running.
+  chain      %s
   HTTP API   %s   (try: curl %s/v1/status)
   DNS        %s
   CometBFT   RPC %s, P2P %s
@@ -132,14 +146,14 @@ CityID node running.
   operator   %s
 
 Next, in another terminal (go install ./cmd/cityid puts cityid on your PATH):
-  cityid keys add alice%[8]s
-  cityid tx apply-city --country 156 --city-number 130100 --name 石家庄市 --name-en Shijiazhuang --from alice%[8]s
-  cityid tx approve 1 --from operator%[8]s
-  cityid tx register-sector 1561301001.85 --from alice%[8]s
-  cityid tx register-unit 1561301001.85 --name "Education Bureau" --from alice%[8]s
-  cityid tx register 1561301001.85.1/school-0042 --value URL=https://example.org/school-0042 --from alice%[8]s
-  cityid resolve 1561301001.85.1/school-0042%[8]s
+  cityid keys add alice%[9]s
+  cityid tx apply-city --country 156 --city-number 130100 --name 石家庄市 --name-en Shijiazhuang --from alice%[9]s
+  cityid tx approve 1 --from operator%[9]s
+  cityid tx register-sector 1561301001.85 --from alice%[9]s
+  cityid tx register-unit 1561301001.85 --name "Education Bureau" --from alice%[9]s
+  cityid tx register 1561301001.85.1/school-0042 --value URL=https://example.org/school-0042 --from alice%[9]s
+  cityid resolve 1561301001.85.1/school-0042%[9]s
 
 Stop with Ctrl-C.
-`, nodeURL, nodeURL, dnsLine, c.Comet.RPC.ListenAddress, c.Comet.P2P.ListenAddress, home, op, flags)
+`, run.Chain.ChainID(), nodeURL, nodeURL, dnsLine, c.Comet.RPC.ListenAddress, c.Comet.P2P.ListenAddress, home, op, flags)
 }

@@ -18,7 +18,9 @@ validators are the first N nodes and whose registry authority is their
 operator keys with a majority threshold; each home keeps its node's key as
 'operator', names the other nodes as persistent peers, and listens on its
 own loopback ports (node i: P2P base+3i, RPC base+3i+1, HTTP API base+3i+2,
-written in its config). Start each node with cityid start --home DIR/nodeI.`,
+written in its config). The network gets a chain ID of its own
+(cityid-testnet- and 6 random characters, printed with each node; --chain-id
+sets it exactly). Start each node with cityid start --home DIR/nodeI.`,
 		Example: `  cityid testnet --validators 4 --full-nodes 1 --output /tmp/net
   for i in 0 1 2 3 4; do cityid start --home /tmp/net/node$i > /tmp/net/node$i.log 2>&1 & done
   cityid resolve 1561301001 --node http://127.0.0.1:26702`,
@@ -37,7 +39,7 @@ written in its config). Start each node with cityid start --home DIR/nodeI.`,
 	cmd.Flags().IntVar(&opts.Validators, "validators", 4, "number of validators")
 	cmd.Flags().IntVar(&opts.FullNodes, "full-nodes", 0, "number of full nodes (not validators)")
 	cmd.Flags().StringVar(&opts.Output, "output", "", "folder for the homes (new or empty)")
-	cmd.Flags().StringVar(&opts.ChainID, "chain-id", "cityid-testnet", "chain ID")
+	cmd.Flags().StringVar(&opts.ChainID, "chain-id", "", "chain ID (default "+node.TestnetChainIDPrefix+"-<6 random characters>)")
 	cmd.Flags().IntVar(&opts.BasePort, "base-port", node.DefaultTestnetBasePort, "first loopback port; each node takes three")
 	cmd.Flags().StringVar(&opts.Host, "host", "127.0.0.1", "address the nodes listen on and dial each other at")
 	return cmd

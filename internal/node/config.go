@@ -18,7 +18,6 @@ import (
 
 // Defaults: a new user needs no configuration (DESIGN section 4).
 const (
-	DefaultChainID  = "cityid-local"
 	DefaultHTTPAddr = "127.0.0.1:8680"
 	DefaultRPCAddr  = "tcp://127.0.0.1:26657"
 	DefaultP2PAddr  = "tcp://127.0.0.1:26656"

@@ -23,7 +23,7 @@ func TestInit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Operator != op.Public() || res.ChainID != DefaultChainID {
+	if res.Operator != op.Public() || res.OperatorKept || !localChainID.MatchString(res.ChainID) {
 		t.Fatalf("init result %+v", res)
 	}
 	gen, err := types.GenesisDocFromFile(filepath.Join(home, "config", "genesis.json"))
@@ -34,7 +34,7 @@ func TestInit(t *testing.T) {
 	if err := json.Unmarshal(gen.AppState, &app); err != nil {
 		t.Fatal(err)
 	}
-	if gen.ChainID != "cityid-local" || len(gen.Validators) != 1 ||
+	if gen.ChainID != res.ChainID || len(gen.Validators) != 1 ||
 		len(app.Authority.Members) != 1 || app.Authority.Members[0] != op.Public() || app.Authority.Threshold != 1 {
 		t.Fatalf("genesis: chain %s, %d validators, authority %+v", gen.ChainID, len(gen.Validators), app.Authority)
 	}
@@ -153,6 +153,22 @@ func TestTestnet(t *testing.T) {
 		if m != nodes[i].Operator {
 			t.Errorf("authority member %d is %s, want node%d's operator %s", i, m, i, nodes[i].Operator)
 		}
+	}
+	if !testnetChainID.MatchString(gen.ChainID) {
+		t.Errorf("testnet chain ID %q, want %s", gen.ChainID, testnetChainID)
+	}
+	for i, n := range nodes {
+		if n.ChainID != gen.ChainID {
+			t.Errorf("node%d printed chain ID %q, genesis has %q", i, n.ChainID, gen.ChainID)
+		}
+	}
+	if again, err := Testnet(TestnetOptions{Validators: 1, Output: t.TempDir(), BasePort: 41000}); err != nil {
+		t.Error(err)
+	} else if again[0].ChainID == gen.ChainID {
+		t.Errorf("a second testnet has the first one's chain ID %q", gen.ChainID)
+	}
+	if named, err := Testnet(TestnetOptions{Validators: 1, Output: t.TempDir(), BasePort: 41000, ChainID: "city-net"}); err != nil || named[0].ChainID != "city-net" {
+		t.Errorf("testnet --chain-id city-net: %v, %+v", err, named)
 	}
 	if _, err := Testnet(TestnetOptions{Validators: 1, Output: dir}); err == nil {
 		t.Fatal("testnet over a non-empty folder")

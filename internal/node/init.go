@@ -1,10 +1,14 @@
 package node
 
 import (
+	"crypto/rand"
+	"encoding/base32"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/cometbft/cometbft/crypto"
@@ -25,7 +29,7 @@ const OperatorKey = "operator"
 // InitOptions say how to initialise a local network's home. Empty fields
 // take the defaults.
 type InitOptions struct {
-	ChainID string
+	ChainID string // "": a new one, cityid-local-<random>
 	Moniker string
 	HTTP    string // host:port
 	RPC     string // tcp://host:port
@@ -35,23 +39,42 @@ type InitOptions struct {
 
 // InitResult says what Init made.
 type InitResult struct {
-	Home       string `json:"home"`
-	ChainID    string `json:"chain_id"`
-	Operator   string `json:"operator"` // public key of the operator key, the sole authority member
-	NodeID     string `json:"node_id"`
-	HTTP       string `json:"http"`
-	RPC        string `json:"rpc"`
-	P2P        string `json:"p2p"`
-	ConfigFile string `json:"config_file"`
+	Home     string `json:"home"`
+	ChainID  string `json:"chain_id"`
+	Operator string `json:"operator"` // public key of the operator key, the sole authority member
+	// OperatorKept says the operator key was already in the home's
+	// keyring (the user added it) and was kept, not made.
+	OperatorKept bool   `json:"operator_kept,omitempty"`
+	NodeID       string `json:"node_id"`
+	HTTP         string `json:"http"`
+	RPC          string `json:"rpc"`
+	P2P          string `json:"p2p"`
+	ConfigFile   string `json:"config_file"`
 }
 
 // Init initialises home as a local network of one validator whose operator
-// key is the whole registry authority (1 of 1). home must be empty or
-// missing.
-func Init(home string, opts InitOptions) (InitResult, error) {
+// key is the whole registry authority (1 of 1). home must be missing,
+// empty, or hold only what a user keeps there before a node (keys, the
+// light client's trust): see checkEmpty. An empty opts.ChainID gets a new
+// chain ID of its own (NewChainID(LocalChainIDPrefix)).
+//
+// Init holds the home while it writes, so that it never writes under a
+// running node or beside another init.
+func Init(home string, opts InitOptions) (_ InitResult, err error) {
 	if opts.ChainID == "" {
-		opts.ChainID = DefaultChainID
+		if opts.ChainID, err = NewChainID(LocalChainIDPrefix); err != nil {
+			return InitResult{}, fmt.Errorf("init %s: %w", home, err)
+		}
 	}
+	// Refuse a folder that is not ours before leaving a lock file in it.
+	if err := checkEmpty(home); err != nil {
+		return InitResult{}, err
+	}
+	lock, err := lockHome(home)
+	if err != nil {
+		return InitResult{}, fmt.Errorf("init: %w", err)
+	}
+	defer func() { err = errors.Join(err, lock.release()) }()
 	h, err := prepareHome(home, opts)
 	if err != nil {
 		return InitResult{}, err
@@ -92,16 +115,17 @@ func (c *Config) Apply(opts InitOptions) {
 
 // member is a prepared home: its configuration and keys, before genesis.
 type member struct {
-	config   *Config
-	nodeID   string
-	valPub   crypto.PubKey
-	operator keyring.Key
+	config       *Config
+	nodeID       string
+	valPub       crypto.PubKey
+	operator     keyring.Key
+	operatorKept bool
 }
 
 func (m member) result(chainID string) InitResult {
 	c := m.config
 	return InitResult{
-		Home: c.Home, ChainID: chainID, Operator: m.operator.Public(), NodeID: m.nodeID,
+		Home: c.Home, ChainID: chainID, Operator: m.operator.Public(), OperatorKept: m.operatorKept, NodeID: m.nodeID,
 		HTTP: c.HTTP.Listen, RPC: c.Comet.RPC.ListenAddress, P2P: c.Comet.P2P.ListenAddress,
 		ConfigFile: cityidFile(c.Home),
 	}
@@ -109,6 +133,13 @@ func (m member) result(chainID string) InitResult {
 
 // prepareHome creates a home's folders, configuration and keys (node key,
 // validator key, operator key), everything but the genesis.
+//
+// An operator key the user already put in the keyring is kept and becomes
+// the operator: a key named `operator` in a home is the node's operator
+// key by this package's own convention, so a user who added one (or
+// restored one) meant it, and replacing or refusing it would only lose
+// it. It may sign for other networks too; it is safe to, since every
+// network has a chain ID of its own and signatures cover it.
 func prepareHome(home string, opts InitOptions) (member, error) {
 	if err := checkEmpty(home); err != nil {
 		return member{}, err
@@ -131,11 +162,15 @@ func prepareHome(home string, opts InitOptions) (member, error) {
 	if err != nil {
 		return member{}, fmt.Errorf("init %s: %w", home, err)
 	}
-	op, err := keyring.Add(home, OperatorKey)
-	if err != nil {
-		return member{}, fmt.Errorf("init %s: %w", home, err)
+	op, err := keyring.Load(home, OperatorKey)
+	kept := err == nil
+	if errors.Is(err, keyring.ErrNotFound) {
+		op, err = keyring.Add(home, OperatorKey)
 	}
-	return member{config: c, nodeID: string(nodeKey.ID()), valPub: valPub, operator: op}, nil
+	if err != nil {
+		return member{}, fmt.Errorf("init %s: operator key: %w", home, err)
+	}
+	return member{config: c, nodeID: string(nodeKey.ID()), valPub: valPub, operator: op, operatorKept: kept}, nil
 }
 
 // genesis is the genesis of a network whose validators are vals (power 10
@@ -183,8 +218,22 @@ func DefaultParams() registry.Params {
 	return registry.Params{OIDArc: f.OIDArc, IAC: f.IAC}
 }
 
-// checkEmpty refuses to initialise over anything: a home is never
-// overwritten.
+// isUserDir reports whether name is a folder a home holds before it holds
+// a node: what the command line keeps for its user, whichever network they
+// talk to. A home with only these is initialised around them, and they are
+// kept.
+func isUserDir(name string) bool {
+	switch name {
+	case "keys": // keyring.Dir: `cityid keys add` before the first start
+		return true
+	case "light": // the light client's trust, by chain ID: `cityid resolve --verify` against another node
+		return true
+	}
+	return false
+}
+
+// checkEmpty refuses to initialise over anything else: a home is never
+// overwritten, and a folder that is not a home is not made one.
 func checkEmpty(home string) error {
 	entries, err := os.ReadDir(home)
 	if os.IsNotExist(err) {
@@ -196,8 +245,34 @@ func checkEmpty(home string) error {
 	if Initialized(home) {
 		return fmt.Errorf("%s already holds a CityID node; start it with `cityid start --home %s`, or choose another --home", home, home)
 	}
-	if len(entries) > 0 {
-		return fmt.Errorf("%s is not empty and holds no CityID node; choose an empty or new folder for --home", home)
+	for _, e := range entries {
+		if e.Name() == LockFileName || e.IsDir() && isUserDir(e.Name()) {
+			continue
+		}
+		return fmt.Errorf("%s is not empty and holds no CityID node (it has %s, and a new home may hold only keys/ and light/); choose an empty or new folder for --home", home, e.Name())
 	}
 	return nil
+}
+
+// Chain ID prefixes of new networks; NewChainID adds a random suffix.
+const (
+	LocalChainIDPrefix   = "cityid-local"
+	TestnetChainIDPrefix = "cityid-testnet"
+)
+
+// chainIDSuffixLen is the random suffix's length: 6 base32 characters, 30
+// bits, enough that two networks made apart do not share an ID by chance.
+const chainIDSuffixLen = 6
+
+// NewChainID is prefix, a dash and a random suffix: every new network has
+// a chain ID of its own, and since a transaction signs its chain ID, one
+// signed for a network is refused by every other. Chosen once, when a
+// network is made, and written in its genesis; no node chooses it again.
+func NewChainID(prefix string) (string, error) {
+	var b [4]byte // 32 bits, of which the suffix keeps 30
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("chain ID: read random bytes: %w", err)
+	}
+	suffix := strings.ToLower(base32.StdEncoding.EncodeToString(b[:]))[:chainIDSuffixLen]
+	return prefix + "-" + suffix, nil
 }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,11 +13,23 @@ import (
 // configuration, genesis and keys, and the validator's last-signed state
 // (priv_validator_state.json), so a validator never signs twice at a height
 // it signed before. It returns what it removed.
-func Reset(home string) ([]string, error) {
+//
+// It refuses, with an *InUseError, while a node runs on home: a running
+// node whose data vanished under it could never run again.
+func Reset(home string) (_ []string, err error) {
 	c, err := Load(home)
 	if err != nil {
 		return nil, err
 	}
+	lock, err := lockHome(home)
+	if err != nil {
+		var inUse *InUseError
+		if errors.As(err, &inUse) {
+			return nil, fmt.Errorf("reset: %w: stop the node that runs on it first; its data is untouched", err)
+		}
+		return nil, fmt.Errorf("reset: %w", err)
+	}
+	defer func() { err = errors.Join(err, lock.release()) }()
 	data := c.Comet.DBDir()
 	entries, err := os.ReadDir(data)
 	if err != nil {
@@ -40,7 +53,13 @@ func Reset(home string) ([]string, error) {
 // recoverHint is added to start-up failures that come from the node's own
 // data: the state cannot be trusted, so the node refuses to run on it and
 // says how to rebuild it from the network.
+//
+// A store locked by another process is not damaged: that process is told
+// apart, and reset is not suggested for it.
 func recoverHint(home string, err error) error {
+	if isLockedStore(err) {
+		return fmt.Errorf("%w\n\nAnother process holds the node's data in %s: stop it before starting this node.", err, filepath.Join(home, "data"))
+	}
 	return fmt.Errorf("%w\n\nThe node's data in %s cannot be used as it is, so the node will not start on it.\n"+
 		"If it is damaged, rebuild it from the network (keys, configuration and genesis are kept):\n"+
 		"  cityid reset --home %s --yes && cityid start --home %s", err, filepath.Join(home, "data"), home, home)

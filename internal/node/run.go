@@ -48,6 +48,8 @@ type Running struct {
 
 	stopPreload context.CancelFunc
 	preloaded   chan struct{} // closed when the preload has ended
+
+	lock *homeLock // the home, held until the node has stopped
 }
 
 // NewLogger builds the node's logger from its configuration.
@@ -61,9 +63,27 @@ func NewLogger(c LogConfig, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, o))
 }
 
-// Start starts every part of the node in c and returns once they run.
-func Start(ctx context.Context, c *Config, log *slog.Logger) (*Running, error) {
-	// Bind the API first: a taken port is the most common start-up
+// Start starts every part of the node in c and returns once they run. It
+// holds the home until Stop: a second node on the same home, or a reset
+// of it, is refused with an *InUseError.
+func Start(ctx context.Context, c *Config, log *slog.Logger) (_ *Running, err error) {
+	// Take the home before anything else: two nodes on one home would
+	// fight over its stores, and the loser's errors would read like
+	// damaged data.
+	lock, err := lockHome(c.Home)
+	if err != nil {
+		var inUse *InUseError
+		if errors.As(err, &inUse) {
+			return nil, fmt.Errorf("%w: stop that process first, or choose another --home", err)
+		}
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			_ = lock.release()
+		}
+	}()
+	// Bind the API next: a taken port is the most common start-up
 	// failure, and it should not leave a half-started chain behind.
 	ln, err := net.Listen("tcp", c.HTTP.Listen)
 	if err != nil {
@@ -108,7 +128,7 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (*Running, error) {
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.With("module", "http").Handler(), slog.LevelWarn),
 	}
-	r := &Running{Chain: cn, HTTPAddr: ln.Addr().String(), http: srv, served: make(chan error, 1), log: log}
+	r := &Running{Chain: cn, HTTPAddr: ln.Addr().String(), http: srv, served: make(chan error, 1), log: log, lock: lock}
 	if c.DNS.Listen != "" {
 		d, err := dnsfront.New(cn, dnsfront.Options{Zone: c.DNS.Zone, NS: c.DNS.NS, Logger: log.With("module", "dns"),
 			Observe: func(rcode int, took time.Duration) { m.Request(metrics.DNS, dns.RcodeToString[rcode], took) }})
@@ -154,7 +174,8 @@ func (r *Running) Wait(ctx context.Context) error {
 }
 
 // Stop stops the API, then the chain: no request is answered from a store
-// that is closing.
+// that is closing. Then it gives the home up, once nothing of the node
+// uses it.
 func (r *Running) Stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
@@ -170,6 +191,9 @@ func (r *Running) Stop() error {
 		}
 	}
 	if err := r.Chain.Stop(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := r.lock.release(); err != nil {
 		errs = append(errs, err)
 	}
 	r.log.Info("node stopped")

@@ -9,7 +9,7 @@ import (
 
 // TestnetOptions describe a local network of several nodes on one machine.
 type TestnetOptions struct {
-	ChainID    string
+	ChainID    string // "": a new one, cityid-testnet-<random>
 	Validators int
 	FullNodes  int
 	Output     string // one home per node: <output>/node0, node1, …
@@ -34,7 +34,8 @@ type TestnetNode struct {
 // Testnet writes the homes of a local network: one genesis whose validators
 // are the first opts.Validators nodes and whose registry authority is their
 // operator keys with a majority threshold; every node keeps its own key as
-// `operator` and names every other node as a persistent peer.
+// `operator` and names every other node as a persistent peer. An empty
+// opts.ChainID gets a chain ID of its own (NewChainID(TestnetChainIDPrefix)).
 func Testnet(opts TestnetOptions) ([]TestnetNode, error) {
 	if opts.Validators < 1 {
 		return nil, fmt.Errorf("testnet needs at least one validator, not %d", opts.Validators)
@@ -44,7 +45,10 @@ func Testnet(opts TestnetOptions) ([]TestnetNode, error) {
 	}
 	n := opts.Validators + opts.FullNodes
 	if opts.ChainID == "" {
-		opts.ChainID = "cityid-testnet"
+		var err error
+		if opts.ChainID, err = NewChainID(TestnetChainIDPrefix); err != nil {
+			return nil, fmt.Errorf("testnet: %w", err)
+		}
 	}
 	if opts.BasePort == 0 {
 		opts.BasePort = DefaultTestnetBasePort

@@ -171,6 +171,17 @@ func (n *Node) WaitReady(timeout time.Duration) error {
 	}
 }
 
+// PID is the process ID of the node last started, 0 before the first
+// Start.
+func (n *Node) PID() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd == nil || n.cmd.Process == nil {
+		return 0
+	}
+	return n.cmd.Process.Pid
+}
+
 // Kill sends SIGKILL and waits for the process to go.
 func (n *Node) Kill() { n.signal(syscall.SIGKILL) }
 
