@@ -252,3 +252,38 @@ func metricValue(body, name string) float64 {
 	}
 	return 0
 }
+
+// The OpenAPI document says which operations may answer 429, with its
+// Retry-After header, and no other does.
+func TestRateLimitDocumented(t *testing.T) {
+	base := limited(t)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]struct {
+				Headers map[string]any `json:"headers"`
+			} `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal([]byte(do(t, http.DefaultClient, "GET", base+"/v1/openapi.json").body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	limited := map[string]bool{
+		"post /v1/txs": true, "get /v1/ids/{id}": true, "get /v1/ids/{id}/history": true, "get /v1/ids/{id}/children": true,
+		"get /v1/ids/{id}/qr.png": true, "get /v1/ids/{id}/qr.svg": true, "get /v1/blocks/{h}": true, "get /r/{id}": true,
+	}
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			r, has := op.Responses["429"]
+			if has != limited[method+" "+path] {
+				t.Errorf("%s %s documents 429: %v, want %v", method, path, has, limited[method+" "+path])
+			}
+			if has && r.Headers["Retry-After"] == nil {
+				t.Errorf("%s %s: 429 without its Retry-After header", method, path)
+			}
+			delete(limited, method+" "+path)
+		}
+	}
+	if len(limited) != 0 {
+		t.Errorf("operations not in the document: %v", limited)
+	}
+}

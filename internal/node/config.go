@@ -151,7 +151,7 @@ func DefaultConfig(home string) *Config {
 		Home: home,
 		HTTP: HTTPConfig{Listen: DefaultHTTPAddr, Limits: HTTPLimitsConfig{
 			WritesPerSecond: api.DefaultWritesPerSecond, WriteBurst: api.DefaultWriteBurst,
-			ReadsPerSecond: api.DefaultReadsPerSecond, ReadBurst: api.DefaultReadBurst,
+			ReadsPerSecond: api.DefaultReadsPerSecond, ReadBurst: api.DefaultReadBurst, TrustedProxies: []string{},
 		}},
 		Log:       LogConfig{Level: "info", Format: "text"},
 		Snapshots: SnapshotsConfig{Interval: 1000, Keep: 2},
