@@ -2,10 +2,12 @@ package api
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/cityid/cityid/code"
 	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/registry"
 )
@@ -114,12 +116,16 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var start []byte
+	var last bool
 	if a := q.Get("after"); a != "" {
 		n, err := strconv.ParseUint(a, 10, 64)
 		if err != nil {
 			writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "after " + quote(a) + " is not an application number"})
 			return
 		}
+		// No application comes after the largest number: an empty page,
+		// where n+1 would wrap to 0 and start over from the first.
+		last = n == math.MaxUint64
 		start = registry.ApplicationKey(n + 1)
 	}
 	view, ok := s.view(w)
@@ -127,6 +133,10 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := ApplicationList{Height: view.Version(), Applications: []registry.Application{}}
+	if last {
+		s.writeJSON(w, http.StatusOK, out)
+		return
+	}
 	var derr error
 	err := view.Iterate(registry.ApplicationPrefix(), start, func(_, v []byte) bool {
 		var a registry.Application
@@ -171,6 +181,23 @@ func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "give one of dataset=<identifier> or grantee=<node>"})
 		return
 	}
+	// Grants are kept under canonical identifiers: a case variant (an
+	// upper-case local id) names the same dataset and must find its grants.
+	if dataset != "" {
+		if dataset, ok = canonicalID(w, dataset, false); !ok {
+			return
+		}
+	} else if grantee, ok = canonicalID(w, grantee, true); !ok {
+		return
+	}
+	after := q.Get("after")
+	if after != "" {
+		// The cursor is the other party of the previous page's last grant:
+		// a node code for a dataset's grants, a dataset for a grantee's.
+		if after, ok = canonicalID(w, after, dataset != ""); !ok {
+			return
+		}
+	}
 	view, ok := s.view(w)
 	if !ok {
 		return
@@ -183,8 +210,8 @@ func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) {
 		prefix = registry.GranteePrefix(grantee)
 	}
 	var start []byte
-	if a := q.Get("after"); a != "" {
-		start = append(append(prefix[:len(prefix):len(prefix)], a...), 0)
+	if after != "" {
+		start = append(append(prefix[:len(prefix):len(prefix)], after...), 0)
 	}
 	var ierr error
 	err := view.Iterate(prefix, start, func(k, v []byte) bool {
@@ -262,4 +289,21 @@ func (s *Server) listProposals(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeJSON(w, http.StatusOK, ProposalList{Height: view.Version(), Proposals: out})
+}
+
+// canonicalID parses an identifier given as a query parameter and returns
+// its canonical text, answering 400 when it does not parse, or when node is
+// set and it names an object.
+func canonicalID(w http.ResponseWriter, text string, node bool) (string, bool) {
+	id, err := code.Parse(text)
+	if err != nil {
+		writeProblem(w, idProblem(text, err))
+		return "", false
+	}
+	if node && !id.IsNode() {
+		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: registry.CodeInvalid,
+			Detail: id.String() + " is an object: grants are held by nodes (cities, sectors and units)"})
+		return "", false
+	}
+	return id.String(), true
 }

@@ -72,22 +72,22 @@ func answers(ok any, errs ...int) map[int]any {
 func routes() []route {
 	return []route{
 		{Method: "POST", Path: "/v1/txs", Tag: "transactions", Summary: "Submit a signed transaction and wait for its commit",
-			Description: "The body is a signed envelope {body, pub_key, signature} in its canonical encoding (Envelope.Encode). The answer comes once the transaction's block is committed: its hash, height and result; or the refusal, with the registry's stable code, from CheckTx (no height) or from the block (with height).",
-			Body:        registry.Envelope{}, Answers: answers(TxAnswer{}, 400, 401, 403, 404, 409, 413, 500, 504)},
+			Description: "The body is a signed envelope {body, pub_key, signature} in its canonical encoding (Envelope.Encode). The answer comes once the transaction's block is committed: its hash, height and result; or the refusal, with the registry's stable code, from CheckTx (no height) or from the block (with height). " + limitedWrites,
+			Body:        registry.Envelope{}, Answers: answers(TxAnswer{}, 400, 401, 403, 404, 409, 413, 429, 500, 504)},
 		{Method: "GET", Path: "/v1/ids/{id}", Tag: "identifiers", Summary: "Resolve an identifier",
-			Description: "The record from the last committed state, or as it was at ?height=H. With ?proof=true, an ICS23 proof of the stored bytes against the app hash of that height, which the header of the next block signs; for an unknown identifier the 404 carries the proof of its absence.",
+			Description: "The record from the last committed state, or as it was at ?height=H. With ?proof=true, an ICS23 proof of the stored bytes against the app hash of that height, which the header of the next block signs; for an unknown identifier the 404 carries the proof of its absence. " + limitedReads + " with ?proof=true or ?height=H.",
 			Params:      []param{pID, {Name: "height", In: "query", Type: "integer", Description: "the state version (block height) to read"}, {Name: "proof", In: "query", Type: "boolean", Description: "include an ICS23 proof"}},
-			Answers:     answers(RecordAnswer{}, 400, 404, 503)},
-		{Method: "GET", Path: "/v1/ids/{id}/history", Tag: "identifiers", Summary: "Every version of a record, oldest first",
-			Params: []param{pID, pLimit, {Name: "after", In: "query", Type: "integer", Description: "the last version of the previous page"}}, Answers: answers(History{}, 400, 404)},
-		{Method: "GET", Path: "/v1/ids/{id}/children", Tag: "identifiers", Summary: "A node's sectors or units, then its objects",
-			Params: []param{pID, pLimit, pAfter}, Answers: answers(Children{}, 400, 404)},
-		{Method: "GET", Path: "/v1/ids/{id}/qr.png", Tag: "identifiers", Summary: "The QR code of the identifier's resolver URL, PNG",
+			Answers:     answers(RecordAnswer{}, 400, 404, 429, 503)},
+		{Method: "GET", Path: "/v1/ids/{id}/history", Tag: "identifiers", Summary: "Every version of a record, oldest first", Description: limitedReads + ".",
+			Params: []param{pID, pLimit, {Name: "after", In: "query", Type: "integer", Description: "the last version of the previous page"}}, Answers: answers(History{}, 400, 404, 429)},
+		{Method: "GET", Path: "/v1/ids/{id}/children", Tag: "identifiers", Summary: "A node's sectors or units, then its objects", Description: limitedReads + ".",
+			Params: []param{pID, pLimit, pAfter}, Answers: answers(Children{}, 400, 404, 429)},
+		{Method: "GET", Path: "/v1/ids/{id}/qr.png", Tag: "identifiers", Summary: "The QR code of the identifier's resolver URL, PNG", Description: limitedReads + " above the default size.",
 			Params:  []param{pID, {Name: "size", In: "query", Type: "integer", Description: "pixels, 64 to 2048 (default 256)"}, {Name: "level", In: "query", Type: "string", Description: "error correction: L, M, Q or H (default M)"}},
-			Answers: map[int]any{200: nil, 400: Problem{}, 404: Problem{}}, Media: map[int]string{200: "image/png"}},
-		{Method: "GET", Path: "/v1/ids/{id}/qr.svg", Tag: "identifiers", Summary: "The QR code of the identifier's resolver URL, SVG",
+			Answers: map[int]any{200: nil, 400: Problem{}, 404: Problem{}, 429: Problem{}}, Media: map[int]string{200: "image/png"}},
+		{Method: "GET", Path: "/v1/ids/{id}/qr.svg", Tag: "identifiers", Summary: "The QR code of the identifier's resolver URL, SVG", Description: limitedReads + " above the default size.",
 			Params:  []param{pID, {Name: "size", In: "query", Type: "integer", Description: "pixels, 64 to 2048 (default 256)"}, {Name: "level", In: "query", Type: "string", Description: "error correction: L, M, Q or H (default M)"}},
-			Answers: map[int]any{200: nil, 400: Problem{}, 404: Problem{}}, Media: map[int]string{200: "image/svg+xml"}},
+			Answers: map[int]any{200: nil, 400: Problem{}, 404: Problem{}, 429: Problem{}}, Media: map[int]string{200: "image/svg+xml"}},
 		{Method: "GET", Path: "/v1/cities", Tag: "directory", Summary: "The directory of cities", Params: []param{pLimit, pAfter}, Answers: answers(CityList{}, 400)},
 		{Method: "GET", Path: "/v1/applications", Tag: "directory", Summary: "Applications for city codes, oldest first",
 			Params:  []param{pLimit, {Name: "after", In: "query", Type: "integer", Description: "the last application of the previous page"}, {Name: "status", In: "query", Type: "string", Description: "pending, approved or rejected"}},
@@ -101,7 +101,7 @@ func routes() []route {
 		{Method: "GET", Path: "/v1/proposals", Tag: "governance", Summary: "Governance proposals waiting for approvals", Answers: answers(ProposalList{}, 503)},
 		{Method: "GET", Path: "/v1/accounts/{key}", Tag: "transactions", Summary: "An account's nonce",
 			Params: []param{{Name: "key", In: "path", Required: true, Type: "string", Description: "an Ed25519 public key, 64 lowercase hex digits"}}, Answers: answers(Account{}, 400)},
-		{Method: "GET", Path: "/v1/blocks/{h}", Tag: "explorer", Summary: "A block with its transactions, decoded, and their results", Params: []param{pHeight}, Answers: answers(chain.BlockInfo{}, 400, 404)},
+		{Method: "GET", Path: "/v1/blocks/{h}", Tag: "explorer", Summary: "A block with its transactions, decoded, and their results", Description: limitedReads + ".", Params: []param{pHeight}, Answers: answers(chain.BlockInfo{}, 400, 404, 429)},
 		{Method: "GET", Path: "/v1/txs/{hash}", Tag: "explorer", Summary: "A committed transaction, decoded, with its result",
 			Params: []param{{Name: "hash", In: "path", Required: true, Type: "string", Description: "the transaction hash, 64 hex digits"}}, Answers: answers(chain.TxInfo{}, 400, 404)},
 		{Method: "GET", Path: "/v1/light/{h}", Tag: "explorer", Summary: "The signed header and validator set of a height, for light clients",
@@ -116,8 +116,8 @@ func routes() []route {
 				{Name: "index", In: "query", Type: "integer", Repeat: true, Description: "only the value of this index (repeatable)"}},
 			Answers: map[int]any{200: HandleAnswer{}, 400: HandleAnswer{}, 404: HandleAnswer{}, 500: HandleAnswer{}}},
 		{Method: "GET", Path: "/r/{id}", Tag: "resolver", Summary: "The resolver URL of a QR code",
-			Description: "A browser is sent (302) to the record's first URL value, or (303) to its page when it has none; a record with no URL but an ALIAS sends it on to what the alias names, up to 5 hops (508 alias_loop when they loop); a client that accepts application/json gets the record.",
-			Params:      []param{pID}, Answers: map[int]any{200: RecordAnswer{}, 302: nil, 303: nil, 400: Problem{}, 404: Problem{}, 508: Problem{}}},
+			Description: "A browser is sent (302) to the record's first URL value, or (303) to its page when it has none; a record with no URL but an ALIAS sends it on to what the alias names, up to 5 hops (508 alias_loop when they loop); a client that accepts application/json gets the record. " + limitedReads + " with ?proof=true or ?height=H.",
+			Params:      []param{pID}, Answers: map[int]any{200: RecordAnswer{}, 302: nil, 303: nil, 400: Problem{}, 404: Problem{}, 429: Problem{}, 508: Problem{}}},
 		{Method: "GET", Path: "/ids/{id}", Tag: "resolver", Summary: "A record's page, for people",
 			Params: []param{pID}, Answers: map[int]any{200: nil, 400: Problem{}, 404: Problem{}}, Media: map[int]string{200: "text/html"}},
 		{Method: "GET", Path: "/metrics", Tag: "node", Summary: "Prometheus metrics", Answers: map[int]any{200: nil}, Media: map[int]string{200: "text/plain"}},
@@ -125,6 +125,12 @@ func routes() []route {
 		{Method: "GET", Path: "/readyz", Tag: "node", Summary: "The node has committed state and is not catching up", Answers: answers(Health{}, 503)},
 	}
 }
+
+// What the rate-limited operations say of their 429 (see Limits).
+const (
+	limitedWrites = "Writes are rate-limited per client ([http.limits] of the node): past the limit the answer is 429 with code rate_limited and a Retry-After header, in seconds."
+	limitedReads  = "A costly read, rate-limited per client ([http.limits] of the node): past the limit the answer is 429 with code rate_limited and a Retry-After header, in seconds"
+)
 
 // The answers that had no named type.
 type (
@@ -220,6 +226,12 @@ func buildOpenAPI() ([]byte, error) {
 			default:
 				resp["content"] = map[string]any{"application/json": map[string]any{"schema": ref(v)}}
 			}
+			if status == http.StatusTooManyRequests {
+				resp["headers"] = map[string]any{"Retry-After": map[string]any{
+					"description": "seconds until the client's bucket holds a token again",
+					"schema":      map[string]any{"type": "integer", "minimum": 1},
+				}}
+			}
 			responses[itoa(status)] = resp
 		}
 		op["responses"] = responses
@@ -233,7 +245,7 @@ func buildOpenAPI() ([]byte, error) {
 		"info": map[string]any{
 			"title":       "CityID node API",
 			"version":     chain.Version,
-			"description": "Resolve, verify and register CityID identifiers on any node of the network. Reads come from the node's last committed state; errors are application/problem+json (RFC 9457) with the registry's stable code in `code`. Answers are compact JSON; ?pretty indents any of them.",
+			"description": "Resolve, verify and register CityID identifiers on any node of the network. Reads come from the node's last committed state; errors are application/problem+json (RFC 9457) with the registry's stable code in `code`. Answers are compact JSON; ?pretty indents any of them. Writes and costly reads (proofs, old heights, history, children, blocks, large QR codes) are rate-limited per client: 429 rate_limited, with Retry-After.",
 		},
 		"paths":      paths,
 		"components": map[string]any{"schemas": schemas},

@@ -51,6 +51,9 @@ type Options struct {
 	DNSZone string
 	// Metrics, when set, counts every request and is served at /metrics.
 	Metrics *metrics.Metrics
+	// Limits are the per-client rate limits of writes and costly reads.
+	// Default (nil): DefaultLimits; &Limits{} turns them off.
+	Limits *Limits
 }
 
 // Bounds of the HTTP API.
@@ -69,6 +72,8 @@ type Server struct {
 	opts Options
 	log  *slog.Logger
 	mux  *http.ServeMux
+	// limits is nil when no class is limited.
+	limits *limiter
 	// patterns are the routes served, as ServeMux patterns.
 	patterns []string
 }
@@ -91,7 +96,11 @@ func New(b Backend, opts Options) *Server {
 	if opts.DNSZone == "" {
 		opts.DNSZone = code.DefaultFormOptions().Zone
 	}
-	s := &Server{b: b, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
+	limits := DefaultLimits()
+	if opts.Limits != nil {
+		limits = *opts.Limits
+	}
+	s := &Server{b: b, opts: opts, log: opts.Logger, mux: http.NewServeMux(), limits: newLimiter(limits)}
 	handlers := []struct {
 		pattern string
 		h       http.HandlerFunc
@@ -159,6 +168,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Set("Access-Control-Allow-Headers", "Content-Type, Accept")
 		h.Set("Access-Control-Max-Age", "600")
 		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if s.limits != nil && !s.allow(w, r) {
 		return
 	}
 	pretty, ok := prettyParam(w, r)

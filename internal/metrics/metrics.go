@@ -21,6 +21,7 @@ type Metrics struct {
 	txs      *prometheus.CounterVec
 	resolves *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	limited  *prometheus.CounterVec
 }
 
 // Interfaces a resolve comes through.
@@ -51,8 +52,12 @@ func New(height, peers func() float64) *Metrics {
 			Help:    "Time to answer a request, by interface.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"interface"}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "cityid", Name: "http_rate_limited_total",
+			Help: "HTTP requests refused (429) by the per-client rate limits of [http.limits], by class (write: POST /v1/txs; read: proofs, old heights, history, children, blocks, large QR codes).",
+		}, []string{"class"}),
 	}
-	reg.MustRegister(m.txs, m.resolves, m.latency,
+	reg.MustRegister(m.txs, m.resolves, m.latency, m.limited,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "cityid", Name: "height", Help: "Height of the last committed block."}, height),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "cityid", Name: "peers", Help: "Connected peers."}, peers),
 		collectors.NewGoCollector(),
@@ -76,6 +81,14 @@ func (m *Metrics) Request(iface string, status string, took time.Duration) {
 	}
 	m.resolves.WithLabelValues(iface, status).Inc()
 	m.latency.WithLabelValues(iface).Observe(took.Seconds())
+}
+
+// RateLimited counts an HTTP request refused by a rate limit of class.
+func (m *Metrics) RateLimited(class string) {
+	if m == nil {
+		return
+	}
+	m.limited.WithLabelValues(class).Inc()
 }
 
 // CacheStats are the counters of the state's value cache, as the store

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	cfg "github.com/cometbft/cometbft/config"
 	"github.com/spf13/viper"
 
+	"github.com/cityid/cityid/internal/api"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -69,8 +71,61 @@ type SnapshotsConfig struct {
 
 // HTTPConfig configures the HTTP API.
 type HTTPConfig struct {
-	Listen    string `mapstructure:"listen"`
-	PublicURL string `mapstructure:"public_url"`
+	Listen    string           `mapstructure:"listen"`
+	PublicURL string           `mapstructure:"public_url"`
+	Limits    HTTPLimitsConfig `mapstructure:"limits"`
+}
+
+// HTTPLimitsConfig is [http.limits]: the API's per-client token buckets
+// for writes and costly reads (see api.Limits). A rate of 0 turns its
+// class's limit off.
+type HTTPLimitsConfig struct {
+	WritesPerSecond float64  `mapstructure:"writes_per_second"`
+	WriteBurst      int      `mapstructure:"write_burst"`
+	ReadsPerSecond  float64  `mapstructure:"reads_per_second"`
+	ReadBurst       int      `mapstructure:"read_burst"`
+	TrustedProxies  []string `mapstructure:"trusted_proxies"`
+}
+
+// Bounds of [http.limits]: beyond them a typo, not a plan (and a bucket
+// whose fill time no time.Duration holds).
+const (
+	minLimitRate  = 0.01
+	maxLimitRate  = 1e6
+	maxLimitBurst = 1_000_000
+)
+
+// APILimits returns the limits for api.Options, or what is wrong with them.
+func (l HTTPLimitsConfig) APILimits() (api.Limits, error) {
+	out := api.Limits{
+		Writes:      api.Rate{PerSecond: l.WritesPerSecond, Burst: l.WriteBurst},
+		CostlyReads: api.Rate{PerSecond: l.ReadsPerSecond, Burst: l.ReadBurst},
+	}
+	for _, c := range []struct {
+		name  string
+		rate  float64
+		burst int
+	}{{"writes", l.WritesPerSecond, l.WriteBurst}, {"reads", l.ReadsPerSecond, l.ReadBurst}} {
+		if c.rate != 0 && (c.rate < minLimitRate || c.rate > maxLimitRate) {
+			return out, fmt.Errorf("http.limits.%s_per_second %g is not 0 (no limit) or between %g and %g", c.name, c.rate, minLimitRate, maxLimitRate)
+		}
+		if c.rate != 0 && (c.burst < 1 || c.burst > maxLimitBurst) {
+			return out, fmt.Errorf("http.limits.%s_burst %d is not between 1 and %d", strings.TrimSuffix(c.name, "s"), c.burst, maxLimitBurst)
+		}
+	}
+	for _, p := range l.TrustedProxies {
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return out, fmt.Errorf("http.limits.trusted_proxies: %q is not an IP address or a CIDR prefix", p)
+			}
+			addr = addr.Unmap()
+			prefix = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		out.TrustedProxies = append(out.TrustedProxies, prefix.Masked())
+	}
+	return out, nil
 }
 
 // LogConfig configures the node's log.
@@ -92,8 +147,11 @@ const (
 // DefaultConfig is the configuration of a new home.
 func DefaultConfig(home string) *Config {
 	return &Config{
-		Home:      home,
-		HTTP:      HTTPConfig{Listen: DefaultHTTPAddr},
+		Home: home,
+		HTTP: HTTPConfig{Listen: DefaultHTTPAddr, Limits: HTTPLimitsConfig{
+			WritesPerSecond: api.DefaultWritesPerSecond, WriteBurst: api.DefaultWriteBurst,
+			ReadsPerSecond: api.DefaultReadsPerSecond, ReadBurst: api.DefaultReadBurst, TrustedProxies: []string{},
+		}},
 		Log:       LogConfig{Level: "info", Format: "text"},
 		Snapshots: SnapshotsConfig{Interval: 1000, Keep: 2},
 		DNS:       DNSConfig{Listen: DefaultDNSAddr, Zone: "cityid.internal."},
@@ -184,6 +242,9 @@ func (c *Config) validate() error {
 		if u, err := url.Parse(c.HTTP.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("http.public_url %q is not an http:// or https:// URL", c.HTTP.PublicURL)
 		}
+	}
+	if _, err := c.HTTP.Limits.APILimits(); err != nil {
+		return err
 	}
 	if c.State.CacheMB < 1 || c.State.CacheMB > maxCacheMB {
 		return fmt.Errorf("state.cache_mb %d is not between 1 and %d", c.State.CacheMB, maxCacheMB)
@@ -281,6 +342,31 @@ value_cache_mb = %d
 # a snapshot's height.
 `
 
+// limitsTemplate documents [http.limits] with its defaults.
+const limitsTemplate = `
+[http.limits]
+# Per-client token buckets, so that one client cannot keep the node busy:
+# a client (a remote IPv4 address, or an IPv6 /64) may send so many
+# requests of a class a second, and bursts of so many; beyond them it is
+# answered 429 rate_limited with a Retry-After header. Resolves,
+# directory pages and the rest are not limited.
+# Writes: POST /v1/txs. 0: no limit. Default: 10.
+writes_per_second = %g
+# Default: 50.
+write_burst = %d
+# Costly reads: proofs (?proof=true), records at an old height (?height=),
+# history and children pages, blocks, and QR codes larger than 256
+# pixels. 0: no limit. Default: 20.
+reads_per_second = %g
+# Default: 100.
+read_burst = %d
+# Reverse proxies in front of this node, as addresses or CIDR prefixes
+# (["127.0.0.1", "10.0.0.0/8"]): only a request from one of them has its
+# X-Forwarded-For read, and the client is the last address there that is
+# not a trusted proxy. Default: [] (X-Forwarded-For is ignored).
+trusted_proxies = [%s]
+`
+
 // write saves the configuration into home: cityid.toml and CometBFT's
 // config.toml.
 func (c *Config) write() error {
@@ -295,10 +381,20 @@ func (c *Config) write() error {
 	body := fmt.Sprintf(cityidTemplate, c.HTTP.Listen, c.HTTP.PublicURL, c.DNS.Listen, c.DNS.Zone, strings.Join(ns, ", "),
 		c.Log.Level, c.Log.Format, c.Snapshots.Interval, c.Snapshots.Keep,
 		c.State.CacheMB, c.State.WriteBufferMB, c.State.TreeCacheNodes, c.State.ValueCacheMB)
+	body += limitsSection(c.HTTP.Limits)
 	if err := os.WriteFile(cityidFile(c.Home), []byte(body), 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", cityidFile(c.Home), err)
 	}
 	return writeCometConfig(filepath.Join(dir, "config.toml"), c.Comet)
+}
+
+// limitsSection is [http.limits] of cityid.toml.
+func limitsSection(l HTTPLimitsConfig) string {
+	var proxies []string
+	for _, p := range l.TrustedProxies {
+		proxies = append(proxies, fmt.Sprintf("%q", p))
+	}
+	return fmt.Sprintf(limitsTemplate, l.WritesPerSecond, l.WriteBurst, l.ReadsPerSecond, l.ReadBurst, strings.Join(proxies, ", "))
 }
 
 // writeCometConfig is CometBFT's WriteConfigFile, which panics when it

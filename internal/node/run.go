@@ -89,6 +89,11 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (_ *Running, err er
 	if err != nil {
 		return nil, fmt.Errorf("http api on %s: %w (set another address with --http or http.listen in %s)", c.HTTP.Listen, err, cityidFile(c.Home))
 	}
+	limits, err := c.HTTP.Limits.APILimits() // Load checked them; a Config built in code may not be
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("%w (in %s)", err, cityidFile(c.Home))
+	}
 	var cn *chain.Node
 	m := metrics.New(
 		func() float64 {
@@ -117,9 +122,10 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (_ *Running, err er
 		return nil, recoverHint(c.Home, err)
 	}
 	m.WatchValueCache(func() metrics.CacheStats { return metrics.CacheStats(cn.Store().CacheStats()) })
+
 	srv := &http.Server{
 		Handler: api.New(cn, api.Options{
-			Logger: log.With("module", "api"), PublicURL: publicURL(c, ln.Addr().String()), DNSZone: c.DNS.Zone, Metrics: m,
+			Logger: log.With("module", "api"), PublicURL: publicURL(c, ln.Addr().String()), DNSZone: c.DNS.Zone, Metrics: m, Limits: &limits,
 		}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
