@@ -4,8 +4,9 @@
 // its values and URI records (RFC 7553) for its URL values; the apex has SOA
 // and NS; a name that is not an identifier or not registered gets NXDOMAIN
 // with the SOA; a name outside the zone is REFUSED; it never recurses. Over
-// UDP a large answer is truncated (TC) and a resolver retries over TCP,
-// where it is whole.
+// UDP an answer larger than the client allows (512 bytes without EDNS, at
+// most 1232 with it) comes back truncated (TC) with no records, and a
+// resolver retries over TCP, where it is whole.
 //
 // Like a CoreDNS plugin, setup (Options, New, ListenAndServe) is apart
 // from serving (ServeDNS), and it is tested with real queries.

@@ -195,10 +195,6 @@ func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
 	}
 }
 
-// maxUDPSize is the largest UDP answer we send, whatever the client
-// advertises: 1232 bytes avoids IP fragmentation (DNS flag day 2020).
-const maxUDPSize = 1232
-
 // workers is how many goroutines answer queries: enough that one is
 // nearly always idle when a query comes, on every core.
 func workers() int { return 4 * runtime.GOMAXPROCS(0) }
@@ -252,7 +248,7 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 
 // writeMsg sends m, truncated to size over UDP. It packs the answer once
 // and truncates only when it does not fit: measuring the compressed length
-// first (what Msg.Truncate does) costs about as much as packing.
+// first costs about as much as packing.
 func writeMsg(w dns.ResponseWriter, m *dns.Msg, size int) error {
 	b, err := m.Pack()
 	if err != nil {
@@ -266,13 +262,29 @@ func writeMsg(w dns.ResponseWriter, m *dns.Msg, size int) error {
 		return fmt.Errorf("pack answer: %w", err)
 	}
 	if len(b) > size && w.LocalAddr().Network() == "udp" {
-		m.Truncate(size)
+		truncate(m)
 		if b, err = m.Pack(); err != nil {
 			return fmt.Errorf("pack truncated answer: %w", err)
 		}
 	}
 	_, err = w.Write(b)
 	return err
+}
+
+// truncate empties m of records but its OPT and sets TC, so the client
+// asks again over TCP. It sends no part of the answer, as BIND and Knot
+// do: the values of a name are one TXT RRset, which is never split (RFC
+// 2181 section 9), and a part filled up to the client's size is what made
+// a query for a record of many values come back 18 times its size, the
+// lever of a reflection attack. An empty truncated answer is the size of
+// the query (TestAmplification).
+func truncate(m *dns.Msg) {
+	opt := m.IsEdns0()
+	m.Truncated = true
+	m.Answer, m.Ns, m.Extra = nil, nil, nil
+	if opt != nil {
+		m.Extra = []dns.RR{opt}
+	}
 }
 
 func (s *Server) answer(req *dns.Msg) *dns.Msg {
