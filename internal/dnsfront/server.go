@@ -302,6 +302,15 @@ func (s *Server) answer(req *dns.Msg) *dns.Msg {
 		return m
 	}
 	q := req.Question[0]
+	if q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR {
+		// No zone transfers, to anyone: the zone is the ledger, and a node
+		// gets a copy of it from the chain (block or state sync), not from
+		// DNS. A transfer of a million records would be the largest
+		// answer a query could ask for, and a scrape of the registry.
+		m.Authoritative = false
+		m.SetRcode(req, dns.RcodeRefused)
+		return m
+	}
 	name := dns.CanonicalName(q.Name)
 	if !dns.IsSubDomain(s.zone, name) {
 		// Not ours, and we do not recurse.
@@ -322,8 +331,10 @@ func (s *Server) answer(req *dns.Msg) *dns.Msg {
 		switch q.Qtype {
 		case dns.TypeSOA:
 			m.Answer = append(m.Answer, s.soa(view))
-		case dns.TypeNS, dns.TypeANY:
+		case dns.TypeNS:
 			m.Answer = append(m.Answer, s.nsRecords()...)
+		case dns.TypeANY:
+			m.Answer = append(m.Answer, anyAnswer(q.Name))
 		default:
 			m.Ns = append(m.Ns, s.soa(view)) // NODATA
 		}
@@ -357,8 +368,10 @@ func (s *Server) answer(req *dns.Msg) *dns.Msg {
 		return m
 	}
 	switch q.Qtype {
-	case dns.TypeTXT, dns.TypeANY:
+	case dns.TypeTXT:
 		m.Answer = append(m.Answer, txtRecords(q.Name, rec)...)
+	case dns.TypeANY:
+		m.Answer = append(m.Answer, anyAnswer(q.Name))
 	case dns.TypeURI:
 		m.Answer = append(m.Answer, uriRecords(q.Name, rec)...)
 	}
@@ -366,6 +379,19 @@ func (s *Server) answer(req *dns.Msg) *dns.Msg {
 		m.Ns = append(m.Ns, s.soa(view)) // NODATA: the name exists, not this type
 	}
 	return m
+}
+
+// anyAnswer answers an ANY query for a name that exists, over UDP and
+// TCP alike: one synthesized HINFO whose CPU is "RFC8482" and whose OS is
+// empty (RFC 8482 section 4.2), as CoreDNS's any plugin answers. ANY was
+// the amplifier's favourite query, and its honest answer here is the
+// whole TXT RRset, the largest we have; nobody needs it, since a client
+// that wants the values asks for TXT. REFUSED or NOTIMP would read as a
+// broken server to the resolvers that still send ANY (RFC 8482 section
+// 4), while this answer is small and cacheable. A name that does not
+// exist is still NXDOMAIN. The TTL is CoreDNS's.
+func anyAnswer(owner string) dns.RR {
+	return &dns.HINFO{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: 8482}, Cpu: "RFC8482"}
 }
 
 func (s *Server) exists(view *store.View, id code.ID) bool {
