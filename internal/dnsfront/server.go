@@ -34,9 +34,13 @@ type Options struct {
 	// name". Default 60 s, so a new identifier is seen within a minute.
 	NegativeTTL uint32
 	Logger      *slog.Logger
-	// Observe, when set, is told of every answer: its rcode and the time
-	// taken (for metrics).
+	// Observe, when set, is told of every query: the rcode of its answer
+	// and the time taken (for metrics), whether the rate limit sent the
+	// answer, truncated it or dropped it.
 	Observe func(rcode int, took time.Duration)
+	// RateLimit limits the answers to each client network over UDP
+	// (RRL). The zero value is off; a node uses DefaultRateLimit.
+	RateLimit RateLimit
 }
 
 // Latest gives the state to answer from.
@@ -57,6 +61,9 @@ type Server struct {
 
 	jobs  chan job  // to an idle worker; unbuffered, so a query never waits in a queue
 	dones sync.Pool // of chan struct{}, one per query in a worker's hands
+
+	limit *limiter     // nil when the rate limit is off
+	clock func() int64 // ns of a monotonic clock, for the rate limit; a test sets it
 }
 
 // job is one query handed to a worker.
@@ -99,8 +106,17 @@ func New(state Latest, opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{opts: opts, zone: zone, state: state, log: opts.Logger, jobs: make(chan job),
-		dones: sync.Pool{New: func() any { return make(chan struct{}, 1) }}}, nil
+	if err := opts.RateLimit.validate(); err != nil {
+		return nil, err
+	}
+	started := time.Now()
+	s := &Server{opts: opts, zone: zone, state: state, log: opts.Logger, jobs: make(chan job),
+		dones: sync.Pool{New: func() any { return make(chan struct{}, 1) }},
+		clock: func() int64 { return int64(time.Since(started)) }}
+	if opts.RateLimit.ResponsesPerSecond > 0 {
+		s.limit = newLimiter(opts.RateLimit, rateTableSize)
+	}
+	return s, nil
 }
 
 // Zone is the zone served, canonical.
@@ -238,8 +254,21 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 		size = int(min(max(opt.UDPSize(), dns.MinMsgSize), maxUDPSize))
 		m.SetEdns0(maxUDPSize, false)
 	}
-	if err := writeMsg(w, m, size); err != nil {
-		s.log.Debug("dns write", "err", err)
+	send := true
+	if s.limit != nil && w.LocalAddr().Network() == "udp" {
+		// After the answer, since its kind decides its account; TCP is
+		// never limited, as its source cannot be spoofed.
+		switch s.limit.check(s.clock(), s.limit.key(clientAddr(w.RemoteAddr()), m)) {
+		case verdictSlip:
+			truncate(m)
+		case verdictDrop:
+			send = false
+		}
+	}
+	if send {
+		if err := writeMsg(w, m, size); err != nil {
+			s.log.Debug("dns write", "err", err)
+		}
 	}
 	if s.opts.Observe != nil {
 		s.opts.Observe(m.Rcode, time.Since(start))

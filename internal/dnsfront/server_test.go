@@ -84,9 +84,19 @@ func ledger(t testing.TB) *store.Store {
 // serve starts the front end on free loopback ports, UDP and TCP.
 func serve(t *testing.T) (udp, tcp string) {
 	t.Helper()
-	s, err := New(ledger(t), Options{})
+	return serveWith(t, Options{}, nil)
+}
+
+// serveWith starts the front end with opts; clock, when set, replaces the
+// rate limit's clock.
+func serveWith(t *testing.T, opts Options, clock func() int64) (udp, tcp string) {
+	t.Helper()
+	s, err := New(ledger(t), opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if clock != nil {
+		s.clock = clock
 	}
 	u, tc, err := s.ListenAndServe("127.0.0.1:0")
 	if err != nil {
