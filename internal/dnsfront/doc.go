@@ -8,7 +8,10 @@
 // of RFC 8482 (one synthesized HINFO). Over UDP an answer larger than the
 // client allows (512 bytes without EDNS, at most 1232 with it) comes back
 // truncated (TC) with no records, and a resolver retries over TCP, where
-// it is whole.
+// it is whole. Answers over UDP are rate limited per client network and
+// kind of answer (RateLimit, as BIND's RRL), since the source address of
+// a UDP query can be forged; TCP is never limited. README.md says it all
+// for operators.
 //
 // Like a CoreDNS plugin, setup (Options, New, ListenAndServe) is apart
 // from serving (ServeDNS), and it is tested with real queries.
