@@ -446,7 +446,7 @@ func printBenchDetails(w io.Writer, r benchResults) {
 		}
 	}
 	if v := r.Serve; v != nil {
-		fmt.Fprintf(w, "\n(e) load generator in this process: %d client goroutines in a closed loop, random identifiers (seeded PCG), %s or %s requests per run after a %s warm-up; HTTP keep-alive, DNS over one UDP socket per client. Each server is a process of its own; the serving path is the node's own code (api.New, dnsfront.New with node.Start's options and metrics, the limit on costly reads off) over the real store of (d).\n",
+		fmt.Fprintf(w, "\n(e) load generator in this process: %d client goroutines in a closed loop, random identifiers (seeded PCG), %s or %s requests per run after a %s warm-up; HTTP keep-alive, DNS over one UDP socket per client. Each server is a process of its own; the serving path is the node's own code (api.New, dnsfront.New with node.Start's options and metrics, the limit on costly reads and the DNS rate limit off) over the real store of (d).\n",
 			v.Load.Clients, v.Load.Duration, num(float64(v.Load.Requests)), v.Load.Warmup)
 		for _, it := range v.Interfaces {
 			fmt.Fprintf(w, "    %s: %s; ceiling: %s; answers %d bytes.\n", it.Name, it.Example, it.Ceiling, it.Small.AnswerBytes)

@@ -103,8 +103,8 @@ func (l *ledger) send(actor, kind string, msg any) registry.Outcome {
 // city commits Shijiazhuang (1561301001) with its education sector and a
 // unit, 1561301001.85.1, all administered by "alice".
 func (l *ledger) city() {
-	l.send("alice", registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市"})
-	l.send("operator", registry.KindApproveApplication, registry.Decision{Application: 1})
+	o := l.send("alice", registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市"})
+	l.send("operator", registry.KindApproveApplication, registry.Decision{Application: o.Application, Hash: o.Hash})
 	l.send("alice", registry.KindRegisterSector, registry.RegisterSector{ID: "1561301001.85"})
 	l.send("alice", registry.KindRegisterUnit, registry.RegisterUnit{Parent: "1561301001.85", Name: "Education Bureau"})
 }

@@ -2,6 +2,7 @@ package dnsfront
 
 import (
 	"net"
+	"net/netip"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -64,4 +65,28 @@ func BenchmarkServeDNS(b *testing.B) {
 	if w.n == 0 {
 		b.Fatal("nothing answered")
 	}
+}
+
+// BenchmarkRateLimit is the rate limit's cost per answer over UDP: its
+// account's key (the client's network, a hash of the name) and the
+// account itself, for one client and for a flood from spoofed sources
+// that keeps the table full and churning.
+func BenchmarkRateLimit(b *testing.B) {
+	m := reply("school-0042.1.85.1561301001.cityid.internal.", dns.TypeTXT, dns.RcodeSuccess, 4)
+	b.Run("one client", func(b *testing.B) {
+		l := newLimiter(DefaultRateLimit(), rateTableSize)
+		client := netip.MustParseAddr("192.0.2.1")
+		for b.Loop() {
+			l.check(0, l.key(client, m))
+		}
+	})
+	b.Run("spoofed sources", func(b *testing.B) {
+		l := newLimiter(DefaultRateLimit(), rateTableSize)
+		i := uint32(0)
+		for b.Loop() {
+			i++
+			client := netip.AddrFrom4([4]byte{byte(i >> 16), byte(i >> 8), byte(i), 1})
+			l.check(0, l.key(client, m))
+		}
+	})
 }

@@ -3,9 +3,15 @@
 // state. The DNS form of an identifier (code.ID.DNSName) answers TXT with
 // its values and URI records (RFC 7553) for its URL values; the apex has SOA
 // and NS; a name that is not an identifier or not registered gets NXDOMAIN
-// with the SOA; a name outside the zone is REFUSED; it never recurses. Over
-// UDP a large answer is truncated (TC) and a resolver retries over TCP,
-// where it is whole.
+// with the SOA; a name outside the zone is REFUSED; it never recurses.
+// Zone transfers (AXFR, IXFR) are REFUSED, and ANY gets the minimal answer
+// of RFC 8482 (one synthesized HINFO). Over UDP an answer larger than the
+// client allows (512 bytes without EDNS, at most 1232 with it) comes back
+// truncated (TC) with no records, and a resolver retries over TCP, where
+// it is whole. Answers over UDP are rate limited per client network and
+// kind of answer (RateLimit, as BIND's RRL), since the source address of
+// a UDP query can be forged; TCP is never limited. README.md says it all
+// for operators.
 //
 // Like a CoreDNS plugin, setup (Options, New, ListenAndServe) is apart
 // from serving (ServeDNS), and it is tested with real queries.

@@ -34,9 +34,13 @@ type Options struct {
 	// name". Default 60 s, so a new identifier is seen within a minute.
 	NegativeTTL uint32
 	Logger      *slog.Logger
-	// Observe, when set, is told of every answer: its rcode and the time
-	// taken (for metrics).
+	// Observe, when set, is told of every query: the rcode of its answer
+	// and the time taken (for metrics), whether the rate limit sent the
+	// answer, truncated it or dropped it.
 	Observe func(rcode int, took time.Duration)
+	// RateLimit limits the answers to each client network over UDP
+	// (RRL). The zero value is off; a node uses DefaultRateLimit.
+	RateLimit RateLimit
 }
 
 // Latest gives the state to answer from.
@@ -57,6 +61,9 @@ type Server struct {
 
 	jobs  chan job  // to an idle worker; unbuffered, so a query never waits in a queue
 	dones sync.Pool // of chan struct{}, one per query in a worker's hands
+
+	limit *limiter     // nil when the rate limit is off
+	clock func() int64 // ns of a monotonic clock, for the rate limit; a test sets it
 }
 
 // job is one query handed to a worker.
@@ -99,8 +106,17 @@ func New(state Latest, opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{opts: opts, zone: zone, state: state, log: opts.Logger, jobs: make(chan job),
-		dones: sync.Pool{New: func() any { return make(chan struct{}, 1) }}}, nil
+	if err := opts.RateLimit.validate(); err != nil {
+		return nil, err
+	}
+	started := time.Now()
+	s := &Server{opts: opts, zone: zone, state: state, log: opts.Logger, jobs: make(chan job),
+		dones: sync.Pool{New: func() any { return make(chan struct{}, 1) }},
+		clock: func() int64 { return int64(time.Since(started)) }}
+	if opts.RateLimit.ResponsesPerSecond > 0 {
+		s.limit = newLimiter(opts.RateLimit, rateTableSize)
+	}
+	return s, nil
 }
 
 // Zone is the zone served, canonical.
@@ -195,10 +211,6 @@ func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
 	}
 }
 
-// maxUDPSize is the largest UDP answer we send, whatever the client
-// advertises: 1232 bytes avoids IP fragmentation (DNS flag day 2020).
-const maxUDPSize = 1232
-
 // workers is how many goroutines answer queries: enough that one is
 // nearly always idle when a query comes, on every core.
 func workers() int { return 4 * runtime.GOMAXPROCS(0) }
@@ -242,8 +254,21 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 		size = int(min(max(opt.UDPSize(), dns.MinMsgSize), maxUDPSize))
 		m.SetEdns0(maxUDPSize, false)
 	}
-	if err := writeMsg(w, m, size); err != nil {
-		s.log.Debug("dns write", "err", err)
+	send := true
+	if s.limit != nil && w.LocalAddr().Network() == "udp" {
+		// After the answer, since its kind decides its account; TCP is
+		// never limited, as its source cannot be spoofed.
+		switch s.limit.check(s.clock(), s.limit.key(clientAddr(w.RemoteAddr()), m)) {
+		case verdictSlip:
+			truncate(m)
+		case verdictDrop:
+			send = false
+		}
+	}
+	if send {
+		if err := writeMsg(w, m, size); err != nil {
+			s.log.Debug("dns write", "err", err)
+		}
 	}
 	if s.opts.Observe != nil {
 		s.opts.Observe(m.Rcode, time.Since(start))
@@ -252,7 +277,7 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 
 // writeMsg sends m, truncated to size over UDP. It packs the answer once
 // and truncates only when it does not fit: measuring the compressed length
-// first (what Msg.Truncate does) costs about as much as packing.
+// first costs about as much as packing.
 func writeMsg(w dns.ResponseWriter, m *dns.Msg, size int) error {
 	b, err := m.Pack()
 	if err != nil {
@@ -266,13 +291,29 @@ func writeMsg(w dns.ResponseWriter, m *dns.Msg, size int) error {
 		return fmt.Errorf("pack answer: %w", err)
 	}
 	if len(b) > size && w.LocalAddr().Network() == "udp" {
-		m.Truncate(size)
+		truncate(m)
 		if b, err = m.Pack(); err != nil {
 			return fmt.Errorf("pack truncated answer: %w", err)
 		}
 	}
 	_, err = w.Write(b)
 	return err
+}
+
+// truncate empties m of records but its OPT and sets TC, so the client
+// asks again over TCP. It sends no part of the answer, as BIND and Knot
+// do: the values of a name are one TXT RRset, which is never split (RFC
+// 2181 section 9), and a part filled up to the client's size is what made
+// a query for a record of many values come back 18 times its size, the
+// lever of a reflection attack. An empty truncated answer is the size of
+// the query (TestAmplification).
+func truncate(m *dns.Msg) {
+	opt := m.IsEdns0()
+	m.Truncated = true
+	m.Answer, m.Ns, m.Extra = nil, nil, nil
+	if opt != nil {
+		m.Extra = []dns.RR{opt}
+	}
 }
 
 func (s *Server) answer(req *dns.Msg) *dns.Msg {
@@ -290,6 +331,15 @@ func (s *Server) answer(req *dns.Msg) *dns.Msg {
 		return m
 	}
 	q := req.Question[0]
+	if q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR {
+		// No zone transfers, to anyone: the zone is the ledger, and a node
+		// gets a copy of it from the chain (block or state sync), not from
+		// DNS. A transfer of a million records would be the largest
+		// answer a query could ask for, and a scrape of the registry.
+		m.Authoritative = false
+		m.SetRcode(req, dns.RcodeRefused)
+		return m
+	}
 	name := dns.CanonicalName(q.Name)
 	if !dns.IsSubDomain(s.zone, name) {
 		// Not ours, and we do not recurse.
@@ -310,8 +360,10 @@ func (s *Server) answer(req *dns.Msg) *dns.Msg {
 		switch q.Qtype {
 		case dns.TypeSOA:
 			m.Answer = append(m.Answer, s.soa(view))
-		case dns.TypeNS, dns.TypeANY:
+		case dns.TypeNS:
 			m.Answer = append(m.Answer, s.nsRecords()...)
+		case dns.TypeANY:
+			m.Answer = append(m.Answer, anyAnswer(q.Name))
 		default:
 			m.Ns = append(m.Ns, s.soa(view)) // NODATA
 		}
@@ -345,8 +397,10 @@ func (s *Server) answer(req *dns.Msg) *dns.Msg {
 		return m
 	}
 	switch q.Qtype {
-	case dns.TypeTXT, dns.TypeANY:
+	case dns.TypeTXT:
 		m.Answer = append(m.Answer, txtRecords(q.Name, rec)...)
+	case dns.TypeANY:
+		m.Answer = append(m.Answer, anyAnswer(q.Name))
 	case dns.TypeURI:
 		m.Answer = append(m.Answer, uriRecords(q.Name, rec)...)
 	}
@@ -354,6 +408,19 @@ func (s *Server) answer(req *dns.Msg) *dns.Msg {
 		m.Ns = append(m.Ns, s.soa(view)) // NODATA: the name exists, not this type
 	}
 	return m
+}
+
+// anyAnswer answers an ANY query for a name that exists, over UDP and
+// TCP alike: one synthesized HINFO whose CPU is "RFC8482" and whose OS is
+// empty (RFC 8482 section 4.2), as CoreDNS's any plugin answers. ANY was
+// the amplifier's favourite query, and its honest answer here is the
+// whole TXT RRset, the largest we have; nobody needs it, since a client
+// that wants the values asks for TXT. REFUSED or NOTIMP would read as a
+// broken server to the resolvers that still send ANY (RFC 8482 section
+// 4), while this answer is small and cacheable. A name that does not
+// exist is still NXDOMAIN. The TTL is CoreDNS's.
+func anyAnswer(owner string) dns.RR {
+	return &dns.HINFO{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: 8482}, Cpu: "RFC8482"}
 }
 
 func (s *Server) exists(view *store.View, id code.ID) bool {

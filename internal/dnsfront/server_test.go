@@ -22,7 +22,8 @@ const chainID = "dns-test"
 
 // ledger builds real ledger state through the state machine: Shijiazhuang,
 // its education sector and unit 1, a school with two URLs and a text, an
-// object "85" directly under the city, and one with a 1,000-byte text.
+// object "85" directly under the city, one with six 1,000-byte texts, and
+// three whose values are as large as the registry permits.
 func ledger(t testing.TB) *store.Store {
 	t.Helper()
 	st, err := store.OpenMemory(store.Options{})
@@ -72,15 +73,35 @@ func ledger(t testing.TB) *store.Store {
 		big = append(big, registry.Value{Type: "TEXT", Data: strings.Repeat(fmt.Sprint(i), 1000)})
 	}
 	apply(registry.KindRegister, registry.Register{ID: "1561301001.85.1/big", Values: big})
+	// Records of 1, 3 and 32 values of the most bytes a value may hold
+	// (registry.MaxValues, registry.MaxValueBytes): the last is the
+	// largest record the registry permits.
+	for _, n := range []int{1, 3, registry.MaxValues} {
+		var vs []registry.Value
+		for i := range n {
+			vs = append(vs, registry.Value{Type: "TEXT", Data: strings.Repeat(string(rune('a'+i%26)), registry.MaxValueBytes)})
+		}
+		apply(registry.KindRegister, registry.Register{ID: fmt.Sprintf("1561301001.85.1/values-%d", n), Values: vs})
+	}
 	return st
 }
 
 // serve starts the front end on free loopback ports, UDP and TCP.
 func serve(t *testing.T) (udp, tcp string) {
 	t.Helper()
-	s, err := New(ledger(t), Options{})
+	return serveWith(t, Options{}, nil)
+}
+
+// serveWith starts the front end with opts; clock, when set, replaces the
+// rate limit's clock.
+func serveWith(t *testing.T, opts Options, clock func() int64) (udp, tcp string) {
+	t.Helper()
+	s, err := New(ledger(t), opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if clock != nil {
+		s.clock = clock
 	}
 	u, tc, err := s.ListenAndServe("127.0.0.1:0")
 	if err != nil {
@@ -122,7 +143,7 @@ func TestAnswers(t *testing.T) {
 		{"URI for URL values", "school-0042.1.85.1561301001.cityid.internal.", dns.TypeURI, dns.RcodeSuccess, []string{"URI\t1 1 \"https://example.org/school-0042\"", "URI\t3 1 \"https://example.org/map\""}, false},
 		{"object 85 under the city is not sector 85", "_85.1561301001.cityid.internal.", dns.TypeTXT, dns.RcodeSuccess, []string{"cityid=1561301001/85;", "1:TEXT=object 85"}, false},
 		{"sector 85", "85.1561301001.cityid.internal.", dns.TypeTXT, dns.RcodeSuccess, []string{"cityid=1561301001.85; kind=sector"}, false},
-		{"apex SOA", "cityid.internal.", dns.TypeSOA, dns.RcodeSuccess, []string{"SOA\tns1.cityid.internal. hostmaster.cityid.internal. 7 "}, false},
+		{"apex SOA", "cityid.internal.", dns.TypeSOA, dns.RcodeSuccess, []string{"SOA\tns1.cityid.internal. hostmaster.cityid.internal. 10 "}, false},
 		{"apex NS", "cityid.internal.", dns.TypeNS, dns.RcodeSuccess, []string{"NS\tns1.cityid.internal."}, false},
 		{"apex other type: NODATA", "cityid.internal.", dns.TypeA, dns.RcodeSuccess, nil, true},
 		{"existing name, other type: NODATA", "1561301001.cityid.internal.", dns.TypeA, dns.RcodeSuccess, nil, true},

@@ -9,11 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	cfg "github.com/cometbft/cometbft/config"
 	"github.com/spf13/viper"
 
 	"github.com/cityid/cityid/internal/api"
+	"github.com/cityid/cityid/internal/dnsfront"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -61,6 +63,19 @@ type DNSConfig struct {
 	Listen string   `mapstructure:"listen"`
 	Zone   string   `mapstructure:"zone"`
 	NS     []string `mapstructure:"ns"`
+	// Response rate limiting over UDP (dnsfront.RateLimit); 0 answers a
+	// second turns it off.
+	ResponsesPerSecond int `mapstructure:"responses_per_second"`
+	Slip               int `mapstructure:"slip"`
+	Window             int `mapstructure:"window"` // seconds, as BIND's
+	IPv4Prefix         int `mapstructure:"ipv4_prefix"`
+	IPv6Prefix         int `mapstructure:"ipv6_prefix"`
+}
+
+// RateLimit is the DNS front end's rate limit.
+func (d DNSConfig) RateLimit() dnsfront.RateLimit {
+	return dnsfront.RateLimit{ResponsesPerSecond: d.ResponsesPerSecond, Slip: d.Slip, Window: time.Duration(d.Window) * time.Second,
+		IPv4Prefix: d.IPv4Prefix, IPv6Prefix: d.IPv6Prefix}
 }
 
 // SnapshotsConfig says when the node takes state sync snapshots for others.
@@ -154,7 +169,9 @@ func DefaultConfig(home string) *Config {
 		}},
 		Log:       LogConfig{Level: "info", Format: "text"},
 		Snapshots: SnapshotsConfig{Interval: 1000, Keep: 2},
-		DNS:       DNSConfig{Listen: DefaultDNSAddr, Zone: "cityid.internal."},
+		DNS: DNSConfig{Listen: DefaultDNSAddr, Zone: "cityid.internal.",
+			ResponsesPerSecond: dnsfront.DefaultResponsesPerSecond, Slip: dnsfront.DefaultSlip,
+			Window: int(dnsfront.DefaultWindow / time.Second), IPv4Prefix: dnsfront.DefaultIPv4Prefix, IPv6Prefix: dnsfront.DefaultIPv6Prefix},
 		State: StateConfig{CacheMB: store.DefaultBlockCacheBytes >> 20, WriteBufferMB: store.DefaultWriteBufferBytes >> 20,
 			TreeCacheNodes: store.DefaultCacheNodes, ValueCacheMB: store.DefaultValueCacheBytes >> 20},
 		Comet: cometDefaults(home),
@@ -258,6 +275,9 @@ func (c *Config) validate() error {
 	if c.State.TreeCacheNodes < 1 || c.State.TreeCacheNodes > maxTreeCacheNodes {
 		return fmt.Errorf("state.tree_cache_nodes %d is not between 1 and %d", c.State.TreeCacheNodes, maxTreeCacheNodes)
 	}
+	if err := c.DNS.validate(); err != nil {
+		return err
+	}
 	if c.Snapshots.Interval < 0 || c.Snapshots.Keep < 1 {
 		return fmt.Errorf("snapshots: interval %d must be 0 or more and keep %d at least 1", c.Snapshots.Interval, c.Snapshots.Keep)
 	}
@@ -270,6 +290,26 @@ func (c *Config) validate() error {
 	case "text", "json":
 	default:
 		return fmt.Errorf("log.format %q is not text or json", c.Log.Format)
+	}
+	return nil
+}
+
+// validate checks the rate limit's settings, by their names in the file.
+func (d DNSConfig) validate() error {
+	if d.ResponsesPerSecond == 0 {
+		return nil
+	}
+	switch {
+	case d.ResponsesPerSecond < 0 || d.ResponsesPerSecond > dnsfront.MaxResponsesPerSecond:
+		return fmt.Errorf("dns.responses_per_second %d is not 0 (off) or between 1 and %d", d.ResponsesPerSecond, dnsfront.MaxResponsesPerSecond)
+	case d.Slip < 0 || d.Slip > dnsfront.MaxSlip:
+		return fmt.Errorf("dns.slip %d is not between 0 and %d", d.Slip, dnsfront.MaxSlip)
+	case d.Window < 1 || d.Window > int(dnsfront.MaxWindow/time.Second):
+		return fmt.Errorf("dns.window %d is not between 1 and %d seconds", d.Window, int(dnsfront.MaxWindow/time.Second))
+	case d.IPv4Prefix < 1 || d.IPv4Prefix > 32:
+		return fmt.Errorf("dns.ipv4_prefix %d is not between 1 and 32", d.IPv4Prefix)
+	case d.IPv6Prefix < 1 || d.IPv6Prefix > 128:
+		return fmt.Errorf("dns.ipv6_prefix %d is not between 1 and 128", d.IPv6Prefix)
 	}
 	return nil
 }
@@ -298,6 +338,28 @@ listen = %q
 zone = %q
 # Name servers named in the zone's NS records. Default: ["ns1.<zone>"].
 ns = [%s]
+# Response rate limiting over UDP, as BIND's rate-limit does it: anyone
+# can forge the source address of a UDP query, so without a limit the
+# node would reflect floods onto the owner of that address. Answers of
+# one kind (the same name and type; NXDOMAIN for any name; errors) to
+# one client network are limited to responses_per_second; beyond it
+# every slip-th answer is sent truncated, so a real client asks again
+# over TCP (never limited), and the others are dropped. A load test from
+# one address needs it off.
+# Answers of one kind a client network gets a second (0: no limit).
+# Default: 20.
+responses_per_second = %d
+# Of the answers beyond the limit, the first and then every slip-th is
+# sent truncated, the others dropped (0: drop all; 1: truncate all).
+# Default: 2.
+slip = %d
+# Seconds a flood is remembered: a network that flooded stays limited up
+# to this long after it stops (1 to 3600). Default: 15.
+window = %d
+# Leading bits of a client's address that make its network.
+# Defaults: 24 (IPv4), 56 (IPv6).
+ipv4_prefix = %d
+ipv6_prefix = %d
 
 [log]
 # debug, info, warn or error. Default: "info".
@@ -379,6 +441,7 @@ func (c *Config) write() error {
 		ns = append(ns, fmt.Sprintf("%q", n))
 	}
 	body := fmt.Sprintf(cityidTemplate, c.HTTP.Listen, c.HTTP.PublicURL, c.DNS.Listen, c.DNS.Zone, strings.Join(ns, ", "),
+		c.DNS.ResponsesPerSecond, c.DNS.Slip, c.DNS.Window, c.DNS.IPv4Prefix, c.DNS.IPv6Prefix,
 		c.Log.Level, c.Log.Format, c.Snapshots.Interval, c.Snapshots.Keep,
 		c.State.CacheMB, c.State.WriteBufferMB, c.State.TreeCacheNodes, c.State.ValueCacheMB)
 	body += limitsSection(c.HTTP.Limits)

@@ -6,9 +6,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cometbft/cometbft/types"
 
+	"github.com/cityid/cityid/internal/dnsfront"
 	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/registry"
 )
@@ -62,6 +64,20 @@ func TestInit(t *testing.T) {
 	if c2, err := Load(home); err != nil || c2.State != (StateConfig{CacheMB: 32, TreeCacheNodes: 5000, WriteBufferMB: 64, ValueCacheMB: 0}) {
 		t.Fatalf("edited state settings: %+v, %v", c2.State, err)
 	}
+	if c.DNS.RateLimit() != dnsfront.DefaultRateLimit() {
+		t.Fatalf("dns rate limit read back as %+v, want the defaults %+v", c.DNS.RateLimit(), dnsfront.DefaultRateLimit())
+	}
+	dnsEdited := strings.NewReplacer("responses_per_second = 20", "responses_per_second = 0", "slip = 2", "slip = 0",
+		"window = 15", "window = 60", "ipv4_prefix = 24", "ipv4_prefix = 32", "ipv6_prefix = 56", "ipv6_prefix = 64").Replace(edited)
+	if dnsEdited == edited {
+		t.Fatalf("cityid.toml does not document the dns rate limit's defaults:\n%s", body)
+	}
+	if err := os.WriteFile(file, []byte(dnsEdited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if c2, err := Load(home); err != nil || c2.DNS.RateLimit() != (dnsfront.RateLimit{Window: time.Minute, IPv4Prefix: 32, IPv6Prefix: 64}) {
+		t.Fatalf("edited dns settings: %+v, %v", c2.DNS, err)
+	}
 	if c.HTTP.Listen != "127.0.0.1:9999" || c.Comet.RPC.ListenAddress != "tcp://127.0.0.1:9998" || c.Comet.P2P.ListenAddress != DefaultP2PAddr {
 		t.Fatalf("loaded http %s rpc %s p2p %s", c.HTTP.Listen, c.Comet.RPC.ListenAddress, c.Comet.P2P.ListenAddress)
 	}
@@ -96,6 +112,11 @@ func TestLoadErrors(t *testing.T) {
 		{"[state]\ntree_cache_nodes = -1\n", "state.tree_cache_nodes -1"},
 		{"[state]\nvalue_cache_mb = -1\n", "state.value_cache_mb -1 is not 0 (off) or between 32 and 65536"},
 		{"[state]\nvalue_cache_mb = 8\n", "state.value_cache_mb 8 is not 0 (off) or between 32 and 65536"},
+		{"[dns]\nresponses_per_second = -1\n", "dns.responses_per_second -1 is not 0 (off) or between 1 and 1000"},
+		{"[dns]\nslip = 11\n", "dns.slip 11 is not between 0 and 10"},
+		{"[dns]\nwindow = 0\n", "dns.window 0 is not between 1 and 3600 seconds"},
+		{"[dns]\nipv4_prefix = 33\n", "dns.ipv4_prefix 33"},
+		{"[dns]\nipv6_prefix = 0\n", "dns.ipv6_prefix 0"},
 	} {
 		if err := os.WriteFile(file, []byte(c.body), 0o600); err != nil {
 			t.Fatal(err)

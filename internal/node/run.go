@@ -136,7 +136,7 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (_ *Running, err er
 	}
 	r := &Running{Chain: cn, HTTPAddr: ln.Addr().String(), http: srv, served: make(chan error, 1), log: log, lock: lock}
 	if c.DNS.Listen != "" {
-		d, err := dnsfront.New(cn, dnsfront.Options{Zone: c.DNS.Zone, NS: c.DNS.NS, Logger: log.With("module", "dns"),
+		d, err := dnsfront.New(cn, dnsfront.Options{Zone: c.DNS.Zone, NS: c.DNS.NS, Logger: log.With("module", "dns"), RateLimit: c.DNS.RateLimit(),
 			Observe: func(rcode int, took time.Duration) { m.Request(metrics.DNS, dns.RcodeToString[rcode], took) }})
 		if err == nil {
 			var udp net.Addr

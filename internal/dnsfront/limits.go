@@ -1,0 +1,51 @@
+package dnsfront
+
+import "time"
+
+// Every bound and default of the DNS front end, with its reason.
+const (
+	// maxUDPSize is the largest UDP answer we send, whatever the client
+	// advertises: 1232 bytes avoids IP fragmentation (DNS flag day 2020),
+	// and it bounds what one spoofed query can reflect onto a victim to
+	// about 20 times the query's size. A larger answer is truncated and
+	// the client asks again over TCP, which a spoofer cannot.
+	maxUDPSize = 1232
+
+	// DefaultResponsesPerSecond is the answers of one kind a client
+	// network gets a second over UDP: the upper end of BIND's examples
+	// (5 to 20). A resolver caches an answer for its TTL (minutes to a
+	// day here), so twenty identical answers a second to one network is
+	// a flood, not its users; and a network over the limit still gets
+	// every other answer as TC and the whole answer over TCP.
+	DefaultResponsesPerSecond = 20
+
+	// DefaultSlip truncates every other answer beyond the limit, as BIND
+	// does by default: a real client asks again over TCP, and a victim of
+	// spoofing gets half as many packets, each the size of the query.
+	DefaultSlip = 2
+
+	// DefaultWindow is BIND's: a network that floods stays limited for up
+	// to 15 s after it stops.
+	DefaultWindow = 15 * time.Second
+
+	// DefaultIPv4Prefix and DefaultIPv6Prefix make a client network, as
+	// BIND's defaults do: a /24 is a site's allocation in IPv4, a /56 a
+	// customer's in IPv6 (RIPE-690), so a spoofer cannot escape the limit
+	// by varying the low bits.
+	DefaultIPv4Prefix = 24
+	DefaultIPv6Prefix = 56
+
+	// MaxResponsesPerSecond, MaxSlip and MaxWindow bound the settings, as
+	// BIND bounds its own: beyond them a typo, not a plan.
+	MaxResponsesPerSecond = 1000
+	MaxSlip               = 10
+	MaxWindow             = time.Hour
+
+	// rateTableSize bounds the accounts the rate limit keeps: when full, a
+	// new one takes the place of the one used longest ago, so a flood from
+	// spoofed sources costs at most ~100 bytes an account, 6.5 MiB in
+	// all. It is more accounts than a node makes in a second at full
+	// load (about 42,000 answers a second, README, Performance), so an
+	// account in use is not pushed out by a churn of one-time ones.
+	rateTableSize = 1 << 16
+)
