@@ -84,7 +84,7 @@ stderr and exits 1; a node that cannot be reached exits 3.`,
 	cmd.AddCommand(
 		txApplyCity(g), txDecide(g, true), txDecide(g, false), txWithdrawVote(g), txRegisterSector(g),
 		txRegisterUnit(g), txRegister(g), txUpdate(g), txSetStatus(g, false), txSetStatus(g, true),
-		txRegisterBatch(g), txTransfer(g), txGrant(g, true), txGrant(g, false), txSetAuthority(g), txSetValidator(g),
+		txRegisterBatch(g), txTransfer(g), txGrant(g, true), txGrant(g, false), txSetAuthority(g), txSetValidator(g), txSetCity(g),
 	)
 	return cmd
 }

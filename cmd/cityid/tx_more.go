@@ -308,3 +308,35 @@ func validatorKey(s string) (string, error) {
 	}
 	return "", usageError{fmt.Errorf("validator key %q is neither 64 hex digits nor the base64 of 32 bytes", s)}
 }
+
+func txSetCity(g *globals) *cobra.Command {
+	var f txFlags
+	var status, reason string
+	cmd := &cobra.Command{
+		Use:   "set-city CITY-CODE [--status active|deactivated] [--admin KEY]...",
+		Short: "Propose or approve suspending, restoring or re-keying a city (authority members)",
+		Long: `The registry authority's hand on a city, M of N like every governance change:
+--status deactivated suspends the city and everything under it, --status
+active restores it (a city is reactivated only so), and --admin gives it new
+admin keys, the way out of a leaked city key. The change is made when enough
+authority members have signed the same proposal.`,
+		Example: `  cityid tx set-city 1561301001 --status deactivated --reason "leaked key" --from operator
+  cityid tx set-city 1561301001 --status active --admin newkey --from operator`,
+		Args: exactArgs(1, "one city code"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			admins, err := adminKeys(g.home, f.admins)
+			if err != nil {
+				return err
+			}
+			if status == "" && len(admins) == 0 {
+				return usageError{errors.New("set-city needs --status, --admin, or both")}
+			}
+			return send(cmd, g, f.from, registry.KindSetCity, registry.SetCity{City: args[0], Status: status, Admins: admins, Reason: reason})
+		},
+	}
+	cmd.Flags().StringVar(&status, "status", "", `"deactivated" to suspend the city, "active" to restore it`)
+	cmd.Flags().StringVar(&reason, "reason", "", "why")
+	f.registerFrom(cmd)
+	f.registerAdmins(cmd)
+	return cmd
+}

@@ -210,3 +210,155 @@ func TestTextThatIsNotWhatItSeems(t *testing.T) {
 	}
 	h.mustApply(t, ua.tx(t, KindRegister, M{"id": w.unit + "/i", "values": []M{{"type": "TEXT", "data": "x", "index": 116}, {"type": "TEXT", "data": "y", "index": 316}}}))
 }
+
+func TestDeactivationHoldsEverythingUnder(t *testing.T) {
+	// Under a deactivated unit, its admin can no longer update, transfer
+	// or grant, nor lift the deactivation himself.
+	w := newWorld(t)
+	h := w.h
+	ua, ca := w.unitAdmin, w.cityAdmin
+	grant := w.datasetGrant(t)
+	grant["expires"] = blockTime(h.height + 1000).Format(time.RFC3339)
+	h.mustApply(t, ua.tx(t, KindGrantAccess, grant))
+	g, _, _ := GetGrant(h.kv, w.object, w.city+".86")
+	if live, why, err := g.LiveAt(h.kv, h.next().Time); err != nil || !live {
+		t.Fatalf("a fresh grant is not live: %s %v", why, err)
+	}
+	h.mustApply(t, ca.tx(t, KindDeactivate, M{"id": w.unit, "reason": "audit"}))
+	version := h.record(t, w.object).Version
+	under := w.unit + ", which is deactivated"
+	for _, tc := range []struct {
+		kind string
+		msg  M
+	}{
+		{KindUpdate, M{"id": w.object, "version": version, "values": []M{}}},
+		{KindTransfer, M{"id": w.object, "admins": []string{w.stranger.pub}}},
+		{KindDeactivate, M{"id": w.object}},
+		{KindGrantAccess, grant},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			h.expectRejected(t, ua.tx(t, tc.kind, tc.msg), CodeInactive, w.unit+" is deactivated")
+		})
+	}
+	if live, why, _ := g.LiveAt(h.kv, h.next().Time); live || !strings.Contains(why, "under "+under) {
+		t.Errorf("grant under a deactivated unit: live %v (%s)", live, why)
+	}
+	// The unit's own admin cannot lift it; the city's admin can.
+	h.expectRejected(t, ua.tx(t, KindReactivate, M{"id": w.unit}), CodeUnauthorized, "lifted by an admin of the parent")
+	h.mustApply(t, ca.tx(t, KindReactivate, M{"id": w.unit}))
+	if live, why, _ := g.LiveAt(h.kv, h.next().Time); !live {
+		t.Errorf("grant after the reactivation: %s", why)
+	}
+	// A grantee under a deactivated node gets no grant, and a grant to it
+	// is not live.
+	h.mustApply(t, ca.tx(t, KindRegisterUnit, M{"parent": w.city + ".86", "name": "Hospital"}))
+	h.mustApply(t, ca.tx(t, KindDeactivate, M{"id": w.city + ".86"}))
+	grant["grantee"] = w.city + ".86.1"
+	h.expectRejected(t, ua.tx(t, KindGrantAccess, grant), CodeInactive, "grantee:", w.city+".86 is deactivated")
+	if live, why, _ := g.LiveAt(h.kv, h.next().Time); live || !strings.Contains(why, "grantee "+w.city+".86 is deactivated") {
+		t.Errorf("grant to a deactivated grantee: live %v (%s)", live, why)
+	}
+	h.mustApply(t, ca.tx(t, KindReactivate, M{"id": w.city + ".86"}))
+	// A dataset that dropped its DATA value is no dataset.
+	h.mustApply(t, ua.tx(t, KindUpdate, M{"id": w.object, "version": h.record(t, w.object).Version, "values": []M{}}))
+	if live, why, _ := g.LiveAt(h.kv, h.next().Time); live || !strings.Contains(why, "no DATA value") {
+		t.Errorf("grant of a record without DATA: live %v (%s)", live, why)
+	}
+	// And a city is reactivated by the authority only.
+	h.mustApply(t, ca.tx(t, KindDeactivate, M{"id": w.city}))
+	h.expectRejected(t, ca.tx(t, KindReactivate, M{"id": w.city}), CodeUnauthorized, "the registry authority reactivates a city")
+}
+
+func TestAuthoritySuspendsACity(t *testing.T) {
+	// A city's key leaked: the authority (2 of 3) suspends the city, gives
+	// it new admin keys, and restores it.
+	w := newWorld(t)
+	h := w.h
+	thief, heir := w.cityAdmin, h.signer("new-city-admin")
+	suspend := M{"city": w.city, "status": StatusDeactivated, "reason": "leaked key"}
+	o := h.mustApply(t, h.members[0].tx(t, KindSetCity, suspend))
+	if o.Status != AppPending || o.Approvals != 1 {
+		t.Fatalf("first approval %+v", o)
+	}
+	h.expectRejected(t, thief.tx(t, KindSetCity, suspend), CodeUnauthorized, "not a member of the registry authority")
+	if o := h.mustApply(t, h.members[1].tx(t, KindSetCity, suspend)); o.Status != "applied" || o.ID != w.city {
+		t.Fatalf("second approval %+v", o)
+	}
+	if rec := h.record(t, w.city); rec.Status != StatusDeactivated || rec.Reason != "leaked key" {
+		t.Fatalf("city %+v", rec)
+	}
+	h.expectRejected(t, thief.tx(t, KindRegisterSector, M{"id": w.city + ".36"}), CodeInactive)
+	h.expectRejected(t, thief.tx(t, KindTransfer, M{"id": w.city, "admins": []string{thief.pub}}), CodeInactive, "its own admins cannot hand it over")
+	restore := M{"city": w.city, "status": StatusActive, "admins": []string{heir.pub}}
+	h.mustApply(t, h.members[2].tx(t, KindSetCity, restore))
+	h.mustApply(t, h.members[0].tx(t, KindSetCity, restore))
+	rec := h.record(t, w.city)
+	if rec.Status != StatusActive || len(rec.Admins) != 1 || rec.Admins[0] != heir.pub {
+		t.Fatalf("restored city %+v", rec)
+	}
+	h.expectRejected(t, thief.tx(t, KindRegisterSector, M{"id": w.city + ".36"}), CodeUnauthorized)
+	h.mustApply(t, heir.tx(t, KindRegisterSector, M{"id": w.city + ".36"}))
+	h.expectRejected(t, h.members[0].tx(t, KindSetCity, M{"city": w.city, "status": StatusActive}), CodeAlreadyActive)
+	h.expectRejected(t, h.members[0].tx(t, KindSetCity, M{"city": w.sector, "status": StatusActive}), CodeInvalid, "want a city")
+}
+
+func TestVotesMeanWhatTheySay(t *testing.T) {
+	t.Run("a rejection never issues a city", func(t *testing.T) {
+		// 1 approval of 3; the threshold drops to 1; a reject then must
+		// not issue the city, as it did before.
+		h := newHarness(t, 3, 2)
+		h.mustApply(t, h.signer("city").tx(t, KindApplyCity, M{"country": "156", "city_number": "130100", "name": "石家庄市"}))
+		h.mustApply(t, approve(t, h.members[0], 1))
+		members := []string{h.members[0].pub, h.members[1].pub, h.members[2].pub}
+		h.mustApply(t, h.members[0].tx(t, KindSetAuthority, M{"members": members, "threshold": 1}))
+		h.mustApply(t, h.members[1].tx(t, KindSetAuthority, M{"members": members, "threshold": 1}))
+		o := h.mustApply(t, reject(t, h.members[2], 1, "no"))
+		if o.CityCode != "" || h.application(t, 1).Status != AppPending {
+			t.Fatalf("a rejection issued the city: %+v", o)
+		}
+		// An approval now decides it: the member who approved asks again.
+		if o := h.mustApply(t, approve(t, h.members[0], 1)); o.CityCode != "1561301001" {
+			t.Fatalf("approval after the threshold was lowered: %+v", o)
+		}
+	})
+	t.Run("removed members do not count", func(t *testing.T) {
+		h := newHarness(t, 3, 2)
+		h.mustApply(t, h.signer("city").tx(t, KindApplyCity, M{"country": "156", "city_number": "130100", "name": "石家庄市"}))
+		h.mustApply(t, approve(t, h.members[0], 1))
+		members := []string{h.members[1].pub, h.members[2].pub}
+		h.mustApply(t, h.members[0].tx(t, KindSetAuthority, M{"members": members, "threshold": 2}))
+		h.mustApply(t, h.members[1].tx(t, KindSetAuthority, M{"members": members, "threshold": 2}))
+		if o := h.mustApply(t, approve(t, h.members[1], 1)); o.Approvals != 1 || o.CityCode != "" {
+			t.Fatalf("the removed member's approval counted: %+v", o)
+		}
+	})
+	t.Run("votes expire and can be withdrawn", func(t *testing.T) {
+		h := newHarness(t, 3, 2)
+		h.mustApply(t, h.signer("city").tx(t, KindApplyCity, M{"country": "156", "city_number": "130100", "name": "石家庄市"}))
+		h.mustApply(t, approve(t, h.members[0], 1))
+		o := h.mustApply(t, h.members[0].tx(t, KindWithdrawVote, M{"application": 1, "hash": h.appHash(t, 1)}))
+		if o.Approvals != 0 || len(h.application(t, 1).Approvals) != 0 {
+			t.Fatalf("withdrawn: %+v", o)
+		}
+		h.expectRejected(t, h.members[0].tx(t, KindWithdrawVote, M{"application": 1, "hash": h.appHash(t, 1)}), CodeNotFound, "has no vote")
+		// An approval older than the vote term no longer counts.
+		h.mustApply(t, approve(t, h.members[0], 1))
+		live := liveVotes{members: []string{h.members[0].pub}, height: h.height + int64(DefaultVoteBlocks) + 1, term: DefaultVoteBlocks}
+		if live.count(h.application(t, 1).Approvals) != 0 {
+			t.Error("a vote counts past its term")
+		}
+		live.height = h.height + int64(DefaultVoteBlocks)
+		if live.count(h.application(t, 1).Approvals) != 1 {
+			t.Error("a vote does not count at the end of its term")
+		}
+	})
+	t.Run("an application expires", func(t *testing.T) {
+		h := newHarness(t, 1, 1)
+		city := h.signer("city")
+		h.mustApply(t, city.tx(t, KindApplyCity, M{"country": "156", "city_number": "130100", "name": "石家庄市"}))
+		app := h.application(t, 1)
+		if app.Expires != 1+int64(DefaultApplicationBlocks) || app.StatusAt(app.Expires) != AppPending || app.StatusAt(app.Expires+1) != AppExpired {
+			t.Errorf("application expires at %d: %s, then %s", app.Expires, app.StatusAt(app.Expires), app.StatusAt(app.Expires+1))
+		}
+	})
+}

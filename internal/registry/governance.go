@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"sort"
+
+	"github.com/cityid/cityid/code"
 )
 
 // Governance: the registry authority changes itself (set_authority) and the
@@ -18,6 +20,7 @@ type Proposal struct {
 	Kind      string        `json:"kind"`
 	Authority *SetAuthority `json:"authority,omitempty"`
 	Validator *SetValidator `json:"validator,omitempty"`
+	City      *SetCity      `json:"city,omitempty"`
 	Approvals []Vote        `json:"approvals"`
 	Proposed  Stamp         `json:"proposed"`
 }
@@ -213,6 +216,89 @@ func (c *txContext) withdrawProposalVote(id string) (Outcome, *Error) {
 		return Outcome{}, internal("write proposal", err)
 	}
 	return out, nil
+}
+
+// SetCity is the registry authority's hand on a city (kind set_city), M of
+// N like every governance change: it suspends a city (status
+// "deactivated"), restores it ("active"), or gives it new admin keys, the
+// way out of a leaked city key. At least one of Status and Admins is set.
+type SetCity struct {
+	City   string   `json:"city"`
+	Status string   `json:"status,omitempty"` // "active" or "deactivated"
+	Admins []string `json:"admins,omitempty"` // the city's new admin keys
+	Reason string   `json:"reason,omitempty"`
+	city   code.ID
+}
+
+func (m *SetCity) validate(string) *Error {
+	id, err := parseKind("city", m.City, code.KindCity)
+	if err != nil {
+		return err
+	}
+	m.city, m.City = id, id.String()
+	switch m.Status {
+	case "", StatusActive, StatusDeactivated:
+	default:
+		return errorf(CodeInvalid, "status %q is neither %q nor %q", clip(m.Status), StatusActive, StatusDeactivated)
+	}
+	if m.Status == "" && len(m.Admins) == 0 {
+		return errorf(CodeInvalid, "set_city changes nothing: give a status, new admins, or both")
+	}
+	if len(m.Admins) > 0 {
+		if err := checkKeys("admin", m.Admins, MaxAdmins); err != nil {
+			return err
+		}
+	}
+	return checkName("reason", m.Reason, false)
+}
+
+func (m *SetCity) apply(c *txContext) (Outcome, *Error) {
+	// Check now that the change can be made, so no member approves a
+	// proposal that could never apply; and check again when it applies.
+	if _, err := c.cityChange(m); err != nil {
+		return Outcome{}, err
+	}
+	var written Outcome
+	out, err := c.propose(KindSetCity, m, Proposal{City: m}, func() *Error {
+		prev, err := c.cityChange(m)
+		if err != nil {
+			return err
+		}
+		rec := prev
+		if m.Status != "" {
+			rec.Status = m.Status
+		}
+		if len(m.Admins) > 0 {
+			rec.Admins = m.Admins
+		}
+		rec.Reason = m.Reason
+		written, err = c.save(prev, rec)
+		return err
+	})
+	if err != nil {
+		return out, err
+	}
+	out.ID, out.Version = m.City, written.Version
+	return out, nil
+}
+
+// cityChange reads the city a set_city changes and refuses a change that
+// would change nothing.
+func (c *txContext) cityChange(m *SetCity) (Record, *Error) {
+	rec, ok, err := c.record(m.City)
+	if err != nil {
+		return rec, err
+	}
+	if !ok {
+		return rec, errorf(CodeNotFound, "city %s is not registered", m.City)
+	}
+	if len(m.Admins) == 0 && m.Status == rec.Status {
+		if m.Status == StatusActive {
+			return rec, errorf(CodeAlreadyActive, "%s is already active", m.City)
+		}
+		return rec, errorf(CodeAlreadyInactive, "%s is already deactivated", m.City)
+	}
+	return rec, nil
 }
 
 // Validator is a member of the validator set as the registry records it.

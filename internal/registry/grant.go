@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/cityid/cityid/code"
@@ -22,8 +23,60 @@ type Grant struct {
 	Revoked *Stamp    `json:"revoked,omitempty"`
 }
 
-// Live reports whether the grant lets its grantee read at block time t.
-func (g Grant) Live(t time.Time) bool { return g.Revoked == nil && t.Before(g.Expires) }
+// InForce reports whether the grant, by its own terms, is in force at block
+// time t: not revoked and not expired. Whether it is live, which depends on
+// the records it names too, is LiveAt's.
+func (g Grant) InForce(t time.Time) bool { return g.Revoked == nil && t.Before(g.Expires) }
+
+// LiveAt reports whether the grant lets its grantee read, in state r at
+// block time t: in force, the dataset still a dataset (it has a DATA
+// value), and the dataset, the grantee and every node above either active.
+// When it is not, why says why, for the refusal a reader is shown.
+func (g Grant) LiveAt(r Reader, t time.Time) (live bool, why string, err error) {
+	switch {
+	case g.Revoked != nil:
+		return false, fmt.Sprintf("the grant was revoked at height %d", g.Revoked.Height), nil
+	case !t.Before(g.Expires):
+		return false, "the grant expired at " + g.Expires.Format(time.RFC3339), nil
+	}
+	for _, party := range []struct{ role, id string }{{"dataset", g.Dataset}, {"grantee", g.Grantee}} {
+		id, perr := code.Parse(party.id)
+		if perr != nil {
+			return false, "", fmt.Errorf("grant %s %q: %w", party.role, party.id, perr)
+		}
+		for cur := id; ; {
+			rec, ok, gerr := GetRecord(r, cur.String())
+			if gerr != nil {
+				return false, "", gerr
+			}
+			switch {
+			case !ok:
+				return false, fmt.Sprintf("%s %s: %s is not registered", party.role, id, cur), nil
+			case rec.Status != StatusActive && cur == id:
+				return false, fmt.Sprintf("the %s %s is deactivated", party.role, id), nil
+			case rec.Status != StatusActive:
+				return false, fmt.Sprintf("the %s %s is under %s, which is deactivated", party.role, id, cur), nil
+			case cur == id && party.role == "dataset" && !hasDataValue(rec):
+				return false, fmt.Sprintf("%s has no DATA value any more", id), nil
+			}
+			up, more := cur.Parent()
+			if !more {
+				break
+			}
+			cur = up
+		}
+	}
+	return true, "", nil
+}
+
+func hasDataValue(rec Record) bool {
+	for _, v := range rec.Values {
+		if v.Type == TypeData {
+			return true
+		}
+	}
+	return false
+}
 
 // GrantAccess grants (or renews) a node's access to a dataset.
 type GrantAccess struct {
@@ -102,15 +155,20 @@ func (m *GrantAccess) apply(c *txContext) (Outcome, *Error) {
 	if ds.Status != StatusActive {
 		return Outcome{}, errorf(CodeInactive, "dataset %s is deactivated", m.Dataset)
 	}
-	grantee, found, err := c.record(m.Grantee)
+	// The grantee and every node above it must be active too: a grant to
+	// a node under a deactivated city would be dead on arrival.
+	gl, found, err := c.lineage(m.grantee)
 	if err != nil {
 		return Outcome{}, err
 	}
 	if !found {
 		return Outcome{}, errorf(CodeNotFound, "grantee %s is not registered", m.Grantee)
 	}
-	if grantee.Status != StatusActive {
+	if gl.rec.Status != StatusActive {
 		return Outcome{}, errorf(CodeInactive, "grantee %s is deactivated", m.Grantee)
+	}
+	if gl.inactive != nil {
+		return Outcome{}, errorf(CodeInactive, "grantee: %s", gl.inactive.Msg)
 	}
 	g, _, err := c.grant(m.Dataset, m.Grantee)
 	if err != nil {
@@ -173,24 +231,25 @@ func (m *RevokeAccess) apply(c *txContext) (Outcome, *Error) {
 }
 
 // dataset returns the record of a dataset the signer administers: an
-// identifier with a DATA value.
+// identifier with a DATA value, with no deactivated node above it.
 func (c *txContext) dataset(id code.ID) (Record, *Error) {
-	rec, found, err := c.record(id.String())
+	l, found, err := c.lineage(id)
 	if err != nil {
-		return rec, err
+		return l.rec, err
 	}
 	if !found {
-		return rec, errorf(CodeNotFound, "dataset %s is not registered", id)
+		return l.rec, errorf(CodeNotFound, "dataset %s is not registered", id)
 	}
-	if err := c.authorize(id); err != nil {
-		return rec, err
+	if !l.selfAdmin && !l.parentAdmin {
+		return l.rec, errorf(CodeUnauthorized, "key %s is not an admin of %s or of any node above it", c.signer, id)
 	}
-	for _, v := range rec.Values {
-		if v.Type == TypeData {
-			return rec, nil
-		}
+	if l.inactive != nil {
+		return l.rec, l.inactive
 	}
-	return rec, errorf(CodeInvalid, "%s has no DATA value: only a dataset's access is granted", id)
+	if !hasDataValue(l.rec) {
+		return l.rec, errorf(CodeInvalid, "%s has no DATA value: only a dataset's access is granted", id)
+	}
+	return l.rec, nil
 }
 
 func (c *txContext) grant(dataset, grantee string) (Grant, bool, *Error) {

@@ -85,7 +85,7 @@ func TestGrantAccess(t *testing.T) {
 			{expires, false},
 			{expires.Add(time.Second), false},
 		} {
-			if got := g.Live(c.at); got != c.live {
+			if got := g.InForce(c.at); got != c.live {
 				t.Errorf("Live(%s) = %v, want %v", c.at.Format(time.RFC3339Nano), got, c.live)
 			}
 		}
@@ -138,7 +138,7 @@ func TestGrantAccess(t *testing.T) {
 		if g.Revoked == nil || *g.Revoked != (Stamp{Height: blk.Height, Time: blk.Time, Tx: TxHash(tx)}) || g.Version != 3 || g.Scope != "read:summary" {
 			t.Errorf("revoked grant %+v: the grant stays, marked", g)
 		}
-		if g.Live(blk.Time) || g.Live(blk.Time.Add(-time.Hour)) {
+		if g.InForce(blk.Time) || g.InForce(blk.Time.Add(-time.Hour)) {
 			t.Error("a revoked grant is live")
 		}
 		if stateHas(t, h, string(granteeKey(grantee, w.dataset))) {
@@ -155,7 +155,7 @@ func TestGrantAccess(t *testing.T) {
 	t.Run("granting again after revocation", func(t *testing.T) {
 		o := h.mustApply(t, w.unitAdmin.tx(t, KindGrantAccess, M{"dataset": w.dataset, "grantee": grantee, "expires": rfc3339(expires)}))
 		g := h.grant(t, w.dataset, grantee)
-		if o.Version != 4 || g.Version != 4 || g.Revoked != nil || g.Scope != DefaultScope || !g.Live(h.next().Time) {
+		if o.Version != 4 || g.Version != 4 || g.Revoked != nil || g.Scope != DefaultScope || !g.InForce(h.next().Time) {
 			t.Errorf("outcome %+v, grant %+v: want version 4, live again, default scope", o, g)
 		}
 		if !stateHas(t, h, string(granteeKey(grantee, w.dataset))) {
@@ -316,6 +316,6 @@ func TestRegressionRevokeAfterTheDataValueIsRemoved(t *testing.T) {
 		t.Errorf("revoking the grant of a record whose DATA value was removed: %s: %s", r.Err.Code, r.Err.Msg)
 	}
 	if g := h.grant(t, w.dataset, w.beijing); g.Revoked == nil {
-		t.Errorf("grant %+v is still unrevoked and live (%v)", g, g.Live(h.next().Time))
+		t.Errorf("grant %+v is still unrevoked and live (%v)", g, g.InForce(h.next().Time))
 	}
 }

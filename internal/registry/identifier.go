@@ -249,7 +249,7 @@ func (m *Update) validate(string) *Error {
 }
 
 func (m *Update) apply(c *txContext) (Outcome, *Error) {
-	prev, err := c.writable(m.id, m.Version)
+	prev, _, err := c.writable(m.id, m.Version)
 	rec := prev
 	if err != nil {
 		return Outcome{}, err
@@ -282,7 +282,7 @@ func (m *SetStatus) validate(string) *Error {
 }
 
 func (m *SetStatus) apply(c *txContext) (Outcome, *Error) {
-	prev, err := c.writable(m.id, m.Version)
+	prev, l, err := c.writable(m.id, m.Version)
 	rec := prev
 	if err != nil {
 		return Outcome{}, err
@@ -292,6 +292,15 @@ func (m *SetStatus) apply(c *txContext) (Outcome, *Error) {
 		return Outcome{}, errorf(CodeAlreadyActive, "%s is already active", rec.ID)
 	case !m.active && rec.Status == StatusDeactivated:
 		return Outcome{}, errorf(CodeAlreadyInactive, "%s is already deactivated", rec.ID)
+	case m.active && m.id.Kind() == code.KindCity:
+		// A city deactivated by its admins or suspended by the
+		// authority is restored by the authority, M of N (set_city).
+		return Outcome{}, errorf(CodeUnauthorized, "%s is a city: the registry authority reactivates a city (set_city)", rec.ID)
+	case m.active && !l.parentAdmin:
+		// A deactivation is lifted from above: otherwise the admins
+		// of a unit deactivated for misuse would lift it themselves.
+		parent, _ := m.id.Parent()
+		return Outcome{}, errorf(CodeUnauthorized, "key %s is not an admin of %s or of any node above it: a deactivation is lifted by an admin of the parent", c.signer, parent)
 	}
 	rec.Status = StatusDeactivated
 	if m.active {
@@ -399,53 +408,71 @@ func (b *blockCache) put(id string, raw []byte, rec Record) {
 	b.records[id] = cachedRecord{raw: raw, rec: rec}
 }
 
-// node returns the active node nodeID, under which something is to be
-// created, after checking that the signer may write under it. It walks
-// from the node up to its city once, checking on the way that every node
-// exists, that the signer is an admin of one of them, and that none is
-// deactivated: nothing is registered under a deactivated node, however far
-// up.
-func (c *txContext) node(nodeID code.ID) (Record, *Error) {
-	var parent Record
-	authorized := false
-	var inactive *Error
-	for id := nodeID; ; {
-		rec, found, err := c.record(id.String())
+// lineage is what a walk from an identifier up to its city finds: the
+// identifier's record, who of the signer's keys may act on it, and the
+// first deactivated record on the way.
+type lineage struct {
+	rec         Record
+	selfAdmin   bool   // the signer is an admin of the record itself
+	parentAdmin bool   // the signer is an admin of a node above it
+	inactive    *Error // the first deactivated ancestor (not the record itself), or nil
+}
+
+// lineage walks from id up to its city once, reading every record on the
+// way: each must exist (id itself may not, when missing is allowed).
+func (c *txContext) lineage(id code.ID) (lineage, bool, *Error) {
+	var l lineage
+	found := false
+	for cur := id; ; {
+		rec, ok, err := c.record(cur.String())
 		if err != nil {
-			return parent, err
+			return l, false, err
 		}
-		if !found {
-			if id == nodeID {
-				return parent, errorf(CodeNotFound, "parent %s is not registered", nodeID)
-			}
-			return parent, errorf(CodeNotFound, "%s is not registered", id)
-		}
-		if id == nodeID {
-			parent = rec
-		}
-		if contains(rec.Admins, c.signer) {
-			authorized = true
-		}
-		if rec.Status != StatusActive && inactive == nil {
-			if id == nodeID {
-				inactive = errorf(CodeInactive, "parent %s is deactivated", nodeID)
-			} else {
-				inactive = errorf(CodeInactive, "%s is deactivated, and with it everything under it, %s included", id, nodeID)
+		switch {
+		case !ok && cur == id:
+			// the caller says what a missing identifier means
+		case !ok:
+			return l, found, errorf(CodeNotFound, "%s is not registered", cur)
+		case cur == id:
+			l.rec, found = rec, true
+			l.selfAdmin = contains(rec.Admins, c.signer)
+		default:
+			l.parentAdmin = l.parentAdmin || contains(rec.Admins, c.signer)
+			if rec.Status != StatusActive && l.inactive == nil {
+				l.inactive = errorf(CodeInactive, "%s is deactivated, and with it everything under it, %s included", cur, id)
 			}
 		}
-		up, more := id.Parent()
+		up, more := cur.Parent()
 		if !more {
 			break
 		}
-		id = up
+		cur = up
 	}
-	if !authorized {
-		return parent, errorf(CodeUnauthorized, "key %s is not an admin of %s or of any node above it", c.signer, nodeID)
+	return l, found, nil
+}
+
+// node returns the active node nodeID, under which something is to be
+// created, after checking that the signer may write under it: every node
+// up to the city exists, the signer is an admin of one of them, and none
+// is deactivated, however far up.
+func (c *txContext) node(nodeID code.ID) (Record, *Error) {
+	l, found, err := c.lineage(nodeID)
+	if err != nil {
+		return l.rec, err
 	}
-	if inactive != nil {
-		return parent, inactive
+	if !found {
+		return l.rec, errorf(CodeNotFound, "parent %s is not registered", nodeID)
 	}
-	return parent, nil
+	if !l.selfAdmin && !l.parentAdmin {
+		return l.rec, errorf(CodeUnauthorized, "key %s is not an admin of %s or of any node above it", c.signer, nodeID)
+	}
+	if l.rec.Status != StatusActive {
+		return l.rec, errorf(CodeInactive, "parent %s is deactivated", nodeID)
+	}
+	if l.inactive != nil {
+		return l.rec, l.inactive
+	}
+	return l.rec, nil
 }
 
 // create writes a new record at version 1 under its active parent.
@@ -489,22 +516,27 @@ func (c *txContext) insert(id, parentID code.ID, name string, admins []string, v
 }
 
 // writable returns a record the signer may change, at the expected version
-// when one is given.
-func (c *txContext) writable(id code.ID, version uint64) (Record, *Error) {
-	rec, ok, err := c.record(id.String())
+// when one is given: it exists, the signer is an admin of it or of a node
+// above it, and no node above it is deactivated. Whether the record itself
+// must be active is the caller's to say.
+func (c *txContext) writable(id code.ID, version uint64) (Record, lineage, *Error) {
+	l, found, err := c.lineage(id)
 	if err != nil {
-		return rec, err
+		return l.rec, l, err
 	}
-	if !ok {
-		return rec, errorf(CodeNotFound, "%s is not registered", id)
+	if !found {
+		return l.rec, l, errorf(CodeNotFound, "%s is not registered", id)
 	}
-	if err := c.authorize(id); err != nil {
-		return rec, err
+	if !l.selfAdmin && !l.parentAdmin {
+		return l.rec, l, errorf(CodeUnauthorized, "key %s is not an admin of %s or of any node above it", c.signer, id)
 	}
-	if version != 0 && version != rec.Version {
-		return rec, errorf(CodeVersionMismatch, "%s is at version %d, not %d: resolve it again and retry", id, rec.Version, version)
+	if l.inactive != nil {
+		return l.rec, l, l.inactive
 	}
-	return rec, nil
+	if version != 0 && version != l.rec.Version {
+		return l.rec, l, errorf(CodeVersionMismatch, "%s is at version %d, not %d: resolve it again and retry", id, l.rec.Version, version)
+	}
+	return l.rec, l, nil
 }
 
 // save writes a changed record as its next version, keeping the version it

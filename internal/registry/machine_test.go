@@ -178,9 +178,17 @@ func (s *script) scheduled(t testing.TB) [][]byte {
 	vote := func(who *signer, p proposal) []byte { return s.tx(t, who, p.kind, p.msg) }
 	switch s.blocks {
 	case 1:
-		return [][]byte{vote(m[0], add)} // pending
+		return [][]byte{
+			vote(m[0], add), // pending
+			// A transfer of what is not registered: not_found.
+			s.tx(t, s.strange, KindTransfer, M{"id": "1561301001.85.1/none", "admins": []string{s.strange.pub}}),
+		}
 	case 2:
-		return [][]byte{vote(m[1], add)} // applied: a validator update
+		return [][]byte{
+			vote(m[1], add), // applied: a validator update
+			// A hand-picked Chinese number outside GB/T 2260: invalid.
+			s.tx(t, s.strange, KindApplyCity, M{"country": "156", "city_number": "999999", "name": "Nowhere"}),
+		}
 	case 3:
 		return [][]byte{vote(m[2], change), vote(s.strange, remove)} // pending, unauthorized
 	case authorityBlock - 1:
@@ -210,6 +218,25 @@ func (s *script) scheduled(t testing.TB) [][]byte {
 		}
 	case lateBlock + 1:
 		return [][]byte{vote(m[0], remove)} // a new proposal to remove what is no validator: not_found
+	case lateBlock + 2, lateBlock + 3:
+		// The authority suspends the first city, then restores it
+		// with new admin keys: set_city, three approvals of 3 of 4.
+		ci, city := 0, ""
+		for ; ci < len(s.cities) && city == ""; ci++ {
+			city = s.cityOf(t, ci)
+		}
+		if city == "" {
+			return nil
+		}
+		msg := M{"city": city, "status": StatusDeactivated, "reason": "suspended"}
+		if s.blocks == lateBlock+3 {
+			msg = M{"city": city, "status": StatusActive, "admins": []string{s.cities[ci-1][0].pub, s.cities[ci-1][1].pub}}
+		}
+		var txs [][]byte
+		for _, member := range s.members(t)[:3] {
+			txs = append(txs, s.tx(t, member, KindSetCity, msg))
+		}
+		return txs
 	}
 	return nil
 }
@@ -561,7 +588,7 @@ func (s *script) one(t testing.TB) []byte {
 	}
 }
 
-const scriptBlocks, scriptBlockSize = 20, 10 // 200 transactions
+const scriptBlocks, scriptBlockSize = 32, 10 // 320 transactions
 
 func resultsEqual(a, b []Result) (int, bool) {
 	if len(a) != len(b) {
@@ -942,7 +969,7 @@ func TestStoreFailureStopsTheBlock(t *testing.T) {
 
 func TestKindsAreTheWireNames(t *testing.T) {
 	want := "apply_city approve_application reject_application register_sector register_unit register update deactivate reactivate " +
-		"register_batch transfer grant_access revoke_access set_authority set_validator withdraw_vote"
+		"register_batch transfer grant_access revoke_access set_authority set_validator withdraw_vote set_city"
 	if got := strings.Join(Kinds(), " "); got != want {
 		t.Errorf("Kinds() = %s, want %s", got, want)
 	}

@@ -27,10 +27,16 @@ func (m *Transfer) validate(string) *Error {
 }
 
 func (m *Transfer) apply(c *txContext) (Outcome, *Error) {
-	prev, err := c.writable(m.id, m.Version)
+	prev, l, err := c.writable(m.id, m.Version)
 	rec := prev
 	if err != nil {
 		return Outcome{}, err
+	}
+	if rec.Status != StatusActive && !l.parentAdmin {
+		// A deactivated record's own admins can do nothing with it; an
+		// admin above it may give it new keys before reactivating it,
+		// the way out of a leaked key.
+		return Outcome{}, errorf(CodeInactive, "%s is deactivated: its own admins cannot hand it over; an admin of the node above can", rec.ID)
 	}
 	rec.Admins = m.Admins
 	return c.save(prev, rec)

@@ -48,7 +48,9 @@ func TestTransfer(t *testing.T) {
 		if o.Version != 5 || o.Status != StatusDeactivated {
 			t.Errorf("outcome %+v, want version 5, still deactivated", o)
 		}
-		h.mustApply(t, owner.tx(t, KindReactivate, M{"id": pump}))
+		// Its own admin cannot lift the deactivation; the unit's can.
+		h.expectRejected(t, owner.tx(t, KindReactivate, M{"id": pump}), CodeUnauthorized, "lifted by an admin of the parent")
+		h.mustApply(t, w.unitAdmin.tx(t, KindReactivate, M{"id": pump}))
 		h.mustApply(t, w.unitAdmin.tx(t, KindTransfer, M{"id": pump, "admins": []string{heir.pub}, "version": 6}))
 	})
 	t.Run("a unit's new admin manages what is under it, the old one only what it holds itself", func(t *testing.T) {

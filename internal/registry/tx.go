@@ -26,6 +26,7 @@ const (
 	KindSetAuthority       = "set_authority"
 	KindSetValidator       = "set_validator"
 	KindWithdrawVote       = "withdraw_vote"
+	KindSetCity            = "set_city"
 )
 
 // Kinds lists every transaction kind, in a fixed order.
@@ -35,7 +36,7 @@ func Kinds() []string {
 		KindRegisterSector, KindRegisterUnit, KindRegister, KindUpdate,
 		KindDeactivate, KindReactivate, KindRegisterBatch, KindTransfer,
 		KindGrantAccess, KindRevokeAccess, KindSetAuthority, KindSetValidator,
-		KindWithdrawVote,
+		KindWithdrawVote, KindSetCity,
 	}
 }
 
@@ -125,6 +126,8 @@ func newMessage(kind string) (message, bool) {
 		return &SetValidator{}, true
 	case KindWithdrawVote:
 		return &WithdrawVote{}, true
+	case KindSetCity:
+		return &SetCity{}, true
 	}
 	return nil, false
 }
