@@ -42,7 +42,7 @@ func newQuery(g *globals) *cobra.Command {
 			return c.Applications(cmd.Context(), status, after, limit)
 		}),
 	})
-	apps.Flags().StringVar(&status, "status", "", "pending, approved or rejected")
+	apps.Flags().StringVar(&status, "status", "", "pending, approved, rejected or expired")
 	grants := pageFlags(&cobra.Command{
 		Use: "grants (--dataset ID | --grantee NODE)", Short: "List the grants of a dataset, or those a node holds",
 		Example: "  cityid query grants --dataset 1561301001.36.1/flow-2026",

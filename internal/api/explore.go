@@ -110,9 +110,9 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	status := q.Get("status")
 	switch status {
-	case "", registry.AppPending, registry.AppApproved, registry.AppRejected:
+	case "", registry.AppPending, registry.AppApproved, registry.AppRejected, registry.AppExpired:
 	default:
-		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "status " + quote(status) + " is not pending, approved or rejected"})
+		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "status " + quote(status) + " is not pending, approved, rejected or expired"})
 		return
 	}
 	var start []byte
@@ -143,6 +143,7 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 		if derr = jsonUnmarshal(v, &a); derr != nil {
 			return false
 		}
+		a.Status = shownStatus(a, view.Version())
 		if status != "" && a.Status != status {
 			return true
 		}
@@ -162,6 +163,11 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 	}
 	s.writeJSON(w, http.StatusOK, out)
 }
+
+// shownStatus is an application's status as readers are told it at state
+// version v: a pending application that no vote can reach any more (its
+// last height is before the next block) has expired.
+func shownStatus(a registry.Application, v int64) string { return a.StatusAt(v + 1) }
 
 // GrantList is a page of grants, of one dataset or to one grantee.
 type GrantList struct {

@@ -48,7 +48,8 @@ func newLedger(t testing.TB) *ledger {
 	l := &ledger{t: t, st: st, m: registry.New(ledgerChainID), nonces: map[string]uint64{}}
 	genesis, _ := json.Marshal(registry.Genesis{
 		Authority: registry.Authority{Members: []string{registry.KeyText(ledgerKey("operator").Public().(ed25519.PublicKey))}, Threshold: 1},
-		Params:    registry.Params{OIDArc: "1.3.6.1.4.1.99999", IAC: "MA"},
+		// Applications stay open 3 blocks, so a test sees one expire.
+		Params: registry.Params{OIDArc: "1.3.6.1.4.1.99999", IAC: "MA", ApplicationBlocks: 3},
 	})
 	if err := l.m.InitGenesis(st, genesis, nil); err != nil {
 		t.Fatal(err)

@@ -90,7 +90,7 @@ func routes() []route {
 			Answers: map[int]any{200: nil, 400: Problem{}, 404: Problem{}, 429: Problem{}}, Media: map[int]string{200: "image/svg+xml"}},
 		{Method: "GET", Path: "/v1/cities", Tag: "directory", Summary: "The directory of cities", Params: []param{pLimit, pAfter}, Answers: answers(CityList{}, 400)},
 		{Method: "GET", Path: "/v1/applications", Tag: "directory", Summary: "Applications for city codes, oldest first",
-			Params:  []param{pLimit, {Name: "after", In: "query", Type: "integer", Description: "the last application of the previous page"}, {Name: "status", In: "query", Type: "string", Description: "pending, approved or rejected"}},
+			Params:  []param{pLimit, {Name: "after", In: "query", Type: "integer", Description: "the last application of the previous page"}, {Name: "status", In: "query", Type: "string", Description: "pending, approved, rejected or expired (pending past its last height)"}},
 			Answers: answers(ApplicationList{}, 400)},
 		{Method: "GET", Path: "/v1/applications/{n}", Tag: "directory", Summary: "One application and its votes",
 			Params: []param{{Name: "n", In: "path", Required: true, Type: "integer", Description: "the application's number"}}, Answers: answers(ApplicationAnswer{}, 400, 404)},

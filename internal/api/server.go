@@ -337,6 +337,7 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "application " + strconv.FormatUint(n, 10) + " does not exist"})
 		return
 	}
+	app.Status = shownStatus(app, view.Version())
 	s.writeJSON(w, http.StatusOK, ApplicationAnswer{Height: view.Version(), Application: app})
 }
 
