@@ -36,7 +36,9 @@ type E2EOptions struct {
 	// default 60 s. Whatever is committed by then is measured.
 	Duration time.Duration
 	// Loaders is how many keys sign CityID's register transactions;
-	// default 4.
+	// default 16, the most admins a unit may have: each account may have
+	// only chain.MaxPendingTxs transactions waiting, and a block of a
+	// loaded node takes more than a few accounts' worth.
 	Loaders int
 	// Rounds is how many times each app is run, alternately; each app's
 	// best round counts, since other work on the machine only ever slows
@@ -54,7 +56,7 @@ func (o *E2EOptions) defaults() {
 		o.Duration = 60 * time.Second
 	}
 	if o.Loaders <= 0 {
-		o.Loaders = 4
+		o.Loaders = 16
 	}
 	if o.Rounds <= 0 {
 		o.Rounds = 1
