@@ -419,7 +419,8 @@ type lineage struct {
 }
 
 // lineage walks from id up to its city once, reading every record on the
-// way: each must exist (id itself may not, when missing is allowed).
+// way. found is false when id itself is not registered; a missing node
+// above it is not_found.
 func (c *txContext) lineage(id code.ID) (lineage, bool, *Error) {
 	var l lineage
 	found := false
@@ -430,7 +431,8 @@ func (c *txContext) lineage(id code.ID) (lineage, bool, *Error) {
 		}
 		switch {
 		case !ok && cur == id:
-			// the caller says what a missing identifier means
+			// The caller says what a missing identifier means.
+			return l, false, nil
 		case !ok:
 			return l, found, errorf(CodeNotFound, "%s is not registered", cur)
 		case cur == id:

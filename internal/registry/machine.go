@@ -203,16 +203,21 @@ func (m *Machine) DryRun(r Reader, blk Block, tx *Tx) *Error {
 // on the writes of those it queued before, so a transaction that would be
 // refused for rights, existence or version never enters the mempool,
 // wherever it stands in its account's queue.
-type Pending struct{ o *overlay }
+type Pending struct {
+	o *overlay
+	// cache keeps the records the account's transactions decode, as a
+	// block does: they mostly write under the same few nodes.
+	cache *blockCache
+}
 
 // NewPending starts an account's pending state over committed state r.
-func NewPending(r Reader) *Pending { return &Pending{o: newOverlay(r)} }
+func NewPending(r Reader) *Pending { return &Pending{o: newOverlay(r), cache: newBlockCache()} }
 
 // Stage runs tx on p as the next block would and, when it would apply,
 // keeps its writes in p for the account's next transaction. A refused
 // transaction leaves p as it was.
 func (m *Machine) Stage(p *Pending, blk Block, tx *Tx) *Error {
-	o, res := m.run(p.o, blk, tx, nil)
+	o, res := m.run(p.o, blk, tx, p.cache)
 	if res.Err != nil {
 		return res.Err
 	}
