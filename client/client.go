@@ -30,7 +30,7 @@ type (
 	Record          = registry.Record
 	Value           = registry.Value
 	Dataset         = registry.Dataset
-	Application     = registry.Application
+	Application     = api.ApplicationView
 	Outcome         = registry.Outcome
 	RecordAnswer    = api.RecordAnswer
 	TxAnswer        = api.TxAnswer

@@ -54,6 +54,10 @@ func TestApplicationShownExpired(t *testing.T) {
 	if count("pending") != 0 || count("expired") != 1 {
 		t.Errorf("filters: pending %d, expired %d", count("pending"), count("expired"))
 	}
+	// Its counts are of the votes that would count in the next block.
+	if _, m := get("/v1/applications/1"); m["application"].(map[string]any)["count"].(map[string]any)["threshold"] != 1.0 {
+		t.Errorf("count %v", m["application"].(map[string]any)["count"])
+	}
 	if code, _ := get("/v1/applications?status=open"); code != http.StatusBadRequest {
 		t.Errorf("?status=open: %d, want 400", code)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/cityid/cityid/code"
 	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/store"
 )
 
 // heightParam parses a block height path parameter; "latest" is 0.
@@ -98,7 +99,7 @@ func (s *Server) getLightBlock(w http.ResponseWriter, r *http.Request) {
 // ApplicationList is a page of applications.
 type ApplicationList struct {
 	Height       int64                  `json:"height"`
-	Applications []registry.Application `json:"applications"`
+	Applications []ApplicationView `json:"applications"`
 	Next         string                 `json:"next,omitempty"`
 }
 
@@ -132,13 +133,18 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	out := ApplicationList{Height: view.Version(), Applications: []registry.Application{}}
+	out := ApplicationList{Height: view.Version(), Applications: []ApplicationView{}}
+	counter, err := newVoteCounter(view)
+	if err != nil {
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	}
 	if last {
 		s.writeJSON(w, http.StatusOK, out)
 		return
 	}
 	var derr error
-	err := view.Iterate(registry.ApplicationPrefix(), start, func(_, v []byte) bool {
+	err = view.Iterate(registry.ApplicationPrefix(), start, func(_, v []byte) bool {
 		var a registry.Application
 		if derr = jsonUnmarshal(v, &a); derr != nil {
 			return false
@@ -151,7 +157,7 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 			out.Next = strconv.FormatUint(out.Applications[limit-1].ID, 10)
 			return false
 		}
-		out.Applications = append(out.Applications, a)
+		out.Applications = append(out.Applications, counter.view(a))
 		return true
 	})
 	if err == nil {
@@ -162,6 +168,39 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeJSON(w, http.StatusOK, out)
+}
+
+// ApplicationView is an application as readers are shown it: as stored,
+// its status as of the next block (expired past its last height), and its
+// votes counted as a vote in the next block would count them, of current
+// members within the vote term.
+type ApplicationView struct {
+	registry.Application
+	Count registry.VoteCount `json:"count"`
+}
+
+// voteCounter shows applications against one state's authority.
+type voteCounter struct {
+	auth   registry.Authority
+	params registry.Params
+	next   int64
+}
+
+func newVoteCounter(view *store.View) (voteCounter, error) {
+	auth, err := registry.GetAuthority(view)
+	if err != nil {
+		return voteCounter{}, err
+	}
+	params, err := registry.GetParams(view)
+	if err != nil {
+		return voteCounter{}, err
+	}
+	return voteCounter{auth: auth, params: params, next: view.Version() + 1}, nil
+}
+
+func (c voteCounter) view(a registry.Application) ApplicationView {
+	a.Status = shownStatus(a, c.next-1)
+	return ApplicationView{Application: a, Count: registry.CountVotes(a, c.auth, c.params, c.next)}
 }
 
 // shownStatus is an application's status as readers are told it at state

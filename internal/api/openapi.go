@@ -136,8 +136,8 @@ const (
 type (
 	// ApplicationAnswer is the answer to GET /v1/applications/{n}.
 	ApplicationAnswer struct {
-		Height      int64                `json:"height"`
-		Application registry.Application `json:"application"`
+		Height      int64           `json:"height"`
+		Application ApplicationView `json:"application"`
 	}
 	// ValidatorList is the answer to GET /v1/validators.
 	ValidatorList struct {

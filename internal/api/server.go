@@ -337,8 +337,12 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "application " + strconv.FormatUint(n, 10) + " does not exist"})
 		return
 	}
-	app.Status = shownStatus(app, view.Version())
-	s.writeJSON(w, http.StatusOK, ApplicationAnswer{Height: view.Version(), Application: app})
+	counter, err := newVoteCounter(view)
+	if err != nil {
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	}
+	s.writeJSON(w, http.StatusOK, ApplicationAnswer{Height: view.Version(), Application: counter.view(app)})
 }
 
 // Account is the answer to GET /v1/accounts/{key}.

@@ -402,6 +402,21 @@ func (c *txContext) openApplication(id uint64, hash string) (Application, *Error
 	return app, errorf(CodeAlreadyDecided, "application %d is already %s", app.ID, app.Status)
 }
 
+// VoteCount is how an application stands at a height: the votes that
+// count (of current members, within the vote term) and the threshold.
+type VoteCount struct {
+	Approvals  int `json:"approvals"`
+	Rejections int `json:"rejections"`
+	Threshold  int `json:"threshold"`
+}
+
+// CountVotes counts an application's votes as a vote at height h would:
+// only those of current members of auth, cast within the vote term.
+func CountVotes(a Application, auth Authority, p Params, h int64) VoteCount {
+	live := liveVotes{members: auth.Members, height: h, term: p.VoteTerm()}
+	return VoteCount{Approvals: live.count(a.Approvals), Rejections: live.count(a.Rejections), Threshold: auth.Threshold}
+}
+
 // liveVotes counts the votes that still count: cast by a current member
 // of the authority, no more than term blocks ago.
 type liveVotes struct {
