@@ -98,9 +98,9 @@ func (s *Server) getLightBlock(w http.ResponseWriter, r *http.Request) {
 
 // ApplicationList is a page of applications.
 type ApplicationList struct {
-	Height       int64                  `json:"height"`
+	Height       int64             `json:"height"`
 	Applications []ApplicationView `json:"applications"`
-	Next         string                 `json:"next,omitempty"`
+	Next         string            `json:"next,omitempty"`
 }
 
 func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
