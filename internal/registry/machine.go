@@ -72,7 +72,15 @@ func (m *Machine) Prepare(tx []byte) (*Tx, *Error) {
 	return m.prepare(tx, false)
 }
 
-func (m *Machine) prepare(tx []byte, verified bool) (*Tx, *Error) {
+func (m *Machine) prepare(tx []byte, verified bool) (t *Tx, rerr *Error) {
+	// Bytes from a peer or a proposer must never take a node down: a
+	// panic while decoding them is a defect, and a refusal of them, the
+	// same on every node.
+	defer func() {
+		if p := recover(); p != nil {
+			t, rerr = nil, errorf(CodeMalformed, "transaction could not be decoded: %v", clip(fmt.Sprint(p)))
+		}
+	}()
 	env, err := DecodeEnvelope(tx)
 	if err != nil {
 		return nil, err
@@ -82,7 +90,7 @@ func (m *Machine) prepare(tx []byte, verified bool) (*Tx, *Error) {
 			return nil, err
 		}
 	}
-	t, err := decodeBody(env)
+	t, err = decodeBody(env)
 	if err != nil {
 		return nil, err
 	}
