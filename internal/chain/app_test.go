@@ -466,3 +466,42 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		t.Fatalf("wrong app hash: %v, store version %d; want REJECT_SNAPSHOT and an empty store", res, dst.Version())
 	}
 }
+
+// The audit's flood: a fresh key queues one valid apply_city, then
+// register_batch transactions under a city it does not own. Only the
+// first enters the mempool: the batches are checked against the state the
+// application leaves, wherever they stand in the account's queue.
+func TestCheckTxRefusesQueuedJunk(t *testing.T) {
+	st, _ := store.OpenMemory(store.Options{})
+	app := newApp(t, st)
+	block(t, app, 1, signTx(t, key(2), 1, registry.KindApplyCity, shijiazhuang))
+	commit(t, app)
+	block(t, app, 2, approveTx(t, 1, 1, shijiazhuang))
+	commit(t, app)
+	block(t, app, 3, signTx(t, key(2), 2, registry.KindRegisterSector, registry.RegisterSector{ID: "1561301001.85"}),
+		signTx(t, key(2), 3, registry.KindRegisterUnit, registry.RegisterUnit{Parent: "1561301001.85", Name: "Bureau"}))
+	commit(t, app)
+
+	stranger := key(9)
+	if r := checkTx(t, app, signTx(t, stranger, 1, registry.KindApplyCity, registry.ApplyCity{Country: "250", CityNumber: "allocate", Name: "Ville"}), abci.CHECK_TX_TYPE_CHECK); r.Code != CodeOK {
+		t.Fatalf("the stranger's application: %v", r)
+	}
+	entries := make([]registry.BatchEntry, 100)
+	for i := range entries {
+		entries[i] = registry.BatchEntry{ID: fmt.Sprintf("1561301001.85.1/junk-%d", i), Values: []registry.Value{}}
+	}
+	for i := 0; i < 4; i++ {
+		entries[0].ID = fmt.Sprintf("1561301001.85.1/first-%d", i) // other bytes each time
+		r := checkTx(t, app, signTx(t, stranger, 2, registry.KindRegisterBatch, registry.RegisterBatch{Entries: entries}), abci.CHECK_TX_TYPE_CHECK)
+		if r.Code != CodeUnauthorized {
+			t.Fatalf("batch %d: %v, want unauthorized", i+1, r)
+		}
+	}
+	// A second application from the same key is refused the same way.
+	if r := checkTx(t, app, signTx(t, stranger, 2, registry.KindApplyCity, registry.ApplyCity{Country: "250", CityNumber: "allocate", Name: "Ville 2"}), abci.CHECK_TX_TYPE_CHECK); r.Code != CodeExists {
+		t.Fatalf("second application: %v, want exists", r)
+	}
+	if next, _ := app.PendingNonce(pub(stranger)); next != 2 {
+		t.Errorf("stranger's next nonce %d, want 2: only the application is queued", next)
+	}
+}
