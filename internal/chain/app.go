@@ -327,6 +327,16 @@ func (a *App) PendingNonce(signer string) (next uint64, ok bool) {
 	return 0, false
 }
 
+// noteLast records the last committed block as CheckTx's reference, unless
+// the application has finalized a later one itself.
+func (a *App) noteLast(b registry.Block) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if b.Height > a.last.Height {
+		a.last = b
+	}
+}
+
 // LastBlock is the last block the application finalized.
 func (a *App) LastBlock() registry.Block {
 	a.mu.Lock()

@@ -115,6 +115,14 @@ func StartApp(ctx context.Context, conf *cfg.Config, app abci.Application, log *
 	out := &Node{node: node, client: local.New(node), log: log}
 	if a, ok := app.(*App); ok {
 		out.app = a
+		// CheckTx judges a transaction as the next block would: after a
+		// restart that replayed nothing, the last block is the block
+		// store's, not zero (valid_until_height and grant expiries
+		// would otherwise be judged at height 1, year 1).
+		bs := node.BlockStore()
+		if meta := bs.LoadBlockMeta(bs.Height()); meta != nil {
+			a.noteLast(registry.Block{Height: meta.Header.Height, Time: meta.Header.Time})
+		}
 	}
 	return out, nil
 }
