@@ -10,7 +10,14 @@
 // it talks to state through the small KV interface in state.go, so it is
 // tested with tables and no network (see machine_test.go).
 //
-// A transaction that is rejected leaves state untouched: every write of a
+// A transaction that is rejected writes nothing of its own: every write of a
 // transaction goes to an overlay that is flushed, in the order the writes were
-// made, only when the whole transaction succeeds.
+// made, only when the whole transaction succeeds. One rejected after its nonce
+// check has still used its nonce (only that is written), so its bytes can
+// never apply later; one rejected before it (it does not decode, verify or
+// validate, or its nonce is not the account's next) leaves state untouched.
+//
+// Nothing a transaction says can make applying a block fail: content that
+// cannot be applied is a refusal with its code (errors.go), and CodeInternal
+// is kept for state that cannot be read, the only reason a node stops.
 package registry
