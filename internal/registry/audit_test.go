@@ -362,3 +362,32 @@ func TestVotesMeanWhatTheySay(t *testing.T) {
 		}
 	})
 }
+
+func TestLinksThatReadOtherwise(t *testing.T) {
+	// Found by the hostile catalogue: overrides and invisible characters
+	// in URLs, e-mail addresses and dataset descriptors, and escapes in a
+	// media type.
+	w := newWorld(t)
+	h := w.h
+	ua := w.unitAdmin
+	ds := func(uri, media string) M {
+		return M{"type": "DATA", "dataset": M{"uri": uri, "sha256": goodSHA, "size": 1, "media_type": media}}
+	}
+	for _, tc := range []struct {
+		name  string
+		value M
+		want  string
+	}{
+		{"override in a URL's host", M{"type": "URL", "data": "https://\u202eexample.org/gnp.exe"}, "U+202E"},
+		{"zero-width space in a URL", M{"type": "URL", "data": "https://exa\u200bmple.org/"}, "U+200B"},
+		{"override in an e-mail address", M{"type": "EMAIL", "data": "a\u202eb@example.org"}, "U+202E"},
+		{"override in a dataset URI", ds("https://example.org/\u202ex", "text/csv"), "U+202E"},
+		{"escape and NUL in a media type", ds("https://example.org/x", "text/\u001b[31mcsv\u0000"), "is not type/subtype"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h.expectRejected(t, ua.tx(t, KindRegister, M{"id": w.unit + "/probe", "values": []M{tc.value}}), CodeBadValue, tc.want)
+		})
+	}
+	h.expectRejected(t, h.signer("applicant").tx(t, KindApplyCity, M{"country": "156", "city_number": "130200", "name": "唐山市", "endpoint": "https://example.org/\u202e"}), CodeInvalid, "U+202E")
+	h.mustApply(t, ua.tx(t, KindRegister, M{"id": w.unit + "/probe", "values": []M{ds("https://example.org/x", "text/csv;charset=utf-8")}}))
+}

@@ -157,6 +157,11 @@ func normalizeValue(v *Value) *Error {
 		if err != nil || a.Address != v.Data {
 			return errorf(CodeBadValue, "%q is not a bare e-mail address", clip(v.Data))
 		}
+		for _, r := range v.Data {
+			if unicode.Is(unicode.Cf, r) || unicode.IsControl(r) || unicode.IsSpace(r) {
+				return errorf(CodeBadValue, "e-mail address %q contains the invisible or control character %U", clip(v.Data), r)
+			}
+		}
 	case TypeText:
 		return checkText(v.Data)
 	case TypeGeo:
@@ -228,8 +233,13 @@ func checkURL(s string) *Error {
 		return errorf(CodeBadValue, "%q has no host", clip(s))
 	}
 	for _, r := range s {
-		if r <= ' ' || r == 0x7f {
+		if r <= ' ' || unicode.IsControl(r) {
 			return errorf(CodeBadValue, "URL %q contains a space or control character", clip(s))
+		}
+		if unicode.Is(unicode.Cf, r) || unicode.IsSpace(r) {
+			// An override or an invisible character makes a link read
+			// otherwise than where it goes (a resolver follows it).
+			return errorf(CodeBadValue, "URL %q contains the invisible or format character %U", clip(s), r)
 		}
 	}
 	return nil
@@ -326,10 +336,22 @@ func checkDataset(d *Dataset) *Error {
 		return errorf(CodeBadValue, "dataset size %d is negative", d.Size)
 	}
 	typ, sub, ok := strings.Cut(d.MediaType, "/")
-	if !ok || typ == "" || sub == "" || len(d.MediaType) > 127 || strings.ContainsAny(d.MediaType, " \t\r\n") {
+	if !ok || typ == "" || sub == "" || len(d.MediaType) > 127 || !mediaTypeChars(d.MediaType) {
 		return errorf(CodeBadValue, "dataset media_type %q is not type/subtype", clip(d.MediaType))
 	}
 	return nil
+}
+
+// mediaTypeChars accepts the characters of a media type with its
+// parameters (RFC 6838 names, ";charset=utf-8"): printable ASCII without
+// spaces, so a descriptor shown in a terminal or a log cannot carry escapes.
+func mediaTypeChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // normalizeAdmins validates admin keys. An empty list means the signer.
