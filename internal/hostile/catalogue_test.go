@@ -115,6 +115,12 @@ func catalogue(w *world) []row {
 				e.Body = []byte{}
 				return encode(w.t, e)
 			}},
+		{name: "envelope without signature", sends: `"signature":null`, code: badSig, why: "an Ed25519 signature is 64 bytes", by: bob,
+			raw: func(w *world) []byte {
+				e := w.envelope()
+				e.Signature = nil
+				return encode(w.t, e)
+			}},
 		{name: "envelope not JSON", sends: "hello", code: malformed, why: "a transaction is a JSON envelope", raw: func(*world) []byte { return []byte("hello") }},
 		{name: "envelope nested 100000 deep", sends: "[[[…]]], 100,000 arrays deep", code: malformed, why: "JSON nests 16 deep at most, so no decoder recurses without bound", raw: func(*world) []byte { return []byte(nested(100000)) }},
 
@@ -195,6 +201,10 @@ func catalogue(w *world) []row {
 			raw: func(w *world) []byte {
 				return w.edit(w.bob, registry.KindRegister, registry.Register{ID: unit + "/x", Values: text("x")}, func(b []byte) []byte { return append(b, "{}"...) })
 			}},
+		{name: "body with a byte-order mark", sends: "EF BB BF before the body's JSON", code: malformed, why: "a body is JSON and nothing else, byte for byte", by: bob,
+			raw: func(w *world) []byte {
+				return w.edit(w.bob, registry.KindRegister, registry.Register{ID: unit + "/x", Values: text("x")}, func(b []byte) []byte { return append([]byte("\ufeff"), b...) })
+			}},
 		{name: "body nested 20 deep", sends: "a register whose values are 20 arrays deep", code: malformed, why: "JSON nests 16 deep at most", by: bob,
 			raw: func(w *world) []byte {
 				return w.edit(w.bob, registry.KindRegister, registry.Register{ID: unit + "/x", Values: text("x")}, func(b []byte) []byte {
@@ -221,6 +231,10 @@ func catalogue(w *world) []row {
 			}},
 		{name: "unknown kind", sends: `kind "delete"`, code: registry.CodeUnknownKind, why: "no transaction deletes: an identifier is never deleted, its history stays resolvable", by: bob,
 			raw: func(w *world) []byte { return w.sign(w.bob, "delete", registry.SetStatus{ID: object}) }},
+		{name: "kind in another case", sends: `kind "Register"`, code: registry.CodeUnknownKind, why: "a kind has one spelling", by: bob,
+			raw: func(w *world) []byte {
+				return w.sign(w.bob, "Register", registry.Register{ID: unit + "/x", Values: text("x")})
+			}},
 		{name: "body over 64 KiB", sends: "a register with one 70,000-byte TEXT value", code: tooLarge, why: "only a register_batch body may exceed 64 KiB (limits.go)", by: bob,
 			raw: func(w *world) []byte {
 				return w.sign(w.bob, registry.KindRegister, registry.Register{ID: unit + "/x", Values: text(strings.Repeat("x", 70000))})
@@ -330,6 +344,8 @@ func catalogue(w *world) []row {
 		// Grants.
 		{name: "grant expiry past year 9999", sends: "grant_access expiring 9999-12-31T23:59:59-23:59 (year 10000 in UTC)", code: invalid, why: "RFC 3339 cannot write year 10000: applied, it would halt the chain", by: bob,
 			kind: registry.KindGrantAccess, msg: registry.GrantAccess{Dataset: dataset, Grantee: health, Expires: time.Date(9999, 12, 31, 23, 59, 59, 0, time.FixedZone("", -(23*3600+59*60)))}},
+		{name: "grant expiry before year 1", sends: "grant_access expiring 0001-01-01T00:00:00+23:59 (year 0 in UTC)", code: invalid, why: "RFC 3339 cannot write year 0 either", by: bob,
+			kind: registry.KindGrantAccess, msg: registry.GrantAccess{Dataset: dataset, Grantee: health, Expires: time.Date(1, 1, 1, 0, 0, 0, 0, time.FixedZone("", 23*3600+59*60))}},
 		{name: "grant over ten years", sends: "grant_access expiring ten years and a month ahead", code: invalid, why: "a grant lasts 3,653 days at most (DefaultMaxGrantDays); it is renewed, not made longer", on: onState, by: bob,
 			kind: registry.KindGrantAccess, msg: registry.GrantAccess{Dataset: dataset, Grantee: health, Expires: time.Now().AddDate(10, 1, 0).UTC().Truncate(time.Second)}},
 		{name: "grant expired already", sends: "grant_access expiring in 2001", code: invalid, why: "an expiry is after the block time", on: onState, by: bob,
@@ -378,6 +394,10 @@ func catalogue(w *world) []row {
 			kind: registry.KindRegister, msg: registry.Register{ID: unit + "/x", Values: text(strings.Repeat("x", registry.MaxValueBytes+1))}},
 		{name: "small-order key as admin", sends: "transfer of the school to the identity key", code: badKey, why: "anyone could sign as that admin", by: bob,
 			kind: registry.KindTransfer, msg: registry.Transfer{ID: object, Admins: []string{identity}}},
+		{name: "small-order key as batch admin", sends: "a register_batch entry whose admin is the identity key", code: badKey, why: "anyone could sign as that admin", by: bob,
+			kind: registry.KindRegisterBatch, msg: registry.RegisterBatch{Entries: []registry.BatchEntry{{ID: unit + "/b-1", Values: []registry.Value{}, Admins: []string{identity}}}}},
+		{name: "17 admins", sends: "a register with 17 admin keys", code: tooLarge, why: "a record has 16 admins at most (MaxAdmins): a department, not a population", by: bob,
+			kind: registry.KindRegister, msg: registry.Register{ID: unit + "/x", Values: text("x"), Admins: keys(registry.MaxAdmins + 1)}},
 
 		// Identifiers and records.
 		{name: "wrong check character", sends: "register 1561301002.85.1/x", code: registry.CodeInvalidID, why: "1561301002 is no city code: its MOD 11-2 check character is 1", by: bob,

@@ -138,3 +138,12 @@ func text(s string) []registry.Value { return []registry.Value{{Type: registry.T
 
 // key is a fresh, valid public key, in hex.
 func key() string { return newActor("fresh").pub }
+
+// keys is n fresh, valid public keys.
+func keys(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = key()
+	}
+	return out
+}
