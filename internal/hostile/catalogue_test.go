@@ -58,12 +58,19 @@ func (s stage) String() string { return [...]string{"content", "nonce", "state"}
 // .86, carol's pending application 2 for Tangshan, a 1-of-1 authority
 // (the operator) and a stranger with no rights.
 //
-// One refusal is not a row: account_busy, an account with more than
-// chain.MaxPendingTxs (1,000) transactions waiting in the mempool. It
-// takes 1,001 transactions queued between two blocks, which over the
-// wire races the next block (one every 200 ms under load); the ABCI
-// application's test, internal/chain TestCheckTxAccountShare, sends them
-// to CheckTx directly.
+// Four refusal codes are not rows, each for a reason (TestHostileCatalogue
+// checks that every other code is some row's):
+//   - account_busy, an account with more than chain.MaxPendingTxs (1,000)
+//     transactions waiting in the mempool: it takes 1,001 transactions
+//     queued between two blocks, which over the wire races the next block
+//     (one every 200 ms under load); internal/chain TestCheckTxAccountShare
+//     sends them to CheckTx directly;
+//   - already_voted, a member voting again the same way: with this
+//     world's 1-of-1 authority every vote decides (internal/registry
+//     TestVotesMeanWhatTheySay has an authority of three);
+//   - exhausted, no unit or city number left: it takes 999,999 of them
+//     (internal/registry);
+//   - internal: a store that fails, never caused by input.
 func catalogue(w *world) []row {
 	const (
 		malformed  = registry.CodeMalformed
