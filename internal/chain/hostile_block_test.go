@@ -79,10 +79,10 @@ func TestHostileBlock(t *testing.T) {
 		if h.Code == "" {
 			t.Fatalf("%s: the table has no refusal for it", h.Name)
 		}
-		// Stateless refusals are the ones Prepare makes, before the
-		// nonce: check the table says so.
-		if _, perr := m.Prepare(h.Tx); (perr != nil) != h.Stateless {
-			t.Errorf("%s: Prepare says %v, but the table has stateless %v", h.Name, perr, h.Stateless)
+		// What Prepare refuses never reaches the nonce check: check
+		// the table says so.
+		if _, perr := m.Prepare(h.Tx); perr != nil && h.UsesNonce {
+			t.Errorf("%s: Prepare refuses it (%v), but the table says its refusal uses its nonce", h.Name, perr)
 		}
 		txs = append(txs, expectTx{name: h.Name, tx: h.Tx, code: h.Code})
 		if i%4 == 3 {
@@ -96,7 +96,7 @@ func TestHostileBlock(t *testing.T) {
 	txs = append(txs, dup, expectTx{name: "duplicate of " + dup.name, tx: dup.tx, code: registry.CodeNonceReplayed})
 	for _, h := range hostile {
 		switch h.Name {
-		case "garbage", "poison_grant":
+		case "garbage", "poison_grant", "nonce_gap":
 			txs = append(txs, expectTx{name: "duplicate " + h.Name, tx: h.Tx, code: h.Code})
 		case "unauthorized_" + registry.KindRegister, "expired":
 			txs = append(txs, expectTx{name: "duplicate " + h.Name, tx: h.Tx, code: registry.CodeNonceReplayed})

@@ -48,6 +48,8 @@ type cluster struct {
 
 	cityKey ed25519.PrivateKey // admin of the city, its sector and unit
 	unit    string             // the unit the writers register under
+	cityApp uint64             // the city's application, decided
+	appHash string             // its content hash
 }
 
 // newCluster writes the homes of a testnet of vals validators and full
@@ -198,7 +200,7 @@ func (c *cluster) setupCity(t testing.TB) {
 	if ans.Result.ID == "" {
 		t.Fatalf("register_unit answered %+v", ans)
 	}
-	c.cityKey, c.unit = key, ans.Result.ID
+	c.cityKey, c.unit, c.cityApp, c.appHash = key, ans.Result.ID, app, hash
 }
 
 // ackedCopy is every write acknowledged so far.

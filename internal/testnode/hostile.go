@@ -23,12 +23,12 @@ type Hostile struct {
 	// Code is the registry's error code for the transaction the first
 	// time a block holds it.
 	Code string
-	// Stateless is true when the transaction is refused before its nonce
-	// is checked (envelope, signature, body, message): it is refused with
-	// Code in every block that holds it. Otherwise its refusal uses its
-	// nonce, and a later block holding it again refuses it as
-	// nonce_replayed.
-	Stateless bool
+	// UsesNonce is true when the refusal uses the transaction's nonce
+	// (it passed the nonce check and state refused it): a later block
+	// holding it again refuses it as nonce_replayed. The others (refused
+	// in the envelope, signature, body or message, or at the nonce
+	// check) write nothing and are refused with Code every time.
+	UsesNonce bool
 }
 
 // HostileWorld is the state the hostile transactions are aimed at: a city
@@ -93,8 +93,8 @@ func HostileTxs(w HostileWorld) ([]Hostile, error) {
 		keep(err)
 		return envelope(registry.Sign(chainID, body, key))
 	}
-	add := func(name, code string, stateless bool, tx []byte) {
-		out = append(out, Hostile{Name: name, Tx: tx, Code: code, Stateless: stateless})
+	add := func(name, code string, usesNonce bool, tx []byte) {
+		out = append(out, Hostile{Name: name, Tx: tx, Code: code, UsesNonce: usesNonce})
 	}
 	own := func(name, kind string, msg any) []byte {
 		return sign(w.ChainID, hostileKey(name), kind, 1, 0, msg)
@@ -102,40 +102,40 @@ func HostileTxs(w HostileWorld) ([]Hostile, error) {
 	text := []registry.Value{{Type: "TEXT", Data: "hostile"}}
 
 	// Envelopes.
-	add("garbage", registry.CodeMalformed, true, []byte("\x00\xffnot a transaction\x7f"))
-	add("empty", registry.CodeMalformed, true, []byte{})
+	add("garbage", registry.CodeMalformed, false, []byte("\x00\xffnot a transaction\x7f"))
+	add("empty", registry.CodeMalformed, false, []byte{})
 	good := own("canonical", registry.KindRegister, registry.Register{ID: w.Unit + "/hostile-canonical", Values: text})
-	add("non_canonical_spaces", registry.CodeMalformed, true, bytes.Replace(good, []byte(`{"body":`), []byte(`{ "body": `), 1))
-	add("non_canonical_order", registry.CodeMalformed, true, reorder(good, keep))
-	add("envelope_unknown_field", registry.CodeMalformed, true, append(bytes.TrimSuffix(good, []byte("}")), []byte(`,"extra":1}`)...))
+	add("non_canonical_spaces", registry.CodeMalformed, false, bytes.Replace(good, []byte(`{"body":`), []byte(`{ "body": `), 1))
+	add("non_canonical_order", registry.CodeMalformed, false, reorder(good, keep))
+	add("envelope_unknown_field", registry.CodeMalformed, false, append(bytes.TrimSuffix(good, []byte("}")), []byte(`,"extra":1}`)...))
 	forged := registry.Sign(w.ChainID, mustBody(registry.NewBody(registry.KindRegister, 1, registry.Register{ID: w.Unit + "/hostile-forged", Values: text})), hostileKey("forged"))
 	forged.Signature[0] ^= 0x80
-	add("bad_signature", registry.CodeBadSignature, true, envelope(forged))
-	add("foreign_chain", registry.CodeBadSignature, true,
+	add("bad_signature", registry.CodeBadSignature, false, envelope(forged))
+	add("foreign_chain", registry.CodeBadSignature, false,
 		sign(w.ChainID+"-elsewhere", hostileKey("foreign"), registry.KindRegister, 1, 0, registry.Register{ID: w.Unit + "/hostile-foreign", Values: text}))
 	// The identity point as the key, and (R = identity, S = 0): a
 	// signature that verifies for every message under a lax verifier.
 	identity := make([]byte, 32)
 	identity[0] = 1
-	add("small_order_key", registry.CodeBadPubKey, true, envelope(registry.Envelope{
+	add("small_order_key", registry.CodeBadPubKey, false, envelope(registry.Envelope{
 		Body:      mustBody(registry.NewBody(registry.KindSetAuthority, 1, registry.SetAuthority{Members: []string{hex.EncodeToString(identity)}, Threshold: 1})),
 		PubKey:    hex.EncodeToString(identity),
 		Signature: append(bytes.Clone(identity), make([]byte, 32)...),
 	}))
-	add("short_signature", registry.CodeBadSignature, true, envelope(registry.Envelope{
+	add("short_signature", registry.CodeBadSignature, false, envelope(registry.Envelope{
 		Body: []byte(`{}`), PubKey: hex.EncodeToString(hostileKey("short").Public().(ed25519.PublicKey)), Signature: make([]byte, 63),
 	}))
 	over := []byte(`{"body":"` + strings.Repeat("A", registry.MaxTxBytes) + `","pub_key":"00","signature":""}`)
-	add("oversize_tx", registry.CodeTooLarge, true, over)
-	add("oversize_body", registry.CodeTooLarge, true, own("oversize_body", registry.KindRegister,
+	add("oversize_tx", registry.CodeTooLarge, false, over)
+	add("oversize_body", registry.CodeTooLarge, false, own("oversize_body", registry.KindRegister,
 		registry.Register{ID: w.Unit + "/hostile-big", Values: []registry.Value{{Type: "TEXT", Data: strings.Repeat("x", registry.MaxBodyBytes)}}}))
 
 	// Bodies.
-	add("unknown_kind", registry.CodeUnknownKind, true, own("unknown_kind", "mint_tokens", map[string]int{"amount": 1}))
-	add("nonce_zero", registry.CodeInvalid, true, sign(w.ChainID, hostileKey("nonce_zero"), registry.KindRegister, 0, 0, registry.Register{ID: w.Unit + "/hostile-zero", Values: text}))
-	add("surrogate_escape", registry.CodeMalformed, true, envelope(registry.Sign(w.ChainID,
+	add("unknown_kind", registry.CodeUnknownKind, false, own("unknown_kind", "mint_tokens", map[string]int{"amount": 1}))
+	add("nonce_zero", registry.CodeInvalid, false, sign(w.ChainID, hostileKey("nonce_zero"), registry.KindRegister, 0, 0, registry.Register{ID: w.Unit + "/hostile-zero", Values: text}))
+	add("surrogate_escape", registry.CodeMalformed, false, envelope(registry.Sign(w.ChainID,
 		[]byte(`{"kind":"register","nonce":1,"msg":{"id":"`+w.Unit+`/a\ud800","values":[]}}`), hostileKey("surrogate"))))
-	add("missing_msg", registry.CodeMalformed, true, envelope(registry.Sign(w.ChainID, []byte(`{"kind":"register","nonce":1}`), hostileKey("missing_msg"))))
+	add("missing_msg", registry.CodeMalformed, false, envelope(registry.Sign(w.ChainID, []byte(`{"kind":"register","nonce":1}`), hostileKey("missing_msg"))))
 
 	// An invalid message of each kind: empty, refused by its validation.
 	for _, kind := range registry.Kinds() {
@@ -144,7 +144,7 @@ func HostileTxs(w HostileWorld) ([]Hostile, error) {
 		if !ok {
 			return nil, fmt.Errorf("hostile transactions: no refusal known for an empty %s message: add it to invalidCodes", kind)
 		}
-		add(name, code, true, own(name, kind, struct{}{}))
+		add(name, code, false, own(name, kind, struct{}{}))
 	}
 
 	// A write of each kind by a key with no right to it, on the real
@@ -173,22 +173,22 @@ func HostileTxs(w HostileWorld) ([]Hostile, error) {
 		{registry.KindSetCity, registry.CodeUnauthorized, registry.SetCity{City: w.City, Status: "deactivated", Reason: "hostile"}},
 	} {
 		name := "unauthorized_" + u.kind
-		add(name, u.code, false, own(name, u.kind, u.msg))
+		add(name, u.code, true, own(name, u.kind, u.msg))
 	}
 
 	// Nonces and heights.
 	admin := func(nonce uint64, kind string, msg any) []byte { return sign(w.ChainID, w.Admin, kind, nonce, 0, msg) }
 	add("nonce_replay", registry.CodeNonceReplayed, false, admin(1, registry.KindRegister, registry.Register{ID: w.Unit + "/hostile-replay", Values: text}))
 	add("nonce_gap", registry.CodeNonceGap, false, admin(w.AdminNonce+1_000_000, registry.KindRegister, registry.Register{ID: w.Unit + "/hostile-gap", Values: text}))
-	add("expired", registry.CodeExpired, false, sign(w.ChainID, hostileKey("expired"), registry.KindApplyCity, 1, uint64(max(w.Height, 1)),
+	add("expired", registry.CodeExpired, true, sign(w.ChainID, hostileKey("expired"), registry.KindApplyCity, 1, uint64(max(w.Height, 1)),
 		registry.ApplyCity{Country: "156", CityNumber: "130200", Name: "唐山市"}))
 
 	// The audit's poison: by the dataset's own admin, an expiry whose
 	// offset carries year 9999 into year 10000 in UTC.
-	add("poison_grant", registry.CodeInvalid, true, admin(w.AdminNonce+1, registry.KindGrantAccess,
+	add("poison_grant", registry.CodeInvalid, false, admin(w.AdminNonce+1, registry.KindGrantAccess,
 		map[string]string{"dataset": w.Object, "grantee": w.Grantee, "expires": "9999-12-31T23:59:59-23:59"}))
 	// A batch by the unit's admin, all good but one value.
-	add("batch_bad_entry", registry.CodeBadValue, true, admin(w.AdminNonce+1, registry.KindRegisterBatch, registry.RegisterBatch{Entries: []registry.BatchEntry{
+	add("batch_bad_entry", registry.CodeBadValue, false, admin(w.AdminNonce+1, registry.KindRegisterBatch, registry.RegisterBatch{Entries: []registry.BatchEntry{
 		{ID: w.Unit + "/hostile-batch-1", Values: text},
 		{ID: w.Unit + "/hostile-batch-2", Values: []registry.Value{{Type: "GEO", Data: "91,181"}}},
 		{ID: w.Unit + "/hostile-batch-3", Values: text},
