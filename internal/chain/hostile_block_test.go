@@ -119,7 +119,7 @@ func TestHostileBlock(t *testing.T) {
 	// node whose mempool they reached: FinalizeBlock then takes what
 	// CheckTx prepared. The second has seen none, as a node that only
 	// receives the block. Both must agree.
-	run := func(checked bool) ([]*abci.FinalizeBlockResponse, *store.Store) {
+	run := func(checked bool) ([]*abci.FinalizeBlockResponse, *store.Store, *App) {
 		st, err := store.OpenMemory(store.Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -143,9 +143,9 @@ func TestHostileBlock(t *testing.T) {
 			}
 			out = append(out, resp)
 		}
-		return out, st
+		return out, st, app
 	}
-	first, st := run(true)
+	first, st, app := run(true)
 	defer st.Close()
 
 	for i, r := range first[:len(world)] {
@@ -190,10 +190,15 @@ func TestHostileBlock(t *testing.T) {
 	if g, ok, err := registry.GetGrant(view, w.Object, w.Grantee); err != nil || ok {
 		t.Errorf("grant of %s to %s: %+v, %v, %v; want none", w.Object, w.Grantee, g, ok, err)
 	}
+	// A submitter of the duplicated transaction is told what it did the
+	// first time, not the replay that followed.
+	if r, ok := app.Commits().Recent(registry.TxHash(dup.tx)); !ok || r.Code != CodeOK || r.Height != height {
+		t.Errorf("recent result of the duplicated transaction: %+v, %v; want applied at height %d", r, ok, height)
+	}
 	t.Logf("block %d: %d transactions, %d applied, %d refused", height, len(txs), applied, len(txs)-applied)
 
 	// A second application fed the same blocks agrees byte for byte.
-	second, st2 := run(false)
+	second, st2, _ := run(false)
 	defer st2.Close()
 	for h := range first {
 		a, b := first[h], second[h]
