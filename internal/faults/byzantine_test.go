@@ -195,7 +195,7 @@ func (c *cluster) checkHostileBlocks(t testing.TB, idx []int, hostile []testnode
 	for h := from; h <= top; h++ {
 		var blk client.BlockInfo
 		for k, i := range idx {
-			b, err := c.block(t, i, h)
+			b, err := c.committedBlock(t, i, h)
 			if err != nil {
 				t.Fatalf("%s block %d: %v", c.name(i), h, err)
 			}
