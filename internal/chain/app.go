@@ -467,12 +467,17 @@ func (n *Notifier) publish(results []TxResult) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, r := range results {
-		if old := n.ring[n.next]; old != "" {
-			delete(n.recent, old)
+		// A proposer may put a transaction that was applied into a
+		// block again (a byzantine one: the mempool never does), where
+		// it is refused as a replay. What the transaction did is what it
+		// did the first time: keep that, and tell any waiter the same.
+		// (CometBFT's transaction index keeps the last result of a block's
+		// batch instead: a lookup by hash can show the replay.)
+		if prev, ok := n.recent[r.Hash]; ok && prev.Err == nil && r.Err != nil {
+			r = prev
+		} else {
+			n.remember(r)
 		}
-		n.ring[n.next] = r.Hash
-		n.next = (n.next + 1) % len(n.ring)
-		n.recent[r.Hash] = r
 		for _, ch := range n.waiters[r.Hash] {
 			select {
 			case ch <- r:
@@ -480,6 +485,19 @@ func (n *Notifier) publish(results []TxResult) {
 			}
 		}
 	}
+}
+
+// remember keeps r as the recent result of its transaction, forgetting
+// the oldest.
+func (n *Notifier) remember(r TxResult) {
+	if _, ok := n.recent[r.Hash]; !ok {
+		if old := n.ring[n.next]; old != "" {
+			delete(n.recent, old)
+		}
+		n.ring[n.next] = r.Hash
+		n.next = (n.next + 1) % len(n.ring)
+	}
+	n.recent[r.Hash] = r
 }
 
 // WaitTimeout is how long a submitter waits for its commit by default.

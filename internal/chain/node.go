@@ -48,6 +48,11 @@ type Options struct {
 	OnTx func(kind, result string)
 	// Store sizes the state store's caches; its Logger is set by Start.
 	Store store.Options
+	// WrapApp, when set, wraps the application CometBFT is given: the
+	// network tests run a byzantine validator by wrapping its
+	// PrepareProposal. No command or configuration file sets it; the
+	// node's own reads and writes still go to the App itself.
+	WrapApp func(abci.Application) abci.Application
 }
 
 // SnapshotDir is where a node keeps its state sync snapshots.
@@ -76,12 +81,16 @@ func Start(ctx context.Context, conf *cfg.Config, log *slog.Logger, opts ...Opti
 	app := NewApp(genDoc.ChainID, st, log.With("module", "app"), AppOptions{Snapshots: SnapshotOptions{
 		Dir: SnapshotDir(conf), Interval: o.SnapshotInterval, Keep: o.SnapshotKeep,
 	}, OnTx: o.OnTx})
-	n, err := StartApp(ctx, conf, app, log)
+	var consensus abci.Application = app
+	if o.WrapApp != nil {
+		consensus = o.WrapApp(app)
+	}
+	n, err := StartApp(ctx, conf, consensus, log)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	n.store = st
+	n.app, n.store = app, st
 	return n, nil
 }
 

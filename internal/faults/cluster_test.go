@@ -48,6 +48,8 @@ type cluster struct {
 
 	cityKey ed25519.PrivateKey // admin of the city, its sector and unit
 	unit    string             // the unit the writers register under
+	cityApp uint64             // the city's application, decided
+	appHash string             // its content hash
 }
 
 // newCluster writes the homes of a testnet of vals validators and full
@@ -198,7 +200,7 @@ func (c *cluster) setupCity(t testing.TB) {
 	if ans.Result.ID == "" {
 		t.Fatalf("register_unit answered %+v", ans)
 	}
-	c.cityKey, c.unit = key, ans.Result.ID
+	c.cityKey, c.unit, c.cityApp, c.appHash = key, ans.Result.ID, app, hash
 }
 
 // ackedCopy is every write acknowledged so far.
@@ -266,6 +268,21 @@ func (c *cluster) block(t testing.TB, i int, h int64) (client.BlockInfo, error) 
 	return c.cl[i].Block(ctx, h)
 }
 
+// committedBlock reads block h of node i, a height its status already
+// reported: CometBFT stores a block before it executes it, so for a
+// moment the status names a height whose results are not saved yet (not
+// found). It retries that for a short while.
+func (c *cluster) committedBlock(t testing.TB, i int, h int64) (client.BlockInfo, error) {
+	deadline := time.Now().Add(requestTimeout)
+	for {
+		b, err := c.block(t, i, h)
+		if err == nil || client.Code(err) != "not_found" || time.Now().After(deadline) {
+			return b, err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // base is the lowest height whose block node i keeps: 1, or above the
 // snapshot a node restored by state sync. Presence is monotone in height,
 // so a binary search finds it.
@@ -316,7 +333,7 @@ func (c *cluster) checkSameBlocks(t testing.TB, idx []int) {
 	for h := from; h <= top; h++ {
 		var want client.BlockInfo
 		for k, i := range idx {
-			b, err := c.block(t, i, h)
+			b, err := c.committedBlock(t, i, h)
 			if err != nil {
 				t.Fatalf("%s block %d: %v", c.name(i), h, err)
 			}

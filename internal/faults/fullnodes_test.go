@@ -75,7 +75,7 @@ func joinByStateSync(t *testing.T, c *cluster, fn int, kill bool) {
 	// The root of trust: a header after the first snapshot, from a
 	// validator.
 	h := c.heights([]int{0})[0]
-	trusted, err := c.block(t, 0, h)
+	trusted, err := c.committedBlock(t, 0, h)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/miekg/dns"
 
 	"github.com/cityid/cityid/internal/api"
@@ -63,10 +64,25 @@ func NewLogger(c LogConfig, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, o))
 }
 
+// Options change how Start assembles a node, beyond its configuration.
+// The zero value is the node every command runs.
+type Options struct {
+	// WrapApp, when set, wraps the ABCI application CometBFT is given
+	// (chain.Options.WrapApp). It exists for the network tests, which
+	// build a program of their own to run a byzantine validator; the
+	// cityid command never sets it, and no flag or configuration file
+	// can.
+	WrapApp func(abci.Application) abci.Application
+}
+
 // Start starts every part of the node in c and returns once they run. It
 // holds the home until Stop: a second node on the same home, or a reset
 // of it, is refused with an *InUseError.
-func Start(ctx context.Context, c *Config, log *slog.Logger) (_ *Running, err error) {
+func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_ *Running, err error) {
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	// Take the home before anything else: two nodes on one home would
 	// fight over its stores, and the loser's errors would read like
 	// damaged data.
@@ -116,6 +132,7 @@ func Start(ctx context.Context, c *Config, log *slog.Logger) (_ *Running, err er
 			CacheNodes:       c.State.TreeCacheNodes,
 			ValueCacheBytes:  valueCacheBytes(c.State.ValueCacheMB),
 		},
+		WrapApp: o.WrapApp,
 	})
 	if err != nil {
 		ln.Close()

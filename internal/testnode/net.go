@@ -19,16 +19,21 @@ import (
 // BuildIn compiles ./cmd/cityid into dir and returns the binary's path:
 // Build for a TestMain, which has no testing.TB, so that the tests of a
 // package share one binary.
-func BuildIn(dir string) (string, error) {
-	bin := filepath.Join(dir, "cityid")
+func BuildIn(dir string) (string, error) { return BuildPackage(dir, "./cmd/cityid") }
+
+// BuildPackage compiles the main package pkg, a path relative to the
+// module's root, into dir and returns the binary's path: for the test
+// programs that stand in for cityid (a byzantine validator).
+func BuildPackage(dir, pkg string) (string, error) {
+	bin := filepath.Join(dir, filepath.Base(pkg))
 	root, err := moduleRoot()
 	if err != nil {
 		return "", err
 	}
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/cityid")
+	cmd := exec.Command("go", "build", "-o", bin, pkg)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/cityid: %v\n%s", err, out)
+		return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
 	}
 	return bin, nil
 }
