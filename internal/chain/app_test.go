@@ -211,9 +211,7 @@ func TestCheckTxDryRun(t *testing.T) {
 	before := st.WorkingHash()
 	tx := signTx(t, key(2), 1, registry.KindRegister, registry.Register{ID: "1561301001.85.1/x", Values: []registry.Value{{Type: "TEXT", Data: "x"}}})
 	r := checkTx(t, app, tx, abci.CHECK_TX_TYPE_CHECK)
-	// The refusal names the first node above that is missing: here the
-	// sector, as the registry walks the lineage from the city down.
-	if r.Code != CodeNotFound || r.Codespace != Codespace || !strings.Contains(r.Log, "1561301001.85") {
+	if r.Code != CodeNotFound || r.Codespace != Codespace || !strings.Contains(r.Log, "parent 1561301001.85.1 is not registered") {
 		t.Fatalf("register under an unknown unit: %v", r)
 	}
 	if !bytes.Equal(st.WorkingHash(), before) {
