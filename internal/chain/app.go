@@ -230,6 +230,61 @@ func checkTxResponse(err *registry.Error) *abci.CheckTxResponse {
 	return &abci.CheckTxResponse{Code: ABCICode(err), Log: err.Msg, Info: err.Code, Codespace: Codespace}
 }
 
+// ProcessProposal refuses a proposed block that holds a transaction twice,
+// or one whose nonce committed state has already used: an honest proposer
+// never makes one (its mempool holds a transaction once and CheckTx
+// refuses used nonces), and such a block would be applied correctly (the
+// copy refused as nonce_replayed) but would tell readers otherwise, since
+// CometBFT indexes a transaction's result by its hash and the copy's
+// refusal would replace the original's success. Everything else a
+// proposer may include is judged in FinalizeBlock, transaction by
+// transaction, and refused there with its code. The checks read only
+// the proposal and committed state, the same on every honest validator.
+func (a *App) ProcessProposal(_ context.Context, req *abci.ProcessProposalRequest) (*abci.ProcessProposalResponse, error) {
+	accept := &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_ACCEPT}
+	reject := &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_REJECT}
+	view := a.store.Latest()
+	seen := make(map[[32]byte]struct{}, len(req.Txs)) // looked up only
+	for i, tx := range req.Txs {
+		h := sha256.Sum256(tx)
+		if _, dup := seen[h]; dup {
+			a.log.Warn("proposal refused: a transaction twice", "height", req.Height, "tx", i, "hash", fmt.Sprintf("%X", h))
+			return reject, nil
+		}
+		seen[h] = struct{}{}
+		if view == nil {
+			continue
+		}
+		signer, nonce, ok := a.signerNonce(h, tx)
+		if !ok {
+			continue // it does not decode: FinalizeBlock refuses it
+		}
+		used, err := registry.AccountNonce(view, signer)
+		if err != nil {
+			return nil, fmt.Errorf("process proposal %d: %w", req.Height, err)
+		}
+		if nonce <= used {
+			a.log.Warn("proposal refused: a transaction whose nonce is used", "height", req.Height, "tx", i, "signer", signer, "nonce", nonce, "used", used)
+			return reject, nil
+		}
+	}
+	return accept, nil
+}
+
+// signerNonce reads a transaction's signer and nonce, from the prepared
+// cache or by decoding it (without its signature: a replay is refused
+// whoever signed it).
+func (a *App) signerNonce(h [32]byte, tx []byte) (string, uint64, bool) {
+	if p := a.prepared.get(h); p != nil {
+		return p.Signer, p.Nonce, true
+	}
+	in, err := registry.Inspect(tx)
+	if err != nil {
+		return "", 0, false
+	}
+	return in.Signer, in.Nonce, true
+}
+
 // FinalizeBlock applies a decided block to the store's working version.
 func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
 	blk := registry.Block{Height: req.Height, Time: req.Time}

@@ -505,3 +505,41 @@ func TestCheckTxRefusesQueuedJunk(t *testing.T) {
 		t.Errorf("stranger's next nonce %d, want 2: only the application is queued", next)
 	}
 }
+
+// A proposal holding a transaction twice, or one whose nonce is used, is
+// refused; one holding transactions FinalizeBlock will refuse is not (they
+// land refused, with their codes).
+func TestProcessProposal(t *testing.T) {
+	st, _ := store.OpenMemory(store.Options{})
+	app := newApp(t, st)
+	apply := signTx(t, key(2), 1, registry.KindApplyCity, shijiazhuang)
+	block(t, app, 1, apply)
+	commit(t, app)
+	process := func(txs ...[]byte) abci.ProcessProposalStatus {
+		t.Helper()
+		r, err := app.ProcessProposal(context.Background(), &abci.ProcessProposalRequest{Height: 2, Txs: txs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Status
+	}
+	approve := approveTx(t, 1, 1, shijiazhuang)
+	junk := signTx(t, key(3), 1, registry.KindRegister, registry.Register{ID: "1561301001.85.1/x", Values: []registry.Value{}})
+	for _, tc := range []struct {
+		name string
+		txs  [][]byte
+		want abci.ProcessProposalStatus
+	}{
+		{"an honest block", [][]byte{approve}, abci.PROCESS_PROPOSAL_STATUS_ACCEPT},
+		{"an empty block", nil, abci.PROCESS_PROPOSAL_STATUS_ACCEPT},
+		{"refusals FinalizeBlock judges", [][]byte{approve, junk, []byte("garbage")}, abci.PROCESS_PROPOSAL_STATUS_ACCEPT},
+		{"a transaction twice", [][]byte{approve, junk, approve}, abci.PROCESS_PROPOSAL_STATUS_REJECT},
+		{"garbage twice", [][]byte{[]byte("x"), []byte("x")}, abci.PROCESS_PROPOSAL_STATUS_REJECT},
+		{"a committed transaction again", [][]byte{approve, apply}, abci.PROCESS_PROPOSAL_STATUS_REJECT},
+		{"other bytes with a used nonce", [][]byte{signTx(t, key(2), 1, registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130200", Name: "唐山市"})}, abci.PROCESS_PROPOSAL_STATUS_REJECT},
+	} {
+		if got := process(tc.txs...); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
