@@ -27,6 +27,16 @@ func key(seed byte) ed25519.PrivateKey {
 
 func pub(k ed25519.PrivateKey) string { return registry.KeyText(k.Public().(ed25519.PublicKey)) }
 
+// issueCity commits blocks 1 and 2: key 2 applies for shijiazhuang, key 1
+// approves it, and 1561301001 is issued to key 2.
+func issueCity(t *testing.T, app *App) {
+	t.Helper()
+	block(t, app, 1, signTx(t, key(2), 1, registry.KindApplyCity, shijiazhuang))
+	commit(t, app)
+	block(t, app, 2, approveTx(t, 1, 1, shijiazhuang))
+	commit(t, app)
+}
+
 // shijiazhuang is the application the tests file with key 2.
 var shijiazhuang = registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市"}
 
@@ -320,10 +330,7 @@ func TestPreparedCache(t *testing.T) {
 func TestQueryProof(t *testing.T) {
 	st, _ := store.OpenMemory(store.Options{})
 	app := newApp(t, st)
-	block(t, app, 1, signTx(t, key(2), 1, registry.KindApplyCity, shijiazhuang))
-	commit(t, app)
-	block(t, app, 2, approveTx(t, 1, 1, shijiazhuang))
-	commit(t, app)
+	issueCity(t, app)
 	root := st.Hash()
 	for _, c := range []struct {
 		id     string
@@ -474,10 +481,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 func TestCheckTxRefusesQueuedJunk(t *testing.T) {
 	st, _ := store.OpenMemory(store.Options{})
 	app := newApp(t, st)
-	block(t, app, 1, signTx(t, key(2), 1, registry.KindApplyCity, shijiazhuang))
-	commit(t, app)
-	block(t, app, 2, approveTx(t, 1, 1, shijiazhuang))
-	commit(t, app)
+	issueCity(t, app)
 	block(t, app, 3, signTx(t, key(2), 2, registry.KindRegisterSector, registry.RegisterSector{ID: "1561301001.85"}),
 		signTx(t, key(2), 3, registry.KindRegisterUnit, registry.RegisterUnit{Parent: "1561301001.85", Name: "Bureau"}))
 	commit(t, app)

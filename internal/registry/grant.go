@@ -233,18 +233,9 @@ func (m *RevokeAccess) apply(c *txContext) (Outcome, *Error) {
 // dataset returns the record of a dataset the signer administers: an
 // identifier with a DATA value, with no deactivated node above it.
 func (c *txContext) dataset(id code.ID) (Record, *Error) {
-	l, found, err := c.lineage(id)
+	l, err := c.governed(id, "dataset ")
 	if err != nil {
 		return l.rec, err
-	}
-	if !found {
-		return l.rec, errorf(CodeNotFound, "dataset %s is not registered", id)
-	}
-	if !l.selfAdmin && !l.parentAdmin {
-		return l.rec, errorf(CodeUnauthorized, "key %s is not an admin of %s or of any node above it", c.signer, id)
-	}
-	if l.inactive != nil {
-		return l.rec, l.inactive
 	}
 	if !hasDataValue(l.rec) {
 		return l.rec, errorf(CodeInvalid, "%s has no DATA value: only a dataset's access is granted", id)

@@ -453,26 +453,38 @@ func (c *txContext) lineage(id code.ID) (lineage, bool, *Error) {
 	return l, found, nil
 }
 
+// governed walks id's lineage and checks what every change of id or under
+// it needs: id is registered (missing names it as "<missing><id>"), the
+// signer is an admin of it or of a node above it, and no node above it is
+// deactivated. Whether id itself must be active is the caller's to say.
+func (c *txContext) governed(id code.ID, missing string) (lineage, *Error) {
+	l, found, err := c.lineage(id)
+	if err != nil {
+		return l, err
+	}
+	if !found {
+		return l, errorf(CodeNotFound, "%s%s is not registered", missing, id)
+	}
+	if !l.selfAdmin && !l.parentAdmin {
+		return l, errorf(CodeUnauthorized, "key %s is not an admin of %s or of any node above it", c.signer, id)
+	}
+	if l.inactive != nil {
+		return l, l.inactive
+	}
+	return l, nil
+}
+
 // node returns the active node nodeID, under which something is to be
 // created, after checking that the signer may write under it: every node
 // up to the city exists, the signer is an admin of one of them, and none
 // is deactivated, however far up.
 func (c *txContext) node(nodeID code.ID) (Record, *Error) {
-	l, found, err := c.lineage(nodeID)
+	l, err := c.governed(nodeID, "parent ")
 	if err != nil {
 		return l.rec, err
 	}
-	if !found {
-		return l.rec, errorf(CodeNotFound, "parent %s is not registered", nodeID)
-	}
-	if !l.selfAdmin && !l.parentAdmin {
-		return l.rec, errorf(CodeUnauthorized, "key %s is not an admin of %s or of any node above it", c.signer, nodeID)
-	}
 	if l.rec.Status != StatusActive {
 		return l.rec, errorf(CodeInactive, "parent %s is deactivated", nodeID)
-	}
-	if l.inactive != nil {
-		return l.rec, l.inactive
 	}
 	return l.rec, nil
 }
@@ -517,23 +529,12 @@ func (c *txContext) insert(id, parentID code.ID, name string, admins []string, v
 	return Outcome{ID: text, Version: 1, Status: rec.Status}, nil
 }
 
-// writable returns a record the signer may change, at the expected version
-// when one is given: it exists, the signer is an admin of it or of a node
-// above it, and no node above it is deactivated. Whether the record itself
-// must be active is the caller's to say.
+// writable returns a record the signer may change (governed), at the
+// expected version when one is given.
 func (c *txContext) writable(id code.ID, version uint64) (Record, lineage, *Error) {
-	l, found, err := c.lineage(id)
+	l, err := c.governed(id, "")
 	if err != nil {
 		return l.rec, l, err
-	}
-	if !found {
-		return l.rec, l, errorf(CodeNotFound, "%s is not registered", id)
-	}
-	if !l.selfAdmin && !l.parentAdmin {
-		return l.rec, l, errorf(CodeUnauthorized, "key %s is not an admin of %s or of any node above it", c.signer, id)
-	}
-	if l.inactive != nil {
-		return l.rec, l, l.inactive
 	}
 	if version != 0 && version != l.rec.Version {
 		return l.rec, l, errorf(CodeVersionMismatch, "%s is at version %d, not %d: resolve it again and retry", id, l.rec.Version, version)
