@@ -522,12 +522,14 @@ func (n *Notifier) publish(results []TxResult) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, r := range results {
-		// A proposer may put a transaction that was applied into a
-		// block again (a byzantine one: the mempool never does), where
-		// it is refused as a replay. What the transaction did is what it
-		// did the first time: keep that, and tell any waiter the same.
-		// (CometBFT's transaction index keeps the last result of a block's
-		// batch instead: a lookup by hash can show the replay.)
+		// Honest validators refuse a proposal holding a transaction
+		// that was applied (ProcessProposal), but a block decided
+		// without them (more than two thirds of the power byzantine)
+		// could hold it again, refused as a replay. What the
+		// transaction did is what it did the first time: keep that,
+		// and tell any waiter the same. (CometBFT's transaction index
+		// keeps the last result instead: a lookup by hash would show
+		// the replay.)
 		if prev, ok := n.recent[r.Hash]; ok && prev.Err == nil && r.Err != nil {
 			r = prev
 		} else {

@@ -57,7 +57,10 @@ type expectTx struct {
 // registry refuses, with valid transactions between them and duplicates:
 // each gets its refusal, the valid ones apply, the block commits, a
 // second application fed the same blocks agrees byte for byte, and the
-// chain takes the next block.
+// chain takes the next block. It bypasses ProcessProposal, which refuses
+// this block (it holds duplicates and used nonces: TestHostileProposal):
+// FinalizeBlock must survive what honest validators would have refused,
+// should such a block ever be decided.
 func TestHostileBlock(t *testing.T) {
 	world, w := hostileWorld(t)
 	hostile, err := testnode.HostileTxs(w)
@@ -210,6 +213,81 @@ func TestHostileBlock(t *testing.T) {
 			if x.Code != y.Code || x.Log != y.Log || x.Info != y.Info || !bytes.Equal(x.Data, y.Data) {
 				t.Errorf("height %d tx %d: %v, second run %v", h+1, i, x, y)
 			}
+		}
+	}
+}
+
+// TestHostileProposal checks the line between the two kinds of hostile
+// transaction on the world they aim at: ProcessProposal accepts one
+// proposal holding every transaction the table says is judged in the
+// block, and refuses a proposal holding any one of those it marks
+// RefusedAtProposal, even among honest ones. Once the judged ones are
+// committed, a proposal holding one whose refusal used its nonce again
+// is refused too, while one refused without using its nonce may be
+// proposed again.
+func TestHostileProposal(t *testing.T) {
+	world, w := hostileWorld(t)
+	hostile, err := testnode.HostileTxs(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenMemory(store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	app := newApp(t, st)
+	for i, b := range world {
+		block(t, app, int64(i+1), b...)
+		commit(t, app)
+	}
+	height := int64(len(world) + 1)
+	process := func(txs ...[]byte) abci.ProcessProposalStatus {
+		t.Helper()
+		r, err := app.ProcessProposal(context.Background(), &abci.ProcessProposalRequest{Height: height, Txs: txs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Status
+	}
+	honest := signTx(t, w.Admin, w.AdminNonce+1, registry.KindRegister,
+		registry.Register{ID: w.Unit + "/honest", Values: []registry.Value{{Type: "TEXT", Data: "honest"}}})
+	var judged [][]byte
+	marked := 0
+	for _, h := range hostile {
+		if !h.RefusedAtProposal {
+			judged = append(judged, h.Tx)
+			continue
+		}
+		marked++
+		if got := process(honest, h.Tx); got != abci.PROCESS_PROPOSAL_STATUS_REJECT {
+			t.Errorf("%s, marked refused at the proposal: %v", h.Name, got)
+		}
+	}
+	if marked == 0 {
+		t.Error("no hostile transaction is marked refused at the proposal: the nonce replay should be")
+	}
+	if got := process(judged...); got != abci.PROCESS_PROPOSAL_STATUS_ACCEPT {
+		for _, h := range hostile {
+			if !h.RefusedAtProposal && process(h.Tx) != abci.PROCESS_PROPOSAL_STATUS_ACCEPT {
+				t.Errorf("%s, judged in the block: ProcessProposal refuses a proposal holding it", h.Name)
+			}
+		}
+		t.Fatalf("a proposal of the %d judged hostile transactions: %v", len(judged), got)
+	}
+	block(t, app, height, judged...)
+	commit(t, app)
+	height++
+	for _, h := range hostile {
+		if h.RefusedAtProposal {
+			continue
+		}
+		want := abci.PROCESS_PROPOSAL_STATUS_ACCEPT
+		if h.UsesNonce {
+			want = abci.PROCESS_PROPOSAL_STATUS_REJECT
+		}
+		if got := process(h.Tx); got != want {
+			t.Errorf("%s, committed once (uses its nonce: %v), proposed again: %v, want %v", h.Name, h.UsesNonce, got, want)
 		}
 	}
 }

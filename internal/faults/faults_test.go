@@ -2,9 +2,10 @@
 // and breaks them: a validator killed with SIGKILL and restarted, a
 // validator cut off from its peers and healed, half the voting power
 // stopped, full nodes joining by block sync and by state sync (one of them
-// killed while it restores). After each fault it checks what DESIGN
-// section 6 promises: every write a client was told is committed is on
-// every node, and every node has the same blocks and app hashes.
+// killed while it restores), a byzantine validator proposing refused
+// transactions, duplicates and replays. After each fault it checks what
+// DESIGN section 6 promises: every write a client was told is committed
+// is on every node, and every node has the same blocks and app hashes.
 //
 // The package holds tests only. Every wait has a deadline, every process
 // and relay stops with its test, and nothing listens beyond 127.0.0.1.

@@ -17,6 +17,13 @@ import (
 // the refusal the registry must give it there. Nothing in a block may make
 // FinalizeBlock fail (DESIGN section 2): each of these must be refused and
 // the block go on.
+//
+// Honest validators judge most of them in the block, transaction by
+// transaction (FinalizeBlock). A few make the whole proposal invalid
+// instead (RefusedAtProposal): ProcessProposal refuses a block holding a
+// transaction twice or a nonce committed state has used, so on a network
+// they never reach a block; FinalizeBlock, fed them directly, still
+// refuses them with Code.
 type Hostile struct {
 	Name string
 	Tx   []byte
@@ -24,20 +31,33 @@ type Hostile struct {
 	// time a block holds it.
 	Code string
 	// UsesNonce is true when the refusal uses the transaction's nonce
-	// (it passed the nonce check and state refused it): a later block
-	// holding it again refuses it as nonce_replayed. The others (refused
-	// in the envelope, signature, body or message, or at the nonce
-	// check) write nothing and are refused with Code every time.
+	// (it passed the nonce check and state refused it): once a block
+	// held it, a proposal holding it again is refused (its nonce is
+	// used), and a block fed to FinalizeBlock anyway refuses it as
+	// nonce_replayed. The others (refused in the envelope, signature,
+	// body or message, or at the nonce check) write nothing and are
+	// refused with Code every time.
 	UsesNonce bool
+	// RefusedAtProposal is true when the transaction makes any proposal
+	// holding it invalid in the world it was signed for: its nonce is
+	// one committed state has already used (a replayed nonce, or nonce
+	// 0). Honest validators refuse such a proposal in ProcessProposal
+	// and the round moves on.
+	RefusedAtProposal bool
 }
 
 // HostileWorld is the state the hostile transactions are aimed at: a city
 // with a sector, a unit under it and an object that is a dataset (a DATA
-// value), all administered by Admin, a second sector of the city to be the
-// grantee of a grant, and an application already decided.
+// value), the unit and the object administered by Admin, a second sector
+// of the city to be the grantee of a grant, and an application already
+// decided.
 type HostileWorld struct {
 	ChainID string
-	Admin   ed25519.PrivateKey
+	// Admin administers the unit and the object. The transactions sign
+	// Admin's nonces: while they are proposed nothing else may send with
+	// Admin, or the poison grant and the bad batch (at AdminNonce+1)
+	// would carry a used nonce and make their proposal invalid.
+	Admin ed25519.PrivateKey
 	// AdminNonce is the last nonce Admin used: its nonce 1 is a replay,
 	// and one far past AdminNonce a gap that stays a gap.
 	AdminNonce  uint64
@@ -70,7 +90,8 @@ func hostileKey(name string) ed25519.PrivateKey {
 // transaction, an unknown kind, an invalid message of each kind, a write
 // of each kind by a key with no rights to it, a replayed and a skipping
 // nonce, an expired transaction, the security audit's poison grant and a
-// batch with one bad entry.
+// batch with one bad entry. The nonce replay and nonce 0 are marked
+// RefusedAtProposal; every other one is judged in the block.
 func HostileTxs(w HostileWorld) ([]Hostile, error) {
 	var out []Hostile
 	var ferr error
@@ -96,6 +117,8 @@ func HostileTxs(w HostileWorld) ([]Hostile, error) {
 	add := func(name, code string, usesNonce bool, tx []byte) {
 		out = append(out, Hostile{Name: name, Tx: tx, Code: code, UsesNonce: usesNonce})
 	}
+	// atProposal marks the last one added as making a proposal invalid.
+	atProposal := func() { out[len(out)-1].RefusedAtProposal = true }
 	own := func(name, kind string, msg any) []byte {
 		return sign(w.ChainID, hostileKey(name), kind, 1, 0, msg)
 	}
@@ -132,7 +155,10 @@ func HostileTxs(w HostileWorld) ([]Hostile, error) {
 
 	// Bodies.
 	add("unknown_kind", registry.CodeUnknownKind, false, own("unknown_kind", "mint_tokens", map[string]int{"amount": 1}))
+	// Nonce 0 is never an account's next: ProcessProposal counts it as
+	// used.
 	add("nonce_zero", registry.CodeInvalid, false, sign(w.ChainID, hostileKey("nonce_zero"), registry.KindRegister, 0, 0, registry.Register{ID: w.Unit + "/hostile-zero", Values: text}))
+	atProposal()
 	add("surrogate_escape", registry.CodeMalformed, false, envelope(registry.Sign(w.ChainID,
 		[]byte(`{"kind":"register","nonce":1,"msg":{"id":"`+w.Unit+`/a\ud800","values":[]}}`), hostileKey("surrogate"))))
 	add("missing_msg", registry.CodeMalformed, false, envelope(registry.Sign(w.ChainID, []byte(`{"kind":"register","nonce":1}`), hostileKey("missing_msg"))))
@@ -179,6 +205,7 @@ func HostileTxs(w HostileWorld) ([]Hostile, error) {
 	// Nonces and heights.
 	admin := func(nonce uint64, kind string, msg any) []byte { return sign(w.ChainID, w.Admin, kind, nonce, 0, msg) }
 	add("nonce_replay", registry.CodeNonceReplayed, false, admin(1, registry.KindRegister, registry.Register{ID: w.Unit + "/hostile-replay", Values: text}))
+	atProposal()
 	add("nonce_gap", registry.CodeNonceGap, false, admin(w.AdminNonce+1_000_000, registry.KindRegister, registry.Register{ID: w.Unit + "/hostile-gap", Values: text}))
 	add("expired", registry.CodeExpired, true, sign(w.ChainID, hostileKey("expired"), registry.KindApplyCity, 1, uint64(max(w.Height, 1)),
 		registry.ApplyCity{Country: "156", CityNumber: "130200", Name: "唐山市"}))
