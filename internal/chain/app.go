@@ -231,7 +231,8 @@ func checkTxResponse(err *registry.Error) *abci.CheckTxResponse {
 }
 
 // ProcessProposal refuses a proposed block that holds a transaction twice,
-// or one whose nonce committed state has already used: an honest proposer
+// or one whose nonce is not above its account's last in committed state (a
+// used nonce, or 0, which no transaction carries): an honest proposer
 // never makes one (its mempool holds a transaction once and CheckTx
 // refuses used nonces), and such a block would be applied correctly (the
 // copy refused as nonce_replayed) but would tell readers otherwise, since
