@@ -25,6 +25,7 @@ import (
 	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
+	"github.com/cityid/cityid/internal/registry"
 )
 
 // E2EOptions bound the end-to-end comparison. Zero fields take the
@@ -36,7 +37,8 @@ type E2EOptions struct {
 	// default 60 s. Whatever is committed by then is measured.
 	Duration time.Duration
 	// Loaders is how many keys sign CityID's register transactions;
-	// default 16, the most admins a unit may have: each account may have
+	// default 15, the most the fixture's admin lists hold beside the
+	// applicant (MaxAdmins, 16): each account may have
 	// only chain.MaxPendingTxs transactions waiting, and a block of a
 	// loaded node takes more than a few accounts' worth.
 	Loaders int
@@ -56,7 +58,7 @@ func (o *E2EOptions) defaults() {
 		o.Duration = 60 * time.Second
 	}
 	if o.Loaders <= 0 {
-		o.Loaders = 16
+		o.Loaders = registry.MaxAdmins - 1
 	}
 	if o.Rounds <= 0 {
 		o.Rounds = 1
