@@ -163,11 +163,21 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 		}
 		committed = n
 	}
+	// The map is locked only to find the account; the account is locked
+	// while its transaction is staged, so accounts are checked in
+	// parallel on every core and each account's queue in order.
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	acct := a.pending[tx.Signer]
+	if acct == nil {
+		acct = &pendingAccount{}
+		a.pending[tx.Signer] = acct
+	}
+	next := registry.Block{Height: a.last.Height + 1, Time: a.last.Time}
+	a.mu.Unlock()
+	acct.mu.Lock()
+	defer acct.mu.Unlock()
 	want := committed + 1
-	if acct != nil {
+	if acct.txs > 0 {
 		want = acct.next
 	}
 	if err := registry.CheckNonce(tx.Nonce, want); err != nil {
@@ -176,34 +186,32 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 		}
 		return checkTxResponse(err), nil
 	}
-	if acct != nil && (acct.txs >= MaxPendingTxs || acct.bytes+len(req.Tx) > MaxPendingBytes) {
+	if acct.txs >= MaxPendingTxs || acct.bytes+len(req.Tx) > MaxPendingBytes {
 		return checkTxResponse(&registry.Error{Code: registry.CodeAccountBusy, Msg: fmt.Sprintf(
 			"account %s has %d transactions (%d bytes) waiting, the most one account may queue (%d, %d bytes): wait for them to be committed",
 			tx.Signer, acct.txs, acct.bytes, MaxPendingTxs, MaxPendingBytes)}), nil
 	}
-	if view == nil {
-		// No committed state yet (before the first block): nothing to
-		// run against.
-		a.pending[tx.Signer] = &pendingAccount{next: tx.Nonce + 1, txs: 1, bytes: len(req.Tx)}
-		return &abci.CheckTxResponse{Code: CodeOK}, nil
-	}
-	if acct == nil || acct.state == nil {
-		acct = &pendingAccount{state: registry.NewPending(view)}
-	}
-	next := registry.Block{Height: a.last.Height + 1, Time: a.last.Time}
-	if err := a.machine.Stage(acct.state, next, tx); err != nil {
-		if err.Code == registry.CodeInternal {
-			return nil, fmt.Errorf("check tx %s: %s", tx.Hash, err.Msg)
+	if view != nil {
+		// Before the first block there is no committed state to run
+		// against; after it, every transaction is staged.
+		if acct.state == nil {
+			acct.state = registry.NewPending(view)
 		}
-		return checkTxResponse(err), nil
+		if err := a.machine.Stage(acct.state, next, tx); err != nil {
+			if err.Code == registry.CodeInternal {
+				return nil, fmt.Errorf("check tx %s: %s", tx.Hash, err.Msg)
+			}
+			return checkTxResponse(err), nil
+		}
 	}
 	acct.next, acct.txs, acct.bytes = tx.Nonce+1, acct.txs+1, acct.bytes+len(req.Tx)
-	a.pending[tx.Signer] = acct
 	return &abci.CheckTxResponse{Code: CodeOK}, nil
 }
 
-// pendingAccount is what the mempool holds of one account.
+// pendingAccount is what the mempool holds of one account. mu guards the
+// rest; an account with no transaction waiting (txs 0) is as if absent.
 type pendingAccount struct {
+	mu    sync.Mutex
 	next  uint64            // the nonce its next transaction must carry
 	txs   int               // transactions waiting
 	bytes int               // their bytes
@@ -376,11 +384,14 @@ func (a *App) Close() { a.snaps.close() }
 // waiting in the mempool; ok is false when it has none.
 func (a *App) PendingNonce(signer string) (next uint64, ok bool) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if acct := a.pending[signer]; acct != nil {
-		return acct.next, true
+	acct := a.pending[signer]
+	a.mu.Unlock()
+	if acct == nil {
+		return 0, false
 	}
-	return 0, false
+	acct.mu.Lock()
+	defer acct.mu.Unlock()
+	return acct.next, acct.txs > 0
 }
 
 // noteLast records the last committed block as CheckTx's reference, unless
