@@ -176,11 +176,21 @@ func alnum(b []byte) bool {
 	return true
 }
 
-// Verify checks the envelope's signature for chainID.
+// Verify checks the envelope's key and its signature for chainID.
 func (e Envelope) Verify(chainID string) *Error {
-	pub, err := ParsePubKey(e.PubKey)
-	if err != nil {
+	if _, err := ParsePubKey(e.PubKey); err != nil {
 		return AsError(err)
+	}
+	return e.verifySignature(chainID)
+}
+
+// verifySignature checks the signature of an envelope whose key
+// DecodeEnvelope has checked (the point check costs a square root: once a
+// transaction is enough).
+func (e Envelope) verifySignature(chainID string) *Error {
+	pub, err := keyBytes(e.PubKey)
+	if err != nil {
+		return err
 	}
 	if !ed25519.Verify(pub, PAE(chainID, e.Body), e.Signature) {
 		return errorf(CodeBadSignature, "signature does not verify for key %s on chain %q", e.PubKey, chainID)
@@ -188,8 +198,22 @@ func (e Envelope) Verify(chainID string) *Error {
 	return nil
 }
 
-// ParsePubKey parses a public key in its text form: 64 hex digits.
+// ParsePubKey parses a public key in its text form, 64 lowercase hex
+// digits, and refuses a key that is no point of the curve or has small
+// order.
 func ParsePubKey(s string) (ed25519.PublicKey, error) {
+	b, err := keyBytes(s)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPoint(b); err != nil {
+		return nil, errorf(CodeBadPubKey, "public key %s %s", s, err.Msg)
+	}
+	return b, nil
+}
+
+// keyBytes decodes a public key's text form without checking the point.
+func keyBytes(s string) (ed25519.PublicKey, *Error) {
 	if len(s) != 2*ed25519.PublicKeySize {
 		return nil, errorf(CodeBadPubKey, "public key %q is %d characters, want %d hex digits", clip(s), len(s), 2*ed25519.PublicKeySize)
 	}
@@ -199,9 +223,6 @@ func ParsePubKey(s string) (ed25519.PublicKey, error) {
 	}
 	if s != strings.ToLower(s) {
 		return nil, errorf(CodeBadPubKey, "public key %q must be lowercase hex", clip(s))
-	}
-	if err := checkPoint(b); err != nil {
-		return nil, errorf(CodeBadPubKey, "public key %s %s", s, err.Msg)
 	}
 	return ed25519.PublicKey(b), nil
 }

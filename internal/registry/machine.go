@@ -86,7 +86,7 @@ func (m *Machine) prepare(tx []byte, verified bool) (t *Tx, rerr *Error) {
 		return nil, err
 	}
 	if !verified {
-		if err := env.Verify(m.chainID); err != nil {
+		if err := env.verifySignature(m.chainID); err != nil {
 			return nil, err
 		}
 	}
