@@ -191,11 +191,33 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 			"account %s has %d transactions (%d bytes) waiting, the most one account may queue (%d, %d bytes): wait for them to be committed",
 			tx.Signer, acct.txs, acct.bytes, MaxPendingTxs, MaxPendingBytes)}), nil
 	}
-	if view != nil {
+	switch {
+	case view == nil:
 		// Before the first block there is no committed state to run
-		// against; after it, every transaction is staged.
+		// against.
+	case req.Type == abci.CHECK_TX_TYPE_RECHECK:
+		// After a block CometBFT rechecks what is left in the mempool,
+		// one transaction at a time with the mempool locked: check
+		// here only what a block alone can change for the account's
+		// own queue (its nonce, above; its last height), and rebuild
+		// its pending state when it next sends a transaction, in
+		// parallel with other accounts. A transaction that the new
+		// state now refuses for other reasons is refused in its block,
+		// and uses its nonce: the price of a race its signer lost.
+		if err := tx.CheckHeight(next.Height); err != nil {
+			return checkTxResponse(err), nil
+		}
+		acct.state = nil
+	default:
 		if acct.state == nil {
 			acct.state = registry.NewPending(view)
+			for _, q := range acct.queue {
+				// What a queued transaction's refusal leaves out is
+				// what its block will leave out.
+				if err := a.machine.Stage(acct.state, next, q); err != nil && err.Code == registry.CodeInternal {
+					return nil, fmt.Errorf("check tx %s: restage %s: %s", tx.Hash, q.Hash, err.Msg)
+				}
+			}
 		}
 		if err := a.machine.Stage(acct.state, next, tx); err != nil {
 			if err.Code == registry.CodeInternal {
@@ -205,6 +227,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 		}
 	}
 	acct.next, acct.txs, acct.bytes = tx.Nonce+1, acct.txs+1, acct.bytes+len(req.Tx)
+	acct.queue = append(acct.queue, tx)
 	return &abci.CheckTxResponse{Code: CodeOK}, nil
 }
 
@@ -215,7 +238,10 @@ type pendingAccount struct {
 	next  uint64            // the nonce its next transaction must carry
 	txs   int               // transactions waiting
 	bytes int               // their bytes
-	state *registry.Pending // committed state as they will leave it
+	queue []*registry.Tx    // they themselves, in nonce order
+	// state is committed state as they will leave it; nil after a
+	// recheck, rebuilt from queue when the account sends again.
+	state *registry.Pending
 }
 
 // Each account's share of the mempool. CometBFT's mempool holds 5,000

@@ -547,3 +547,48 @@ func TestProcessProposal(t *testing.T) {
 		}
 	}
 }
+
+// After a block, the transactions left in the mempool are rechecked
+// cheaply (nonce, last height), and the account's pending state is built
+// again when it sends its next transaction: that one is still checked
+// against what the queued ones will write.
+func TestCheckTxAfterRecheck(t *testing.T) {
+	st, _ := store.OpenMemory(store.Options{})
+	app := newApp(t, st)
+	block(t, app, 1)
+	commit(t, app)
+	city := registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市"}
+	hash, herr := registry.ApplicationHash(pub(key(1)), city)
+	if herr != nil {
+		t.Fatal(herr)
+	}
+	apply := signTx(t, key(1), 1, registry.KindApplyCity, city)
+	if r := checkTx(t, app, apply, abci.CHECK_TX_TYPE_CHECK); r.Code != CodeOK {
+		t.Fatalf("apply: %v", r)
+	}
+	// A block that does not take it, then the recheck.
+	block(t, app, 2)
+	commit(t, app)
+	if r := checkTx(t, app, apply, abci.CHECK_TX_TYPE_RECHECK); r.Code != CodeOK {
+		t.Fatalf("recheck of the application: %v", r)
+	}
+	// The approval needs the queued application's state.
+	if r := checkTx(t, app, signTx(t, key(1), 2, registry.KindApproveApplication, registry.Decision{Application: 1, Hash: hash}), abci.CHECK_TX_TYPE_CHECK); r.Code != CodeOK {
+		t.Fatalf("approval behind a rechecked application: %v", r)
+	}
+	// And a second approval sees the first's.
+	if r := checkTx(t, app, signTx(t, key(1), 3, registry.KindApproveApplication, registry.Decision{Application: 1, Hash: hash}), abci.CHECK_TX_TYPE_CHECK); r.Code != CodeAlreadyDecided {
+		t.Fatalf("a second approval: %v, want already_decided", r)
+	}
+	// A queued transaction past its last height is dropped at the recheck.
+	body, _ := registry.NewBodyUntil(registry.KindApplyCity, 1, 3, registry.ApplyCity{Country: "156", CityNumber: "130200", Name: "唐山市"})
+	late, _ := registry.Sign(testChain, body, key(4)).Encode()
+	if r := checkTx(t, app, late, abci.CHECK_TX_TYPE_CHECK); r.Code != CodeOK {
+		t.Fatalf("late: %v", r)
+	}
+	block(t, app, 3)
+	commit(t, app)
+	if r := checkTx(t, app, late, abci.CHECK_TX_TYPE_RECHECK); r.Code != CodeExpired {
+		t.Fatalf("recheck past its last height: %v, want expired", r)
+	}
+}

@@ -280,8 +280,8 @@ func (m *Machine) execute(o *overlay, blk Block, tx *Tx, cache *blockCache) (res
 			res, rerr = Result{}, errorf(CodeInvalid, "%s could not be applied: %v", tx.Kind, clip(fmt.Sprint(p)))
 		}
 	}()
-	if tx.ValidUntil != 0 && uint64(blk.Height) > tx.ValidUntil {
-		return Result{}, errorf(CodeExpired, "the transaction was valid until height %d; this is height %d", tx.ValidUntil, blk.Height)
+	if err := tx.CheckHeight(blk.Height); err != nil {
+		return Result{}, err
 	}
 	c := &txContext{st: o, block: blk, signer: tx.Signer, hash: tx.Hash, cache: cache}
 	out, err := tx.msg.apply(c)

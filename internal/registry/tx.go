@@ -145,6 +145,15 @@ type Tx struct {
 	msg        message
 }
 
+// CheckHeight refuses the transaction in a block at height h past its
+// valid_until_height.
+func (t *Tx) CheckHeight(h int64) *Error {
+	if t.ValidUntil != 0 && uint64(max(h, 0)) > t.ValidUntil {
+		return errorf(CodeExpired, "the transaction was valid until height %d; this is height %d", t.ValidUntil, h)
+	}
+	return nil
+}
+
 // Message returns the decoded, canonical message of the transaction.
 func (t *Tx) Message() any { return t.msg }
 
