@@ -235,10 +235,10 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 // rest; an account with no transaction waiting (txs 0) is as if absent.
 type pendingAccount struct {
 	mu    sync.Mutex
-	next  uint64            // the nonce its next transaction must carry
-	txs   int               // transactions waiting
-	bytes int               // their bytes
-	queue []*registry.Tx    // they themselves, in nonce order
+	next  uint64         // the nonce its next transaction must carry
+	txs   int            // transactions waiting
+	bytes int            // their bytes
+	queue []*registry.Tx // they themselves, in nonce order
 	// state is committed state as they will leave it; nil after a
 	// recheck, rebuilt from queue when the account sends again.
 	state *registry.Pending
