@@ -227,7 +227,8 @@ func (w *blockWorld) blockSeeds(t testing.TB) map[string][]byte {
 func FuzzApplyBlock(f *testing.F) {
 	codes := declaredCodes(f)
 	a, b := newBlockWorld(f), newBlockWorld(f)
-	if !bytes.Equal(a.h.kv.Digest(), b.h.kv.Digest()) {
+	world := a.h.kv.Digest()
+	if !bytes.Equal(world, b.h.kv.Digest()) {
 		f.Fatal("two worlds built the same way differ")
 	}
 	seeds := a.blockSeeds(f)
@@ -264,6 +265,9 @@ func FuzzApplyBlock(f *testing.F) {
 		rb, errb := b.h.m.ApplyBlock(b.h.kv, blk, txs, nil)
 		hb := b.h.kv.Digest()
 		b.h.kv.st.Rollback()
+		if wa, wb := a.h.kv.Digest(), b.h.kv.Digest(); !bytes.Equal(wa, world) || !bytes.Equal(wb, world) {
+			t.Fatalf("rolled back to %X and %X, not the world %X: the next input starts elsewhere", wa, wb, world)
+		}
 		if erra != nil || errb != nil {
 			t.Fatalf("ApplyBlock failed, which halts the chain: %v / %v", erra, errb)
 		}
