@@ -1,16 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/csv"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -103,69 +98,13 @@ func sendBatches(cmd *cobra.Command, g *globals, from string, entries []registry
 	return printOut(cmd, out)
 }
 
-// readBatchFile reads a register-batch file: CSV by its extension, else JSON.
+// readBatchFile reads a register-batch file (see parseBatchFile).
 func readBatchFile(path string) ([]registry.BatchEntry, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, usageError{err}
 	}
-	if strings.EqualFold(filepath.Ext(path), ".csv") {
-		return parseBatchCSV(path, b)
-	}
-	var entries []registry.BatchEntry
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&entries); err != nil {
-		return nil, usageError{fmt.Errorf("%s: not a JSON array of {id, values, admins}: %v", path, err)}
-	}
-	if len(entries) == 0 {
-		return nil, usageError{fmt.Errorf("%s holds no identifiers", path)}
-	}
-	return entries, nil
-}
-
-func parseBatchCSV(path string, b []byte) ([]registry.BatchEntry, error) {
-	r := csv.NewReader(bytes.NewReader(b))
-	r.FieldsPerRecord = -1
-	header, err := r.Read()
-	if err != nil {
-		return nil, usageError{fmt.Errorf("%s: read the header row: %v", path, err)}
-	}
-	if len(header) == 0 || !strings.EqualFold(strings.TrimSpace(header[0]), "id") {
-		return nil, usageError{fmt.Errorf(`%s: the header row must start with "id", then one value type per column (e.g. id,URL,TEXT)`, path)}
-	}
-	types := make([]string, len(header))
-	for i, h := range header[1:] {
-		t := strings.TrimSpace(h)
-		if !strings.Contains(t, ":") {
-			t = strings.ToUpper(t)
-		}
-		types[i+1] = t
-	}
-	var entries []registry.BatchEntry
-	for line := 2; ; line++ {
-		row, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, usageError{fmt.Errorf("%s: %v", path, err)}
-		}
-		if len(row) > len(header) {
-			return nil, usageError{fmt.Errorf("%s line %d: %d cells, but the header names %d columns", path, line, len(row), len(header))}
-		}
-		e := registry.BatchEntry{ID: strings.TrimSpace(row[0]), Values: []registry.Value{}}
-		for i := 1; i < len(row); i++ {
-			if row[i] != "" {
-				e.Values = append(e.Values, registry.Value{Type: types[i], Data: row[i]})
-			}
-		}
-		entries = append(entries, e)
-	}
-	if len(entries) == 0 {
-		return nil, usageError{fmt.Errorf("%s holds no identifiers", path)}
-	}
-	return entries, nil
+	return parseBatchFile(path, b)
 }
 
 func txTransfer(g *globals) *cobra.Command {

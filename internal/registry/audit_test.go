@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // txUntil signs a transaction valid until height until.
@@ -191,9 +192,18 @@ func TestTextThatIsNotWhatItSeems(t *testing.T) {
 			b, _ := NewBody(KindRegister, ua.nextNonce(t), M{"id": w.unit + "/x", "values": []M{{"type": "TEXT", "data": "AB"}}})
 			return bytes.Replace(b, []byte("AB"), []byte(`\udc00`), 1)
 		}, "escapes a UTF-16 surrogate"},
+		{"half a surrogate escape before a character of three bytes", CodeMalformed, func() []byte {
+			// FuzzSignedBody: the refusal quoted the four bytes after
+			// \u, which cut the character in two, and was not UTF-8.
+			b, _ := NewBody(KindRegister, ua.nextNonce(t), M{"id": w.unit + "/x", "values": []M{{"type": "TEXT", "data": "AB"}}})
+			return bytes.Replace(b, []byte("AB"), []byte(`\ud8ෙ`), 1)
+		}, `in \u hexadecimal character escape`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h.expectRejected(t, signBody(t, testChainID, tc.body(), ua.key), tc.code, tc.want)
+			err := h.expectRejected(t, signBody(t, testChainID, tc.body(), ua.key), tc.code, tc.want)
+			if !utf8.ValidString(err.Msg) {
+				t.Errorf("the refusal %q is not UTF-8", err.Msg)
+			}
 		})
 	}
 	// An escaped backslash before "ud800" is text, not an escape.

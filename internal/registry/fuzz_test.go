@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"bytes"
+	"crypto/ed25519"
 	"encoding/json"
 	"go/ast"
 	"go/parser"
@@ -189,8 +191,9 @@ func minimalApplyCity(t testing.TB) ([]byte, []byte) {
 }
 
 // FuzzPrepare feeds arbitrary bytes to Prepare, the check CheckTx runs on
-// everything a peer sends: it must never panic, and every rejection must be
-// a *Error with a code declared in errors.go.
+// everything a peer sends, and to DecodeEnvelope, its first step: neither
+// may panic, every rejection must be a *Error with a code declared in
+// errors.go, and an envelope is accepted only in its canonical encoding.
 func FuzzPrepare(f *testing.F) {
 	codes := declaredCodes(f)
 	w := newWorld(f)
@@ -203,6 +206,7 @@ func FuzzPrepare(f *testing.F) {
 	}
 	m := New(testChainID)
 	f.Fuzz(func(t *testing.T, tx []byte) {
+		checkEnvelope(t, codes, tx)
 		p, err := m.Prepare(tx)
 		if err != nil {
 			if p != nil {
@@ -213,6 +217,38 @@ func FuzzPrepare(f *testing.F) {
 		}
 		checkPrepared(t, tx, p)
 	})
+}
+
+// checkEnvelope holds DecodeEnvelope, the first thing Prepare runs, to
+// its contract: a refusal is declared and Prepare refuses the same way;
+// what it accepts is the one canonical encoding of an envelope of a
+// bounded body, a key and a signature of the right sizes, and Inspect
+// reads the same envelope.
+func checkEnvelope(t *testing.T, codes map[string]bool, tx []byte) {
+	t.Helper()
+	env, err := DecodeEnvelope(tx)
+	if err != nil {
+		checkRejection(t, codes, err)
+		if _, perr := New(testChainID).Prepare(tx); perr == nil || *perr != *err {
+			t.Fatalf("DecodeEnvelope says %v, Prepare %v", err, perr)
+		}
+		if _, ierr := Inspect(tx); ierr == nil || *ierr != *err {
+			t.Fatalf("DecodeEnvelope says %v, Inspect %v", err, ierr)
+		}
+		return
+	}
+	if enc, eerr := env.Encode(); eerr != nil || !bytes.Equal(enc, tx) {
+		t.Fatalf("accepted an envelope that is not its canonical encoding %q: %q", enc, tx)
+	}
+	if len(env.Body) == 0 || len(env.Body) > MaxBatchBodyBytes || len(env.Signature) != ed25519.SignatureSize {
+		t.Fatalf("accepted a body of %d bytes and a signature of %d", len(env.Body), len(env.Signature))
+	}
+	if _, perr := ParsePubKey(env.PubKey); perr != nil {
+		t.Fatalf("accepted the key %q: %v", env.PubKey, perr)
+	}
+	if in, ierr := Inspect(tx); ierr == nil && in.Signer != env.PubKey {
+		t.Fatalf("Inspect reads signer %q, DecodeEnvelope %q", in.Signer, env.PubKey)
+	}
 }
 
 // FuzzSignedBody signs arbitrary body bytes with the world's city admin key,

@@ -209,10 +209,18 @@ func checkBodyText(b []byte) *Error {
 		if b[i] != '\\' {
 			continue
 		}
-		if b[i+1] == 'u' && i+5 < len(b) && (b[i+2] == 'd' || b[i+2] == 'D') && strings.IndexByte("89abcdefABCDEF", b[i+3]) >= 0 {
+		// Only a whole escape, four hex digits: the message quotes it, and
+		// bytes after a partial one may be half a character. What is not
+		// an escape the decoder refuses as malformed JSON.
+		if b[i+1] == 'u' && i+5 < len(b) && (b[i+2] == 'd' || b[i+2] == 'D') && strings.IndexByte("89abcdefABCDEF", b[i+3]) >= 0 &&
+			isHex(b[i+4]) && isHex(b[i+5]) {
 			return errorf(CodeMalformed, "body: byte %d: \\u%s escapes a UTF-16 surrogate; write the character itself in UTF-8", i+1, b[i+2:i+6])
 		}
 		i++ // skip the escaped character, a backslash included
 	}
 	return nil
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/cityid/cityid/internal/registry"
+)
+
+// utf8BOM starts the CSV files spreadsheets save as "CSV UTF-8": it is no
+// part of the header's first cell.
+var utf8BOM = []byte("\ufeff")
+
+// parseBatchFile reads the bytes of a register-batch file named name: CSV
+// when the name ends in .csv, else JSON. It checks only what a file can
+// get wrong by itself, each with the line or entry to fix (an identifier
+// in every row, a type for every value, text that is UTF-8, nothing after
+// the JSON array); the registry judges the identifiers and values.
+func parseBatchFile(name string, b []byte) ([]registry.BatchEntry, error) {
+	b = bytes.TrimPrefix(b, utf8BOM)
+	if !utf8.Valid(b) {
+		// Decoding would put U+FFFD in its place without a word, and
+		// register text the file does not hold.
+		line := 1 + bytes.Count(b[:firstInvalidUTF8(b)], []byte("\n"))
+		return nil, usageError{fmt.Errorf("%s line %d is not UTF-8 text: save the file as UTF-8", name, line)}
+	}
+	var entries []registry.BatchEntry
+	var err error
+	if strings.EqualFold(filepath.Ext(name), ".csv") {
+		entries, err = parseBatchCSV(name, b)
+	} else {
+		entries, err = parseBatchJSON(name, b)
+	}
+	if err != nil {
+		return nil, usageError{err}
+	}
+	if len(entries) == 0 {
+		return nil, usageError{fmt.Errorf("%s holds no identifiers", name)}
+	}
+	return entries, nil
+}
+
+func parseBatchJSON(name string, b []byte) ([]registry.BatchEntry, error) {
+	var entries []registry.BatchEntry
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&entries); err != nil {
+		return nil, fmt.Errorf("%s: not a JSON array of {id, values, admins}: %v", name, err)
+	}
+	// Two arrays one after the other would otherwise send the first alone.
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%s: more after the JSON array that ends at byte %d: one array of {id, values, admins}", name, dec.InputOffset())
+	}
+	for i, e := range entries {
+		if strings.TrimSpace(e.ID) == "" {
+			return nil, fmt.Errorf("%s: entry %d has no id", name, i+1)
+		}
+		if e.Values == nil {
+			entries[i].Values = []registry.Value{}
+		}
+		if len(e.Admins) == 0 {
+			entries[i].Admins = nil // the signer's, or --admin's
+		}
+		for j, v := range e.Values {
+			if v.Type == "" {
+				return nil, fmt.Errorf("%s: entry %d (%s): value %d has no type", name, i+1, e.ID, j+1)
+			}
+		}
+	}
+	return entries, nil
+}
+
+func parseBatchCSV(name string, b []byte) ([]registry.BatchEntry, error) {
+	r := csv.NewReader(bytes.NewReader(b))
+	r.FieldsPerRecord = -1
+	header, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: read the header row: %v", name, err)
+	}
+	if len(header) == 0 || !strings.EqualFold(strings.TrimSpace(header[0]), "id") {
+		return nil, fmt.Errorf(`%s: the header row must start with "id", then one value type per column (e.g. id,URL,TEXT)`, name)
+	}
+	types := make([]string, len(header))
+	for i, h := range header[1:] {
+		t := strings.TrimSpace(h)
+		if !strings.Contains(t, ":") {
+			t = strings.ToUpper(t)
+		}
+		types[i+1] = t
+	}
+	var entries []registry.BatchEntry
+	for {
+		row, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", name, err)
+		}
+		line, _ := r.FieldPos(0)
+		if len(row) > len(header) {
+			return nil, fmt.Errorf("%s line %d: %d cells, but the header names %d columns", name, line, len(row), len(header))
+		}
+		e := registry.BatchEntry{ID: strings.TrimSpace(row[0]), Values: []registry.Value{}}
+		if e.ID == "" {
+			return nil, fmt.Errorf("%s line %d: no id in the first cell", name, line)
+		}
+		for i := 1; i < len(row); i++ {
+			if row[i] == "" {
+				continue
+			}
+			if types[i] == "" {
+				// A trailing empty column, as spreadsheets save them, is
+				// fine while its cells are empty.
+				return nil, fmt.Errorf("%s line %d: cell %d has a value, but the header names no type for column %d", name, line, i+1, i+1)
+			}
+			e.Values = append(e.Values, registry.Value{Type: types[i], Data: row[i]})
+		}
+		entries = append(entries, e)
+	}
+	return entries, nil
+}
+
+// firstInvalidUTF8 is the offset of the first byte of b that is not part
+// of a UTF-8 character; len(b) when there is none.
+func firstInvalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return len(b)
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/cityid/cityid/internal/registry"
+)
+
+func TestParseBatchFile(t *testing.T) {
+	v := func(typ, data string) registry.Value { return registry.Value{Type: typ, Data: data} }
+	for _, c := range []struct {
+		name, file, text string
+		want             []registry.BatchEntry // nil: refused
+		err              string
+	}{
+		{"csv", "m.csv", "id,TEXT,GEO\n1561301001.85.1/meter-1,Meter 1,\"38.04,114.51\"\n 1561301001.85.1/meter-2 ,,\n", []registry.BatchEntry{
+			{ID: "1561301001.85.1/meter-1", Values: []registry.Value{v("TEXT", "Meter 1"), v("GEO", "38.04,114.51")}},
+			{ID: "1561301001.85.1/meter-2", Values: []registry.Value{}},
+		}, ""},
+		{"csv saved by a spreadsheet: BOM, CRLF, lower case, trailing empty column", "M.CSV", "\ufeffId,url,ns:Name,\r\na/b,https://x.example/,v,\r\n", []registry.BatchEntry{
+			{ID: "a/b", Values: []registry.Value{v("URL", "https://x.example/"), v("ns:Name", "v")}},
+		}, ""},
+		{"csv line of a row after a quoted line break", "m.csv", "id,TEXT\na/1,\"two\nlines\"\n,x\n", nil, "m.csv line 4: no id"},
+		{"csv value under no type", "m.csv", "id,TEXT,\na/1,x,y\n", nil, "m.csv line 2: cell 3 has a value, but the header names no type"},
+		{"csv more cells than columns", "m.csv", "id,TEXT\na/1,x,y\n", nil, "line 2: 3 cells, but the header names 2 columns"},
+		{"csv without id", "m.csv", "name,TEXT\n", nil, `must start with "id"`},
+		{"csv header alone", "m.csv", "id,TEXT\n", nil, "m.csv holds no identifiers"},
+		{"not UTF-8", "m.csv", "id,TEXT\na/1,ok\na/2,caf\xe9\n", nil, "m.csv line 3 is not UTF-8 text"},
+		{"json", "m.json", `[{"id":"a/1","values":[{"type":"URL","data":"https://x.example/","ttl":60}],"admins":["ab"]},{"id":"a/2"}]`, []registry.BatchEntry{
+			{ID: "a/1", Values: []registry.Value{{Type: "URL", Data: "https://x.example/", TTL: 60}}, Admins: []string{"ab"}},
+			{ID: "a/2", Values: []registry.Value{}},
+		}, ""},
+		{"json, two arrays", "m.json", `[{"id":"a/1"}] [{"id":"a/2"}]`, nil, "more after the JSON array"},
+		{"json null entry", "m.json", `[{"id":"a/1"},null]`, nil, "entry 2 has no id"},
+		{"json value without type", "m.json", `[{"id":"a/1","values":[{"data":"x"}]}]`, nil, "entry 1 (a/1): value 1 has no type"},
+		{"json unknown field", "m.json", `[{"id":"a/1","value":[]}]`, nil, "not a JSON array"},
+		{"json empty", "m.json", `[]`, nil, "holds no identifiers"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := parseBatchFile(c.file, []byte(c.text))
+			if c.want == nil {
+				var u usageError
+				if err == nil || !errors.As(err, &u) || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("got %+v, %v; want the usage error %q", got, err, c.err)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("got %+v, %v\nwant %+v", got, err, c.want)
+			}
+		})
+	}
+}
+
+// FuzzParseBatchFile: whatever a register-batch file holds, the parser
+// does not panic; a file it refuses gets a usage error that names the
+// file; a file it takes gives identifiers that each have an id and typed
+// values of UTF-8 text, and that come back the same through the JSON
+// form of the file.
+func FuzzParseBatchFile(f *testing.F) {
+	for _, s := range []string{
+		"id,TEXT,GEO\n1561301001.85.1/meter-1,\"Meter 1\",\"38.04,114.51\"\n1561301001.85.1/meter-2,\"Meter 2\",\"38.05,114.52\"\n",
+		"\ufeffid,url,ns:name,\r\na/b,https://x.example/,\"a \"\"q\"\" b\",\r\n",
+		"id,TEXT\na/1,\"two\nlines\"\n",
+		"id\n\n\na/1\n",
+		"id,TEXT,\na/1,x,y\n",
+	} {
+		f.Add(true, []byte(s))
+	}
+	for _, s := range []string{
+		`[{"id":"1561301001.85.1/x","values":[{"index":2,"type":"DATA","dataset":{"uri":"https://d.example/a.csv","sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","size":4096,"media_type":"text/csv"},"ttl":60}],"admins":["ab"]}]`,
+		`[{"id":"a/1","values":[{"type":"TEXT","data":"\u003c\u00e9\\\""}]},{"id":"a/2","admins":[]}]`,
+		`[{"id":"a/1"}] [{"id":"a/2"}]`,
+		`[null]`,
+	} {
+		f.Add(false, []byte(s))
+	}
+	f.Fuzz(func(t *testing.T, isCSV bool, b []byte) {
+		name := "rows.json"
+		if isCSV {
+			name = "rows.csv"
+		}
+		entries, err := parseBatchFile(name, b)
+		if err != nil {
+			var u usageError
+			if !errors.As(err, &u) || !strings.HasPrefix(err.Error(), name) {
+				t.Fatalf("refused with %T %q: want a usage error that names the file", err, err)
+			}
+			if entries != nil {
+				t.Fatalf("refused, yet %d entries", len(entries))
+			}
+			return
+		}
+		if len(entries) == 0 {
+			t.Fatal("accepted a file of no identifiers")
+		}
+		for i, e := range entries {
+			if e.ID == "" || strings.TrimSpace(e.ID) == "" || !utf8.ValidString(e.ID) {
+				t.Fatalf("entry %d: id %q", i+1, e.ID)
+			}
+			if isCSV && e.ID != strings.TrimSpace(e.ID) {
+				t.Fatalf("entry %d: id %q is not trimmed", i+1, e.ID)
+			}
+			if e.Values == nil || e.Admins != nil && len(e.Admins) == 0 {
+				t.Fatalf("entry %d: values %v, admins %v", i+1, e.Values, e.Admins)
+			}
+			for j, v := range e.Values {
+				if v.Type == "" || !utf8.ValidString(v.Type) || !utf8.ValidString(v.Data) {
+					t.Fatalf("entry %d value %d: %+v", i+1, j+1, v)
+				}
+				if isCSV && (v.Data == "" || v.Index != 0 || v.TTL != 0 || v.Dataset != nil) {
+					t.Fatalf("entry %d value %d from a CSV cell: %+v", i+1, j+1, v)
+				}
+			}
+			if slices.ContainsFunc(e.Admins, func(a string) bool { return !utf8.ValidString(a) }) {
+				t.Fatalf("entry %d: admins %q", i+1, e.Admins)
+			}
+		}
+		js, err := json.Marshal(entries)
+		if err != nil {
+			t.Fatalf("entries do not encode: %v", err)
+		}
+		again, err := parseBatchFile("again.json", js)
+		if err != nil || !reflect.DeepEqual(again, entries) {
+			t.Fatalf("entries do not come back through JSON:\n%+v\n%+v, %v\n%s", entries, again, err, js)
+		}
+	})
+}
