@@ -207,9 +207,9 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 		if err := tx.CheckHeight(next.Height); err != nil {
 			return checkTxResponse(err), nil
 		}
-		acct.state = nil
 	default:
-		if acct.state == nil {
+		switch {
+		case acct.state == nil:
 			acct.state = registry.NewPending(view)
 			for _, q := range acct.queue {
 				// What a queued transaction's refusal leaves out is
@@ -218,7 +218,19 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 					return nil, fmt.Errorf("check tx %s: restage %s: %s", tx.Hash, q.Hash, err.Msg)
 				}
 			}
+		case acct.rebase:
+			// A block was committed since the account's queue was
+			// staged: the new state is the base, and the writes of
+			// what still waits are kept, without running it again.
+			waiting := make(map[string]bool, len(acct.queue)) // looked up only
+			for _, q := range acct.queue {
+				waiting[q.Hash] = true
+			}
+			if err := acct.state.Rebase(view, func(h string) bool { return waiting[h] }); err != nil {
+				return nil, fmt.Errorf("check tx %s: %s", tx.Hash, err.Msg)
+			}
 		}
+		acct.rebase = false
 		if err := a.machine.Stage(acct.state, next, tx); err != nil {
 			if err.Code == registry.CodeInternal {
 				return nil, fmt.Errorf("check tx %s: %s", tx.Hash, err.Msg)
@@ -239,9 +251,11 @@ type pendingAccount struct {
 	txs   int            // transactions waiting
 	bytes int            // their bytes
 	queue []*registry.Tx // they themselves, in nonce order
-	// state is committed state as they will leave it; nil after a
-	// recheck, rebuilt from queue when the account sends again.
-	state *registry.Pending
+	// state is committed state as they will leave it. After a commit it
+	// is rebased (rebase) on the new state when the account next sends a
+	// transaction, keeping the writes of what the recheck found waiting.
+	state  *registry.Pending
+	rebase bool
 }
 
 // Each account's share of the mempool. CometBFT's mempool holds 5,000
@@ -380,8 +394,20 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 	if version != a.height && a.height != 0 {
 		return nil, fmt.Errorf("commit block %d: store saved version %d", a.height, version)
 	}
+	// The mempool's accounts start again: CometBFT rechecks what is left,
+	// in order, which counts each account's queue again. Their pending
+	// states are kept, to be rebased rather than built again; an account
+	// that had nothing waiting since the last commit is forgotten.
 	a.mu.Lock()
-	clear(a.pending)
+	for signer, acct := range a.pending { // any order: each entry on its own
+		acct.mu.Lock()
+		if acct.txs == 0 {
+			delete(a.pending, signer)
+		} else {
+			acct.next, acct.txs, acct.bytes, acct.queue, acct.rebase = 0, 0, 0, nil, true
+		}
+		acct.mu.Unlock()
+	}
 	a.mu.Unlock()
 	a.commits.publish(a.results)
 	if a.onTx != nil {

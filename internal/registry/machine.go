@@ -213,9 +213,18 @@ func (m *Machine) DryRun(r Reader, blk Block, tx *Tx) *Error {
 // wherever it stands in its account's queue.
 type Pending struct {
 	o *overlay
+	// staged are the writes of each staged transaction, in order, so a
+	// new committed state can be taken as the base without running the
+	// transactions still waiting again (Rebase).
+	staged []stagedTx
 	// cache keeps the records the account's transactions decode, as a
 	// block does: they mostly write under the same few nodes.
 	cache *blockCache
+}
+
+type stagedTx struct {
+	hash   string
+	writes *overlay
 }
 
 // NewPending starts an account's pending state over committed state r.
@@ -232,6 +241,28 @@ func (m *Machine) Stage(p *Pending, blk Block, tx *Tx) *Error {
 	if err := o.flush(p.o); err != nil {
 		return internal("stage", err)
 	}
+	o.base = nil // kept only to be flushed again: let the old state go
+	p.staged = append(p.staged, stagedTx{hash: tx.Hash, writes: o})
+	return nil
+}
+
+// Rebase takes committed state r as p's base after a block, keeping the
+// writes of the staged transactions still waiting (waiting reports which)
+// in their order, without running them again. What the block changed
+// under them is judged when their own block applies them.
+func (p *Pending) Rebase(r Reader, waiting func(hash string) bool) *Error {
+	o := newOverlay(r)
+	kept := p.staged[:0]
+	for _, s := range p.staged {
+		if !waiting(s.hash) {
+			continue
+		}
+		if err := s.writes.flush(o); err != nil {
+			return internal("rebase", err)
+		}
+		kept = append(kept, s)
+	}
+	p.o, p.staged = o, kept
 	return nil
 }
 
