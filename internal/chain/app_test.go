@@ -37,6 +37,16 @@ func issueCity(t *testing.T, app *App) {
 	commit(t, app)
 }
 
+// authorityHash is the content hash of msg filed by key 1, the authority.
+func authorityHash(t *testing.T, msg registry.ApplyCity) string {
+	t.Helper()
+	hash, err := registry.ApplicationHash(pub(key(1)), msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hash
+}
+
 // shijiazhuang is the application the tests file with key 2.
 var shijiazhuang = registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市"}
 
@@ -135,11 +145,7 @@ func TestCheckTxNonces(t *testing.T) {
 	// Key 1, the authority, files an application and approves it: the
 	// approval is checked against the state the application will leave,
 	// though the application is only waiting in the mempool.
-	city := registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市"}
-	hash, herr := registry.ApplicationHash(pub(key(1)), city)
-	if herr != nil {
-		t.Fatal(herr)
-	}
+	city, hash := shijiazhuang, authorityHash(t, shijiazhuang)
 	tx1 := signTx(t, key(1), 1, registry.KindApplyCity, city)
 	tx2 := signTx(t, key(1), 2, registry.KindApproveApplication, registry.Decision{Application: 1, Hash: hash})
 	if r := checkTx(t, app, tx1, abci.CHECK_TX_TYPE_CHECK); r.Code != CodeOK {
@@ -557,11 +563,7 @@ func TestCheckTxAfterRecheck(t *testing.T) {
 	app := newApp(t, st)
 	block(t, app, 1)
 	commit(t, app)
-	city := registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市"}
-	hash, herr := registry.ApplicationHash(pub(key(1)), city)
-	if herr != nil {
-		t.Fatal(herr)
-	}
+	city, hash := shijiazhuang, authorityHash(t, shijiazhuang)
 	apply := signTx(t, key(1), 1, registry.KindApplyCity, city)
 	if r := checkTx(t, app, apply, abci.CHECK_TX_TYPE_CHECK); r.Code != CodeOK {
 		t.Fatalf("apply: %v", r)
