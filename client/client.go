@@ -25,6 +25,13 @@ import (
 	"github.com/cityid/cityid/internal/registry"
 )
 
+// Codes of the API's own problems, beside the registry's (registry.Code…).
+const (
+	CodeNotFound    = api.CodeNotFound
+	CodeTimeout     = api.CodeTimeout
+	CodeRateLimited = api.CodeRateLimited
+)
+
 // Types of the API, named here so programs outside this module can use them.
 type (
 	Record          = registry.Record
@@ -291,7 +298,7 @@ func (s *Signer) Send(ctx context.Context, kind string, msg any) (TxAnswer, erro
 			s.height = ans.Height
 		}
 		var e *Error
-		if !errors.As(err, &e) || e.Problem.Code == "timeout" {
+		if !errors.As(err, &e) || e.Problem.Code == api.CodeTimeout {
 			return ans, err
 		}
 		if e.Problem.Height > 0 {

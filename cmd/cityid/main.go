@@ -49,7 +49,7 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.As(err, &n):
 		return exitUnavailable
-	case client.Code(err) == "timeout":
+	case client.Code(err) == client.CodeTimeout:
 		return exitUnavailable
 	}
 	var ce *client.Error

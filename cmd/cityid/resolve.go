@@ -54,7 +54,7 @@ func newResolve(g *globals) *cobra.Command {
 				}
 				defer closeDB()
 				ans, ver, err := v.ResolveVerified(ctx, args[0])
-				if client.Code(err) == "not_found" {
+				if client.Code(err) == client.CodeNotFound {
 					fmt.Fprintf(cmd.ErrOrStderr(), "verified at height %d: %s is not registered (header %d, app hash %s)\n", ver.Height, args[0], ver.HeaderHeight, ver.AppHash)
 					return err
 				}
