@@ -120,6 +120,9 @@ func (l *limiter) classOf(r *http.Request) *buckets {
 	switch {
 	case strings.HasPrefix(p, "/v1/blocks/"):
 		return l.reads
+	case p == "/v1/applications" && r.URL.Query().Get("status") != "":
+		// A status filter may read every application to fill a page.
+		return l.reads
 	case strings.HasPrefix(p, "/v1/ids/"):
 		switch {
 		case strings.HasSuffix(p, "/history"), strings.HasSuffix(p, "/children"):

@@ -136,7 +136,9 @@ func TestRateLimitCostlyReads(t *testing.T) {
 		{"/v1/ids/1561301001.85.1/meter-1/qr.png?size=1024", true},
 		{"/v1/ids/1561301001.85.1/meter-1/qr.svg?size=2048", true},
 		{"/v1/blocks/2", true},
+		{"/v1/applications?status=pending", true},
 		{"/r/1561301001.85.1/meter-1?proof=true", true},
+		{"/v1/applications", false},
 		{"/v1/ids/1561301001.85.1/meter-1", false},
 		{"/v1/ids/1561301001.85.1/meter-1?proof=false", false},
 		{"/v1/ids/1561301001.85.1/meter-1/qr.png", false},
@@ -270,6 +272,7 @@ func TestRateLimitDocumented(t *testing.T) {
 	limited := map[string]bool{
 		"post /v1/txs": true, "get /v1/ids/{id}": true, "get /v1/ids/{id}/history": true, "get /v1/ids/{id}/children": true,
 		"get /v1/ids/{id}/qr.png": true, "get /v1/ids/{id}/qr.svg": true, "get /v1/blocks/{h}": true, "get /r/{id}": true,
+		"get /v1/applications": true,
 	}
 	for path, ops := range doc.Paths {
 		for method, op := range ops {
