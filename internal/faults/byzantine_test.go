@@ -90,11 +90,6 @@ func TestByzantineProposer(t *testing.T) {
 	const byz = 3
 	c.nodes[byz].Bin = byzBin
 	all := c.validators()
-	for _, i := range all {
-		// The checks read every block of every node, more than the
-		// API lets one client read at its default rate.
-		c.nodes[i].EditConfig("cityid.toml", "http.limits", "reads_per_second", "0")
-	}
 	c.start(t, all...)
 	forks := c.watchForks(t)
 	c.setupCity(t)
