@@ -9,19 +9,30 @@ import (
 // are GB/T 2260 division codes.
 const CountryChina = "156"
 
-//go:embed data/gbt2260.txt
-var gbt2260Text string
+// The GB/T 2260 prefecture- and county-level divisions, copied unchanged
+// from shared/data/cn-divisions (cities.csv, counties.csv): the first
+// column of each row after the header is a six-digit code.
+var (
+	//go:embed data/gbt2260-cities.csv
+	gbt2260Cities string
+	//go:embed data/gbt2260-counties.csv
+	gbt2260Counties string
+)
 
 // gbt2260Set is the set of GB/T 2260 codes a Chinese city number may be,
-// read from the embedded table when the package loads and never written
+// read from the embedded tables when the package loads and never written
 // after: a constant table, only looked up.
-var gbt2260Set = parseDivisions(gbt2260Text)
+var gbt2260Set = parseDivisions(gbt2260Cities, gbt2260Counties)
 
-func parseDivisions(text string) map[string]bool {
+func parseDivisions(tables ...string) map[string]bool {
 	set := make(map[string]bool, 4096)
-	for _, line := range strings.Split(text, "\n") {
-		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-			set[line] = true
+	for _, table := range tables {
+		for i, line := range strings.Split(table, "\n") {
+			code, _, _ := strings.Cut(strings.TrimSpace(line), ",")
+			if i == 0 || len(code) != 6 || strings.Trim(code, "0123456789") != "" {
+				continue // the header, or an empty last line
+			}
+			set[code] = true
 		}
 	}
 	return set
@@ -36,7 +47,7 @@ func IsDivision(number string) bool { return gbt2260Set[number] }
 // countries' numbers are checked for form only.
 func checkNationalNumber(country, number string) *Error {
 	if country == CountryChina && !IsDivision(number) {
-		return errorf(CodeInvalid, "city number %s is not a GB/T 2260 prefecture- or county-level division code: give the city's own code (130100 is Shijiazhuang) or %q to have a number allocated", number, AllocateCityNumber)
+		return errorf(CodeInvalid, "city number %s is not a GB/T 2260 prefecture- or county-level division code: give the city's own code (130100 is Shijiazhuang) or %q to have one allocated", number, AllocateCityNumber)
 	}
 	return nil
 }
