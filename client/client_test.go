@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"testing"
@@ -16,24 +15,15 @@ import (
 	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/testnode"
 )
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // startNode runs a single-validator node in this process and returns a
 // client of it and the operator's key (the 1-of-1 authority).
 func startNode(t *testing.T) (*client.Client, ed25519.PrivateKey) {
 	t.Helper()
 	home := filepath.Join(t.TempDir(), "n")
-	http0, rpc, p2p := freeAddr(t), freeAddr(t), freeAddr(t)
+	http0, rpc, p2p := testnode.FreeAddr(t), testnode.FreeAddr(t), testnode.FreeAddr(t)
 	if _, err := node.Init(home, node.InitOptions{HTTP: http0, RPC: "tcp://" + rpc, P2P: "tcp://" + p2p, DNS: "off"}); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -23,6 +22,7 @@ import (
 	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/testnode"
 )
 
 // The world every row is sent against: one node, and on it a city with a
@@ -75,22 +75,12 @@ type world struct {
 	validator        string             // the node's validator key, hex
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // newWorld starts a node in process and builds the world on it.
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	home := filepath.Join(t.TempDir(), "home")
-	httpAddr, rpcAddr := freeAddr(t), freeAddr(t)
-	res, err := node.Init(home, node.InitOptions{HTTP: httpAddr, RPC: "tcp://" + rpcAddr, P2P: "tcp://" + freeAddr(t), DNS: "off"})
+	httpAddr, rpcAddr := testnode.FreeAddr(t), testnode.FreeAddr(t)
+	res, err := node.Init(home, node.InitOptions{HTTP: httpAddr, RPC: "tcp://" + rpcAddr, P2P: "tcp://" + testnode.FreeAddr(t), DNS: "off"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -200,13 +200,15 @@ func (m *RevokeAccess) validate(string) *Error {
 func (m *RevokeAccess) apply(c *txContext) (Outcome, *Error) {
 	// Whatever became of the dataset's record since (its DATA value
 	// dropped, the record deactivated), its admins can revoke its grants.
-	if _, found, err := c.record(m.Dataset); err != nil {
+	l, found, err := c.lineage(m.dataset)
+	if err != nil {
 		return Outcome{}, err
-	} else if !found {
+	}
+	if !found {
 		return Outcome{}, errorf(CodeNotFound, "dataset %s is not registered", m.Dataset)
 	}
-	if err := c.authorize(m.dataset); err != nil {
-		return Outcome{}, err
+	if !l.selfAdmin && !l.parentAdmin {
+		return Outcome{}, errorf(CodeUnauthorized, "key %s is not an admin of %s or of any node above it", c.signer, m.Dataset)
 	}
 	g, found, err := c.grant(m.Dataset, m.Grantee)
 	if err != nil {

@@ -556,24 +556,3 @@ func (c *txContext) save(prev, rec Record) (Outcome, *Error) {
 	}
 	return Outcome{ID: rec.ID, Version: rec.Version, Status: rec.Status}, nil
 }
-
-// authorize checks that the signer is an admin of id's record or of one of
-// its ancestors: a city's admins manage everything under the city, as a
-// Handle prefix's admins manage its handles.
-func (c *txContext) authorize(id code.ID) *Error {
-	node := id
-	for {
-		rec, ok, err := c.record(node.String())
-		if err != nil {
-			return err
-		}
-		if ok && contains(rec.Admins, c.signer) {
-			return nil
-		}
-		parent, more := node.Parent()
-		if !more {
-			return errorf(CodeUnauthorized, "key %s is not an admin of %s or of any node above it", c.signer, id)
-		}
-		node = parent
-	}
-}

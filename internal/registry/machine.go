@@ -198,12 +198,10 @@ func (m *Machine) apply(kv KV, blk Block, tx *Tx, cache *blockCache) (Result, er
 	return res, nil
 }
 
-// DryRun runs tx against r and discards its writes: it is the stateful
-// part of CheckTx. r is committed state, or committed state overlaid with
-// the writes of the account's transactions already waiting (Pending).
+// DryRun runs tx against r as CheckTx stages it, on a pending state of
+// its own, and discards its writes.
 func (m *Machine) DryRun(r Reader, blk Block, tx *Tx) *Error {
-	_, res := m.run(r, blk, tx, nil)
-	return res.Err
+	return m.Stage(NewPending(r), blk, tx)
 }
 
 // Pending is committed state as an account's transactions waiting in the
