@@ -23,7 +23,8 @@ package registry
 //	history ID                 every version of the record, the current last
 //	application N              the application, with its status at the last height
 //	grant DATASET GRANTEE      the grant, and whether it is live at the last block
-//	state [PREFIX]             every state key under PREFIX, with its value, in order
+//	state [PREFIX]             every state key under PREFIX ($NAME allowed), with its
+//	                           value, in order
 //	apphash                    the first 8 bytes of the state's Merkle root
 //
 // Height defaults to the next one, time to 5 s a block after the last. The
@@ -55,7 +56,7 @@ const scenarioDir = "testdata/scenarios"
 
 // minScenarios is how many stories the directory holds at least, so that a
 // lost or renamed directory fails the test instead of running nothing.
-const minScenarios = 1
+const minScenarios = 3
 
 func TestScenarios(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(scenarioDir, "*.txt"))
@@ -630,7 +631,7 @@ func (s *scenario) cmdGrant(t *testing.T, d *datadriven.TestData, out io.Writer)
 func (s *scenario) cmdState(t *testing.T, d *datadriven.TestData, out io.Writer) {
 	var prefix string
 	if len(d.CmdArgs) > 0 {
-		prefix = s.oneArg(t, d, "a key prefix")
+		prefix = s.expand(t, d, s.oneArg(t, d, "a key prefix"))
 	}
 	n := 0
 	err := s.kv.st.Latest().Iterate([]byte(prefix), nil, func(key, value []byte) bool {
