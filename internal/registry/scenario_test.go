@@ -56,7 +56,7 @@ const scenarioDir = "testdata/scenarios"
 
 // minScenarios is how many stories the directory holds at least, so that a
 // lost or renamed directory fails the test instead of running nothing.
-const minScenarios = 3
+const minScenarios = 6
 
 func TestScenarios(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(scenarioDir, "*.txt"))
