@@ -19,6 +19,9 @@ package registry
 //	                             replay tx5.1   (the very bytes of an earlier transaction)
 //	                           a line that starts with a space continues the one
 //	                           before; # starts a comment
+//	check                      transaction lines as in a block, run through what
+//	                           CheckTx runs and not applied: would the mempool
+//	                           take them?
 //	resolve ID                 the record as it is now
 //	history ID                 every version of the record, the current last
 //	application N              the application, with its status at the last height
@@ -118,6 +121,8 @@ func (s *scenario) run(t *testing.T, d *datadriven.TestData) string {
 		s.cmdGenesis(t, d, &out)
 	case "block":
 		s.cmdBlock(t, d, &out)
+	case "check":
+		s.cmdCheck(t, d, &out)
 	case "resolve":
 		s.cmdResolve(t, d, &out)
 	case "history":
@@ -296,7 +301,10 @@ func (s *scenario) cmdBlock(t *testing.T, d *datadriven.TestData, out io.Writer)
 	var labels []string
 	for i, line := range blockLines(d.Input) {
 		label := fmt.Sprintf("tx%d.%d", height, i+1)
-		tx := s.signLine(t, d, line, next)
+		tx, signer, auto := s.signLine(t, d, line, next)
+		if _, perr := s.m.Prepare(tx); perr == nil && auto {
+			next[signer]++
+		}
 		txs = append(txs, tx)
 		labels = append(labels, label)
 		s.txs[label] = tx
@@ -328,14 +336,17 @@ func (s *scenario) cmdBlock(t *testing.T, d *datadriven.TestData, out io.Writer)
 	}
 }
 
-// signLine signs one transaction line of a block.
-func (s *scenario) signLine(t *testing.T, d *datadriven.TestData, line string, next map[string]uint64) []byte {
+// signLine signs one transaction line. Its nonce, unless the line gives
+// one, is next[signer] (the account's next one in committed state when
+// next has none); auto reports that, so the caller moves next on when the
+// transaction would use it.
+func (s *scenario) signLine(t *testing.T, d *datadriven.TestData, line string, next map[string]uint64) (tx []byte, signer string, auto bool) {
 	if ref, ok := strings.CutPrefix(line, "replay "); ok {
 		tx, found := s.txs[strings.TrimSpace(ref)]
 		if !found {
 			d.Fatalf(t, "replay %s: no such transaction", ref)
 		}
-		return tx
+		return tx, "", false
 	}
 	brace := strings.IndexByte(line, '{')
 	if brace < 0 {
@@ -389,14 +400,41 @@ func (s *scenario) signLine(t *testing.T, d *datadriven.TestData, line string, n
 	if err != nil {
 		d.Fatalf(t, "%q: %v", line, err)
 	}
-	tx, err := Sign(chainID, body, key).Encode()
+	tx, err = Sign(chainID, body, key).Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, perr := s.m.Prepare(tx); perr == nil && !explicit {
-		next[pub]++
+	return tx, pub, !explicit
+}
+
+// cmdCheck runs what CheckTx runs on each line, against committed state as
+// the signer's transactions accepted before it leave it (each account's
+// pending state), for the next block; nothing is applied. A nonce left to
+// the runner counts the signer's transactions accepted before.
+func (s *scenario) cmdCheck(t *testing.T, d *datadriven.TestData, out io.Writer) {
+	blk := Block{Height: s.height + 1, Time: s.time.Add(5 * time.Second)}
+	pending := map[string]*Pending{}
+	next := map[string]uint64{}
+	for i, line := range blockLines(d.Input) {
+		tx, signer, auto := s.signLine(t, d, line, next)
+		f := strings.Fields(line)
+		what := fmt.Sprintf("%d %s %s", i+1, f[0], f[1])
+		p, perr := s.m.Prepare(tx)
+		if perr == nil {
+			if pending[p.Signer] == nil {
+				pending[p.Signer] = NewPending(s.kv.st.Latest())
+			}
+			perr = s.m.Stage(pending[p.Signer], blk, p)
+		}
+		if perr != nil {
+			fmt.Fprintf(out, "%s: refused %s: %s\n", what, perr.Code, perr.Msg)
+			continue
+		}
+		if auto {
+			next[signer]++
+		}
+		fmt.Fprintf(out, "%s: accepted\n", what)
 	}
-	return tx
 }
 
 // outcome writes a result's data as key=value in the order the registry
