@@ -142,7 +142,9 @@ func (s *scenario) run(t *testing.T, d *datadriven.TestData) string {
 }
 
 // label names a hex string in the output, and lets $name stand for it in
-// a message. The first name given stays.
+// a message. A hex string keeps the first name it was given, and a name
+// the first hex string (two applications of the same content share a
+// hash, shown by the first one's name).
 func (s *scenario) label(hexText, name string) {
 	if _, ok := s.values[name]; !ok {
 		s.values[name] = hexText
@@ -220,7 +222,7 @@ func (s *scenario) cmdGenesis(t *testing.T, d *datadriven.TestData, out io.Write
 		t.Fatal(err)
 	}
 	if err := s.m.InitGenesis(s.kv, g, genesisValidators()); err != nil {
-		s.writeLine(out, "genesis refused: %v", err)
+		writeLine(out, "genesis refused: %v", err)
 		return
 	}
 	if _, _, err := s.kv.st.Commit(); err != nil {
@@ -237,7 +239,7 @@ func (s *scenario) cmdGenesis(t *testing.T, d *datadriven.TestData, out io.Write
 }
 
 // writeLine writes one line of a command's output.
-func (s *scenario) writeLine(out io.Writer, format string, args ...any) {
+func writeLine(out io.Writer, format string, args ...any) {
 	fmt.Fprintf(out, format+"\n", args...)
 }
 
@@ -491,7 +493,7 @@ func (s *scenario) cmdResolve(t *testing.T, d *datadriven.TestData, out io.Write
 		t.Fatal(err)
 	}
 	if !ok {
-		s.writeLine(out, "%s is not registered", id)
+		writeLine(out, "%s is not registered", id)
 		return
 	}
 	writeRecord(out, rec)
@@ -549,7 +551,7 @@ func (s *scenario) cmdHistory(t *testing.T, d *datadriven.TestData, out io.Write
 		t.Fatal(err)
 	}
 	if !ok {
-		s.writeLine(out, "%s is not registered", id)
+		writeLine(out, "%s is not registered", id)
 		return
 	}
 	for _, r := range append(recs, rec) {
@@ -562,7 +564,7 @@ func (s *scenario) cmdHistory(t *testing.T, d *datadriven.TestData, out io.Write
 		if r.Reason != "" {
 			line += "; reason: " + r.Reason
 		}
-		s.writeLine(out, "%s", line)
+		writeLine(out, "%s", line)
 	}
 }
 
@@ -576,7 +578,7 @@ func (s *scenario) cmdApplication(t *testing.T, d *datadriven.TestData, out io.W
 		t.Fatal(err)
 	}
 	if !ok {
-		s.writeLine(out, "application %d does not exist", n)
+		writeLine(out, "application %d does not exist", n)
 		return
 	}
 	s.label(a.Hash, fmt.Sprintf("app%d.hash", a.ID))
@@ -645,7 +647,7 @@ func (s *scenario) cmdGrant(t *testing.T, d *datadriven.TestData, out io.Writer)
 		t.Fatal(err)
 	}
 	if !ok {
-		s.writeLine(out, "no grant of %s to %s", dataset, grantee)
+		writeLine(out, "no grant of %s to %s", dataset, grantee)
 		return
 	}
 	fmt.Fprintf(out, "grant of %s to %s: scope %s, version %d, expires %s\n",
