@@ -8,9 +8,9 @@ import (
 	"strings"
 
 	"github.com/cityid/cityid/code"
-	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // heightParam parses a block height path parameter; "latest" is 0.
@@ -21,7 +21,7 @@ func heightParam(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	}
 	h, err := strconv.ParseInt(hs, 10, 64)
 	if err != nil || h < 1 {
-		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "height " + quote(hs) + " is not a positive number or \"latest\""})
+		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: "height " + quote(hs) + " is not a positive number or \"latest\""})
 		return 0, false
 	}
 	return h, true
@@ -29,8 +29,8 @@ func heightParam(w http.ResponseWriter, r *http.Request) (int64, bool) {
 
 // chainProblem answers a CometBFT read that failed.
 func (s *Server) chainProblem(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, chain.ErrNotFound) {
-		writeProblem(w, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: err.Error()})
+	if errors.Is(err, wire.ErrNotFound) {
+		writeProblem(w, wire.Problem{Status: http.StatusNotFound, Code: wire.CodeNotFound, Detail: err.Error()})
 		return
 	}
 	writeProblem(w, internalProblem(s.log, r, err))
@@ -53,7 +53,7 @@ func (s *Server) getTx(w http.ResponseWriter, r *http.Request) {
 	hash := r.PathValue("hash")
 	hash = strings.TrimPrefix(strings.TrimPrefix(hash, "0x"), "0X")
 	if len(hash) != 64 || strings.Trim(strings.ToLower(hash), "0123456789abcdef") != "" {
-		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "transaction hash " + quote(r.PathValue("hash")) + " is not 64 hex digits"})
+		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: "transaction hash " + quote(r.PathValue("hash")) + " is not 64 hex digits"})
 		return
 	}
 	tx, err := s.b.Tx(r.Context(), hash)
@@ -82,7 +82,7 @@ func (s *Server) getLightBlock(w http.ResponseWriter, r *http.Request) {
 	if h > st.Height {
 		// Not yet: a light client waits for a lagging witness on this
 		// answer, where "not found" would make it give the witness up.
-		writeProblem(w, Problem{Status: http.StatusNotFound, Code: CodeHeightTooHigh,
+		writeProblem(w, wire.Problem{Status: http.StatusNotFound, Code: wire.CodeHeightTooHigh,
 			Detail: "height " + strconv.FormatInt(h, 10) + " is above this node's latest, " + strconv.FormatInt(st.Height, 10)})
 		return
 	}
@@ -96,13 +96,6 @@ func (s *Server) getLightBlock(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
-// ApplicationList is a page of applications.
-type ApplicationList struct {
-	Height       int64             `json:"height"`
-	Applications []ApplicationView `json:"applications"`
-	Next         string            `json:"next,omitempty"`
-}
-
 func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 	limit, ok := listLimit(w, r)
 	if !ok {
@@ -113,7 +106,7 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 	switch status {
 	case "", registry.AppPending, registry.AppApproved, registry.AppRejected, registry.AppExpired:
 	default:
-		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "status " + quote(status) + " is not pending, approved, rejected or expired"})
+		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: "status " + quote(status) + " is not pending, approved, rejected or expired"})
 		return
 	}
 	var start []byte
@@ -121,7 +114,7 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 	if a := q.Get("after"); a != "" {
 		n, err := strconv.ParseUint(a, 10, 64)
 		if err != nil {
-			writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "after " + quote(a) + " is not an application number"})
+			writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: "after " + quote(a) + " is not an application number"})
 			return
 		}
 		// No application comes after the largest number: an empty page,
@@ -133,7 +126,7 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	out := ApplicationList{Height: view.Version(), Applications: []ApplicationView{}}
+	out := wire.ApplicationList{Height: view.Version(), Applications: []wire.ApplicationView{}}
 	counter, err := newVoteCounter(view)
 	if err != nil {
 		writeProblem(w, internalProblem(s.log, r, err))
@@ -170,15 +163,6 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, http.StatusOK, out)
 }
 
-// ApplicationView is an application as readers are shown it: as stored,
-// its status as of the next block (expired past its last height), and its
-// votes counted as a vote in the next block would count them, of current
-// members within the vote term.
-type ApplicationView struct {
-	registry.Application
-	Count registry.VoteCount `json:"count"`
-}
-
 // voteCounter shows applications against one state's authority.
 type voteCounter struct {
 	auth   registry.Authority
@@ -198,22 +182,15 @@ func newVoteCounter(view *store.View) (voteCounter, error) {
 	return voteCounter{auth: auth, params: params, next: view.Version() + 1}, nil
 }
 
-func (c voteCounter) view(a registry.Application) ApplicationView {
+func (c voteCounter) view(a registry.Application) wire.ApplicationView {
 	a.Status = shownStatus(a, c.next-1)
-	return ApplicationView{Application: a, Count: registry.CountVotes(a, c.auth, c.params, c.next)}
+	return wire.ApplicationView{Application: a, Count: registry.CountVotes(a, c.auth, c.params, c.next)}
 }
 
 // shownStatus is an application's status as readers are told it at state
 // version v: a pending application that no vote can reach any more (its
 // last height is before the next block) has expired.
 func shownStatus(a registry.Application, v int64) string { return a.StatusAt(v + 1) }
-
-// GrantList is a page of grants, of one dataset or to one grantee.
-type GrantList struct {
-	Height int64            `json:"height"`
-	Grants []registry.Grant `json:"grants"`
-	Next   string           `json:"next,omitempty"`
-}
 
 func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) {
 	limit, ok := listLimit(w, r)
@@ -223,7 +200,7 @@ func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	dataset, grantee := q.Get("dataset"), q.Get("grantee")
 	if (dataset == "") == (grantee == "") {
-		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "give one of dataset=<identifier> or grantee=<node>"})
+		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: "give one of dataset=<identifier> or grantee=<node>"})
 		return
 	}
 	// Grants are kept under canonical identifiers: a case variant (an
@@ -247,7 +224,7 @@ func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	out := GrantList{Height: view.Version(), Grants: []registry.Grant{}}
+	out := wire.GrantList{Height: view.Version(), Grants: []registry.Grant{}}
 	var prefix []byte
 	if dataset != "" {
 		prefix = registry.GrantPrefix(dataset)
@@ -308,7 +285,7 @@ func (s *Server) getValidators(w http.ResponseWriter, r *http.Request) {
 	if vals == nil {
 		vals = []registry.Validator{}
 	}
-	s.writeJSON(w, http.StatusOK, ValidatorList{Height: view.Version(), Validators: vals})
+	s.writeJSON(w, http.StatusOK, wire.ValidatorList{Height: view.Version(), Validators: vals})
 }
 
 func (s *Server) listProposals(w http.ResponseWriter, r *http.Request) {
@@ -333,7 +310,7 @@ func (s *Server) listProposals(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, internalProblem(s.log, r, err))
 		return
 	}
-	s.writeJSON(w, http.StatusOK, ProposalList{Height: view.Version(), Proposals: out})
+	s.writeJSON(w, http.StatusOK, wire.ProposalList{Height: view.Version(), Proposals: out})
 }
 
 // canonicalID parses an identifier given as a query parameter and returns
@@ -346,7 +323,7 @@ func canonicalID(w http.ResponseWriter, text string, node bool) (string, bool) {
 		return "", false
 	}
 	if node && !id.IsNode() {
-		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: registry.CodeInvalid,
+		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: registry.CodeInvalid,
 			Detail: id.String() + " is an object: grants are held by nodes (cities, sectors and units)"})
 		return "", false
 	}

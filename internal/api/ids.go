@@ -12,36 +12,10 @@ import (
 	ics23 "github.com/cosmos/ics23/go"
 
 	"github.com/cityid/cityid/code"
-	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/wire"
 )
-
-// RecordAnswer is the answer to GET /v1/ids/{id}.
-type RecordAnswer struct {
-	// Height is the state version the record was read at.
-	Height int64           `json:"height"`
-	Record registry.Record `json:"record"`
-	Proof  *Proof          `json:"proof,omitempty"`
-}
-
-// Proof proves what a key holds (or that it holds nothing) in the state
-// whose root is AppHash, which the header of block HeaderHeight signs.
-type Proof struct {
-	// Type is CometBFT's proof op type: an ICS23 commitment proof over
-	// the IAVL tree.
-	Type string `json:"type"`
-	Key  []byte `json:"key"`
-	// Value is the exact bytes stored under Key, which Record decodes; a
-	// verifier checks these, not a re-encoding of Record. Absent in a
-	// proof of non-existence.
-	Value []byte `json:"value,omitempty"`
-	// Proof is the ICS23 CommitmentProof, protobuf-encoded.
-	Proof        []byte `json:"proof"`
-	Height       int64  `json:"height"`
-	AppHash      string `json:"app_hash"`
-	HeaderHeight int64  `json:"header_height"`
-}
 
 // getID serves /v1/ids/{id}, /v1/ids/{id}/history and
 // /v1/ids/{id}/children. An identifier holds at most one '/', and the
@@ -85,7 +59,7 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request, id code.ID) {
 	}
 	key := registry.RecordKey(id.String())
 	var value []byte
-	var proof *Proof
+	var proof *wire.Proof
 	var err error
 	if prove {
 		var p []byte
@@ -98,14 +72,14 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request, id code.ID) {
 			writeProblem(w, internalProblem(s.log, r, err))
 			return
 		}
-		proof = &Proof{Type: chain.ProofOpType, Key: key, Value: value, Proof: p, Height: view.Version(),
+		proof = &wire.Proof{Type: wire.ProofType, Key: key, Value: value, Proof: p, Height: view.Version(),
 			AppHash: strings.ToUpper(hex.EncodeToString(view.Hash())), HeaderHeight: view.Version() + 1}
 	} else if value, err = view.Get(key); err != nil {
 		writeProblem(w, internalProblem(s.log, r, err))
 		return
 	}
 	if value == nil {
-		p := Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: id.String() + " is not registered", Height: view.Version(), Proof: proof}
+		p := wire.Problem{Status: http.StatusNotFound, Code: wire.CodeNotFound, Detail: id.String() + " is not registered", Height: view.Version(), Proof: proof}
 		if proof != nil {
 			proof.Value = nil
 		}
@@ -124,7 +98,7 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request, id code.ID) {
 type recordAnswerWire struct {
 	Height int64           `json:"height"`
 	Record json.RawMessage `json:"record"`
-	Proof  *Proof          `json:"proof,omitempty"`
+	Proof  *wire.Proof     `json:"proof,omitempty"`
 }
 
 // viewFor picks the state to answer from: ?height=H when given, else the
@@ -139,7 +113,7 @@ func (s *Server) viewFor(w http.ResponseWriter, r *http.Request) (*store.View, b
 	}
 	h, err := strconv.ParseInt(hs, 10, 64)
 	if err != nil || h < 1 {
-		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "height " + quote(hs) + " is not a positive number"})
+		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: "height " + quote(hs) + " is not a positive number"})
 		return nil, false
 	}
 	v, err := s.b.At(h)
@@ -148,7 +122,7 @@ func (s *Server) viewFor(w http.ResponseWriter, r *http.Request) (*store.View, b
 		if l := s.b.Latest(); l != nil {
 			latest = l.Version()
 		}
-		writeProblem(w, Problem{Status: http.StatusNotFound, Code: CodeNotFound,
+		writeProblem(w, wire.Problem{Status: http.StatusNotFound, Code: wire.CodeNotFound,
 			Detail: "height " + hs + " is not in this node's state (latest " + strconv.FormatInt(latest, 10) + "; older heights may be pruned)"})
 		return nil, false
 	}
@@ -166,26 +140,8 @@ func boolParam(w http.ResponseWriter, v, name string) (bool, bool) {
 	case "true", "1":
 		return true, true
 	}
-	writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: name + " " + quote(v) + " is not true or false"})
+	writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: name + " " + quote(v) + " is not true or false"})
 	return false, false
-}
-
-// HistoryEntry is one version of a record.
-type HistoryEntry struct {
-	Version uint64          `json:"version"`
-	Height  int64           `json:"height"`
-	Time    string          `json:"time"`
-	Tx      string          `json:"tx"`
-	Status  string          `json:"status"`
-	Record  registry.Record `json:"record"`
-}
-
-// History is a page of an identifier's versions, oldest first.
-type History struct {
-	ID       string         `json:"id"`
-	Height   int64          `json:"height"`
-	Versions []HistoryEntry `json:"versions"`
-	Next     string         `json:"next,omitempty"`
 }
 
 func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, id code.ID) {
@@ -197,7 +153,7 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, id code.ID) 
 	if a := r.URL.Query().Get("after"); a != "" {
 		n, err := strconv.ParseUint(a, 10, 64)
 		if err != nil {
-			writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "after " + quote(a) + " is not a version number"})
+			writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: "after " + quote(a) + " is not a version number"})
 			return
 		}
 		after = n
@@ -212,10 +168,10 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, id code.ID) 
 		return
 	}
 	if !found {
-		writeProblem(w, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: id.String() + " is not registered"})
+		writeProblem(w, wire.Problem{Status: http.StatusNotFound, Code: wire.CodeNotFound, Detail: id.String() + " is not registered"})
 		return
 	}
-	out := History{ID: id.String(), Height: view.Version(), Versions: []HistoryEntry{}}
+	out := wire.History{ID: id.String(), Height: view.Version(), Versions: []wire.HistoryEntry{}}
 	if after >= cur.Version {
 		// Nothing after the current version; this also keeps after+1 below
 		// from wrapping to 0 for a cursor of 2^64-1.
@@ -227,7 +183,7 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, id code.ID) 
 			out.Next = strconv.FormatUint(out.Versions[len(out.Versions)-1].Version, 10)
 			return false
 		}
-		out.Versions = append(out.Versions, HistoryEntry{
+		out.Versions = append(out.Versions, wire.HistoryEntry{
 			Version: rec.Version, Height: rec.Updated.Height, Time: rec.Updated.Time.Format("2006-01-02T15:04:05.999999999Z07:00"),
 			Tx: rec.Updated.Tx, Status: rec.Status, Record: rec,
 		})
@@ -264,26 +220,9 @@ func historyKey(id string, v uint64) []byte {
 	return fmt.Appendf(registry.HistoryPrefix(id), "%020d", v)
 }
 
-// Child is one child of a node.
-type Child struct {
-	ID     string    `json:"id"`
-	Kind   code.Kind `json:"kind"`
-	Name   string    `json:"name,omitempty"`
-	Status string    `json:"status"`
-}
-
-// Children is a page of a node's children: its sectors or units first, then
-// the objects registered directly under it, each in identifier order.
-type Children struct {
-	ID       string  `json:"id"`
-	Height   int64   `json:"height"`
-	Children []Child `json:"children"`
-	Next     string  `json:"next,omitempty"`
-}
-
 func (s *Server) getChildren(w http.ResponseWriter, r *http.Request, id code.ID) {
 	if !id.IsNode() {
-		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: registry.CodeInvalid, Detail: id.String() + " is an object: only cities, sectors and units have children"})
+		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: registry.CodeInvalid, Detail: id.String() + " is an object: only cities, sectors and units have children"})
 		return
 	}
 	limit, ok := listLimit(w, r)
@@ -299,11 +238,11 @@ func (s *Server) getChildren(w http.ResponseWriter, r *http.Request, id code.ID)
 		writeProblem(w, internalProblem(s.log, r, err))
 		return
 	} else if !found {
-		writeProblem(w, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: node + " is not registered"})
+		writeProblem(w, wire.Problem{Status: http.StatusNotFound, Code: wire.CodeNotFound, Detail: node + " is not registered"})
 		return
 	}
 	after := r.URL.Query().Get("after")
-	out := Children{ID: node, Height: view.Version(), Children: []Child{}}
+	out := wire.Children{ID: node, Height: view.Version(), Children: []wire.Child{}}
 	full := func() bool {
 		if len(out.Children) == limit {
 			out.Next = out.Children[len(out.Children)-1].ID
@@ -329,7 +268,7 @@ func (s *Server) getChildren(w http.ResponseWriter, r *http.Request, id code.ID)
 				ierr = errors.Join(err, errors.New("child index names "+child+", which has no record"))
 				return false
 			}
-			out.Children = append(out.Children, Child{ID: child, Kind: rec.Kind, Name: rec.Name, Status: rec.Status})
+			out.Children = append(out.Children, wire.Child{ID: child, Kind: rec.Kind, Name: rec.Name, Status: rec.Status})
 			return true
 		})
 		if ierr == nil {
@@ -351,7 +290,7 @@ func (s *Server) getChildren(w http.ResponseWriter, r *http.Request, id code.ID)
 			if ierr = jsonUnmarshal(v, &rec); ierr != nil {
 				return false
 			}
-			out.Children = append(out.Children, Child{ID: rec.ID, Kind: rec.Kind, Status: rec.Status})
+			out.Children = append(out.Children, wire.Child{ID: rec.ID, Kind: rec.Kind, Status: rec.Status})
 			return true
 		})
 		if ierr == nil {

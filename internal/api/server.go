@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/code"
-	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/metrics"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // Backend is what the API needs of a running node.
@@ -23,18 +23,18 @@ type Backend interface {
 	// Latest is the last committed state; nil before the first block.
 	Latest() *store.View
 	// Submit puts a signed transaction in the mempool and waits for its
-	// commit (see chain.Node.Submit).
-	Submit(ctx context.Context, tx []byte) (chain.TxResult, error)
+	// commit (as chain.Node.Submit does).
+	Submit(ctx context.Context, tx []byte) (wire.TxResult, error)
 	// Status is the node's view of the chain.
-	Status(ctx context.Context) (chain.Status, error)
+	Status(ctx context.Context) (wire.NodeStatus, error)
 	// PendingNonce is the next nonce of an account with transactions
 	// waiting in the mempool.
 	PendingNonce(key string) (uint64, bool)
 	// At is committed state at a height.
 	At(height int64) (*store.View, error)
 	// Block, Tx and LightBlock read CometBFT's block store and indexes.
-	Block(ctx context.Context, height int64) (chain.BlockInfo, error)
-	Tx(ctx context.Context, hash string) (chain.TxInfo, error)
+	Block(ctx context.Context, height int64) (wire.BlockInfo, error)
+	Tx(ctx context.Context, hash string) (wire.TxInfo, error)
 	LightBlock(ctx context.Context, height int64) (json.RawMessage, error)
 }
 
@@ -84,7 +84,7 @@ func (s *Server) Patterns() []string { return append([]string(nil), s.patterns..
 // New returns the API of backend b.
 func New(b Backend, opts Options) *Server {
 	if opts.SubmitTimeout == 0 {
-		opts.SubmitTimeout = chain.WaitTimeout
+		opts.SubmitTimeout = wire.DefaultSubmitWait
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -134,7 +134,7 @@ func New(b Backend, opts Options) *Server {
 		s.patterns = append(s.patterns, "GET /metrics")
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "no route " + r.Method + " " + r.URL.Path})
+		writeProblem(w, wire.Problem{Status: http.StatusNotFound, Code: wire.CodeNotFound, Detail: "no route " + r.Method + " " + r.URL.Path})
 	})
 	return s
 }
@@ -152,7 +152,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(v)
 			}
 			s.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", v)
-			writeProblem(w, Problem{Status: http.StatusInternalServerError, Code: CodeInternal, Detail: "internal error; the node's log has the details"})
+			writeProblem(w, wire.Problem{Status: http.StatusInternalServerError, Code: wire.CodeInternal, Detail: "internal error; the node's log has the details"})
 		}
 	}()
 	if s.opts.Metrics != nil {
@@ -210,36 +210,29 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
-// TxAnswer is the answer to POST /v1/txs for a committed transaction.
-type TxAnswer struct {
-	Hash   string           `json:"hash"`
-	Height int64            `json:"height"`
-	Result registry.Outcome `json:"result"`
-}
-
 func (s *Server) postTx(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeProblem(w, Problem{Status: http.StatusRequestEntityTooLarge, Code: registry.CodeTooLarge,
+			writeProblem(w, wire.Problem{Status: http.StatusRequestEntityTooLarge, Code: registry.CodeTooLarge,
 				Detail: "request body is more than " + strconv.Itoa(maxBodyBytes) + " bytes"})
 			return
 		}
-		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "read body: " + err.Error()})
+		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: "read body: " + err.Error()})
 		return
 	}
 	// Check the envelope here too, so a malformed body gets its precise
 	// error without a trip through the mempool.
 	if _, perr := registry.DecodeEnvelope(body); perr != nil {
-		writeProblem(w, Problem{Status: statusOf(perr.Code), Code: perr.Code, Detail: perr.Msg})
+		writeProblem(w, wire.Problem{Status: wire.HTTPStatus(perr.Code), Code: perr.Code, Detail: perr.Msg})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.SubmitTimeout)
 	defer cancel()
 	res, err := s.b.Submit(ctx, body)
-	if errors.Is(err, chain.ErrTimeout) {
-		writeProblem(w, Problem{Status: http.StatusGatewayTimeout, Code: CodeTimeout, Hash: res.Hash,
+	if errors.Is(err, wire.ErrTimeout) {
+		writeProblem(w, wire.Problem{Status: http.StatusGatewayTimeout, Code: wire.CodeTimeout, Hash: res.Hash,
 			Detail: "the transaction is in the mempool but was not committed within " + s.opts.SubmitTimeout.String() + "; it may still be"})
 		return
 	}
@@ -248,7 +241,7 @@ func (s *Server) postTx(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.Err != nil {
-		writeProblem(w, Problem{Status: statusOf(res.Err.Code), Code: res.Err.Code, Detail: res.Err.Msg, Hash: res.Hash, Height: res.Height})
+		writeProblem(w, wire.Problem{Status: wire.HTTPStatus(res.Err.Code), Code: res.Err.Code, Detail: res.Err.Msg, Hash: res.Hash, Height: res.Height})
 		return
 	}
 	var out registry.Outcome
@@ -258,21 +251,7 @@ func (s *Server) postTx(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.writeJSON(w, http.StatusOK, TxAnswer{Hash: res.Hash, Height: res.Height, Result: out})
-}
-
-// City is one entry of the city directory.
-type City struct {
-	CityCode string `json:"city_code"`
-	Name     string `json:"name"`
-}
-
-// CityList is a page of the city directory.
-type CityList struct {
-	Height int64  `json:"height"`
-	Cities []City `json:"cities"`
-	// Next is the cursor of the next page (?after=...), empty on the last.
-	Next string `json:"next,omitempty"`
+	s.writeJSON(w, http.StatusOK, wire.TxAnswer{Hash: res.Hash, Height: res.Height, Result: out})
 }
 
 func (s *Server) listCities(w http.ResponseWriter, r *http.Request) {
@@ -288,13 +267,13 @@ func (s *Server) listCities(w http.ResponseWriter, r *http.Request) {
 	if after := r.URL.Query().Get("after"); after != "" {
 		start = append(append(registry.CityPrefix(), after...), 0)
 	}
-	out := CityList{Height: view.Version(), Cities: []City{}}
+	out := wire.CityList{Height: view.Version(), Cities: []wire.City{}}
 	err := view.Iterate(registry.CityPrefix(), start, func(k, v []byte) bool {
 		if len(out.Cities) == limit {
 			out.Next = out.Cities[len(out.Cities)-1].CityCode
 			return false
 		}
-		out.Cities = append(out.Cities, City{CityCode: registry.CityFromKey(k), Name: string(v)})
+		out.Cities = append(out.Cities, wire.City{CityCode: registry.CityFromKey(k), Name: string(v)})
 		return true
 	})
 	if err != nil {
@@ -311,7 +290,7 @@ func listLimit(w http.ResponseWriter, r *http.Request) (int, bool) {
 	}
 	n, err := strconv.Atoi(q)
 	if err != nil || n < 1 || n > maxListLimit {
-		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest,
+		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest,
 			Detail: "limit " + quote(q) + " is not a number from 1 to " + strconv.Itoa(maxListLimit)})
 		return 0, false
 	}
@@ -321,7 +300,7 @@ func listLimit(w http.ResponseWriter, r *http.Request) (int, bool) {
 func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 	n, err := strconv.ParseUint(r.PathValue("n"), 10, 64)
 	if err != nil || n == 0 {
-		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "application " + quote(r.PathValue("n")) + " is not a positive number"})
+		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: "application " + quote(r.PathValue("n")) + " is not a positive number"})
 		return
 	}
 	view, ok := s.view(w)
@@ -334,7 +313,7 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !found {
-		writeProblem(w, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: "application " + strconv.FormatUint(n, 10) + " does not exist"})
+		writeProblem(w, wire.Problem{Status: http.StatusNotFound, Code: wire.CodeNotFound, Detail: "application " + strconv.FormatUint(n, 10) + " does not exist"})
 		return
 	}
 	counter, err := newVoteCounter(view)
@@ -342,23 +321,14 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, internalProblem(s.log, r, err))
 		return
 	}
-	s.writeJSON(w, http.StatusOK, ApplicationAnswer{Height: view.Version(), Application: counter.view(app)})
-}
-
-// Account is the answer to GET /v1/accounts/{key}.
-type Account struct {
-	Height    int64  `json:"height"`
-	Key       string `json:"key"`
-	Nonce     uint64 `json:"nonce"`      // the last nonce used on the ledger; 0 for a new account
-	NextNonce uint64 `json:"next_nonce"` // the nonce of the account's next transaction, counting those waiting in this node's mempool
-	Pending   uint64 `json:"pending"`    // how many of the account's transactions wait in this node's mempool
+	s.writeJSON(w, http.StatusOK, wire.ApplicationAnswer{Height: view.Version(), Application: counter.view(app)})
 }
 
 func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
 	if _, err := registry.ParsePubKey(key); err != nil {
 		e := registry.AsError(err)
-		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: e.Code, Detail: e.Msg})
+		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: e.Code, Detail: e.Msg})
 		return
 	}
 	view, ok := s.view(w)
@@ -370,18 +340,11 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, internalProblem(s.log, r, err))
 		return
 	}
-	out := Account{Height: view.Version(), Key: key, Nonce: n, NextNonce: n + 1}
+	out := wire.Account{Height: view.Version(), Key: key, Nonce: n, NextNonce: n + 1}
 	if next, ok := s.b.PendingNonce(key); ok && next > out.NextNonce {
 		out.NextNonce, out.Pending = next, next-out.NextNonce
 	}
 	s.writeJSON(w, http.StatusOK, out)
-}
-
-// StatusAnswer is the answer to GET /v1/status.
-type StatusAnswer struct {
-	chain.Status
-	Params    registry.Params    `json:"params"`
-	Authority registry.Authority `json:"authority"`
 }
 
 func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) {
@@ -390,7 +353,7 @@ func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, internalProblem(s.log, r, err))
 		return
 	}
-	out := StatusAnswer{Status: st}
+	out := wire.StatusAnswer{NodeStatus: st}
 	if view := s.b.Latest(); view != nil {
 		if out.Params, err = registry.GetParams(view); err != nil {
 			writeProblem(w, internalProblem(s.log, r, err))
@@ -405,7 +368,7 @@ func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	s.writeJSON(w, http.StatusOK, Health{Status: "ok"})
+	s.writeJSON(w, http.StatusOK, wire.Health{Status: "ok"})
 }
 
 // readyz is 200 once the node has committed state and is not catching up:
@@ -414,13 +377,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	st, err := s.b.Status(r.Context())
 	switch {
 	case err != nil:
-		writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Detail: err.Error()})
+		writeProblem(w, wire.Problem{Status: http.StatusServiceUnavailable, Code: wire.CodeUnavailable, Detail: err.Error()})
 	case s.b.Latest() == nil:
-		writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Detail: "no block committed yet"})
+		writeProblem(w, wire.Problem{Status: http.StatusServiceUnavailable, Code: wire.CodeUnavailable, Detail: "no block committed yet"})
 	case st.CatchingUp:
-		writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Detail: "catching up with the network"})
+		writeProblem(w, wire.Problem{Status: http.StatusServiceUnavailable, Code: wire.CodeUnavailable, Detail: "catching up with the network"})
 	default:
-		s.writeJSON(w, http.StatusOK, Health{Status: "ready", Height: st.Height})
+		s.writeJSON(w, http.StatusOK, wire.Health{Status: "ready", Height: st.Height})
 	}
 }
 
@@ -429,7 +392,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) view(w http.ResponseWriter) (*store.View, bool) {
 	v := s.b.Latest()
 	if v == nil {
-		writeProblem(w, Problem{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Detail: "no block committed yet"})
+		writeProblem(w, wire.Problem{Status: http.StatusServiceUnavailable, Code: wire.CodeUnavailable, Detail: "no block committed yet"})
 		return nil, false
 	}
 	return v, true
