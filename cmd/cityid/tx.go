@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/internal/keyring"
-	"github.com/cityid/cityid/internal/registry"
 )
 
 // txFlags are the flags of every transaction command.
@@ -35,7 +35,7 @@ func (f *txFlags) registerValues(cmd *cobra.Command) {
 func adminKeys(home string, names []string) ([]string, error) {
 	var out []string
 	for _, n := range names {
-		if _, err := registry.ParsePubKey(n); err == nil {
+		if _, err := client.ParsePubKey(n); err == nil {
 			out = append(out, n)
 			continue
 		}
@@ -49,8 +49,8 @@ func adminKeys(home string, names []string) ([]string, error) {
 }
 
 // parseValues turns --value TYPE=DATA flags into values.
-func parseValues(flags []string) ([]registry.Value, error) {
-	out := []registry.Value{}
+func parseValues(flags []string) ([]client.Value, error) {
+	out := []client.Value{}
 	for i, f := range flags {
 		typ, data, ok := strings.Cut(f, "=")
 		if !ok || typ == "" {
@@ -59,9 +59,9 @@ func parseValues(flags []string) ([]registry.Value, error) {
 		if up := strings.ToUpper(typ); !strings.Contains(typ, ":") {
 			typ = up // the registry's types are upper case; user types keep theirs
 		}
-		v := registry.Value{Type: typ, Data: data}
-		if typ == registry.TypeData {
-			var d registry.Dataset
+		v := client.Value{Type: typ, Data: data}
+		if typ == client.TypeData {
+			var d client.Dataset
 			if err := json.Unmarshal([]byte(data), &d); err != nil {
 				return nil, usageError{fmt.Errorf(`--value DATA=… (value %d): give the dataset as JSON {"uri":…,"sha256":…,"size":…,"media_type":…}: %v`, i+1, err)}
 			}
@@ -111,7 +111,7 @@ func send(cmd *cobra.Command, g *globals, from, kind string, msg any) error {
 
 func txApplyCity(g *globals) *cobra.Command {
 	var f txFlags
-	var m registry.ApplyCity
+	var m client.ApplyCity
 	cmd := &cobra.Command{
 		Use:   "apply-city",
 		Short: "Apply for a city code",
@@ -128,7 +128,7 @@ names others.`,
 				return err
 			}
 			m.Admins = admins
-			return send(cmd, g, f.from, registry.KindApplyCity, m)
+			return send(cmd, g, f.from, client.KindApplyCity, m)
 		},
 	}
 	cmd.Flags().StringVar(&m.Country, "country", "", "ISO 3166-1 numeric country code, e.g. 156")
@@ -146,10 +146,10 @@ names others.`,
 func txDecide(g *globals, approve bool) *cobra.Command {
 	var f txFlags
 	var reason, hash string
-	kind, use, short := registry.KindRejectApplication, "reject", "Reject a pending application (authority members)"
+	kind, use, short := client.KindRejectApplication, "reject", "Reject a pending application (authority members)"
 	example := `  cityid tx reject 1 --reason "not a city" --from operator`
 	if approve {
-		kind, use, short = registry.KindApproveApplication, "approve", "Approve a pending application (authority members)"
+		kind, use, short = client.KindApproveApplication, "approve", "Approve a pending application (authority members)"
 		example = "  cityid tx approve 1 --from operator"
 	}
 	cmd := &cobra.Command{
@@ -168,7 +168,7 @@ it); give --hash to vote for exactly the application you checked.`,
 			if err != nil {
 				return err
 			}
-			return send(cmd, g, f.from, kind, registry.Decision{Application: n, Hash: h, Reason: reason})
+			return send(cmd, g, f.from, kind, client.Decision{Application: n, Hash: h, Reason: reason})
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why")
@@ -191,13 +191,13 @@ func txWithdrawVote(g *globals) *cobra.Command {
 			case len(args) == 1 && proposal != "", len(args) == 0 && proposal == "":
 				return usageError{fmt.Errorf("name an application ID or --proposal, not both")}
 			case proposal != "":
-				return send(cmd, g, f.from, registry.KindWithdrawVote, registry.WithdrawVote{Proposal: proposal})
+				return send(cmd, g, f.from, client.KindWithdrawVote, client.WithdrawVote{Proposal: proposal})
 			}
 			n, h, err := applicationRef(cmd, g, args[0], hash)
 			if err != nil {
 				return err
 			}
-			return send(cmd, g, f.from, registry.KindWithdrawVote, registry.WithdrawVote{Application: n, Hash: h})
+			return send(cmd, g, f.from, client.KindWithdrawVote, client.WithdrawVote{Application: n, Hash: h})
 		},
 	}
 	cmd.Flags().StringVar(&hash, "hash", "", "the application's content hash (default: read from the node)")
@@ -240,7 +240,7 @@ func txRegisterSector(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return send(cmd, g, f.from, registry.KindRegisterSector, registry.RegisterSector{ID: args[0], Name: name, Admins: admins, Values: values})
+			return send(cmd, g, f.from, client.KindRegisterSector, client.RegisterSector{ID: args[0], Name: name, Admins: admins, Values: values})
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "the sector's name (default: the ISIC title)")
@@ -250,7 +250,7 @@ func txRegisterSector(g *globals) *cobra.Command {
 	return cmd
 }
 
-func (f *txFlags) adminsValues(g *globals) ([]string, []registry.Value, error) {
+func (f *txFlags) adminsValues(g *globals) ([]string, []client.Value, error) {
 	admins, err := adminKeys(g.home, f.admins)
 	if err != nil {
 		return nil, nil, err
@@ -275,7 +275,7 @@ func txRegisterUnit(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return send(cmd, g, f.from, registry.KindRegisterUnit, registry.RegisterUnit{Parent: args[0], Name: name, Admins: admins, Values: values})
+			return send(cmd, g, f.from, client.KindRegisterUnit, client.RegisterUnit{Parent: args[0], Name: name, Admins: admins, Values: values})
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "the unit's name (required)")
@@ -299,7 +299,7 @@ func txRegister(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return send(cmd, g, f.from, registry.KindRegister, registry.Register{ID: args[0], Allocate: allocate, Admins: admins, Values: values})
+			return send(cmd, g, f.from, client.KindRegister, client.Register{ID: args[0], Allocate: allocate, Admins: admins, Values: values})
 		},
 	}
 	cmd.Flags().BoolVar(&allocate, "allocate", false, "ID is a node code: allocate the next free local id under it")
@@ -328,7 +328,7 @@ update is refused with version_mismatch instead of overwriting their change.`,
 			if err != nil {
 				return err
 			}
-			return send(cmd, g, f.from, registry.KindUpdate, registry.Update{ID: args[0], Values: values, Version: version})
+			return send(cmd, g, f.from, client.KindUpdate, client.Update{ID: args[0], Values: values, Version: version})
 		},
 	}
 	cmd.Flags().Uint64Var(&version, "version", 0, "the version you last saw (required)")
@@ -341,9 +341,9 @@ func txSetStatus(g *globals, active bool) *cobra.Command {
 	var f txFlags
 	var version uint64
 	var reason string
-	kind, use, short := registry.KindDeactivate, "deactivate", "Deactivate an identifier (it still resolves, marked deactivated)"
+	kind, use, short := client.KindDeactivate, "deactivate", "Deactivate an identifier (it still resolves, marked deactivated)"
 	if active {
-		kind, use, short = registry.KindReactivate, "reactivate", "Reactivate a deactivated identifier"
+		kind, use, short = client.KindReactivate, "reactivate", "Reactivate a deactivated identifier"
 	}
 	cmd := &cobra.Command{
 		Use:     use + " ID",
@@ -351,7 +351,7 @@ func txSetStatus(g *globals, active bool) *cobra.Command {
 		Example: "  cityid tx " + use + " 1561301001.85.1/school-0042 --reason \"school merged\" --from alice",
 		Args:    exactArgs(1, "one identifier"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return send(cmd, g, f.from, kind, registry.SetStatus{ID: args[0], Version: version, Reason: reason})
+			return send(cmd, g, f.from, kind, client.SetStatus{ID: args[0], Version: version, Reason: reason})
 		},
 	}
 	cmd.Flags().Uint64Var(&version, "version", 0, "the version you last saw (optional; refused if the record changed since)")

@@ -5,14 +5,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/internal/keyring"
-	"github.com/cityid/cityid/internal/registry"
 )
 
 func txRegisterBatch(g *globals) *cobra.Command {
@@ -68,7 +67,7 @@ type batchResult struct {
 	Count  int    `json:"count"`
 }
 
-func sendBatches(cmd *cobra.Command, g *globals, from string, entries []registry.BatchEntry) error {
+func sendBatches(cmd *cobra.Command, g *globals, from string, entries []client.BatchEntry) error {
 	if from == "" {
 		return usageError{fmt.Errorf("%s needs --from KEY, the key that signs", cmd.CommandPath())}
 	}
@@ -85,10 +84,10 @@ func sendBatches(cmd *cobra.Command, g *globals, from string, entries []registry
 		return err
 	}
 	var out []batchResult
-	for start := 0; start < len(entries); start += registry.MaxBatch {
-		end := min(start+registry.MaxBatch, len(entries))
+	for start := 0; start < len(entries); start += client.MaxBatch {
+		end := min(start+client.MaxBatch, len(entries))
 		rows := fmt.Sprintf("%d-%d", start+1, end)
-		ans, err := s.Send(cmd.Context(), registry.KindRegisterBatch, registry.RegisterBatch{Entries: entries[start:end]})
+		ans, err := s.Send(cmd.Context(), client.KindRegisterBatch, client.RegisterBatch{Entries: entries[start:end]})
 		if err != nil {
 			_ = printOut(cmd, out)
 			return fmt.Errorf("rows %s of %d (none of them written; rows before %d are): %w", rows, len(entries), start+1, err)
@@ -98,13 +97,15 @@ func sendBatches(cmd *cobra.Command, g *globals, from string, entries []registry
 	return printOut(cmd, out)
 }
 
-// readBatchFile reads a register-batch file (see parseBatchFile).
-func readBatchFile(path string) ([]registry.BatchEntry, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
+// readBatchFile reads a register-batch file (see client.ParseBatchFile);
+// what is wrong with the file is the user's to fix, a usage error.
+func readBatchFile(path string) ([]client.BatchEntry, error) {
+	entries, err := client.ReadBatchFile(path)
+	var bad *client.BatchFileError
+	if errors.As(err, &bad) {
 		return nil, usageError{err}
 	}
-	return parseBatchFile(path, b)
+	return entries, err
 }
 
 func txTransfer(g *globals) *cobra.Command {
@@ -123,7 +124,7 @@ func txTransfer(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return send(cmd, g, f.from, registry.KindTransfer, registry.Transfer{ID: args[0], Admins: admins, Version: version})
+			return send(cmd, g, f.from, client.KindTransfer, client.Transfer{ID: args[0], Admins: admins, Version: version})
 		},
 	}
 	cmd.Flags().Uint64Var(&version, "version", 0, "the version you last saw (optional; refused if the record changed since)")
@@ -151,7 +152,7 @@ func txGrant(g *globals, grant bool) *cobra.Command {
 				return usageError{errors.New("--to NODE is required: the city, sector or unit receiving access")}
 			}
 			if !grant {
-				return send(cmd, g, f.from, registry.KindRevokeAccess, registry.RevokeAccess{Dataset: args[0], Grantee: grantee})
+				return send(cmd, g, f.from, client.KindRevokeAccess, client.RevokeAccess{Dataset: args[0], Grantee: grantee})
 			}
 			var until time.Time
 			switch {
@@ -170,7 +171,7 @@ func txGrant(g *globals, grant bool) *cobra.Command {
 			default:
 				return usageError{errors.New("a grant needs --expires TIME or --for DURATION")}
 			}
-			return send(cmd, g, f.from, registry.KindGrantAccess, registry.GrantAccess{Dataset: args[0], Grantee: grantee, Scope: scope, Expires: until})
+			return send(cmd, g, f.from, client.KindGrantAccess, client.GrantAccess{Dataset: args[0], Grantee: grantee, Scope: scope, Expires: until})
 		},
 	}
 	cmd.Flags().StringVar(&grantee, "to", "", "the node (city, sector or unit) whose admins may read")
@@ -200,7 +201,7 @@ when approvals from current members reach the current threshold.`,
 			if err != nil {
 				return err
 			}
-			return send(cmd, g, f.from, registry.KindSetAuthority, registry.SetAuthority{Members: keys, Threshold: threshold})
+			return send(cmd, g, f.from, client.KindSetAuthority, client.SetAuthority{Members: keys, Threshold: threshold})
 		},
 	}
 	cmd.Flags().StringArrayVar(&members, "member", nil, "a member: key name or 64 hex digits (repeatable)")
@@ -229,7 +230,7 @@ the same proposal; CometBFT applies it two blocks later.`,
 			if err != nil {
 				return err
 			}
-			return send(cmd, g, f.from, registry.KindSetValidator, registry.SetValidator{PubKey: pub, Power: power})
+			return send(cmd, g, f.from, client.KindSetValidator, client.SetValidator{PubKey: pub, Power: power})
 		},
 	}
 	cmd.Flags().Int64Var(&power, "power", 0, "voting power; 0 removes the validator (required)")
@@ -239,7 +240,7 @@ the same proposal; CometBFT applies it two blocks later.`,
 
 // validatorKey accepts an Ed25519 public key as hex or base64.
 func validatorKey(s string) (string, error) {
-	if _, err := registry.ParsePubKey(strings.ToLower(s)); err == nil {
+	if _, err := client.ParsePubKey(strings.ToLower(s)); err == nil {
 		return strings.ToLower(s), nil
 	}
 	if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) == 32 {
@@ -270,7 +271,7 @@ authority members have signed the same proposal.`,
 			if status == "" && len(admins) == 0 {
 				return usageError{errors.New("set-city needs --status, --admin, or both")}
 			}
-			return send(cmd, g, f.from, registry.KindSetCity, registry.SetCity{City: args[0], Status: status, Admins: admins, Reason: reason})
+			return send(cmd, g, f.from, client.KindSetCity, client.SetCity{City: args[0], Status: status, Admins: admins, Reason: reason})
 		},
 	}
 	cmd.Flags().StringVar(&status, "status", "", `"deactivated" to suspend the city, "active" to restore it`)
