@@ -21,7 +21,7 @@ func heightParam(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	}
 	h, err := strconv.ParseInt(hs, 10, 64)
 	if err != nil || h < 1 {
-		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: "height " + quote(hs) + " is not a positive number or \"latest\""})
+		writeProblem(w, wire.Problem{Code: wire.CodeBadRequest, Detail: "height " + quote(hs) + " is not a positive number or \"latest\""})
 		return 0, false
 	}
 	return h, true
@@ -30,7 +30,7 @@ func heightParam(w http.ResponseWriter, r *http.Request) (int64, bool) {
 // chainProblem answers a CometBFT read that failed.
 func (s *Server) chainProblem(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, wire.ErrNotFound) {
-		writeProblem(w, wire.Problem{Status: http.StatusNotFound, Code: wire.CodeNotFound, Detail: err.Error()})
+		writeProblem(w, wire.Problem{Code: wire.CodeNotFound, Detail: err.Error()})
 		return
 	}
 	writeProblem(w, internalProblem(s.log, r, err))
@@ -53,7 +53,7 @@ func (s *Server) getTx(w http.ResponseWriter, r *http.Request) {
 	hash := r.PathValue("hash")
 	hash = strings.TrimPrefix(strings.TrimPrefix(hash, "0x"), "0X")
 	if len(hash) != 64 || strings.Trim(strings.ToLower(hash), "0123456789abcdef") != "" {
-		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: "transaction hash " + quote(r.PathValue("hash")) + " is not 64 hex digits"})
+		writeProblem(w, wire.Problem{Code: wire.CodeBadRequest, Detail: "transaction hash " + quote(r.PathValue("hash")) + " is not 64 hex digits"})
 		return
 	}
 	tx, err := s.b.Tx(r.Context(), hash)
@@ -82,7 +82,7 @@ func (s *Server) getLightBlock(w http.ResponseWriter, r *http.Request) {
 	if h > st.Height {
 		// Not yet: a light client waits for a lagging witness on this
 		// answer, where "not found" would make it give the witness up.
-		writeProblem(w, wire.Problem{Status: http.StatusNotFound, Code: wire.CodeHeightTooHigh,
+		writeProblem(w, wire.Problem{Code: wire.CodeHeightTooHigh,
 			Detail: "height " + strconv.FormatInt(h, 10) + " is above this node's latest, " + strconv.FormatInt(st.Height, 10)})
 		return
 	}
@@ -106,7 +106,7 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 	switch status {
 	case "", registry.AppPending, registry.AppApproved, registry.AppRejected, registry.AppExpired:
 	default:
-		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: "status " + quote(status) + " is not pending, approved, rejected or expired"})
+		writeProblem(w, wire.Problem{Code: wire.CodeBadRequest, Detail: "status " + quote(status) + " is not pending, approved, rejected or expired"})
 		return
 	}
 	var start []byte
@@ -114,7 +114,7 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 	if a := q.Get("after"); a != "" {
 		n, err := strconv.ParseUint(a, 10, 64)
 		if err != nil {
-			writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: "after " + quote(a) + " is not an application number"})
+			writeProblem(w, wire.Problem{Code: wire.CodeBadRequest, Detail: "after " + quote(a) + " is not an application number"})
 			return
 		}
 		// No application comes after the largest number: an empty page,
@@ -200,7 +200,7 @@ func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	dataset, grantee := q.Get("dataset"), q.Get("grantee")
 	if (dataset == "") == (grantee == "") {
-		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: "give one of dataset=<identifier> or grantee=<node>"})
+		writeProblem(w, wire.Problem{Code: wire.CodeBadRequest, Detail: "give one of dataset=<identifier> or grantee=<node>"})
 		return
 	}
 	// Grants are kept under canonical identifiers: a case variant (an
@@ -323,7 +323,7 @@ func canonicalID(w http.ResponseWriter, text string, node bool) (string, bool) {
 		return "", false
 	}
 	if node && !id.IsNode() {
-		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: registry.CodeInvalid,
+		writeProblem(w, wire.Problem{Code: registry.CodeInvalid,
 			Detail: id.String() + " is an object: grants are held by nodes (cities, sectors and units)"})
 		return "", false
 	}

@@ -79,7 +79,7 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request, id code.ID) {
 		return
 	}
 	if value == nil {
-		p := wire.Problem{Status: http.StatusNotFound, Code: wire.CodeNotFound, Detail: id.String() + " is not registered", Height: view.Version(), Proof: proof}
+		p := wire.Problem{Code: wire.CodeNotFound, Detail: id.String() + " is not registered", Height: view.Version(), Proof: proof}
 		if proof != nil {
 			proof.Value = nil
 		}
@@ -113,7 +113,7 @@ func (s *Server) viewFor(w http.ResponseWriter, r *http.Request) (*store.View, b
 	}
 	h, err := strconv.ParseInt(hs, 10, 64)
 	if err != nil || h < 1 {
-		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: "height " + quote(hs) + " is not a positive number"})
+		writeProblem(w, wire.Problem{Code: wire.CodeBadRequest, Detail: "height " + quote(hs) + " is not a positive number"})
 		return nil, false
 	}
 	v, err := s.b.At(h)
@@ -122,7 +122,7 @@ func (s *Server) viewFor(w http.ResponseWriter, r *http.Request) (*store.View, b
 		if l := s.b.Latest(); l != nil {
 			latest = l.Version()
 		}
-		writeProblem(w, wire.Problem{Status: http.StatusNotFound, Code: wire.CodeNotFound,
+		writeProblem(w, wire.Problem{Code: wire.CodeNotFound,
 			Detail: "height " + hs + " is not in this node's state (latest " + strconv.FormatInt(latest, 10) + "; older heights may be pruned)"})
 		return nil, false
 	}
@@ -140,7 +140,7 @@ func boolParam(w http.ResponseWriter, v, name string) (bool, bool) {
 	case "true", "1":
 		return true, true
 	}
-	writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: name + " " + quote(v) + " is not true or false"})
+	writeProblem(w, wire.Problem{Code: wire.CodeBadRequest, Detail: name + " " + quote(v) + " is not true or false"})
 	return false, false
 }
 
@@ -153,7 +153,7 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, id code.ID) 
 	if a := r.URL.Query().Get("after"); a != "" {
 		n, err := strconv.ParseUint(a, 10, 64)
 		if err != nil {
-			writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: "after " + quote(a) + " is not a version number"})
+			writeProblem(w, wire.Problem{Code: wire.CodeBadRequest, Detail: "after " + quote(a) + " is not a version number"})
 			return
 		}
 		after = n
@@ -168,7 +168,7 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, id code.ID) 
 		return
 	}
 	if !found {
-		writeProblem(w, wire.Problem{Status: http.StatusNotFound, Code: wire.CodeNotFound, Detail: id.String() + " is not registered"})
+		writeProblem(w, wire.Problem{Code: wire.CodeNotFound, Detail: id.String() + " is not registered"})
 		return
 	}
 	out := wire.History{ID: id.String(), Height: view.Version(), Versions: []wire.HistoryEntry{}}
@@ -222,7 +222,7 @@ func historyKey(id string, v uint64) []byte {
 
 func (s *Server) getChildren(w http.ResponseWriter, r *http.Request, id code.ID) {
 	if !id.IsNode() {
-		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: registry.CodeInvalid, Detail: id.String() + " is an object: only cities, sectors and units have children"})
+		writeProblem(w, wire.Problem{Code: registry.CodeInvalid, Detail: id.String() + " is an object: only cities, sectors and units have children"})
 		return
 	}
 	limit, ok := listLimit(w, r)
@@ -238,7 +238,7 @@ func (s *Server) getChildren(w http.ResponseWriter, r *http.Request, id code.ID)
 		writeProblem(w, internalProblem(s.log, r, err))
 		return
 	} else if !found {
-		writeProblem(w, wire.Problem{Status: http.StatusNotFound, Code: wire.CodeNotFound, Detail: node + " is not registered"})
+		writeProblem(w, wire.Problem{Code: wire.CodeNotFound, Detail: node + " is not registered"})
 		return
 	}
 	after := r.URL.Query().Get("after")

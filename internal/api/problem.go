@@ -12,7 +12,10 @@ import (
 	"github.com/cityid/cityid/internal/wire"
 )
 
+// writeProblem answers p with the HTTP status of its code, from the one
+// error table (wire.Errors).
 func writeProblem(w http.ResponseWriter, p wire.Problem) {
+	p.Status = wire.HTTPStatus(p.Code)
 	if p.Type == "" {
 		p.Type = "about:blank"
 	}
@@ -27,7 +30,7 @@ func writeProblem(w http.ResponseWriter, p wire.Problem) {
 
 // idProblem is the 400 answer for an identifier that does not parse.
 func idProblem(text string, err error) wire.Problem {
-	p := wire.Problem{Status: http.StatusBadRequest, Code: registry.CodeInvalidID, Detail: "identifier " + quote(text) + ": " + err.Error()}
+	p := wire.Problem{Code: registry.CodeInvalidID, Detail: "identifier " + quote(text) + ": " + err.Error()}
 	var ce *code.Error
 	if errors.As(err, &ce) {
 		p.Reason, p.Position = ce.Code, ce.Pos
@@ -40,7 +43,7 @@ func idProblem(text string, err error) wire.Problem {
 // client only that it happened.
 func internalProblem(log *slog.Logger, r *http.Request, err error) wire.Problem {
 	log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	return wire.Problem{Status: http.StatusInternalServerError, Code: wire.CodeInternal, Detail: "internal error; the node's log has the details"}
+	return wire.Problem{Code: wire.CodeInternal, Detail: "internal error; the node's log has the details"}
 }
 
 func quote(s string) string {
@@ -64,7 +67,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		s.log.Error("encode answer", "type", fmt.Sprintf("%T", v), "err", err)
-		writeProblem(w, wire.Problem{Status: http.StatusInternalServerError, Code: wire.CodeInternal, Detail: "internal error; the node's log has the details"})
+		writeProblem(w, wire.Problem{Code: wire.CodeInternal, Detail: "internal error; the node's log has the details"})
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

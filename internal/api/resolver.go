@@ -20,14 +20,14 @@ func (s *Server) getQR(w http.ResponseWriter, r *http.Request, id code.ID, forma
 	if v := q.Get("size"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: "size " + quote(v) + " is not a number of pixels"})
+			writeProblem(w, wire.Problem{Code: wire.CodeBadRequest, Detail: "size " + quote(v) + " is not a number of pixels"})
 			return
 		}
 		size = n
 	}
 	level, err := qr.ParseLevel(q.Get("level"))
 	if err != nil {
-		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: err.Error()})
+		writeProblem(w, wire.Problem{Code: wire.CodeBadRequest, Detail: err.Error()})
 		return
 	}
 	if _, ok := s.record(w, r, id); !ok {
@@ -41,7 +41,7 @@ func (s *Server) getQR(w http.ResponseWriter, r *http.Request, id code.ID, forma
 		body, err = qr.SVG(url, size, level)
 	}
 	if err != nil {
-		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: err.Error()})
+		writeProblem(w, wire.Problem{Code: wire.CodeBadRequest, Detail: err.Error()})
 		return
 	}
 	if format == "png" {
@@ -67,7 +67,7 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, id code.ID) (reg
 		return rec, false
 	}
 	if !found {
-		writeProblem(w, wire.Problem{Status: http.StatusNotFound, Code: wire.CodeNotFound, Detail: id.String() + " is not registered"})
+		writeProblem(w, wire.Problem{Code: wire.CodeNotFound, Detail: id.String() + " is not registered"})
 		return rec, false
 	}
 	return rec, true
@@ -111,7 +111,7 @@ func (s *Server) getResolver(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, s := range seen {
 			if s == target {
-				writeProblem(w, wire.Problem{Status: http.StatusLoopDetected, Code: wire.CodeAliasLoop,
+				writeProblem(w, wire.Problem{Code: wire.CodeAliasLoop,
 					Detail: "aliases loop: " + strings.Join(append(seen, target), " → ")})
 				return
 			}

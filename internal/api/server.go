@@ -134,7 +134,7 @@ func New(b Backend, opts Options) *Server {
 		s.patterns = append(s.patterns, "GET /metrics")
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, wire.Problem{Status: http.StatusNotFound, Code: wire.CodeNotFound, Detail: "no route " + r.Method + " " + r.URL.Path})
+		writeProblem(w, wire.Problem{Code: wire.CodeNotFound, Detail: "no route " + r.Method + " " + r.URL.Path})
 	})
 	return s
 }
@@ -152,7 +152,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(v)
 			}
 			s.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", v)
-			writeProblem(w, wire.Problem{Status: http.StatusInternalServerError, Code: wire.CodeInternal, Detail: "internal error; the node's log has the details"})
+			writeProblem(w, wire.Problem{Code: wire.CodeInternal, Detail: "internal error; the node's log has the details"})
 		}
 	}()
 	if s.opts.Metrics != nil {
@@ -215,24 +215,24 @@ func (s *Server) postTx(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeProblem(w, wire.Problem{Status: http.StatusRequestEntityTooLarge, Code: registry.CodeTooLarge,
+			writeProblem(w, wire.Problem{Code: registry.CodeTooLarge,
 				Detail: "request body is more than " + strconv.Itoa(maxBodyBytes) + " bytes"})
 			return
 		}
-		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: "read body: " + err.Error()})
+		writeProblem(w, wire.Problem{Code: wire.CodeBadRequest, Detail: "read body: " + err.Error()})
 		return
 	}
 	// Check the envelope here too, so a malformed body gets its precise
 	// error without a trip through the mempool.
 	if _, perr := registry.DecodeEnvelope(body); perr != nil {
-		writeProblem(w, wire.Problem{Status: wire.HTTPStatus(perr.Code), Code: perr.Code, Detail: perr.Msg})
+		writeProblem(w, wire.Problem{Code: perr.Code, Detail: perr.Msg})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.SubmitTimeout)
 	defer cancel()
 	res, err := s.b.Submit(ctx, body)
 	if errors.Is(err, wire.ErrTimeout) {
-		writeProblem(w, wire.Problem{Status: http.StatusGatewayTimeout, Code: wire.CodeTimeout, Hash: res.Hash,
+		writeProblem(w, wire.Problem{Code: wire.CodeTimeout, Hash: res.Hash,
 			Detail: "the transaction is in the mempool but was not committed within " + s.opts.SubmitTimeout.String() + "; it may still be"})
 		return
 	}
@@ -241,7 +241,7 @@ func (s *Server) postTx(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.Err != nil {
-		writeProblem(w, wire.Problem{Status: wire.HTTPStatus(res.Err.Code), Code: res.Err.Code, Detail: res.Err.Msg, Hash: res.Hash, Height: res.Height})
+		writeProblem(w, wire.Problem{Code: res.Err.Code, Detail: res.Err.Msg, Hash: res.Hash, Height: res.Height})
 		return
 	}
 	var out registry.Outcome
@@ -290,7 +290,7 @@ func listLimit(w http.ResponseWriter, r *http.Request) (int, bool) {
 	}
 	n, err := strconv.Atoi(q)
 	if err != nil || n < 1 || n > maxListLimit {
-		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest,
+		writeProblem(w, wire.Problem{Code: wire.CodeBadRequest,
 			Detail: "limit " + quote(q) + " is not a number from 1 to " + strconv.Itoa(maxListLimit)})
 		return 0, false
 	}
@@ -300,7 +300,7 @@ func listLimit(w http.ResponseWriter, r *http.Request) (int, bool) {
 func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 	n, err := strconv.ParseUint(r.PathValue("n"), 10, 64)
 	if err != nil || n == 0 {
-		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: wire.CodeBadRequest, Detail: "application " + quote(r.PathValue("n")) + " is not a positive number"})
+		writeProblem(w, wire.Problem{Code: wire.CodeBadRequest, Detail: "application " + quote(r.PathValue("n")) + " is not a positive number"})
 		return
 	}
 	view, ok := s.view(w)
@@ -313,7 +313,7 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !found {
-		writeProblem(w, wire.Problem{Status: http.StatusNotFound, Code: wire.CodeNotFound, Detail: "application " + strconv.FormatUint(n, 10) + " does not exist"})
+		writeProblem(w, wire.Problem{Code: wire.CodeNotFound, Detail: "application " + strconv.FormatUint(n, 10) + " does not exist"})
 		return
 	}
 	counter, err := newVoteCounter(view)
@@ -328,7 +328,7 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
 	if _, err := registry.ParsePubKey(key); err != nil {
 		e := registry.AsError(err)
-		writeProblem(w, wire.Problem{Status: http.StatusBadRequest, Code: e.Code, Detail: e.Msg})
+		writeProblem(w, wire.Problem{Code: e.Code, Detail: e.Msg})
 		return
 	}
 	view, ok := s.view(w)
@@ -377,11 +377,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	st, err := s.b.Status(r.Context())
 	switch {
 	case err != nil:
-		writeProblem(w, wire.Problem{Status: http.StatusServiceUnavailable, Code: wire.CodeUnavailable, Detail: err.Error()})
+		writeProblem(w, wire.Problem{Code: wire.CodeUnavailable, Detail: err.Error()})
 	case s.b.Latest() == nil:
-		writeProblem(w, wire.Problem{Status: http.StatusServiceUnavailable, Code: wire.CodeUnavailable, Detail: "no block committed yet"})
+		writeProblem(w, wire.Problem{Code: wire.CodeUnavailable, Detail: "no block committed yet"})
 	case st.CatchingUp:
-		writeProblem(w, wire.Problem{Status: http.StatusServiceUnavailable, Code: wire.CodeUnavailable, Detail: "catching up with the network"})
+		writeProblem(w, wire.Problem{Code: wire.CodeUnavailable, Detail: "catching up with the network"})
 	default:
 		s.writeJSON(w, http.StatusOK, wire.Health{Status: "ready", Height: st.Height})
 	}
@@ -392,7 +392,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 func (s *Server) view(w http.ResponseWriter) (*store.View, bool) {
 	v := s.b.Latest()
 	if v == nil {
-		writeProblem(w, wire.Problem{Status: http.StatusServiceUnavailable, Code: wire.CodeUnavailable, Detail: "no block committed yet"})
+		writeProblem(w, wire.Problem{Code: wire.CodeUnavailable, Detail: "no block committed yet"})
 		return nil, false
 	}
 	return v, true
