@@ -20,6 +20,7 @@ import (
 	"github.com/cityid/cityid/internal/metrics"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // HTTP server bounds.
@@ -29,7 +30,7 @@ const (
 	// largest is a 2 MiB transaction.
 	readTimeout = 30 * time.Second
 	// writeTimeout covers a submit that waits for its commit.
-	writeTimeout   = chain.WaitTimeout + 10*time.Second
+	writeTimeout   = wire.DefaultSubmitWait + 10*time.Second
 	idleTimeout    = 2 * time.Minute
 	maxHeaderBytes = 16 << 10
 	shutdownGrace  = 10 * time.Second
