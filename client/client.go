@@ -3,7 +3,13 @@
 // cityid command line is built on it.
 //
 // Signing happens here, in the caller's process: a private key is never
-// sent to a node.
+// sent to a node. Every transaction kind, its message type, the answers'
+// types and the error codes are named here, so a program builds and sends
+// every transaction with this package alone (see the example).
+//
+// The client must not link the server: it imports only the wire types,
+// the registry's transaction types, the verifier, the identifier grammar
+// and CometBFT's light client, which TestClientImports enforces.
 package client
 
 import (
