@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/internal/keyring"
@@ -14,13 +15,13 @@ func txRegisterBatch(g *globals) *cobra.Command {
 	var file string
 	cmd := &cobra.Command{
 		Use:   "register-batch --file FILE",
-		Short: "Register many identifiers from a CSV or JSON file, up to 5,000 per transaction",
+		Short: "Register many identifiers from a CSV or JSON file, up to " + strconv.Itoa(client.MaxBatch) + " per transaction",
 		Long: `Register many identifiers at once. The file is either
   - CSV (name ending .csv): a header "id,TYPE,TYPE,..." naming a value type
     per column (URL, TEXT, EMAIL, GEO, ALIAS or ns:name), then one identifier
     a row; an empty cell adds no value;
   - JSON: an array of {"id": ..., "values": [{"type": ..., "data": ...}], "admins": [...]}.
-Up to 5,000 identifiers go in one signed transaction, all or nothing; a
+Up to ` + strconv.Itoa(client.MaxBatch) + ` identifiers go in one signed transaction, all or nothing; a
 larger file is sent as several transactions in order, and the command stops
 at the first refused one, saying which rows it held.`,
 		Example: `  cityid tx register-batch --file meters.csv --from alice
