@@ -11,6 +11,7 @@ import (
 
 	"github.com/cityid/cityid/code"
 	"github.com/cityid/cityid/internal/wire"
+	"github.com/cityid/cityid/verify"
 )
 
 // TestLeaf keeps wire a leaf: the standard library, code and registry,
@@ -57,5 +58,13 @@ func TestDefaultsAgree(t *testing.T) {
 	}
 	if !strings.HasSuffix(wire.DefaultNodeURL, "://"+wire.DefaultHTTPAddr) {
 		t.Errorf("DefaultNodeURL %q is not on DefaultHTTPAddr %q", wire.DefaultNodeURL, wire.DefaultHTTPAddr)
+	}
+}
+
+// TestProofTypeAgrees: the verifier (public, a leaf of its own) checks
+// the proof type the node writes.
+func TestProofTypeAgrees(t *testing.T) {
+	if verify.ProofType != wire.ProofType {
+		t.Errorf("verify checks proofs of type %q, nodes give %q", verify.ProofType, wire.ProofType)
 	}
 }
