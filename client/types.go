@@ -73,3 +73,14 @@ const (
 	CodeHashMismatch    = registry.CodeHashMismatch
 	CodeAccountBusy     = registry.CodeAccountBusy
 )
+
+// Statuses an answer shows: of an application (Application.Status, and the
+// status filter of Applications), and of a record (Record.Status).
+const (
+	AppPending        = registry.AppPending
+	AppApproved       = registry.AppApproved
+	AppRejected       = registry.AppRejected
+	AppExpired        = registry.AppExpired
+	StatusActive      = registry.StatusActive
+	StatusDeactivated = registry.StatusDeactivated
+)
