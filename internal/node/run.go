@@ -36,6 +36,10 @@ const (
 	shutdownGrace  = 10 * time.Second
 )
 
+// The chain node answers the API in the wire types, so it is the API's
+// backend as it is: no adapter between them to keep in step.
+var _ api.Backend = (*chain.Node)(nil)
+
 // Running is a started node.
 type Running struct {
 	Chain    *chain.Node
