@@ -3,7 +3,13 @@
 // cityid command line is built on it.
 //
 // Signing happens here, in the caller's process: a private key is never
-// sent to a node.
+// sent to a node. Every transaction kind, its message type, the answers'
+// types and the error codes are named here, so a program builds and sends
+// every transaction with this package alone (see the example).
+//
+// The client must not link the server: it imports only the wire types,
+// the registry's transaction types, the verifier, the identifier grammar
+// and CometBFT's light client, which TestClientImports enforces.
 package client
 
 import (
@@ -20,45 +26,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cityid/cityid/internal/api"
-	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/registry"
-)
-
-// Codes of the API's own problems, beside the registry's (registry.Code…).
-const (
-	CodeNotFound    = api.CodeNotFound
-	CodeTimeout     = api.CodeTimeout
-	CodeRateLimited = api.CodeRateLimited
-)
-
-// Types of the API, named here so programs outside this module can use them.
-type (
-	Record          = registry.Record
-	Value           = registry.Value
-	Dataset         = registry.Dataset
-	Application     = api.ApplicationView
-	Outcome         = registry.Outcome
-	RecordAnswer    = api.RecordAnswer
-	TxAnswer        = api.TxAnswer
-	Account         = api.Account
-	Status          = api.StatusAnswer
-	CityList        = api.CityList
-	Problem         = api.Problem
-	Proof           = api.Proof
-	History         = api.History
-	Children        = api.Children
-	BlockInfo       = chain.BlockInfo
-	TxInfo          = chain.TxInfo
-	Grant           = registry.Grant
-	ApplicationList = api.ApplicationList
-	HandleAnswer    = api.HandleAnswer
-	ValidatorList   = api.ValidatorList
-	ProposalList    = api.ProposalList
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // DefaultNode is the API address of a local node started with no flags.
-const DefaultNode = "http://127.0.0.1:8680"
+const DefaultNode = wire.DefaultNodeURL
 
 // Client talks to one node.
 type Client struct {
@@ -66,7 +39,7 @@ type Client struct {
 	http *http.Client
 }
 
-// New returns a client of the node at base (e.g. http://127.0.0.1:8680).
+// New returns a client of the node at base (e.g. DefaultNode).
 func New(base string) (*Client, error) {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -298,7 +271,7 @@ func (s *Signer) Send(ctx context.Context, kind string, msg any) (TxAnswer, erro
 			s.height = ans.Height
 		}
 		var e *Error
-		if !errors.As(err, &e) || e.Problem.Code == api.CodeTimeout {
+		if !errors.As(err, &e) || e.Problem.Code == CodeTimeout {
 			return ans, err
 		}
 		if e.Problem.Height > 0 {
@@ -307,7 +280,7 @@ func (s *Signer) Send(ctx context.Context, kind string, msg any) (TxAnswer, erro
 			return ans, err
 		}
 		s.next--
-		if e.Problem.Code != registry.CodeNonceReplayed || attempt == maxNonceRetries {
+		if e.Problem.Code != CodeNonceReplayed || attempt == maxNonceRetries {
 			return ans, err
 		}
 		acct, aerr := s.c.Account(ctx, registry.KeyText(s.key.Public().(ed25519.PublicKey)))

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,5 +134,50 @@ func TestSignerNonces(t *testing.T) {
 	}
 	if a, err := s.Send(ctx, registry.KindRegisterSector, registry.RegisterSector{ID: "1561301001.85"}); err != nil || a.Result.ID != "1561301001.85" {
 		t.Fatalf("register sector with the signer's next nonce: %+v %v", a, err)
+	}
+}
+
+// TestEveryTransaction runs Example_everyTransaction against a node: every
+// transaction kind, built and sent with the client alone, is committed
+// and does what it says.
+func TestEveryTransaction(t *testing.T) {
+	c, op := startNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out strings.Builder
+	if err := everyTransaction(ctx, c, op, &out); err != nil {
+		t.Fatalf("%v\nafter:\n%s", err, out.String())
+	}
+	want := `apply_city pending
+approve_application approved 1561301001
+apply_city pending
+reject_application rejected
+register_sector active 1561301001.85
+register_unit active 1561301001.85.1
+register active 1561301001.85.1/school-0042
+register_batch active 1561301001.85.1/school-0043
+update active 1561301001.85.1/school-0042
+deactivate deactivated 1561301001.85.1/school-0042
+reactivate active 1561301001.85.1/school-0042
+register active 1561301001.85.1/enrolment-2026
+grant_access granted 1561301001.85.1/enrolment-2026
+revoke_access revoked 1561301001.85.1/enrolment-2026
+transfer active 1561301001.85.1/school-0042
+set_validator applied
+set_authority applied
+set_city pending 1561301001
+withdraw_vote withdrawn
+`
+	if out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
+	}
+	sent := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		sent[strings.Fields(line)[0]] = true
+	}
+	for _, k := range client.Kinds() {
+		if !sent[k] {
+			t.Errorf("no %s transaction was sent", k)
+		}
 	}
 }

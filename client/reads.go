@@ -60,13 +60,6 @@ func (c *Client) Tx(ctx context.Context, hash string) (TxInfo, error) {
 	return out, err
 }
 
-// GrantList is a page of grants.
-type GrantList struct {
-	Height int64   `json:"height"`
-	Grants []Grant `json:"grants"`
-	Next   string  `json:"next,omitempty"`
-}
-
 // Grants returns the grants of a dataset, or (dataset "") to a grantee.
 func (c *Client) Grants(ctx context.Context, dataset, grantee, after string, limit int) (GrantList, error) {
 	q := pageValues(after, "", limit)

@@ -148,7 +148,7 @@ func (v *Verifier) Header(ctx context.Context, h int64) (*types.SignedHeader, er
 
 // ResolveVerified resolves id with a proof and verifies it. For an
 // identifier that is not registered, it verifies the proof of absence and
-// returns an error whose Code is "not_found" with a zero answer.
+// returns an error whose Code is CodeNotFound with a zero answer.
 func (v *Verifier) ResolveVerified(ctx context.Context, id string) (RecordAnswer, Verified, error) {
 	parsed, err := code.Parse(id)
 	if err != nil {
@@ -310,7 +310,7 @@ func (p *lightProvider) LightBlock(ctx context.Context, height int64) (*types.Li
 	err := p.c.do(ctx, http.MethodGet, "/v1/light/"+h, nil, &raw)
 	var e *Error
 	switch {
-	case errors.As(err, &e) && e.Problem.Code == "height_too_high":
+	case errors.As(err, &e) && e.Problem.Code == CodeHeightTooHigh:
 		return nil, provider.ErrHeightTooHigh
 	case errors.As(err, &e) && e.Status == http.StatusNotFound:
 		return nil, provider.ErrLightBlockNotFound

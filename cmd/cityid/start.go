@@ -9,8 +9,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 type addrFlags struct {
@@ -18,10 +20,10 @@ type addrFlags struct {
 }
 
 func (a *addrFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&a.http, "http", "", "listen address of the HTTP API (default "+node.DefaultHTTPAddr+")")
-	cmd.Flags().StringVar(&a.rpc, "rpc", "", "listen address of CometBFT's RPC (default "+node.DefaultRPCAddr+")")
-	cmd.Flags().StringVar(&a.p2p, "p2p", "", "listen address of CometBFT's P2P (default "+node.DefaultP2PAddr+")")
-	cmd.Flags().StringVar(&a.dns, "dns", "", "listen address of the DNS front end, UDP and TCP (default "+node.DefaultDNSAddr+"; \"off\" for none)")
+	cmd.Flags().StringVar(&a.http, "http", "", "listen address of the HTTP API (default "+wire.DefaultHTTPAddr+")")
+	cmd.Flags().StringVar(&a.rpc, "rpc", "", "listen address of CometBFT's RPC (default "+wire.DefaultRPCAddr+")")
+	cmd.Flags().StringVar(&a.p2p, "p2p", "", "listen address of CometBFT's P2P (default "+wire.DefaultP2PAddr+")")
+	cmd.Flags().StringVar(&a.dns, "dns", "", "listen address of the DNS front end, UDP and TCP (default "+wire.DefaultDNSAddr+"; \"off\" for none)")
 }
 
 func (a *addrFlags) initOptions() node.InitOptions {
@@ -129,7 +131,7 @@ func printNext(w io.Writer, home string, run *node.Running, c *node.Config) {
 	if home != node.DefaultHome() {
 		flags += " --home " + home
 	}
-	if nodeURL != "http://"+node.DefaultHTTPAddr {
+	if nodeURL != client.DefaultNode {
 		flags += " --node " + nodeURL
 	}
 	op := "(none in this home)"

@@ -30,6 +30,7 @@ import (
 	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -349,7 +350,7 @@ func TestHandleGolden(t *testing.T) {
 // files hold the shape and the stable content.
 func normalize(t *testing.T, body []byte) []byte {
 	t.Helper()
-	var a api.HandleAnswer
+	var a wire.HandleAnswer
 	if err := json.Unmarshal(body, &a); err != nil {
 		t.Fatal(err)
 	}

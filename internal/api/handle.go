@@ -9,6 +9,7 @@ import (
 
 	"github.com/cityid/cityid/code"
 	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // The Handle-compatible REST front end: GET /api/handles/{prefix}/{suffix}
@@ -31,43 +32,11 @@ const (
 	hsPubKeyIndex      = registry.PubKeyIndex // the admin keys, as HS_PUBKEY values, start here
 )
 
-// HandleAnswer is the Handle REST answer.
-type HandleAnswer struct {
-	ResponseCode int           `json:"responseCode"`
-	Handle       string        `json:"handle"`
-	Message      string        `json:"message,omitempty"`
-	Values       []HandleValue `json:"values,omitempty"`
-}
-
-// HandleValue is one handle value.
-type HandleValue struct {
-	Index     int        `json:"index"`
-	Type      string     `json:"type"`
-	Data      HandleData `json:"data"`
-	TTL       uint32     `json:"ttl"`
-	Timestamp string     `json:"timestamp"`
-}
-
-// HandleData says how a value's bytes are shown: format "string", "hex" or
-// "admin".
-type HandleData struct {
-	Format string `json:"format"`
-	Value  any    `json:"value"`
-}
-
-// HandleAdmin is the value of an HS_ADMIN in "admin" format: the handle
-// and index of the key that administers, and what it may do.
-type HandleAdmin struct {
-	Handle      string `json:"handle"`
-	Index       int    `json:"index"`
-	Permissions string `json:"permissions"`
-}
-
 func (s *Server) getHandle(w http.ResponseWriter, r *http.Request) {
 	handle := r.PathValue("handle")
 	prefix, suffix, ok := strings.Cut(handle, "/")
 	if !ok || prefix == "" || suffix == "" {
-		s.writeHandle(w, http.StatusBadRequest, HandleAnswer{ResponseCode: hsInvalidHandle, Handle: handle,
+		s.writeHandle(w, http.StatusBadRequest, wire.HandleAnswer{ResponseCode: hsInvalidHandle, Handle: handle,
 			Message: "a handle is <prefix>/<suffix>: <node code>/<local id>, or 0.NA/<node code>"})
 		return
 	}
@@ -82,7 +51,7 @@ func (s *Server) getHandle(w http.ResponseWriter, r *http.Request) {
 		id, err = code.ParseHandle(prefix, suffix)
 	}
 	if err != nil {
-		s.writeHandle(w, http.StatusBadRequest, HandleAnswer{ResponseCode: hsInvalidHandle, Handle: handle, Message: err.Error()})
+		s.writeHandle(w, http.StatusBadRequest, wire.HandleAnswer{ResponseCode: hsInvalidHandle, Handle: handle, Message: err.Error()})
 		return
 	}
 	q := r.URL.Query()
@@ -90,7 +59,7 @@ func (s *Server) getHandle(w http.ResponseWriter, r *http.Request) {
 	for _, v := range q["index"] {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			s.writeHandle(w, http.StatusBadRequest, HandleAnswer{ResponseCode: hsError, Handle: handle, Message: "index " + quote(v) + " is not a number"})
+			s.writeHandle(w, http.StatusBadRequest, wire.HandleAnswer{ResponseCode: hsError, Handle: handle, Message: "index " + quote(v) + " is not a number"})
 			return
 		}
 		indexes = append(indexes, n)
@@ -102,29 +71,29 @@ func (s *Server) getHandle(w http.ResponseWriter, r *http.Request) {
 	rec, found, err := registry.GetRecord(view, id.String())
 	if err != nil {
 		s.log.Error("handle lookup", "handle", handle, "err", err)
-		s.writeHandle(w, http.StatusInternalServerError, HandleAnswer{ResponseCode: hsError, Handle: handle, Message: "internal error"})
+		s.writeHandle(w, http.StatusInternalServerError, wire.HandleAnswer{ResponseCode: hsError, Handle: handle, Message: "internal error"})
 		return
 	}
 	if !found {
 		// A city this network never issued is not ours to answer for;
 		// an unknown identifier under one of our cities does not exist.
 		if _, cityFound, _ := registry.GetRecord(view, id.CityCode()); !cityFound {
-			s.writeHandle(w, http.StatusBadRequest, HandleAnswer{ResponseCode: hsNotResponsible, Handle: handle,
+			s.writeHandle(w, http.StatusBadRequest, wire.HandleAnswer{ResponseCode: hsNotResponsible, Handle: handle,
 				Message: "city " + id.CityCode() + " is not registered on this network"})
 			return
 		}
-		s.writeHandle(w, http.StatusNotFound, HandleAnswer{ResponseCode: hsHandleNotFound, Handle: handle, Message: "handle not found"})
+		s.writeHandle(w, http.StatusNotFound, wire.HandleAnswer{ResponseCode: hsHandleNotFound, Handle: handle, Message: "handle not found"})
 		return
 	}
 	values := handleValues(id, rec)
 	if len(indexes) > 0 || len(q["type"]) > 0 {
 		values = filterValues(values, indexes, q["type"])
 		if len(values) == 0 {
-			s.writeHandle(w, http.StatusOK, HandleAnswer{ResponseCode: hsValuesNotFound, Handle: handle, Message: "values not found"})
+			s.writeHandle(w, http.StatusOK, wire.HandleAnswer{ResponseCode: hsValuesNotFound, Handle: handle, Message: "values not found"})
 			return
 		}
 	}
-	s.writeHandle(w, http.StatusOK, HandleAnswer{ResponseCode: hsSuccess, Handle: handle, Values: values})
+	s.writeHandle(w, http.StatusOK, wire.HandleAnswer{ResponseCode: hsSuccess, Handle: handle, Values: values})
 }
 
 // HandleOf is the handle of an identifier.
@@ -139,11 +108,11 @@ func HandleOf(id code.ID) string {
 // handleValues presents a record as handle values: its values as they are
 // (ALIAS as Handle's HS_ALIAS), then its admins as HS_ADMIN values pointing
 // at HS_PUBKEY values of the same handle that hold the keys.
-func handleValues(id code.ID, rec registry.Record) []HandleValue {
+func handleValues(id code.ID, rec registry.Record) []wire.HandleValue {
 	ts := rec.Updated.Time.UTC().Format(time.RFC3339)
-	var out []HandleValue
+	var out []wire.HandleValue
 	for _, v := range rec.Values {
-		hv := HandleValue{Index: int(v.Index), Type: v.Type, TTL: v.TTL, Timestamp: ts, Data: HandleData{Format: "string", Value: v.Data}}
+		hv := wire.HandleValue{Index: int(v.Index), Type: v.Type, TTL: v.TTL, Timestamp: ts, Data: wire.HandleData{Format: "string", Value: v.Data}}
 		switch v.Type {
 		case registry.TypeAlias:
 			hv.Type = "HS_ALIAS"
@@ -158,20 +127,20 @@ func handleValues(id code.ID, rec registry.Record) []HandleValue {
 	}
 	self := HandleOf(id)
 	for i := range rec.Admins {
-		out = append(out, HandleValue{Index: hsAdminIndex + i, Type: "HS_ADMIN", TTL: registry.DefaultTTL, Timestamp: ts,
-			Data: HandleData{Format: "admin", Value: HandleAdmin{Handle: self, Index: hsPubKeyIndex + i, Permissions: hsAdminPermissions}}})
+		out = append(out, wire.HandleValue{Index: hsAdminIndex + i, Type: "HS_ADMIN", TTL: registry.DefaultTTL, Timestamp: ts,
+			Data: wire.HandleData{Format: "admin", Value: wire.HandleAdmin{Handle: self, Index: hsPubKeyIndex + i, Permissions: hsAdminPermissions}}})
 	}
 	for i, k := range rec.Admins {
-		out = append(out, HandleValue{Index: hsPubKeyIndex + i, Type: "HS_PUBKEY", TTL: registry.DefaultTTL, Timestamp: ts,
-			Data: HandleData{Format: "hex", Value: k}})
+		out = append(out, wire.HandleValue{Index: hsPubKeyIndex + i, Type: "HS_PUBKEY", TTL: registry.DefaultTTL, Timestamp: ts,
+			Data: wire.HandleData{Format: "hex", Value: k}})
 	}
 	return out
 }
 
 // filterValues keeps the values of a listed index or a listed type (a type
 // ending in '.' takes its sub-types too), as the Handle REST API does.
-func filterValues(values []HandleValue, indexes []int, types []string) []HandleValue {
-	var out []HandleValue
+func filterValues(values []wire.HandleValue, indexes []int, types []string) []wire.HandleValue {
+	var out []wire.HandleValue
 	for _, v := range values {
 		keep := false
 		for _, i := range indexes {
@@ -191,6 +160,6 @@ func filterValues(values []HandleValue, indexes []int, types []string) []HandleV
 	return out
 }
 
-func (s *Server) writeHandle(w http.ResponseWriter, status int, a HandleAnswer) {
+func (s *Server) writeHandle(w http.ResponseWriter, status int, a wire.HandleAnswer) {
 	s.writeJSON(w, status, a)
 }

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // ledgerBackend serves committed state from a store in memory and has no
@@ -27,19 +27,19 @@ type ledgerBackend struct{ st *store.Store }
 var errNoChain = errors.New("no chain in this test")
 
 func (b ledgerBackend) Latest() *store.View { return b.st.Latest() }
-func (b ledgerBackend) Submit(context.Context, []byte) (chain.TxResult, error) {
-	return chain.TxResult{}, errNoChain
+func (b ledgerBackend) Submit(context.Context, []byte) (wire.TxResult, error) {
+	return wire.TxResult{}, errNoChain
 }
-func (b ledgerBackend) Status(context.Context) (chain.Status, error) {
-	return chain.Status{}, errNoChain
+func (b ledgerBackend) Status(context.Context) (wire.NodeStatus, error) {
+	return wire.NodeStatus{}, errNoChain
 }
 func (b ledgerBackend) PendingNonce(string) (uint64, bool) { return 0, false }
 func (b ledgerBackend) At(int64) (*store.View, error)      { return nil, errNoChain }
-func (b ledgerBackend) Block(context.Context, int64) (chain.BlockInfo, error) {
-	return chain.BlockInfo{}, errNoChain
+func (b ledgerBackend) Block(context.Context, int64) (wire.BlockInfo, error) {
+	return wire.BlockInfo{}, errNoChain
 }
-func (b ledgerBackend) Tx(context.Context, string) (chain.TxInfo, error) {
-	return chain.TxInfo{}, errNoChain
+func (b ledgerBackend) Tx(context.Context, string) (wire.TxInfo, error) {
+	return wire.TxInfo{}, errNoChain
 }
 func (b ledgerBackend) LightBlock(context.Context, int64) (json.RawMessage, error) {
 	return nil, errNoChain
@@ -161,7 +161,7 @@ func FuzzHandle(f *testing.F) {
 			t.Fatalf("%s: %d, not JSON: %q", target, res.StatusCode, body)
 		}
 		if ct := res.Header.Get("Content-Type"); ct == "application/problem+json" {
-			var p Problem
+			var p wire.Problem
 			if err := json.Unmarshal(body, &p); err != nil || p.Code == "" || p.Status != res.StatusCode {
 				t.Fatalf("%s: problem %s", target, body)
 			}
@@ -172,7 +172,7 @@ func FuzzHandle(f *testing.F) {
 		} else if ct != "application/json" {
 			t.Fatalf("%s: content type %q", target, ct)
 		}
-		var a HandleAnswer
+		var a wire.HandleAnswer
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&a); err != nil {
@@ -206,7 +206,7 @@ func FuzzHandle(f *testing.F) {
 // wanted is whether a value matches one of the indexes or types asked
 // for, as Handle's REST API reads them (a type ending in '.' names its
 // sub-types too), written apart from filterValues.
-func wanted(v HandleValue, indexes, types []string) bool {
+func wanted(v wire.HandleValue, indexes, types []string) bool {
 	for _, i := range indexes {
 		if n, err := strconv.Atoi(i); err == nil && n == v.Index {
 			return true

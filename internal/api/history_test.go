@@ -7,6 +7,7 @@ import (
 
 	"github.com/cityid/cityid/internal/api"
 	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // A history page after version N starts reading at version N+1: with the
@@ -41,10 +42,10 @@ func TestHistorySeeks(t *testing.T) {
 	l.commit()
 	url := l.serve(api.Options{}) + "/v1/ids/" + id + "/history"
 
-	page := func(query string) (int, api.History) {
+	page := func(query string) (int, wire.History) {
 		t.Helper()
 		resp, body := get(t, url+query)
-		var h api.History
+		var h wire.History
 		if resp.StatusCode == 200 {
 			if err := json.Unmarshal(body, &h); err != nil {
 				t.Fatalf("%s: %v", query, err)
@@ -52,7 +53,7 @@ func TestHistorySeeks(t *testing.T) {
 		}
 		return resp.StatusCode, h
 	}
-	versions := func(h api.History) []uint64 {
+	versions := func(h wire.History) []uint64 {
 		var vs []uint64
 		for _, e := range h.Versions {
 			vs = append(vs, e.Version)

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/api"
-	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // ledger is committed state built by the registry's own state machine on a
@@ -128,17 +128,17 @@ var errNoChain = errors.New("test backend: committed state only, no chain")
 func (b storeBackend) Latest() *store.View                { return b.st.Latest() }
 func (b storeBackend) At(h int64) (*store.View, error)    { return b.st.At(h) }
 func (b storeBackend) PendingNonce(string) (uint64, bool) { return 0, false }
-func (b storeBackend) Submit(context.Context, []byte) (chain.TxResult, error) {
-	return chain.TxResult{}, errNoChain
+func (b storeBackend) Submit(context.Context, []byte) (wire.TxResult, error) {
+	return wire.TxResult{}, errNoChain
 }
-func (b storeBackend) Status(context.Context) (chain.Status, error) {
-	return chain.Status{ChainID: ledgerChainID, Height: b.st.Version(), AppHash: fmt.Sprintf("%X", b.st.Hash())}, nil
+func (b storeBackend) Status(context.Context) (wire.NodeStatus, error) {
+	return wire.NodeStatus{ChainID: ledgerChainID, Height: b.st.Version(), AppHash: fmt.Sprintf("%X", b.st.Hash())}, nil
 }
-func (b storeBackend) Block(context.Context, int64) (chain.BlockInfo, error) {
-	return chain.BlockInfo{}, errNoChain
+func (b storeBackend) Block(context.Context, int64) (wire.BlockInfo, error) {
+	return wire.BlockInfo{}, errNoChain
 }
-func (b storeBackend) Tx(context.Context, string) (chain.TxInfo, error) {
-	return chain.TxInfo{}, errNoChain
+func (b storeBackend) Tx(context.Context, string) (wire.TxInfo, error) {
+	return wire.TxInfo{}, errNoChain
 }
 func (b storeBackend) LightBlock(context.Context, int64) (json.RawMessage, error) {
 	return nil, errNoChain

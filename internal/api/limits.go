@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/cityid/cityid/internal/qr"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // Limits are the per-client token buckets of the API. Two classes of
@@ -77,10 +78,6 @@ func DefaultLimits() Limits {
 		CostlyReads: Rate{PerSecond: DefaultReadsPerSecond, Burst: DefaultReadBurst},
 	}
 }
-
-// CodeRateLimited is the code of a 429: too many requests of one class
-// from one client.
-const CodeRateLimited = "rate_limited"
 
 // The classes of request, as metrics label them.
 const (
@@ -173,7 +170,7 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request) bool {
 	if b.class == classRead {
 		what = "costly reads (proofs, old heights, history, children, blocks, large QR codes)"
 	}
-	writeProblem(w, Problem{Status: http.StatusTooManyRequests, Code: CodeRateLimited,
+	writeProblem(w, wire.Problem{Code: wire.CodeRateLimited,
 		Detail: "too many " + what + " from this client: at most " + strconv.FormatFloat(float64(b.rate), 'f', -1, 64) +
 			" a second, in bursts of " + strconv.Itoa(b.burst) + "; retry after " + strconv.FormatInt(secs, 10) + " s"})
 	return false

@@ -15,6 +15,7 @@ import (
 	"github.com/cityid/cityid/internal/api"
 	"github.com/cityid/cityid/internal/metrics"
 	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // limited is a ledger with a city and an identifier of two versions,
@@ -44,7 +45,7 @@ func clientFrom(src string) *http.Client {
 type answer struct {
 	status     int
 	retryAfter string
-	problem    api.Problem
+	problem    wire.Problem
 	body       string
 }
 
@@ -94,7 +95,7 @@ func exhaust(t *testing.T, c *http.Client, method, url string, burst int) answer
 		if i != burst {
 			t.Fatalf("%s %s: 429 at request %d, want it after a burst of %d", method, url, i+1, burst)
 		}
-		if a.problem.Code != api.CodeRateLimited || a.problem.Status != 429 || a.retryAfter == "" {
+		if a.problem.Code != wire.CodeRateLimited || a.problem.Status != 429 || a.retryAfter == "" {
 			t.Fatalf("%s %s: refusal %+v Retry-After %q, want code rate_limited and a Retry-After", method, url, a.problem, a.retryAfter)
 		}
 		return a

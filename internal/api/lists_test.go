@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cityid/cityid/internal/api"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // A cursor past the last application number answers an empty page: it
@@ -35,7 +35,7 @@ func TestApplicationsCursorNeverWraps(t *testing.T) {
 			}
 			continue
 		}
-		var page api.ApplicationList
+		var page wire.ApplicationList
 		if err := json.Unmarshal(body, &page); err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +62,7 @@ func TestGrantsCanonicalised(t *testing.T) {
 	f := setup(t)
 	for _, q := range []string{"dataset=1561301001.85.1/exam-2026", "dataset=1561301001.85.1/EXAM-2026", "dataset=1561301001.85.1/Exam-2026", "grantee=1561301001.85"} {
 		resp, body := get(t, f.url+"/v1/grants?"+q)
-		var page api.GrantList
+		var page wire.GrantList
 		if resp.StatusCode != 200 || json.Unmarshal(body, &page) != nil {
 			t.Fatalf("%s: %d %s", q, resp.StatusCode, body)
 		}

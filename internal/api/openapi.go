@@ -11,8 +11,8 @@ import (
 
 	"github.com/invopop/jsonschema"
 
-	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // route documents one operation of the API. The table below is the one
@@ -57,7 +57,7 @@ func answersJSON(rt route) bool {
 func problems(statuses ...int) map[int]any {
 	m := map[int]any{}
 	for _, s := range statuses {
-		m[s] = Problem{}
+		m[s] = wire.Problem{}
 	}
 	return m
 }
@@ -73,57 +73,57 @@ func routes() []route {
 	return []route{
 		{Method: "POST", Path: "/v1/txs", Tag: "transactions", Summary: "Submit a signed transaction and wait for its commit",
 			Description: "The body is a signed envelope {body, pub_key, signature} in its canonical encoding (Envelope.Encode). The answer comes once the transaction's block is committed: its hash, height and result; or the refusal, with the registry's stable code, from CheckTx (no height) or from the block (with height). " + limitedWrites,
-			Body:        registry.Envelope{}, Answers: answers(TxAnswer{}, 400, 401, 403, 404, 409, 413, 429, 500, 504)},
+			Body:        registry.Envelope{}, Answers: answers(wire.TxAnswer{}, 400, 401, 403, 404, 409, 413, 429, 500, 504)},
 		{Method: "GET", Path: "/v1/ids/{id}", Tag: "identifiers", Summary: "Resolve an identifier",
 			Description: "The record from the last committed state, or as it was at ?height=H. With ?proof=true, an ICS23 proof of the stored bytes against the app hash of that height, which the header of the next block signs; for an unknown identifier the 404 carries the proof of its absence. " + limitedReads + " with ?proof=true or ?height=H.",
 			Params:      []param{pID, {Name: "height", In: "query", Type: "integer", Description: "the state version (block height) to read"}, {Name: "proof", In: "query", Type: "boolean", Description: "include an ICS23 proof"}},
-			Answers:     answers(RecordAnswer{}, 400, 404, 429, 503)},
+			Answers:     answers(wire.RecordAnswer{}, 400, 404, 429, 503)},
 		{Method: "GET", Path: "/v1/ids/{id}/history", Tag: "identifiers", Summary: "Every version of a record, oldest first", Description: limitedReads + ".",
-			Params: []param{pID, pLimit, {Name: "after", In: "query", Type: "integer", Description: "the last version of the previous page"}}, Answers: answers(History{}, 400, 404, 429)},
+			Params: []param{pID, pLimit, {Name: "after", In: "query", Type: "integer", Description: "the last version of the previous page"}}, Answers: answers(wire.History{}, 400, 404, 429)},
 		{Method: "GET", Path: "/v1/ids/{id}/children", Tag: "identifiers", Summary: "A node's sectors or units, then its objects", Description: limitedReads + ".",
-			Params: []param{pID, pLimit, pAfter}, Answers: answers(Children{}, 400, 404, 429)},
+			Params: []param{pID, pLimit, pAfter}, Answers: answers(wire.Children{}, 400, 404, 429)},
 		{Method: "GET", Path: "/v1/ids/{id}/qr.png", Tag: "identifiers", Summary: "The QR code of the identifier's resolver URL, PNG", Description: limitedReads + " above the default size.",
 			Params:  []param{pID, {Name: "size", In: "query", Type: "integer", Description: "pixels, 64 to 2048 (default 256)"}, {Name: "level", In: "query", Type: "string", Description: "error correction: L, M, Q or H (default M)"}},
-			Answers: map[int]any{200: nil, 400: Problem{}, 404: Problem{}, 429: Problem{}}, Media: map[int]string{200: "image/png"}},
+			Answers: map[int]any{200: nil, 400: wire.Problem{}, 404: wire.Problem{}, 429: wire.Problem{}}, Media: map[int]string{200: "image/png"}},
 		{Method: "GET", Path: "/v1/ids/{id}/qr.svg", Tag: "identifiers", Summary: "The QR code of the identifier's resolver URL, SVG", Description: limitedReads + " above the default size.",
 			Params:  []param{pID, {Name: "size", In: "query", Type: "integer", Description: "pixels, 64 to 2048 (default 256)"}, {Name: "level", In: "query", Type: "string", Description: "error correction: L, M, Q or H (default M)"}},
-			Answers: map[int]any{200: nil, 400: Problem{}, 404: Problem{}, 429: Problem{}}, Media: map[int]string{200: "image/svg+xml"}},
-		{Method: "GET", Path: "/v1/cities", Tag: "directory", Summary: "The directory of cities", Params: []param{pLimit, pAfter}, Answers: answers(CityList{}, 400)},
+			Answers: map[int]any{200: nil, 400: wire.Problem{}, 404: wire.Problem{}, 429: wire.Problem{}}, Media: map[int]string{200: "image/svg+xml"}},
+		{Method: "GET", Path: "/v1/cities", Tag: "directory", Summary: "The directory of cities", Params: []param{pLimit, pAfter}, Answers: answers(wire.CityList{}, 400)},
 		{Method: "GET", Path: "/v1/applications", Tag: "directory", Summary: "Applications for city codes, oldest first",
 			Description: limitedReads + " with ?status=, which may read every application to fill a page.",
 			Params:      []param{pLimit, {Name: "after", In: "query", Type: "integer", Description: "the last application of the previous page"}, {Name: "status", In: "query", Type: "string", Description: "pending, approved, rejected or expired (pending past its last height)"}},
-			Answers:     answers(ApplicationList{}, 400, 429)},
+			Answers:     answers(wire.ApplicationList{}, 400, 429)},
 		{Method: "GET", Path: "/v1/applications/{n}", Tag: "directory", Summary: "One application and its votes",
-			Params: []param{{Name: "n", In: "path", Required: true, Type: "integer", Description: "the application's number"}}, Answers: answers(ApplicationAnswer{}, 400, 404)},
+			Params: []param{{Name: "n", In: "path", Required: true, Type: "integer", Description: "the application's number"}}, Answers: answers(wire.ApplicationAnswer{}, 400, 404)},
 		{Method: "GET", Path: "/v1/grants", Tag: "sharing", Summary: "Data-sharing grants of a dataset, or held by a node",
 			Params:  []param{{Name: "dataset", In: "query", Type: "string", Description: "a dataset identifier"}, {Name: "grantee", In: "query", Type: "string", Description: "a node code"}, pLimit, pAfter},
-			Answers: answers(GrantList{}, 400)},
-		{Method: "GET", Path: "/v1/validators", Tag: "governance", Summary: "The validator set", Answers: answers(ValidatorList{}, 503)},
-		{Method: "GET", Path: "/v1/proposals", Tag: "governance", Summary: "Governance proposals waiting for approvals", Answers: answers(ProposalList{}, 503)},
+			Answers: answers(wire.GrantList{}, 400)},
+		{Method: "GET", Path: "/v1/validators", Tag: "governance", Summary: "The validator set", Answers: answers(wire.ValidatorList{}, 503)},
+		{Method: "GET", Path: "/v1/proposals", Tag: "governance", Summary: "Governance proposals waiting for approvals", Answers: answers(wire.ProposalList{}, 503)},
 		{Method: "GET", Path: "/v1/accounts/{key}", Tag: "transactions", Summary: "An account's nonce",
-			Params: []param{{Name: "key", In: "path", Required: true, Type: "string", Description: "an Ed25519 public key, 64 lowercase hex digits"}}, Answers: answers(Account{}, 400)},
-		{Method: "GET", Path: "/v1/blocks/{h}", Tag: "explorer", Summary: "A block with its transactions, decoded, and their results", Description: limitedReads + ".", Params: []param{pHeight}, Answers: answers(chain.BlockInfo{}, 400, 404, 429)},
+			Params: []param{{Name: "key", In: "path", Required: true, Type: "string", Description: "an Ed25519 public key, 64 lowercase hex digits"}}, Answers: answers(wire.Account{}, 400)},
+		{Method: "GET", Path: "/v1/blocks/{h}", Tag: "explorer", Summary: "A block with its transactions, decoded, and their results", Description: limitedReads + ".", Params: []param{pHeight}, Answers: answers(wire.BlockInfo{}, 400, 404, 429)},
 		{Method: "GET", Path: "/v1/txs/{hash}", Tag: "explorer", Summary: "A committed transaction, decoded, with its result",
-			Params: []param{{Name: "hash", In: "path", Required: true, Type: "string", Description: "the transaction hash, 64 hex digits"}}, Answers: answers(chain.TxInfo{}, 400, 404)},
+			Params: []param{{Name: "hash", In: "path", Required: true, Type: "string", Description: "the transaction hash, 64 hex digits"}}, Answers: answers(wire.TxInfo{}, 400, 404)},
 		{Method: "GET", Path: "/v1/light/{h}", Tag: "explorer", Summary: "The signed header and validator set of a height, for light clients",
 			Description: "In CometBFT's JSON encoding of a LightBlock: what a light client needs to verify the header, and with it the app hash of the height before.",
-			Params:      []param{pHeight}, Answers: map[int]any{200: LightBlock{}, 400: Problem{}, 404: Problem{}}},
-		{Method: "GET", Path: "/v1/status", Tag: "node", Summary: "Chain, height, app hash, network parameters and authority", Answers: answers(StatusAnswer{}, 500)},
+			Params:      []param{pHeight}, Answers: map[int]any{200: wire.LightBlock{}, 400: wire.Problem{}, 404: wire.Problem{}}},
+		{Method: "GET", Path: "/v1/status", Tag: "node", Summary: "Chain, height, app hash, network parameters and authority", Answers: answers(wire.StatusAnswer{}, 500)},
 		{Method: "GET", Path: "/v1/openapi.json", Tag: "node", Summary: "This document", Answers: map[int]any{200: OpenAPIDocument{}}},
 		{Method: "GET", Path: "/api/handles/{prefix}/{suffix}", Tag: "handle", Summary: "Resolve as the Handle.net REST API does",
 			Description: "responseCode 1 success, 2 error, 100 handle not found (404), 102 invalid handle (400), 200 values not found (after type or index filters), 301 not responsible for this prefix (400: a city this network never issued). An identifier's handle is <node code>/<local id>; a node's is 0.NA/<node code>.",
 			Params: []param{{Name: "prefix", In: "path", Required: true, Type: "string", Description: "a node code, or 0.NA"}, {Name: "suffix", In: "path", Required: true, Type: "string", Description: "a local id, or (after 0.NA) a node code"},
 				{Name: "type", In: "query", Type: "string", Repeat: true, Description: "only values of this type (repeatable; a type ending in . takes its sub-types)"},
 				{Name: "index", In: "query", Type: "integer", Repeat: true, Description: "only the value of this index (repeatable)"}},
-			Answers: map[int]any{200: HandleAnswer{}, 400: HandleAnswer{}, 404: HandleAnswer{}, 500: HandleAnswer{}}},
+			Answers: map[int]any{200: wire.HandleAnswer{}, 400: wire.HandleAnswer{}, 404: wire.HandleAnswer{}, 500: wire.HandleAnswer{}}},
 		{Method: "GET", Path: "/r/{id}", Tag: "resolver", Summary: "The resolver URL of a QR code",
 			Description: "A browser is sent (302) to the record's first URL value, or (303) to its page when it has none; a record with no URL but an ALIAS sends it on to what the alias names, up to 5 hops (508 alias_loop when they loop); a client that accepts application/json gets the record. " + limitedReads + " with ?proof=true or ?height=H.",
-			Params:      []param{pID}, Answers: map[int]any{200: RecordAnswer{}, 302: nil, 303: nil, 400: Problem{}, 404: Problem{}, 429: Problem{}, 508: Problem{}}},
+			Params:      []param{pID}, Answers: map[int]any{200: wire.RecordAnswer{}, 302: nil, 303: nil, 400: wire.Problem{}, 404: wire.Problem{}, 429: wire.Problem{}, 508: wire.Problem{}}},
 		{Method: "GET", Path: "/ids/{id}", Tag: "resolver", Summary: "A record's page, for people",
-			Params: []param{pID}, Answers: map[int]any{200: nil, 400: Problem{}, 404: Problem{}}, Media: map[int]string{200: "text/html"}},
+			Params: []param{pID}, Answers: map[int]any{200: nil, 400: wire.Problem{}, 404: wire.Problem{}}, Media: map[int]string{200: "text/html"}},
 		{Method: "GET", Path: "/metrics", Tag: "node", Summary: "Prometheus metrics", Answers: map[int]any{200: nil}, Media: map[int]string{200: "text/plain"}},
-		{Method: "GET", Path: "/healthz", Tag: "node", Summary: "The process is alive", Answers: answers(Health{})},
-		{Method: "GET", Path: "/readyz", Tag: "node", Summary: "The node has committed state and is not catching up", Answers: answers(Health{}, 503)},
+		{Method: "GET", Path: "/healthz", Tag: "node", Summary: "The process is alive", Answers: answers(wire.Health{})},
+		{Method: "GET", Path: "/readyz", Tag: "node", Summary: "The node has committed state and is not catching up", Answers: answers(wire.Health{}, 503)},
 	}
 }
 
@@ -133,40 +133,13 @@ const (
 	limitedReads  = "A costly read, rate-limited per client ([http.limits] of the node): past the limit the answer is 429 with code rate_limited and a Retry-After header, in seconds"
 )
 
-// The answers that had no named type.
-type (
-	// ApplicationAnswer is the answer to GET /v1/applications/{n}.
-	ApplicationAnswer struct {
-		Height      int64           `json:"height"`
-		Application ApplicationView `json:"application"`
-	}
-	// ValidatorList is the answer to GET /v1/validators.
-	ValidatorList struct {
-		Height     int64                `json:"height"`
-		Validators []registry.Validator `json:"validators"`
-	}
-	// ProposalList is the answer to GET /v1/proposals.
-	ProposalList struct {
-		Height    int64               `json:"height"`
-		Proposals []registry.Proposal `json:"proposals"`
-	}
-	// Health is the answer of /healthz and /readyz.
-	Health struct {
-		Status string `json:"status"`
-		Height int64  `json:"height,omitempty"`
-	}
-	// LightBlock is CometBFT's LightBlock in its own JSON encoding.
-	LightBlock struct {
-		SignedHeader map[string]any `json:"signed_header"`
-		ValidatorSet map[string]any `json:"validator_set"`
-	}
-	// OpenAPIDocument is an OpenAPI 3.1 document.
-	OpenAPIDocument struct {
-		OpenAPI string         `json:"openapi"`
-		Info    map[string]any `json:"info"`
-		Paths   map[string]any `json:"paths"`
-	}
-)
+// OpenAPIDocument is an OpenAPI 3.1 document: the answer of
+// GET /v1/openapi.json, which only this package builds.
+type OpenAPIDocument struct {
+	OpenAPI string         `json:"openapi"`
+	Info    map[string]any `json:"info"`
+	Paths   map[string]any `json:"paths"`
+}
 
 // openAPI builds the document once.
 var openAPI = sync.OnceValues(buildOpenAPI)
@@ -222,7 +195,7 @@ func buildOpenAPI() ([]byte, error) {
 			case rt.Media[status] != "":
 				resp["content"] = map[string]any{rt.Media[status]: map[string]any{}}
 			case v == nil:
-			case reflect.TypeOf(v) == reflect.TypeOf(Problem{}):
+			case reflect.TypeOf(v) == reflect.TypeOf(wire.Problem{}):
 				resp["content"] = map[string]any{"application/problem+json": map[string]any{"schema": ref(v)}}
 			default:
 				resp["content"] = map[string]any{"application/json": map[string]any{"schema": ref(v)}}
@@ -245,7 +218,7 @@ func buildOpenAPI() ([]byte, error) {
 		"openapi": "3.1.0",
 		"info": map[string]any{
 			"title":       "CityID node API",
-			"version":     chain.Version,
+			"version":     wire.Version,
 			"description": "Resolve, verify and register CityID identifiers on any node of the network. Reads come from the node's last committed state; errors are application/problem+json (RFC 9457) with the registry's stable code in `code`. Answers are compact JSON; ?pretty indents any of them. Writes and costly reads (proofs, old heights, history, children, blocks, large QR codes) are rate-limited per client: 429 rate_limited, with Retry-After.",
 		},
 		"paths":      paths,

@@ -3,40 +3,18 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 
 	"github.com/cityid/cityid/code"
 	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/wire"
 )
 
-// Problem is an RFC 9457 problem detail with CityID's stable error code.
-type Problem struct {
-	Type     string `json:"type"`
-	Title    string `json:"title"`
-	Status   int    `json:"status"`
-	Detail   string `json:"detail"`
-	Code     string `json:"code"`
-	Position int    `json:"position,omitempty"` // for identifier parse errors: where in the input
-	Hash     string `json:"hash,omitempty"`     // for a refused or failed transaction
-	Height   int64  `json:"height,omitempty"`   // for a transaction that failed in a block; the state version of a read
-	Proof    *Proof `json:"proof,omitempty"`    // for an unknown identifier asked with ?proof=true: proof of its absence
-}
-
-// Codes of the API itself, beside the registry's.
-const (
-	CodeNotFound    = "not_found"
-	CodeBadRequest  = "bad_request"
-	CodeTimeout     = "timeout"
-	CodeUnavailable = "unavailable"
-	CodeInternal    = "internal"
-	CodeAliasLoop   = "alias_loop"
-	// CodeHeightTooHigh: a height this node has not reached yet.
-	CodeHeightTooHigh = "height_too_high"
-)
-
-func writeProblem(w http.ResponseWriter, p Problem) {
+// writeProblem answers p with the HTTP status of its code, from the one
+// error table (wire.Errors).
+func writeProblem(w http.ResponseWriter, p wire.Problem) {
+	p.Status = wire.HTTPStatus(p.Code)
 	if p.Type == "" {
 		p.Type = "about:blank"
 	}
@@ -49,40 +27,12 @@ func writeProblem(w http.ResponseWriter, p Problem) {
 	_ = json.NewEncoder(w).Encode(p)
 }
 
-// statusOf maps a registry error code to its HTTP status.
-func statusOf(c string) int {
-	switch c {
-	case registry.CodeMalformed, registry.CodeInvalid, registry.CodeInvalidID,
-		registry.CodeBadValue, registry.CodeUnknownKind, registry.CodeBadPubKey:
-		return http.StatusBadRequest
-	case registry.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case registry.CodeBadSignature:
-		return http.StatusUnauthorized
-	case registry.CodeUnauthorized:
-		return http.StatusForbidden
-	case registry.CodeNotFound:
-		return http.StatusNotFound
-	case registry.CodeExists, registry.CodeDuplicateCity, registry.CodeDuplicateLocode,
-		registry.CodeVersionMismatch, registry.CodeNonceReplayed, registry.CodeNonceGap,
-		registry.CodeAlreadyDecided, registry.CodeAlreadyVoted, registry.CodeAlreadyActive,
-		registry.CodeAlreadyInactive, registry.CodeInactive, registry.CodeExhausted,
-		registry.CodeHashMismatch:
-		return http.StatusConflict
-	case registry.CodeExpired:
-		return http.StatusGone
-	case registry.CodeAccountBusy:
-		return http.StatusTooManyRequests
-	}
-	return http.StatusInternalServerError
-}
-
 // idProblem is the 400 answer for an identifier that does not parse.
-func idProblem(text string, err error) Problem {
-	p := Problem{Status: http.StatusBadRequest, Code: registry.CodeInvalidID, Detail: "identifier " + quote(text) + ": " + err.Error()}
+func idProblem(text string, err error) wire.Problem {
+	p := wire.Problem{Code: registry.CodeInvalidID, Detail: "identifier " + quote(text) + ": " + err.Error()}
 	var ce *code.Error
 	if errors.As(err, &ce) {
-		p.Position = ce.Pos
+		p.Reason, p.Position = ce.Code, ce.Pos
 		p.Detail += " (" + ce.Code + ")"
 	}
 	return p
@@ -90,37 +40,7 @@ func idProblem(text string, err error) Problem {
 
 // internalProblem logs the details of an unexpected failure and tells the
 // client only that it happened.
-func internalProblem(log *slog.Logger, r *http.Request, err error) Problem {
+func internalProblem(log *slog.Logger, r *http.Request, err error) wire.Problem {
 	log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	return Problem{Status: http.StatusInternalServerError, Code: CodeInternal, Detail: "internal error; the node's log has the details"}
-}
-
-func quote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
-
-// jsonUnmarshal decodes state the registry wrote.
-func jsonUnmarshal(b []byte, v any) error {
-	if err := registry.DecodeState(b, v); err != nil {
-		return fmt.Errorf("decode %T from state: %w", v, err)
-	}
-	return nil
-}
-
-// writeJSON answers v as compact JSON (?pretty indents every JSON answer:
-// see prettyWriter). The answer is encoded before its status is sent, so
-// a value that cannot be encoded (a stored record that is not JSON) is a
-// 500 problem, logged, never a 200 with half a body.
-func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		s.log.Error("encode answer", "type", fmt.Sprintf("%T", v), "err", err)
-		writeProblem(w, Problem{Status: http.StatusInternalServerError, Code: CodeInternal, Detail: "internal error; the node's log has the details"})
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	return wire.Problem{Code: wire.CodeInternal, Detail: "internal error; the node's log has the details"}
 }

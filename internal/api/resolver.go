@@ -1,57 +1,13 @@
 package api
 
 import (
-	"embed"
-	"html/template"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/cityid/cityid/code"
-	"github.com/cityid/cityid/internal/qr"
 	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/wire"
 )
-
-// getQR draws the QR code of an identifier's resolver URL.
-func (s *Server) getQR(w http.ResponseWriter, r *http.Request, id code.ID, format string) {
-	q := r.URL.Query()
-	size := qr.DefaultSize
-	if v := q.Get("size"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: "size " + quote(v) + " is not a number of pixels"})
-			return
-		}
-		size = n
-	}
-	level, err := qr.ParseLevel(q.Get("level"))
-	if err != nil {
-		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: err.Error()})
-		return
-	}
-	if _, ok := s.record(w, r, id); !ok {
-		return
-	}
-	url := id.ResolverURL(s.opts.PublicURL)
-	var body []byte
-	if format == "png" {
-		body, err = qr.PNG(url, size, level)
-	} else {
-		body, err = qr.SVG(url, size, level)
-	}
-	if err != nil {
-		writeProblem(w, Problem{Status: http.StatusBadRequest, Code: CodeBadRequest, Detail: err.Error()})
-		return
-	}
-	if format == "png" {
-		w.Header().Set("Content-Type", "image/png")
-	} else {
-		w.Header().Set("Content-Type", "image/svg+xml")
-	}
-	w.Header().Set("Content-Disposition", `inline; filename="`+strings.NewReplacer("/", "_", ".", "-").Replace(id.String())+`.`+format+`"`)
-	w.Header().Set("Cache-Control", "public, max-age=86400")
-	_, _ = w.Write(body)
-}
 
 // record reads a registered identifier's record, answering 404 when it is
 // not registered.
@@ -66,7 +22,7 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request, id code.ID) (reg
 		return rec, false
 	}
 	if !found {
-		writeProblem(w, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: id.String() + " is not registered"})
+		writeProblem(w, wire.Problem{Code: wire.CodeNotFound, Detail: id.String() + " is not registered"})
 		return rec, false
 	}
 	return rec, true
@@ -110,7 +66,7 @@ func (s *Server) getResolver(w http.ResponseWriter, r *http.Request) {
 		}
 		for _, s := range seen {
 			if s == target {
-				writeProblem(w, Problem{Status: http.StatusLoopDetected, Code: CodeAliasLoop,
+				writeProblem(w, wire.Problem{Code: wire.CodeAliasLoop,
 					Detail: "aliases loop: " + strings.Join(append(seen, target), " → ")})
 				return
 			}
@@ -142,39 +98,4 @@ func aliasOf(rec registry.Record) string {
 func wantsJSON(r *http.Request) bool {
 	accept := r.Header.Get("Accept")
 	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
-}
-
-//go:embed templates/*.html
-var templates embed.FS
-
-// recordPage is the page of a record without a URL value, for people who
-// scanned its code.
-var recordPage = template.Must(template.ParseFS(templates, "templates/record.html"))
-
-func (s *Server) getRecordPage(w http.ResponseWriter, r *http.Request) {
-	text := r.PathValue("id")
-	id, err := code.Parse(text)
-	if err != nil {
-		writeProblem(w, idProblem(text, err))
-		return
-	}
-	rec, ok := s.record(w, r, id)
-	if !ok {
-		return
-	}
-	opts := code.DefaultFormOptions()
-	opts.ResolverBase, opts.Zone = s.opts.PublicURL, s.opts.DNSZone
-	if view := s.b.Latest(); view != nil {
-		if p, err := registry.GetParams(view); err == nil {
-			opts.OIDArc, opts.IAC = p.OIDArc, p.IAC
-		}
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'")
-	if err := recordPage.Execute(w, struct {
-		Record registry.Record
-		Forms  code.Description
-	}{rec, code.Describe(id, opts)}); err != nil {
-		s.log.Warn("record page", "id", id.String(), "err", err)
-	}
 }

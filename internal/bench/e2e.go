@@ -520,13 +520,13 @@ func feed(ctx context.Context, mp mempl.Mempool, txs [][]byte, loaders int, dead
 					case err == nil:
 						accepted.Add(1)
 					case errors.As(err, &mempl.ErrMempoolIsFull{}) || errors.Is(err, mempl.ErrRecheckFull),
-						errors.As(err, &invalid) && invalid.Code == chain.CodeAccountBusy:
+						errors.As(err, &invalid) && invalid.Code == chain.ABCICode(&registry.Error{Code: registry.CodeAccountBusy}):
 						// The mempool, or this loader's share of it, is
 						// full until the next block.
 						full.Add(1)
 						time.Sleep(backoff)
 						continue
-					case errors.As(err, &invalid) && (invalid.Code == chain.CodeNonceReplayed || invalid.Code == chain.CodeNonceGap):
+					case errors.As(err, &invalid) && (invalid.Code == chain.ABCICode(&registry.Error{Code: registry.CodeNonceReplayed}) || invalid.Code == chain.ABCICode(&registry.Error{Code: registry.CodeNonceGap})):
 						// The app counted this tx as pending, then the
 						// mempool dropped it as full; the next commit
 						// clears the app's pending nonces.

@@ -18,6 +18,7 @@ import (
 	"github.com/cityid/cityid/internal/dnsfront"
 	"github.com/cityid/cityid/internal/metrics"
 	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // The serving path of the resolve and serve benchmarks is the node's own:
@@ -46,17 +47,17 @@ var _ api.Backend = readBackend{}
 func (b readBackend) Latest() *store.View                { return b.st.Latest() }
 func (b readBackend) At(h int64) (*store.View, error)    { return b.st.At(h) }
 func (b readBackend) PendingNonce(string) (uint64, bool) { return 0, false }
-func (b readBackend) Submit(context.Context, []byte) (chain.TxResult, error) {
-	return chain.TxResult{}, errReadOnly
+func (b readBackend) Submit(context.Context, []byte) (wire.TxResult, error) {
+	return wire.TxResult{}, errReadOnly
 }
-func (b readBackend) Status(context.Context) (chain.Status, error) {
-	return chain.Status{ChainID: b.chainID, Moniker: "bench", Height: b.st.Version(), AppHash: fmt.Sprintf("%X", b.st.Hash())}, nil
+func (b readBackend) Status(context.Context) (wire.NodeStatus, error) {
+	return wire.NodeStatus{ChainID: b.chainID, Moniker: "bench", Height: b.st.Version(), AppHash: fmt.Sprintf("%X", b.st.Hash())}, nil
 }
-func (b readBackend) Block(context.Context, int64) (chain.BlockInfo, error) {
-	return chain.BlockInfo{}, errReadOnly
+func (b readBackend) Block(context.Context, int64) (wire.BlockInfo, error) {
+	return wire.BlockInfo{}, errReadOnly
 }
-func (b readBackend) Tx(context.Context, string) (chain.TxInfo, error) {
-	return chain.TxInfo{}, errReadOnly
+func (b readBackend) Tx(context.Context, string) (wire.TxInfo, error) {
+	return wire.TxInfo{}, errReadOnly
 }
 func (b readBackend) LightBlock(context.Context, int64) (json.RawMessage, error) {
 	return nil, errReadOnly

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // AppVersion is the version of the state machine's rules, reported to
@@ -22,7 +22,7 @@ import (
 const AppVersion uint64 = 1
 
 // Version is the software version reported in Info.
-const Version = "0.1.0"
+const Version = wire.Version
 
 var _ abci.Application = (*App)(nil)
 
@@ -55,18 +55,8 @@ type App struct {
 	// The block being finalized, between FinalizeBlock and Commit: only the
 	// consensus connection touches these.
 	height  int64
-	results []TxResult
+	results []wire.TxResult
 	hashes  []string
-}
-
-// TxResult is a committed transaction's result, as a submitter is told it.
-type TxResult struct {
-	Kind   string          `json:"kind,omitempty"`
-	Hash   string          `json:"hash"`
-	Height int64           `json:"height"`
-	Code   uint32          `json:"code"`
-	Err    *registry.Error `json:"error,omitempty"`
-	Data   []byte          `json:"data,omitempty"`
 }
 
 // AppOptions configure the application beyond its chain and store.
@@ -348,7 +338,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	}
 	resp := &abci.FinalizeBlockResponse{TxResults: make([]*abci.ExecTxResult, len(results))}
 	a.height = req.Height
-	a.results = make([]TxResult, len(results))
+	a.results = make([]wire.TxResult, len(results))
 	a.hashes = make([]string, len(results))
 	for i, r := range results {
 		res := &abci.ExecTxResult{Code: ABCICode(r.Err), Data: r.Data, Codespace: Codespace}
@@ -358,7 +348,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		resp.TxResults[i] = res
 		h := registry.TxHash(req.Txs[i])
 		a.hashes[i] = h
-		a.results[i] = TxResult{Kind: r.Kind, Hash: h, Height: req.Height, Code: res.Code, Err: r.Err, Data: res.Data}
+		a.results[i] = wire.TxResult{Kind: r.Kind, Hash: h, Height: req.Height, Code: res.Code, Err: r.Err, Data: res.Data}
 	}
 	// CometBFT refuses two updates of one validator in a block: keep the
 	// last power each key was given, in the order the keys first appeared.
@@ -530,8 +520,8 @@ func (c *preparedCache) get(h [32]byte) *registry.Tx {
 // for a submitter who sends a transaction again.
 type Notifier struct {
 	mu      sync.Mutex
-	waiters map[string][]chan TxResult
-	recent  map[string]TxResult
+	waiters map[string][]chan wire.TxResult
+	recent  map[string]wire.TxResult
 	ring    []string
 	next    int
 }
@@ -542,8 +532,8 @@ const recentResults = 20_000
 // NewNotifier returns an empty Notifier.
 func NewNotifier() *Notifier {
 	return &Notifier{
-		waiters: make(map[string][]chan TxResult),
-		recent:  make(map[string]TxResult),
+		waiters: make(map[string][]chan wire.TxResult),
+		recent:  make(map[string]wire.TxResult),
 		ring:    make([]string, recentResults),
 	}
 }
@@ -551,8 +541,8 @@ func NewNotifier() *Notifier {
 // Watch registers interest in a transaction hash; call it before the
 // transaction is submitted so its commit cannot be missed. The returned
 // cancel must be called when the caller stops waiting.
-func (n *Notifier) Watch(hash string) (<-chan TxResult, func()) {
-	ch := make(chan TxResult, 1)
+func (n *Notifier) Watch(hash string) (<-chan wire.TxResult, func()) {
+	ch := make(chan wire.TxResult, 1)
 	n.mu.Lock()
 	n.waiters[hash] = append(n.waiters[hash], ch)
 	n.mu.Unlock()
@@ -575,14 +565,14 @@ func (n *Notifier) Watch(hash string) (<-chan TxResult, func()) {
 }
 
 // Recent returns the result of a recently committed transaction.
-func (n *Notifier) Recent(hash string) (TxResult, bool) {
+func (n *Notifier) Recent(hash string) (wire.TxResult, bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	r, ok := n.recent[hash]
 	return r, ok
 }
 
-func (n *Notifier) publish(results []TxResult) {
+func (n *Notifier) publish(results []wire.TxResult) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, r := range results {
@@ -610,7 +600,7 @@ func (n *Notifier) publish(results []TxResult) {
 
 // remember keeps r as the recent result of its transaction, forgetting
 // the oldest.
-func (n *Notifier) remember(r TxResult) {
+func (n *Notifier) remember(r wire.TxResult) {
 	if _, ok := n.recent[r.Hash]; !ok {
 		if old := n.ring[n.next]; old != "" {
 			delete(n.recent, old)
@@ -622,4 +612,4 @@ func (n *Notifier) remember(r TxResult) {
 }
 
 // WaitTimeout is how long a submitter waits for its commit by default.
-const WaitTimeout = 30 * time.Second
+const WaitTimeout = wire.DefaultSubmitWait

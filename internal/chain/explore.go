@@ -4,73 +4,43 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/wire"
 )
-
-// ErrNotFound is returned for a block or transaction this node does not
-// have.
-var ErrNotFound = errors.New("not found")
-
-// TxInfo is a committed transaction as the explorer shows it.
-type TxInfo struct {
-	Hash   string              `json:"hash"`
-	Height int64               `json:"height"`
-	Index  uint32              `json:"index"`
-	Code   uint32              `json:"code"`
-	Error  *registry.Error     `json:"error,omitempty"`
-	Result json.RawMessage     `json:"result,omitempty"`
-	Tx     *registry.Inspected `json:"tx,omitempty"`
-}
-
-// BlockInfo is a committed block as the explorer shows it.
-type BlockInfo struct {
-	Height   int64     `json:"height"`
-	Hash     string    `json:"hash"`
-	Time     time.Time `json:"time"`
-	ChainID  string    `json:"chain_id"`
-	Proposer string    `json:"proposer"`
-	// AppHash is the state after the previous block, which this block's
-	// header signs.
-	AppHash string   `json:"app_hash"`
-	NumTxs  int      `json:"num_txs"`
-	Txs     []TxInfo `json:"txs"`
-}
 
 // At returns committed state at height h.
 func (n *Node) At(h int64) (*store.View, error) { return n.store.At(h) }
 
 // Block returns block h (0: the latest) with its transactions and results.
-func (n *Node) Block(ctx context.Context, h int64) (BlockInfo, error) {
+func (n *Node) Block(ctx context.Context, h int64) (wire.BlockInfo, error) {
 	var hp *int64
 	if h > 0 {
 		hp = &h
 	}
 	b, err := n.client.Block(ctx, hp)
 	if err != nil {
-		return BlockInfo{}, notFound(err, "block %d", h)
+		return wire.BlockInfo{}, notFound(err, "block %d", h)
 	}
 	if b.Block == nil {
 		// A node that joined by state sync has no blocks before its
 		// snapshot, and none at all until the first after it.
-		return BlockInfo{}, fmt.Errorf("block %d: %w (this node joined by state sync and does not store it)", h, ErrNotFound)
+		return wire.BlockInfo{}, fmt.Errorf("block %d: %w (this node joined by state sync and does not store it)", h, wire.ErrNotFound)
 	}
 	res, err := n.client.BlockResults(ctx, &b.Block.Height)
 	if err != nil {
-		return BlockInfo{}, notFound(err, "results of block %d", b.Block.Height)
+		return wire.BlockInfo{}, notFound(err, "results of block %d", b.Block.Height)
 	}
-	out := BlockInfo{
+	out := wire.BlockInfo{
 		Height: b.Block.Height, Hash: b.BlockID.Hash.String(), Time: b.Block.Time, ChainID: b.Block.ChainID,
 		Proposer: b.Block.ProposerAddress.String(), AppHash: b.Block.AppHash.String(),
-		NumTxs: len(b.Block.Txs), Txs: make([]TxInfo, len(b.Block.Txs)),
+		NumTxs: len(b.Block.Txs), Txs: make([]wire.TxInfo, len(b.Block.Txs)),
 	}
 	for i, tx := range b.Block.Txs {
 		out.Txs[i] = txInfo(tx, b.Block.Height, uint32(i), res.TxResults[i].Code, res.TxResults[i].Log, res.TxResults[i].Data)
@@ -79,20 +49,20 @@ func (n *Node) Block(ctx context.Context, h int64) (BlockInfo, error) {
 }
 
 // Tx returns a committed transaction by its hash (hex).
-func (n *Node) Tx(ctx context.Context, hash string) (TxInfo, error) {
+func (n *Node) Tx(ctx context.Context, hash string) (wire.TxInfo, error) {
 	h, err := hex.DecodeString(hash)
 	if err != nil || len(h) != 32 {
-		return TxInfo{}, fmt.Errorf("transaction hash %q is not 64 hex digits", hash)
+		return wire.TxInfo{}, fmt.Errorf("transaction hash %q is not 64 hex digits", hash)
 	}
 	r, err := n.client.Tx(ctx, h, false)
 	if err != nil {
-		return TxInfo{}, notFound(err, "transaction %s", strings.ToUpper(hash))
+		return wire.TxInfo{}, notFound(err, "transaction %s", strings.ToUpper(hash))
 	}
 	return txInfo(r.Tx, r.Height, r.Index, r.TxResult.Code, r.TxResult.Log, r.TxResult.Data), nil
 }
 
-func txInfo(tx types.Tx, height int64, index uint32, code uint32, log string, data []byte) TxInfo {
-	out := TxInfo{Hash: registry.TxHash(tx), Height: height, Index: index, Code: code}
+func txInfo(tx types.Tx, height int64, index uint32, code uint32, log string, data []byte) wire.TxInfo {
+	out := wire.TxInfo{Hash: registry.TxHash(tx), Height: height, Index: index, Code: code}
 	if code != CodeOK {
 		out.Error = &registry.Error{Code: registryCode(code), Msg: log}
 	} else if json.Valid(data) {
@@ -147,7 +117,7 @@ func notFound(err error, format string, args ...any) error {
 	if strings.Contains(msg, "must be less than or equal") || strings.Contains(msg, "not found") ||
 		strings.Contains(msg, "must be greater than") || strings.Contains(msg, "is not available") ||
 		strings.Contains(msg, "could not find") {
-		return fmt.Errorf("%s: %w (%s)", fmt.Sprintf(format, args...), ErrNotFound, msg)
+		return fmt.Errorf("%s: %w (%s)", fmt.Sprintf(format, args...), wire.ErrNotFound, msg)
 	}
 	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // Node is a running CometBFT node with the CityID application in process.
@@ -169,27 +170,13 @@ func (n *Node) Store() *store.Store { return n.store }
 // ChainID is the node's chain.
 func (n *Node) ChainID() string { return n.node.GenesisDoc().ChainID }
 
-// Status is what a node says of itself.
-type Status struct {
-	ChainID     string    `json:"chain_id"`
-	NodeID      string    `json:"node_id"`
-	Moniker     string    `json:"moniker"`
-	Height      int64     `json:"height"`
-	AppHash     string    `json:"app_hash"`
-	BlockTime   time.Time `json:"block_time"`
-	CatchingUp  bool      `json:"catching_up"`
-	Peers       int       `json:"peers"`
-	Validator   bool      `json:"validator"`
-	VotingPower int64     `json:"voting_power"`
-}
-
 // Status reports the node's height and sync state.
-func (n *Node) Status(ctx context.Context) (Status, error) {
+func (n *Node) Status(ctx context.Context) (wire.NodeStatus, error) {
 	s, err := n.client.Status(ctx)
 	if err != nil {
-		return Status{}, fmt.Errorf("node status: %w", err)
+		return wire.NodeStatus{}, fmt.Errorf("node status: %w", err)
 	}
-	return Status{
+	return wire.NodeStatus{
 		ChainID:     s.NodeInfo.Network,
 		NodeID:      string(s.NodeInfo.DefaultNodeID),
 		Moniker:     s.NodeInfo.Moniker,
@@ -203,16 +190,12 @@ func (n *Node) Status(ctx context.Context) (Status, error) {
 	}, nil
 }
 
-// ErrTimeout is returned when a transaction was accepted into the mempool
-// but not committed within the wait.
-var ErrTimeout = errors.New("transaction not committed in time")
-
 // Submit puts a transaction into the mempool (which gossips it to peers)
 // and waits until its block is committed. A transaction refused by CheckTx
 // comes back at once as a result with its code; a transaction accepted but
-// not committed before ctx ends returns ErrTimeout, with the hash to look it
+// not committed before ctx ends returns wire.ErrTimeout, with the hash to look it
 // up later.
-func (n *Node) Submit(ctx context.Context, tx []byte) (TxResult, error) {
+func (n *Node) Submit(ctx context.Context, tx []byte) (wire.TxResult, error) {
 	hash := registry.TxHash(tx)
 	ch, cancel := n.app.Commits().Watch(hash)
 	defer cancel()
@@ -223,12 +206,12 @@ func (n *Node) Submit(ctx context.Context, tx []byte) (TxResult, error) {
 	case errors.As(err, &invalid):
 		// CheckTx refused it: the application's own code and message.
 		e := &registry.Error{Code: registryCode(invalid.Code), Msg: invalid.Log}
-		return TxResult{Hash: hash, Code: invalid.Code, Err: e}, nil
+		return wire.TxResult{Hash: hash, Code: invalid.Code, Err: e}, nil
 	case errors.As(err, &tooLarge):
 		e := &registry.Error{Code: registry.CodeTooLarge, Msg: fmt.Sprintf("transaction is %d bytes, more than the mempool's %d", tooLarge.Actual, tooLarge.Max)}
-		return TxResult{Hash: hash, Code: ABCICode(e), Err: e}, nil
+		return wire.TxResult{Hash: hash, Code: ABCICode(e), Err: e}, nil
 	case err != nil && !errors.Is(err, mempl.ErrTxInCache):
-		return TxResult{Hash: hash}, fmt.Errorf("submit %s: %w", hash, err)
+		return wire.TxResult{Hash: hash}, fmt.Errorf("submit %s: %w", hash, err)
 	}
 	seen := err != nil // in the mempool's cache: waiting, or committed already
 	if seen {
@@ -241,7 +224,7 @@ func (n *Node) Submit(ctx context.Context, tx []byte) (TxResult, error) {
 	}
 	if err == nil && res.Code != CodeOK {
 		e := &registry.Error{Code: registryCode(res.Code), Msg: res.Log}
-		return TxResult{Hash: hash, Code: res.Code, Err: e}, nil
+		return wire.TxResult{Hash: hash, Code: res.Code, Err: e}, nil
 	}
 	// A transaction seen before may also have been committed before this
 	// process started (the mempool cache outlives nothing, but the
@@ -261,36 +244,26 @@ func (n *Node) Submit(ctx context.Context, tx []byte) (TxResult, error) {
 				return r, nil
 			}
 		case <-ctx.Done():
-			return TxResult{Hash: hash}, fmt.Errorf("wait for %s: %w", hash, ErrTimeout)
+			return wire.TxResult{Hash: hash}, fmt.Errorf("wait for %s: %w", hash, wire.ErrTimeout)
 		}
 	}
 }
 
 // committedTx looks a transaction up in CometBFT's transaction index.
-func (n *Node) committedTx(ctx context.Context, hash string) (TxResult, bool) {
+func (n *Node) committedTx(ctx context.Context, hash string) (wire.TxResult, bool) {
 	h, err := hex.DecodeString(hash)
 	if err != nil {
-		return TxResult{}, false
+		return wire.TxResult{}, false
 	}
 	r, err := n.client.Tx(ctx, h, false)
 	if err != nil {
-		return TxResult{}, false
+		return wire.TxResult{}, false
 	}
-	out := TxResult{Hash: hash, Height: r.Height, Code: r.TxResult.Code, Data: r.TxResult.Data}
+	out := wire.TxResult{Hash: hash, Height: r.Height, Code: r.TxResult.Code, Data: r.TxResult.Data}
 	if r.TxResult.Code != CodeOK {
 		out.Err = &registry.Error{Code: registryCode(r.TxResult.Code), Msg: r.TxResult.Log}
 	}
 	return out, true
-}
-
-// registryCode maps an ABCI code back to the registry's string code.
-func registryCode(c uint32) string {
-	for k, v := range abciCodes {
-		if v == c {
-			return k
-		}
-	}
-	return registry.CodeInternal
 }
 
 // GenValidatorKey creates a validator key file and its state file.

@@ -11,12 +11,13 @@ import (
 	"github.com/cityid/cityid/code"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // ProofOpType is the type of the proof operation a query with prove=true
 // returns: an ICS23 commitment proof over the IAVL tree, as Cosmos SDK
 // chains name it, so tools that already verify those verify ours.
-const ProofOpType = "ics23:iavl"
+const ProofOpType = wire.ProofType
 
 // Query paths.
 const (

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cityid/cityid/internal/api"
 	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // httpStatus is the status POST /v1/txs answers each refusal with.
@@ -99,7 +99,7 @@ func TestHostileCatalogue(t *testing.T) {
 				}
 				if r.by != nil {
 					path := "/v1/accounts/" + r.by.pub
-					var was, is api.Account
+					var was, is wire.Account
 					_ = json.Unmarshal([]byte(base[path]), &was)
 					_ = json.Unmarshal([]byte(after[path]), &is)
 					if is.Nonce != was.Nonce+1 {

@@ -18,11 +18,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cityid/cityid/internal/api"
 	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/testnode"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // The world every row is sent against: one node, and on it a city with a
@@ -166,7 +166,7 @@ func (w *world) build() {
 	w.must(w.bob, registry.KindRegister, registry.Register{ID: closedObj, Values: []registry.Value{{Type: registry.TypeText, Data: "closed"}}})
 	w.must(w.alice, registry.KindDeactivate, registry.SetStatus{ID: closed, Reason: "audit"})
 	w.must(w.carol, registry.KindApplyCity, w.tangshan)
-	var vals api.ValidatorList
+	var vals wire.ValidatorList
 	w.getJSON("/v1/validators", &vals)
 	if len(vals.Validators) != 1 {
 		t.Fatalf("validators %+v, want one", vals)
@@ -177,7 +177,7 @@ func (w *world) build() {
 // nextNonce is the nonce of the actor's next transaction, as the node
 // says.
 func (w *world) nextNonce(a *actor) uint64 {
-	var acct api.Account
+	var acct wire.Account
 	w.getJSON("/v1/accounts/"+a.pub, &acct)
 	return acct.NextNonce
 }
@@ -220,7 +220,7 @@ func (w *world) must(a *actor, kind string, msg any) {
 
 // answer is what POST /v1/txs said: a problem, or (Status 200) a commit.
 type answer struct {
-	api.Problem
+	wire.Problem
 	ContentType string
 }
 
@@ -358,8 +358,8 @@ func diff(before, after map[string]string) []string {
 }
 
 // status is the node's latest height and the app hash its header carries.
-func (w *world) status() api.StatusAnswer {
-	var st api.StatusAnswer
+func (w *world) status() wire.StatusAnswer {
+	var st wire.StatusAnswer
 	w.getJSON("/v1/status", &st)
 	return st
 }

@@ -18,15 +18,7 @@ import (
 	"github.com/cityid/cityid/internal/dnsfront"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
-)
-
-// Defaults: a new user needs no configuration (DESIGN section 4).
-const (
-	DefaultHTTPAddr = "127.0.0.1:8680"
-	DefaultRPCAddr  = "tcp://127.0.0.1:26657"
-	DefaultP2PAddr  = "tcp://127.0.0.1:26656"
-	DefaultDNSAddr  = "127.0.0.1:8653"
-	DefaultOIDArc   = "" // taken from the code package's FormOptions
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // DefaultHome is ~/.cityid.
@@ -163,13 +155,13 @@ const (
 func DefaultConfig(home string) *Config {
 	return &Config{
 		Home: home,
-		HTTP: HTTPConfig{Listen: DefaultHTTPAddr, Limits: HTTPLimitsConfig{
+		HTTP: HTTPConfig{Listen: wire.DefaultHTTPAddr, Limits: HTTPLimitsConfig{
 			WritesPerSecond: api.DefaultWritesPerSecond, WriteBurst: api.DefaultWriteBurst,
 			ReadsPerSecond: api.DefaultReadsPerSecond, ReadBurst: api.DefaultReadBurst, TrustedProxies: []string{},
 		}},
 		Log:       LogConfig{Level: "info", Format: "text"},
 		Snapshots: SnapshotsConfig{Interval: 1000, Keep: 2},
-		DNS: DNSConfig{Listen: DefaultDNSAddr, Zone: "cityid.internal.",
+		DNS: DNSConfig{Listen: wire.DefaultDNSAddr, Zone: wire.DefaultZone,
 			ResponsesPerSecond: dnsfront.DefaultResponsesPerSecond, Slip: dnsfront.DefaultSlip,
 			Window: int(dnsfront.DefaultWindow / time.Second), IPv4Prefix: dnsfront.DefaultIPv4Prefix, IPv6Prefix: dnsfront.DefaultIPv6Prefix},
 		State: StateConfig{CacheMB: store.DefaultBlockCacheBytes >> 20, WriteBufferMB: store.DefaultWriteBufferBytes >> 20,
@@ -183,8 +175,8 @@ func cometDefaults(home string) *cfg.Config {
 	c := cfg.DefaultConfig()
 	c.SetRoot(home)
 	c.Moniker = "cityid-node"
-	c.RPC.ListenAddress = DefaultRPCAddr
-	c.P2P.ListenAddress = DefaultP2PAddr
+	c.RPC.ListenAddress = wire.DefaultRPCAddr
+	c.P2P.ListenAddress = wire.DefaultP2PAddr
 	// Blocks follow transactions quickly; an idle chain makes an empty
 	// block about every second, so light clients always have a recent
 	// header, but no faster.
@@ -322,7 +314,7 @@ const cityidTemplate = `# CityID node settings. CometBFT's own settings (RPC and
 
 [http]
 # Address of the HTTP API: /v1/..., /healthz, /readyz.
-# Default: "127.0.0.1:8680" (loopback only).
+# Default: "` + wire.DefaultHTTPAddr + `" (loopback only).
 listen = %q
 # The base URL people reach this node at: resolver URLs and QR codes are
 # <public_url>/r/<identifier>. Default: "http://" + listen.
@@ -331,10 +323,10 @@ public_url = %q
 [dns]
 # Address of the authoritative DNS front end, UDP and TCP ("" for none).
 # Try: dig @127.0.0.1 -p 8653 1561301001.cityid.internal TXT
-# Default: "127.0.0.1:8653".
+# Default: "` + wire.DefaultDNSAddr + `".
 listen = %q
 # The zone answered for. .internal is reserved for private use, so the
-# default never leaks into the public DNS. Default: "cityid.internal.".
+# default never leaks into the public DNS. Default: "` + wire.DefaultZone + `".
 zone = %q
 # Name servers named in the zone's NS records. Default: ["ns1.<zone>"].
 ns = [%s]

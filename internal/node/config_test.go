@@ -10,9 +10,11 @@ import (
 
 	"github.com/cometbft/cometbft/types"
 
+	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/internal/dnsfront"
 	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 func TestInit(t *testing.T) {
@@ -78,7 +80,7 @@ func TestInit(t *testing.T) {
 	if c2, err := Load(home); err != nil || c2.DNS.RateLimit() != (dnsfront.RateLimit{Window: time.Minute, IPv4Prefix: 32, IPv6Prefix: 64}) {
 		t.Fatalf("edited dns settings: %+v, %v", c2.DNS, err)
 	}
-	if c.HTTP.Listen != "127.0.0.1:9999" || c.Comet.RPC.ListenAddress != "tcp://127.0.0.1:9998" || c.Comet.P2P.ListenAddress != DefaultP2PAddr {
+	if c.HTTP.Listen != "127.0.0.1:9999" || c.Comet.RPC.ListenAddress != "tcp://127.0.0.1:9998" || c.Comet.P2P.ListenAddress != wire.DefaultP2PAddr {
 		t.Fatalf("loaded http %s rpc %s p2p %s", c.HTTP.Listen, c.Comet.RPC.ListenAddress, c.Comet.P2P.ListenAddress)
 	}
 	// A home is never initialised twice.
@@ -230,5 +232,22 @@ func TestReset(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(home, f)); err != nil {
 			t.Errorf("reset removed %s", f)
 		}
+	}
+}
+
+// TestDefaultsFromOnePlace: a new home's settings are the shared defaults
+// of internal/wire, which the client and the command line use too, and
+// the DNS front end's own default zone agrees with them.
+func TestDefaultsFromOnePlace(t *testing.T) {
+	c := DefaultConfig(t.TempDir())
+	if c.HTTP.Listen != wire.DefaultHTTPAddr || c.DNS.Listen != wire.DefaultDNSAddr || c.DNS.Zone != wire.DefaultZone ||
+		c.Comet.RPC.ListenAddress != wire.DefaultRPCAddr || c.Comet.P2P.ListenAddress != wire.DefaultP2PAddr {
+		t.Errorf("defaults %q %q %q %q %q are not wire's", c.HTTP.Listen, c.DNS.Listen, c.DNS.Zone, c.Comet.RPC.ListenAddress, c.Comet.P2P.ListenAddress)
+	}
+	if dnsfront.DefaultZone != wire.DefaultZone {
+		t.Errorf("dnsfront's default zone %q, wire's %q", dnsfront.DefaultZone, wire.DefaultZone)
+	}
+	if client.DefaultNode != "http://"+c.HTTP.Listen {
+		t.Errorf("the client looks for a node at %s, which listens on %s", client.DefaultNode, c.HTTP.Listen)
 	}
 }

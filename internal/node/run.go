@@ -20,6 +20,7 @@ import (
 	"github.com/cityid/cityid/internal/metrics"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // HTTP server bounds.
@@ -29,11 +30,15 @@ const (
 	// largest is a 2 MiB transaction.
 	readTimeout = 30 * time.Second
 	// writeTimeout covers a submit that waits for its commit.
-	writeTimeout   = chain.WaitTimeout + 10*time.Second
+	writeTimeout   = wire.DefaultSubmitWait + 10*time.Second
 	idleTimeout    = 2 * time.Minute
 	maxHeaderBytes = 16 << 10
 	shutdownGrace  = 10 * time.Second
 )
+
+// The chain node answers the API in the wire types, so it is the API's
+// backend as it is: no adapter between them to keep in step.
+var _ api.Backend = (*chain.Node)(nil)
 
 // Running is a started node.
 type Running struct {

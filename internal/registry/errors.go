@@ -19,7 +19,8 @@ type Error struct {
 func (e *Error) Error() string { return e.Code + ": " + e.Msg }
 
 // Stable rejection codes. Never renumber or rename one: clients and the ABCI
-// code table (internal/chain/code.go) depend on them.
+// numbers and HTTP statuses of the error table (internal/wire/errors.go)
+// depend on them.
 const (
 	CodeMalformed       = "malformed"        // not a valid envelope or body (JSON, base64, unknown field)
 	CodeTooLarge        = "too_large"        // transaction, body or value over a bound in limits.go

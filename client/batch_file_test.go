@@ -1,4 +1,4 @@
-package main
+package client_test
 
 import (
 	"encoding/json"
@@ -9,22 +9,22 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/client"
 )
 
 func TestParseBatchFile(t *testing.T) {
-	v := func(typ, data string) registry.Value { return registry.Value{Type: typ, Data: data} }
+	v := func(typ, data string) client.Value { return client.Value{Type: typ, Data: data} }
 	for _, c := range []struct {
 		name, file, text string
-		want             []registry.BatchEntry // nil: refused
+		want             []client.BatchEntry // nil: refused
 		err              string
 	}{
-		{"csv", "m.csv", "id,TEXT,GEO\n1561301001.85.1/meter-1,Meter 1,\"38.04,114.51\"\n 1561301001.85.1/meter-2 ,,\n", []registry.BatchEntry{
-			{ID: "1561301001.85.1/meter-1", Values: []registry.Value{v("TEXT", "Meter 1"), v("GEO", "38.04,114.51")}},
-			{ID: "1561301001.85.1/meter-2", Values: []registry.Value{}},
+		{"csv", "m.csv", "id,TEXT,GEO\n1561301001.85.1/meter-1,Meter 1,\"38.04,114.51\"\n 1561301001.85.1/meter-2 ,,\n", []client.BatchEntry{
+			{ID: "1561301001.85.1/meter-1", Values: []client.Value{v("TEXT", "Meter 1"), v("GEO", "38.04,114.51")}},
+			{ID: "1561301001.85.1/meter-2", Values: []client.Value{}},
 		}, ""},
-		{"csv saved by a spreadsheet: BOM, CRLF, lower case, trailing empty column", "M.CSV", "\ufeffId,url,ns:Name,\r\na/b,https://x.example/,v,\r\n", []registry.BatchEntry{
-			{ID: "a/b", Values: []registry.Value{v("URL", "https://x.example/"), v("ns:Name", "v")}},
+		{"csv saved by a spreadsheet: BOM, CRLF, lower case, trailing empty column", "M.CSV", "\ufeffId,url,ns:Name,\r\na/b,https://x.example/,v,\r\n", []client.BatchEntry{
+			{ID: "a/b", Values: []client.Value{v("URL", "https://x.example/"), v("ns:Name", "v")}},
 		}, ""},
 		{"csv line of a row after a quoted line break", "m.csv", "id,TEXT\na/1,\"two\nlines\"\n,x\n", nil, "m.csv line 4: no id"},
 		{"csv value under no type", "m.csv", "id,TEXT,\na/1,x,y\n", nil, "m.csv line 2: cell 3 has a value, but the header names no type"},
@@ -32,9 +32,9 @@ func TestParseBatchFile(t *testing.T) {
 		{"csv without id", "m.csv", "name,TEXT\n", nil, `must start with "id"`},
 		{"csv header alone", "m.csv", "id,TEXT\n", nil, "m.csv holds no identifiers"},
 		{"not UTF-8", "m.csv", "id,TEXT\na/1,ok\na/2,caf\xe9\n", nil, "m.csv line 3 is not UTF-8 text"},
-		{"json", "m.json", `[{"id":"a/1","values":[{"type":"URL","data":"https://x.example/","ttl":60}],"admins":["ab"]},{"id":"a/2"}]`, []registry.BatchEntry{
-			{ID: "a/1", Values: []registry.Value{{Type: "URL", Data: "https://x.example/", TTL: 60}}, Admins: []string{"ab"}},
-			{ID: "a/2", Values: []registry.Value{}},
+		{"json", "m.json", `[{"id":"a/1","values":[{"type":"URL","data":"https://x.example/","ttl":60}],"admins":["ab"]},{"id":"a/2"}]`, []client.BatchEntry{
+			{ID: "a/1", Values: []client.Value{{Type: "URL", Data: "https://x.example/", TTL: 60}}, Admins: []string{"ab"}},
+			{ID: "a/2", Values: []client.Value{}},
 		}, ""},
 		{"json, two arrays", "m.json", `[{"id":"a/1"}] [{"id":"a/2"}]`, nil, "more after the JSON array"},
 		{"json null entry", "m.json", `[{"id":"a/1"},null]`, nil, "entry 2 has no id"},
@@ -43,11 +43,11 @@ func TestParseBatchFile(t *testing.T) {
 		{"json empty", "m.json", `[]`, nil, "holds no identifiers"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := parseBatchFile(c.file, []byte(c.text))
+			got, err := client.ParseBatchFile(c.file, []byte(c.text))
 			if c.want == nil {
-				var u usageError
+				var u *client.BatchFileError
 				if err == nil || !errors.As(err, &u) || !strings.Contains(err.Error(), c.err) {
-					t.Fatalf("got %+v, %v; want the usage error %q", got, err, c.err)
+					t.Fatalf("got %+v, %v; want the batch file error %q", got, err, c.err)
 				}
 				return
 			}
@@ -59,8 +59,8 @@ func TestParseBatchFile(t *testing.T) {
 }
 
 // FuzzParseBatchFile: whatever a register-batch file holds, the parser
-// does not panic; a file it refuses gets a usage error that names the
-// file; a file it takes gives identifiers that each have an id and typed
+// does not panic; a file it refuses gets a *BatchFileError that names
+// the file; a file it takes gives identifiers that each have an id and typed
 // values of UTF-8 text, and that come back the same through the JSON
 // form of the file.
 func FuzzParseBatchFile(f *testing.F) {
@@ -86,11 +86,11 @@ func FuzzParseBatchFile(f *testing.F) {
 		if isCSV {
 			name = "rows.csv"
 		}
-		entries, err := parseBatchFile(name, b)
+		entries, err := client.ParseBatchFile(name, b)
 		if err != nil {
-			var u usageError
+			var u *client.BatchFileError
 			if !errors.As(err, &u) || !strings.HasPrefix(err.Error(), name) {
-				t.Fatalf("refused with %T %q: want a usage error that names the file", err, err)
+				t.Fatalf("refused with %T %q: want a *BatchFileError that names the file", err, err)
 			}
 			if entries != nil {
 				t.Fatalf("refused, yet %d entries", len(entries))
@@ -126,7 +126,7 @@ func FuzzParseBatchFile(f *testing.F) {
 		if err != nil {
 			t.Fatalf("entries do not encode: %v", err)
 		}
-		again, err := parseBatchFile("again.json", js)
+		again, err := client.ParseBatchFile("again.json", js)
 		if err != nil || !reflect.DeepEqual(again, entries) {
 			t.Fatalf("entries do not come back through JSON:\n%+v\n%+v, %v\n%s", entries, again, err, js)
 		}

@@ -1,4 +1,4 @@
-package main
+package client
 
 import (
 	"bytes"
@@ -6,31 +6,56 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/cityid/cityid/internal/registry"
 )
 
 // utf8BOM starts the CSV files spreadsheets save as "CSV UTF-8": it is no
 // part of the header's first cell.
-var utf8BOM = []byte("\ufeff")
+const utf8BOM = "\ufeff"
 
-// parseBatchFile reads the bytes of a register-batch file named name: CSV
-// when the name ends in .csv, else JSON. It checks only what a file can
+// A batch file lists identifiers to register, with their values, for
+// register_batch transactions (cityid tx register-batch --file). It is
+// either
+//   - CSV (a name ending .csv): a header "id,TYPE,TYPE,..." naming a value
+//     type per column (URL, TEXT, EMAIL, GEO, ALIAS or ns:name), then one
+//     identifier a row; an empty cell adds no value;
+//   - JSON: an array of {"id": ..., "values": [{"type": ..., "data": ...}],
+//     "admins": [...]}.
+
+// BatchFileError is a batch file that cannot be read as one: what to fix,
+// and where, for the person who wrote the file. Its message starts with
+// the file's name.
+type BatchFileError struct{ Err error }
+
+func (e *BatchFileError) Error() string { return e.Err.Error() }
+func (e *BatchFileError) Unwrap() error { return e.Err }
+
+// ReadBatchFile reads the batch file at path (see ParseBatchFile).
+func ReadBatchFile(path string) ([]BatchEntry, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &BatchFileError{err}
+	}
+	return ParseBatchFile(path, b)
+}
+
+// ParseBatchFile reads the bytes of a batch file named name: CSV when the
+// name ends in .csv, else JSON. It checks only what a file can
 // get wrong by itself, each with the line or entry to fix (an identifier
 // in every row, a type for every value, text that is UTF-8, nothing after
 // the JSON array); the registry judges the identifiers and values.
-func parseBatchFile(name string, b []byte) ([]registry.BatchEntry, error) {
-	b = bytes.TrimPrefix(b, utf8BOM)
+func ParseBatchFile(name string, b []byte) ([]BatchEntry, error) {
+	b = bytes.TrimPrefix(b, []byte(utf8BOM))
 	if !utf8.Valid(b) {
 		// Decoding would put U+FFFD in its place without a word, and
 		// register text the file does not hold.
 		line := 1 + bytes.Count(b[:firstInvalidUTF8(b)], []byte("\n"))
-		return nil, usageError{fmt.Errorf("%s line %d is not UTF-8 text: save the file as UTF-8", name, line)}
+		return nil, &BatchFileError{fmt.Errorf("%s line %d is not UTF-8 text: save the file as UTF-8", name, line)}
 	}
-	var entries []registry.BatchEntry
+	var entries []BatchEntry
 	var err error
 	if strings.EqualFold(filepath.Ext(name), ".csv") {
 		entries, err = parseBatchCSV(name, b)
@@ -38,16 +63,16 @@ func parseBatchFile(name string, b []byte) ([]registry.BatchEntry, error) {
 		entries, err = parseBatchJSON(name, b)
 	}
 	if err != nil {
-		return nil, usageError{err}
+		return nil, &BatchFileError{err}
 	}
 	if len(entries) == 0 {
-		return nil, usageError{fmt.Errorf("%s holds no identifiers", name)}
+		return nil, &BatchFileError{fmt.Errorf("%s holds no identifiers", name)}
 	}
 	return entries, nil
 }
 
-func parseBatchJSON(name string, b []byte) ([]registry.BatchEntry, error) {
-	var entries []registry.BatchEntry
+func parseBatchJSON(name string, b []byte) ([]BatchEntry, error) {
+	var entries []BatchEntry
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&entries); err != nil {
@@ -62,7 +87,7 @@ func parseBatchJSON(name string, b []byte) ([]registry.BatchEntry, error) {
 			return nil, fmt.Errorf("%s: entry %d has no id", name, i+1)
 		}
 		if e.Values == nil {
-			entries[i].Values = []registry.Value{}
+			entries[i].Values = []Value{}
 		}
 		if len(e.Admins) == 0 {
 			entries[i].Admins = nil // the signer's, or --admin's
@@ -76,7 +101,7 @@ func parseBatchJSON(name string, b []byte) ([]registry.BatchEntry, error) {
 	return entries, nil
 }
 
-func parseBatchCSV(name string, b []byte) ([]registry.BatchEntry, error) {
+func parseBatchCSV(name string, b []byte) ([]BatchEntry, error) {
 	r := csv.NewReader(bytes.NewReader(b))
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
@@ -94,7 +119,7 @@ func parseBatchCSV(name string, b []byte) ([]registry.BatchEntry, error) {
 		}
 		types[i+1] = t
 	}
-	var entries []registry.BatchEntry
+	var entries []BatchEntry
 	for {
 		row, err := r.Read()
 		if err == io.EOF {
@@ -107,7 +132,7 @@ func parseBatchCSV(name string, b []byte) ([]registry.BatchEntry, error) {
 		if len(row) > len(header) {
 			return nil, fmt.Errorf("%s line %d: %d cells, but the header names %d columns", name, line, len(row), len(header))
 		}
-		e := registry.BatchEntry{ID: strings.TrimSpace(row[0]), Values: []registry.Value{}}
+		e := BatchEntry{ID: strings.TrimSpace(row[0]), Values: []Value{}}
 		if e.ID == "" {
 			return nil, fmt.Errorf("%s line %d: no id in the first cell", name, line)
 		}
@@ -120,7 +145,7 @@ func parseBatchCSV(name string, b []byte) ([]registry.BatchEntry, error) {
 				// fine while its cells are empty.
 				return nil, fmt.Errorf("%s line %d: cell %d has a value, but the header names no type for column %d", name, line, i+1, i+1)
 			}
-			e.Values = append(e.Values, registry.Value{Type: types[i], Data: row[i]})
+			e.Values = append(e.Values, Value{Type: types[i], Data: row[i]})
 		}
 		entries = append(entries, e)
 	}

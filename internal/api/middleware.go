@@ -1,0 +1,81 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cityid/cityid/internal/metrics"
+	"github.com/cityid/cityid/internal/wire"
+)
+
+// ServeHTTP implements http.Handler. A panic in a handler is a bug, never
+// the client's doing: it is logged and answered 500, and the node goes on.
+//
+// Every answer may be read by a page of another origin (CORS with "*"):
+// the API holds nothing private, and a write is a signed transaction that
+// no origin can forge.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+			writeProblem(w, wire.Problem{Code: wire.CodeInternal, Detail: "internal error; the node's log has the details"})
+		}
+	}()
+	if s.opts.Metrics != nil {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		w = sw
+		defer func() { s.opts.Metrics.Request(iface(r.URL.Path), metrics.HTTPStatus(sw.status), time.Since(start)) }()
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "Content-Type, Accept")
+		h.Set("Access-Control-Max-Age", "600")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if s.limits != nil && !s.allow(w, r) {
+		return
+	}
+	pretty, ok := prettyParam(w, r)
+	if !ok {
+		return
+	}
+	if !pretty {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	pw := &prettyWriter{ResponseWriter: w}
+	s.mux.ServeHTTP(pw, r)
+	pw.finish()
+}
+
+// iface is the interface a request path belongs to, for metrics.
+func iface(path string) string {
+	switch {
+	case strings.HasPrefix(path, "/v1/ids/"):
+		return metrics.HTTP
+	case strings.HasPrefix(path, "/api/handles/"):
+		return metrics.Handle
+	case strings.HasPrefix(path, "/r/"), strings.HasPrefix(path, "/ids/"):
+		return metrics.Resolver
+	}
+	return metrics.API
+}
+
+// statusWriter remembers the status an answer was written with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}

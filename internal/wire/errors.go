@@ -1,0 +1,111 @@
+package wire
+
+import "github.com/cityid/cityid/internal/registry"
+
+// Codes of the API itself, beside the registry's refusal codes
+// (registry.Code...). A code the two share (not_found, internal) is the
+// same string and the same row of the table.
+const (
+	CodeNotFound    = registry.CodeNotFound
+	CodeInternal    = registry.CodeInternal
+	CodeBadRequest  = "bad_request"
+	CodeTimeout     = "timeout"
+	CodeUnavailable = "unavailable"
+	CodeAliasLoop   = "alias_loop"
+	// CodeHeightTooHigh: a height this node has not reached yet.
+	CodeHeightTooHigh = "height_too_high"
+	// CodeRateLimited: the client is past its rate limit (429).
+	CodeRateLimited = "rate_limited"
+)
+
+// ABCI numbers that are no registry code: success.
+const ABCIOK uint32 = 0
+
+// ErrorCode is one row of the error table: a stable code, the HTTP status
+// the API answers it with, and, for a code a transaction can be refused
+// with, its ABCI result number (0 for the API's own codes, which never
+// reach a block).
+type ErrorCode struct {
+	Code string
+	HTTP int
+	ABCI uint32
+}
+
+// table is every stable error code. ABCI numbers are part of the wire
+// protocol (CometBFT RPC clients see them) and HTTP statuses part of the
+// API: never renumber a row, only append. It is an array, never written,
+// so that no caller can change it; Errors hands out a copy.
+var table = [...]ErrorCode{
+	{registry.CodeMalformed, 400, 1},
+	{registry.CodeTooLarge, 413, 2},
+	{registry.CodeBadSignature, 401, 3},
+	{registry.CodeBadPubKey, 400, 4},
+	{registry.CodeNonceReplayed, 409, 5},
+	{registry.CodeNonceGap, 409, 6},
+	{registry.CodeUnknownKind, 400, 7},
+	{registry.CodeInvalid, 400, 8},
+	{registry.CodeInvalidID, 400, 9},
+	{registry.CodeUnauthorized, 403, 10},
+	{registry.CodeNotFound, 404, 11},
+	{registry.CodeExists, 409, 12},
+	{registry.CodeDuplicateCity, 409, 13},
+	{registry.CodeDuplicateLocode, 409, 14},
+	{registry.CodeAlreadyDecided, 409, 15},
+	{registry.CodeAlreadyVoted, 409, 16},
+	{registry.CodeVersionMismatch, 409, 17},
+	{registry.CodeInactive, 409, 18},
+	{registry.CodeAlreadyActive, 409, 19},
+	{registry.CodeAlreadyInactive, 409, 20},
+	{registry.CodeBadValue, 400, 21},
+	{registry.CodeExhausted, 409, 22},
+	{registry.CodeExpired, 410, 23},
+	{registry.CodeHashMismatch, 409, 24},
+	{registry.CodeAccountBusy, 429, 25},
+	{registry.CodeInternal, 500, 99},
+
+	{CodeBadRequest, 400, 0},
+	{CodeTimeout, 504, 0},
+	{CodeUnavailable, 503, 0},
+	{CodeAliasLoop, 508, 0},
+	{CodeHeightTooHigh, 404, 0},
+	{CodeRateLimited, 429, 0},
+}
+
+// Errors returns the error table, in its fixed order.
+func Errors() []ErrorCode { return append([]ErrorCode(nil), table[:]...) }
+
+// HTTPStatus is the HTTP status of an error code; 500 for a code that is
+// not in the table (a bug: every code a node answers with is).
+func HTTPStatus(code string) int {
+	for _, e := range table {
+		if e.Code == code {
+			return e.HTTP
+		}
+	}
+	return 500
+}
+
+// ABCICode is the ABCI result number of a registry refusal (ABCIOK for
+// nil), or that of CodeInternal for a code that has none.
+func ABCICode(err *registry.Error) uint32 {
+	if err == nil {
+		return ABCIOK
+	}
+	for _, e := range table {
+		if e.Code == err.Code && e.ABCI != 0 {
+			return e.ABCI
+		}
+	}
+	return ABCICode(&registry.Error{Code: registry.CodeInternal})
+}
+
+// CodeOfABCI is the registry code of an ABCI result number; internal for
+// a number that is not in the table.
+func CodeOfABCI(n uint32) string {
+	for _, e := range table {
+		if e.ABCI == n && n != ABCIOK {
+			return e.Code
+		}
+	}
+	return registry.CodeInternal
+}

@@ -1,0 +1,108 @@
+package wire
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/cityid/cityid/internal/registry"
+)
+
+// Version is the node software's version, reported in ABCI Info and the
+// OpenAPI document.
+const Version = "0.1.0"
+
+// Errors the chain layer returns to readers, which every front end maps
+// to its own answer (errors.Is).
+var (
+	// ErrNotFound: a block or transaction this node does not have.
+	ErrNotFound = errors.New("not found")
+	// ErrTimeout: a transaction was accepted into the mempool but not
+	// committed within the wait.
+	ErrTimeout = errors.New("transaction not committed in time")
+)
+
+// TxResult is a committed transaction's result, as a submitter is told it.
+type TxResult struct {
+	Kind   string          `json:"kind,omitempty"`
+	Hash   string          `json:"hash"`
+	Height int64           `json:"height"`
+	Code   uint32          `json:"code"`
+	Err    *registry.Error `json:"error,omitempty"`
+	Data   []byte          `json:"data,omitempty"`
+}
+
+// NodeStatus is what a node says of itself.
+type NodeStatus struct {
+	ChainID     string    `json:"chain_id"`
+	NodeID      string    `json:"node_id"`
+	Moniker     string    `json:"moniker"`
+	Height      int64     `json:"height"`
+	AppHash     string    `json:"app_hash"`
+	BlockTime   time.Time `json:"block_time"`
+	CatchingUp  bool      `json:"catching_up"`
+	Peers       int       `json:"peers"`
+	Validator   bool      `json:"validator"`
+	VotingPower int64     `json:"voting_power"`
+}
+
+// TxInfo is a committed transaction as the explorer shows it.
+type TxInfo struct {
+	Hash   string              `json:"hash"`
+	Height int64               `json:"height"`
+	Index  uint32              `json:"index"`
+	Code   uint32              `json:"code"`
+	Error  *registry.Error     `json:"error,omitempty"`
+	Result json.RawMessage     `json:"result,omitempty"`
+	Tx     *registry.Inspected `json:"tx,omitempty"`
+}
+
+// BlockInfo is a committed block as the explorer shows it.
+type BlockInfo struct {
+	Height   int64     `json:"height"`
+	Hash     string    `json:"hash"`
+	Time     time.Time `json:"time"`
+	ChainID  string    `json:"chain_id"`
+	Proposer string    `json:"proposer"`
+	// AppHash is the state after the previous block, which this block's
+	// header signs.
+	AppHash string   `json:"app_hash"`
+	NumTxs  int      `json:"num_txs"`
+	Txs     []TxInfo `json:"txs"`
+}
+
+// TxAnswer is the answer to POST /v1/txs for a committed transaction.
+type TxAnswer struct {
+	Hash   string           `json:"hash"`
+	Height int64            `json:"height"`
+	Result registry.Outcome `json:"result"`
+}
+
+// Account is the answer to GET /v1/accounts/{key}.
+type Account struct {
+	Height    int64  `json:"height"`
+	Key       string `json:"key"`
+	Nonce     uint64 `json:"nonce"`      // the last nonce used on the ledger; 0 for a new account
+	NextNonce uint64 `json:"next_nonce"` // the nonce of the account's next transaction, counting those waiting in this node's mempool
+	Pending   uint64 `json:"pending"`    // how many of the account's transactions wait in this node's mempool
+}
+
+// StatusAnswer is the answer to GET /v1/status.
+type StatusAnswer struct {
+	NodeStatus
+	Params    registry.Params    `json:"params"`
+	Authority registry.Authority `json:"authority"`
+}
+
+// Health is the answer of /healthz and /readyz.
+type Health struct {
+	Status string `json:"status"`
+	Height int64  `json:"height,omitempty"`
+}
+
+// LightBlock is CometBFT's LightBlock in its own JSON encoding, as
+// GET /v1/light/{h} answers it.
+type LightBlock struct {
+	SignedHeader map[string]any `json:"signed_header"`
+	ValidatorSet map[string]any `json:"validator_set"`
+}
