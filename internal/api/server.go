@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/code"
+	"github.com/cityid/cityid/internal/api/handle"
 	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/metrics"
 	"github.com/cityid/cityid/internal/registry"
@@ -76,6 +77,8 @@ type Server struct {
 	limits *limiter
 	// patterns are the routes served, as ServeMux patterns.
 	patterns []string
+	// handles is the Handle REST front end, mounted at handle.Pattern.
+	handles *handle.Server
 }
 
 // Patterns lists the routes served, as ServeMux patterns.
@@ -100,7 +103,7 @@ func New(b Backend, opts Options) *Server {
 	if opts.Limits != nil {
 		limits = *opts.Limits
 	}
-	s := &Server{b: b, opts: opts, log: opts.Logger, mux: http.NewServeMux(), limits: newLimiter(limits)}
+	s := &Server{b: b, opts: opts, log: opts.Logger, mux: http.NewServeMux(), limits: newLimiter(limits), handles: newHandles(b, opts)}
 	handlers := []struct {
 		pattern string
 		h       http.HandlerFunc
@@ -119,7 +122,7 @@ func New(b Backend, opts Options) *Server {
 		{"GET /v1/openapi.json", s.getOpenAPI},
 		{"GET /v1/accounts/{key}", s.getAccount},
 		{"GET /v1/status", s.getStatus},
-		{"GET /api/handles/{handle...}", s.getHandle},
+		{handle.Pattern, s.handles.ServeHTTP},
 		{"GET /r/{id...}", s.getResolver},
 		{"GET /ids/{id...}", s.getRecordPage},
 		{"GET /healthz", s.healthz},
