@@ -17,7 +17,7 @@ import (
 // problem, not a bare 404.
 func TestBounds(t *testing.T) {
 	s := serveStory(t, api.Options{})
-	post := func(body []byte) (int, api.Problem) {
+	post := func(body []byte) (int, Problem) {
 		t.Helper()
 		resp, err := http.Post(s.url+"/v1/txs", "application/json", bytes.NewReader(body))
 		if err != nil {
@@ -25,7 +25,7 @@ func TestBounds(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		var p api.Problem
+		var p Problem
 		if err := json.Unmarshal(b, &p); err != nil {
 			t.Fatalf("POST: %d %s", resp.StatusCode, b)
 		}
@@ -39,9 +39,9 @@ func TestBounds(t *testing.T) {
 		t.Errorf("not an envelope: %d %+v", status, p)
 	}
 	for _, q := range []string{"limit=1001", "limit=0", "limit=x"} {
-		s.problem("/v1/cities?"+q, http.StatusBadRequest, api.CodeBadRequest, "is not a number from 1 to 1000")
+		s.problem("/v1/cities?"+q, http.StatusBadRequest, CodeBadRequest, "is not a number from 1 to 1000")
 	}
-	var c api.CityList
+	var c CityList
 	s.json("/v1/cities?limit=1000", http.StatusOK, &c)
-	s.problem("/v2/cities", http.StatusNotFound, api.CodeNotFound, "no route GET /v2/cities")
+	s.problem("/v2/cities", http.StatusNotFound, CodeNotFound, "no route GET /v2/cities")
 }

@@ -14,14 +14,14 @@ import (
 // a 404.
 func TestChildren(t *testing.T) {
 	s := serveStory(t, api.Options{})
-	ids := func(c api.Children) string {
+	ids := func(c Children) string {
 		var out []string
 		for _, ch := range c.Children {
 			out = append(out, ch.ID+":"+string(ch.Kind)+":"+ch.Status+":"+ch.Name)
 		}
 		return fmt.Sprint(out)
 	}
-	var c api.Children
+	var c Children
 	s.json("/v1/ids/1561301001/children", http.StatusOK, &c)
 	if got := ids(c); c.ID != "1561301001" || c.Height != s.l.Height() || c.Next != "" ||
 		got != "[1561301001.85:sector:active:Education 1561301001.86:sector:active:Human health activities]" {
@@ -64,6 +64,6 @@ func TestChildren(t *testing.T) {
 		t.Errorf("after the last sector: %s next %q, want an empty last page", ids(c), c.Next)
 	}
 	s.problem("/v1/ids/1561301001.85.1/school-0042/children", http.StatusBadRequest, "invalid", "is an object")
-	s.problem("/v1/ids/1561301001.87/children", http.StatusNotFound, api.CodeNotFound, "1561301001.87 is not registered")
-	s.problem("/v1/ids/1561301001/children?limit=1001", http.StatusBadRequest, api.CodeBadRequest, "is not a number from 1 to 1000")
+	s.problem("/v1/ids/1561301001.87/children", http.StatusNotFound, CodeNotFound, "1561301001.87 is not registered")
+	s.problem("/v1/ids/1561301001/children?limit=1001", http.StatusBadRequest, CodeBadRequest, "is not a number from 1 to 1000")
 }

@@ -37,7 +37,7 @@ func TestPretty(t *testing.T) {
 			}
 		}
 	}
-	s.problem("/v1/cities?pretty=yes", http.StatusBadRequest, api.CodeBadRequest, `pretty "yes" is not true or false`)
+	s.problem("/v1/cities?pretty=yes", http.StatusBadRequest, CodeBadRequest, `pretty "yes" is not true or false`)
 	if r := s.get("/v1/ids/1561301001.85.1/school-0042/qr.png?pretty"); r.status != http.StatusOK || !bytes.HasPrefix(r.body, []byte("\x89PNG")) {
 		t.Errorf("?pretty on a PNG: %d, %d bytes, want the PNG untouched", r.status, len(r.body))
 	}

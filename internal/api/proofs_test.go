@@ -19,7 +19,7 @@ import (
 func TestProofs(t *testing.T) {
 	s := serveStory(t, api.Options{})
 	root := s.l.Store().Latest().Hash()
-	var a api.RecordAnswer
+	var a RecordAnswer
 	s.json("/v1/ids/1561301001.85.1/school-0042?proof=true", http.StatusOK, &a)
 	p := a.Proof
 	if p == nil {
@@ -64,7 +64,7 @@ func TestProofs(t *testing.T) {
 	}
 
 	// Absence.
-	prob := s.problem("/v1/ids/1561301001.85.1/nobody?proof=true", http.StatusNotFound, api.CodeNotFound, "is not registered")
+	prob := s.problem("/v1/ids/1561301001.85.1/nobody?proof=true", http.StatusNotFound, CodeNotFound, "is not registered")
 	if prob.Proof == nil || prob.Proof.Value != nil {
 		t.Fatalf("absence: proof %+v, want one with no value", prob.Proof)
 	}

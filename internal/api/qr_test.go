@@ -47,10 +47,10 @@ func TestQR(t *testing.T) {
 	if r.status != http.StatusOK || r.header.Get("Content-Type") != "image/svg+xml" || !bytes.HasPrefix(r.body, []byte("<svg")) {
 		t.Errorf("qr.svg: %d %s %.40s", r.status, r.header.Get("Content-Type"), r.body)
 	}
-	s.problem("/v1/ids/1561301001.85.1/nobody/qr.png", http.StatusNotFound, api.CodeNotFound, "is not registered")
-	s.problem("/v1/ids/1561301001.85.1/school-0042/qr.png?size=10", http.StatusBadRequest, api.CodeBadRequest, "")
-	s.problem("/v1/ids/1561301001.85.1/school-0042/qr.png?size=big", http.StatusBadRequest, api.CodeBadRequest, `size "big" is not a number of pixels`)
-	s.problem("/v1/ids/1561301001.85.1/school-0042/qr.svg?level=Z", http.StatusBadRequest, api.CodeBadRequest, "")
+	s.problem("/v1/ids/1561301001.85.1/nobody/qr.png", http.StatusNotFound, CodeNotFound, "is not registered")
+	s.problem("/v1/ids/1561301001.85.1/school-0042/qr.png?size=10", http.StatusBadRequest, CodeBadRequest, "")
+	s.problem("/v1/ids/1561301001.85.1/school-0042/qr.png?size=big", http.StatusBadRequest, CodeBadRequest, `size "big" is not a number of pixels`)
+	s.problem("/v1/ids/1561301001.85.1/school-0042/qr.svg?level=Z", http.StatusBadRequest, CodeBadRequest, "")
 	if p := s.problem("/v1/ids/1561301001.85.1/school!/qr.png", http.StatusBadRequest, "invalid_id", "bad_char"); !strings.Contains(p.Detail, "school!") {
 		t.Errorf("bad identifier: %q does not name it", p.Detail)
 	}

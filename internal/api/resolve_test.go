@@ -13,7 +13,7 @@ import (
 // at the height read; one that does not parse, a 400 saying why and where.
 func TestResolve(t *testing.T) {
 	s := serveStory(t, api.Options{})
-	var a api.RecordAnswer
+	var a RecordAnswer
 	s.json("/v1/ids/1561301001.85.1/SCHOOL-0042", http.StatusOK, &a)
 	rec := a.Record
 	if a.Height != s.l.Height() || a.Proof != nil || rec.ID != "1561301001.85.1/school-0042" || rec.Version != 1 || rec.Status != "active" ||
@@ -28,7 +28,7 @@ func TestResolve(t *testing.T) {
 	if a.Record.Kind != "unit" || a.Record.Name != "Education Bureau" {
 		t.Errorf("unit: %+v", a.Record)
 	}
-	p := s.problem("/v1/ids/1561301001.85.1/nobody", http.StatusNotFound, api.CodeNotFound, "1561301001.85.1/nobody is not registered")
+	p := s.problem("/v1/ids/1561301001.85.1/nobody", http.StatusNotFound, CodeNotFound, "1561301001.85.1/nobody is not registered")
 	if p.Height != s.l.Height() || p.Proof != nil {
 		t.Errorf("not found: height %d proof %v, want %d and no proof", p.Height, p.Proof, s.l.Height())
 	}
@@ -37,7 +37,7 @@ func TestResolve(t *testing.T) {
 		t.Errorf("bad check character at position %d, want 10", p.Position)
 	}
 	s.problem("/v1/ids/1561301001.85.1/x!", http.StatusBadRequest, "invalid_id", "bad_char")
-	s.problem("/v1/ids/1561301001.85.1/school-0042?proof=maybe", http.StatusBadRequest, api.CodeBadRequest, `proof "maybe" is not true or false`)
+	s.problem("/v1/ids/1561301001.85.1/school-0042?proof=maybe", http.StatusBadRequest, CodeBadRequest, `proof "maybe" is not true or false`)
 }
 
 // ?height=H reads the record as it was at height H: each version at the
@@ -56,15 +56,15 @@ func TestResolveAtHeight(t *testing.T) {
 		{s.noURLv2, 2, "still no URL"},
 		{s.l.Height(), 2, "still no URL"},
 	} {
-		var a api.RecordAnswer
+		var a RecordAnswer
 		s.json(id+"?height="+itoa64(c.height), http.StatusOK, &a)
 		if a.Height != c.height || a.Record.Version != c.version || a.Record.Values[0].Data != c.text {
 			t.Errorf("at %d: height %d version %d %q, want version %d %q", c.height, a.Height, a.Record.Version, a.Record.Values[0].Data, c.version, c.text)
 		}
 	}
-	s.problem(id+"?height="+itoa64(s.noURLv1-1), http.StatusNotFound, api.CodeNotFound, "is not registered")
-	s.problem(id+"?height="+itoa64(s.l.Height()+1), http.StatusNotFound, api.CodeNotFound, "is not in this node's state (latest "+itoa64(s.l.Height()))
+	s.problem(id+"?height="+itoa64(s.noURLv1-1), http.StatusNotFound, CodeNotFound, "is not registered")
+	s.problem(id+"?height="+itoa64(s.l.Height()+1), http.StatusNotFound, CodeNotFound, "is not in this node's state (latest "+itoa64(s.l.Height()))
 	for _, h := range []string{"0", "-1", "x", "1.5"} {
-		s.problem(id+"?height="+h, http.StatusBadRequest, api.CodeBadRequest, "is not a positive number")
+		s.problem(id+"?height="+h, http.StatusBadRequest, CodeBadRequest, "is not a positive number")
 	}
 }

@@ -35,7 +35,7 @@ func TestResolverURL(t *testing.T) {
 		!strings.Contains(string(r.body), "1561301001.85.1/loop-a → 1561301001.85.1/loop-b → 1561301001.85.1/loop-a") {
 		t.Errorf("a loop: %d %s", r.status, r.body)
 	}
-	var a api.RecordAnswer
+	var a RecordAnswer
 	r = s.get("/r/1561301001.85.1/school-0042", "Accept", "application/json")
 	if r.status != http.StatusOK || !strings.Contains(string(r.body), `"id":"1561301001.85.1/school-0042"`) {
 		t.Errorf("asking for JSON: %d %s", r.status, r.body)
@@ -44,7 +44,7 @@ func TestResolverURL(t *testing.T) {
 	if r2 := s.get("/v1/ids/1561301001.85.1/school-0042"); string(r.body) != string(r2.body) {
 		t.Errorf("/r/ as JSON %s differs from /v1/ids/ %s", r.body, r2.body)
 	}
-	s.problem("/r/1561301001.85.1/nobody", http.StatusNotFound, api.CodeNotFound, "is not registered")
+	s.problem("/r/1561301001.85.1/nobody", http.StatusNotFound, CodeNotFound, "is not registered")
 	s.problem("/r/1561301002.85.1/x", http.StatusBadRequest, "invalid_id", "bad_check_char")
 }
 
@@ -67,5 +67,5 @@ func TestRecordPage(t *testing.T) {
 	if r := s.get("/ids/1561301001.85.1"); r.status != http.StatusOK || !strings.Contains(string(r.body), "1.3.6.1.4.1.99999.156.130100.85.1") {
 		t.Errorf("the unit's page: %d, without its OID", r.status)
 	}
-	s.problem("/ids/1561301001.85.1/nobody", http.StatusNotFound, api.CodeNotFound, "is not registered")
+	s.problem("/ids/1561301001.85.1/nobody", http.StatusNotFound, CodeNotFound, "is not registered")
 }

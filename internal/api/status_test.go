@@ -18,14 +18,14 @@ import (
 // once there is state.
 func TestStatusAndAccounts(t *testing.T) {
 	s := serveStory(t, api.Options{})
-	var st api.StatusAnswer
+	var st StatusAnswer
 	s.json("/v1/status", http.StatusOK, &st)
 	if st.ChainID != apitest.ChainID || st.Height != s.l.Height() || st.AppHash != strings.ToUpper(hex.EncodeToString(s.l.Store().Hash())) ||
 		st.Params.OIDArc != "1.3.6.1.4.1.99999" || st.Params.IAC != "MA" ||
 		len(st.Authority.Members) != 1 || st.Authority.Members[0] != apitest.PubKey("operator") || st.Authority.Threshold != 1 {
 		t.Errorf("status: %+v", st)
 	}
-	var acc api.Account
+	var acc Account
 	// alice sent 13: 3 in City (the operator approved), a sector, 7 registers, an update and a grant.
 	s.json("/v1/accounts/"+apitest.PubKey("alice"), http.StatusOK, &acc)
 	if acc.Key != apitest.PubKey("alice") || acc.Nonce != 13 || acc.NextNonce != 14 || acc.Pending != 0 || acc.Height != s.l.Height() {
@@ -36,7 +36,7 @@ func TestStatusAndAccounts(t *testing.T) {
 		t.Errorf("a new account: %+v, want nonce 0, next 1", acc)
 	}
 	s.problem("/v1/accounts/xyz", http.StatusBadRequest, "bad_pub_key", "")
-	var h api.Health
+	var h Health
 	s.json("/healthz", http.StatusOK, &h)
 	if h.Status != "ok" {
 		t.Errorf("healthz: %+v", h)
@@ -59,7 +59,7 @@ func TestNoStateYet(t *testing.T) {
 	t.Cleanup(srv.Close)
 	s := &served{t: t, url: srv.URL}
 	for _, path := range []string{"/v1/ids/1561301001", "/v1/ids/1561301001/children", "/v1/cities", "/readyz", "/api/handles/1561301001.85.1/x"} {
-		s.problem(path, http.StatusServiceUnavailable, api.CodeUnavailable, "no block committed yet")
+		s.problem(path, http.StatusServiceUnavailable, CodeUnavailable, "no block committed yet")
 	}
 	if r := s.get("/healthz"); r.status != http.StatusOK {
 		t.Errorf("healthz: %d", r.status)

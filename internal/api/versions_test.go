@@ -13,7 +13,7 @@ import (
 // where a late page starts reading.)
 func TestHistoryVersions(t *testing.T) {
 	s := serveStory(t, api.Options{})
-	var h api.History
+	var h History
 	s.json("/v1/ids/1561301001.85.1/NO-URL/history", http.StatusOK, &h)
 	if h.ID != "1561301001.85.1/no-url" || h.Height != s.l.Height() || len(h.Versions) != 2 || h.Next != "" {
 		t.Fatalf("history: %+v", h)
@@ -39,7 +39,7 @@ func TestHistoryVersions(t *testing.T) {
 	if len(h.Versions) != 1 || h.Versions[0].Version != 2 || h.Next != "" {
 		t.Errorf("second page of one: %+v", h)
 	}
-	s.problem("/v1/ids/1561301001.85.1/nobody/history", http.StatusNotFound, api.CodeNotFound, "is not registered")
-	s.problem("/v1/ids/1561301001.85.1/no-url/history?after=x", http.StatusBadRequest, api.CodeBadRequest, `after "x" is not a version number`)
-	s.problem("/v1/ids/1561301001.85.1/no-url/history?limit=0", http.StatusBadRequest, api.CodeBadRequest, "is not a number from 1 to 1000")
+	s.problem("/v1/ids/1561301001.85.1/nobody/history", http.StatusNotFound, CodeNotFound, "is not registered")
+	s.problem("/v1/ids/1561301001.85.1/no-url/history?after=x", http.StatusBadRequest, CodeBadRequest, `after "x" is not a version number`)
+	s.problem("/v1/ids/1561301001.85.1/no-url/history?limit=0", http.StatusBadRequest, CodeBadRequest, "is not a number from 1 to 1000")
 }
