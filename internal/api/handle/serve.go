@@ -90,7 +90,7 @@ func answer(view *store.View, req request) (int, HandleAnswer, error) {
 		}
 		return http.StatusNotFound, HandleAnswer{ResponseCode: CodeHandleNotFound, Handle: req.handle, Message: "handle not found"}, nil
 	}
-	values := Values(req.id, rec)
+	values := recordValues(req.id, rec)
 	if len(req.indexes) > 0 || len(req.types) > 0 {
 		values = filterValues(values, req.indexes, req.types)
 		if len(values) == 0 {

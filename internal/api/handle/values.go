@@ -9,9 +9,9 @@ import (
 	"github.com/cityid/cityid/internal/registry"
 )
 
-// Of is the handle of an identifier: <node code>/<local id> for an
+// handleOf is the handle of an identifier: <node code>/<local id> for an
 // object, 0.NA/<node code> for a node.
-func Of(id code.ID) string {
+func handleOf(id code.ID) string {
 	if id.IsNode() {
 		return "0.NA/" + id.String()
 	}
@@ -19,12 +19,12 @@ func Of(id code.ID) string {
 	return p + "/" + s
 }
 
-// Values presents a record as handle values: its values as they are
+// recordValues presents a record as handle values: its values as they are
 // (ALIAS as Handle's HS_ALIAS, DATA as its descriptor's JSON), then its
 // admins as HS_ADMIN values pointing at HS_PUBKEY values of the same
 // handle that hold the keys. Every value carries the time of the record's
 // last change.
-func Values(id code.ID, rec registry.Record) []HandleValue {
+func recordValues(id code.ID, rec registry.Record) []HandleValue {
 	ts := rec.Updated.Time.UTC().Format(time.RFC3339)
 	var out []HandleValue
 	for _, v := range rec.Values {
@@ -33,7 +33,7 @@ func Values(id code.ID, rec registry.Record) []HandleValue {
 		case registry.TypeAlias:
 			hv.Type = "HS_ALIAS"
 			if target, err := code.Parse(v.Data); err == nil {
-				hv.Data.Value = Of(target)
+				hv.Data.Value = handleOf(target)
 			}
 		case registry.TypeData:
 			b, _ := json.Marshal(v.Dataset)
@@ -41,7 +41,7 @@ func Values(id code.ID, rec registry.Record) []HandleValue {
 		}
 		out = append(out, hv)
 	}
-	self := Of(id)
+	self := handleOf(id)
 	for i := range rec.Admins {
 		out = append(out, HandleValue{Index: adminIndex + i, Type: "HS_ADMIN", TTL: registry.DefaultTTL, Timestamp: ts,
 			Data: HandleData{Format: "admin", Value: HandleAdmin{Handle: self, Index: pubKeyIndex + i, Permissions: adminPermissions}}})
