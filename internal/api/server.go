@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cityid/cityid/internal/api/handle"
 	"github.com/cityid/cityid/internal/metrics"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
@@ -73,6 +74,8 @@ type Server struct {
 	limits *limiter
 	// patterns are the routes served, as ServeMux patterns.
 	patterns []string
+	// handles is the Handle REST front end, mounted at handle.Pattern.
+	handles *handle.Server
 }
 
 // Patterns lists the routes served, as ServeMux patterns.
@@ -97,7 +100,7 @@ func New(b Backend, opts Options) *Server {
 	if opts.Limits != nil {
 		limits = *opts.Limits
 	}
-	s := &Server{b: b, opts: opts, log: opts.Logger, mux: http.NewServeMux(), limits: newLimiter(limits)}
+	s := &Server{b: b, opts: opts, log: opts.Logger, mux: http.NewServeMux(), limits: newLimiter(limits), handles: newHandles(b, opts)}
 	handlers := []struct {
 		pattern string
 		h       http.HandlerFunc
@@ -116,7 +119,7 @@ func New(b Backend, opts Options) *Server {
 		{"GET /v1/openapi.json", s.getOpenAPI},
 		{"GET /v1/accounts/{key}", s.getAccount},
 		{"GET /v1/status", s.getStatus},
-		{"GET /api/handles/{handle...}", s.getHandle},
+		{handle.Pattern, s.handles.ServeHTTP},
 		{"GET /r/{id...}", s.getResolver},
 		{"GET /ids/{id...}", s.getRecordPage},
 		{"GET /healthz", s.healthz},

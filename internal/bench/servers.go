@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,11 +13,11 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cityid/cityid/internal/api"
+	"github.com/cityid/cityid/internal/apitest"
 	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/dnsfront"
 	"github.com/cityid/cityid/internal/metrics"
 	"github.com/cityid/cityid/internal/store"
-	"github.com/cityid/cityid/internal/wire"
 )
 
 // The serving path of the resolve and serve benchmarks is the node's own:
@@ -28,40 +27,9 @@ import (
 // the load comes from one address, which a node would rightly limit, and
 // the limit's own cost is BenchmarkRateLimit's (internal/dnsfront), about
 // 0.1 µs an answer. Only the backend differs: instead of a
-// chain.Node it is readBackend, which reads committed state from the same
-// store type (store.Store, IAVL on goleveldb) the node reads, and refuses
-// writes. No CometBFT runs: reads never touch it.
-
-// errReadOnly is what readBackend says to anything but a read of state.
-var errReadOnly = errors.New("benchmark backend: reads of committed state only")
-
-// readBackend is an api.Backend over a store: Latest and At read it;
-// everything that needs a chain refuses.
-type readBackend struct {
-	st      *store.Store
-	chainID string
-}
-
-var _ api.Backend = readBackend{}
-
-func (b readBackend) Latest() *store.View                { return b.st.Latest() }
-func (b readBackend) At(h int64) (*store.View, error)    { return b.st.At(h) }
-func (b readBackend) PendingNonce(string) (uint64, bool) { return 0, false }
-func (b readBackend) Submit(context.Context, []byte) (wire.TxResult, error) {
-	return wire.TxResult{}, errReadOnly
-}
-func (b readBackend) Status(context.Context) (wire.NodeStatus, error) {
-	return wire.NodeStatus{ChainID: b.chainID, Moniker: "bench", Height: b.st.Version(), AppHash: fmt.Sprintf("%X", b.st.Hash())}, nil
-}
-func (b readBackend) Block(context.Context, int64) (wire.BlockInfo, error) {
-	return wire.BlockInfo{}, errReadOnly
-}
-func (b readBackend) Tx(context.Context, string) (wire.TxInfo, error) {
-	return wire.TxInfo{}, errReadOnly
-}
-func (b readBackend) LightBlock(context.Context, int64) (json.RawMessage, error) {
-	return nil, errReadOnly
-}
+// chain.Node it is apitest.Backend, which reads committed state from the
+// same store type (store.Store, IAVL on goleveldb) the node reads, and
+// refuses writes. No CometBFT runs: reads never touch it.
 
 // The bounds node.Start gives its HTTP server (internal/node/run.go).
 const (
@@ -99,7 +67,7 @@ func startFrontEnds(st *store.Store, chainID string) (*frontEnds, error) {
 	limits := api.DefaultLimits()
 	limits.CostlyReads = api.Rate{}
 	srv := &http.Server{
-		Handler: api.New(readBackend{st: st, chainID: chainID}, api.Options{
+		Handler: api.New(apitest.Backend{Store: st, ChainID: chainID, Moniker: "bench"}, api.Options{
 			Logger: log, PublicURL: "http://" + ln.Addr().String(), DNSZone: benchZone, Metrics: m, Limits: &limits,
 		}),
 		ReadHeaderTimeout: nodeReadHeaderTimeout,
