@@ -14,7 +14,8 @@
 // (/v1/ids/{id}), history.go, children.go, qr.go, resolver.go (/r/{id}),
 // pages.go (/ids/{id}), txs.go, blocks.go, accounts.go, cities.go,
 // applications.go, grants.go, governance.go (validators and proposals),
-// status.go (status, health, readiness) and handle.go (Handle REST).
+// status.go (status, health, readiness) and handle.go, which mounts the
+// Handle REST front end of package internal/api/handle.
 // middleware.go wraps every request (CORS, rate limits, metrics, ?pretty,
 // recovery); problem.go and json.go write the answers; params.go and
 // state.go read a request's parameters and the state it is answered from.

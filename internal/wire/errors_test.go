@@ -1,7 +1,12 @@
 package wire_test
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/cityid/cityid/internal/registry"
@@ -125,6 +130,27 @@ func TestUnknownCodes(t *testing.T) {
 	for _, n := range []uint32{0, 26, 98, 100} {
 		if c := wire.CodeOfABCI(n); c != registry.CodeInternal {
 			t.Errorf("CodeOfABCI(%d) = %q, want internal", n, c)
+		}
+	}
+}
+
+// docs/transactions.md is where a user reads the codes: every row of the
+// table is there with its ABCI number and HTTP status, so the page cannot
+// drift from what the node answers.
+func TestErrorTableIsDocumented(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "transactions.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	for _, e := range wire.Errors() {
+		abci := "—"
+		if e.ABCI != wire.ABCIOK {
+			abci = strconv.FormatUint(uint64(e.ABCI), 10)
+		}
+		row := fmt.Sprintf("| `%s` | %s | %d |", e.Code, abci, e.HTTP)
+		if !strings.Contains(page, row) {
+			t.Errorf("docs/transactions.md has no row %q", row)
 		}
 	}
 }
