@@ -26,6 +26,12 @@ const chainID = "dns-test"
 // three whose values are as large as the registry permits.
 func ledger(t testing.TB) *store.Store {
 	t.Helper()
+	return ledgerWith(t, nil)
+}
+
+// ledgerWith is ledger, then the transactions more applies, a block each.
+func ledgerWith(t testing.TB, more func(apply func(kind string, msg any))) *store.Store {
+	t.Helper()
 	st, err := store.OpenMemory(store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -82,6 +88,9 @@ func ledger(t testing.TB) *store.Store {
 			vs = append(vs, registry.Value{Type: "TEXT", Data: strings.Repeat(string(rune('a'+i%26)), registry.MaxValueBytes)})
 		}
 		apply(registry.KindRegister, registry.Register{ID: fmt.Sprintf("1561301001.85.1/values-%d", n), Values: vs})
+	}
+	if more != nil {
+		more(apply)
 	}
 	return st
 }
