@@ -1,0 +1,115 @@
+package dnsfront
+
+import (
+	"bytes"
+	"net"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+var (
+	udpLocal  = &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 53}
+	udpRemote = &net.UDPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 5353}
+)
+
+// udpQueries are the golden queries packed, then the same with other IDs
+// and flags, and queries the fast path must leave to the slow one.
+func udpQueries(t testing.TB) [][]byte {
+	var out [][]byte
+	add := func(q *dns.Msg) {
+		b, err := q.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	for i, g := range goldenQueries() {
+		add(g.msg(uint16(1000 + i)))
+		g.rd, g.cd = !g.rd, !g.cd
+		add(g.msg(uint16(30000 + i)))
+	}
+	school := "school-0042.1.85.1561301001.cityid.internal."
+	for _, change := range []func(q *dns.Msg){
+		func(q *dns.Msg) { q.Opcode = dns.OpcodeNotify },
+		func(q *dns.Msg) { q.Question = append(q.Question, q.Question[0]) },
+		func(q *dns.Msg) { q.Question = nil },
+		func(q *dns.Msg) { q.Response = true },
+		func(q *dns.Msg) { q.Opcode = dns.OpcodeUpdate },
+		func(q *dns.Msg) { q.Answer = []dns.RR{anyAnswer(school)} },
+		func(q *dns.Msg) { q.SetEdns0(1232, true) },
+		func(q *dns.Msg) {
+			q.SetEdns0(4096, false)
+			q.IsEdns0().Option = append(q.IsEdns0().Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"})
+		},
+		func(q *dns.Msg) {
+			q.SetEdns0(4096, false)
+			q.IsEdns0().Option = append(q.IsEdns0().Option, &dns.EDNS0_NSID{Code: dns.EDNS0NSID})
+		},
+		func(q *dns.Msg) { q.SetEdns0(100, false) },
+		func(q *dns.Msg) { q.Extra = append(q.Extra, anyAnswer(school)) },
+	} {
+		q := new(dns.Msg)
+		q.SetQuestion(school, dns.TypeTXT)
+		q.Id = 77
+		change(q)
+		add(q)
+	}
+	// Bytes no packer makes: short, trailing junk, a pointer in the name,
+	// a bad OPT.
+	b := out[0]
+	out = append(out, b[:11], b[:len(b)-1], append(append([]byte(nil), b...), 0, 0))
+	ptr := append([]byte(nil), b[:12]...)
+	out = append(out, append(ptr, 0xC0, 12, 0, 16, 0, 1))
+	return out
+}
+
+// TestUDPPathsAgree: the batch path answers every query with the bytes the
+// slow path (miekg/dns's server and serve) sends, whether the answer is
+// built (the first time) or copied from the cache (every time after).
+func TestUDPPathsAgree(t *testing.T) {
+	s, err := New(ledger(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 {
+		for i, pkt := range udpQueries(t) {
+			want := s.answerSlow(pkt, udpLocal, udpRemote)
+			got, _ := s.answerUDP(pkt, udpLocal, udpRemote, nil, nil)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("round %d, query %d %x:\n got %x\nwant %x", round, i, pkt, got, want)
+			}
+		}
+	}
+	hits := 0
+	for i := range s.cache.shards {
+		hits += len(s.cache.shards[i].entries)
+	}
+	if hits == 0 {
+		t.Fatal("no answer was kept: the fast path was not taken")
+	}
+}
+
+// FuzzUDPPaths sends any datagram to both UDP paths: the batch path must
+// answer exactly as the slow path, twice (built, then from the cache).
+func FuzzUDPPaths(f *testing.F) {
+	s, err := New(ledger(f), Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, q := range udpQueries(f) {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, pkt []byte) {
+		if len(pkt) > maxUDPSize {
+			pkt = pkt[:maxUDPSize] // what a read of maxUDPSize bytes keeps
+		}
+		want := s.answerSlow(pkt, udpLocal, udpRemote)
+		for range 2 {
+			got, _ := s.answerUDP(pkt, udpLocal, udpRemote, nil, nil)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("query %x:\n got %x\nwant %x", pkt, got, want)
+			}
+		}
+	})
+}
