@@ -548,11 +548,14 @@ func freeUDPAndTCP() (string, error) {
 	return "", errors.New("no loopback port free over both UDP and TCP in 8 tries")
 }
 
-// toolVersion is the version a program prints (the first dotted number of
-// its output with flag), or "".
+// toolVersion is the version a program prints with flag ("version 3.2.6"),
+// or "".
 func toolVersion(path string, flag string) string {
 	out, _ := exec.Command(path, flag).CombinedOutput()
-	return versionRE.FindString(string(out))
+	if m := versionRE.FindSubmatch(out); m != nil {
+		return string(m[1])
+	}
+	return ""
 }
 
-var versionRE = regexp.MustCompile(`[0-9]+\.[0-9]+(\.[0-9]+)?`)
+var versionRE = regexp.MustCompile(`(?i)version\s+([0-9]+\.[0-9]+(\.[0-9]+)?)`)
