@@ -32,6 +32,17 @@ func ledger(t testing.TB) *store.Store {
 // ledgerWith is ledger, then the transactions more applies, a block each.
 func ledgerWith(t testing.TB, more func(apply func(kind string, msg any))) *store.Store {
 	t.Helper()
+	st, apply := newLedger(t)
+	if more != nil {
+		more(apply)
+	}
+	return st
+}
+
+// newLedger is ledger and a function that applies one more transaction
+// in a block of its own and commits it.
+func newLedger(t testing.TB) (*store.Store, func(kind string, msg any)) {
+	t.Helper()
 	st, err := store.OpenMemory(store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -89,10 +100,7 @@ func ledgerWith(t testing.TB, more func(apply func(kind string, msg any))) *stor
 		}
 		apply(registry.KindRegister, registry.Register{ID: fmt.Sprintf("1561301001.85.1/values-%d", n), Values: vs})
 	}
-	if more != nil {
-		more(apply)
-	}
-	return st
+	return st, apply
 }
 
 // serve starts the front end on free loopback ports, UDP and TCP.
