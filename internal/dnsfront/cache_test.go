@@ -3,6 +3,7 @@ package dnsfront
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,12 @@ func TestCacheFollowsCommits(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	s.mu.Lock()
+	conns := len(s.conns)
+	s.mu.Unlock()
+	if want := runtime.GOMAXPROCS(0); reusePortSupported && conns != want {
+		t.Fatalf("%d batch sockets on a single address, want one per core, %d", conns, want)
+	}
 	addr := udp.String()
 	const later = "later.1.85.1561301001.cityid.internal."
 	const school = "school-0042.1.85.1561301001.cityid.internal."

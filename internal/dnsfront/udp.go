@@ -79,7 +79,9 @@ func (s *Server) udpLoop(pc *net.UDPConn, bc batchConn) {
 				}
 				// One client's address failed (unreachable, say): skip it,
 				// send the others.
-				s.log.Debug("dns udp write", "to", out[sent+w].Addr, "err", err)
+				if sent+w < k {
+					s.log.Debug("dns udp write", "to", out[sent+w].Addr, "err", err)
+				}
 				w++
 			}
 			sent += w

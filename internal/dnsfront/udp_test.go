@@ -2,8 +2,11 @@ package dnsfront
 
 import (
 	"bytes"
+	"context"
 	"net"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -112,4 +115,45 @@ func FuzzUDPPaths(f *testing.F) {
 			}
 		}
 	})
+}
+
+// On a wildcard address UDP is miekg/dns's server's, which answers from
+// the address each query came to; its answers are the batch path's.
+func TestWildcardAddress(t *testing.T) {
+	s, err := New(ledger(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	udp, _, err := s.ListenAndServe("0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	s.mu.Lock()
+	conns, servers := len(s.conns), len(s.servers)
+	s.mu.Unlock()
+	if conns != 0 || servers != 2 {
+		t.Fatalf("on a wildcard address: %d batch sockets, %d miekg/dns servers; want 0 and 2 (UDP and TCP)", conns, servers)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(udp.(*net.UDPAddr).Port))
+	for i, pkt := range udpQueries(t)[:40] {
+		c, err := net.Dial("udp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Write(pkt); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 2048)
+		_ = c.SetReadDeadline(time.Now().Add(3 * time.Second))
+		n, err := c.Read(buf)
+		c.Close()
+		if err != nil {
+			t.Fatalf("query %d: %v", i, err)
+		}
+		got, _ := s.answerUDP(pkt, udpLocal, udpRemote, nil, nil)
+		if !bytes.Equal(buf[:n], got) {
+			t.Fatalf("query %d %x:\nmiekg/dns's server %x\nthe batch path     %x", i, pkt, buf[:n], got)
+		}
+	}
 }
