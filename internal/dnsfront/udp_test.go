@@ -69,27 +69,51 @@ func udpQueries(t testing.TB) [][]byte {
 
 // TestUDPPathsAgree: the batch path answers every query with the bytes the
 // slow path (miekg/dns's server and serve) sends, whether the answer is
-// built (the first time) or copied from the cache (every time after).
+// built (the first time) or copied from the cache (every time after), and
+// with the rate limit on, sends, truncates and drops the same answers: a
+// server for each path, their limits' clocks stopped, asked the same
+// queries in the same order.
 func TestUDPPathsAgree(t *testing.T) {
-	s, err := New(ledger(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for round := range 2 {
-		for i, pkt := range udpQueries(t) {
-			want := s.answerSlow(pkt, udpLocal, udpRemote)
-			got, _ := s.answerUDP(pkt, udpLocal, udpRemote, nil, nil)
-			if !bytes.Equal(got, want) {
-				t.Fatalf("round %d, query %d %x:\n got %x\nwant %x", round, i, pkt, got, want)
+	st := ledger(t)
+	unanswered := -1 // without the limit: responses and short datagrams
+	for _, rl := range []RateLimit{{}, {ResponsesPerSecond: 2, Slip: 2, Window: time.Second, IPv4Prefix: 24, IPv6Prefix: 56}} {
+		slow, err := New(st, Options{RateLimit: rl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fast, err := New(st, Options{RateLimit: rl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slow.clock = func() int64 { return 0 }
+		fast.clock = slow.clock
+		sent, dropped := 0, 0
+		for round := range 3 {
+			for i, pkt := range udpQueries(t) {
+				want := slow.answerSlow(pkt, udpLocal, udpRemote)
+				got, _ := fast.answerUDP(pkt, udpLocal, udpRemote, nil, nil)
+				if !bytes.Equal(got, want) {
+					t.Fatalf("rate limit %+v, round %d, query %d %x:\n got %x\nwant %x", rl, round, i, pkt, got, want)
+				}
+				if got == nil {
+					dropped++
+				} else {
+					sent++
+				}
 			}
 		}
-	}
-	hits := 0
-	for i := range s.cache.shards {
-		hits += len(s.cache.shards[i].entries)
-	}
-	if hits == 0 {
-		t.Fatal("no answer was kept: the fast path was not taken")
+		kept := 0
+		for i := range fast.cache.shards {
+			kept += len(fast.cache.shards[i].entries)
+		}
+		if kept == 0 {
+			t.Fatal("no answer was kept: the fast path was not taken")
+		}
+		if unanswered < 0 {
+			unanswered = dropped
+		} else if dropped <= unanswered {
+			t.Fatalf("rate limit %+v: %d answers sent, %d not, as many as without it", rl, sent, dropped)
+		}
 	}
 }
 
