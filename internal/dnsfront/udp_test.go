@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -178,6 +179,43 @@ func TestWildcardAddress(t *testing.T) {
 		got, _ := s.answerUDP(pkt, udpLocal, udpRemote, nil, nil)
 		if !bytes.Equal(buf[:n], got) {
 			t.Fatalf("query %d %x:\nmiekg/dns's server %x\nthe batch path     %x", i, pkt, buf[:n], got)
+		}
+	}
+}
+
+// On IPv6 loopback the batch path serves too (through x/net's ipv6
+// PacketConn); a machine without IPv6 refuses the address with an error
+// that names it.
+func TestIPv6Loopback(t *testing.T) {
+	s, err := New(ledger(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe, perr := net.ListenPacket("udp6", "[::1]:0")
+	if perr == nil {
+		probe.Close()
+	}
+	udp, _, err := s.ListenAndServe("[::1]:0")
+	if perr != nil {
+		if err == nil || !strings.Contains(err.Error(), "[::1]:0") {
+			t.Fatalf("no IPv6 here (%v), yet ListenAndServe on [::1]:0 says %v", perr, err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	s.mu.Lock()
+	conns := len(s.conns)
+	s.mu.Unlock()
+	if reusePortSupported && conns == 0 {
+		t.Fatal("IPv6 loopback is served by miekg/dns's server, not the batch path")
+	}
+	for range 2 { // built, then kept
+		r := query(t, "udp", udp.String(), "school-0042.1.85.1561301001.cityid.internal.", dns.TypeTXT, true)
+		if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 4 {
+			t.Fatalf("over IPv6: %s, %d answers", dns.RcodeToString[r.Rcode], len(r.Answer))
 		}
 	}
 }
