@@ -452,6 +452,11 @@ func printBenchDetails(w io.Writer, r benchResults) {
 			fmt.Fprintf(w, "    %s: %s; ceiling: %s; answers %d bytes.\n", it.Name, it.Example, it.Ceiling, it.Small.AnswerBytes)
 			fmt.Fprintf(w, "      bounded by: %s.\n", it.Bound())
 		}
+		if b := v.DNSBaselines; b != nil {
+			for _, l := range b.Lines() {
+				fmt.Fprintf(w, "    %s\n", l)
+			}
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -28,6 +29,10 @@ type ServeOptions struct {
 	// at most WarmCycles cycles. Default 2 s and 8.
 	WarmWindow time.Duration
 	WarmCycles int
+	// DNSBaselines bound the comparison of the node's DNS with Knot and
+	// NSD (dns_baseline.go); its Duration and Rounds default to Load's
+	// and Rounds.
+	DNSBaselines DNSBaselineOptions
 }
 
 func (o *ServeOptions) defaults() {
@@ -59,6 +64,9 @@ type ServeReport struct {
 	Small      *BuiltState      `json:"small"`
 	Large      *BuiltState      `json:"large"`
 	Machine    Machine          `json:"machine"`
+	// DNSBaselines compares the node's DNS at the small state with Knot
+	// and NSD where installed.
+	DNSBaselines *DNSBaselines `json:"dns_baselines,omitempty"`
 }
 
 // Met reports whether every interface meets both targets.
@@ -298,6 +306,13 @@ func RunServe(ctx context.Context, states *States, opts ServeOptions) (ServeRepo
 			}
 		}
 	}
+	bo := opts.DNSBaselines
+	bo.Duration, bo.Rounds = cmp.Or(bo.Duration, opts.Load.Duration), cmp.Or(bo.Rounds, opts.Rounds)
+	db, err := RunDNSBaselines(ctx, fs.DNS, bare.DNS, dnsNames(dir, opts.Small), bo)
+	if err != nil {
+		return rep, fmt.Errorf("dns baselines: %w", err)
+	}
+	rep.DNSBaselines = &db
 	for i := range ifaces {
 		it := ifaces[i].ServeInterface
 		if it.Baseline.PerSec > 0 {

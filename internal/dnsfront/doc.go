@@ -13,6 +13,14 @@
 // a UDP query can be forged; TCP is never limited. README.md says it all
 // for operators.
 //
-// Like a CoreDNS plugin, setup (Options, New, ListenAndServe) is apart
-// from serving (ServeDNS), and it is tested with real queries.
+// Like a CoreDNS plugin, it is three parts: setup (setup.go: Options, New,
+// ListenAndServe, Shutdown), serving (serve.go: ServeDNS and the UDP and
+// TCP paths, sizes, the rate limit) and the zone's answers (answer.go: a
+// pure function of a committed state view and a question, with no I/O).
+// The answer function is tested by calling it (answer_test.go), the
+// server by real queries, and the bytes of every kind of answer are
+// pinned by testdata/answers.golden.
+//
+// It must not write state, recurse, or answer from anything but the
+// latest committed view.
 package dnsfront

@@ -44,8 +44,33 @@ const (
 	// rateTableSize bounds the accounts the rate limit keeps: when full, a
 	// new one takes the place of the one used longest ago, so a flood from
 	// spoofed sources costs at most ~100 bytes an account, 6.5 MiB in
-	// all. It is more accounts than a node makes in a second at full
-	// load (about 42,000 answers a second, README, Performance), so an
-	// account in use is not pushed out by a churn of one-time ones.
+	// all. At a node's full rate on the benchmark machine (about 100,000
+	// answers a second, README, Performance) a churn of one-time
+	// accounts turns the table over in about 0.65 s, so an account
+	// answered more often than that, as a flood's is, is never pushed
+	// out by them.
 	rateTableSize = 1 << 16
+
+	// cacheBytes bounds the packed answers the UDP path keeps (cache.go),
+	// keys and bookkeeping counted: 32 MiB holds about 70,000 answers of
+	// the usual size (a school's TXT, 250 bytes, with its truncated form
+	// and key), more than the bench's 10,000 identifiers asked every way,
+	// and a small part of a node's value cache. An answer is kept until
+	// the next block; a flood of distinct names only churns the cache.
+	cacheBytes = 32 << 20
+
+	// cacheShards splits the cache so that the UDP loops, one per core,
+	// rarely take the same lock; a power of two beyond the cores a node
+	// has.
+	cacheShards = 64
+
+	// cacheEntryOverhead is what an entry costs beyond its bytes: the
+	// map's cell, the entry's struct and slice headers.
+	cacheEntryOverhead = 128
+
+	// udpBatch is how many datagrams a UDP loop reads (recvmmsg) and
+	// writes (sendmmsg) in one system call: under load a socket holds
+	// dozens of queries, and one call for many is most of the saving;
+	// 32 buffers of 1232 bytes is 40 KiB a loop, twice for the replies.
+	udpBatch = 32
 )

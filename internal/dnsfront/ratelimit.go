@@ -145,6 +145,13 @@ func newLimiter(conf RateLimit, size int) *limiter {
 
 // key is the account of answer m to client.
 func (l *limiter) key(client netip.Addr, m *dns.Msg) rateKey {
+	k := l.kindKey(m)
+	k.network = l.network(client)
+	return k
+}
+
+// network is client's address cut to its prefix.
+func (l *limiter) network(client netip.Addr) netip.Addr {
 	client = client.Unmap()
 	bits := l.conf.IPv6Prefix
 	if client.Is4() {
@@ -153,7 +160,14 @@ func (l *limiter) key(client netip.Addr, m *dns.Msg) rateKey {
 	// Prefix fails only for a bit count out of range, which validate
 	// rules out, or an invalid address: those share one network.
 	network, _ := client.Prefix(bits)
-	k := rateKey{network: network.Addr()}
+	return network.Addr()
+}
+
+// kindKey is the account of answer m but for the client's network: what
+// a packed answer keeps beside it (cache.go), since it depends on the
+// answer alone.
+func (l *limiter) kindKey(m *dns.Msg) rateKey {
+	var k rateKey
 	switch {
 	case len(m.Question) == 0 || (m.Rcode != dns.RcodeSuccess && m.Rcode != dns.RcodeNameError):
 		k.kind = kindError

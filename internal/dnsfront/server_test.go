@@ -26,6 +26,23 @@ const chainID = "dns-test"
 // three whose values are as large as the registry permits.
 func ledger(t testing.TB) *store.Store {
 	t.Helper()
+	return ledgerWith(t, nil)
+}
+
+// ledgerWith is ledger, then the transactions more applies, a block each.
+func ledgerWith(t testing.TB, more func(apply func(kind string, msg any))) *store.Store {
+	t.Helper()
+	st, apply := newLedger(t)
+	if more != nil {
+		more(apply)
+	}
+	return st
+}
+
+// newLedger is ledger and a function that applies one more transaction
+// in a block of its own and commits it.
+func newLedger(t testing.TB) (*store.Store, func(kind string, msg any)) {
+	t.Helper()
 	st, err := store.OpenMemory(store.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +100,7 @@ func ledger(t testing.TB) *store.Store {
 		}
 		apply(registry.KindRegister, registry.Register{ID: fmt.Sprintf("1561301001.85.1/values-%d", n), Values: vs})
 	}
-	return st
+	return st, apply
 }
 
 // serve starts the front end on free loopback ports, UDP and TCP.

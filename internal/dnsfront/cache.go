@@ -1,0 +1,133 @@
+package dnsfront
+
+import (
+	"hash/maphash"
+	"sync"
+
+	"github.com/miekg/dns"
+)
+
+// The answers of the zone change only when a block is committed, and a
+// node answers from its last committed view: so an answer, once packed,
+// is the answer to every query with the same question bytes (name in the
+// case it was asked, type, class) and EDNS shape, until the next block.
+// The UDP path keeps packed answers here and sends a copy with the
+// query's ID and the two flags a reply copies (RD, CD) patched in: no
+// unpacking, no lookup, no packing. The case of the name is part of the
+// key rather than patched, since miekg/dns compresses names by their
+// exact spelling, so an answer to another spelling can differ in more
+// than its letters (the golden file pins every byte).
+
+// cachedAnswer is one packed answer and what the UDP path needs to send
+// it without unpacking it.
+type cachedAnswer struct {
+	// full is the whole answer, with OPT when the query had EDNS; nil
+	// when it is larger than maxUDPSize, so never sent whole over UDP.
+	full []byte
+	// trunc is the answer truncated (truncate): sent when full does not
+	// fit what the client allows, or when the rate limit slips it.
+	trunc []byte
+	rcode int
+	// rate is the answer's rate-limit account but for the client's
+	// network (limiter.kindKey); zero when the limit is off.
+	rate rateKey
+}
+
+func (e *cachedAnswer) size() int { return len(e.full) + len(e.trunc) + cacheEntryOverhead }
+
+// answerCache holds packed answers of one committed view. It is split
+// into shards, each with its own lock, so that the UDP loops, one per
+// core, rarely wait for one another; each shard is bounded in bytes and
+// emptied when a newer view is seen.
+type answerCache struct {
+	seed   maphash.Seed
+	shards [cacheShards]cacheShard
+}
+
+type cacheShard struct {
+	mu      sync.RWMutex
+	version int64  // of the view whose answers the shard holds
+	root    string // that view's root hash: a version replayed differently is another view
+	entries map[string]*cachedAnswer
+	bytes   int
+}
+
+func newAnswerCache() *answerCache {
+	c := &answerCache{seed: maphash.MakeSeed()}
+	for i := range c.shards {
+		c.shards[i].entries = make(map[string]*cachedAnswer)
+	}
+	return c
+}
+
+func (c *answerCache) shard(key []byte) *cacheShard {
+	return &c.shards[maphash.Bytes(c.seed, key)%cacheShards]
+}
+
+// get is the answer kept for key at view (version, root), or nil.
+func (c *answerCache) get(key []byte, version int64, root []byte) *cachedAnswer {
+	sh := c.shard(key)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	if sh.version != version || sh.root != string(root) {
+		return nil
+	}
+	return sh.entries[string(key)]
+}
+
+// put keeps e for key at view (version, root). A shard that holds another
+// view's answers is emptied first, unless that view is newer: a loop that
+// answered from a view just replaced must not throw away the new one's.
+// When the shard is full, entries it picks (Go's map order) make room.
+func (c *answerCache) put(key []byte, version int64, root []byte, e *cachedAnswer) {
+	size := e.size() + len(key)
+	if size > cacheBytes/cacheShards {
+		return
+	}
+	sh := c.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.version != version || sh.root != string(root) {
+		if version < sh.version {
+			return
+		}
+		clear(sh.entries)
+		sh.version, sh.root, sh.bytes = version, string(root), 0
+	}
+	if old, ok := sh.entries[string(key)]; ok {
+		sh.bytes -= old.size() + len(key)
+	}
+	for k, old := range sh.entries {
+		if sh.bytes+size <= cacheBytes/cacheShards {
+			break
+		}
+		sh.bytes -= old.size() + len(k)
+		delete(sh.entries, k)
+	}
+	sh.entries[string(key)] = e
+	sh.bytes += size
+}
+
+// pack makes the cached form of answer m to a query with or without EDNS.
+// m is truncated on the way.
+func (s *Server) pack(m *dns.Msg, edns bool) (*cachedAnswer, error) {
+	e := &cachedAnswer{rcode: m.Rcode}
+	if s.limit != nil {
+		e.rate = s.limit.kindKey(m)
+	}
+	if edns {
+		m.SetEdns0(maxUDPSize, false)
+	}
+	full, err := m.Pack()
+	if err != nil {
+		return nil, err
+	}
+	if len(full) <= maxUDPSize {
+		e.full = full
+	}
+	truncate(m)
+	if e.trunc, err = m.Pack(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
