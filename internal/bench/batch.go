@@ -24,16 +24,6 @@ import (
 	"github.com/cityid/cityid/internal/store"
 )
 
-// Targets of the register_batch benchmark (issue 4).
-const (
-	// TargetBatchIDsPerSec is identifiers committed per second with
-	// register_batch on one node, on the benchmark machine (2 cores).
-	TargetBatchIDsPerSec = 20_000
-	// TargetBatchRatio is the same figure as a fraction of what the IAVL
-	// tree alone does for the same writes, in the same run.
-	TargetBatchRatio = 0.7
-)
-
 // BatchOptions bound the register_batch benchmark. Zero fields take the
 // defaults.
 type BatchOptions struct {

@@ -32,14 +32,6 @@ import (
 // loopback, lives in a temporary folder removed after it, and dies with
 // the bench (Pdeathsig where the system has it).
 
-// TargetKnotRatio is section 6's target: the node's DNS answers per second
-// at least this fraction of Knot's on the same run.
-const TargetKnotRatio = 0.7
-
-// TargetDNSWorkers is how many worker threads Knot and NSD are given: the
-// issue's measurement, and the 2 cores of the benchmark machine.
-const TargetDNSWorkers = 2
-
 // DNSBaselineOptions bound RunDNSBaselines. Zero fields take the defaults.
 type DNSBaselineOptions struct {
 	// Clients is dnsperf's -c (or the bench's own client goroutines);

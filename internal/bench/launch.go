@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +36,9 @@ type ServeSpec struct {
 	// CacheMB is the store's block cache, as a node's [state] cache_mb;
 	// 0 takes the node's default.
 	CacheMB int `json:"cache_mb,omitempty"`
+	// Procs is the serving process's GOMAXPROCS (`cityid bench --procs`),
+	// so that server and load generator scale together; 0 leaves it.
+	Procs int `json:"procs,omitempty"`
 	// BareRecord and BareHandle are the fixed bodies of the bare HTTP
 	// servers; BareTXT is a packed DNS message whose TXT answers the bare
 	// DNS server repeats.
@@ -160,6 +164,9 @@ func ServeChild(ctx context.Context, in io.Reader, out io.Writer) error {
 	if err := json.Unmarshal(line, &spec); err != nil {
 		return fmt.Errorf("serving spec: %w", err)
 	}
+	if spec.Procs > 0 {
+		runtime.GOMAXPROCS(spec.Procs)
+	}
 	s, err := InProcess(ctx, spec)
 	if err != nil {
 		return err
@@ -280,5 +287,15 @@ func Subprocess(command ...string) Launcher {
 			return time.Duration(a.CPU), nil
 		}
 		return s, nil
+	}
+}
+
+// WithProcs makes launch run every serving process under GOMAXPROCS
+// procs (0: as the process it starts sets it). In this process
+// (InProcess) the setting is this process's own.
+func WithProcs(launch Launcher, procs int) Launcher {
+	return func(ctx context.Context, spec ServeSpec) (*Served, error) {
+		spec.Procs = procs
+		return launch(ctx, spec)
 	}
 }

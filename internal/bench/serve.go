@@ -10,11 +10,6 @@ import (
 	"time"
 )
 
-// TargetServeRatio is the serve benchmark's target (issue 5): resolves
-// per second through each interface at least this fraction of the bare
-// server's on the same machine in the same run.
-const TargetServeRatio = 0.7
-
 // ServeOptions bound the serve benchmark. Zero fields take the defaults.
 type ServeOptions struct {
 	Small, Large int // identifiers in the two states; default 10,000 and 1,000,000
