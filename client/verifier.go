@@ -317,15 +317,27 @@ func (p *lightProvider) LightBlock(ctx context.Context, height int64) (*types.Li
 	case err != nil:
 		return nil, fmt.Errorf("%w: %v", provider.ErrNoResponse, err)
 	}
-	var lb types.LightBlock
-	if err := cmtjson.Unmarshal(raw, &lb); err != nil {
-		return nil, provider.ErrBadLightBlock{Reason: err}
-	}
-	if err := lb.ValidateBasic(p.chainID); err != nil {
+	lb, err := DecodeLightBlock(raw, p.chainID)
+	if err != nil {
 		return nil, provider.ErrBadLightBlock{Reason: err}
 	}
 	if height > 0 && lb.Height != height {
 		return nil, provider.ErrBadLightBlock{Reason: fmt.Errorf("asked for height %d, got %d", height, lb.Height)}
+	}
+	return lb, nil
+}
+
+// DecodeLightBlock decodes a light block (a signed header and its
+// validator set) as GET /v1/light/{height} sends it, in CometBFT's JSON,
+// and checks that it is well formed for chainID. It does not verify it:
+// that is the light client's work.
+func DecodeLightBlock(raw []byte, chainID string) (*types.LightBlock, error) {
+	var lb types.LightBlock
+	if err := cmtjson.Unmarshal(raw, &lb); err != nil {
+		return nil, err
+	}
+	if err := lb.ValidateBasic(chainID); err != nil {
+		return nil, err
 	}
 	return &lb, nil
 }

@@ -143,7 +143,7 @@ type BatchRun struct {
 }
 
 // RunBatch runs the register_batch benchmark: a fresh single-validator
-// node per round (node.Init defaults, chain.Start, loopback only), the
+// node per round (node.Init defaults, startCityID, loopback only), the
 // cities, sectors and units set up through it, then the batches fed to its
 // mempool; the committed blocks are then replayed through the state
 // machine to record their writes, and the writes set straight into IAVL
@@ -194,17 +194,7 @@ func runBatchRound(ctx context.Context, fix *workload.BatchFixture, txs [][]byte
 		time.Sleep(indexerSettle) // see runApp
 		os.RemoveAll(home)
 	}()
-	ports, err := freePorts(3)
-	if err != nil {
-		return run, nil, err
-	}
-	if _, err := node.Init(home, node.InitOptions{
-		ChainID: benchChainID, Moniker: "bench-batch", DNS: "off",
-		HTTP: "127.0.0.1:" + ports[0], RPC: "tcp://127.0.0.1:" + ports[1], P2P: "tcp://127.0.0.1:" + ports[2],
-	}); err != nil {
-		return run, nil, err
-	}
-	conf, err := node.Load(home)
+	conf, err := initHome(home, "bench-batch", "off")
 	if err != nil {
 		return run, nil, err
 	}
@@ -225,18 +215,18 @@ func runBatchRound(ctx context.Context, fix *workload.BatchFixture, txs [][]byte
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var n *chain.Node
-	labelled("batch-node", func() { n, err = chain.Start(ctx, conf.Comet, opts.Log) })
+	var n *cometNode
+	labelled("batch-node", func() { n, err = startCityID(ctx, conf.Comet, opts.Log) })
 	if err != nil {
 		return run, nil, err
 	}
 	stopped := false
 	defer func() {
 		if !stopped {
-			n.Stop()
+			n.stop()
 		}
 	}()
-	sub, err := n.Comet().EventBus().Subscribe(ctx, "cityid-bench", types.EventQueryNewBlock, blockEvents)
+	sub, err := n.EventBus().Subscribe(ctx, "cityid-bench", types.EventQueryNewBlock, blockEvents)
 	if err != nil {
 		return run, nil, fmt.Errorf("subscribe to blocks: %w", err)
 	}
@@ -261,7 +251,7 @@ func runBatchRound(ctx context.Context, fix *workload.BatchFixture, txs [][]byte
 	start := time.Now()
 	deadline := start.Add(opts.Duration)
 	var fs feedStats
-	labelled("batch-node", func() { fs = feed(ctx, n.Comet().Mempool(), txs, opts.Loaders, deadline) })
+	labelled("batch-node", func() { fs = feed(ctx, n.Mempool(), txs, opts.Loaders, deadline) })
 	run.Accepted, run.Refused, run.FirstRefusal = fs.accepted, fs.refused, fs.firstRefusal
 	run.FullWaits, run.NonceWaits = fs.fullWaits, fs.nonceWaits
 	for w.committed(after) < run.Accepted && time.Now().Before(deadline) && ctx.Err() == nil {
@@ -281,17 +271,17 @@ func runBatchRound(ctx context.Context, fix *workload.BatchFixture, txs [][]byte
 
 	// What the node committed, for the replay: every block from the
 	// first, and the state it reached.
-	view := n.Latest()
+	view := n.store.Latest()
 	height, appHash := view.Version(), view.Hash()
 	run.AppHash = fmt.Sprintf("%X", appHash)
 	committed := make([]*types.Block, height+1)
 	for h := int64(1); h <= height; h++ {
-		if committed[h], _ = n.Comet().BlockStore().LoadBlock(h); committed[h] == nil {
+		if committed[h], _ = n.BlockStore().LoadBlock(h); committed[h] == nil {
 			return run, nil, fmt.Errorf("block %d is not in the block store", h)
 		}
 	}
 	stopped = true
-	if err := n.Stop(); err != nil {
+	if err := n.stop(); err != nil {
 		return run, nil, err
 	}
 	cancel()
@@ -320,10 +310,10 @@ func runBatchRound(ctx context.Context, fix *workload.BatchFixture, txs [][]byte
 // commitStage puts a stage's transactions into the mempool in order and
 // waits until they are committed, each with code 0; it returns the height
 // of the last block it waited for.
-func commitStage(ctx context.Context, n *chain.Node, w *watcher, txs [][]byte) (int64, error) {
-	from := n.Store().Version()
+func commitStage(ctx context.Context, n *cometNode, w *watcher, txs [][]byte) (int64, error) {
+	from := n.BlockStore().Height()
 	for i, tx := range txs {
-		if err := checkTx(n.Comet().Mempool(), tx); err != nil {
+		if err := checkTx(n.Mempool(), tx); err != nil {
 			return 0, fmt.Errorf("tx %d refused: %w", i+1, err)
 		}
 	}
@@ -526,9 +516,9 @@ type phaseWatcher struct {
 	round, proposal, commit, block map[int64]time.Time // only looked up
 }
 
-func watchPhases(ctx context.Context, n *chain.Node) (*phaseWatcher, error) {
+func watchPhases(ctx context.Context, n *cometNode) (*phaseWatcher, error) {
 	pw := &phaseWatcher{round: map[int64]time.Time{}, proposal: map[int64]time.Time{}, commit: map[int64]time.Time{}, block: map[int64]time.Time{}}
-	bus := n.Comet().EventBus()
+	bus := n.EventBus()
 	for _, q := range []cmtpubsub.Query{types.EventQueryNewRound, types.EventQueryCompleteProposal, types.EventQueryNewRoundStep, types.EventQueryNewBlockHeader} {
 		sub, err := bus.Subscribe(ctx, "cityid-bench-phases", q, blockEvents)
 		if err != nil {

@@ -6,10 +6,22 @@
 //     IAVL tree, every signature verified, a commit after each block;
 //     beside it, Ed25519 verification on every core, the same blocks with
 //     signatures taken as verified, and the same writes straight to IAVL;
+//
 //   - one node end to end (RunE2E): committed register transactions per
 //     second through a real in-process CometBFT node, and CometBFT's own
 //     kvstore example app through the same harness with the same settings,
 //     as the baseline.
+//
+//   - register_batch on one node (RunBatch), resolve latency, proofs and
+//     the light client (RunResolve), and served resolves per second over
+//     HTTP/JSON, Handle REST and DNS beside bare servers (RunServe).
+//
+// Run runs the chosen benchmarks under each GOMAXPROCS setting asked for;
+// Results.WriteText renders the report (`cityid bench` only parses flags
+// and calls them). Every target, with its reason, is in targets.go. The
+// package starts its own CometBFT nodes (comet.go), assembled as
+// chain.Start assembles one, so that production packages need no API for
+// it; servers are assembled by node.ServeFrontEnds, as on a node.
 //
 // Every run is bounded in transactions and time, listens on loopback only,
 // works in temporary folders it removes, and stops by itself. The package

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -15,8 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	cmtdb "github.com/cometbft/cometbft-db"
-	"github.com/cometbft/cometbft/abci/example/kvstore"
 	cfg "github.com/cometbft/cometbft/config"
 	mempl "github.com/cometbft/cometbft/mempool"
 	"github.com/cometbft/cometbft/types"
@@ -26,6 +23,7 @@ import (
 	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/testnode"
 )
 
 // E2EOptions bound the end-to-end comparison. Zero fields take the
@@ -149,11 +147,12 @@ func (r AppRun) Complete() bool { return r.OK == r.Txs && r.Committed == r.Txs }
 // app is one application under test.
 type app struct {
 	name string
-	// start starts a node with the app on conf; stop stops both.
-	start func(ctx context.Context, conf *cfg.Config, log *slog.Logger) (n *chain.Node, stop func() error, err error)
-	// setup prepares state for the load and returns the height of its
-	// last block; zero when there is nothing to prepare.
-	setup func(ctx context.Context, n *chain.Node, home string) (int64, error)
+	// start starts a node with the app on conf.
+	start func(ctx context.Context, conf *cfg.Config, log *slog.Logger) (*cometNode, error)
+	// setup prepares state for the load through n's mempool, following
+	// its blocks with w, and returns the height of its last block; zero
+	// when there is nothing to prepare.
+	setup func(ctx context.Context, n *cometNode, w *watcher, home string) (int64, error)
 	txs   [][]byte
 }
 
@@ -174,16 +173,23 @@ func RunE2E(ctx context.Context, opts E2EOptions) (E2EReport, error) {
 	}
 	size := meanLen(ours)
 	cityid := app{
-		name: "cityid",
-		start: func(ctx context.Context, conf *cfg.Config, log *slog.Logger) (*chain.Node, func() error, error) {
-			n, err := chain.Start(ctx, conf, log)
+		name:  "cityid",
+		start: startCityID,
+		setup: func(ctx context.Context, n *cometNode, w *watcher, home string) (int64, error) {
+			txs, err := setupTxs(home, f)
 			if err != nil {
-				return nil, nil, err
+				return 0, err
 			}
-			return n, n.Stop, nil
-		},
-		setup: func(ctx context.Context, n *chain.Node, home string) (int64, error) {
-			return setupCity(ctx, n, home, f)
+			// One at a time, each committed before the next, as a
+			// client that waits for its answers would send them: each
+			// builds on the one before.
+			var height int64
+			for i, tx := range txs {
+				if height, err = commitStage(ctx, n, w, [][]byte{tx}); err != nil {
+					return 0, fmt.Errorf("setup tx %d: %w", i+1, err)
+				}
+			}
+			return height, nil
 		},
 		txs: ours,
 	}
@@ -216,22 +222,6 @@ func RunE2E(ctx context.Context, opts E2EOptions) (E2EReport, error) {
 	return rep, nil
 }
 
-// startKVStore starts CometBFT's kvstore example app on a goleveldb
-// database in the node's data folder: the engine CityID's IAVL store uses.
-func startKVStore(ctx context.Context, conf *cfg.Config, log *slog.Logger) (*chain.Node, func() error, error) {
-	db, err := cmtdb.NewGoLevelDB("kvstore", conf.DBDir())
-	if err != nil {
-		return nil, nil, fmt.Errorf("open kvstore database: %w", err)
-	}
-	a := kvstore.NewApplication(db)
-	n, err := chain.StartApp(ctx, conf, a, log)
-	if err != nil {
-		db.Close()
-		return nil, nil, err
-	}
-	return n, func() error { return errors.Join(n.Stop(), a.Close()) }, nil
-}
-
 // kvstoreTxs returns n kvstore transactions "bench-<i>=vvv…" of size bytes
 // each, the mean size of CityID's register transactions.
 func kvstoreTxs(n, size int) [][]byte {
@@ -243,16 +233,23 @@ func kvstoreTxs(n, size int) [][]byte {
 	return out
 }
 
-// setupCity issues the fixture's city and registers its sector and unit,
-// signed by the home's operator key (the registry authority), and returns
-// the height of the last setup block.
-func setupCity(ctx context.Context, n *chain.Node, home string, f *workload.Fixture) (int64, error) {
+// setupTxs are the transactions that issue the fixture's city and
+// register its sector and unit, signed by the home's operator key (the
+// registry authority), in the order they must be committed.
+func setupTxs(home string, f *workload.Fixture) ([][]byte, error) {
 	op, err := keyring.Load(home, node.OperatorKey)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	f.Authority = op.Private
-	txs, err := f.SetupTxs()
+	return f.SetupTxs()
+}
+
+// setupCity commits setupTxs through a running node's Submit, each
+// waiting for its commit, and returns the height of the last setup
+// block.
+func setupCity(ctx context.Context, n *chain.Node, home string, f *workload.Fixture) (int64, error) {
+	txs, err := setupTxs(home, f)
 	if err != nil {
 		return 0, err
 	}
@@ -270,6 +267,24 @@ func setupCity(ctx context.Context, n *chain.Node, home string, f *workload.Fixt
 		height = res.Height
 	}
 	return height, nil
+}
+
+// initHome makes a single-validator home with node.Init's defaults on
+// free loopback ports (testnode.FreeBasePort, as the network tests find
+// theirs), with the DNS front end at dns ("" is node.Init's default,
+// "off" none), and loads its configuration.
+func initHome(home, moniker, dns string) (*node.Config, error) {
+	base, err := testnode.FreeBasePort(3)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := node.Init(home, node.InitOptions{
+		ChainID: benchChainID, Moniker: moniker, DNS: dns,
+		HTTP: fmt.Sprintf("127.0.0.1:%d", base), RPC: fmt.Sprintf("tcp://127.0.0.1:%d", base+1), P2P: fmt.Sprintf("tcp://127.0.0.1:%d", base+2),
+	}); err != nil {
+		return nil, err
+	}
+	return node.Load(home)
 }
 
 // Bounds of one app's run, beside E2EOptions.Duration.
@@ -298,17 +313,7 @@ func runApp(ctx context.Context, a app, opts E2EOptions) (AppRun, []Setting, err
 		time.Sleep(indexerSettle)
 		os.RemoveAll(home)
 	}()
-	ports, err := freePorts(3)
-	if err != nil {
-		return run, nil, err
-	}
-	if _, err := node.Init(home, node.InitOptions{
-		ChainID: benchChainID, Moniker: "bench-" + a.name,
-		HTTP: "127.0.0.1:" + ports[0], RPC: "tcp://127.0.0.1:" + ports[1], P2P: "tcp://127.0.0.1:" + ports[2],
-	}); err != nil {
-		return run, nil, err
-	}
-	conf, err := node.Load(home)
+	conf, err := initHome(home, "bench-"+a.name, "")
 	if err != nil {
 		return run, nil, err
 	}
@@ -320,17 +325,17 @@ func runApp(ctx context.Context, a app, opts E2EOptions) (AppRun, []Setting, err
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	n, stop, err := a.start(ctx, conf.Comet, opts.Log.With("app", a.name))
+	n, err := a.start(ctx, conf.Comet, opts.Log.With("app", a.name))
 	if err != nil {
 		return run, nil, err
 	}
 	stopped := false
 	defer func() {
 		if !stopped {
-			stop()
+			n.stop()
 		}
 	}()
-	sub, err := n.Comet().EventBus().Subscribe(ctx, "cityid-bench", types.EventQueryNewBlock, blockEvents)
+	sub, err := n.EventBus().Subscribe(ctx, "cityid-bench", types.EventQueryNewBlock, blockEvents)
 	if err != nil {
 		return run, nil, fmt.Errorf("subscribe to blocks: %w", err)
 	}
@@ -341,7 +346,7 @@ func runApp(ctx context.Context, a app, opts E2EOptions) (AppRun, []Setting, err
 	}
 	var after int64
 	if a.setup != nil {
-		if after, err = a.setup(ctx, n, home); err != nil {
+		if after, err = a.setup(ctx, n, w, home); err != nil {
 			return run, nil, err
 		}
 	}
@@ -349,7 +354,7 @@ func runApp(ctx context.Context, a app, opts E2EOptions) (AppRun, []Setting, err
 	cpu0 := processCPU()
 	start := time.Now()
 	deadline := start.Add(opts.Duration)
-	fs := feed(ctx, n.Comet().Mempool(), a.txs, opts.Loaders, deadline)
+	fs := feed(ctx, n.Mempool(), a.txs, opts.Loaders, deadline)
 	run.Accepted, run.Refused, run.FirstRefusal = fs.accepted, fs.refused, fs.firstRefusal
 	run.FullWaits, run.NonceWaits = fs.fullWaits, fs.nonceWaits
 	run.SubmitPerSec = float64(fs.accepted) / fs.took.Seconds()
@@ -367,7 +372,7 @@ func runApp(ctx context.Context, a app, opts E2EOptions) (AppRun, []Setting, err
 	blocks := w.since(after)
 	cpu := processCPU() - cpu0
 	stopped = true
-	if err := stop(); err != nil {
+	if err := n.stop(); err != nil {
 		return run, nil, err
 	}
 	measure(&run, blocks, start)
@@ -461,27 +466,6 @@ func describe(c *cfg.Config, gen *types.GenesisDoc) []Setting {
 		s("tx_index.indexer", c.TxIndex.Indexer),
 		s("db_backend", c.DBBackend),
 	}
-}
-
-// freePorts returns n free loopback ports: each is bound on 127.0.0.1:0
-// and released once all n are known, so the n are distinct.
-func freePorts(n int) ([]string, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	ports := make([]string, n)
-	for i := range ports {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
-		}
-		ls = append(ls, l)
-		ports[i] = strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 // feedStats counts what the mempool did with the load.

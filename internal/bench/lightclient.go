@@ -9,7 +9,6 @@ import (
 	"time"
 
 	cmtdb "github.com/cometbft/cometbft-db"
-	cmtjson "github.com/cometbft/cometbft/libs/json"
 	"github.com/cometbft/cometbft/light"
 	"github.com/cometbft/cometbft/types"
 
@@ -57,17 +56,7 @@ func measureLightClient(ctx context.Context, headers, rounds int) (LightFigure, 
 		time.Sleep(indexerSettle) // see runApp
 		os.RemoveAll(home)
 	}()
-	ports, err := freePorts(3)
-	if err != nil {
-		return lf, err
-	}
-	if _, err := node.Init(home, node.InitOptions{
-		ChainID: benchChainID, Moniker: "bench-light", DNS: "off",
-		HTTP: "127.0.0.1:" + ports[0], RPC: "tcp://127.0.0.1:" + ports[1], P2P: "tcp://127.0.0.1:" + ports[2],
-	}); err != nil {
-		return lf, err
-	}
-	conf, err := node.Load(home)
+	conf, err := initHome(home, "bench-light", "off")
 	if err != nil {
 		return lf, err
 	}
@@ -120,7 +109,7 @@ func measureLightClient(ctx context.Context, headers, rounds int) (LightFigure, 
 		if raws[h], err = fetch(base+"/v1/light/"+strconv.FormatInt(h, 10), 200); err != nil {
 			return lf, err
 		}
-		if blocks[h], err = decodeLightBlock(raws[h]); err != nil {
+		if blocks[h], err = client.DecodeLightBlock(raws[h], benchChainID); err != nil {
 			return lf, fmt.Errorf("light block %d: %w", h, err)
 		}
 	}
@@ -130,7 +119,7 @@ func measureLightClient(ctx context.Context, headers, rounds int) (LightFigure, 
 		for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end); {
 			for h := int64(2); h <= top; h++ {
 				t0 := time.Now()
-				if _, err := decodeLightBlock(raws[h]); err != nil {
+				if _, err := client.DecodeLightBlock(raws[h], benchChainID); err != nil {
 					return lf, err
 				}
 				dec.record(time.Since(t0))
@@ -165,15 +154,4 @@ func measureLightClient(ctx context.Context, headers, rounds int) (LightFigure, 
 		lf.Header = lf.Header.better(timingOf(&hdr))
 	}
 	return lf, nil
-}
-
-func decodeLightBlock(raw []byte) (*types.LightBlock, error) {
-	var lb types.LightBlock
-	if err := cmtjson.Unmarshal(raw, &lb); err != nil {
-		return nil, err
-	}
-	if err := lb.ValidateBasic(benchChainID); err != nil {
-		return nil, err
-	}
-	return &lb, nil
 }

@@ -197,7 +197,7 @@ func (r Figures) writeDetails(w io.Writer) {
 		fmt.Fprintf(w, "    bounded by: %s.\n", b.Bound())
 	}
 	if d := r.Resolve; d != nil {
-		fmt.Fprintf(w, "\n(d) states of %s and %s community identifiers, built by the state machine from real register_batch transactions, %s per block, on disk, every version kept; each served by the node's own code (api.New and dnsfront.New with node.Start's options, the limit on costly reads off) over its store, in a process of its own that opens the store cold.\n",
+		fmt.Fprintf(w, "\n(d) states of %s and %s community identifiers, built by the state machine from real register_batch transactions, %s per block, on disk, every version kept; each served by the node's own code (node.ServeFrontEnds, as node.Start serves, the limit on costly reads off) over its store, in a process of its own that opens the store cold.\n",
 			rate(float64(d.Small.State.IDs)), rate(float64(d.Large.State.IDs)), rate(float64(d.Large.State.BlockIDs)))
 		for _, x := range []ResolveScale{d.Small, d.Large} {
 			st := x.State
@@ -218,7 +218,7 @@ func (r Figures) writeDetails(w io.Writer) {
 		}
 	}
 	if v := r.Serve; v != nil {
-		fmt.Fprintf(w, "\n(e) load generator in this process: %d client goroutines in a closed loop, random identifiers (seeded PCG), %s or %s requests per run after a %s warm-up; HTTP keep-alive, DNS over one UDP socket per client. Each server is a process of its own; the serving path is the node's own code (api.New, dnsfront.New with node.Start's options and metrics, the limit on costly reads and the DNS rate limit off) over the real store of (d).\n",
+		fmt.Fprintf(w, "\n(e) load generator in this process: %d client goroutines in a closed loop, random identifiers (seeded PCG), %s or %s requests per run after a %s warm-up; HTTP keep-alive, DNS over one UDP socket per client. Each server is a process of its own; the serving path is the node's own code (node.ServeFrontEnds with node.Start's options and metrics, the limit on costly reads and the DNS rate limit off) over the real store of (d).\n",
 			v.Load.Clients, v.Load.Duration, rate(float64(v.Load.Requests)), v.Load.Warmup)
 		for _, it := range v.Interfaces {
 			fmt.Fprintf(w, "    %s: %s; ceiling: %s; answers %d bytes.\n", it.Name, it.Example, it.Ceiling, it.Small.AnswerBytes)

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,16 +13,16 @@ import (
 
 	"github.com/cityid/cityid/internal/api"
 	"github.com/cityid/cityid/internal/apitest"
-	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/dnsfront"
 	"github.com/cityid/cityid/internal/metrics"
+	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/store"
 )
 
 // The serving path of the resolve and serve benchmarks is the node's own:
-// api.New and dnsfront.New, with the options and metrics hooks node.Start
-// gives them, behind a net/http server with node.Start's bounds and a
-// miekg/dns server on loopback, but for the DNS rate limit, which is off:
+// node.ServeFrontEnds, which node.Start calls (api.New behind a net/http
+// server with the node's bounds, dnsfront.New on UDP, the metrics hooks),
+// on loopback, with a node's options but for the DNS rate limit, which is off:
 // the load comes from one address, which a node would rightly limit, and
 // the limit's own cost is BenchmarkRateLimit's (internal/dnsfront), about
 // 0.1 µs an answer. Only the backend differs: instead of a
@@ -31,27 +30,20 @@ import (
 // same store type (store.Store, IAVL on goleveldb) the node reads, and
 // refuses writes. No CometBFT runs: reads never touch it.
 
-// The bounds node.Start gives its HTTP server (internal/node/run.go).
-const (
-	nodeReadHeaderTimeout = 10 * time.Second
-	nodeReadTimeout       = 30 * time.Second
-	nodeWriteTimeout      = chain.WaitTimeout + 10*time.Second
-	nodeIdleTimeout       = 2 * time.Minute
-	nodeMaxHeaderBytes    = 16 << 10
-	benchZone             = dnsfront.DefaultZone
-)
+// benchZone is the zone the served states answer for: a node's default.
+const benchZone = dnsfront.DefaultZone
 
 // frontEnds are a node's HTTP API (with the Handle REST front end) and DNS
 // front end, serving a store on loopback.
 type frontEnds struct {
 	HTTPAddr string
 	DNSAddr  string
-	http     *http.Server
-	dns      *dnsfront.Server
+	f        *node.FrontEnds
 }
 
 // startFrontEnds serves st through the node's HTTP API and DNS front end
-// on free loopback ports.
+// on free loopback ports, assembled by node.ServeFrontEnds as node.Start
+// assembles them.
 func startFrontEnds(st *store.Store, chainID string) (*frontEnds, error) {
 	m := metrics.New(func() float64 { return float64(st.Version()) }, func() float64 { return 0 })
 	m.WatchValueCache(func() metrics.CacheStats { return metrics.CacheStats(st.CacheStats()) })
@@ -59,44 +51,31 @@ func startFrontEnds(st *store.Store, chainID string) (*frontEnds, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := slog.New(slog.DiscardHandler)
 	// A node's default limits, except on costly reads: the load generator
 	// is one client on loopback asking for thousands of proofs a second,
 	// which a node rightly refuses to one address. Plain resolves, which
 	// the figures are about, go through the limiter's check as on a node.
 	limits := api.DefaultLimits()
 	limits.CostlyReads = api.Rate{}
-	srv := &http.Server{
-		Handler: api.New(apitest.Backend{Store: st, ChainID: chainID, Moniker: "bench"}, api.Options{
-			Logger: log, PublicURL: "http://" + ln.Addr().String(), DNSZone: benchZone, Metrics: m, Limits: &limits,
-		}),
-		ReadHeaderTimeout: nodeReadHeaderTimeout,
-		ReadTimeout:       nodeReadTimeout,
-		WriteTimeout:      nodeWriteTimeout,
-		IdleTimeout:       nodeIdleTimeout,
-		MaxHeaderBytes:    nodeMaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	labelled("front-end", func() { go srv.Serve(ln) })
-	d, err := dnsfront.New(st, dnsfront.Options{Zone: benchZone, Logger: log, RateLimit: dnsfront.RateLimit{}, // off: one source
-		Observe: func(rcode int, took time.Duration) { m.Request(metrics.DNS, dns.RcodeToString[rcode], took) }})
+	var f *node.FrontEnds
+	labelled("front-end", func() {
+		f, err = node.ServeFrontEnds(ln, apitest.Backend{Store: st, ChainID: chainID, Moniker: "bench"}, node.FrontEndOptions{
+			PublicURL: "http://" + ln.Addr().String(), Zone: benchZone, DNSListen: "127.0.0.1:0",
+			DNSRateLimit: dnsfront.RateLimit{}, // off: the load comes from one address
+			Limits:       limits, Metrics: m, Log: slog.New(slog.DiscardHandler),
+		})
+	})
 	if err != nil {
-		srv.Close()
+		ln.Close()
 		return nil, err
 	}
-	var udp net.Addr
-	labelled("front-end", func() { udp, _, err = d.ListenAndServe("127.0.0.1:0") })
-	if err != nil {
-		srv.Close()
-		return nil, err
-	}
-	return &frontEnds{HTTPAddr: ln.Addr().String(), DNSAddr: udp.String(), http: srv, dns: d}, nil
+	return &frontEnds{HTTPAddr: f.HTTPAddr, DNSAddr: f.DNSAddr, f: f}, nil
 }
 
 func (f *frontEnds) stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return errors.Join(f.http.Shutdown(ctx), f.dns.Shutdown(ctx))
+	return f.f.Shutdown(ctx)
 }
 
 // bareHTTP is the ceiling of HTTP on this machine: a net/http server with
@@ -112,20 +91,13 @@ func startBareHTTP(body []byte) (*bareHTTP, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			h := w.Header()
-			h.Set("Access-Control-Allow-Origin", "*")
-			h.Set("Content-Type", "application/json")
-			h.Set("X-Content-Type-Options", "nosniff")
-			w.Write(body)
-		}),
-		ReadHeaderTimeout: nodeReadHeaderTimeout,
-		ReadTimeout:       nodeReadTimeout,
-		WriteTimeout:      nodeWriteTimeout,
-		IdleTimeout:       nodeIdleTimeout,
-		MaxHeaderBytes:    nodeMaxHeaderBytes,
-	}
+	srv := node.HTTPServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Content-Type", "application/json")
+		h.Set("X-Content-Type-Options", "nosniff")
+		w.Write(body)
+	}), slog.New(slog.DiscardHandler))
 	labelled("bare", func() { go srv.Serve(ln) })
 	return &bareHTTP{Addr: ln.Addr().String(), srv: srv}, nil
 }

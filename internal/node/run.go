@@ -12,33 +12,15 @@ import (
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
-	"github.com/miekg/dns"
 
-	"github.com/cityid/cityid/internal/api"
 	"github.com/cityid/cityid/internal/chain"
-	"github.com/cityid/cityid/internal/dnsfront"
 	"github.com/cityid/cityid/internal/metrics"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
-	"github.com/cityid/cityid/internal/wire"
 )
 
-// HTTP server bounds.
-const (
-	readHeaderTimeout = 10 * time.Second
-	// readTimeout bounds reading a whole request, body included: the
-	// largest is a 2 MiB transaction.
-	readTimeout = 30 * time.Second
-	// writeTimeout covers a submit that waits for its commit.
-	writeTimeout   = wire.DefaultSubmitWait + 10*time.Second
-	idleTimeout    = 2 * time.Minute
-	maxHeaderBytes = 16 << 10
-	shutdownGrace  = 10 * time.Second
-)
-
-// The chain node answers the API in the wire types, so it is the API's
-// backend as it is: no adapter between them to keep in step.
-var _ api.Backend = (*chain.Node)(nil)
+// shutdownGrace bounds how long Stop waits for requests in flight.
+const shutdownGrace = 10 * time.Second
 
 // Running is a started node.
 type Running struct {
@@ -47,10 +29,8 @@ type Running struct {
 	DNSAddr  string // the DNS front end's address ("" when off)
 	DNSZone  string
 
-	http   *http.Server
-	dns    *dnsfront.Server
-	served chan error
-	log    *slog.Logger
+	front *FrontEnds
+	log   *slog.Logger
 
 	stopPreload context.CancelFunc
 	preloaded   chan struct{} // closed when the preload has ended
@@ -145,35 +125,18 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 	}
 	m.WatchValueCache(func() metrics.CacheStats { return metrics.CacheStats(cn.Store().CacheStats()) })
 
-	srv := &http.Server{
-		Handler: api.New(cn, api.Options{
-			Logger: log.With("module", "api"), PublicURL: publicURL(c, ln.Addr().String()), DNSZone: c.DNS.Zone, Metrics: m, Limits: &limits,
-		}),
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(log.With("module", "http").Handler(), slog.LevelWarn),
+	front, err := ServeFrontEnds(ln, cn, FrontEndOptions{
+		PublicURL: publicURL(c, ln.Addr().String()), Zone: c.DNS.Zone, NS: c.DNS.NS,
+		DNSListen: c.DNS.Listen, DNSRateLimit: c.DNS.RateLimit(), Limits: limits, Metrics: m, Log: log,
+	})
+	if err != nil {
+		// The HTTP server is built without fail: the error is the DNS
+		// front end's.
+		ln.Close()
+		_ = cn.Stop()
+		return nil, fmt.Errorf("%w (set another address with --dns or dns.listen in %s, or \"\" for none)", err, cityidFile(c.Home))
 	}
-	r := &Running{Chain: cn, HTTPAddr: ln.Addr().String(), http: srv, served: make(chan error, 1), log: log, lock: lock}
-	if c.DNS.Listen != "" {
-		d, err := dnsfront.New(cn, dnsfront.Options{Zone: c.DNS.Zone, NS: c.DNS.NS, Logger: log.With("module", "dns"), RateLimit: c.DNS.RateLimit(),
-			Observe: func(rcode int, took time.Duration) { m.Request(metrics.DNS, dns.RcodeToString[rcode], took) }})
-		if err == nil {
-			var udp net.Addr
-			udp, _, err = d.ListenAndServe(c.DNS.Listen)
-			if err == nil {
-				r.dns, r.DNSAddr, r.DNSZone = d, udp.String(), d.Zone()
-			}
-		}
-		if err != nil {
-			ln.Close()
-			_ = cn.Stop()
-			return nil, fmt.Errorf("%w (set another address with --dns or dns.listen in %s, or \"\" for none)", err, cityidFile(c.Home))
-		}
-	}
-	go func() { r.served <- srv.Serve(ln) }()
+	r := &Running{Chain: cn, HTTPAddr: front.HTTPAddr, DNSAddr: front.DNSAddr, DNSZone: front.DNSZone, front: front, log: log, lock: lock}
 	r.preload()
 	log.Info("node started", "chain_id", cn.ChainID(), "http", r.HTTPAddr, "dns", r.DNSAddr,
 		"rpc", c.Comet.RPC.ListenAddress, "p2p", c.Comet.P2P.ListenAddress, "home", c.Home)
@@ -193,7 +156,7 @@ func (r *Running) Wait(ctx context.Context) error {
 	var serveErr error
 	select {
 	case <-ctx.Done():
-	case serveErr = <-r.served:
+	case serveErr = <-r.front.Served():
 		if errors.Is(serveErr, http.ErrServerClosed) {
 			serveErr = nil
 		}
@@ -210,13 +173,8 @@ func (r *Running) Stop() error {
 	var errs []error
 	r.stopPreload()
 	<-r.preloaded // before the chain closes the store it reads
-	if err := r.http.Shutdown(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("stop http api: %w", err))
-	}
-	if r.dns != nil {
-		if err := r.dns.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("stop dns: %w", err))
-		}
+	if err := r.front.Shutdown(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	if err := r.Chain.Stop(); err != nil {
 		errs = append(errs, err)
