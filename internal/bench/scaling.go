@@ -41,6 +41,28 @@ func (k scaleKind) format(v float64) string {
 	return rate(v) + "/s"
 }
 
+// shape says how a rate grew against the cores it was given (cores is
+// the last setting's GOMAXPROCS over the first's): in proportion
+// ("linear", from 80% of it), not at all ("flat", within 15%), or in
+// between; more than the cores is what a shared machine does to the
+// first setting. Ratios and latencies are read from their figures.
+func (k scaleKind) shape(growth, cores float64) string {
+	if k != perSec || cores <= 1 {
+		return ""
+	}
+	switch {
+	case growth > cores*1.2:
+		return "more than the cores (noise?)"
+	case growth >= 0.8*cores:
+		return "linear"
+	case growth < 1.15 && growth > 1/1.15:
+		return "flat"
+	case growth <= 1/1.15:
+		return "slower"
+	}
+	return fmt.Sprintf("%.0f%% of linear", 100*(growth-1)/(cores-1))
+}
+
 // scaleRows are the figures the scaling table follows.
 func scaleRows() []scaleRow {
 	state := func(f func(*StateReport) float64) func(Figures) (float64, bool) {
@@ -136,7 +158,8 @@ func writeScaling(w io.Writer, sets []Figures) {
 	for _, s := range sets {
 		head = append(head, fmt.Sprintf("GOMAXPROCS %d", s.Procs))
 	}
-	head = append(head, fmt.Sprintf("%d → %d", sets[0].Procs, sets[len(sets)-1].Procs))
+	cores := float64(sets[len(sets)-1].Procs) / float64(max(sets[0].Procs, 1))
+	head = append(head, fmt.Sprintf("%d → %d", sets[0].Procs, sets[len(sets)-1].Procs), "MEASURED")
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	var bounds []string
 	for _, row := range scaleRows() {
@@ -159,16 +182,17 @@ func writeScaling(w io.Writer, sets []Figures) {
 		if !seen {
 			continue
 		}
-		growth := "-"
+		growth, shape := "-", ""
 		if first > 0 {
 			growth = fmt.Sprintf("%.2f ×", last/first)
+			shape = row.kind.shape(last/first, cores)
 		}
-		cells = append(cells, growth)
+		cells = append(cells, growth, shape)
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 		bounds = append(bounds, strings.TrimSpace(row.name)+": "+row.bound+".")
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nWhat bounds each figure as cores are added:")
+	fmt.Fprintln(w, "\nWhat bounds each figure as cores are added (from how the code is built; MEASURED says what this run saw):")
 	for _, b := range bounds {
 		fmt.Fprintf(w, "  %s\n", b)
 	}
