@@ -166,3 +166,15 @@ func TestScaleShape(t *testing.T) {
 		t.Errorf("a ratio's shape is %q, want none", got)
 	}
 }
+
+// The defaults `cityid bench` starts from are a run Run accepts.
+func TestDefaultOptions(t *testing.T) {
+	o := DefaultOptions()
+	if err := o.check(); err != nil {
+		t.Fatalf("DefaultOptions: %v", err)
+	}
+	o.Procs = []int{-1}
+	if err := o.check(); err == nil {
+		t.Error("GOMAXPROCS -1 accepted")
+	}
+}

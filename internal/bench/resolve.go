@@ -424,6 +424,3 @@ func fmtDur(d time.Duration) string {
 	}
 	return fmt.Sprintf("%.1f s", d.Seconds())
 }
-
-// FormatDuration formats a latency as the reports do.
-func FormatDuration(d time.Duration) string { return fmtDur(d) }

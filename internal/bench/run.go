@@ -45,6 +45,16 @@ type Options struct {
 	Progress io.Writer
 }
 
+// DefaultOptions are `cityid bench`'s defaults: every benchmark, on every
+// core, with loads long enough for a 2-core machine to reach its steady
+// state and short enough for the whole run to take well under an hour.
+func DefaultOptions() Options {
+	return Options{
+		Txs: 20_000, Duration: 60 * time.Second, Rounds: 3, IDs: 200_000, Scale: DefaultLarge,
+		Load: LoadOptions{Clients: 8, Duration: 3 * time.Second, Requests: 1_000_000},
+	}
+}
+
 // OptionError is an Options that cannot run: a usage mistake, not a
 // failure of the benchmark.
 type OptionError struct{ Err error }
