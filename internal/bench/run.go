@@ -46,12 +46,22 @@ type Options struct {
 }
 
 // DefaultOptions are `cityid bench`'s defaults: every benchmark, on every
-// core, with loads long enough for a 2-core machine to reach its steady
-// state and short enough for the whole run to take well under an hour.
+// core, each bound the default of the benchmark it bounds (StateOptions,
+// E2EOptions, BatchOptions, LoadOptions), so that each is set in one place.
 func DefaultOptions() Options {
+	var (
+		s StateOptions
+		e E2EOptions
+		b BatchOptions
+		l LoadOptions
+	)
+	s.defaults()
+	e.defaults()
+	b.defaults()
+	l.defaults()
 	return Options{
-		Txs: 20_000, Duration: 60 * time.Second, Rounds: 3, IDs: 200_000, Scale: DefaultLarge,
-		Load: LoadOptions{Clients: 8, Duration: 3 * time.Second, Requests: 1_000_000},
+		Txs: s.Txs, Duration: e.Duration, Rounds: s.Rounds, IDs: b.IDs, Scale: DefaultLarge,
+		Load: LoadOptions{Clients: l.Clients, Duration: l.Duration, Requests: l.Requests},
 	}
 }
 
