@@ -90,6 +90,7 @@ func TestWriteTextScaling(t *testing.T) {
 		"(b) cityid end to end, committed",
 		"What bounds each figure as cores are added",
 		"(a) register tx, every signature verified: signature checks",
+		"(a) register tx, every signature verified, same blocks, signatures pre-verified: the sequential apply",
 		"=== GOMAXPROCS 1 ===", "=== GOMAXPROCS 2 ===",
 		"≥ 0.50 × pre-verified", "≥ 0.70 × kvstore",
 	} {

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -161,7 +162,8 @@ func writeScaling(w io.Writer, sets []Figures) {
 	cores := float64(sets[len(sets)-1].Procs) / float64(max(sets[0].Procs, 1))
 	head = append(head, fmt.Sprintf("%d → %d", sets[0].Procs, sets[len(sets)-1].Procs), "MEASURED")
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
-	var bounds []string
+	var bounds, given []string
+	var parent string
 	for _, row := range scaleRows() {
 		cells := []string{row.name}
 		var first, last float64
@@ -189,7 +191,18 @@ func writeScaling(w io.Writer, sets []Figures) {
 		}
 		cells = append(cells, growth, shape)
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
-		bounds = append(bounds, strings.TrimSpace(row.name)+": "+row.bound+".")
+		// A sub-row is named after its figure; a bound already given
+		// (the three interfaces of (e) share theirs) is not repeated.
+		name := strings.TrimSpace(row.name)
+		if strings.HasPrefix(row.name, " ") {
+			name = parent + ", " + name
+		} else {
+			parent = name
+		}
+		if !slices.Contains(given, row.bound) {
+			given = append(given, row.bound)
+			bounds = append(bounds, name+": "+row.bound+".")
+		}
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nWhat bounds each figure as cores are added (from how the code is built; MEASURED says what this run saw):")
