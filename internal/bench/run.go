@@ -23,7 +23,8 @@ type Options struct {
 	// Only lists the benchmarks to run (Parts); empty runs every one.
 	Only []string
 	// Procs lists the GOMAXPROCS settings every chosen benchmark runs
-	// under, in order; 0 is every core (runtime.NumCPU). Empty: [0].
+	// under, in order; 0 is every core (the GOMAXPROCS the process
+	// started with). Empty: [0].
 	Procs []int
 
 	Txs      int           // state and e2e: register transactions per measurement
@@ -183,11 +184,15 @@ func Run(ctx context.Context, o Options) (Results, error) {
 			return res, err
 		}
 	}
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	// "all" is the GOMAXPROCS the process started with: every core the
+	// runtime may use (within a container's CPU limit, which NumCPU
+	// ignores), or what the GOMAXPROCS variable says.
+	all := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(all)
 	for _, p := range o.Procs {
 		procs := p
 		if procs == 0 {
-			procs = runtime.NumCPU()
+			procs = all
 		}
 		runtime.GOMAXPROCS(procs)
 		if len(o.Procs) > 1 {
