@@ -59,6 +59,8 @@ type Endpoints struct {
 // Served is a running serving process (or its in-process stand-in).
 type Served struct {
 	Endpoints
+	// Procs is the serving process's GOMAXPROCS, as it reports it.
+	Procs int
 	// CPU is the serving process's CPU time so far; nil when it shares
 	// this process.
 	CPU  func() (time.Duration, error)
@@ -88,7 +90,7 @@ func InProcess(ctx context.Context, spec ServeSpec) (*Served, error) {
 		}
 		return errors.Join(errs...)
 	}
-	out := &Served{Stop: stop}
+	out := &Served{Stop: stop, Procs: runtime.GOMAXPROCS(0)}
 	if spec.Store != "" {
 		st, err := store.Open(spec.Store, store.Options{BlockCacheBytes: spec.CacheMB << 20})
 		if err != nil {
@@ -143,13 +145,21 @@ func InProcess(ctx context.Context, spec ServeSpec) (*Served, error) {
 }
 
 // The serving process's protocol: the spec as one JSON line on its
-// standard input; it answers with its Endpoints as one JSON line, then
+// standard input; it answers with its Endpoints and GOMAXPROCS as one
+// JSON line (childHello), then
 // with one line {"cpu_ns": N} for every line "cpu" it reads; at the end
 // of its input it stops serving and exits.
 const cpuRequest = "cpu"
 
 type cpuAnswer struct {
 	CPU int64 `json:"cpu_ns"`
+}
+
+// childHello is the serving process's first line: where it listens, and
+// under which GOMAXPROCS it serves.
+type childHello struct {
+	Endpoints
+	Procs int `json:"procs"`
 }
 
 // ServeChild is the serving process's side: it serves what the spec on in
@@ -173,7 +183,7 @@ func ServeChild(ctx context.Context, in io.Reader, out io.Writer) error {
 	}
 	defer s.Stop()
 	enc := json.NewEncoder(out)
-	if err := enc.Encode(s.Endpoints); err != nil {
+	if err := enc.Encode(childHello{Endpoints: s.Endpoints, Procs: s.Procs}); err != nil {
 		return err
 	}
 	lines := make(chan string)
@@ -269,11 +279,12 @@ func Subprocess(command ...string) Launcher {
 				return errors.New("the serving process did not answer in 5 minutes")
 			}
 		}
-		s := &Served{Stop: stop}
-		if err := readLine(&s.Endpoints); err != nil {
+		var hello childHello
+		if err := readLine(&hello); err != nil {
 			stop()
 			return nil, err
 		}
+		s := &Served{Endpoints: hello.Endpoints, Procs: hello.Procs, Stop: stop}
 		s.CPU = func() (time.Duration, error) {
 			mu.Lock()
 			defer mu.Unlock()

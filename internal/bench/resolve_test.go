@@ -294,11 +294,16 @@ func TestSubprocess(t *testing.T) {
 	}
 	t.Setenv(serveChildEnv, "1")
 	launch := Subprocess(os.Args[0], "-test.run=^$")
-	node, err := launch(context.Background(), ServeSpec{Store: b.Dir})
+	// Under `cityid bench --procs` each serving process runs under the
+	// setting being measured.
+	node, err := WithProcs(launch, 1)(context.Background(), ServeSpec{Store: b.Dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer node.Stop()
+	if node.Procs != 1 {
+		t.Errorf("the serving process runs under GOMAXPROCS %d, want 1", node.Procs)
+	}
 	dir := states.Directory()
 	body, err := fetch("http://"+node.HTTP+"/v1/ids/"+dir.ID(7), http.StatusOK)
 	if err != nil {
