@@ -10,7 +10,7 @@
 //   - one node end to end (RunE2E): committed register transactions per
 //     second through a real in-process CometBFT node, and CometBFT's own
 //     kvstore example app through the same harness with the same settings,
-//     as the baseline.
+//     as the baseline;
 //
 //   - register_batch on one node (RunBatch), resolve latency, proofs and
 //     the light client (RunResolve), and served resolves per second over

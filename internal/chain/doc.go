@@ -1,6 +1,8 @@
 // Package chain is CityID's ABCI application and the in-process CometBFT
-// node that runs it. It is the only package that imports CometBFT's node and
-// ABCI packages.
+// node that runs it. It is the only package of a node that imports CometBFT's
+// node and ABCI packages; internal/bench, the benchmark harness, starts
+// CometBFT nodes of its own, assembled as Start assembles one, so that it
+// can feed their mempools and watch their blocks without an API here.
 //
 // The application is kept thin, in the manner of CometBFT's kvstore example:
 // it decodes requests, calls package registry, and maps results to ABCI
