@@ -28,8 +28,12 @@ import (
 // chain.Start's: the same config, keys, providers and ABCI client
 // creator, so that the two apps differ only by the app, and CityID's
 // node differs from a real one only by what the harness reads of it.
-// (The e2e report's settings name the client creator; a change to
-// chain.Start's assembly is to be made here too.)
+// (A change to chain.Start's assembly is to be made here too, and to
+// abciClient, which the e2e report prints.)
+
+// abciClient is how startComet connects CometBFT to the app, as the e2e
+// report's settings name it.
+const abciClient = "in process, proxy.NewConsensusSyncLocalClientCreator (consensus serialised; CheckTx and queries in their callers' goroutines)"
 
 // cometNode is a CometBFT node running an app in this process.
 type cometNode struct {

@@ -451,7 +451,7 @@ func measure(run *AppRun, blocks []block, start time.Time) {
 func describe(c *cfg.Config, gen *types.GenesisDoc) []Setting {
 	s := func(name string, v any) Setting { return Setting{Name: name, Value: fmt.Sprint(v)} }
 	return []Setting{
-		s("abci client", "in process, proxy.NewConsensusSyncLocalClientCreator (consensus serialised; CheckTx and queries in their callers' goroutines)"),
+		s("abci client", abciClient),
 		s("consensus.timeout_propose", c.Consensus.TimeoutPropose),
 		s("consensus.timeout_commit", c.Consensus.TimeoutCommit),
 		s("consensus.create_empty_blocks", c.Consensus.CreateEmptyBlocks),
