@@ -179,3 +179,22 @@ func TestDefaultOptions(t *testing.T) {
 		t.Error("GOMAXPROCS -1 accepted")
 	}
 }
+
+// The node beside Knot (issue 10, section 6) is a row of the table with
+// its target, and a miss is listed with the others.
+func TestWriteTextKnot(t *testing.T) {
+	f := Figures{Procs: 2, Serve: &ServeReport{Small: &BuiltState{IDs: 10_000}, Large: &BuiltState{IDs: 10_000},
+		DNSBaselines: &DNSBaselines{Names: 10_000, LoadGenerator: "dnsperf", KnotRatio: 0.35, Servers: []DNSServerRun{
+			{Name: "node (dnsfront)", Result: LoadResult{PerSec: 58_000}, Ratio: 1},
+			{Name: "Knot DNS", Version: "3.2.6", Result: LoadResult{PerSec: 165_000}, Ratio: 0.35},
+		}}}}
+	var b strings.Builder
+	Results{Figures: f}.WriteText(&b)
+	out := b.String()
+	if !regexp.MustCompile(`\(f\) DNS answers/s beside Knot, 10,000 ids +58,000/s +165,000/s Knot +0\.35 +≥ 0\.70 × Knot +MISS`).MatchString(out) {
+		t.Errorf("no (f) row:\n%s", out)
+	}
+	if !strings.Contains(out, "(f) the node's DNS answers 0.35 × Knot's, below 0.70") {
+		t.Errorf("the miss is not listed:\n%s", out)
+	}
+}

@@ -148,6 +148,12 @@ func scaleRows() []scaleRow {
 			scaleRow{"    ratio, target (e)", ratioOf, iface(func(i ServeInterface) float64 { return i.LargeRatio }),
 				fmt.Sprintf("target ≥ %.2f: the node's own CPU per answer over the bare server's; the same at any core count unless something is shared", TargetServeRatio)})
 	}
+	rows = append(rows, scaleRow{"(f) node DNS over Knot's", ratioOf, func(x Figures) (float64, bool) {
+		if x.Serve == nil || x.Serve.DNSBaselines == nil || x.Serve.DNSBaselines.KnotRatio <= 0 {
+			return 0, false
+		}
+		return x.Serve.DNSBaselines.KnotRatio, true
+	}, fmt.Sprintf("target ≥ %.2f; Knot and NSD run with %d workers whatever GOMAXPROCS is, so at fewer cores the node is measured against the same servers", TargetKnotRatio, TargetDNSWorkers)})
 	return rows
 }
 
