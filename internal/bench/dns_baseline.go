@@ -19,6 +19,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/cityid/cityid/internal/bench/workload"
+	"github.com/cityid/cityid/internal/testnode"
 )
 
 // The DNS baselines operators compare with (issue 10, section 6): the
@@ -402,7 +403,7 @@ func startKnot(ctx context.Context, dir, zoneFile string) (*zoneServer, error) {
 		return nil, fmt.Errorf("Knot DNS: knotd %w (Debian package knot)", errNotInstalled)
 	}
 	home := filepath.Join(dir, "knot")
-	addr, err := freeUDPAndTCP()
+	addr, err := testnode.FreeLoopbackAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -437,7 +438,7 @@ func startNSD(ctx context.Context, dir, zoneFile string) (*zoneServer, error) {
 		return nil, fmt.Errorf("NSD: nsd %w (Debian package nsd)", errNotInstalled)
 	}
 	home := filepath.Join(dir, "nsd")
-	addr, err := freeUDPAndTCP()
+	addr, err := testnode.FreeLoopbackAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -518,26 +519,6 @@ func startZoneServer(ctx context.Context, name, version, home, addr, conf string
 		}
 	}
 	return &zoneServer{name: name, version: version, addr: addr, stop: stop}, nil
-}
-
-// freeUDPAndTCP is a loopback address whose port is free over UDP and
-// TCP as this is called; a server started on it soon after may still lose
-// it to another process, and then fails to start with a clear error.
-func freeUDPAndTCP() (string, error) {
-	for range 8 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			return "", err
-		}
-		addr := pc.LocalAddr().String()
-		ln, err := net.Listen("tcp", addr)
-		pc.Close()
-		if err == nil {
-			ln.Close()
-			return addr, nil
-		}
-	}
-	return "", errors.New("no loopback port free over both UDP and TCP in 8 tries")
 }
 
 // toolVersion is the version a program prints with flag ("version 3.2.6"),

@@ -7,6 +7,7 @@ package testnode
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -57,21 +58,31 @@ func moduleRoot() (string, error) {
 // and UDP, at the time of the call: the DNS front end binds both.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
+	addr, err := FreeLoopbackAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+// FreeLoopbackAddr is FreeAddr for code with no testing.TB: the
+// benchmark's servers (internal/bench), which a test and `cityid bench`
+// both start.
+func FreeLoopbackAddr() (string, error) {
 	for range 16 {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			t.Fatal(err)
+			return "", err
 		}
 		addr := l.Addr().String()
 		pc, err := net.ListenPacket("udp", addr)
 		l.Close()
 		if err == nil {
 			pc.Close()
-			return addr
+			return addr, nil
 		}
 	}
-	t.Fatal("no loopback port free over both TCP and UDP in 16 tries")
-	return ""
+	return "", errors.New("no loopback port free over both TCP and UDP in 16 tries")
 }
 
 // Node is one cityid node process.
