@@ -115,8 +115,11 @@ func waitRetryAfter(t *testing.T, a answer) {
 }
 
 // Costly reads past the burst are refused with 429 and a Retry-After that
-// is honest; cheap reads go on; another client is not affected.
+// is honest; cheap reads go on; another client is not affected. It waits
+// out a Retry-After, so it runs beside the other slow tests (each has its
+// own server, so their buckets are apart).
 func TestRateLimitCostlyReads(t *testing.T) {
+	t.Parallel()
 	base := limited(t)
 	id := base + "/v1/ids/1561301001.85.1/meter-1"
 	a, b := clientFrom("127.0.0.1"), clientFrom("127.0.0.2")
@@ -179,8 +182,10 @@ func TestRateLimitCostlyReads(t *testing.T) {
 	}
 }
 
-// Writes past the burst are refused before their body is read.
+// Writes past the burst are refused before their body is read. It waits
+// out a Retry-After, so it runs beside the other slow tests.
 func TestRateLimitWrites(t *testing.T) {
+	t.Parallel()
 	base := limited(t)
 	a, b := clientFrom("127.0.0.1"), clientFrom("127.0.0.3")
 	refused := exhaust(t, a, "POST", base+"/v1/txs", 2)
