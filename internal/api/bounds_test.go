@@ -14,8 +14,12 @@ import (
 // What a client sends is bounded, with an answer that says which bound:
 // a body larger than a transaction can be, a body that is not an
 // envelope, a page larger than the largest page; an unknown route is a
-// problem, not a bare 404.
+// problem, not a bare 404. The oversize body costs half a second (the
+// server closes the connection it did not read to the end, and net/http
+// waits before that close so the client reads the 413), so it runs beside
+// the other slow tests.
 func TestBounds(t *testing.T) {
+	t.Parallel()
 	s := serveStory(t, api.Options{})
 	post := func(body []byte) (int, Problem) {
 		t.Helper()

@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/cityid/cityid/internal/api"
+	"github.com/cityid/cityid/internal/apitest"
 	"github.com/cityid/cityid/internal/registry"
-	"github.com/cityid/cityid/internal/wire"
 )
 
 // A history page after version N starts reading at version N+1: with the
@@ -15,17 +15,17 @@ import (
 // answered, and any page that starts at or before 4 fails on the spoiled
 // bytes (which shows that the spoiling bites, and where the seek lands).
 func TestHistorySeeks(t *testing.T) {
-	l := newLedger(t)
-	l.city()
+	l := apitest.NewLedger(t)
+	l.City()
 	const id = "1561301001.85.1/meter-7"
-	l.send("alice", registry.KindRegister, registry.Register{ID: id, Values: []registry.Value{{Type: "TEXT", Data: "version 1"}}})
+	l.Send("alice", registry.KindRegister, registry.Register{ID: id, Values: []registry.Value{{Type: "TEXT", Data: "version 1"}}})
 	for v := uint64(1); v < 7; v++ {
-		l.send("alice", registry.KindUpdate, registry.Update{ID: id, Version: v, Values: []registry.Value{{Type: "TEXT", Data: fmt.Sprintf("version %d", v+1)}}})
+		l.Send("alice", registry.KindUpdate, registry.Update{ID: id, Version: v, Values: []registry.Value{{Type: "TEXT", Data: fmt.Sprintf("version %d", v+1)}}})
 	}
 	// The store keeps versions 1–6 as history entries, the current (7) as
 	// the record. Spoil the first four entries.
 	var keys [][]byte
-	if err := l.st.Latest().Iterate(registry.HistoryPrefix(id), nil, func(k, _ []byte) bool {
+	if err := l.Store().Latest().Iterate(registry.HistoryPrefix(id), nil, func(k, _ []byte) bool {
 		keys = append(keys, append([]byte(nil), k...))
 		return true
 	}); err != nil {
@@ -35,25 +35,25 @@ func TestHistorySeeks(t *testing.T) {
 		t.Fatalf("%d history entries, want 6", len(keys))
 	}
 	for _, k := range keys[:4] {
-		if err := l.st.Set(k, []byte("spoiled: not a record")); err != nil {
+		if err := l.Store().Set(k, []byte("spoiled: not a record")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	l.commit()
-	url := l.serve(api.Options{}) + "/v1/ids/" + id + "/history"
+	l.Commit()
+	s := serveLedger(t, l, api.Options{})
 
-	page := func(query string) (int, wire.History) {
+	page := func(query string) (int, History) {
 		t.Helper()
-		resp, body := get(t, url+query)
-		var h wire.History
-		if resp.StatusCode == 200 {
-			if err := json.Unmarshal(body, &h); err != nil {
+		r := s.get("/v1/ids/" + id + "/history" + query)
+		var h History
+		if r.status == 200 {
+			if err := json.Unmarshal(r.body, &h); err != nil {
 				t.Fatalf("%s: %v", query, err)
 			}
 		}
-		return resp.StatusCode, h
+		return r.status, h
 	}
-	versions := func(h wire.History) []uint64 {
+	versions := func(h History) []uint64 {
 		var vs []uint64
 		for _, e := range h.Versions {
 			vs = append(vs, e.Version)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/api"
+	"github.com/cityid/cityid/internal/apitest"
 	"github.com/cityid/cityid/internal/metrics"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/wire"
@@ -23,12 +24,13 @@ import (
 // one every 2 seconds (slow, so that a busy machine cannot refill a bucket
 // while a test walks through its cases).
 func limited(t *testing.T, trusted ...netip.Prefix) string {
-	l := newLedger(t)
-	l.city()
-	l.send("alice", registry.KindRegister, registry.Register{ID: "1561301001.85.1/meter-1", Values: []registry.Value{{Type: "TEXT", Data: "one"}}})
-	l.send("alice", registry.KindUpdate, registry.Update{ID: "1561301001.85.1/meter-1", Version: 1, Values: []registry.Value{{Type: "TEXT", Data: "two"}}})
-	m := metrics.New(func() float64 { return float64(l.st.Version()) }, func() float64 { return 0 })
-	return l.serve(api.Options{Metrics: m, Limits: &api.Limits{
+	t.Helper()
+	l := apitest.NewLedger(t)
+	l.City()
+	l.Send("alice", registry.KindRegister, registry.Register{ID: "1561301001.85.1/meter-1", Values: []registry.Value{{Type: "TEXT", Data: "one"}}})
+	l.Send("alice", registry.KindUpdate, registry.Update{ID: "1561301001.85.1/meter-1", Version: 1, Values: []registry.Value{{Type: "TEXT", Data: "two"}}})
+	m := metrics.New(func() float64 { return float64(l.Height()) }, func() float64 { return 0 })
+	return l.Serve(api.Options{Metrics: m, Limits: &api.Limits{
 		Writes:         api.Rate{PerSecond: 0.5, Burst: 2},
 		CostlyReads:    api.Rate{PerSecond: 0.5, Burst: 3},
 		TrustedProxies: trusted,
@@ -113,8 +115,11 @@ func waitRetryAfter(t *testing.T, a answer) {
 }
 
 // Costly reads past the burst are refused with 429 and a Retry-After that
-// is honest; cheap reads go on; another client is not affected.
+// is honest; cheap reads go on; another client is not affected. It waits
+// out a Retry-After, so it runs beside the other slow tests (each has its
+// own server, so their buckets are apart).
 func TestRateLimitCostlyReads(t *testing.T) {
+	t.Parallel()
 	base := limited(t)
 	id := base + "/v1/ids/1561301001.85.1/meter-1"
 	a, b := clientFrom("127.0.0.1"), clientFrom("127.0.0.2")
@@ -177,8 +182,10 @@ func TestRateLimitCostlyReads(t *testing.T) {
 	}
 }
 
-// Writes past the burst are refused before their body is read.
+// Writes past the burst are refused before their body is read. It waits
+// out a Retry-After, so it runs beside the other slow tests.
 func TestRateLimitWrites(t *testing.T) {
+	t.Parallel()
 	base := limited(t)
 	a, b := clientFrom("127.0.0.1"), clientFrom("127.0.0.3")
 	refused := exhaust(t, a, "POST", base+"/v1/txs", 2)

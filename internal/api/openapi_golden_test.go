@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/cityid/cityid/internal/api"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // The published contract is held byte for byte to a golden file: a change
 // to an answer's struct, a route, a parameter or a description changes

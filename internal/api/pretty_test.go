@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -27,7 +28,8 @@ func TestPretty(t *testing.T) {
 			var a, b any
 			if r.status != compact.status || !bytes.HasPrefix(r.body, []byte("{\n  \"")) ||
 				json.Unmarshal(r.body, &a) != nil || json.Unmarshal(compact.body, &b) != nil || !reflect.DeepEqual(a, b) ||
-				r.header.Get("Content-Type") != compact.header.Get("Content-Type") {
+				r.header.Get("Content-Type") != compact.header.Get("Content-Type") ||
+				r.header.Get("Content-Length") != "" && r.header.Get("Content-Length") != strconv.Itoa(len(r.body)) {
 				t.Errorf("%s?%s: %d %s, want the indented form of %d %s", path, q, r.status, r.body, compact.status, compact.body)
 			}
 		}

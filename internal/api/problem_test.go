@@ -1,48 +1,23 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/cityid/cityid/internal/api"
+	"github.com/cityid/cityid/internal/apitest"
 	"github.com/cityid/cityid/internal/registry"
-	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/wire"
 )
-
-// noState is a node with no committed state: a request that does not get
-// past parsing its identifier never reaches it.
-type noState struct{}
-
-var errNoState = errors.New("no state in this test")
-
-func (noState) Latest() *store.View                { return nil }
-func (noState) PendingNonce(string) (uint64, bool) { return 0, false }
-func (noState) At(int64) (*store.View, error)      { return nil, errNoState }
-func (noState) Submit(context.Context, []byte) (wire.TxResult, error) {
-	return wire.TxResult{}, errNoState
-}
-func (noState) Status(context.Context) (wire.NodeStatus, error) {
-	return wire.NodeStatus{}, errNoState
-}
-func (noState) Block(context.Context, int64) (wire.BlockInfo, error) {
-	return wire.BlockInfo{}, errNoState
-}
-func (noState) Tx(context.Context, string) (wire.TxInfo, error) { return wire.TxInfo{}, errNoState }
-func (noState) LightBlock(context.Context, int64) (json.RawMessage, error) {
-	return nil, errNoState
-}
 
 // TestProblemCarriesParseReason: an identifier that does not parse is
 // answered 400 invalid_id with the grammar's reason and position as
 // fields, on every route that takes one, so a program need not read them
 // out of the prose.
 func TestProblemCarriesParseReason(t *testing.T) {
-	srv := httptest.NewServer(api.New(noState{}, api.Options{Limits: &api.Limits{}}))
+	srv := httptest.NewServer(api.New(apitest.NewEmptyBackend(t), api.Options{Limits: &api.Limits{}}))
 	defer srv.Close()
 	for _, tc := range []struct {
 		path, reason string
@@ -77,7 +52,7 @@ func TestProblemCarriesParseReason(t *testing.T) {
 // TestProblemWithoutParseReason: a problem no parse error caused carries
 // neither field.
 func TestProblemWithoutParseReason(t *testing.T) {
-	srv := httptest.NewServer(api.New(noState{}, api.Options{Limits: &api.Limits{}}))
+	srv := httptest.NewServer(api.New(apitest.NewEmptyBackend(t), api.Options{Limits: &api.Limits{}}))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/v1/ids/1561301001.85.3")
 	if err != nil {

@@ -42,7 +42,7 @@ const (
 // the state is built by the state machine with fixed keys and block times,
 // so answers are the same on every run, and each feature's test file
 // drives the real handler through httptest. The one end-to-end test
-// through a real node is api_test.go's.
+// through a real node is endtoend_test.go's.
 type served struct {
 	t   *testing.T
 	l   *apitest.Ledger
@@ -87,6 +87,13 @@ func serveStory(t *testing.T, opts api.Options) *served {
 	l.Send("bob", registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130200", Name: "唐山市"})
 	s.url = l.Serve(opts)
 	return s
+}
+
+// serveLedger serves a ledger a test built itself (state the story does
+// not hold, or that it spoils) with opts.
+func serveLedger(t *testing.T, l *apitest.Ledger, opts api.Options) *served {
+	t.Helper()
+	return &served{t: t, l: l, url: l.Serve(opts)}
 }
 
 // reply is one answer: status, headers and body.

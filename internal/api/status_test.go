@@ -9,7 +9,6 @@ import (
 
 	"github.com/cityid/cityid/internal/api"
 	"github.com/cityid/cityid/internal/apitest"
-	"github.com/cityid/cityid/internal/store"
 )
 
 // GET /v1/status, /v1/accounts/{key}, /healthz and /readyz over committed
@@ -50,12 +49,7 @@ func TestStatusAndAccounts(t *testing.T) {
 // Before the first commit every read of state is a 503, and the node is
 // alive but not ready.
 func TestNoStateYet(t *testing.T) {
-	st, err := store.OpenMemory(store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	srv := httptest.NewServer(api.New(apitest.Backend{Store: st, ChainID: apitest.ChainID}, api.Options{}))
+	srv := httptest.NewServer(api.New(apitest.NewEmptyBackend(t), api.Options{}))
 	t.Cleanup(srv.Close)
 	s := &served{t: t, url: srv.URL}
 	for _, path := range []string{"/v1/ids/1561301001", "/v1/ids/1561301001/children", "/v1/cities", "/readyz", "/api/handles/1561301001.85.1/x"} {

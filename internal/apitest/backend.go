@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"testing"
 
 	"github.com/cityid/cityid/internal/api"
 	"github.com/cityid/cityid/internal/store"
@@ -27,6 +28,19 @@ type Backend struct {
 }
 
 var _ api.Backend = Backend{}
+
+// NewEmptyBackend is a Backend over a store in memory with nothing
+// committed: a node before its first block. The store is closed when the
+// test ends.
+func NewEmptyBackend(t testing.TB) Backend {
+	t.Helper()
+	st, err := store.OpenMemory(store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return Backend{Store: st, ChainID: ChainID}
+}
 
 // Latest is the store's last committed state; nil before the first commit.
 func (b Backend) Latest() *store.View { return b.Store.Latest() }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden answers under testdata/golden/")
@@ -150,4 +151,92 @@ func readGoldens(t *testing.T) []goldenAnswer {
 		out = append(out, g)
 	}
 	return out
+}
+
+// Every golden answer reads as a Handle client reads an answer by the
+// rules of the Handle REST API's documentation (the handle proxy's
+// REST-API.txt): responseCode an integer, handle the handle asked for, no
+// member but responseCode, handle, values and message; on success values
+// with an integer index, a type, data of a format a client knows (string,
+// hex, base64: a string; admin: {handle, index, permissions} with twelve
+// permission bits), a ttl (an integer or an ISO 8601 time) and an ISO
+// 8601 timestamp. An -update that took an answer outside those rules
+// fails here, not in a client.
+func TestGoldensReadAsHandleClient(t *testing.T) {
+	for _, g := range readGoldens(t) {
+		t.Run(g.name, func(t *testing.T) { readAsHandleClient(t, g.body) })
+	}
+}
+
+func readAsHandleClient(t *testing.T, body []byte) {
+	t.Helper()
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		t.Fatal(err)
+	}
+	for k := range top {
+		switch k {
+		case "responseCode", "handle", "values", "message":
+		default:
+			t.Errorf("member %q is not in the Handle REST answer", k)
+		}
+	}
+	var code int
+	if err := json.Unmarshal(top["responseCode"], &code); err != nil {
+		t.Fatalf("responseCode: %v", err)
+	}
+	var h string
+	if err := json.Unmarshal(top["handle"], &h); err != nil || h == "" {
+		t.Fatalf("handle: %q %v", h, err)
+	}
+	if code != 1 {
+		return
+	}
+	var values []map[string]json.RawMessage
+	if err := json.Unmarshal(top["values"], &values); err != nil || len(values) == 0 {
+		t.Fatalf("values: %v", err)
+	}
+	for i, v := range values {
+		var index int
+		var typ, ts string
+		var data struct {
+			Format string          `json:"format"`
+			Value  json.RawMessage `json:"value"`
+		}
+		if json.Unmarshal(v["index"], &index) != nil || json.Unmarshal(v["type"], &typ) != nil || typ == "" ||
+			json.Unmarshal(v["data"], &data) != nil || json.Unmarshal(v["timestamp"], &ts) != nil {
+			t.Fatalf("value %d is not index, type, data, timestamp: %v", i, v)
+		}
+		if _, err := time.Parse(time.RFC3339, ts); err != nil {
+			t.Errorf("value %d timestamp %q is not ISO 8601", i, ts)
+		}
+		var ttl int
+		var ttlTime string
+		if json.Unmarshal(v["ttl"], &ttl) != nil && (json.Unmarshal(v["ttl"], &ttlTime) != nil || !isTime(ttlTime)) {
+			t.Errorf("value %d ttl %s is neither an integer nor a time", i, v["ttl"])
+		}
+		switch data.Format {
+		case "string", "hex", "base64":
+			var s string
+			if json.Unmarshal(data.Value, &s) != nil {
+				t.Errorf("value %d (%s): %s data is not a string", i, typ, data.Format)
+			}
+		case "admin":
+			var a struct {
+				Handle      string `json:"handle"`
+				Index       int    `json:"index"`
+				Permissions string `json:"permissions"`
+			}
+			if json.Unmarshal(data.Value, &a) != nil || a.Handle == "" || len(a.Permissions) != 12 || strings.Trim(a.Permissions, "01") != "" {
+				t.Errorf("value %d: admin data %s", i, data.Value)
+			}
+		default:
+			t.Errorf("value %d: format %q is not one a Handle client knows", i, data.Format)
+		}
+	}
+}
+
+func isTime(s string) bool {
+	_, err := time.Parse(time.RFC3339, s)
+	return err == nil
 }
