@@ -20,11 +20,14 @@ func (n *Node) At(h int64) (*store.View, error) { return n.store.At(h) }
 
 // Block returns block h (0: the latest) with its transactions and results.
 func (n *Node) Block(ctx context.Context, h int64) (wire.BlockInfo, error) {
-	var hp *int64
-	if h > 0 {
-		hp = &h
+	if h <= 0 {
+		// The latest block whose results are stored: CometBFT saves a
+		// block before it executes it, so its own latest can be a block
+		// without results yet. The app's committed version always has
+		// them (they are saved before Commit).
+		h = n.store.Version()
 	}
-	b, err := n.client.Block(ctx, hp)
+	b, err := n.client.Block(ctx, &h)
 	if err != nil {
 		return wire.BlockInfo{}, notFound(err, "block %d", h)
 	}
@@ -56,9 +59,37 @@ func (n *Node) Tx(ctx context.Context, hash string) (wire.TxInfo, error) {
 	}
 	r, err := n.client.Tx(ctx, h, false)
 	if err != nil {
+		// CometBFT indexes a block's transactions after the block is
+		// committed, so a client that was just told its transaction is
+		// committed may ask before the index has it: answer from the
+		// block the commit named.
+		if info, ok := n.recentTx(ctx, strings.ToUpper(hash)); ok {
+			return info, nil
+		}
 		return wire.TxInfo{}, notFound(err, "transaction %s", strings.ToUpper(hash))
 	}
 	return txInfo(r.Tx, r.Height, r.Index, r.TxResult.Code, r.TxResult.Log, r.TxResult.Data), nil
+}
+
+// recentTx finds a transaction the app committed lately in its block.
+func (n *Node) recentTx(ctx context.Context, hash string) (wire.TxInfo, bool) {
+	if n.app == nil {
+		return wire.TxInfo{}, false
+	}
+	res, ok := n.app.Commits().Recent(hash)
+	if !ok {
+		return wire.TxInfo{}, false
+	}
+	b, err := n.Block(ctx, res.Height)
+	if err != nil {
+		return wire.TxInfo{}, false
+	}
+	for _, tx := range b.Txs {
+		if tx.Hash == hash {
+			return tx, true
+		}
+	}
+	return wire.TxInfo{}, false
 }
 
 func txInfo(tx types.Tx, height int64, index uint32, code uint32, log string, data []byte) wire.TxInfo {
