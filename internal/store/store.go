@@ -379,6 +379,7 @@ func (s *Store) Prune(to int64) error {
 	s.mu.Unlock()
 	return nil
 }
+
 // Latest returns the last committed version for reading, or nil before the
 // first commit.
 func (s *Store) Latest() *View {
