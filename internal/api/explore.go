@@ -29,6 +29,11 @@ func heightParam(w http.ResponseWriter, r *http.Request) (int64, bool) {
 
 // chainProblem answers a CometBFT read that failed.
 func (s *Server) chainProblem(w http.ResponseWriter, r *http.Request, err error) {
+	var pruned *chain.PrunedError
+	if errors.As(err, &pruned) {
+		writeProblem(w, prunedProblem(strconv.FormatInt(pruned.Height, 10), pruned.Oldest))
+		return
+	}
 	if errors.Is(err, chain.ErrNotFound) {
 		writeProblem(w, Problem{Status: http.StatusNotFound, Code: CodeNotFound, Detail: err.Error()})
 		return

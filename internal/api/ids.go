@@ -83,6 +83,14 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request, id code.ID) {
 	if !ok {
 		return
 	}
+	if prove && q.Get("height") == "" && view.Settled() < view.Version() {
+		// The latest blocks changed nothing: the state is the one that
+		// settled before them, whose hash the header after it already
+		// signs, where the latest's next header waits for the next write.
+		if settled, err := s.b.At(view.Settled()); err == nil {
+			view = settled
+		}
+	}
 	key := registry.RecordKey(id.String())
 	var value []byte
 	var proof *Proof
@@ -143,6 +151,11 @@ func (s *Server) viewFor(w http.ResponseWriter, r *http.Request) (*store.View, b
 		return nil, false
 	}
 	v, err := s.b.At(h)
+	var pruned *store.PrunedError
+	if errors.As(err, &pruned) {
+		writeProblem(w, prunedProblem(hs, pruned.Oldest))
+		return nil, false
+	}
 	if errors.Is(err, store.ErrNoVersion) {
 		latest := int64(0)
 		if l := s.b.Latest(); l != nil {

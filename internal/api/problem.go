@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/cityid/cityid/code"
 	"github.com/cityid/cityid/internal/registry"
@@ -34,7 +35,18 @@ const (
 	CodeAliasLoop   = "alias_loop"
 	// CodeHeightTooHigh: a height this node has not reached yet.
 	CodeHeightTooHigh = "height_too_high"
+	// CodeHeightPruned: a height older than this node keeps ([storage]
+	// keep_blocks and keep_versions, or a join by state sync); the detail
+	// names the oldest height it keeps. 410 Gone: asking again will not
+	// help, asking a node that keeps more will.
+	CodeHeightPruned = "height_pruned"
 )
+
+// prunedProblem is the answer for a height older than the oldest kept.
+func prunedProblem(height string, oldest int64) Problem {
+	return Problem{Status: http.StatusGone, Code: CodeHeightPruned,
+		Detail: "height " + height + " is pruned: this node keeps heights from " + strconv.FormatInt(oldest, 10)}
+}
 
 func writeProblem(w http.ResponseWriter, p Problem) {
 	if p.Type == "" {

@@ -48,6 +48,8 @@ type Options struct {
 	OnTx func(kind, result string)
 	// Store sizes the state store's caches; its Logger is set by Start.
 	Store store.Options
+	// Retention is AppOptions.Retention.
+	Retention Retention
 	// WrapApp, when set, wraps the application CometBFT is given: the
 	// network tests run a byzantine validator by wrapping its
 	// PrepareProposal. No command or configuration file sets it; the
@@ -80,7 +82,7 @@ func Start(ctx context.Context, conf *cfg.Config, log *slog.Logger, opts ...Opti
 	}
 	app := NewApp(genDoc.ChainID, st, log.With("module", "app"), AppOptions{Snapshots: SnapshotOptions{
 		Dir: SnapshotDir(conf), Interval: o.SnapshotInterval, Keep: o.SnapshotKeep,
-	}, OnTx: o.OnTx})
+	}, OnTx: o.OnTx, Retention: o.Retention})
 	var consensus abci.Application = app
 	if o.WrapApp != nil {
 		consensus = o.WrapApp(app)
@@ -91,6 +93,8 @@ func Start(ctx context.Context, conf *cfg.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	n.app, n.store = app, st
+	base := n.node.BlockStore().Base
+	app.base.Store(&base)
 	return n, nil
 }
 
