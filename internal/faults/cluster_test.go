@@ -25,8 +25,9 @@ import (
 )
 
 // Bounds of the waits. A 4-validator testnet on loopback makes a block
-// about every second (timeout_commit 500ms, an empty block at least every
-// second), so these leave a wide margin on a loaded 2-core machine while
+// within about a second of a transaction (timeout_commit 500ms), and none
+// when idle: every wait for heights to advance runs while a writer sends
+// transactions. These leave a wide margin on a loaded 2-core machine while
 // keeping a stuck network from hanging the suite.
 const (
 	readyTimeout   = 60 * time.Second // a node starting, block syncing or state syncing
