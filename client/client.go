@@ -30,6 +30,9 @@ const (
 	CodeNotFound    = api.CodeNotFound
 	CodeTimeout     = api.CodeTimeout
 	CodeRateLimited = api.CodeRateLimited
+	// CodeHeightPruned: a height older than the node keeps; the problem's
+	// detail names the oldest it keeps.
+	CodeHeightPruned = api.CodeHeightPruned
 )
 
 // Types of the API, named here so programs outside this module can use them.

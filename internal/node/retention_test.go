@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/client"
-	"github.com/cityid/cityid/internal/api"
 	"github.com/cityid/cityid/internal/registry"
 )
 
@@ -56,8 +55,8 @@ func TestRetention(t *testing.T) {
 	pruned := func(what string, err error) int64 {
 		t.Helper()
 		var e *client.Error
-		if !errors.As(err, &e) || e.Status != http.StatusGone || e.Problem.Code != api.CodeHeightPruned {
-			t.Fatalf("%s: %v, want 410 %s", what, err, api.CodeHeightPruned)
+		if !errors.As(err, &e) || e.Status != http.StatusGone || e.Problem.Code != client.CodeHeightPruned {
+			t.Fatalf("%s: %v, want 410 %s", what, err, client.CodeHeightPruned)
 		}
 		var oldest int64
 		if _, err := fmt.Sscanf(e.Problem.Detail[strings.Index(e.Problem.Detail, "keeps heights from "):], "keeps heights from %d", &oldest); err != nil {
