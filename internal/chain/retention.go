@@ -74,6 +74,9 @@ func (a *App) retain(version int64) int64 {
 	if hs := a.snaps.heights(); len(hs) > 0 {
 		h = min(h, hs[0])
 	}
+	if taking, ok := a.snaps.inProgress(); ok {
+		h = min(h, taking)
+	}
 	// CometBFT refuses (and logs) a retain height below its base: a node
 	// that joined by state sync has no blocks before its snapshot.
 	if h <= 1 || h <= (*base)() {
