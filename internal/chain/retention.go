@@ -30,7 +30,7 @@ var ErrPruned = errors.New("pruned")
 // PrunedError names the height asked for and the oldest this node keeps.
 // It is an ErrPruned and an ErrNotFound.
 type PrunedError struct {
-	What   string // "block", "commit of block", ...
+	What   string // what was asked for: "block"
 	Height int64
 	Oldest int64
 }
