@@ -291,12 +291,12 @@ func (c *cluster) committedBlock(t testing.TB, i int, h int64) (client.BlockInfo
 
 // base is the lowest height whose block node i keeps: 1, or above the
 // snapshot a node restored by state sync. Presence is monotone in height,
-// so a binary search finds it.
+// so a binary search finds it. A block below the base is height_pruned.
 func (c *cluster) base(t testing.TB, i int, top int64) int64 {
 	t.Helper()
 	has := func(h int64) bool {
 		_, err := c.block(t, i, h)
-		if err != nil && client.Code(err) != "not_found" {
+		if code := client.Code(err); err != nil && code != client.CodeHeightPruned && code != client.CodeNotFound {
 			t.Fatalf("%s block %d: %v", c.name(i), h, err)
 		}
 		return err == nil

@@ -1,11 +1,16 @@
 package faults
 
 import (
+	"errors"
+	"fmt"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cityid/cityid/client"
 )
 
 // TestFullNodesJoin runs four validators that take a state sync snapshot
@@ -129,6 +134,13 @@ func joinByStateSync(t *testing.T, c *cluster, fn int, kill bool) {
 		t.Errorf("%s keeps blocks from %d: it did not join by state sync", c.name(fn), b)
 	} else {
 		t.Logf("%s keeps blocks from height %d", c.name(fn), b)
+		// A block before them is refused as pruned, naming the first kept.
+		_, err := c.block(t, fn, b-1)
+		var e *client.Error
+		if !errors.As(err, &e) || e.Status != http.StatusGone || e.Problem.Code != client.CodeHeightPruned ||
+			!strings.Contains(e.Problem.Detail, fmt.Sprintf("keeps heights from %d", b)) {
+			t.Errorf("%s block %d, before the first it keeps: %v; want 410 %s naming %d", c.name(fn), b-1, err, client.CodeHeightPruned, b)
+		}
 	}
 	c.verifiedResolve(t, fn, 1, c.sample(5))
 }
