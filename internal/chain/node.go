@@ -32,6 +32,10 @@ type Node struct {
 	app    *App
 	store  *store.Store
 	log    *slog.Logger
+
+	// watchStuck's goroutine (regossip.go): closed to stop it, and when
+	// it has ended.
+	stopStuck, stuckDone chan struct{}
 }
 
 // StateDir is where, under a CometBFT home, the application keeps its IAVL
@@ -95,6 +99,8 @@ func Start(ctx context.Context, conf *cfg.Config, log *slog.Logger, opts ...Opti
 	n.app, n.store = app, st
 	base := n.node.BlockStore().Base
 	app.base.Store(&base)
+	n.stopStuck, n.stuckDone = make(chan struct{}), make(chan struct{})
+	go n.watchStuck(n.stopStuck, n.stuckDone)
 	return n, nil
 }
 
@@ -143,6 +149,11 @@ func StartApp(ctx context.Context, conf *cfg.Config, app abci.Application, log *
 // Stop stops CometBFT and closes the store.
 func (n *Node) Stop() error {
 	var errs []error
+	if n.stopStuck != nil {
+		close(n.stopStuck)
+		<-n.stuckDone
+		n.stopStuck = nil
+	}
 	if n.node.IsRunning() {
 		if err := n.node.Stop(); err != nil {
 			errs = append(errs, fmt.Errorf("stop node: %w", err))
