@@ -80,6 +80,19 @@ func (n *Node) regossip() {
 			n.log.Debug("transaction not taken back", "tx", registry.TxHash(tx), "err", err)
 		}
 	}
+	// The consensus engine, waiting for transactions, is told they are
+	// there once a height; if that word came while it could not act on
+	// it, it waits on. An update of the mempool at the height it is at
+	// says it again (and rechecks what waits, as after a block, so the
+	// application's view of it starts afresh as after a block).
+	mp.Lock()
+	defer mp.Unlock()
+	if n.app != nil {
+		n.app.forgetPending()
+	}
+	if err := mp.Update(n.node.BlockStore().Height(), nil, nil, nil, nil); err != nil {
+		n.log.Warn("mempool update after gossiping again", "err", err)
+	}
 }
 
 // forgetPending empties the application's view of the mempool's
