@@ -149,7 +149,7 @@ func (c *cluster) waitHeight(t testing.TB, idx []int, h int64, timeout time.Dura
 }
 
 // catchUp waits until every node in idx has reached the height the highest
-// of them has now, and returns that height.
+// of them has now, and applied it, and returns that height.
 func (c *cluster) catchUp(t testing.TB, idx []int) int64 {
 	t.Helper()
 	h := slices.Max(c.heights(idx))
@@ -157,7 +157,31 @@ func (c *cluster) catchUp(t testing.TB, idx []int) int64 {
 		t.Fatalf("no node of %v answers its status", idx)
 	}
 	c.waitHeight(t, idx, h, catchUpTimeout)
+	c.waitApplied(t, idx, h, catchUpTimeout)
 	return h
+}
+
+// waitApplied waits until every node in idx answers reads from the state
+// of height h or later. A node's status names a block as soon as it is
+// stored, a moment before its state is applied: on a chain that makes
+// blocks only with writes, no later block comes to cover that moment.
+func (c *cluster) waitApplied(t testing.TB, idx []int, h int64, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for _, i := range idx {
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+			page, err := c.cl[i].Cities(ctx, "", 1)
+			cancel()
+			if err == nil && page.Height >= h {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after %s, %s reads state of height %d (%v); want %d or more", timeout, c.name(i), page.Height, err, h)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 }
 
 // setupCity creates, through the API of node 0, a city approved by a
