@@ -47,6 +47,9 @@ const (
 	CodeAliasLoop     = wire.CodeAliasLoop
 	CodeHeightTooHigh = wire.CodeHeightTooHigh
 	CodeRateLimited   = wire.CodeRateLimited
+	// CodeHeightPruned: a height older than the node keeps; the problem's
+	// detail names the oldest it keeps.
+	CodeHeightPruned = wire.CodeHeightPruned
 
 	CodeMalformed       = registry.CodeMalformed
 	CodeTooLarge        = registry.CodeTooLarge

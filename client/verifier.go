@@ -47,9 +47,9 @@ type Verifier struct {
 	chainID   string
 }
 
-// Light client timing for a network that makes a block about every second:
-// how far apart two clocks may be, and how long a witness may take to
-// commit a block the primary has. CometBFT's defaults (10 s each) suit
+// Light client timing for a network that makes a block within about a
+// second of a write (and none while idle): how far apart two clocks may
+// be, and how long a witness may take to commit a block the primary has. CometBFT's defaults (10 s each) suit
 // slower chains; a witness still behind after 2×drift+lag is dropped.
 const (
 	maxClockDrift = 2 * time.Second
@@ -121,7 +121,10 @@ type Verified struct {
 
 // Header returns the header of height h, verified by the light client. A
 // header a block or two ahead of the node is waited for, up to ten
-// seconds: the app hash of the latest height is in the next block's header.
+// seconds: the app hash of a height is in the next block's header, which
+// the node makes right after a block that changed the state (a node
+// answers a proof of a quiet chain's latest state at the height whose next
+// header exists).
 func (v *Verifier) Header(ctx context.Context, h int64) (*types.SignedHeader, error) {
 	deadline := time.Now().Add(10 * time.Second)
 	// The header of the block after the latest answer is committed by all

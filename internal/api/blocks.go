@@ -10,6 +10,11 @@ import (
 
 // chainProblem answers a CometBFT read that failed.
 func (s *Server) chainProblem(w http.ResponseWriter, r *http.Request, err error) {
+	var pruned *wire.PrunedError
+	if errors.As(err, &pruned) {
+		writeProblem(w, prunedProblem(strconv.FormatInt(pruned.Height, 10), pruned.Oldest))
+		return
+	}
 	if errors.Is(err, wire.ErrNotFound) {
 		writeProblem(w, wire.Problem{Code: wire.CodeNotFound, Detail: err.Error()})
 		return

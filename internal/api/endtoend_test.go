@@ -161,8 +161,8 @@ func startNode(t *testing.T) *nodeFixture {
 }
 
 // settle waits for the block after the last transaction's (the one that
-// carries its app hash), which follows at once; the next is a second or
-// more away, longer than the tests take. Meanwhile GET /v1/blocks/latest
+// carries its app hash), which follows at once; an idle chain makes none
+// after it until the next write. Meanwhile GET /v1/blocks/latest
 // must answer: CometBFT stores a block before the results of executing it,
 // and the API shows the latest block whose results are stored.
 func (f *nodeFixture) settle(t *testing.T, lastHeight int64) {

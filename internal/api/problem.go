@@ -5,11 +5,18 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/cityid/cityid/code"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/wire"
 )
+
+// prunedProblem is the answer for a height older than the oldest kept.
+func prunedProblem(height string, oldest int64) wire.Problem {
+	return wire.Problem{Code: wire.CodeHeightPruned,
+		Detail: "height " + height + " is pruned: this node keeps heights from " + strconv.FormatInt(oldest, 10)}
+}
 
 // writeProblem answers p with the HTTP status of its code, from the one
 // error table (wire.Errors).

@@ -53,6 +53,14 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request, id code.ID) {
 	if !ok {
 		return
 	}
+	if prove && q.Get("height") == "" && view.Settled() < view.Version() {
+		// The latest blocks changed nothing: the state is the one that
+		// settled before them, whose hash the header after it already
+		// signs, where the latest's next header waits for the next write.
+		if settled, err := s.b.At(view.Settled()); err == nil {
+			view = settled
+		}
+	}
 	key := registry.RecordKey(id.String())
 	var value []byte
 	var proof *wire.Proof

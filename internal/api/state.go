@@ -11,9 +11,10 @@ import (
 
 // viewFor picks the state to answer from: ?height=H when given, else the
 // latest. The app hash of height H is signed by the header of block H+1,
-// which for the latest height is a block away (at most about a second on
-// an idle chain); a verifier waits for it rather than be shown an answer
-// older than a write it has just made.
+// which for a latest height that changed the state is a block away (the
+// one CometBFT makes right after it); a verifier waits for it rather than
+// be shown an answer older than a write it has just made. A proof of a
+// latest height that changed nothing is read where it settled (getRecord).
 func (s *Server) viewFor(w http.ResponseWriter, r *http.Request) (*store.View, bool) {
 	hs := r.URL.Query().Get("height")
 	if hs == "" {
@@ -25,6 +26,11 @@ func (s *Server) viewFor(w http.ResponseWriter, r *http.Request) (*store.View, b
 		return nil, false
 	}
 	v, err := s.b.At(h)
+	var pruned *store.PrunedError
+	if errors.As(err, &pruned) {
+		writeProblem(w, prunedProblem(hs, pruned.Oldest))
+		return nil, false
+	}
 	if errors.Is(err, store.ErrNoVersion) {
 		latest := int64(0)
 		if l := s.b.Latest(); l != nil {

@@ -41,6 +41,10 @@ type App struct {
 	prepared *preparedCache
 	commits  *Notifier
 
+	// What Commit prunes, and CometBFT's oldest block (retention.go).
+	keep Retention
+	base blockBase
+
 	// mempool is the mempool connection's view of every account with
 	// transactions waiting: its next nonce, how much it has queued, and
 	// the state its queued transactions will leave, so that one account
@@ -66,6 +70,9 @@ type AppOptions struct {
 	// its kind ("unknown" when it did not decode) and result ("ok" or the
 	// rejection code).
 	OnTx func(kind, result string)
+	// Retention says which blocks and state versions Commit keeps; the
+	// zero value keeps everything.
+	Retention Retention
 }
 
 // NewApp returns the application over st for the chain chainID.
@@ -80,6 +87,7 @@ func NewApp(chainID string, st *store.Store, log *slog.Logger, opts ...AppOption
 	return &App{
 		snaps:    newSnapshots(o.Snapshots, st, log.With("module", "snapshots")),
 		onTx:     o.OnTx,
+		keep:     o.Retention,
 		machine:  registry.New(chainID),
 		store:    st,
 		log:      log,
@@ -413,9 +421,10 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 		}
 	}
 	a.snaps.maybeTake(version)
+	retain := a.retain(version)
 	a.log.Debug("committed", "height", version, "app_hash", fmt.Sprintf("%X", hash), "txs", len(a.results))
 	a.results, a.hashes = nil, nil
-	return &abci.CommitResponse{}, nil
+	return &abci.CommitResponse{RetainHeight: retain}, nil
 }
 
 // Close waits for a snapshot being written and drops a state sync restore

@@ -20,6 +20,9 @@ func (n *Node) At(h int64) (*store.View, error) { return n.store.At(h) }
 
 // Block returns block h (0: the latest) with its transactions and results.
 func (n *Node) Block(ctx context.Context, h int64) (wire.BlockInfo, error) {
+	if err := n.checkKept("block", h); err != nil {
+		return wire.BlockInfo{}, err
+	}
 	if h <= 0 {
 		// The latest block whose results are stored: CometBFT saves a
 		// block before it executes it, so its own latest can be a block
@@ -109,6 +112,12 @@ func txInfo(tx types.Tx, height int64, index uint32, code uint32, log string, da
 // CometBFT's JSON encoding: what a light client needs to verify that
 // header, and with it the app hash of height h-1.
 func (n *Node) LightBlock(ctx context.Context, h int64) (json.RawMessage, error) {
+	// CometBFT keeps the headers and commits of pruned blocks within the
+	// evidence age, but not always their validator sets: a block below
+	// the base is refused as a whole, the same way every time.
+	if err := n.checkKept("block", h); err != nil {
+		return nil, err
+	}
 	c, err := n.client.Commit(ctx, &h)
 	if err != nil {
 		return nil, notFound(err, "commit of block %d", h)

@@ -33,6 +33,10 @@ type Node struct {
 	app    *App
 	store  *store.Store
 	log    *slog.Logger
+
+	// watchStuck's goroutine (regossip.go): closed to stop it, and when
+	// it has ended.
+	stopStuck, stuckDone chan struct{}
 }
 
 // StateDir is where, under a CometBFT home, the application keeps its IAVL
@@ -49,6 +53,8 @@ type Options struct {
 	OnTx func(kind, result string)
 	// Store sizes the state store's caches; its Logger is set by Start.
 	Store store.Options
+	// Retention is AppOptions.Retention.
+	Retention Retention
 	// WrapApp, when set, wraps the application CometBFT is given: the
 	// network tests run a byzantine validator by wrapping its
 	// PrepareProposal. No command or configuration file sets it; the
@@ -81,7 +87,7 @@ func Start(ctx context.Context, conf *cfg.Config, log *slog.Logger, opts ...Opti
 	}
 	app := NewApp(genDoc.ChainID, st, log.With("module", "app"), AppOptions{Snapshots: SnapshotOptions{
 		Dir: SnapshotDir(conf), Interval: o.SnapshotInterval, Keep: o.SnapshotKeep,
-	}, OnTx: o.OnTx})
+	}, OnTx: o.OnTx, Retention: o.Retention})
 	var consensus abci.Application = app
 	if o.WrapApp != nil {
 		consensus = o.WrapApp(app)
@@ -92,6 +98,10 @@ func Start(ctx context.Context, conf *cfg.Config, log *slog.Logger, opts ...Opti
 		return nil, err
 	}
 	n.app, n.store = app, st
+	base := n.node.BlockStore().Base
+	app.base.Store(&base)
+	n.stopStuck, n.stuckDone = make(chan struct{}), make(chan struct{})
+	go n.watchStuck(n.stopStuck, n.stuckDone)
 	return n, nil
 }
 
@@ -140,6 +150,11 @@ func startApp(ctx context.Context, conf *cfg.Config, app abci.Application, log *
 // Stop stops CometBFT and closes the store.
 func (n *Node) Stop() error {
 	var errs []error
+	if n.stopStuck != nil {
+		close(n.stopStuck)
+		<-n.stuckDone
+		n.stopStuck = nil
+	}
 	if n.node.IsRunning() {
 		if err := n.node.Stop(); err != nil {
 			errs = append(errs, fmt.Errorf("stop node: %w", err))

@@ -53,6 +53,7 @@ type snapshots struct {
 
 	mu      sync.Mutex
 	taking  bool
+	height  int64 // of the snapshot being taken, while taking
 	wg      sync.WaitGroup
 	restore *restoring
 }
@@ -84,7 +85,7 @@ func (s *snapshots) maybeTake(height int64) {
 		s.log.Warn("snapshot skipped: the previous one is still being written", "height", height)
 		return
 	}
-	s.taking = true
+	s.taking, s.height = true, height
 	s.wg.Add(1)
 	s.mu.Unlock()
 	go func() {
@@ -96,6 +97,14 @@ func (s *snapshots) maybeTake(height int64) {
 		}
 		s.prune()
 	}()
+}
+
+// inProgress is the height of the snapshot being taken, if one is: its
+// state version must stay until the export has read it.
+func (s *snapshots) inProgress() (int64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.height, s.taking
 }
 
 // take writes the snapshot of height into a temporary folder and renames

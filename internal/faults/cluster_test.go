@@ -25,8 +25,9 @@ import (
 )
 
 // Bounds of the waits. A 4-validator testnet on loopback makes a block
-// about every second (timeout_commit 500ms, an empty block at least every
-// second), so these leave a wide margin on a loaded 2-core machine while
+// within about a second of a transaction (timeout_commit 500ms), and none
+// when idle: every wait for heights to advance runs while a writer sends
+// transactions. These leave a wide margin on a loaded 2-core machine while
 // keeping a stuck network from hanging the suite.
 const (
 	readyTimeout   = 60 * time.Second // a node starting, block syncing or state syncing
@@ -148,7 +149,7 @@ func (c *cluster) waitHeight(t testing.TB, idx []int, h int64, timeout time.Dura
 }
 
 // catchUp waits until every node in idx has reached the height the highest
-// of them has now, and returns that height.
+// of them has now, and applied it, and returns that height.
 func (c *cluster) catchUp(t testing.TB, idx []int) int64 {
 	t.Helper()
 	h := slices.Max(c.heights(idx))
@@ -156,7 +157,31 @@ func (c *cluster) catchUp(t testing.TB, idx []int) int64 {
 		t.Fatalf("no node of %v answers its status", idx)
 	}
 	c.waitHeight(t, idx, h, catchUpTimeout)
+	c.waitApplied(t, idx, h, catchUpTimeout)
 	return h
+}
+
+// waitApplied waits until every node in idx answers reads from the state
+// of height h or later. A node's status names a block as soon as it is
+// stored, a moment before its state is applied: on a chain that makes
+// blocks only with writes, no later block comes to cover that moment.
+func (c *cluster) waitApplied(t testing.TB, idx []int, h int64, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for _, i := range idx {
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+			page, err := c.cl[i].Cities(ctx, "", 1)
+			cancel()
+			if err == nil && page.Height >= h {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after %s, %s reads state of height %d (%v); want %d or more", timeout, c.name(i), page.Height, err, h)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 }
 
 // setupCity creates, through the API of node 0, a city approved by a
@@ -290,12 +315,12 @@ func (c *cluster) committedBlock(t testing.TB, i int, h int64) (client.BlockInfo
 
 // base is the lowest height whose block node i keeps: 1, or above the
 // snapshot a node restored by state sync. Presence is monotone in height,
-// so a binary search finds it.
+// so a binary search finds it. A block below the base is height_pruned.
 func (c *cluster) base(t testing.TB, i int, top int64) int64 {
 	t.Helper()
 	has := func(h int64) bool {
 		_, err := c.block(t, i, h)
-		if err != nil && client.Code(err) != "not_found" {
+		if code := client.Code(err); err != nil && code != client.CodeHeightPruned && code != client.CodeNotFound {
 			t.Fatalf("%s block %d: %v", c.name(i), h, err)
 		}
 		return err == nil

@@ -1,15 +1,21 @@
 package faults
 
 import (
+	"errors"
+	"fmt"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cityid/cityid/client"
 )
 
 // TestFullNodesJoin runs four validators that take a state sync snapshot
-// every 10 blocks, and, while a client keeps writing, has full nodes join:
+// every 10 blocks (blocks come only with writes), and, while a client
+// keeps writing, has full nodes join:
 // one by block sync, one by state sync, and one by state sync killed with
 // SIGKILL while it restores the snapshot. Each must end with every
 // acknowledged write, the same blocks and app hashes as the validators, and
@@ -66,6 +72,15 @@ func joinByBlockSync(t *testing.T, c *cluster, fn int) {
 // it begins restoring a snapshot, then started again.
 func joinByStateSync(t *testing.T, c *cluster, fn int, kill bool) {
 	vals := c.validators()
+	name := "statesync"
+	if kill {
+		name = "statesync-kill"
+	}
+	// Writes make the blocks: a quiet chain makes none, so without them
+	// no snapshot height comes, nor the two headers after a snapshot that
+	// a joining node's light client checks it against.
+	w := c.startWriter(t, name, vals)
+	w.waitAcks(t, 2, 30*time.Second)
 	// The validators have a snapshot to offer.
 	for _, v := range vals[:2] {
 		if err := c.nodes[v].WaitOutput("snapshot taken", catchUpTimeout); err != nil {
@@ -87,13 +102,6 @@ func joinByStateSync(t *testing.T, c *cluster, fn int, kill bool) {
 	n.EditConfig("config.toml", "statesync", "trust_period", `"168h"`)
 	// CometBFT's least: waiting 15s for more snapshots buys a test nothing.
 	n.EditConfig("config.toml", "statesync", "discovery_time", `"5s"`)
-
-	name := "statesync"
-	if kill {
-		name = "statesync-kill"
-	}
-	w := c.startWriter(t, name, vals)
-	w.waitAcks(t, 2, 30*time.Second)
 
 	start := time.Now()
 	if kill {
@@ -126,6 +134,13 @@ func joinByStateSync(t *testing.T, c *cluster, fn int, kill bool) {
 		t.Errorf("%s keeps blocks from %d: it did not join by state sync", c.name(fn), b)
 	} else {
 		t.Logf("%s keeps blocks from height %d", c.name(fn), b)
+		// A block before them is refused as pruned, naming the first kept.
+		_, err := c.block(t, fn, b-1)
+		var e *client.Error
+		if !errors.As(err, &e) || e.Status != http.StatusGone || e.Problem.Code != client.CodeHeightPruned ||
+			!strings.Contains(e.Problem.Detail, fmt.Sprintf("keeps heights from %d", b)) {
+			t.Errorf("%s block %d, before the first it keeps: %v; want 410 %s naming %d", c.name(fn), b-1, err, client.CodeHeightPruned, b)
+		}
 	}
 	c.verifiedResolve(t, fn, 1, c.sample(5))
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/cityid/cityid/internal/api"
+	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/dnsfront"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
@@ -38,7 +39,36 @@ type Config struct {
 	Snapshots SnapshotsConfig `mapstructure:"snapshots"`
 	DNS       DNSConfig       `mapstructure:"dns"`
 	State     StateConfig     `mapstructure:"state"`
+	Storage   StorageConfig   `mapstructure:"storage"`
 	Comet     *cfg.Config
+}
+
+// StorageConfig is [storage]: how much history the node keeps. 0 keeps
+// everything, the default: blocks, transactions and ?height=H reads then
+// work back to the first block.
+type StorageConfig struct {
+	KeepBlocks   int64 `mapstructure:"keep_blocks"`
+	KeepVersions int64 `mapstructure:"keep_versions"`
+}
+
+// minKeep is the least a node may keep of blocks or state versions when
+// it prunes: the latest and the one before, so that the latest state and
+// the header that signs it are both there.
+const minKeep = 2
+
+// Retention is the chain's retention for these settings.
+func (s StorageConfig) Retention() chain.Retention {
+	return chain.Retention{KeepBlocks: s.KeepBlocks, KeepVersions: s.KeepVersions}
+}
+
+func (s StorageConfig) validate() error {
+	if s.KeepBlocks != 0 && s.KeepBlocks < minKeep {
+		return fmt.Errorf("storage.keep_blocks %d is not 0 (keep every block) or at least %d", s.KeepBlocks, minKeep)
+	}
+	if s.KeepVersions != 0 && s.KeepVersions < minKeep {
+		return fmt.Errorf("storage.keep_versions %d is not 0 (keep every version) or at least %d", s.KeepVersions, minKeep)
+	}
+	return nil
 }
 
 // StateConfig sizes the caches of the ledger state's store (IAVL on
@@ -177,12 +207,15 @@ func cometDefaults(home string) *cfg.Config {
 	c.Moniker = "cityid-node"
 	c.RPC.ListenAddress = wire.DefaultRPCAddr
 	c.P2P.ListenAddress = wire.DefaultP2PAddr
-	// Blocks follow transactions quickly; an idle chain makes an empty
-	// block about every second, so light clients always have a recent
-	// header, but no faster.
-	c.Consensus.TimeoutCommit = 200e6           // 200ms
-	c.Consensus.CreateEmptyBlocks = true        //
-	c.Consensus.CreateEmptyBlocksInterval = 1e9 // 1s
+	// Blocks follow transactions quickly. An idle chain makes no blocks
+	// (an empty block a second was 215 KB a minute, 300 MB a day): CometBFT
+	// makes a block when transactions wait, and one more, empty, after a
+	// block that changed the app hash, because a block's app hash is only
+	// signed by the next header. So the state after every write is signed
+	// moments after it, and a proof of it verifies at once.
+	c.Consensus.TimeoutCommit = 200e6 // 200ms
+	c.Consensus.CreateEmptyBlocks = false
+	c.Consensus.CreateEmptyBlocksInterval = 0
 	// The mempool takes the largest transaction the registry accepts (a
 	// register_batch); CometBFT's default of 1 MB is less.
 	c.Mempool.MaxTxBytes = registry.MaxTxBytes
@@ -268,6 +301,9 @@ func (c *Config) validate() error {
 		return fmt.Errorf("state.tree_cache_nodes %d is not between 1 and %d", c.State.TreeCacheNodes, maxTreeCacheNodes)
 	}
 	if err := c.DNS.validate(); err != nil {
+		return err
+	}
+	if err := c.Storage.validate(); err != nil {
 		return err
 	}
 	if c.Snapshots.Interval < 0 || c.Snapshots.Keep < 1 {
@@ -388,12 +424,21 @@ tree_cache_nodes = %d
 # identifiers. 0 turns it off; the least size is 32. Default: 1024.
 value_cache_mb = %d
 
-# What this node keeps: every block (CometBFT's retain height is never
-# raised) and every version of the state, so blocks, transactions and
-# ?height=H reads work back to the first block. An identifier's history
+[storage]
+# What this node keeps. 0 keeps everything (the default): every block and
+# every version of the state, so blocks, transactions and ?height=H reads
+# work back to the first block. An identifier's history
 # (/v1/ids/{id}/history) is kept in the state itself and needs no old
-# versions: it survives a node joining by state sync, which starts from
-# a snapshot's height.
+# versions: it survives pruning, and a node joining by state sync.
+# Reads of a height older than what is kept are refused with 410
+# height_pruned, naming the oldest height kept.
+# Blocks kept, with their results (0: all, else at least 2). CometBFT
+# deletes older ones in the background; never those of a snapshot this
+# node still offers. Default: 0.
+keep_blocks = %d
+# Versions of the state kept for ?height=H reads and proofs at a height
+# (0: all, else at least 2). Default: 0.
+keep_versions = %d
 `
 
 // limitsTemplate documents [http.limits] with its defaults.
@@ -435,7 +480,8 @@ func (c *Config) write() error {
 	body := fmt.Sprintf(cityidTemplate, c.HTTP.Listen, c.HTTP.PublicURL, c.DNS.Listen, c.DNS.Zone, strings.Join(ns, ", "),
 		c.DNS.ResponsesPerSecond, c.DNS.Slip, c.DNS.Window, c.DNS.IPv4Prefix, c.DNS.IPv6Prefix,
 		c.Log.Level, c.Log.Format, c.Snapshots.Interval, c.Snapshots.Keep,
-		c.State.CacheMB, c.State.WriteBufferMB, c.State.TreeCacheNodes, c.State.ValueCacheMB)
+		c.State.CacheMB, c.State.WriteBufferMB, c.State.TreeCacheNodes, c.State.ValueCacheMB,
+		c.Storage.KeepBlocks, c.Storage.KeepVersions)
 	body += limitsSection(c.HTTP.Limits)
 	if err := os.WriteFile(cityidFile(c.Home), []byte(body), 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", cityidFile(c.Home), err)

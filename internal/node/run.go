@@ -117,7 +117,8 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 			CacheNodes:       c.State.TreeCacheNodes,
 			ValueCacheBytes:  valueCacheBytes(c.State.ValueCacheMB),
 		},
-		WrapApp: o.WrapApp,
+		Retention: c.Storage.Retention(),
+		WrapApp:   o.WrapApp,
 	})
 	if err != nil {
 		ln.Close()

@@ -165,7 +165,7 @@ func (s *Store) Import(v int64, r io.Reader, want []byte) ([]byte, error) {
 		return imm.Hash(), fmt.Errorf("import version %d: the state hashes to %X, want %X", v, imm.Hash(), want)
 	}
 	s.mu.Lock()
-	s.committed = imm
+	s.committed, s.settled, s.oldest = imm, v, v
 	s.mu.Unlock()
 	s.resetCache(v)
 	return imm.Hash(), nil
@@ -205,7 +205,7 @@ func (s *Store) Reset() error {
 	}
 	s.tree = tree
 	s.mu.Lock()
-	s.committed = nil
+	s.committed, s.settled, s.oldest = nil, 0, 0
 	s.mu.Unlock()
 	s.resetCache(0)
 	return nil

@@ -91,6 +91,15 @@ type Store struct {
 
 	mu        sync.RWMutex
 	committed *iavl.ImmutableTree // the last committed version; nil before the first commit
+	// settled is the first version whose root hash is the committed
+	// version's: a block that changes nothing (CometBFT's proof block
+	// after a write) leaves it where it was. The header of block
+	// settled+1 carries that hash, so a proof read at settled can be
+	// checked as soon as that header exists, where one read at the latest
+	// version of an idle chain would wait for a block that never comes.
+	settled int64
+	// oldest is the first version still stored: Prune raises it.
+	oldest int64
 }
 
 // Open opens (or creates) the store in dir.
@@ -141,9 +150,47 @@ func open(db dbm.DB, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("load version %d: %w", v, err)
 		}
 		s.committed = imm
+		s.oldest = firstVersion(tree, v)
+		s.settled = settledSince(tree, imm, s.oldest)
 	}
 	s.resetCache(tree.Version())
 	return s, nil
+}
+
+// firstVersion finds the oldest version stored: versions are kept from
+// the first one not pruned to the latest, with no gap, so a binary search
+// over VersionExists finds it.
+func firstVersion(tree *iavl.MutableTree, latest int64) int64 {
+	lo, hi := int64(1), latest
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if tree.VersionExists(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
+}
+
+// maxSettledWalk bounds how far back Open looks for the first version
+// with the latest root hash: a chain that makes no empty blocks has at
+// most one such version behind the latest, and one that does makes the
+// next header within a second anyway.
+const maxSettledWalk = 64
+
+// settledSince is the first version, back to oldest, whose root hash is
+// latest's.
+func settledSince(tree *iavl.MutableTree, latest *iavl.ImmutableTree, oldest int64) int64 {
+	v := latest.Version()
+	for steps := 0; steps < maxSettledWalk && v > oldest; steps++ {
+		prev, err := tree.GetImmutable(v - 1)
+		if err != nil || !bytes.Equal(prev.Hash(), latest.Hash()) {
+			break
+		}
+		v--
+	}
+	return v
 }
 
 func idbWrap(db dbm.DB) *idb.Wrapper { return idb.NewWrapper(db) }
@@ -209,6 +256,12 @@ func (s *Store) Commit() ([]byte, int64, error) {
 		return nil, 0, fmt.Errorf("committed version %d has hash %X, want %X", version, imm.Hash(), hash)
 	}
 	s.mu.Lock()
+	if s.committed == nil || !bytes.Equal(s.committed.Hash(), hash) {
+		s.settled = version
+	}
+	if s.committed == nil {
+		s.oldest = version
+	}
 	s.committed = imm
 	s.mu.Unlock()
 	if s.cache != nil {
@@ -279,6 +332,54 @@ func (s *Store) Hash() []byte {
 // ErrNoVersion is returned for a version that is not (or no longer) stored.
 var ErrNoVersion = errors.New("version not stored")
 
+// PrunedError is returned for a version older than the oldest this store
+// keeps: it was pruned (Prune), or the node joined by state sync after
+// it. It is an ErrNoVersion.
+type PrunedError struct {
+	Version int64 // the version asked for
+	Oldest  int64 // the oldest version stored
+}
+
+func (e *PrunedError) Error() string {
+	return fmt.Sprintf("version %d is no longer stored: this node keeps versions from %d", e.Version, e.Oldest)
+}
+
+// Unwrap makes a PrunedError an ErrNoVersion, for callers that need not
+// tell the two apart.
+func (e *PrunedError) Unwrap() error { return ErrNoVersion }
+
+// Oldest is the oldest version stored, 0 before the first commit.
+func (s *Store) Oldest() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.oldest
+}
+
+// Prune deletes every version up to and including to, so that to+1 is
+// the oldest left. The latest version and the one that settled its root
+// hash (see View.Settled) are always kept, and a version a snapshot is
+// being exported from cannot be deleted until the export ends: then Prune
+// returns an error and deletes nothing, and the next call catches up.
+// Like Commit, it must not run beside Commit, Import or Reset.
+func (s *Store) Prune(to int64) error {
+	s.mu.RLock()
+	oldest, settled := s.oldest, s.settled
+	s.mu.RUnlock()
+	to = min(to, settled-1)
+	if to < oldest {
+		return nil
+	}
+	s.saving.Lock()
+	defer s.saving.Unlock()
+	if err := s.tree.DeleteVersionsTo(to); err != nil {
+		return fmt.Errorf("prune versions %d to %d: %w", oldest, to, err)
+	}
+	s.mu.Lock()
+	s.oldest = to + 1
+	s.mu.Unlock()
+	return nil
+}
+
 // Latest returns the last committed version for reading, or nil before the
 // first commit.
 func (s *Store) Latest() *View {
@@ -288,7 +389,7 @@ func (s *Store) Latest() *View {
 	if s.committed == nil {
 		return nil
 	}
-	return &View{tree: s.committed, cache: s.cache, epoch: epoch}
+	return &View{tree: s.committed, cache: s.cache, epoch: epoch, settled: s.settled}
 }
 
 func (s *Store) epoch() uint64 {
@@ -301,6 +402,9 @@ func (s *Store) epoch() uint64 {
 // At returns committed version v for reading.
 func (s *Store) At(v int64) (*View, error) {
 	epoch := s.epoch()
+	if oldest := s.Oldest(); v > 0 && v < oldest {
+		return nil, &PrunedError{Version: v, Oldest: oldest}
+	}
 	if v <= 0 || !s.tree.VersionExists(v) {
 		return nil, fmt.Errorf("version %d: %w", v, ErrNoVersion)
 	}
@@ -308,7 +412,7 @@ func (s *Store) At(v int64) (*View, error) {
 	if err != nil {
 		return nil, fmt.Errorf("version %d: %w", v, err)
 	}
-	return &View{tree: imm, cache: s.cache, epoch: epoch}, nil
+	return &View{tree: imm, cache: s.cache, epoch: epoch, settled: v}, nil
 }
 
 // View is one committed, immutable version of the state. It is safe for
@@ -317,6 +421,21 @@ type View struct {
 	tree  *iavl.ImmutableTree
 	cache *valueCache // nil when turned off; used only while it holds this view's epoch and version
 	epoch uint64
+	// settled: see Settled.
+	settled int64
+}
+
+// Settled is the first version known to have this view's root hash: for
+// the latest view, the version whose block last changed the state (the
+// blocks after it, empty, changed nothing); for any other, its own
+// version. A proof read from Settled verifies against the header of block
+// Settled+1, which a chain that makes blocks only when needed makes right
+// after the block that changed the state, and then no more.
+func (v *View) Settled() int64 {
+	if v.settled == 0 {
+		return v.tree.Version()
+	}
+	return v.settled
 }
 
 // Version is the view's version (block height).

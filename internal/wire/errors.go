@@ -16,6 +16,11 @@ const (
 	CodeHeightTooHigh = "height_too_high"
 	// CodeRateLimited: the client is past its rate limit (429).
 	CodeRateLimited = "rate_limited"
+	// CodeHeightPruned: a height older than this node keeps ([storage]
+	// keep_blocks and keep_versions, or a join by state sync); the detail
+	// names the oldest height it keeps. 410 Gone: asking again will not
+	// help, asking a node that keeps more will.
+	CodeHeightPruned = "height_pruned"
 )
 
 // ABCI numbers that are no registry code: success.
@@ -69,6 +74,7 @@ var table = [...]ErrorCode{
 	{CodeAliasLoop, 508, 0},
 	{CodeHeightTooHigh, 404, 0},
 	{CodeRateLimited, 429, 0},
+	{CodeHeightPruned, 410, 0},
 }
 
 // Errors returns the error table, in its fixed order.

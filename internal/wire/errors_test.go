@@ -50,6 +50,7 @@ func TestErrorTable(t *testing.T) {
 		{Code: "alias_loop", HTTP: 508},
 		{Code: "height_too_high", HTTP: 404},
 		{Code: "rate_limited", HTTP: 429},
+		{Code: "height_pruned", HTTP: 410},
 	}
 	got := wire.Errors()
 	if !slices.Equal(got, want) {

@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/cityid/cityid/internal/registry"
@@ -20,7 +21,27 @@ var (
 	// ErrTimeout: a transaction was accepted into the mempool but not
 	// committed within the wait.
 	ErrTimeout = errors.New("transaction not committed in time")
+	// ErrPruned: a block or state version below the oldest this node
+	// keeps ([storage] keep_blocks and keep_versions, or a join by state
+	// sync). A PrunedError says which.
+	ErrPruned = errors.New("pruned")
 )
+
+// PrunedError names the height asked for and the oldest this node keeps.
+// It is an ErrPruned and an ErrNotFound, so a caller that only knows "not
+// here" answers as before.
+type PrunedError struct {
+	What   string // what was asked for: "block"
+	Height int64
+	Oldest int64
+}
+
+func (e *PrunedError) Error() string {
+	return fmt.Sprintf("%s %d is pruned: this node keeps blocks from %d", e.What, e.Height, e.Oldest)
+}
+
+// Is makes a PrunedError both an ErrPruned and an ErrNotFound.
+func (e *PrunedError) Is(target error) bool { return target == ErrPruned || target == ErrNotFound }
 
 // TxResult is a committed transaction's result, as a submitter is told it.
 type TxResult struct {
