@@ -364,21 +364,28 @@ func (w *world) status() wire.StatusAnswer {
 	return st
 }
 
-// settledAppHash waits until two blocks past the current one are
-// committed and returns the app hash the latest header carries: the
-// state after everything sent before the call.
+// settledAppHash waits until a header signs the state after everything
+// sent before the call, and returns that state's app hash. A chain that
+// makes blocks only when needed makes one more block after a block that
+// changed the state, whose header carries the new root; so the state has
+// settled when the latest header's app hash is the root of the latest
+// state (which a proof's app_hash names).
 func (w *world) settledAppHash() string {
 	w.t.Helper()
-	start := w.status().Height
 	deadline := time.Now().Add(30 * time.Second)
 	for {
+		var rec wire.RecordAnswer
+		w.getJSON("/v1/ids/"+city+"?proof=true", &rec)
+		if rec.Proof == nil {
+			w.t.Fatal("GET /v1/ids/" + city + "?proof=true has no proof")
+		}
 		st := w.status()
-		if st.Height >= start+2 {
+		if strings.EqualFold(st.AppHash, rec.Proof.AppHash) {
 			return st.AppHash
 		}
 		if time.Now().After(deadline) {
-			w.t.Fatalf("no block past height %d in 30s", start)
+			w.t.Fatalf("30 s on, the latest header (height %d) signs %s, not the latest state %s", st.Height, st.AppHash, rec.Proof.AppHash)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 }
