@@ -33,7 +33,7 @@ const (
 	CodeInvalidID       = "invalid_id"       // an identifier does not parse (the code package says where)
 	CodeUnauthorized    = "unauthorized"     // signer is not an admin of the node or a member of the authority
 	CodeNotFound        = "not_found"        // identifier, parent or application does not exist
-	CodeExists          = "exists"           // identifier already registered
+	CodeExists          = "exists"           // identifier already registered, or the key already has an open application
 	CodeDuplicateCity   = "duplicate_city"   // a city or pending application has this country and city number
 	CodeDuplicateLocode = "duplicate_locode" // a city or pending application has this UN/LOCODE
 	CodeAlreadyDecided  = "already_decided"  // application is no longer pending
