@@ -337,9 +337,9 @@ func (a *App) signerNonce(h [32]byte, tx []byte) (string, uint64, bool) {
 // FinalizeBlock applies a decided block to the store's working version.
 func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
 	blk := registry.Block{Height: req.Height, Time: req.Time}
-	results, err := a.machine.ApplyBlock(a.store, blk, req.Txs, func(tx []byte) *registry.Tx {
+	results, err := ApplyBlock(a.machine, a.store, blk, req.Txs, BlockOptions{Prepared: func(tx []byte) *registry.Tx {
 		return a.prepared.get(sha256.Sum256(tx))
-	})
+	}})
 	if err != nil {
 		// A store failure: this node cannot apply the block. Returning
 		// the error stops the node rather than let it go on with state

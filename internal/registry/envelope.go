@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"filippo.io/edwards25519"
+	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 )
 
 // Envelope is the wire form of a transaction: the exact body bytes that were
@@ -192,10 +193,48 @@ func (e Envelope) verifySignature(chainID string) *Error {
 	if err != nil {
 		return err
 	}
-	if !ed25519.Verify(pub, PAE(chainID, e.Body), e.Signature) {
-		return errorf(CodeBadSignature, "signature does not verify for key %s on chain %q", e.PubKey, chainID)
+	if !VerifySignature(pub, PAE(chainID, e.Body), e.Signature) {
+		return badSignature(e.PubKey, chainID)
 	}
 	return nil
+}
+
+func badSignature(pub, chainID string) *Error {
+	return errorf(CodeBadSignature, "signature does not verify for key %s on chain %q", pub, chainID)
+}
+
+// SignatureOptions is the rule every node checks a transaction's
+// signature by: ZIP-215's, in github.com/oasisprotocol/curve25519-voi (as
+// CometBFT's own crypto/ed25519 does). S must be below the group order (so
+// S+L, a second signature of the same body, is refused); A and R are taken
+// in any encoding that decodes to a point; the check is the cofactored
+// equation [8][S]B = [8]R + [8][k]A. The cofactored equation is the one a
+// batch of signatures can be checked by (a random linear combination of
+// cofactorless equations does not cancel torsion), so a batch check and a
+// check one by one reach the same verdict on every signature: the chain
+// checks a block's signatures in batches, CheckTx one at a time.
+// Small-order keys, whose signatures verify without a private key, are
+// refused apart, in DecodeEnvelope (checkPoint), so the rule never sees
+// one. Each call returns a new value: the rule cannot be changed.
+func SignatureOptions() *voi.Options {
+	return &voi.Options{Verify: &voi.VerifyOptions{
+		AllowSmallOrderA:   true, // refused before, by checkPoint
+		AllowSmallOrderR:   true,
+		AllowNonCanonicalA: true,
+		AllowNonCanonicalR: true,
+	}}
+}
+
+// zip215 is SignatureOptions, made once; it is only read.
+var zip215 = SignatureOptions()
+
+// VerifySignature checks one Ed25519 signature of msg by pub under
+// SignatureRule.
+func VerifySignature(pub ed25519.PublicKey, msg, sig []byte) bool {
+	if len(pub) != ed25519.PublicKeySize || len(sig) != ed25519.SignatureSize {
+		return false
+	}
+	return voi.VerifyWithOptions(voi.PublicKey(pub), msg, sig, zip215)
 }
 
 // ParsePubKey parses a public key in its text form, 64 lowercase hex

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -53,13 +54,14 @@ func NewState(f *Fixture) (*State, error) {
 func (s *State) Height() int64 { return s.height }
 
 // Block applies txs as the next block through kv (the store itself, or a
-// Recorder over it) and commits it. prepared is passed to ApplyBlock: nil
-// prepares (and verifies) every transaction. Any rejected transaction is an error: a
+// Recorder over it) with chain.ApplyBlock, as FinalizeBlock does, and
+// commits it. prepared is passed to it: nil prepares (and verifies) every
+// transaction. Any rejected transaction is an error: a
 // benchmark counts only successful transactions.
 func (s *State) Block(kv registry.KV, txs [][]byte, prepared registry.Prepared) ([]registry.Result, error) {
 	s.height++
 	blk := registry.Block{Height: s.height, Time: genesisTime.Add(time.Duration(s.height) * time.Second)}
-	res, err := s.Machine.ApplyBlock(kv, blk, txs, prepared)
+	res, err := chain.ApplyBlock(s.Machine, kv, blk, txs, chain.BlockOptions{Prepared: prepared})
 	if err != nil {
 		return nil, err
 	}
