@@ -39,7 +39,10 @@ type App struct {
 	// signature verified), so the recheck after every block and the block
 	// itself neither decode nor verify them again.
 	prepared *preparedCache
-	commits  *Notifier
+	// sigs checks signatures for CheckTx and FinalizeBlock alike,
+	// keeping the keys it has seen expanded.
+	sigs    *Signatures
+	commits *Notifier
 
 	// mempool is the mempool connection's view of every account with
 	// transactions waiting: its next nonce, how much it has queued, and
@@ -94,6 +97,7 @@ func NewApp(chainID string, st *store.Store, log *slog.Logger, opts ...AppOption
 		store:    st,
 		log:      log,
 		prepared: newPreparedCache(preparedCacheTxs, preparedCacheBytes),
+		sigs:     NewSignatures(0),
 		commits:  NewNotifier(),
 		pending:  make(map[string]*pendingAccount),
 	}
@@ -147,8 +151,11 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	hash := sha256.Sum256(req.Tx)
 	tx := a.prepared.get(hash)
 	if tx == nil {
-		var rerr *registry.Error
-		if tx, rerr = a.machine.Prepare(req.Tx); rerr != nil {
+		u, rerr := a.machine.Decode(req.Tx)
+		if rerr != nil {
+			return checkTxResponse(rerr), nil
+		}
+		if tx, rerr = a.sigs.check(u); rerr != nil {
 			return checkTxResponse(rerr), nil
 		}
 		a.prepared.add(hash, tx, len(req.Tx))
@@ -337,7 +344,7 @@ func (a *App) signerNonce(h [32]byte, tx []byte) (string, uint64, bool) {
 // FinalizeBlock applies a decided block to the store's working version.
 func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
 	blk := registry.Block{Height: req.Height, Time: req.Time}
-	results, err := ApplyBlock(a.machine, a.store, blk, req.Txs, BlockOptions{Prepared: func(tx []byte) *registry.Tx {
+	results, err := ApplyBlock(a.machine, a.store, blk, req.Txs, BlockOptions{Signatures: a.sigs, Prepared: func(tx []byte) *registry.Tx {
 		return a.prepared.get(sha256.Sum256(tx))
 	}})
 	if err != nil {

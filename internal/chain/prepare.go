@@ -1,14 +1,9 @@
 package chain
 
 import (
-	"bytes"
-	"crypto/sha512"
-	"encoding/binary"
 	"runtime"
 	"sync"
 	"sync/atomic"
-
-	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 
 	"github.com/cityid/cityid/internal/registry"
 )
@@ -34,6 +29,9 @@ type BlockOptions struct {
 	Workers int
 	// Prepared looks up transactions CheckTx prepared already; nil: none.
 	Prepared registry.Prepared
+	// Signatures checks the signatures, with the keys it has expanded
+	// before; nil: a Signatures of the block's own.
+	Signatures *Signatures
 }
 
 // ApplyBlock applies a block's transactions to kv with m, with the
@@ -63,7 +61,10 @@ func ApplyBlock(m *registry.Machine, kv registry.KV, blk registry.Block, txs [][
 	var next atomic.Int64
 	var stop atomic.Bool
 	var wg sync.WaitGroup
-	sigOpts := registry.SignatureOptions()
+	sigs := opts.Signatures
+	if sigs == nil {
+		sigs = NewSignatures(len(txs))
+	}
 	for range workers {
 		wg.Add(1)
 		go func() {
@@ -74,7 +75,7 @@ func ApplyBlock(m *registry.Machine, kv registry.KV, blk registry.Block, txs [][
 					return
 				}
 				ch := chunks[c]
-				prepareChunk(m, txs[ch.from:ch.to], preps[ch.from:ch.to], opts.Prepared, sigOpts)
+				prepareChunk(m, txs[ch.from:ch.to], preps[ch.from:ch.to], opts.Prepared, sigs)
 				close(done[c])
 			}
 		}()
@@ -129,7 +130,7 @@ func splitChunks(txs [][]byte) []chunk {
 
 // prepareChunk prepares txs into out: each transaction known to cache is
 // taken from it, the others decoded, and their signatures checked together.
-func prepareChunk(m *registry.Machine, txs [][]byte, out []prepared, cache registry.Prepared, sigOpts *voi.Options) {
+func prepareChunk(m *registry.Machine, txs [][]byte, out []prepared, cache registry.Prepared, sigs *Signatures) {
 	var pending []int
 	us := make([]*registry.Unchecked, len(txs))
 	for i, raw := range txs {
@@ -147,41 +148,8 @@ func prepareChunk(m *registry.Machine, txs [][]byte, out []prepared, cache regis
 		us[i] = u
 		pending = append(pending, i)
 	}
-	valid := verifyBatch(us, pending, sigOpts)
+	valid := sigs.verifyBatch(us, pending)
 	for k, i := range pending {
 		out[i].tx, out[i].err = us[i].Checked(valid[k])
 	}
-}
-
-// verifyBatch checks the signatures of us[pending...] and reports each
-// verdict. The verdicts are those of registry.VerifySignature, one by
-// one (TestBatchAgreesWithSingle, FuzzBatchVerify): the rule is ZIP-215's,
-// whose cofactored equation a batch checks as a sum; when the batch does
-// not hold, voi checks each signature alone to find the bad ones. The
-// batch's random coefficients are drawn from a hash of its entries, not
-// from the system's randomness, so a block's verdicts are a function of
-// the block: grinding entries to fool the sum still faces a 2^-128 chance
-// per try, as with fresh randomness.
-func verifyBatch(us []*registry.Unchecked, pending []int, sigOpts *voi.Options) []bool {
-	valid := make([]bool, len(pending))
-	switch len(pending) {
-	case 0:
-		return valid
-	case 1:
-		u := us[pending[0]]
-		valid[0] = registry.VerifySignature(u.PubKey, u.Message, u.Signature)
-		return valid
-	}
-	bv := voi.NewBatchVerifierWithCapacity(len(pending))
-	seed := sha512.New()
-	for _, i := range pending {
-		u := us[i]
-		bv.AddWithOptions(voi.PublicKey(u.PubKey), u.Message, u.Signature, sigOpts)
-		seed.Write(u.PubKey)
-		seed.Write(u.Signature)
-		seed.Write(binary.BigEndian.AppendUint64(nil, uint64(len(u.Message))))
-		seed.Write(u.Message)
-	}
-	_, valid = bv.Verify(bytes.NewReader(seed.Sum(nil)))
-	return valid
 }

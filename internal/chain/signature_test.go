@@ -185,8 +185,15 @@ func TestBatchAgreesWithSingle(t *testing.T) {
 		if (err != nil) != c.keyRefused {
 			t.Errorf("%s: key refused %v (%v), want %v", c.name, err != nil, err, c.keyRefused)
 		}
-		// Alone, and in a batch between two honest signatures.
-		alone := verifyBatch([]*registry.Unchecked{{PubKey: c.pub, Message: c.msg, Signature: c.sig}}, []int{0}, registry.SignatureOptions())
+		// Alone, twice (the second time with its key expanded), and in a
+		// batch between two honest signatures.
+		sigs := NewSignatures(0)
+		for range 2 {
+			if got := sigs.verify(&registry.Unchecked{PubKey: c.pub, Message: c.msg, Signature: c.sig}); got != c.valid {
+				t.Errorf("%s: Signatures.verify %v, want %v", c.name, got, c.valid)
+			}
+		}
+		alone := NewSignatures(0).verifyBatch([]*registry.Unchecked{{PubKey: c.pub, Message: c.msg, Signature: c.sig}}, []int{0})
 		if alone[0] != c.valid {
 			t.Errorf("%s: alone %v, want %v", c.name, alone[0], c.valid)
 		}
@@ -195,14 +202,14 @@ func TestBatchAgreesWithSingle(t *testing.T) {
 			{PubKey: c.pub, Message: c.msg, Signature: c.sig},
 			{PubKey: honest.pub, Message: honest.msg, Signature: honest.sig},
 		}
-		if got := verifyBatch(three, []int{0, 1, 2}, registry.SignatureOptions()); !got[0] || got[1] != c.valid || !got[2] {
+		if got := NewSignatures(0).verifyBatch(three, []int{0, 1, 2}); !got[0] || got[1] != c.valid || !got[2] {
 			t.Errorf("%s: in a batch %v, want [true %v true]", c.name, got, c.valid)
 		}
 		us = append(us, &registry.Unchecked{PubKey: c.pub, Message: c.msg, Signature: c.sig})
 		pending = append(pending, i)
 	}
 	// All of them in one batch.
-	for i, v := range verifyBatch(us, pending, registry.SignatureOptions()) {
+	for i, v := range NewSignatures(0).verifyBatch(us, pending) {
 		if v != cases[i].valid {
 			t.Errorf("%s: in the batch of all %v, want %v", cases[i].name, v, cases[i].valid)
 		}
@@ -237,7 +244,7 @@ func FuzzBatchVerify(f *testing.F) {
 				pending = append(pending, len(us)-1)
 			}
 		}
-		got := verifyBatch(us, pending, registry.SignatureOptions())
+		got := NewSignatures(0).verifyBatch(us, pending)
 		for i, u := range us {
 			if single := registry.VerifySignature(u.PubKey, u.Message, u.Signature); got[i] != single {
 				t.Fatalf("entry %d: batch %v, alone %v (mutated entry is 2, alone %v)", i, got[i], single, want)
