@@ -150,8 +150,12 @@ func TestBlockWorkers(t *testing.T) {
 func TestSplitChunks(t *testing.T) {
 	small := make([]byte, 500)
 	large := make([]byte, chunkBytes+1)
-	txs := [][]byte{large}
-	for range 70 {
+	var txs [][]byte
+	for range 10 {
+		txs = append(txs, small)
+	}
+	txs = append(txs, large)
+	for range 80 {
 		txs = append(txs, small)
 	}
 	txs = append(txs, large, large, small)
@@ -159,7 +163,7 @@ func TestSplitChunks(t *testing.T) {
 	for _, c := range splitChunks(txs) {
 		got = append(got, fmt.Sprintf("%d-%d", c.from, c.to))
 	}
-	if want := "[0-1 1-33 33-65 65-71 71-72 72-73 73-74]"; fmt.Sprint(got) != want {
+	if want := "[0-8 8-10 10-11 11-43 43-75 75-91 91-92 92-93 93-94]"; fmt.Sprint(got) != want {
 		t.Errorf("chunks %v, want %s", got, want)
 	}
 	if len(splitChunks(nil)) != 0 {

@@ -381,8 +381,23 @@ type txContext struct {
 	hash       string
 	validators []ValidatorUpdate // set by an applied set_validator
 	cache      *blockCache       // nil outside ApplyBlock
+	stampBytes []byte            // stamp's encoding, once made
 }
 
 func (c *txContext) stamp() Stamp {
 	return Stamp{Height: c.block.Height, Time: c.block.Time.UTC(), Tx: c.hash}
+}
+
+// stampJSON is the encoding of stamp, made once per transaction; nil when
+// it cannot be encoded (a time past year 9999), which putJSON then
+// refuses with its reason.
+func (c *txContext) stampJSON() []byte {
+	if c.stampBytes == nil {
+		b, err := json.Marshal(c.stamp())
+		if err != nil {
+			return nil
+		}
+		c.stampBytes = b
+	}
+	return c.stampBytes
 }
