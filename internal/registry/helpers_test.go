@@ -171,6 +171,32 @@ func (h *harness) applyBlock(t testing.TB, txs ...[]byte) []Result {
 	return rs
 }
 
+// applyDecoded applies txs as the chain does, without its goroutines: each
+// decoded (Decode), its signature checked (VerifySignature, Checked), and
+// fed in order to a BlockApply. It must give ApplyBlock's results.
+func applyDecoded(m *Machine, kv KV, blk Block, txs [][]byte) ([]Result, error) {
+	run := m.BeginBlock(kv, blk)
+	rs := make([]Result, 0, len(txs))
+	for _, raw := range txs {
+		u, err := m.Decode(raw)
+		if err != nil {
+			rs = append(rs, run.Refused(err))
+			continue
+		}
+		tx, err := u.Checked(VerifySignature(u.PubKey, u.Message, u.Signature))
+		if err != nil {
+			rs = append(rs, run.Refused(err))
+			continue
+		}
+		r, serr := run.Apply(tx)
+		if serr != nil {
+			return nil, serr
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
+}
+
 // apply applies one transaction in a block of its own.
 func (h *harness) apply(t testing.TB, tx []byte) Result {
 	t.Helper()

@@ -624,26 +624,7 @@ func TestDeterminism(t *testing.T) {
 		})
 	}
 	c.applyWith = func(kv KV, blk Block, txs [][]byte) ([]Result, error) {
-		run := c.m.BeginBlock(kv, blk)
-		var rs []Result
-		for _, raw := range txs {
-			u, err := c.m.Decode(raw)
-			if err != nil {
-				rs = append(rs, run.Refused(err))
-				continue
-			}
-			tx, err := u.Checked(VerifySignature(u.PubKey, u.Message, u.Signature))
-			if err != nil {
-				rs = append(rs, run.Refused(err))
-				continue
-			}
-			r, serr := run.Apply(tx)
-			if serr != nil {
-				return nil, serr
-			}
-			rs = append(rs, r)
-		}
-		return rs, nil
+		return applyDecoded(c.m, kv, blk, txs)
 	}
 	if !bytes.Equal(a.kv.Digest(), b.kv.Digest()) {
 		t.Fatal("genesis app hashes differ")
