@@ -76,6 +76,25 @@ func (s *State) Block(kv registry.KV, txs [][]byte, prepared registry.Prepared) 
 	return res, nil
 }
 
+// Sequential is Block through the registry's own ApplyBlock, one
+// transaction after the other, every signature verified: the definition
+// the chain's parallel apply must equal, for comparison.
+func (s *State) Sequential(txs [][]byte) error {
+	s.height++
+	blk := registry.Block{Height: s.height, Time: genesisTime.Add(time.Duration(s.height) * time.Second)}
+	res, err := s.Machine.ApplyBlock(s.Store, blk, txs, nil)
+	if err != nil {
+		return err
+	}
+	for i, r := range res {
+		if r.Err != nil {
+			return fmt.Errorf("block %d tx %d rejected: %w", s.height, i, r.Err)
+		}
+	}
+	_, _, err = s.Store.Commit()
+	return err
+}
+
 // Close releases the store.
 func (s *State) Close() error { return s.Store.Close() }
 
