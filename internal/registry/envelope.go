@@ -293,6 +293,14 @@ func decodeStrict(b []byte, v any) error {
 	if err := checkObjectKeys(b); err != nil {
 		return err
 	}
+	return decodeKeysChecked(b, v)
+}
+
+// decodeKeysChecked is decodeStrict for a value inside one whose keys
+// checkObjectKeys has passed: a body's msg, whose objects were all checked
+// with the body's (one level deeper, so within the same bounds), and
+// which a batch makes the bulk of the body.
+func decodeKeysChecked(b []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	if err := d.Decode(v); err != nil {
