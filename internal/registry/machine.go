@@ -129,6 +129,10 @@ func (u *Unchecked) Checked(verified bool) (*Tx, *Error) {
 	if !verified {
 		return nil, badSignature(u.keyText, u.chainID)
 	}
+	if u.tx == nil && u.err == nil {
+		// Not made by Decode: nothing was decoded to apply.
+		return nil, errorf(CodeMalformed, "transaction was not decoded")
+	}
 	return u.tx, u.err
 }
 
