@@ -154,7 +154,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	hash := sha256.Sum256(req.Tx)
 	tx := a.prepared.get(hash)
 	if tx == nil {
-		u, rerr := a.machine.Decode(req.Tx)
+		u, rerr := a.sigs.decode(a.machine, req.Tx)
 		if rerr != nil {
 			return checkTxResponse(rerr), nil
 		}

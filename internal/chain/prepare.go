@@ -147,7 +147,7 @@ func prepareChunk(m *registry.Machine, txs [][]byte, out []prepared, cache regis
 				continue
 			}
 		}
-		u, err := m.Decode(raw)
+		u, err := sigs.decode(m, raw)
 		if err != nil {
 			out[i].err = err
 			continue

@@ -252,3 +252,47 @@ func FuzzBatchVerify(f *testing.F) {
 		}
 	})
 }
+
+// TestKnownKeys checks what Signatures remembers of keys: a key is taken
+// as point-checked only after a transaction by it decoded, never because a
+// signature by it was verified (which any bytes can be), so a small-order
+// key is refused however often it is seen; and a known key's next
+// transaction decodes as Decode decodes it.
+func TestKnownKeys(t *testing.T) {
+	m := registry.New(testChain)
+	id := edwards25519.NewIdentityPoint().Bytes()
+	small, err := registry.Envelope{
+		Body:      []byte(`{"kind":"register_sector","nonce":1,"msg":{"id":"1561301001.86"}}`),
+		PubKey:    hex.EncodeToString(id),
+		Signature: append(bytes.Clone(id), make([]byte, 32)...),
+	}.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the check guards: a decoder told the key was checked takes it.
+	if _, err := m.DecodeKnown(small, func(string) bool { return true }); err != nil {
+		t.Fatalf("DecodeKnown with every key known: %v; the test needs the check skipped", err)
+	}
+	sigs := NewSignatures(0)
+	for range 2 {
+		sigs.verify(&registry.Unchecked{PubKey: id, Message: []byte("m"), Signature: make([]byte, 64)})
+		if _, err := sigs.decode(m, small); err == nil || err.Code != registry.CodeBadPubKey {
+			t.Fatalf("small-order key after its signature was verified: %v, want %s", err, registry.CodeBadPubKey)
+		}
+	}
+	good := signTx(t, key(2), 1, registry.KindRegisterSector, registry.RegisterSector{ID: "1561301001.86"})
+	for i := range 3 {
+		u, err := sigs.decode(m, good)
+		if err != nil {
+			t.Fatalf("decode %d: %v", i, err)
+		}
+		tx, terr := sigs.check(u)
+		want, werr := m.Prepare(good)
+		if terr != nil || werr != nil || tx.Hash != want.Hash || tx.Signer != want.Signer || tx.Nonce != want.Nonce {
+			t.Fatalf("decode %d: %+v %v, Prepare %+v %v", i, tx, terr, want, werr)
+		}
+		if !sigs.known(pub(key(2))) {
+			t.Fatalf("decode %d: the key is not known after its transaction decoded", i)
+		}
+	}
+}

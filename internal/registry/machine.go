@@ -97,7 +97,16 @@ type Unchecked struct {
 // Decode runs every check that needs no state but the signature's. A
 // refusal of the envelope comes at once; one of the body waits for the
 // signature (Checked), which is judged first, as Prepare judges it.
-func (m *Machine) Decode(tx []byte) (u *Unchecked, rerr *Error) {
+func (m *Machine) Decode(tx []byte) (*Unchecked, *Error) {
+	return m.DecodeKnown(tx, nil)
+}
+
+// DecodeKnown is Decode for a caller that remembers keys: checked reports
+// the keys (in their text form) of transactions Decode accepted before,
+// whose point check (ParsePubKey: on the curve, not of small order) is
+// then not repeated. A key checked reports that never passed the check
+// would be taken unchecked: report only keys of accepted transactions.
+func (m *Machine) DecodeKnown(tx []byte, checked func(pub string) bool) (u *Unchecked, rerr *Error) {
 	// Bytes from a peer or a proposer must never take a node down: a
 	// panic while decoding them is a defect, and a refusal of them, the
 	// same on every node.
@@ -106,7 +115,7 @@ func (m *Machine) Decode(tx []byte) (u *Unchecked, rerr *Error) {
 			u, rerr = nil, errorf(CodeMalformed, "transaction could not be decoded: %v", clip(fmt.Sprint(p)))
 		}
 	}()
-	env, err := DecodeEnvelope(tx)
+	env, err := decodeEnvelope(tx, checked)
 	if err != nil {
 		return nil, err
 	}
