@@ -11,13 +11,12 @@ import (
 // A block's transactions are prepared in chunks: a worker decodes a
 // chunk's transactions and checks their signatures in one batch, while the
 // registry applies the chunks before it, in order. A batch of 32 checks a
-// signature in about half the time of a check alone (voi's multiscalar
-// multiplication; 16 → 20 µs, 64 → 19.6 µs against 36 µs alone on the
-// benchmark machine), and a chunk small enough keeps the applier from
-// waiting long for the first: the block's first chunk is of firstChunkTxs,
-// so the apply starts after a few transactions' preparation. A chunk also
-// ends at chunkBytes, so a block of large register_batch transactions
-// spreads them over the workers.
+// signature in 19 µs against 34 alone (voi's multiscalar multiplication;
+// BenchmarkSignature on the benchmark machine), and a chunk small enough
+// keeps the applier from waiting long: the block's first chunk is of
+// firstChunkTxs, so the apply starts after a few transactions'
+// preparation. A chunk also ends at chunkBytes, so a block of large
+// register_batch transactions spreads them over the workers.
 const (
 	firstChunkTxs = 8
 	chunkTxs      = 32

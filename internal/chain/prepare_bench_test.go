@@ -1,12 +1,14 @@
 package chain_test
 
 import (
+	"crypto/ed25519"
 	"runtime"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/cityid/cityid/internal/bench/workload"
+	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/registry"
 )
 
@@ -80,6 +82,74 @@ func BenchmarkApplyBlock(b *testing.B) {
 			n := float64(b.N * blockTxs)
 			b.ReportMetric(n/b.Elapsed().Seconds(), "tx/s")
 			b.ReportMetric(float64(cpuTime(b)-cpu)/1e3/n, "cpu-µs/tx")
+		})
+	}
+}
+
+// BenchmarkSignature is one signature's check by each way the node can
+// make it: crypto/ed25519 (the rule before application version 2), the
+// registry's rule alone (CheckTx for a new signer), alone with the
+// signer's precomputed tables (CheckTx for a known one), and in batches of
+// 32 (a block's chunks) without and with them. Four signers sign in turn,
+// as in `cityid bench --only state`. ns/op is per signature; batch32
+// makes the four signers' tables anew for each batch.
+func BenchmarkSignature(b *testing.B) {
+	f, err := workload.New("cityid-bench", nil, 4)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := f.RegisterTxs(0, 256)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := registry.New("cityid-bench")
+	us := make([]*registry.Unchecked, len(raw))
+	for i, tx := range raw {
+		u, derr := m.Decode(tx)
+		if derr != nil {
+			b.Fatal(derr)
+		}
+		us[i] = u
+	}
+	const batch = 32
+	warm := chain.NewSignatures(0)
+	for i := 0; i < len(us); i += batch {
+		chain.VerifyBatchForTest(warm, us[i:i+batch])
+	}
+	for _, c := range []struct {
+		name string
+		run  func(i int) bool
+	}{
+		{"crypto-ed25519", func(i int) bool {
+			u := us[i%len(us)]
+			return ed25519.Verify(u.PubKey, u.Message, u.Signature)
+		}},
+		{"zip215-alone", func(i int) bool {
+			u := us[i%len(us)]
+			return registry.VerifySignature(u.PubKey, u.Message, u.Signature)
+		}},
+		{"zip215-alone-tables", func(i int) bool { return chain.VerifyForTest(warm, us[i%len(us)]) }},
+		{"zip215-batch32", func(i int) bool {
+			if i%batch != 0 {
+				return true
+			}
+			j := i % len(us)
+			return chain.VerifyBatchForTest(chain.NewSignatures(0), us[j:j+batch])
+		}},
+		{"zip215-batch32-tables", func(i int) bool {
+			if i%batch != 0 {
+				return true
+			}
+			j := i % len(us)
+			return chain.VerifyBatchForTest(warm, us[j:j+batch])
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for i := range b.N {
+				if !c.run(i) {
+					b.Fatal("a signature does not verify")
+				}
+			}
 		})
 	}
 }
