@@ -399,7 +399,7 @@ func replayBlocks(conf *cfg.Config, gen *types.GenesisDoc, blocks []*types.Block
 			kv = rec
 		}
 		start := time.Now()
-		res, err := m.ApplyBlock(kv, blk, txs, nil)
+		res, err := chain.ApplyBlock(m, kv, blk, txs, chain.BlockOptions{})
 		if err != nil {
 			return nil, 0, nil, err
 		}

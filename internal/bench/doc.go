@@ -2,7 +2,7 @@
 // benchmark issue and against baselines measured in the same run:
 //
 //   - the state machine alone (RunState): signed register transactions
-//     applied per second by registry.Machine.ApplyBlock onto an in-memory
+//     applied per second by chain.ApplyBlock (FinalizeBlock's) onto an in-memory
 //     IAVL tree, every signature verified, a commit after each block;
 //     beside it, Ed25519 verification on every core, the same blocks with
 //     signatures taken as verified, and the same writes straight to IAVL;

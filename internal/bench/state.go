@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -219,7 +218,7 @@ func verifyRates(tx []byte) (one, all float64, err error) {
 		n := 0
 		for start := time.Now(); time.Since(start) < verifyTime; n += 16 {
 			for range 16 {
-				if !ed25519.Verify(pub, msg, env.Signature) {
+				if !registry.VerifySignature(pub, msg, env.Signature) {
 					return n, false
 				}
 			}

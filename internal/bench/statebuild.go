@@ -12,6 +12,7 @@ import (
 	dbm "github.com/cosmos/cosmos-db"
 
 	"github.com/cityid/cityid/internal/bench/workload"
+	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -181,7 +182,7 @@ func (s *States) build(ctx context.Context, n int) (*BuiltState, error) {
 	}
 	block := func(txs [][]byte) error {
 		b.Height++
-		res, err := m.ApplyBlock(st, registry.Block{Height: b.Height, Time: stateGenesis.Add(time.Duration(b.Height) * time.Second)}, txs, nil)
+		res, err := chain.ApplyBlock(m, st, registry.Block{Height: b.Height, Time: stateGenesis.Add(time.Duration(b.Height) * time.Second)}, txs, chain.BlockOptions{})
 		if err != nil {
 			return err
 		}

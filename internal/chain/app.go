@@ -19,7 +19,10 @@ import (
 // AppVersion is the version of the state machine's rules, reported to
 // CometBFT in Info. Raise it with every change that changes which
 // transactions are valid or what they write.
-const AppVersion uint64 = 1
+//
+// 2: signatures are checked under ZIP-215's rule (registry.SignatureOptions)
+// instead of crypto/ed25519's, so a block's can be checked in batches.
+const AppVersion uint64 = 2
 
 // Version is the software version reported in Info.
 const Version = wire.Version
@@ -39,7 +42,10 @@ type App struct {
 	// signature verified), so the recheck after every block and the block
 	// itself neither decode nor verify them again.
 	prepared *preparedCache
-	commits  *Notifier
+	// sigs checks signatures for CheckTx and FinalizeBlock alike,
+	// keeping the keys it has seen expanded.
+	sigs    *Signatures
+	commits *Notifier
 
 	// What Commit prunes, and CometBFT's oldest block (retention.go).
 	keep Retention
@@ -92,6 +98,7 @@ func NewApp(chainID string, st *store.Store, log *slog.Logger, opts ...AppOption
 		store:    st,
 		log:      log,
 		prepared: newPreparedCache(preparedCacheTxs, preparedCacheBytes),
+		sigs:     NewSignatures(0),
 		commits:  NewNotifier(),
 		pending:  make(map[string]*pendingAccount),
 	}
@@ -145,8 +152,11 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	hash := sha256.Sum256(req.Tx)
 	tx := a.prepared.get(hash)
 	if tx == nil {
-		var rerr *registry.Error
-		if tx, rerr = a.machine.Prepare(req.Tx); rerr != nil {
+		u, rerr := a.sigs.decode(a.machine, req.Tx)
+		if rerr != nil {
+			return checkTxResponse(rerr), nil
+		}
+		if tx, rerr = a.sigs.check(u); rerr != nil {
 			return checkTxResponse(rerr), nil
 		}
 		a.prepared.add(hash, tx, len(req.Tx))
@@ -335,9 +345,9 @@ func (a *App) signerNonce(h [32]byte, tx []byte) (string, uint64, bool) {
 // FinalizeBlock applies a decided block to the store's working version.
 func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
 	blk := registry.Block{Height: req.Height, Time: req.Time}
-	results, err := a.machine.ApplyBlock(a.store, blk, req.Txs, func(tx []byte) *registry.Tx {
+	results, err := ApplyBlock(a.machine, a.store, blk, req.Txs, BlockOptions{Signatures: a.sigs, Prepared: func(tx []byte) *registry.Tx {
 		return a.prepared.get(sha256.Sum256(tx))
-	})
+	}})
 	if err != nil {
 		// A store failure: this node cannot apply the block. Returning
 		// the error stops the node rather than let it go on with state

@@ -10,4 +10,12 @@
 // nonce; FinalizeBlock applies the block to the store's working version and
 // returns its hash; Commit saves that version and only then tells waiting
 // submitters that their transaction is on the ledger.
+//
+// The parallel work ahead of the registry's sequential apply is the
+// chain's (prepare.go): ApplyBlock decodes a block's transactions and
+// checks their signatures in batches on every core while the registry
+// applies the earlier ones in order, and the prepared-transaction cache
+// spares FinalizeBlock what CheckTx did already. Neither changes a
+// result: the block's outcome is the registry's ApplyBlock's, for any
+// number of workers.
 package chain

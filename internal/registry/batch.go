@@ -10,6 +10,10 @@ import (
 type RegisterBatch struct {
 	Entries []BatchEntry `json:"entries"`
 	ids     []code.ID
+	// heads are the entries' records without their stamps, encoded when
+	// the batch is validated (in CheckTx, or on the chain's workers), so
+	// that the block's sequential apply does not encode them.
+	heads [][]byte
 }
 
 // BatchEntry is one identifier of a batch.
@@ -27,6 +31,7 @@ func (m *RegisterBatch) validate(signer string) *Error {
 		return errorf(CodeTooLarge, "%d entries, more than the %d allowed", len(m.Entries), MaxBatch)
 	}
 	m.ids = make([]code.ID, len(m.Entries))
+	m.heads = make([][]byte, len(m.Entries))
 	// first maps an identifier to its entry, to name a repeat; it is only
 	// looked up, never iterated.
 	first := make(map[string]int, len(m.Entries))
@@ -52,6 +57,7 @@ func (m *RegisterBatch) validate(signer string) *Error {
 			return entryError(i, e.ID, err)
 		}
 		m.ids[i], e.ID = id, text
+		m.heads[i] = encodeHead(id, "", e.Admins, e.Values)
 	}
 	return nil
 }
@@ -75,7 +81,7 @@ func (m *RegisterBatch) apply(c *txContext) (Outcome, *Error) {
 			return Outcome{}, entryError(i, m.Entries[i].ID, err)
 		}
 		e := &m.Entries[i]
-		if _, err := c.insert(id, parent, "", e.Admins, e.Values); err != nil {
+		if _, err := c.insertEncoded(id, parent, "", e.Admins, e.Values, m.heads[i]); err != nil {
 			return Outcome{}, entryError(i, e.ID, err)
 		}
 	}

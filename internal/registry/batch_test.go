@@ -1,10 +1,15 @@
 package registry
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cityid/cityid/code"
 )
 
 // meters returns n batch entries under node: <node>/meter-<from+i>, each
@@ -256,4 +261,63 @@ func TestRegisterBatchRejections(t *testing.T) {
 			t.Error("entry 1 of the refused batch was written")
 		}
 	})
+}
+
+// TestRecordHeadMatchesRecord keeps recordHead a Record without its
+// stamps, field for field, and a batch's records, encoded ahead as heads,
+// byte for byte what encoding the whole record writes: the app hash
+// depends on every byte.
+func TestRecordHeadMatchesRecord(t *testing.T) {
+	rt, ht := reflect.TypeOf(Record{}), reflect.TypeOf(recordHead{})
+	var want []string
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		if f.Name == "Created" || f.Name == "Updated" {
+			if i < rt.NumField()-2 {
+				t.Fatalf("Record.%s is not among the last two fields: withStamps appends the stamps last", f.Name)
+			}
+			continue
+		}
+		want = append(want, fmt.Sprintf("%s %s %s", f.Name, f.Type, f.Tag))
+	}
+	var got []string
+	for i := range ht.NumField() {
+		f := ht.Field(i)
+		got = append(got, fmt.Sprintf("%s %s %s", f.Name, f.Type, f.Tag))
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("recordHead fields\n%v\nwant Record's without the stamps\n%v", got, want)
+	}
+	id, err := code.Parse("1561301001.85.1/school-0042")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stamps := []Stamp{
+		{Height: 1, Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Tx: strings.Repeat("AB", 32)},
+		{Height: 1 << 40, Time: time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC), Tx: ""},
+	}
+	valueSets := [][]Value{
+		nil,
+		{},
+		{{Index: 1, Type: "URL", Data: "https://example.org/a?b=<c>&d", TTL: 86400}},
+		{{Index: 1, Type: "TEXT", Data: "石家庄市 \"quoted\" \\ \u2028", TTL: 1}, {Index: 2, Type: "DATA", Dataset: &Dataset{URI: "https://x", SHA256: strings.Repeat("a", 64), Size: 7, MediaType: "text/csv"}}},
+	}
+	for _, st := range stamps {
+		for _, values := range valueSets {
+			for _, admins := range [][]string{nil, {strings.Repeat("b", 64)}, {strings.Repeat("c", 64), strings.Repeat("d", 64)}} {
+				rec := Record{ID: id.String(), Kind: id.Kind(), Status: StatusActive, Version: 1, Values: values, Admins: admins, Created: st, Updated: st}
+				whole, err := json.Marshal(rec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				stamp, err := json.Marshal(st)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := withStamps(encodeHead(id, "", admins, values), stamp); !bytes.Equal(got, whole) {
+					t.Errorf("head and stamps\n%s\nwant\n%s", got, whole)
+				}
+			}
+		}
+	}
 }

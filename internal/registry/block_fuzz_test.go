@@ -11,8 +11,10 @@ import (
 
 // FuzzApplyBlock is the audit's consensus fuzz target: whole blocks of
 // signed transactions, derived from the input, applied through
-// Machine.ApplyBlock (exactly what FinalizeBlock calls) to a world that holds
-// every kind of record, on two chains built the same way. ApplyBlock must
+// Machine.ApplyBlock (the block FinalizeBlock's parallel apply in package
+// chain must equal) to a world that holds every kind of record, and
+// through Decode, Checked and BlockApply (the chain's path, its goroutines
+// aside) to a second world built the same way. ApplyBlock must
 // not fail (a failure halts the chain), nothing may panic (the registry
 // recovers a panic into a refusal: one is still a defect), every refusal is
 // declared and not internal, and both chains must give the same results
@@ -262,7 +264,7 @@ func FuzzApplyBlock(f *testing.F) {
 		ra, erra := a.h.m.ApplyBlock(a.h.kv, blk, txs, nil)
 		ha := a.h.kv.Digest()
 		a.h.kv.st.Rollback()
-		rb, errb := b.h.m.ApplyBlock(b.h.kv, blk, txs, nil)
+		rb, errb := applyDecoded(b.h.m, b.h.kv, blk, txs)
 		hb := b.h.kv.Digest()
 		b.h.kv.st.Rollback()
 		if wa, wb := a.h.kv.Digest(), b.h.kv.Digest(); !bytes.Equal(wa, world) || !bytes.Equal(wb, world) {

@@ -10,6 +10,14 @@
 // it talks to state through the small KV interface in state.go, so it is
 // tested with tables and no network (see machine_test.go).
 //
+// It is sequential, like raft's core: no goroutines, no locks (the import
+// test forbids runtime and sync). ApplyBlock defines a block: each
+// transaction prepared (Prepare: envelope, signature, body) and applied in
+// order. The work that needs no state may be done ahead, anywhere: the
+// chain decodes a block's transactions (Decode), checks their signatures in
+// batches on every core (SignatureOptions, VerifySignature, Checked) and
+// feeds them in order to a BlockApply, with ApplyBlock's results.
+//
 // A transaction that is rejected writes nothing of its own: every write of a
 // transaction goes to an overlay that is flushed, in the order the writes were
 // made, only when the whole transaction succeeds. One rejected after its nonce

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"filippo.io/edwards25519"
+	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 )
 
 // Envelope is the wire form of a transaction: the exact body bytes that were
@@ -79,6 +80,14 @@ func TxHash(tx []byte) string {
 // DecodeEnvelope parses transaction bytes into an envelope and checks its
 // shape (sizes, key and signature lengths) without verifying the signature.
 func DecodeEnvelope(tx []byte) (Envelope, *Error) {
+	return decodeEnvelope(tx, nil)
+}
+
+// decodeEnvelope is DecodeEnvelope; checked, when set, reports keys that
+// passed ParsePubKey before, whose point check (a square root and a
+// multiplication, a seventh of a transaction's preparation) is not
+// repeated.
+func decodeEnvelope(tx []byte, checked func(pub string) bool) (Envelope, *Error) {
 	var e Envelope
 	if len(tx) > MaxTxBytes {
 		return e, errorf(CodeTooLarge, "transaction is %d bytes, more than the %d allowed", len(tx), MaxTxBytes)
@@ -105,7 +114,11 @@ func DecodeEnvelope(tx []byte) (Envelope, *Error) {
 	if len(e.Body) > MaxBatchBodyBytes {
 		return e, errorf(CodeTooLarge, "body is %d bytes, more than the %d allowed", len(e.Body), MaxBatchBodyBytes)
 	}
-	if _, err := ParsePubKey(e.PubKey); err != nil {
+	if checked != nil && checked(e.PubKey) {
+		if _, err := keyBytes(e.PubKey); err != nil {
+			return e, err
+		}
+	} else if _, err := ParsePubKey(e.PubKey); err != nil {
 		return e, AsError(err)
 	}
 	if len(e.Signature) != ed25519.SignatureSize {
@@ -192,10 +205,48 @@ func (e Envelope) verifySignature(chainID string) *Error {
 	if err != nil {
 		return err
 	}
-	if !ed25519.Verify(pub, PAE(chainID, e.Body), e.Signature) {
-		return errorf(CodeBadSignature, "signature does not verify for key %s on chain %q", e.PubKey, chainID)
+	if !VerifySignature(pub, PAE(chainID, e.Body), e.Signature) {
+		return badSignature(e.PubKey, chainID)
 	}
 	return nil
+}
+
+func badSignature(pub, chainID string) *Error {
+	return errorf(CodeBadSignature, "signature does not verify for key %s on chain %q", pub, chainID)
+}
+
+// SignatureOptions is the rule every node checks a transaction's
+// signature by: ZIP-215's, in github.com/oasisprotocol/curve25519-voi (as
+// CometBFT's own crypto/ed25519 does). S must be below the group order (so
+// S+L, a second signature of the same body, is refused); A and R are taken
+// in any encoding that decodes to a point; the check is the cofactored
+// equation [8][S]B = [8]R + [8][k]A. The cofactored equation is the one a
+// batch of signatures can be checked by (a random linear combination of
+// cofactorless equations does not cancel torsion), so a batch check and a
+// check one by one reach the same verdict on every signature: the chain
+// checks a block's signatures in batches, CheckTx one at a time.
+// Small-order keys, whose signatures verify without a private key, are
+// refused apart, in DecodeEnvelope (checkPoint), so the rule never sees
+// one. Each call returns a new value: the rule cannot be changed.
+func SignatureOptions() *voi.Options {
+	return &voi.Options{Verify: &voi.VerifyOptions{
+		AllowSmallOrderA:   true, // refused before, by checkPoint
+		AllowSmallOrderR:   true,
+		AllowNonCanonicalA: true,
+		AllowNonCanonicalR: true,
+	}}
+}
+
+// zip215 is SignatureOptions, made once; it is only read.
+var zip215 = SignatureOptions()
+
+// VerifySignature checks one Ed25519 signature of msg by pub under
+// SignatureRule.
+func VerifySignature(pub ed25519.PublicKey, msg, sig []byte) bool {
+	if len(pub) != ed25519.PublicKeySize || len(sig) != ed25519.SignatureSize {
+		return false
+	}
+	return voi.VerifyWithOptions(voi.PublicKey(pub), msg, sig, zip215)
 }
 
 // ParsePubKey parses a public key in its text form, 64 lowercase hex
@@ -254,6 +305,14 @@ func decodeStrict(b []byte, v any) error {
 	if err := checkObjectKeys(b); err != nil {
 		return err
 	}
+	return decodeKeysChecked(b, v)
+}
+
+// decodeKeysChecked is decodeStrict for a value inside one whose keys
+// checkObjectKeys has passed: a body's msg, whose objects were all checked
+// with the body's (one level deeper, so within the same bounds), and
+// which a batch makes the bulk of the body.
+func decodeKeysChecked(b []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	if err := d.Decode(v); err != nil {

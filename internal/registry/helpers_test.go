@@ -90,6 +90,8 @@ type harness struct {
 	kv      *memKV
 	height  int64 // the last block applied
 	members []*signer
+	// applyWith, when set, applies a block instead of Machine.ApplyBlock.
+	applyWith func(kv KV, blk Block, txs [][]byte) ([]Result, error)
 }
 
 // newHarness starts a chain whose authority is n fixed keys
@@ -148,12 +150,16 @@ func (h *harness) next() Block {
 	return Block{Height: h.height + 1, Time: blockTime(h.height + 1)}
 }
 
-// applyBlock applies txs as one block through Machine.ApplyBlock (parallel
-// signature checks, sequential application), then commits it.
+// applyBlock applies txs as one block through Machine.ApplyBlock (or
+// applyWith, when set), then commits it.
 func (h *harness) applyBlock(t testing.TB, txs ...[]byte) []Result {
 	t.Helper()
 	blk := h.next()
-	rs, err := h.m.ApplyBlock(h.kv, blk, txs, nil)
+	apply := h.applyWith
+	if apply == nil {
+		apply = func(kv KV, blk Block, txs [][]byte) ([]Result, error) { return h.m.ApplyBlock(kv, blk, txs, nil) }
+	}
+	rs, err := apply(h.kv, blk, txs)
 	if err != nil {
 		t.Fatalf("apply block %d: %v", blk.Height, err)
 	}
@@ -163,6 +169,32 @@ func (h *harness) applyBlock(t testing.TB, txs ...[]byte) []Result {
 	h.height = blk.Height
 	h.commit(t)
 	return rs
+}
+
+// applyDecoded applies txs as the chain does, without its goroutines: each
+// decoded (Decode), its signature checked (VerifySignature, Checked), and
+// fed in order to a BlockApply. It must give ApplyBlock's results.
+func applyDecoded(m *Machine, kv KV, blk Block, txs [][]byte) ([]Result, error) {
+	run := m.BeginBlock(kv, blk)
+	rs := make([]Result, 0, len(txs))
+	for _, raw := range txs {
+		u, err := m.Decode(raw)
+		if err != nil {
+			rs = append(rs, run.Refused(err))
+			continue
+		}
+		tx, err := u.Checked(VerifySignature(u.PubKey, u.Message, u.Signature))
+		if err != nil {
+			rs = append(rs, run.Refused(err))
+			continue
+		}
+		r, serr := run.Apply(tx)
+		if serr != nil {
+			return nil, serr
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
 }
 
 // apply applies one transaction in a block of its own.

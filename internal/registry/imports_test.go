@@ -96,11 +96,16 @@ func TestImportDirection(t *testing.T) {
 			t.Errorf("registry depends on %s (only package code may come before it): %s", path, importChain(pkgs, path))
 		}
 	}
-	// Its own imports: nothing that does I/O or draws random numbers.
+	// Its own imports: nothing that does I/O, draws random numbers or runs
+	// concurrently.
 	forbidden := map[string]bool{
 		"os": true, "os/exec": true, "net": true, "syscall": true, "unsafe": true, "io/ioutil": true,
 		"math/rand": true, "math/rand/v2": true, "crypto/rand": true, "log": true, "log/slog": true,
 		"path/filepath": true, "database/sql": true,
+		// No goroutines and no locks: the state machine is a plain
+		// function of (state, block), like raft's core; the parallel
+		// work ahead of it (decoding, signatures) is the chain's.
+		"runtime": true, "sync": true, "sync/atomic": true,
 	}
 	for _, imp := range pkgs[registryPkg].Imports {
 		if forbidden[imp] {
@@ -110,7 +115,8 @@ func TestImportDirection(t *testing.T) {
 }
 
 // TestNoClockOrFloat reads the registry's source: state must not depend on a
-// node's clock or on floating point (DESIGN section 2).
+// node's clock or on floating point (DESIGN section 2), and nothing in it
+// starts a goroutine.
 func TestNoClockOrFloat(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {
@@ -139,6 +145,8 @@ func TestNoClockOrFloat(t *testing.T) {
 				case "float32", "float64", "complex64", "complex128":
 					t.Errorf("%s: %s in the state machine", fset.Position(x.Pos()), x.Name)
 				}
+			case *ast.GoStmt:
+				t.Errorf("%s: a goroutine in the state machine: parallel work belongs to the chain", fset.Position(x.Pos()))
 			case *ast.BasicLit:
 				if x.Kind == token.FLOAT {
 					t.Errorf("%s: floating-point literal %s", fset.Position(x.Pos()), x.Value)

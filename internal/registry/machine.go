@@ -1,11 +1,10 @@
 package registry
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"strconv"
-	"sync"
 	"time"
 )
 
@@ -55,12 +54,11 @@ type ValidatorUpdate struct {
 // serves CheckTx and FinalizeBlock at once.
 type Machine struct {
 	chainID string
-	workers int
 }
 
 // New returns the state machine of the chain chainID.
 func New(chainID string) *Machine {
-	return &Machine{chainID: chainID, workers: runtime.GOMAXPROCS(0)}
+	return &Machine{chainID: chainID}
 }
 
 // ChainID is the chain this machine signs and verifies for.
@@ -72,108 +70,152 @@ func (m *Machine) Prepare(tx []byte) (*Tx, *Error) {
 	return m.prepare(tx, false)
 }
 
-func (m *Machine) prepare(tx []byte, verified bool) (t *Tx, rerr *Error) {
+func (m *Machine) prepare(tx []byte, verified bool) (*Tx, *Error) {
+	u, err := m.Decode(tx)
+	if err != nil {
+		return nil, err
+	}
+	if !verified {
+		verified = VerifySignature(u.PubKey, u.Message, u.Signature)
+	}
+	return u.Checked(verified)
+}
+
+// Unchecked is a transaction whose envelope decoded, its body decoded and
+// validated (or refused), whose signature is not checked yet: what the
+// chain checks in batches, on several cores, before the block applies.
+type Unchecked struct {
+	PubKey    ed25519.PublicKey // a point of the curve, not of small order
+	Message   []byte            // what the signature signs: PAE(chain ID, body)
+	Signature []byte            // 64 bytes
+	keyText   string
+	chainID   string
+	tx        *Tx    // the body, decoded and validated, or
+	err       *Error // why it is refused
+}
+
+// Decode runs every check that needs no state but the signature's. A
+// refusal of the envelope comes at once; one of the body waits for the
+// signature (Checked), which is judged first, as Prepare judges it.
+func (m *Machine) Decode(tx []byte) (*Unchecked, *Error) {
+	return m.DecodeKnown(tx, nil)
+}
+
+// DecodeKnown is Decode for a caller that remembers keys: checked reports
+// the keys (in their text form) of transactions Decode accepted before,
+// whose point check (ParsePubKey: on the curve, not of small order) is
+// then not repeated. A key checked reports that never passed the check
+// would be taken unchecked: report only keys of accepted transactions.
+func (m *Machine) DecodeKnown(tx []byte, checked func(pub string) bool) (u *Unchecked, rerr *Error) {
 	// Bytes from a peer or a proposer must never take a node down: a
 	// panic while decoding them is a defect, and a refusal of them, the
 	// same on every node.
 	defer func() {
 		if p := recover(); p != nil {
-			t, rerr = nil, errorf(CodeMalformed, "transaction could not be decoded: %v", clip(fmt.Sprint(p)))
+			u, rerr = nil, errorf(CodeMalformed, "transaction could not be decoded: %v", clip(fmt.Sprint(p)))
 		}
 	}()
-	env, err := DecodeEnvelope(tx)
+	env, err := decodeEnvelope(tx, checked)
 	if err != nil {
 		return nil, err
 	}
+	pub, err := keyBytes(env.PubKey)
+	if err != nil {
+		return nil, err
+	}
+	u = &Unchecked{PubKey: pub, Message: PAE(m.chainID, env.Body), Signature: env.Signature, keyText: env.PubKey, chainID: m.chainID}
+	u.tx, u.err = decodeBody(env)
+	if u.tx != nil {
+		u.tx.Hash = TxHash(tx)
+	}
+	return u, nil
+}
+
+// Checked is the transaction once its signature has been checked under
+// SignatureOptions (verified reports the verdict): a bad signature is
+// refused before anything its body says.
+func (u *Unchecked) Checked(verified bool) (*Tx, *Error) {
 	if !verified {
-		if err := env.verifySignature(m.chainID); err != nil {
-			return nil, err
-		}
+		return nil, badSignature(u.keyText, u.chainID)
 	}
-	t, err = decodeBody(env)
-	if err != nil {
-		return nil, err
+	if u.tx == nil && u.err == nil {
+		// Not made by Decode: nothing was decoded to apply.
+		return nil, errorf(CodeMalformed, "transaction was not decoded")
 	}
-	t.Hash = TxHash(tx)
-	return t, nil
+	return u.tx, u.err
 }
 
 // Prepared looks up a transaction whose exact bytes already passed Prepare
-// (in CheckTx), returning nil when it has not. It is called from several
-// goroutines at once and must be safe for that.
+// (in CheckTx), returning nil when it has not.
 type Prepared func(tx []byte) *Tx
 
-// ApplyBlock applies the transactions of a block in order and returns one
-// result per transaction. Transactions are prepared (decoded, signatures
-// checked) on all cores while earlier ones are being applied, so a block
-// costs about the greater of its preparation spread over the cores and its
-// sequential application; a transaction that prepared already knows is not
-// decoded or verified again. The error is non-nil only when state could not
-// be read or written: the block cannot be applied on this node and the
-// caller must stop.
+// ApplyBlock applies the transactions of a block in order, one after the
+// other, and returns one result per transaction: each is prepared (or
+// taken from prepared, when its exact bytes passed Prepare before), then
+// applied. It is the block as the state machine defines it; the chain gets
+// the same results faster by preparing on several cores ahead of a
+// BlockApply. The error is non-nil only when state could not be read or
+// written: the block cannot be applied on this node and the caller must
+// stop.
 func (m *Machine) ApplyBlock(kv KV, blk Block, txs [][]byte, prepared Prepared) ([]Result, error) {
-	type prep struct {
-		tx   *Tx
-		err  *Error
-		done chan struct{}
-	}
-	preps := make([]prep, len(txs))
-	for i := range preps {
-		preps[i].done = make(chan struct{})
-	}
-	// Workers take transactions in order, so the one the applier waits for
-	// is always among the first in progress.
-	var next sync.Mutex
-	idx := 0
-	workers := m.workers
-	if workers > len(txs) {
-		workers = len(txs)
-	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				next.Lock()
-				i := idx
-				idx++
-				next.Unlock()
-				if i >= len(txs) {
-					return
-				}
-				if prepared != nil {
-					preps[i].tx = prepared(txs[i])
-				}
-				if preps[i].tx == nil {
-					preps[i].tx, preps[i].err = m.prepare(txs[i], false)
-				}
-				close(preps[i].done)
-			}
-		}()
-	}
-	defer wg.Wait()
-
-	cache := newBlockCache()
+	b := m.BeginBlock(kv, blk)
 	results := make([]Result, len(txs))
-	for i := range txs {
-		<-preps[i].done
-		if preps[i].err != nil {
-			results[i] = Result{Err: preps[i].err}
-			continue
+	for i, raw := range txs {
+		var tx *Tx
+		if prepared != nil {
+			tx = prepared(raw)
 		}
-		r, err := m.apply(kv, blk, preps[i].tx, cache)
-		r.Kind = preps[i].tx.Kind
+		if tx == nil {
+			var err *Error
+			if tx, err = m.Prepare(raw); err != nil {
+				results[i] = b.Refused(err)
+				continue
+			}
+		}
+		r, err := b.Apply(tx)
 		if err != nil {
-			// Drain the workers before returning; wg.Wait is deferred.
-			next.Lock()
-			idx = len(txs)
-			next.Unlock()
-			return nil, fmt.Errorf("apply tx %d (%s) at height %d: %w", i, preps[i].tx.Hash, blk.Height, err)
+			return nil, err
 		}
 		results[i] = r
 	}
 	return results, nil
+}
+
+// BlockApply applies the transactions of one block in their order, one
+// call each, whoever prepared them: the transactions of a block share
+// what they read of the nodes above them (a block cache), and a store
+// failure names the transaction. It is used by one goroutine.
+type BlockApply struct {
+	m     *Machine
+	kv    KV
+	blk   Block
+	cache *blockCache
+	n     int // transactions of the block so far
+}
+
+// BeginBlock starts applying block blk to kv.
+func (m *Machine) BeginBlock(kv KV, blk Block) *BlockApply {
+	return &BlockApply{m: m, kv: kv, blk: blk, cache: newBlockCache()}
+}
+
+// Apply applies the block's next transaction, prepared (Prepare, or Decode
+// and Checked). The error is non-nil only for a store failure.
+func (b *BlockApply) Apply(tx *Tx) (Result, error) {
+	i := b.n
+	b.n++
+	r, err := b.m.apply(b.kv, b.blk, tx, b.cache)
+	r.Kind = tx.Kind
+	if err != nil {
+		return Result{}, fmt.Errorf("apply tx %d (%s) at height %d: %w", i, tx.Hash, b.blk.Height, err)
+	}
+	return r, nil
+}
+
+// Refused is the result of the block's next transaction when it did not
+// prepare: refused with err, nothing written.
+func (b *BlockApply) Refused(err *Error) Result {
+	b.n++
+	return Result{Err: err}
 }
 
 // Apply applies one prepared transaction to kv. A rejected transaction
@@ -352,8 +394,23 @@ type txContext struct {
 	hash       string
 	validators []ValidatorUpdate // set by an applied set_validator
 	cache      *blockCache       // nil outside ApplyBlock
+	stampBytes []byte            // stamp's encoding, once made
 }
 
 func (c *txContext) stamp() Stamp {
 	return Stamp{Height: c.block.Height, Time: c.block.Time.UTC(), Tx: c.hash}
+}
+
+// stampJSON is the encoding of stamp, made once per transaction; nil when
+// it cannot be encoded (a time past year 9999), which putJSON then
+// refuses with its reason.
+func (c *txContext) stampJSON() []byte {
+	if c.stampBytes == nil {
+		b, err := json.Marshal(c.stamp())
+		if err != nil {
+			return nil
+		}
+		c.stampBytes = b
+	}
+	return c.stampBytes
 }

@@ -605,16 +605,27 @@ func resultsEqual(a, b []Result) (int, bool) {
 	return 0, true
 }
 
-// TestDeterminism applies the same 200 transactions to fresh chains that
-// verify signatures with different numbers of workers, and requires the
-// same results and the same IAVL root after every block. The final root is
-// pinned in testdata: a change to it is a change of consensus.
+// TestDeterminism applies the same 200 transactions to fresh chains by
+// the three ways a block reaches the state machine: ApplyBlock preparing
+// each transaction itself; ApplyBlock given what an earlier Prepare made
+// of them (CheckTx's cache); and BlockApply fed from Decode and Checked
+// (the chain's path, whose workers are tested in internal/chain). It
+// requires the same results and the same IAVL root after every block. The
+// final root is pinned in testdata: a change to it is a change of
+// consensus.
 func TestDeterminism(t *testing.T) {
 	a := newHarness(t, 3, 2)
 	b := newHarness(t, 3, 2)
 	c := newHarness(t, 3, 2)
-	b.m.workers = 1
-	c.m.workers = 3
+	b.applyWith = func(kv KV, blk Block, txs [][]byte) ([]Result, error) {
+		return b.m.ApplyBlock(kv, blk, txs, func(tx []byte) *Tx {
+			p, _ := b.m.Prepare(tx)
+			return p
+		})
+	}
+	c.applyWith = func(kv KV, blk Block, txs [][]byte) ([]Result, error) {
+		return applyDecoded(c.m, kv, blk, txs)
+	}
 	if !bytes.Equal(a.kv.Digest(), b.kv.Digest()) {
 		t.Fatal("genesis app hashes differ")
 	}
@@ -630,10 +641,10 @@ func TestDeterminism(t *testing.T) {
 		rb := b.applyBlock(t, txs...)
 		rc := c.applyBlock(t, txs...)
 		if i, ok := resultsEqual(ra, rb); !ok {
-			t.Fatalf("block %d tx %d: results differ between 1 worker and %d: %+v vs %+v", blk+1, i, a.m.workers, rb, ra)
+			t.Fatalf("block %d tx %d: results differ between ApplyBlock and ApplyBlock after Prepare: %+v vs %+v", blk+1, i, ra[i], rb[i])
 		}
 		if i, ok := resultsEqual(ra, rc); !ok {
-			t.Fatalf("block %d tx %d: results differ between 3 workers and %d", blk+1, i, a.m.workers)
+			t.Fatalf("block %d tx %d: results differ between ApplyBlock and BlockApply after Decode: %+v vs %+v", blk+1, i, ra[i], rc[i])
 		}
 		ha, hb, hc := a.kv.Digest(), b.kv.Digest(), c.kv.Digest()
 		if !bytes.Equal(ha, hb) || !bytes.Equal(ha, hc) {

@@ -181,7 +181,7 @@ func decodeBody(env Envelope) (*Tx, *Error) {
 	if len(b.Msg) == 0 {
 		return nil, errorf(CodeMalformed, "%s: msg is missing", b.Kind)
 	}
-	if err := decodeStrict(b.Msg, msg); err != nil {
+	if err := decodeKeysChecked(b.Msg, msg); err != nil { // its keys were checked with the body's
 		return nil, errorf(CodeMalformed, "%s msg: %v", b.Kind, err)
 	}
 	if err := msg.validate(env.PubKey); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -53,13 +54,14 @@ func NewState(f *Fixture) (*State, error) {
 func (s *State) Height() int64 { return s.height }
 
 // Block applies txs as the next block through kv (the store itself, or a
-// Recorder over it) and commits it. prepared is passed to ApplyBlock: nil
-// prepares (and verifies) every transaction. Any rejected transaction is an error: a
+// Recorder over it) with chain.ApplyBlock, as FinalizeBlock does, and
+// commits it. prepared is passed to it: nil prepares (and verifies) every
+// transaction. Any rejected transaction is an error: a
 // benchmark counts only successful transactions.
 func (s *State) Block(kv registry.KV, txs [][]byte, prepared registry.Prepared) ([]registry.Result, error) {
 	s.height++
 	blk := registry.Block{Height: s.height, Time: genesisTime.Add(time.Duration(s.height) * time.Second)}
-	res, err := s.Machine.ApplyBlock(kv, blk, txs, prepared)
+	res, err := chain.ApplyBlock(s.Machine, kv, blk, txs, chain.BlockOptions{Prepared: prepared})
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +74,25 @@ func (s *State) Block(kv registry.KV, txs [][]byte, prepared registry.Prepared) 
 		return nil, err
 	}
 	return res, nil
+}
+
+// Sequential is Block through the registry's own ApplyBlock, one
+// transaction after the other, every signature verified: the definition
+// the chain's parallel apply must equal, for comparison.
+func (s *State) Sequential(txs [][]byte) error {
+	s.height++
+	blk := registry.Block{Height: s.height, Time: genesisTime.Add(time.Duration(s.height) * time.Second)}
+	res, err := s.Machine.ApplyBlock(s.Store, blk, txs, nil)
+	if err != nil {
+		return err
+	}
+	for i, r := range res {
+		if r.Err != nil {
+			return fmt.Errorf("block %d tx %d rejected: %w", s.height, i, r.Err)
+		}
+	}
+	_, _, err = s.Store.Commit()
+	return err
 }
 
 // Close releases the store.
