@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image/png"
 	"io"
@@ -50,6 +51,32 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("QRCodeAtNodeAddress", f.qrAtNodeAddress)
 	t.Run("PrettyLightBlock", f.prettyLightBlock)
 	t.Run("Metrics", f.metrics)
+	t.Run("RefusalCarriesParseReason", f.refusalCarriesParseReason)
+}
+
+// refusalCarriesParseReason: a transaction refused for an identifier that
+// does not parse says why and where as fields, as a read of one does,
+// though CheckTx hands the node only a code and a message.
+func (f *nodeFixture) refusalCarriesParseReason(t *testing.T) {
+	ctx := context.Background()
+	cl, err := client.New(f.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := cl.NewSigner(ctx, f.alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1561301001 checks to 1; a 2 in its place is a wrong check character.
+	_, err = s.Send(ctx, registry.KindRegister, registry.Register{ID: "1561301002.85.1/x", Values: []registry.Value{{Type: "TEXT", Data: "x"}}})
+	var e *client.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("a register of 1561301002.85.1/x: %v, want a refusal", err)
+	}
+	p := e.Problem
+	if p.Status != http.StatusBadRequest || p.Code != registry.CodeInvalidID || p.Reason != "bad_check_char" || p.Position != 10 {
+		t.Errorf("refusal %d %s reason %q position %d (%s), want 400 invalid_id bad_check_char at 10", p.Status, p.Code, p.Reason, p.Position, p.Detail)
+	}
 }
 
 // nodeFixture is the running node and what the tests need to name in it.

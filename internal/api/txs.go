@@ -59,7 +59,7 @@ func (s *Server) postTx(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.Err != nil {
-		writeProblem(w, wire.Problem{Code: res.Err.Code, Detail: res.Err.Msg, Hash: res.Hash, Height: res.Height})
+		writeProblem(w, wire.Problem{Code: res.Err.Code, Detail: res.Err.Msg, Reason: res.Err.Reason, Position: res.Err.Position, Hash: res.Hash, Height: res.Height})
 		return
 	}
 	var out registry.Outcome

@@ -216,7 +216,7 @@ func (n *Node) Submit(ctx context.Context, tx []byte) (wire.TxResult, error) {
 	switch {
 	case errors.As(err, &invalid):
 		// CheckTx refused it: the application's own code and message.
-		e := &registry.Error{Code: registryCode(invalid.Code), Msg: invalid.Log}
+		e := n.refusal(tx, invalid.Code, invalid.Log)
 		return wire.TxResult{Hash: hash, Code: invalid.Code, Err: e}, nil
 	case errors.As(err, &tooLarge):
 		e := &registry.Error{Code: registry.CodeTooLarge, Msg: fmt.Sprintf("transaction is %d bytes, more than the mempool's %d", tooLarge.Actual, tooLarge.Max)}
@@ -234,7 +234,7 @@ func (n *Node) Submit(ctx context.Context, tx []byte) (wire.TxResult, error) {
 		}
 	}
 	if err == nil && res.Code != CodeOK {
-		e := &registry.Error{Code: registryCode(res.Code), Msg: res.Log}
+		e := n.refusal(tx, res.Code, res.Log)
 		return wire.TxResult{Hash: hash, Code: res.Code, Err: e}, nil
 	}
 	// A transaction seen before may also have been committed before this
@@ -260,6 +260,21 @@ func (n *Node) Submit(ctx context.Context, tx []byte) (wire.TxResult, error) {
 	}
 }
 
+// refusal is the registry's error for a transaction refused with ABCI
+// code c and log msg. ABCI carries only the code and the message; an
+// invalid identifier is found by the stateless checks, so running them
+// again on the same bytes gives the error whole, with the grammar's reason
+// and position.
+func (n *Node) refusal(tx []byte, c uint32, msg string) *registry.Error {
+	e := &registry.Error{Code: registryCode(c), Msg: msg}
+	if e.Code == registry.CodeInvalidID && n.app != nil {
+		if _, perr := n.app.Machine().Prepare(tx); perr != nil && perr.Code == e.Code {
+			return perr
+		}
+	}
+	return e
+}
+
 // committedTx looks a transaction up in CometBFT's transaction index.
 func (n *Node) committedTx(ctx context.Context, hash string) (wire.TxResult, bool) {
 	h, err := hex.DecodeString(hash)
@@ -272,7 +287,7 @@ func (n *Node) committedTx(ctx context.Context, hash string) (wire.TxResult, boo
 	}
 	out := wire.TxResult{Hash: hash, Height: r.Height, Code: r.TxResult.Code, Data: r.TxResult.Data}
 	if r.TxResult.Code != CodeOK {
-		out.Err = &registry.Error{Code: registryCode(r.TxResult.Code), Msg: r.TxResult.Log}
+		out.Err = n.refusal(r.Tx, r.TxResult.Code, r.TxResult.Log)
 	}
 	return out, true
 }

@@ -14,6 +14,11 @@ import (
 type Error struct {
 	Code string `json:"code"`
 	Msg  string `json:"message"`
+	// Reason and Position, for invalid_id: the identifier grammar's own
+	// code (code.ErrBadCheckChar …) and where, 1-based in characters of
+	// the identifier the message names, so a client can point at it.
+	Reason   string `json:"reason,omitempty"`
+	Position int    `json:"position,omitempty"`
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Msg }
@@ -67,11 +72,13 @@ func errorf(code, format string, args ...any) *Error {
 }
 
 // invalidID wraps a parse error of the code package, keeping its position
-// and reason in the message.
+// and reason in the message and as fields.
 func invalidID(field, text string, err error) *Error {
 	var ce *code.Error
 	if errors.As(err, &ce) {
-		return errorf(CodeInvalidID, "%s %q: %s (%s)", field, clip(text), ce.Error(), ce.Code)
+		e := errorf(CodeInvalidID, "%s %q: %s (%s)", field, clip(text), ce.Error(), ce.Code)
+		e.Reason, e.Position = ce.Code, ce.Pos
+		return e
 	}
 	return errorf(CodeInvalidID, "%s %q: %v", field, clip(text), err)
 }
