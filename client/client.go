@@ -37,7 +37,20 @@ const DefaultNode = wire.DefaultNodeURL
 type Client struct {
 	base string
 	http *http.Client
+	// rateWait bounds how long one call waits out a node's rate limit
+	// (429 with Retry-After) before it gives the refusal to its caller.
+	rateWait time.Duration
 }
+
+// DefaultRateLimitWait is how long a call waits, in all, for a node that
+// answers 429 rate_limited with a Retry-After: a script that sends a burst
+// slows down to the node's rate instead of failing, and a caller that
+// waits longer than this hears the refusal.
+const DefaultRateLimitWait = 30 * time.Second
+
+// SetRateLimitWait sets how long a call may wait out a node's rate limit
+// in all (0: never wait; the 429 comes back at once as an *Error).
+func (c *Client) SetRateLimitWait(d time.Duration) { c.rateWait = max(d, 0) }
 
 // New returns a client of the node at base (e.g. DefaultNode).
 func New(base string) (*Client, error) {
@@ -48,7 +61,8 @@ func New(base string) (*Client, error) {
 	return &Client{
 		base: strings.TrimRight(base, "/"),
 		// Submissions wait for their commit: allow for it.
-		http: &http.Client{Timeout: 60 * time.Second},
+		http:     &http.Client{Timeout: 60 * time.Second},
+		rateWait: DefaultRateLimitWait,
 	}, nil
 }
 
@@ -90,14 +104,38 @@ func (c *Client) raw(ctx context.Context, path string) ([]byte, error) {
 	return c.send(ctx, http.MethodGet, path, nil)
 }
 
+// send sends one request, waiting out the node's rate limit: a request
+// refused with 429 was not acted on (the limit is checked before the
+// handler; a transaction refused so never reached the mempool), so the
+// same request is sent again after the Retry-After the node gave, while
+// the call's waits stay within rateWait and ctx.
 func (c *Client) send(ctx context.Context, method, path string, body []byte) ([]byte, error) {
+	var waited time.Duration
+	for {
+		b, retry, err := c.sendOnce(ctx, method, path, body)
+		if retry <= 0 || waited+retry > c.rateWait {
+			return b, err
+		}
+		t := time.NewTimer(retry)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+		waited += retry
+	}
+}
+
+// sendOnce sends one request; retry is the Retry-After of a 429 refusal.
+func (c *Client) sendOnce(ctx context.Context, method, path string, body []byte) (_ []byte, retry time.Duration, _ error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, 0, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
@@ -105,21 +143,26 @@ func (c *Client) send(ctx context.Context, method, path string, body []byte) ([]
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w (is a node running there? start one with `cityid start`)", method, c.base+path, err)
+		return nil, 0, fmt.Errorf("%s %s: %w (is a node running there? start one with `cityid start`)", method, c.base+path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: read answer: %w", method, path, err)
+		return nil, 0, fmt.Errorf("%s %s: read answer: %w", method, path, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		e := &Error{Status: resp.StatusCode}
 		if json.Unmarshal(b, &e.Problem) != nil || e.Problem.Code == "" {
 			e.Problem = Problem{Status: resp.StatusCode, Code: "http_" + strconv.Itoa(resp.StatusCode), Detail: strings.TrimSpace(string(b))}
 		}
-		return nil, e
+		if resp.StatusCode == http.StatusTooManyRequests {
+			if n, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && n > 0 {
+				retry = time.Duration(n) * time.Second
+			}
+		}
+		return nil, retry, e
 	}
-	return b, nil
+	return b, 0, nil
 }
 
 // Resolve returns an identifier's record.

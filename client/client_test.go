@@ -5,10 +5,13 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -179,5 +182,46 @@ withdraw_vote withdrawn
 		if !sent[k] {
 			t.Errorf("no %s transaction was sent", k)
 		}
+	}
+}
+
+// A node's rate limit is waited out: a 429 with Retry-After was not acted
+// on, so the client sends the same request again after it, within its
+// bound; past the bound the caller hears the refusal.
+func TestRateLimitWaitedOut(t *testing.T) {
+	var calls, refusals atomic.Int32
+	refusals.Store(1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) <= refusals.Load() {
+			w.Header().Set("Retry-After", "1")
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			fmt.Fprint(w, `{"type":"about:blank","title":"Too Many Requests","status":429,"detail":"slow down","code":"rate_limited"}`)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"key":"k","nonce":3,"next_nonce":4,"pending":0,"height":9}`)
+	}))
+	defer srv.Close()
+	c, err := client.New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct, err := c.Account(context.Background(), "k")
+	if err != nil || acct.Nonce != 3 || calls.Load() != 2 {
+		t.Fatalf("after one 429: %+v, %v, %d requests; want the answer on the second", acct, err, calls.Load())
+	}
+
+	calls.Store(0)
+	refusals.Store(5)
+	c.SetRateLimitWait(1500 * time.Millisecond)
+	_, err = c.Account(context.Background(), "k")
+	if client.Code(err) != client.CodeRateLimited || calls.Load() != 2 {
+		t.Fatalf("with a 1.5 s bound and Retry-After 1: %v after %d requests; want rate_limited after 2", err, calls.Load())
+	}
+	c.SetRateLimitWait(0)
+	calls.Store(0)
+	if _, err = c.Account(context.Background(), "k"); client.Code(err) != client.CodeRateLimited || calls.Load() != 1 {
+		t.Fatalf("with no wait: %v after %d requests; want rate_limited at once", err, calls.Load())
 	}
 }
