@@ -154,6 +154,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	if tx == nil {
 		u, rerr := a.sigs.decode(a.machine, req.Tx)
 		if rerr != nil {
+			a.noteDefect("CheckTx", req.Tx, rerr)
 			return checkTxResponse(rerr), nil
 		}
 		if tx, rerr = a.sigs.check(u); rerr != nil {
@@ -243,6 +244,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 			if err.Code == registry.CodeInternal {
 				return nil, fmt.Errorf("check tx %s: %s", tx.Hash, err.Msg)
 			}
+			a.noteDefect("CheckTx", req.Tx, err)
 			return checkTxResponse(err), nil
 		}
 	}
@@ -281,6 +283,17 @@ const (
 	// have waiting: a few of the largest register_batch transactions.
 	MaxPendingBytes = 8 << 20
 )
+
+// noteDefect logs a refusal the registry made of its own panic: the
+// transaction was refused the same way on every node and the chain goes
+// on, but the panic is a bug of the registry, which must not pass as an
+// ordinary refusal.
+func (a *App) noteDefect(where string, tx []byte, err *registry.Error) {
+	if err != nil && err.Defect {
+		a.log.Error("the registry panicked on a transaction and refused it: a defect to report",
+			"in", where, "tx", registry.TxHash(tx), "code", err.Code, "err", err.Msg)
+	}
+}
 
 func checkTxResponse(err *registry.Error) *abci.CheckTxResponse {
 	return &abci.CheckTxResponse{Code: ABCICode(err), Log: err.Msg, Info: err.Code, Codespace: Codespace}
@@ -362,6 +375,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		res := &abci.ExecTxResult{Code: ABCICode(r.Err), Data: r.Data, Codespace: Codespace}
 		if r.Err != nil {
 			res.Log, res.Info, res.Data = r.Err.Msg, r.Err.Code, nil
+			a.noteDefect("FinalizeBlock", req.Txs[i], r.Err)
 		}
 		resp.TxResults[i] = res
 		h := registry.TxHash(req.Txs[i])

@@ -19,6 +19,11 @@ type Error struct {
 	// the identifier the message names, so a client can point at it.
 	Reason   string `json:"reason,omitempty"`
 	Position int    `json:"position,omitempty"`
+	// Defect marks a refusal the registry made of a panic of its own
+	// while decoding or applying the transaction: the refusal is the same
+	// on every node, so the chain goes on, but the panic is a bug, which
+	// the chain layer logs for someone to fix. Never on the wire.
+	Defect bool `json:"-"`
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Msg }

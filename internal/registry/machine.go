@@ -113,6 +113,7 @@ func (m *Machine) DecodeKnown(tx []byte, checked func(pub string) bool) (u *Unch
 	defer func() {
 		if p := recover(); p != nil {
 			u, rerr = nil, errorf(CodeMalformed, "transaction could not be decoded: %v", clip(fmt.Sprint(p)))
+			rerr.Defect = true
 		}
 	}()
 	env, err := decodeEnvelope(tx, checked)
@@ -349,6 +350,7 @@ func (m *Machine) execute(o *overlay, blk Block, tx *Tx, cache *blockCache) (res
 	defer func() {
 		if p := recover(); p != nil {
 			res, rerr = Result{}, errorf(CodeInvalid, "%s could not be applied: %v", tx.Kind, clip(fmt.Sprint(p)))
+			rerr.Defect = true
 		}
 	}()
 	if err := tx.CheckHeight(blk.Height); err != nil {
