@@ -138,6 +138,13 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 	if err := a.machine.InitGenesis(a.store, req.AppStateBytes, vals); err != nil {
 		return nil, fmt.Errorf("init chain %s: %w", req.ChainId, err)
 	}
+	// Until the first block, CheckTx stages transactions at the genesis
+	// time: a grant's expiry is judged against it, not against year 1.
+	a.mu.Lock()
+	if a.last.Time.IsZero() {
+		a.last.Time = req.Time
+	}
+	a.mu.Unlock()
 	a.log.Info("genesis state written", "chain_id", req.ChainId, "initial_height", req.InitialHeight)
 	return &abci.InitChainResponse{AppHash: a.store.WorkingHash()}, nil
 }

@@ -590,3 +590,23 @@ func TestCheckTxAfterRecheck(t *testing.T) {
 
 // abciOf is the ABCI number of a registry code, from the error table.
 func abciOf(code string) uint32 { return ABCICode(&registry.Error{Code: code}) }
+
+// Before its first block a chain stages CheckTx at the genesis time, the
+// earliest any block of it may carry, not at the zero time.
+func TestCheckTxBeforeFirstBlockAtGenesisTime(t *testing.T) {
+	st, err := store.OpenMemory(store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := NewApp(testChain, st, nil)
+	gen, _ := json.Marshal(registry.Genesis{
+		Authority: registry.Authority{Members: []string{pub(key(1))}, Threshold: 1},
+		Params:    registry.Params{OIDArc: "2.25.1", IAC: "MA"},
+	})
+	if _, err := app.InitChain(context.Background(), &abci.InitChainRequest{ChainId: testChain, InitialHeight: 1, Time: blockTime, AppStateBytes: gen}); err != nil {
+		t.Fatal(err)
+	}
+	if got := app.LastBlock(); got.Height != 0 || !got.Time.Equal(blockTime) {
+		t.Fatalf("before the first block: %+v, want height 0 at the genesis time %s", got, blockTime)
+	}
+}
