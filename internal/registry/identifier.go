@@ -82,6 +82,11 @@ type Register struct {
 	Values   []Value  `json:"values"`
 	Admins   []string `json:"admins,omitempty"`
 	id       code.ID
+	// head is the record without its stamps, encoded when the message is
+	// validated (in CheckTx, or on the chain's workers) so that the
+	// block's sequential apply does not encode it, as a batch's entries;
+	// nil with allocate, whose identifier the apply chooses.
+	head []byte
 }
 
 func (m *Register) validate(signer string) *Error {
@@ -100,7 +105,13 @@ func (m *Register) validate(signer string) *Error {
 	}
 	m.id, m.ID = id, id.String()
 	var name string
-	return normalizeNode(&name, &m.Admins, &m.Values, signer)
+	if err := normalizeNode(&name, &m.Admins, &m.Values, signer); err != nil {
+		return err
+	}
+	if !m.Allocate {
+		m.head = encodeHead(id, "", m.Admins, m.Values)
+	}
+	return nil
 }
 
 // checkReservedLocal refuses the local ids that name a node's
@@ -117,7 +128,7 @@ func checkReservedLocal(id code.ID) *Error {
 
 func (m *Register) apply(c *txContext) (Outcome, *Error) {
 	if !m.Allocate {
-		return c.create(m.id, "", m.Admins, m.Values)
+		return c.createEncoded(m.id, "", m.Admins, m.Values, m.head)
 	}
 	if _, err := c.node(m.id); err != nil {
 		return Outcome{}, err
@@ -492,6 +503,12 @@ func (c *txContext) node(nodeID code.ID) (Record, *Error) {
 
 // create writes a new record at version 1 under its active parent.
 func (c *txContext) create(id code.ID, name string, admins []string, values []Value) (Outcome, *Error) {
+	return c.createEncoded(id, name, admins, values, nil)
+}
+
+// createEncoded is create with the record's stampless part encoded ahead
+// (head, from encodeHead; nil to encode it here).
+func (c *txContext) createEncoded(id code.ID, name string, admins []string, values []Value, head []byte) (Outcome, *Error) {
 	parentID, ok := id.Parent()
 	if !ok {
 		return Outcome{}, errorf(CodeInvalid, "%s has no parent: cities are issued by approving an application", id)
@@ -499,7 +516,7 @@ func (c *txContext) create(id code.ID, name string, admins []string, values []Va
 	if _, err := c.node(parentID); err != nil {
 		return Outcome{}, err
 	}
-	return c.insert(id, parentID, name, admins, values)
+	return c.insertEncoded(id, parentID, name, admins, values, head)
 }
 
 // insert writes a new record whose parent has been checked.

@@ -164,7 +164,10 @@ func decodeBody(env Envelope) (*Tx, *Error) {
 		return nil, err
 	}
 	var b Body
-	if err := decodeStrict(env.Body, &b); err != nil {
+	if err := checkObjectKeys(env.Body); err != nil {
+		return nil, errorf(CodeMalformed, "body: %v", err)
+	}
+	if err := decodeBodyJSON(env.Body, &b); err != nil {
 		return nil, errorf(CodeMalformed, "body: %v", err)
 	}
 	msg, ok := newMessage(b.Kind)
@@ -181,7 +184,7 @@ func decodeBody(env Envelope) (*Tx, *Error) {
 	if len(b.Msg) == 0 {
 		return nil, errorf(CodeMalformed, "%s: msg is missing", b.Kind)
 	}
-	if err := decodeKeysChecked(b.Msg, msg); err != nil { // its keys were checked with the body's
+	if err := decodeBodyJSON(b.Msg, msg); err != nil { // its keys were checked with the body's
 		return nil, errorf(CodeMalformed, "%s msg: %v", b.Kind, err)
 	}
 	if err := msg.validate(env.PubKey); err != nil {
