@@ -139,6 +139,10 @@ func FuzzUDPPaths(f *testing.F) {
 				t.Fatalf("query %x:\n got %x\nwant %x", pkt, got, want)
 			}
 		}
+		// What the loop sends itself, without a worker, once kept.
+		if got, _, kept := s.answerKept(pkt, udpRemote, nil, nil); kept && !bytes.Equal(got, want) {
+			t.Fatalf("query %x, kept:\n got %x\nwant %x", pkt, got, want)
+		}
 	})
 }
 
@@ -217,5 +221,53 @@ func TestIPv6Loopback(t *testing.T) {
 		if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 4 {
 			t.Fatalf("over IPv6: %s, %d answers", dns.RcodeToString[r.Rcode], len(r.Answer))
 		}
+	}
+}
+
+// A datagram whose answer must be built goes to an idle worker, which
+// sends the batch path's bytes from the loop's socket; with no worker
+// idle, the loop keeps it and answers it itself.
+func TestHandOff(t *testing.T) {
+	s, err := New(ledger(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	remote := client.LocalAddr().(*net.UDPAddr)
+	pkt := udpQueries(t)[0]
+	if s.handOff(conn, pkt, remote) {
+		t.Fatal("handed off with no worker running")
+	}
+	quit := make(chan struct{})
+	defer close(quit)
+	go s.work(quit)
+	deadline := time.Now().Add(5 * time.Second)
+	for !s.handOff(conn, pkt, remote) {
+		if time.Now().After(deadline) {
+			t.Fatal("an idle worker never took the datagram")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	buf := make([]byte, 2048)
+	_ = client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, from, err := client.ReadFromUDP(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if from.Port != conn.LocalAddr().(*net.UDPAddr).Port {
+		t.Fatalf("answer from %v, not the loop's socket %v", from, conn.LocalAddr())
+	}
+	want, _ := s.answerUDP(pkt, conn.LocalAddr(), remote, nil, nil)
+	if len(want) == 0 || !bytes.Equal(buf[:n], want) {
+		t.Fatalf("the worker sent %x\nwant %x", buf[:n], want)
 	}
 }
