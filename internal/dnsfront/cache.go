@@ -1,6 +1,7 @@
 package dnsfront
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"sync"
 
@@ -109,7 +110,10 @@ func (c *answerCache) put(key []byte, version int64, root []byte, e *cachedAnswe
 }
 
 // pack makes the cached form of answer m to a query with or without EDNS.
-// m is truncated on the way.
+// m is truncated on the way. The truncated answer is cut from the whole
+// one when it can be (truncatedOf), which halves the packing of an answer
+// built for a query whose answer is not kept: at 1,000,000 identifiers
+// asked at random that is nearly every query.
 func (s *Server) pack(m *dns.Msg, edns bool) (*cachedAnswer, error) {
 	e := &cachedAnswer{rcode: m.Rcode}
 	if s.limit != nil {
@@ -124,6 +128,9 @@ func (s *Server) pack(m *dns.Msg, edns bool) (*cachedAnswer, error) {
 	}
 	if len(full) <= maxUDPSize {
 		e.full = full
+		if e.trunc = truncatedOf(full, edns); e.trunc != nil {
+			return e, nil
+		}
 	}
 	truncate(m)
 	if e.trunc, err = m.Pack(); err != nil {
@@ -131,3 +138,46 @@ func (s *Server) pack(m *dns.Msg, edns bool) (*cachedAnswer, error) {
 	}
 	return e, nil
 }
+
+// truncatedOf is what packing an answer truncated (truncate) gives, cut
+// from the packed whole answer full: its header with TC set and no
+// records counted but the OPT, its question, and its OPT when edns, which
+// the zone's answers carry last and alone in the additional section. It
+// is nil when full is not shaped so (one question, and with edns an OPT
+// with no options at its end); the caller packs then. TestTruncatedOf
+// pins that it gives the packer's bytes.
+func truncatedOf(full []byte, edns bool) []byte {
+	if len(full) < 12 || binary.BigEndian.Uint16(full[4:]) != 1 {
+		return nil
+	}
+	off := 12
+	for off < len(full) && full[off] != 0 {
+		if full[off] > 63 { // the first name is never compressed; be sure
+			return nil
+		}
+		off += 1 + int(full[off])
+	}
+	end := off + 1 + 4
+	if end > len(full) {
+		return nil
+	}
+	var opt []byte
+	if edns {
+		opt = full[len(full)-optLen:]
+		if len(full)-optLen < end || opt[0] != 0 || binary.BigEndian.Uint16(opt[1:]) != dns.TypeOPT || binary.BigEndian.Uint16(opt[9:]) != 0 {
+			return nil
+		}
+	}
+	t := make([]byte, 0, end+len(opt))
+	t = append(append(t, full[:end]...), opt...)
+	t[2] |= 0x02 // TC
+	binary.BigEndian.PutUint16(t[6:], 0)
+	binary.BigEndian.PutUint16(t[8:], 0)
+	binary.BigEndian.PutUint16(t[10:], uint16(len(opt)/optLen))
+	return t
+}
+
+// optLen is the size of an OPT record with no options: the root's name,
+// type, class (the UDP size), TTL (extended RCODE, version, flags) and an
+// empty RDATA's length.
+const optLen = 1 + 2 + 2 + 4 + 2
