@@ -51,6 +51,11 @@ type cacheShard struct {
 	root    string // that view's root hash: a version replayed differently is another view
 	entries map[string]*cachedAnswer
 	bytes   int
+	// seen marks the keys asked once whose answers were not kept (admit),
+	// by a bit their hash picks; marks counts the bits set, and at
+	// admitMarks they are all cleared.
+	seen  [admitBits / 64]uint64
+	marks int
 }
 
 func newAnswerCache() *answerCache {
@@ -63,6 +68,33 @@ func newAnswerCache() *answerCache {
 
 func (c *answerCache) shard(key []byte) *cacheShard {
 	return &c.shards[maphash.Bytes(c.seed, key)%cacheShards]
+}
+
+// admit says whether the answer to key, just built, is worth keeping: only
+// when key was asked since its shard's marks were last cleared, as a
+// doorkeeper admits to a TinyLFU cache. A name asked once is the usual
+// question at 1,000,000 identifiers asked at random (the cache holds about
+// 5% of them): keeping each answer cost its packing, its place in the map
+// and an older answer thrown out, about 1.5 µs of a 12 µs miss, for
+// almost no hits. A name asked twice within about admitMarks*cacheShards
+// other names is kept from its second question on. A false mark (two keys
+// on one bit) only keeps an answer early.
+func (c *answerCache) admit(key []byte) bool {
+	h := maphash.Bytes(c.seed, key)
+	sh := &c.shards[h%cacheShards]
+	bit := h / cacheShards % admitBits
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	w, m := &sh.seen[bit/64], uint64(1)<<(bit%64)
+	if *w&m != 0 {
+		return true
+	}
+	if sh.marks++; sh.marks > admitMarks {
+		clear(sh.seen[:])
+		sh.marks = 1
+	}
+	*w |= m
+	return false
 }
 
 // get is the answer kept for key at view (version, root), or nil.

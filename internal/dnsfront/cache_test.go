@@ -189,3 +189,27 @@ func TestTruncatedOf(t *testing.T) {
 		}
 	}
 }
+
+// The doorkeeper keeps an answer from its key's second question on, and
+// forgets the questions it marked once its shard's marks are spent.
+func TestAdmit(t *testing.T) {
+	c := newAnswerCache()
+	key := []byte("school-0042.1.85.1561301001.cityid.internal.")
+	if c.admit(key) {
+		t.Fatal("an answer asked for once is kept")
+	}
+	if !c.admit(key) || !c.admit(key) {
+		t.Fatal("an answer asked for again is not kept")
+	}
+	// Other keys of the same shard, until its marks are cleared.
+	sh := c.shard(key)
+	for i := 0; sh.marks != 1 || c.admit(key); i++ {
+		other := fmt.Appendf(nil, "name-%d.cityid.internal.", i)
+		if c.shard(other) == sh {
+			c.admit(other)
+		}
+		if i > 100*admitMarks*cacheShards {
+			t.Fatal("the shard's marks are never cleared")
+		}
+	}
+}

@@ -24,18 +24,13 @@ func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	s.dones.Put(done)
 }
 
-// work answers the queries handed to it until quit is closed: miekg/dns's
-// (TCP, and UDP on a wildcard address) and the datagrams of the UDP loops
-// whose answers are not kept.
+// work answers the queries handed to it until quit is closed.
 func (s *Server) work(quit <-chan struct{}) {
-	buf, key := make([]byte, 0, maxUDPSize), make([]byte, 0, 256+5)
 	for {
 		select {
 		case j := <-s.jobs:
 			s.serve(j.w, j.req)
 			j.done <- struct{}{}
-		case d := <-s.datagrams:
-			key = s.answerDatagram(d, buf, key)
 		case <-quit:
 			return
 		}

@@ -61,10 +61,8 @@ type Server struct {
 	quit    chan struct{}  // closed by Shutdown to stop the workers; nil before they start
 	cache   *answerCache   // packed answers of the latest view, for the batch path
 
-	jobs      chan job      // to an idle worker; unbuffered, so a query never waits in a queue
-	datagrams chan datagram // from a UDP loop to an idle worker, unbuffered likewise (udp.go)
-	packets   sync.Pool     // of *[]byte, the copies of the datagrams handed to workers
-	dones     sync.Pool     // of chan struct{}, one per query in a worker's hands
+	jobs  chan job  // to an idle worker; unbuffered, so a query never waits in a queue
+	dones sync.Pool // of chan struct{}, one per query in a worker's hands
 
 	limit *limiter     // nil when the rate limit is off
 	clock func() int64 // ns of a monotonic clock, for the rate limit; a test sets it
@@ -117,10 +115,8 @@ func New(state Latest, opts Options) (*Server, error) {
 	}
 	started := time.Now()
 	s := &Server{opts: opts, z: zone{name: name, ns: opts.NS, hostmaster: opts.Hostmaster, negativeTTL: opts.NegativeTTL}, state: state, log: opts.Logger, jobs: make(chan job), cache: newAnswerCache(),
-		dones:     sync.Pool{New: func() any { return make(chan struct{}, 1) }},
-		datagrams: make(chan datagram),
-		packets:   sync.Pool{New: func() any { b := make([]byte, 0, maxUDPSize); return &b }},
-		clock:     func() int64 { return int64(time.Since(started)) }}
+		dones: sync.Pool{New: func() any { return make(chan struct{}, 1) }},
+		clock: func() int64 { return int64(time.Since(started)) }}
 	if opts.RateLimit.ResponsesPerSecond > 0 {
 		s.limit = newLimiter(opts.RateLimit, rateTableSize)
 	}

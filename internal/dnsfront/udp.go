@@ -62,14 +62,8 @@ func (s *Server) udpLoop(pc *net.UDPConn, bc batchConn) {
 			if remote == nil {
 				continue
 			}
-			pkt := m.Buffers[0][:m.N]
-			reply, key, kept := s.answerKept(pkt, remote, bufs[k][:0], key)
-			if !kept {
-				if s.handOff(pc, pkt, remote) {
-					continue
-				}
-				reply, key = s.answerUDP(pkt, local, remote, bufs[k][:0], key)
-			}
+			var reply []byte
+			reply, key = s.answerUDP(m.Buffers[0][:m.N], local, remote, bufs[k][:0], key)
 			if reply == nil {
 				continue
 			}
@@ -165,82 +159,6 @@ func parseQuery(pkt []byte) (q plainQuery, ok bool) {
 	return q, true
 }
 
-// datagram is a query a UDP loop hands to a worker, because its answer
-// is not kept (a first question since the block, or anything but a plain
-// query) and building one (~12 µs: unpack, read the record, pack twice)
-// on the loop would hold up every other datagram of its batch, kept
-// answers too, and keep the building on the loop's core. With 1,000,000
-// identifiers asked at random nearly every answer is built, and built on
-// the loop the DNS p99 was 2.3 times that of 10,000 identifiers (README,
-// Performance).
-type datagram struct {
-	pkt    *[]byte // a copy of the query, from Server.packets
-	conn   *net.UDPConn
-	remote *net.UDPAddr
-}
-
-// handOff gives pkt from remote to an idle worker, which answers it on
-// conn by itself (answerDatagram). It is false when every worker is busy:
-// the loop answers it then, as a queue would only move the wait.
-func (s *Server) handOff(conn *net.UDPConn, pkt []byte, remote *net.UDPAddr) bool {
-	p := s.packets.Get().(*[]byte)
-	*p = append((*p)[:0], pkt...)
-	select {
-	case s.datagrams <- datagram{pkt: p, conn: conn, remote: remote}:
-		return true
-	default:
-		s.packets.Put(p)
-		return false
-	}
-}
-
-// answerDatagram answers d, the worker's scratch buf and key given and
-// key given back grown. The answer is sent alone (sendto), as miekg/dns's
-// server sends every answer: a built answer costs several times the
-// system call.
-func (s *Server) answerDatagram(d datagram, buf, key []byte) []byte {
-	reply, key := s.answerUDP(*d.pkt, d.conn.LocalAddr(), d.remote, buf[:0], key)
-	s.packets.Put(d.pkt)
-	if reply != nil {
-		if _, err := d.conn.WriteToUDP(reply, d.remote); err != nil && !errors.Is(err, net.ErrClosed) {
-			s.log.Debug("dns udp write", "to", d.remote, "err", err)
-		}
-	}
-	return key
-}
-
-// answerKept answers one datagram into buf from the kept answers, or
-// returns nil to send nothing; kept is false, and nothing is answered or
-// observed, when pkt is not a plain query or its answer is not kept. key
-// is scratch space for the cache's key, given back grown.
-func (s *Server) answerKept(pkt []byte, remote *net.UDPAddr, buf, key []byte) (out, _ []byte, kept bool) {
-	start := time.Now()
-	q, ok := parseQuery(pkt)
-	if !ok {
-		return nil, key, false
-	}
-	view := s.state.Latest()
-	if view == nil {
-		return nil, key, false
-	}
-	key = cacheKey(key, q)
-	e := s.cache.get(key, view.Version(), view.Hash())
-	if e == nil {
-		return nil, key, false
-	}
-	return s.send(e, q, pkt, remote, buf, start), key, true
-}
-
-// cacheKey is the cache's key of q, in key's space: the question's bytes
-// and whether the query had EDNS.
-func cacheKey(key []byte, q plainQuery) []byte {
-	key = append(append(key[:0], q.question...), 0)
-	if q.edns {
-		key[len(key)-1] = 1
-	}
-	return key
-}
-
 // answerUDP answers one datagram into buf, or returns nil to send nothing.
 // key is scratch space for the cache's key, given back grown.
 func (s *Server) answerUDP(pkt []byte, local net.Addr, remote *net.UDPAddr, buf, key []byte) ([]byte, []byte) {
@@ -254,7 +172,10 @@ func (s *Server) answerUDP(pkt []byte, local net.Addr, remote *net.UDPAddr, buf,
 		return s.answerSlow(pkt, local, remote), key
 	}
 	version, root := view.Version(), view.Hash()
-	key = cacheKey(key, q)
+	key = append(append(key[:0], q.question...), 0)
+	if q.edns {
+		key[len(key)-1] = 1
+	}
 	e := s.cache.get(key, version, root)
 	if e == nil {
 		req := new(dns.Msg)
@@ -269,14 +190,10 @@ func (s *Server) answerUDP(pkt []byte, local net.Addr, remote *net.UDPAddr, buf,
 		if e, err = s.pack(m, q.edns); err != nil {
 			return s.answerSlow(pkt, local, remote), key
 		}
-		s.cache.put(key, version, root, e)
+		if s.cache.admit(key) {
+			s.cache.put(key, version, root, e)
+		}
 	}
-	return s.send(e, q, pkt, remote, buf, start), key
-}
-
-// send is the kept answer e to query q (pkt) in buf, its ID and flags the
-// query's, rate limited and observed; nil to send nothing.
-func (s *Server) send(e *cachedAnswer, q plainQuery, pkt []byte, remote *net.UDPAddr, buf []byte, start time.Time) []byte {
 	reply := e.full
 	if reply == nil || len(reply) > q.size {
 		reply = e.trunc
@@ -302,7 +219,7 @@ func (s *Server) send(e *cachedAnswer, q plainQuery, pkt []byte, remote *net.UDP
 	if s.opts.Observe != nil {
 		s.opts.Observe(e.rcode, time.Since(start))
 	}
-	return out
+	return out, key
 }
 
 // answerSlow answers pkt as miekg/dns's server and serve do together:
