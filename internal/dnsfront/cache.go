@@ -1,6 +1,7 @@
 package dnsfront
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"sync"
 
@@ -50,6 +51,11 @@ type cacheShard struct {
 	root    string // that view's root hash: a version replayed differently is another view
 	entries map[string]*cachedAnswer
 	bytes   int
+	// seen marks the keys asked once whose answers were not kept (admit),
+	// by a bit their hash picks; marks counts the bits set, and at
+	// admitMarks they are all cleared.
+	seen  [admitBits / 64]uint64
+	marks int
 }
 
 func newAnswerCache() *answerCache {
@@ -62,6 +68,33 @@ func newAnswerCache() *answerCache {
 
 func (c *answerCache) shard(key []byte) *cacheShard {
 	return &c.shards[maphash.Bytes(c.seed, key)%cacheShards]
+}
+
+// admit says whether the answer to key, just built, is worth keeping: only
+// when key was asked since its shard's marks were last cleared, as a
+// doorkeeper admits to a TinyLFU cache. A name asked once is the usual
+// question at 1,000,000 identifiers asked at random (the cache holds about
+// 5% of them): keeping each answer cost its packing, its place in the map
+// and an older answer thrown out, about 1.5 µs of a 12 µs miss, for
+// almost no hits. A name asked twice within about admitMarks*cacheShards
+// other names is kept from its second question on. A false mark (two keys
+// on one bit) only keeps an answer early.
+func (c *answerCache) admit(key []byte) bool {
+	h := maphash.Bytes(c.seed, key)
+	sh := &c.shards[h%cacheShards]
+	bit := h / cacheShards % admitBits
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	w, m := &sh.seen[bit/64], uint64(1)<<(bit%64)
+	if *w&m != 0 {
+		return true
+	}
+	if sh.marks++; sh.marks > admitMarks {
+		clear(sh.seen[:])
+		sh.marks = 1
+	}
+	*w |= m
+	return false
 }
 
 // get is the answer kept for key at view (version, root), or nil.
@@ -109,7 +142,10 @@ func (c *answerCache) put(key []byte, version int64, root []byte, e *cachedAnswe
 }
 
 // pack makes the cached form of answer m to a query with or without EDNS.
-// m is truncated on the way.
+// m is truncated on the way. The truncated answer is cut from the whole
+// one when it can be (truncatedOf), which halves the packing of an answer
+// built for a query whose answer is not kept: at 1,000,000 identifiers
+// asked at random that is nearly every query.
 func (s *Server) pack(m *dns.Msg, edns bool) (*cachedAnswer, error) {
 	e := &cachedAnswer{rcode: m.Rcode}
 	if s.limit != nil {
@@ -124,6 +160,9 @@ func (s *Server) pack(m *dns.Msg, edns bool) (*cachedAnswer, error) {
 	}
 	if len(full) <= maxUDPSize {
 		e.full = full
+		if e.trunc = truncatedOf(full, edns); e.trunc != nil {
+			return e, nil
+		}
 	}
 	truncate(m)
 	if e.trunc, err = m.Pack(); err != nil {
@@ -131,3 +170,46 @@ func (s *Server) pack(m *dns.Msg, edns bool) (*cachedAnswer, error) {
 	}
 	return e, nil
 }
+
+// truncatedOf is what packing an answer truncated (truncate) gives, cut
+// from the packed whole answer full: its header with TC set and no
+// records counted but the OPT, its question, and its OPT when edns, which
+// the zone's answers carry last and alone in the additional section. It
+// is nil when full is not shaped so (one question, and with edns an OPT
+// with no options at its end); the caller packs then. TestTruncatedOf
+// pins that it gives the packer's bytes.
+func truncatedOf(full []byte, edns bool) []byte {
+	if len(full) < 12 || binary.BigEndian.Uint16(full[4:]) != 1 {
+		return nil
+	}
+	off := 12
+	for off < len(full) && full[off] != 0 {
+		if full[off] > 63 { // the first name is never compressed; be sure
+			return nil
+		}
+		off += 1 + int(full[off])
+	}
+	end := off + 1 + 4
+	if end > len(full) {
+		return nil
+	}
+	var opt []byte
+	if edns {
+		opt = full[len(full)-optLen:]
+		if len(full)-optLen < end || opt[0] != 0 || binary.BigEndian.Uint16(opt[1:]) != dns.TypeOPT || binary.BigEndian.Uint16(opt[9:]) != 0 {
+			return nil
+		}
+	}
+	t := make([]byte, 0, end+len(opt))
+	t = append(append(t, full[:end]...), opt...)
+	t[2] |= 0x02 // TC
+	binary.BigEndian.PutUint16(t[6:], 0)
+	binary.BigEndian.PutUint16(t[8:], 0)
+	binary.BigEndian.PutUint16(t[10:], uint16(len(opt)/optLen))
+	return t
+}
+
+// optLen is the size of an OPT record with no options: the root's name,
+// type, class (the UDP size), TTL (extended RCODE, version, flags) and an
+// empty RDATA's length.
+const optLen = 1 + 2 + 2 + 4 + 2

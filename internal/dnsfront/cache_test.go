@@ -1,6 +1,7 @@
 package dnsfront
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"runtime"
@@ -135,5 +136,80 @@ func TestCacheBound(t *testing.T) {
 	c.put(old, 7, root, big) // from a loop that read the older view
 	if c.get(key, 8, root) != big || c.get(old, 7, root) != nil {
 		t.Fatal("an older view's answer replaced the newer view's")
+	}
+}
+
+// truncatedOf cuts from a packed answer the bytes packing it truncated
+// gives, for every plain golden query, with EDNS and without, and every
+// kind of answer the zone gives them.
+func TestTruncatedOf(t *testing.T) {
+	st := ledger(t)
+	s, err := New(st, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := 0
+	for i, pkt := range udpQueries(t) {
+		q, ok := parseQuery(pkt)
+		if !ok {
+			continue
+		}
+		req := new(dns.Msg)
+		if err := req.Unpack(pkt); err != nil {
+			t.Fatal(err)
+		}
+		m, err := s.z.answer(st.Latest(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.edns {
+			m.SetEdns0(maxUDPSize, false)
+		}
+		full, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		truncate(m)
+		want, err := m.Pack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := truncatedOf(full, q.edns)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("query %d %x, %s:\n got %x\nwant %x", i, pkt, dns.RcodeToString[m.Rcode], got, want)
+		}
+		cut++
+	}
+	if cut < 10 {
+		t.Fatalf("only %d plain queries cut", cut)
+	}
+	for _, bad := range [][]byte{nil, make([]byte, 11), make([]byte, 12)} {
+		if got := truncatedOf(bad, false); got != nil {
+			t.Fatalf("truncatedOf(%x) = %x, want nil", bad, got)
+		}
+	}
+}
+
+// The doorkeeper keeps an answer from its key's second question on, and
+// forgets the questions it marked once its shard's marks are spent.
+func TestAdmit(t *testing.T) {
+	c := newAnswerCache()
+	key := []byte("school-0042.1.85.1561301001.cityid.internal.")
+	if c.admit(key) {
+		t.Fatal("an answer asked for once is kept")
+	}
+	if !c.admit(key) || !c.admit(key) {
+		t.Fatal("an answer asked for again is not kept")
+	}
+	// Other keys of the same shard, until its marks are cleared.
+	sh := c.shard(key)
+	for i := 0; sh.marks != 1 || c.admit(key); i++ {
+		other := fmt.Appendf(nil, "name-%d.cityid.internal.", i)
+		if c.shard(other) == sh {
+			c.admit(other)
+		}
+		if i > 100*admitMarks*cacheShards {
+			t.Fatal("the shard's marks are never cleared")
+		}
 	}
 }

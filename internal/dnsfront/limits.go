@@ -64,6 +64,14 @@ const (
 	// has.
 	cacheShards = 64
 
+	// admitBits and admitMarks size the cache's doorkeeper (cache.go,
+	// admit): 16,384 bits a shard (2 KiB, 128 KiB in all), cleared once
+	// 4,096 keys have marked them, so at most a quarter are set and a
+	// name is kept when asked again within about 260,000 other names,
+	// several times the answers the cache holds.
+	admitBits  = 1 << 14
+	admitMarks = admitBits / 4
+
 	// cacheEntryOverhead is what an entry costs beyond its bytes: the
 	// map's cell, the entry's struct and slice headers.
 	cacheEntryOverhead = 128

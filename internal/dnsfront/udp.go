@@ -190,7 +190,9 @@ func (s *Server) answerUDP(pkt []byte, local net.Addr, remote *net.UDPAddr, buf,
 		if e, err = s.pack(m, q.edns); err != nil {
 			return s.answerSlow(pkt, local, remote), key
 		}
-		s.cache.put(key, version, root, e)
+		if s.cache.admit(key) {
+			s.cache.put(key, version, root, e)
+		}
 	}
 	reply := e.full
 	if reply == nil || len(reply) > q.size {
