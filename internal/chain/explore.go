@@ -49,7 +49,7 @@ func (n *Node) Block(ctx context.Context, h int64) (wire.BlockInfo, error) {
 		NumTxs: len(b.Block.Txs), Txs: make([]wire.TxInfo, len(b.Block.Txs)),
 	}
 	for i, tx := range b.Block.Txs {
-		out.Txs[i] = txInfo(tx, b.Block.Height, uint32(i), res.TxResults[i].Code, res.TxResults[i].Log, res.TxResults[i].Data)
+		out.Txs[i] = n.txInfo(tx, b.Block.Height, uint32(i), res.TxResults[i].Code, res.TxResults[i].Log, res.TxResults[i].Data)
 	}
 	return out, nil
 }
@@ -71,7 +71,7 @@ func (n *Node) Tx(ctx context.Context, hash string) (wire.TxInfo, error) {
 		}
 		return wire.TxInfo{}, notFound(err, "transaction %s", strings.ToUpper(hash))
 	}
-	return txInfo(r.Tx, r.Height, r.Index, r.TxResult.Code, r.TxResult.Log, r.TxResult.Data), nil
+	return n.txInfo(r.Tx, r.Height, r.Index, r.TxResult.Code, r.TxResult.Log, r.TxResult.Data), nil
 }
 
 // recentTx finds a transaction the app committed lately in its block.
@@ -95,10 +95,13 @@ func (n *Node) recentTx(ctx context.Context, hash string) (wire.TxInfo, bool) {
 	return wire.TxInfo{}, false
 }
 
-func txInfo(tx types.Tx, height int64, index uint32, code uint32, log string, data []byte) wire.TxInfo {
+// txInfo is a committed transaction as the explorer shows it; a refusal
+// comes whole (with an invalid identifier's reason and position), as a
+// submission's answer does.
+func (n *Node) txInfo(tx types.Tx, height int64, index uint32, code uint32, log string, data []byte) wire.TxInfo {
 	out := wire.TxInfo{Hash: registry.TxHash(tx), Height: height, Index: index, Code: code}
 	if code != CodeOK {
-		out.Error = &registry.Error{Code: registryCode(code), Msg: log}
+		out.Error = n.refusal(tx, code, log)
 	} else if json.Valid(data) {
 		out.Result = data
 	}
