@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -90,20 +91,29 @@ stderr and exits 1; a node that cannot be reached exits 3.`,
 
 // send signs msg with the --from key and submits it.
 func send(cmd *cobra.Command, g *globals, from, kind string, msg any) error {
-	if from == "" {
-		return usageError{fmt.Errorf("%s needs --from KEY, the key that signs", cmd.CommandPath())}
-	}
-	k, err := keyring.Load(g.home, from)
+	c, key, err := signingClient(cmd, g, from)
 	if err != nil {
 		return err
 	}
-	c, err := g.client()
-	if err != nil {
-		return err
-	}
-	ans, err := c.Send(cmd.Context(), k.Private, kind, msg)
+	ans, err := c.Send(cmd.Context(), key, kind, msg)
 	if err != nil {
 		return err
 	}
 	return printOut(cmd, ans)
+}
+
+// signingClient is the node's client and the --from key that signs.
+func signingClient(cmd *cobra.Command, g *globals, from string) (*client.Client, ed25519.PrivateKey, error) {
+	if from == "" {
+		return nil, nil, usageError{fmt.Errorf("%s needs --from KEY, the key that signs", cmd.CommandPath())}
+	}
+	k, err := keyring.Load(g.home, from)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := g.client()
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, k.Private, nil
 }

@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/cityid/cityid/client"
-	"github.com/cityid/cityid/internal/keyring"
 	"github.com/spf13/cobra"
 )
 
@@ -64,18 +63,11 @@ type batchResult struct {
 }
 
 func sendBatches(cmd *cobra.Command, g *globals, from string, entries []client.BatchEntry) error {
-	if from == "" {
-		return usageError{fmt.Errorf("%s needs --from KEY, the key that signs", cmd.CommandPath())}
-	}
-	k, err := keyring.Load(g.home, from)
+	c, key, err := signingClient(cmd, g, from)
 	if err != nil {
 		return err
 	}
-	c, err := g.client()
-	if err != nil {
-		return err
-	}
-	s, err := c.NewSigner(cmd.Context(), k.Private)
+	s, err := c.NewSigner(cmd.Context(), key)
 	if err != nil {
 		return err
 	}
