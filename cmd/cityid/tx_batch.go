@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/cityid/cityid/client"
 	"github.com/spf13/cobra"
+
+	"github.com/cityid/cityid/client"
 )
 
 func txRegisterBatch(g *globals) *cobra.Command {
