@@ -399,7 +399,12 @@ func replayBlocks(conf *cfg.Config, gen *types.GenesisDoc, blocks []*types.Block
 			kv = rec
 		}
 		start := time.Now()
-		res, err := chain.ApplyBlock(m, kv, blk, txs, chain.BlockOptions{})
+		// The workers read ahead in the committed state, as FinalizeBlock has them do.
+		var opts chain.BlockOptions
+		if v := st.Base(); v != nil {
+			opts.Base = v
+		}
+		res, err := chain.ApplyBlock(m, kv, blk, txs, opts)
 		if err != nil {
 			return nil, 0, nil, err
 		}

@@ -182,7 +182,12 @@ func (s *States) build(ctx context.Context, n int) (*BuiltState, error) {
 	}
 	block := func(txs [][]byte) error {
 		b.Height++
-		res, err := chain.ApplyBlock(m, st, registry.Block{Height: b.Height, Time: stateGenesis.Add(time.Duration(b.Height) * time.Second)}, txs, chain.BlockOptions{})
+		// The workers read ahead in the committed state, as FinalizeBlock has them do.
+		var opts chain.BlockOptions
+		if v := st.Base(); v != nil {
+			opts.Base = v
+		}
+		res, err := chain.ApplyBlock(m, st, registry.Block{Height: b.Height, Time: stateGenesis.Add(time.Duration(b.Height) * time.Second)}, txs, opts)
 		if err != nil {
 			return err
 		}

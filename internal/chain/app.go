@@ -365,7 +365,12 @@ func (a *App) signerNonce(h [32]byte, tx []byte) (string, uint64, bool) {
 // FinalizeBlock applies a decided block to the store's working version.
 func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
 	blk := registry.Block{Height: req.Height, Time: req.Time}
-	results, err := ApplyBlock(a.machine, a.store, blk, req.Txs, BlockOptions{Signatures: a.sigs, Prepared: func(tx []byte) *registry.Tx {
+	// A nil *store.View must not become a non-nil Reader.
+	var base registry.Reader
+	if v := a.store.Base(); v != nil {
+		base = v
+	}
+	results, err := ApplyBlock(a.machine, a.store, blk, req.Txs, BlockOptions{Signatures: a.sigs, Base: base, Prepared: func(tx []byte) *registry.Tx {
 		return a.prepared.get(sha256.Sum256(tx))
 	}})
 	if err != nil {

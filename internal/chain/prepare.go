@@ -34,6 +34,12 @@ type BlockOptions struct {
 	// Signatures checks the signatures, with the keys it has expanded
 	// before; nil: a Signatures of the block's own.
 	Signatures *Signatures
+	// Base is the state kv holds as the block begins, safe to read from
+	// the workers while the block is applied (store.Store.Base); nil:
+	// none. Workers read in it whether the identifiers a transaction
+	// registers are taken (registry.ReadAhead), so the sequential apply
+	// does not.
+	Base registry.Reader
 }
 
 // ApplyBlock applies a block's transactions to kv with m, with the
@@ -78,6 +84,9 @@ func ApplyBlock(m *registry.Machine, kv registry.KV, blk registry.Block, txs [][
 				}
 				ch := chunks[c]
 				prepareChunk(m, txs[ch.from:ch.to], preps[ch.from:ch.to], opts.Prepared, sigs)
+				if opts.Base != nil {
+					readAhead(m, opts.Base, preps[ch.from:ch.to])
+				}
 				close(done[c])
 			}
 		}()
@@ -93,7 +102,7 @@ func ApplyBlock(m *registry.Machine, kv registry.KV, blk registry.Block, txs [][
 				results[i] = run.Refused(preps[i].err)
 				continue
 			}
-			r, err := run.Apply(preps[i].tx)
+			r, err := run.ApplyAhead(preps[i].tx, preps[i].absent)
 			if err != nil {
 				stop.Store(true)
 				return nil, err
@@ -108,8 +117,23 @@ func ApplyBlock(m *registry.Machine, kv registry.KV, blk registry.Block, txs [][
 // prepared is one transaction ready for the apply: tx, or why it is
 // refused.
 type prepared struct {
-	tx  *registry.Tx
-	err *registry.Error
+	tx     *registry.Tx
+	err    *registry.Error
+	absent registry.Absent // read ahead in BlockOptions.Base
+}
+
+// readAhead reads in base what the apply of each prepared transaction
+// would read of its new identifiers. A read that fails leaves the
+// transaction to read for itself.
+func readAhead(m *registry.Machine, base registry.Reader, preps []prepared) {
+	for i := range preps {
+		if preps[i].tx == nil {
+			continue
+		}
+		if a, err := m.ReadAhead(base, preps[i].tx); err == nil {
+			preps[i].absent = a
+		}
+	}
 }
 
 type chunk struct{ from, to int }

@@ -65,6 +65,24 @@ func TestBlockWorkers(t *testing.T) {
 		}
 		big = append(big, tx)
 	}
+	// Registrations whose verdicts depend on what the block itself wrote
+	// before them, which facts read ahead of the block (BlockOptions.Base)
+	// must not hide: an identifier registered earlier in the block is
+	// taken; one whose batch was refused after the entry was staged is
+	// not; one registered in an earlier block is taken.
+	signed := func(kind string, msg any) []byte {
+		nonce++
+		return signTx(t, w.Admin, nonce, kind, msg)
+	}
+	text := func(id string) []registry.Value { return []registry.Value{{Type: "TEXT", Data: id}} }
+	twice, refusedFirst := w.Unit+"/ahead-twice", w.Unit+"/ahead-refused-first"
+	big = append(big,
+		signed(registry.KindRegister, registry.Register{ID: twice, Values: text(twice)}),
+		signed(registry.KindRegisterBatch, registry.RegisterBatch{Entries: []registry.BatchEntry{{ID: w.Unit + "/ahead-other", Values: text("o")}, {ID: twice, Values: text(twice)}}}),
+		signed(registry.KindRegisterBatch, registry.RegisterBatch{Entries: []registry.BatchEntry{{ID: refusedFirst, Values: text(refusedFirst)}, {ID: w.Unit + "9/no-such-unit", Values: text("x")}}}),
+		signed(registry.KindRegister, registry.Register{ID: refusedFirst, Values: text(refusedFirst)}),
+		signed(registry.KindRegisterBatch, registry.RegisterBatch{Entries: []registry.BatchEntry{{ID: w.Unit + "/ahead-new", Values: text("n")}, {ID: w.Object, Values: text("again")}}}),
+	)
 	big = append(big, big[len(big)-1], big[3], []byte("junk"))
 	blocks := append(append([][][]byte{}, world...), big, [][]byte{valid()})
 	if len(splitChunks(big)) < 3 {
@@ -110,6 +128,19 @@ func TestBlockWorkers(t *testing.T) {
 	if refused[registry.CodeBadSignature] < 3 || refused[registry.CodeMalformed] == 0 || refused[registry.CodeNonceReplayed] == 0 {
 		t.Fatalf("the big block's refusals %v: the test needs bad signatures, malformed and replayed transactions", refused)
 	}
+	// The registrations after the hostile ones: taken in the block, free
+	// after a refused batch, taken in an earlier block.
+	aheadCodes := []string{"", registry.CodeExists, registry.CodeNotFound, "", registry.CodeExists}
+	tail := want.results[len(world)][len(big)-3-len(aheadCodes) : len(big)-3]
+	for i, r := range tail {
+		got := ""
+		if r.Err != nil {
+			got = r.Err.Code
+		}
+		if got != aheadCodes[i] {
+			t.Fatalf("registration %d after the hostile ones: %q (%v), want %q", i+1, got, r.Err, aheadCodes[i])
+		}
+	}
 	// A cache as CheckTx leaves it: every other transaction prepared.
 	cache := map[string]*registry.Tx{}
 	for _, b := range blocks {
@@ -127,8 +158,14 @@ func TestBlockWorkers(t *testing.T) {
 			if cached {
 				opts.Prepared = func(raw []byte) *registry.Tx { return cache[string(raw)] }
 			}
+			// With a cache, the workers also read ahead in the state the
+			// block starts from, as FinalizeBlock has them do.
 			got := run(func(kv registry.KV, blk registry.Block, txs [][]byte) ([]registry.Result, error) {
-				return ApplyBlock(m, kv, blk, txs, opts)
+				o := opts
+				if v := kv.(*store.Store).Base(); cached && v != nil {
+					o.Base = v
+				}
+				return ApplyBlock(m, kv, blk, txs, o)
 			})
 			for h := range blocks {
 				if !bytes.Equal(got.hashes[h], want.hashes[h]) {

@@ -531,7 +531,9 @@ func (c *txContext) insert(id, parentID code.ID, name string, admins []string, v
 func (c *txContext) insertEncoded(id, parentID code.ID, name string, admins []string, values []Value, head []byte) (Outcome, *Error) {
 	text := id.String()
 	key := RecordKey(text)
-	if ok, err := c.exists(key); err != nil {
+	if c.ahead.unregistered(key, c.st) {
+		// Known absent without a read (ahead.go).
+	} else if ok, err := c.exists(key); err != nil {
 		return Outcome{}, err
 	} else if ok {
 		return Outcome{}, errorf(CodeExists, "%s is already registered", text)

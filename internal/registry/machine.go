@@ -192,19 +192,30 @@ type BlockApply struct {
 	blk   Block
 	cache *blockCache
 	n     int // transactions of the block so far
+	// written holds every key the block's applied transactions wrote, so
+	// that a fact read ahead of the block (ApplyAhead) is known to hold
+	// still without reading the tree.
+	written map[string]struct{} // looked up only
 }
 
 // BeginBlock starts applying block blk to kv.
 func (m *Machine) BeginBlock(kv KV, blk Block) *BlockApply {
-	return &BlockApply{m: m, kv: kv, blk: blk, cache: newBlockCache()}
+	return &BlockApply{m: m, kv: kv, blk: blk, cache: newBlockCache(), written: make(map[string]struct{})}
 }
 
 // Apply applies the block's next transaction, prepared (Prepare, or Decode
 // and Checked). The error is non-nil only for a store failure.
 func (b *BlockApply) Apply(tx *Tx) (Result, error) {
+	return b.ApplyAhead(tx, Absent{})
+}
+
+// ApplyAhead is Apply with what ReadAhead read of tx in the state kv held
+// when the block began (BeginBlock): the apply then skips the reads those
+// facts answer, with the same result.
+func (b *BlockApply) ApplyAhead(tx *Tx, absent Absent) (Result, error) {
 	i := b.n
 	b.n++
-	r, err := b.m.apply(b.kv, b.blk, tx, b.cache)
+	r, err := b.m.apply(b.kv, b.blk, tx, b.cache, &ahead{absent: absent, written: b.written})
 	r.Kind = tx.Kind
 	if err != nil {
 		return Result{}, fmt.Errorf("apply tx %d (%s) at height %d: %w", i, tx.Hash, b.blk.Height, err)
@@ -222,11 +233,13 @@ func (b *BlockApply) Refused(err *Error) Result {
 // Apply applies one prepared transaction to kv. A rejected transaction
 // writes nothing. The error is non-nil only for a store failure.
 func (m *Machine) Apply(kv KV, blk Block, tx *Tx) (Result, error) {
-	return m.apply(kv, blk, tx, nil)
+	return m.apply(kv, blk, tx, nil, nil)
 }
 
-func (m *Machine) apply(kv KV, blk Block, tx *Tx, cache *blockCache) (Result, error) {
-	o, res := m.run(kv, blk, tx, cache)
+// apply runs tx on kv and writes what it wrote; when ah is not nil, its
+// facts spare reads and ah.written gains the keys written.
+func (m *Machine) apply(kv KV, blk Block, tx *Tx, cache *blockCache, ah *ahead) (Result, error) {
+	o, res := m.run(kv, blk, tx, cache, ah)
 	if res.Err != nil && res.Err.Code == CodeInternal {
 		// Only a store that cannot be read gets here: nothing a
 		// transaction says is reported as internal (see run).
@@ -237,6 +250,11 @@ func (m *Machine) apply(kv KV, blk Block, tx *Tx, cache *blockCache) (Result, er
 	}
 	if err := o.flush(kv); err != nil {
 		return Result{}, err
+	}
+	if ah != nil {
+		for _, k := range o.order {
+			ah.written[k] = struct{}{}
+		}
 	}
 	return res, nil
 }
@@ -275,7 +293,7 @@ func NewPending(r Reader) *Pending { return &Pending{o: newOverlay(r), cache: ne
 // keeps its writes in p for the account's next transaction. A refused
 // transaction leaves p as it was.
 func (m *Machine) Stage(p *Pending, blk Block, tx *Tx) *Error {
-	o, res := m.run(p.o, blk, tx, p.cache)
+	o, res := m.run(p.o, blk, tx, p.cache, nil)
 	if res.Err != nil {
 		return res.Err
 	}
@@ -314,7 +332,7 @@ func (p *Pending) Rebase(r Reader, waiting func(hash string) bool) *Error {
 // can then never be replayed later, when the state it was refused by has
 // changed (an approval of an application that did not exist yet, a
 // transfer queued behind a gap). Its other writes are dropped.
-func (m *Machine) run(r Reader, blk Block, tx *Tx, cache *blockCache) (*overlay, Result) {
+func (m *Machine) run(r Reader, blk Block, tx *Tx, cache *blockCache, ah *ahead) (*overlay, Result) {
 	last, err := AccountNonce(r, tx.Signer)
 	if err != nil {
 		return nil, Result{Err: internal("read account", err)}
@@ -323,7 +341,7 @@ func (m *Machine) run(r Reader, blk Block, tx *Tx, cache *blockCache) (*overlay,
 		return nil, Result{Err: err}
 	}
 	o := newOverlay(r)
-	out, rerr := m.execute(o, blk, tx, cache)
+	out, rerr := m.execute(o, blk, tx, cache, ah)
 	if rerr != nil {
 		if rerr.Code == CodeInternal {
 			return nil, Result{Err: rerr}
@@ -346,7 +364,7 @@ func (m *Machine) run(r Reader, blk Block, tx *Tx, cache *blockCache) (*overlay,
 // the registry, but one caused by the content of a signed transaction: the
 // same on every node, so it is refused like any other content, and the
 // block goes on.
-func (m *Machine) execute(o *overlay, blk Block, tx *Tx, cache *blockCache) (res Result, rerr *Error) {
+func (m *Machine) execute(o *overlay, blk Block, tx *Tx, cache *blockCache, ah *ahead) (res Result, rerr *Error) {
 	defer func() {
 		if p := recover(); p != nil {
 			res, rerr = Result{}, errorf(CodeInvalid, "%s could not be applied: %v", tx.Kind, clip(fmt.Sprint(p)))
@@ -356,7 +374,7 @@ func (m *Machine) execute(o *overlay, blk Block, tx *Tx, cache *blockCache) (res
 	if err := tx.CheckHeight(blk.Height); err != nil {
 		return Result{}, err
 	}
-	c := &txContext{st: o, block: blk, signer: tx.Signer, hash: tx.Hash, cache: cache}
+	c := &txContext{st: o, block: blk, signer: tx.Signer, hash: tx.Hash, cache: cache, ahead: ah}
 	out, err := tx.msg.apply(c)
 	if err != nil {
 		return Result{}, err
@@ -396,6 +414,7 @@ type txContext struct {
 	hash       string
 	validators []ValidatorUpdate // set by an applied set_validator
 	cache      *blockCache       // nil outside ApplyBlock
+	ahead      *ahead            // facts read ahead of the block; nil outside a BlockApply
 	stampBytes []byte            // stamp's encoding, once made
 }
 

@@ -84,6 +84,10 @@ type Store struct {
 
 	cache   *valueCache // nil when turned off
 	written [][]byte    // keys the working version set or deleted
+	// dirty is whether the working version has been written since the
+	// last commit (or rollback): only a clean one is the committed
+	// version, which Base hands out.
+	dirty bool
 
 	// saving is held by whatever replaces the committed version (Commit,
 	// Import, Reset) and, for reading, by Preload between two of them.
@@ -230,6 +234,7 @@ func (s *Store) Delete(key []byte) error {
 // wrote notes a key the working version changed, for the value cache. A
 // key noted but left unchanged (an error, a rollback) only costs a miss.
 func (s *Store) wrote(key []byte) {
+	s.dirty = true
 	if s.cache != nil {
 		s.written = append(s.written, bytes.Clone(key))
 	}
@@ -280,6 +285,7 @@ func (s *Store) Rollback() {
 // forgetWritten empties the list of written keys, keeping its array for
 // the next version.
 func (s *Store) forgetWritten() {
+	s.dirty = false
 	clear(s.written)
 	s.written = s.written[:0]
 }
@@ -390,6 +396,22 @@ func (s *Store) Latest() *View {
 		return nil
 	}
 	return &View{tree: s.committed, cache: s.cache, epoch: epoch, settled: s.settled}
+}
+
+// Base returns the last committed version when the working version is
+// still exactly it (nothing written since the commit), or nil: the state a
+// block about to be applied starts from, which other goroutines may read
+// while the block is applied (chain.ApplyBlock reads ahead in it). It is
+// called by the goroutine that writes the working version.
+func (s *Store) Base() *View {
+	if s.dirty {
+		return nil
+	}
+	v := s.Latest()
+	if v == nil || v.tree.Version() != s.tree.Version() {
+		return nil
+	}
+	return v
 }
 
 func (s *Store) epoch() uint64 {

@@ -158,3 +158,43 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestBase hands out the committed version only while the working version
+// is still it: the state a block starts from, which chain.ApplyBlock's
+// workers read ahead in.
+func TestBase(t *testing.T) {
+	s, err := OpenMemory(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Base() != nil {
+		t.Fatal("a store with no commit has a base")
+	}
+	if err := s.Set([]byte("a"), []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	if s.Base() != nil {
+		t.Fatal("a written working version has a base")
+	}
+	if _, _, err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	b := s.Base()
+	if b == nil || b.Version() != 1 {
+		t.Fatalf("after the commit: base %v, want version 1", b)
+	}
+	if err := s.Set([]byte("b"), []byte("2")); err != nil {
+		t.Fatal(err)
+	}
+	if s.Base() != nil {
+		t.Fatal("a base after a write")
+	}
+	if v, err := b.Get([]byte("b")); err != nil || v != nil {
+		t.Fatalf("the base handed out before a write sees it: %q, %v", v, err)
+	}
+	s.Rollback()
+	if b := s.Base(); b == nil || b.Version() != 1 {
+		t.Fatalf("after a rollback: base %v, want version 1", b)
+	}
+}
