@@ -37,6 +37,57 @@ func BenchmarkApplyBlockRegisterBatch(b *testing.B) {
 	reportIDs(b, b.N*benchBatchesPerBlock*registry.MaxBatch)
 }
 
+// BenchmarkApplyRegisterBatchSequential is BenchmarkApplyBlockRegisterBatch
+// with everything the chain's workers do ahead of the apply done before
+// the clock starts (decoding, signatures, ReadAhead in the committed
+// state): the sequential part of a block alone, the apply and the commit,
+// which no number of cores shortens. Its ratio to
+// BenchmarkRegisterBatchIAVLAlone bounds figure (c) on any machine.
+func BenchmarkApplyRegisterBatchSequential(b *testing.B) {
+	s, raw := batchState(b, b.N)
+	txs := make([]*registry.Tx, len(raw))
+	for i := range raw {
+		tx, err := s.m.Prepare(raw[i])
+		if err != nil {
+			b.Fatal(err.Msg)
+		}
+		txs[i] = tx
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		blk := registry.Block{Height: s.height + 1, Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(s.height+1) * time.Second)}
+		block := txs[i*benchBatchesPerBlock : (i+1)*benchBatchesPerBlock]
+		absent := make([]registry.Absent, len(block))
+		base := s.st.Base()
+		for j, tx := range block {
+			a, err := s.m.ReadAhead(base, tx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			absent[j] = a
+		}
+		b.StartTimer()
+		s.height++
+		run := s.m.BeginBlock(s.st, blk)
+		for j, tx := range block {
+			r, err := run.ApplyAhead(tx, absent[j])
+			if err != nil {
+				b.Fatal(err)
+			}
+			if r.Err != nil {
+				b.Fatalf("tx %d: %s: %s", j, r.Err.Code, r.Err.Msg)
+			}
+		}
+		s.st.WorkingHash()
+		if _, _, err := s.st.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	reportIDs(b, b.N*benchBatchesPerBlock*registry.MaxBatch)
+}
+
 // BenchmarkRegisterBatchIAVLAlone writes the keys and values the blocks of
 // BenchmarkApplyBlockRegisterBatch write (recorded from a real run)
 // straight into a fresh store on disk, committing after each block: the
