@@ -225,6 +225,30 @@ func makeVectors(t *testing.T) []vector {
 		l.ValidatorsHash = l.ValidatorSet.Hash()
 		l.Commit.BlockID.Hash = l.Header.Hash()
 	})
+	// The JSON itself changed: CometBFT's JSON writes 64-bit integers as
+	// strings, and a light block lacks nothing.
+	rawEdit := func(name, about string, f func(m map[string]any)) {
+		var m map[string]any
+		if err := json.Unmarshal(w.blocks[hdr], &m); err != nil {
+			t.Fatal(err)
+		}
+		f(m)
+		b, _ := json.Marshal(m)
+		add(name, about, "light", li(w.blocks[1], b, params))
+	}
+	header := func(m map[string]any) map[string]any {
+		return m["signed_header"].(map[string]any)["header"].(map[string]any)
+	}
+	rawEdit("json-height-number", "the header's height a JSON number, not a string", func(m map[string]any) {
+		h := header(m)
+		h["height"] = float64(hdr)
+	})
+	rawEdit("json-no-validator-set", "no validator set", func(m map[string]any) { delete(m, "validator_set") })
+	rawEdit("json-app-hash-not-hex", "the app hash not hex", func(m map[string]any) { header(m)["app_hash"] = "zz" })
+	rawEdit("json-time-offset", "the header's time written with a +08:00 offset, the same instant", func(m map[string]any) {
+		ts, _ := time.Parse(time.RFC3339Nano, header(m)["time"].(string))
+		header(m)["time"] = ts.In(time.FixedZone("CST", 8*3600)).Format(time.RFC3339Nano)
+	})
 	other := params
 	other.ChainID = "cityid-other"
 	add("other-chain", "blocks of another chain than the one trusted", "light", li(w.blocks[1], w.blocks[hdr], other))
@@ -466,10 +490,37 @@ func (s *synthChain) set(names ...string) *types.ValidatorSet {
 	return types.NewValidatorSet(vals)
 }
 
+// weighted is a set whose validators have the powers given.
+func (s *synthChain) weighted(powers map[string]int64) *types.ValidatorSet {
+	var vals []*types.Validator
+	for n, p := range powers {
+		vals = append(vals, types.NewValidator(s.key(n).PubKey(), p))
+	}
+	return types.NewValidatorSet(vals) // sorted by power, then address: map order does not matter
+}
+
+// Who signs what in a synthetic commit.
+const (
+	absent = iota
+	commits
+	votesNil
+)
+
 // block makes the light block of height h at time at, whose validators
 // are vals and next ones next, signed by the validators whose index
 // signs says.
 func (s *synthChain) block(h int64, at time.Time, vals, next *types.ValidatorSet, signs func(i int) bool) *types.LightBlock {
+	return s.blockVotes(h, at, vals, next, func(i int) int {
+		if signs(i) {
+			return commits
+		}
+		return absent
+	})
+}
+
+// blockVotes is block with each validator's vote: absent, for the block,
+// or for nil.
+func (s *synthChain) blockVotes(h int64, at time.Time, vals, next *types.ValidatorSet, vote func(i int) int) *types.LightBlock {
 	hd := s.tmpl
 	hd.Height, hd.Time = h, at
 	hd.ValidatorsHash, hd.NextValidatorsHash = vals.Hash(), next.Hash()
@@ -478,11 +529,15 @@ func (s *synthChain) block(h int64, at time.Time, vals, next *types.ValidatorSet
 	id := types.BlockID{Hash: hd.Hash(), PartSetHeader: types.PartSetHeader{Total: 1, Hash: tmhash.Sum([]byte(fmt.Sprint("parts ", h)))}}
 	commit := &types.Commit{Height: h, BlockID: id, Signatures: make([]types.CommitSig, vals.Size())}
 	for i, v := range vals.Validators {
-		if !signs(i) {
+		flag := types.BlockIDFlagCommit
+		switch vote(i) {
+		case absent:
 			commit.Signatures[i] = types.NewCommitSigAbsent()
 			continue
+		case votesNil:
+			flag = types.BlockIDFlagNil
 		}
-		commit.Signatures[i] = types.CommitSig{BlockIDFlag: types.BlockIDFlagCommit, ValidatorAddress: v.Address,
+		commit.Signatures[i] = types.CommitSig{BlockIDFlag: flag, ValidatorAddress: v.Address,
 			Timestamp: at.Add(time.Duration(i+1) * time.Millisecond)}
 		sig, err := s.keys[string(v.Address)].Sign(commit.VoteSignBytes(s.chainID, int32(i)))
 		if err != nil {
@@ -521,6 +576,42 @@ func synthVectors(t *testing.T, chainID string, tmpl types.Header, params lightP
 	add("skipping-quarter-kept", "skipping to a set that keeps a quarter of the trusted power, not more than the 1/3 trust level", s.block(120, later, aefg, aefg, all))
 	add("skipping-same-set", "skipping within the same set", s.block(120, later, abcd, abcd, all))
 	add("skipping-two-of-four", "skipping, two of the four sign: trusted, but not 2/3 of the new block's set", s.block(120, later, abcd, abcd, func(i int) bool { return i < 2 }))
+	add("adjacent-nil-vote", "three of four sign the block, the fourth votes for nil (a vote not counted)", s.blockVotes(101, later, abcd, abcd, func(i int) int {
+		if i == 2 {
+			return votesNil
+		}
+		return commits
+	}))
+	add("adjacent-two-and-two-nil", "two of four sign the block, two vote for nil", s.blockVotes(101, later, abcd, abcd, func(i int) int {
+		if i < 2 {
+			return votesNil
+		}
+		return commits
+	}))
+	double := s.block(120, later, abcd, abcd, all)
+	double.Commit.Signatures[1] = double.Commit.Signatures[0]
+	add("skipping-double-vote", "skipping, one trusted validator's vote twice in the commit", double)
+	add("skipping-unknown-signers", "skipping to a set none of whose signers is trusted", s.block(120, later, s.set("e", "f", "g", "h"), s.set("e", "f", "g", "h"), all))
+	weighted := s.weighted(map[string]int64{"a": 1, "b": 2, "c": 3, "e": 50})
+	add("skipping-weighted-heavy-new", "skipping to a set where a new validator holds most power, a and b and c (6 of 40 trusted) are kept", s.block(120, later, weighted, weighted, all))
+	add("skipping-weighted-heavy-absent", "skipping to a set whose heavy validator does not sign: 6 of 56 is not 2/3", s.block(120, later, weighted, weighted, func(i int) bool { return i != 0 }))
+	from := func(trusted *types.LightBlock) func(name, about string, untrusted *types.LightBlock) {
+		return func(name, about string, untrusted *types.LightBlock) {
+			b, _ := json.Marshal(lightInput{lightParams: params, Trusted: encodeLightBlock(t, trusted), Untrusted: encodeLightBlock(t, untrusted)})
+			vs = append(vs, vector{Name: "light-set-" + name, About: about, Kind: "light", Input: b})
+		}
+	}
+	// Powers beyond 2^53, which a JavaScript number cannot count.
+	heavy := s.weighted(map[string]int64{"a": 1 << 59, "b": 1<<53 + 1, "c": 1})
+	addHeavy := from(s.block(300, at, heavy, heavy, all))
+	addHeavy("heavy-adjacent", "powers beyond 2^53, all sign", s.block(301, later, heavy, heavy, all))
+	addHeavy("heavy-adjacent-light-signers", "powers beyond 2^53, the heaviest does not sign", s.block(301, later, heavy, heavy, func(i int) bool { return i != 0 }))
+	addHeavy("heavy-skipping-heaviest-alone", "powers beyond 2^53, skipping, the heaviest alone signs", s.block(310, later, heavy, heavy, func(i int) bool { return i == 0 }))
+	abc := s.set("a", "b", "c")
+	add3 := from(s.block(200, at, abc, abc, all))
+	add3("skipping-exactly-a-third", "skipping to a set that keeps exactly 1/3 of the trusted power: not more", s.block(210, later, s.set("a", "e", "f"), s.set("a", "e", "f"), all))
+	add3("adjacent-exactly-two-thirds", "two of three sign: exactly 2/3, not more", s.block(201, later, abc, abc, func(i int) bool { return i != 2 }))
+	add3("skipping-two-of-three-kept", "skipping to a set that keeps 2/3 of the trusted power", s.block(210, later, s.set("a", "b", "e"), s.set("a", "b", "e"), all))
 	add("skipping-time-equal", "skipping to a block with the trusted block's time", s.block(120, at, abcd, abcd, all))
 	return vs
 }

@@ -138,7 +138,7 @@ func goVerdict(v vector) verdict {
 func checkProof(in proofInput) error {
 	root, err := hex.DecodeString(in.Root)
 	if err != nil {
-		return fmt.Errorf("%w: root: %v", verify.ErrMalformed, err)
+		return fmt.Errorf("%w: root: %v", errMalformed, err)
 	}
 	p, err := verify.Decode(in.Type, in.Proof)
 	if err != nil {
@@ -161,7 +161,7 @@ func (p lightParams) clock() (now time.Time, period, drift time.Duration, err er
 func decodeLightBlock(raw []byte, chainID string) (*types.LightBlock, error) {
 	var lb types.LightBlock
 	if err := cmtjson.Unmarshal(raw, &lb); err != nil {
-		return nil, fmt.Errorf("%w: light block: %v", verify.ErrMalformed, err)
+		return nil, fmt.Errorf("%w: light block: %v", errMalformed, err)
 	}
 	if err := lb.ValidateBasic(chainID); err != nil {
 		return nil, err
@@ -172,7 +172,7 @@ func decodeLightBlock(raw []byte, chainID string) (*types.LightBlock, error) {
 func checkLight(in lightInput) error {
 	now, period, drift, err := in.clock()
 	if err != nil {
-		return fmt.Errorf("%w: %v", verify.ErrMalformed, err)
+		return fmt.Errorf("%w: %v", errMalformed, err)
 	}
 	trusted, err := decodeLightBlock(in.Trusted, in.ChainID)
 	if err != nil {
@@ -185,6 +185,9 @@ func checkLight(in lightInput) error {
 	return light.Verify(trusted.SignedHeader, trusted.ValidatorSet, untrusted.SignedHeader, untrusted.ValidatorSet,
 		period, now, drift, trustLevel)
 }
+
+// errMalformed: an input that does not decode (JSON, hex, a time).
+var errMalformed = errors.New("malformed input")
 
 // errTrustRoot: the first block is not the header the person trusts.
 var errTrustRoot = errors.New("the first light block is not the trusted header")
@@ -204,10 +207,10 @@ var (
 func checkAnswer(in answerInput) error {
 	now, period, drift, err := in.clock()
 	if err != nil {
-		return fmt.Errorf("%w: %v", verify.ErrMalformed, err)
+		return fmt.Errorf("%w: %v", errMalformed, err)
 	}
 	if len(in.Blocks) == 0 {
-		return fmt.Errorf("%w: no light blocks", verify.ErrMalformed)
+		return fmt.Errorf("%w: no light blocks", errMalformed)
 	}
 	root, err := decodeLightBlock(in.Blocks[0], in.ChainID)
 	if err != nil {
@@ -241,10 +244,10 @@ func checkAnswer(in answerInput) error {
 		Proof  *wire.Proof     `json:"proof"`
 	}
 	if err := json.Unmarshal(in.Answer, &ans); err != nil {
-		return fmt.Errorf("%w: answer: %v", verify.ErrMalformed, err)
+		return fmt.Errorf("%w: answer: %v", errMalformed, err)
 	}
 	if ans.Proof == nil {
-		return fmt.Errorf("%w: the answer holds no proof", verify.ErrMalformed)
+		return fmt.Errorf("%w: the answer holds no proof", errMalformed)
 	}
 	p := ans.Proof
 	if p.HeaderHeight != p.Height+1 || last.Height != p.HeaderHeight {
@@ -261,7 +264,7 @@ func checkAnswer(in answerInput) error {
 	if len(ans.Record) > 0 && string(ans.Record) != "null" {
 		rec = new(registry.Record)
 		if err := json.Unmarshal(ans.Record, rec); err != nil {
-			return fmt.Errorf("%w: record: %v", verify.ErrMalformed, err)
+			return fmt.Errorf("%w: record: %v", errMalformed, err)
 		}
 		if rec.ID != id {
 			return fmt.Errorf("%w: shows %s, proves %s", errWrongID, rec.ID, id)
@@ -309,7 +312,7 @@ func classify(err error) string {
 		return "key_mismatch"
 	case errors.As(err, &value):
 		return "value_mismatch"
-	case errors.Is(err, verify.ErrMalformed):
+	case errors.Is(err, verify.ErrMalformed), errors.Is(err, errMalformed):
 		return "malformed"
 	case errors.Is(err, verify.ErrWrongType):
 		return "wrong_type"
@@ -336,6 +339,10 @@ func classify(err error) string {
 	}
 	msg := err.Error()
 	for _, m := range []struct{ words, class string }{
+		{"missing signed header", "malformed"},
+		{"missing validator set", "malformed"},
+		{"missing header", "malformed"},
+		{"missing commit", "malformed"},
 		{"header belongs to another chain", "chain_id"},
 		{"header and commit height mismatch", "height"},
 		{"to be greater than one of old header", "height"},

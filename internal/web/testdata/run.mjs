@@ -1,0 +1,44 @@
+// run.mjs checks every vector in the folder given with verify.js and
+// prints one JSON line per vector: its name and verify.js's verdict.
+// verifyjs_test.go runs it with node and compares with Go's verdicts.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as v from '../static/verify.js';
+
+const dir = process.argv[2];
+const b64 = (s) => v.fromBase64(s ?? null);
+
+async function check(kind, input) {
+  const opts = {
+    chainId: input.chain_id, now: input.now && v.parseTime(input.now),
+    trustingPeriod: input.trusting_period, maxClockDrift: input.max_clock_drift,
+  };
+  switch (kind) {
+    case 'proof':
+      return v.verifyProof({ type: input.type, root: v.fromHex(input.root), key: b64(input.key),
+        value: input.value == null ? null : b64(input.value), proof: b64(input.proof), absent: !!input.absent });
+    case 'light': {
+      const trusted = await v.verifyLightBlock(input.trusted, opts.chainId);
+      const untrusted = await v.verifyLightBlock(input.untrusted, opts.chainId);
+      return v.verifyLight(trusted, untrusted, opts);
+    }
+    case 'answer':
+      return v.verifyAnswer({ trust: input.trust, blocks: input.blocks, answer: input.answer, id: input.id, ...opts });
+  }
+  throw new Error(`unknown kind ${kind}`);
+}
+
+for (const f of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  const vec = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+  const out = { name: vec.name, ok: true };
+  const start = performance.now();
+  try {
+    await check(vec.kind, vec.input);
+  } catch (e) {
+    out.ok = false;
+    out.reason = e instanceof v.VerifyError ? e.reason : 'exception';
+    out.message = e instanceof v.VerifyError ? e.message : String(e.stack || e);
+  }
+  out.ms = +(performance.now() - start).toFixed(2);
+  console.log(JSON.stringify(out));
+}

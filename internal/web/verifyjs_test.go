@@ -1,0 +1,115 @@
+package web
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// The budget of verify.js, which every page that shows a badge loads:
+// the portal's whole page must stay within 1 MB compressed (issue 11),
+// and the verifier is meant to be read by whoever compares its hash.
+const (
+	maxVerifierBytes     = 40 << 10
+	maxVerifierGzipBytes = 12 << 10
+)
+
+// nodeBinary finds node, which CI has; a machine without it fails the
+// test with the way to install it, as a skipped test would hide that
+// the browser's verifier went unchecked.
+func nodeBinary(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node (Node.js 20 or later, for WebCrypto's Ed25519) is needed to check verify.js: " +
+			"apt-get install nodejs (Debian 13), or see https://nodejs.org/en/download")
+	}
+	return path
+}
+
+// jsVerdict is one line of testdata/run.mjs.
+type jsVerdict struct {
+	Name    string  `json:"name"`
+	OK      bool    `json:"ok"`
+	Reason  string  `json:"reason"`
+	Message string  `json:"message"`
+	MS      float64 `json:"ms"`
+}
+
+// TestVerifyJSAgreesWithGo runs verify.js (the embedded file) on every
+// vector with node and requires Go's verdict and reason class on each.
+func TestVerifyJSAgreesWithGo(t *testing.T) {
+	bin := nodeBinary(t)
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatalf("node --version: %v", err)
+	}
+	t.Logf("node %s", bytes.TrimSpace(out))
+	vs := readVectors(t)
+	cmd := exec.Command(bin, "testdata/run.mjs", vectorDir)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err = cmd.Output()
+	if err != nil {
+		t.Fatalf("node testdata/run.mjs: %v\n%s", err, stderr.Bytes())
+	}
+	got := map[string]jsVerdict{}
+	var total float64
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var v jsVerdict
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			t.Fatalf("run.mjs printed %q: %v", sc.Text(), err)
+		}
+		got[v.Name] = v
+		total += v.MS
+	}
+	for _, v := range vs {
+		js, ok := got[v.Name]
+		switch {
+		case !ok:
+			t.Errorf("%s: verify.js gave no verdict", v.Name)
+		case js.OK != v.Want.OK || js.Reason != v.Want.Reason:
+			t.Errorf("%s (%s): verify.js says ok=%v %s (%s); Go says ok=%v %s (%s)",
+				v.Name, v.About, js.OK, js.Reason, js.Message, v.Want.OK, v.Want.Reason, v.Want.GoError)
+		}
+	}
+	if len(got) != len(vs) {
+		t.Errorf("verify.js checked %d vectors, there are %d", len(got), len(vs))
+	}
+	t.Logf("verify.js agrees with Go on %d vectors (%.0f ms of checks)", len(vs), total)
+}
+
+// The served verify.js is the file in the repository, and stays small.
+func TestVerifyJSSize(t *testing.T) {
+	served, err := fs.ReadFile(Static(), "verify.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	onDisk, err := os.ReadFile("static/verify.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(served, onDisk) {
+		t.Fatal("the embedded verify.js differs from static/verify.js")
+	}
+	var z bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
+	w.Write(served)
+	w.Close()
+	t.Logf("verify.js: %d bytes, %d gzipped", len(served), z.Len())
+	if len(served) > maxVerifierBytes || z.Len() > maxVerifierGzipBytes {
+		t.Errorf("verify.js is %d bytes (%d gzipped), over its budget of %d (%d)", len(served), z.Len(), maxVerifierBytes, maxVerifierGzipBytes)
+	}
+	// Its one runtime dependency is WebCrypto: nothing is imported.
+	if strings.Contains(string(served), "\nimport ") || strings.Contains(string(served), "require(") {
+		t.Error("verify.js imports something; it must stand alone")
+	}
+}
