@@ -49,7 +49,7 @@ func collect(t *testing.T) world {
 	defer cancel()
 	home := filepath.Join(t.TempDir(), "n")
 	httpAddr, rpc, p2p := testnode.FreeAddr(t), testnode.FreeAddr(t), testnode.FreeAddr(t)
-	res, err := node.Init(home, node.InitOptions{HTTP: httpAddr, RPC: "tcp://" + rpc, P2P: "tcp://" + p2p, DNS: "off"})
+	res, err := node.Init(home, node.InitOptions{ChainID: "cityid-vectors", HTTP: httpAddr, RPC: "tcp://" + rpc, P2P: "tcp://" + p2p, DNS: "off"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func collect(t *testing.T) world {
 		t.Fatalf("absent identifier: %d %s", status, absent)
 	}
 	w.absent = absent
-	for _, h := range []int64{1, 2, w.height, w.height + 1} {
+	for h := int64(1); h <= w.height+1; h++ {
 		w.blocks[h] = wait(fmt.Sprintf("/v1/light/%d", h))
 	}
 	return w
@@ -415,7 +415,35 @@ func proofVectors(t *testing.T, w world) []vector {
 		s.Prefix[0] = 0 // zig-zag 0: height 0 at the top
 		reroot(in, p)
 	})
-	add("inner-extra-step", "one more inner step above the root, the root made to match", pin, func(in *proofInput) {
+	add("inner-prefix-too-long", "an inner step whose version is written in 10 bytes (as Go's ReadVarint takes it), its prefix over 12+33 bytes, the root made to match", pin, func(in *proofInput) {
+		p := decode(in.Proof)
+		for _, s := range p.GetExist().Path {
+			if len(s.Prefix) < 34 {
+				continue
+			}
+			// height, size, version: pad the third varint to 10 bytes.
+			i, n := 0, 0
+			for ; n < 2; i++ {
+				if s.Prefix[i] < 0x80 {
+					n++
+				}
+			}
+			j := i
+			for s.Prefix[j] >= 0x80 {
+				j++
+			}
+			v := append([]byte(nil), s.Prefix[i:j+1]...)
+			v[len(v)-1] |= 0x80
+			for len(v) < 9 {
+				v = append(v, 0x80)
+			}
+			v = append(v, 0)
+			s.Prefix = append(append(append([]byte(nil), s.Prefix[:i]...), v...), s.Prefix[j+1:]...)
+			break
+		}
+		reroot(in, p)
+	})
+	add("inner-extra-step", "one more inner step above the root, the root made to match: a proof the IAVL spec allows, of another root", pin, func(in *proofInput) {
 		p := decode(in.Proof)
 		path := p.GetExist().Path
 		top := *path[len(path)-1]
@@ -652,6 +680,12 @@ func answerVectors(t *testing.T, w world, params lightParams) []vector {
 	add("present-three-blocks", "a registered identifier, verified from height 1 through height 2", func(in *answerInput) {
 		if w.height+1 > 2 {
 			in.Blocks = []json.RawMessage{w.blocks[1], w.blocks[2], w.blocks[w.height+1]}
+		}
+	})
+	add("present-every-block", "a registered identifier, verified block by block from height 1 (adjacent steps)", func(in *answerInput) {
+		in.Blocks = nil
+		for h := int64(1); h <= w.height+1; h++ {
+			in.Blocks = append(in.Blocks, w.blocks[h])
 		}
 	})
 	add("absent", "an identifier that is not registered, its absence verified", func(in *answerInput) {
