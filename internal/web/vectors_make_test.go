@@ -268,6 +268,7 @@ func makeVectors(t *testing.T) []vector {
 
 	vs = append(vs, synthVectors(t, w.chainID, *top.Header, params)...)
 	vs = append(vs, answerVectors(t, w, params)...)
+	vs = append(vs, bisectVectors(t, w.chainID, *top.Header, params)...)
 	return vs
 }
 
@@ -758,4 +759,64 @@ func mustRecord(t *testing.T, answer json.RawMessage) json.RawMessage {
 		t.Fatal(err)
 	}
 	return a.Record
+}
+
+// bisectVectors make chains whose validators rotate, one every few blocks,
+// so that the root's set and the target's share no one: the light client
+// reaches the target only through pivots, fetched as it bisects.
+func bisectVectors(t *testing.T, chainID string, tmpl types.Header, params lightParams) []vector {
+	s := &synthChain{t: t, chainID: chainID, tmpl: tmpl, keys: map[string]cmted25519.PrivKey{}}
+	letters := "abcdefghijklmnopqrstuvwxyz"
+	// setAt is the set of height h when one validator is replaced every
+	// `every` blocks.
+	setAt := func(h int64, every int64) *types.ValidatorSet {
+		i := (h - 1) / every
+		names := make([]string, 4)
+		for k := range names {
+			names[k] = letters[i+int64(k) : i+int64(k)+1]
+		}
+		return s.set(names...)
+	}
+	start := tmpl.Time.Add(-time.Hour)
+	chain := func(n, every int64) map[int64]*types.LightBlock {
+		blocks := map[int64]*types.LightBlock{}
+		for h := int64(1); h <= n; h++ {
+			blocks[h] = s.block(h, start.Add(time.Duration(h)*time.Second), setAt(h, every), setAt(h+1, every), func(int) bool { return true })
+		}
+		return blocks
+	}
+	var vs []vector
+	add := func(name, about string, blocks map[int64]*types.LightBlock, keep func(h int64) bool, target int64, p lightParams) {
+		in := bisectInput{lightParams: p, Blocks: map[string]json.RawMessage{}, Target: target}
+		in.Trust.Height, in.Trust.Hash = 1, blocks[1].Hash().String()
+		for h, b := range blocks {
+			if keep(h) {
+				in.Blocks[fmt.Sprint(h)] = encodeLightBlock(t, b)
+			}
+		}
+		b, _ := json.Marshal(in)
+		vs = append(vs, vector{Name: "bisect-" + name, About: about, Kind: "bisect", Input: b})
+	}
+	every := func(int64) bool { return true }
+	slow, fast := chain(40, 8), chain(40, 4)
+	add("one-pivot", "a validator replaced every 8 blocks: 1 to 40 through one pivot", slow, every, 40, params)
+	add("many-pivots", "a validator replaced every 4 blocks: 1 to 40 through several levels of pivots", fast, every, 40, params)
+	add("direct", "1 to 8 within one set, no pivot", slow, every, 8, params)
+	add("adjacent", "1 to 2, adjacent", slow, every, 2, params)
+	add("pivot-missing", "the node does not serve the pivot the light client asks for", slow, func(h int64) bool { return h == 1 || h == 40 }, 40, params)
+	forged := chain(40, 8)
+	forged[22].Commit.Signatures[1].Signature = flip(forged[22].Commit.Signatures[1].Signature, 3)
+	add("pivot-forged", "the pivot's commit carries a forged signature", forged, every, 40, params)
+	late := params
+	late.Now = start.Add(client.DefaultTrustingPeriod + time.Hour).UTC().Format(time.RFC3339Nano)
+	add("expired", "the root has expired", slow, every, 40, late)
+	wrong := chain(40, 8)
+	add("trust-hash", "the trusted hash is not the root's", wrong, every, 40, params)
+	var in bisectInput
+	if err := json.Unmarshal(vs[len(vs)-1].Input, &in); err != nil {
+		t.Fatal(err)
+	}
+	in.Trust.Hash = hex.EncodeToString(flip(mustHex(t, in.Trust.Hash), 0))
+	vs[len(vs)-1].Input, _ = json.Marshal(in)
+	return vs
 }

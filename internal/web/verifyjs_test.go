@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -40,6 +41,7 @@ type jsVerdict struct {
 	Reason  string  `json:"reason"`
 	Message string  `json:"message"`
 	MS      float64 `json:"ms"`
+	Pivots  []int64 `json:"pivots"`
 }
 
 // TestVerifyJSAgreesWithGo runs verify.js (the embedded file) on every
@@ -79,6 +81,8 @@ func TestVerifyJSAgreesWithGo(t *testing.T) {
 		case js.OK != v.Want.OK || js.Reason != v.Want.Reason:
 			t.Errorf("%s (%s): verify.js says ok=%v %s (%s); Go says ok=%v %s (%s)",
 				v.Name, v.About, js.OK, js.Reason, js.Message, v.Want.OK, v.Want.Reason, v.Want.GoError)
+		case !slices.Equal(js.Pivots, v.Want.Pivots):
+			t.Errorf("%s: verify.js fetched pivots %v, CometBFT's light client %v", v.Name, js.Pivots, v.Want.Pivots)
 		}
 	}
 	if len(got) != len(vs) {

@@ -8,6 +8,8 @@ import * as v from '../static/verify.js';
 const dir = process.argv[2];
 const b64 = (s) => v.fromBase64(s ?? null);
 
+let pivots = [];
+
 async function check(kind, input) {
   const opts = {
     chainId: input.chain_id, now: input.now && v.parseTime(input.now),
@@ -22,6 +24,12 @@ async function check(kind, input) {
       const untrusted = await v.verifyLightBlock(input.untrusted, opts.chainId);
       return v.verifyLight(trusted, untrusted, opts);
     }
+    case 'bisect': {
+      const root = await v.verifyLightBlock(input.blocks[input.trust.height], opts.chainId);
+      await v.verifyRoot(root, input.trust, opts);
+      const target = await v.verifyLightBlock(input.blocks[input.target], opts.chainId);
+      return v.bisect(root, target, (h) => { pivots.push(Number(h)); return input.blocks[String(h)] ?? null; }, opts);
+    }
     case 'answer':
       return v.verifyAnswer({ trust: input.trust, blocks: input.blocks, answer: input.answer, id: input.id, ...opts });
   }
@@ -31,6 +39,7 @@ async function check(kind, input) {
 for (const f of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
   const vec = JSON.parse(readFileSync(join(dir, f), 'utf8'));
   const out = { name: vec.name, ok: true };
+  pivots = [];
   const start = performance.now();
   try {
     await check(vec.kind, vec.input);
@@ -40,5 +49,6 @@ for (const f of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     out.message = e instanceof v.VerifyError ? e.message : String(e.stack || e);
   }
   out.ms = +(performance.now() - start).toFixed(2);
+  if (pivots.length) out.pivots = pivots;
   console.log(JSON.stringify(out));
 }
