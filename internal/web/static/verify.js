@@ -578,6 +578,8 @@ export async function verifyLightBlock(json, chainId) {
   if (!lb.proposer) fail('validators', 'no proposer');
   await checkValidator(lb.proposer, 'proposer');
   if (!lb.validators.some((v) => equal(v.address, lb.proposer.address))) fail('validators', 'proposer not in the set');
+  // CometBFT bounds the total (MaxTotalVotingPower) and panics beyond it.
+  if (totalPower(lb.validators) > (1n << 60n) - 1n) fail('validators', 'total voting power over 2^60-1');
   if (!equal(h.validatorsHash, await validatorsHash(lb.validators))) fail('validators', 'the header names another validator set');
   return lb;
 }
@@ -713,7 +715,9 @@ const canon = (v) => (Array.isArray(v) ? `[${v.map(canon).join(',')}]`
  * blocks[0] is the trust root (trust: {height, hash}); each later block is
  * verified from the one before; the last is header H+1 of answer (the body
  * of GET /v1/ids/{id}?proof=true, or its 404 with a proof of absence),
- * about id (canonical). opts: chainId, now, trustingPeriod, maxClockDrift.
+ * about id (canonical). opts: chainId, now, trustingPeriod, maxClockDrift,
+ * and fetch(height) (a light block's JSON, or null) to reach header H+1 by
+ * bisection from the last block given (then blocks may be the root alone).
  * Returns what the badge shows.
  */
 export async function verifyAnswer({ trust, blocks, answer, id, ...opts }) {
@@ -729,6 +733,15 @@ export async function verifyAnswer({ trust, blocks, answer, id, ...opts }) {
   const p = ans?.proof;
   if (!p) fail('malformed', 'the answer holds no proof');
   const height = BigInt(p.height ?? 0), headerHeight = BigInt(p.header_height ?? 0);
+  if (opts.fetch && headerHeight === height + 1n && last.header.height < headerHeight) {
+    // Reach header H+1 from the last block given, by bisection.
+    const json = await opts.fetch(headerHeight);
+    if (json == null) fail('height', `no block ${headerHeight} to sign the answer`);
+    const target = await verifyLightBlock(json, opts.chainId);
+    if (target.header.height !== headerHeight) fail('height', `asked for block ${headerHeight}, got ${target.header.height}`);
+    ({ signed } = await bisect(last, target, opts.fetch, opts));
+    last = target;
+  }
   if (headerHeight !== height + 1n || last.header.height !== headerHeight) fail('height', `proof of height ${height} names header ${headerHeight}; the blocks reach ${last.header.height}`);
   if (String(p.app_hash).toUpperCase() !== toHex(last.header.appHash)) fail('app_hash', 'the answer\'s app hash is not the signed header\'s');
   const k = fromBase64(p.key), value = p.value == null ? null : fromBase64(p.value);
