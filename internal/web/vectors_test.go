@@ -21,7 +21,6 @@ import (
 	cmtmath "github.com/cometbft/cometbft/libs/math"
 	"github.com/cometbft/cometbft/light"
 	"github.com/cometbft/cometbft/light/provider"
-	"github.com/cometbft/cometbft/light/provider/mock"
 	lightdb "github.com/cometbft/cometbft/light/store/db"
 	"github.com/cometbft/cometbft/types"
 
@@ -135,22 +134,22 @@ func goVerdict(v vector) (out verdict) {
 	switch v.Kind {
 	case "proof":
 		var in proofInput
-		if err = json.Unmarshal(v.Input, &in); err == nil {
+		if err = unmarshal(v.Input, &in); err == nil {
 			err = checkProof(in)
 		}
 	case "light":
 		var in lightInput
-		if err = json.Unmarshal(v.Input, &in); err == nil {
+		if err = unmarshal(v.Input, &in); err == nil {
 			err = checkLight(in)
 		}
 	case "answer":
 		var in answerInput
-		if err = json.Unmarshal(v.Input, &in); err == nil {
+		if err = unmarshal(v.Input, &in); err == nil {
 			err = checkAnswer(in)
 		}
 	case "bisect":
 		var in bisectInput
-		if err = json.Unmarshal(v.Input, &in); err == nil {
+		if err = unmarshal(v.Input, &in); err == nil {
 			var pivots []int64
 			pivots, err = checkBisect(in)
 			defer func() { out.Pivots = pivots }()
@@ -166,6 +165,14 @@ func goVerdict(v vector) (out verdict) {
 		msg = msg[:400] + "…"
 	}
 	return verdict{Reason: classify(err), GoError: msg}
+}
+
+// unmarshal reads a vector's input; what does not fit is malformed.
+func unmarshal(b []byte, v any) error {
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%w: %v", errMalformed, err)
+	}
+	return nil
 }
 
 func checkProof(in proofInput) error {
@@ -223,29 +230,23 @@ func checkLight(in lightInput) error {
 var errMalformed = errors.New("malformed input")
 
 // checkBisect runs CometBFT's light client (skipping verification, trust
-// level 1/3) over a mock provider that serves the blocks given, and a
-// witness that serves the same.
+// level 1/3) over a provider that serves the blocks given as client's
+// lightProvider serves /v1/light/{h} (decoded and checked well formed
+// when asked for), and a witness that serves the same.
 func checkBisect(in bisectInput) ([]int64, error) {
 	now, period, drift, err := in.clock()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errMalformed, err)
-	}
-	headers, vals := map[int64]*types.SignedHeader{}, map[int64]*types.ValidatorSet{}
-	for h, raw := range in.Blocks {
-		var lb types.LightBlock
-		if err := cmtjson.Unmarshal(raw, &lb); err != nil {
-			return nil, fmt.Errorf("%w: light block %s: %v", errMalformed, h, err)
-		}
-		headers[lb.Height], vals[lb.Height] = lb.SignedHeader, lb.ValidatorSet
 	}
 	hash, err := hex.DecodeString(in.Trust.Hash)
 	if err != nil {
 		return nil, fmt.Errorf("%w: trusted hash: %v", errMalformed, err)
 	}
 	ctx := context.Background()
-	primary := &fetchLog{Provider: mock.New(in.ChainID, headers, vals)}
+	primary := &jsonProvider{chainID: in.ChainID, blocks: in.Blocks}
+	witness := &jsonProvider{chainID: in.ChainID, blocks: in.Blocks}
 	lc, err := light.NewClient(ctx, in.ChainID, light.TrustOptions{Period: period, Height: in.Trust.Height, Hash: hash},
-		primary, []provider.Provider{mock.New(in.ChainID, headers, vals)}, lightdb.New(dbm.NewMemDB(), in.ChainID),
+		primary, []provider.Provider{witness}, lightdb.New(dbm.NewMemDB(), in.ChainID),
 		light.SkippingVerification(trustLevel), light.MaxClockDrift(drift), light.Logger(cmtlog.NewNopLogger()))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errTrustRoot, err)
@@ -253,24 +254,44 @@ func checkBisect(in bisectInput) ([]int64, error) {
 	_, err = lc.VerifyLightBlockAtHeight(ctx, in.Target, now)
 	// The root and the target come first; the rest are the pivots.
 	var pivots []int64
-	for _, h := range primary.heights {
+	for _, h := range primary.asked {
 		if h != in.Trust.Height && h != in.Target {
 			pivots = append(pivots, h)
 		}
 	}
+	if errors.As(err, new(provider.ErrBadLightBlock)) {
+		return pivots, fmt.Errorf("%w: %v", errMalformed, err)
+	}
 	return pivots, err
 }
 
-// fetchLog records the heights a light client asks its primary for.
-type fetchLog struct {
-	provider.Provider
-	heights []int64
+// jsonProvider serves light blocks from their JSON by height, as
+// client's lightProvider serves a node's, and records the heights asked.
+type jsonProvider struct {
+	chainID string
+	blocks  map[string]json.RawMessage
+	asked   []int64
 }
 
-func (f *fetchLog) LightBlock(ctx context.Context, h int64) (*types.LightBlock, error) {
-	f.heights = append(f.heights, h)
-	return f.Provider.LightBlock(ctx, h)
+func (p *jsonProvider) ChainID() string { return p.chainID }
+
+func (p *jsonProvider) LightBlock(_ context.Context, h int64) (*types.LightBlock, error) {
+	p.asked = append(p.asked, h)
+	raw, ok := p.blocks[fmt.Sprint(h)]
+	if !ok {
+		return nil, provider.ErrLightBlockNotFound
+	}
+	lb, err := decodeLightBlock(raw, p.chainID)
+	if err != nil {
+		return nil, provider.ErrBadLightBlock{Reason: err}
+	}
+	if lb.Height != h {
+		return nil, provider.ErrBadLightBlock{Reason: fmt.Errorf("asked for height %d, got %d", h, lb.Height)}
+	}
+	return lb, nil
 }
+
+func (p *jsonProvider) ReportEvidence(context.Context, types.Evidence) error { return nil }
 
 // errTrustRoot: the first block is not the header the person trusts.
 var errTrustRoot = errors.New("the first light block is not the trusted header")

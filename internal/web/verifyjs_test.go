@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -129,4 +131,51 @@ func TestVerifyJSSize(t *testing.T) {
 	if strings.Contains(string(served), "\nimport ") || strings.Contains(string(served), "require(") {
 		t.Error("verify.js imports something; it must stand alone")
 	}
+}
+
+// fuzzRounds is how many random changes run.mjs makes to each vector's
+// input: 50 a vector is about 8,000 checks, a few seconds; -fuzzrounds 400
+// (65,600 checks, a minute) is the deeper run made before a change to
+// verify.js is committed.
+var fuzzRounds = flag.Int("fuzzrounds", 50, "random changes to each vector's input in TestVerifyJSRefusesGarbage")
+
+// TestVerifyJSRefusesGarbage changes each vector's input at random
+// (seeded) and requires every refusal to be a VerifyError with a reason
+// (no input makes verify.js throw anything else), and Go to accept every
+// changed input verify.js accepts.
+func TestVerifyJSRefusesGarbage(t *testing.T) {
+	bin := nodeBinary(t)
+	cmd := exec.Command(bin, "testdata/run.mjs", vectorDir, "--fuzz", fmt.Sprint(*fuzzRounds))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node testdata/run.mjs --fuzz: %v\n%s", err, stderr.Bytes())
+	}
+	var res struct {
+		Checks     int      `json:"checks"`
+		Count      int      `json:"count"`
+		Exceptions []string `json:"exceptions"`
+		Accepted   []vector `json:"accepted"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("run.mjs --fuzz printed %q: %v", out, err)
+	}
+	if want := *fuzzRounds * len(readVectors(t)); res.Checks < want || want == 0 {
+		t.Fatalf("%d checks, want %d", res.Checks, want)
+	}
+	for _, e := range res.Exceptions {
+		t.Errorf("not a VerifyError: %s", e)
+	}
+	if res.Count > 0 {
+		t.Errorf("%d of %d changed inputs made verify.js throw something other than a VerifyError", res.Count, res.Checks)
+	}
+	// What verify.js accepted, Go must accept: a change the browser lets
+	// through is one the chain's own verifier would let through.
+	for _, v := range res.Accepted {
+		if got := goVerdict(v); !got.OK {
+			t.Errorf("%s: verify.js accepts a changed input (%s) that Go refuses (%s: %s)", v.Name, v.About, got.Reason, got.GoError)
+		}
+	}
+	t.Logf("%d changed inputs, each refused with a reason or verified; Go accepts all %d that verify.js accepted", res.Checks, len(res.Accepted))
 }

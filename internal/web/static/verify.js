@@ -74,10 +74,16 @@ export const toHex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')
 
 export function fromBase64(s) {
   if (s == null) return EMPTY;
-  if (typeof s !== 'string') fail('malformed', 'not base64');
+  // Padded standard base64 only, as Go's base64.StdEncoding (atob takes more).
+  if (typeof s !== 'string' || !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s)) fail('malformed', 'not base64');
   let bin;
   try { bin = atob(s); } catch { fail('malformed', 'not base64'); }
   return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
+
+function parseJSON(v) {
+  if (typeof v !== 'string') return v;
+  try { return JSON.parse(v); } catch { fail('malformed', 'not JSON'); }
 }
 
 const sha = async (name, b) => new Uint8Array(await crypto.subtle.digest(name, b));
@@ -417,49 +423,95 @@ export function parseTime(s) {
   return { s: BigInt(d.getTime() / 1000), n: Number((m[7] || '').padEnd(9, '0')) };
 }
 const nanos = (t) => t.s * 1000000000n + BigInt(t.n);
-const timeText = (t) => new Date(Number(t.s) * 1000 + Math.floor(t.n / 1e6)).toISOString();
+const SECOND = 1000000000n;
+
+// The light client's settings when the caller gives none: client's
+// DefaultTrustingPeriod (14 days), CometBFT's clock drift (10 s) and
+// trust level (1/3).
+export const DEFAULTS = { trustingPeriod: 14 * 24 * 3600, maxClockDrift: 10, trustLevel: [1, 3] };
+// whole reads a caller's integer (seconds, a height): a safe integer, or
+// a decimal string.
+const whole = (v, what) => {
+  if (Number.isSafeInteger(v) || (typeof v === 'string' && /^-?\d{1,19}$/.test(v))) return BigInt(v);
+  fail('malformed', `${what} is not an integer`);
+};
+const setting = (opts, name) => {
+  const v = opts[name] ?? DEFAULTS[name];
+  return name === 'trustLevel' ? (Array.isArray(v) && v.length === 2 ? v.map((x) => whole(x, name)) : fail('malformed', name)) : whole(v, name);
+};
+function clock({ now }) {
+  if (now instanceof Date && !Number.isNaN(now.getTime())) return parseTime(now.toISOString());
+  if (typeof now?.s === 'bigint' && Number.isInteger(now?.n)) return now;
+  fail('malformed', 'now is neither a Date nor a parsed time');
+}
+const timeText = (t) => {
+  const d = new Date(Number(t.s) * 1000 + Math.floor(t.n / 1e6));
+  return Number.isNaN(d.getTime()) ? `${t.s} s after 1970` : d.toISOString();
+};
 const timestamp = (t) => concat(pbVarint(1, t.s), pbVarint(2, t.n));
 
-// CometBFT's JSON writes 64-bit integers as strings (and refuses numbers),
-// smaller ones as numbers, times in UTC ending in Z.
-const int64 = (v, what) => {
-  if (!(typeof v === 'string' && /^-?\d+$/.test(v))) fail('malformed', `${what} is not a 64-bit integer string`);
+// Reading CometBFT's JSON as its decoder (libs/json) reads it, so that
+// what it refuses is refused here: 64-bit integers as decimal strings,
+// smaller ones as numbers in range, bytes as hex or base64 strings,
+// objects where Go has structs, times in UTC ending in Z; null is Go's
+// zero value.
+const is = (v, type) => v == null || (type === 'array' ? Array.isArray(v) : typeof v === type && !Array.isArray(v));
+const obj = (v, what) => (is(v, 'object') ? v || {} : fail('malformed', `${what} is not an object`));
+const str = (v, what) => (is(v, 'string') ? v ?? '' : fail('malformed', `${what} is not a string`));
+const arr = (v, what) => (is(v, 'array') ? v || [] : fail('malformed', `${what} is not an array`));
+function bigint(v, what, bits, signed) {
+  if (v == null) return 0n;
+  if (!(typeof v === 'string' && /^-?(0|[1-9]\d*)$/.test(v))) fail('malformed', `${what} is not an integer string`);
   const b = BigInt(v);
-  if (BigInt.asIntN(64, b) !== b) fail('malformed', `${what} overflows`);
+  if ((signed ? BigInt.asIntN(bits, b) : BigInt.asUintN(bits, b)) !== b) fail('malformed', `${what} is out of range`);
   return b;
-};
-const int32 = (v, what) => (Number.isInteger(v) ? v : fail('malformed', `${what} is not an integer`));
-const hexOf = (v) => (v == null || v === '' ? EMPTY : fromHex(v));
-const blockID = (b) => ({ hash: hexOf(b?.hash), total: int32(b?.parts?.total ?? 0, 'parts total'), partsHash: hexOf(b?.parts?.hash) });
+}
+const int64 = (v, what) => bigint(v, what, 64, true);
+const uint64 = (v, what) => bigint(v, what, 64, false);
+function small(v, what, min, max) {
+  if (v == null) return 0;
+  return Number.isInteger(v) && v >= min && v <= max ? v : fail('malformed', `${what} is not an integer in range`);
+}
+const hexOf = (v, what) => (str(v, what) === '' ? EMPTY : fromHex(v));
+function blockID(v, what) {
+  const b = obj(v, what), parts = obj(b.parts, `${what} parts`);
+  return { hash: hexOf(b.hash, what), total: small(parts.total, 'parts total', 0, 2 ** 32 - 1), partsHash: hexOf(parts.hash, what) };
+}
 
-function parseValidator(v) {
-  if (!v || typeof v !== 'object') fail('malformed', 'validator');
-  return { address: hexOf(v.address), keyType: v.pub_key?.type, pubKey: fromBase64(v.pub_key?.value), power: int64(v.voting_power ?? '0', 'voting power') };
+function parseValidator(v, what) {
+  v = obj(v, what);
+  const key = obj(v.pub_key, `${what} key`);
+  int64(v.proposer_priority, 'proposer priority'); // not verified, but read as Go reads it
+  return { address: hexOf(v.address, what), keyType: str(key.type, 'key type'), pubKey: fromBase64(str(key.value, 'key')), power: int64(v.voting_power, 'voting power') };
 }
 
 /** parseLightBlock reads a light block in CometBFT's JSON, unchecked. */
 export function parseLightBlock(json) {
-  const lb = typeof json === 'string' ? JSON.parse(json) : json;
-  const h = lb?.signed_header?.header, c = lb?.signed_header?.commit, vs = lb?.validator_set;
-  if (!h || !c || !vs || !Array.isArray(vs.validators) || !Array.isArray(c.signatures)) fail('malformed', 'not a light block');
+  const lb = obj(parseJSON(json), 'light block');
+  const sh = obj(lb.signed_header, 'signed header');
+  if (sh.header == null || sh.commit == null || lb.validator_set == null) fail('malformed', 'missing header, commit or validator set');
+  const h = obj(sh.header, 'header'), c = obj(sh.commit, 'commit'), vs = obj(lb.validator_set, 'validator set'), ver = obj(h.version, 'version');
   return {
     header: {
-      version: { block: int64(h.version?.block ?? '0', 'version'), app: int64(h.version?.app ?? '0', 'version') },
-      chainId: String(h.chain_id ?? ''), height: int64(h.height, 'height'), time: parseTime(h.time),
-      lastBlockId: blockID(h.last_block_id), lastCommitHash: hexOf(h.last_commit_hash), dataHash: hexOf(h.data_hash),
+      version: { block: uint64(ver.block, 'version'), app: uint64(ver.app, 'version') },
+      chainId: str(h.chain_id, 'chain ID'), height: int64(h.height, 'height'), time: h.time == null ? { s: ZERO_TIME, n: 0 } : parseTime(h.time),
+      lastBlockId: blockID(h.last_block_id, 'last block ID'), lastCommitHash: hexOf(h.last_commit_hash), dataHash: hexOf(h.data_hash),
       validatorsHash: hexOf(h.validators_hash), nextValidatorsHash: hexOf(h.next_validators_hash),
       consensusHash: hexOf(h.consensus_hash), appHash: hexOf(h.app_hash), lastResultsHash: hexOf(h.last_results_hash),
       evidenceHash: hexOf(h.evidence_hash), proposerAddress: hexOf(h.proposer_address),
     },
     commit: {
-      height: int64(c.height, 'commit height'), round: int32(c.round ?? 0, 'round'), blockId: blockID(c.block_id),
-      signatures: c.signatures.map((s) => ({
-        flag: int32(s.block_id_flag, 'block ID flag'), address: hexOf(s.validator_address),
-        time: parseTime(s.timestamp ?? '0001-01-01T00:00:00Z'), signature: fromBase64(s.signature),
-      })),
+      height: int64(c.height, 'commit height'), round: small(c.round, 'round', -(2 ** 31), 2 ** 31 - 1), blockId: blockID(c.block_id, 'block ID'),
+      signatures: arr(c.signatures, 'signatures').map((x) => {
+        const s = obj(x, 'commit signature');
+        return {
+          flag: small(s.block_id_flag, 'block ID flag', 0, 255), address: hexOf(s.validator_address),
+          time: s.timestamp == null ? { s: ZERO_TIME, n: 0 } : parseTime(s.timestamp), signature: fromBase64(str(s.signature, 'signature')),
+        };
+      }),
     },
-    validators: vs.validators.map(parseValidator),
-    proposer: vs.proposer ? parseValidator(vs.proposer) : null,
+    validators: arr(vs.validators, 'validators').map((v, i) => parseValidator(v, `validator ${i}`)),
+    proposer: vs.proposer == null ? null : parseValidator(vs.proposer, 'proposer'),
   };
 }
 
@@ -638,10 +690,10 @@ export async function verifyCommit(chainId, vals, commit, { trusting = false, le
  */
 export async function verifyLight(trusted, untrusted, opts) {
   const { chainId } = opts;
-  const now = nanos(opts.now instanceof Date ? parseTime(opts.now.toISOString()) : opts.now);
+  const now = nanos(clock(opts));
   const th = trusted.header, uh = untrusted.header;
-  const period = BigInt(opts.trustingPeriod) * 1000000000n, drift = BigInt(opts.maxClockDrift ?? 10) * 1000000000n;
-  if (nanos(th.time) + period <= now) fail('expired', `the trusted header of height ${th.height} expired at ${timeText({ s: th.time.s + period / 1000000000n, n: th.time.n })}`);
+  const period = setting(opts, 'trustingPeriod') * SECOND, drift = setting(opts, 'maxClockDrift') * SECOND;
+  if (nanos(th.time) + period <= now) fail('expired', `the trusted header of height ${th.height} expired at ${timeText({ s: th.time.s + period / SECOND, n: th.time.n })}`);
   // verifyNewHeaderAndVals (the block's own checks were made as it was read)
   if (uh.height <= th.height) fail('height', `height ${uh.height} is not above the trusted ${th.height}`);
   if (nanos(uh.time) <= nanos(th.time)) fail('header_time', 'the header is not later than the trusted one');
@@ -649,7 +701,8 @@ export async function verifyLight(trusted, untrusted, opts) {
   if (uh.height === th.height + 1n) {
     if (!equal(uh.validatorsHash, th.nextValidatorsHash)) fail('next_validators', 'the validators are not the trusted header\'s next validators');
   } else {
-    const level = (opts.trustLevel || [1, 3]).map(BigInt);
+    const level = setting(opts, 'trustLevel');
+    if (level[1] <= 0n) fail('malformed', 'trust level');
     await verifyCommit(chainId, trusted.validators, untrusted.commit, { trusting: true, level, reason: 'trust_level' });
   }
   return verifyCommit(chainId, untrusted.validators, untrusted.commit);
@@ -697,11 +750,11 @@ export async function bisect(trusted, target, fetch, opts) {
  * 2/3 of its own set.
  */
 export async function verifyRoot(lb, trust, opts) {
-  const now = nanos(opts.now instanceof Date ? parseTime(opts.now.toISOString()) : opts.now);
-  if (lb.header.height !== BigInt(trust.height) || toHex(lb.hash) !== String(trust.hash).toUpperCase()) {
+  const now = nanos(clock(opts));
+  if (lb.header.height !== whole(trust?.height, 'trusted height') || toHex(lb.hash) !== String(trust.hash).toUpperCase()) {
     fail('trust_root', `block ${lb.header.height} ${toHex(lb.hash)} is not the trusted ${trust.height} ${trust.hash}`);
   }
-  if (nanos(lb.header.time) + BigInt(opts.trustingPeriod) * 1000000000n <= now) fail('expired', 'the trusted header has expired');
+  if (nanos(lb.header.time) + setting(opts, 'trustingPeriod') * SECOND <= now) fail('expired', 'the trusted header has expired');
   return verifyCommit(opts.chainId, lb.validators, lb.commit);
 }
 
@@ -729,10 +782,11 @@ export async function verifyAnswer({ trust, blocks, answer, id, ...opts }) {
     signed = await verifyLight(last, lb, opts);
     last = lb;
   }
-  const ans = typeof answer === 'string' ? JSON.parse(answer) : answer;
+  const ans = parseJSON(answer);
   const p = ans?.proof;
   if (!p) fail('malformed', 'the answer holds no proof');
-  const height = BigInt(p.height ?? 0), headerHeight = BigInt(p.header_height ?? 0);
+  const num = (x, what) => (x == null ? 0n : Number.isSafeInteger(x) ? BigInt(x) : fail('malformed', `${what} is not a number`));
+  const height = num(p.height, 'height'), headerHeight = num(p.header_height, 'header height');
   if (opts.fetch && headerHeight === height + 1n && last.header.height < headerHeight) {
     // Reach header H+1 from the last block given, by bisection.
     const json = await opts.fetch(headerHeight);
