@@ -26,7 +26,8 @@ async function check(kind, input) {
   harness(input, { chain_id: 'string', now: 'string', trusting_period: 'int', max_clock_drift: 'int', type: 'string',
     root: 'string', key: 'string', value: 'string', proof: 'string', absent: 'boolean', trust: 'object', id: 'string',
     target: 'int', blocks: kind.startsWith('answer') ? 'array' : 'object' });
-  if (input.trust) harness(input.trust, { height: 'int', hash: 'string' });
+  input.trust ??= { height: 0, hash: '' };
+  harness(input.trust, { height: 'int', hash: 'string' });
   const opts = {
     chainId: input.chain_id ?? '', now: kind === 'proof' ? null : v.parseTime(input.now ?? ''),
     trustingPeriod: input.trusting_period ?? 0, maxClockDrift: input.max_clock_drift ?? 0,
@@ -41,19 +42,20 @@ async function check(kind, input) {
       return v.verifyLight(trusted, untrusted, opts);
     }
     case 'bisect': {
-      const root = await v.verifyLightBlock(input.blocks[input.trust.height], opts.chainId);
+      const blocks = input.blocks ?? {};
+      const root = await v.verifyLightBlock(blocks[input.trust.height ?? 0] ?? null, opts.chainId);
       await v.verifyRoot(root, input.trust, opts);
-      const target = await v.verifyLightBlock(input.blocks[input.target], opts.chainId);
-      return v.bisect(root, target, (h) => { pivots.push(Number(h)); return input.blocks[String(h)] ?? null; }, opts);
+      const target = await v.verifyLightBlock(blocks[input.target ?? 0] ?? null, opts.chainId);
+      return v.bisect(root, target, (h) => { pivots.push(Number(h)); return blocks[String(h)] ?? null; }, opts);
     }
     case 'answer':
       return v.verifyAnswer({ trust: input.trust, blocks: input.blocks, answer: input.answer, id: input.id, ...opts });
     case 'answer#fetch': {
       // The same answer reached by bisection from the root alone, the
       // other blocks served by height.
-      const byHeight = new Map(input.blocks.slice(1).map((b) => [String(b?.signed_header?.header?.height), b]));
+      const byHeight = new Map((input.blocks ?? []).slice(1).map((b) => [String(b?.signed_header?.header?.height), b]));
       const fetch = (h) => byHeight.get(String(h)) ?? null;
-      return v.verifyAnswer({ trust: input.trust, blocks: input.blocks.slice(0, 1), answer: input.answer, id: input.id, ...opts, fetch });
+      return v.verifyAnswer({ trust: input.trust, blocks: (input.blocks ?? []).slice(0, 1), answer: input.answer, id: input.id, ...opts, fetch });
     }
   }
   throw new Error(`unknown kind ${kind}`);
@@ -112,6 +114,16 @@ function leaves(v, out = [], path = '') {
 
 function mutate(value, r) {
   const pick = (a) => a[Math.floor(r() * a.length)];
+  // Bytes (a proof, a signature): flip a bit, drop or add a byte.
+  if (typeof value === 'string' && value.length > 16 && /^[A-Za-z0-9+/]+=*$/.test(value) && r() < 0.7) {
+    const b = [...Buffer.from(value, 'base64')];
+    const i = Math.floor(r() * b.length);
+    const op = r();
+    if (op < 0.6) b[i] ^= 1 << Math.floor(r() * 8);
+    else if (op < 0.8) b.splice(i, 1);
+    else b.splice(i, 0, Math.floor(r() * 256));
+    return Buffer.from(b).toString('base64');
+  }
   if (typeof value === 'string' && value.length && r() < 0.6) {
     const i = Math.floor(r() * value.length);
     return value.slice(0, i) + pick(['A', '0', '/', '+', '=', '-', 'z', '', '9999999999999999999999']) + value.slice(i + 1);
