@@ -130,6 +130,13 @@ var trustLevel = cmtmath.Fraction{Numerator: 1, Denominator: 3}
 
 // goVerdict checks a vector's input with Go's code.
 func goVerdict(v vector) (out verdict) {
+	// CometBFT panics on some inputs (a validator key of the wrong size:
+	// ed25519.PubKey.Address); that is a refusal too, of no class.
+	defer func() {
+		if r := recover(); r != nil {
+			out = verdict{Reason: "go_panic", GoError: fmt.Sprint(r)}
+		}
+	}()
 	var err error
 	switch v.Kind {
 	case "proof":

@@ -415,12 +415,15 @@ const ZERO_TIME = -62135596800n; // Go's zero time, 0001-01-01T00:00:00Z
 // parseTime reads RFC 3339 in UTC with nanoseconds into {s, n} (Date keeps
 // only milliseconds; the signed bytes keep nanoseconds).
 export function parseTime(s) {
-  const m = typeof s === 'string' && /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?Z$/.exec(s);
+  const m = typeof s === 'string' && /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?Z$/.exec(s);
   if (!m) fail('malformed', `time ${JSON.stringify(s)}`);
   const d = new Date(0);
   d.setUTCFullYear(+m[1], +m[2] - 1, +m[3]);
   d.setUTCHours(+m[4], +m[5], +m[6], 0);
-  return { s: BigInt(d.getTime() / 1000), n: Number((m[7] || '').padEnd(9, '0')) };
+  // Date rolls 30 February over into March; Go refuses it.
+  if (d.getUTCFullYear() !== +m[1] || d.getUTCMonth() !== m[2] - 1 || d.getUTCDate() !== +m[3] || d.getUTCHours() !== +m[4]
+    || d.getUTCMinutes() !== +m[5] || d.getUTCSeconds() !== +m[6]) fail('malformed', `time ${s} out of range`);
+  return { s: BigInt(d.getTime() / 1000), n: Number((m[7] || '').slice(0, 9).padEnd(9, '0')) }; // digits past 9 dropped, as Go drops them
 }
 const nanos = (t) => t.s * 1000000000n + BigInt(t.n);
 const SECOND = 1000000000n;
