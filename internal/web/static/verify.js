@@ -6,10 +6,11 @@
 //   2. CometBFT v1 light blocks as GET /v1/light/{h} sends them: the header
 //      hash (a Merkle root of its proto-encoded fields), the validator set
 //      hash, and the commit's Ed25519 signatures over CanonicalVote bytes;
-//   3. the light client's rules (light.VerifyAdjacent / VerifyNonAdjacent):
-//      from a trusted header, adjacent by the next validators hash, or
-//      skipping where more than 1/3 of the trusted power signed, within the
-//      trusting period; the answer read at H proved against header H+1.
+//   3. the light client's rules (light.VerifyAdjacent / VerifyNonAdjacent,
+//      and the light client's bisection): from a trusted header, adjacent by
+//      the next validators hash, or skipping where more than 1/3 of the
+//      trusted power signed, within the trusting period; the answer read at
+//      H proved against header H+1.
 // It trusts only what its caller gives it: the trust root (chain ID,
 // height, header hash) and the clock. Every failure is a VerifyError whose
 // reason is one of REASONS; internal/web/testdata/vectors hold it to Go's
@@ -475,7 +476,7 @@ function small(v, what, min, max) {
   if (v == null) return 0;
   return Number.isInteger(v) && v >= min && v <= max ? v : fail('malformed', `${what} is not an integer in range`);
 }
-const hexOf = (v, what) => (str(v, what) === '' ? EMPTY : fromHex(v));
+const hexOf = (v, what = 'a hash') => (str(v, what) === '' ? EMPTY : fromHex(v));
 function blockID(v, what) {
   const b = obj(v, what), parts = obj(b.parts, `${what} parts`);
   return { hash: hexOf(b.hash, what), total: small(parts.total, 'parts total', 0, 2 ** 32 - 1), partsHash: hexOf(parts.hash, what) };
@@ -802,9 +803,9 @@ export async function verifyAnswer({ trust, blocks, answer, id, ...opts }) {
   if (headerHeight !== height + 1n || last.header.height !== headerHeight) fail('height', `proof of height ${height} names header ${headerHeight}; the blocks reach ${last.header.height}`);
   if (String(p.app_hash).toUpperCase() !== toHex(last.header.appHash)) fail('app_hash', 'the answer\'s app hash is not the signed header\'s');
   const k = fromBase64(p.key), value = p.value == null ? null : fromBase64(p.value);
-  const text = new TextDecoder().decode(k);
-  if (!text.startsWith('id/') || text.slice(3) !== id) fail('wrong_id', `the answer proves ${text}, not id/${id}`);
+  if (!equal(k, enc.encode(`id/${id}`))) fail('wrong_id', `the answer proves ${new TextDecoder().decode(k)}, not id/${id}`);
   const rec = ans.record ?? null;
+  if (rec !== null && !is(rec, 'object')) fail('malformed', 'the record is not an object');
   if (rec && rec.id !== id) fail('wrong_id', `the answer shows ${rec.id}, proves ${id}`);
   const common = { type: p.type, root: last.header.appHash, key: k, proof: fromBase64(p.proof) };
   if (!rec) await verifyProof({ ...common, absent: true });
