@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -605,6 +606,9 @@ func synthVectors(t *testing.T, chainID string, tmpl types.Header, params lightP
 	add("skipping-quarter-kept", "skipping to a set that keeps a quarter of the trusted power, not more than the 1/3 trust level", s.block(120, later, aefg, aefg, all))
 	add("skipping-same-set", "skipping within the same set", s.block(120, later, abcd, abcd, all))
 	add("skipping-two-of-four", "skipping, two of the four sign: trusted, but not 2/3 of the new block's set", s.block(120, later, abcd, abcd, func(i int) bool { return i < 2 }))
+	short := s.block(101, later, abcd, abcd, all)
+	short.Commit.Signatures = short.Commit.Signatures[:3]
+	add("adjacent-signature-missing", "three signatures for four validators", short)
 	add("adjacent-nil-vote", "three of four sign the block, the fourth votes for nil (a vote not counted)", s.blockVotes(101, later, abcd, abcd, func(i int) int {
 		if i == 2 {
 			return votesNil
@@ -744,6 +748,15 @@ func answerVectors(t *testing.T, w world, params lightParams) []vector {
 	})
 	add("expired", "the trusted root is older than the trusting period", func(in *answerInput) {
 		in.Now = root.Time.Add(client.DefaultTrustingPeriod + time.Hour).UTC().Format(time.RFC3339Nano)
+	})
+	add("record-false", "a proof of absence with a record that is not an object", func(in *answerInput) {
+		in.Answer, in.ID = edit(w.absent, func(m map[string]any) { m["record"] = false }), w.absentID
+	})
+	add("app-hash-lower-case", "the answer's app hash in lower case: the same bytes", func(in *answerInput) {
+		in.Answer = edit(in.Answer, func(m map[string]any) {
+			p := proofField(m)
+			p["app_hash"] = strings.ToLower(p["app_hash"].(string))
+		})
 	})
 	add("proof-missing", "an answer with no proof", func(in *answerInput) {
 		in.Answer = edit(in.Answer, func(m map[string]any) { delete(m, "proof") })

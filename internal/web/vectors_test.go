@@ -470,8 +470,8 @@ func classify(err error) string {
 		// light.ErrInvalidHeader does not unwrap to ErrNotEnoughVotingPowerSigned.
 		{"insufficient voting power", "not_enough_power"},
 		{"invalid commit -- wrong block ID", "commit_invalid"},
-		{"invalid commit signatures", "commit_invalid"},
-		{"invalid commit height", "commit_invalid"},
+		{"invalid commit -- wrong set size", "commit_invalid"},
+		{"invalid commit -- wrong height", "commit_invalid"},
 		{"double vote", "commit_invalid"},
 		// light.Client: a skip it cannot bridge and whose pivot the node
 		// does not serve returns ErrNewValSetCantBeTrusted, which
@@ -479,7 +479,7 @@ func classify(err error) string {
 		// success, and its divergence check then refuses the empty trace.
 		{"nil or single block primary trace", "trust_level"},
 	} {
-		if strings.Contains(msg, m.words) {
+		if strings.Contains(strings.ToLower(msg), strings.ToLower(m.words)) {
 			return m.class
 		}
 	}
@@ -548,22 +548,25 @@ func TestVectors(t *testing.T) {
 
 func writeVectors(t *testing.T, vs []vector) {
 	t.Helper()
+	// Every verdict first: a vector of no class leaves the old ones be.
+	names := map[string]bool{}
+	for i, v := range vs {
+		if names[v.Name] {
+			t.Fatalf("two vectors named %s", v.Name)
+		}
+		names[v.Name] = true
+		vs[i].Want = goVerdict(v)
+		if r := vs[i].Want.Reason; r == "unknown" || r == "go_panic" {
+			t.Fatalf("%s: Go's error %q has no class", v.Name, vs[i].Want.GoError)
+		}
+	}
 	if err := os.RemoveAll(vectorDir); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(vectorDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	names := map[string]bool{}
 	for _, v := range vs {
-		if names[v.Name] {
-			t.Fatalf("two vectors named %s", v.Name)
-		}
-		names[v.Name] = true
-		v.Want = goVerdict(v)
-		if v.Want.Reason == "unknown" {
-			t.Fatalf("%s: Go's error %q has no class", v.Name, v.Want.GoError)
-		}
 		b, err := json.MarshalIndent(v, "", "  ")
 		if err != nil {
 			t.Fatal(err)
