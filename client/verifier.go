@@ -334,15 +334,56 @@ func (p *lightProvider) LightBlock(ctx context.Context, height int64) (*types.Li
 // validator set) as GET /v1/light/{height} sends it, in CometBFT's JSON,
 // and checks that it is well formed for chainID. It does not verify it:
 // that is the light client's work.
-func DecodeLightBlock(raw []byte, chainID string) (*types.LightBlock, error) {
+func DecodeLightBlock(raw []byte, chainID string) (out *types.LightBlock, err error) {
+	// A node's answer is input. CometBFT's own checks panic on some of
+	// it (a validator key of the wrong size reaches ed25519's Address),
+	// so the keys are checked first, and a panic left anywhere in
+	// CometBFT's decoding becomes an error, never a crash of the caller.
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("malformed light block: %v", p)
+		}
+	}()
 	var lb types.LightBlock
 	if err := cmtjson.Unmarshal(raw, &lb); err != nil {
+		return nil, err
+	}
+	if err := checkValidatorKeys(lb.ValidatorSet); err != nil {
 		return nil, err
 	}
 	if err := lb.ValidateBasic(chainID); err != nil {
 		return nil, err
 	}
 	return &lb, nil
+}
+
+// checkValidatorKeys refuses a validator set with a missing validator or
+// a key that is not a 32-byte Ed25519 key, the only kind a CityID chain's
+// validators have.
+func checkValidatorKeys(vs *types.ValidatorSet) error {
+	if vs == nil {
+		return nil // ValidateBasic says it is missing
+	}
+	check := func(what string, v *types.Validator) error {
+		switch {
+		case v == nil:
+			return fmt.Errorf("light block: %s is missing", what)
+		case v.PubKey == nil:
+			return fmt.Errorf("light block: %s has no public key", what)
+		case v.PubKey.Type() != "ed25519" || len(v.PubKey.Bytes()) != 32:
+			return fmt.Errorf("light block: %s has a %s key of %d bytes; a validator's key is ed25519, 32 bytes", what, v.PubKey.Type(), len(v.PubKey.Bytes()))
+		}
+		return nil
+	}
+	for i, v := range vs.Validators {
+		if err := check(fmt.Sprintf("validator %d", i+1), v); err != nil {
+			return err
+		}
+	}
+	if vs.Proposer != nil {
+		return check("the proposer", vs.Proposer)
+	}
+	return nil
 }
 
 // ReportEvidence is not offered by the HTTP API: a witness that finds
