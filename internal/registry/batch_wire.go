@@ -226,7 +226,9 @@ func (m *RegisterBatch) UnmarshalJSON(b []byte) error {
 // decode reads a message in the wire form into m, replacing what m held.
 func (m *RegisterBatch) decode(b []byte) error {
 	*m = RegisterBatch{}
-	r := batchReader{d: jsontext.NewDecoder(bytes.NewReader(b))}
+	// A bytes.Buffer is read in place, with no copy (the decoder never
+	// writes to it: FuzzDecodeRegisterBatch checks).
+	r := batchReader{d: jsontext.NewDecoder(bytes.NewBuffer(b))}
 	if err := r.message(m); err != nil {
 		*m = RegisterBatch{}
 		return err
@@ -314,35 +316,36 @@ func (r *batchReader) entry(m *RegisterBatch, node string) error {
 	if err != nil {
 		return fmt.Errorf("entry %d: local id: %w", i, err)
 	}
-	where := fmt.Sprintf("entry %d (%s)", i, clip(node+"/"+local))
+	// where names the entry in an error; made only for one.
+	where := func() string { return fmt.Sprintf("entry %d (%s)", i, clip(node+"/"+local)) }
 	if k := r.d.PeekKind(); k != '[' {
-		return fmt.Errorf("%s: want its values, an array, after the local id, not %s", where, kindName(k))
+		return fmt.Errorf("%s: want its values, an array, after the local id, not %s", where(), kindName(k))
 	}
 	if _, err := r.d.ReadToken(); err != nil {
-		return fmt.Errorf("%s: %w", where, err)
+		return fmt.Errorf("%s: %w", where(), err)
 	}
 	e := BatchEntry{ID: local, Values: []Value{}}
 	for r.d.PeekKind() != ']' {
 		v, err := r.value(len(e.Values))
 		if err != nil {
-			return fmt.Errorf("%s: value %d: %w", where, len(e.Values)+1, err)
+			return fmt.Errorf("%s: value %d: %w", where(), len(e.Values)+1, err)
 		}
 		e.Values = append(e.Values, v)
 	}
 	if _, err := r.d.ReadToken(); err != nil { // the values' ']'
-		return fmt.Errorf("%s: %w", where, err)
+		return fmt.Errorf("%s: %w", where(), err)
 	}
 	if r.d.PeekKind() == '[' {
 		// Given, even empty: an empty list is the signer, not the group's.
 		if e.Admins, err = r.strs(); err != nil {
-			return fmt.Errorf("%s: admins: %w", where, err)
+			return fmt.Errorf("%s: admins: %w", where(), err)
 		}
 	}
 	if k := r.d.PeekKind(); k != ']' {
-		return fmt.Errorf("%s: an entry is [local-id, values] or [local-id, values, admins]; want ] after them, not %s", where, kindName(k))
+		return fmt.Errorf("%s: an entry is [local-id, values] or [local-id, values, admins]; want ] after them, not %s", where(), kindName(k))
 	}
 	if _, err := r.d.ReadToken(); err != nil {
-		return fmt.Errorf("%s: %w", where, err)
+		return fmt.Errorf("%s: %w", where(), err)
 	}
 	m.Entries = append(m.Entries, e)
 	return nil

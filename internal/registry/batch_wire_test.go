@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -137,7 +138,11 @@ func FuzzDecodeRegisterBatch(f *testing.F) {
 	signer := pubHex(testKey("signer"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var m RegisterBatch
+		in := bytes.Clone(b)
 		err := decodeBodyJSON(b, &m)
+		if !bytes.Equal(in, b) {
+			t.Fatalf("decoding %q changed it to %q", in, b)
+		}
 		if checkObjectKeys(b) == nil && checkBodyText(b) == nil {
 			batchEnginesAgree(t, b, m, err)
 		}
