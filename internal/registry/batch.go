@@ -15,7 +15,7 @@ import (
 type RegisterBatch struct {
 	Entries []BatchEntry
 	// groups are the groups of the message as decoded; nil for a batch
-	// built in Go, whose groups are its runs of one node.
+	// built in Go, which validate groups as MarshalJSON sends it.
 	groups []batchGroup
 	ids    []code.ID
 	// heads are the entries' records without their stamps, encoded when
@@ -24,7 +24,9 @@ type RegisterBatch struct {
 	heads [][]byte
 }
 
-// BatchEntry is one identifier of a batch.
+// BatchEntry is one identifier of a batch. Its JSON tags are those of
+// the command line's JSON batch files (client.ParseBatchFile); on the wire
+// an entry is an array under its group (batch_wire.go).
 type BatchEntry struct {
 	ID     string   `json:"id"` // <node>/<local-id>
 	Values []Value  `json:"values"`

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/cityid/cityid/code"
@@ -15,7 +16,7 @@ import (
 
 // The wire form of a register_batch message (application version 3):
 //
-//	{"nodes":[{"node":"1561101001X.84.1","admins":["…"],"entries":[
+//	{"nodes":[{"node":"1561101001.84.1","admins":["…"],"entries":[
 //	  ["c110101001001",[["URL","https://…"],["TEXT","多福巷社区居委会"]]],
 //	  ["c110101001002",[{"index":7,"type":"TEXT","data":"…","ttl":60}],["<admin>"]]]}]}
 //
@@ -140,23 +141,11 @@ func sharedAdmins(entries []BatchEntry) []string {
 		return nil
 	}
 	for _, e := range entries[1:] {
-		if !equalStrings(e.Admins, first) {
+		if !slices.Equal(e.Admins, first) {
 			return nil
 		}
 	}
 	return first
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // appendValues writes values, each as a pair when the pair reads back to
@@ -209,15 +198,15 @@ func appendStrings(b []byte, s []string) []byte {
 	return append(b, ']')
 }
 
-// appendQuoted writes s as a JSON string, as marshalCompact would (no
-// escaping of <, > and &). Text that is not UTF-8 is written with
-// U+FFFD, as encoding/json writes it.
+// appendQuoted writes s as a JSON string in its shortest form (RFC 8785),
+// which, like marshalCompact, leaves <, > and & as they are. Text that is
+// not UTF-8 is written with U+FFFD, as encoding/json writes it.
 func appendQuoted(b []byte, s string) []byte {
 	q, _ := jsontext.AppendQuote(b, s) // the error says only that U+FFFD was written
 	return q
 }
 
-// UnmarshalJSON reads the wire form (decodeBatch). Both of encoding/json's
+// UnmarshalJSON reads the wire form (decode). Both of encoding/json's
 // engines call it, so they read a batch alike.
 func (m *RegisterBatch) UnmarshalJSON(b []byte) error {
 	return m.decode(b)
