@@ -171,10 +171,14 @@ func FuzzDecodeRegisterBatch(f *testing.F) {
 
 // batchEnginesAgree: encoding/json's two engines, which call
 // RegisterBatch's UnmarshalJSON, give decodeBodyJSON's verdict and value.
+// v1 is json.Unmarshal, not decodeKeysChecked: that one takes what
+// bytes.TrimSpace trims (\v, \f, U+0085, U+00A0) after a value as no
+// trailing data, which a msg, cut out of its body by the JSON grammar,
+// never ends with.
 func batchEnginesAgree(t *testing.T, b []byte, want RegisterBatch, wantErr error) {
 	t.Helper()
 	var v1, v2 RegisterBatch
-	err1 := decodeKeysChecked(b, &v1)
+	err1 := json.Unmarshal(b, &v1)
 	err2 := jsonv2.Unmarshal(b, &v2, jsonv2.RejectUnknownMembers(true))
 	if (err1 == nil) != (wantErr == nil) || (err2 == nil) != (wantErr == nil) {
 		t.Fatalf("%q: decodeBodyJSON says %v, v1 %v, v2 %v", b, wantErr, err1, err2)
