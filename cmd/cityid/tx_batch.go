@@ -23,7 +23,9 @@ func txRegisterBatch(g *globals) *cobra.Command {
   - JSON: an array of {"id": ..., "values": [{"type": ..., "data": ...}], "admins": [...]}.
 Up to ` + strconv.Itoa(client.MaxBatch) + ` identifiers go in one signed transaction, all or nothing; a
 larger file is sent as several transactions in order, and the command stops
-at the first refused one, saying which rows it held.`,
+at the first refused one, saying which rows it held. Within a transaction the
+identifiers travel grouped by node, and a refusal names the first bad one by
+its identifier and its position as sent.`,
 		Example: `  cityid tx register-batch --file meters.csv --from alice
   # meters.csv:
   #   id,TEXT,GEO

@@ -22,7 +22,9 @@ import (
 //
 // 2: signatures are checked under ZIP-215's rule (registry.SignatureOptions)
 // instead of crypto/ed25519's, so a block's can be checked in batches.
-const AppVersion uint64 = 2
+// 3: a register_batch message is the compact form of docs/transactions.md
+// (entries grouped under their node, values as [type, data] pairs).
+const AppVersion uint64 = 3
 
 // Version is the software version reported in Info.
 const Version = wire.Version

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -86,6 +87,7 @@ func catalogue(w *world) []row {
 		twoReading = "a key twice, or in another case, could be read one way by the chain and another by a wallet"
 	)
 	bob, op, st := w.bob, w.op, w.stranger
+	wire := func(msg string) json.RawMessage { return json.RawMessage(msg) }
 	month := time.Now().AddDate(0, 0, 30).UTC().Truncate(time.Second)
 	return []row{
 		// Envelopes: one spelling, whole and canonical.
@@ -433,6 +435,28 @@ func catalogue(w *world) []row {
 			kind: registry.KindRegisterBatch, msg: registry.RegisterBatch{Entries: []registry.BatchEntry{}}},
 		{name: "batch repeats an id", sends: "a register_batch naming one object twice", code: invalid, why: "all or nothing: the second entry could never be registered", by: bob,
 			kind: registry.KindRegisterBatch, msg: registry.RegisterBatch{Entries: []registry.BatchEntry{{ID: unit + "/twice", Values: []registry.Value{}}, {ID: unit + "/twice", Values: []registry.Value{}}}}},
+		{name: "batch group of no entries", sends: `a register_batch group {"node":".85.1","entries":[]} after a good one`, code: invalid, why: "a group says its node for its entries: one with none is a spelling of nothing", by: bob,
+			kind: registry.KindRegisterBatch, msg: wire(`{"nodes":[{"node":"` + city + `.85","entries":[["g-1",[]]]},{"node":"` + unit + `","entries":[]}]}`)},
+		{name: "batch node in two groups", sends: "a register_batch with groups for .85.1, .85 and .85.1 again", code: invalid, why: "a node's entries travel in one group: one batch has one encoding, and each node is checked once", by: bob,
+			kind: registry.KindRegisterBatch, msg: wire(`{"nodes":[{"node":"` + unit + `","entries":[["g-1",[]]]},{"node":"` + city + `.85","entries":[["g-2",[]]]},{"node":"` + unit + `","entries":[["g-3",[]]]}]}`)},
+		{name: "batch group under an object", sends: `a register_batch group whose node is the school, 1561301001.85.1/school-0042`, code: invalid, why: "objects are registered under a city, a sector or a unit, never under an object", by: bob,
+			kind: registry.KindRegisterBatch, msg: wire(`{"nodes":[{"node":"` + object + `","entries":[["g-1",[]]]}]}`)},
+		{name: "batch group's node does not parse", sends: "a register_batch group under 1561301002.85.1", code: registry.CodeInvalidID, why: "1561301002 is no city code: its MOD 11-2 check character is 1", by: bob,
+			kind: registry.KindRegisterBatch, msg: wire(`{"nodes":[{"node":"1561301002.85.1","entries":[["g-1",[]]]}]}`)},
+		{name: "batch value pair of three", sends: `a register_batch value ["TEXT","x","y"]`, code: malformed, why: "a pair is [type, data]; what else a value says is the object form's", by: bob,
+			kind: registry.KindRegisterBatch, msg: wire(`{"nodes":[{"node":"` + unit + `","entries":[["g-1",[["TEXT","x","y"]]]]}]}`)},
+		{name: "batch value pair with a number", sends: `a register_batch value ["TEXT",7]`, code: malformed, why: "a value's data is text", by: bob,
+			kind: registry.KindRegisterBatch, msg: wire(`{"nodes":[{"node":"` + unit + `","entries":[["g-1",[["TEXT",7]]]]}]}`)},
+		{name: "batch entry of four", sends: `a register_batch entry ["g-1",[],[],[]]`, code: malformed, why: "an entry is [local-id, values] or [local-id, values, admins]", by: bob,
+			kind: registry.KindRegisterBatch, msg: wire(`{"nodes":[{"node":"` + unit + `","entries":[["g-1",[],[],[]]]}]}`)},
+		{name: "batch entry of one", sends: `a register_batch entry ["g-1"]`, code: malformed, why: "an entry is [local-id, values] or [local-id, values, admins]", by: bob,
+			kind: registry.KindRegisterBatch, msg: wire(`{"nodes":[{"node":"` + unit + `","entries":[["g-1"]]}]}`)},
+		{name: "batch null values", sends: `a register_batch entry ["g-1",null]`, code: malformed, why: "an absent list has one spelling, []", by: bob,
+			kind: registry.KindRegisterBatch, msg: wire(`{"nodes":[{"node":"` + unit + `","entries":[["g-1",null]]}]}`)},
+		{name: "batch group unknown member", sends: `a register_batch group with "name":"x"`, code: malformed, why: "an unknown field is refused, never ignored", by: bob,
+			kind: registry.KindRegisterBatch, msg: wire(`{"nodes":[{"node":"` + unit + `","name":"x","entries":[["g-1",[]]]}]}`)},
+		{name: "batch in the old form", sends: `a register_batch of {"entries":[{"id":…,"values":[]}]}, application version 2's`, code: malformed, why: "application version 3 reads one form of a batch", by: bob,
+			kind: registry.KindRegisterBatch, msg: wire(`{"entries":[{"id":"` + unit + `/g-1","values":[]}]}`)},
 
 		// Under a deactivated unit (.85.2), its own admin bob.
 		{name: "register under a deactivated unit", sends: "register .85.2/new", code: inactive, why: "nothing is registered under a deactivated node", on: onState, by: bob,

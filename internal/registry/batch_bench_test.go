@@ -139,21 +139,7 @@ func (s *batchDisk) block(kv registry.KV, txs [][]byte) error {
 // transactions and signs them.
 func batchState(b *testing.B, blocks int) (*batchDisk, [][]byte) {
 	b.Helper()
-	data := filepath.Join("..", "bench", "testdata")
-	comm, err := os.Open(filepath.Join(data, "communities.csv.gz"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer comm.Close()
-	cities, err := os.Open(filepath.Join(data, "cities.csv"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cities.Close()
-	dir, err := workload.ReadDirectory(comm, cities)
-	if err != nil {
-		b.Fatal(err)
-	}
+	dir := readDirectory(b)
 	n := blocks * benchBatchesPerBlock * registry.MaxBatch
 	if n > dir.Len() {
 		b.Skipf("%d blocks need %d identifiers; the directory holds %d: use a smaller -benchtime", blocks, n, dir.Len())
@@ -217,4 +203,67 @@ func BenchmarkDecodeRegisterBatch(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*registry.MaxBatch), "ns/id")
+}
+
+// readDirectory reads the real community directory of internal/bench/testdata.
+func readDirectory(tb testing.TB) *workload.Directory {
+	tb.Helper()
+	data := filepath.Join("..", "bench", "testdata")
+	comm, err := os.Open(filepath.Join(data, "communities.csv.gz"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer comm.Close()
+	cities, err := os.Open(filepath.Join(data, "cities.csv"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer cities.Close()
+	dir, err := workload.ReadDirectory(comm, cities)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return dir
+}
+
+// TestBatchBytes: a signed register_batch of the bench's first 5,000
+// community identifiers in the compact form (application version 3) is at
+// most 0.6 of the same batch in version 2's form, {"entries":[{"id",
+// "values":[{"index","type","data","ttl"}]}]}: the bytes a block carries,
+// hashes, syncs and saves per identifier (docs/transactions.md quotes
+// them; go test -v prints them).
+func TestBatchBytes(t *testing.T) {
+	dir := readDirectory(t)
+	type v2Entry struct {
+		ID     string           `json:"id"`
+		Values []registry.Value `json:"values"`
+	}
+	var compact registry.RegisterBatch
+	var v2 struct {
+		Entries []v2Entry `json:"entries"`
+	}
+	for i := range registry.MaxBatch {
+		e := dir.Entry(i)
+		compact.Entries = append(compact.Entries, e)
+		v2.Entries = append(v2.Entries, v2Entry{ID: e.ID, Values: e.Values})
+	}
+	key := workload.Key("loader")
+	size := func(msg any) (tx, body int) {
+		b, err := registry.NewBody(registry.KindRegisterBatch, 1, msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc, err := registry.Sign(benchChainID, b, key).Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(enc), len(b)
+	}
+	newTx, newBody := size(compact)
+	oldTx, oldBody := size(v2)
+	t.Logf("5,000 identifiers: version 2 %d bytes signed (body %d), %.0f an identifier; compact %d (body %d), %.0f an identifier; ratio %.3f",
+		oldTx, oldBody, float64(oldTx)/registry.MaxBatch, newTx, newBody, float64(newTx)/registry.MaxBatch, float64(newTx)/float64(oldTx))
+	if float64(newTx) > 0.6*float64(oldTx) {
+		t.Errorf("compact batch %d bytes, more than 0.6 of version 2's %d", newTx, oldTx)
+	}
 }

@@ -26,9 +26,9 @@ func TestRegisterBatch(t *testing.T) {
 	w := newWorld(t)
 	h := w.h
 	t.Run("one entry", func(t *testing.T) {
-		tx := w.unitAdmin.tx(t, KindRegisterBatch, M{"entries": []M{
+		tx := w.unitAdmin.tx(t, KindRegisterBatch, batchMsg([]M{
 			{"id": "1561301001.85.1/Meter-A", "values": []M{{"type": "URL", "data": "https://meters.sjz.example/a"}}},
-		}})
+		}))
 		blk := h.next()
 		r := h.apply(t, tx)
 		if got, want := outcomeJSON(t, r), `{"id":"1561301001.85.1/meter-a","version":1,"status":"active","count":1}`; got != want {
@@ -44,7 +44,7 @@ func TestRegisterBatch(t *testing.T) {
 	})
 	t.Run("MaxBatch entries in one transaction", func(t *testing.T) {
 		nonce := h.nonce(t, w.unitAdmin.pub)
-		tx := w.unitAdmin.tx(t, KindRegisterBatch, M{"entries": meters(w.unit, 0, MaxBatch)})
+		tx := w.unitAdmin.tx(t, KindRegisterBatch, batchMsg(meters(w.unit, 0, MaxBatch)))
 		if n := len(decodeTx(t, tx).Body); n <= MaxBodyBytes || n > MaxBatchBodyBytes {
 			t.Fatalf("body of %d entries is %d bytes: want over MaxBodyBytes (%d), within MaxBatchBodyBytes (%d)", MaxBatch, n, MaxBodyBytes, MaxBatchBodyBytes)
 		}
@@ -66,10 +66,10 @@ func TestRegisterBatch(t *testing.T) {
 		}
 	})
 	t.Run("entries with their own admins, and admins by default", func(t *testing.T) {
-		o := h.mustApply(t, w.unitAdmin.tx(t, KindRegisterBatch, M{"entries": []M{
+		o := h.mustApply(t, w.unitAdmin.tx(t, KindRegisterBatch, batchMsg([]M{
 			{"id": w.unit + "/pipe-1", "values": []M{}, "admins": []string{w.stranger.pub}},
 			{"id": w.unit + "/pipe-2", "values": []M{}},
-		}}))
+		})))
 		if o.Count != 2 {
 			t.Errorf("count %d", o.Count)
 		}
@@ -86,26 +86,26 @@ func TestRegisterBatch(t *testing.T) {
 		other := h.signer("unit-2-admin")
 		h.mustApply(t, w.cityAdmin.tx(t, KindRegisterUnit, M{"parent": w.sector, "name": "Second bureau", "admins": []string{other.pub}}))
 		unit2 := "1561301001.85.2"
-		o := h.mustApply(t, w.cityAdmin.tx(t, KindRegisterBatch, M{"entries": []M{
+		o := h.mustApply(t, w.cityAdmin.tx(t, KindRegisterBatch, batchMsg([]M{
 			{"id": w.unit + "/valve-1", "values": []M{}},
 			{"id": unit2 + "/valve-1", "values": []M{}},
 			{"id": w.sector + "/valve-1", "values": []M{}},
 			{"id": w.city + "/valve-1", "values": []M{}},
 			{"id": unit2 + "/valve-2", "values": []M{}},
-		}}))
+		})))
 		if o.Count != 5 {
 			t.Errorf("count %d, want 5", o.Count)
 		}
-		h.mustApply(t, other.tx(t, KindRegisterBatch, M{"entries": []M{{"id": unit2 + "/valve-3", "values": []M{}}}}))
-		h.expectRejected(t, w.unitAdmin.tx(t, KindRegisterBatch, M{"entries": []M{
+		h.mustApply(t, other.tx(t, KindRegisterBatch, batchMsg([]M{{"id": unit2 + "/valve-3", "values": []M{}}})))
+		h.expectRejected(t, w.unitAdmin.tx(t, KindRegisterBatch, batchMsg([]M{
 			{"id": w.unit + "/valve-4", "values": []M{}},
 			{"id": w.unit + "/valve-5", "values": []M{}},
 			{"id": unit2 + "/valve-4", "values": []M{}},
-		}}), CodeUnauthorized, "entry 3 ("+unit2+"/valve-4): key "+w.unitAdmin.pub+" is not an admin of "+unit2+" ")
-		h.expectRejected(t, other.tx(t, KindRegisterBatch, M{"entries": []M{
+		})), CodeUnauthorized, "entry 3 ("+unit2+"/valve-4): key "+w.unitAdmin.pub+" is not an admin of "+unit2+" ")
+		h.expectRejected(t, other.tx(t, KindRegisterBatch, batchMsg([]M{
 			{"id": unit2 + "/valve-4", "values": []M{}},
 			{"id": w.unit + "/valve-4", "values": []M{}},
-		}}), CodeUnauthorized, "entry 2 ("+w.unit+"/valve-4)", "not an admin of "+w.unit+" ")
+		})), CodeUnauthorized, "entry 2 ("+w.unit+"/valve-4)", "not an admin of "+w.unit+" ")
 	})
 	t.Run("a batch writes no child index and no history", func(t *testing.T) {
 		if keys, _ := scan(t, h, ChildPrefix(w.unit)); len(keys) != 0 {
@@ -125,7 +125,7 @@ func TestRegisterBatchBodyBounds(t *testing.T) {
 	a := w.unitAdmin
 	// batchBody is a one-entry batch (<unit>/meter-<entry>) padded to n bytes.
 	batchBody := func(t testing.TB, entry, n int) []byte {
-		body, err := NewBody(KindRegisterBatch, a.nextNonce(t), M{"entries": meters(w.unit, entry, 1)})
+		body, err := NewBody(KindRegisterBatch, a.nextNonce(t), batchMsg(meters(w.unit, entry, 1)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,7 +168,8 @@ func TestRegisterBatchRejections(t *testing.T) {
 	h.mustApply(t, w.cityAdmin.tx(t, KindRegisterUnit, M{"parent": "1561301001.86", "name": "Hospital"}))
 	h.mustApply(t, w.cityAdmin.tx(t, KindDeactivate, M{"id": "1561301001.86"}))
 	e := func(id string) M { return M{"id": id, "values": []M{}} }
-	batch := func(entries ...M) M { return M{"entries": entries} }
+	batch := func(entries ...M) RegisterBatch { return batchMsg(entries) }
+	raw := func(msg string) json.RawMessage { return json.RawMessage(msg) }
 	var keys []string
 	for i := 0; i <= MaxAdmins; i++ {
 		keys = append(keys, pubHex(testKey(fmt.Sprint("batch-admin-", i))))
@@ -183,19 +184,37 @@ func TestRegisterBatchRejections(t *testing.T) {
 		{"MaxBatch+1 entries", func(t testing.TB) []byte {
 			return ua.tx(t, KindRegisterBatch, batch(meters(w.unit, 0, MaxBatch+1)...))
 		}, CodeTooLarge, []string{fmt.Sprintf("%d entries, more than the %d allowed", MaxBatch+1, MaxBatch)}},
-		{"no entries", func(t testing.TB) []byte { return ua.tx(t, KindRegisterBatch, M{"entries": []M{}}) },
-			CodeInvalid, []string{"entries is empty"}},
-		{"entries missing", func(t testing.TB) []byte { return ua.tx(t, KindRegisterBatch, M{}) },
-			CodeInvalid, []string{"entries is empty"}},
+		{"no entries", func(t testing.TB) []byte { return ua.tx(t, KindRegisterBatch, batchMsg([]M{})) },
+			CodeInvalid, []string{"nodes is empty"}},
+		{"nodes missing", func(t testing.TB) []byte { return ua.tx(t, KindRegisterBatch, M{}) },
+			CodeInvalid, []string{"nodes is empty"}},
 		{"an id repeated", func(t testing.TB) []byte {
 			return ua.tx(t, KindRegisterBatch, batch(e(w.unit+"/a"), e(w.unit+"/b"), e(w.unit+"/a")))
 		}, CodeInvalid, []string{"entry 3 (" + w.unit + "/a): " + w.unit + "/a repeats entry 1"}},
 		{"an id repeated in another case", func(t testing.TB) []byte {
 			return ua.tx(t, KindRegisterBatch, batch(e(w.unit+"/Pump"), e(w.unit+"/pump")))
 		}, CodeInvalid, []string{"entry 2 (" + w.unit + "/pump): " + w.unit + "/pump repeats entry 1"}},
-		{"a node code in an entry", func(t testing.TB) []byte {
-			return ua.tx(t, KindRegisterBatch, batch(e(w.unit+"/a"), e("1561301001.85.7")))
-		}, CodeInvalid, []string{"entry 2 (1561301001.85.7): 1561301001.85.7 is a node code"}},
+		{"an object as a group's node", func(t testing.TB) []byte {
+			return ua.tx(t, KindRegisterBatch, raw(`{"nodes":[{"node":"`+w.unit+`","entries":[["a",[]]]},{"node":"`+w.unit+`/b","entries":[["c",[]]]}]}`))
+		}, CodeInvalid, []string{"entry 2 (" + w.unit + "/b/c): node " + w.unit + "/b is an object"}},
+		{"a node that does not parse", func(t testing.TB) []byte {
+			return ua.tx(t, KindRegisterBatch, raw(`{"nodes":[{"node":"1561301002.85.1","entries":[["a",[]]]}]}`))
+		}, CodeInvalidID, []string{`entry 1 (1561301002.85.1/a): node "1561301002.85.1"`, "bad_check_char"}},
+		{"a node in two groups, in another case", func(t testing.TB) []byte {
+			return ua.tx(t, KindRegisterBatch, raw(`{"nodes":[{"node":"1561301001.85.1","entries":[["a",[]]]},{"node":"1561301001.85","entries":[["b",[]]]},{"node":"1561301001.85.1","entries":[["c",[]]]}]}`))
+		}, CodeInvalid, []string{"entry 3 (1561301001.85.1/c): node 1561301001.85.1 is also the node of group 1"}},
+		{"an empty group", func(t testing.TB) []byte {
+			return ua.tx(t, KindRegisterBatch, raw(`{"nodes":[{"node":"`+w.unit+`","entries":[["a",[]]]},{"node":"1561301001.85","entries":[]}]}`))
+		}, CodeInvalid, []string{"group 2 (1561301001.85) has no entries"}},
+		{"a group without entries", func(t testing.TB) []byte {
+			return ua.tx(t, KindRegisterBatch, raw(`{"nodes":[{"node":"`+w.unit+`"}]}`))
+		}, CodeInvalid, []string{"group 1 (" + w.unit + ") has no entries"}},
+		{"an empty local id", func(t testing.TB) []byte {
+			return ua.tx(t, KindRegisterBatch, raw(`{"nodes":[{"node":"`+w.unit+`","entries":[["a",[]],["",[]]]}]}`))
+		}, CodeInvalidID, []string{"entry 2 (" + w.unit + "/): id", "empty"}},
+		{"a bad admin of a group", func(t testing.TB) []byte {
+			return ua.tx(t, KindRegisterBatch, raw(`{"nodes":[{"node":"`+w.unit+`","admins":["ab"],"entries":[["a",[]]]}]}`))
+		}, CodeBadPubKey, []string{"entry 1 (" + w.unit + "/a): admin 1: "}},
 		{"an id that does not parse", func(t testing.TB) []byte {
 			return ua.tx(t, KindRegisterBatch, batch(e(w.unit+"/a"), e(w.unit+"/bad id")))
 		}, CodeInvalidID, []string{"entry 2 (" + w.unit + "/bad id): id", "bad_char"}},
@@ -212,9 +231,9 @@ func TestRegisterBatchRejections(t *testing.T) {
 		{"an admin listed twice in an entry", func(t testing.TB) []byte {
 			return ua.tx(t, KindRegisterBatch, batch(M{"id": w.unit + "/a", "values": []M{}, "admins": []string{keys[0], keys[0]}}))
 		}, CodeInvalid, []string{"entry 1 (" + w.unit + "/a): admin 2: key " + keys[0] + " is listed twice"}},
-		{"an unknown parent in entry 2", func(t testing.TB) []byte {
+		{"an unknown parent in entry 3, entries grouped by node", func(t testing.TB) []byte {
 			return ua.tx(t, KindRegisterBatch, batch(e(w.unit+"/a"), e("1561301001.85.9/a"), e(w.unit+"/b")))
-		}, CodeNotFound, []string{"entry 2 (1561301001.85.9/a): parent 1561301001.85.9 is not registered"}},
+		}, CodeNotFound, []string{"entry 3 (1561301001.85.9/a): parent 1561301001.85.9 is not registered"}},
 		{"a deactivated parent", func(t testing.TB) []byte {
 			return w.cityAdmin.tx(t, KindRegisterBatch, batch(e(w.unit+"/a"), e("1561301001.85.2/a")))
 		}, CodeInactive, []string{"entry 2 (1561301001.85.2/a): parent 1561301001.85.2 is deactivated"}},
@@ -224,9 +243,45 @@ func TestRegisterBatchRejections(t *testing.T) {
 		{"a stranger", func(t testing.TB) []byte {
 			return w.stranger.tx(t, KindRegisterBatch, batch(e(w.unit+"/a")))
 		}, CodeUnauthorized, []string{"entry 1 (" + w.unit + "/a): key " + w.stranger.pub + " is not an admin of " + w.unit}},
-		{"an unknown field in an entry", func(t testing.TB) []byte {
-			return ua.tx(t, KindRegisterBatch, batch(M{"id": w.unit + "/a", "values": []M{}, "name": "x"}))
-		}, CodeMalformed, []string{"register_batch msg:", `unknown field "name"`}},
+		{"an unknown member in a group", func(t testing.TB) []byte {
+			return ua.tx(t, KindRegisterBatch, raw(`{"nodes":[{"node":"`+w.unit+`","name":"x","entries":[["a",[]]]}]}`))
+		}, CodeMalformed, []string{"register_batch msg: group 1: unknown member \"name\""}},
+		{"an unknown member in a value object", func(t testing.TB) []byte {
+			return ua.tx(t, KindRegisterBatch, raw(`{"nodes":[{"node":"`+w.unit+`","entries":[["a",[{"type":"TEXT","data":"x","name":"y"}]]]}]}`))
+		}, CodeMalformed, []string{"register_batch msg: entry 1 (" + w.unit + "/a): value 1:", "name"}},
+		{"a value pair of three", func(t testing.TB) []byte {
+			return ua.tx(t, KindRegisterBatch, raw(`{"nodes":[{"node":"`+w.unit+`","entries":[["a",[["TEXT","x","y"]]]]}]}`))
+		}, CodeMalformed, []string{"entry 1 (" + w.unit + `/a): value 1: a pair is ["TYPE","data"]`}},
+		{"a value pair of one", func(t testing.TB) []byte {
+			return ua.tx(t, KindRegisterBatch, raw(`{"nodes":[{"node":"`+w.unit+`","entries":[["a",[["TEXT"]]]]}]}`))
+		}, CodeMalformed, []string{"entry 1 (" + w.unit + "/a): value 1: data: want a string"}},
+		{"a value pair with a number", func(t testing.TB) []byte {
+			return ua.tx(t, KindRegisterBatch, raw(`{"nodes":[{"node":"`+w.unit+`","entries":[["a",[["TEXT",7]]]]}]}`))
+		}, CodeMalformed, []string{"entry 1 (" + w.unit + "/a): value 1: data: want a string, not a number"}},
+		{"a value that is a string", func(t testing.TB) []byte {
+			return ua.tx(t, KindRegisterBatch, raw(`{"nodes":[{"node":"`+w.unit+`","entries":[["a",["TEXT"]]]}]}`))
+		}, CodeMalformed, []string{"entry 1 (" + w.unit + `/a): value 1: want ["TYPE","data"] or an object, not a string`}},
+		{"an entry of one element", func(t testing.TB) []byte {
+			return ua.tx(t, KindRegisterBatch, raw(`{"nodes":[{"node":"`+w.unit+`","entries":[["a"]]}]}`))
+		}, CodeMalformed, []string{"entry 1 (" + w.unit + "/a): want its values"}},
+		{"an entry of four elements", func(t testing.TB) []byte {
+			return ua.tx(t, KindRegisterBatch, raw(`{"nodes":[{"node":"`+w.unit+`","entries":[["a",[],[],[]]]}]}`))
+		}, CodeMalformed, []string{"entry 1 (" + w.unit + "/a): an entry is [local-id, values] or [local-id, values, admins]"}},
+		{"an entry as an object", func(t testing.TB) []byte {
+			return ua.tx(t, KindRegisterBatch, raw(`{"nodes":[{"node":"`+w.unit+`","entries":[{"id":"a","values":[]}]}]}`))
+		}, CodeMalformed, []string{"entry 1: want [local-id, values] or [local-id, values, admins], not an object"}},
+		{"null values", func(t testing.TB) []byte {
+			return ua.tx(t, KindRegisterBatch, raw(`{"nodes":[{"node":"`+w.unit+`","entries":[["a",null]]}]}`))
+		}, CodeMalformed, []string{"entry 1 (" + w.unit + "/a): want its values, an array, after the local id, not null"}},
+		{"null nodes", func(t testing.TB) []byte {
+			return ua.tx(t, KindRegisterBatch, raw(`{"nodes":null}`))
+		}, CodeMalformed, []string{"nodes: want an array, not null"}},
+		{"a null node", func(t testing.TB) []byte {
+			return ua.tx(t, KindRegisterBatch, raw(`{"nodes":[{"node":null,"entries":[["a",[]]]}]}`))
+		}, CodeMalformed, []string{"group 1: node: null is not allowed here"}},
+		{"the old form", func(t testing.TB) []byte {
+			return ua.tx(t, KindRegisterBatch, raw(`{"entries":[{"id":"`+w.unit+`/a","values":[]}]}`))
+		}, CodeMalformed, []string{`msg: unknown member "entries"`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

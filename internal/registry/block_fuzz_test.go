@@ -201,7 +201,7 @@ func (w *blockWorld) blockSeeds(t testing.TB) map[string][]byte {
 		KindUpdate:        {ua, M{"id": w.dataset, "version": h.record(t, w.dataset).Version, "values": []M{{"index": 1, "type": "DATA", "dataset": goodDataset()}, {"index": 9, "type": "TEXT", "data": "2026"}}}},
 		KindDeactivate:    {ua, M{"id": w.object, "reason": "moved"}},
 		KindReactivate:    {ua, M{"id": w.closed, "version": h.record(t, w.closed).Version}},
-		KindRegisterBatch: {ua, M{"entries": []M{{"id": w.unit + "/m-1", "values": []M{{"type": "TEXT", "data": "meter"}}}, {"id": w.unit + "/m-2", "values": []M{}, "admins": []string{st.pub}}}}},
+		KindRegisterBatch: {ua, M{"nodes": []M{{"node": w.unit, "entries": []any{[]any{"m-1", []any{[]string{"TEXT", "meter"}}}, []any{"m-2", []any{}, []string{st.pub}}}}}}},
 		KindTransfer:      {ua, M{"id": w.object, "admins": []string{ua.pub, st.pub}, "version": h.record(t, w.object).Version}},
 		KindGrantAccess:   {ua, M{"dataset": w.dataset, "grantee": w.beijing + ".36", "scope": "read:summary", "expires": expires}},
 		KindRevokeAccess:  {ua, M{"dataset": w.dataset, "grantee": w.grantee}},

@@ -327,10 +327,10 @@ func decodeKeysChecked(b []byte, v any) error {
 }
 
 // decodeBodyJSON is decodeKeysChecked for a transaction's body and the
-// messages of the write path (register, and register_batch, which makes
-// a megabyte of JSON): it runs encoding/json/v2's engine, almost twice
-// as fast on a batch (BenchmarkDecodeRegisterBatch), with unknown members
-// refused. The input's keys have passed checkObjectKeys and its text
+// messages of the write path. A register_batch, up to a megabyte of JSON,
+// is read by its own strict token reader (batch_wire.go), which both
+// engines call too. A body and a register run encoding/json/v2's engine,
+// almost twice as fast as v1's, with unknown members refused. The input's keys have passed checkObjectKeys and its text
 // checkBodyText (lowercase ASCII keys, none repeated, valid UTF-8, no
 // escaped surrogates), and these types hold only strings, integers,
 // booleans, a raw message, and slices, pointers and structs of them, which
@@ -339,8 +339,10 @@ func decodeKeysChecked(b []byte, v any) error {
 // refusal's words, stay v1's. Other messages (times, among others) are
 // read by v1 alone: they are few and small.
 func decodeBodyJSON(b []byte, v any) error {
-	switch v.(type) {
-	case *Body, *Register, *RegisterBatch:
+	switch v := v.(type) {
+	case *RegisterBatch:
+		return v.decode(b)
+	case *Body, *Register:
 	default:
 		return decodeKeysChecked(b, v)
 	}

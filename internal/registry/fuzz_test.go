@@ -164,10 +164,10 @@ func seedTxs(t testing.TB, w *world) [][]byte {
 		a.tx(t, KindUpdate, M{"id": w.object, "version": 1, "values": []M{{"type": "TEXT", "data": "t"}}}),
 		a.tx(t, KindDeactivate, M{"id": w.object, "reason": "r"}),
 		a.tx(t, KindReactivate, M{"id": w.object, "version": 1}),
-		a.tx(t, KindRegisterBatch, M{"entries": []M{
+		a.tx(t, KindRegisterBatch, batchMsg([]M{
 			{"id": w.unit + "/m-1", "values": []M{{"type": "TEXT", "data": "meter"}}},
 			{"id": w.unit + "/M-2", "values": []M{}, "admins": []string{w.unitAdmin.pub}},
-		}}),
+		})),
 		a.tx(t, KindTransfer, M{"id": w.object, "admins": []string{w.unitAdmin.pub, w.stranger.pub}, "version": 1}),
 		a.tx(t, KindGrantAccess, M{"dataset": w.object, "grantee": w.sector, "scope": "read:summary", "expires": "2030-01-01T00:00:00+08:00"}),
 		a.tx(t, KindRevokeAccess, M{"dataset": w.object, "grantee": w.sector}),

@@ -557,3 +557,17 @@ func newWorld(t testing.TB) *world {
 	}))
 	return w
 }
+
+// batchMsg is a register_batch of entries written as objects ({"id",
+// "values", "admins"}), the Go form RegisterBatch encodes in groups.
+func batchMsg(entries []M) RegisterBatch {
+	b, err := json.Marshal(entries)
+	if err != nil {
+		panic(err) // test data: a bug in the test
+	}
+	m := RegisterBatch{Entries: []BatchEntry{}}
+	if err := json.Unmarshal(b, &m.Entries); err != nil {
+		panic(err)
+	}
+	return m
+}

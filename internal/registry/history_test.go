@@ -150,7 +150,7 @@ func TestChildIndex(t *testing.T) {
 	h.mustApply(t, ca.tx(t, KindRegister, M{"id": w.sector + "/office", "values": []M{}}))
 	h.mustApply(t, ca.tx(t, KindRegister, M{"id": w.city + "/hall", "values": []M{}}))
 	h.mustApply(t, ca.tx(t, KindRegister, M{"id": w.unit, "allocate": true, "values": []M{}}))
-	h.mustApply(t, ca.tx(t, KindRegisterBatch, M{"entries": []M{{"id": w.unit + "/b-1", "values": []M{}}}}))
+	h.mustApply(t, ca.tx(t, KindRegisterBatch, batchMsg([]M{{"id": w.unit + "/b-1", "values": []M{}}})))
 	h.mustApply(t, ca.tx(t, KindDeactivate, M{"id": "1561301001.85.2"}))
 
 	children := func(t *testing.T, node string) string {

@@ -128,7 +128,7 @@ func TestAllocationMovesPastHandNumbers(t *testing.T) {
 	for i := 2; i <= 1500; i++ {
 		entries = append(entries, M{"id": fmt.Sprintf("%s/%d", node, i), "values": []M{}})
 	}
-	h.mustApply(t, admin.tx(t, KindRegisterBatch, M{"entries": entries}))
+	h.mustApply(t, admin.tx(t, KindRegisterBatch, batchMsg(entries)))
 	if got := stateGet(t, h, "seq/local/"+node); got != "" {
 		t.Errorf("counter %q after numbers 2–1500: the counter moves only when its next number is taken", got)
 	}

@@ -329,7 +329,7 @@ func (s *script) dataKind(t testing.TB, ci int, city string, k int) []byte {
 			}
 			entries = append(entries, M{"id": id, "values": s.values()})
 		}
-		return s.tx(t, w, KindRegisterBatch, M{"entries": entries})
+		return s.tx(t, w, KindRegisterBatch, batchMsg(entries))
 	case 1: // new admins for an object or unit, among the city's admins
 		targets := objects
 		if len(targets) == 0 || r.intn(4) == 0 {

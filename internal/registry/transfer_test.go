@@ -72,7 +72,7 @@ func TestTransfer(t *testing.T) {
 			keeper.txNonce(t, n, KindRegister, M{"id": valves + "/v-1", "values": []M{}}),
 			w.cityAdmin.tx(t, KindTransfer, M{"id": valves, "admins": []string{other.pub}}),
 			keeper.txNonce(t, n+1, KindRegister, M{"id": valves + "/v-2", "values": []M{}}),
-			other.tx(t, KindRegisterBatch, M{"entries": []M{{"id": valves + "/v-3", "values": []M{}}}}),
+			other.tx(t, KindRegisterBatch, batchMsg([]M{{"id": valves + "/v-3", "values": []M{}}})),
 		)
 		for i, want := range []string{"", "", CodeUnauthorized, ""} {
 			got := ""
