@@ -36,9 +36,10 @@ func (m *Machine) ReadAhead(base Reader, tx *Tx) (Absent, error) {
 		}
 		ids = []string{msg.id.String()}
 	case *RegisterBatch:
-		ids = make([]string, len(msg.ids))
-		for i, id := range msg.ids {
-			ids[i] = id.String()
+		// Validation left each entry's identifier in its canonical text.
+		ids = make([]string, len(msg.Entries))
+		for i := range msg.Entries {
+			ids[i] = msg.Entries[i].ID
 		}
 	default:
 		return Absent{}, nil

@@ -50,12 +50,12 @@ func TestReadAhead(t *testing.T) {
 		return w.unitAdmin.txNonce(t, nonce, kind, msg)
 	}
 	txs := [][]byte{
-		next(KindRegisterBatch, M{"entries": entries(batch...)}),
+		next(KindRegisterBatch, batchMsg(entries(batch...))),
 		next(KindRegister, M{"id": w.unit + "/ahead-twice", "values": text}),
-		next(KindRegisterBatch, M{"entries": entries(w.unit+"/ahead-other", w.unit+"/ahead-twice")}),
-		next(KindRegisterBatch, M{"entries": entries(w.unit+"/ahead-refused", "1561301001.85.9/no-such-unit")}),
+		next(KindRegisterBatch, batchMsg(entries(w.unit+"/ahead-other", w.unit+"/ahead-twice"))),
+		next(KindRegisterBatch, batchMsg(entries(w.unit+"/ahead-refused", "1561301001.85.9/no-such-unit"))),
 		next(KindRegister, M{"id": w.unit + "/ahead-refused", "values": text}),
-		next(KindRegisterBatch, M{"entries": entries(w.unit+"/ahead-new", old)}),
+		next(KindRegisterBatch, batchMsg(entries(w.unit+"/ahead-new", old))),
 	}
 	want := []string{"", "", CodeExists, CodeNotFound, "", CodeExists}
 	prepared := make([]*Tx, len(txs))
