@@ -320,7 +320,9 @@ func decodeKeysChecked(b []byte, v any) error {
 	if err := d.Decode(v); err != nil {
 		return fmt.Errorf("%s", clip(err.Error()))
 	}
-	if rest := bytes.TrimSpace(b[d.InputOffset():]); len(rest) != 0 {
+	// JSON's own whitespace only: bytes.TrimSpace would also pass a
+	// trailing \v, \f, U+0085 or U+00A0, which no JSON parser skips.
+	if rest := bytes.Trim(b[d.InputOffset():], " \t\r\n"); len(rest) != 0 {
 		return fmt.Errorf("trailing data after the JSON value at byte %d", d.InputOffset()+1)
 	}
 	return nil

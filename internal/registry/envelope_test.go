@@ -194,6 +194,13 @@ func TestEnvelopeAndBodyRejections(t *testing.T) {
 		{"second JSON value after the envelope", func(t testing.TB) []byte {
 			return append(valid(t), []byte(`{}`)...)
 		}, CodeMalformed, []string{"trailing data"}},
+		{"a no-break space after the body", func(t testing.TB) []byte {
+			// Unicode white space, but not JSON's: trailing data.
+			return a.withBody(t, fmt.Sprintf(`{"kind":"register_sector","nonce":%d,"msg":{"id":"1561301001.86"}}`+"\u00a0", n(t)))
+		}, CodeMalformed, []string{"body:", "trailing data"}},
+		{"a form feed after the body", func(t testing.TB) []byte {
+			return a.withBody(t, fmt.Sprintf(`{"kind":"register_sector","nonce":%d,"msg":{"id":"1561301001.86"}}`+"\f", n(t)))
+		}, CodeMalformed, []string{"body:"}},
 		{"body is not JSON", func(t testing.TB) []byte {
 			return a.withBody(t, `kind=register_sector`)
 		}, CodeMalformed, []string{"body:"}},
