@@ -1,0 +1,148 @@
+package chain_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/cityid/cityid/internal/bench/workload"
+	"github.com/cityid/cityid/internal/chain"
+	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/store"
+)
+
+// benchBlockTxs is how many register transactions the App benchmarks put
+// between two commits: about what a loaded node's blocks hold (CometBFT's
+// mempool holds 5,000, the block being executed among them), 200 for each
+// of the 15 loaders `cityid bench --only e2e` signs with.
+const benchBlockTxs = 3000
+
+// benchApp is an App over an in-memory store with the workload's genesis
+// and setup (city, sector, unit) committed through its own ABCI methods,
+// as a node commits them.
+type benchApp struct {
+	app    *chain.App
+	height int64
+	time   time.Time
+}
+
+func newBenchApp(b *testing.B, f *workload.Fixture) *benchApp {
+	b.Helper()
+	st, err := store.OpenMemory(store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	gen, err := f.Genesis()
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := &benchApp{app: chain.NewApp(f.ChainID, st, nil), time: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
+	if _, err := a.app.InitChain(context.Background(), &abci.InitChainRequest{
+		ChainId: f.ChainID, InitialHeight: 1, AppStateBytes: gen, Time: a.time,
+	}); err != nil {
+		b.Fatal(err)
+	}
+	setup, err := f.SetupTxs()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tx := range setup {
+		a.block(b, [][]byte{tx})
+	}
+	return a
+}
+
+// block finalizes and commits txs as the next block; every one must
+// apply.
+func (a *benchApp) block(b *testing.B, txs [][]byte) {
+	b.Helper()
+	a.height++
+	a.time = a.time.Add(time.Second)
+	ctx := context.Background()
+	resp, err := a.app.FinalizeBlock(ctx, &abci.FinalizeBlockRequest{Height: a.height, Time: a.time, Txs: txs})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i, r := range resp.TxResults {
+		if r.Code != chain.CodeOK {
+			b.Fatalf("block %d tx %d: code %d: %s", a.height, i, r.Code, r.Log)
+		}
+	}
+	if _, err := a.app.Commit(ctx, &abci.CommitRequest{}); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// check admits txs to the mempool as new transactions; every one must be
+// admitted.
+func (a *benchApp) check(b *testing.B, txs [][]byte) {
+	b.Helper()
+	ctx := context.Background()
+	for i, tx := range txs {
+		resp, err := a.app.CheckTx(ctx, &abci.CheckTxRequest{Tx: tx, Type: abci.CHECK_TX_TYPE_CHECK})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if resp.Code != chain.CodeOK {
+			b.Fatalf("check tx %d: code %d: %s", i, resp.Code, resp.Log)
+		}
+	}
+}
+
+// BenchmarkCheckTx is App.CheckTx of signed register transactions (the
+// workload of `cityid bench --only e2e`: 15 loaders, each's in nonce
+// order) over a store with the setup committed, as a node admits them:
+// decode, signature with the signer's expanded key, nonce read, staged on
+// the account's pending state. Between blocks of benchBlockTxs (not
+// timed) the transactions are finalized and committed, so each block's
+// first transaction of an account rebases its pending state. ns/op and
+// allocs/op are per transaction, on one goroutine.
+func BenchmarkCheckTx(b *testing.B) {
+	f, err := workload.New("cityid-bench", nil, registry.MaxAdmins-1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := newBenchApp(b, f)
+	txs, err := f.RegisterTxs(0, b.N)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for from := 0; from < len(txs); from += benchBlockTxs {
+		blk := txs[from:min(from+benchBlockTxs, len(txs))]
+		a.check(b, blk)
+		b.StopTimer()
+		a.block(b, blk)
+		b.StartTimer()
+	}
+}
+
+// BenchmarkFinalizeBlock is App.FinalizeBlock and App.Commit of blocks of
+// benchBlockTxs register transactions that CheckTx admitted before (not
+// timed), as a loaded node runs them: every transaction is taken from the
+// prepared cache, applied, and the block committed. ns/op and allocs/op
+// are per transaction.
+func BenchmarkFinalizeBlock(b *testing.B) {
+	f, err := workload.New("cityid-bench", nil, registry.MaxAdmins-1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := newBenchApp(b, f)
+	txs, err := f.RegisterTxs(0, b.N)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for from := 0; from < len(txs); from += benchBlockTxs {
+		blk := txs[from:min(from+benchBlockTxs, len(txs))]
+		b.StopTimer()
+		a.check(b, blk)
+		b.StartTimer()
+		a.block(b, blk)
+	}
+}
