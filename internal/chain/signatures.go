@@ -2,6 +2,7 @@ package chain
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/sha512"
 	"encoding/binary"
 	"encoding/hex"
@@ -88,14 +89,38 @@ func (s *Signatures) decode(m *registry.Machine, tx []byte) (*registry.Unchecked
 // known reports whether the key pub (text form) passed the point check in
 // a transaction decode accepted.
 func (s *Signatures) known(pub string) bool {
-	b, err := hex.DecodeString(pub)
-	if err != nil {
+	// Decoded on the stack: this runs for every transaction CheckTx and
+	// a block's workers decode.
+	var b [ed25519.PublicKeySize]byte
+	if len(pub) != hex.EncodedLen(len(b)) {
 		return false
+	}
+	for i := range b {
+		hi, ok1 := fromHex(pub[2*i])
+		lo, ok2 := fromHex(pub[2*i+1])
+		if !ok1 || !ok2 {
+			return false
+		}
+		b[i] = hi<<4 | lo
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k, ok := s.keys[string(b)]
+	k, ok := s.keys[string(b[:])]
 	return ok && k.checked
+}
+
+// fromHex is the value of a hex digit, in either case as
+// hex.DecodeString takes it.
+func fromHex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // expanded returns pub's expanded form, made once. nil for a key that
