@@ -584,7 +584,18 @@ type recordHead struct {
 // encodeHead encodes the stampless part of the record insert writes for
 // id; nil if it cannot be encoded (insert then reports why).
 func encodeHead(id code.ID, name string, admins []string, values []Value) []byte {
-	b, err := json.Marshal(recordHead{ID: id.String(), Kind: id.Kind(), Status: StatusActive, Version: 1, Name: name, Values: values, Admins: admins})
+	text := id.String()
+	size := 96 + len(text) + len(name) // the names and the fixed fields
+	for _, v := range values {
+		size += 48 + len(v.Type) + len(v.Data)
+	}
+	for _, a := range admins {
+		size += 3 + len(a)
+	}
+	if b, ok := appendRecordHead(make([]byte, 0, size), text, id.Kind(), name, admins, values); ok {
+		return b
+	}
+	b, err := json.Marshal(recordHead{ID: text, Kind: id.Kind(), Status: StatusActive, Version: 1, Name: name, Values: values, Admins: admins})
 	if err != nil {
 		return nil
 	}
