@@ -32,35 +32,53 @@ func (id ID) String() string {
 	if id == (ID{}) {
 		return ""
 	}
-	s := id.NodeCode()
+	// Built in one buffer, one allocation: the registry makes the text
+	// of several identifiers for every transaction it applies.
+	var buf [64]byte
+	b := id.appendNodeCode(buf[:0])
 	if id.Local != "" {
-		s += "/" + id.Local
+		b = append(b, '/')
+		b = append(b, id.Local...)
 	}
-	return s
+	return string(b)
 }
 
 // CityCode returns the 10-character city code: country, city number and
 // check character. For an ID whose country or city number are not digits of
 // the right length the check character is '?'.
 func (id ID) CityCode() string {
-	d := id.Country + id.CityNumber
+	var buf [16]byte
+	return string(id.appendCityCode(buf[:0]))
+}
+
+func (id ID) appendCityCode(b []byte) []byte {
+	start := len(b)
+	b = append(b, id.Country...)
+	b = append(b, id.CityNumber...)
 	c := byte('?')
-	if len(id.Country) == countryLen && len(id.CityNumber) == cityNumberLen && allDigits(d) {
-		c = mod112(d)
+	if len(id.Country) == countryLen && len(id.CityNumber) == cityNumberLen && allDigits(id.Country) && allDigits(id.CityNumber) {
+		c = mod112(string(b[start:]))
 	}
-	return d + string(c)
+	return append(b, c)
 }
 
 // NodeCode returns the identifier without its local part: 1561301001.85.3.
 func (id ID) NodeCode() string {
-	s := id.CityCode()
+	var buf [32]byte
+	return string(id.appendNodeCode(buf[:0]))
+}
+
+func (id ID) appendNodeCode(b []byte) []byte {
+	b = id.appendCityCode(b)
 	if id.Sector != "" {
-		s += "." + id.Sector
+		b = append(b, '.')
+		b = append(b, id.Sector...)
 		if id.Unit != "" {
-			s += "." + id.Unit
+			b = append(b, '.')
+			b = append(b, id.Unit...)
 		}
 	}
-	return s
+	return b
 }
 
 // Node returns the node that the identifier belongs to: id without Local.
