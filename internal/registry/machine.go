@@ -239,7 +239,7 @@ func (m *Machine) Apply(kv KV, blk Block, tx *Tx) (Result, error) {
 // apply runs tx on kv and writes what it wrote; when ah is not nil, its
 // facts spare reads and ah.written gains the keys written.
 func (m *Machine) apply(kv KV, blk Block, tx *Tx, cache *blockCache, ah *ahead) (Result, error) {
-	o, res := m.run(kv, blk, tx, cache, ah)
+	o, res := m.run(kv, blk, tx, cache, ah, true)
 	if res.Err != nil && res.Err.Code == CodeInternal {
 		// Only a store that cannot be read gets here: nothing a
 		// transaction says is reported as internal (see run).
@@ -286,14 +286,47 @@ type stagedTx struct {
 	writes *overlay
 }
 
-// NewPending starts an account's pending state over committed state r.
-func NewPending(r Reader) *Pending { return &Pending{o: newOverlay(r), cache: newBlockCache()} }
+// NewPending starts an account's pending state over committed state r,
+// which must not change while p is built on it (Rebase takes a new one).
+func NewPending(r Reader) *Pending {
+	return &Pending{o: newOverlay(newCommittedReads(r)), cache: newBlockCache()}
+}
+
+// committedReads remembers the values a pending state read of committed
+// state, which does not change: an account's transactions read the same
+// few records (the nodes above what they register) one after the other,
+// and the store gives each read a copy. It is only looked up, never
+// iterated, and holds at most maxCommittedReads values; absent keys are
+// not kept.
+type committedReads struct {
+	r      Reader
+	values map[string][]byte
+}
+
+// maxCommittedReads bounds what a pending state remembers of committed
+// state: the nodes and accounts an account's queue reads, with room.
+const maxCommittedReads = 256
+
+func newCommittedReads(r Reader) *committedReads {
+	return &committedReads{r: r, values: make(map[string][]byte)}
+}
+
+func (c *committedReads) Get(key []byte) ([]byte, error) {
+	if v, ok := c.values[string(key)]; ok {
+		return v, nil
+	}
+	v, err := c.r.Get(key)
+	if err == nil && v != nil && len(c.values) < maxCommittedReads {
+		c.values[string(key)] = v
+	}
+	return v, err
+}
 
 // Stage runs tx on p as the next block would and, when it would apply,
 // keeps its writes in p for the account's next transaction. A refused
 // transaction leaves p as it was.
 func (m *Machine) Stage(p *Pending, blk Block, tx *Tx) *Error {
-	o, res := m.run(p.o, blk, tx, p.cache, nil)
+	o, res := m.run(p.o, blk, tx, p.cache, nil, false)
 	if res.Err != nil {
 		return res.Err
 	}
@@ -310,7 +343,7 @@ func (m *Machine) Stage(p *Pending, blk Block, tx *Tx) *Error {
 // in their order, without running them again. What the block changed
 // under them is judged when their own block applies them.
 func (p *Pending) Rebase(r Reader, waiting func(hash string) bool) *Error {
-	o := newOverlay(r)
+	o := newOverlay(newCommittedReads(r))
 	kept := p.staged[:0]
 	for _, s := range p.staged {
 		if !waiting(s.hash) {
@@ -331,8 +364,10 @@ func (p *Pending) Rebase(r Reader, waiting func(hash string) bool) *Error {
 // nonce whatever becomes of it, as on Cosmos chains: a refused transaction
 // can then never be replayed later, when the state it was refused by has
 // changed (an approval of an application that did not exist yet, a
-// transfer queued behind a gap). Its other writes are dropped.
-func (m *Machine) run(r Reader, blk Block, tx *Tx, cache *blockCache, ah *ahead) (*overlay, Result) {
+// transfer queued behind a gap). Its other writes are dropped. The
+// result's Data is encoded only with data: CheckTx's staging reads the
+// verdict alone.
+func (m *Machine) run(r Reader, blk Block, tx *Tx, cache *blockCache, ah *ahead, data bool) (*overlay, Result) {
 	last, err := AccountNonce(r, tx.Signer)
 	if err != nil {
 		return nil, Result{Err: internal("read account", err)}
@@ -341,7 +376,7 @@ func (m *Machine) run(r Reader, blk Block, tx *Tx, cache *blockCache, ah *ahead)
 		return nil, Result{Err: err}
 	}
 	o := newOverlay(r)
-	out, rerr := m.execute(o, blk, tx, cache, ah)
+	out, rerr := m.execute(o, blk, tx, cache, ah, data)
 	if rerr != nil {
 		if rerr.Code == CodeInternal {
 			return nil, Result{Err: rerr}
@@ -364,7 +399,7 @@ func (m *Machine) run(r Reader, blk Block, tx *Tx, cache *blockCache, ah *ahead)
 // the registry, but one caused by the content of a signed transaction: the
 // same on every node, so it is refused like any other content, and the
 // block goes on.
-func (m *Machine) execute(o *overlay, blk Block, tx *Tx, cache *blockCache, ah *ahead) (res Result, rerr *Error) {
+func (m *Machine) execute(o *overlay, blk Block, tx *Tx, cache *blockCache, ah *ahead, data bool) (res Result, rerr *Error) {
 	defer func() {
 		if p := recover(); p != nil {
 			res, rerr = Result{}, errorf(CodeInvalid, "%s could not be applied: %v", tx.Kind, clip(fmt.Sprint(p)))
@@ -379,11 +414,16 @@ func (m *Machine) execute(o *overlay, blk Block, tx *Tx, cache *blockCache, ah *
 	if err != nil {
 		return Result{}, err
 	}
-	data, jerr := json.Marshal(out)
+	if !data {
+		// An Outcome holds strings and integers alone: its encoding
+		// cannot fail, so leaving it out changes no verdict.
+		return Result{Validators: c.validators}, nil
+	}
+	enc, jerr := json.Marshal(out)
 	if jerr != nil {
 		return Result{}, errorf(CodeInvalid, "%s result cannot be encoded: %v", tx.Kind, jerr)
 	}
-	return Result{Validators: c.validators, Data: data}, nil
+	return Result{Validators: c.validators, Data: enc}, nil
 }
 
 // checkNonce compares a transaction's nonce with the one its account expects.
