@@ -467,11 +467,7 @@ func (c *txContext) stamp() Stamp {
 // refuses with its reason.
 func (c *txContext) stampJSON() []byte {
 	if c.stampBytes == nil {
-		b, err := json.Marshal(c.stamp())
-		if err != nil {
-			return nil
-		}
-		c.stampBytes = b
+		c.stampBytes = encodeStamp(c.stamp())
 	}
 	return c.stampBytes
 }

@@ -1,7 +1,9 @@
 package registry
 
 import (
+	"encoding/json"
 	"strconv"
+	"time"
 
 	"github.com/cityid/cityid/code"
 )
@@ -94,4 +96,30 @@ func appendPlainString(b []byte, s string) ([]byte, bool) {
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"'), true
+}
+
+// encodeStamp is json.Marshal(st), nil when that fails, written directly
+// when the transaction hash is plain text (it is CometBFT's hex): every
+// registration encodes one in CheckTx and again in its block
+// (TestEncodeStamp holds the bytes to encoding/json's).
+func encodeStamp(st Stamp) []byte {
+	b := make([]byte, 0, 64+len(time.RFC3339Nano)+len(st.Tx))
+	b = append(b, `{"height":`...)
+	b = strconv.AppendInt(b, st.Height, 10)
+	b = append(b, `,"time":"`...)
+	// time.Time's MarshalJSON is its MarshalText quoted, and refuses
+	// the same times.
+	b, err := st.Time.AppendText(b)
+	if err != nil {
+		return nil
+	}
+	b = append(b, `","tx":`...)
+	b, ok := appendPlainString(b, st.Tx)
+	if !ok {
+		if b, err = json.Marshal(st); err != nil {
+			return nil
+		}
+		return b
+	}
+	return append(b, '}')
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/cityid/cityid/code"
 )
@@ -83,4 +84,33 @@ func FuzzAppendRecordHead(f *testing.F) {
 		checkHead(t, id, code.KindObject, name, admins, values)
 		checkHead(t, id, code.Kind(name), id, []string{}, []Value{})
 	})
+}
+
+func TestEncodeStamp(t *testing.T) {
+	hash := TxHash([]byte("tx"))
+	for _, st := range []Stamp{
+		{Height: 1, Time: time.Date(2026, 12, 5, 0, 20, 0, 0, time.UTC), Tx: hash},
+		{Height: 1 << 62, Time: time.Date(2026, 12, 5, 0, 20, 0, 123456789, time.UTC), Tx: hash},
+		{Height: -3, Time: time.Date(1, 1, 1, 0, 0, 0, 1000, time.UTC), Tx: ""},
+		{Height: 7, Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("CST", 8*3600)), Tx: hash},
+		{Height: 7, Time: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), Tx: "a<b"},
+		{Height: 7, Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Tx: "引号\""},
+	} {
+		want, err := json.Marshal(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := encodeStamp(st); !bytes.Equal(got, want) {
+			t.Errorf("encodeStamp(%+v) = %s, encoding/json %s", st, got, want)
+		}
+	}
+	for _, year := range []int{-1, 10000} {
+		st := Stamp{Height: 1, Time: time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC), Tx: hash}
+		if _, err := json.Marshal(st); err == nil {
+			t.Fatalf("encoding/json encodes year %d", year)
+		}
+		if got := encodeStamp(st); got != nil {
+			t.Errorf("year %d: encodeStamp = %s, want nil as encoding/json fails", year, got)
+		}
+	}
 }
