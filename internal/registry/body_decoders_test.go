@@ -85,7 +85,7 @@ func batchDecodersAgree(t *testing.T, b []byte) {
 func bodyDecodersAgree[T any](t *testing.T, b []byte) {
 	t.Helper()
 	var v2, v1 T
-	err2 := jsonv2.Unmarshal(b, &v2, jsonv2.RejectUnknownMembers(true))
+	err2 := jsonv2.Unmarshal(b, &v2, bodyV2Options)
 	err1 := decodeKeysChecked(b, &v1)
 	if err2 != nil {
 		// decodeBodyJSON falls back to v1: its verdict and words.
