@@ -16,6 +16,8 @@ func FuzzParseCanonical(f *testing.F) {
 	f.Add([]byte(`{"body":"","pub_key":"","signature":""}`))
 	f.Add([]byte(`{"body":"QQ==","pub_key":"ab","signature":"QR=="}`))
 	f.Add([]byte(`{"body":"QQ\u003d\u003d","pub_key":"ab","signature":"QQ=="}`))
+	f.Add([]byte("{\"body\":\"QQ\n==\",\"pub_key\":\"ab\",\"signature\":\"Q\rQ==\"}"))
+	f.Add([]byte(`{"body":"Q Q==","pub_key":"ab","signature":"QQ-_"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fast, ok := parseCanonical(b)
 		if !ok {

@@ -174,10 +174,11 @@ func parseCanonical(tx []byte) (Envelope, bool) {
 // canonicalBase64 decodes standard base64 that json.Marshal would write
 // back the same: padded, no line breaks, zero padding bits.
 func canonicalBase64(b []byte) ([]byte, bool) {
-	for _, c := range b {
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=') {
-			return nil, false
-		}
+	// The decoder refuses every byte outside the alphabet but the line
+	// breaks it skips: refusing those two is refusing all, and two
+	// IndexByte scans are a fraction of a test of each byte.
+	if bytes.IndexByte(b, '\n') >= 0 || bytes.IndexByte(b, '\r') >= 0 {
+		return nil, false
 	}
 	out := make([]byte, base64.StdEncoding.DecodedLen(len(b)))
 	n, err := base64.StdEncoding.Strict().Decode(out, b)
