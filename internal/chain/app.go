@@ -324,6 +324,9 @@ func (a *App) ProcessProposal(_ context.Context, req *abci.ProcessProposalReques
 	reject := &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_REJECT}
 	view := a.store.Latest()
 	seen := make(map[[32]byte]struct{}, len(req.Txs)) // looked up only
+	// Each signer's last nonce in committed state, read once: a loaded
+	// block holds many transactions of each of a few accounts.
+	usedBy := make(map[string]uint64) // looked up only
 	for i, tx := range req.Txs {
 		h := sha256.Sum256(tx)
 		if _, dup := seen[h]; dup {
@@ -338,9 +341,13 @@ func (a *App) ProcessProposal(_ context.Context, req *abci.ProcessProposalReques
 		if !ok {
 			continue // it does not decode: FinalizeBlock refuses it
 		}
-		used, err := registry.AccountNonce(view, signer)
-		if err != nil {
-			return nil, fmt.Errorf("process proposal %d: %w", req.Height, err)
+		used, ok := usedBy[signer]
+		if !ok {
+			n, err := registry.AccountNonce(view, signer)
+			if err != nil {
+				return nil, fmt.Errorf("process proposal %d: %w", req.Height, err)
+			}
+			used, usedBy[signer] = n, n
 		}
 		if nonce <= used {
 			a.log.Warn("proposal refused: a transaction whose nonce is used", "height", req.Height, "tx", i, "signer", signer, "nonce", nonce, "used", used)

@@ -540,6 +540,15 @@ func TestProcessProposal(t *testing.T) {
 		{"garbage twice", [][]byte{[]byte("x"), []byte("x")}, abci.PROCESS_PROPOSAL_STATUS_REJECT},
 		{"a committed transaction again", [][]byte{approve, apply}, abci.PROCESS_PROPOSAL_STATUS_REJECT},
 		{"other bytes with a used nonce", [][]byte{signTx(t, key(2), 1, registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130200", Name: "唐山市"})}, abci.PROCESS_PROPOSAL_STATUS_REJECT},
+		// The signer's used nonce is read once for the block.
+		{"one signer's next nonces", [][]byte{
+			signTx(t, key(2), 2, registry.KindRegisterSector, registry.RegisterSector{ID: "1561301001.85"}),
+			signTx(t, key(2), 3, registry.KindRegisterSector, registry.RegisterSector{ID: "1561301001.86"}),
+		}, abci.PROCESS_PROPOSAL_STATUS_ACCEPT},
+		{"a used nonce after the signer's next", [][]byte{
+			signTx(t, key(2), 2, registry.KindRegisterSector, registry.RegisterSector{ID: "1561301001.85"}),
+			signTx(t, key(2), 1, registry.KindRegisterSector, registry.RegisterSector{ID: "1561301001.86"}),
+		}, abci.PROCESS_PROPOSAL_STATUS_REJECT},
 	} {
 		if got := process(tc.txs...); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
