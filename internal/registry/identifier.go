@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/cityid/cityid/code"
 )
@@ -374,7 +375,14 @@ func GetRecord(r Reader, id string) (Record, bool, error) {
 // with a stale one. Records it returns share their slices with the cache:
 // callers replace a record's slices, never modify them in place.
 func (c *txContext) record(id string) (Record, bool, *Error) {
-	b, err := c.st.Get(RecordKey(id))
+	key := RecordKey(id)
+	_, mine := c.st.writes[string(key)]
+	if c.cache != nil && !mine {
+		if e, ok := c.cache.records[id]; ok && e.settled {
+			return e.rec, true, nil
+		}
+	}
+	b, err := c.st.Get(key)
 	if err != nil {
 		return Record{}, false, internal("read record "+id, err)
 	}
@@ -391,7 +399,7 @@ func (c *txContext) record(id string) (Record, bool, *Error) {
 		return rec, false, internal("decode record "+id, err)
 	}
 	if c.cache != nil {
-		c.cache.put(id, b, rec)
+		c.cache.put(id, b, rec, c.cache.settles && !mine)
 	}
 	return rec, true, nil
 }
@@ -401,11 +409,18 @@ func (c *txContext) record(id string) (Record, bool, *Error) {
 // map order.
 type blockCache struct {
 	records map[string]cachedRecord
+	// settles is set when every write under the cache's transactions
+	// passes through wrote (a block's apply): a record read from the
+	// state under them, not from a transaction's own writes, is then
+	// settled, and answered without a read until a transaction writes
+	// it. Without it every answer is checked against a read.
+	settles bool
 }
 
 type cachedRecord struct {
-	raw []byte
-	rec Record
+	raw     []byte
+	rec     Record
+	settled bool // the state under the transactions holds raw (settles)
 }
 
 // maxCachedRecords bounds a block's record cache; when full it starts over.
@@ -413,11 +428,21 @@ const maxCachedRecords = 4096
 
 func newBlockCache() *blockCache { return &blockCache{records: make(map[string]cachedRecord)} }
 
-func (b *blockCache) put(id string, raw []byte, rec Record) {
+func (b *blockCache) put(id string, raw []byte, rec Record, settled bool) {
 	if len(b.records) >= maxCachedRecords {
 		clear(b.records)
 	}
-	b.records[id] = cachedRecord{raw: raw, rec: rec}
+	b.records[id] = cachedRecord{raw: raw, rec: rec, settled: settled}
+}
+
+// wrote unsettles the records among keys, which a transaction has just
+// written to the state under the cache's transactions.
+func (b *blockCache) wrote(keys []string) {
+	for _, k := range keys {
+		if id, ok := strings.CutPrefix(k, prefixRecord); ok {
+			delete(b.records, id)
+		}
+	}
 }
 
 // lineage is what a walk from an identifier up to its city finds: the

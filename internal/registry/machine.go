@@ -200,7 +200,9 @@ type BlockApply struct {
 
 // BeginBlock starts applying block blk to kv.
 func (m *Machine) BeginBlock(kv KV, blk Block) *BlockApply {
-	return &BlockApply{m: m, kv: kv, blk: blk, cache: newBlockCache(), written: make(map[string]struct{})}
+	cache := newBlockCache()
+	cache.settles = true // apply tells it every write (blockCache.wrote)
+	return &BlockApply{m: m, kv: kv, blk: blk, cache: cache, written: make(map[string]struct{})}
 }
 
 // Apply applies the block's next transaction, prepared (Prepare, or Decode
@@ -250,6 +252,9 @@ func (m *Machine) apply(kv KV, blk Block, tx *Tx, cache *blockCache, ah *ahead) 
 	}
 	if err := o.flush(kv); err != nil {
 		return Result{}, err
+	}
+	if cache != nil {
+		cache.wrote(o.order)
 	}
 	if ah != nil {
 		for _, k := range o.order {
