@@ -91,14 +91,40 @@ func TxHash(tx []byte) string {
 // DecodeEnvelope parses transaction bytes into an envelope and checks its
 // shape (sizes, key and signature lengths) without verifying the signature.
 func DecodeEnvelope(tx []byte) (Envelope, *Error) {
-	return decodeEnvelope(tx, nil)
+	e, _, err := decodeEnvelope(tx, nil)
+	return e, err
 }
 
 // decodeEnvelope is DecodeEnvelope; checked, when set, reports keys that
 // passed ParsePubKey before, whose point check (a square root and a
 // multiplication, a seventh of a transaction's preparation) is not
-// repeated.
-func decodeEnvelope(tx []byte, checked func(pub string) bool) (Envelope, *Error) {
+// repeated. It returns the key's bytes too.
+func decodeEnvelope(tx []byte, checked func(pub string) bool) (Envelope, ed25519.PublicKey, *Error) {
+	e, err := readEnvelope(tx)
+	if err != nil {
+		return e, nil, err
+	}
+	var pub ed25519.PublicKey
+	if checked != nil && checked(e.PubKey) {
+		pub, err = keyBytes(e.PubKey)
+	} else {
+		var perr error
+		if pub, perr = ParsePubKey(e.PubKey); perr != nil {
+			err = AsError(perr)
+		}
+	}
+	if err != nil {
+		return e, nil, err
+	}
+	if len(e.Signature) != ed25519.SignatureSize {
+		return e, nil, errorf(CodeBadSignature, "signature is %d bytes, want %d", len(e.Signature), ed25519.SignatureSize)
+	}
+	return e, pub, nil
+}
+
+// readEnvelope reads the envelope of tx and checks its encoding and
+// sizes: decodeEnvelope's checks before the key's.
+func readEnvelope(tx []byte) (Envelope, *Error) {
 	var e Envelope
 	if len(tx) > MaxTxBytes {
 		return e, errorf(CodeTooLarge, "transaction is %d bytes, more than the %d allowed", len(tx), MaxTxBytes)
@@ -124,16 +150,6 @@ func decodeEnvelope(tx []byte, checked func(pub string) bool) (Envelope, *Error)
 	}
 	if len(e.Body) > MaxBatchBodyBytes {
 		return e, errorf(CodeTooLarge, "body is %d bytes, more than the %d allowed", len(e.Body), MaxBatchBodyBytes)
-	}
-	if checked != nil && checked(e.PubKey) {
-		if _, err := keyBytes(e.PubKey); err != nil {
-			return e, err
-		}
-	} else if _, err := ParsePubKey(e.PubKey); err != nil {
-		return e, AsError(err)
-	}
-	if len(e.Signature) != ed25519.SignatureSize {
-		return e, errorf(CodeBadSignature, "signature is %d bytes, want %d", len(e.Signature), ed25519.SignatureSize)
 	}
 	return e, nil
 }

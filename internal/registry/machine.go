@@ -116,11 +116,7 @@ func (m *Machine) DecodeKnown(tx []byte, checked func(pub string) bool) (u *Unch
 			rerr.Defect = true
 		}
 	}()
-	env, err := decodeEnvelope(tx, checked)
-	if err != nil {
-		return nil, err
-	}
-	pub, err := keyBytes(env.PubKey)
+	env, pub, err := decodeEnvelope(tx, checked)
 	if err != nil {
 		return nil, err
 	}
@@ -373,7 +369,8 @@ func (p *Pending) Rebase(r Reader, waiting func(hash string) bool) *Error {
 // result's Data is encoded only with data: CheckTx's staging reads the
 // verdict alone.
 func (m *Machine) run(r Reader, blk Block, tx *Tx, cache *blockCache, ah *ahead, data bool) (*overlay, Result) {
-	last, err := AccountNonce(r, tx.Signer)
+	acct := AccountKey(tx.Signer) // read, then written
+	last, err := getSeq(r, acct)
 	if err != nil {
 		return nil, Result{Err: internal("read account", err)}
 	}
@@ -388,8 +385,8 @@ func (m *Machine) run(r Reader, blk Block, tx *Tx, cache *blockCache, ah *ahead,
 		}
 		o = newOverlay(r)
 	}
-	nonce := []byte(strconv.FormatUint(tx.Nonce, 10))
-	if err := o.Set(AccountKey(tx.Signer), nonce); err != nil {
+	nonce := strconv.AppendUint(nil, tx.Nonce, 10)
+	if err := o.Set(acct, nonce); err != nil {
 		return nil, Result{Err: internal("write account", err)}
 	}
 	if rerr != nil {
