@@ -372,8 +372,12 @@ func GetRecord(r Reader, id string) (Record, bool, error) {
 // kept by their exact bytes: the nodes above an identifier are read by
 // nearly every transaction, and decoding them is most of a registration's
 // cost. A record that changed has other bytes, so the cache never answers
-// with a stale one. Records it returns share their slices with the cache:
-// callers replace a record's slices, never modify them in place.
+// with a stale one. In a block's apply a record read from the block's
+// state is not even read again (settled) until a transaction writes it,
+// which the apply tells the cache (blockCache.wrote); one the transaction
+// wrote itself is always read. Records it returns share their slices with
+// the cache: callers replace a record's slices, never modify them in
+// place.
 func (c *txContext) record(id string) (Record, bool, *Error) {
 	key := RecordKey(id)
 	_, mine := c.st.writes[string(key)]
