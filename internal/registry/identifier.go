@@ -379,14 +379,14 @@ func GetRecord(r Reader, id string) (Record, bool, error) {
 // the cache: callers replace a record's slices, never modify them in
 // place.
 func (c *txContext) record(id string) (Record, bool, *Error) {
-	key := RecordKey(id)
-	_, mine := c.st.writes[string(key)]
+	var buf [128]byte // the key on the stack: a settled record needs no other
+	_, mine := c.st.writes[string(append(append(buf[:0], prefixRecord...), id...))]
 	if c.cache != nil && !mine {
 		if e, ok := c.cache.records[id]; ok && e.settled {
 			return e.rec, true, nil
 		}
 	}
-	b, err := c.st.Get(key)
+	b, err := c.st.Get(RecordKey(id))
 	if err != nil {
 		return Record{}, false, internal("read record "+id, err)
 	}
