@@ -28,9 +28,12 @@ type benchApp struct {
 	time   time.Time
 }
 
-func newBenchApp(b *testing.B, f *workload.Fixture) *benchApp {
+func newBenchApp(b *testing.B, f *workload.Fixture, onDisk bool) *benchApp {
 	b.Helper()
 	st, err := store.OpenMemory(store.Options{})
+	if onDisk {
+		st, err = store.Open(b.TempDir(), store.Options{})
+	}
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -107,7 +110,7 @@ func BenchmarkCheckTx(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	a := newBenchApp(b, f)
+	a := newBenchApp(b, f, false)
 	txs, err := f.RegisterTxs(0, b.N)
 	if err != nil {
 		b.Fatal(err)
@@ -130,30 +133,38 @@ func BenchmarkCheckTx(b *testing.B) {
 // BenchmarkFinalizeBlock is App.FinalizeBlock and App.Commit of blocks of
 // benchBlockTxs register transactions that CheckTx admitted before (not
 // timed), as a loaded node runs them: every transaction is taken from the
-// prepared cache, applied, and the block committed. ns/op, allocs/op and
-// cpu-µs/tx (the process's CPU time, the block's workers and garbage
-// collection included) are per transaction.
+// prepared cache, applied, and the block committed; over an in-memory
+// store (memory) and over one on disk (disk: goleveldb, as a node's).
+// ns/op, allocs/op and cpu-µs/tx (the process's CPU time, the block's
+// workers and garbage collection included) are per transaction.
 func BenchmarkFinalizeBlock(b *testing.B) {
-	f, err := workload.New("cityid-bench", nil, registry.MaxAdmins-1)
-	if err != nil {
-		b.Fatal(err)
+	for _, c := range []struct {
+		name   string
+		onDisk bool
+	}{{"memory", false}, {"disk", true}} {
+		b.Run(c.name, func(b *testing.B) {
+			f, err := workload.New("cityid-bench", nil, registry.MaxAdmins-1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			a := newBenchApp(b, f, c.onDisk)
+			txs, err := f.RegisterTxs(0, b.N)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			var cpu time.Duration
+			b.ResetTimer()
+			for from := 0; from < len(txs); from += benchBlockTxs {
+				blk := txs[from:min(from+benchBlockTxs, len(txs))]
+				b.StopTimer()
+				a.check(b, blk)
+				b.StartTimer()
+				start := cpuTime(b)
+				a.block(b, blk)
+				cpu += cpuTime(b) - start
+			}
+			b.ReportMetric(float64(cpu)/1e3/float64(b.N), "cpu-µs/tx")
+		})
 	}
-	a := newBenchApp(b, f)
-	txs, err := f.RegisterTxs(0, b.N)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	var cpu time.Duration
-	b.ResetTimer()
-	for from := 0; from < len(txs); from += benchBlockTxs {
-		blk := txs[from:min(from+benchBlockTxs, len(txs))]
-		b.StopTimer()
-		a.check(b, blk)
-		b.StartTimer()
-		start := cpuTime(b)
-		a.block(b, blk)
-		cpu += cpuTime(b) - start
-	}
-	b.ReportMetric(float64(cpu)/1e3/float64(b.N), "cpu-µs/tx")
 }
