@@ -619,3 +619,33 @@ func TestCheckTxBeforeFirstBlockAtGenesisTime(t *testing.T) {
 		t.Fatalf("before the first block: %+v, want height 0 at the genesis time %s", got, blockTime)
 	}
 }
+
+// TestFinalizeBlockHashes: every result of a block carries its
+// transaction's hash, whether the hash came from the transaction CheckTx
+// prepared (one at its own address, and a copy of its bytes at another),
+// from hashing it (one CheckTx never saw, garbage), or the block holds
+// the very same bytes twice at one address.
+func TestFinalizeBlockHashes(t *testing.T) {
+	st, _ := store.OpenMemory(store.Options{})
+	app := newApp(t, st)
+	apply := signTx(t, key(2), 1, registry.KindApplyCity, shijiazhuang)
+	if r := checkTx(t, app, apply, abci.CHECK_TX_TYPE_CHECK); r.Code != CodeOK {
+		t.Fatalf("check tx: %d %s", r.Code, r.Log)
+	}
+	other := signTx(t, key(3), 1, registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130200", Name: "唐山市"})
+	garbage := []byte("garbage")
+	txs := [][]byte{apply, bytes.Clone(apply), other, garbage, garbage}
+	block(t, app, 1, txs...)
+	if len(app.hashes) != len(txs) {
+		t.Fatalf("%d hashes for %d transactions", len(app.hashes), len(txs))
+	}
+	for i, tx := range txs {
+		if want := registry.TxHash(tx); app.hashes[i] != want || app.results[i].Hash != want {
+			t.Errorf("tx %d: hash %s, result's %s, want %s", i, app.hashes[i], app.results[i].Hash, want)
+		}
+	}
+	commit(t, app)
+	if r, ok := app.Commits().Recent(registry.TxHash(apply)); !ok || r.Err != nil {
+		t.Errorf("the prepared transaction's result: %+v %v, want applied", r, ok)
+	}
+}
