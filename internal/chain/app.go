@@ -161,7 +161,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	hash := sha256.Sum256(req.Tx)
 	tx := a.prepared.get(hash)
 	if tx == nil {
-		u, rerr := a.sigs.decode(a.machine, req.Tx)
+		u, rerr := a.sigs.decodeHashed(a.machine, req.Tx, hash)
 		if rerr != nil {
 			a.noteDefect("CheckTx", req.Tx, rerr)
 			return checkTxResponse(rerr), nil

@@ -76,7 +76,16 @@ func (s *Signatures) entry(pub []byte) *knownKey {
 // decode is m.Decode, without the point check of a key whose transaction
 // it decoded before.
 func (s *Signatures) decode(m *registry.Machine, tx []byte) (*registry.Unchecked, *registry.Error) {
-	u, err := m.DecodeKnown(tx, s.known)
+	return s.noteChecked(m.DecodeKnown(tx, s.known))
+}
+
+// decodeHashed is decode of a transaction whose SHA-256 is sum.
+func (s *Signatures) decodeHashed(m *registry.Machine, tx []byte, sum [32]byte) (*registry.Unchecked, *registry.Error) {
+	return s.noteChecked(m.DecodeHashed(tx, sum, s.known))
+}
+
+// noteChecked notes the key of a transaction decode accepted as checked.
+func (s *Signatures) noteChecked(u *registry.Unchecked, err *registry.Error) (*registry.Unchecked, *registry.Error) {
 	if err != nil {
 		return nil, err
 	}

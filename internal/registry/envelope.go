@@ -75,9 +75,11 @@ func (e Envelope) Encode() ([]byte, error) {
 
 // TxHash is the transaction's hash as CometBFT computes it (SHA-256 of the
 // transaction bytes), in CometBFT's uppercase hex.
-func TxHash(tx []byte) string {
+func TxHash(tx []byte) string { return hashText(sha256.Sum256(tx)) }
+
+// hashText is a SHA-256 sum in CometBFT's uppercase hex.
+func hashText(h [sha256.Size]byte) string {
 	const digits = "0123456789ABCDEF"
-	h := sha256.Sum256(tx)
 	// Written here in uppercase rather than by hex and strings.ToUpper:
 	// every transaction is hashed in CheckTx and in its block, and this
 	// is one allocation instead of two.

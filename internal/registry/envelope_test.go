@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -103,6 +104,16 @@ func TestSignedTxWireGolden(t *testing.T) {
 		}
 		if p.Kind != KindApplyCity || p.Nonce != 1 || p.Signer != pubHex(testKey("city-admin")) {
 			t.Errorf("prepared %+v", p)
+		}
+		// DecodeHashed takes the hash its caller made, to the same
+		// transaction.
+		u, derr := New(testChainID).DecodeHashed(tx, sum, nil)
+		if derr != nil {
+			t.Fatalf("DecodeHashed: %v", derr)
+		}
+		h, herr := u.Checked(true)
+		if herr != nil || !reflect.DeepEqual(h, p) {
+			t.Errorf("DecodeHashed gives %+v (%v), Prepare %+v", h, herr, p)
 		}
 	})
 }

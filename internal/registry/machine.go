@@ -106,7 +106,18 @@ func (m *Machine) Decode(tx []byte) (*Unchecked, *Error) {
 // whose point check (ParsePubKey: on the curve, not of small order) is
 // then not repeated. A key checked reports that never passed the check
 // would be taken unchecked: report only keys of accepted transactions.
-func (m *Machine) DecodeKnown(tx []byte, checked func(pub string) bool) (u *Unchecked, rerr *Error) {
+func (m *Machine) DecodeKnown(tx []byte, checked func(pub string) bool) (*Unchecked, *Error) {
+	return m.decode(tx, nil, checked)
+}
+
+// DecodeHashed is DecodeKnown for a caller that has hashed tx already
+// (sum is its SHA-256, CometBFT's hash): CheckTx keys what it prepared by
+// that hash, and the transaction is not hashed twice.
+func (m *Machine) DecodeHashed(tx []byte, sum [32]byte, checked func(pub string) bool) (*Unchecked, *Error) {
+	return m.decode(tx, &sum, checked)
+}
+
+func (m *Machine) decode(tx []byte, sum *[32]byte, checked func(pub string) bool) (u *Unchecked, rerr *Error) {
 	// Bytes from a peer or a proposer must never take a node down: a
 	// panic while decoding them is a defect, and a refusal of them, the
 	// same on every node.
@@ -123,7 +134,11 @@ func (m *Machine) DecodeKnown(tx []byte, checked func(pub string) bool) (u *Unch
 	u = &Unchecked{PubKey: pub, Message: PAE(m.chainID, env.Body), Signature: env.Signature, keyText: env.PubKey, chainID: m.chainID}
 	u.tx, u.err = decodeBody(env)
 	if u.tx != nil {
-		u.tx.Hash = TxHash(tx)
+		if sum == nil {
+			u.tx.Hash = TxHash(tx)
+		} else {
+			u.tx.Hash = hashText(*sum)
+		}
 	}
 	return u, nil
 }
