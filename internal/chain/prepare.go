@@ -111,6 +111,9 @@ func ApplyBlock(m *registry.Machine, kv registry.KV, blk registry.Block, txs [][
 			preps[i].tx = nil // applied: let its message go
 		}
 	}
+	if err := run.End(); err != nil {
+		return nil, err
+	}
 	return results, nil
 }
 

@@ -93,6 +93,9 @@ func TestReadAhead(t *testing.T) {
 			}
 			out = append(out, r)
 		}
+		if err := b.End(); err != nil {
+			t.Fatal(err)
+		}
 		hash := h.kv.st.WorkingHash()
 		h.kv.st.Rollback()
 		return out, hash, kv.records

@@ -79,6 +79,9 @@ func BenchmarkApplyRegisterBatchSequential(b *testing.B) {
 				b.Fatalf("tx %d: %s: %s", j, r.Err.Code, r.Err.Msg)
 			}
 		}
+		if err := run.End(); err != nil {
+			b.Fatal(err)
+		}
 		s.st.WorkingHash()
 		if _, _, err := s.st.Commit(); err != nil {
 			b.Fatal(err)

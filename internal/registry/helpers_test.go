@@ -194,6 +194,9 @@ func applyDecoded(m *Machine, kv KV, blk Block, txs [][]byte) ([]Result, error) 
 		}
 		rs = append(rs, r)
 	}
+	if err := run.End(); err != nil {
+		return nil, err
+	}
 	return rs, nil
 }
 

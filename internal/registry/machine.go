@@ -190,19 +190,25 @@ func (m *Machine) ApplyBlock(kv KV, blk Block, txs [][]byte, prepared Prepared) 
 		}
 		results[i] = r
 	}
+	if err := b.End(); err != nil {
+		return nil, err
+	}
 	return results, nil
 }
 
 // BlockApply applies the transactions of one block in their order, one
 // call each, whoever prepared them: the transactions of a block share
 // what they read of the nodes above them (a block cache), and a store
-// failure names the transaction. It is used by one goroutine.
+// failure names the transaction. The block's last write waits for End,
+// which must follow its last transaction. It is used by one goroutine.
 type BlockApply struct {
-	m     *Machine
-	kv    KV
-	blk   Block
-	cache *blockCache
-	n     int // transactions of the block so far
+	m  *Machine
+	kv KV // accounts, over the block's state
+	// accounts holds the nonces of existing accounts until End.
+	accounts *accountWrites
+	blk      Block
+	cache    *blockCache
+	n        int // transactions of the block so far
 	// written holds every key the block's applied transactions wrote, so
 	// that a fact read ahead of the block (ApplyAhead) is known to hold
 	// still without reading the tree.
@@ -213,7 +219,19 @@ type BlockApply struct {
 func (m *Machine) BeginBlock(kv KV, blk Block) *BlockApply {
 	cache := newBlockCache()
 	cache.settles = true // apply tells it every write (blockCache.wrote)
-	return &BlockApply{m: m, kv: kv, blk: blk, cache: cache, written: make(map[string]struct{})}
+	accounts := newAccountWrites(kv)
+	return &BlockApply{m: m, kv: accounts, accounts: accounts, blk: blk, cache: cache, written: make(map[string]struct{})}
+}
+
+// End writes what the block's transactions left for its end (accountWrites:
+// the nonces of accounts that existed). Call it after the block's last
+// transaction, before the state is hashed or committed. The error is a
+// store failure.
+func (b *BlockApply) End() error {
+	if err := b.accounts.end(); err != nil {
+		return fmt.Errorf("end block at height %d: %w", b.blk.Height, err)
+	}
+	return nil
 }
 
 // Apply applies the block's next transaction, prepared (Prepare, or Decode
