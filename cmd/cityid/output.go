@@ -118,13 +118,23 @@ func writeNode(b *strings.Builder, n jnode, indent int, inList bool) {
 			b.WriteString(pad + "(none)\n")
 			return
 		}
-		for _, v := range n.vals {
-			b.WriteString(pad + "- ")
-			if v.kind == 's' {
-				b.WriteString(v.scalar + "\n")
-				continue
+		for i, v := range n.vals {
+			// The first item of a list inside a list continues the
+			// line its parent's "- " began.
+			if i > 0 || !inList {
+				b.WriteString(pad)
 			}
-			writeNode(b, v, indent+1, true)
+			b.WriteString("- ")
+			switch {
+			case v.kind == 's':
+				b.WriteString(v.scalar + "\n")
+			case v.empty():
+				b.WriteString("(none)\n")
+			case v.kind == 'a' && allScalars(v):
+				b.WriteString(joinScalars(v) + "\n")
+			default:
+				writeNode(b, v, indent+1, true)
+			}
 		}
 	}
 }

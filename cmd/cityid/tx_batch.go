@@ -80,8 +80,11 @@ func sendBatches(cmd *cobra.Command, g *globals, from string, entries []client.B
 		rows := fmt.Sprintf("%d-%d", start+1, end)
 		ans, err := s.Send(cmd.Context(), client.KindRegisterBatch, client.RegisterBatch{Entries: entries[start:end]})
 		if err != nil {
+			if len(out) == 0 {
+				return fmt.Errorf("rows %s of %d (none of them written): %w", rows, len(entries), err)
+			}
 			_ = printOut(cmd, out)
-			return fmt.Errorf("rows %s of %d (none of them written; rows before %d are): %w", rows, len(entries), start+1, err)
+			return fmt.Errorf("rows %s of %d (none of them written; rows 1-%d are, above): %w", rows, len(entries), start, err)
 		}
 		out = append(out, batchResult{Rows: rows, Hash: ans.Hash, Height: ans.Height, Count: ans.Result.Count})
 	}
