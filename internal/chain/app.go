@@ -379,32 +379,8 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	if v := a.store.Base(); v != nil {
 		base = v
 	}
-	// The transactions the workers find prepared carry their hash, which
-	// the results below then need not compute again (on the consensus
-	// goroutine, for every transaction of the block). A transaction is
-	// told by the address of its bytes; bytes the block holds twice at
-	// one address are left out, so each entry of found is written by one
-	// worker at most, and the results hash those themselves.
-	where := make(map[*byte]int, len(req.Txs)) // looked up only
-	for i, tx := range req.Txs {
-		if len(tx) == 0 {
-			continue
-		}
-		if _, twice := where[&tx[0]]; twice {
-			where[&tx[0]] = -1
-			continue
-		}
-		where[&tx[0]] = i
-	}
-	found := make([]*registry.Tx, len(req.Txs))
 	results, err := ApplyBlock(a.machine, a.store, blk, req.Txs, BlockOptions{Signatures: a.sigs, Base: base, Prepared: func(tx []byte) *registry.Tx {
-		p := a.prepared.get(sha256.Sum256(tx))
-		if p != nil && len(tx) > 0 {
-			if i, ok := where[&tx[0]]; ok && i >= 0 {
-				found[i] = p
-			}
-		}
-		return p
+		return a.prepared.get(sha256.Sum256(tx))
 	}})
 	if err != nil {
 		// A store failure: this node cannot apply the block. Returning
@@ -423,10 +399,10 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 			a.noteDefect("FinalizeBlock", req.Txs[i], r.Err)
 		}
 		resp.TxResults[i] = res
-		var h string
-		if p := found[i]; p != nil {
-			h = p.Hash
-		} else {
+		// A transaction that decoded carries its hash; only the others
+		// are hashed here, on the consensus goroutine.
+		h := r.Hash
+		if h == "" {
 			h = registry.TxHash(req.Txs[i])
 		}
 		a.hashes[i] = h

@@ -89,7 +89,7 @@ func accountWritesSameTree(t *testing.T, freshAccounts int) {
 		if err != nil {
 			t.Fatalf("tx %d in turn: %v", i, err)
 		}
-		r.Kind = tx.Kind
+		r.Kind, r.Hash = tx.Kind, tx.Hash
 		want = append(want, r)
 	}
 	if refused != 80 {

@@ -20,6 +20,9 @@ type Block struct {
 type Result struct {
 	// Kind is the transaction's kind, "" when it did not decode.
 	Kind string
+	// Hash is the transaction's hash (TxHash), set by BlockApply for a
+	// transaction that decoded, so the caller need not hash it again.
+	Hash string
 	Err  *Error
 	Data []byte
 	// Validators are the validator set changes the transaction made.
@@ -247,7 +250,7 @@ func (b *BlockApply) ApplyAhead(tx *Tx, absent Absent) (Result, error) {
 	i := b.n
 	b.n++
 	r, err := b.m.apply(b.kv, b.blk, tx, b.cache, &ahead{absent: absent, written: b.written})
-	r.Kind = tx.Kind
+	r.Kind, r.Hash = tx.Kind, tx.Hash
 	if err != nil {
 		return Result{}, fmt.Errorf("apply tx %d (%s) at height %d: %w", i, tx.Hash, b.blk.Height, err)
 	}

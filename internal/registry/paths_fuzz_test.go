@@ -52,7 +52,7 @@ func FuzzApplyBlockPaths(f *testing.F) {
 				errc = err
 				break
 			}
-			r.Kind = tx.Kind
+			r.Kind, r.Hash = tx.Kind, tx.Hash
 			rc = append(rc, r)
 		}
 		hc := a.h.kv.Digest()
