@@ -50,9 +50,9 @@ func (s *Server) viewFor(w http.ResponseWriter, r *http.Request) (*store.View, b
 // view returns the last committed state, answering 503 before the first
 // block.
 func (s *Server) view(w http.ResponseWriter) (*store.View, bool) {
-	v := s.b.Latest()
-	if v == nil {
-		writeProblem(w, wire.Problem{Code: wire.CodeUnavailable, Detail: "no block committed yet"})
+	v, err := s.latest()
+	if err != nil {
+		writeProblem(w, err.(*refusal).p)
 		return nil, false
 	}
 	return v, true
