@@ -50,7 +50,7 @@ func (s *Server) getResolver(w http.ResponseWriter, r *http.Request) {
 	text := r.PathValue("id")
 	id, err := code.Parse(text)
 	if err != nil {
-		s.resolverProblem(w, r, idProblem(text, err))
+		s.resolverProblem(w, r, idProblem(text, err), text)
 		return
 	}
 	if wantsJSON(r) {
@@ -61,9 +61,9 @@ func (s *Server) getResolver(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var rf *refusal
 		if errors.As(err, &rf) {
-			s.resolverProblem(w, r, rf.p)
+			s.resolverProblem(w, r, rf.p, id.String())
 		} else {
-			s.resolverProblem(w, r, internalProblem(s.log, r, err))
+			s.resolverProblem(w, r, internalProblem(s.log, r, err), id.String())
 		}
 		return
 	}
@@ -87,7 +87,7 @@ func (s *Server) getResolver(w http.ResponseWriter, r *http.Request) {
 		}
 		if slices.Contains(seen, target) {
 			s.resolverProblem(w, r, wire.Problem{Code: wire.CodeAliasLoop,
-				Detail: "aliases loop: " + strings.Join(append(seen, target), " → ")})
+				Detail: "aliases loop: " + strings.Join(append(seen, target), " → ")}, id.String())
 			return
 		}
 		view := s.b.Latest()
@@ -103,9 +103,9 @@ func (s *Server) getResolver(w http.ResponseWriter, r *http.Request) {
 // resolverProblem answers a problem of /r/{id}: a page for a browser
 // (which asked for text/html: a person who scanned a code), problem+json
 // for anyone else, as before.
-func (s *Server) resolverProblem(w http.ResponseWriter, r *http.Request, p wire.Problem) {
+func (s *Server) resolverProblem(w http.ResponseWriter, r *http.Request, p wire.Problem, asked string) {
 	if acceptsHTML(r) {
-		s.portal.Problem(w, r, p)
+		s.portal.Problem(w, r, p, asked)
 		return
 	}
 	writeProblem(w, p)

@@ -234,6 +234,9 @@ func TestResolverErrors(t *testing.T) {
 		if strings.HasPrefix(c.ctype, "text/html") && r.header.Get("Content-Security-Policy") != web.Policy {
 			t.Errorf("%s: an error page without the policy", c.path)
 		}
+		if c.status == 404 && strings.HasPrefix(c.ctype, "text/html") && !strings.Contains(r.body, "<code class=\"id\">1561301001.85.1/nobody</code> is not registered.") {
+			t.Errorf("%s: the page does not say which identifier is not registered:\n%s", c.path, r.body)
+		}
 	}
 	// A record without a URL still goes to its page.
 	if r := s.get("/r/1561301001.85.1/school-0044", "Accept", "text/html"); r.status != http.StatusSeeOther || r.header.Get("Location") != "/ids/1561301001.85.1/school-0044" {

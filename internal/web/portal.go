@@ -143,10 +143,11 @@ func switchURL(r *http.Request, lang string) string {
 	return (&url.URL{Path: r.URL.Path, RawQuery: q.Encode()}).String()
 }
 
-// Problem answers a problem as a page, with its HTTP status: for a
-// browser at /r/{id}, where an API client gets problem+json.
-func (p *Portal) Problem(w http.ResponseWriter, r *http.Request, prob wire.Problem) {
-	p.problem(w, r, prob, "")
+// Problem answers a problem about the identifier asked (as the person
+// gave it, or canonical once it parsed) as a page, with its HTTP status:
+// for a browser at /r/{id}, where an API client gets problem+json.
+func (p *Portal) Problem(w http.ResponseWriter, r *http.Request, prob wire.Problem, asked string) {
+	p.problem(w, r, prob, asked)
 }
 
 // problemData is the error page's content.
@@ -167,6 +168,9 @@ func (p *Portal) problem(w http.ResponseWriter, r *http.Request, prob wire.Probl
 	status := wire.HTTPStatus(prob.Code)
 	prob.Status = status
 	d := problemData{Problem: prob, Text: text, NotFound: prob.Code == wire.CodeNotFound, ParseErr: prob.Position > 0 || prob.Reason != ""}
+	if d.NotFound {
+		d.ID = text
+	}
 	if d.ParseErr && text != "" {
 		d.Before, d.At, d.After = splitAt(text, prob.Position)
 	}
