@@ -123,7 +123,7 @@ func (p *Portal) Record(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := ans.Record
 	d := recordData{ID: id.String(), Record: rec, Height: ans.Height, Name: visible(rec.Name),
-		Forms: code.Describe(id, p.src.FormOptions()), Path: p.crumbs(ctx, id),
+		Forms: code.Describe(id, p.src.FormOptions()), Path: crumbs(id, "/ids/"),
 		Created: stamp(rec.Created), Updated: stamp(rec.Updated)}
 	if rec.City != nil {
 		d.NameEn = visible(rec.City.NameEn)
@@ -181,11 +181,12 @@ func stamp(s registry.Stamp) string {
 	return s.Time.UTC().Format("2006-01-02 15:04 UTC")
 }
 
-// crumbs is the way from the country down to id, each step a link.
-func (p *Portal) crumbs(ctx context.Context, id code.ID) []crumb {
+// crumbs is the way from the country down to id, each step a link to
+// its page under at ("/ids/" for records, "/dir/" in the directory).
+func crumbs(id code.ID, at string) []crumb {
 	var out []crumb
 	for cur, ok := id, true; ok; cur, ok = cur.Parent() {
-		out = append(out, crumb{ID: cur.String(), Label: cur.String(), Href: "/ids/" + cur.String()})
+		out = append(out, crumb{ID: cur.String(), Label: cur.String(), Href: at + cur.String()})
 	}
 	out = append(out, crumb{ID: id.Country, Label: id.Country, Href: "/dir/" + id.Country})
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
@@ -277,7 +278,7 @@ func (p *Portal) Directory(w http.ResponseWriter, r *http.Request) {
 			p.readFailed(w, r, err, id.String())
 			return
 		}
-		d := dirData{Level: "children", Node: id.String(), Children: kids.Children, Next: kids.Next, Height: kids.Height, Path: p.crumbs(ctx, id)}
+		d := dirData{Level: "children", Node: id.String(), Children: kids.Children, Next: kids.Next, Height: kids.Height, Path: crumbs(id, "/dir/")}
 		for i := range d.Children {
 			d.Children[i].Name = visible(d.Children[i].Name)
 		}
