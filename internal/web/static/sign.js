@@ -134,19 +134,7 @@ function encode(desc, v, where) {
 function encodeBatch(m, where) {
   const entries = m && m.entries;
   if (!Array.isArray(entries)) throw new SignError(`${where}: expected {entries: [...]}`);
-  const groups = [];
-  const byNode = new Map();
-  entries.forEach((e, i) => {
-    const id = e && e.id;
-    const slash = typeof id === 'string' ? id.indexOf('/') : -1;
-    if (slash < 0) throw new SignError(`entry ${i + 1}: a batch registers objects, <node>/<local-id>`);
-    const node = id.slice(0, slash);
-    if (!byNode.has(node)) {
-      byNode.set(node, groups.length);
-      groups.push({ node, entries: [] });
-    }
-    groups[byNode.get(node)].entries.push({ e, i, local: id.slice(slash + 1) });
-  });
+  const groups = batchGroups(entries);
   const sameList = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
   const strings = (list) => '[' + list.map((s) => quote(s, true)).join(',') + ']';
   const out = groups.map((g) => {
@@ -172,6 +160,31 @@ function encodeBatch(m, where) {
     return s;
   });
   return '{"nodes":[' + out.join(',') + ']}';
+}
+
+// batchGroups groups a batch's entries by node as they travel.
+function batchGroups(entries) {
+  const groups = [];
+  const byNode = new Map();
+  entries.forEach((e, i) => {
+    const id = e && e.id;
+    const slash = typeof id === 'string' ? id.indexOf('/') : -1;
+    if (slash < 0) throw new SignError(`entry ${i + 1}: a batch registers objects, <node>/<local-id>`);
+    const node = id.slice(0, slash);
+    if (!byNode.has(node)) {
+      byNode.set(node, groups.length);
+      groups.push({ node, entries: [] });
+    }
+    groups[byNode.get(node)].entries.push({ e, i, local: id.slice(slash + 1) });
+  });
+  return groups;
+}
+
+// batchOrder is the order in which a batch's entries travel: for each
+// position on the wire, the entry's index in entries. A refusal's
+// "entry N" counts in this order.
+export function batchOrder(entries) {
+  return batchGroups(entries).flatMap((g) => g.entries.map(({ i }) => i));
 }
 
 // encodeMessage is the JSON of kind's message msg, as registry.NewBody
