@@ -7,7 +7,7 @@
 // holds the reading to Go's and runs an upload of 12,000 rows against a
 // real node.
 
-import { encodeBody, signTx, batchOrder } from './sign.js';
+import { sendTx, batchOrder, TxRefused } from './sign.js';
 
 export const MAX_BATCH = 5000; // registry.MaxBatch
 
@@ -169,17 +169,6 @@ export function refusedEntry(batch, detail) {
   return k >= 0 && k < order.length ? order[k] : -1;
 }
 
-async function api(base, path, init) {
-  const resp = await fetch(base + path, init);
-  let body = null;
-  try {
-    body = await resp.json();
-  } catch {
-    // not JSON: the status says it
-  }
-  return { status: resp.status, body };
-}
-
 // upload sends entries (with lines, from parseBatchFile) as register_batch
 // transactions of up to MAX_BATCH, signed by key for chainID, to the node
 // at base. state ({done, skipped, pending}) says where a previous upload
@@ -204,10 +193,9 @@ export async function upload({ base, chainID, key, pubKey, entries, lines, state
   const total = entries.length;
   const skip = new Set(state.skipped.map((s) => s.index));
   if (state.pending) {
-    const { status, body } = await api(base, `/v1/txs/${state.pending.hash}`);
-    if (status === 200 && body && !body.error && (body.code === undefined || body.code === 0)) {
-      state.done = state.pending.to;
-    }
+    const resp = await fetch(`${base}/v1/txs/${state.pending.hash}`);
+    const info = resp.ok ? await resp.json().catch(() => null) : null;
+    if (info && info.code === 0 && !info.error) state.done = state.pending.to;
     delete state.pending;
   }
   while (state.done < total) {
@@ -223,26 +211,27 @@ export async function upload({ base, chainID, key, pubKey, entries, lines, state
       continue;
     }
     const batch = indexes.map((i) => entries[i]);
-    const acct = await api(base, `/v1/accounts/${pubKey}`);
-    if (acct.status !== 200) throw new Error(`account ${pubKey}: HTTP ${acct.status} ${acct.body?.detail ?? ''}`);
-    const body = encodeBody('register_batch', acct.body.next_nonce, { entries: batch });
-    const { tx, hash } = await signTx(chainID, body, key);
-    state.pending = { hash, from, to };
-    const res = await api(base, '/v1/txs', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: tx });
-    if (res.status === 200) {
+    let p;
+    try {
+      await sendTx({ base, chainID, key, pubKey, kind: 'register_batch', msg: { entries: batch },
+        onSigned: (hash) => { state.pending = { hash, from, to }; } });
+      const hash = state.pending.hash;
       delete state.pending;
       state.done = to;
       onProgress({ done: state.done, total, skipped: state.skipped.length, hash, rows: [lines[from], lines[to - 1]] });
       continue;
-    }
-    const p = res.body ?? {};
-    if (p.code === 'timeout') {
-      // In the mempool; its fate is asked on resume.
-      throw new Error(`rows ${lines[from]}-${lines[to - 1]}: not committed in time (transaction ${hash}); resume to check it`);
+    } catch (e) {
+      if (!(e instanceof TxRefused)) throw e;
+      if (e.code === 'timeout') {
+        // In the mempool; its fate is asked on resume.
+        throw new Error(`rows ${lines[from]}-${lines[to - 1]}: not committed in time (transaction ${e.hash}); resume to check it`);
+      }
+      p = e.problem;
+      p.code = e.code;
     }
     delete state.pending;
     const k = refusedEntry(batch, p.detail);
-    const refusal = { index: k >= 0 ? indexes[k] : -1, line: k >= 0 ? lines[indexes[k]] : 0, id: k >= 0 ? batch[k].id : '', code: p.code ?? `http_${res.status}`, detail: p.detail ?? '' };
+    const refusal = { index: k >= 0 ? indexes[k] : -1, line: k >= 0 ? lines[indexes[k]] : 0, id: k >= 0 ? batch[k].id : '', code: p.code, detail: p.detail ?? '' };
     if (!skipRefused || k < 0) {
       return { ok: false, refused: refusal, state };
     }

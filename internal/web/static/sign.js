@@ -236,3 +236,38 @@ export async function signTx(chainID, body, key) {
   const hash = hex(new Uint8Array(await crypto.subtle.digest('SHA-256', tx)), true);
   return { tx, hash };
 }
+
+// TxRefused is a transaction the node did not commit: its problem's code
+// (a registry code such as "invalid_id" or "version_conflict", or
+// "timeout" when it waits in the mempool), its detail, and its hash.
+export class TxRefused extends Error {
+  constructor(problem, status, hash) {
+    super(problem.detail || `HTTP ${status}`);
+    this.name = 'TxRefused';
+    this.code = problem.code || `http_${status}`;
+    this.status = status;
+    this.hash = problem.hash || hash;
+    this.problem = problem;
+  }
+}
+
+// sendTx signs kind's message msg with key (its public half pubKey, hex)
+// at the account's next nonce and sends it to the node at base (its HTTP
+// API; "" for the page's own origin), waiting for its block as POST
+// /v1/txs does. It returns the node's answer ({hash, height, result}) and
+// throws TxRefused with the node's problem when it is refused or not
+// committed in time. onSigned(hash), when given, is told the hash before
+// it is sent, for a caller that must find the transaction again after a
+// failure of its own.
+export async function sendTx({ base = '', chainID, key, pubKey, kind, msg, validUntilHeight = 0, onSigned = () => {} }) {
+  const acct = await fetch(`${base}/v1/accounts/${pubKey}`);
+  const account = await acct.json().catch(() => ({}));
+  if (!acct.ok) throw new TxRefused(account, acct.status, '');
+  const body = encodeBody(kind, account.next_nonce, msg, validUntilHeight);
+  const { tx, hash } = await signTx(chainID, body, key);
+  onSigned(hash);
+  const resp = await fetch(`${base}/v1/txs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: tx });
+  const answer = await resp.json().catch(() => ({}));
+  if (!resp.ok) throw new TxRefused(answer, resp.status, hash);
+  return answer;
+}
