@@ -16,7 +16,9 @@
 // Like a CoreDNS plugin, it is three parts: setup (setup.go: Options, New,
 // ListenAndServe, Shutdown), serving (serve.go: ServeDNS and the UDP and
 // TCP paths, sizes, the rate limit) and the zone's answers (answer.go: a
-// pure function of a committed state view and a question, with no I/O).
+// pure function of a committed state view and a question, with no I/O;
+// answer_wire.go writes the commonest of its answers, a record's TXT or
+// URI records, straight from the stored record, to the same bytes).
 // The answer function is tested by calling it (answer_test.go), the
 // server by real queries, and the bytes of every kind of answer are
 // pinned by testdata/answers.golden.

@@ -40,7 +40,7 @@ func (s *Server) udpLoop(pc *net.UDPConn, bc batchConn) {
 	for i := range bufs {
 		bufs[i] = make([]byte, 0, maxUDPSize)
 	}
-	key := make([]byte, 0, 256+5)
+	sc := &wireScratch{key: make([]byte, 0, 256+5)}
 	local := pc.LocalAddr()
 	for {
 		n, err := bc.ReadBatch(in, 0)
@@ -63,7 +63,7 @@ func (s *Server) udpLoop(pc *net.UDPConn, bc batchConn) {
 				continue
 			}
 			var reply []byte
-			reply, key = s.answerUDP(m.Buffers[0][:m.N], local, remote, bufs[k][:0], key)
+			reply = s.answerUDP(m.Buffers[0][:m.N], local, remote, bufs[k][:0], sc)
 			if reply == nil {
 				continue
 			}
@@ -160,37 +160,51 @@ func parseQuery(pkt []byte) (q plainQuery, ok bool) {
 }
 
 // answerUDP answers one datagram into buf, or returns nil to send nothing.
-// key is scratch space for the cache's key, given back grown.
-func (s *Server) answerUDP(pkt []byte, local net.Addr, remote *net.UDPAddr, buf, key []byte) ([]byte, []byte) {
+// sc is the loop's scratch space (nil: some of its own).
+func (s *Server) answerUDP(pkt []byte, local net.Addr, remote *net.UDPAddr, buf []byte, sc *wireScratch) []byte {
 	start := time.Now()
 	q, ok := parseQuery(pkt)
 	if !ok {
-		return s.answerSlow(pkt, local, remote), key
+		return s.answerSlow(pkt, local, remote)
 	}
 	view := s.state.Latest()
 	if view == nil {
-		return s.answerSlow(pkt, local, remote), key
+		return s.answerSlow(pkt, local, remote)
+	}
+	if sc == nil {
+		sc = new(wireScratch)
 	}
 	version, root := view.Version(), view.Hash()
-	key = append(append(key[:0], q.question...), 0)
+	key := append(append(sc.key[:0], q.question...), 0)
+	sc.key = key
 	if q.edns {
 		key[len(key)-1] = 1
 	}
 	e := s.cache.get(key, version, root)
 	if e == nil {
-		req := new(dns.Msg)
-		if req.Unpack(pkt) != nil {
-			return s.answerSlow(pkt, local, remote), key
-		}
-		m, err := s.z.answer(view, req)
-		if err != nil || m.Rcode == dns.RcodeServerFailure {
-			// Not kept: a failure to read may pass. The slow path logs it.
-			return s.answerSlow(pkt, local, remote), key
-		}
-		if e, err = s.pack(m, q.edns); err != nil {
-			return s.answerSlow(pkt, local, remote), key
+		// Written from the record when it can be (answer_wire.go), in
+		// sc's buffers; else built by the zone's answer function.
+		var mine bool
+		if e, mine = s.wireAnswer(view, q, pkt, sc); !mine {
+			req := new(dns.Msg)
+			if req.Unpack(pkt) != nil {
+				return s.answerSlow(pkt, local, remote)
+			}
+			m, err := s.z.answer(view, req)
+			if err != nil || m.Rcode == dns.RcodeServerFailure {
+				// Not kept: a failure to read may pass. The slow path logs it.
+				return s.answerSlow(pkt, local, remote)
+			}
+			if e, err = s.pack(m, q.edns); err != nil {
+				return s.answerSlow(pkt, local, remote)
+			}
 		}
 		if s.cache.admit(key) {
+			if mine {
+				c := *e
+				c.full = append([]byte(nil), e.full...)
+				e = &c
+			}
 			s.cache.put(key, version, root, e)
 		}
 	}
@@ -219,7 +233,7 @@ func (s *Server) answerUDP(pkt []byte, local net.Addr, remote *net.UDPAddr, buf,
 	if s.opts.Observe != nil {
 		s.opts.Observe(e.rcode, time.Since(start))
 	}
-	return out, key
+	return out
 }
 
 // answerSlow answers pkt as miekg/dns's server and serve do together:

@@ -127,17 +127,31 @@ func Load(home, name string) (Key, error) {
 	if err != nil {
 		return Key{}, fmt.Errorf("read key %s: %w", name, err)
 	}
+	k, err := ParseKeyFile(b)
+	if err != nil {
+		return Key{}, fmt.Errorf("key file %s: %w", path, err)
+	}
+	k.Name = name
+	return k, nil
+}
+
+// ParseKeyFile reads a key file's bytes (keys/<name>.json); the key's
+// name is the one the file gives.
+func ParseKeyFile(b []byte) (Key, error) {
 	var f file
 	if err := json.Unmarshal(b, &f); err != nil {
-		return Key{}, fmt.Errorf("key file %s: %w", path, err)
+		return Key{}, err
+	}
+	if f.Type != "" && f.Type != "ed25519" {
+		return Key{}, fmt.Errorf("key type %q is not ed25519", f.Type)
 	}
 	seed, err := hex.DecodeString(f.Seed)
 	if err != nil || len(seed) != ed25519.SeedSize {
-		return Key{}, fmt.Errorf("key file %s: seed is not %d bytes of hex", path, ed25519.SeedSize)
+		return Key{}, fmt.Errorf("seed is not %d bytes of hex", ed25519.SeedSize)
 	}
-	k := Key{Name: name, Private: ed25519.NewKeyFromSeed(seed)}
+	k := Key{Name: f.Name, Private: ed25519.NewKeyFromSeed(seed)}
 	if f.PubKey != "" && f.PubKey != k.Public() {
-		return Key{}, fmt.Errorf("key file %s: pub_key does not match the seed", path)
+		return Key{}, errors.New("pub_key does not match the seed")
 	}
 	return k, nil
 }

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// runIn runs the CLI in this process with stdin, and returns what it
+// printed and its error.
+func runIn(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	root := newRoot()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetIn(strings.NewReader(stdin))
+	root.SetArgs(args)
+	err := root.Execute()
+	return out.String(), err
+}
+
+// A key goes from one home to another as a backup, with its passphrase
+// from a file or a pipe, and as a plain key file; a wrong passphrase is
+// refused and imports nothing.
+func TestKeysExportImport(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	var added keyInfo
+	out, err := runIn(t, "", "--home", a, "--json", "keys", "add", "alice")
+	if err != nil || json.Unmarshal([]byte(out), &added) != nil {
+		t.Fatalf("keys add: %v\n%s", err, out)
+	}
+	pass := filepath.Join(t.TempDir(), "pass")
+	if err := os.WriteFile(pass, []byte("s3cret phrase\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(t.TempDir(), "alice.cityid-key.json")
+	if out, err := runIn(t, "", "--home", a, "keys", "export", "alice", "--passphrase-file", pass, "--out", backup); err != nil {
+		t.Fatalf("keys export: %v\n%s", err, out)
+	}
+	if out, err := runIn(t, "", "--home", a, "keys", "export", "alice", "--passphrase-file", pass, "--out", backup); err == nil {
+		t.Fatalf("keys export overwrote %s:\n%s", backup, out)
+	}
+	if out, err := runIn(t, "wrong\n", "--home", b, "keys", "import", backup); err == nil || !strings.Contains(err.Error(), "wrong passphrase") {
+		t.Fatalf("keys import with a wrong passphrase: %v\n%s", err, out)
+	}
+	var got keyInfo
+	out, err = runIn(t, "s3cret phrase\n", "--home", b, "--json", "keys", "import", backup, "alice2")
+	if err != nil || json.Unmarshal([]byte(out), &got) != nil {
+		t.Fatalf("keys import: %v\n%s", err, out)
+	}
+	if got.PubKey != added.PubKey || got.Name != "alice2" {
+		t.Fatalf("imported %+v, exported %+v", got, added)
+	}
+	// A plain key file keeps its name.
+	out, err = runIn(t, "", "--home", b, "--json", "keys", "import", filepath.Join(a, "keys", "alice.json"))
+	if err != nil || json.Unmarshal([]byte(out), &got) != nil || got.Name != "alice" || got.PubKey != added.PubKey {
+		t.Fatalf("keys import of a key file: %v %+v\n%s", err, got, out)
+	}
+	if _, err := runIn(t, "", "--home", b, "keys", "import", filepath.Join(a, "keys", "alice.json")); err == nil {
+		t.Fatal("an import replaced a key of the same name")
+	}
+}

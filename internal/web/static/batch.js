@@ -1,0 +1,243 @@
+// batch.js: a city's batch upload in the browser. It reads a CSV or JSON
+// batch file as the CLI reads it (client.ParseBatchFile: the same rows,
+// values and refusals), sends it as register_batch transactions of up to
+// 5,000 identifiers signed with a key of this browser (sign.js), reports
+// each refused row by its line in the file, and resumes after a failure
+// without sending again what was written. internal/web/batch_test.go
+// holds the reading to Go's and runs an upload of 12,000 rows against a
+// real node.
+
+import { sendTx, batchOrder, TxRefused } from './sign.js';
+
+export const MAX_BATCH = 5000; // registry.MaxBatch
+
+// BatchFileError is a file that cannot be read as a batch: its message
+// names the file and the line or entry to fix, as the CLI's does.
+export class BatchFileError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'BatchFileError';
+  }
+}
+
+// csvRecords splits text into records as Go's encoding/csv reads it
+// (RFC 4180; '"' doubled inside a quoted field; a bare '"' in an
+// unquoted field or anything but ',' or a line's end after a closing
+// '"' is an error; "\r\n" read as "\n", also inside quotes; empty lines
+// skipped), each with the line its first field starts on.
+function csvRecords(name, text) {
+  const records = [];
+  let i = 0;
+  let line = 1;
+  const n = text.length;
+  const fail = (l, col, what) => { throw new BatchFileError(`${name}: record on line ${l}: ${what}`); };
+  while (i < n) {
+    // An empty line is no record.
+    if (text[i] === '\n') { i++; line++; continue; }
+    if (text[i] === '\r' && text[i + 1] === '\n') { i += 2; line++; continue; }
+    const start = line;
+    const fields = [];
+    for (;;) {
+      let field = '';
+      if (text[i] === '"') {
+        i++;
+        for (;;) {
+          if (i >= n) fail(start, 0, 'extraneous or missing " in quoted-field');
+          const c = text[i];
+          if (c === '"') {
+            if (text[i + 1] === '"') { field += '"'; i += 2; continue; }
+            i++;
+            break;
+          }
+          if (c === '\r' && text[i + 1] === '\n') { field += '\n'; i += 2; line++; continue; }
+          if (c === '\n') line++;
+          field += c;
+          i++;
+        }
+        if (i < n && text[i] !== ',' && text[i] !== '\n' && !(text[i] === '\r' && text[i + 1] === '\n')) {
+          // Go keeps a lone "\r" at the end of input as the line's end.
+          if (!(text[i] === '\r' && i + 1 === n)) fail(start, 0, 'extraneous or missing " in quoted-field');
+        }
+      } else {
+        while (i < n && text[i] !== ',' && text[i] !== '\n' && !(text[i] === '\r' && (text[i + 1] === '\n' || i + 1 === n))) {
+          if (text[i] === '"') fail(start, 0, 'bare " in non-quoted-field');
+          field += text[i];
+          i++;
+        }
+      }
+      fields.push(field);
+      if (i < n && text[i] === ',') { i++; continue; }
+      if (text[i] === '\r') i++;
+      if (i < n && text[i] === '\n') { i++; line++; }
+      break;
+    }
+    records.push({ line: start, fields });
+  }
+  return records;
+}
+
+// trimSpace is Go's strings.TrimSpace: Unicode's White_Space, which,
+// unlike JavaScript's \s, does not hold U+FEFF.
+const WS = '[\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
+const trimRe = new RegExp(`^${WS}+|${WS}+$`, 'g');
+const trimSpace = (s) => s.replace(trimRe, '');
+
+// toUpper is Go's strings.ToUpper: each character's simple upper case,
+// where JavaScript's would write 'ß' as "SS".
+const toUpper = (s) => Array.from(s, (c) => {
+  const u = c.toUpperCase();
+  return Array.from(u).length === 1 ? u : c;
+}).join('');
+
+function parseCSV(name, text) {
+  const records = csvRecords(name, text);
+  if (records.length === 0) throw new BatchFileError(`${name}: read the header row: EOF`);
+  const header = records[0].fields;
+  if (!/^id$/i.test(trimSpace(header[0]))) {
+    throw new BatchFileError(`${name}: the header row must start with "id", then one value type per column (e.g. id,URL,TEXT)`);
+  }
+  const types = header.map((h, i) => {
+    if (i === 0) return '';
+    const t = trimSpace(h);
+    return t.includes(':') ? t : toUpper(t);
+  });
+  const entries = [];
+  const lines = [];
+  for (const { line, fields } of records.slice(1)) {
+    if (fields.length > header.length) {
+      throw new BatchFileError(`${name} line ${line}: ${fields.length} cells, but the header names ${header.length} columns`);
+    }
+    const e = { id: trimSpace(fields[0]), values: [] };
+    if (e.id === '') throw new BatchFileError(`${name} line ${line}: no id in the first cell`);
+    for (let i = 1; i < fields.length; i++) {
+      if (fields[i] === '') continue;
+      if (types[i] === '') {
+        throw new BatchFileError(`${name} line ${line}: cell ${i + 1} has a value, but the header names no type for column ${i + 1}`);
+      }
+      e.values.push({ type: types[i], data: fields[i] });
+    }
+    entries.push(e);
+    lines.push(line);
+  }
+  return { entries, lines };
+}
+
+function parseJSON(name, text) {
+  let list;
+  try {
+    list = JSON.parse(text);
+  } catch (e) {
+    throw new BatchFileError(`${name}: not a JSON array of {id, values, admins}: ${e.message}`);
+  }
+  if (!Array.isArray(list)) throw new BatchFileError(`${name}: not a JSON array of {id, values, admins}`);
+  const entries = list.map((e, i) => {
+    if (e === null || typeof e !== 'object' || Array.isArray(e)) throw new BatchFileError(`${name}: entry ${i + 1} is not an object {id, values, admins}`);
+    for (const k of Object.keys(e)) {
+      if (!['id', 'values', 'admins'].includes(k)) throw new BatchFileError(`${name}: entry ${i + 1}: unknown field ${JSON.stringify(k)}`);
+    }
+    if (typeof e.id !== 'string' || trimSpace(e.id) === '') throw new BatchFileError(`${name}: entry ${i + 1} has no id`);
+    const values = (e.values ?? []).map((v, j) => {
+      if (!v || typeof v.type !== 'string' || v.type === '') throw new BatchFileError(`${name}: entry ${i + 1} (${e.id}): value ${j + 1} has no type`);
+      return v;
+    });
+    const out = { id: e.id, values };
+    if (Array.isArray(e.admins) && e.admins.length > 0) out.admins = e.admins;
+    return out;
+  });
+  return { entries, lines: entries.map((_, i) => i + 1) };
+}
+
+// parseBatchFile reads a batch file's text: CSV when name ends in .csv,
+// else JSON. It returns the entries ({id, values, admins}) and, for each,
+// the line of the file it came from (CSV) or its place in the array
+// (JSON), to name it in a refusal.
+export function parseBatchFile(name, text) {
+  if (text.startsWith('\ufeff')) text = text.slice(1);
+  const { entries, lines } = /\.csv$/i.test(name) ? parseCSV(name, text) : parseJSON(name, text);
+  if (entries.length === 0) throw new BatchFileError(`${name} holds no identifiers`);
+  return { entries, lines };
+}
+
+// refusedEntry reads which entry of a batch a refusal names ("entry N
+// (...)", N in the order the batch travels) and returns its index in the
+// batch as given, or -1.
+export function refusedEntry(batch, detail) {
+  const m = /^entry (\d+)\b/.exec(detail || '');
+  if (!m) return -1;
+  const order = batchOrder(batch);
+  const k = Number(m[1]) - 1;
+  return k >= 0 && k < order.length ? order[k] : -1;
+}
+
+// upload sends entries (with lines, from parseBatchFile) as register_batch
+// transactions of up to MAX_BATCH, signed by key for chainID, to the node
+// at base. state ({done, skipped, pending}) says where a previous upload
+// of the same file stopped; upload goes on from there and keeps it up to
+// date (the caller saves it, say in localStorage under the file's hash),
+// so that nothing written is sent again:
+//   - done: how many entries, from the first, are settled (written, or
+//     refused and skipped);
+//   - skipped: [{line, id, code, detail}], the rows refused so far;
+//   - pending: {hash, from, to} of a batch sent whose fate is not known
+//     (the page closed, the network failed); on resume its hash is asked
+//     of the node before anything is signed again.
+// With skipRefused, a refused row is recorded in skipped and the rest of
+// its batch is sent again without it; without it, upload stops at the
+// first refusal and returns it, and a later call with skipRefused goes
+// on. onProgress({done, total, skipped, hash, rows}) is called after
+// every batch (hash and rows, the first and last line it held, for one
+// that was written).
+export async function upload({ base, chainID, key, pubKey, entries, lines, state = {}, skipRefused = false, onProgress = () => {}, batchSize = MAX_BATCH }) {
+  state.done ??= 0;
+  state.skipped ??= [];
+  const total = entries.length;
+  const skip = new Set(state.skipped.map((s) => s.index));
+  if (state.pending) {
+    const resp = await fetch(`${base}/v1/txs/${state.pending.hash}`);
+    const info = resp.ok ? await resp.json().catch(() => null) : null;
+    if (info && info.code === 0 && !info.error) state.done = state.pending.to;
+    delete state.pending;
+  }
+  while (state.done < total) {
+    const from = state.done;
+    const indexes = [];
+    let to = from;
+    while (to < total && indexes.length < batchSize) {
+      if (!skip.has(to)) indexes.push(to);
+      to++;
+    }
+    if (indexes.length === 0) {
+      state.done = to;
+      continue;
+    }
+    const batch = indexes.map((i) => entries[i]);
+    let p;
+    try {
+      await sendTx({ base, chainID, key, pubKey, kind: 'register_batch', msg: { entries: batch },
+        onSigned: (hash) => { state.pending = { hash, from, to }; } });
+      const hash = state.pending.hash;
+      delete state.pending;
+      state.done = to;
+      onProgress({ done: state.done, total, skipped: state.skipped.length, hash, rows: [lines[from], lines[to - 1]] });
+      continue;
+    } catch (e) {
+      if (!(e instanceof TxRefused)) throw e;
+      if (e.code === 'timeout') {
+        // In the mempool; its fate is asked on resume.
+        throw new Error(`rows ${lines[from]}-${lines[to - 1]}: not committed in time (transaction ${e.hash}); resume to check it`);
+      }
+      p = e.problem;
+      p.code = e.code;
+    }
+    delete state.pending;
+    const k = refusedEntry(batch, p.detail);
+    const refusal = { index: k >= 0 ? indexes[k] : -1, line: k >= 0 ? lines[indexes[k]] : 0, id: k >= 0 ? batch[k].id : '', code: p.code, detail: p.detail ?? '' };
+    if (!skipRefused || k < 0) {
+      return { ok: false, refused: refusal, state };
+    }
+    state.skipped.push(refusal);
+    skip.add(refusal.index);
+    onProgress({ done: state.done, total, skipped: state.skipped.length });
+  }
+  return { ok: true, state };
+}
