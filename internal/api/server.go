@@ -132,6 +132,10 @@ func New(b Backend, opts Options) *Server {
 		{"GET /dir", s.portal.Directory},
 		{"GET /dir/{path...}", s.portal.Directory},
 		{"GET /static/{file...}", s.portal.Static},
+		{"GET /keys", s.portal.Keys},
+		{"GET /apply", s.portal.Apply},
+		{"GET /authority", s.portal.Authority},
+		{"GET /desk", s.portal.Desk},
 		{"GET /healthz", s.healthz},
 		{"GET /readyz", s.readyz},
 	}

@@ -1,0 +1,393 @@
+// desk.js drives the pages where a person signs: /keys, /apply,
+// /authority and /desk. The server renders their forms; this module
+// fills the key choosers from this browser's keys (keys.js), signs and
+// sends with sign.js, uploads batch files with batch.js, and says what
+// happened in the page's language. Every text a person or the ledger
+// wrote is put in the page as text (textContent), never as markup.
+
+import * as keys from './keys.js';
+import { sendTx, TxRefused } from './sign.js';
+import { parseBatchFile, upload } from './batch.js';
+
+const zh = document.documentElement.lang.startsWith('zh');
+const t = (en, zhText) => (zh ? zhText : en);
+const $ = (sel, root = document) => root.querySelector(sel);
+// field is a form's control by name: form.name and form.id are the form's
+// own attributes, not its controls.
+const field = (form, name) => form.elements.namedItem(name);
+const val = (form, name) => field(form, name).value.trim();
+
+function say(message, kind = '') {
+  const el = $('#desk-status');
+  if (!el) return;
+  el.textContent = message;
+  el.className = kind;
+}
+
+// el makes an element with text children (strings) or elements.
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') e.className = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c);
+  return e;
+}
+
+// The words for a refusal's code: what went wrong, for a person.
+const REFUSALS = {
+  unauthorized: ['This key may not do that: it is not an admin of the identifier (or a member of the authority).', '此密钥无权执行该操作：它不是该标识的管理员（或管理机构成员）。'],
+  version_mismatch: ['Someone changed this record since you loaded it: load it again to see their change, then edit.', '自您读取后，该记录已被他人修改：请重新读取查看修改后再编辑。'],
+  exists: ['Already registered.', '已注册。'],
+  invalid_id: ['An identifier does not parse.', '标识格式错误。'],
+  not_found: ['Not found on the ledger.', '账本中不存在。'],
+  inactive: ['The record or its parent is deactivated.', '该记录或其上级已停用。'],
+  duplicate_city: ['A city or pending application already has this country and city number.', '已有城市或待审批申请使用该国家和城市编号。'],
+  duplicate_locode: ['A city or pending application already has this UN/LOCODE.', '已有城市或待审批申请使用该联合国地名代码。'],
+  already_voted: ['This key has already voted on it.', '此密钥已投过票。'],
+  already_decided: ['It is decided already.', '已经决定。'],
+  timeout: ['Sent, but not committed in time: it may still be; look it up by its hash.', '已发送，但未及时上链：可能稍后上链，请按哈希查询。'],
+};
+
+function explain(e) {
+  if (e instanceof TxRefused) {
+    const words = REFUSALS[e.code];
+    return `${words ? t(...words) : t('Refused', '被拒绝')} (${e.code}): ${e.message}`;
+  }
+  return e && e.message ? e.message : String(e);
+}
+
+let status = null;
+async function network() {
+  if (!status) {
+    const r = await fetch('/v1/status');
+    if (!r.ok) throw new Error(t('The node has no block yet.', '节点尚无区块。'));
+    status = await r.json();
+  }
+  return status;
+}
+
+// The key choosers: every select[data-keys], filled with this browser's
+// keys; the choice is remembered for the next page.
+const LAST_KEY = 'cityid.lastKey';
+async function fillKeyChoosers() {
+  const list = await keys.listKeys();
+  for (const sel of document.querySelectorAll('select[data-keys]')) {
+    sel.replaceChildren();
+    if (list.length === 0) {
+      sel.append(el('option', { value: '' }, t('No key in this browser: make or import one under Keys', '本浏览器中没有密钥：请在“密钥”页创建或导入')));
+      continue;
+    }
+    for (const k of list) sel.append(el('option', { value: k.name }, `${k.name} (${k.pub_key.slice(0, 12)}…)`));
+    const last = localStorage.getItem(LAST_KEY);
+    if (last && list.some((k) => k.name === last)) sel.value = last;
+    sel.addEventListener('change', () => localStorage.setItem(LAST_KEY, sel.value));
+  }
+  return list;
+}
+
+async function signer(sel) {
+  const list = await keys.listKeys();
+  const k = list.find((x) => x.name === sel.value);
+  if (!k) throw new Error(t('Choose a key first (Keys page).', '请先选择密钥（“密钥”页）。'));
+  return { key: { privateKey: k.privateKey, publicKey: k.publicKey }, pubKey: k.pub_key };
+}
+
+// send signs and sends kind's msg with the key chosen in sel.
+async function send(sel, kind, msg) {
+  const { key, pubKey } = await signer(sel);
+  const { chain_id: chainID } = await network();
+  say(t('Signing and sending…', '正在签名并提交…'));
+  return sendTx({ chainID, key, pubKey, kind, msg });
+}
+
+function done(ans) {
+  say(`${t('Committed at height', '已上链，高度')} ${ans.height} · ${ans.hash}`, 'ok');
+}
+
+function guard(f) {
+  return async (ev) => {
+    ev.preventDefault();
+    try {
+      await f(ev);
+    } catch (e) {
+      say(explain(e), 'bad');
+    }
+  };
+}
+
+// ---- /keys
+
+async function keysPage() {
+  const render = async () => {
+    const list = await fillKeyChoosers();
+    const ul = $('#key-list');
+    ul.replaceChildren(...list.map((k) => el('li', {}, el('strong', {}, k.name), ' ', el('code', {}, k.pub_key), ' ',
+      el('button', { type: 'button', class: 'link', onclick: guard(async () => {
+        if (!confirm(t(`Forget key ${k.name}? Without a backup it is lost.`, `删除密钥 ${k.name}？没有备份将无法找回。`))) return;
+        await keys.removeKey(k.name);
+        await render();
+        say(t(`Key ${k.name} removed.`, `已删除密钥 ${k.name}。`), 'ok');
+      }) }, t('Remove', '删除')))));
+    if (list.length === 0) ul.append(el('li', {}, t('None yet.', '暂无。')));
+  };
+  $('#key-new').addEventListener('submit', guard(async (ev) => {
+    const name = val(ev.target, 'name');
+    await keys.saveKey(name, await keys.generate());
+    ev.target.reset();
+    await render();
+    say(t(`Key ${name} made. Back it up below.`, `已创建密钥 ${name}。请在下方备份。`), 'ok');
+  }));
+  $('#key-import').addEventListener('submit', guard(async (ev) => {
+    const f = field(ev.target, 'file').files[0];
+    const text = await f.text();
+    const pass = field(ev.target, 'passphrase').value;
+    let got;
+    try {
+      const parsed = JSON.parse(text);
+      got = parsed.format === keys.BACKUP_FORMAT ? await keys.importBackup(text, pass) : await keys.importKeyFile(text);
+    } catch (e) {
+      if (e instanceof keys.KeyError) throw e;
+      throw new Error(t('The file is not a key file or a backup.', '该文件不是密钥文件或备份。'));
+    }
+    const name = val(ev.target, 'name') || got.name || f.name.replace(/\.json$/i, '').replace(/[^A-Za-z0-9._-]/g, '-');
+    await keys.saveKey(name, got.key);
+    ev.target.reset();
+    await render();
+    say(t(`Key ${name} imported.`, `已导入密钥 ${name}。`), 'ok');
+  }));
+  $('#key-export').addEventListener('submit', guard(async (ev) => {
+    const name = field(ev.target, 'key').value;
+    const k = (await keys.listKeys()).find((x) => x.name === name);
+    if (!k) throw new Error(t('Choose a key.', '请选择密钥。'));
+    say(t('Encrypting…', '正在加密…'));
+    const text = await keys.exportBackup({ privateKey: k.privateKey, publicKey: k.publicKey }, name, field(ev.target, 'passphrase').value);
+    const a = $('#key-download');
+    a.href = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+    a.download = `${name}.cityid-key.json`;
+    a.textContent = t(`Download ${name}.cityid-key.json`, `下载 ${name}.cityid-key.json`);
+    a.hidden = false;
+    field(ev.target, 'passphrase').value = '';
+    say(t('Backup made: download it and keep it with its passphrase apart.', '备份已生成：请下载，并将口令另行保管。'), 'ok');
+  }));
+  await render();
+}
+
+// ---- /apply
+
+async function applyPage() {
+  await fillKeyChoosers();
+  const form = $('#apply');
+  const number = field(form, 'city_number');
+  const allocate = field(form, 'allocate');
+  allocate.addEventListener('change', () => {
+    number.disabled = allocate.checked;
+    number.required = !allocate.checked;
+  });
+  form.addEventListener('submit', guard(async () => {
+    const msg = {
+      country: val(form, 'country'),
+      city_number: allocate.checked ? 'allocate' : val(form, 'city_number'),
+      name: val(form, 'name'),
+      name_en: val(form, 'name_en'),
+      locode: val(form, 'locode').toUpperCase(),
+      contact: val(form, 'contact'),
+      endpoint: val(form, 'endpoint'),
+    };
+    if (msg.endpoint && !/^https?:\/\//.test(msg.endpoint)) throw new Error(t('The endpoint is an http(s) URL.', '端点须为 http(s) 地址。'));
+    const ans = await send($('#apply-key'), 'apply_city', msg);
+    done(ans);
+    await showApplication(ans.result.application);
+  }));
+}
+
+async function showApplication(n) {
+  const box = $('#apply-progress');
+  const facts = $('#apply-facts');
+  box.hidden = false;
+  const r = await fetch(`/v1/applications/${n}`);
+  if (!r.ok) return;
+  const { application: a } = await r.json();
+  const row = (k, v) => [el('dt', {}, k), el('dd', {}, v)];
+  facts.replaceChildren(
+    ...row(t('Application', '申请'), `#${a.id}`),
+    ...row(t('Status', '状态'), a.status),
+    ...row(t('Approvals', '批准'), `${a.count.approvals} / ${a.count.threshold}`),
+    ...row(t('Rejections', '驳回'), String(a.count.rejections)),
+    ...(a.city_code ? row(t('City code', '城市代码'), el('a', { href: `/ids/${a.city_code}` }, a.city_code)) : []),
+  );
+  facts.dataset.status = a.status;
+  if (a.status === 'pending') setTimeout(() => showApplication(n), 3000);
+}
+
+// ---- /authority
+
+async function authorityPage() {
+  await fillKeyChoosers();
+  const sel = $('#authority-key');
+  const render = async () => {
+    const r = await fetch('/v1/applications?status=pending&limit=100');
+    const list = r.ok ? (await r.json()).applications : [];
+    const box = $('#applications');
+    if (list.length === 0) {
+      box.replaceChildren(el('p', { class: 'meta' }, t('No application waits.', '没有待审批的申请。')));
+    } else {
+      box.replaceChildren(...list.map((a) => {
+        const reason = el('input', { 'aria-label': t('Reason', '理由'), placeholder: t('Reason (for a rejection)', '理由（驳回时填写）'), maxlength: '256' });
+        const vote = (kind) => guard(async () => {
+          const msg = { application: a.id, hash: a.hash, reason: reason.value.trim() };
+          done(await send(sel, kind, msg));
+          await render();
+        });
+        return el('div', { class: 'card application', 'data-application': String(a.id) },
+          el('h3', {}, `#${a.id} `, el('bdi', {}, a.name), a.name_en ? ` · ${a.name_en}` : ''),
+          el('p', { class: 'meta' }, `${t('Country', '国家')} ${a.country} · ${t('City number', '城市编号')} ${a.city_number}${a.locode ? ` · ${a.locode}` : ''}`),
+          el('p', { class: 'meta' }, `${t('Approvals', '批准')} ${a.count.approvals} / ${a.count.threshold} · ${t('Rejections', '驳回')} ${a.count.rejections}`),
+          el('p', {}, reason),
+          el('button', { type: 'button', class: 'approve', onclick: vote('approve_application') }, t('Approve', '批准')), ' ',
+          el('button', { type: 'button', class: 'reject', onclick: vote('reject_application') }, t('Reject', '驳回')));
+      }));
+    }
+    const p = await fetch('/v1/proposals');
+    const props = p.ok ? (await p.json()).proposals : [];
+    const st = await network();
+    $('#proposals').replaceChildren(props.length === 0 ? el('p', { class: 'meta' }, t('No proposal waits.', '没有待表决的提案。'))
+      : el('ul', {}, ...props.map((x) => {
+        const what = x.kind === 'set_validator' ? `${t('validator', '验证者')} ${x.validator.pub_key.slice(0, 12)}… ${t('power', '权重')} ${x.validator.power}`
+          : x.kind === 'set_authority' ? `${t('authority', '管理机构')} ${x.authority.threshold}/${x.authority.members.length}`
+            : `${t('city', '城市')} ${x.city ? x.city.city : ''}`;
+        const msg = x.validator ?? x.authority ?? x.city;
+        return el('li', {}, `${x.kind}: ${what} · ${x.approvals.length} / ${st.authority.threshold} `,
+          el('button', { type: 'button', onclick: guard(async () => { done(await send(sel, x.kind, msg)); await render(); }) }, t('Approve', '批准')));
+      })));
+  };
+  await render();
+}
+
+// ---- /desk
+
+function valueRow(type = 'TEXT', data = '') {
+  const select = el('select', { name: 'type', 'aria-label': t('Type', '类型') }, ...['URL', 'TEXT', 'EMAIL', 'GEO', 'ALIAS'].map((x) => el('option', {}, x)));
+  if (![...select.options].some((o) => o.value === type)) select.append(el('option', {}, type));
+  select.value = type;
+  const input = el('input', { name: 'data', 'aria-label': t('Data', '数据') });
+  input.value = data;
+  return el('div', { class: 'value-row' }, select, input);
+}
+
+function valuesOf(container) {
+  return [...container.querySelectorAll('.value-row')]
+    .map((row) => ({ type: $('select', row).value, data: $('input', row).value.trim() }))
+    .filter((v) => v.data !== '');
+}
+
+async function deskPage() {
+  await fillKeyChoosers();
+  const sel = $('#desk-key');
+  $('#reg-sector').addEventListener('submit', guard(async (ev) => {
+    const f = ev.target;
+    done(await send(sel, 'register_sector', { id: val(f, 'id'), name: val(f, 'name') }));
+  }));
+  $('#reg-unit').addEventListener('submit', guard(async (ev) => {
+    const f = ev.target;
+    const ans = await send(sel, 'register_unit', { parent: val(f, 'parent'), name: val(f, 'name') });
+    done(ans);
+    if (ans.result && ans.result.id) say(`${t('Unit', '单位')} ${ans.result.id} · ${t('height', '高度')} ${ans.height}`, 'ok');
+  }));
+  $('#reg-id').addEventListener('submit', guard(async (ev) => {
+    const f = ev.target;
+    const ans = await send(sel, 'register', { id: val(f, 'id'), values: valuesOf($('fieldset', f)) });
+    done(ans);
+  }));
+
+  // Edit: the version loaded is the version the update names, so a
+  // change by someone else in between is refused, not overwritten.
+  let loaded = null;
+  $('#edit-load').addEventListener('submit', guard(async (ev) => {
+    const id = val(ev.target, 'id');
+    const r = await fetch(`/v1/ids/${encodeURI(id)}`);
+    const body = await r.json();
+    if (!r.ok) throw new Error(body.detail || `HTTP ${r.status}`);
+    loaded = body.record;
+    $('#edit-version').textContent = `${loaded.version} (${loaded.status})`;
+    $('#edit-values').replaceChildren(el('legend', {}, t('Values', '值')), ...loaded.values.filter((v) => !v.dataset).map((v) => valueRow(v.type, v.data)));
+    $('#edit').hidden = false;
+    say('');
+  }));
+  $('#edit-add').addEventListener('click', () => $('#edit-values').append(valueRow()));
+  $('#edit').addEventListener('submit', guard(async () => {
+    done(await send(sel, 'update', { id: loaded.id, version: loaded.version, values: valuesOf($('#edit-values')) }));
+    $('#edit-load').requestSubmit();
+  }));
+  const setStatus = (kind) => guard(async () => {
+    const reason = prompt(t('Reason (shown on the record)', '理由（显示在记录上）')) ?? '';
+    done(await send(sel, kind, { id: loaded.id, version: loaded.version, reason }));
+    $('#edit-load').requestSubmit();
+  });
+  $('#edit-deactivate').addEventListener('click', setStatus('deactivate'));
+  $('#edit-reactivate').addEventListener('click', setStatus('reactivate'));
+
+  // Batch upload: where an upload of a file stopped is kept in this
+  // browser under the file's hash and the chain, so the same file picks
+  // up there, even after the page was closed.
+  const form = $('#batch');
+  const bar = $('#batch-progress');
+  const report = $('#batch-report');
+  let job = null;
+  const run = async (skipRefused) => {
+    const { key, pubKey } = await signer(sel);
+    const { chain_id: chainID } = await network();
+    bar.hidden = false;
+    bar.max = job.entries.length;
+    const save = () => localStorage.setItem(job.stateKey, JSON.stringify(job.state));
+    const shown = () => {
+      bar.value = job.state.done;
+      $('#batch-count').textContent = `${job.state.done} / ${job.entries.length} ${t('rows settled', '行已处理')}` +
+        (job.state.skipped.length ? ` · ${job.state.skipped.length} ${t('refused', '被拒绝')}` : '');
+      report.hidden = job.state.skipped.length === 0;
+      $('tbody', report).replaceChildren(...job.state.skipped.map((s) => el('tr', {}, el('td', {}, String(s.line)), el('td', {}, el('code', {}, s.id)), el('td', {}, `${s.code}: ${s.detail}`))));
+    };
+    say(t('Uploading…', '正在上传…'));
+    let r;
+    try {
+      r = await upload({ chainID, key, pubKey, entries: job.entries, lines: job.lines, state: job.state, skipRefused,
+        onProgress: () => { save(); shown(); } });
+    } finally {
+      save();
+      shown();
+    }
+    if (r.ok) {
+      say(t(`Done: ${job.entries.length - job.state.skipped.length} identifiers written.`, `完成：已写入 ${job.entries.length - job.state.skipped.length} 个标识。`), 'ok');
+      $('#batch-resume').hidden = true;
+      return;
+    }
+    const f = r.refused;
+    say(t(`Line ${f.line} (${f.id}) was refused: ${f.code}: ${f.detail}. Nothing of its batch was written; fix the file and upload it again, or skip the row and resume.`,
+      `第 ${f.line} 行（${f.id}）被拒绝：${f.code}：${f.detail}。该批次未写入；请修改文件后重新上传，或跳过该行继续。`), 'bad');
+    $('#batch-resume').hidden = false;
+  };
+  form.addEventListener('submit', guard(async () => {
+    const file = field(form, 'file').files[0];
+    const text = await file.text();
+    const { entries, lines } = parseBatchFile(file.name, text);
+    const { chain_id: chainID } = await network();
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+    const stateKey = `cityid.batch.${chainID}.${keys.toHex(digest)}`;
+    const saved = JSON.parse(localStorage.getItem(stateKey) || '{}');
+    job = { entries, lines, stateKey, state: saved };
+    await run(false);
+  }));
+  $('#batch-resume').addEventListener('click', guard(async () => {
+    if (job) await run(true);
+  }));
+}
+
+const pages = { 'key-list': keysPage, apply: applyPage, applications: authorityPage, 'reg-id': deskPage };
+for (const [id, init] of Object.entries(pages)) {
+  if (document.getElementById(id)) {
+    init().catch((e) => say(explain(e), 'bad'));
+    break;
+  }
+}
