@@ -314,7 +314,6 @@ async function deskPage() {
     $('#edit-version').textContent = `${loaded.version} (${loaded.status})`;
     $('#edit-values').replaceChildren(el('legend', {}, t('Values', '值')), ...loaded.values.filter((v) => !v.dataset).map((v) => valueRow(v.type, v.data)));
     $('#edit').hidden = false;
-    say('');
   }));
   $('#edit-add').addEventListener('click', () => $('#edit-values').append(valueRow()));
   $('#edit').addEventListener('submit', guard(async () => {
@@ -384,10 +383,13 @@ async function deskPage() {
   }));
 }
 
+// The page's controls are disabled until its script is ready (the
+// fieldset#desk of each desk's template), so that nothing is submitted
+// as a plain form before it can be signed.
 const pages = { 'key-list': keysPage, apply: applyPage, applications: authorityPage, 'reg-id': deskPage };
 for (const [id, init] of Object.entries(pages)) {
   if (document.getElementById(id)) {
-    init().catch((e) => say(explain(e), 'bad'));
+    init().then(() => { $('#desk').disabled = false; }, (e) => say(explain(e), 'bad'));
     break;
   }
 }

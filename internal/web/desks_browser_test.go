@@ -1,0 +1,238 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cityid/cityid/client"
+	"github.com/cityid/cityid/internal/keyring"
+	"github.com/cityid/cityid/internal/node"
+	"github.com/cityid/cityid/internal/testnode"
+	"github.com/cityid/cityid/internal/web/webtest"
+)
+
+// freshNode starts a single-validator node with nothing issued yet and
+// returns its base URL and home (whose keyring holds the operator's key,
+// the authority's one member).
+func freshNode(t *testing.T) (base, home string) {
+	t.Helper()
+	home = filepath.Join(t.TempDir(), "n")
+	httpAddr, rpc, p2p := testnode.FreeAddr(t), testnode.FreeAddr(t), testnode.FreeAddr(t)
+	if _, err := node.Init(home, node.InitOptions{ChainID: "cityid-desks", HTTP: httpAddr, RPC: "tcp://" + rpc, P2P: "tcp://" + p2p, DNS: "off"}); err != nil {
+		t.Fatal(err)
+	}
+	conf, err := node.Load(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := node.Start(context.Background(), conf, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run.Stop() })
+	base = "http://" + run.HTTPAddr
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return base, home
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the node at %s is not ready", base)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// openDesk opens a desk's page and waits until its script has enabled
+// its controls.
+func (p *person) openDesk(path string) {
+	p.t.Helper()
+	p.open(path)
+	p.do("wait for "+path+"'s script", chromedp.WaitEnabled(chromedp.CSS("fieldset#desk")))
+}
+
+// fill sets a form control's value, as typing it would end.
+func (p *person) fill(sel, value string) {
+	p.t.Helper()
+	p.do("fill "+sel, chromedp.WaitReady(chromedp.CSS(sel)), chromedp.SetValue(chromedp.CSS(sel), value))
+}
+
+// choose picks the key named name in a key chooser, once the page has
+// filled it from the browser's keys.
+func (p *person) choose(sel, name string) {
+	p.t.Helper()
+	p.do("choose "+name+" in "+sel, chromedp.WaitReady(chromedp.CSS(sel+` option[value="`+name+`"]`)), chromedp.SetValue(chromedp.CSS(sel), name))
+}
+
+// press clicks a button that does not leave the page.
+func (p *person) press(sel string) {
+	p.t.Helper()
+	p.do("press "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+}
+
+// TestDesksInBrowser is the portal's story in Chromium against a real
+// node: a city's IT office makes a key in the browser and applies for
+// its code; the authority's member imports the operator's key file and
+// approves; the city registers a sector, a unit and an identifier, and
+// uploads a CSV file of 12,000 rows in which line 7,001 names that
+// identifier again: the upload stops there, saying so, and resumes
+// without it; two tabs editing one record meet a version race, told as
+// one. The ledger is checked through the Go client at the end.
+func TestDesksInBrowser(t *testing.T) {
+	b := webtest.Start(t)
+	base, home := freshNode(t)
+	ctx := b.Tab(t, webtest.Desktop, 3*time.Minute)
+	console := webtest.WatchConsole(ctx)
+	p := &person{t: t, ctx: ctx, base: base}
+	const city = "1561301001"
+	const unit = city + ".36.1"
+	const main1 = unit + "/main-0001"
+
+	// The city's key, made in the browser.
+	p.openDesk("/keys")
+	p.fill("#key-new-name", "city-it")
+	p.press("#key-new button[type=submit]")
+	p.see("#desk-status", "Key city-it made")
+	p.see("#key-list", "city-it")
+	// The operator's key, imported from the node's key file.
+	p.do("upload the key file", chromedp.SetUploadFiles(chromedp.CSS("#key-import-file"), []string{filepath.Join(keyring.Dir(home), node.OperatorKey+".json")}))
+	p.press("#key-import button[type=submit]")
+	p.see("#desk-status", "Key "+node.OperatorKey+" imported")
+	opKey, err := keyring.Load(home, node.OperatorKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.see("#key-list", opKey.Public())
+
+	// The application, signed in the browser.
+	p.openDesk("/apply")
+	p.choose("#apply-key", "city-it")
+	p.fill("#apply-country", "156")
+	p.fill("#apply-number", "130100")
+	p.fill("#apply-name", "石家庄市")
+	p.fill("#apply-name-en", "Shijiazhuang")
+	p.fill("#apply-locode", "CNSJW")
+	p.press("#apply button[type=submit]")
+	p.see("#desk-status", "Committed at height")
+	p.see("#apply-facts", "pending")
+	p.see("#apply-facts", "0 / 1")
+
+	// The authority's desk: approved with the imported key.
+	p.openDesk("/authority")
+	p.choose("#authority-key", node.OperatorKey)
+	p.see("#applications", "石家庄市")
+	p.press(`[data-application="1"] button.approve`)
+	p.see("#desk-status", "Committed at height")
+	p.see("#applications", "No application waits")
+
+	// The city's desk: a sector, a unit, an identifier.
+	p.openDesk("/desk")
+	p.choose("#desk-key", "city-it")
+	p.fill("#reg-sector-id", city+".36")
+	p.press("#reg-sector button[type=submit]")
+	p.see("#desk-status", "Committed at height")
+	p.fill("#reg-unit-parent", city+".36")
+	p.fill("#reg-unit-name", "Water Supply")
+	p.press("#reg-unit button[type=submit]")
+	p.see("#desk-status", "Unit "+unit)
+	p.fill("#reg-id-id", main1)
+	p.fill("#reg-id .value-row:nth-of-type(1) input", "https://water.example/main-0001")
+	p.press("#reg-id button[type=submit]")
+	p.see("#desk-status", "Committed at height")
+
+	// A CSV file of 12,000 meters; line 7,001 names main-0001, taken.
+	const rows = 12_000
+	var csv strings.Builder
+	csv.WriteString("id,TEXT,GEO\n")
+	for i := 1; i <= rows; i++ {
+		id := fmt.Sprintf("%s/m-%05d", unit, i)
+		if i == 7000 {
+			id = main1
+		}
+		fmt.Fprintf(&csv, "%s,Meter %d,\"38.%04d,114.5\"\n", id, i, i)
+	}
+	file := filepath.Join(t.TempDir(), "meters.csv")
+	if err := os.WriteFile(file, []byte(csv.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.do("choose the CSV file", chromedp.SetUploadFiles(chromedp.CSS("#batch-file"), []string{file}))
+	p.press("#batch button[type=submit]")
+	p.see("#desk-status", "Line 7001 ("+main1+") was refused")
+	p.see("#batch-count", "5000 / 12000")
+	p.press("#batch-resume")
+	p.see("#desk-status", "Done: 11999 identifiers written")
+	p.see("#batch-report", "7001")
+	p.see("#batch-count", "12000 / 12000 rows settled · 1 refused")
+	shot := t.TempDir()
+	if *screenshots != "" {
+		shot = *screenshots
+	}
+	if _, err := webtest.SaveScreenshot(ctx, shot, "desk-batch-desktop", true); err != nil {
+		t.Error(err)
+	}
+
+	// A version race: a second tab saves first.
+	other := b.Tab(t, webtest.Desktop, time.Minute)
+	q := &person{t: t, ctx: other, base: base}
+	for _, who := range []*person{p, q} {
+		who.openDesk("/desk")
+		who.choose("#desk-key", "city-it")
+		who.fill("#edit-id", main1)
+		who.press("#edit-load button[type=submit]")
+		who.see("#edit-version", "1 (active)")
+	}
+	q.fill("#edit-values .value-row input", "https://water.example/main-0001/v2")
+	q.press("#edit button[type=submit]")
+	q.see("#desk-status", "Committed at height")
+	q.see("#edit-version", "2 (active)")
+	p.fill("#edit-values .value-row input", "https://water.example/main-0001/mine")
+	p.press("#edit button[type=submit]")
+	p.see("#desk-status", "Someone changed this record since you loaded it")
+
+	for _, m := range console.Take() {
+		if strings.Contains(m, "Content Security Policy") || strings.Contains(m, "Refused to") || strings.Contains(strings.ToLower(m), "exception") {
+			t.Errorf("console: %s", m)
+		}
+	}
+
+	// The ledger: the city issued to the browser's key, every row once,
+	// the record as the second tab left it.
+	c, err := client.New(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	n := 0
+	for after := ""; ; {
+		page, err := c.Children(rctx, unit, after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(page.Children)
+		if after = page.Next; after == "" {
+			break
+		}
+	}
+	if n != rows { // 11,999 rows and main-0001
+		t.Errorf("%s has %d children, want %d", unit, n, rows)
+	}
+	ans, err := c.Resolve(rctx, main1)
+	if err != nil || ans.Record.Version != 2 || ans.Record.Values[0].Data != "https://water.example/main-0001/v2" {
+		t.Errorf("%s: %+v %v", main1, ans.Record, err)
+	}
+	if ans, err := c.Resolve(rctx, unit+"/m-12000"); err != nil || ans.Record.Values[0].Data != "Meter 12000" {
+		t.Errorf("the last row: %+v %v", ans.Record, err)
+	}
+}
