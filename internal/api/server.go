@@ -136,6 +136,7 @@ func New(b Backend, opts Options) *Server {
 		{"GET /apply", s.portal.Apply},
 		{"GET /authority", s.portal.Authority},
 		{"GET /desk", s.portal.Desk},
+		{"GET /labels", s.portal.Labels},
 		{"GET /healthz", s.healthz},
 		{"GET /readyz", s.readyz},
 	}

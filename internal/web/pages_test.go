@@ -139,6 +139,19 @@ func TestPages(t *testing.T) {
 		{"/ids/1561301002.85.1/x", 400, []string{`id="position"`, "bad_check_char", `<mark id="error-char">2</mark>`}},
 		{"/dir/1561301001.86", 404, []string{"is not registered"}},
 		{"/no/such/page", 404, []string{"There is no page at this address."}},
+		// The desks: forms disabled until desk.js, which signs, is ready.
+		{"/keys", 200, []string{`id="key-list"`, `<fieldset id="desk" class="desk-all" disabled>`, `<script type="module" src="/static/desk.js"></script>`, "<noscript>"}},
+		{"/apply", 200, []string{`id="apply-country"`, `pattern="[0-9]{3}"`, `<fieldset id="desk" class="desk-all" disabled>`, `src="/static/desk.js"`}},
+		{"/authority", 200, []string{`id="applications"`, `id="proposals"`, `src="/static/desk.js"`}},
+		{"/desk", 200, []string{`id="reg-id"`, `id="batch-file"`, `id="batch-resume" hidden`, `src="/static/desk.js"`}},
+		// Labels: the QR code, the identifier, its unit's and city's names;
+		// one not registered says so and has no code.
+		{"/labels?id=1561301001.85.1/school-0042,1561301001.85.1/nobody", 200, []string{
+			`<img src="/v1/ids/1561301001.85.1/school-0042/qr.svg"`, "<code>1561301001.85.1/school-0042</code>",
+			`<p class="label-unit"><bdi>教育局</bdi></p>`, `<p class="label-city"><bdi>石家庄市 · Shijiazhuang</bdi></p>`,
+			`<div class="label missing">`, "Not registered"}},
+		{"/labels?under=1561301001.85.1", 200, []string{"<code>1561301001.85.1/school-0044</code>", "<code>1561301001.85.1/hostile</code>", `value="1561301001.85.1"`}},
+		{"/labels?id=1561301002.85.1/x", 400, []string{"bad_check_char"}},
 	} {
 		header := []string{"Accept", "text/html"}
 		r := s.get(c.path, header...)
