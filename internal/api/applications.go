@@ -36,19 +36,25 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 		last = n == math.MaxUint64
 		start = registry.ApplicationKey(n + 1)
 	}
-	view, ok := s.view(w)
-	if !ok {
+	out, err := s.readApplications(status, start, last, limit)
+	if err != nil {
+		s.fail(w, r, err)
 		return
+	}
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+// readApplications is a page of applications of status ("" for any)
+// from key start (nil: the first), none when last.
+func (s *Server) readApplications(status string, start []byte, last bool, limit int) (wire.ApplicationList, error) {
+	view, err := s.latest()
+	if err != nil {
+		return wire.ApplicationList{}, err
 	}
 	out := wire.ApplicationList{Height: view.Version(), Applications: []wire.ApplicationView{}}
 	counter, err := newVoteCounter(view)
-	if err != nil {
-		writeProblem(w, internalProblem(s.log, r, err))
-		return
-	}
-	if last {
-		s.writeJSON(w, http.StatusOK, out)
-		return
+	if err != nil || last {
+		return out, err
 	}
 	var derr error
 	err = view.Iterate(registry.ApplicationPrefix(), start, func(_, v []byte) bool {
@@ -70,11 +76,7 @@ func (s *Server) listApplications(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = derr
 	}
-	if err != nil {
-		writeProblem(w, internalProblem(s.log, r, err))
-		return
-	}
-	s.writeJSON(w, http.StatusOK, out)
+	return out, err
 }
 
 // voteCounter shows applications against one state's authority.
@@ -112,23 +114,30 @@ func (s *Server) getApplication(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, wire.Problem{Code: wire.CodeBadRequest, Detail: "application " + quote(r.PathValue("n")) + " is not a positive number"})
 		return
 	}
-	view, ok := s.view(w)
-	if !ok {
+	out, err := s.readApplication(n)
+	if err != nil {
+		s.fail(w, r, err)
 		return
+	}
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+// readApplication is application n.
+func (s *Server) readApplication(n uint64) (wire.ApplicationAnswer, error) {
+	view, err := s.latest()
+	if err != nil {
+		return wire.ApplicationAnswer{}, err
 	}
 	app, found, err := registry.GetApplication(view, n)
 	if err != nil {
-		writeProblem(w, internalProblem(s.log, r, err))
-		return
+		return wire.ApplicationAnswer{}, err
 	}
 	if !found {
-		writeProblem(w, wire.Problem{Code: wire.CodeNotFound, Detail: "application " + strconv.FormatUint(n, 10) + " does not exist"})
-		return
+		return wire.ApplicationAnswer{}, refuse(wire.Problem{Code: wire.CodeNotFound, Detail: "application " + strconv.FormatUint(n, 10) + " does not exist"})
 	}
 	counter, err := newVoteCounter(view)
 	if err != nil {
-		writeProblem(w, internalProblem(s.log, r, err))
-		return
+		return wire.ApplicationAnswer{}, err
 	}
-	s.writeJSON(w, http.StatusOK, wire.ApplicationAnswer{Height: view.Version(), Application: counter.view(app)})
+	return wire.ApplicationAnswer{Height: view.Version(), Application: counter.view(app)}, nil
 }

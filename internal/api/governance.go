@@ -33,13 +33,23 @@ func (s *Server) readValidators() (wire.ValidatorList, error) {
 }
 
 func (s *Server) listProposals(w http.ResponseWriter, r *http.Request) {
-	view, ok := s.view(w)
-	if !ok {
+	out, err := s.readProposals()
+	if err != nil {
+		s.fail(w, r, err)
 		return
+	}
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+// readProposals is every open proposal, up to maxListLimit.
+func (s *Server) readProposals() (wire.ProposalList, error) {
+	view, err := s.latest()
+	if err != nil {
+		return wire.ProposalList{}, err
 	}
 	out := []registry.Proposal{}
 	var derr error
-	err := view.Iterate(registry.ProposalPrefix(), nil, func(_, v []byte) bool {
+	err = view.Iterate(registry.ProposalPrefix(), nil, func(_, v []byte) bool {
 		var p registry.Proposal
 		if derr = jsonUnmarshal(v, &p); derr != nil {
 			return false
@@ -50,9 +60,5 @@ func (s *Server) listProposals(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = derr
 	}
-	if err != nil {
-		writeProblem(w, internalProblem(s.log, r, err))
-		return
-	}
-	s.writeJSON(w, http.StatusOK, wire.ProposalList{Height: view.Version(), Proposals: out})
+	return wire.ProposalList{Height: view.Version(), Proposals: out}, err
 }

@@ -2,7 +2,10 @@ package api
 
 import (
 	"context"
+	"errors"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/cityid/cityid/code"
@@ -40,6 +43,50 @@ func (p portalSource) History(_ context.Context, id code.ID, after uint64, limit
 
 func (p portalSource) Children(_ context.Context, id code.ID, after string, limit int) (wire.Children, error) {
 	return p.s.readChildren(id, after, min(limit, maxListLimit))
+}
+
+func (p portalSource) Block(ctx context.Context, h int64) (wire.BlockInfo, error) {
+	b, err := p.s.b.Block(ctx, h)
+	return b, chainRefusal(err)
+}
+
+func (p portalSource) Tx(ctx context.Context, hash string) (wire.TxInfo, error) {
+	tx, err := p.s.b.Tx(ctx, hash)
+	return tx, chainRefusal(err)
+}
+
+func (p portalSource) Applications(_ context.Context, status string, after uint64, limit int) (wire.ApplicationList, error) {
+	var start []byte
+	if after > 0 {
+		if after == math.MaxUint64 {
+			return p.s.readApplications(status, nil, true, 0)
+		}
+		start = registry.ApplicationKey(after + 1)
+	}
+	return p.s.readApplications(status, start, false, min(limit, maxListLimit))
+}
+
+func (p portalSource) Application(_ context.Context, n uint64) (wire.ApplicationAnswer, error) {
+	return p.s.readApplication(n)
+}
+
+func (p portalSource) Proposals(context.Context) (wire.ProposalList, error) {
+	return p.s.readProposals()
+}
+
+// chainRefusal is a CometBFT read's error as the portal shows it: a
+// height or transaction that is not there, or pruned, is a refusal.
+func chainRefusal(err error) error {
+	var pruned *wire.PrunedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pruned):
+		return refuse(prunedProblem(strconv.FormatInt(pruned.Height, 10), pruned.Oldest))
+	case errors.Is(err, wire.ErrNotFound):
+		return refuse(wire.Problem{Code: wire.CodeNotFound, Detail: err.Error()})
+	}
+	return err
 }
 
 // FormOptions are the node's resolver base and DNS zone with the

@@ -137,6 +137,10 @@ func New(b Backend, opts Options) *Server {
 		{"GET /authority", s.portal.Authority},
 		{"GET /desk", s.portal.Desk},
 		{"GET /labels", s.portal.Labels},
+		{"GET /explorer", s.portal.Explorer},
+		{"GET /blocks/{h}", s.portal.Block},
+		{"GET /txs/{hash}", s.portal.Tx},
+		{"GET /applications/{n}", s.portal.Application},
 		{"GET /healthz", s.healthz},
 		{"GET /readyz", s.readyz},
 	}

@@ -136,6 +136,21 @@ func TestDesksInBrowser(t *testing.T) {
 	p.see("#desk-status", "Committed at height")
 	p.see("#applications", "No application waits")
 
+	// The explorer: the application approved, its votes, and the block
+	// and transaction of the approval, decoded.
+	p.open("/explorer")
+	p.see("#applications", "石家庄市")
+	p.click(`a[href="/applications/1"]`)
+	p.see("#app-status", "approved")
+	p.see("#app-votes", "1 / 1")
+	p.see("#app-vote-list", opKey.Public())
+	p.click("#app-vote-list a[href^='/blocks/']")
+	p.see("#block-txs", "approve_application")
+	p.click("#block-txs a.id")
+	p.see("#tx-kind", "approve_application")
+	p.see("#tx-result", "ok")
+	p.see("#tx-msg", `"application": 1`)
+
 	// The city's desk: a sector, a unit, an identifier.
 	p.openDesk("/desk")
 	p.choose("#desk-key", "city-it")

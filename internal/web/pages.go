@@ -335,7 +335,7 @@ func (p *Portal) readFailed(w http.ResponseWriter, r *http.Request, err error, i
 	prob, _ := problemOf(err)
 	prob.Status = wire.HTTPStatus(prob.Code)
 	p.render(w, r, prob.Status, "problem", id, problemData{Problem: prob, ID: id,
-		NotFound: prob.Code == wire.CodeNotFound, Text: id})
+		NotFound: prob.Code == wire.CodeNotFound, Missing: id == "", Text: id})
 }
 
 // fail shows a read's error as a page.

@@ -152,6 +152,14 @@ func TestPages(t *testing.T) {
 			`<div class="label missing">`, "Not registered"}},
 		{"/labels?under=1561301001.85.1", 200, []string{"<code>1561301001.85.1/school-0044</code>", "<code>1561301001.85.1/hostile</code>", `value="1561301001.85.1"`}},
 		{"/labels?id=1561301002.85.1/x", 400, []string{"bad_check_char"}},
+		// The explorer: blocks, transactions decoded, applications and
+		// their votes.
+		{"/explorer", 200, []string{`href="/applications/1"`, "石家庄市", "1 / 1", "No proposal is open."}},
+		{"/explorer?status=pending", 200, []string{`id="applications"`}},
+		{"/explorer?status=nope", 400, []string{"is not pending"}},
+		{"/applications/1", 200, []string{`id="app-status" class="status-approved"`, `href="/ids/1561301001"`, "CNSJW", "✔ <code>"}},
+		{"/applications/9", 404, []string{"does not exist"}},
+		{"/txs/zz", 400, []string{"is not 64 hex digits"}},
 	} {
 		header := []string{"Accept", "text/html"}
 		r := s.get(c.path, header...)

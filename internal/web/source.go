@@ -27,6 +27,18 @@ type Source interface {
 	History(ctx context.Context, id code.ID, after uint64, limit int) (wire.History, error)
 	// Children is a page of a node's children after a cursor.
 	Children(ctx context.Context, id code.ID, after string, limit int) (wire.Children, error)
+	// Block is the committed block at height h (0: the latest), with its
+	// transactions decoded and their results.
+	Block(ctx context.Context, h int64) (wire.BlockInfo, error)
+	// Tx is a committed transaction by its hash, decoded, with its result.
+	Tx(ctx context.Context, hash string) (wire.TxInfo, error)
+	// Applications is a page of applications of a status ("" for all)
+	// after a number.
+	Applications(ctx context.Context, status string, after uint64, limit int) (wire.ApplicationList, error)
+	// Application is one application with its votes counted.
+	Application(ctx context.Context, n uint64) (wire.ApplicationAnswer, error)
+	// Proposals are the open proposals of the authority.
+	Proposals(ctx context.Context) (wire.ProposalList, error)
 	// FormOptions are the network's settings of an identifier's forms
 	// (resolver base, DNS zone, OID arc, issuing agency code).
 	FormOptions() code.FormOptions

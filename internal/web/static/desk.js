@@ -212,7 +212,7 @@ async function showApplication(n) {
   const { application: a } = await r.json();
   const row = (k, v) => [el('dt', {}, k), el('dd', {}, v)];
   facts.replaceChildren(
-    ...row(t('Application', '申请'), `#${a.id}`),
+    ...row(t('Application', '申请'), el('a', { href: `/applications/${a.id}` }, `#${a.id}`)),
     ...row(t('Status', '状态'), a.status),
     ...row(t('Approvals', '批准'), `${a.count.approvals} / ${a.count.threshold}`),
     ...row(t('Rejections', '驳回'), String(a.count.rejections)),
