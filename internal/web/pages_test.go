@@ -38,6 +38,11 @@ type story struct {
 
 func newStory(t *testing.T) *story {
 	t.Helper()
+	return newStoryWith(t, api.Options{DNSZone: "cityid.example."})
+}
+
+func newStoryWith(t *testing.T, opts api.Options) *story {
+	t.Helper()
 	l := apitest.NewLedger(t)
 	o := l.Send("alice", registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市", NameEn: "Shijiazhuang", Locode: "CN SJW"})
 	l.Send("operator", registry.KindApproveApplication, registry.Decision{Application: o.Application, Hash: o.Hash})
@@ -76,7 +81,7 @@ func newStory(t *testing.T) *story {
 		t.Fatal(err)
 	}
 	l.Commit()
-	return &story{t: t, url: l.Serve(api.Options{DNSZone: "cityid.example."})}
+	return &story{t: t, url: l.Serve(opts)}
 }
 
 type reply struct {
@@ -323,6 +328,10 @@ func TestLanguage(t *testing.T) {
 			t.Errorf("%v %s: the city's names are not both shown", c.header, c.query)
 		}
 	}
+	// An error page in the chosen language sets the cookie once.
+	if r := s.get("/ids/1561301001.85.1/nobody?lang=zh"); len(r.header.Values("Set-Cookie")) != 1 || !strings.Contains(r.body, "尚未注册") {
+		t.Errorf("an error page with ?lang=zh: Set-Cookie %v", r.header.Values("Set-Cookie"))
+	}
 	if r := s.get("/", "Accept-Language", "zh"); !strings.Contains(r.body, "智慧城市标识注册系统") || !strings.Contains(r.body, "网络") {
 		t.Error("the home page in Chinese lacks its Chinese words")
 	}
@@ -351,4 +360,31 @@ func TestStatic(t *testing.T) {
 
 func urlQuery(s string) string {
 	return strings.NewReplacer("%", "%25", "&", "%26", "+", "%2B", " ", "+", "#", "%23", "?", "%3F").Replace(s)
+}
+
+// The record and directory pages are costly reads, limited per client as
+// their JSON answers are; past the limit a browser gets a page that says
+// so, a program problem+json, both with Retry-After.
+func TestRateLimitedPages(t *testing.T) {
+	s := newStoryWith(t, api.Options{DNSZone: "cityid.example.", Limits: &api.Limits{CostlyReads: api.Rate{PerSecond: 0.01, Burst: 2}}})
+	for _, p := range []string{"/ids/1561301001", "/dir"} {
+		if r := s.get(p, "Accept", "text/html"); r.status != http.StatusOK {
+			t.Fatalf("%s within the burst: %d", p, r.status)
+		}
+	}
+	r := s.get("/ids/1561301001", "Accept", "text/html")
+	if r.status != http.StatusTooManyRequests || r.header.Get("Content-Type") != "text/html; charset=utf-8" ||
+		r.header.Get("Retry-After") == "" || r.header.Get("Content-Security-Policy") != web.Policy || !strings.Contains(r.body, "too many costly reads") {
+		t.Errorf("past the burst, a browser: %d %v\n%s", r.status, r.header, r.body)
+	}
+	r = s.get("/dir/156")
+	if r.status != http.StatusTooManyRequests || r.header.Get("Content-Type") != "application/problem+json" || r.header.Get("Retry-After") == "" {
+		t.Errorf("past the burst, a program: %d %v", r.status, r.header)
+	}
+	// The search page and the static files are not limited.
+	for _, p := range []string{"/", "/static/portal.css", "/search?q=1561301001"} {
+		if r := s.get(p, "Accept", "text/html"); r.status == http.StatusTooManyRequests {
+			t.Errorf("%s is limited", p)
+		}
+	}
 }

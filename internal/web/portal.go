@@ -174,7 +174,7 @@ func (p *Portal) problem(w http.ResponseWriter, r *http.Request, prob wire.Probl
 	if d.ParseErr && text != "" {
 		d.Before, d.At, d.After = splitAt(text, prob.Position)
 	}
-	p.render(w, r, status, "problem", p.words[chooseLang(w, r)]["Error"], d)
+	p.render(w, r, status, "problem", p.words[pickLang(r)]["Error"], d)
 }
 
 // splitAt cuts s around its pos'th character (1-based; one past the end
