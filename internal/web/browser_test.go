@@ -192,6 +192,7 @@ func TestPortalInBrowser(t *testing.T) {
 			p.open("/r/" + bAbsent)
 			p.see("#problem-title", "Not found")
 			p.see("#problem", bAbsent+" is not registered.")
+			p.see("#badge", "Verified absent at height")
 			p.fits()
 			shot("unknown", false)
 

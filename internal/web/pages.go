@@ -333,9 +333,7 @@ func (p *Portal) countries(w http.ResponseWriter, r *http.Request) {
 func (p *Portal) readFailed(w http.ResponseWriter, r *http.Request, err error, id string) {
 	p.logErr(r, err)
 	prob, _ := problemOf(err)
-	prob.Status = wire.HTTPStatus(prob.Code)
-	p.render(w, r, prob.Status, "problem", id, problemData{Problem: prob, ID: id,
-		NotFound: prob.Code == wire.CodeNotFound, Text: id})
+	p.problem(w, r, prob, id)
 }
 
 // fail shows a read's error as a page.

@@ -160,6 +160,9 @@ type problemData struct {
 	Text               string
 	Before, At, After  string
 	NotFound, ParseErr bool
+	// ChainID is set for an identifier not registered: the badge checks
+	// the proof of its absence.
+	ChainID string
 }
 
 func (d problemData) query() string { return d.Text }
@@ -168,8 +171,11 @@ func (p *Portal) problem(w http.ResponseWriter, r *http.Request, prob wire.Probl
 	status := wire.HTTPStatus(prob.Code)
 	prob.Status = status
 	d := problemData{Problem: prob, Text: text, NotFound: prob.Code == wire.CodeNotFound, ParseErr: prob.Position > 0 || prob.Reason != ""}
-	if d.NotFound {
+	if d.NotFound && text != "" {
 		d.ID = text
+		if st, err := p.src.Status(r.Context()); err == nil {
+			d.ChainID = st.ChainID
+		}
 	}
 	if d.ParseErr && text != "" {
 		d.Before, d.At, d.After = splitAt(text, prob.Position)
