@@ -286,6 +286,13 @@ func TestSearch(t *testing.T) {
 			t.Errorf("search %q: %d, want 400 %s at %s (%s):\n%s", c.q, r.status, c.reason, c.pos, c.mark, r.body)
 		}
 	}
+	// A node's handle, as the Handle REST names it.
+	if r := s.get("/search?q=0.NA/1561301001.85"); r.status != http.StatusSeeOther || r.header.Get("Location") != "/ids/1561301001.85" {
+		t.Errorf("search 0.NA/1561301001.85: %d → %q", r.status, r.header.Get("Location"))
+	}
+	if r := s.get("/search?q=0.NA/1561301002"); r.status != http.StatusBadRequest || !strings.Contains(r.body, `<strong id="position">15</strong>`) {
+		t.Errorf("search 0.NA/1561301002: %d, want 400 at 15\n%s", r.status, r.body)
+	}
 	if r := s.get("/search?q="); r.status != http.StatusSeeOther || r.header.Get("Location") != "/" {
 		t.Errorf("an empty search: %d %q", r.status, r.header.Get("Location"))
 	}

@@ -106,10 +106,14 @@ func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, name
 	if q, ok := data.(interface{ query() string }); ok {
 		pg.Query = q.query()
 	}
+	// The page is made whole before its status is sent, so a template
+	// that fails is a 500, never a 200 with half a page.
 	var buf bytes.Buffer
 	if err := p.pages[name].ExecuteTemplate(&buf, "layout", pg); err != nil {
 		p.log.Error("page", "page", name, "path", r.URL.Path, "err", err)
-		status, buf = http.StatusInternalServerError, *bytes.NewBufferString("internal error; the node's log has the details\n")
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString("internal error; the node's log has the details\n")
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	} else {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
