@@ -1,13 +1,21 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -240,6 +248,31 @@ func TestPortalInBrowser(t *testing.T) {
 			p.see("table.values", "invoice⟨U+202E⟩gpj.exe")
 			p.fits()
 
+			// A proxy that alters one byte of what the node answers: the
+			// badge says NOT VERIFIED, and why. Each proxy is its own
+			// origin, so the browser pins its root anew through it.
+			for _, c := range []struct {
+				name, want string
+				proxy      string
+			}{
+				{"value", "NOT VERIFIED", tampering(t, base, tamperValue)},
+				{"signature", "NOT VERIFIED", tampering(t, base, tamperSignature)},
+			} {
+				p.base = c.proxy
+				p.open("/ids/" + bSchool)
+				p.see("#record-id", bSchool)
+				p.see("#badge", c.want)
+				verdict, _ := p.eval(`document.getElementById("badge").dataset.verdict`).(string)
+				t.Logf("a proxy that alters a byte of the %s: badge %s", c.name, verdict)
+				if c.name == "value" && verdict != "failed:root_mismatch" && verdict != "failed:value_mismatch" && verdict != "failed:record_mismatch" {
+					t.Errorf("an altered value: badge %q", verdict)
+				}
+				if c.name == "signature" && verdict != "failed:signature" {
+					t.Errorf("an altered signature: badge %q", verdict)
+				}
+			}
+			p.base = base
+
 			for _, m := range console.Take() {
 				if strings.Contains(m, "Content Security Policy") || strings.Contains(m, "Refused to") || strings.Contains(strings.ToLower(m), "exception") {
 					t.Errorf("console: %s", m)
@@ -360,4 +393,80 @@ func (p *person) count(sel string, want int) {
 	if n, ok := v.(float64); !ok || int(n) != want {
 		p.t.Errorf("%s: %v elements, want %d", sel, v, want)
 	}
+}
+
+// tampering is a reverse proxy to the node at base that passes every
+// answer through alter; it stops when the test ends.
+func tampering(t *testing.T, base string, alter func(path string, body []byte) []byte) string {
+	t.Helper()
+	target, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		body = alter(resp.Request.URL.Path+"?"+resp.Request.URL.RawQuery, body)
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.ContentLength = int64(len(body))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+		return nil
+	}
+	srv := httptest.NewServer(proxy)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// tamperValue changes one byte of the record's stored value in a proof
+// answer (and the record shown with it, so that only the proof can tell).
+func tamperValue(path string, body []byte) []byte {
+	if !strings.HasPrefix(path, "/v1/ids/") || !strings.Contains(path, "proof=true") {
+		return body
+	}
+	var ans map[string]any
+	if json.Unmarshal(body, &ans) != nil {
+		return body
+	}
+	proof, _ := ans["proof"].(map[string]any)
+	value, _ := proof["value"].(string)
+	raw, err := base64.StdEncoding.DecodeString(value)
+	if err != nil {
+		return body
+	}
+	changed := bytes.Replace(raw, []byte("school-0042.example"), []byte("school-0043.example"), 1)
+	proof["value"] = base64.StdEncoding.EncodeToString(changed)
+	var rec any
+	if json.Unmarshal(changed, &rec) == nil {
+		ans["record"] = rec
+	}
+	out, err := json.Marshal(ans)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+// tamperSignature changes one byte of the first commit signature of
+// every light block.
+func tamperSignature(path string, body []byte) []byte {
+	if !strings.HasPrefix(path, "/v1/light/") {
+		return body
+	}
+	const field = `"signature":"`
+	i := bytes.Index(body, []byte(field))
+	if i < 0 {
+		return body
+	}
+	out := bytes.Clone(body)
+	j := i + len(field) + 4 // a character inside the base64, not its padding
+	if out[j] == 'A' {
+		out[j] = 'B'
+	} else {
+		out[j] = 'A'
+	}
+	return out
 }
