@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -393,5 +395,64 @@ func TestRateLimitedPages(t *testing.T) {
 		if r := s.get(p, "Accept", "text/html"); r.status == http.StatusTooManyRequests {
 			t.Errorf("%s is limited", p)
 		}
+	}
+}
+
+// maxScanPageBytes is issue 11's budget of everything the page a scanned
+// QR code opens loads, verifier included, compressed.
+const maxScanPageBytes = 1 << 20
+
+// The record page and everything it loads (style sheet, icon, badge,
+// verifier, QR image, and the answer and light block the badge fetches)
+// stay within the budget, gzipped as a node's reverse proxy would send
+// them; the figure is logged.
+func TestRecordPageWeight(t *testing.T) {
+	s := newStory(t)
+	const id = "1561301001.85.1/school-0042"
+	page := s.get("/ids/" + id)
+	if page.status != http.StatusOK {
+		t.Fatalf("page: %d", page.status)
+	}
+	// What the page names with src= and href= on this node, and what
+	// badge.js fetches (the light block is not served without a chain:
+	// its size is bounded below by a generous allowance).
+	loads := []string{"/ids/" + id, "/v1/ids/" + id + "?proof=true"}
+	for _, attr := range []string{`src="`, `href="/static/`} {
+		rest := page.body
+		for {
+			i := strings.Index(rest, attr)
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(attr):]
+			ref := rest[:strings.IndexByte(rest, '"')]
+			if strings.HasPrefix(attr, "href") {
+				ref = "/static/" + ref
+			}
+			loads = append(loads, strings.ReplaceAll(ref, "&amp;", "&"))
+		}
+	}
+	loads = append(loads, "/static/verify.js") // imported by badge.js
+	const lightBlockAllowance = 64 << 10       // a light block of a few dozen validators, gzipped
+	total, raw := lightBlockAllowance, 0
+	for _, ref := range loads {
+		r := s.get(ref)
+		if r.status != http.StatusOK {
+			t.Errorf("%s: %d", ref, r.status)
+			continue
+		}
+		var zipped bytes.Buffer
+		zw := gzip.NewWriter(&zipped)
+		_, _ = zw.Write([]byte(r.body))
+		_ = zw.Close()
+		total += zipped.Len()
+		raw += len(r.body)
+	}
+	t.Logf("a scanned record's page loads %d files, %d bytes, %d gzipped with %d allowed for a light block (budget %d)", len(loads), raw, total, lightBlockAllowance, maxScanPageBytes)
+	if len(loads) < 6 {
+		t.Errorf("the page loads only %v: the scan missed files", loads)
+	}
+	if total > maxScanPageBytes {
+		t.Errorf("%d bytes gzipped, over the budget of %d", total, maxScanPageBytes)
 	}
 }
