@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -156,6 +157,7 @@ func TestPortalInBrowser(t *testing.T) {
 			p.see("#chain-id", "cityid-portal")
 			p.see("#authority", "1 of 1 members approve")
 			p.styled()
+			p.accessible()
 			shot("home", false)
 			p.search("URN:CITYID:" + strings.ToUpper(bSchool))
 			p.see("#record-id", bSchool)
@@ -171,6 +173,7 @@ func TestPortalInBrowser(t *testing.T) {
 			p.see("#badge", "by validators 1 of 1")
 			p.see("#badge", "Trust root: chain cityid-portal")
 			p.fits()
+			p.accessible()
 			shot("record", true)
 			// A trust root this chain never had is not replaced silently:
 			// NOT VERIFIED, until the person trusts the chain again.
@@ -202,6 +205,7 @@ func TestPortalInBrowser(t *testing.T) {
 			p.see("#problem", bAbsent+" is not registered.")
 			p.see("#badge", "Verified absent at height")
 			p.fits()
+			p.accessible()
 			shot("unknown", false)
 
 			// A mistyped identifier: the check character is wrong.
@@ -211,6 +215,7 @@ func TestPortalInBrowser(t *testing.T) {
 			p.see("#position", "10")
 			p.see("#error-char", "2")
 			p.fits()
+			p.accessible()
 			shot("mistyped", false)
 
 			// The directory: countries, cities, a city's sectors.
@@ -222,6 +227,7 @@ func TestPortalInBrowser(t *testing.T) {
 			p.open("/dir/" + bUnit)
 			p.see("#dir-list", bHostile)
 			p.fits()
+			p.accessible()
 			shot("directory", false)
 
 			// The language: switch to Chinese, which the cookie keeps.
@@ -232,6 +238,7 @@ func TestPortalInBrowser(t *testing.T) {
 			p.see("#record-name", "石家庄市 · Shijiazhuang")
 			p.open("/")
 			p.see("h2#net", "网络")
+			p.accessible()
 			shot("home-zh", false)
 			p.click("#lang-switch")
 			p.see("h2#net", "Network")
@@ -469,4 +476,36 @@ func tamperSignature(path string, body []byte) []byte {
 		out[j] = 'A'
 	}
 	return out
+}
+
+// axe is axe-core (testdata/axe, MPL-2.0, the accessibility engine of
+// issue 11's check), read once.
+var axe = sync.OnceValues(func() (string, error) {
+	b, err := os.ReadFile(filepath.Join("testdata", "axe", "axe.min.js"))
+	return string(b), err
+})
+
+// accessible runs axe-core on the page as it is shown and fails on any
+// serious or critical violation.
+func (p *person) accessible() {
+	p.t.Helper()
+	src, err := axe()
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	// Evaluated through the DevTools protocol, which the page's policy
+	// does not govern: the page itself never loads axe.
+	if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[any](src)); err != nil {
+		p.t.Fatalf("load axe-core: %v", err)
+	}
+	found, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](`axe.run(document, {resultTypes: ["violations"]}).then((r) => r.violations
+		.filter((v) => v.impact === "serious" || v.impact === "critical")
+		.map((v) => v.id + " (" + v.impact + "): " + v.help + " at " + v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		p.t.Fatalf("axe-core: %v", err)
+	}
+	loc, _ := chromedp.Run(p.ctx, chromedp.Location())
+	for _, v := range found {
+		p.t.Errorf("accessibility at %s: %s", loc, v)
+	}
 }
