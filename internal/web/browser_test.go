@@ -140,7 +140,7 @@ func TestPortalInBrowser(t *testing.T) {
 	} else if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, screen := range []webtest.Screen{webtest.Desktop, webtest.Phone} {
+	for _, screen := range webtest.Screens() {
 		t.Run(screen.Name, func(t *testing.T) {
 			ctx := b.Tab(t, screen, 90*time.Second)
 			console := webtest.WatchConsole(ctx)
