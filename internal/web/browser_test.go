@@ -236,6 +236,7 @@ func TestPortalInBrowser(t *testing.T) {
 			p.click("#lang-switch")
 			p.see("h2#values", "值")
 			p.see("#record-name", "石家庄市 · Shijiazhuang")
+			shot("city-zh", false)
 			p.open("/")
 			p.see("h2#net", "网络")
 			p.accessible()
