@@ -56,7 +56,7 @@ func FindChromium(t testing.TB) string {
 	ctx, cancel := context.WithTimeout(context.Background(), installTimeout)
 	defer cancel()
 	install := func() ([]byte, error) {
-		cmd := exec.CommandContext(ctx, "apt-get", append([]string{"install", "-y", "--no-install-recommends"}, packages()...)...)
+		cmd := exec.CommandContext(ctx, "apt-get", append([]string{"install", "-y"}, packages()...)...)
 		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 		return cmd.CombinedOutput()
 	}
