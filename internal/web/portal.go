@@ -103,6 +103,7 @@ type page struct {
 func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
 	lang := chooseLang(w, r)
 	pg := page{L: p.words[lang], Lang: lang, Switch: switchURL(r, lang), Title: title, Data: data}
+	// A page's content says what its search box holds.
 	if q, ok := data.(interface{ query() string }); ok {
 		pg.Query = q.query()
 	}
@@ -169,6 +170,7 @@ type problemData struct {
 	ChainID string
 }
 
+// query: the search box holds what was asked, to be corrected.
 func (d problemData) query() string { return d.Text }
 
 func (p *Portal) problem(w http.ResponseWriter, r *http.Request, prob wire.Problem, text string) {
