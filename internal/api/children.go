@@ -19,19 +19,31 @@ func (s *Server) getChildren(w http.ResponseWriter, r *http.Request, id code.ID)
 	if !ok {
 		return
 	}
-	view, ok := s.view(w)
-	if !ok {
+	out, err := s.readChildren(id, r.URL.Query().Get("after"), limit)
+	if err != nil {
+		s.fail(w, r, err)
 		return
+	}
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+// readChildren is a page of a node's children after the cursor after:
+// its sectors or units first, then the objects registered directly under
+// it.
+func (s *Server) readChildren(id code.ID, after string, limit int) (wire.Children, error) {
+	if !id.IsNode() {
+		return wire.Children{}, refuse(wire.Problem{Code: registry.CodeInvalid, Detail: id.String() + " is an object: only cities, sectors and units have children"})
+	}
+	view, err := s.latest()
+	if err != nil {
+		return wire.Children{}, err
 	}
 	node := id.String()
 	if _, found, err := registry.GetRecord(view, node); err != nil {
-		writeProblem(w, internalProblem(s.log, r, err))
-		return
+		return wire.Children{}, err
 	} else if !found {
-		writeProblem(w, wire.Problem{Code: wire.CodeNotFound, Detail: node + " is not registered"})
-		return
+		return wire.Children{}, refuse(wire.Problem{Code: wire.CodeNotFound, Detail: node + " is not registered"})
 	}
-	after := r.URL.Query().Get("after")
 	out := wire.Children{ID: node, Height: view.Version(), Children: []wire.Child{}}
 	full := func() bool {
 		if len(out.Children) == limit {
@@ -88,8 +100,7 @@ func (s *Server) getChildren(w http.ResponseWriter, r *http.Request, id code.ID)
 		}
 	}
 	if ierr != nil {
-		writeProblem(w, internalProblem(s.log, r, ierr))
-		return
+		return wire.Children{}, ierr
 	}
-	s.writeJSON(w, http.StatusOK, out)
+	return out, nil
 }

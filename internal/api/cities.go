@@ -12,16 +12,27 @@ func (s *Server) listCities(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	view, ok := s.view(w)
-	if !ok {
+	out, err := s.readCities(r.URL.Query().Get("after"), limit)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+// readCities is a page of the city directory after the city code after,
+// in city code order.
+func (s *Server) readCities(after string, limit int) (wire.CityList, error) {
+	view, err := s.latest()
+	if err != nil {
+		return wire.CityList{}, err
+	}
 	var start []byte
-	if after := r.URL.Query().Get("after"); after != "" {
+	if after != "" {
 		start = append(append(registry.CityPrefix(), after...), 0)
 	}
 	out := wire.CityList{Height: view.Version(), Cities: []wire.City{}}
-	err := view.Iterate(registry.CityPrefix(), start, func(k, v []byte) bool {
+	err = view.Iterate(registry.CityPrefix(), start, func(k, v []byte) bool {
 		if len(out.Cities) == limit {
 			out.Next = out.Cities[len(out.Cities)-1].CityCode
 			return false
@@ -30,8 +41,7 @@ func (s *Server) listCities(w http.ResponseWriter, r *http.Request) {
 		return true
 	})
 	if err != nil {
-		writeProblem(w, internalProblem(s.log, r, err))
-		return
+		return wire.CityList{}, err
 	}
-	s.writeJSON(w, http.StatusOK, out)
+	return out, nil
 }

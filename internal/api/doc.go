@@ -12,7 +12,8 @@
 // operations are documented once, in openapi.go's table, which a test holds
 // to the routes served. Each resource has its own file: records.go
 // (/v1/ids/{id}), history.go, children.go, qr.go, resolver.go (/r/{id}),
-// pages.go (/ids/{id}), txs.go, blocks.go, accounts.go, cities.go,
+// portal.go (what the portal of internal/web reads, and mounts at /, /search,
+// /ids/{id}, /dir and /static/), read.go (the reads both share), txs.go, blocks.go, accounts.go, cities.go,
 // applications.go, grants.go, governance.go (validators and proposals),
 // status.go (status, health, readiness) and handle.go, which mounts the
 // Handle REST front end of package internal/api/handle.

@@ -269,6 +269,7 @@ func (f *nodeFixture) openAPIRoutes(t *testing.T) {
 	srv := api.New(nil, api.Options{})
 	for _, p := range srv.Patterns() {
 		method, path, _ := strings.Cut(p, " ")
+		path = strings.TrimSuffix(path, "{$}") // "/{$}" serves "/" alone
 		prefix, wild := strings.CutSuffix(path, "...}")
 		if wild {
 			prefix = prefix[:strings.LastIndexByte(prefix, '{')]
@@ -302,7 +303,7 @@ func (f *nodeFixture) fill(path string) string {
 	return strings.NewReplacer(
 		"{id}", "1561301001.85.1/school-0042", "{n}", "1", "{h}", "2", "{hash}", f.blockTx,
 		"{key}", registry.KeyText(f.alice.Public().(ed25519.PublicKey)),
-		"{prefix}", "1561301001.85.1", "{suffix}", "school-0042",
+		"{prefix}", "1561301001.85.1", "{suffix}", "school-0042", "{path}", "1561301001", "{file}", "portal.css",
 	).Replace(path)
 }
 

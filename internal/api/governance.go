@@ -8,19 +8,28 @@ import (
 )
 
 func (s *Server) getValidators(w http.ResponseWriter, r *http.Request) {
-	view, ok := s.view(w)
-	if !ok {
+	out, err := s.readValidators()
+	if err != nil {
+		s.fail(w, r, err)
 		return
+	}
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+// readValidators is the validator set of the last committed state.
+func (s *Server) readValidators() (wire.ValidatorList, error) {
+	view, err := s.latest()
+	if err != nil {
+		return wire.ValidatorList{}, err
 	}
 	vals, err := registry.Validators(view)
 	if err != nil {
-		writeProblem(w, internalProblem(s.log, r, err))
-		return
+		return wire.ValidatorList{}, err
 	}
 	if vals == nil {
 		vals = []registry.Validator{}
 	}
-	s.writeJSON(w, http.StatusOK, wire.ValidatorList{Height: view.Version(), Validators: vals})
+	return wire.ValidatorList{Height: view.Version(), Validators: vals}, nil
 }
 
 func (s *Server) listProposals(w http.ResponseWriter, r *http.Request) {

@@ -24,25 +24,33 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, id code.ID) 
 		}
 		after = n
 	}
-	view, ok := s.view(w)
-	if !ok {
+	out, err := s.readHistory(id, after, limit)
+	if err != nil {
+		s.fail(w, r, err)
 		return
+	}
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+// readHistory is a page of id's versions after version after, oldest
+// first; the current version ends the last page.
+func (s *Server) readHistory(id code.ID, after uint64, limit int) (wire.History, error) {
+	view, err := s.latest()
+	if err != nil {
+		return wire.History{}, err
 	}
 	cur, found, err := registry.GetRecord(view, id.String())
 	if err != nil {
-		writeProblem(w, internalProblem(s.log, r, err))
-		return
+		return wire.History{}, err
 	}
 	if !found {
-		writeProblem(w, wire.Problem{Code: wire.CodeNotFound, Detail: id.String() + " is not registered"})
-		return
+		return wire.History{}, refuse(wire.Problem{Code: wire.CodeNotFound, Detail: id.String() + " is not registered"})
 	}
 	out := wire.History{ID: id.String(), Height: view.Version(), Versions: []wire.HistoryEntry{}}
 	if after >= cur.Version {
 		// Nothing after the current version; this also keeps after+1 below
 		// from wrapping to 0 for a cursor of 2^64-1.
-		s.writeJSON(w, http.StatusOK, out)
-		return
+		return out, nil
 	}
 	add := func(rec registry.Record) bool {
 		if len(out.Versions) == limit {
@@ -69,13 +77,12 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, id code.ID) 
 		err = derr
 	}
 	if err != nil {
-		writeProblem(w, internalProblem(s.log, r, err))
-		return
+		return wire.History{}, err
 	}
 	if out.Next == "" {
 		add(cur)
 	}
-	s.writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
 // historyKey is the state key of version v of id's history entries, in the

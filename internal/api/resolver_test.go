@@ -30,10 +30,18 @@ func TestResolverURL(t *testing.T) {
 			t.Errorf("%s: %d → %q, want %d → %q", c.id, r.status, r.header.Get("Location"), c.status, c.location)
 		}
 	}
+	// A loop is a page for a browser, problem+json for anyone else; the
+	// answer varies with Accept, and says so to caches.
+	loop := "1561301001.85.1/loop-a → 1561301001.85.1/loop-b → 1561301001.85.1/loop-a"
 	r := s.get("/r/1561301001.85.1/loop-a", "Accept", "text/html")
+	if r.status != http.StatusLoopDetected || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(string(r.body), loop) || r.header.Get("Vary") != "Accept" {
+		t.Errorf("a loop, for a browser: %d %v %s", r.status, r.header, r.body)
+	}
+	r = s.get("/r/1561301001.85.1/loop-a")
 	if r.status != http.StatusLoopDetected || !strings.Contains(string(r.body), `"code":"alias_loop"`) ||
-		!strings.Contains(string(r.body), "1561301001.85.1/loop-a → 1561301001.85.1/loop-b → 1561301001.85.1/loop-a") {
-		t.Errorf("a loop: %d %s", r.status, r.body)
+		!strings.Contains(string(r.body), loop) || r.header.Get("Vary") != "Accept" {
+		t.Errorf("a loop, for a program: %d %s", r.status, r.body)
 	}
 	var a RecordAnswer
 	r = s.get("/r/1561301001.85.1/school-0042", "Accept", "application/json")
@@ -49,7 +57,8 @@ func TestResolverURL(t *testing.T) {
 }
 
 // GET /ids/{id}: the record's page, for people, with its values and the
-// identifier's other forms, under a policy that runs no script.
+// identifier's other forms, under a policy that runs no inline script.
+// (The portal's own tests, in internal/web, go through every page.)
 func TestRecordPage(t *testing.T) {
 	s := serveStory(t, api.Options{DNSZone: "cityid.example."})
 	r := s.get("/ids/1561301001.85.1/no-url")
@@ -67,5 +76,10 @@ func TestRecordPage(t *testing.T) {
 	if r := s.get("/ids/1561301001.85.1"); r.status != http.StatusOK || !strings.Contains(string(r.body), "1.3.6.1.4.1.99999.156.130100.85.1") {
 		t.Errorf("the unit's page: %d, without its OID", r.status)
 	}
-	s.problem("/ids/1561301001.85.1/nobody", http.StatusNotFound, CodeNotFound, "is not registered")
+	// An identifier not registered is a page that says so, for anyone.
+	r = s.get("/ids/1561301001.85.1/nobody")
+	if r.status != http.StatusNotFound || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(string(r.body), "1561301001.85.1/nobody") {
+		t.Errorf("an unknown identifier's page: %d %v", r.status, r.header)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/cityid/cityid/internal/metrics"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/web"
 	"github.com/cityid/cityid/internal/wire"
 )
 
@@ -76,6 +77,8 @@ type Server struct {
 	patterns []string
 	// handles is the Handle REST front end, mounted at handle.Pattern.
 	handles *handle.Server
+	// portal is the web portal (internal/web), reading through portal.go.
+	portal *web.Portal
 }
 
 // Patterns lists the routes served, as ServeMux patterns.
@@ -101,6 +104,7 @@ func New(b Backend, opts Options) *Server {
 		limits = *opts.Limits
 	}
 	s := &Server{b: b, opts: opts, log: opts.Logger, mux: http.NewServeMux(), limits: newLimiter(limits), handles: newHandles(b, opts)}
+	s.portal = web.New(portalSource{s}, web.Options{Logger: opts.Logger})
 	handlers := []struct {
 		pattern string
 		h       http.HandlerFunc
@@ -121,7 +125,13 @@ func New(b Backend, opts Options) *Server {
 		{"GET /v1/status", s.getStatus},
 		{handle.Pattern, s.handles.ServeHTTP},
 		{"GET /r/{id...}", s.getResolver},
-		{"GET /ids/{id...}", s.getRecordPage},
+		// The portal's pages (internal/web), for people.
+		{"GET /{$}", s.portal.Home},
+		{"GET /search", s.portal.Search},
+		{"GET /ids/{id...}", s.portal.Record},
+		{"GET /dir", s.portal.Directory},
+		{"GET /dir/{path...}", s.portal.Directory},
+		{"GET /static/{file...}", s.portal.Static},
 		{"GET /healthz", s.healthz},
 		{"GET /readyz", s.readyz},
 	}
@@ -134,6 +144,10 @@ func New(b Backend, opts Options) *Server {
 		s.patterns = append(s.patterns, "GET /metrics")
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if acceptsHTML(r) {
+			s.portal.NotFound(w, r)
+			return
+		}
 		writeProblem(w, wire.Problem{Code: wire.CodeNotFound, Detail: "no route " + r.Method + " " + r.URL.Path})
 	})
 	return s

@@ -52,7 +52,7 @@ func (s *Server) viewFor(w http.ResponseWriter, r *http.Request) (*store.View, b
 func (s *Server) view(w http.ResponseWriter) (*store.View, bool) {
 	v := s.b.Latest()
 	if v == nil {
-		writeProblem(w, wire.Problem{Code: wire.CodeUnavailable, Detail: "no block committed yet"})
+		writeProblem(w, noBlockProblem)
 		return nil, false
 	}
 	return v, true

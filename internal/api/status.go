@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/cityid/cityid/internal/registry"
@@ -8,23 +9,31 @@ import (
 )
 
 func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) {
-	st, err := s.b.Status(r.Context())
+	out, err := s.readStatus(r.Context())
 	if err != nil {
-		writeProblem(w, internalProblem(s.log, r, err))
+		s.fail(w, r, err)
 		return
+	}
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+// readStatus is the node's status with the network's parameters and
+// authority (none before the first block).
+func (s *Server) readStatus(ctx context.Context) (wire.StatusAnswer, error) {
+	st, err := s.b.Status(ctx)
+	if err != nil {
+		return wire.StatusAnswer{}, err
 	}
 	out := wire.StatusAnswer{NodeStatus: st}
 	if view := s.b.Latest(); view != nil {
 		if out.Params, err = registry.GetParams(view); err != nil {
-			writeProblem(w, internalProblem(s.log, r, err))
-			return
+			return wire.StatusAnswer{}, err
 		}
 		if out.Authority, err = registry.GetAuthority(view); err != nil {
-			writeProblem(w, internalProblem(s.log, r, err))
-			return
+			return wire.StatusAnswer{}, err
 		}
 	}
-	s.writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -1,8 +1,21 @@
-// Package web owns the portal's browser side: static files embedded in
-// the binary, served as they are, with no build step. For now it holds
-// static/verify.js, the browser's verifier of an answer (ICS23 proofs,
-// CometBFT light blocks, the light client's rules of trust), and the
-// vectors that hold it to Go's verdicts (testdata/vectors). It must not
-// import the node's parts (chain, registry's state, api): the files it
-// serves are the same on every node, so a person can compare their hash.
+// Package web owns the portal: the pages every node serves to people at
+// / on its HTTP listener (search and network status, the directory, a
+// record's page, error pages), rendered on the server with html/template
+// from templates/ and working without JavaScript, in English and Chinese;
+// and the static files under static/, embedded and served as they are,
+// with no build step: the style sheet, the record page's verification
+// badge (badge.js) and the browser's verifier of an answer (verify.js:
+// ICS23 proofs, CometBFT light blocks, the light client's rules of trust),
+// held to Go's verdicts by the vectors in testdata/vectors.
+//
+// It reads only through Source, which internal/api implements with the
+// reads its JSON answers come from, and its handlers are mounted by
+// internal/api's route table, the one list of routes. It must not import
+// the node's parts (api, store, chain, node): it has no way to the state
+// but the API's, and the files it serves are the same on every node, so
+// a person can compare their hash. Every value a person wrote is shown as
+// text (html/template escapes it; characters that hide how text reads are
+// made visible), links are made only of http and https URLs, and every
+// page is served under Policy, which runs no inline script and loads
+// nothing from another origin.
 package web

@@ -1,4 +1,4 @@
-package web
+package web_test
 
 import (
 	"bufio"
@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cityid/cityid/internal/web"
 )
 
 // The budget of verify.js, which every page that shows a badge loads:
@@ -108,7 +110,7 @@ func TestVerifyJSAgreesWithGo(t *testing.T) {
 
 // The served verify.js is the file in the repository, and stays small.
 func TestVerifyJSSize(t *testing.T) {
-	served, err := fs.ReadFile(Static(), "verify.js")
+	served, err := fs.ReadFile(web.Static(), "verify.js")
 	if err != nil {
 		t.Fatal(err)
 	}
