@@ -135,6 +135,11 @@ func (l *limiter) classOf(r *http.Request) *buckets {
 		return l.recordRead(r)
 	case strings.HasPrefix(p, "/r/"):
 		return l.recordRead(r)
+	case strings.HasPrefix(p, "/ids/"), p == "/dir", strings.HasPrefix(p, "/dir/"):
+		// The portal's record page reads the record's latest versions
+		// and children, and the directory reads pages of cities or
+		// children: costly reads, as their JSON answers are.
+		return l.reads
 	}
 	return nil
 }
@@ -168,11 +173,16 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request) bool {
 	w.Header().Set("Access-Control-Expose-Headers", "Retry-After") // a page of another origin may read it
 	what := "writes"
 	if b.class == classRead {
-		what = "costly reads (proofs, old heights, history, children, blocks, large QR codes)"
+		what = "costly reads (proofs, old heights, history, children, blocks, large QR codes, record and directory pages)"
 	}
-	writeProblem(w, wire.Problem{Code: wire.CodeRateLimited,
+	p := wire.Problem{Code: wire.CodeRateLimited,
 		Detail: "too many " + what + " from this client: at most " + strconv.FormatFloat(float64(b.rate), 'f', -1, 64) +
-			" a second, in bursts of " + strconv.Itoa(b.burst) + "; retry after " + strconv.FormatInt(secs, 10) + " s"})
+			" a second, in bursts of " + strconv.Itoa(b.burst) + "; retry after " + strconv.FormatInt(secs, 10) + " s"}
+	if acceptsHTML(r) && !strings.HasPrefix(r.URL.Path, "/v1/") {
+		s.portal.Problem(w, r, p, "") // a person at a page
+		return false
+	}
+	writeProblem(w, p)
 	return false
 }
 

@@ -144,6 +144,11 @@ func TestRateLimitCostlyReads(t *testing.T) {
 		{"/v1/blocks/2", true},
 		{"/v1/applications?status=pending", true},
 		{"/r/1561301001.85.1/meter-1?proof=true", true},
+		{"/ids/1561301001.85.1/meter-1", true},
+		{"/dir", true},
+		{"/dir/1561301001.85", true},
+		{"/", false},
+		{"/static/portal.css", false},
 		{"/v1/applications", false},
 		{"/v1/ids/1561301001.85.1/meter-1", false},
 		{"/v1/ids/1561301001.85.1/meter-1?proof=false", false},
@@ -280,7 +285,7 @@ func TestRateLimitDocumented(t *testing.T) {
 	limited := map[string]bool{
 		"post /v1/txs": true, "get /v1/ids/{id}": true, "get /v1/ids/{id}/history": true, "get /v1/ids/{id}/children": true,
 		"get /v1/ids/{id}/qr.png": true, "get /v1/ids/{id}/qr.svg": true, "get /v1/blocks/{h}": true, "get /r/{id}": true,
-		"get /v1/applications": true,
+		"get /v1/applications": true, "get /ids/{id}": true, "get /dir": true, "get /dir/{path}": true,
 	}
 	for path, ops := range doc.Paths {
 		for method, op := range ops {

@@ -32,11 +32,14 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeProblem(w, internalProblem(s.log, r, err))
 }
 
+// noBlockProblem is the answer of a read before the first block.
+var noBlockProblem = wire.Problem{Code: wire.CodeUnavailable, Detail: "no block committed yet"}
+
 // latest is the last committed state, refused before the first block.
 func (s *Server) latest() (*store.View, error) {
 	v := s.b.Latest()
 	if v == nil {
-		return nil, refuse(wire.Problem{Code: wire.CodeUnavailable, Detail: "no block committed yet"})
+		return nil, refuse(noBlockProblem)
 	}
 	return v, nil
 }

@@ -42,7 +42,8 @@ func (s *Server) readRecord(id code.ID) (wire.RecordAnswer, error) {
 // getResolver serves /r/{id}, the URL in an identifier's QR code. A client
 // that asks for JSON gets the record; anyone else (a phone's browser) is
 // sent to the record's first URL value, or, when it has none, to the
-// record's page.
+// record's page. Its errors (not registered, not parsing, aliases that
+// loop) are a page for a browser and problem+json for anyone else.
 func (s *Server) getResolver(w http.ResponseWriter, r *http.Request) {
 	// The answer depends on Accept: JSON for API clients, a redirect or
 	// a page for browsers, and errors as problem+json or as a page.

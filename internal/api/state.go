@@ -50,9 +50,9 @@ func (s *Server) viewFor(w http.ResponseWriter, r *http.Request) (*store.View, b
 // view returns the last committed state, answering 503 before the first
 // block.
 func (s *Server) view(w http.ResponseWriter) (*store.View, bool) {
-	v, err := s.latest()
-	if err != nil {
-		writeProblem(w, err.(*refusal).p)
+	v := s.b.Latest()
+	if v == nil {
+		writeProblem(w, noBlockProblem)
 		return nil, false
 	}
 	return v, true

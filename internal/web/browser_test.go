@@ -1,14 +1,23 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,7 +140,7 @@ func TestPortalInBrowser(t *testing.T) {
 	} else if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, screen := range []webtest.Screen{webtest.Desktop, webtest.Phone} {
+	for _, screen := range webtest.Screens() {
 		t.Run(screen.Name, func(t *testing.T) {
 			ctx := b.Tab(t, screen, 90*time.Second)
 			console := webtest.WatchConsole(ctx)
@@ -148,6 +157,7 @@ func TestPortalInBrowser(t *testing.T) {
 			p.see("#chain-id", "cityid-portal")
 			p.see("#authority", "1 of 1 members approve")
 			p.styled()
+			p.accessible()
 			shot("home", false)
 			p.search("URN:CITYID:" + strings.ToUpper(bSchool))
 			p.see("#record-id", bSchool)
@@ -163,6 +173,7 @@ func TestPortalInBrowser(t *testing.T) {
 			p.see("#badge", "by validators 1 of 1")
 			p.see("#badge", "Trust root: chain cityid-portal")
 			p.fits()
+			p.accessible()
 			shot("record", true)
 			// A trust root this chain never had is not replaced silently:
 			// NOT VERIFIED, until the person trusts the chain again.
@@ -192,7 +203,9 @@ func TestPortalInBrowser(t *testing.T) {
 			p.open("/r/" + bAbsent)
 			p.see("#problem-title", "Not found")
 			p.see("#problem", bAbsent+" is not registered.")
+			p.see("#badge", "Verified absent at height")
 			p.fits()
+			p.accessible()
 			shot("unknown", false)
 
 			// A mistyped identifier: the check character is wrong.
@@ -202,6 +215,7 @@ func TestPortalInBrowser(t *testing.T) {
 			p.see("#position", "10")
 			p.see("#error-char", "2")
 			p.fits()
+			p.accessible()
 			shot("mistyped", false)
 
 			// The directory: countries, cities, a city's sectors.
@@ -213,6 +227,7 @@ func TestPortalInBrowser(t *testing.T) {
 			p.open("/dir/" + bUnit)
 			p.see("#dir-list", bHostile)
 			p.fits()
+			p.accessible()
 			shot("directory", false)
 
 			// The language: switch to Chinese, which the cookie keeps.
@@ -221,8 +236,10 @@ func TestPortalInBrowser(t *testing.T) {
 			p.click("#lang-switch")
 			p.see("h2#values", "值")
 			p.see("#record-name", "石家庄市 · Shijiazhuang")
+			shot("city-zh", false)
 			p.open("/")
 			p.see("h2#net", "网络")
+			p.accessible()
 			shot("home-zh", false)
 			p.click("#lang-switch")
 			p.see("h2#net", "Network")
@@ -238,6 +255,31 @@ func TestPortalInBrowser(t *testing.T) {
 			p.open("/ids/" + bHostile)
 			p.see("table.values", "invoice⟨U+202E⟩gpj.exe")
 			p.fits()
+
+			// A proxy that alters one byte of what the node answers: the
+			// badge says NOT VERIFIED, and why. Each proxy is its own
+			// origin, so the browser pins its root anew through it.
+			for _, c := range []struct {
+				name, want string
+				proxy      string
+			}{
+				{"value", "NOT VERIFIED", tampering(t, base, tamperValue)},
+				{"signature", "NOT VERIFIED", tampering(t, base, tamperSignature)},
+			} {
+				p.base = c.proxy
+				p.open("/ids/" + bSchool)
+				p.see("#record-id", bSchool)
+				p.see("#badge", c.want)
+				verdict, _ := p.eval(`document.getElementById("badge").dataset.verdict`).(string)
+				t.Logf("a proxy that alters a byte of the %s: badge %s", c.name, verdict)
+				if c.name == "value" && verdict != "failed:root_mismatch" && verdict != "failed:value_mismatch" && verdict != "failed:record_mismatch" {
+					t.Errorf("an altered value: badge %q", verdict)
+				}
+				if c.name == "signature" && verdict != "failed:signature" {
+					t.Errorf("an altered signature: badge %q", verdict)
+				}
+			}
+			p.base = base
 
 			for _, m := range console.Take() {
 				if strings.Contains(m, "Content Security Policy") || strings.Contains(m, "Refused to") || strings.Contains(strings.ToLower(m), "exception") {
@@ -358,5 +400,113 @@ func (p *person) count(sel string, want int) {
 	v := p.eval(fmt.Sprintf(`document.querySelectorAll(%q).length`, sel))
 	if n, ok := v.(float64); !ok || int(n) != want {
 		p.t.Errorf("%s: %v elements, want %d", sel, v, want)
+	}
+}
+
+// tampering is a reverse proxy to the node at base that passes every
+// answer through alter; it stops when the test ends.
+func tampering(t *testing.T, base string, alter func(path string, body []byte) []byte) string {
+	t.Helper()
+	target, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		body = alter(resp.Request.URL.Path+"?"+resp.Request.URL.RawQuery, body)
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.ContentLength = int64(len(body))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+		return nil
+	}
+	srv := httptest.NewServer(proxy)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// tamperValue changes one byte of the record's stored value in a proof
+// answer (and the record shown with it, so that only the proof can tell).
+func tamperValue(path string, body []byte) []byte {
+	if !strings.HasPrefix(path, "/v1/ids/") || !strings.Contains(path, "proof=true") {
+		return body
+	}
+	var ans map[string]any
+	if json.Unmarshal(body, &ans) != nil {
+		return body
+	}
+	proof, _ := ans["proof"].(map[string]any)
+	value, _ := proof["value"].(string)
+	raw, err := base64.StdEncoding.DecodeString(value)
+	if err != nil {
+		return body
+	}
+	changed := bytes.Replace(raw, []byte("school-0042.example"), []byte("school-0043.example"), 1)
+	proof["value"] = base64.StdEncoding.EncodeToString(changed)
+	var rec any
+	if json.Unmarshal(changed, &rec) == nil {
+		ans["record"] = rec
+	}
+	out, err := json.Marshal(ans)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+// tamperSignature changes one byte of the first commit signature of
+// every light block.
+func tamperSignature(path string, body []byte) []byte {
+	if !strings.HasPrefix(path, "/v1/light/") {
+		return body
+	}
+	const field = `"signature":"`
+	i := bytes.Index(body, []byte(field))
+	if i < 0 {
+		return body
+	}
+	out := bytes.Clone(body)
+	j := i + len(field) + 4 // a character inside the base64, not its padding
+	if out[j] == 'A' {
+		out[j] = 'B'
+	} else {
+		out[j] = 'A'
+	}
+	return out
+}
+
+// axe is axe-core (testdata/axe, MPL-2.0, the accessibility engine of
+// issue 11's check), read once.
+var axe = sync.OnceValues(func() (string, error) {
+	b, err := os.ReadFile(filepath.Join("testdata", "axe", "axe.min.js"))
+	return string(b), err
+})
+
+// accessible runs axe-core on the page as it is shown and fails on any
+// serious or critical violation.
+func (p *person) accessible() {
+	p.t.Helper()
+	src, err := axe()
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	// Evaluated through the DevTools protocol, which the page's policy
+	// does not govern: the page itself never loads axe.
+	if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[any](src)); err != nil {
+		p.t.Fatalf("load axe-core: %v", err)
+	}
+	found, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](`axe.run(document, {resultTypes: ["violations"]}).then((r) => r.violations
+		.filter((v) => v.impact === "serious" || v.impact === "critical")
+		.map((v) => v.id + " (" + v.impact + "): " + v.help + " at " + v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		p.t.Fatalf("axe-core: %v", err)
+	}
+	loc, _ := chromedp.Run(p.ctx, chromedp.Location())
+	for _, v := range found {
+		p.t.Errorf("accessibility at %s: %s", loc, v)
 	}
 }

@@ -92,7 +92,7 @@ func (p *person) press(sel string) {
 func TestDesksInBrowser(t *testing.T) {
 	b := webtest.Start(t)
 	base, home := freshNode(t)
-	ctx := b.Tab(t, webtest.Desktop, 3*time.Minute)
+	ctx := b.Tab(t, webtest.Screens()[0], 3*time.Minute)
 	console := webtest.WatchConsole(ctx)
 	p := &person{t: t, ctx: ctx, base: base}
 	const city = "1561301001"
@@ -114,6 +114,7 @@ func TestDesksInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.see("#key-list", opKey.Public())
+	p.accessible()
 
 	// The application, signed in the browser.
 	p.openDesk("/apply")
@@ -127,6 +128,7 @@ func TestDesksInBrowser(t *testing.T) {
 	p.see("#desk-status", "Committed at height")
 	p.see("#apply-facts", "pending")
 	p.see("#apply-facts", "0 / 1")
+	p.accessible()
 
 	// The authority's desk: approved with the imported key.
 	p.openDesk("/authority")
@@ -135,6 +137,7 @@ func TestDesksInBrowser(t *testing.T) {
 	p.press(`[data-application="1"] button.approve`)
 	p.see("#desk-status", "Committed at height")
 	p.see("#applications", "No application waits")
+	p.accessible()
 
 	// The explorer: the application approved, its votes, and the block
 	// and transaction of the approval, decoded.
@@ -150,6 +153,7 @@ func TestDesksInBrowser(t *testing.T) {
 	p.see("#tx-kind", "approve_application")
 	p.see("#tx-result", "ok")
 	p.see("#tx-msg", `"application": 1`)
+	p.accessible()
 
 	// The city's desk: a sector, a unit, an identifier.
 	p.openDesk("/desk")
@@ -189,6 +193,7 @@ func TestDesksInBrowser(t *testing.T) {
 	p.see("#desk-status", "Done: 11999 identifiers written")
 	p.see("#batch-report", "7001")
 	p.see("#batch-count", "12000 / 12000 rows settled · 1 refused")
+	p.accessible()
 	shot := t.TempDir()
 	if *screenshots != "" {
 		shot = *screenshots
@@ -198,7 +203,7 @@ func TestDesksInBrowser(t *testing.T) {
 	}
 
 	// A version race: a second tab saves first.
-	other := b.Tab(t, webtest.Desktop, time.Minute)
+	other := b.Tab(t, webtest.Screens()[0], time.Minute)
 	q := &person{t: t, ctx: other, base: base}
 	for _, who := range []*person{p, q} {
 		who.openDesk("/desk")

@@ -44,7 +44,7 @@ func (p *Portal) Labels(w http.ResponseWriter, r *http.Request) {
 		for _, one := range strings.FieldsFunc(text, func(c rune) bool { return c == ',' || c == '\n' || c == ' ' }) {
 			id, err := code.Parse(one)
 			if err != nil {
-				p.problem(w, r, idProblem(one, err), one)
+				p.problem(w, r, idProblem(err), one)
 				return
 			}
 			ids = append(ids, id)
@@ -53,7 +53,7 @@ func (p *Portal) Labels(w http.ResponseWriter, r *http.Request) {
 	if under := q.Get("under"); under != "" {
 		node, err := code.Parse(under)
 		if err != nil {
-			p.problem(w, r, idProblem(under, err), under)
+			p.problem(w, r, idProblem(err), under)
 			return
 		}
 		d.Under = node.String()

@@ -21,8 +21,16 @@ const (
 // chooseLang picks the page's language, setting the cookie when the
 // request chose one with ?lang=.
 func chooseLang(w http.ResponseWriter, r *http.Request) string {
-	if l := r.URL.Query().Get("lang"); l == langEn || l == langZh {
+	l := pickLang(r)
+	if q := r.URL.Query().Get("lang"); q == l {
 		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: langCookieAge, SameSite: http.SameSiteLaxMode})
+	}
+	return l
+}
+
+// pickLang is the request's language, by the rules above.
+func pickLang(r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); l == langEn || l == langZh {
 		return l
 	}
 	if c, err := r.Cookie(langCookie); err == nil && (c.Value == langEn || c.Value == langZh) {

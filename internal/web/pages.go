@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -19,6 +20,7 @@ type homeData struct {
 	Err        string
 }
 
+// query: the search box starts empty.
 func (homeData) query() string { return "" }
 
 // Home serves /: the search box and the network's status.
@@ -63,17 +65,18 @@ func (p *Portal) Search(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := parseAny(q, p.src.FormOptions())
 	if err != nil {
-		p.problem(w, r, idProblem(q, err), q)
+		p.problem(w, r, idProblem(err), q)
 		return
 	}
 	http.Redirect(w, r, "/ids/"+id.String(), http.StatusSeeOther)
 }
 
-// idProblem is the problem of an identifier that does not parse, as the
-// API words it.
-func idProblem(text string, err error) wire.Problem {
+// idProblem is the problem of an identifier that does not parse: the
+// code package's reason and position, which the page points at.
+func idProblem(err error) wire.Problem {
 	p := wire.Problem{Code: registry.CodeInvalidID, Detail: err.Error()}
-	if ce, ok := err.(*code.Error); ok {
+	var ce *code.Error
+	if errors.As(err, &ce) {
 		p.Reason, p.Position, p.Detail = ce.Code, ce.Pos, ce.Msg
 	}
 	return p
@@ -100,6 +103,7 @@ type recordData struct {
 	Updated string
 }
 
+// query: the search box holds the record's identifier.
 func (d recordData) query() string { return d.ID }
 
 // crumb is one step of the way from the country down to a record.
@@ -112,7 +116,7 @@ func (p *Portal) Record(w http.ResponseWriter, r *http.Request) {
 	text := r.PathValue("id")
 	id, err := code.Parse(text)
 	if err != nil {
-		p.problem(w, r, idProblem(text, err), text)
+		p.problem(w, r, idProblem(err), text)
 		return
 	}
 	ctx := r.Context()
@@ -211,6 +215,7 @@ type dirData struct {
 	Truncated bool
 }
 
+// query: the search box starts empty.
 func (dirData) query() string { return "" }
 
 type countryRow struct {
@@ -270,7 +275,7 @@ func (p *Portal) Directory(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if err != nil {
-			p.problem(w, r, idProblem(arg, err), arg)
+			p.problem(w, r, idProblem(err), arg)
 			return
 		}
 		kids, err := p.src.Children(ctx, id, after, pageSize)
@@ -333,9 +338,7 @@ func (p *Portal) countries(w http.ResponseWriter, r *http.Request) {
 func (p *Portal) readFailed(w http.ResponseWriter, r *http.Request, err error, id string) {
 	p.logErr(r, err)
 	prob, _ := problemOf(err)
-	prob.Status = wire.HTTPStatus(prob.Code)
-	p.render(w, r, prob.Status, "problem", id, problemData{Problem: prob, ID: id,
-		NotFound: prob.Code == wire.CodeNotFound, Missing: id == "", Text: id})
+	p.showProblem(w, r, prob, id, id == "")
 }
 
 // fail shows a read's error as a page.

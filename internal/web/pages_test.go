@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -37,6 +39,11 @@ type story struct {
 }
 
 func newStory(t *testing.T) *story {
+	t.Helper()
+	return newStoryWith(t, api.Options{DNSZone: "cityid.example."})
+}
+
+func newStoryWith(t *testing.T, opts api.Options) *story {
 	t.Helper()
 	l := apitest.NewLedger(t)
 	o := l.Send("alice", registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市", NameEn: "Shijiazhuang", Locode: "CN SJW"})
@@ -76,7 +83,7 @@ func newStory(t *testing.T) *story {
 		t.Fatal(err)
 	}
 	l.Commit()
-	return &story{t: t, url: l.Serve(api.Options{DNSZone: "cityid.example."})}
+	return &story{t: t, url: l.Serve(opts)}
 }
 
 type reply struct {
@@ -302,6 +309,13 @@ func TestSearch(t *testing.T) {
 			t.Errorf("search %q: %d, want 400 %s at %s (%s):\n%s", c.q, r.status, c.reason, c.pos, c.mark, r.body)
 		}
 	}
+	// A node's handle, as the Handle REST names it.
+	if r := s.get("/search?q=0.NA/1561301001.85"); r.status != http.StatusSeeOther || r.header.Get("Location") != "/ids/1561301001.85" {
+		t.Errorf("search 0.NA/1561301001.85: %d → %q", r.status, r.header.Get("Location"))
+	}
+	if r := s.get("/search?q=0.NA/1561301002"); r.status != http.StatusBadRequest || !strings.Contains(r.body, `<strong id="position">15</strong>`) {
+		t.Errorf("search 0.NA/1561301002: %d, want 400 at 15\n%s", r.status, r.body)
+	}
 	if r := s.get("/search?q="); r.status != http.StatusSeeOther || r.header.Get("Location") != "/" {
 		t.Errorf("an empty search: %d %q", r.status, r.header.Get("Location"))
 	}
@@ -344,6 +358,10 @@ func TestLanguage(t *testing.T) {
 			t.Errorf("%v %s: the city's names are not both shown", c.header, c.query)
 		}
 	}
+	// An error page in the chosen language sets the cookie once.
+	if r := s.get("/ids/1561301001.85.1/nobody?lang=zh"); len(r.header.Values("Set-Cookie")) != 1 || !strings.Contains(r.body, "尚未注册") {
+		t.Errorf("an error page with ?lang=zh: Set-Cookie %v", r.header.Values("Set-Cookie"))
+	}
 	if r := s.get("/", "Accept-Language", "zh"); !strings.Contains(r.body, "智慧城市标识注册系统") || !strings.Contains(r.body, "网络") {
 		t.Error("the home page in Chinese lacks its Chinese words")
 	}
@@ -372,4 +390,90 @@ func TestStatic(t *testing.T) {
 
 func urlQuery(s string) string {
 	return strings.NewReplacer("%", "%25", "&", "%26", "+", "%2B", " ", "+", "#", "%23", "?", "%3F").Replace(s)
+}
+
+// The record and directory pages are costly reads, limited per client as
+// their JSON answers are; past the limit a browser gets a page that says
+// so, a program problem+json, both with Retry-After.
+func TestRateLimitedPages(t *testing.T) {
+	s := newStoryWith(t, api.Options{DNSZone: "cityid.example.", Limits: &api.Limits{CostlyReads: api.Rate{PerSecond: 0.01, Burst: 2}}})
+	for _, p := range []string{"/ids/1561301001", "/dir"} {
+		if r := s.get(p, "Accept", "text/html"); r.status != http.StatusOK {
+			t.Fatalf("%s within the burst: %d", p, r.status)
+		}
+	}
+	r := s.get("/ids/1561301001", "Accept", "text/html")
+	if r.status != http.StatusTooManyRequests || r.header.Get("Content-Type") != "text/html; charset=utf-8" ||
+		r.header.Get("Retry-After") == "" || r.header.Get("Content-Security-Policy") != web.Policy || !strings.Contains(r.body, "too many costly reads") {
+		t.Errorf("past the burst, a browser: %d %v\n%s", r.status, r.header, r.body)
+	}
+	r = s.get("/dir/156")
+	if r.status != http.StatusTooManyRequests || r.header.Get("Content-Type") != "application/problem+json" || r.header.Get("Retry-After") == "" {
+		t.Errorf("past the burst, a program: %d %v", r.status, r.header)
+	}
+	// The search page and the static files are not limited.
+	for _, p := range []string{"/", "/static/portal.css", "/search?q=1561301001"} {
+		if r := s.get(p, "Accept", "text/html"); r.status == http.StatusTooManyRequests {
+			t.Errorf("%s is limited", p)
+		}
+	}
+}
+
+// maxScanPageBytes is issue 11's budget of everything the page a scanned
+// QR code opens loads, verifier included, compressed.
+const maxScanPageBytes = 1 << 20
+
+// The record page and everything it loads (style sheet, icon, badge,
+// verifier, QR image, and the answer and light block the badge fetches)
+// stay within the budget, gzipped as a node's reverse proxy would send
+// them; the figure is logged.
+func TestRecordPageWeight(t *testing.T) {
+	s := newStory(t)
+	const id = "1561301001.85.1/school-0042"
+	page := s.get("/ids/" + id)
+	if page.status != http.StatusOK {
+		t.Fatalf("page: %d", page.status)
+	}
+	// What the page names with src= and href= on this node, and what
+	// badge.js fetches (the light block is not served without a chain:
+	// its size is bounded below by a generous allowance).
+	loads := []string{"/ids/" + id, "/v1/ids/" + id + "?proof=true"}
+	for _, attr := range []string{`src="`, `href="/static/`} {
+		rest := page.body
+		for {
+			i := strings.Index(rest, attr)
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(attr):]
+			ref := rest[:strings.IndexByte(rest, '"')]
+			if strings.HasPrefix(attr, "href") {
+				ref = "/static/" + ref
+			}
+			loads = append(loads, strings.ReplaceAll(ref, "&amp;", "&"))
+		}
+	}
+	loads = append(loads, "/static/verify.js") // imported by badge.js
+	const lightBlockAllowance = 64 << 10       // a light block of a few dozen validators, gzipped
+	total, raw := lightBlockAllowance, 0
+	for _, ref := range loads {
+		r := s.get(ref)
+		if r.status != http.StatusOK {
+			t.Errorf("%s: %d", ref, r.status)
+			continue
+		}
+		var zipped bytes.Buffer
+		zw := gzip.NewWriter(&zipped)
+		_, _ = zw.Write([]byte(r.body))
+		_ = zw.Close()
+		total += zipped.Len()
+		raw += len(r.body)
+	}
+	t.Logf("a scanned record's page loads %d files, %d bytes, %d gzipped with %d allowed for a light block (budget %d)", len(loads), raw, total, lightBlockAllowance, maxScanPageBytes)
+	if len(loads) < 6 {
+		t.Errorf("the page loads only %v: the scan missed files", loads)
+	}
+	if total > maxScanPageBytes {
+		t.Errorf("%d bytes gzipped, over the budget of %d", total, maxScanPageBytes)
+	}
 }

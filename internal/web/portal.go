@@ -103,13 +103,18 @@ type page struct {
 func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
 	lang := chooseLang(w, r)
 	pg := page{L: p.words[lang], Lang: lang, Switch: switchURL(r, lang), Title: title, Data: data}
+	// A page's content says what its search box holds.
 	if q, ok := data.(interface{ query() string }); ok {
 		pg.Query = q.query()
 	}
+	// The page is made whole before its status is sent, so a template
+	// that fails is a 500, never a 200 with half a page.
 	var buf bytes.Buffer
 	if err := p.pages[name].ExecuteTemplate(&buf, "layout", pg); err != nil {
 		p.log.Error("page", "page", name, "path", r.URL.Path, "err", err)
-		status, buf = http.StatusInternalServerError, *bytes.NewBufferString("internal error; the node's log has the details\n")
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString("internal error; the node's log has the details\n")
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	} else {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -163,21 +168,35 @@ type problemData struct {
 	// Missing: something not found that is no identifier (a block, a
 	// transaction, an application), which the detail names.
 	Missing bool
+	// ChainID is set for an identifier not registered: the badge checks
+	// the proof of its absence.
+	ChainID string
 }
 
+// query: the search box holds what was asked, to be corrected.
 func (d problemData) query() string { return d.Text }
 
 func (p *Portal) problem(w http.ResponseWriter, r *http.Request, prob wire.Problem, text string) {
+	p.showProblem(w, r, prob, text, false)
+}
+
+// showProblem is problem; missing says a read found no block,
+// transaction or application, which the problem's detail names.
+func (p *Portal) showProblem(w http.ResponseWriter, r *http.Request, prob wire.Problem, text string, missing bool) {
 	status := wire.HTTPStatus(prob.Code)
 	prob.Status = status
 	d := problemData{Problem: prob, Text: text, NotFound: prob.Code == wire.CodeNotFound, ParseErr: prob.Position > 0 || prob.Reason != ""}
-	if d.NotFound {
+	d.Missing = d.NotFound && missing
+	if d.NotFound && text != "" {
 		d.ID = text
+		if st, err := p.src.Status(r.Context()); err == nil {
+			d.ChainID = st.ChainID
+		}
 	}
 	if d.ParseErr && text != "" {
 		d.Before, d.At, d.After = splitAt(text, prob.Position)
 	}
-	p.render(w, r, status, "problem", p.words[chooseLang(w, r)]["Error"], d)
+	p.render(w, r, status, "problem", p.words[pickLang(r)]["Error"], d)
 }
 
 // splitAt cuts s around its pos'th character (1-based; one past the end

@@ -12,7 +12,8 @@ import (
 // types it: canonical (any case), URN, DNS name (under the network's
 // zone, with or without the final dot), Handle (prefix/suffix, which is
 // the canonical text), ISO/IEC 15459 (under the network's agency code),
-// or a resolver URL (of any node: the identifier follows "/r/"). Spaces
+// or a resolver URL (of any node: the identifier follows "/r/"), and a
+// node's handle under the Handle REST's 0.NA prefix. Spaces
 // around it are dropped. A code.Error's position counts in the text as
 // given, so the page can point at the character.
 func parseAny(text string, opts code.FormOptions) (code.ID, error) {
@@ -34,6 +35,16 @@ func parseForm(s string, opts code.FormOptions) (code.ID, error) {
 	switch {
 	case strings.HasPrefix(lower, "urn:"):
 		return code.ParseURN(s)
+	case strings.HasPrefix(lower, "0.na/"):
+		// A node's own handle (internal/api/handle): 0.NA/<node code>.
+		id, err := code.ParseHandle(s[len("0.na/"):], "")
+		var ce *code.Error
+		if errors.As(err, &ce) && ce.Pos > 0 {
+			moved := *ce
+			moved.Pos += len("0.na/")
+			return code.ID{}, &moved
+		}
+		return id, err
 	case strings.HasPrefix(lower, "http://") || strings.HasPrefix(lower, "https://"):
 		// Any node's resolver URL: the base is everything before "/r/".
 		rest := s[strings.Index(s, "//")+2:]

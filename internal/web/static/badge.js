@@ -34,10 +34,15 @@ const REASON_WORDS = {
 
 const MAX_WAIT_MS = 8000; // header H+1 follows H within a block or two
 
+// getJSON reads a JSON answer, and a problem's body too (an unknown
+// identifier's 404 holds the proof of its absence).
 async function getJSON(path) {
   const resp = await fetch(path, { headers: { Accept: 'application/json' }, cache: 'no-store' });
-  if (!resp.ok) return { status: resp.status, body: null };
-  return { status: resp.status, body: await resp.json() };
+  let body = null;
+  if (resp.ok || resp.status === 404) {
+    try { body = await resp.json(); } catch { body = null; }
+  }
+  return { status: resp.status, body: resp.ok || body?.proof ? body : null };
 }
 
 // lightBlock fetches /v1/light/{h}, waiting a little for a header that
@@ -121,8 +126,11 @@ async function run() {
       now: new Date(), fetch: lightBlock,
     });
     const when = v.headerTime.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
-    const lines = [say(`Verified at height ${v.height}, ${when}, by validators ${v.signers} of ${v.validators}`,
-      `已验证：高度 ${v.height}，${when}，${v.validators} 名验证者中 ${v.signers} 名签名`)];
+    const lines = [v.exists
+      ? say(`Verified at height ${v.height}, ${when}, by validators ${v.signers} of ${v.validators}`,
+        `已验证：高度 ${v.height}，${when}，${v.validators} 名验证者中 ${v.signers} 名签名`)
+      : say(`Verified absent at height ${v.height}, ${when}, by validators ${v.signers} of ${v.validators}: no record holds this identifier`,
+        `已验证不存在：高度 ${v.height}，${when}，${v.validators} 名验证者中 ${v.signers} 名签名，账本中没有此标识`)];
     if (firstUse) lines.push(say('First visit: this browser now trusts this chain from here on.', '首次访问：本浏览器自此信任此链。'));
     lines.push(rootLine(root), await verifierLine());
     show('verified', lines.filter(Boolean));

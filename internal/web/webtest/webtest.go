@@ -56,7 +56,7 @@ func FindChromium(t testing.TB) string {
 	ctx, cancel := context.WithTimeout(context.Background(), installTimeout)
 	defer cancel()
 	install := func() ([]byte, error) {
-		cmd := exec.CommandContext(ctx, "apt-get", append([]string{"install", "-y", "--no-install-recommends"}, packages()...)...)
+		cmd := exec.CommandContext(ctx, "apt-get", append([]string{"install", "-y"}, packages()...)...)
 		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 		return cmd.CombinedOutput()
 	}
@@ -132,12 +132,14 @@ type Screen struct {
 	Mobile        bool
 }
 
-// The two screens the portal is held to: a desktop, and a phone 390 px
-// wide (an iPhone 12 to 15's CSS width).
-var (
-	Desktop = Screen{Name: "desktop", Width: 1280, Height: 900}
-	Phone   = Screen{Name: "phone", Width: 390, Height: 844, Mobile: true}
-)
+// Screens are the two screens the portal is held to: a desktop, and a
+// phone 390 px wide (an iPhone 12 to 15's CSS width).
+func Screens() []Screen {
+	return []Screen{
+		{Name: "desktop", Width: 1280, Height: 900},
+		{Name: "phone", Width: 390, Height: 844, Mobile: true},
+	}
+}
 
 // Tab opens a tab in the browser at screen's size, closed when the test
 // ends; every action on it must finish within timeout.
