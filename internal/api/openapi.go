@@ -146,6 +146,8 @@ func routes() []route {
 			Params: []param{{Name: "id", In: "query", Type: "string", Repeat: true, Description: "an identifier, or several separated by commas (repeatable)"},
 				{Name: "under", In: "query", Type: "string", Description: "a node whose children fill the sheet"}},
 			Answers: map[int]any{200: nil, 400: nil}, Media: map[int]string{200: "text/html", 400: "text/html"}},
+		{Method: "GET", Path: "/verify", Tag: "portal", Summary: "A saved answer (a record with its proof, or a proof of absence) checked in the browser against the validators it trusts",
+			Answers: map[int]any{200: nil}, Media: map[int]string{200: "text/html"}},
 		{Method: "GET", Path: "/explorer", Tag: "portal", Summary: "The explorer: the latest blocks, the applications with their votes, the open proposals and the validators",
 			Params:  []param{{Name: "status", In: "query", Type: "string", Description: "only applications of this status: pending, approved, rejected or expired"}, {Name: "after", In: "query", Type: "integer", Description: "applications after this number"}},
 			Answers: map[int]any{200: nil, 400: nil}, Media: map[int]string{200: "text/html", 400: "text/html"}},

@@ -137,6 +137,7 @@ func New(b Backend, opts Options) *Server {
 		{"GET /authority", s.portal.Authority},
 		{"GET /desk", s.portal.Desk},
 		{"GET /labels", s.portal.Labels},
+		{"GET /verify", s.portal.Verify},
 		{"GET /explorer", s.portal.Explorer},
 		{"GET /blocks/{h}", s.portal.Block},
 		{"GET /txs/{hash}", s.portal.Tx},

@@ -34,3 +34,9 @@ func (p *Portal) Authority(w http.ResponseWriter, r *http.Request) {
 func (p *Portal) Desk(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusOK, "desk", p.words[chooseLang(w, r)]["DeskTitle"], emptyData{})
 }
+
+// Verify serves /verify: a saved answer checked in the browser
+// (static/verify-page.js), as the record page's badge checks its own.
+func (p *Portal) Verify(w http.ResponseWriter, r *http.Request) {
+	p.render(w, r, http.StatusOK, "verify", p.words[pickLang(r)]["VerifyTitle"], emptyData{})
+}

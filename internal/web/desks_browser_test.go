@@ -1,8 +1,10 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -201,6 +203,39 @@ func TestDesksInBrowser(t *testing.T) {
 	if _, err := webtest.SaveScreenshot(ctx, shot, "desk-batch-desktop", true); err != nil {
 		t.Error(err)
 	}
+
+	// A saved answer checked on /verify; the same with its record
+	// changed is NOT VERIFIED.
+	resp, err := http.Get(base + "/v1/ids/" + main1 + "?proof=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET the answer: %d %v", resp.StatusCode, err)
+	}
+	good := filepath.Join(t.TempDir(), "answer.json")
+	bad := filepath.Join(t.TempDir(), "altered.json")
+	if err := os.WriteFile(good, saved, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	altered := bytes.Replace(saved, []byte("https://water.example/main-0001"), []byte("https://water.example/main-0002"), 1)
+	if bytes.Equal(altered, saved) {
+		t.Fatalf("the answer does not hold the value to alter: %s", saved)
+	}
+	if err := os.WriteFile(bad, altered, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.open("/verify")
+	p.do("wait for /verify's script", chromedp.WaitEnabled(chromedp.CSS("#verify fieldset")))
+	p.do("choose the answer", chromedp.SetUploadFiles(chromedp.CSS("#verify-file"), []string{good}))
+	p.press("#verify button[type=submit]")
+	p.see("#verify-result", main1+": Verified at height")
+	p.accessible()
+	p.do("choose the altered answer", chromedp.SetUploadFiles(chromedp.CSS("#verify-file"), []string{bad}))
+	p.press("#verify button[type=submit]")
+	p.see("#verify-result", "NOT VERIFIED")
 
 	// A version race: a second tab saves first.
 	other := b.Tab(t, webtest.Screens()[0], time.Minute)

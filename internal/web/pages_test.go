@@ -167,6 +167,7 @@ func TestPages(t *testing.T) {
 		{"/applications/1", 200, []string{`id="app-status" class="status-approved"`, `href="/ids/1561301001"`, "CNSJW", "✔ <code>"}},
 		{"/applications/9", 404, []string{"does not exist"}},
 		{"/txs/zz", 400, []string{"is not 64 hex digits"}},
+		{"/verify", 200, []string{`id="verify-file"`, `<script type="module" src="/static/verify-page.js"></script>`}},
 	} {
 		header := []string{"Accept", "text/html"}
 		r := s.get(c.path, header...)

@@ -14,11 +14,11 @@
 import { verifyAnswer, verifyLightBlock, VerifyError, toHex } from './verify.js';
 
 const el = document.getElementById('badge');
-const zh = el?.dataset.lang === 'zh';
+const zh = (el?.dataset.lang ?? document.documentElement.lang).startsWith('zh');
 const say = (en, cn) => (zh ? cn : en);
 
 // Words for each failure class of verify.js (its REASONS).
-const REASON_WORDS = {
+export const REASON_WORDS = {
   trust_root: say('this node\'s block at the trusted height is not the one this browser trusted: another chain, or a node that lies', '本节点在受信任高度上的区块与本浏览器所信任的不同：另一条链，或节点作假'),
   expired: say('the trusted header is older than the trusting period (14 days)', '受信任的区块头已超过信任期（14 天）'),
   trust_level: say('too few of the trusted validators signed the change of validator set', '受信任的验证者中签名者太少，无法衔接验证者集合的变化'),
@@ -47,7 +47,7 @@ async function getJSON(path) {
 
 // lightBlock fetches /v1/light/{h}, waiting a little for a header that
 // is not made yet; null when the node does not have it.
-async function lightBlock(h) {
+export async function lightBlock(h) {
   const until = Date.now() + MAX_WAIT_MS;
   for (;;) {
     const { status, body } = await getJSON(`/v1/light/${h}`);
@@ -70,12 +70,12 @@ function show(kind, lines) {
   });
 }
 
-function rootLine(root) {
+export function rootLine(root) {
   return say(`Trust root: chain ${root.chain}, height ${root.height}, header ${root.hash.slice(0, 16)}…, pinned ${root.pinned}`,
     `信任根：链 ${root.chain}，高度 ${root.height}，区块头 ${root.hash.slice(0, 16)}…，固定于 ${root.pinned}`);
 }
 
-async function verifierLine() {
+export async function verifierLine() {
   try {
     const src = await (await fetch('/static/verify.js', { cache: 'no-store' })).arrayBuffer();
     const sum = toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', src)));
@@ -83,6 +83,49 @@ async function verifierLine() {
   } catch {
     return '';
   }
+}
+
+// checkAnswer checks answer (a record with its proof, or the problem of an
+// identifier not registered with the proof of its absence) about id on
+// chain chainId, from the trust root this browser pinned for the chain,
+// pinning one on first use. It returns verify.js's verdict, the root and
+// whether it was pinned now; it throws VerifyError.
+export async function checkAnswer(answer, id, chainId) {
+  const key = `cityid.trust.${chainId}`;
+  const p = answer?.proof;
+  if (!p) throw new VerifyError('malformed', 'the answer holds no proof');
+  let root = null;
+  try { root = JSON.parse(localStorage.getItem(key) || 'null'); } catch { root = null; }
+  let firstUse = false;
+  if (!root) {
+    // First use: trust the header that signs this answer, and say so.
+    const json = await lightBlock(p.header_height);
+    if (!json) throw new VerifyError('height', `no header ${p.header_height}`);
+    const lb = await verifyLightBlock(json, chainId);
+    root = { chain: chainId, height: Number(lb.header.height), hash: toHex(lb.hash), pinned: new Date().toISOString().slice(0, 19).replace('T', ' ') + ' UTC' };
+    localStorage.setItem(key, JSON.stringify(root));
+    firstUse = true;
+  }
+  if (root.height > p.header_height) {
+    throw new VerifyError('height', `the answer (height ${p.height}) is older than the trust root ${root.height}`);
+  }
+  const rootBlock = await lightBlock(root.height);
+  if (!rootBlock) throw new VerifyError('trust_root', `this node no longer serves the trusted block ${root.height}`);
+  const v = await verifyAnswer({
+    trust: { height: root.height, hash: root.hash }, blocks: [rootBlock], answer, id, chainId,
+    now: new Date(), fetch: lightBlock,
+  });
+  return { v, root, firstUse };
+}
+
+// verdictLine is what a verdict says, in the page's language.
+export function verdictLine(v) {
+  const when = v.headerTime.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
+  return v.exists
+    ? say(`Verified at height ${v.height}, ${when}, by validators ${v.signers} of ${v.validators}`,
+      `已验证：高度 ${v.height}，${when}，${v.validators} 名验证者中 ${v.signers} 名签名`)
+    : say(`Verified absent at height ${v.height}, ${when}, by validators ${v.signers} of ${v.validators}: no record holds this identifier`,
+      `已验证不存在：高度 ${v.height}，${when}，${v.validators} 名验证者中 ${v.signers} 名签名，账本中没有此标识`);
 }
 
 function repinButton(key) {
@@ -102,35 +145,8 @@ async function run() {
   show('warn', [say('Checking the proof…', '正在验证证明…')]);
   try {
     const { body: answer } = await getJSON(`/v1/ids/${id}?proof=true`);
-    const p = answer?.proof;
-    if (!p) throw new VerifyError('malformed', 'the node gave no proof');
-    let root = null;
-    try { root = JSON.parse(localStorage.getItem(key) || 'null'); } catch { root = null; }
-    let firstUse = false;
-    if (!root) {
-      // First use: trust the header that signs this answer, and say so.
-      const json = await lightBlock(p.header_height);
-      if (!json) throw new VerifyError('height', `no header ${p.header_height}`);
-      const lb = await verifyLightBlock(json, chainId);
-      root = { chain: chainId, height: Number(lb.header.height), hash: toHex(lb.hash), pinned: new Date().toISOString().slice(0, 19).replace('T', ' ') + ' UTC' };
-      localStorage.setItem(key, JSON.stringify(root));
-      firstUse = true;
-    }
-    if (root.height > p.header_height) {
-      throw new VerifyError('height', `the answer (height ${p.height}) is older than the trust root ${root.height}`);
-    }
-    const rootBlock = await lightBlock(root.height);
-    if (!rootBlock) throw new VerifyError('trust_root', `this node no longer serves the trusted block ${root.height}`);
-    const v = await verifyAnswer({
-      trust: { height: root.height, hash: root.hash }, blocks: [rootBlock], answer, id, chainId,
-      now: new Date(), fetch: lightBlock,
-    });
-    const when = v.headerTime.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
-    const lines = [v.exists
-      ? say(`Verified at height ${v.height}, ${when}, by validators ${v.signers} of ${v.validators}`,
-        `已验证：高度 ${v.height}，${when}，${v.validators} 名验证者中 ${v.signers} 名签名`)
-      : say(`Verified absent at height ${v.height}, ${when}, by validators ${v.signers} of ${v.validators}: no record holds this identifier`,
-        `已验证不存在：高度 ${v.height}，${when}，${v.validators} 名验证者中 ${v.signers} 名签名，账本中没有此标识`)];
+    const { v, root, firstUse } = await checkAnswer(answer, id, chainId);
+    const lines = [verdictLine(v)];
     if (firstUse) lines.push(say('First visit: this browser now trusts this chain from here on.', '首次访问：本浏览器自此信任此链。'));
     lines.push(rootLine(root), await verifierLine());
     show('verified', lines.filter(Boolean));
