@@ -1,12 +1,19 @@
 // Package web owns the portal: the pages every node serves to people at
 // / on its HTTP listener (search and network status, the directory, a
-// record's page, error pages), rendered on the server with html/template
+// record's page, the explorer, labels, error pages, and the desks where a
+// person signs: keys, a city's application, the authority's desk, a
+// city's desk with batch upload, the check of a saved answer), rendered
+// on the server with html/template
 // from templates/ and working without JavaScript, in English and Chinese;
 // and the static files under static/, embedded and served as they are,
 // with no build step: the style sheet, the record page's verification
-// badge (badge.js) and the browser's verifier of an answer (verify.js:
+// badge (badge.js), the browser's verifier of an answer (verify.js:
 // ICS23 proofs, CometBFT light blocks, the light client's rules of trust),
-// held to Go's verdicts by the vectors in testdata/vectors.
+// held to Go's verdicts by the vectors in testdata/vectors, and what the
+// desks sign with: keys kept in the browser (keys.js), transactions made
+// byte for byte as the CLI makes them (sign.js, messages.js), batch files
+// read as the CLI reads them (batch.js), driven by desk.js. Keys never
+// leave the browser.
 //
 // It reads only through Source, which internal/api implements with the
 // reads its JSON answers come from, and its handlers are mounted by
