@@ -255,14 +255,29 @@ func TestDesksInBrowser(t *testing.T) {
 	p.press("#edit button[type=submit]")
 	p.see("#desk-status", "Someone changed this record since you loaded it")
 
+	// A grant of a record with no dataset is refused, and said so; the
+	// record is transferred to the operator's key (the city's key keeps
+	// its rights over it as the city's admin).
+	p.fill("#grant-dataset", main1)
+	p.fill("#grant-grantee", city)
+	p.fill("#grant-expires", "2030-01-01")
+	p.press("#grant button[type=submit]")
+	p.see("#desk-status", "Refused")
+	p.fill("#transfer-id", main1)
+	p.fill("#transfer-admins", opKey.Public())
+	p.press("#transfer button[type=submit]")
+	p.see("#desk-status", "Committed at height")
+	p.press("#edit-load button[type=submit]")
+	p.see("#edit-version", "3 (active)")
+
 	for _, m := range console.Take() {
 		if strings.Contains(m, "Content Security Policy") || strings.Contains(m, "Refused to") || strings.Contains(strings.ToLower(m), "exception") {
 			t.Errorf("console: %s", m)
 		}
 	}
 
-	// The ledger: the city issued to the browser's key, every row once,
-	// the record as the second tab left it.
+	// The ledger: every row once, the record as the second tab left it
+	// and the transfer made it.
 	c, err := client.New(base)
 	if err != nil {
 		t.Fatal(err)
@@ -284,7 +299,7 @@ func TestDesksInBrowser(t *testing.T) {
 		t.Errorf("%s has %d children, want %d", unit, n, rows)
 	}
 	ans, err := c.Resolve(rctx, main1)
-	if err != nil || ans.Record.Version != 2 || ans.Record.Values[0].Data != "https://water.example/main-0001/v2" {
+	if err != nil || ans.Record.Version != 3 || ans.Record.Values[0].Data != "https://water.example/main-0001/v2" || len(ans.Record.Admins) != 1 || ans.Record.Admins[0] != opKey.Public() {
 		t.Errorf("%s: %+v %v", main1, ans.Record, err)
 	}
 	if ans, err := c.Resolve(rctx, unit+"/m-12000"); err != nil || ans.Record.Values[0].Data != "Meter 12000" {

@@ -328,6 +328,25 @@ async function deskPage() {
   $('#edit-deactivate').addEventListener('click', setStatus('deactivate'));
   $('#edit-reactivate').addEventListener('click', setStatus('reactivate'));
 
+  // Transfer: the new admins replace the old ones.
+  $('#transfer').addEventListener('submit', guard(async (ev) => {
+    const f = ev.target;
+    const admins = val(f, 'admins').split(/[\s,]+/).filter(Boolean);
+    done(await send(sel, 'transfer', { id: val(f, 'id'), admins }));
+  }));
+  // Grants: another city's node may read a dataset until the date given
+  // (block time, UTC), or until revoked.
+  const grantMsg = (f) => ({ dataset: val(f, 'dataset'), grantee: val(f, 'grantee') });
+  $('#grant').addEventListener('submit', guard(async (ev) => {
+    const f = ev.target;
+    const day = val(f, 'expires');
+    if (!day) throw new Error(t('Give the date the grant ends.', '请填写授权截止日期。'));
+    done(await send(sel, 'grant_access', { ...grantMsg(f), expires: `${day}T00:00:00Z` }));
+  }));
+  $('#grant-revoke').addEventListener('click', guard(async () => {
+    done(await send(sel, 'revoke_access', grantMsg($('#grant'))));
+  }));
+
   // Batch upload: where an upload of a file stopped is kept in this
   // browser under the file's hash and the chain, so the same file picks
   // up there, even after the page was closed.
