@@ -173,14 +173,6 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	}
 
 	view := a.store.Latest()
-	var committed uint64
-	if view != nil {
-		n, err := registry.AccountNonce(view, tx.Signer)
-		if err != nil {
-			return nil, fmt.Errorf("check tx %s: %w", tx.Hash, err)
-		}
-		committed = n
-	}
 	// The map is locked only to find the account; the account is locked
 	// while its transaction is staged, so accounts are checked in
 	// parallel on every core and each account's queue in order.
@@ -194,13 +186,33 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	a.mu.Unlock()
 	acct.mu.Lock()
 	defer acct.mu.Unlock()
-	want := committed + 1
-	if acct.txs > 0 {
-		want = acct.next
+	// The account's committed nonce is read only when its queue is empty
+	// or the transaction's nonce is not the next: an account with
+	// transactions waiting expects the one after its last, and most
+	// transactions come so.
+	committed := func() (uint64, error) {
+		if view == nil {
+			return 0, nil
+		}
+		return registry.AccountNonce(view, tx.Signer)
+	}
+	want := acct.next
+	if acct.txs == 0 {
+		c, err := committed()
+		if err != nil {
+			return nil, fmt.Errorf("check tx %s: %w", tx.Hash, err)
+		}
+		want = c + 1
 	}
 	if err := registry.CheckNonce(tx.Nonce, want); err != nil {
-		if tx.Nonce < want && tx.Nonce > committed {
-			err.Msg = fmt.Sprintf("nonce %d is taken by a transaction waiting in the mempool; the account's next nonce is %d", tx.Nonce, want)
+		if tx.Nonce < want {
+			c, cerr := committed()
+			if cerr != nil {
+				return nil, fmt.Errorf("check tx %s: %w", tx.Hash, cerr)
+			}
+			if tx.Nonce > c {
+				err.Msg = fmt.Sprintf("nonce %d is taken by a transaction waiting in the mempool; the account's next nonce is %d", tx.Nonce, want)
+			}
 		}
 		return checkTxResponse(err), nil
 	}

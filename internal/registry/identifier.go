@@ -216,6 +216,11 @@ func (c *txContext) advanceCounter(key []byte, max uint64, taken func(uint64) (b
 // registered by hand, when it is the one the counter would give next, so
 // that register with allocate never meets a taken number.
 func (c *txContext) advanceLocal(id code.ID) *Error {
+	if !decimal(id.Local) {
+		// Most local ids are names: ParseUint's error for them would
+		// cost two allocations on every register.
+		return nil
+	}
 	n, err := strconv.ParseUint(id.Local, 10, 64)
 	if err != nil || strconv.FormatUint(n, 10) != id.Local {
 		return nil // not a number the counter could give
@@ -232,6 +237,18 @@ func (c *txContext) advanceLocal(id code.ID) *Error {
 	return c.advanceCounter(key, math.MaxUint64, func(m uint64) (bool, *Error) {
 		return c.exists(RecordKey(node + "/" + strconv.FormatUint(m, 10)))
 	})
+}
+
+// decimal reports whether s is one or more ASCII digits: what ParseUint
+// could take as a number in base 10, and more (a leading zero, too many
+// digits), which advanceLocal then checks.
+func decimal(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // Update replaces an identifier's values. Version is the version the writer
@@ -382,7 +399,7 @@ func (c *txContext) record(id string) (Record, bool, *Error) {
 	var buf [128]byte // the key on the stack: a settled record needs no other
 	_, mine := c.st.writes[string(append(append(buf[:0], prefixRecord...), id...))]
 	if c.cache != nil && !mine {
-		if e, ok := c.cache.records[id]; ok && e.settled {
+		if e, ok := c.cache.records[id]; ok && c.cache.settled(e) {
 			return e.rec, true, nil
 		}
 	}
@@ -395,6 +412,12 @@ func (c *txContext) record(id string) (Record, bool, *Error) {
 	}
 	if c.cache != nil {
 		if e, ok := c.cache.records[id]; ok && bytes.Equal(e.raw, b) {
+			if c.cache.settles && !mine && !c.cache.settled(e) {
+				// Read from the state under the transactions again
+				// (after a rebase, or first read from a
+				// transaction's own writes): settled from now on.
+				c.cache.put(id, e.raw, e.rec, true)
+			}
 			return e.rec, true, nil
 		}
 	}
@@ -419,12 +442,16 @@ type blockCache struct {
 	// settled, and answered without a read until a transaction writes
 	// it. Without it every answer is checked against a read.
 	settles bool
+	epoch   uint64 // raised by rebase
 }
 
 type cachedRecord struct {
-	raw     []byte
-	rec     Record
-	settled bool // the state under the transactions holds raw (settles)
+	raw []byte
+	rec Record
+	// settled: the state under the transactions holds raw (settles), as
+	// long as the cache's base is the one of the entry (epoch).
+	settled bool
+	epoch   uint64
 }
 
 // maxCachedRecords bounds a block's record cache; when full it starts over.
@@ -436,8 +463,15 @@ func (b *blockCache) put(id string, raw []byte, rec Record, settled bool) {
 	if len(b.records) >= maxCachedRecords {
 		clear(b.records)
 	}
-	b.records[id] = cachedRecord{raw: raw, rec: rec, settled: settled}
+	b.records[id] = cachedRecord{raw: raw, rec: rec, settled: settled, epoch: b.epoch}
 }
+
+// settled reports whether e is answered without a read.
+func (b *blockCache) settled(e cachedRecord) bool { return e.settled && e.epoch == b.epoch }
+
+// rebase unsettles every record: the state under the transactions is
+// another. Records stay, to be compared with what is read.
+func (b *blockCache) rebase() { b.epoch++ }
 
 // wrote unsettles the records among keys, which a transaction has just
 // written to the state under the cache's transactions.

@@ -1,9 +1,10 @@
 package registry
 
 import (
+	"cmp"
 	"net/mail"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -125,7 +126,13 @@ func normalizeValues(in []Value) ([]Value, *Error) {
 			return nil, errorf(err.Code, "value %d (%s): %s", i+1, clip(v.Type), err.Msg)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Index < out[j].Index })
+	// Values mostly come in their order (always when no index is given):
+	// then there is nothing to sort, and SliceStable's reflection would
+	// cost two allocations.
+	byIndex := func(a, b Value) int { return cmp.Compare(a.Index, b.Index) }
+	if !slices.IsSortedFunc(out, byIndex) {
+		slices.SortStableFunc(out, byIndex)
+	}
 	for i := 1; i < len(out); i++ {
 		if out[i].Index == out[i-1].Index {
 			return nil, errorf(CodeBadValue, "index %d is used by two values", out[i].Index)

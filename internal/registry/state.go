@@ -70,6 +70,15 @@ func (o *overlay) put(k string, w write) {
 
 // flush writes the buffered writes to kv in first-write order.
 func (o *overlay) flush(kv KV) error {
+	if dst, ok := kv.(*overlay); ok {
+		// Onto another overlay (a transaction staged on its account's
+		// pending state, a pending state rebased): its keys are strings
+		// already, and KV's []byte would copy each twice.
+		for _, k := range o.order {
+			dst.put(k, o.writes[k])
+		}
+		return nil
+	}
 	for _, k := range o.order {
 		w := o.writes[k]
 		var err error
