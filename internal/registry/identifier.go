@@ -397,7 +397,7 @@ func GetRecord(r Reader, id string) (Record, bool, error) {
 // place.
 func (c *txContext) record(id string) (Record, bool, *Error) {
 	var buf [128]byte // the key on the stack: a settled record needs no other
-	_, mine := c.st.writes[string(append(append(buf[:0], prefixRecord...), id...))]
+	mine := c.st.has(append(append(buf[:0], prefixRecord...), id...))
 	if c.cache != nil && !mine {
 		if e, ok := c.cache.records[id]; ok && c.cache.settled(e) {
 			return e.rec, true, nil
