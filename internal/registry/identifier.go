@@ -110,7 +110,7 @@ func (m *Register) validate(signer string) *Error {
 		return err
 	}
 	if !m.Allocate {
-		m.head = encodeHead(id, "", m.Admins, m.Values)
+		m.head = encodeHead(id, m.ID, "", m.Admins, m.Values)
 	}
 	return nil
 }
@@ -129,7 +129,7 @@ func checkReservedLocal(id code.ID) *Error {
 
 func (m *Register) apply(c *txContext) (Outcome, *Error) {
 	if !m.Allocate {
-		return c.createEncoded(m.id, "", m.Admins, m.Values, m.head)
+		return c.createEncoded(m.id, m.ID, "", m.Admins, m.Values, m.head)
 	}
 	if _, err := c.node(m.id); err != nil {
 		return Outcome{}, err
@@ -497,10 +497,16 @@ type lineage struct {
 // way. found is false when id itself is not registered; a missing node
 // above it is not_found.
 func (c *txContext) lineage(id code.ID) (lineage, bool, *Error) {
+	return c.lineageText(id, id.String())
+}
+
+// lineageText is lineage with id's text (id.String()): the text of each
+// node above is a prefix of it (nodeTextLen), not made again.
+func (c *txContext) lineageText(id code.ID, text string) (lineage, bool, *Error) {
 	var l lineage
 	found := false
 	for cur := id; ; {
-		rec, ok, err := c.record(cur.String())
+		rec, ok, err := c.record(text)
 		if err != nil {
 			return l, false, err
 		}
@@ -523,9 +529,24 @@ func (c *txContext) lineage(id code.ID) (lineage, bool, *Error) {
 		if !more {
 			break
 		}
-		cur = up
+		cur, text = up, text[:nodeTextLen(up)]
 	}
 	return l, found, nil
+}
+
+// nodeTextLen is the length of a node's text (node.String(), node without
+// a local id): its city code (country, city number and check character),
+// then each of its sector and unit after a dot. The text of a node above
+// an identifier is the identifier's text up to that length.
+func nodeTextLen(node code.ID) int {
+	n := len(node.Country) + len(node.CityNumber) + 1
+	if node.Sector != "" {
+		n += 1 + len(node.Sector)
+		if node.Unit != "" {
+			n += 1 + len(node.Unit)
+		}
+	}
+	return n
 }
 
 // governed walks id's lineage and checks what every change of id or under
@@ -533,7 +554,12 @@ func (c *txContext) lineage(id code.ID) (lineage, bool, *Error) {
 // signer is an admin of it or of a node above it, and no node above it is
 // deactivated. Whether id itself must be active is the caller's to say.
 func (c *txContext) governed(id code.ID, missing string) (lineage, *Error) {
-	l, found, err := c.lineage(id)
+	return c.governedText(id, id.String(), missing)
+}
+
+// governedText is governed with id's text (id.String()).
+func (c *txContext) governedText(id code.ID, text, missing string) (lineage, *Error) {
+	l, found, err := c.lineageText(id, text)
 	if err != nil {
 		return l, err
 	}
@@ -554,7 +580,12 @@ func (c *txContext) governed(id code.ID, missing string) (lineage, *Error) {
 // up to the city exists, the signer is an admin of one of them, and none
 // is deactivated, however far up.
 func (c *txContext) node(nodeID code.ID) (Record, *Error) {
-	l, err := c.governed(nodeID, "parent ")
+	return c.nodeText(nodeID, nodeID.String())
+}
+
+// nodeText is node with nodeID's text (nodeID.String()).
+func (c *txContext) nodeText(nodeID code.ID, text string) (Record, *Error) {
+	l, err := c.governedText(nodeID, text, "parent ")
 	if err != nil {
 		return l.rec, err
 	}
@@ -566,33 +597,33 @@ func (c *txContext) node(nodeID code.ID) (Record, *Error) {
 
 // create writes a new record at version 1 under its active parent.
 func (c *txContext) create(id code.ID, name string, admins []string, values []Value) (Outcome, *Error) {
-	return c.createEncoded(id, name, admins, values, nil)
+	return c.createEncoded(id, id.String(), name, admins, values, nil)
 }
 
-// createEncoded is create with the record's stampless part encoded ahead
-// (head, from encodeHead; nil to encode it here).
-func (c *txContext) createEncoded(id code.ID, name string, admins []string, values []Value, head []byte) (Outcome, *Error) {
+// createEncoded is create with id's text (id.String()) and the record's
+// stampless part encoded ahead (head, from encodeHead; nil to encode it
+// here).
+func (c *txContext) createEncoded(id code.ID, text, name string, admins []string, values []Value, head []byte) (Outcome, *Error) {
 	parentID, ok := id.Parent()
 	if !ok {
 		return Outcome{}, errorf(CodeInvalid, "%s has no parent: cities are issued by approving an application", id)
 	}
-	if _, err := c.node(parentID); err != nil {
+	if _, err := c.nodeText(parentID, text[:nodeTextLen(parentID)]); err != nil {
 		return Outcome{}, err
 	}
-	return c.insertEncoded(id, parentID, name, admins, values, head)
+	return c.insertEncoded(id, text, parentID, name, admins, values, head)
 }
 
 // insert writes a new record whose parent has been checked.
 func (c *txContext) insert(id, parentID code.ID, name string, admins []string, values []Value) (Outcome, *Error) {
-	return c.insertEncoded(id, parentID, name, admins, values, nil)
+	return c.insertEncoded(id, id.String(), parentID, name, admins, values, nil)
 }
 
-// insertEncoded is insert with the record's stampless part encoded ahead
-// (head, from encodeHead; nil to encode it here): a batch encodes its
-// records while it is prepared, on any core, and the block's sequential
-// apply only adds the stamps.
-func (c *txContext) insertEncoded(id, parentID code.ID, name string, admins []string, values []Value, head []byte) (Outcome, *Error) {
-	text := id.String()
+// insertEncoded is insert with id's text (id.String()) and the record's
+// stampless part encoded ahead (head, from encodeHead; nil to encode it
+// here): a batch encodes its records while it is prepared, on any core,
+// and the block's sequential apply only adds the stamps.
+func (c *txContext) insertEncoded(id code.ID, text string, parentID code.ID, name string, admins []string, values []Value, head []byte) (Outcome, *Error) {
 	key := RecordKey(text)
 	if c.ahead.unregistered(key, c.st) {
 		// Known absent without a read (ahead.go).
@@ -645,9 +676,9 @@ type recordHead struct {
 }
 
 // encodeHead encodes the stampless part of the record insert writes for
-// id; nil if it cannot be encoded (insert then reports why).
-func encodeHead(id code.ID, name string, admins []string, values []Value) []byte {
-	text := id.String()
+// id, whose text (id.String()) is text; nil if it cannot be encoded
+// (insert then reports why).
+func encodeHead(id code.ID, text, name string, admins []string, values []Value) []byte {
 	size := 96 + len(text) + len(name) // the names and the fixed fields
 	for _, v := range values {
 		size += 48 + len(v.Type) + len(v.Data)
