@@ -159,7 +159,16 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 // to be refused never enters a block.
 func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
 	hash := sha256.Sum256(req.Tx)
-	tx := a.prepared.get(hash)
+	var tx *registry.Tx
+	if req.Type == abci.CHECK_TX_TYPE_RECHECK {
+		// A recheck is of a transaction CheckTx prepared. A new one
+		// (CometBFT's mempool cache has not seen it) nearly never is:
+		// looking for it in a map of up to preparedCacheTxs cost ~0.5
+		// µs a transaction in cache misses, and preparing again one that
+		// was (regossip's) costs its decode and signature, with the
+		// same verdict.
+		tx = a.prepared.get(hash)
+	}
 	if tx == nil {
 		u, rerr := a.sigs.decodeHashed(a.machine, req.Tx, hash)
 		if rerr != nil {
@@ -172,7 +181,6 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 		a.prepared.add(hash, tx, len(req.Tx))
 	}
 
-	view := a.store.Latest()
 	// The map is locked only to find the account; the account is locked
 	// while its transaction is staged, so accounts are checked in
 	// parallel on every core and each account's queue in order.
@@ -186,12 +194,23 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	a.mu.Unlock()
 	acct.mu.Lock()
 	defer acct.mu.Unlock()
-	// The account's committed nonce is read only when its queue is empty
-	// or the transaction's nonce is not the next: an account with
-	// transactions waiting expects the one after its last, and most
-	// transactions come so.
+	// Committed state is taken only when it is needed: an account whose
+	// pending state stands on the last commit (ready) stages on it, and
+	// reads its committed nonce only when its queue is empty or the
+	// transaction's nonce is not the next. Most transactions come so.
+	var view *store.View
+	viewTaken := false
+	latest := func() *store.View {
+		if !viewTaken {
+			view, viewTaken = a.store.Latest(), true
+		}
+		return view
+	}
+	// A pending state is only made on committed state (below), which
+	// the store never loses once it has some.
+	ready := acct.state != nil && !acct.rebase
 	committed := func() (uint64, error) {
-		if view == nil {
+		if latest() == nil {
 			return 0, nil
 		}
 		return registry.AccountNonce(view, tx.Signer)
@@ -222,7 +241,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 			tx.Signer, acct.txs, acct.bytes, MaxPendingTxs, MaxPendingBytes)}), nil
 	}
 	switch {
-	case view == nil:
+	case !ready && latest() == nil:
 		// Before the first block there is no committed state to run
 		// against.
 	case req.Type == abci.CHECK_TX_TYPE_RECHECK:
@@ -240,7 +259,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	default:
 		switch {
 		case acct.state == nil:
-			acct.state = registry.NewPending(view)
+			acct.state = registry.NewPending(latest())
 			for _, q := range acct.queue {
 				// What a queued transaction's refusal leaves out is
 				// what its block will leave out.
@@ -256,7 +275,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 			for _, q := range acct.queue {
 				waiting[q.Hash] = true
 			}
-			if err := acct.state.Rebase(view, func(h string) bool { return waiting[h] }); err != nil {
+			if err := acct.state.Rebase(latest(), func(h string) bool { return waiting[h] }); err != nil {
 				return nil, fmt.Errorf("check tx %s: %s", tx.Hash, err.Msg)
 			}
 		}
@@ -559,10 +578,13 @@ func newPreparedCache(maxTxs, maxBytes int) *preparedCache {
 func (c *preparedCache) add(h [32]byte, tx *registry.Tx, size int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.entries[h]; ok {
+	n := len(c.entries)
+	c.entries[h] = preparedEntry{tx: tx, size: size}
+	if len(c.entries) == n {
+		// Prepared already: these very bytes, so of the same size, and
+		// a transaction prepared from them is the same.
 		return
 	}
-	c.entries[h] = preparedEntry{tx: tx, size: size}
 	c.order = append(c.order, h)
 	c.bytes += size
 	for len(c.entries) > c.maxTxs || c.bytes > c.maxBytes {
