@@ -130,11 +130,14 @@ func (m *Machine) decode(tx []byte, sum *[32]byte, checked func(pub string) bool
 			rerr.Defect = true
 		}
 	}()
-	env, pub, err := decodeEnvelope(tx, checked)
+	env, pub, msg, err := decodeSigned(tx, checked, &m.chainID)
 	if err != nil {
 		return nil, err
 	}
-	u = &Unchecked{PubKey: pub, Message: PAE(m.chainID, env.Body), Signature: env.Signature, keyText: env.PubKey, chainID: m.chainID}
+	if msg == nil {
+		msg = PAE(m.chainID, env.Body)
+	}
+	u = &Unchecked{PubKey: pub, Message: msg, Signature: env.Signature, keyText: env.PubKey, chainID: m.chainID}
 	u.tx, u.err = decodeBody(env)
 	if u.tx != nil {
 		if sum == nil {
