@@ -512,6 +512,9 @@ type txContext struct {
 	cache      *blockCache       // nil outside ApplyBlock
 	ahead      *ahead            // facts read ahead of the block; nil outside a BlockApply
 	stampBytes []byte            // stamp's encoding, once made
+	// stampBuf holds stampBytes, in the context's own allocation: a
+	// stamp with a transaction's hash is ~140 bytes.
+	stampBuf [160]byte
 }
 
 func (c *txContext) stamp() Stamp {
@@ -523,7 +526,7 @@ func (c *txContext) stamp() Stamp {
 // refuses with its reason.
 func (c *txContext) stampJSON() []byte {
 	if c.stampBytes == nil {
-		c.stampBytes = encodeStamp(c.stamp())
+		c.stampBytes = appendStamp(c.stampBuf[:0], c.stamp())
 	}
 	return c.stampBytes
 }
