@@ -557,9 +557,13 @@ const (
 // result is the same as preparing them again. It holds no consensus state:
 // a miss only costs a Prepare. The oldest entries go first.
 type preparedCache struct {
-	mu       sync.Mutex
-	entries  map[[32]byte]preparedEntry
-	order    [][32]byte // insertion order, oldest first, from head
+	mu      sync.Mutex
+	entries map[[32]byte]preparedEntry
+	// ring holds the entries' keys in insertion order, the oldest at
+	// head: a ring, grown up to maxTxs+1 keys and then reused, where a
+	// slice appended to and compacted copied and allocated megabytes
+	// again and again under a loaded mempool.
+	ring     [][32]byte
 	head     int
 	bytes    int
 	maxTxs   int
@@ -585,20 +589,20 @@ func (c *preparedCache) add(h [32]byte, tx *registry.Tx, size int) {
 		// a transaction prepared from them is the same.
 		return
 	}
-	c.order = append(c.order, h)
+	// The ring holds every key of entries, once: n before this one.
+	if n == len(c.ring) {
+		grown := make([][32]byte, min(max(2*len(c.ring), 1024), c.maxTxs+1))
+		k := copy(grown, c.ring[c.head:])
+		copy(grown[k:], c.ring[:c.head])
+		c.ring, c.head = grown, 0
+	}
+	c.ring[(c.head+n)%len(c.ring)] = h
 	c.bytes += size
 	for len(c.entries) > c.maxTxs || c.bytes > c.maxBytes {
-		old := c.order[c.head]
-		c.head++
-		if e, ok := c.entries[old]; ok {
-			c.bytes -= e.size
-			delete(c.entries, old)
-		}
-	}
-	// Compact the order slice once its consumed head is most of it.
-	if c.head > len(c.order)/2 && c.head > 1024 {
-		c.order = append([][32]byte(nil), c.order[c.head:]...)
-		c.head = 0
+		old := c.ring[c.head]
+		c.head = (c.head + 1) % len(c.ring)
+		c.bytes -= c.entries[old].size
+		delete(c.entries, old)
 	}
 }
 
