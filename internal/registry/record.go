@@ -93,8 +93,12 @@ func normalizeValues(in []Value) ([]Value, *Error) {
 	if len(in) > MaxValues {
 		return nil, errorf(CodeTooLarge, "%d values, more than the %d allowed", len(in), MaxValues)
 	}
-	out := make([]Value, len(in))
-	copy(out, in)
+	// In place: every caller normalizes the values of a message the
+	// registry decoded itself. An empty list stays a list, not null.
+	out := in
+	if out == nil {
+		out = []Value{}
+	}
 	given := 0
 	for _, v := range out {
 		if v.Index != 0 {
