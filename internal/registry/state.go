@@ -88,39 +88,40 @@ func (o *overlay) Get(key []byte) ([]byte, error) {
 }
 
 func (o *overlay) Set(key, value []byte) error {
-	o.put(key, nil, write{value: value})
+	o.put(key, write{value: value})
 	return nil
 }
 
 func (o *overlay) Delete(key []byte) error {
-	o.put(key, nil, write{deleted: true})
+	o.put(key, write{deleted: true})
 	return nil
 }
 
-// put records w as the write of key, given as bytes, or as text when
-// known (k, non-nil; key is then ignored).
-func (o *overlay) put(key []byte, k *string, w write) {
-	var i int
-	if k != nil {
-		i = o.find([]byte(*k)) // a conversion only compared: no copy
-	} else {
-		i = o.find(key)
-	}
-	if i >= 0 {
+// put records w as the write of key.
+func (o *overlay) put(key []byte, w write) {
+	if i := o.find(key); i >= 0 {
 		o.vals[i] = w
 		return
 	}
-	text := ""
-	if k != nil {
-		text = *k
-	} else {
-		text = string(key)
+	o.add(string(key), w)
+}
+
+// putText is put of a key held as text already: it is not copied.
+func (o *overlay) putText(k string, w write) {
+	if i := o.find([]byte(k)); i >= 0 { // a conversion only compared: no copy
+		o.vals[i] = w
+		return
 	}
-	o.order = append(o.order, text)
+	o.add(k, w)
+}
+
+// add records the write of a key the overlay does not hold yet.
+func (o *overlay) add(k string, w write) {
+	o.order = append(o.order, k)
 	o.vals = append(o.vals, w)
 	switch {
 	case o.index != nil:
-		o.index[text] = len(o.order) - 1
+		o.index[k] = len(o.order) - 1
 	case len(o.order) > smallOverlay:
 		o.index = make(map[string]int, 2*len(o.order))
 		for i, k := range o.order {
@@ -135,8 +136,8 @@ func (o *overlay) flush(kv KV) error {
 		// Onto another overlay (a transaction staged on its account's
 		// pending state, a pending state rebased): its keys are strings
 		// already, and KV's []byte would copy each twice.
-		for i := range o.order {
-			dst.put(nil, &o.order[i], o.vals[i])
+		for i, k := range o.order {
+			dst.putText(k, o.vals[i])
 		}
 		return nil
 	}
