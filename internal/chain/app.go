@@ -159,7 +159,16 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 // to be refused never enters a block.
 func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
 	hash := sha256.Sum256(req.Tx)
-	tx := a.prepared.get(hash)
+	var tx *registry.Tx
+	if req.Type == abci.CHECK_TX_TYPE_RECHECK {
+		// A recheck is of a transaction CheckTx prepared. A new one
+		// (CometBFT's mempool cache has not seen it) nearly never is:
+		// looking for it in a map of up to preparedCacheTxs cost ~0.5
+		// µs a transaction in cache misses, and preparing again one that
+		// was (regossip's) costs its decode and signature, with the
+		// same verdict.
+		tx = a.prepared.get(hash)
+	}
 	if tx == nil {
 		u, rerr := a.sigs.decodeHashed(a.machine, req.Tx, hash)
 		if rerr != nil {
@@ -172,15 +181,6 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 		a.prepared.add(hash, tx, len(req.Tx))
 	}
 
-	view := a.store.Latest()
-	var committed uint64
-	if view != nil {
-		n, err := registry.AccountNonce(view, tx.Signer)
-		if err != nil {
-			return nil, fmt.Errorf("check tx %s: %w", tx.Hash, err)
-		}
-		committed = n
-	}
 	// The map is locked only to find the account; the account is locked
 	// while its transaction is staged, so accounts are checked in
 	// parallel on every core and each account's queue in order.
@@ -194,13 +194,44 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	a.mu.Unlock()
 	acct.mu.Lock()
 	defer acct.mu.Unlock()
-	want := committed + 1
-	if acct.txs > 0 {
-		want = acct.next
+	// Committed state is taken only when it is needed: an account whose
+	// pending state stands on the last commit (ready) stages on it, and
+	// reads its committed nonce only when its queue is empty or the
+	// transaction's nonce is not the next. Most transactions come so.
+	var view *store.View
+	viewTaken := false
+	latest := func() *store.View {
+		if !viewTaken {
+			view, viewTaken = a.store.Latest(), true
+		}
+		return view
+	}
+	// A pending state is only made on committed state (below), which
+	// the store never loses once it has some.
+	ready := acct.state != nil && !acct.rebase
+	committed := func() (uint64, error) {
+		if latest() == nil {
+			return 0, nil
+		}
+		return registry.AccountNonce(view, tx.Signer)
+	}
+	want := acct.next
+	if acct.txs == 0 {
+		c, err := committed()
+		if err != nil {
+			return nil, fmt.Errorf("check tx %s: %w", tx.Hash, err)
+		}
+		want = c + 1
 	}
 	if err := registry.CheckNonce(tx.Nonce, want); err != nil {
-		if tx.Nonce < want && tx.Nonce > committed {
-			err.Msg = fmt.Sprintf("nonce %d is taken by a transaction waiting in the mempool; the account's next nonce is %d", tx.Nonce, want)
+		if tx.Nonce < want {
+			c, cerr := committed()
+			if cerr != nil {
+				return nil, fmt.Errorf("check tx %s: %w", tx.Hash, cerr)
+			}
+			if tx.Nonce > c {
+				err.Msg = fmt.Sprintf("nonce %d is taken by a transaction waiting in the mempool; the account's next nonce is %d", tx.Nonce, want)
+			}
 		}
 		return checkTxResponse(err), nil
 	}
@@ -210,7 +241,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 			tx.Signer, acct.txs, acct.bytes, MaxPendingTxs, MaxPendingBytes)}), nil
 	}
 	switch {
-	case view == nil:
+	case !ready && latest() == nil:
 		// Before the first block there is no committed state to run
 		// against.
 	case req.Type == abci.CHECK_TX_TYPE_RECHECK:
@@ -228,7 +259,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	default:
 		switch {
 		case acct.state == nil:
-			acct.state = registry.NewPending(view)
+			acct.state = registry.NewPending(latest())
 			for _, q := range acct.queue {
 				// What a queued transaction's refusal leaves out is
 				// what its block will leave out.
@@ -244,7 +275,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 			for _, q := range acct.queue {
 				waiting[q.Hash] = true
 			}
-			if err := acct.state.Rebase(view, func(h string) bool { return waiting[h] }); err != nil {
+			if err := acct.state.Rebase(latest(), func(h string) bool { return waiting[h] }); err != nil {
 				return nil, fmt.Errorf("check tx %s: %s", tx.Hash, err.Msg)
 			}
 		}
@@ -526,9 +557,13 @@ const (
 // result is the same as preparing them again. It holds no consensus state:
 // a miss only costs a Prepare. The oldest entries go first.
 type preparedCache struct {
-	mu       sync.Mutex
-	entries  map[[32]byte]preparedEntry
-	order    [][32]byte // insertion order, oldest first, from head
+	mu      sync.Mutex
+	entries map[[32]byte]preparedEntry
+	// ring holds the entries' keys in insertion order, the oldest at
+	// head: a ring, grown up to maxTxs+1 keys and then reused, where a
+	// slice appended to and compacted copied and allocated megabytes
+	// again and again under a loaded mempool.
+	ring     [][32]byte
 	head     int
 	bytes    int
 	maxTxs   int
@@ -547,24 +582,27 @@ func newPreparedCache(maxTxs, maxBytes int) *preparedCache {
 func (c *preparedCache) add(h [32]byte, tx *registry.Tx, size int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.entries[h]; ok {
+	n := len(c.entries)
+	c.entries[h] = preparedEntry{tx: tx, size: size}
+	if len(c.entries) == n {
+		// Prepared already: these very bytes, so of the same size, and
+		// a transaction prepared from them is the same.
 		return
 	}
-	c.entries[h] = preparedEntry{tx: tx, size: size}
-	c.order = append(c.order, h)
+	// The ring holds every key of entries, once: n before this one.
+	if n == len(c.ring) {
+		grown := make([][32]byte, min(max(2*len(c.ring), 1024), c.maxTxs+1))
+		k := copy(grown, c.ring[c.head:])
+		copy(grown[k:], c.ring[:c.head])
+		c.ring, c.head = grown, 0
+	}
+	c.ring[(c.head+n)%len(c.ring)] = h
 	c.bytes += size
 	for len(c.entries) > c.maxTxs || c.bytes > c.maxBytes {
-		old := c.order[c.head]
-		c.head++
-		if e, ok := c.entries[old]; ok {
-			c.bytes -= e.size
-			delete(c.entries, old)
-		}
-	}
-	// Compact the order slice once its consumed head is most of it.
-	if c.head > len(c.order)/2 && c.head > 1024 {
-		c.order = append([][32]byte(nil), c.order[c.head:]...)
-		c.head = 0
+		old := c.ring[c.head]
+		c.head = (c.head + 1) % len(c.ring)
+		c.bytes -= c.entries[old].size
+		delete(c.entries, old)
 	}
 }
 

@@ -322,6 +322,26 @@ func TestPreparedCache(t *testing.T) {
 	if big.get(a) != nil || big.get(b) == nil || big.bytes != 20 {
 		t.Fatalf("byte bound: a %v b %v bytes %d", big.get(a), big.get(b), big.bytes)
 	}
+	// Many times round its ring, adding some again: the last maxTxs
+	// kept, in their order, the bytes counted once.
+	ring := newPreparedCache(1500, 1<<30)
+	key := func(i int) [32]byte { return [32]byte{byte(i), byte(i >> 8), byte(i >> 16)} }
+	const adds = 5000
+	for i := range adds {
+		ring.add(key(i), &registry.Tx{Hash: fmt.Sprint(i)}, 7)
+		if i%3 == 0 {
+			ring.add(key(i), &registry.Tx{Hash: fmt.Sprint(i)}, 7)
+		}
+	}
+	for i := range adds {
+		got, kept := ring.get(key(i)), i >= adds-1500
+		if (got != nil) != kept || kept && got.Hash != fmt.Sprint(i) {
+			t.Fatalf("after %d adds to a cache of 1500: entry %d is %v", adds, i, got)
+		}
+	}
+	if ring.bytes != 1500*7 || len(ring.entries) != 1500 {
+		t.Fatalf("after %d adds to a cache of 1500: %d entries, %d bytes", adds, len(ring.entries), ring.bytes)
+	}
 }
 
 // Query with prove returns an ICS23 proof that verifies against the root

@@ -81,7 +81,17 @@ func (s *Signatures) decode(m *registry.Machine, tx []byte) (*registry.Unchecked
 
 // decodeHashed is decode of a transaction whose SHA-256 is sum.
 func (s *Signatures) decodeHashed(m *registry.Machine, tx []byte, sum [32]byte) (*registry.Unchecked, *registry.Error) {
-	return s.noteChecked(m.DecodeHashed(tx, sum, s.known))
+	// A key found known is noted as checked already: CheckTx, one
+	// transaction at a time, need not look for it again.
+	known := false
+	u, err := m.DecodeHashed(tx, sum, func(pub string) bool {
+		known = s.known(pub)
+		return known
+	})
+	if known && err == nil {
+		return u, nil
+	}
+	return s.noteChecked(u, err)
 }
 
 // noteChecked notes the key of a transaction decode accepted as checked.

@@ -80,6 +80,5 @@ func (a *ahead) unregistered(key []byte, o *overlay) bool {
 	if _, ok := a.written[k]; ok {
 		return false
 	}
-	_, ok := o.writes[k]
-	return !ok
+	return !o.has(key)
 }

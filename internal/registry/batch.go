@@ -110,7 +110,7 @@ func (m *RegisterBatch) validate(signer string) *Error {
 			}
 			e.Values = v
 			m.ids[i], e.ID = id, nodeText+"/"+id.Local
-			m.heads[i] = encodeHead(id, "", e.Admins, e.Values)
+			m.heads[i] = encodeHead(id, e.ID, "", e.Admins, e.Values)
 		}
 	}
 	return nil
@@ -151,7 +151,7 @@ func (m *RegisterBatch) apply(c *txContext) (Outcome, *Error) {
 			return Outcome{}, entryError(i, m.Entries[i].ID, err)
 		}
 		e := &m.Entries[i]
-		if _, err := c.insertEncoded(id, parent, "", e.Admins, e.Values, m.heads[i]); err != nil {
+		if _, err := c.insertEncoded(id, e.ID, parent, "", e.Admins, e.Values, m.heads[i]); err != nil {
 			return Outcome{}, entryError(i, e.ID, err)
 		}
 	}

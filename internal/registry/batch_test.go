@@ -369,7 +369,7 @@ func TestRecordHeadMatchesRecord(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := withStamps(encodeHead(id, "", admins, values), stamp); !bytes.Equal(got, whole) {
+				if got := withStamps(encodeHead(id, id.String(), "", admins, values), stamp); !bytes.Equal(got, whole) {
 					t.Errorf("head and stamps\n%s\nwant\n%s", got, whole)
 				}
 			}

@@ -105,7 +105,7 @@ func TestBatchWireKeepsMeaning(t *testing.T) {
 		if g.ID != e.ID || !reflect.DeepEqual(g.Values, values) || !reflect.DeepEqual(g.Admins, admins) {
 			t.Errorf("entry %d: got %+v, want %s with values %+v, admins %v", i+1, g, e.ID, values, admins)
 		}
-		if want := encodeHead(got.ids[i], "", admins, values); string(got.heads[i]) != string(want) {
+		if want := encodeHead(got.ids[i], got.ids[i].String(), "", admins, values); string(got.heads[i]) != string(want) {
 			t.Errorf("entry %d: head %s, want %s", i+1, got.heads[i], want)
 		}
 	}

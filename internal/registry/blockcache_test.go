@@ -36,3 +36,36 @@ func TestBlockCacheSettled(t *testing.T) {
 		t.Errorf("unit after the block: %s version %d, want active version 3", rec.Status, rec.Version)
 	}
 }
+
+// A pending state's records settle as a block's do, and a rebase on newer
+// committed state unsettles them: a unit deactivated by a block after an
+// account staged under it is read again, and the account's next
+// registration under it refused, as its block would refuse it.
+func TestPendingRebaseUnsettles(t *testing.T) {
+	w := newWorld(t)
+	h, ua := w.h, w.unitAdmin
+	n := h.nonce(t, ua.pub)
+	p := NewPending(h.kv.st.Latest())
+	stage := func(nonce uint64, id string) *Error {
+		t.Helper()
+		tx, err := h.m.Prepare(ua.txNonce(t, nonce, KindRegister, M{"id": id, "values": []M{}}))
+		if err != nil {
+			t.Fatalf("prepare %s: %s", id, err.Msg)
+		}
+		return h.m.Stage(p, h.next(), tx)
+	}
+	if err := stage(n+1, w.unit+"/a"); err != nil {
+		t.Fatalf("stage under the active unit: %s: %s", err.Code, err.Msg)
+	}
+	if err := stage(n+2, w.unit+"/b"); err != nil {
+		t.Fatalf("stage again under the active unit: %s: %s", err.Code, err.Msg)
+	}
+	h.mustApply(t, w.cityAdmin.tx(t, KindDeactivate, M{"id": w.unit}))
+	if err := p.Rebase(h.kv.st.Latest(), func(string) bool { return true }); err != nil {
+		t.Fatalf("rebase: %s", err.Msg)
+	}
+	err := stage(n+3, w.unit+"/c")
+	if err == nil || err.Code != CodeInactive {
+		t.Fatalf("stage under the unit a block deactivated: %v, want %s", err, CodeInactive)
+	}
+}

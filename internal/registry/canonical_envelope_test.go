@@ -18,10 +18,27 @@ func FuzzParseCanonical(f *testing.F) {
 	f.Add([]byte(`{"body":"QQ\u003d\u003d","pub_key":"ab","signature":"QQ=="}`))
 	f.Add([]byte("{\"body\":\"QQ\n==\",\"pub_key\":\"ab\",\"signature\":\"Q\rQ==\"}"))
 	f.Add([]byte(`{"body":"Q Q==","pub_key":"ab","signature":"QQ-_"}`))
+	f.Add([]byte(`{"body":"=","pub_key":"ab","signature":""}`))
+	f.Add([]byte(`{"body":"QQ=","pub_key":"ab","signature":"QUI="}`))
+	f.Add([]byte(`{"body":"QUJD","pub_key":"ab","signature":"QQ=="}`))
+	f.Add([]byte(`{"body":"QR==","pub_key":"ab","signature":"QQ=="}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fast, ok := parseCanonical(b)
+		// With the message the signature signs, the same verdict and
+		// envelope, and the message PAE makes.
+		chainID := "cityid-fuzz"
+		signed, msg, signedOK := parseCanonicalSigned(b, &chainID)
+		if signedOK != ok {
+			t.Fatalf("parseCanonical(%q) says %v, parseCanonicalSigned %v", b, ok, signedOK)
+		}
 		if !ok {
 			return
+		}
+		if !bytes.Equal(signed.Body, fast.Body) || signed.PubKey != fast.PubKey || !bytes.Equal(signed.Signature, fast.Signature) {
+			t.Fatalf("parseCanonical and parseCanonicalSigned read %q differently", b)
+		}
+		if want := PAE(chainID, fast.Body); !bytes.Equal(msg, want) {
+			t.Fatalf("parseCanonicalSigned(%q) signs %q, want %q", b, msg, want)
 		}
 		var slow Envelope
 		if err := decodeStrict(b, &slow); err != nil {

@@ -40,19 +40,24 @@ const paePrefix = "CITYIDv1"
 // so no (chain ID, body) pair signs the same bytes as another; the chain ID
 // keeps a transaction for one network from being replayed on another.
 func PAE(chainID string, body []byte) []byte {
-	var b bytes.Buffer
-	b.Grow(len(paePrefix) + len(chainID) + len(body) + 24)
-	b.WriteString(paePrefix)
-	b.WriteByte(' ')
-	b.WriteString(strconv.Itoa(len(chainID)))
-	b.WriteByte(' ')
-	b.WriteString(chainID)
-	b.WriteByte(' ')
-	b.WriteString(strconv.Itoa(len(body)))
-	b.WriteByte(' ')
-	b.Write(body)
-	return b.Bytes()
+	b := make([]byte, 0, paeHeadMax(chainID)+len(body))
+	return append(appendPAEHead(b, chainID, len(body)), body...)
 }
+
+// appendPAEHead appends what PAE writes before a body of n bytes.
+func appendPAEHead(b []byte, chainID string, n int) []byte {
+	b = append(b, paePrefix...)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(len(chainID)), 10)
+	b = append(b, ' ')
+	b = append(b, chainID...)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, ' ')
+}
+
+// paeHeadMax bounds the length of appendPAEHead's head for chainID.
+func paeHeadMax(chainID string) int { return len(paePrefix) + len(chainID) + 2*20 + 4 }
 
 // Sign builds the envelope of body signed by key for chainID.
 func Sign(chainID string, body []byte, key ed25519.PrivateKey) Envelope {
@@ -102,9 +107,18 @@ func DecodeEnvelope(tx []byte) (Envelope, *Error) {
 // multiplication, a seventh of a transaction's preparation) is not
 // repeated. It returns the key's bytes too.
 func decodeEnvelope(tx []byte, checked func(pub string) bool) (Envelope, ed25519.PublicKey, *Error) {
-	e, err := readEnvelope(tx)
+	e, pub, _, err := decodeSigned(tx, checked, nil)
+	return e, pub, err
+}
+
+// decodeSigned is decodeEnvelope that, given chainID, also returns what
+// the signature signs, PAE(*chainID, e.Body): made with the body when the
+// envelope is read in its canonical form (parseCanonicalSigned), nil
+// when it is not (the caller makes it).
+func decodeSigned(tx []byte, checked func(pub string) bool, chainID *string) (Envelope, ed25519.PublicKey, []byte, *Error) {
+	e, msg, err := readEnvelopeSigned(tx, chainID)
 	if err != nil {
-		return e, nil, err
+		return e, nil, nil, err
 	}
 	var pub ed25519.PublicKey
 	if checked != nil && checked(e.PubKey) {
@@ -116,20 +130,29 @@ func decodeEnvelope(tx []byte, checked func(pub string) bool) (Envelope, ed25519
 		}
 	}
 	if err != nil {
-		return e, nil, err
+		return e, nil, nil, err
 	}
 	if len(e.Signature) != ed25519.SignatureSize {
-		return e, nil, errorf(CodeBadSignature, "signature is %d bytes, want %d", len(e.Signature), ed25519.SignatureSize)
+		return e, nil, nil, errorf(CodeBadSignature, "signature is %d bytes, want %d", len(e.Signature), ed25519.SignatureSize)
 	}
-	return e, pub, nil
+	return e, pub, msg, nil
 }
 
 // readEnvelope reads the envelope of tx and checks its encoding and
 // sizes: decodeEnvelope's checks before the key's.
 func readEnvelope(tx []byte) (Envelope, *Error) {
+	e, _, err := readEnvelopeSigned(tx, nil)
+	return e, err
+}
+
+// readEnvelopeSigned is readEnvelope that, given chainID, also returns
+// PAE(*chainID, e.Body) when the envelope is canonical
+// (parseCanonicalSigned); nil otherwise.
+func readEnvelopeSigned(tx []byte, chainID *string) (Envelope, []byte, *Error) {
 	var e Envelope
+	var msg []byte
 	if len(tx) > MaxTxBytes {
-		return e, errorf(CodeTooLarge, "transaction is %d bytes, more than the %d allowed", len(tx), MaxTxBytes)
+		return e, nil, errorf(CodeTooLarge, "transaction is %d bytes, more than the %d allowed", len(tx), MaxTxBytes)
 	}
 	// One envelope, one encoding: otherwise anyone could re-encode a
 	// signed transaction (reorder fields, add spaces) into other bytes with
@@ -137,23 +160,23 @@ func readEnvelope(tx []byte) (Envelope, *Error) {
 	// hash, would be told its transaction failed. The canonical form is
 	// read directly, the way nearly every transaction comes; anything else
 	// goes through the JSON decoder, which says what is wrong with it.
-	if fast, ok := parseCanonical(tx); ok {
-		e = fast
+	if fast, signed, ok := parseCanonicalSigned(tx, chainID); ok {
+		e, msg = fast, signed
 	} else {
 		if err := decodeStrict(tx, &e); err != nil {
-			return e, errorf(CodeMalformed, "envelope: %v", err)
+			return e, nil, errorf(CodeMalformed, "envelope: %v", err)
 		}
 		if canon, err := json.Marshal(e); err != nil || !bytes.Equal(canon, tx) {
-			return e, errorf(CodeMalformed, "envelope is not in its canonical encoding: {\"body\":…,\"pub_key\":…,\"signature\":…} with no spaces, as Envelope.Encode writes it")
+			return e, nil, errorf(CodeMalformed, "envelope is not in its canonical encoding: {\"body\":…,\"pub_key\":…,\"signature\":…} with no spaces, as Envelope.Encode writes it")
 		}
 	}
 	if len(e.Body) == 0 {
-		return e, errorf(CodeMalformed, "envelope: body is empty")
+		return e, nil, errorf(CodeMalformed, "envelope: body is empty")
 	}
 	if len(e.Body) > MaxBatchBodyBytes {
-		return e, errorf(CodeTooLarge, "body is %d bytes, more than the %d allowed", len(e.Body), MaxBatchBodyBytes)
+		return e, nil, errorf(CodeTooLarge, "body is %d bytes, more than the %d allowed", len(e.Body), MaxBatchBodyBytes)
 	}
-	return e, nil
+	return e, msg, nil
 }
 
 // parseCanonical reads an envelope in exactly the form json.Marshal writes
@@ -162,52 +185,97 @@ func readEnvelope(tx []byte) (Envelope, *Error) {
 // JSON never escapes). It reports false for anything else, which the JSON
 // decoder then judges.
 func parseCanonical(tx []byte) (Envelope, bool) {
+	e, _, ok := parseCanonicalSigned(tx, nil)
+	return e, ok
+}
+
+// parseCanonicalSigned is parseCanonical that, given chainID, also
+// returns PAE(*chainID, e.Body), the message the signature signs: the
+// body is decoded right behind PAE's head, and the signature behind it,
+// in one allocation, where the body, its copy into the message and the
+// signature took three (FuzzParseCanonical).
+func parseCanonicalSigned(tx []byte, chainID *string) (Envelope, []byte, bool) {
 	var e Envelope
 	rest, ok := bytes.CutPrefix(tx, []byte(`{"body":"`))
 	if !ok {
-		return e, false
+		return e, nil, false
 	}
 	body, rest, ok := bytes.Cut(rest, []byte(`","pub_key":"`))
 	if !ok {
-		return e, false
+		return e, nil, false
 	}
 	pub, rest, ok := bytes.Cut(rest, []byte(`","signature":"`))
 	if !ok {
-		return e, false
+		return e, nil, false
 	}
 	sig, ok := bytes.CutSuffix(rest, []byte(`"}`))
 	if !ok || !alnum(pub) {
-		return e, false
+		return e, nil, false
 	}
-	if e.Body, ok = canonicalBase64(body); !ok {
-		return e, false
-	}
-	if e.Signature, ok = canonicalBase64(sig); !ok {
-		return e, false
+	var msg []byte
+	if chainID == nil {
+		if e.Body, ok = canonicalBase64(body); !ok {
+			return e, nil, false
+		}
+		if e.Signature, ok = canonicalBase64(sig); !ok {
+			return e, nil, false
+		}
+	} else {
+		// The body's length is in the head before it: it is the one
+		// its base64 must decode to, or canonicalBase64 would refuse
+		// it (canonicalBase64Into checks).
+		n := len(body) / 4 * 3
+		for i := 1; i <= 2 && i <= len(body) && body[len(body)-i] == '='; i++ {
+			n--
+		}
+		dn, ds := base64.StdEncoding.DecodedLen(len(body)), base64.StdEncoding.DecodedLen(len(sig))
+		buf := appendPAEHead(make([]byte, 0, paeHeadMax(*chainID)+dn+ds), *chainID, max(n, 0))
+		h := len(buf)
+		buf = buf[:h+dn+ds]
+		got, ok := canonicalBase64Into(buf[h:h+dn], body)
+		if !ok || got != n {
+			return e, nil, false
+		}
+		msg = buf[: h+n : h+n]
+		e.Body = msg[h:]
+		if got, ok = canonicalBase64Into(buf[h+n:h+n+ds], sig); !ok {
+			return e, nil, false
+		}
+		e.Signature = buf[h+n : h+n+got : h+n+got]
 	}
 	e.PubKey = string(pub)
-	return e, true
+	return e, msg, true
 }
 
 // canonicalBase64 decodes standard base64 that json.Marshal would write
 // back the same: padded, no line breaks, zero padding bits.
 func canonicalBase64(b []byte) ([]byte, bool) {
+	out := make([]byte, base64.StdEncoding.DecodedLen(len(b)))
+	n, ok := canonicalBase64Into(out, b)
+	if !ok {
+		return nil, false
+	}
+	return out[:n], true
+}
+
+// canonicalBase64Into is canonicalBase64 into out, of
+// base64.StdEncoding.DecodedLen(len(b)) bytes; it returns how many it
+// wrote.
+func canonicalBase64Into(out, b []byte) (int, bool) {
 	// The decoder refuses every byte outside the alphabet but the line
 	// breaks it skips: refusing those two is refusing all, and two
 	// IndexByte scans are a fraction of a test of each byte.
 	if bytes.IndexByte(b, '\n') >= 0 || bytes.IndexByte(b, '\r') >= 0 {
-		return nil, false
+		return 0, false
 	}
-	out := make([]byte, base64.StdEncoding.DecodedLen(len(b)))
 	n, err := base64.StdEncoding.Strict().Decode(out, b)
 	if err != nil {
-		return nil, false
+		return 0, false
 	}
-	out = out[:n]
 	if base64.StdEncoding.EncodedLen(n) != len(b) {
-		return nil, false
+		return 0, false
 	}
-	return out, true
+	return n, true
 }
 
 func alnum(b []byte) bool {

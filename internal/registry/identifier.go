@@ -110,7 +110,7 @@ func (m *Register) validate(signer string) *Error {
 		return err
 	}
 	if !m.Allocate {
-		m.head = encodeHead(id, "", m.Admins, m.Values)
+		m.head = encodeHead(id, m.ID, "", m.Admins, m.Values)
 	}
 	return nil
 }
@@ -129,7 +129,7 @@ func checkReservedLocal(id code.ID) *Error {
 
 func (m *Register) apply(c *txContext) (Outcome, *Error) {
 	if !m.Allocate {
-		return c.createEncoded(m.id, "", m.Admins, m.Values, m.head)
+		return c.createEncoded(m.id, m.ID, "", m.Admins, m.Values, m.head)
 	}
 	if _, err := c.node(m.id); err != nil {
 		return Outcome{}, err
@@ -216,6 +216,11 @@ func (c *txContext) advanceCounter(key []byte, max uint64, taken func(uint64) (b
 // registered by hand, when it is the one the counter would give next, so
 // that register with allocate never meets a taken number.
 func (c *txContext) advanceLocal(id code.ID) *Error {
+	if !decimal(id.Local) {
+		// Most local ids are names: ParseUint's error for them would
+		// cost two allocations on every register.
+		return nil
+	}
 	n, err := strconv.ParseUint(id.Local, 10, 64)
 	if err != nil || strconv.FormatUint(n, 10) != id.Local {
 		return nil // not a number the counter could give
@@ -232,6 +237,18 @@ func (c *txContext) advanceLocal(id code.ID) *Error {
 	return c.advanceCounter(key, math.MaxUint64, func(m uint64) (bool, *Error) {
 		return c.exists(RecordKey(node + "/" + strconv.FormatUint(m, 10)))
 	})
+}
+
+// decimal reports whether s is one or more ASCII digits: what ParseUint
+// could take as a number in base 10, and more (a leading zero, too many
+// digits), which advanceLocal then checks.
+func decimal(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // Update replaces an identifier's values. Version is the version the writer
@@ -380,9 +397,9 @@ func GetRecord(r Reader, id string) (Record, bool, error) {
 // place.
 func (c *txContext) record(id string) (Record, bool, *Error) {
 	var buf [128]byte // the key on the stack: a settled record needs no other
-	_, mine := c.st.writes[string(append(append(buf[:0], prefixRecord...), id...))]
+	mine := c.st.has(append(append(buf[:0], prefixRecord...), id...))
 	if c.cache != nil && !mine {
-		if e, ok := c.cache.records[id]; ok && e.settled {
+		if e, ok := c.cache.records[id]; ok && c.cache.settled(e) {
 			return e.rec, true, nil
 		}
 	}
@@ -395,6 +412,12 @@ func (c *txContext) record(id string) (Record, bool, *Error) {
 	}
 	if c.cache != nil {
 		if e, ok := c.cache.records[id]; ok && bytes.Equal(e.raw, b) {
+			if c.cache.settles && !mine && !c.cache.settled(e) {
+				// Read from the state under the transactions again
+				// (after a rebase, or first read from a
+				// transaction's own writes): settled from now on.
+				c.cache.put(id, e.raw, e.rec, true)
+			}
 			return e.rec, true, nil
 		}
 	}
@@ -419,12 +442,16 @@ type blockCache struct {
 	// settled, and answered without a read until a transaction writes
 	// it. Without it every answer is checked against a read.
 	settles bool
+	epoch   uint64 // raised by rebase
 }
 
 type cachedRecord struct {
-	raw     []byte
-	rec     Record
-	settled bool // the state under the transactions holds raw (settles)
+	raw []byte
+	rec Record
+	// settled: the state under the transactions holds raw (settles), as
+	// long as the cache's base is the one of the entry (epoch).
+	settled bool
+	epoch   uint64
 }
 
 // maxCachedRecords bounds a block's record cache; when full it starts over.
@@ -436,8 +463,15 @@ func (b *blockCache) put(id string, raw []byte, rec Record, settled bool) {
 	if len(b.records) >= maxCachedRecords {
 		clear(b.records)
 	}
-	b.records[id] = cachedRecord{raw: raw, rec: rec, settled: settled}
+	b.records[id] = cachedRecord{raw: raw, rec: rec, settled: settled, epoch: b.epoch}
 }
+
+// settled reports whether e is answered without a read.
+func (b *blockCache) settled(e cachedRecord) bool { return e.settled && e.epoch == b.epoch }
+
+// rebase unsettles every record: the state under the transactions is
+// another. Records stay, to be compared with what is read.
+func (b *blockCache) rebase() { b.epoch++ }
 
 // wrote unsettles the records among keys, which a transaction has just
 // written to the state under the cache's transactions.
@@ -463,10 +497,16 @@ type lineage struct {
 // way. found is false when id itself is not registered; a missing node
 // above it is not_found.
 func (c *txContext) lineage(id code.ID) (lineage, bool, *Error) {
+	return c.lineageText(id, id.String())
+}
+
+// lineageText is lineage with id's text (id.String()): the text of each
+// node above is a prefix of it (nodeTextLen), not made again.
+func (c *txContext) lineageText(id code.ID, text string) (lineage, bool, *Error) {
 	var l lineage
 	found := false
 	for cur := id; ; {
-		rec, ok, err := c.record(cur.String())
+		rec, ok, err := c.record(text)
 		if err != nil {
 			return l, false, err
 		}
@@ -489,9 +529,24 @@ func (c *txContext) lineage(id code.ID) (lineage, bool, *Error) {
 		if !more {
 			break
 		}
-		cur = up
+		cur, text = up, text[:nodeTextLen(up)]
 	}
 	return l, found, nil
+}
+
+// nodeTextLen is the length of a node's text (node.String(), node without
+// a local id): its city code (country, city number and check character),
+// then each of its sector and unit after a dot. The text of a node above
+// an identifier is the identifier's text up to that length.
+func nodeTextLen(node code.ID) int {
+	n := len(node.Country) + len(node.CityNumber) + 1
+	if node.Sector != "" {
+		n += 1 + len(node.Sector)
+		if node.Unit != "" {
+			n += 1 + len(node.Unit)
+		}
+	}
+	return n
 }
 
 // governed walks id's lineage and checks what every change of id or under
@@ -499,7 +554,12 @@ func (c *txContext) lineage(id code.ID) (lineage, bool, *Error) {
 // signer is an admin of it or of a node above it, and no node above it is
 // deactivated. Whether id itself must be active is the caller's to say.
 func (c *txContext) governed(id code.ID, missing string) (lineage, *Error) {
-	l, found, err := c.lineage(id)
+	return c.governedText(id, id.String(), missing)
+}
+
+// governedText is governed with id's text (id.String()).
+func (c *txContext) governedText(id code.ID, text, missing string) (lineage, *Error) {
+	l, found, err := c.lineageText(id, text)
 	if err != nil {
 		return l, err
 	}
@@ -520,7 +580,12 @@ func (c *txContext) governed(id code.ID, missing string) (lineage, *Error) {
 // up to the city exists, the signer is an admin of one of them, and none
 // is deactivated, however far up.
 func (c *txContext) node(nodeID code.ID) (Record, *Error) {
-	l, err := c.governed(nodeID, "parent ")
+	return c.nodeText(nodeID, nodeID.String())
+}
+
+// nodeText is node with nodeID's text (nodeID.String()).
+func (c *txContext) nodeText(nodeID code.ID, text string) (Record, *Error) {
+	l, err := c.governedText(nodeID, text, "parent ")
 	if err != nil {
 		return l.rec, err
 	}
@@ -532,33 +597,33 @@ func (c *txContext) node(nodeID code.ID) (Record, *Error) {
 
 // create writes a new record at version 1 under its active parent.
 func (c *txContext) create(id code.ID, name string, admins []string, values []Value) (Outcome, *Error) {
-	return c.createEncoded(id, name, admins, values, nil)
+	return c.createEncoded(id, id.String(), name, admins, values, nil)
 }
 
-// createEncoded is create with the record's stampless part encoded ahead
-// (head, from encodeHead; nil to encode it here).
-func (c *txContext) createEncoded(id code.ID, name string, admins []string, values []Value, head []byte) (Outcome, *Error) {
+// createEncoded is create with id's text (id.String()) and the record's
+// stampless part encoded ahead (head, from encodeHead; nil to encode it
+// here).
+func (c *txContext) createEncoded(id code.ID, text, name string, admins []string, values []Value, head []byte) (Outcome, *Error) {
 	parentID, ok := id.Parent()
 	if !ok {
 		return Outcome{}, errorf(CodeInvalid, "%s has no parent: cities are issued by approving an application", id)
 	}
-	if _, err := c.node(parentID); err != nil {
+	if _, err := c.nodeText(parentID, text[:nodeTextLen(parentID)]); err != nil {
 		return Outcome{}, err
 	}
-	return c.insertEncoded(id, parentID, name, admins, values, head)
+	return c.insertEncoded(id, text, parentID, name, admins, values, head)
 }
 
 // insert writes a new record whose parent has been checked.
 func (c *txContext) insert(id, parentID code.ID, name string, admins []string, values []Value) (Outcome, *Error) {
-	return c.insertEncoded(id, parentID, name, admins, values, nil)
+	return c.insertEncoded(id, id.String(), parentID, name, admins, values, nil)
 }
 
-// insertEncoded is insert with the record's stampless part encoded ahead
-// (head, from encodeHead; nil to encode it here): a batch encodes its
-// records while it is prepared, on any core, and the block's sequential
-// apply only adds the stamps.
-func (c *txContext) insertEncoded(id, parentID code.ID, name string, admins []string, values []Value, head []byte) (Outcome, *Error) {
-	text := id.String()
+// insertEncoded is insert with id's text (id.String()) and the record's
+// stampless part encoded ahead (head, from encodeHead; nil to encode it
+// here): a batch encodes its records while it is prepared, on any core,
+// and the block's sequential apply only adds the stamps.
+func (c *txContext) insertEncoded(id code.ID, text string, parentID code.ID, name string, admins []string, values []Value, head []byte) (Outcome, *Error) {
 	key := RecordKey(text)
 	if c.ahead.unregistered(key, c.st) {
 		// Known absent without a read (ahead.go).
@@ -611,9 +676,9 @@ type recordHead struct {
 }
 
 // encodeHead encodes the stampless part of the record insert writes for
-// id; nil if it cannot be encoded (insert then reports why).
-func encodeHead(id code.ID, name string, admins []string, values []Value) []byte {
-	text := id.String()
+// id, whose text (id.String()) is text; nil if it cannot be encoded
+// (insert then reports why).
+func encodeHead(id code.ID, text, name string, admins []string, values []Value) []byte {
 	size := 96 + len(text) + len(name) // the names and the fixed fields
 	for _, v := range values {
 		size += 48 + len(v.Type) + len(v.Data)

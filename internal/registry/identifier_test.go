@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/cityid/cityid/code"
 )
 
 // newCity is a chain (authority 1 of 1) with the city 1561301001 issued to
@@ -423,5 +425,37 @@ func TestIdentifierRejections(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h.expectRejected(t, tc.tx(t), tc.code, tc.msg...)
 		})
+	}
+}
+
+// TestNodeTextLen: the text of every node above an identifier is the
+// identifier's text cut at nodeTextLen, as lineage reads it.
+func TestNodeTextLen(t *testing.T) {
+	for _, text := range []string{
+		"1561301001.85.3/school-0042",
+		"1561301001.85.123456/a",
+		"1561301001.85/x",
+		"1561301001/x_y-z9",
+		"1561301001.85.3",
+		"1561301001.85",
+		"1561301001",
+	} {
+		id, err := code.Parse(text)
+		if err != nil {
+			t.Fatalf("%s: %v", text, err)
+		}
+		if id.String() != text {
+			t.Fatalf("%s reads back as %s", text, id)
+		}
+		levels := 0
+		for cur, ok := id.Parent(); ok; cur, ok = cur.Parent() {
+			levels++
+			if got := text[:nodeTextLen(cur)]; got != cur.String() {
+				t.Errorf("%s: the node above, %s, cut at nodeTextLen is %s", text, cur, got)
+			}
+		}
+		if want := strings.Count(text, ".") + strings.Count(text, "/"); levels != want {
+			t.Errorf("%s: %d nodes above, want %d", text, levels, want)
+		}
 	}
 }

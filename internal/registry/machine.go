@@ -130,11 +130,14 @@ func (m *Machine) decode(tx []byte, sum *[32]byte, checked func(pub string) bool
 			rerr.Defect = true
 		}
 	}()
-	env, pub, err := decodeEnvelope(tx, checked)
+	env, pub, msg, err := decodeSigned(tx, checked, &m.chainID)
 	if err != nil {
 		return nil, err
 	}
-	u = &Unchecked{PubKey: pub, Message: PAE(m.chainID, env.Body), Signature: env.Signature, keyText: env.PubKey, chainID: m.chainID}
+	if msg == nil {
+		msg = PAE(m.chainID, env.Body)
+	}
+	u = &Unchecked{PubKey: pub, Message: msg, Signature: env.Signature, keyText: env.PubKey, chainID: m.chainID}
 	u.tx, u.err = decodeBody(env)
 	if u.tx != nil {
 		if sum == nil {
@@ -314,7 +317,9 @@ type Pending struct {
 	// transactions still waiting again (Rebase).
 	staged []stagedTx
 	// cache keeps the records the account's transactions decode, as a
-	// block does: they mostly write under the same few nodes.
+	// block does: they mostly write under the same few nodes. It settles
+	// as a block's does (Stage tells it every write to o), and every
+	// record is unsettled with a new base (Rebase).
 	cache *blockCache
 }
 
@@ -326,7 +331,18 @@ type stagedTx struct {
 // NewPending starts an account's pending state over committed state r,
 // which must not change while p is built on it (Rebase takes a new one).
 func NewPending(r Reader) *Pending {
-	return &Pending{o: newOverlay(newCommittedReads(r)), cache: newBlockCache()}
+	return &Pending{o: newOverlay(newCommittedReads(r)), cache: newPendingCache()}
+}
+
+// newPendingCache is a pending state's record cache. It settles: every
+// write to the state under the account's transactions is a staged one's,
+// which Stage tells it, and the committed state under them does not change
+// until Rebase, which unsettles every record. A record an account's
+// transactions read again is then neither read nor compared again.
+func newPendingCache() *blockCache {
+	c := newBlockCache()
+	c.settles = true
+	return c
 }
 
 // committedReads remembers the values a pending state read of committed
@@ -370,6 +386,7 @@ func (m *Machine) Stage(p *Pending, blk Block, tx *Tx) *Error {
 	if err := o.flush(p.o); err != nil {
 		return internal("stage", err)
 	}
+	p.cache.wrote(o.order)
 	o.base = nil // kept only to be flushed again: let the old state go
 	p.staged = append(p.staged, stagedTx{hash: tx.Hash, writes: o})
 	return nil
@@ -392,6 +409,7 @@ func (p *Pending) Rebase(r Reader, waiting func(hash string) bool) *Error {
 		kept = append(kept, s)
 	}
 	p.o, p.staged = o, kept
+	p.cache.rebase()
 	return nil
 }
 
@@ -494,6 +512,9 @@ type txContext struct {
 	cache      *blockCache       // nil outside ApplyBlock
 	ahead      *ahead            // facts read ahead of the block; nil outside a BlockApply
 	stampBytes []byte            // stamp's encoding, once made
+	// stampBuf holds stampBytes, in the context's own allocation: a
+	// stamp with a transaction's hash is ~140 bytes.
+	stampBuf [160]byte
 }
 
 func (c *txContext) stamp() Stamp {
@@ -505,7 +526,7 @@ func (c *txContext) stamp() Stamp {
 // refuses with its reason.
 func (c *txContext) stampJSON() []byte {
 	if c.stampBytes == nil {
-		c.stampBytes = encodeStamp(c.stamp())
+		c.stampBytes = appendStamp(c.stampBuf[:0], c.stamp())
 	}
 	return c.stampBytes
 }

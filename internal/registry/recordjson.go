@@ -103,7 +103,14 @@ func appendPlainString(b []byte, s string) ([]byte, bool) {
 // registration encodes one in CheckTx and again in its block
 // (TestEncodeStamp holds the bytes to encoding/json's).
 func encodeStamp(st Stamp) []byte {
-	b := make([]byte, 0, 64+len(time.RFC3339Nano)+len(st.Tx))
+	return appendStamp(make([]byte, 0, stampSize(st)), st)
+}
+
+// stampSize is about the size of st's encoding.
+func stampSize(st Stamp) int { return 64 + len(time.RFC3339Nano) + len(st.Tx) }
+
+// appendStamp is encodeStamp appending to b; nil when encodeStamp is.
+func appendStamp(b []byte, st Stamp) []byte {
 	b = append(b, `{"height":`...)
 	b = strconv.AppendInt(b, st.Height, 10)
 	b = append(b, `,"time":"`...)

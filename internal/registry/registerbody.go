@@ -9,10 +9,12 @@ import "math"
 // values have no dataset. It reports false for anything else, and the
 // JSON decoders then read the body from the start, so a body's verdict
 // and a refusal's words are theirs (FuzzRegisterBody). b must have
-// passed checkObjectKeys and checkBodyText: no name is repeated, and the
-// text is UTF-8, so a string without escapes reads as its bytes. Most
-// transactions of a loaded node are registrations, and reading one with
-// the decoders' reflection was a third of its decode.
+// passed checkBodyText: the text is UTF-8, so a string without escapes
+// reads as its bytes. What it reads passes checkObjectKeys (its names
+// are its own few, none repeated, four deep at most), which decodeBody
+// then spares it. Most transactions of a loaded node are registrations,
+// and reading one with the decoders' reflection was a third of its
+// decode.
 func parseRegisterBody(b []byte) (body Body, msg *Register, ok bool) {
 	p := plainJSON{b: b, s: string(b)}
 	msg = &Register{}
@@ -53,18 +55,32 @@ func (p *plainJSON) next(c byte) bool {
 	return false
 }
 
-// object reads an object with at least one member, calling member after
-// each name and its colon to read the value. The name is b's bytes, to be
-// compared, not kept.
+// object reads an object with at least one member and no name twice,
+// calling member after each name and its colon to read the value. The
+// name is b's bytes, to be compared, not kept.
 func (p *plainJSON) object(member func(key []byte) bool) bool {
 	if !p.next('{') {
 		return false
 	}
+	// The plain form's objects have four names at most (member refuses
+	// any other), so a name seen before is found by comparing.
+	var seen [4][]byte
+	n := 0
 	for {
 		key, ok := p.raw()
-		if !ok || !p.next(':') || !member(key) {
+		if !ok || !p.next(':') {
 			return false
 		}
+		for _, k := range seen[:n] {
+			if string(k) == string(key) {
+				return false
+			}
+		}
+		if n == len(seen) || !member(key) {
+			return false
+		}
+		seen[n] = key
+		n++
 		if p.next('}') {
 			return true
 		}

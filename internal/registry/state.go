@@ -26,11 +26,26 @@ type KV interface {
 // order the writes were first made: the Merkle tree's shape depends on the
 // order of its writes, so the order must be the same on every node, which a
 // map's iteration order is not.
+//
+// Most transactions write two or three keys (a record and the account's
+// nonce, a child index): an overlay holds its first few writes in arrays of
+// its own and finds them by comparing keys, and builds an index only when
+// it holds more (a pending state's, a batch's). A map for every
+// transaction was a tenth of what CheckTx allocated.
 type overlay struct {
-	base   Reader
-	writes map[string]write
-	order  []string
+	base  Reader
+	order []string       // the keys, in first-write order
+	vals  []write        // vals[i] is the last write of order[i]
+	index map[string]int // position in order; nil up to smallOverlay writes
+	// The first smallOverlay keys and writes, in the overlay's own
+	// allocation.
+	smallKeys [smallOverlay]string
+	smallVals [smallOverlay]write
 }
+
+// smallOverlay is how many writes an overlay finds without an index:
+// comparing a key with a few others costs less than hashing it.
+const smallOverlay = 4
 
 type write struct {
 	value   []byte
@@ -38,40 +53,96 @@ type write struct {
 }
 
 func newOverlay(base Reader) *overlay {
-	return &overlay{base: base, writes: make(map[string]write)}
+	o := &overlay{base: base}
+	o.order, o.vals = o.smallKeys[:0], o.smallVals[:0]
+	return o
 }
 
+// find returns the position of key among the writes, or -1.
+func (o *overlay) find(key []byte) int {
+	if o.index != nil {
+		if i, ok := o.index[string(key)]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, k := range o.order {
+		if k == string(key) {
+			return i
+		}
+	}
+	return -1
+}
+
+// has reports whether the overlay holds a write of key.
+func (o *overlay) has(key []byte) bool { return o.find(key) >= 0 }
+
 func (o *overlay) Get(key []byte) ([]byte, error) {
-	if w, ok := o.writes[string(key)]; ok {
-		if w.deleted {
+	if i := o.find(key); i >= 0 {
+		if o.vals[i].deleted {
 			return nil, nil
 		}
-		return w.value, nil
+		return o.vals[i].value, nil
 	}
 	return o.base.Get(key)
 }
 
 func (o *overlay) Set(key, value []byte) error {
-	o.put(string(key), write{value: value})
+	o.put(key, write{value: value})
 	return nil
 }
 
 func (o *overlay) Delete(key []byte) error {
-	o.put(string(key), write{deleted: true})
+	o.put(key, write{deleted: true})
 	return nil
 }
 
-func (o *overlay) put(k string, w write) {
-	if _, ok := o.writes[k]; !ok {
-		o.order = append(o.order, k)
+// put records w as the write of key.
+func (o *overlay) put(key []byte, w write) {
+	if i := o.find(key); i >= 0 {
+		o.vals[i] = w
+		return
 	}
-	o.writes[k] = w
+	o.add(string(key), w)
+}
+
+// putText is put of a key held as text already: it is not copied.
+func (o *overlay) putText(k string, w write) {
+	if i := o.find([]byte(k)); i >= 0 { // a conversion only compared: no copy
+		o.vals[i] = w
+		return
+	}
+	o.add(k, w)
+}
+
+// add records the write of a key the overlay does not hold yet.
+func (o *overlay) add(k string, w write) {
+	o.order = append(o.order, k)
+	o.vals = append(o.vals, w)
+	switch {
+	case o.index != nil:
+		o.index[k] = len(o.order) - 1
+	case len(o.order) > smallOverlay:
+		o.index = make(map[string]int, 2*len(o.order))
+		for i, k := range o.order {
+			o.index[k] = i
+		}
+	}
 }
 
 // flush writes the buffered writes to kv in first-write order.
 func (o *overlay) flush(kv KV) error {
-	for _, k := range o.order {
-		w := o.writes[k]
+	if dst, ok := kv.(*overlay); ok {
+		// Onto another overlay (a transaction staged on its account's
+		// pending state, a pending state rebased): its keys are strings
+		// already, and KV's []byte would copy each twice.
+		for i, k := range o.order {
+			dst.putText(k, o.vals[i])
+		}
+		return nil
+	}
+	for i, k := range o.order {
+		w := o.vals[i]
 		var err error
 		if w.deleted {
 			err = kv.Delete([]byte(k))

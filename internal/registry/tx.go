@@ -163,15 +163,16 @@ func decodeBody(env Envelope) (*Tx, *Error) {
 	if err := checkBodyText(env.Body); err != nil {
 		return nil, err
 	}
-	if err := checkObjectKeys(env.Body); err != nil {
-		return nil, errorf(CodeMalformed, "body: %v", err)
-	}
 	// A register in the plain form is read directly: whatever that
-	// reading takes, the decoders read alike (FuzzRegisterBody), and the
-	// checks below are made in the same order.
+	// reading takes, checkObjectKeys passes and the decoders read alike
+	// (FuzzRegisterBody), and the checks below are made in the same
+	// order.
 	b, reg, plain := parseRegisterBody(env.Body)
 	var msg message = reg
 	if !plain {
+		if err := checkObjectKeys(env.Body); err != nil {
+			return nil, errorf(CodeMalformed, "body: %v", err)
+		}
 		if err := decodeBodyJSON(env.Body, &b); err != nil {
 			return nil, errorf(CodeMalformed, "body: %v", err)
 		}
