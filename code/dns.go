@@ -103,9 +103,11 @@ func parseDNSName(zone, name string) (ID, *Error) {
 		return ID{}, &Error{Code: ErrEmpty, Msg: "DNS name has no labels"}
 	}
 
-	// Split into labels, remembering where each starts in name.
-	var labels []string
-	var starts []int
+	// Split into labels, remembering where each starts in name. Most
+	// names have four labels or fewer: room for eight on the stack.
+	var labelBuf [8]string
+	var startBuf [8]int
+	labels, starts := labelBuf[:0], startBuf[:0]
 	for start := 0; ; {
 		end := strings.IndexByte(rest[start:], '.')
 		if end < 0 {
@@ -159,7 +161,8 @@ func parseDNSName(zone, name string) (ID, *Error) {
 		return id, nil
 	}
 
-	// labels[0..i] hold the local id, in order.
+	// labels[0..i] hold the local id, in order. One label (of up to 62
+	// characters) is the usual local id, taken as it is, with no copy.
 	var local strings.Builder
 	for j := 0; j <= i; j++ {
 		l, start := labels[j], starts[j]
@@ -181,6 +184,10 @@ func parseDNSName(zone, name string) (ID, *Error) {
 		if local.Len()+len(l) > maxLocalLen {
 			return ID{}, &Error{Code: ErrTooLong, Pos: runePos(name, start+maxLocalLen-local.Len()),
 				Msg: "local id is longer than 64 characters"}
+		}
+		if i == 0 {
+			id.Local = asciiLower(l)
+			return id, nil
 		}
 		local.WriteString(l)
 	}

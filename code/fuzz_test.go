@@ -25,6 +25,9 @@ func checkRoundTrips(t *testing.T, id ID) {
 		t.Fatalf("%+v: parsed but Validate: %v", id, err)
 	}
 	s := id.String()
+	if b, err := id.AppendText([]byte("x")); err != nil || string(b) != "x"+s {
+		t.Fatalf("%+v: AppendText gives %q, String %q", id, b, s)
+	}
 	if got, err := Parse(s); err != nil || got != id {
 		t.Fatalf("Parse(%q) = %+v, %v; want %+v", s, got, err, id)
 	}

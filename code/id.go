@@ -35,12 +35,26 @@ func (id ID) String() string {
 	// Built in one buffer, one allocation: the registry makes the text
 	// of several identifiers for every transaction it applies.
 	var buf [64]byte
-	b := id.appendNodeCode(buf[:0])
+	return string(id.appendText(buf[:0]))
+}
+
+// AppendText appends the canonical text form (String) to b
+// (encoding.TextAppender): for a caller that builds a key or a message
+// around it without a string of its own. It never fails.
+func (id ID) AppendText(b []byte) ([]byte, error) {
+	if id == (ID{}) {
+		return b, nil
+	}
+	return id.appendText(b), nil
+}
+
+func (id ID) appendText(b []byte) []byte {
+	b = id.appendNodeCode(b)
 	if id.Local != "" {
 		b = append(b, '/')
 		b = append(b, id.Local...)
 	}
-	return string(b)
+	return b
 }
 
 // CityCode returns the 10-character city code: country, city number and

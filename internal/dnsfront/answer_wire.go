@@ -28,12 +28,15 @@ import (
 
 // wireScratch is what one UDP loop reuses from one answer to the next.
 type wireScratch struct {
-	key   []byte // the cache's key
-	rec   registry.RecordFields
-	name  []byte // the question's name in presentation form
-	text  []byte // one TXT record's text before it is cut into strings
-	wire  []byte // the answer
-	entry cachedAnswer
+	key    []byte // the cache's key
+	recKey []byte // the record's key in the store
+	value  []byte // the record's stored bytes
+	rec    registry.RecordFields
+	name   []byte // the question's name in presentation form
+	text   []byte // one TXT record's text before it is cut into strings
+	wire   []byte // the answer
+	trunc  []byte // the answer truncated
+	entry  cachedAnswer
 }
 
 // wireAnswer writes the answer to q, a plain query, from view into
@@ -67,8 +70,13 @@ func (s *Server) wireAnswer(view *store.View, q plainQuery, pkt []byte, sc *wire
 	if err != nil {
 		return nil, false
 	}
-	b, err := view.Get(registry.RecordKey(id.String()))
-	if err != nil || b == nil || !registry.ScanRecord(b, &sc.rec) {
+	sc.recKey = registry.AppendRecordKey(sc.recKey[:0], id)
+	b, err := view.AppendGet(sc.value[:0], sc.recKey)
+	if err != nil || b == nil {
+		return nil, false
+	}
+	sc.value = b
+	if !registry.ScanRecord(b, &sc.rec) {
 		return nil, false
 	}
 	rec := &sc.rec
@@ -144,11 +152,8 @@ func (s *Server) wireAnswer(view *store.View, q plainQuery, pkt []byte, sc *wire
 	if len(w) > maxUDPSize {
 		return nil, false
 	}
-	trunc := truncatedOf(w, q.edns)
-	if trunc == nil {
-		return nil, false
-	}
-	sc.entry = cachedAnswer{full: w, trunc: trunc, rcode: dns.RcodeSuccess}
+	// answerUDP cuts the truncated answer from it, into sc.
+	sc.entry = cachedAnswer{full: w, rcode: dns.RcodeSuccess}
 	if s.limit != nil {
 		sc.entry.rate = rateKey{kind: kindAnswer, name: s.limit.hashName(asked), qtype: qtype}
 	}

@@ -160,7 +160,7 @@ func (s *Server) pack(m *dns.Msg, edns bool) (*cachedAnswer, error) {
 	}
 	if len(full) <= maxUDPSize {
 		e.full = full
-		if e.trunc = truncatedOf(full, edns); e.trunc != nil {
+		if e.trunc = truncatedOf(nil, full, edns); e.trunc != nil {
 			return e, nil
 		}
 	}
@@ -171,14 +171,14 @@ func (s *Server) pack(m *dns.Msg, edns bool) (*cachedAnswer, error) {
 	return e, nil
 }
 
-// truncatedOf is what packing an answer truncated (truncate) gives, cut
-// from the packed whole answer full: its header with TC set and no
+// truncatedOf appends to dst what packing an answer truncated (truncate)
+// gives, cut from the packed whole answer full: its header with TC set and no
 // records counted but the OPT, its question, and its OPT when edns, which
 // the zone's answers carry last and alone in the additional section. It
 // is nil when full is not shaped so (one question, and with edns an OPT
 // with no options at its end); the caller packs then. TestTruncatedOf
 // pins that it gives the packer's bytes.
-func truncatedOf(full []byte, edns bool) []byte {
+func truncatedOf(dst, full []byte, edns bool) []byte {
 	if len(full) < 12 || binary.BigEndian.Uint16(full[4:]) != 1 {
 		return nil
 	}
@@ -200,12 +200,13 @@ func truncatedOf(full []byte, edns bool) []byte {
 			return nil
 		}
 	}
-	t := make([]byte, 0, end+len(opt))
-	t = append(append(t, full[:end]...), opt...)
-	t[2] |= 0x02 // TC
-	binary.BigEndian.PutUint16(t[6:], 0)
-	binary.BigEndian.PutUint16(t[8:], 0)
-	binary.BigEndian.PutUint16(t[10:], uint16(len(opt)/optLen))
+	start := len(dst)
+	t := append(append(dst, full[:end]...), opt...)
+	h := t[start:]
+	h[2] |= 0x02 // TC
+	binary.BigEndian.PutUint16(h[6:], 0)
+	binary.BigEndian.PutUint16(h[8:], 0)
+	binary.BigEndian.PutUint16(h[10:], uint16(len(opt)/optLen))
 	return t
 }
 

@@ -174,9 +174,13 @@ func TestTruncatedOf(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := truncatedOf(full, q.edns)
+		got := truncatedOf(nil, full, q.edns)
 		if !bytes.Equal(got, want) {
 			t.Fatalf("query %d %x, %s:\n got %x\nwant %x", i, pkt, dns.RcodeToString[m.Rcode], got, want)
+		}
+		// Appended after what dst holds, which it leaves alone.
+		if got := truncatedOf([]byte("kept"), full, q.edns); !bytes.Equal(got, append([]byte("kept"), want...)) {
+			t.Fatalf("query %d: appended to dst:\n got %x\nwant %x", i, got, append([]byte("kept"), want...))
 		}
 		cut++
 	}
@@ -184,7 +188,7 @@ func TestTruncatedOf(t *testing.T) {
 		t.Fatalf("only %d plain queries cut", cut)
 	}
 	for _, bad := range [][]byte{nil, make([]byte, 11), make([]byte, 12)} {
-		if got := truncatedOf(bad, false); got != nil {
+		if got := truncatedOf(nil, bad, false); got != nil {
 			t.Fatalf("truncatedOf(%x) = %x, want nil", bad, got)
 		}
 	}

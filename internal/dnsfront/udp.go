@@ -199,10 +199,19 @@ func (s *Server) answerUDP(pkt []byte, local net.Addr, remote *net.UDPAddr, buf 
 				return s.answerSlow(pkt, local, remote)
 			}
 		}
+		if mine {
+			// Cut from the whole answer, which the answer function's
+			// packing always allows (TestTruncatedOf).
+			if sc.trunc = truncatedOf(sc.trunc[:0], e.full, q.edns); sc.trunc == nil {
+				return s.answerSlow(pkt, local, remote)
+			}
+			e.trunc = sc.trunc
+		}
 		if s.cache.admit(key) {
 			if mine {
 				c := *e
 				c.full = append([]byte(nil), e.full...)
+				c.trunc = append([]byte(nil), e.trunc...)
 				e = &c
 			}
 			s.cache.put(key, version, root, e)

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"github.com/cityid/cityid/code"
 	"strconv"
 	"strings"
 )
@@ -94,6 +95,13 @@ func ApplicationPrefix() []byte { return []byte(prefixApplication) }
 
 // RecordKey is the state key of an identifier's record; id is canonical.
 func RecordKey(id string) []byte { return []byte(prefixRecord + id) }
+
+// AppendRecordKey appends id's record key to dst: RecordKey without a
+// string of the identifier's text, for a reader that looks up many.
+func AppendRecordKey(dst []byte, id code.ID) []byte {
+	dst, _ = id.AppendText(append(dst, prefixRecord...))
+	return dst
+}
 
 // RecordPrefix is the prefix of every record key.
 func RecordPrefix() []byte { return []byte(prefixRecord) }

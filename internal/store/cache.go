@@ -47,14 +47,15 @@ func (vc *valueCache) currentEpoch() uint64 {
 	return vc.epoch
 }
 
-// get returns the value of key at version, if the cache holds it.
-func (vc *valueCache) get(epoch uint64, version int64, key []byte) ([]byte, bool) {
+// get returns the value of key at version, if the cache holds it,
+// appended to dst.
+func (vc *valueCache) get(dst []byte, epoch uint64, version int64, key []byte) ([]byte, bool) {
 	vc.mu.RLock()
 	defer vc.mu.RUnlock()
 	if epoch != vc.epoch || version != vc.version {
-		return nil, false
+		return dst, false
 	}
-	return vc.c.HasGet(nil, key)
+	return vc.c.HasGet(dst, key)
 }
 
 // fill remembers key's value read from version, and says whether version

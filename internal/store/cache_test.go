@@ -17,6 +17,16 @@ func get(t *testing.T, v *View, key string) string {
 	if err != nil {
 		t.Fatalf("get %s at %d: %v", key, v.Version(), err)
 	}
+	// AppendGet reads the same, after what its buffer holds; absent is
+	// nil either way.
+	dst := []byte("prefix:")
+	a, err := v.AppendGet(dst, []byte(key))
+	if err != nil {
+		t.Fatalf("append-get %s at %d: %v", key, v.Version(), err)
+	}
+	if b == nil && a != nil || b != nil && string(a) != "prefix:"+string(b) {
+		t.Fatalf("append-get %s at %d: %q, get %q", key, v.Version(), a, b)
+	}
 	return string(b)
 }
 
@@ -300,10 +310,10 @@ func TestValueCacheEpochs(t *testing.T) {
 	if !vc.fill(now, 5, key, value) {
 		t.Fatal("a view of the restored state could not fill the cache")
 	}
-	if _, ok := vc.get(before, 5, key); ok {
+	if _, ok := vc.get(nil, before, 5, key); ok {
 		t.Fatal("the cache answered a view of the state before the restore")
 	}
-	if got, ok := vc.get(now, 5, key); !ok || string(got) != "v" {
+	if got, ok := vc.get(nil, now, 5, key); !ok || string(got) != "v" {
 		t.Fatalf("get = %q, %v", got, ok)
 	}
 	vc.reset(-1) // closed

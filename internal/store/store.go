@@ -472,7 +472,7 @@ func (v *View) Get(key []byte) ([]byte, error) {
 		return v.tree.Get(key)
 	}
 	version := v.tree.Version()
-	if value, ok := v.cache.get(v.epoch, version, key); ok {
+	if value, ok := v.cache.get(nil, v.epoch, version, key); ok {
 		return value, nil
 	}
 	value, err := v.tree.Get(key)
@@ -480,6 +480,24 @@ func (v *View) Get(key []byte) ([]byte, error) {
 		v.cache.fill(v.epoch, version, key, value)
 	}
 	return value, err
+}
+
+// AppendGet is Get with the value appended to dst, for a reader that
+// reads many values one after the other into one buffer (the DNS front
+// end answers a query from one record): no allocation when the value
+// cache holds the key and dst has room. It returns dst, nil when key is
+// absent.
+func (v *View) AppendGet(dst, key []byte) ([]byte, error) {
+	if v.cache != nil {
+		if value, ok := v.cache.get(dst, v.epoch, v.tree.Version(), key); ok {
+			return value, nil
+		}
+	}
+	value, err := v.Get(key)
+	if err != nil || value == nil {
+		return nil, err
+	}
+	return append(dst, value...), nil
 }
 
 // Iterate calls fn for each key with the prefix, from start (inclusive,
