@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"bytes"
+	"encoding/binary"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -40,7 +42,8 @@ type ValueFields struct {
 //
 // It reads what DecodeState would read into those fields, and reports
 // false for anything it is not sure of, for the caller to decode the
-// record instead: invalid UTF-8, a name repeated or spelled in another
+// record instead: invalid UTF-8, a control character anywhere (even a
+// newline between tokens: putJSON writes none), a name repeated or spelled in another
 // case, a null, a number with a sign, fraction, exponent or leading zero
 // or out of its field's range, a lone surrogate, nesting deeper than the
 // registry writes. It never fails on a record putJSON wrote
@@ -48,7 +51,10 @@ type ValueFields struct {
 func ScanRecord(b []byte, r *RecordFields) bool {
 	r.ID, r.Kind, r.Status, r.Version = nil, nil, nil, 0
 	r.Values, r.buf = r.Values[:0], r.buf[:0]
-	if !utf8.Valid(b) {
+	// No control character anywhere: JSON allows them nowhere but as
+	// whitespace, which putJSON's compact output has none of; so the
+	// strings below are found by their quotes alone.
+	if !utf8.Valid(b) || hasControl(b) {
 		return false
 	}
 	// The buffer holds every unescaped string, so it must not move while
@@ -150,18 +156,36 @@ func (s *scanner) str() []byte {
 		return nil
 	}
 	start := s.i + 1
-	for j := start; j < len(s.b); j++ {
-		switch c := s.b[j]; {
-		case c == '"':
-			s.i = j + 1
-			return s.b[start:j:j]
-		case c == '\\':
-			return s.escaped(start)
-		case c < 0x20:
-			return nil
+	end := bytes.IndexByte(s.b[start:], '"')
+	if end < 0 {
+		return nil
+	}
+	end += start
+	if bytes.IndexByte(s.b[start:end], '\\') >= 0 {
+		return s.escaped(start)
+	}
+	s.i = end + 1
+	return s.b[start:end:end]
+}
+
+// hasControl reports whether b holds a byte below 0x20, eight bytes at a
+// time: a word has one when subtracting 0x20 from each byte borrows
+// into a byte whose top bit was clear.
+func hasControl(b []byte) bool {
+	const ones, highs = 0x2020202020202020, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		if (x-ones)&^x&highs != 0 {
+			return true
 		}
 	}
-	return nil
+	for ; i < len(b); i++ {
+		if b[i] < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 // escaped reads the string from start, which holds a backslash, into the

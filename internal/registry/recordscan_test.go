@@ -56,10 +56,20 @@ func scanAgrees(t testing.TB, b []byte, fields *RecordFields) {
 func TestScanRecord(t *testing.T) {
 	var fields RecordFields
 	for _, name := range []string{"record_object.json", "record_city.json"} {
-		b, err := os.ReadFile(filepath.Join("testdata", name))
+		pretty, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Stored records are compact; one indented with newlines is left
+		// to the decoder.
+		if ScanRecord(pretty, &fields) {
+			t.Fatalf("%s: indented with newlines, scanned", name)
+		}
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, pretty); err != nil {
+			t.Fatal(err)
+		}
+		b := compact.Bytes()
 		if !ScanRecord(b, &fields) {
 			t.Fatalf("%s: not scanned", name)
 		}
