@@ -17,17 +17,51 @@ func get(t *testing.T, v *View, key string) string {
 	if err != nil {
 		t.Fatalf("get %s at %d: %v", key, v.Version(), err)
 	}
-	// AppendGet reads the same, after what its buffer holds; absent is
-	// nil either way.
-	dst := []byte("prefix:")
-	a, err := v.AppendGet(dst, []byte(key))
-	if err != nil {
-		t.Fatalf("append-get %s at %d: %v", key, v.Version(), err)
-	}
-	if b == nil && a != nil || b != nil && string(a) != "prefix:"+string(b) {
-		t.Fatalf("append-get %s at %d: %q, get %q", key, v.Version(), a, b)
-	}
 	return string(b)
+}
+
+// AppendGet reads what Get reads, after what its buffer holds, from the
+// cache and from the tree, of the latest view and an older one; absent is
+// nil either way. The latest view is one value while nothing changes.
+func TestAppendGet(t *testing.T) {
+	s, err := OpenMemory(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(v *View, key string) {
+		t.Helper()
+		want, err := v.Get([]byte(key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // a miss, then a hit when the view is the cache's
+			got, err := v.AppendGet([]byte("prefix:"), []byte(key))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want == nil && got != nil || want != nil && string(got) != "prefix:"+string(want) {
+				t.Fatalf("%s at %d: append-get %q, get %q", key, v.Version(), got, want)
+			}
+		}
+	}
+	must(t, s.Set([]byte("k"), []byte("v1")))
+	commit(t, s)
+	v1 := s.Latest()
+	if s.Latest() != v1 {
+		t.Fatal("two views of the same latest version")
+	}
+	check(v1, "k")
+	check(v1, "absent")
+	must(t, s.Set([]byte("k"), []byte("v2")))
+	commit(t, s)
+	if s.Latest() == v1 {
+		t.Fatal("the view of version 1 given as the latest after a commit")
+	}
+	check(s.Latest(), "k")
+	check(v1, "k") // read from the tree: the cache holds version 2
+	must(t, s.Delete([]byte("k")))
+	commit(t, s)
+	check(s.Latest(), "k")
 }
 
 func commit(t *testing.T, s *Store) int64 {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	dbm "github.com/cosmos/cosmos-db"
 	"github.com/cosmos/iavl"
@@ -102,6 +103,11 @@ type Store struct {
 	// checked as soon as that header exists, where one read at the latest
 	// version of an idle chain would wait for a block that never comes.
 	settled int64
+	// latest is the last view Latest made, given again while the
+	// committed version, its settled version and the cache's epoch are
+	// the same: a view is immutable, and a front end that asks for one
+	// per query (DNS) would otherwise allocate one per query.
+	latest atomic.Pointer[View]
 	// oldest is the first version still stored: Prune raises it.
 	oldest int64
 }
@@ -395,7 +401,12 @@ func (s *Store) Latest() *View {
 	if s.committed == nil {
 		return nil
 	}
-	return &View{tree: s.committed, cache: s.cache, epoch: epoch, settled: s.settled}
+	if v := s.latest.Load(); v != nil && v.tree == s.committed && v.epoch == epoch && v.settled == s.settled && v.cache == s.cache {
+		return v
+	}
+	v := &View{tree: s.committed, cache: s.cache, epoch: epoch, settled: s.settled}
+	s.latest.Store(v)
+	return v
 }
 
 // Base returns the last committed version when the working version is
