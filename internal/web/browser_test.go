@@ -48,7 +48,7 @@ const (
 // ports, issues Shijiazhuang, and registers records of every value type,
 // one with a history, and one with hostile values; it returns the node's
 // base URL.
-func startPortalNode(t *testing.T) string {
+func startPortalNode(t testing.TB) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -158,6 +158,25 @@ func (b *Browser) Tab(t testing.TB, screen Screen, timeout time.Duration) contex
 	return ctx
 }
 
+// ColdTab opens a tab as a first visitor has it: in a browser context of
+// its own (an empty cache, no cookies, no storage), at screen's size. It
+// returns the tab and the function that closes it with its context.
+func (b *Browser) ColdTab(t testing.TB, screen Screen, timeout time.Duration) (context.Context, func()) {
+	t.Helper()
+	tab, cancelTab := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	ctx, cancel := context.WithTimeout(tab, timeout)
+	emulate := []chromedp.EmulateViewportOption{chromedp.EmulateScale(1)}
+	if screen.Mobile {
+		emulate = append(emulate, chromedp.EmulateMobile, chromedp.EmulateTouch)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(screen.Width, screen.Height, emulate...)); err != nil {
+		cancel()
+		cancelTab()
+		t.Fatalf("open a cold %s tab: %v", screen.Name, err)
+	}
+	return ctx, func() { cancel(); cancelTab() }
+}
+
 // SaveScreenshot writes a PNG of what the tab shows (the whole page when
 // full) to dir/name.png.
 func SaveScreenshot(ctx context.Context, dir, name string, full bool) (string, error) {
