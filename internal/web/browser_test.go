@@ -266,6 +266,7 @@ func TestPortalInBrowser(t *testing.T) {
 			}{
 				{"value", "NOT VERIFIED", tampering(t, base, tamperValue)},
 				{"signature", "NOT VERIFIED", tampering(t, base, tamperSignature)},
+				{"header", "NOT VERIFIED", tampering(t, base, tamperHeader)},
 			} {
 				p.base = c.proxy
 				p.open("/ids/" + bSchool)
@@ -278,6 +279,9 @@ func TestPortalInBrowser(t *testing.T) {
 				}
 				if c.name == "signature" && verdict != "failed:signature" {
 					t.Errorf("an altered signature: badge %q", verdict)
+				}
+				if c.name == "header" && verdict != "failed:header_hash" {
+					t.Errorf("an altered header: badge %q", verdict)
 				}
 			}
 			p.base = base
@@ -477,6 +481,28 @@ func tamperSignature(path string, body []byte) []byte {
 		out[j] = 'B'
 	} else {
 		out[j] = 'A'
+	}
+	return out
+}
+
+// tamperHeader alters one hex digit of the app hash in every header the
+// node serves (/v1/light/{h}): the header is no longer the one its
+// validators signed.
+func tamperHeader(path string, body []byte) []byte {
+	if !strings.HasPrefix(path, "/v1/light/") {
+		return body
+	}
+	const field = `"app_hash":"`
+	i := bytes.Index(body, []byte(field))
+	if i < 0 {
+		return body
+	}
+	out := bytes.Clone(body)
+	j := i + len(field)
+	if out[j] == '0' {
+		out[j] = '1'
+	} else {
+		out[j] = '0'
 	}
 	return out
 }
