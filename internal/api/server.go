@@ -123,6 +123,8 @@ func New(b Backend, opts Options) *Server {
 		{"GET /v1/openapi.json", s.getOpenAPI},
 		{"GET /v1/accounts/{key}", s.getAccount},
 		{"GET /v1/status", s.getStatus},
+		{"GET /v1/trust", s.getTrust},
+		{"GET /v1/trust/{format}", s.getTrust},
 		{handle.Pattern, s.handles.ServeHTTP},
 		{"GET /r/{id...}", s.getResolver},
 		// The portal's pages (internal/web), for people.
@@ -138,6 +140,7 @@ func New(b Backend, opts Options) *Server {
 		{"GET /desk", s.portal.Desk},
 		{"GET /labels", s.portal.Labels},
 		{"GET /verify", s.portal.Verify},
+		{"GET /trust", s.portal.Trust},
 		{"GET /explorer", s.portal.Explorer},
 		{"GET /blocks/{h}", s.portal.Block},
 		{"GET /txs/{hash}", s.portal.Tx},

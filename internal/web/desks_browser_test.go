@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -236,6 +237,37 @@ func TestDesksInBrowser(t *testing.T) {
 	p.do("choose the altered answer", chromedp.SetUploadFiles(chromedp.CSS("#verify-file"), []string{bad}))
 	p.press("#verify button[type=submit]")
 	p.see("#verify-result", "NOT VERIFIED")
+
+	// The trust root: its QR code, and the page it opens pins the root
+	// after checking it; one whose hash the header does not have is not.
+	p.open("/trust")
+	p.see("#trust-root", "cityid-desks")
+	p.count(`img[src^="/v1/trust/qr.svg?height="]`, 1)
+	p.click("#trust-link")
+	p.do("wait for /trust's script", chromedp.WaitEnabled(chromedp.CSS("#trust-pin")))
+	p.see("#trust-result", "This browser trusts chain cityid-desks")
+	p.press("#trust-pin")
+	p.see("#trust-result", "Trusted: this browser checks every answer of chain cityid-desks")
+	p.accessible()
+	loc, err := chromedp.Run(p.ctx, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := u.Query()
+	hash := root.Get("hash")
+	if hash[0] == '0' {
+		root.Set("hash", "1"+hash[1:])
+	} else {
+		root.Set("hash", "0"+hash[1:])
+	}
+	p.open("/trust?" + root.Encode())
+	p.do("wait for /trust's script", chromedp.WaitEnabled(chromedp.CSS("#trust-pin")))
+	p.press("#trust-pin")
+	p.see("#trust-result", "NOT PINNED")
 
 	// A version race: a second tab saves first.
 	other := b.Tab(t, webtest.Screens()[0], time.Minute)

@@ -167,6 +167,8 @@ func TestPages(t *testing.T) {
 		{"/applications/1", 200, []string{`id="app-status" class="status-approved"`, `href="/ids/1561301001"`, "CNSJW", "✔ <code>"}},
 		{"/applications/9", 404, []string{"does not exist"}},
 		{"/txs/zz", 400, []string{"is not 64 hex digits"}},
+		{"/trust?chain=c&height=5&hash=" + strings.Repeat("ab", 32), 200, []string{`data-height="5"`, `data-hash="` + strings.Repeat("AB", 32) + `"`, `src="/static/trust.js"`}},
+		{"/trust?chain=c&height=x&hash=ab", 400, []string{"is not a positive number"}},
 		{"/verify", 200, []string{`id="verify-file"`, `<script type="module" src="/static/verify-page.js"></script>`}},
 	} {
 		header := []string{"Accept", "text/html"}

@@ -62,7 +62,7 @@ func New(src Source, opts Options) *Portal {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	p := &Portal{src: src, log: opts.Logger, pages: map[string]*template.Template{}, words: catalog()}
-	for _, name := range []string{"home", "record", "dir", "problem", "keys", "apply", "authority", "desk", "labels", "explorer", "block", "tx", "application", "verify"} {
+	for _, name := range []string{"home", "record", "dir", "problem", "keys", "apply", "authority", "desk", "labels", "explorer", "block", "tx", "application", "verify", "trust"} {
 		// The templates are the binary's own: a parse error is a build
 		// defect that every test of the package finds, not an input.
 		p.pages[name] = template.Must(template.New(name+".html").Option("missingkey=error").Funcs(templateFuncs()).

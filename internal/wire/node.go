@@ -127,3 +127,16 @@ type LightBlock struct {
 	SignedHeader map[string]any `json:"signed_header"`
 	ValidatorSet map[string]any `json:"validator_set"`
 }
+
+// TrustRoot is the answer to GET /v1/trust: a header a browser or a light
+// client may start trusting (chain, height, header hash and time), and the
+// portal's address that pins it, which the trust QR code holds. It is
+// worth what the channel it came by is worth: the registry authority
+// prints it, a person scans it at a place they trust.
+type TrustRoot struct {
+	ChainID string    `json:"chain_id"`
+	Height  int64     `json:"height"`
+	Hash    string    `json:"hash"`
+	Time    time.Time `json:"time"`
+	URL     string    `json:"url"`
+}
