@@ -153,7 +153,7 @@ func routes() []route {
 				{Name: "under", In: "query", Type: "string", Description: "a node whose children fill the sheet"}},
 			Answers: map[int]any{200: nil, 400: nil}, Media: map[int]string{200: "text/html", 400: "text/html"}},
 		{Method: "GET", Path: "/trust", Tag: "portal", Summary: "The trust root: this node's latest header with the QR code that pins it; with chain, height and hash (what the QR code holds), the page that pins that root in the browser after checking it",
-			Params: []param{{Name: "chain", In: "query", Type: "string", Description: "a chain ID"}, {Name: "height", In: "query", Type: "integer", Description: "the trusted header's height"}, {Name: "hash", In: "query", Type: "string", Description: "the trusted header's hash, 64 hex digits"}},
+			Params:  []param{{Name: "chain", In: "query", Type: "string", Description: "a chain ID"}, {Name: "height", In: "query", Type: "integer", Description: "the trusted header's height"}, {Name: "hash", In: "query", Type: "string", Description: "the trusted header's hash, 64 hex digits"}},
 			Answers: map[int]any{200: nil, 400: nil}, Media: map[int]string{200: "text/html", 400: "text/html"}},
 		{Method: "GET", Path: "/verify", Tag: "portal", Summary: "A saved answer (a record with its proof, or a proof of absence) checked in the browser against the validators it trusts",
 			Answers: map[int]any{200: nil}, Media: map[int]string{200: "text/html"}},
