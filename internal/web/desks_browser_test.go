@@ -98,6 +98,16 @@ func TestDesksInBrowser(t *testing.T) {
 	ctx := b.Tab(t, webtest.Screens()[0], 3*time.Minute)
 	console := webtest.WatchConsole(ctx)
 	p := &person{t: t, ctx: ctx, base: base}
+	shots := *screenshots
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	shot := func(name string) {
+		t.Helper()
+		if _, err := webtest.SaveScreenshot(ctx, shots, name+"-desktop", true); err != nil {
+			t.Error(err)
+		}
+	}
 	const city = "1561301001"
 	const unit = city + ".36.1"
 	const main1 = unit + "/main-0001"
@@ -118,6 +128,7 @@ func TestDesksInBrowser(t *testing.T) {
 	}
 	p.see("#key-list", opKey.Public())
 	p.accessible()
+	shot("keys")
 
 	// The application, signed in the browser.
 	p.openDesk("/apply")
@@ -132,6 +143,7 @@ func TestDesksInBrowser(t *testing.T) {
 	p.see("#apply-facts", "pending")
 	p.see("#apply-facts", "0 / 1")
 	p.accessible()
+	shot("apply")
 
 	// The authority's desk: approved with the imported key.
 	p.openDesk("/authority")
@@ -157,6 +169,7 @@ func TestDesksInBrowser(t *testing.T) {
 	p.see("#tx-result", "ok")
 	p.see("#tx-msg", `"application": 1`)
 	p.accessible()
+	shot("tx")
 
 	// The city's desk: a sector, a unit, an identifier.
 	p.openDesk("/desk")
@@ -197,13 +210,14 @@ func TestDesksInBrowser(t *testing.T) {
 	p.see("#batch-report", "7001")
 	p.see("#batch-count", "12000 / 12000 rows settled · 1 refused")
 	p.accessible()
-	shot := t.TempDir()
-	if *screenshots != "" {
-		shot = *screenshots
-	}
-	if _, err := webtest.SaveScreenshot(ctx, shot, "desk-batch-desktop", true); err != nil {
-		t.Error(err)
-	}
+	shot("desk")
+
+	p.open("/labels?id=" + main1 + "," + unit + "/m-00001," + unit + "/m-00002," + unit + "/m-99999")
+	p.see("#sheet", "Water Supply")
+	shot("labels")
+	p.open("/explorer")
+	p.see("#blocks", "")
+	shot("explorer")
 
 	// A saved answer checked on /verify; the same with its record
 	// changed is NOT VERIFIED.
@@ -234,6 +248,7 @@ func TestDesksInBrowser(t *testing.T) {
 	p.press("#verify button[type=submit]")
 	p.see("#verify-result", main1+": Verified at height")
 	p.accessible()
+	shot("verify")
 	p.do("choose the altered answer", chromedp.SetUploadFiles(chromedp.CSS("#verify-file"), []string{bad}))
 	p.press("#verify button[type=submit]")
 	p.see("#verify-result", "NOT VERIFIED")
@@ -242,6 +257,7 @@ func TestDesksInBrowser(t *testing.T) {
 	// after checking it; one whose hash the header does not have is not.
 	p.open("/trust")
 	p.see("#trust-root", "cityid-desks")
+	shot("trust")
 	p.count(`img[src^="/v1/trust/qr.svg?height="]`, 1)
 	p.click("#trust-link")
 	p.do("wait for /trust's script", chromedp.WaitEnabled(chromedp.CSS("#trust-pin")))
