@@ -301,7 +301,16 @@ func (s *scanner) values() bool {
 	if s.ws(); s.i < len(s.b) && s.b[s.i] == 'n' {
 		return s.literal("null") // no values (putJSON writes a nil slice so)
 	}
-	if s.i >= len(s.b) || s.b[s.i] != '[' {
+	return s.array(func() bool {
+		s.r.Values = append(s.r.Values, ValueFields{})
+		return s.value(&s.r.Values[len(s.r.Values)-1])
+	})
+}
+
+// array reads an array, calling item with the cursor on each item; item
+// reads it.
+func (s *scanner) array(item func() bool) bool {
+	if s.ws(); s.i >= len(s.b) || s.b[s.i] != '[' {
 		return false
 	}
 	s.i++
@@ -310,9 +319,7 @@ func (s *scanner) values() bool {
 		return true
 	}
 	for {
-		s.r.Values = append(s.r.Values, ValueFields{})
-		v := &s.r.Values[len(s.r.Values)-1]
-		if !s.value(v) {
+		if !item() {
 			return false
 		}
 		if s.ws(); s.i >= len(s.b) {
@@ -422,28 +429,7 @@ func (s *scanner) skip(depth int) bool {
 	case c == '{':
 		return s.object(func([]byte) bool { return s.skip(depth + 1) })
 	case c == '[':
-		s.i++
-		if s.ws(); s.i < len(s.b) && s.b[s.i] == ']' {
-			s.i++
-			return true
-		}
-		for {
-			if !s.skip(depth + 1) {
-				return false
-			}
-			if s.ws(); s.i >= len(s.b) {
-				return false
-			}
-			switch s.b[s.i] {
-			case ',':
-				s.i++
-			case ']':
-				s.i++
-				return true
-			default:
-				return false
-			}
-		}
+		return s.array(func() bool { return s.skip(depth + 1) })
 	case c == 't':
 		return s.literal("true")
 	case c == 'f':

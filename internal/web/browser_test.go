@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -28,7 +27,6 @@ import (
 	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/registry"
-	"github.com/cityid/cityid/internal/testnode"
 	"github.com/cityid/cityid/internal/web/webtest"
 )
 
@@ -52,35 +50,7 @@ func startPortalNode(t testing.TB) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	home := filepath.Join(t.TempDir(), "n")
-	httpAddr, rpc, p2p := testnode.FreeAddr(t), testnode.FreeAddr(t), testnode.FreeAddr(t)
-	if _, err := node.Init(home, node.InitOptions{ChainID: "cityid-portal", Moniker: "portal-test", HTTP: httpAddr, RPC: "tcp://" + rpc, P2P: "tcp://" + p2p, DNS: "off"}); err != nil {
-		t.Fatal(err)
-	}
-	conf, err := node.Load(home)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The node lives as long as the test, not as this setup's timeout.
-	run, err := node.Start(context.Background(), conf, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { run.Stop() })
-	base := "http://" + run.HTTPAddr
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the node at %s is not ready", base)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	base, home := startNode(t, "cityid-portal")
 	c, err := client.New(base)
 	if err != nil {
 		t.Fatal(err)

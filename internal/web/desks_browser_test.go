@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,43 +18,8 @@ import (
 	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
-	"github.com/cityid/cityid/internal/testnode"
 	"github.com/cityid/cityid/internal/web/webtest"
 )
-
-// freshNode starts a single-validator node with nothing issued yet and
-// returns its base URL and home (whose keyring holds the operator's key,
-// the authority's one member).
-func freshNode(t *testing.T) (base, home string) {
-	t.Helper()
-	home = filepath.Join(t.TempDir(), "n")
-	httpAddr, rpc, p2p := testnode.FreeAddr(t), testnode.FreeAddr(t), testnode.FreeAddr(t)
-	if _, err := node.Init(home, node.InitOptions{ChainID: "cityid-desks", HTTP: httpAddr, RPC: "tcp://" + rpc, P2P: "tcp://" + p2p, DNS: "off"}); err != nil {
-		t.Fatal(err)
-	}
-	conf, err := node.Load(home)
-	if err != nil {
-		t.Fatal(err)
-	}
-	run, err := node.Start(context.Background(), conf, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { run.Stop() })
-	base = "http://" + run.HTTPAddr
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		if resp, err := http.Get(base + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return base, home
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the node at %s is not ready", base)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
 
 // openDesk opens a desk's page and waits until its script has enabled
 // its controls.
@@ -94,7 +58,7 @@ func (p *person) press(sel string) {
 // one. The ledger is checked through the Go client at the end.
 func TestDesksInBrowser(t *testing.T) {
 	b := webtest.Start(t)
-	base, home := freshNode(t)
+	base, home := startNode(t, "cityid-desks")
 	ctx := b.Tab(t, webtest.Screens()[0], 3*time.Minute)
 	console := webtest.WatchConsole(ctx)
 	p := &person{t: t, ctx: ctx, base: base}
