@@ -18,7 +18,6 @@ import (
 
 	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/internal/keyring"
-	"github.com/cityid/cityid/internal/node"
 )
 
 // runBatchJS runs testdata/batch.mjs in mode on input and returns its
@@ -226,26 +225,7 @@ func TestBatchUploadResumes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	base, home := startNode(t, "cityid-batch")
-	c, err := client.New(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opKey, err := keyring.Load(home, node.OperatorKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	op, err := c.NewSigner(ctx, opKey.Private)
-	if err != nil {
-		t.Fatal(err)
-	}
-	send := func(kind string, msg any) client.Outcome {
-		t.Helper()
-		ans, err := op.Send(ctx, kind, msg)
-		if err != nil {
-			t.Fatalf("%s: %v", kind, err)
-		}
-		return ans.Result
-	}
+	c, send := operator(ctx, t, base, home)
 	seed := bytes.Repeat([]byte{7}, ed25519.SeedSize)
 	browserKey := keyring.Key{Private: ed25519.NewKeyFromSeed(seed)}.Public()
 	app := send(client.KindApplyCity, client.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市"})

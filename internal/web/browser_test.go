@@ -24,8 +24,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/cityid/cityid/client"
-	"github.com/cityid/cityid/internal/keyring"
-	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/web/webtest"
 )
@@ -51,26 +49,7 @@ func startPortalNode(t testing.TB) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	base, home := startNode(t, "cityid-portal")
-	c, err := client.New(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opKey, err := keyring.Load(home, node.OperatorKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	op, err := c.NewSigner(ctx, opKey.Private)
-	if err != nil {
-		t.Fatal(err)
-	}
-	send := func(kind string, msg any) client.Outcome {
-		t.Helper()
-		ans, err := op.Send(ctx, kind, msg)
-		if err != nil {
-			t.Fatalf("%s: %v", kind, err)
-		}
-		return ans.Result
-	}
+	_, send := operator(ctx, t, base, home)
 	app := send(client.KindApplyCity, client.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市", NameEn: "Shijiazhuang", Locode: "CNSJW"})
 	send(client.KindApproveApplication, client.Decision{Application: app.Application, Hash: app.Hash})
 	send(client.KindRegisterSector, client.RegisterSector{ID: bCity + ".85"})

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityid/cityid/client"
+	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/testnode"
 )
@@ -45,5 +47,32 @@ func startNode(t testing.TB, chainID string) (base, home string) {
 			t.Fatalf("the node at %s is not ready", base)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// operator is a client of the node at base and a function that signs a
+// message with the operator's key (in home's keyring) and sends it,
+// failing the test on a refusal.
+func operator(ctx context.Context, t testing.TB, base, home string) (*client.Client, func(kind string, msg any) client.Outcome) {
+	t.Helper()
+	c, err := client.New(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opKey, err := keyring.Load(home, node.OperatorKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := c.NewSigner(ctx, opKey.Private)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, func(kind string, msg any) client.Outcome {
+		t.Helper()
+		ans, err := op.Send(ctx, kind, msg)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		return ans.Result
 	}
 }
