@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -142,7 +143,9 @@ func printNext(w io.Writer, home string, run *node.Running, c *node.Config) {
 CityID node running.
   chain      %s
   HTTP API   %s   (try: curl %s/v1/status)
-  DNS        %s
+  portal     %[2]s/   (open it in a browser; the authority's desk signs with the
+             operator's key file, %[10]s, imported on its Keys page)
+  DNS        %[4]s
   CometBFT   RPC %s, P2P %s
   home       %s
   operator   %s
@@ -157,5 +160,6 @@ Next, in another terminal (go install ./cmd/cityid puts cityid on your PATH):
   cityid resolve 1561301001.85.1/school-0042%[9]s
 
 Stop with Ctrl-C.
-`, run.Chain.ChainID(), nodeURL, nodeURL, dnsLine, c.Comet.RPC.ListenAddress, c.Comet.P2P.ListenAddress, home, op, flags)
+`, run.Chain.ChainID(), nodeURL, nodeURL, dnsLine, c.Comet.RPC.ListenAddress, c.Comet.P2P.ListenAddress, home, op, flags,
+		filepath.Join(keyring.Dir(home), node.OperatorKey+".json"))
 }
