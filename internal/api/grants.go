@@ -37,9 +37,20 @@ func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	view, ok := s.view(w)
-	if !ok {
+	out, err := s.readGrants(dataset, grantee, after, limit)
+	if err != nil {
+		s.fail(w, r, err)
 		return
+	}
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+// readGrants is a page of the grants of dataset, or to grantee (one of
+// them canonical, the other ""), after the other party after.
+func (s *Server) readGrants(dataset, grantee, after string, limit int) (wire.GrantList, error) {
+	view, err := s.latest()
+	if err != nil {
+		return wire.GrantList{}, err
 	}
 	out := wire.GrantList{Height: view.Version(), Grants: []registry.Grant{}}
 	var prefix []byte
@@ -53,7 +64,7 @@ func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) {
 		start = append(append(prefix[:len(prefix):len(prefix)], after...), 0)
 	}
 	var ierr error
-	err := view.Iterate(prefix, start, func(k, v []byte) bool {
+	err = view.Iterate(prefix, start, func(k, v []byte) bool {
 		other := string(k[len(prefix):])
 		if len(out.Grants) == limit {
 			if dataset != "" {
@@ -82,11 +93,7 @@ func (s *Server) listGrants(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = ierr
 	}
-	if err != nil {
-		writeProblem(w, internalProblem(s.log, r, err))
-		return
-	}
-	s.writeJSON(w, http.StatusOK, out)
+	return out, err
 }
 
 // canonicalID parses an identifier given as a query parameter and returns

@@ -70,6 +70,10 @@ func (p portalSource) Application(_ context.Context, n uint64) (wire.Application
 	return p.s.readApplication(n)
 }
 
+func (p portalSource) Grants(_ context.Context, dataset, grantee string, limit int) (wire.GrantList, error) {
+	return p.s.readGrants(dataset, grantee, "", min(limit, maxListLimit))
+}
+
 func (p portalSource) Proposals(context.Context) (wire.ProposalList, error) {
 	return p.s.readProposals()
 }

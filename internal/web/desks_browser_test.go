@@ -282,6 +282,20 @@ func TestDesksInBrowser(t *testing.T) {
 	p.press("#edit-load button[type=submit]")
 	p.see("#edit-version", "3 (active)")
 
+	// On a phone: every desk fits the screen, nothing scrolls sideways.
+	phone := &person{t: t, ctx: b.Tab(t, webtest.Screens()[1], time.Minute), base: base}
+	for _, page := range []string{"/keys", "/apply", "/authority", "/desk", "/explorer", "/verify", "/trust", "/labels?id=" + main1} {
+		phone.open(page)
+		phone.do("wait for "+page, chromedp.WaitReady(chromedp.CSS("main h1")))
+		phone.fits()
+	}
+	for _, page := range []string{"/desk", "/keys"} {
+		phone.open(page)
+		if _, err := webtest.SaveScreenshot(phone.ctx, shots, strings.TrimPrefix(page, "/")+"-phone", true); err != nil {
+			t.Error(err)
+		}
+	}
+
 	for _, m := range console.Take() {
 		if strings.Contains(m, "Content Security Policy") || strings.Contains(m, "Refused to") || strings.Contains(strings.ToLower(m), "exception") {
 			t.Errorf("console: %s", m)

@@ -96,6 +96,10 @@ type recordData struct {
 	Parent   *crumb
 	Children []wire.Child
 	MoreKids bool
+	// Grants of the record's dataset (when it has a DATA value), or to
+	// it (when it is a node): the first recordGrants.
+	Grants   []registry.Grant
+	GrantsTo bool
 	Timeline []versionView
 	// Older: versions before the timeline's first are not shown.
 	Older   bool
@@ -151,6 +155,7 @@ func (p *Portal) Record(w http.ResponseWriter, r *http.Request) {
 			p.logErr(r, err)
 		}
 	}
+	p.grants(r, &d, id, rec)
 	d.Timeline, d.Older = p.timeline(ctx, r, id, rec)
 	p.render(w, r, http.StatusOK, "record", id.String(), d)
 }
@@ -346,4 +351,30 @@ func (p *Portal) fail(w http.ResponseWriter, r *http.Request, err error) {
 	p.logErr(r, err)
 	prob, _ := problemOf(err)
 	p.problem(w, r, prob, "")
+}
+
+// recordGrants is how many grants a record's page lists.
+const recordGrants = 20
+
+// grants reads into d the grants of the record's dataset, or to the
+// record when it is a node; a read that fails leaves them out.
+func (p *Portal) grants(r *http.Request, d *recordData, id code.ID, rec registry.Record) {
+	dataset, grantee := "", ""
+	for _, v := range rec.Values {
+		if v.Dataset != nil {
+			dataset = id.String()
+		}
+	}
+	if dataset == "" && id.IsNode() {
+		grantee = id.String()
+	}
+	if dataset == "" && grantee == "" {
+		return
+	}
+	list, err := p.src.Grants(r.Context(), dataset, grantee, recordGrants)
+	if err != nil {
+		p.logErr(r, err)
+		return
+	}
+	d.Grants, d.GrantsTo = list.Grants, grantee != ""
 }

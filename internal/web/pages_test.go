@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cityid/cityid/internal/api"
 	"github.com/cityid/cityid/internal/apitest"
@@ -62,6 +63,7 @@ func newStoryWith(t *testing.T, opts api.Options) *story {
 		registry.Value{Type: "DATA", Dataset: &registry.Dataset{URI: "https://data.example/exam.csv", SHA256: strings.Repeat("ab", 32), Size: 1234567, MediaType: "text/csv"}},
 		registry.Value{Type: "ALIAS", Data: "1561301001.85.1/school-0044"})
 	reg("1561301001.85.1/school-0044", registry.Value{Type: "TEXT", Data: "School 44"})
+	l.Send("alice", registry.KindGrantAccess, registry.GrantAccess{Dataset: "1561301001.85.1/school-0042", Grantee: "1561301001.85", Scope: "read", Expires: time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC)})
 	l.Send("alice", registry.KindUpdate, registry.Update{ID: "1561301001.85.1/school-0044", Version: 1, Values: []registry.Value{{Type: "TEXT", Data: "School 44, new building"}}})
 	l.Send("alice", registry.KindDeactivate, registry.SetStatus{ID: "1561301001.85.1/school-0044", Reason: "closed"})
 	reg("1561301001.85.1/hostile",
@@ -139,7 +141,9 @@ func TestPages(t *testing.T) {
 			`→ <a href="/ids/1561301001.85.1/school-0044" class="id">`,
 			"urn:cityid:1561301001.85.1/school-0042", "school-0042.1.85.1561301001.cityid.example", "MA.156.130100.85.1/school-0042",
 			`src="/v1/ids/1561301001.85.1/school-0042/qr.svg"`, `href="/v1/ids/1561301001.85.1/school-0042/qr.png" download`,
-			`id="parent-link"`, `data-chain="` + apitest.ChainID + `"`, `<script type="module" src="/static/badge.js"></script>`}},
+			`id="parent-link"`, `data-chain="` + apitest.ChainID + `"`, `<script type="module" src="/static/badge.js"></script>`,
+			"Who may read this dataset", `<a class="id" href="/ids/1561301001.85">1561301001.85</a> <span class="meta">read</span>`}},
+		{"/ids/1561301001.85", 200, []string{"Datasets this node may read", `href="/ids/1561301001.85.1/school-0042"`, "2030-01-02"}},
 		{"/ids/1561301001.85.1/SCHOOL-0044", 200, []string{"status-deactivated", "closed",
 			"status: active → deactivated", "changed #1 <code>TEXT</code>: <del><bdi>School 44</bdi></del> → <bdi>School 44, new building</bdi>", "registered"}},
 		{"/ids/1561301001.85.1/nobody", 404, []string{"1561301001.85.1/nobody", "is not registered"}},

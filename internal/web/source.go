@@ -37,6 +37,10 @@ type Source interface {
 	Applications(ctx context.Context, status string, after uint64, limit int) (wire.ApplicationList, error)
 	// Application is one application with its votes counted.
 	Application(ctx context.Context, n uint64) (wire.ApplicationAnswer, error)
+	// Grants are the first grants of a dataset (an identifier with a DATA
+	// value), or to a grantee (a node): one of the two canonical, the
+	// other "".
+	Grants(ctx context.Context, dataset, grantee string, limit int) (wire.GrantList, error)
 	// Proposals are the open proposals of the authority.
 	Proposals(ctx context.Context) (wire.ProposalList, error)
 	// FormOptions are the network's settings of an identifier's forms
