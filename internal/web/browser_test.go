@@ -150,6 +150,12 @@ func TestPortalInBrowser(t *testing.T) {
 			p.see("#badge", "Verified at height")
 
 			// An unknown identifier, as its QR code's URL opens it.
+			// A scanned code of a record with no URL to follow: its page,
+			// verified.
+			p.open("/r/" + bOther)
+			p.at("/ids/" + bOther)
+			p.see("#badge", "Verified at height")
+
 			p.open("/r/" + bAbsent)
 			p.see("#problem-title", "Not found")
 			p.see("#problem", bAbsent+" is not registered.")
