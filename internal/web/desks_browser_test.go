@@ -282,6 +282,22 @@ func TestDesksInBrowser(t *testing.T) {
 	p.press("#edit-load button[type=submit]")
 	p.see("#edit-version", "3 (active)")
 
+	// A dataset value, added by the new admin; the desk keeps it when it
+	// saves an edit of the other values.
+	octx, ocancel := context.WithTimeout(context.Background(), time.Minute)
+	defer ocancel()
+	_, opSend := operator(octx, t, base, home)
+	opSend(client.KindUpdate, client.Update{ID: main1, Version: 3, Values: []client.Value{
+		{Type: client.TypeURL, Data: "https://water.example/main-0001/v2"},
+		{Type: client.TypeData, Dataset: &client.Dataset{URI: "https://water.example/pressure.csv", SHA256: strings.Repeat("ab", 32), Size: 4096, MediaType: "text/csv"}},
+	}})
+	p.press("#edit-load button[type=submit]")
+	p.see("#edit-version", "4 (active)")
+	p.see("#edit-values", "kept as it is")
+	p.fill("#edit-values .value-row input", "https://water.example/main-0001/v5")
+	p.press("#edit button[type=submit]")
+	p.see("#edit-version", "5 (active)")
+
 	// On a phone: every desk fits the screen, nothing scrolls sideways.
 	phone := &person{t: t, ctx: b.Tab(t, webtest.Screens()[1], time.Minute), base: base}
 	for _, page := range []string{"/keys", "/apply", "/authority", "/desk", "/explorer", "/verify", "/trust", "/labels?id=" + main1} {
@@ -302,8 +318,8 @@ func TestDesksInBrowser(t *testing.T) {
 		}
 	}
 
-	// The ledger: every row once, the record as the second tab left it
-	// and the transfer made it.
+	// The ledger: every row once, the record as the desk left it, its
+	// dataset kept, and its admin as the transfer made it.
 	c, err := client.New(base)
 	if err != nil {
 		t.Fatal(err)
@@ -325,7 +341,8 @@ func TestDesksInBrowser(t *testing.T) {
 		t.Errorf("%s has %d children, want %d", unit, n, rows)
 	}
 	ans, err := c.Resolve(rctx, main1)
-	if err != nil || ans.Record.Version != 3 || ans.Record.Values[0].Data != "https://water.example/main-0001/v2" || len(ans.Record.Admins) != 1 || ans.Record.Admins[0] != opKey.Public() {
+	if err != nil || ans.Record.Version != 5 || ans.Record.Values[0].Data != "https://water.example/main-0001/v5" || len(ans.Record.Values) != 2 ||
+		ans.Record.Values[1].Dataset == nil || ans.Record.Values[1].Dataset.Size != 4096 || len(ans.Record.Admins) != 1 || ans.Record.Admins[0] != opKey.Public() {
 		t.Errorf("%s: %+v %v", main1, ans.Record, err)
 	}
 	if ans, err := c.Resolve(rctx, unit+"/m-12000"); err != nil || ans.Record.Values[0].Data != "Meter 12000" {

@@ -312,12 +312,17 @@ async function deskPage() {
     if (!r.ok) throw new Error(body.detail || `HTTP ${r.status}`);
     loaded = body.record;
     $('#edit-version').textContent = `${loaded.version} (${loaded.status})`;
-    $('#edit-values').replaceChildren(el('legend', {}, t('Values', '值')), ...loaded.values.filter((v) => !v.dataset).map((v) => valueRow(v.type, v.data)));
+    const datasets = loaded.values.filter((v) => v.dataset);
+    $('#edit-values').replaceChildren(el('legend', {}, t('Values', '值')), ...loaded.values.filter((v) => !v.dataset).map((v) => valueRow(v.type, v.data)),
+      ...datasets.map((v) => el('p', { class: 'meta' }, `${v.type}: ${v.dataset.uri} (${t('kept as it is', '保持不变')})`)));
     $('#edit').hidden = false;
   }));
   $('#edit-add').addEventListener('click', () => $('#edit-values').append(valueRow()));
   $('#edit').addEventListener('submit', guard(async () => {
-    done(await send(sel, 'update', { id: loaded.id, version: loaded.version, values: valuesOf($('#edit-values')) }));
+    // DATA values (datasets) are not edited here: they are sent again as
+    // they are, so an update from this form never drops one.
+    const kept = loaded.values.filter((v) => v.dataset).map((v) => ({ type: v.type, dataset: v.dataset, ttl: v.ttl }));
+    done(await send(sel, 'update', { id: loaded.id, version: loaded.version, values: [...valuesOf($('#edit-values')), ...kept] }));
     $('#edit-load').requestSubmit();
   }));
   const setStatus = (kind) => guard(async () => {
