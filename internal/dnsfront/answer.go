@@ -192,6 +192,9 @@ func txt(owner string, ttl uint32, s string) *dns.TXT {
 		for cut > 0 && s[cut]&0xC0 == 0x80 {
 			cut--
 		}
+		if cut == 0 {
+			cut = 255 // not UTF-8 (the registry accepts only UTF-8): cut anyway, never loop
+		}
 		parts = append(parts, s[:cut])
 		s = s[cut:]
 	}

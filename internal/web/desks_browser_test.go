@@ -61,6 +61,7 @@ func TestDesksInBrowser(t *testing.T) {
 	base, home := startNode(t, "cityid-desks")
 	ctx := b.Tab(t, webtest.Screens()[0], 3*time.Minute)
 	console := webtest.WatchConsole(ctx)
+	webtest.AcceptDialogs(ctx, "closed for works")
 	p := &person{t: t, ctx: ctx, base: base}
 	shots := *screenshots
 	if shots == "" {

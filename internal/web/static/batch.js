@@ -184,10 +184,13 @@ export function refusedEntry(batch, detail) {
 // With skipRefused, a refused row is recorded in skipped and the rest of
 // its batch is sent again without it; without it, upload stops at the
 // first refusal and returns it, and a later call with skipRefused goes
-// on. onProgress({done, total, skipped, hash, rows}) is called after
+// on. onSigned(state) is called when a batch is signed, before it is
+// sent: the caller saves the state then, so that a page closed while the
+// batch waits for its block resumes by asking for its hash.
+// onProgress({done, total, skipped, hash, rows}) is called after
 // every batch (hash and rows, the first and last line it held, for one
 // that was written).
-export async function upload({ base, chainID, key, pubKey, entries, lines, state = {}, skipRefused = false, onProgress = () => {}, batchSize = MAX_BATCH }) {
+export async function upload({ base, chainID, key, pubKey, entries, lines, state = {}, skipRefused = false, onProgress = () => {}, onSigned = () => {}, batchSize = MAX_BATCH }) {
   state.done ??= 0;
   state.skipped ??= [];
   const total = entries.length;
@@ -214,7 +217,7 @@ export async function upload({ base, chainID, key, pubKey, entries, lines, state
     let p;
     try {
       await sendTx({ base, chainID, key, pubKey, kind: 'register_batch', msg: { entries: batch },
-        onSigned: (hash) => { state.pending = { hash, from, to }; } });
+        onSigned: (hash) => { state.pending = { hash, from, to }; onSigned(state); } });
       const hash = state.pending.hash;
       delete state.pending;
       state.done = to;

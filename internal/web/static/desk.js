@@ -107,13 +107,20 @@ function done(ans) {
   say(`${t('Committed at height', '已上链，高度')} ${ans.height} · ${ans.hash}`, 'ok');
 }
 
+// guard runs a form's or a button's work with the page's controls
+// disabled, so that a second click cannot send a second transaction (or
+// start a second upload) while the first is on its way.
 function guard(f) {
   return async (ev) => {
     ev.preventDefault();
+    const all = $('#desk');
+    if (all) all.disabled = true;
     try {
       await f(ev);
     } catch (e) {
       say(explain(e), 'bad');
+    } finally {
+      if (all) all.disabled = false;
     }
   };
 }
@@ -236,14 +243,21 @@ async function authorityPage() {
     } else {
       box.replaceChildren(...list.map((a) => {
         const reason = el('input', { 'aria-label': t('Reason', '理由'), placeholder: t('Reason (for a rejection)', '理由（驳回时填写）'), maxlength: '256' });
+        // What the vote approves is everything the application's hash
+        // covers: all of it is shown, and asked about again before signing.
+        const facts = [`${t('Country', '国家')} ${a.country} · ${t('City number', '城市编号')} ${a.city_number}${a.locode ? ` · ${a.locode}` : ''}`,
+          `${t('Applicant', '申请者')} ${a.applicant}`, `${t('Admins', '管理员')} ${(a.admins || []).join(', ')}`,
+          a.contact ? `${t('Contact', '联系方式')} ${a.contact}` : '', a.endpoint ? `${t('Endpoint', '端点')} ${a.endpoint}` : ''].filter(Boolean);
         const vote = (kind) => guard(async () => {
+          const verb = kind === 'approve_application' ? t('Approve', '批准') : t('Reject', '驳回');
+          if (!confirm(`${verb} #${a.id} ${a.name}?\n\n${facts.join('\n')}`)) return;
           const msg = { application: a.id, hash: a.hash, reason: reason.value.trim() };
           done(await send(sel, kind, msg));
           await render();
         });
         return el('div', { class: 'card application', 'data-application': String(a.id) },
           el('h3', {}, `#${a.id} `, el('bdi', {}, a.name), a.name_en ? ` · ${a.name_en}` : ''),
-          el('p', { class: 'meta' }, `${t('Country', '国家')} ${a.country} · ${t('City number', '城市编号')} ${a.city_number}${a.locode ? ` · ${a.locode}` : ''}`),
+          ...facts.map((f) => el('p', { class: 'meta' }, f)),
           el('p', { class: 'meta' }, `${t('Approvals', '批准')} ${a.count.approvals} / ${a.count.threshold} · ${t('Rejections', '驳回')} ${a.count.rejections}`),
           el('p', {}, reason),
           el('button', { type: 'button', class: 'approve', onclick: vote('approve_application') }, t('Approve', '批准')), ' ',
@@ -259,8 +273,16 @@ async function authorityPage() {
           : x.kind === 'set_authority' ? `${t('authority', '管理机构')} ${x.authority.threshold}/${x.authority.members.length}`
             : `${t('city', '城市')} ${x.city ? x.city.city : ''}`;
         const msg = x.validator ?? x.authority ?? x.city;
+        // The vote signs the whole message: it is shown whole, and asked
+        // about again.
+        const whole = JSON.stringify(msg, null, 2);
         return el('li', {}, `${x.kind}: ${what} · ${x.approvals.length} / ${st.authority.threshold} `,
-          el('button', { type: 'button', onclick: guard(async () => { done(await send(sel, x.kind, msg)); await render(); }) }, t('Approve', '批准')));
+          el('pre', { class: 'text' }, whole),
+          el('button', { type: 'button', onclick: guard(async () => {
+            if (!confirm(`${t('Approve', '批准')} ${x.kind}?\n\n${whole}`)) return;
+            done(await send(sel, x.kind, msg));
+            await render();
+          }) }, t('Approve', '批准')));
       })));
   };
   await render();
@@ -268,19 +290,25 @@ async function authorityPage() {
 
 // ---- /desk
 
-function valueRow(type = 'TEXT', data = '') {
+function valueRow(type = 'TEXT', data = '', index = 0, ttl = 0) {
   const select = el('select', { name: 'type', 'aria-label': t('Type', '类型') }, ...['URL', 'TEXT', 'EMAIL', 'GEO', 'ALIAS'].map((x) => el('option', {}, x)));
   if (![...select.options].some((o) => o.value === type)) select.append(el('option', {}, type));
   select.value = type;
   const input = el('input', { name: 'data', 'aria-label': t('Data', '数据') });
   input.value = data;
-  return el('div', { class: 'value-row' }, select, input);
+  // A loaded value keeps its index and TTL, which Handle's ?index= and
+  // DNS answers name; a new one gets the next free index.
+  return el('div', { class: 'value-row', 'data-index': String(index), 'data-ttl': String(ttl) }, select, input);
 }
 
-function valuesOf(container) {
-  return [...container.querySelectorAll('.value-row')]
-    .map((row) => ({ type: $('select', row).value, data: $('input', row).value.trim() }))
+function valuesOf(container, kept = []) {
+  const rows = [...container.querySelectorAll('.value-row')]
+    .map((row) => ({ type: $('select', row).value, data: $('input', row).value.trim(), index: Number(row.dataset.index || 0), ttl: Number(row.dataset.ttl || 0) }))
     .filter((v) => v.data !== '');
+  const all = [...rows, ...kept];
+  if (all.every((v) => !v.index)) return all.map(({ type, data, dataset, ttl }) => ({ type, data, dataset, ttl }));
+  let next = Math.max(...all.map((v) => v.index || 0));
+  return all.map((v) => ({ ...v, index: v.index || ++next }));
 }
 
 async function deskPage() {
@@ -307,13 +335,16 @@ async function deskPage() {
   let loaded = null;
   $('#edit-load').addEventListener('submit', guard(async (ev) => {
     const id = val(ev.target, 'id');
+    loaded = null;
+    $('#edit').hidden = true;
+    if (/[?#]|(^|\/)\.\.?(\/|$)/.test(id)) throw new Error(t(`${id} is not an identifier.`, `${id} 不是标识。`));
     const r = await fetch(`/v1/ids/${encodeURI(id)}`);
     const body = await r.json();
     if (!r.ok) throw new Error(body.detail || `HTTP ${r.status}`);
     loaded = body.record;
-    $('#edit-version').textContent = `${loaded.version} (${loaded.status})`;
+    $('#edit-version').textContent = `${loaded.version} (${loaded.status}) · ${loaded.id}`;
     const datasets = loaded.values.filter((v) => v.dataset);
-    $('#edit-values').replaceChildren(el('legend', {}, t('Values', '值')), ...loaded.values.filter((v) => !v.dataset).map((v) => valueRow(v.type, v.data)),
+    $('#edit-values').replaceChildren(el('legend', {}, t('Values', '值')), ...loaded.values.filter((v) => !v.dataset).map((v) => valueRow(v.type, v.data, v.index, v.ttl)),
       ...datasets.map((v) => el('p', { class: 'meta' }, `${v.type}: ${v.dataset.uri} (${t('kept as it is', '保持不变')})`)));
     $('#edit').hidden = false;
   }));
@@ -321,12 +352,13 @@ async function deskPage() {
   $('#edit').addEventListener('submit', guard(async () => {
     // DATA values (datasets) are not edited here: they are sent again as
     // they are, so an update from this form never drops one.
-    const kept = loaded.values.filter((v) => v.dataset).map((v) => ({ type: v.type, dataset: v.dataset, ttl: v.ttl }));
-    done(await send(sel, 'update', { id: loaded.id, version: loaded.version, values: [...valuesOf($('#edit-values')), ...kept] }));
+    const kept = loaded.values.filter((v) => v.dataset).map((v) => ({ index: v.index, type: v.type, dataset: v.dataset, ttl: v.ttl }));
+    done(await send(sel, 'update', { id: loaded.id, version: loaded.version, values: valuesOf($('#edit-values'), kept) }));
     $('#edit-load').requestSubmit();
   }));
   const setStatus = (kind) => guard(async () => {
-    const reason = prompt(t('Reason (shown on the record)', '理由（显示在记录上）')) ?? '';
+    const reason = prompt(t('Reason (shown on the record)', '理由（显示在记录上）'));
+    if (reason === null) return; // cancelled: nothing is signed
     done(await send(sel, kind, { id: loaded.id, version: loaded.version, reason }));
     $('#edit-load').requestSubmit();
   });
@@ -376,7 +408,7 @@ async function deskPage() {
     let r;
     try {
       r = await upload({ chainID, key, pubKey, entries: job.entries, lines: job.lines, state: job.state, skipRefused,
-        onProgress: () => { save(); shown(); } });
+        onProgress: () => { save(); shown(); }, onSigned: save });
     } finally {
       save();
       shown();
@@ -387,8 +419,8 @@ async function deskPage() {
       return;
     }
     const f = r.refused;
-    say(t(`Line ${f.line} (${f.id}) was refused: ${f.code}: ${f.detail}. Nothing of its batch was written; fix the file and upload it again, or skip the row and resume.`,
-      `第 ${f.line} 行（${f.id}）被拒绝：${f.code}：${f.detail}。该批次未写入；请修改文件后重新上传，或跳过该行继续。`), 'bad');
+    say(t(`Line ${f.line} (${f.id}) was refused: ${f.code}: ${f.detail}. Nothing of its batch was written. Skip the row and resume (the rows before it stay written); a changed file is a new upload, which would send the written rows again.`,
+      `第 ${f.line} 行（${f.id}）被拒绝：${f.code}：${f.detail}。该批次未写入。请跳过该行继续（之前的行已写入）；修改后的文件是新的上传，会重新发送已写入的行。`), 'bad');
     $('#batch-resume').hidden = false;
   };
   form.addEventListener('submit', guard(async () => {

@@ -36,6 +36,10 @@ if (now) {
 }
 button.disabled = false;
 button.addEventListener('click', async () => {
+  const before = pinned();
+  if (before && before.height > Number(root.height) &&
+    !confirm(say(`This browser trusts chain ${before.chain} from height ${before.height}, later than ${root.height}. Go back to the older root?`,
+      `本浏览器已从高度 ${before.height} 起信任链 ${before.chain}，晚于 ${root.height}。要退回到较早的信任根吗？`))) return;
   button.disabled = true;
   try {
     const json = await lightBlock(Number(root.height));

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -175,6 +177,26 @@ func (b *Browser) ColdTab(t testing.TB, screen Screen, timeout time.Duration) (c
 		t.Fatalf("open a cold %s tab: %v", screen.Name, err)
 	}
 	return ctx, func() { cancel(); cancelTab() }
+}
+
+// AcceptDialogs answers every JavaScript dialog the tab opens (confirm,
+// prompt, alert) as a person who agrees would: OK, with answer typed into
+// a prompt. Without it a dialog blocks the tab.
+func AcceptDialogs(ctx context.Context, answer string) {
+	opening := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for _, err := range opening {
+			if err != nil {
+				return
+			}
+			go func() {
+				_ = chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+					_, err := cdp.Call(ctx, t, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true, PromptText: answer})
+					return err
+				}))
+			}()
+		}
+	}()
 }
 
 // SaveScreenshot writes a PNG of what the tab shows (the whole page when
