@@ -140,6 +140,11 @@ func (l *limiter) classOf(r *http.Request) *buckets {
 		// and children, and the directory reads pages of cities or
 		// children: costly reads, as their JSON answers are.
 		return l.reads
+	case p == "/explorer", strings.HasPrefix(p, "/blocks/"), p == "/labels", p == "/trust", p == "/v1/trust", strings.HasPrefix(p, "/v1/trust/"):
+		// The explorer reads the latest blocks, a block's page a block,
+		// a sheet of labels up to 120 records, and a trust root a block
+		// (and draws its QR code).
+		return l.reads
 	}
 	return nil
 }
@@ -173,7 +178,7 @@ func (s *Server) allow(w http.ResponseWriter, r *http.Request) bool {
 	w.Header().Set("Access-Control-Expose-Headers", "Retry-After") // a page of another origin may read it
 	what := "writes"
 	if b.class == classRead {
-		what = "costly reads (proofs, old heights, history, children, blocks, large QR codes, record and directory pages)"
+		what = "costly reads (proofs, old heights, history, children, blocks, large QR codes, trust roots, record, directory, explorer and label pages)"
 	}
 	p := wire.Problem{Code: wire.CodeRateLimited,
 		Detail: "too many " + what + " from this client: at most " + strconv.FormatFloat(float64(b.rate), 'f', -1, 64) +

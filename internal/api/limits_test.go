@@ -147,7 +147,15 @@ func TestRateLimitCostlyReads(t *testing.T) {
 		{"/ids/1561301001.85.1/meter-1", true},
 		{"/dir", true},
 		{"/dir/1561301001.85", true},
+		{"/explorer", true},
+		{"/blocks/2", true},
+		{"/labels?under=1561301001.85.1", true},
+		{"/trust", true},
+		{"/v1/trust", true},
+		{"/v1/trust/qr.svg", true},
 		{"/", false},
+		{"/keys", false},
+		{"/desk", false},
 		{"/static/portal.css", false},
 		{"/v1/applications", false},
 		{"/v1/ids/1561301001.85.1/meter-1", false},
@@ -286,6 +294,7 @@ func TestRateLimitDocumented(t *testing.T) {
 		"post /v1/txs": true, "get /v1/ids/{id}": true, "get /v1/ids/{id}/history": true, "get /v1/ids/{id}/children": true,
 		"get /v1/ids/{id}/qr.png": true, "get /v1/ids/{id}/qr.svg": true, "get /v1/blocks/{h}": true, "get /r/{id}": true,
 		"get /v1/applications": true, "get /ids/{id}": true, "get /dir": true, "get /dir/{path}": true,
+		"get /explorer": true, "get /blocks/{h}": true, "get /labels": true, "get /trust": true, "get /v1/trust": true, "get /v1/trust/{format}": true,
 	}
 	for path, ops := range doc.Paths {
 		for method, op := range ops {
