@@ -113,15 +113,7 @@ func (s *scanner) ws() int {
 // object reads an object, calling member with each name with the cursor
 // on its value; member reads the value.
 func (s *scanner) object(member func(name []byte) bool) bool {
-	if s.ws(); s.i >= len(s.b) || s.b[s.i] != '{' {
-		return false
-	}
-	s.i++
-	if s.ws(); s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
-		return true
-	}
-	for {
+	return s.items('{', '}', func() bool {
 		name := s.str()
 		if name == nil {
 			return false
@@ -131,22 +123,8 @@ func (s *scanner) object(member func(name []byte) bool) bool {
 		}
 		s.i++
 		s.ws()
-		if !member(name) {
-			return false
-		}
-		if s.ws(); s.i >= len(s.b) {
-			return false
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return true
-		default:
-			return false
-		}
-	}
+		return member(name)
+	})
 }
 
 // str reads a string, nil when there is none: a slice of b, or of the
@@ -309,12 +287,16 @@ func (s *scanner) values() bool {
 
 // array reads an array, calling item with the cursor on each item; item
 // reads it.
-func (s *scanner) array(item func() bool) bool {
-	if s.ws(); s.i >= len(s.b) || s.b[s.i] != '[' {
+func (s *scanner) array(item func() bool) bool { return s.items('[', ']', item) }
+
+// items reads what open and close enclose, item after item separated by
+// commas, calling item for each.
+func (s *scanner) items(open, close byte, item func() bool) bool {
+	if s.ws(); s.i >= len(s.b) || s.b[s.i] != open {
 		return false
 	}
 	s.i++
-	if s.ws(); s.i < len(s.b) && s.b[s.i] == ']' {
+	if s.ws(); s.i < len(s.b) && s.b[s.i] == close {
 		s.i++
 		return true
 	}
@@ -328,7 +310,7 @@ func (s *scanner) array(item func() bool) bool {
 		switch s.b[s.i] {
 		case ',':
 			s.i++
-		case ']':
+		case close:
 			s.i++
 			return true
 		default:
