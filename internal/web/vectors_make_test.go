@@ -8,9 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,9 +22,6 @@ import (
 	ics23 "github.com/cosmos/ics23/go"
 
 	"github.com/cityid/cityid/client"
-	"github.com/cityid/cityid/internal/keyring"
-	"github.com/cityid/cityid/internal/node"
-	"github.com/cityid/cityid/internal/testnode"
 	"github.com/cityid/cityid/internal/wire"
 	"github.com/cityid/cityid/verify"
 )
@@ -50,22 +45,7 @@ func collect(t *testing.T) world {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	home := filepath.Join(t.TempDir(), "n")
-	httpAddr, rpc, p2p := testnode.FreeAddr(t), testnode.FreeAddr(t), testnode.FreeAddr(t)
-	res, err := node.Init(home, node.InitOptions{ChainID: "cityid-vectors", HTTP: httpAddr, RPC: "tcp://" + rpc, P2P: "tcp://" + p2p, DNS: "off"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf, err := node.Load(home)
-	if err != nil {
-		t.Fatal(err)
-	}
-	run, err := node.Start(ctx, conf, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer run.Stop()
-	base := "http://" + run.HTTPAddr
+	base, home := startNode(t, "cityid-vectors")
 	get := func(path string) (int, []byte) {
 		resp, err := http.Get(base + path)
 		if err != nil {
@@ -88,25 +68,7 @@ func collect(t *testing.T) world {
 		}
 	}
 	wait("/readyz")
-	c, err := client.New(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opKey, err := keyring.Load(home, node.OperatorKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	op, err := c.NewSigner(ctx, opKey.Private)
-	if err != nil {
-		t.Fatal(err)
-	}
-	send := func(kind string, msg any) client.Outcome {
-		ans, err := op.Send(ctx, kind, msg)
-		if err != nil {
-			t.Fatalf("%s: %v", kind, err)
-		}
-		return ans.Result
-	}
+	_, send := operator(ctx, t, base, home)
 	app := send(client.KindApplyCity, client.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市", NameEn: "Shijiazhuang"})
 	city := send(client.KindApproveApplication, client.Decision{Application: app.Application, Hash: app.Hash}).CityCode
 	send(client.KindRegisterSector, client.RegisterSector{ID: city + ".85"})
@@ -117,7 +79,7 @@ func collect(t *testing.T) world {
 		{ID: unit + "/school-0046", Values: []client.Value{{Type: client.TypeEmail, Data: "office@school-0046.example"}}},
 	}})
 
-	w := world{chainID: res.ChainID, blocks: map[int64]json.RawMessage{}, presentID: unit + "/school-0042", absentID: unit + "/school-0043"}
+	w := world{chainID: "cityid-vectors", blocks: map[int64]json.RawMessage{}, presentID: unit + "/school-0042", absentID: unit + "/school-0043"}
 	w.present = wait("/v1/ids/" + w.presentID + "?proof=true")
 	var ans wire.RecordAnswer
 	if err := json.Unmarshal(w.present, &ans); err != nil || ans.Proof == nil {
