@@ -97,17 +97,7 @@ func BenchmarkRateLimit(b *testing.B) {
 // is the slow path every query took before the cache (unpack, answer,
 // pack).
 func BenchmarkAnswerUDP(b *testing.B) {
-	s, err := New(ledger(b), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	q := new(dns.Msg)
-	q.SetQuestion("school-0042.1.85.1561301001.cityid.internal.", dns.TypeTXT)
-	q.SetEdns0(1232, false)
-	pkt, err := q.Pack()
-	if err != nil {
-		b.Fatal(err)
-	}
+	s, pkt := benchServer(b)
 	buf := make([]byte, 0, maxUDPSize)
 	sc := new(wireScratch)
 	b.Run("kept", func(b *testing.B) {
@@ -157,17 +147,7 @@ func BenchmarkAnswerUDP(b *testing.B) {
 // (answer_wire.go) alone, for a name asked in lowercase, as most
 // resolvers ask: what a query costs that the cache does not hold.
 func BenchmarkWireAnswer(b *testing.B) {
-	s, err := New(ledger(b), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	q := new(dns.Msg)
-	q.SetQuestion("school-0042.1.85.1561301001.cityid.internal.", dns.TypeTXT)
-	q.SetEdns0(1232, false)
-	pkt, err := q.Pack()
-	if err != nil {
-		b.Fatal(err)
-	}
+	s, pkt := benchServer(b)
 	pq, ok := parseQuery(pkt)
 	if !ok {
 		b.Fatal("not a plain query")
@@ -180,4 +160,22 @@ func BenchmarkWireAnswer(b *testing.B) {
 			b.Fatal("not written")
 		}
 	}
+}
+
+// benchServer is a server over the test ledger and a plain EDNS query
+// for school-0042's TXT records, packed.
+func benchServer(b *testing.B) (*Server, []byte) {
+	b.Helper()
+	s, err := New(ledger(b), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := new(dns.Msg)
+	q.SetQuestion("school-0042.1.85.1561301001.cityid.internal.", dns.TypeTXT)
+	q.SetEdns0(1232, false)
+	pkt, err := q.Pack()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, pkt
 }
