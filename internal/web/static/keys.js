@@ -39,13 +39,18 @@ export function toHex(bytes) {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-function b64(bytes) {
+// toBase64 is standard padded base64, as Go's base64.StdEncoding writes it.
+export function toBase64(bytes) {
   let s = '';
   for (const b of bytes) s += String.fromCharCode(b);
   return btoa(s);
 }
 
 function unb64(s, what) {
+  // Padded standard base64 only, as Go's decoder takes it (atob takes more).
+  if (typeof s !== 'string' || !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(s)) {
+    throw new KeyError(`${what} is not base64`);
+  }
   try {
     return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
   } catch {
@@ -109,7 +114,7 @@ async function backupKey(passphrase, salt, iterations) {
 // format, its version, the name and the public key, so that none of them
 // can be changed in a backup without the passphrase.
 function additional(f) {
-  return utf8.encode(`${BACKUP_FORMAT} ${f.version} ${f.name} ${f.pub_key}`);
+  return utf8.encode(`${BACKUP_FORMAT} ${f.version} ${f.name ?? ""} ${f.pub_key}`); // a missing name is "", as Go reads it
 }
 
 // exportBackup is the backup file (its JSON text) of key named name,
@@ -119,11 +124,11 @@ export async function exportBackup(key, name, passphrase, iterations = BACKUP_IT
   const nonce = crypto.getRandomValues(new Uint8Array(12));
   const f = {
     format: BACKUP_FORMAT, version: 1, name, pub_key: await publicHex(key),
-    kdf: 'PBKDF2-HMAC-SHA256', iterations, salt: b64(salt), cipher: 'AES-256-GCM', nonce: b64(nonce),
+    kdf: 'PBKDF2-HMAC-SHA256', iterations, salt: toBase64(salt), cipher: 'AES-256-GCM', nonce: toBase64(nonce),
   };
   const aes = await backupKey(passphrase, salt, iterations);
   const sealed = await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: additional(f) }, aes, await seedOf(key));
-  f.ciphertext = b64(new Uint8Array(sealed));
+  f.ciphertext = toBase64(new Uint8Array(sealed));
   return JSON.stringify(f, null, 2) + '\n';
 }
 

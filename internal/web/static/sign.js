@@ -6,6 +6,7 @@
 // internal/web/sign_test.go holds every function to Go's bytes.
 
 import { MESSAGES } from './messages.js';
+import { toHex, toBase64 } from './keys.js';
 
 const utf8 = new TextEncoder();
 
@@ -214,17 +215,6 @@ export function pae(chainID, body) {
   return out;
 }
 
-function base64(bytes) {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
-}
-
-function hex(bytes, upper = false) {
-  const s = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-  return upper ? s.toUpperCase() : s;
-}
-
 // signTx signs body for chainID with key ({privateKey, publicKey} of
 // WebCrypto's Ed25519, as keys.js keeps them) and returns the
 // transaction's bytes (Envelope.Encode) and its hash as CometBFT and the
@@ -232,8 +222,8 @@ function hex(bytes, upper = false) {
 export async function signTx(chainID, body, key) {
   const pub = new Uint8Array(await crypto.subtle.exportKey('raw', key.publicKey));
   const sig = new Uint8Array(await crypto.subtle.sign({ name: 'Ed25519' }, key.privateKey, pae(chainID, body)));
-  const tx = utf8.encode(`{"body":"${base64(body)}","pub_key":"${hex(pub)}","signature":"${base64(sig)}"}`);
-  const hash = hex(new Uint8Array(await crypto.subtle.digest('SHA-256', tx)), true);
+  const tx = utf8.encode(`{"body":"${toBase64(body)}","pub_key":"${toHex(pub)}","signature":"${toBase64(sig)}"}`);
+  const hash = toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', tx))).toUpperCase();
   return { tx, hash };
 }
 
