@@ -14,12 +14,12 @@ import (
 // but KeyID and Key has a default; a Signer is safe for concurrent use when
 // its Now and Nonce are.
 type Signer struct {
-	KeyID      string             // keyid; CityID's is the hex Ed25519 public key
-	Key        ed25519.PrivateKey // the signing key
-	Label      string             // default DefaultLabel ("sig1")
-	Components []string           // default DefaultComponents(); may name fields ("content-digest") and "@path", "@query", ...
-	Tag        string             // tag; CityID's requests carry "cityid"
-	Now        func() time.Time   // default time.Now
+	KeyID      string                 // keyid; CityID's is the hex Ed25519 public key
+	Key        ed25519.PrivateKey     // the signing key
+	Label      string                 // default DefaultLabel ("sig1")
+	Components []string               // default DefaultComponents(); may name fields ("content-digest") and "@path", "@query", ...
+	Tag        string                 // tag; CityID's requests carry "cityid"
+	Now        func() time.Time       // default time.Now
 	Nonce      func() (string, error) // default: 16 random bytes, base64url without padding
 }
 
