@@ -20,7 +20,7 @@
 //
 // The request then carries, for instance:
 //
-//	Signature-Input: sig1=("@method" "@target-uri" "@authority");created=1764909000;nonce="Bq9Yx3bIy-0yVZ2nBs6wCA";alg="ed25519";keyid="3b6a27bc…";tag="cityid"
+//	Signature-Input: sig1=("@method" "@target-uri" "@authority");created=1796445300;nonce="Bq9Yx3bIy-0yVZ2nBs6wCA";alg="ed25519";keyid="3b6a27bc…";tag="cityid"
 //	Signature: sig1=:<base64 of the 64-byte Ed25519 signature>:
 //
 // Covered by default are the method, the target URI and the authority, so a
