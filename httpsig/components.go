@@ -24,9 +24,10 @@ type Params struct {
 
 // SignatureBase returns the signature base (RFC 9421 2.5) of r for p: one
 // line per covered component, then the @signature-params line. The scheme
-// is r.URL.Scheme when set (a request about to be sent), otherwise https
-// when r.TLS is set and http if not (a request a server received). It is
-// what Sign signs and Verify checks, exported for tests and debugging.
+// is r.URL.Scheme for a request about to be sent (RequestURI empty);
+// for a request a server received, https when r.TLS is set and http if
+// not. It is what Sign signs and Verify checks, exported for tests and
+// debugging.
 func SignatureBase(r *http.Request, p Params) ([]byte, error) {
 	if r.URL == nil {
 		return nil, errors.New("httpsig: request has no URL")
@@ -117,13 +118,15 @@ func checkComponentName(name string) error {
 }
 
 // requestScheme is the scheme of the request's target URI: the one
-// configured (a server behind a TLS-terminating proxy), the URL's own (a
-// client's request), or what the connection says (a server's request).
+// configured (a server behind a TLS-terminating proxy), the URL's own for a
+// client's request, or what the connection says for a server's request
+// (RequestURI set): a request line in absolute form ("GET https://...")
+// does not get to choose.
 func requestScheme(r *http.Request, configured string) string {
 	switch {
 	case configured != "":
 		return strings.ToLower(configured)
-	case r.URL != nil && r.URL.Scheme != "":
+	case r.RequestURI == "" && r.URL != nil && r.URL.Scheme != "":
 		return strings.ToLower(r.URL.Scheme)
 	case r.TLS != nil:
 		return "https"

@@ -119,6 +119,12 @@ func TestDerivedComponents(t *testing.T) {
 			"@target-uri": "https://www.example.com/",
 			"host":        "WWW.Example.COM:443",
 		}},
+		// A request line in absolute form names a scheme; the connection
+		// (no TLS here) decides, not the client.
+		{"GET https://www.example.com/x HTTP/1.1\nHost: www.example.com", "", map[string]string{
+			"@scheme":     "http",
+			"@target-uri": "http://www.example.com/x",
+		}},
 		{"GET / HTTP/1.1\nHost: www.example.com:80", "http", map[string]string{
 			"@authority": "www.example.com",
 		}},

@@ -34,6 +34,10 @@ const (
 	// maxSignatures bounds the members of each field that Verify reads: a
 	// request signed by a few parties is normal, thousands is an attack.
 	maxSignatures = 16
+
+	// maxParams bounds the parameters of one item or inner list: RFC 9421
+	// defines six signature parameters.
+	maxParams = 32
 )
 
 // DefaultComponents are the components every CityID request covers: the

@@ -105,7 +105,9 @@ func (p *sfParser) skipOWS() {
 
 // parseDictionary parses a whole field value as a dictionary (RFC 8941
 // 4.2 with 4.2.2). A key seen twice keeps its first position and its last
-// value, as the RFC's ordered map does.
+// value, as the RFC's ordered map does. Members, inner-list items and
+// parameters are bounded (defaults.go), which also keeps the search for a
+// repeated key from growing with the square of a megabyte of header.
 func parseDictionary(s string) ([]member, error) {
 	p := &sfParser{s: s}
 	p.skipSP()
@@ -128,7 +130,9 @@ func parseDictionary(s string) ([]member, error) {
 			return nil, err
 		}
 		m.key = key
-		dict = setMember(dict, m)
+		if dict = setMember(dict, m); len(dict) > maxSignatures {
+			return nil, p.fail("more than " + strconv.Itoa(maxSignatures) + " members")
+		}
 		p.skipOWS()
 		if p.eof() {
 			break
@@ -178,7 +182,9 @@ func (p *sfParser) innerList() ([]item, []param, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		list = append(list, it)
+		if list = append(list, it); len(list) > maxComponents {
+			return nil, nil, p.fail("more than " + strconv.Itoa(maxComponents) + " items in an inner list")
+		}
 		if c := p.peek(); c != ' ' && c != ')' {
 			return nil, nil, p.fail("want ' ' or ')' in an inner list")
 		}
@@ -211,7 +217,9 @@ func (p *sfParser) params() ([]param, error) {
 				return nil, err
 			}
 		}
-		params = setParam(params, param{key: key, val: val})
+		if params = setParam(params, param{key: key, val: val}); len(params) > maxParams {
+			return nil, p.fail("more than " + strconv.Itoa(maxParams) + " parameters")
+		}
 	}
 	return params, nil
 }

@@ -1,6 +1,7 @@
 package httpsig
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -147,4 +148,39 @@ func nonNil(p []param) []param {
 		}
 	}
 	return p
+}
+
+// Members, inner-list items and parameters are bounded, so a megabyte of
+// header is refused after a few members, not searched for repeats.
+func TestParseDictionaryBounds(t *testing.T) {
+	repeat := func(part, sep string, n int) string {
+		s := make([]byte, 0, n*(len(part)+len(sep)))
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				s = append(s, sep...)
+			}
+			s = append(s, fmt.Sprintf(part, i)...)
+		}
+		return string(s)
+	}
+	cases := []struct {
+		in string
+		ok bool
+	}{
+		{repeat("m%d=1", ", ", maxSignatures), true},
+		{repeat("m%d=1", ", ", maxSignatures+1), false},
+		{repeat("a=%d", ", ", 100000), true}, // one member, repeated: the last wins
+		{"a=(" + repeat(`"c%d"`, " ", maxComponents) + ")", true},
+		{"a=(" + repeat(`"c%d"`, " ", maxComponents+1) + ")", false},
+		{"a=1;" + repeat("p%d", ";", maxParams), true},
+		{"a=1;" + repeat("p%d", ";", maxParams+1), false},
+		{"a=();" + repeat("p%d", ";", maxParams+1), false},
+		{repeat("m%d", ", ", 100000), false},
+	}
+	for _, c := range cases {
+		_, err := parseDictionary(c.in)
+		if (err == nil) != c.ok {
+			t.Errorf("%.40q… (%d bytes): %v, want ok %v", c.in, len(c.in), err, c.ok)
+		}
+	}
 }

@@ -180,9 +180,6 @@ func readSignature(r *http.Request, label string) (Params, signatureInput, []byt
 	if err != nil {
 		return p, signatureInput{}, nil, &Error{Code: ErrMalformed, Msg: "Signature", Err: err}
 	}
-	if len(inputs) > maxSignatures || len(sigs) > maxSignatures {
-		return p, signatureInput{}, nil, refuse(ErrMalformed, "more than "+strconv.Itoa(maxSignatures)+" signatures")
-	}
 	if label == "" {
 		if len(inputs) == 0 {
 			return p, signatureInput{}, nil, refuse(ErrMissing, "Signature-Input has no member")
@@ -200,9 +197,6 @@ func readSignature(r *http.Request, label string) (Params, signatureInput, []byt
 	}
 	if !in.inner {
 		return p, signatureInput{}, nil, refuse(ErrMalformed, "Signature-Input member "+strconv.Quote(label)+" is not an inner list")
-	}
-	if len(in.list) > maxComponents {
-		return p, signatureInput{}, nil, refuse(ErrMalformed, "more than "+strconv.Itoa(maxComponents)+" components")
 	}
 	for i, it := range in.list {
 		if it.bare.kind != kindString {
