@@ -20,7 +20,7 @@ type Signer struct {
 	Components []string               // default DefaultComponents(); may name fields ("content-digest") and "@path", "@query", ...
 	Tag        string                 // tag; CityID's requests carry "cityid"
 	Now        func() time.Time       // default time.Now
-	Nonce      func() (string, error) // default: 16 random bytes, base64url without padding
+	Nonce      func() (string, error) // default RandomNonce; "" leaves the nonce out
 }
 
 // Sign adds a Signature-Input and a Signature member to r, labelled

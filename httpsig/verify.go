@@ -48,11 +48,13 @@ type Verifier struct {
 // refusal the error is an *Error, and Params holds what could be read (for
 // the log; not to be trusted).
 func (v *Verifier) Verify(r *http.Request, label string) (Params, error) {
+	// One reading of the clock for every check of this request.
+	now := v.now()
 	p, in, sig, err := readSignature(r, label)
 	if err != nil {
 		return p, err
 	}
-	if err := v.checkParams(p); err != nil {
+	if err := v.checkParams(p, now); err != nil {
 		return p, err
 	}
 	if p.KeyID == "" {
@@ -77,7 +79,7 @@ func (v *Verifier) Verify(r *http.Request, label string) (Params, error) {
 	if !ed25519.Verify(pub, base, sig) {
 		return p, refuse(ErrBad, "the signature does not verify for this request and keyid "+strconv.Quote(p.KeyID))
 	}
-	if v.Nonces != nil && v.Nonces.Seen(p.KeyID, p.Nonce, p.Created, v.now().Add(-v.maxAge())) {
+	if v.Nonces != nil && v.Nonces.Seen(p.KeyID, p.Nonce, p.Created, now.Add(-v.maxAge())) {
 		return p, refuse(ErrReplayed, "nonce "+strconv.Quote(p.Nonce)+" was already used by this key")
 	}
 	return p, nil
@@ -106,7 +108,7 @@ func (v *Verifier) maxSkew() time.Duration {
 
 // checkParams checks what needs no key: algorithm, tag, coverage, times and
 // the presence of a nonce.
-func (v *Verifier) checkParams(p Params) error {
+func (v *Verifier) checkParams(p Params, now time.Time) error {
 	if p.Alg != "" && p.Alg != Alg {
 		return refuse(ErrAlg, "alg "+strconv.Quote(p.Alg)+", want "+strconv.Quote(Alg))
 	}
@@ -132,7 +134,6 @@ func (v *Verifier) checkParams(p Params) error {
 	if p.Created.IsZero() {
 		return refuse(ErrMalformed, "the signature has no created parameter")
 	}
-	now := v.now()
 	if p.Created.After(now.Add(v.maxSkew())) {
 		return refuse(ErrFuture, "created "+p.Created.UTC().Format(time.RFC3339)+" is ahead of this server's clock "+now.UTC().Format(time.RFC3339)+" by more than "+v.maxSkew().String())
 	}
