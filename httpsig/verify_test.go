@@ -365,6 +365,16 @@ func TestVerifyRealRequests(t *testing.T) {
 			return r
 		}, ErrBad},
 	}
+	// Every code but replayed (TestVerifyReplay) is provoked here.
+	provoked := map[string]bool{ErrReplayed: true}
+	for _, c := range cases {
+		provoked[c.want] = true
+	}
+	for _, code := range Codes() {
+		if !provoked[code] {
+			t.Errorf("no case provokes %s", code)
+		}
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			v := base
