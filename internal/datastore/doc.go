@@ -1,0 +1,28 @@
+// Package datastore owns the bytes of the datasets a node serves: complete
+// blobs named by their SHA-256, uploads in progress that survive a crash and
+// resume where they stopped, and blobs set aside because their bytes no
+// longer hash to their name.
+//
+// Layout under the root directory (the node passes <home>/data):
+//
+//	blobs/sha256/<hex>      complete, verified blobs
+//	uploads/<hex>.part      bytes received so far
+//	uploads/<hex>.state     the acknowledged (fsynced) offset and the declared size
+//	quarantine/<hex>        a blob whose bytes stopped matching its name
+//	quarantine/<hex>.reason why, and when
+//
+// Names are only ever a SHA-256 in 64 lowercase hex characters, checked
+// before any path is built, so no input can name a path. Everything streams
+// through fixed-size buffers: memory does not grow with the size of a file.
+//
+// A blob is moved into blobs/ only after the whole part file has been
+// re-read and hashed to its name, by rename and directory fsync, so a crash
+// leaves either the complete blob or the part file, never a blob that does
+// not match. Bytes altered on disk afterwards are caught by reading through
+// a VerifyingReader, which withholds the last bytes of a full read whose
+// hash is wrong and quarantines the blob.
+//
+// What this package must not do: decide who may upload or read (the API
+// checks the ledger), know what a dataset is beyond its hash and size, or
+// touch ledger state. It uses the wall clock only to date a quarantine.
+package datastore
