@@ -1,0 +1,426 @@
+package accesslog
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Bounds, with their reasons.
+const (
+	// MaxFieldBytes is how much of each text field an entry keeps. Range and
+	// Remote come from the request; a bound keeps a hostile header from
+	// growing the log, and the longest honest value (a public key, a
+	// dataset identifier, a few ranges) is far below it.
+	MaxFieldBytes = 1024
+	// MaxDatasetBytes bounds a dataset name (an identifier is at most 85
+	// characters); its file name must also fit the usual 255-byte limit of
+	// a path element (maxFileName).
+	MaxDatasetBytes = 128
+	maxFileName     = 255
+	// MaxLineBytes bounds one line read back: 14 fields of MaxFieldBytes,
+	// JSON-escaped, fit; a longer line is not ours.
+	MaxLineBytes = 128 << 10
+	// MaxPage is the most entries one Entries call returns.
+	MaxPage = 10000
+)
+
+// Options for OpenWithOptions. The zero value is usable.
+type Options struct {
+	// Now is the clock that dates entries without a Time (default time.Now).
+	Now func() time.Time
+	// Note receives what the log did on its own, such as cutting a torn
+	// last line (default: kept for Notes only).
+	Note func(msg string)
+}
+
+// Log is the access logs of every dataset under one directory. Safe for
+// concurrent use: appends to one dataset are serialised, different datasets
+// proceed side by side. Close releases its files.
+type Log struct {
+	root string
+	opts Options
+
+	mu    sync.Mutex
+	sets  map[string]*datasetLog // by dataset, loaded on first use
+	notes []string
+}
+
+// datasetLog is one dataset's file and where its chain stands.
+type datasetLog struct {
+	mu     sync.Mutex
+	path   string
+	loaded bool
+	f      *os.File // open for appending once the file exists
+	seq    uint64   // entries in the file
+	head   string   // hash of the last entry, ZeroHash if none
+	size   int64    // bytes of complete lines: where the next line starts
+	broken error    // why the chain on disk must not be extended
+}
+
+// Open opens (creating if needed) the logs under root.
+func Open(root string) (*Log, error) { return OpenWithOptions(root, Options{}) }
+
+// OpenWithOptions is Open with a clock and a place for notes.
+func OpenWithOptions(root string, opts Options) (*Log, error) {
+	if err := os.MkdirAll(root, 0o750); err != nil {
+		return nil, fmt.Errorf("accesslog: create %s: %w", root, err)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Log{root: root, opts: opts, sets: map[string]*datasetLog{}}, nil
+}
+
+// Notes returns what the log noted so far (torn lines cut off), oldest first.
+func (l *Log) Notes() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.notes)
+}
+
+func (l *Log) note(msg string) {
+	l.mu.Lock()
+	l.notes = append(l.notes, msg)
+	l.mu.Unlock()
+	if l.opts.Note != nil {
+		l.opts.Note(msg)
+	}
+}
+
+// Close closes every open log file.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var errs []error
+	for _, d := range l.sets {
+		d.mu.Lock()
+		if d.f != nil {
+			if err := d.f.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("accesslog: close %s: %w", d.path, err))
+			}
+			d.f = nil
+		}
+		d.loaded = false
+		d.mu.Unlock()
+	}
+	return errors.Join(errs...)
+}
+
+func checkDataset(dataset string) error {
+	if dataset == "" || len(dataset) > MaxDatasetBytes || !utf8.ValidString(dataset) || len(FileName(dataset)) > maxFileName {
+		return fmt.Errorf("accesslog: dataset %q: empty, longer than %d bytes, not UTF-8 or too long a file name", clip(dataset), MaxDatasetBytes)
+	}
+	return nil
+}
+
+// dataset returns the dataset's log, its chain loaded from disk.
+func (l *Log) dataset(dataset string) (*datasetLog, error) {
+	if err := checkDataset(dataset); err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	d := l.sets[dataset]
+	if d == nil {
+		d = &datasetLog{path: filepath.Join(l.root, FileName(dataset))}
+		l.sets[dataset] = d
+	}
+	l.mu.Unlock()
+	return d, nil
+}
+
+// load reads the file once: where the chain stands, a torn last line cut
+// off. Called with d.mu held.
+func (l *Log) load(d *datasetLog, dataset string) error {
+	if d.loaded {
+		return nil
+	}
+	d.seq, d.head, d.size, d.broken = 0, ZeroHash, 0, nil
+	f, err := os.OpenFile(d.path, os.O_RDWR|os.O_APPEND, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		d.loaded = true // created by the first Append
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("accesslog: open %s: %w", d.path, err)
+	}
+	var last Entry
+	size, torn, err := scan(f, d.path, func(n uint64, e Entry) error {
+		if d.broken == nil {
+			d.broken = chainProblem(d.path, n, e, dataset, last)
+		}
+		last = e
+		d.seq, d.head = n, e.Hash
+		return nil
+	})
+	if err != nil {
+		f.Close()
+		return err
+	}
+	if torn > 0 {
+		// Never acknowledged: Append returns only after the newline is
+		// fsynced. Cut it so the next line starts clean.
+		if err := f.Truncate(size); err != nil {
+			f.Close()
+			return fmt.Errorf("accesslog: cut torn line of %s: %w", d.path, err)
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return fmt.Errorf("accesslog: fsync %s: %w", d.path, err)
+		}
+		l.note(fmt.Sprintf("accesslog: %s: cut off a torn last line of %d bytes after entry %d (a write cut by a crash, never acknowledged)", d.path, torn, d.seq))
+	}
+	d.f, d.size, d.loaded = f, size, true
+	return nil
+}
+
+// chainProblem says why entry n (line n) does not extend the chain.
+func chainProblem(path string, n uint64, e Entry, dataset string, prev Entry) error {
+	prevHash := ZeroHash
+	if n > 1 {
+		prevHash = prev.Hash
+	}
+	switch {
+	case e.Seq != n:
+		return fmt.Errorf("accesslog: %s line %d: entry numbered %d", path, n, e.Seq)
+	case e.Dataset != dataset:
+		return fmt.Errorf("accesslog: %s line %d: entry of dataset %q", path, n, clip(e.Dataset))
+	case e.Prev != prevHash:
+		return fmt.Errorf("accesslog: %s line %d: prev is not line %d's hash", path, n, n-1)
+	case e.Hash != e.ComputeHash():
+		return fmt.Errorf("accesslog: %s line %d: hash does not match the entry", path, n)
+	}
+	return nil
+}
+
+// scan reads complete lines from r's start, calling fn with each entry
+// and its line number. It returns the bytes of complete lines and the
+// length of a last line without its newline (torn). A line that is not
+// an entry is an error naming the file and line.
+func scan(r io.Reader, path string, fn func(n uint64, e Entry) error) (size, torn int64, err error) {
+	br := bufio.NewReaderSize(r, MaxLineBytes)
+	var n uint64
+	for {
+		line, err := br.ReadSlice('\n')
+		switch {
+		case err == io.EOF:
+			return size, int64(len(line)), nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			return 0, 0, fmt.Errorf("accesslog: %s line %d: longer than %d bytes", path, n+1, MaxLineBytes)
+		case err != nil:
+			return 0, 0, fmt.Errorf("accesslog: read %s line %d: %w", path, n+1, err)
+		}
+		n++
+		e, perr := parseLine(line)
+		if perr != nil {
+			return 0, 0, fmt.Errorf("accesslog: %s line %d: %w", path, n, perr)
+		}
+		if err := fn(n, e); err != nil {
+			return 0, 0, err
+		}
+		size += int64(len(line))
+	}
+}
+
+func parseLine(line []byte) (Entry, error) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	var e Entry
+	if err := dec.Decode(&e); err != nil {
+		return Entry{}, fmt.Errorf("not an entry: %w", err)
+	}
+	if dec.More() {
+		return Entry{}, errors.New("not an entry: more than one JSON value")
+	}
+	return e, nil
+}
+
+// Append fills e's Seq, Prev and Hash (and Time, when empty, from the
+// clock), writes it as one line and fsyncs before returning: an entry Append
+// returned survives a crash. Text fields are kept to MaxFieldBytes of valid
+// UTF-8 (invalid bytes become U+FFFD), so what is hashed is exactly what
+// reads back. It refuses to extend a log whose chain on disk does not hold.
+func (l *Log) Append(e Entry) (Entry, error) {
+	d, err := l.dataset(e.Dataset)
+	if err != nil {
+		return Entry{}, err
+	}
+	for _, s := range []*string{&e.Time, &e.Key, &e.Grantee, &e.Method, &e.Range, &e.Result, &e.Remote} {
+		*s = clean(*s)
+	}
+	if e.Time == "" {
+		e.Time = l.opts.Now().UTC().Format(time.RFC3339Nano)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := l.load(d, e.Dataset); err != nil {
+		return Entry{}, err
+	}
+	if d.broken != nil {
+		return Entry{}, fmt.Errorf("accesslog: not extending a log whose chain does not hold: %w", d.broken)
+	}
+	if d.f == nil {
+		f, err := os.OpenFile(d.path, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o640)
+		if err != nil {
+			return Entry{}, fmt.Errorf("accesslog: create %s: %w", d.path, err)
+		}
+		if err := syncDir(l.root); err != nil {
+			f.Close()
+			return Entry{}, err
+		}
+		d.f = f
+	}
+	e.Seq, e.Prev = d.seq+1, d.head
+	e.Hash = e.ComputeHash()
+	line, err := json.Marshal(e)
+	if err != nil {
+		return Entry{}, fmt.Errorf("accesslog: encode entry %d of %s: %w", e.Seq, d.path, err)
+	}
+	line = append(line, '\n')
+	if _, err := d.f.Write(line); err != nil {
+		return Entry{}, d.fail(fmt.Errorf("accesslog: write entry %d to %s: %w", e.Seq, d.path, err))
+	}
+	if err := d.f.Sync(); err != nil {
+		return Entry{}, d.fail(fmt.Errorf("accesslog: fsync entry %d to %s: %w", e.Seq, d.path, err))
+	}
+	d.seq, d.head, d.size = e.Seq, e.Hash, d.size+int64(len(line))
+	return e, nil
+}
+
+// fail cuts a line that was not acknowledged and, since after a failed
+// write or fsync what is on disk is unknown, stops appending until the log
+// is reopened and read again.
+func (d *datasetLog) fail(err error) error {
+	if terr := d.f.Truncate(d.size); terr != nil {
+		err = errors.Join(err, fmt.Errorf("cut unacknowledged line: %w", terr))
+	}
+	d.broken = err
+	return err
+}
+
+// Head returns how many entries the dataset's log has and the hash of the
+// last (ZeroHash for none): what the node anchors.
+func (l *Log) Head(dataset string) (entries uint64, head string, err error) {
+	d, err := l.dataset(dataset)
+	if err != nil {
+		return 0, "", err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := l.load(d, dataset); err != nil {
+		return 0, "", err
+	}
+	return d.seq, d.head, nil
+}
+
+// Entries returns up to limit entries of the dataset's log after the first
+// `after` lines (after = the last Seq already read, in a sound log), read
+// from the file as it is, so a file changed behind the log's back shows
+// (and Verify finds it). limit <= 0 or above MaxPage means MaxPage. A
+// dataset without a log has no entries.
+func (l *Log) Entries(dataset string, after uint64, limit int) ([]Entry, error) {
+	if limit <= 0 || limit > MaxPage {
+		limit = MaxPage
+	}
+	d, err := l.dataset(dataset)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	err = l.load(d, dataset)
+	size := d.size
+	d.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(d.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return []Entry{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("accesslog: open %s: %w", d.path, err)
+	}
+	defer f.Close()
+	out := []Entry{}
+	stop := errors.New("page full")
+	// Only the lines complete when the read began: an Append under way
+	// past size is not there yet.
+	_, _, err = scan(io.LimitReader(f, size), d.path, func(n uint64, e Entry) error {
+		if n <= after {
+			return nil
+		}
+		out = append(out, e)
+		if len(out) == limit {
+			return stop
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, stop) {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Datasets returns the datasets that have a log, sorted (for the anchoring
+// loop). Files whose names are not a log's are ignored.
+func (l *Log) Datasets() ([]string, error) {
+	des, err := os.ReadDir(l.root)
+	if err != nil {
+		return nil, fmt.Errorf("accesslog: list %s: %w", l.root, err)
+	}
+	var out []string
+	for _, de := range des {
+		if !de.Type().IsRegular() {
+			continue
+		}
+		if ds, ok := DatasetOf(de.Name()); ok {
+			out = append(out, ds)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// clean keeps s to MaxFieldBytes of valid UTF-8, cut at a character.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= MaxFieldBytes {
+		return s
+	}
+	cut := MaxFieldBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
+
+// clip bounds a name from input in an error message.
+func clip(s string) string {
+	if len(s) > 100 {
+		return s[:100] + "…"
+	}
+	return s
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("accesslog: open dir %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("accesslog: fsync dir %s: %w", dir, err)
+	}
+	return nil
+}
