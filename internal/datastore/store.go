@@ -91,7 +91,29 @@ func Open(root string) (*Store, error) {
 			return nil, fmt.Errorf("datastore: remove leftover %s: %w", t, err)
 		}
 	}
-	return &Store{root: root, uploading: map[string]bool{}}, nil
+	s := &Store{root: root, uploading: map[string]bool{}}
+	// A crash between moving a blob into blobs/ and removing its upload's
+	// state leaves that state behind: the blob is complete, drop it.
+	states, err := filepath.Glob(filepath.Join(root, "uploads", "*.state"))
+	if err != nil {
+		return nil, fmt.Errorf("datastore: list upload states: %w", err)
+	}
+	for _, st := range states {
+		name := strings.TrimSuffix(filepath.Base(st), ".state")
+		if !ValidName(name) {
+			continue
+		}
+		if ok, err := s.Has(name); err != nil {
+			return nil, err
+		} else if ok {
+			for _, p := range []string{st, s.partPath(name)} {
+				if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return nil, fmt.Errorf("datastore: remove stale %s: %w", p, err)
+				}
+			}
+		}
+	}
+	return s, nil
 }
 
 // ValidName reports whether name is a SHA-256 in 64 lowercase hex
@@ -209,12 +231,24 @@ func (b *Blob) Verify(ctx context.Context) error {
 // mismatch quarantines the blob and returns the error that says so.
 func (b *Blob) mismatch(got string) error {
 	err := fmt.Errorf("datastore: blob %s hashes to %s: %w", b.SHA256, got, ErrDigestMismatch)
-	if b.store != nil {
+	// Quarantine only the file that was read: if it was replaced since
+	// (removed and uploaded again), the new one is not the bad one.
+	if b.store != nil && b.stillStored() {
 		if qerr := b.store.Quarantine(b.SHA256, "bytes hash to "+got); qerr != nil && !errors.Is(qerr, ErrNotFound) {
 			return errors.Join(err, qerr)
 		}
 	}
 	return err
+}
+
+// stillStored reports whether the blob's path still names the open file.
+func (b *Blob) stillStored() bool {
+	open, err := b.File.Stat()
+	if err != nil {
+		return false
+	}
+	onDisk, err := os.Stat(b.store.blobPath(b.SHA256))
+	return err == nil && os.SameFile(open, onDisk)
 }
 
 // Quarantine moves a complete blob out of blobs/ (so it is not served again
@@ -223,10 +257,6 @@ func (b *Blob) mismatch(got string) error {
 func (s *Store) Quarantine(sha256hex string, reason string) error {
 	if err := checkName(sha256hex); err != nil {
 		return err
-	}
-	note := fmt.Sprintf("%s %s\n", time.Now().UTC().Format(time.RFC3339Nano), truncate(reason, 1024))
-	if err := writeFileSync(s.quarantinePath(sha256hex)+".reason", []byte(note)); err != nil {
-		return fmt.Errorf("datastore: quarantine %s: %w", sha256hex, err)
 	}
 	err := os.Rename(s.blobPath(sha256hex), s.quarantinePath(sha256hex))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -238,8 +268,11 @@ func (s *Store) Quarantine(sha256hex string, reason string) error {
 	if err := syncDir(filepath.Join(s.root, "blobs", "sha256")); err != nil {
 		return fmt.Errorf("datastore: quarantine %s: %w", sha256hex, err)
 	}
-	if err := syncDir(filepath.Join(s.root, "quarantine")); err != nil {
-		return fmt.Errorf("datastore: quarantine %s: %w", sha256hex, err)
+	// The reason file (written and fsynced with the directory) also makes
+	// the rename into quarantine/ durable.
+	note := fmt.Sprintf("%s %s\n", time.Now().UTC().Format(time.RFC3339Nano), truncate(reason, 1024))
+	if err := writeFileSync(s.quarantinePath(sha256hex)+".reason", []byte(note)); err != nil {
+		return fmt.Errorf("datastore: quarantine %s: blob moved, reason not recorded: %w", sha256hex, err)
 	}
 	return nil
 }

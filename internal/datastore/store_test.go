@@ -552,3 +552,46 @@ func TestAnotherSizeStartsAgain(t *testing.T) {
 		t.Fatalf("offset %d size %d", u2.Offset(), u2.Size())
 	}
 }
+
+// A crash after the blob moved into blobs/ but before its state was removed.
+func TestOpenDropsStateOfACompleteBlob(t *testing.T) {
+	s, root := openStore(t)
+	data := content(1000)
+	name := put(t, s, data)
+	if err := os.WriteFile(s.statePath(name), []byte("1000 1000\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(root); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.statePath(name)); !os.IsNotExist(err) {
+		t.Fatalf("stale state kept: %v", err)
+	}
+	if ok, _ := s.Has(name); !ok {
+		t.Fatal("blob lost")
+	}
+}
+
+// A reader of a bad copy that was since replaced by a good upload does not
+// quarantine the good one.
+func TestMismatchDoesNotQuarantineAReplacement(t *testing.T) {
+	s, _ := openStore(t)
+	data := content(3 << 20)
+	name := put(t, s, data)
+	old, err := s.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	tamper(t, s, name, 10)
+	if err := s.Remove(name); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, data)
+	if _, err := io.Copy(io.Discard, old.VerifyingReader()); !errors.Is(err, ErrDigestMismatch) {
+		t.Fatalf("read of the tampered copy: %v", err)
+	}
+	if ok, _ := s.Has(name); !ok {
+		t.Fatal("the good replacement was quarantined")
+	}
+}

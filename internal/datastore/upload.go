@@ -56,6 +56,15 @@ func (s *Store) Upload(sha256hex string, size int64) (*Upload, error) {
 	}
 	s.uploading[sha256hex] = true
 	s.mu.Unlock()
+	// An upload that held the hash may have completed it since the check
+	// above.
+	if ok, err := s.Has(sha256hex); err != nil || ok {
+		s.release(sha256hex)
+		if err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("datastore: upload %s: %w", sha256hex, ErrExists)
+	}
 
 	u, err := s.resume(sha256hex, size)
 	if err != nil {
