@@ -58,15 +58,26 @@ type Log struct {
 }
 
 // datasetLog is one dataset's file and where its chain stands.
+//
+// Appends commit in groups: each writes its line under mu, then waits for
+// an fsync that began after its write. One fsync at a time runs (syncMu),
+// and it covers every line written before it began, so concurrent requests
+// to one dataset share fsyncs instead of queueing for one each. Only what
+// is durable is shown (Head, Entries): an anchor never names an entry a
+// crash could take back.
 type datasetLog struct {
-	mu     sync.Mutex
-	path   string
-	loaded bool
-	f      *os.File // open for appending once the file exists
-	seq    uint64   // entries in the file
-	head   string   // hash of the last entry, ZeroHash if none
-	size   int64    // bytes of complete lines: where the next line starts
-	broken error    // why the chain on disk must not be extended
+	mu      sync.Mutex // the file's end and the fields below
+	syncMu  sync.Mutex // held while an fsync runs; taken before mu
+	path    string
+	loaded  bool
+	f       *os.File // open for appending once the file exists
+	seq     uint64   // entries written to the file
+	head    string   // hash of the last written entry, ZeroHash if none
+	size    int64    // bytes of complete lines written: where the next starts
+	durSeq  uint64   // the same three, for what an fsync made durable
+	durHead string
+	durSize int64
+	broken  error // why the chain on disk must not be extended
 }
 
 // Open opens (creating if needed) the logs under root.
@@ -105,8 +116,18 @@ func (l *Log) Close() error {
 	defer l.mu.Unlock()
 	var errs []error
 	for _, d := range l.sets {
+		// After any fsync under way, and with a last one, so that an
+		// Append waiting for its fsync finds its line durable.
+		d.syncMu.Lock()
 		d.mu.Lock()
 		if d.f != nil {
+			if d.durSize < d.size && d.broken == nil {
+				if err := d.f.Sync(); err != nil {
+					errs = append(errs, fmt.Errorf("accesslog: fsync %s: %w", d.path, err))
+				} else {
+					d.durSeq, d.durHead, d.durSize = d.seq, d.head, d.size
+				}
+			}
 			if err := d.f.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("accesslog: close %s: %w", d.path, err))
 			}
@@ -114,6 +135,7 @@ func (l *Log) Close() error {
 		}
 		d.loaded = false
 		d.mu.Unlock()
+		d.syncMu.Unlock()
 	}
 	return errors.Join(errs...)
 }
@@ -147,6 +169,7 @@ func (l *Log) load(d *datasetLog, dataset string) error {
 		return nil
 	}
 	d.seq, d.head, d.size, d.broken = 0, ZeroHash, 0, nil
+	d.durSeq, d.durHead, d.durSize = 0, ZeroHash, 0
 	f, err := os.OpenFile(d.path, os.O_RDWR|os.O_APPEND, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		d.loaded = true // created by the first Append
@@ -181,7 +204,14 @@ func (l *Log) load(d *datasetLog, dataset string) error {
 		}
 		l.note(fmt.Sprintf("accesslog: %s: cut off a torn last line of %d bytes after entry %d (a write cut by a crash, never acknowledged)", d.path, torn, d.seq))
 	}
+	// What was read back is on disk; fsync it once in case it was written
+	// by a process that died before its own fsync.
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("accesslog: fsync %s: %w", d.path, err)
+	}
 	d.f, d.size, d.loaded = f, size, true
+	d.durSeq, d.durHead, d.durSize = d.seq, d.head, size
 	return nil
 }
 
@@ -262,22 +292,35 @@ func (l *Log) Append(e Entry) (Entry, error) {
 	if e.Time == "" {
 		e.Time = l.opts.Now().UTC().Format(time.RFC3339Nano)
 	}
+	end, err := l.write(d, &e)
+	if err != nil {
+		return Entry{}, err
+	}
+	if err := d.commit(end); err != nil {
+		return Entry{}, fmt.Errorf("accesslog: entry %d of %s: %w", e.Seq, d.path, err)
+	}
+	return e, nil
+}
+
+// write fills e's place in the chain and writes its line; it returns the
+// file's end after the line.
+func (l *Log) write(d *datasetLog, e *Entry) (int64, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := l.load(d, e.Dataset); err != nil {
-		return Entry{}, err
+		return 0, err
 	}
 	if d.broken != nil {
-		return Entry{}, fmt.Errorf("accesslog: not extending a log whose chain does not hold: %w", d.broken)
+		return 0, fmt.Errorf("accesslog: not extending a log whose chain does not hold: %w", d.broken)
 	}
 	if d.f == nil {
 		f, err := os.OpenFile(d.path, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o640)
 		if err != nil {
-			return Entry{}, fmt.Errorf("accesslog: create %s: %w", d.path, err)
+			return 0, fmt.Errorf("accesslog: create %s: %w", d.path, err)
 		}
 		if err := syncDir(l.root); err != nil {
 			f.Close()
-			return Entry{}, err
+			return 0, err
 		}
 		d.f = f
 	}
@@ -285,28 +328,56 @@ func (l *Log) Append(e Entry) (Entry, error) {
 	e.Hash = e.ComputeHash()
 	line, err := json.Marshal(e)
 	if err != nil {
-		return Entry{}, fmt.Errorf("accesslog: encode entry %d of %s: %w", e.Seq, d.path, err)
+		return 0, fmt.Errorf("accesslog: encode entry %d of %s: %w", e.Seq, d.path, err)
 	}
 	line = append(line, '\n')
 	if _, err := d.f.Write(line); err != nil {
-		return Entry{}, d.fail(fmt.Errorf("accesslog: write entry %d to %s: %w", e.Seq, d.path, err))
-	}
-	if err := d.f.Sync(); err != nil {
-		return Entry{}, d.fail(fmt.Errorf("accesslog: fsync entry %d to %s: %w", e.Seq, d.path, err))
+		// Cut what part of the line got in; what is on disk is uncertain
+		// after a failed write, so stop until the log is read again.
+		if terr := d.f.Truncate(d.size); terr != nil {
+			err = errors.Join(err, fmt.Errorf("cut the unacknowledged line: %w", terr))
+		}
+		d.broken = fmt.Errorf("accesslog: write entry %d to %s: %w", e.Seq, d.path, err)
+		return 0, d.broken
 	}
 	d.seq, d.head, d.size = e.Seq, e.Hash, d.size+int64(len(line))
-	return e, nil
+	return d.size, nil
 }
 
-// fail cuts a line that was not acknowledged and, since after a failed
-// write or fsync what is on disk is unknown, stops appending until the log
-// is reopened and read again.
-func (d *datasetLog) fail(err error) error {
-	if terr := d.f.Truncate(d.size); terr != nil {
-		err = errors.Join(err, fmt.Errorf("cut unacknowledged line: %w", terr))
+// commit returns once the file is durable up to end: either an fsync that
+// began after that line was written already covered it, or it runs one,
+// covering every line written so far.
+func (d *datasetLog) commit(end int64) error {
+	d.syncMu.Lock()
+	defer d.syncMu.Unlock()
+	d.mu.Lock()
+	if d.durSize >= end {
+		d.mu.Unlock()
+		return nil
 	}
-	d.broken = err
-	return err
+	if d.broken != nil || d.f == nil {
+		err := d.broken
+		d.mu.Unlock()
+		if err == nil {
+			err = errors.New("log closed before the entry was made durable")
+		}
+		return err
+	}
+	f, seq, head, size := d.f, d.seq, d.head, d.size
+	d.mu.Unlock()
+	// Outside mu, so that other appends write their lines meanwhile and
+	// the next fsync takes them all.
+	err := f.Sync()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err != nil {
+		// After a failed fsync the kernel may have dropped the dirty pages:
+		// nothing written since the last good fsync can be vouched for.
+		d.broken = fmt.Errorf("fsync %s: %w", d.path, err)
+		return d.broken
+	}
+	d.durSeq, d.durHead, d.durSize = seq, head, size
+	return nil
 }
 
 // Head returns how many entries the dataset's log has and the hash of the
@@ -321,7 +392,7 @@ func (l *Log) Head(dataset string) (entries uint64, head string, err error) {
 	if err := l.load(d, dataset); err != nil {
 		return 0, "", err
 	}
-	return d.seq, d.head, nil
+	return d.durSeq, d.durHead, nil
 }
 
 // Entries returns up to limit entries of the dataset's log after the first
@@ -339,7 +410,7 @@ func (l *Log) Entries(dataset string, after uint64, limit int) ([]Entry, error) 
 	}
 	d.mu.Lock()
 	err = l.load(d, dataset)
-	size := d.size
+	size := d.durSize
 	d.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -354,8 +425,8 @@ func (l *Log) Entries(dataset string, after uint64, limit int) ([]Entry, error) 
 	defer f.Close()
 	out := []Entry{}
 	stop := errors.New("page full")
-	// Only the lines complete when the read began: an Append under way
-	// past size is not there yet.
+	// Only the lines durable when the read began: an Append under way is
+	// not on the record until its fsync.
 	_, _, err = scan(io.LimitReader(f, size), d.path, func(n uint64, e Entry) error {
 		if n <= after {
 			return nil
