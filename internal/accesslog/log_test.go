@@ -345,3 +345,58 @@ func TestCloseThenUse(t *testing.T) {
 		t.Fatalf("%+v %v", e, err)
 	}
 }
+
+// Pages deep in a long log (read from the index) are the same entries as
+// a read from the top, also after the file was edited behind the log's back
+// so that the index points into the middle of lines.
+func TestDeepPagesAndAnEditedFile(t *testing.T) {
+	root := t.TempDir()
+	l := openLog(t, root)
+	const n = 3*indexEvery + 10
+	var wg sync.WaitGroup
+	for w := range 8 { // concurrent, so that group commit keeps this quick
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += 8 {
+				if _, err := l.Append(access(dsA, i)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	whole, err := l.Entries(dsA, 0, 0)
+	if err != nil || len(whole) != n {
+		t.Fatalf("%d entries, %v", len(whole), err)
+	}
+	for _, after := range []uint64{indexEvery - 1, indexEvery, indexEvery + 1, 2*indexEvery + 500, n - 1, n, n + 5} {
+		got, err := l.Entries(dsA, after, 7)
+		want := whole[min(after, n):min(after+7, n)]
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("after %d: %d entries (first %+v), want %d; %v", after, len(got), got[:min(1, len(got))], len(want), err)
+		}
+	}
+	// Shorten line 5, shifting every later line by a byte.
+	path := filepath.Join(root, FileName(dsA))
+	b, _ := os.ReadFile(path)
+	lines := strings.SplitAfter(string(b), "\n")
+	lines[4] = strings.Replace(lines[4], `"status":206`, `"status":20`, 1)
+	os.WriteFile(path, []byte(strings.Join(lines, "")), 0o640)
+	got, err := l.Entries(dsA, 2*indexEvery, 3)
+	if err != nil || len(got) != 3 || got[0].Seq != 2*indexEvery+1 {
+		t.Fatalf("page of the edited file: %+v %v", got, err)
+	}
+	var all []Entry
+	for len(all) < n {
+		p, err := l.Entries(dsA, uint64(len(all)), 1000)
+		if err != nil || len(p) == 0 {
+			t.Fatalf("paging the edited file at %d: %v", len(all), err)
+		}
+		all = append(all, p...)
+	}
+	if r := Verify(all, []AnchorHead{{n, whole[n-1].Hash}}); r.OK || r.Code != ProblemHash || r.At != 5 {
+		t.Fatalf("verify of the edited file: %+v", r)
+	}
+}
