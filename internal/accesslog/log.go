@@ -55,9 +55,11 @@ type Log struct {
 	root string
 	opts Options
 
-	mu    sync.Mutex
-	sets  map[string]*datasetLog // by dataset, loaded on first use
-	notes []string
+	mu   sync.Mutex             // sets only; never held while taking a dataset's locks
+	sets map[string]*datasetLog // by dataset, loaded on first use
+
+	notesMu sync.Mutex // notes only: taken under a dataset's lock
+	notes   []string
 }
 
 // datasetLog is one dataset's file and where its chain stands.
@@ -102,26 +104,33 @@ func OpenWithOptions(root string, opts Options) (*Log, error) {
 
 // Notes returns what the log noted so far (torn lines cut off), oldest first.
 func (l *Log) Notes() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.notesMu.Lock()
+	defer l.notesMu.Unlock()
 	return slices.Clone(l.notes)
 }
 
 func (l *Log) note(msg string) {
-	l.mu.Lock()
+	l.notesMu.Lock()
 	l.notes = append(l.notes, msg)
-	l.mu.Unlock()
+	l.notesMu.Unlock()
 	if l.opts.Note != nil {
 		l.opts.Note(msg)
 	}
 }
 
-// Close closes every open log file.
+// Close makes every written line durable and closes every open log file.
+// The Log stays usable: a later call opens the file again.
 func (l *Log) Close() error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	var errs []error
+	sets := make([]*datasetLog, 0, len(l.sets))
 	for _, d := range l.sets {
+		sets = append(sets, d)
+	}
+	l.mu.Unlock()
+	// In file order, so the errors read the same each time.
+	slices.SortFunc(sets, func(a, b *datasetLog) int { return strings.Compare(a.path, b.path) })
+	var errs []error
+	for _, d := range sets {
 		// After any fsync under way, and with a last one, so that an
 		// Append waiting for its fsync finds its line durable.
 		d.syncMu.Lock()
