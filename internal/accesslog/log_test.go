@@ -400,3 +400,34 @@ func TestDeepPagesAndAnEditedFile(t *testing.T) {
 		t.Fatalf("verify of the edited file: %+v", r)
 	}
 }
+
+// Close while appends are under way: every Append still succeeds, once,
+// and the chain holds.
+func TestCloseDuringAppends(t *testing.T) {
+	root := t.TempDir()
+	l := openLog(t, root)
+	var wg sync.WaitGroup
+	const writers, each = 4, 40
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if _, err := l.Append(access(dsA, i)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for range 20 {
+		if err := l.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+	wg.Wait()
+	es := all(t, l, dsA)
+	if r := Verify(es, nil); !r.OK || len(es) != writers*each {
+		t.Fatalf("%d entries: %+v", len(es), r)
+	}
+}
