@@ -14,6 +14,15 @@
 // clock) for the public client, which checks a log it downloaded; Log is
 // the node's side, files and locks. Neither imports anything of ours.
 //
+// How the node uses it: Append one Entry per request before answering (an
+// error means the access cannot be recorded, so it is refused); the
+// anchoring loop anchors Head(dataset) for each of Datasets() whose head
+// moved since its last anchor; GET .../log pages with Entries(dataset,
+// after, limit), after = entries already sent. Head and Entries show only
+// entries that are durable, so an anchor never names an entry a crash could
+// take back. The reader fetches every page and the dataset's anchors and
+// calls Verify.
+//
 // What this package must not do: decide what is logged (the API does), touch
 // ledger state, or repair acknowledged history. A torn last line (a write
 // cut by a crash, never acknowledged) is cut off with a note; anything else

@@ -22,6 +22,17 @@
 // a VerifyingReader, which withholds the last bytes of a full read whose
 // hash is wrong and quarantines the blob.
 //
+// How the API uses it. An upload (PUT, after the ledger check): Upload(hash,
+// size) with the DATA value's hash and size; ErrExists means nothing to do,
+// ErrUploadInProgress a 409 to retry; WriteAt(ctx, body, offset) with the
+// offset the client says it starts at (an *OffsetError carries the offset to
+// resume from); Complete once Offset() == Size(); Close always. Status
+// answers "how far did my upload get" without taking the upload over. A
+// download: Open, then http.ServeContent over Blob.VerifyingReader();
+// ErrNotFound (also after a quarantine) is a 404. The errors' texts begin
+// with a stable code (invalid_name, not_found, exists, upload_in_progress,
+// wrong_offset, size_overflow, incomplete, digest_mismatch, closed).
+//
 // What this package must not do: decide who may upload or read (the API
 // checks the ledger), know what a dataset is beyond its hash and size, or
 // touch ledger state. It uses the wall clock only to date a quarantine.

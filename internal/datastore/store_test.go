@@ -595,3 +595,34 @@ func TestMismatchDoesNotQuarantineAReplacement(t *testing.T) {
 		t.Fatal("the good replacement was quarantined")
 	}
 }
+
+func TestStatus(t *testing.T) {
+	s, _ := openStore(t)
+	data := content(5000)
+	name := sum(data)
+	check := func(want Progress) {
+		t.Helper()
+		if got, err := s.Status(name); err != nil || got != want {
+			t.Fatalf("status %+v %v, want %+v", got, err, want)
+		}
+	}
+	check(Progress{})
+	u, err := s.Upload(name, 5000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(Progress{Size: 5000})
+	u.WriteAt(context.Background(), bytes.NewReader(data[:1234]), 0)
+	check(Progress{Offset: 1234, Size: 5000})
+	u.Close()
+	check(Progress{Offset: 1234, Size: 5000})
+	u, _ = s.Upload(name, 5000)
+	u.WriteAt(context.Background(), bytes.NewReader(data[1234:]), 1234)
+	if err := u.Complete(); err != nil {
+		t.Fatal(err)
+	}
+	check(Progress{Complete: true, Offset: 5000, Size: 5000})
+	if _, err := s.Status("x"); !errors.Is(err, ErrInvalidName) {
+		t.Fatal(err)
+	}
+}

@@ -316,3 +316,39 @@ func (u *Upload) Close() error {
 	}
 	return nil
 }
+
+// Progress is where an upload stands, for an upload-status answer.
+type Progress struct {
+	Complete bool  // the blob is stored
+	Offset   int64 // bytes acknowledged so far (Size when complete)
+	Size     int64 // declared size; 0 with Offset 0 when no upload began
+}
+
+// Status says where the upload of a blob stands without taking it over:
+// complete, resumable at Offset, or not begun. It reads the recorded state,
+// so it may lag an upload in progress by the bytes not yet checkpointed.
+func (s *Store) Status(sha256hex string) (Progress, error) {
+	if err := checkName(sha256hex); err != nil {
+		return Progress{}, err
+	}
+	fi, err := os.Stat(s.blobPath(sha256hex))
+	switch {
+	case err == nil && fi.Mode().IsRegular():
+		return Progress{Complete: true, Offset: fi.Size(), Size: fi.Size()}, nil
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return Progress{}, fmt.Errorf("datastore: status %s: %w", sha256hex, err)
+	}
+	b, err := os.ReadFile(s.statePath(sha256hex))
+	if errors.Is(err, fs.ErrNotExist) {
+		return Progress{}, nil
+	}
+	if err != nil {
+		return Progress{}, fmt.Errorf("datastore: status %s: %w", sha256hex, err)
+	}
+	off, size, err := parseState(b)
+	if err != nil {
+		// Upload starts such a state again; say so.
+		return Progress{}, nil
+	}
+	return Progress{Offset: off, Size: size}, nil
+}
