@@ -65,8 +65,11 @@ const bufSize = 1 << 20
 type Store struct {
 	root string
 
+	now func() time.Time // when a blob is opened; a test may move it
+
 	mu        sync.Mutex
-	uploading map[string]bool // hashes with an open Upload
+	uploading map[string]bool  // hashes with an open Upload
+	trusted   map[string]trust // blobs verified whole and unchanged since (trust.go)
 }
 
 // Open opens (creating if needed) the store under root.
@@ -91,7 +94,7 @@ func Open(root string) (*Store, error) {
 			return nil, fmt.Errorf("datastore: remove leftover %s: %w", t, err)
 		}
 	}
-	s := &Store{root: root, uploading: map[string]bool{}}
+	s := &Store{root: root, now: time.Now, uploading: map[string]bool{}, trusted: map[string]trust{}}
 	// A crash between moving a blob into blobs/ and removing its upload's
 	// state leaves that state behind: the blob is complete, drop it.
 	states, err := filepath.Glob(filepath.Join(root, "uploads", "*.state"))
@@ -184,7 +187,10 @@ type Blob struct {
 	Size    int64
 	ModTime time.Time
 
-	store *Store
+	store    *Store
+	stamp    stamp     // the file as opened
+	stamped  bool      // stamp is known (Linux)
+	openedAt time.Time // taken before the stat that made stamp
 }
 
 // Open returns the blob for reading. ErrNotFound if it is not stored.
@@ -192,6 +198,7 @@ func (s *Store) Open(sha256hex string) (*Blob, error) {
 	if err := checkName(sha256hex); err != nil {
 		return nil, err
 	}
+	openedAt := s.now()
 	f, err := os.Open(s.blobPath(sha256hex))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("datastore: open blob %s: %w", sha256hex, ErrNotFound)
@@ -208,7 +215,9 @@ func (s *Store) Open(sha256hex string) (*Blob, error) {
 		f.Close()
 		return nil, fmt.Errorf("datastore: blob %s is not a regular file: %w", sha256hex, ErrNotFound)
 	}
-	return &Blob{File: f, SHA256: sha256hex, Size: fi.Size(), ModTime: fi.ModTime(), store: s}, nil
+	st, stamped := fileStamp(fi)
+	return &Blob{File: f, SHA256: sha256hex, Size: fi.Size(), ModTime: fi.ModTime(),
+		store: s, stamp: st, stamped: stamped, openedAt: openedAt}, nil
 }
 
 // Verify reads the whole blob from its start and checks that it hashes to
@@ -225,6 +234,7 @@ func (b *Blob) Verify(ctx context.Context) error {
 	if got := hex.EncodeToString(h.Sum(nil)); got != b.SHA256 {
 		return b.mismatch(got)
 	}
+	b.verifiedWhole()
 	return nil
 }
 
@@ -258,6 +268,7 @@ func (s *Store) Quarantine(sha256hex string, reason string) error {
 	if err := checkName(sha256hex); err != nil {
 		return err
 	}
+	s.distrust(sha256hex)
 	err := os.Rename(s.blobPath(sha256hex), s.quarantinePath(sha256hex))
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("datastore: quarantine %s: %w", sha256hex, ErrNotFound)
@@ -282,6 +293,7 @@ func (s *Store) Remove(sha256hex string) error {
 	if err := checkName(sha256hex); err != nil {
 		return err
 	}
+	s.distrust(sha256hex)
 	err := os.Remove(s.blobPath(sha256hex))
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("datastore: remove %s: %w", sha256hex, ErrNotFound)

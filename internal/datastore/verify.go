@@ -102,6 +102,7 @@ func (v *VerifyingReader) check() error {
 		return v.err
 	}
 	v.ok = true
+	v.b.verifiedWhole()
 	return nil
 }
 
