@@ -20,7 +20,9 @@
 // leaves either the complete blob or the part file, never a blob that does
 // not match. Bytes altered on disk afterwards are caught by reading through
 // a VerifyingReader, which withholds the last bytes of a full read whose
-// hash is wrong and quarantines the blob.
+// hash is wrong and quarantines the blob; a blob read whole and unchanged
+// since (by its inode and ctime) is trusted for a while and may be served
+// without hashing again.
 //
 // How the API uses it. An upload (PUT, after the ledger check): Upload(hash,
 // size) with the DATA value's hash and size; ErrExists means nothing to do,
@@ -28,7 +30,9 @@
 // offset the client says it starts at (an *OffsetError carries the offset to
 // resume from); Complete once Offset() == Size(); Close always. Status
 // answers "how far did my upload get" without taking the upload over. A
-// download: Open, then http.ServeContent over Blob.VerifyingReader();
+// download: Open, then http.ServeContent over Blob.File when b.Trusted()
+// (verified whole before and unchanged since: see trust.go), else over
+// Blob.VerifyingReader(), which makes it trusted when it matches;
 // ErrNotFound (also after a quarantine) is a 404. The errors' texts begin
 // with a stable code (invalid_name, not_found, exists, upload_in_progress,
 // wrong_offset, size_overflow, incomplete, digest_mismatch, closed).
