@@ -39,5 +39,6 @@
 //
 // What this package must not do: decide who may upload or read (the API
 // checks the ledger), know what a dataset is beyond its hash and size, or
-// touch ledger state. It uses the wall clock only to date a quarantine.
+// touch ledger state. It uses the wall clock only to date a quarantine and
+// to judge when a verification can be trusted (trust.go).
 package datastore
