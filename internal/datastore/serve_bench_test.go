@@ -61,9 +61,9 @@ func benchServe(b *testing.B, verified bool) {
 		}
 		defer bl.Close()
 		if verified {
-			http.ServeContent(w, r, "", bl.ModTime, bl.VerifyingReader())
+			http.ServeContent(w, r, "", bl.ModTime(), bl.VerifyingReader())
 		} else {
-			http.ServeContent(w, r, "", bl.ModTime, bl.File)
+			http.ServeContent(w, r, "", bl.ModTime(), bl.File)
 		}
 	}))
 	defer srv.Close()

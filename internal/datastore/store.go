@@ -28,6 +28,8 @@ var (
 	// second one is refused at once rather than made to wait, so a client
 	// never hangs behind a stalled connection. Retry later.
 	ErrUploadInProgress = errors.New("upload_in_progress: another upload of this blob is in progress")
+	// ErrBusy is ErrUploadInProgress by its shorter name.
+	ErrBusy = ErrUploadInProgress
 	// ErrWrongOffset: a write did not start where the upload stands. The
 	// error is an *OffsetError that says the current offset.
 	ErrWrongOffset = errors.New("wrong_offset: write does not start at the upload's offset")
@@ -178,14 +180,15 @@ func (s *Store) Has(sha256hex string) (bool, error) {
 }
 
 // Blob is a complete blob open for reading: an *os.File (so it is an
-// io.ReadSeekCloser, enough for http.ServeContent) with its size, modification
-// time and name. Reading it directly does not check its bytes; read through
-// VerifyingReader to serve it.
+// io.ReadSeekCloser, enough for http.ServeContent) with its name, size and
+// modification time as opened. Reading it directly does not check its
+// bytes: serve it so only when Trusted, else through VerifyingReader.
 type Blob struct {
 	*os.File
-	SHA256  string
-	Size    int64
-	ModTime time.Time
+	SHA256 string
+
+	size    int64
+	modTime time.Time
 
 	store    *Store
 	stamp    stamp     // the file as opened
@@ -216,9 +219,16 @@ func (s *Store) Open(sha256hex string) (*Blob, error) {
 		return nil, fmt.Errorf("datastore: blob %s is not a regular file: %w", sha256hex, ErrNotFound)
 	}
 	st, stamped := fileStamp(fi)
-	return &Blob{File: f, SHA256: sha256hex, Size: fi.Size(), ModTime: fi.ModTime(),
+	return &Blob{File: f, SHA256: sha256hex, size: fi.Size(), modTime: fi.ModTime(),
 		store: s, stamp: st, stamped: stamped, openedAt: openedAt}, nil
 }
+
+// Size is the blob's size in bytes when it was opened.
+func (b *Blob) Size() int64 { return b.size }
+
+// ModTime is the blob file's modification time when it was opened (for
+// http.ServeContent's Last-Modified).
+func (b *Blob) ModTime() time.Time { return b.modTime }
 
 // Verify reads the whole blob from its start and checks that it hashes to
 // its name; on a mismatch it quarantines the blob and returns

@@ -91,8 +91,8 @@ func TestUploadInChunksThenRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if b.Size != int64(len(data)) || b.SHA256 != name {
-		t.Fatalf("blob size %d name %s", b.Size, b.SHA256)
+	if b.Size() != int64(len(data)) || b.SHA256 != name {
+		t.Fatalf("blob size %d name %s", b.Size(), b.SHA256)
 	}
 	got, err := io.ReadAll(b.VerifyingReader())
 	if err != nil || !bytes.Equal(got, data) {
@@ -410,7 +410,7 @@ func TestServeContentOfTamperedBlob(t *testing.T) {
 			return
 		}
 		defer b.Close()
-		http.ServeContent(w, r, "", b.ModTime, b.VerifyingReader())
+		http.ServeContent(w, r, "", b.ModTime(), b.VerifyingReader())
 	}))
 	defer srv.Close()
 	get := func(rng string) (*http.Response, []byte, error) {

@@ -102,10 +102,10 @@ func serveBlob(s *Store, name string) http.HandlerFunc {
 		}
 		defer b.Close()
 		if b.Trusted() {
-			http.ServeContent(w, r, "", b.ModTime, b.File)
+			http.ServeContent(w, r, "", b.ModTime(), b.File)
 			return
 		}
-		http.ServeContent(w, r, "", b.ModTime, b.VerifyingReader())
+		http.ServeContent(w, r, "", b.ModTime(), b.VerifyingReader())
 	}
 }
 

@@ -39,7 +39,7 @@ func (v *VerifyingReader) Read(p []byte) (int, error) {
 	if v.err != nil {
 		return 0, v.err
 	}
-	size := v.b.Size
+	size := v.b.size
 	if v.pos >= size {
 		// An empty blob (or one cut to nothing on disk) is checked here, at
 		// its only read.
@@ -84,7 +84,7 @@ func (v *VerifyingReader) Seek(offset int64, whence int) (int64, error) {
 	case io.SeekCurrent:
 		abs = v.pos + offset
 	case io.SeekEnd:
-		abs = v.b.Size + offset
+		abs = v.b.size + offset
 	default:
 		return 0, fmt.Errorf("datastore: seek blob %s: bad whence %d", v.b.SHA256, whence)
 	}
