@@ -1,0 +1,31 @@
+// Package accesslog owns the record of every access to a dataset served by
+// this node: one append-only log per dataset, each entry chained to the one
+// before by its SHA-256, written and fsynced before Append returns, so an
+// acknowledged entry survives a crash; and the pure check of such a log
+// against the heads anchored on the ledger.
+//
+// On disk: <root>/<dataset as a safe file name>.log, one JSON object per
+// line (an Entry), numbered from 1. Entry.ComputeHash documents the exact
+// bytes hashed. The ledger keeps (entries, head) pairs (AnchorHead), so the
+// owner cannot rewrite what it anchored, and Verify names the first entry
+// that does not hold.
+//
+// Two halves: Entry, ComputeHash, Verify and Report are pure (no I/O, no
+// clock) for the public client, which checks a log it downloaded; Log is
+// the node's side, files and locks. Neither imports anything of ours.
+//
+// How the node uses it: Append one Entry per request before answering (an
+// error means the access cannot be recorded, so it is refused); the
+// anchoring loop anchors Head(dataset) for each of Datasets() whose head
+// moved since its last anchor; GET .../log pages with Entries(dataset,
+// after, limit), after = entries already sent. Head and Entries show only
+// entries that are durable, so an anchor never names an entry a crash could
+// take back. The reader fetches every page and the dataset's anchors and
+// calls Verify.
+//
+// What this package must not do: decide what is logged (the API does), touch
+// ledger state, or repair acknowledged history. A torn last line (a write
+// cut by a crash, never acknowledged) is cut off with a note; anything else
+// malformed is an error naming the file and line, and a chain that does not
+// hold on disk is never extended.
+package accesslog

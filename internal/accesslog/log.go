@@ -1,0 +1,551 @@
+package accesslog
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Bounds, with their reasons.
+const (
+	// MaxFieldBytes is how much of each text field an entry keeps. Range and
+	// Remote come from the request; a bound keeps a hostile header from
+	// growing the log, and the longest honest value (a public key, a
+	// dataset identifier, a few ranges) is far below it.
+	MaxFieldBytes = 1024
+	// MaxDatasetBytes bounds a dataset name (an identifier is at most 85
+	// characters); its file name must also fit the usual 255-byte limit of
+	// a path element (maxFileName).
+	MaxDatasetBytes = 128
+	maxFileName     = 255
+	// MaxLineBytes bounds one line read back: 14 fields of MaxFieldBytes,
+	// JSON-escaped, fit; a longer line is not ours.
+	MaxLineBytes = 128 << 10
+	// MaxPage is the most entries one Entries call returns.
+	MaxPage = 10000
+	// indexEvery is how many lines apart Entries can start reading: an
+	// offset per 1024 entries is 8 KB of memory for a million entries.
+	indexEvery = 1024
+)
+
+// Options for OpenWithOptions. The zero value is usable.
+type Options struct {
+	// Now is the clock that dates entries without a Time (default time.Now).
+	Now func() time.Time
+	// Note receives what the log did on its own, such as cutting a torn
+	// last line (default: kept for Notes only).
+	Note func(msg string)
+}
+
+// Log is the access logs of every dataset under one directory. Safe for
+// concurrent use: appends to one dataset are serialised, different datasets
+// proceed side by side. Close releases its files.
+type Log struct {
+	root string
+	opts Options
+
+	mu   sync.Mutex             // sets only; never held while taking a dataset's locks
+	sets map[string]*datasetLog // by dataset, loaded on first use
+
+	notesMu sync.Mutex // notes only: taken under a dataset's lock
+	notes   []string
+}
+
+// datasetLog is one dataset's file and where its chain stands.
+//
+// Appends commit in groups: each writes its line under mu, then waits for
+// an fsync that began after its write. One fsync at a time runs (syncMu),
+// and it covers every line written before it began, so concurrent requests
+// to one dataset share fsyncs instead of queueing for one each. Only what
+// is durable is shown (Head, Entries): an anchor never names an entry a
+// crash could take back.
+type datasetLog struct {
+	mu      sync.Mutex // the file's end and the fields below
+	syncMu  sync.Mutex // held while an fsync runs; taken before mu
+	path    string
+	loaded  bool
+	f       *os.File // open for appending once the file exists
+	seq     uint64   // entries written to the file
+	head    string   // hash of the last written entry, ZeroHash if none
+	size    int64    // bytes of complete lines written: where the next starts
+	durSeq  uint64   // the same three, for what an fsync made durable
+	durHead string
+	durSize int64
+	broken  error // why the chain on disk must not be extended
+	// index[k] is where line k*indexEvery+1 starts, so a page deep in a
+	// long log is read from near its start, not from the file's.
+	index []int64
+}
+
+// Open opens (creating if needed) the logs under root.
+func Open(root string) (*Log, error) { return OpenWithOptions(root, Options{}) }
+
+// OpenWithOptions is Open with a clock and a place for notes.
+func OpenWithOptions(root string, opts Options) (*Log, error) {
+	if err := os.MkdirAll(root, 0o750); err != nil {
+		return nil, fmt.Errorf("accesslog: create %s: %w", root, err)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Log{root: root, opts: opts, sets: map[string]*datasetLog{}}, nil
+}
+
+// Notes returns what the log noted so far (torn lines cut off), oldest first.
+func (l *Log) Notes() []string {
+	l.notesMu.Lock()
+	defer l.notesMu.Unlock()
+	return slices.Clone(l.notes)
+}
+
+func (l *Log) note(msg string) {
+	l.notesMu.Lock()
+	l.notes = append(l.notes, msg)
+	l.notesMu.Unlock()
+	if l.opts.Note != nil {
+		l.opts.Note(msg)
+	}
+}
+
+// Close makes every written line durable and closes every open log file.
+// The Log stays usable: a later call opens the file again.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	sets := make([]*datasetLog, 0, len(l.sets))
+	for _, d := range l.sets {
+		sets = append(sets, d)
+	}
+	l.mu.Unlock()
+	// In file order, so the errors read the same each time.
+	slices.SortFunc(sets, func(a, b *datasetLog) int { return strings.Compare(a.path, b.path) })
+	var errs []error
+	for _, d := range sets {
+		// After any fsync under way, and with a last one, so that an
+		// Append waiting for its fsync finds its line durable.
+		d.syncMu.Lock()
+		d.mu.Lock()
+		if d.f != nil {
+			if d.durSize < d.size && d.broken == nil {
+				if err := d.f.Sync(); err != nil {
+					errs = append(errs, fmt.Errorf("accesslog: fsync %s: %w", d.path, err))
+				} else {
+					d.durSeq, d.durHead, d.durSize = d.seq, d.head, d.size
+				}
+			}
+			if err := d.f.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("accesslog: close %s: %w", d.path, err))
+			}
+			d.f = nil
+		}
+		d.loaded = false
+		d.mu.Unlock()
+		d.syncMu.Unlock()
+	}
+	return errors.Join(errs...)
+}
+
+func checkDataset(dataset string) error {
+	if dataset == "" || len(dataset) > MaxDatasetBytes || !utf8.ValidString(dataset) || len(FileName(dataset)) > maxFileName {
+		return fmt.Errorf("accesslog: dataset %q: empty, longer than %d bytes, not UTF-8 or too long a file name", clip(dataset), MaxDatasetBytes)
+	}
+	return nil
+}
+
+// dataset returns the dataset's log, its chain loaded from disk.
+func (l *Log) dataset(dataset string) (*datasetLog, error) {
+	if err := checkDataset(dataset); err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	d := l.sets[dataset]
+	if d == nil {
+		d = &datasetLog{path: filepath.Join(l.root, FileName(dataset))}
+		l.sets[dataset] = d
+	}
+	l.mu.Unlock()
+	return d, nil
+}
+
+// load reads the file once: where the chain stands, a torn last line cut
+// off. Called with d.mu held.
+func (l *Log) load(d *datasetLog, dataset string) error {
+	if d.loaded {
+		return nil
+	}
+	d.seq, d.head, d.size, d.broken = 0, ZeroHash, 0, nil
+	d.durSeq, d.durHead, d.durSize = 0, ZeroHash, 0
+	d.index = d.index[:0]
+	f, err := os.OpenFile(d.path, os.O_RDWR|os.O_APPEND, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		d.loaded = true // created by the first Append
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("accesslog: open %s: %w", d.path, err)
+	}
+	var last Entry
+	size, torn, err := scan(f, d.path, 0, func(n uint64, start int64, e Entry) error {
+		if (n-1)%indexEvery == 0 {
+			d.index = append(d.index, start)
+		}
+		if d.broken == nil {
+			d.broken = chainProblem(d.path, n, e, dataset, last)
+		}
+		last = e
+		d.seq, d.head = n, e.Hash
+		return nil
+	})
+	if err != nil {
+		f.Close()
+		return err
+	}
+	if torn > 0 {
+		// Never acknowledged: Append returns only after the newline is
+		// fsynced. Cut it so the next line starts clean.
+		if err := f.Truncate(size); err != nil {
+			f.Close()
+			return fmt.Errorf("accesslog: cut torn line of %s: %w", d.path, err)
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return fmt.Errorf("accesslog: fsync %s: %w", d.path, err)
+		}
+		l.note(fmt.Sprintf("accesslog: %s: cut off a torn last line of %d bytes after entry %d (a write cut by a crash, never acknowledged)", d.path, torn, d.seq))
+	}
+	// What was read back is on disk; fsync it once in case it was written
+	// by a process that died before its own fsync.
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("accesslog: fsync %s: %w", d.path, err)
+	}
+	d.f, d.size, d.loaded = f, size, true
+	d.durSeq, d.durHead, d.durSize = d.seq, d.head, size
+	return nil
+}
+
+// chainProblem says why entry n (line n) does not extend the chain.
+func chainProblem(path string, n uint64, e Entry, dataset string, prev Entry) error {
+	prevHash := ZeroHash
+	if n > 1 {
+		prevHash = prev.Hash
+	}
+	switch {
+	case e.Seq != n:
+		return fmt.Errorf("accesslog: %s line %d: entry numbered %d", path, n, e.Seq)
+	case e.Dataset != dataset:
+		return fmt.Errorf("accesslog: %s line %d: entry of dataset %q", path, n, clip(e.Dataset))
+	case e.Prev != prevHash:
+		return fmt.Errorf("accesslog: %s line %d: prev is not line %d's hash", path, n, n-1)
+	case e.Hash != e.ComputeHash():
+		return fmt.Errorf("accesslog: %s line %d: hash does not match the entry", path, n)
+	}
+	return nil
+}
+
+// scan reads complete lines from r's start, line firstLine+1 of the
+// file, calling fn with each entry, its line number and where it starts in
+// r. It returns the bytes of complete lines and the length of a last line
+// without its newline (torn). A line that is not an entry is an error
+// naming the file and line.
+func scan(r io.Reader, path string, firstLine uint64, fn func(n uint64, start int64, e Entry) error) (size, torn int64, err error) {
+	br := bufio.NewReaderSize(r, MaxLineBytes)
+	n := firstLine
+	for {
+		line, err := br.ReadSlice('\n')
+		switch {
+		case err == io.EOF:
+			return size, int64(len(line)), nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			return 0, 0, fmt.Errorf("accesslog: %s line %d: longer than %d bytes", path, n+1, MaxLineBytes)
+		case err != nil:
+			return 0, 0, fmt.Errorf("accesslog: read %s line %d: %w", path, n+1, err)
+		}
+		n++
+		e, perr := parseLine(line)
+		if perr != nil {
+			return 0, 0, fmt.Errorf("accesslog: %s line %d: %w", path, n, perr)
+		}
+		if err := fn(n, size, e); err != nil {
+			return 0, 0, err
+		}
+		size += int64(len(line))
+	}
+}
+
+func parseLine(line []byte) (Entry, error) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	var e Entry
+	if err := dec.Decode(&e); err != nil {
+		return Entry{}, fmt.Errorf("not an entry: %w", err)
+	}
+	if dec.More() {
+		return Entry{}, errors.New("not an entry: more than one JSON value")
+	}
+	return e, nil
+}
+
+// Append fills e's Seq, Prev and Hash (and Time, when empty, from the
+// clock), writes it as one line and fsyncs before returning: an entry Append
+// returned survives a crash. Text fields are kept to MaxFieldBytes of valid
+// UTF-8 (invalid bytes become U+FFFD), so what is hashed is exactly what
+// reads back. It refuses to extend a log whose chain on disk does not hold.
+func (l *Log) Append(e Entry) (Entry, error) {
+	d, err := l.dataset(e.Dataset)
+	if err != nil {
+		return Entry{}, err
+	}
+	for _, s := range []*string{&e.Time, &e.Key, &e.Grantee, &e.Method, &e.Range, &e.Result, &e.Remote} {
+		*s = clean(*s)
+	}
+	if e.Time == "" {
+		e.Time = l.opts.Now().UTC().Format(time.RFC3339Nano)
+	}
+	end, err := l.write(d, &e)
+	if err != nil {
+		return Entry{}, err
+	}
+	if err := d.commit(end); err != nil {
+		return Entry{}, fmt.Errorf("accesslog: entry %d of %s: %w", e.Seq, d.path, err)
+	}
+	return e, nil
+}
+
+// write fills e's place in the chain and writes its line; it returns the
+// file's end after the line.
+func (l *Log) write(d *datasetLog, e *Entry) (int64, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := l.load(d, e.Dataset); err != nil {
+		return 0, err
+	}
+	if d.broken != nil {
+		return 0, fmt.Errorf("accesslog: not extending a log whose chain does not hold: %w", d.broken)
+	}
+	if d.f == nil {
+		f, err := os.OpenFile(d.path, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o640)
+		if err != nil {
+			return 0, fmt.Errorf("accesslog: create %s: %w", d.path, err)
+		}
+		if err := syncDir(l.root); err != nil {
+			f.Close()
+			return 0, err
+		}
+		d.f = f
+	}
+	e.Seq, e.Prev = d.seq+1, d.head
+	e.Hash = e.ComputeHash()
+	line, err := json.Marshal(e)
+	if err != nil {
+		return 0, fmt.Errorf("accesslog: encode entry %d of %s: %w", e.Seq, d.path, err)
+	}
+	line = append(line, '\n')
+	if _, err := d.f.Write(line); err != nil {
+		// Cut what part of the line got in; what is on disk is uncertain
+		// after a failed write, so stop until the log is read again.
+		if terr := d.f.Truncate(d.size); terr != nil {
+			err = errors.Join(err, fmt.Errorf("cut the unacknowledged line: %w", terr))
+		}
+		d.broken = fmt.Errorf("accesslog: write entry %d to %s: %w", e.Seq, d.path, err)
+		return 0, d.broken
+	}
+	if (e.Seq-1)%indexEvery == 0 {
+		d.index = append(d.index, d.size)
+	}
+	d.seq, d.head, d.size = e.Seq, e.Hash, d.size+int64(len(line))
+	return d.size, nil
+}
+
+// commit returns once the file is durable up to end: either an fsync that
+// began after that line was written already covered it, or it runs one,
+// covering every line written so far.
+func (d *datasetLog) commit(end int64) error {
+	d.syncMu.Lock()
+	defer d.syncMu.Unlock()
+	d.mu.Lock()
+	if d.durSize >= end {
+		d.mu.Unlock()
+		return nil
+	}
+	if d.broken != nil || d.f == nil {
+		err := d.broken
+		d.mu.Unlock()
+		if err == nil {
+			err = errors.New("log closed before the entry was made durable")
+		}
+		return err
+	}
+	f, seq, head, size := d.f, d.seq, d.head, d.size
+	d.mu.Unlock()
+	// Outside mu, so that other appends write their lines meanwhile and
+	// the next fsync takes them all.
+	err := f.Sync()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err != nil {
+		// After a failed fsync the kernel may have dropped the dirty pages:
+		// nothing written since the last good fsync can be vouched for.
+		d.broken = fmt.Errorf("fsync %s: %w", d.path, err)
+		return d.broken
+	}
+	d.durSeq, d.durHead, d.durSize = seq, head, size
+	return nil
+}
+
+// Head returns how many entries the dataset's log has and the hash of the
+// last (ZeroHash for none): what the node anchors.
+func (l *Log) Head(dataset string) (entries uint64, head string, err error) {
+	d, err := l.dataset(dataset)
+	if err != nil {
+		return 0, "", err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := l.load(d, dataset); err != nil {
+		return 0, "", err
+	}
+	return d.durSeq, d.durHead, nil
+}
+
+// Entries returns up to limit entries of the dataset's log after the first
+// `after` lines (after = the last Seq already read, in a sound log), read
+// from the file as it is, so a file changed behind the log's back shows
+// (and Verify finds it). limit <= 0 or above MaxPage means MaxPage. A
+// dataset without a log has no entries.
+func (l *Log) Entries(dataset string, after uint64, limit int) ([]Entry, error) {
+	if limit <= 0 || limit > MaxPage {
+		limit = MaxPage
+	}
+	d, err := l.dataset(dataset)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	err = l.load(d, dataset)
+	size := d.durSize
+	var skip uint64 // lines before start
+	var start int64
+	if k := after / indexEvery; k < uint64(len(d.index)) && k > 0 {
+		skip, start = k*indexEvery, d.index[k]
+	}
+	d.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if start >= size {
+		skip, start = 0, 0
+	}
+	f, err := os.Open(d.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return []Entry{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("accesslog: open %s: %w", d.path, err)
+	}
+	defer f.Close()
+	out, err := page(f, d.path, size, skip, start, after, limit)
+	if errors.Is(err, errMisaligned) {
+		// The file changed behind the log's back since the index was
+		// made: read it from the top, as it is, for Verify to judge.
+		out, err = page(f, d.path, size, 0, 0, after, limit)
+	}
+	return out, err
+}
+
+var errMisaligned = errors.New("the index does not point at the line it should")
+
+// page reads up to limit entries after line `after` from f, starting at
+// byte start, line skip+1, and ending at byte size: only the lines durable
+// when the read began, since an Append under way is not on the record
+// until its fsync.
+func page(f *os.File, path string, size int64, skip uint64, start int64, after uint64, limit int) ([]Entry, error) {
+	out := []Entry{}
+	stop := errors.New("page full")
+	first := true
+	_, _, err := scan(io.NewSectionReader(f, start, size-start), path, skip, func(n uint64, _ int64, e Entry) error {
+		if first && skip > 0 && e.Seq != n {
+			return errMisaligned
+		}
+		first = false
+		if n <= after {
+			return nil
+		}
+		out = append(out, e)
+		if len(out) == limit {
+			return stop
+		}
+		return nil
+	})
+	if skip > 0 && err != nil && !errors.Is(err, stop) {
+		// A line cut by a stale offset does not parse either.
+		return nil, errMisaligned
+	}
+	if err != nil && !errors.Is(err, stop) {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Datasets returns the datasets that have a log, sorted (for the anchoring
+// loop). Files whose names are not a log's are ignored.
+func (l *Log) Datasets() ([]string, error) {
+	des, err := os.ReadDir(l.root)
+	if err != nil {
+		return nil, fmt.Errorf("accesslog: list %s: %w", l.root, err)
+	}
+	var out []string
+	for _, de := range des {
+		if !de.Type().IsRegular() {
+			continue
+		}
+		if ds, ok := DatasetOf(de.Name()); ok {
+			out = append(out, ds)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// clean keeps s to MaxFieldBytes of valid UTF-8, cut at a character.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= MaxFieldBytes {
+		return s
+	}
+	cut := MaxFieldBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}
+
+// clip bounds a name from input in an error message.
+func clip(s string) string {
+	if len(s) > 100 {
+		return s[:100] + "…"
+	}
+	return s
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("accesslog: open dir %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("accesslog: fsync dir %s: %w", dir, err)
+	}
+	return nil
+}
