@@ -12,6 +12,7 @@ type (
 	Value           = registry.Value
 	Dataset         = registry.Dataset
 	Grant           = registry.Grant
+	Anchor          = registry.Anchor
 	Outcome         = registry.Outcome
 	Application     = wire.ApplicationView
 	RecordAnswer    = wire.RecordAnswer
@@ -30,6 +31,7 @@ type (
 	TxInfo          = wire.TxInfo
 	ApplicationList = wire.ApplicationList
 	GrantList       = wire.GrantList
+	AnchorList      = wire.AnchorList
 	HandleAnswer    = wire.HandleAnswer
 	HandleValue     = wire.HandleValue
 	ValidatorList   = wire.ValidatorList
