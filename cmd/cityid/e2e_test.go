@@ -127,6 +127,11 @@ func cliStory(t *testing.T, n *testnode.Node) {
 	if _, _, code := n.CLI("tx", "anchor-log", census, "--head", strings.Repeat("ef", 32), "--from", "alice"); code != exitUsage {
 		t.Errorf("anchor-log without --entries: exit %d, want %d", code, exitUsage)
 	}
+	var anchors client.AnchorList
+	cli(t, n, &anchors, "query", "anchors", "1561301001.85.1/CENSUS-2026")
+	if len(anchors.Anchors) != 1 || anchors.Latest == nil || anchors.Latest.Entries != 3 || anchors.Latest.Head != strings.Repeat("cd", 32) {
+		t.Fatalf("query anchors: %+v", anchors)
+	}
 
 	// Refusals: each exits 1 with its code, and changes nothing.
 	for _, c := range []struct {
