@@ -98,14 +98,6 @@ func LatestAnchor(r Reader, dataset string) (Anchor, bool, error) {
 	return a, ok, err
 }
 
-// Ranger is a Reader that also walks the keys under a prefix in order,
-// from start (inclusive; nil for the first): a committed view of the
-// store. Listing needs it; applying a transaction never does.
-type Ranger interface {
-	Reader
-	Iterate(prefix, start []byte, fn func(key, value []byte) bool) error
-}
-
 // GetAnchors reads up to limit anchors of a dataset (canonical) whose
 // Entries are more than after, ascending by Entries.
 func GetAnchors(r Ranger, dataset string, after uint64, limit int) ([]Anchor, error) {
