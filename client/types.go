@@ -89,3 +89,9 @@ const (
 	StatusActive      = registry.StatusActive
 	StatusDeactivated = registry.StatusDeactivated
 )
+
+// DatasetOf returns the dataset a record describes: its first DATA value's
+// descriptor (values are in index order), and false when it has none.
+// Whether the dataset is public, and the SHA-256 its bytes must have, are
+// this descriptor's.
+func DatasetOf(rec Record) (Dataset, bool) { return registry.DatasetOf(rec) }

@@ -201,3 +201,22 @@ func TestPublicDataset(t *testing.T) {
 		t.Errorf("batched dataset %+v, want public", d)
 	}
 }
+
+func TestDatasetOf(t *testing.T) {
+	a := Dataset{URI: "https://a.example/a", SHA256: head(1), Size: 1, MediaType: "text/csv", Public: true}
+	b := Dataset{URI: "https://a.example/b", SHA256: head(2), Size: 2, MediaType: "text/csv"}
+	for _, c := range []struct {
+		values []Value
+		want   Dataset
+		ok     bool
+	}{
+		{nil, Dataset{}, false},
+		{[]Value{{Index: 1, Type: TypeText, Data: "x"}}, Dataset{}, false},
+		{[]Value{{Index: 1, Type: TypeText, Data: "x"}, {Index: 2, Type: TypeData, Dataset: &a}, {Index: 3, Type: TypeData, Dataset: &b}}, a, true},
+		{[]Value{{Index: 4, Type: TypeData, Dataset: &b}, {Index: 5, Type: TypeData, Dataset: &a}}, b, true},
+	} {
+		if got, ok := DatasetOf(Record{Values: c.values}); got != c.want || ok != c.ok {
+			t.Errorf("%+v: %+v %v, want %+v %v", c.values, got, ok, c.want, c.ok)
+		}
+	}
+}
