@@ -37,10 +37,10 @@ func (m *AnchorLog) validate(string) *Error {
 	}
 	m.dataset, m.Dataset = id, id.String()
 	if m.Entries == 0 {
-		return errorf(CodeInvalid, "entries is missing: a log is anchored after its first entry, so entries is at least 1")
+		return errorf(CodeInvalid, "entries is 0 or missing: a log is anchored after its first entry, so entries is at least 1")
 	}
 	if m.Entries > MaxAnchorEntries {
-		return errorf(CodeInvalid, "entries %d is more than the %d allowed", m.Entries, uint64(MaxAnchorEntries))
+		return errorf(CodeInvalid, "entries %d is more than the %d allowed (2^53-1, what every reader's numbers hold exactly)", m.Entries, uint64(MaxAnchorEntries))
 	}
 	if !isLowerHex(m.Head, 64) {
 		return errorf(CodeInvalid, "head %q is not a SHA-256 in 64 lowercase hex digits", clip(m.Head))
@@ -84,7 +84,7 @@ func (m *AnchorLog) apply(c *txContext) (Outcome, *Error) {
 	if err := putJSON(c.st, AnchorKey(m.Dataset, m.Entries), a); err != nil {
 		return Outcome{}, internal("write anchor", err)
 	}
-	if err := putJSON(c.st, anchorHeadKey(m.Dataset), a); err != nil {
+	if err := putJSON(c.st, AnchorHeadKey(m.Dataset), a); err != nil {
 		return Outcome{}, internal("write latest anchor", err)
 	}
 	return Outcome{ID: m.Dataset, Entries: m.Entries, Status: "anchored"}, nil
@@ -94,7 +94,7 @@ func (m *AnchorLog) apply(c *txContext) (Outcome, *Error) {
 // was never anchored. dataset is canonical.
 func LatestAnchor(r Reader, dataset string) (Anchor, bool, error) {
 	var a Anchor
-	ok, err := getJSON(r, anchorHeadKey(dataset), &a)
+	ok, err := getJSON(r, AnchorHeadKey(dataset), &a)
 	return a, ok, err
 }
 

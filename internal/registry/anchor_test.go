@@ -82,7 +82,7 @@ func TestAnchorLog(t *testing.T) {
 			code string
 			want string
 		}{
-			{M{"dataset": w.dataset, "head": head(1)}, CodeInvalid, "entries is missing"},
+			{M{"dataset": w.dataset, "head": head(1)}, CodeInvalid, "entries is 0 or missing"},
 			{M{"dataset": w.dataset, "entries": 0, "head": head(1)}, CodeInvalid, "at least 1"},
 			{M{"dataset": w.dataset, "entries": uint64(MaxAnchorEntries) + 1, "head": head(1)}, CodeInvalid, "more than the 9007199254740991 allowed"},
 			{M{"dataset": w.dataset, "entries": 5000}, CodeInvalid, "64 lowercase hex"},

@@ -83,9 +83,7 @@ func AnchorPrefix(dataset string) []byte { return []byte(prefixAnchor + dataset 
 
 // AnchorHeadKey is the state key of a dataset's latest anchor: what a
 // proof of the latest anchor proves.
-func AnchorHeadKey(dataset string) []byte { return anchorHeadKey(dataset) }
-
-func anchorHeadKey(dataset string) []byte { return []byte(prefixAnchorHead + dataset) }
+func AnchorHeadKey(dataset string) []byte { return []byte(prefixAnchorHead + dataset) }
 
 // ProposalKey is the state key of a governance proposal.
 func ProposalKey(id string) []byte { return []byte(prefixProposal + id) }
