@@ -165,6 +165,7 @@ reactivate active 1561301001.85.1/school-0042
 register active 1561301001.85.1/enrolment-2026
 grant_access granted 1561301001.85.1/enrolment-2026
 revoke_access revoked 1561301001.85.1/enrolment-2026
+anchor_log anchored 1561301001.85.1/enrolment-2026
 transfer active 1561301001.85.1/school-0042
 set_validator applied
 set_authority applied

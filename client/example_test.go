@@ -126,6 +126,19 @@ func everyTransaction(ctx context.Context, c *client.Client, operator ed25519.Pr
 	if _, err := send(a, client.KindRevokeAccess, client.RevokeAccess{Dataset: dataset, Grantee: city + ".85"}); err != nil {
 		return err
 	}
+	// The owner's node logged one request for it (a refusal, say): the
+	// log's head, anchored, is what a grantee later checks the log by.
+	entry := sha256.Sum256([]byte("entry 1"))
+	if _, err := send(a, client.KindAnchorLog, client.AnchorLog{Dataset: dataset, Entries: 1, Head: hex.EncodeToString(entry[:])}); err != nil {
+		return err
+	}
+	anchors, err := c.Anchors(ctx, dataset, 0, 10)
+	if err != nil {
+		return err
+	}
+	if len(anchors.Anchors) != 1 || anchors.Latest == nil || anchors.Latest.Head != hex.EncodeToString(entry[:]) {
+		return fmt.Errorf("anchors of %s: %+v, want the one just sent", dataset, anchors)
+	}
 	if _, err := send(a, client.KindTransfer, client.Transfer{ID: school, Admins: []string{client.KeyText(bobPub)}}); err != nil {
 		return err
 	}

@@ -73,6 +73,15 @@ func (c *Client) Grants(ctx context.Context, dataset, grantee, after string, lim
 	return out, err
 }
 
+// Anchors returns a page of a dataset's anchored access-log heads
+// (anchor_log) whose counts are more than after, ascending, and its latest
+// anchor. AnchorList.Next, when set, is the after of the next page.
+func (c *Client) Anchors(ctx context.Context, id string, after uint64, limit int) (AnchorList, error) {
+	var out AnchorList
+	err := c.do(ctx, http.MethodGet, "/v1/anchors/"+escapeID(id)+page(strconv.FormatUint(after, 10), "0", limit), nil, &out)
+	return out, err
+}
+
 func pageValues(after, none string, limit int) url.Values {
 	q := url.Values{}
 	if after != none && after != "" {

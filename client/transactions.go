@@ -26,6 +26,7 @@ const (
 	KindSetAuthority       = registry.KindSetAuthority       // SetAuthority
 	KindSetValidator       = registry.KindSetValidator       // SetValidator
 	KindSetCity            = registry.KindSetCity            // SetCity
+	KindAnchorLog          = registry.KindAnchorLog          // AnchorLog
 )
 
 // Kinds lists every transaction kind, in a fixed order.
@@ -49,6 +50,7 @@ type (
 	SetAuthority   = registry.SetAuthority
 	SetValidator   = registry.SetValidator
 	SetCity        = registry.SetCity
+	AnchorLog      = registry.AnchorLog
 )
 
 // Value types of a record (Value.Type); a user type is "namespace:name".

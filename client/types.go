@@ -12,6 +12,7 @@ type (
 	Value           = registry.Value
 	Dataset         = registry.Dataset
 	Grant           = registry.Grant
+	Anchor          = registry.Anchor
 	Outcome         = registry.Outcome
 	Application     = wire.ApplicationView
 	RecordAnswer    = wire.RecordAnswer
@@ -30,6 +31,7 @@ type (
 	TxInfo          = wire.TxInfo
 	ApplicationList = wire.ApplicationList
 	GrantList       = wire.GrantList
+	AnchorList      = wire.AnchorList
 	HandleAnswer    = wire.HandleAnswer
 	HandleValue     = wire.HandleValue
 	ValidatorList   = wire.ValidatorList
@@ -87,3 +89,9 @@ const (
 	StatusActive      = registry.StatusActive
 	StatusDeactivated = registry.StatusDeactivated
 )
+
+// DatasetOf returns the dataset a record describes: its first DATA value's
+// descriptor (values are in index order), and false when it has none.
+// Whether the dataset is public, and the SHA-256 its bytes must have, are
+// this descriptor's.
+func DatasetOf(rec Record) (Dataset, bool) { return registry.DatasetOf(rec) }

@@ -233,31 +233,23 @@ func clipKey(k string) string {
 
 // verifyProof checks a proof of id's record (rec non-nil) or of its absence.
 func (v *Verifier) verifyProof(ctx context.Context, id code.ID, p *Proof, rec *Record) (Verified, error) {
-	ver := Verified{Height: p.Height, HeaderHeight: p.HeaderHeight, Exists: rec != nil}
-	if p.HeaderHeight != p.Height+1 {
-		return ver, fmt.Errorf("proof of height %d names header %d; the app hash of a height is in the next header", p.Height, p.HeaderHeight)
-	}
-	key := registry.RecordKey(id.String())
-	header, err := v.Header(ctx, p.HeaderHeight)
+	ver, root, err := v.provenRoot(ctx, p)
+	ver.Exists = rec != nil
 	if err != nil {
 		return ver, err
 	}
-	ver.AppHash = header.AppHash.String()
-	ver.HeaderTime = header.Time
-	if claimed, err := hex.DecodeString(p.AppHash); err != nil || !equalBytes(claimed, header.AppHash) {
-		return ver, fmt.Errorf("the node claims app hash %s at height %d, but the signed header %d says %s", p.AppHash, p.Height, p.HeaderHeight, header.AppHash)
-	}
+	key := registry.RecordKey(id.String())
 	proof, err := verify.Decode(p.Type, p.Proof)
 	if err != nil {
 		return ver, err
 	}
 	if rec == nil {
-		if err := verify.Absence(header.AppHash, key, proof); err != nil {
+		if err := verify.Absence(root, key, proof); err != nil {
 			return ver, fmt.Errorf("proof that %s is not registered: %w", id, err)
 		}
 		return ver, nil
 	}
-	if err := verify.Existence(header.AppHash, key, p.Value, proof); err != nil {
+	if err := verify.Existence(root, key, p.Value, proof); err != nil {
 		return ver, fmt.Errorf("proof of %s: %w", id, err)
 	}
 	// The record shown must be the one proved, not a re-encoding that
@@ -272,6 +264,83 @@ func (v *Verifier) verifyProof(ctx context.Context, id code.ID, p *Proof, rec *R
 		return ver, fmt.Errorf("the record in the answer differs from the proved value of %s", id)
 	}
 	return ver, nil
+}
+
+// LatestAnchorVerified reads a dataset's latest anchored access-log head
+// (anchor_log) with its proof and verifies it: what a grantee checks an
+// owner's log against, from any node. The anchor is nil, and
+// Verified.Exists false, when the proof shows the log was never anchored.
+// The anchor returned is the proved bytes', whatever else the answer
+// shows.
+func (v *Verifier) LatestAnchorVerified(ctx context.Context, id string) (*Anchor, Verified, error) {
+	parsed, err := code.Parse(id)
+	if err != nil {
+		return nil, Verified{}, err
+	}
+	dataset := parsed.String()
+	var ans AnchorList
+	if err := v.c.do(ctx, http.MethodGet, "/v1/anchors/"+escapeID(dataset)+"?proof=true&limit=1", nil, &ans); err != nil {
+		return nil, Verified{}, err
+	}
+	p := ans.Proof
+	if p == nil {
+		return nil, Verified{}, errors.New("the node answered without a proof")
+	}
+	key := registry.AnchorHeadKey(dataset)
+	if string(p.Key) != string(key) {
+		return nil, Verified{}, fmt.Errorf("the proof is about key %q, not the latest anchor of %s", clipKey(string(p.Key)), dataset)
+	}
+	ver, root, err := v.provenRoot(ctx, p)
+	ver.Exists = p.Value != nil
+	if err != nil {
+		return nil, ver, err
+	}
+	proof, err := verify.Decode(p.Type, p.Proof)
+	if err != nil {
+		return nil, ver, err
+	}
+	if p.Value == nil {
+		if err := verify.Absence(root, key, proof); err != nil {
+			return nil, ver, fmt.Errorf("proof that the log of %s was never anchored: %w", dataset, err)
+		}
+		if ans.Latest != nil {
+			return nil, ver, fmt.Errorf("the answer shows an anchor of %s but proves there is none", dataset)
+		}
+		return nil, ver, nil
+	}
+	if err := verify.Existence(root, key, p.Value, proof); err != nil {
+		return nil, ver, fmt.Errorf("proof of the latest anchor of %s: %w", dataset, err)
+	}
+	var a Anchor
+	if err := json.Unmarshal(p.Value, &a); err != nil {
+		return nil, ver, fmt.Errorf("proved value of the latest anchor of %s is not an anchor: %w", dataset, err)
+	}
+	if a.Dataset != dataset {
+		return nil, ver, fmt.Errorf("the proved anchor names %s, not %s", a.Dataset, dataset)
+	}
+	if ans.Latest == nil || *ans.Latest != a {
+		return nil, ver, fmt.Errorf("the latest anchor in the answer differs from the proved value of %s", dataset)
+	}
+	return &a, ver, nil
+}
+
+// provenRoot checks that p's app hash is the one the validators signed
+// in the header after p's height, and returns that root.
+func (v *Verifier) provenRoot(ctx context.Context, p *Proof) (Verified, []byte, error) {
+	ver := Verified{Height: p.Height, HeaderHeight: p.HeaderHeight}
+	if p.HeaderHeight != p.Height+1 {
+		return ver, nil, fmt.Errorf("proof of height %d names header %d; the app hash of a height is in the next header", p.Height, p.HeaderHeight)
+	}
+	header, err := v.Header(ctx, p.HeaderHeight)
+	if err != nil {
+		return ver, nil, err
+	}
+	ver.AppHash = header.AppHash.String()
+	ver.HeaderTime = header.Time
+	if claimed, err := hex.DecodeString(p.AppHash); err != nil || !equalBytes(claimed, header.AppHash) {
+		return ver, nil, fmt.Errorf("the node claims app hash %s at height %d, but the signed header %d says %s", p.AppHash, p.Height, p.HeaderHeight, header.AppHash)
+	}
+	return ver, header.AppHash, nil
 }
 
 // waitHeight waits, until deadline at most, for the primary and every

@@ -107,6 +107,32 @@ func cliStory(t *testing.T, n *testnode.Node) {
 		t.Fatalf("after update: %+v", rec.Record)
 	}
 
+	// A public dataset, and its access log's head anchored: a log only
+	// grows, so the same count again is refused with the count anchored.
+	const census = "1561301001.85.1/census-2026"
+	cli(t, n, &ans, "tx", "register", census, "--from", "alice",
+		"--value", `DATA={"uri":"https://example.org/census.csv","sha256":"`+strings.Repeat("ab", 32)+`","size":12,"media_type":"text/csv","public":true}`)
+	cli(t, n, &rec, "resolve", census)
+	if d := rec.Record.Values[0].Dataset; d == nil || !d.Public {
+		t.Fatalf("the dataset registered public resolves as %+v", d)
+	}
+	cli(t, n, &ans, "tx", "anchor-log", census, "--entries", "3", "--head", strings.Repeat("cd", 32), "--from", "alice")
+	if ans.Result.Status != "anchored" || ans.Result.Entries != 3 || ans.Result.ID != census {
+		t.Fatalf("anchor-log answered %+v", ans)
+	}
+	if _, stderr, code := n.CLI("tx", "anchor-log", census, "--entries", "3", "--head", strings.Repeat("ef", 32), "--from", "alice"); code != exitRefused ||
+		!strings.Contains(stderr, "version_mismatch") || !strings.Contains(stderr, "anchored at 3 entries") {
+		t.Fatalf("anchoring the same count again: exit %d, stderr %q; want exit 1 with version_mismatch", code, stderr)
+	}
+	if _, _, code := n.CLI("tx", "anchor-log", census, "--head", strings.Repeat("ef", 32), "--from", "alice"); code != exitUsage {
+		t.Errorf("anchor-log without --entries: exit %d, want %d", code, exitUsage)
+	}
+	var anchors client.AnchorList
+	cli(t, n, &anchors, "query", "anchors", "1561301001.85.1/CENSUS-2026")
+	if len(anchors.Anchors) != 1 || anchors.Latest == nil || anchors.Latest.Entries != 3 || anchors.Latest.Head != strings.Repeat("cd", 32) {
+		t.Fatalf("query anchors: %+v", anchors)
+	}
+
 	// Refusals: each exits 1 with its code, and changes nothing.
 	for _, c := range []struct {
 		args []string

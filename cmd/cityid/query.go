@@ -11,7 +11,7 @@ import (
 func newQuery(g *globals) *cobra.Command {
 	cmd := group(&cobra.Command{
 		Use:   "query",
-		Short: "Read the ledger: status, history, children, cities, applications, grants, blocks, transactions",
+		Short: "Read the ledger: status, history, children, cities, applications, grants, anchors, blocks, transactions",
 	})
 	var limit int
 	var after string
@@ -119,6 +119,24 @@ func newQuery(g *globals) *cobra.Command {
 			}),
 		},
 		grants,
+		pageFlags(&cobra.Command{
+			Use: "anchors DATASET", Short: "A dataset's anchored access-log heads, by count, and the latest",
+			Example: "  cityid query anchors 1561301001.36.1/flow-2026",
+			Args:    exactArgs(1, "one dataset identifier"),
+			RunE: run(func(cmd *cobra.Command, args []string) (any, error) {
+				c, err := g.client()
+				if err != nil {
+					return nil, err
+				}
+				var a uint64
+				if after != "" {
+					if a, err = strconv.ParseUint(after, 10, 64); err != nil {
+						return nil, usageError{fmt.Errorf("--after %q is not a count of log entries", after)}
+					}
+				}
+				return c.Anchors(cmd.Context(), args[0], a, limit)
+			}),
+		}),
 		&cobra.Command{
 			Use: "block [HEIGHT]", Short: "A block and its transactions (default: the latest)", Example: "  cityid query block 12",
 			Args: cobra.MaximumNArgs(1),

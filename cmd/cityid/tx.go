@@ -28,7 +28,7 @@ func (f *txFlags) registerAdmins(cmd *cobra.Command) {
 }
 
 func (f *txFlags) registerValues(cmd *cobra.Command) {
-	cmd.Flags().StringArrayVar(&f.values, "value", nil, `a value TYPE=DATA, e.g. URL=https://…, TEXT="…", EMAIL=…, GEO=38.04,114.51, ALIAS=<identifier>, DATA={"uri":…,"sha256":…,"size":…,"media_type":…}, ns:type=… (repeatable)`)
+	cmd.Flags().StringArrayVar(&f.values, "value", nil, `a value TYPE=DATA, e.g. URL=https://…, TEXT="…", EMAIL=…, GEO=38.04,114.51, ALIAS=<identifier>, DATA={"uri":…,"sha256":…,"size":…,"media_type":…} (add "public":true to let anyone download it and any node mirror it), ns:type=… (repeatable)`)
 }
 
 // adminKeys resolves --admin flags to public keys.
@@ -63,7 +63,7 @@ func parseValues(flags []string) ([]client.Value, error) {
 		if typ == client.TypeData {
 			var d client.Dataset
 			if err := json.Unmarshal([]byte(data), &d); err != nil {
-				return nil, usageError{fmt.Errorf(`--value DATA=… (value %d): give the dataset as JSON {"uri":…,"sha256":…,"size":…,"media_type":…}: %v`, i+1, err)}
+				return nil, usageError{fmt.Errorf(`--value DATA=… (value %d): give the dataset as JSON {"uri":…,"sha256":…,"size":…,"media_type":…}, and "public":true if anyone may download it: %v`, i+1, err)}
 			}
 			v.Data, v.Dataset = "", &d
 		}
@@ -85,6 +85,7 @@ stderr and exits 1; a node that cannot be reached exits 3.`,
 		txApplyCity(g), txDecide(g, true), txDecide(g, false), txWithdrawVote(g), txRegisterSector(g),
 		txRegisterUnit(g), txRegister(g), txUpdate(g), txSetStatus(g, false), txSetStatus(g, true),
 		txRegisterBatch(g), txTransfer(g), txGrant(g, true), txGrant(g, false), txSetAuthority(g), txSetValidator(g), txSetCity(g),
+		txAnchorLog(g),
 	)
 	return cmd
 }

@@ -66,6 +66,15 @@ func verification(t *testing.T, n *testnode.Node) {
 		if client.Code(err) != "not_found" || ver.Exists || ver.AppHash == "" {
 			t.Fatalf("verified absence: %+v %v", ver, err)
 		}
+		// The latest anchor of the story's dataset's log, and of a log
+		// never anchored.
+		a, ver, err := v.LatestAnchorVerified(ctx, "1561301001.85.1/census-2026")
+		if err != nil || !ver.Exists || a == nil || a.Entries != 3 || a.Head != strings.Repeat("cd", 32) || ver.HeaderHeight != ver.Height+1 {
+			t.Fatalf("verified latest anchor: %+v %+v %v", a, ver, err)
+		}
+		if a, ver, err := v.LatestAnchorVerified(ctx, "1561301001.85.1/school-0042"); err != nil || ver.Exists || a != nil || ver.AppHash == "" {
+			t.Fatalf("verified absence of an anchor: %+v %+v %v", a, ver, err)
+		}
 	})
 
 	t.Run("saved answers, through cityid verify", func(t *testing.T) {
@@ -284,6 +293,30 @@ func verification(t *testing.T, n *testnode.Node) {
 			_, _, err := v.ResolveVerified(ctx, "1561301001.85.1/school-0042")
 			if !c.want(err) {
 				t.Fatalf("verification with a tampered %s: %v (%T), want a failure about the %s", c.name, err, err, c.says)
+			}
+		})
+	}
+	// The latest anchor, tampered on its way: the proved bytes, the
+	// anchor shown beside them, the key proved.
+	for _, c := range []struct {
+		name   string
+		change func(map[string]any)
+		says   string
+	}{
+		{"proved anchor", func(m map[string]any) {
+			p := obj(m, "proof")
+			p["value"] = flipB64(p["value"].(string))
+		}, "proof of the latest anchor"},
+		{"anchor shown", func(m map[string]any) { obj(m, "latest")["entries"] = 4 }, "differs from the proved value"},
+		{"key proved", func(m map[string]any) {
+			obj(m, "proof")["key"] = base64.StdEncoding.EncodeToString(registry.AnchorHeadKey("1561301001.85.1/school-0042"))
+		}, "not the latest anchor of"},
+	} {
+		t.Run("tampered "+c.name, func(t *testing.T) {
+			v := newVerifier(t, tampered(t, "/v1/anchors/", c.change))
+			a, _, err := v.LatestAnchorVerified(ctx, "1561301001.85.1/census-2026")
+			if err == nil || !strings.Contains(err.Error(), c.says) || a != nil {
+				t.Fatalf("a tampered %s: %+v, %v; want a failure saying %q", c.name, a, err, c.says)
 			}
 		})
 	}

@@ -339,6 +339,8 @@ func (f *nodeFixture) responsesMatchSchemas(t *testing.T) {
 		{"/v1/applications/1", 200, "ApplicationAnswer"},
 		{"/v1/grants?dataset=1561301001.85.1/exam-2026", 200, "GrantList"},
 		{"/v1/grants?grantee=1561301001.85", 200, "GrantList"},
+		{"/v1/anchors/1561301001.85.1/school-0042", 200, "AnchorList"},
+		{"/v1/anchors/1561301001.85.1/school-0042?proof=true", 200, "AnchorList"},
 		{"/v1/validators", 200, "ValidatorList"},
 		{"/v1/proposals", 200, "ProposalList"},
 		{"/v1/accounts/" + alicePub, 200, "Account"},

@@ -133,7 +133,9 @@ func (l *limiter) classOf(r *http.Request) *buckets {
 			return nil
 		}
 		return l.recordRead(r)
-	case strings.HasPrefix(p, "/r/"):
+	case strings.HasPrefix(p, "/r/"), strings.HasPrefix(p, "/v1/anchors/"):
+		// An anchors page with a proof or at an old height costs what
+		// a record's does.
 		return l.recordRead(r)
 	case strings.HasPrefix(p, "/ids/"), p == "/dir", strings.HasPrefix(p, "/dir/"):
 		// The portal's record page reads the record's latest versions

@@ -144,6 +144,8 @@ func TestRateLimitCostlyReads(t *testing.T) {
 		{"/v1/blocks/2", true},
 		{"/v1/applications?status=pending", true},
 		{"/r/1561301001.85.1/meter-1?proof=true", true},
+		{"/v1/anchors/1561301001.85.1/meter-1?proof=true", true},
+		{"/v1/anchors/1561301001.85.1/meter-1?height=7", true},
 		{"/ids/1561301001.85.1/meter-1", true},
 		{"/dir", true},
 		{"/dir/1561301001.85", true},
@@ -160,6 +162,7 @@ func TestRateLimitCostlyReads(t *testing.T) {
 		{"/v1/applications", false},
 		{"/v1/ids/1561301001.85.1/meter-1", false},
 		{"/v1/ids/1561301001.85.1/meter-1?proof=false", false},
+		{"/v1/anchors/1561301001.85.1/meter-1", false},
 		{"/v1/ids/1561301001.85.1/meter-1/qr.png", false},
 		{"/v1/ids/1561301001.85.1/meter-1/qr.png?size=256", false},
 		{"/api/handles/1561301001.85.1/meter-1", false},
@@ -294,7 +297,7 @@ func TestRateLimitDocumented(t *testing.T) {
 		"post /v1/txs": true, "get /v1/ids/{id}": true, "get /v1/ids/{id}/history": true, "get /v1/ids/{id}/children": true,
 		"get /v1/ids/{id}/qr.png": true, "get /v1/ids/{id}/qr.svg": true, "get /v1/blocks/{h}": true, "get /r/{id}": true,
 		"get /v1/applications": true, "get /ids/{id}": true, "get /dir": true, "get /dir/{path}": true,
-		"get /explorer": true, "get /blocks/{h}": true, "get /labels": true, "get /trust": true, "get /v1/trust": true, "get /v1/trust/{format}": true,
+		"get /v1/anchors/{id}": true, "get /explorer": true, "get /blocks/{h}": true, "get /labels": true, "get /trust": true, "get /v1/trust": true, "get /v1/trust/{format}": true,
 	}
 	for path, ops := range doc.Paths {
 		for method, op := range ops {

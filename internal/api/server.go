@@ -115,6 +115,7 @@ func New(b Backend, opts Options) *Server {
 		{"GET /v1/applications", s.listApplications},
 		{"GET /v1/applications/{n}", s.getApplication},
 		{"GET /v1/grants", s.listGrants},
+		{"GET /v1/anchors/{id...}", s.getAnchors},
 		{"GET /v1/validators", s.getValidators},
 		{"GET /v1/proposals", s.listProposals},
 		{"GET /v1/blocks/{h}", s.getBlock},

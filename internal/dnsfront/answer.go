@@ -178,6 +178,11 @@ func txtRecords(owner string, rec registry.Record) []dns.RR {
 		data := v.Data
 		if d := v.Dataset; d != nil {
 			data = "uri=" + d.URI + " sha256=" + d.SHA256 + " size=" + strconv.FormatInt(d.Size, 10) + " media_type=" + d.MediaType
+			if d.Public {
+				// Only when set: a dataset that is not public answers
+				// as every dataset did before the flag.
+				data += " public=1"
+			}
 		}
 		out = append(out, txt(owner, v.TTL, strconv.FormatUint(uint64(v.Index), 10)+":"+v.Type+"="+data))
 	}

@@ -108,6 +108,9 @@ func (s *Server) wireAnswer(view *store.View, q plainQuery, pkt []byte, sc *wire
 				t = append(append(t, " sha256="...), v.SHA256...)
 				t = strconv.AppendInt(append(t, " size="...), v.Size, 10)
 				t = append(append(t, " media_type="...), v.MediaType...)
+				if v.Public {
+					t = append(t, " public=1"...) // as txtRecords writes it
+				}
 			}
 			if w, err = appendTXT(w, v.TTL, t); err != nil {
 				return nil, false

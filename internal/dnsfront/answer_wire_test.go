@@ -24,6 +24,7 @@ func TestWireAnswersAgree(t *testing.T) {
 			{Type: "TEXT", Data: `<b>"quoted" \ back</b> & é ` + "\u2028 \U0001F600"},
 			{Type: "TEXT", Data: long + long},
 			{Type: "DATA", Dataset: &registry.Dataset{URI: "https://node.sjz.example/d.csv", SHA256: strings.Repeat("0f", 32), Size: 48213, MediaType: "text/csv"}, TTL: 120},
+			{Type: "DATA", Dataset: &registry.Dataset{URI: "https://node.sjz.example/open.csv", SHA256: strings.Repeat("1e", 32), Size: 7, MediaType: "text/csv", Public: true}, TTL: 120},
 			{Type: "URL", Data: "https://example.org/second", TTL: 30},
 		}})
 		apply(registry.KindRegister, registry.Register{ID: "1561301001.85.1/bare"})
@@ -110,5 +111,24 @@ func TestWireAnswersAgree(t *testing.T) {
 	}
 	if taken == 0 {
 		t.Fatal("no answer was written from a record")
+	}
+	// The public dataset says so; the other one's text is as it always was.
+	q := new(dns.Msg)
+	q.SetQuestion("escapes.1.85.1561301001.cityid.internal.", dns.TypeTXT)
+	m, err := s.z.answer(s.state.Latest(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var datas []string
+	for _, rr := range m.Answer {
+		if txt := strings.Join(rr.(*dns.TXT).Txt, ""); strings.Contains(txt, ":DATA=") {
+			datas = append(datas, txt)
+		}
+	}
+	if want := []string{
+		"4:DATA=uri=https://node.sjz.example/d.csv sha256=" + strings.Repeat("0f", 32) + " size=48213 media_type=text/csv",
+		"5:DATA=uri=https://node.sjz.example/open.csv sha256=" + strings.Repeat("1e", 32) + " size=7 media_type=text/csv public=1",
+	}; strings.Join(datas, "\n") != strings.Join(want, "\n") {
+		t.Errorf("DATA answers\n%s\nwant\n%s", strings.Join(datas, "\n"), strings.Join(want, "\n"))
 	}
 }

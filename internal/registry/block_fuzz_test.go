@@ -209,6 +209,7 @@ func (w *blockWorld) blockSeeds(t testing.TB) map[string][]byte {
 		KindSetValidator:  {ms[1], w.proposals()[1].msg},
 		KindWithdrawVote:  {ms[0], M{"application": w.nanjingApp, "hash": h.appHash(t, w.nanjingApp)}},
 		KindSetCity:       {ms[1], w.proposals()[2].msg},
+		KindAnchorLog:     {ua, M{"dataset": w.dataset, "entries": 3, "head": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}},
 	}
 	out := map[string][]byte{}
 	for k, kind := range Kinds() {
@@ -255,6 +256,7 @@ func FuzzApplyBlock(f *testing.F) {
 		chunk(rawTxSigner, 0, ua.txNonce(f, n+3, KindDeactivate, M{"id": a.dataset}))))
 	f.Add(blockInput(seeds[KindApproveApplication], seeds[KindRejectApplication], seeds[KindWithdrawVote]))
 	f.Add(blockInput(seeds[KindSetCity], seeds[KindGrantAccess], seeds[KindRevokeAccess]))
+	f.Add(blockInput(seeds[KindAnchorLog], seeds[KindAnchorLog], seeds[KindDeactivate], seeds[KindAnchorLog]))
 	f.Add(blockInput(chunk(3, 3, []byte(`{"id":"1561301001.85"}`)), chunk(5, 5, []byte(`{"id":"1561301001.85.1/x","values":[]}`)), chunk(2, 13, []byte(`{"members":[],"threshold":0}`))))
 
 	f.Fuzz(func(t *testing.T, in []byte) {

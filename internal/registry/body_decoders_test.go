@@ -35,6 +35,11 @@ var bodyDecoderSeeds = []string{
 	`{"kind":"register","nonce":1,"msg":[1,2]}`,
 	`{"kind":"register","nonce":1,"msg":"text"}`,
 	`{"kind":"register","nonce":1,"msg":{"id":"x","values":{"type":"URL"}}}`,
+	`{"kind":"register","nonce":1,"msg":{"id":"x","values":[{"dataset":{"public":null}},{"dataset":{"public":1}},{"dataset":{"public":"true"}},{"dataset":{"public":true}}]}}`,
+	`{"kind":"anchor_log","nonce":1,"msg":{"dataset":"1561301001.85.1/a","entries":18446744073709551615,"head":"ab"}}`,
+	`{"kind":"anchor_log","nonce":1,"msg":{"dataset":"1561301001.85.1/a","entries":18446744073709551616,"head":null}}`,
+	`{"kind":"anchor_log","nonce":1,"msg":{"dataset":"1561301001.85.1/a","entries":1e3,"head":""}}`,
+	`{"kind":"anchor_log","nonce":1,"msg":{"dataset":"1561301001.85.1/a","entries":-1}}`,
 	`null`,
 	` {"kind":"register"} `,
 }

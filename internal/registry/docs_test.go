@@ -34,7 +34,7 @@ func TestDocsNameEveryKindCodeAndKey(t *testing.T) {
 	for _, p := range []string{
 		prefixAccount, keyAuthority, keyParams, prefixApplication, keyAppSeq, prefixOpen,
 		prefixLocode, prefixRecord, prefixCity, prefixUnitSeq, prefixCitySeq, prefixLocalSeq,
-		prefixHistory, prefixChild, prefixGrant, prefixGrantee, prefixProposal, keyValidators,
+		prefixHistory, prefixChild, prefixGrant, prefixGrantee, prefixAnchor, prefixAnchorHead, prefixProposal, keyValidators,
 	} {
 		if !strings.Contains(state, "| `"+p) {
 			t.Errorf("docs/state.md has no row for the key %q", p)

@@ -69,6 +69,20 @@ func (g Grant) LiveAt(r Reader, t time.Time) (live bool, why string, err error) 
 	return true, "", nil
 }
 
+// DatasetOf returns the dataset a record describes: the descriptor of its
+// first DATA value in index order (the order values are stored in), and
+// false when it has none. A record is one dataset: what is served for it,
+// whether it is public and the SHA-256 its bytes must have are this
+// value's.
+func DatasetOf(rec Record) (Dataset, bool) {
+	for _, v := range rec.Values {
+		if v.Type == TypeData && v.Dataset != nil {
+			return *v.Dataset, true
+		}
+	}
+	return Dataset{}, false
+}
+
 func hasDataValue(rec Record) bool {
 	for _, v := range rec.Values {
 		if v.Type == TypeData {

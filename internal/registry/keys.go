@@ -24,12 +24,14 @@ const (
 	prefixUnitSeq     = "seq/unit/"
 	prefixCitySeq     = "seq/city/"
 	prefixLocalSeq    = "seq/local/"
-	prefixHistory     = "hist/"      // hist/<id>#<20-digit version> → Record as it was at that version
-	prefixChild       = "child/"     // child/<node>#<sector or unit> → its kind
-	prefixGrant       = "grant/"     // grant/<dataset>#<grantee node> → Grant
-	prefixGrantee     = "grantee/"   // grantee/<grantee node>#<dataset> → scope (grants by grantee)
-	prefixProposal    = "prop/"      // prop/<proposal id> → Proposal
-	keyValidators     = "validators" // → []Validator: the validator set, ordered by key
+	prefixHistory     = "hist/"       // hist/<id>#<20-digit version> → Record as it was at that version
+	prefixChild       = "child/"      // child/<node>#<sector or unit> → its kind
+	prefixGrant       = "grant/"      // grant/<dataset>#<grantee node> → Grant
+	prefixGrantee     = "grantee/"    // grantee/<grantee node>#<dataset> → scope (grants by grantee)
+	prefixAnchor      = "anchor/"     // anchor/<dataset>#<20-digit entries> → Anchor (a dataset's anchored log heads)
+	prefixAnchorHead  = "anchorhead/" // anchorhead/<dataset> → Anchor: the latest of them
+	prefixProposal    = "prop/"       // prop/<proposal id> → Proposal
+	keyValidators     = "validators"  // → []Validator: the validator set, ordered by key
 )
 
 // sep separates the parts of a composite key. It is outside the identifier
@@ -68,6 +70,20 @@ func GranteePrefix(grantee string) []byte { return []byte(prefixGrantee + grante
 func granteeKey(grantee, dataset string) []byte {
 	return []byte(prefixGrantee + grantee + sep + dataset)
 }
+
+// AnchorKey is the state key of the anchor of a dataset's access log at
+// entries entries: zero-padded, so a dataset's anchors are in the order
+// of their counts.
+func AnchorKey(dataset string, entries uint64) []byte {
+	return []byte(fmt.Sprintf("%s%s%s%020d", prefixAnchor, dataset, sep, entries))
+}
+
+// AnchorPrefix is the prefix of a dataset's anchors.
+func AnchorPrefix(dataset string) []byte { return []byte(prefixAnchor + dataset + sep) }
+
+// AnchorHeadKey is the state key of a dataset's latest anchor: what a
+// proof of the latest anchor proves.
+func AnchorHeadKey(dataset string) []byte { return []byte(prefixAnchorHead + dataset) }
 
 // ProposalKey is the state key of a governance proposal.
 func ProposalKey(id string) []byte { return []byte(prefixProposal + id) }

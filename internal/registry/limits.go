@@ -77,6 +77,11 @@ const (
 	// MaxScopeBytes bounds a grant's scope.
 	MaxScopeBytes = 64
 
+	// MaxAnchorEntries bounds an anchored access log's length: the
+	// largest integer a JavaScript number (the portal's) holds exactly, so
+	// every reader sees the count the ledger holds. No log reaches it.
+	MaxAnchorEntries = 1<<53 - 1
+
 	// MaxValidatorPower bounds one validator's voting power, far below
 	// CometBFT's bound on the total (MaxTotalVotingPower, about 1.15e18)
 	// however many validators there are.

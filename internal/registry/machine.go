@@ -43,6 +43,7 @@ type Outcome struct {
 	Count       int    `json:"count,omitempty"`     // identifiers written by a batch
 	Proposal    string `json:"proposal,omitempty"`  // a governance proposal's id
 	Hash        string `json:"hash,omitempty"`      // a new application's content hash
+	Entries     uint64 `json:"entries,omitempty"`   // an anchored access log's length
 }
 
 // ValidatorUpdate changes a validator's voting power (0 removes it). The

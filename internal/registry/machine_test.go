@@ -297,8 +297,8 @@ func (s *script) newKind(t testing.TB, ci int, city string) []byte {
 	if city == "" {
 		return nil
 	}
-	for i := 0; i < 5; i++ {
-		if tx := s.dataKind(t, ci, city, (s.turn+i)%5); tx != nil {
+	for i := 0; i < 6; i++ {
+		if tx := s.dataKind(t, ci, city, (s.turn+i)%6); tx != nil {
 			s.turn += i + 1
 			return tx
 		}
@@ -307,8 +307,8 @@ func (s *script) newKind(t testing.TB, ci int, city string) []byte {
 }
 
 // dataKind writes a transaction of the k-th data kind: 0 register_batch, 1
-// transfer, 2 grant_access, 3 revoke_access, 4 reactivate; nil if the state
-// does not allow one now.
+// transfer, 2 grant_access, 3 revoke_access, 4 reactivate, 5 anchor_log;
+// nil if the state does not allow one now.
 func (s *script) dataKind(t testing.TB, ci int, city string, k int) []byte {
 	r := s.r
 	w := s.free(s.cities[ci])
@@ -398,6 +398,24 @@ func (s *script) dataKind(t testing.TB, ci int, city string, k int) []byte {
 			return nil
 		}
 		return s.tx(t, w, KindReactivate, M{"id": s.pick(inactive), "reason": "back"})
+	case 5: // an access log's head anchored: growing, stale (version_mismatch) or by a stranger
+		if len(objects) == 0 {
+			return nil
+		}
+		ds := s.pick(objects)
+		latest, _, err := LatestAnchor(s.h.kv, ds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries := latest.Entries + 1 + uint64(r.intn(50))
+		if latest.Entries > 0 && r.intn(6) == 0 {
+			entries = latest.Entries
+		}
+		msg := M{"dataset": ds, "entries": entries, "head": fmt.Sprintf("%064x", entries*7919)}
+		if r.intn(8) == 0 && !s.used[s.strange.pub] {
+			return s.tx(t, s.strange, KindAnchorLog, msg)
+		}
+		return s.tx(t, w, KindAnchorLog, msg)
 	default: // a revocation: of a live grant, again, or of a grant never made
 		var live []scriptGrant
 		for _, g := range s.grants {
@@ -980,7 +998,7 @@ func TestStoreFailureStopsTheBlock(t *testing.T) {
 
 func TestKindsAreTheWireNames(t *testing.T) {
 	want := "apply_city approve_application reject_application register_sector register_unit register update deactivate reactivate " +
-		"register_batch transfer grant_access revoke_access set_authority set_validator withdraw_vote set_city"
+		"register_batch transfer grant_access revoke_access set_authority set_validator withdraw_vote set_city anchor_log"
 	if got := strings.Join(Kinds(), " "); got != want {
 		t.Errorf("Kinds() = %s, want %s", got, want)
 	}

@@ -84,6 +84,10 @@ type Dataset struct {
 	SHA256    string `json:"sha256"`
 	Size      int64  `json:"size"`
 	MediaType string `json:"media_type"`
+	// Public lets anyone download the bytes and any node mirror them
+	// (issue 12); without it only the grantees the ledger names may.
+	// Omitted when false, so records written before it stay as they were.
+	Public bool `json:"public,omitempty"`
 }
 
 // normalizeValues validates values and returns them in canonical form:

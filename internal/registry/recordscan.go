@@ -32,6 +32,7 @@ type ValueFields struct {
 	SHA256     []byte
 	Size       int64
 	MediaType  []byte
+	Public     bool
 }
 
 // ScanRecord reads into r the fields of RecordFields from b, a record as
@@ -363,8 +364,16 @@ func (s *scanner) dataset(v *ValueFields) bool {
 		case "media_type":
 			v.MediaType = s.str()
 			return v.MediaType != nil && seen&8 == 0 && s.mark(&seen, 8)
+		case "public":
+			// putJSON writes true only (omitempty); false reads the same.
+			if s.ws(); s.i < len(s.b) && s.b[s.i] == 'f' {
+				v.Public = false
+				return s.literal("false") && seen&16 == 0 && s.mark(&seen, 16)
+			}
+			v.Public = true
+			return s.literal("true") && seen&16 == 0 && s.mark(&seen, 16)
 		}
-		return !s.foldsTo(name, "uri", "sha256", "size", "media_type") && s.skip(0)
+		return !s.foldsTo(name, "uri", "sha256", "size", "media_type", "public") && s.skip(0)
 	})
 }
 

@@ -46,6 +46,9 @@ func scanAgrees(t testing.TB, b []byte, fields *RecordFields) {
 			diff("uri", f.URI, d.URI)
 			diff("sha256", f.SHA256, d.SHA256)
 			diff("media_type", f.MediaType, d.MediaType)
+			if f.Public != d.Public {
+				t.Fatalf("value %d: scanned public %v, decoded %v, from\n%s", i, f.Public, d.Public, b)
+			}
 			if f.Size != d.Size {
 				t.Fatalf("value %d: scanned size %d, decoded %d, from\n%s", i, f.Size, d.Size, b)
 			}
@@ -85,6 +88,7 @@ func TestScanRecord(t *testing.T) {
 			{Index: 1, Type: TypeURL, Data: "https://example.org/?a=1&b=<2>", TTL: 60},
 			{Index: 2, Type: "TEXT", Data: "line\nbreak \"quoted\" \\ \u2028 \U0001F600 \x01", TTL: 86400},
 			{Index: 3, Type: "DATA", Dataset: &Dataset{URI: "https://example.org/d", SHA256: strings.Repeat("ab", 32), Size: 1 << 40, MediaType: "text/csv"}, TTL: 1},
+			{Index: 4, Type: "DATA", Dataset: &Dataset{URI: "https://example.org/p", SHA256: strings.Repeat("cd", 32), Size: 7, MediaType: "text/csv", Public: true}, TTL: 1},
 		}}
 	b, err := json.Marshal(rec)
 	if err != nil {
@@ -100,6 +104,9 @@ func TestScanRecord(t *testing.T) {
 	if got := string(fields.Values[0].Data); got != rec.Values[0].Data {
 		t.Fatalf("URL read %q", got)
 	}
+	if fields.Values[2].Public || !fields.Values[3].Public {
+		t.Fatalf("public read %v and %v, want false and true", fields.Values[2].Public, fields.Values[3].Public)
+	}
 
 	// What it leaves to the decoder.
 	for _, bad := range []string{
@@ -107,14 +114,16 @@ func TestScanRecord(t *testing.T) {
 		`{"version":01}`, `{"version":18446744073709551616}`, `{"values":[{"index":4294967296}]}`,
 		`{"id":"\ud800"}`, `{"id":"\ud800\u0041"}`, `{"id":"a` + "\x01" + `"}`, `{"id":"\x"}`,
 		"{\"id\":\"\xff\"}", `{"values":[{"dataset":{"size":-1}}]}`, `{"ID":"a"}`, `{"values":[{"TTL":1}]}`,
-		`{"id":null}`, `{"x":[[[[[[[[[[1]]]]]]]]]]}`, `{"x":tru}`, `{"x":1.}`, `{"x":-}`, `{"x":1e}`,
+		`{"id":null}`, `{"x":[[[[[[[[[[1]]]]]]]]]]}`, `{"values":[{"dataset":{"public":1}}]}`,
+		`{"values":[{"dataset":{"public":null}}]}`, `{"values":[{"dataset":{"Public":true}}]}`,
+		`{"values":[{"dataset":{"public":true,"public":false}}]}`, `{"values":[{"dataset":{"public":truex}}]}`, `{"x":tru}`, `{"x":1.}`, `{"x":-}`, `{"x":1e}`,
 	} {
 		if ScanRecord([]byte(bad), &fields) {
 			t.Errorf("%s: scanned, should be left to the decoder", bad)
 		}
 	}
 	// And what it reads although it is no record the registry writes.
-	for _, odd := range []string{`{}`, ` { "values" : null , "x" : [ 1 , -2.5e+3 , true , {"y":"\/"} ] } `} {
+	for _, odd := range []string{`{}`, `{"values":[{"dataset":{"public":false}},{"dataset":{"public":true}}]}`, ` { "values" : null , "x" : [ 1 , -2.5e+3 , true , {"y":"\/"} ] } `} {
 		if !ScanRecord([]byte(odd), &fields) {
 			t.Errorf("%s: not scanned", odd)
 		}
@@ -135,7 +144,7 @@ func FuzzScanRecord(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	f.Add([]byte(`{"id":"1561301001.85.1/x","kind":"object","status":"active","version":3,"values":[{"index":1,"type":"TEXT","data":"\u003c\u0026\u2028\ud83d\ude00 \\ \"","ttl":1},{"index":2,"type":"DATA","dataset":{"uri":"u","sha256":"s","size":5,"media_type":"m"},"ttl":3}],"admins":[],"created":{"height":1,"time":"2026-01-02T03:04:05.000000006Z","tx":""},"updated":{"height":1,"time":"0001-01-01T00:00:00Z","tx":""}}`))
+	f.Add([]byte(`{"id":"1561301001.85.1/x","kind":"object","status":"active","version":3,"values":[{"index":1,"type":"TEXT","data":"\u003c\u0026\u2028\ud83d\ude00 \\ \"","ttl":1},{"index":2,"type":"DATA","dataset":{"uri":"u","sha256":"s","size":5,"media_type":"m"},"ttl":3},{"index":3,"type":"DATA","dataset":{"uri":"u","sha256":"s","size":5,"media_type":"m","public":true},"ttl":3}],"admins":[],"created":{"height":1,"time":"2026-01-02T03:04:05.000000006Z","tx":""},"updated":{"height":1,"time":"0001-01-01T00:00:00Z","tx":""}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var fields RecordFields
 		if ScanRecord(b, &fields) {

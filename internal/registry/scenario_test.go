@@ -26,6 +26,9 @@ package registry
 //	history ID                 every version of the record, the current last
 //	application N              the application, with its status at the last height
 //	grant DATASET GRANTEE      the grant, and whether it is live at the last block
+//	anchors DATASET [after=N] [limit=N]
+//	                           a page of the dataset's anchored log heads, and
+//	                           the latest
 //	state [PREFIX]             every state key under PREFIX ($NAME allowed), with its
 //	                           value, in order
 //	apphash                    the first 8 bytes of the state's Merkle root
@@ -131,6 +134,8 @@ func (s *scenario) run(t *testing.T, d *datadriven.TestData) string {
 		s.cmdApplication(t, d, &out)
 	case "grant":
 		s.cmdGrant(t, d, &out)
+	case "anchors":
+		s.cmdAnchors(t, d, &out)
 	case "state":
 		s.cmdState(t, d, &out)
 	case "apphash":
@@ -528,6 +533,9 @@ func valueText(v Value) string {
 	data := v.Data
 	if ds := v.Dataset; ds != nil {
 		data = fmt.Sprintf("%s sha256=%s size=%d type=%s", ds.URI, ds.SHA256, ds.Size, ds.MediaType)
+		if ds.Public {
+			data += " public"
+		}
 	}
 	return fmt.Sprintf("%d %s %s (ttl %d)", v.Index, v.Type, data, v.TTL)
 }
@@ -665,6 +673,44 @@ func (s *scenario) cmdGrant(t *testing.T, d *datadriven.TestData, out io.Writer)
 		fmt.Fprintf(out, "  live %s\n", at)
 	} else {
 		fmt.Fprintf(out, "  not live %s: %s\n", at, why)
+	}
+}
+
+// cmdAnchors lists a dataset's anchored log heads as GetAnchors pages
+// them (after=N, limit=N; all by default), then its latest.
+func (s *scenario) cmdAnchors(t *testing.T, d *datadriven.TestData, out io.Writer) {
+	if len(d.CmdArgs) == 0 {
+		d.Fatalf(t, "anchors takes a dataset")
+	}
+	dataset := d.CmdArgs[0].Key
+	var after uint64
+	limit := 1000
+	for _, a := range d.CmdArgs[1:] {
+		switch a.Key {
+		case "after":
+			a.Scan(t, 0, &after)
+		case "limit":
+			a.Scan(t, 0, &limit)
+		default:
+			d.Fatalf(t, "anchors: unknown argument %s", a.Key)
+		}
+	}
+	view := s.kv.st.Latest()
+	anchors, err := GetAnchors(view, dataset, after, limit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range anchors {
+		fmt.Fprintf(out, "%d entries: head %s, by %s at %s\n", a.Entries, a.Head, a.Signer, stampText(a.Anchored))
+	}
+	latest, ok, err := LatestAnchor(view, dataset)
+	switch {
+	case err != nil:
+		t.Fatal(err)
+	case ok:
+		fmt.Fprintf(out, "latest: %d entries at height %d\n", latest.Entries, latest.Anchored.Height)
+	default:
+		writeLine(out, "latest: none")
 	}
 }
 

@@ -14,6 +14,15 @@ type Reader interface {
 	Get(key []byte) ([]byte, error)
 }
 
+// Ranger is a Reader that also walks the keys under a prefix in order,
+// from start (inclusive; nil for the first) while fn returns true: a
+// committed view of the store. Reads that list (GetAnchors) need it;
+// applying a transaction never does, so KV does not have it.
+type Ranger interface {
+	Reader
+	Iterate(prefix, start []byte, fn func(key, value []byte) bool) error
+}
+
 // KV is read and write access to the working state of a block.
 type KV interface {
 	Reader

@@ -27,6 +27,7 @@ const (
 	KindSetValidator       = "set_validator"
 	KindWithdrawVote       = "withdraw_vote"
 	KindSetCity            = "set_city"
+	KindAnchorLog          = "anchor_log"
 )
 
 // Kinds lists every transaction kind, in a fixed order.
@@ -36,7 +37,7 @@ func Kinds() []string {
 		KindRegisterSector, KindRegisterUnit, KindRegister, KindUpdate,
 		KindDeactivate, KindReactivate, KindRegisterBatch, KindTransfer,
 		KindGrantAccess, KindRevokeAccess, KindSetAuthority, KindSetValidator,
-		KindWithdrawVote, KindSetCity,
+		KindWithdrawVote, KindSetCity, KindAnchorLog,
 	}
 }
 
@@ -128,6 +129,8 @@ func newMessage(kind string) (message, bool) {
 		return &WithdrawVote{}, true
 	case KindSetCity:
 		return &SetCity{}, true
+	case KindAnchorLog:
+		return &AnchorLog{}, true
 	}
 	return nil, false
 }

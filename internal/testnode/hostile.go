@@ -197,6 +197,7 @@ func HostileTxs(w HostileWorld) ([]Hostile, error) {
 		{registry.KindSetValidator, registry.CodeUnauthorized, registry.SetValidator{PubKey: registry.KeyText(hostileKey("thief").Public().(ed25519.PublicKey)), Power: 1000}},
 		{registry.KindWithdrawVote, registry.CodeUnauthorized, registry.WithdrawVote{Application: w.Application, Hash: w.AppHash}},
 		{registry.KindSetCity, registry.CodeUnauthorized, registry.SetCity{City: w.City, Status: "deactivated", Reason: "hostile"}},
+		{registry.KindAnchorLog, registry.CodeUnauthorized, registry.AnchorLog{Dataset: w.Object, Entries: 1, Head: strings.Repeat("ab", 32)}},
 	} {
 		name := "unauthorized_" + u.kind
 		add(name, u.code, true, own(name, u.kind, u.msg))
@@ -246,6 +247,7 @@ var invalidCodes = map[string]string{
 	registry.KindSetValidator:       registry.CodeBadPubKey,
 	registry.KindWithdrawVote:       registry.CodeInvalid,
 	registry.KindSetCity:            registry.CodeInvalidID,
+	registry.KindAnchorLog:          registry.CodeInvalidID,
 }
 
 // reorder writes a canonical envelope with its fields in another order:

@@ -283,14 +283,14 @@ func TestDesksInBrowser(t *testing.T) {
 	p.press("#edit-load button[type=submit]")
 	p.see("#edit-version", "3 (active)")
 
-	// A dataset value, added by the new admin; the desk keeps it when it
-	// saves an edit of the other values.
+	// A dataset value, public, added by the new admin; the desk keeps it,
+	// public still, when it saves an edit of the other values.
 	octx, ocancel := context.WithTimeout(context.Background(), time.Minute)
 	defer ocancel()
 	_, opSend := operator(octx, t, base, home)
 	opSend(client.KindUpdate, client.Update{ID: main1, Version: 3, Values: []client.Value{
 		{Type: client.TypeURL, Data: "https://water.example/main-0001/v2"},
-		{Type: client.TypeData, Dataset: &client.Dataset{URI: "https://water.example/pressure.csv", SHA256: strings.Repeat("ab", 32), Size: 4096, MediaType: "text/csv"}},
+		{Type: client.TypeData, Dataset: &client.Dataset{URI: "https://water.example/pressure.csv", SHA256: strings.Repeat("ab", 32), Size: 4096, MediaType: "text/csv", Public: true}},
 	}})
 	p.press("#edit-load button[type=submit]")
 	p.see("#edit-version", "4 (active)")
@@ -343,7 +343,7 @@ func TestDesksInBrowser(t *testing.T) {
 	}
 	ans, err := c.Resolve(rctx, main1)
 	if err != nil || ans.Record.Version != 5 || ans.Record.Values[0].Data != "https://water.example/main-0001/v5" || len(ans.Record.Values) != 2 ||
-		ans.Record.Values[1].Dataset == nil || ans.Record.Values[1].Dataset.Size != 4096 || len(ans.Record.Admins) != 1 || ans.Record.Admins[0] != opKey.Public() {
+		ans.Record.Values[1].Dataset == nil || ans.Record.Values[1].Dataset.Size != 4096 || !ans.Record.Values[1].Dataset.Public || len(ans.Record.Admins) != 1 || ans.Record.Admins[0] != opKey.Public() {
 		t.Errorf("%s: %+v %v", main1, ans.Record, err)
 	}
 	if ans, err := c.Resolve(rctx, unit+"/m-12000"); err != nil || ans.Record.Values[0].Data != "Meter 12000" {

@@ -37,6 +37,7 @@ var messageTypes = map[string]any{
 	registry.KindSetValidator:       registry.SetValidator{},
 	registry.KindWithdrawVote:       registry.WithdrawVote{},
 	registry.KindSetCity:            registry.SetCity{},
+	registry.KindAnchorLog:          registry.AnchorLog{},
 }
 
 // describe is how sign.js encodes a value of Go type t as encoding/json

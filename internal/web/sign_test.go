@@ -180,7 +180,7 @@ func TestSignJSAgreesWithGo(t *testing.T) {
 		{ID: "1561301001.85.1/a-1", Values: []registry.Value{{Type: "URL", Data: "https://example.org/a?x=1&y=<2>"}, {Type: "TEXT", Data: text}}, Admins: admins},
 		{ID: "1561301001.36.2/b-1", Values: []registry.Value{{Type: "TEXT", Data: "水", TTL: 60}}, Admins: admins[:1]},
 		{ID: "1561301001.85.1/a-2", Values: []registry.Value{{Index: 1, Type: "TEXT", Data: "one"}, {Index: 3, Type: "TEXT", Data: "three"}}, Admins: admins},
-		{ID: "1561301001.36.2/b-2", Values: []registry.Value{{Type: "DATA", Dataset: &registry.Dataset{URI: "https://node/d", SHA256: strings.Repeat("0f", 32), Size: 1 << 40, MediaType: "text/csv"}}, {Type: "TEXT", Data: "x", TTL: registry.DefaultTTL}}},
+		{ID: "1561301001.36.2/b-2", Values: []registry.Value{{Type: "DATA", Dataset: &registry.Dataset{URI: "https://node/d", SHA256: strings.Repeat("0f", 32), Size: 1 << 40, MediaType: "text/csv", Public: true}}, {Type: "TEXT", Data: "x", TTL: registry.DefaultTTL}}},
 		{ID: "1561301001.85.1/a-3", Values: nil, Admins: admins},
 	}
 	batchJS, err := json.Marshal(map[string]any{"entries": entries})

@@ -34,6 +34,7 @@ type geoView struct {
 type dataView struct {
 	URI, URIHref, MediaType, SHA256, Size string
 	Bytes                                 int64
+	Public                                bool // anyone may download it, any node mirror it
 }
 
 // viewValue presents one value by its type.
@@ -55,7 +56,7 @@ func viewValue(v registry.Value) valueView {
 		if d := v.Dataset; d != nil {
 			out.Show = "data"
 			out.Data = &dataView{URI: visible(d.URI), URIHref: webURL(d.URI), MediaType: visible(d.MediaType),
-				SHA256: visible(d.SHA256), Size: humanSize(d.Size), Bytes: d.Size}
+				SHA256: visible(d.SHA256), Size: humanSize(d.Size), Bytes: d.Size, Public: d.Public}
 		}
 	case registry.TypeAlias:
 		if id, err := code.Parse(v.Data); err == nil {
@@ -226,8 +227,12 @@ func diff(before *registry.Record, cur registry.Record) []change {
 		out = append(out, change{What: "name", Old: visible(before.Name), New: visible(cur.Name)})
 	}
 	show := func(v registry.Value) string {
-		if v.Dataset != nil {
-			return visible(v.Dataset.URI) + " (" + humanSize(v.Dataset.Size) + ", sha256 " + visible(v.Dataset.SHA256) + ")"
+		if d := v.Dataset; d != nil {
+			public := ""
+			if d.Public { // so that making a dataset public, or no longer, shows as a change
+				public = ", public"
+			}
+			return visible(d.URI) + " (" + humanSize(d.Size) + ", sha256 " + visible(d.SHA256) + public + ")"
 		}
 		return visible(v.Data)
 	}

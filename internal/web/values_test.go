@@ -2,6 +2,7 @@ package web
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cityid/cityid/internal/registry"
@@ -124,5 +125,27 @@ func TestTimeline(t *testing.T) {
 	}
 	if got := timeline(nil, []registry.Record{v2}); len(got[0].Changes) != 0 {
 		t.Errorf("without the version before: %+v", got[0].Changes)
+	}
+}
+
+// A public dataset says so on its page and in its timeline; making it
+// public is a change.
+func TestPublicDataset(t *testing.T) {
+	ds := registry.Dataset{URI: "https://data.example/open.csv", SHA256: strings.Repeat("ab", 32), Size: 10, MediaType: "text/csv"}
+	closed := registry.Value{Index: 1, Type: registry.TypeData, Dataset: &ds}
+	open := ds
+	open.Public = true
+	public := registry.Value{Index: 1, Type: registry.TypeData, Dataset: &open}
+	if v := viewValue(closed); v.Data == nil || v.Data.Public {
+		t.Errorf("a dataset not public: %+v", v.Data)
+	}
+	if v := viewValue(public); v.Data == nil || !v.Data.Public {
+		t.Errorf("a public dataset: %+v", v.Data)
+	}
+	v1 := registry.Record{Version: 1, Status: "active", Values: []registry.Value{closed}}
+	v2 := registry.Record{Version: 2, Status: "active", Values: []registry.Value{public}}
+	got := timeline(nil, []registry.Record{v1, v2})
+	if c := got[0].Changes; len(c) != 1 || c[0].What != "changed" || strings.Contains(c[0].Old, "public") || !strings.HasSuffix(c[0].New, ", public)") {
+		t.Errorf("made public: %+v", c)
 	}
 }

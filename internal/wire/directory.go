@@ -45,6 +45,21 @@ type GrantList struct {
 	Next   string           `json:"next,omitempty"`
 }
 
+// AnchorList is the answer to GET /v1/anchors/{id}: a page of a
+// dataset's anchored access-log heads, ascending by their counts, and its
+// latest anchor (nil when its log was never anchored). Next, when set, is
+// the ?after= of the next page. With ?proof=true, Proof proves Latest (the
+// bytes under registry.AnchorHeadKey), or its absence: a grantee checks
+// the log it is shown against it.
+type AnchorList struct {
+	Height  int64             `json:"height"`
+	Dataset string            `json:"dataset"`
+	Anchors []registry.Anchor `json:"anchors"`
+	Next    string            `json:"next,omitempty"`
+	Latest  *registry.Anchor  `json:"latest,omitempty"`
+	Proof   *Proof            `json:"proof,omitempty"`
+}
+
 // ValidatorList is the answer to GET /v1/validators.
 type ValidatorList struct {
 	Height     int64                `json:"height"`
