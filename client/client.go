@@ -37,6 +37,9 @@ const DefaultNode = wire.DefaultNodeURL
 type Client struct {
 	base string
 	http *http.Client
+	// data carries dataset transfers, which take as long as their bytes
+	// do: it has no overall timeout (the caller's context bounds them).
+	data *http.Client
 	// rateWait bounds how long one call waits out a node's rate limit
 	// (429 with Retry-After) before it gives the refusal to its caller.
 	rateWait time.Duration
@@ -62,6 +65,7 @@ func New(base string) (*Client, error) {
 		base: strings.TrimRight(base, "/"),
 		// Submissions wait for their commit: allow for it.
 		http:     &http.Client{Timeout: 60 * time.Second},
+		data:     &http.Client{},
 		rateWait: DefaultRateLimitWait,
 	}, nil
 }

@@ -59,6 +59,8 @@ func TestClientImports(t *testing.T) {
 	allowedHere := map[string]bool{
 		module + "code": true, module + "verify": true,
 		module + "internal/wire": true, module + "internal/registry": true,
+		module + "httpsig":                            true, // signing data requests (RFC 9421)
+		module + "internal/accesslog":                 true, // the access log's entries and their verification (standard library only)
 		"github.com/cometbft/cometbft-db":             true, // the light client's trusted store
 		"github.com/cometbft/cometbft/libs/json":      true, // CometBFT's JSON of a light block
 		"github.com/cometbft/cometbft/types":          true, // headers and validator sets
@@ -71,7 +73,7 @@ func TestClientImports(t *testing.T) {
 			continue // the standard library
 		}
 		if !allowedHere[imp] {
-			t.Errorf("client imports %s: only wire, registry, verify, code and CometBFT's light client", imp)
+			t.Errorf("client imports %s: only wire, registry, verify, code, httpsig, accesslog and CometBFT's light client", imp)
 		}
 	}
 	// Through them, nothing of this module but those leaves.

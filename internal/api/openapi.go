@@ -11,6 +11,7 @@ import (
 
 	"github.com/invopop/jsonschema"
 
+	"github.com/cityid/cityid/internal/accesslog"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/wire"
 )
@@ -24,6 +25,7 @@ type route struct {
 	Description  string
 	Params       []param
 	Body         any            // request body type, nil for none
+	BodyMedia    string         // a request body of this media type, not JSON (bytes)
 	Answers      map[int]any    // status → answer type (nil: no JSON body)
 	Media        map[int]string // status → media type other than JSON
 	Tag          string
@@ -68,6 +70,9 @@ func answers(ok any, errs ...int) map[int]any {
 	return m
 }
 
+// dataDescription is what every data route shares.
+const dataDescription = "Data sharing (docs/data-sharing.md): requests are signed with HTTP Message Signatures (RFC 9421), Ed25519, covering (\"@method\" \"@target-uri\" \"@authority\") with created, nonce, keyid (the hex public key), alg=\"ed25519\" and tag=\"cityid\"; a 401 says what to sign in Accept-Signature. Every request for a dataset is appended to its access log before it is answered, and the answer names the entry in CityID-Access-Log."
+
 // routes is the API.
 func routes() []route {
 	return []route{
@@ -103,6 +108,21 @@ func routes() []route {
 			Params: []param{pID, pLimit, {Name: "after", In: "query", Type: "integer", Description: "a log length: the anchors of longer logs (the next of the previous page)"},
 				{Name: "proof", In: "query", Type: "boolean", Description: "include an ICS23 proof of the latest anchor"}, {Name: "height", In: "query", Type: "integer", Description: "the state version (block height) to read"}},
 			Answers: answers(wire.AnchorList{}, 400, 404, 410, 429, 503)},
+		{Method: "GET", Path: "/v1/data/{id}", Tag: "sharing", Summary: "A dataset's bytes, from the node that keeps them",
+			Description: dataDescription + " Anyone may read a public dataset; any other only a request signed by an admin key of the dataset (or of a node above it) or of a node holding a live grant for it. Single ranges (Range, If-Range), a strong ETag \"sha256:<hex>\", Repr-Digest, and Content-Digest on a whole answer (RFC 9530). A whole answer whose bytes on disk no longer hash to the ledger's SHA-256 is cut short. 404 not_a_dataset for an identifier without a DATA value, data_not_here when this node does not keep its bytes (the detail names its city's node).",
+			Params:      []param{pID, {Name: "index", In: "query", Type: "integer", Description: "the DATA value's index (default: the first)"}},
+			Answers:     map[int]any{200: nil, 206: nil, 304: nil, 400: wire.Problem{}, 401: wire.Problem{}, 403: wire.Problem{}, 404: wire.Problem{}, 416: nil, 503: wire.Problem{}},
+			Media:       map[int]string{200: "application/octet-stream", 206: "application/octet-stream"}},
+		{Method: "PUT", Path: "/v1/data/{id}", Tag: "sharing", Summary: "Upload a dataset's bytes (its admins), resumable",
+			Description: dataDescription + " Without Content-Range the body is the whole; with `bytes FIRST-LAST/SIZE` a chunk that must start where the bytes received end (else 409 upload_offset, with Range); `bytes */SIZE` and no body asks where that is. 308 with `Range: bytes=0-N` while incomplete, 201 when the whole hashes to the DATA value's SHA-256 (409 digest_mismatch when not: nothing is kept), 200 when the bytes were already kept.",
+			Params:      []param{pID, {Name: "index", In: "query", Type: "integer", Description: "the DATA value's index (default: the first)"}},
+			BodyMedia:   "application/octet-stream",
+			Answers: map[int]any{200: wire.UploadAnswer{}, 201: wire.UploadAnswer{}, 308: wire.UploadAnswer{}, 400: wire.Problem{}, 401: wire.Problem{}, 403: wire.Problem{},
+				404: wire.Problem{}, 409: wire.Problem{}, 413: wire.Problem{}, 503: wire.Problem{}}},
+		{Method: "GET", Path: "/v1/access-log/{id}", Tag: "sharing", Summary: "A page of a dataset's access log, with its head (its admins)",
+			Description: dataDescription + " Each entry is one request for the dataset: who, the grant relied on, the height decided at, bytes, status and result, chained by SHA-256 (prev, hash). The reader checks the chain and the ledger's anchors (GET /v1/anchors/{id}).",
+			Params:      []param{pID, pLimit, {Name: "after", In: "query", Type: "integer", Description: "the last entry of the previous page"}},
+			Answers:     answers(accesslog.Page{}, 400, 401, 403, 404, 503)},
 		{Method: "GET", Path: "/v1/validators", Tag: "governance", Summary: "The validator set", Answers: answers(wire.ValidatorList{}, 503)},
 		{Method: "GET", Path: "/v1/proposals", Tag: "governance", Summary: "Governance proposals waiting for approvals", Answers: answers(wire.ProposalList{}, 503)},
 		{Method: "GET", Path: "/v1/accounts/{key}", Tag: "transactions", Summary: "An account's nonce",
@@ -249,6 +269,9 @@ func buildOpenAPI() ([]byte, error) {
 		}
 		if rt.Body != nil {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(rt.Body)}}}
+		}
+		if rt.BodyMedia != "" {
+			op["requestBody"] = map[string]any{"required": false, "content": map[string]any{rt.BodyMedia: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
 		}
 		responses := map[string]any{}
 		for status, v := range rt.Answers {

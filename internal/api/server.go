@@ -11,6 +11,7 @@ import (
 	"github.com/cityid/cityid/internal/api/handle"
 	"github.com/cityid/cityid/internal/metrics"
 	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/share"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/web"
 	"github.com/cityid/cityid/internal/wire"
@@ -50,6 +51,9 @@ type Options struct {
 	DNSZone string
 	// Metrics, when set, counts every request and is served at /metrics.
 	Metrics *metrics.Metrics
+	// Data, when set, serves datasets' bytes and access logs (issue 12):
+	// /v1/data/{id} and /v1/access-log/{id}; without it they answer 404.
+	Data *share.Service
 	// Limits are the per-client rate limits of writes and costly reads.
 	// Default (nil): DefaultLimits; &Limits{} turns them off.
 	Limits *Limits
@@ -126,6 +130,9 @@ func New(b Backend, opts Options) *Server {
 		{"GET /v1/status", s.getStatus},
 		{"GET /v1/trust", s.getTrust},
 		{"GET /v1/trust/{format}", s.getTrust},
+		{"GET /v1/data/{id...}", s.getData}, // and HEAD
+		{"PUT /v1/data/{id...}", s.putData},
+		{"GET /v1/access-log/{id...}", s.getAccessLog},
 		{handle.Pattern, s.handles.ServeHTTP},
 		{"GET /r/{id...}", s.getResolver},
 		// The portal's pages (internal/web), for people.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 	"github.com/cometbft/cometbft/types"
@@ -17,6 +18,19 @@ import (
 
 // At returns committed state at height h.
 func (n *Node) At(h int64) (*store.View, error) { return n.store.At(h) }
+
+// BlockTime returns the header time of block h, without its
+// transactions: what a grant's expiry is compared with.
+func (n *Node) BlockTime(ctx context.Context, h int64) (time.Time, error) {
+	hdr, err := n.client.Header(ctx, &h)
+	if err != nil {
+		return time.Time{}, notFound(err, "header %d", h)
+	}
+	if hdr.Header == nil {
+		return time.Time{}, fmt.Errorf("header %d: %w", h, wire.ErrNotFound)
+	}
+	return hdr.Header.Time, nil
+}
 
 // Block returns block h (0: the latest) with its transactions and results.
 func (n *Node) Block(ctx context.Context, h int64) (wire.BlockInfo, error) {

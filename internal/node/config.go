@@ -40,6 +40,7 @@ type Config struct {
 	DNS       DNSConfig       `mapstructure:"dns"`
 	State     StateConfig     `mapstructure:"state"`
 	Storage   StorageConfig   `mapstructure:"storage"`
+	Data      DataConfig      `mapstructure:"data"`
 	Comet     *cfg.Config
 }
 
@@ -49,6 +50,37 @@ type Config struct {
 type StorageConfig struct {
 	KeepBlocks   int64 `mapstructure:"keep_blocks"`
 	KeepVersions int64 `mapstructure:"keep_versions"`
+}
+
+// DataConfig is [data]: the datasets this node keeps and serves to other
+// cities (issue 12), and the anchoring of their access logs.
+type DataConfig struct {
+	// Enabled serves /v1/data and /v1/access-log. Default: true.
+	Enabled bool `mapstructure:"enabled"`
+	// Dir holds the datasets' bytes and access logs, relative to the
+	// home unless absolute. Default: "datasets".
+	Dir string `mapstructure:"dir"`
+	// AnchorKey names the key (in the home's keys/) that anchors access
+	// logs' heads on the ledger: an admin of the datasets' city, or of the
+	// nodes above them. "" anchors nothing by itself (an admin anchors with
+	// cityid data anchor).
+	AnchorKey string `mapstructure:"anchor_key"`
+	// AnchorEvery is how often, in seconds, logs that grew are anchored.
+	AnchorEvery int `mapstructure:"anchor_every"`
+}
+
+// Bounds of [data] anchor_every: from a block's worth to a day.
+const (
+	minAnchorEvery = 1
+	maxAnchorEvery = 86400
+)
+
+// DataDir is where the datasets' bytes and logs are.
+func (c *Config) DataDir() string {
+	if filepath.IsAbs(c.Data.Dir) {
+		return c.Data.Dir
+	}
+	return filepath.Join(c.Home, c.Data.Dir)
 }
 
 // minKeep is the least a node may keep of blocks or state versions when
@@ -196,6 +228,7 @@ func DefaultConfig(home string) *Config {
 			Window: int(dnsfront.DefaultWindow / time.Second), IPv4Prefix: dnsfront.DefaultIPv4Prefix, IPv6Prefix: dnsfront.DefaultIPv6Prefix},
 		State: StateConfig{CacheMB: store.DefaultBlockCacheBytes >> 20, WriteBufferMB: store.DefaultWriteBufferBytes >> 20,
 			TreeCacheNodes: store.DefaultCacheNodes, ValueCacheMB: store.DefaultValueCacheBytes >> 20},
+		Data:  DataConfig{Enabled: true, Dir: "datasets", AnchorEvery: 600},
 		Comet: cometDefaults(home),
 	}
 }
@@ -305,6 +338,14 @@ func (c *Config) validate() error {
 	}
 	if err := c.Storage.validate(); err != nil {
 		return err
+	}
+	if c.Data.Enabled {
+		if c.Data.Dir == "" {
+			return fmt.Errorf("data.dir is empty")
+		}
+		if c.Data.AnchorEvery < minAnchorEvery || c.Data.AnchorEvery > maxAnchorEvery {
+			return fmt.Errorf("data.anchor_every %d is not between %d and %d seconds", c.Data.AnchorEvery, minAnchorEvery, maxAnchorEvery)
+		}
 	}
 	if c.Snapshots.Interval < 0 || c.Snapshots.Keep < 1 {
 		return fmt.Errorf("snapshots: interval %d must be 0 or more and keep %d at least 1", c.Snapshots.Interval, c.Snapshots.Keep)
@@ -439,6 +480,27 @@ keep_blocks = %d
 # Versions of the state kept for ?height=H reads and proofs at a height
 # (0: all, else at least 2). Default: 0.
 keep_versions = %d
+
+[data]
+# Datasets this node keeps for its city and serves to other cities
+# (GET/PUT /v1/data/{id}, GET /v1/access-log/{id}). A dataset's bytes are
+# taken only from its admins and only when they hash to the SHA-256 of its
+# DATA value on the ledger; they are served to anyone when that value is
+# public, else only to requests signed (RFC 9421, Ed25519) by an admin of
+# the dataset or of a node holding a live grant for it. Every request is
+# appended to the dataset's hash-chained access log. Default: true.
+enabled = %t
+# Where the bytes and the access logs are: relative to the home, or
+# absolute. Default: "datasets".
+dir = %q
+# The key, by its name in keys/, that anchors the access logs' heads on the
+# ledger (an anchor_log transaction): an admin of the datasets or of a node
+# above them, such as the city's. "" anchors nothing by itself; an admin
+# anchors with cityid data anchor. Default: "".
+anchor_key = %q
+# How often, in seconds, the logs that grew since their last anchor are
+# anchored (1 to 86400). Default: 600.
+anchor_every = %d
 `
 
 // limitsTemplate documents [http.limits] with its defaults.
@@ -481,7 +543,7 @@ func (c *Config) write() error {
 		c.DNS.ResponsesPerSecond, c.DNS.Slip, c.DNS.Window, c.DNS.IPv4Prefix, c.DNS.IPv6Prefix,
 		c.Log.Level, c.Log.Format, c.Snapshots.Interval, c.Snapshots.Keep,
 		c.State.CacheMB, c.State.WriteBufferMB, c.State.TreeCacheNodes, c.State.ValueCacheMB,
-		c.Storage.KeepBlocks, c.Storage.KeepVersions)
+		c.Storage.KeepBlocks, c.Storage.KeepVersions, c.Data.Enabled, c.Data.Dir, c.Data.AnchorKey, c.Data.AnchorEvery)
 	body += limitsSection(c.HTTP.Limits)
 	if err := os.WriteFile(cityidFile(c.Home), []byte(body), 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", cityidFile(c.Home), err)

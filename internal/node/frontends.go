@@ -15,6 +15,7 @@ import (
 	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/dnsfront"
 	"github.com/cityid/cityid/internal/metrics"
+	"github.com/cityid/cityid/internal/share"
 	"github.com/cityid/cityid/internal/wire"
 )
 
@@ -69,6 +70,8 @@ type FrontEndOptions struct {
 	Metrics *metrics.Metrics
 	// Log receives the front ends' logs, by module.
 	Log *slog.Logger
+	// Data serves datasets and their access logs; nil serves none.
+	Data *share.Service
 }
 
 // FrontEnds are a node's HTTP API (with Handle REST) and DNS front end,
@@ -91,6 +94,7 @@ func ServeFrontEnds(ln net.Listener, b api.Backend, o FrontEndOptions) (*FrontEn
 	limits := o.Limits
 	srv := HTTPServer(api.New(b, api.Options{
 		Logger: o.Log.With("module", "api"), PublicURL: o.PublicURL, DNSZone: o.Zone, Metrics: o.Metrics, Limits: &limits,
+		Data: o.Data,
 	}), o.Log.With("module", "http"))
 	f := &FrontEnds{HTTPAddr: ln.Addr().String(), http: srv, served: make(chan error, 1)}
 	if o.DNSListen != "" {

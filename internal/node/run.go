@@ -8,14 +8,20 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/cityid/cityid/internal/accesslog"
 	"github.com/cityid/cityid/internal/chain"
+	"github.com/cityid/cityid/internal/datastore"
+	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/metrics"
 	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/share"
 	"github.com/cityid/cityid/internal/store"
 )
 
@@ -34,6 +40,11 @@ type Running struct {
 
 	stopPreload context.CancelFunc
 	preloaded   chan struct{} // closed when the preload has ended
+
+	// stopAnchoring ends the anchoring of access logs; anchored is closed
+	// when it has ended (nil when there is none).
+	stopAnchoring context.CancelFunc
+	anchored      chan struct{}
 
 	lock *homeLock // the home, held until the node has stopped
 }
@@ -126,9 +137,16 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 	}
 	m.WatchValueCache(func() metrics.CacheStats { return metrics.CacheStats(cn.Store().CacheStats()) })
 
+	data, anchoring, err := startData(c, cn, log)
+	if err != nil {
+		ln.Close()
+		_ = cn.Stop()
+		return nil, err
+	}
 	front, err := ServeFrontEnds(ln, cn, FrontEndOptions{
 		PublicURL: publicURL(c, ln.Addr().String()), Zone: c.DNS.Zone, NS: c.DNS.NS,
 		DNSListen: c.DNS.Listen, DNSRateLimit: c.DNS.RateLimit(), Limits: limits, Metrics: m, Log: log,
+		Data: data,
 	})
 	if err != nil {
 		// The HTTP server is built without fail: the error is the DNS
@@ -139,9 +157,49 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 	}
 	r := &Running{Chain: cn, HTTPAddr: front.HTTPAddr, DNSAddr: front.DNSAddr, DNSZone: front.DNSZone, front: front, log: log, lock: lock}
 	r.preload()
+	if anchoring != nil {
+		actx, cancel := context.WithCancel(context.Background())
+		r.stopAnchoring, r.anchored = cancel, make(chan struct{})
+		go func() {
+			defer close(r.anchored)
+			data.RunAnchoring(actx, time.Duration(c.Data.AnchorEvery)*time.Second, *anchoring)
+		}()
+	}
 	log.Info("node started", "chain_id", cn.ChainID(), "http", r.HTTPAddr, "dns", r.DNSAddr,
 		"rpc", c.Comet.RPC.ListenAddress, "p2p", c.Comet.P2P.ListenAddress, "home", c.Home)
 	return r, nil
+}
+
+// startData opens the datasets' store and access logs of [data], and the
+// anchoring of the logs when an anchor key is named. It returns nils when
+// data sharing is off.
+func startData(c *Config, cn *chain.Node, log *slog.Logger) (*share.Service, *share.Anchoring, error) {
+	if !c.Data.Enabled {
+		return nil, nil, nil
+	}
+	dir := c.DataDir()
+	blobs, err := datastore.Open(filepath.Join(dir, "bytes"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("datasets in %s: %w", dir, err)
+	}
+	logs, err := accesslog.Open(filepath.Join(dir, "logs"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("access logs in %s: %w", dir, err)
+	}
+	scheme := ""
+	if u, err := url.Parse(c.HTTP.PublicURL); err == nil && c.HTTP.PublicURL != "" {
+		scheme = u.Scheme
+	}
+	svc := share.New(share.Options{Store: blobs, Log: logs, Latest: cn.Latest, BlockTime: cn.BlockTime, Scheme: scheme}, time.Now())
+	if c.Data.AnchorKey == "" {
+		return svc, nil, nil
+	}
+	k, err := keyring.Load(c.Home, c.Data.AnchorKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("data.anchor_key %q in %s: %w", c.Data.AnchorKey, cityidFile(c.Home), err)
+	}
+	return svc, &share.Anchoring{Key: k.Private, ChainID: cn.ChainID(), Submit: cn.Submit, PendingNonce: cn.PendingNonce,
+		Logger: log.With("module", "data")}, nil
 }
 
 // publicURL is the configured base URL, or the API's own address.
@@ -174,6 +232,10 @@ func (r *Running) Stop() error {
 	var errs []error
 	r.stopPreload()
 	<-r.preloaded // before the chain closes the store it reads
+	if r.stopAnchoring != nil {
+		r.stopAnchoring()
+		<-r.anchored
+	}
 	if err := r.front.Shutdown(ctx); err != nil {
 		errs = append(errs, err)
 	}

@@ -29,4 +29,11 @@ const (
 	// many blocks at CityID's block rate, so only a stalled chain makes a
 	// write time out.
 	DefaultSubmitWait = 30 * time.Second
+	// SignatureTag is the RFC 9421 tag parameter of CityID's signed data
+	// requests: a signature made for another application's protocol is
+	// not taken for one of ours.
+	SignatureTag = "cityid"
+	// DataPath is the path, under a node's URL, of a dataset's bytes:
+	// DataPath + identifier.
+	DataPath = "/v1/data/"
 )

@@ -21,6 +21,34 @@ const (
 	// names the oldest height it keeps. 410 Gone: asking again will not
 	// help, asking a node that keeps more will.
 	CodeHeightPruned = "height_pruned"
+
+	// Data sharing (issue 12): why the owner's node refused a request for
+	// a dataset's bytes or its log.
+	//
+	// CodeNotADataset: the identifier has no DATA value (at that index).
+	CodeNotADataset = "not_a_dataset"
+	// CodeSignatureRequired: the request was not signed (RFC 9421) and the
+	// dataset is not public.
+	CodeSignatureRequired = "signature_required"
+	// CodeNoGrant: the signer is not an admin of the dataset's owner nor
+	// of any node holding a grant for it.
+	CodeNoGrant = "no_grant"
+	// CodeGrantRevoked, CodeGrantExpired: the signer's node held a grant,
+	// revoked or expired at the latest block.
+	CodeGrantRevoked = "grant_revoked"
+	CodeGrantExpired = "grant_expired"
+	// CodeGrantInactive: the dataset, the grantee or a node above either
+	// is deactivated.
+	CodeGrantInactive = "grant_inactive"
+	// CodeDataNotHere: this node does not hold the dataset's bytes; the
+	// detail names where its owner's node is.
+	CodeDataNotHere = "data_not_here"
+	// CodeDigestMismatch: uploaded bytes do not hash to (or are not the
+	// size of) the DATA value on the ledger.
+	CodeDigestMismatch = "digest_mismatch"
+	// CodeUploadOffset: an upload chunk does not start where the bytes
+	// received so far end; the Range header of the answer says where.
+	CodeUploadOffset = "upload_offset"
 )
 
 // ABCI numbers that are no registry code: success.
@@ -75,6 +103,15 @@ var table = [...]ErrorCode{
 	{CodeHeightTooHigh, 404, 0},
 	{CodeRateLimited, 429, 0},
 	{CodeHeightPruned, 410, 0},
+	{CodeNotADataset, 404, 0},
+	{CodeSignatureRequired, 401, 0},
+	{CodeNoGrant, 403, 0},
+	{CodeGrantRevoked, 403, 0},
+	{CodeGrantExpired, 403, 0},
+	{CodeGrantInactive, 403, 0},
+	{CodeDataNotHere, 404, 0},
+	{CodeDigestMismatch, 409, 0},
+	{CodeUploadOffset, 409, 0},
 }
 
 // Errors returns the error table, in its fixed order.

@@ -51,6 +51,15 @@ func TestErrorTable(t *testing.T) {
 		{Code: "height_too_high", HTTP: 404},
 		{Code: "rate_limited", HTTP: 429},
 		{Code: "height_pruned", HTTP: 410},
+		{Code: "not_a_dataset", HTTP: 404},
+		{Code: "signature_required", HTTP: 401},
+		{Code: "no_grant", HTTP: 403},
+		{Code: "grant_revoked", HTTP: 403},
+		{Code: "grant_expired", HTTP: 403},
+		{Code: "grant_inactive", HTTP: 403},
+		{Code: "data_not_here", HTTP: 404},
+		{Code: "digest_mismatch", HTTP: 409},
+		{Code: "upload_offset", HTTP: 409},
 	}
 	got := wire.Errors()
 	if !slices.Equal(got, want) {

@@ -69,3 +69,14 @@ type Children struct {
 	Children []Child `json:"children"`
 	Next     string  `json:"next,omitempty"`
 }
+
+// UploadAnswer is the answer to PUT /v1/data/{id}: how much of the
+// dataset's bytes the node holds. Complete is true once they are stored,
+// checked against the SHA-256 on the ledger.
+type UploadAnswer struct {
+	ID       string `json:"id"`
+	SHA256   string `json:"sha256"`
+	Size     int64  `json:"size"`
+	Received int64  `json:"received"`
+	Complete bool   `json:"complete"`
+}

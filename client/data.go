@@ -1,0 +1,346 @@
+package client
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/cityid/cityid/code"
+	"github.com/cityid/cityid/httpsig"
+	"github.com/cityid/cityid/internal/accesslog"
+	"github.com/cityid/cityid/internal/wire"
+)
+
+// Data sharing (issue 12): a dataset's bytes are kept by its owner city's
+// node, which serves them to requests signed (RFC 9421, Ed25519) by keys
+// with a right to them and logs every access. These calls talk to that
+// node: make the Client with its URL (the endpoint the city registered,
+// DataURL).
+
+// Data sharing's answers and the access log's entries.
+type (
+	UploadAnswer  = wire.UploadAnswer
+	AccessEntry   = accesslog.Entry
+	AccessLogPage = accesslog.Page
+)
+
+// Refusal codes of data requests (Problem.Code).
+const (
+	CodeNotADataset       = wire.CodeNotADataset
+	CodeSignatureRequired = wire.CodeSignatureRequired
+	CodeNoGrant           = wire.CodeNoGrant
+	CodeGrantRevoked      = wire.CodeGrantRevoked
+	CodeGrantExpired      = wire.CodeGrantExpired
+	CodeGrantInactive     = wire.CodeGrantInactive
+	CodeDataNotHere       = wire.CodeDataNotHere
+	CodeDigestMismatch    = wire.CodeDigestMismatch
+	CodeUploadOffset      = wire.CodeUploadOffset
+)
+
+// UploadChunk is how many bytes one PUT of an upload carries: an
+// interrupted upload loses at most this much.
+const UploadChunk = 64 << 20
+
+// DataURL is the URL of a dataset's bytes at a node's URL.
+func DataURL(node, id string) string {
+	return strings.TrimRight(node, "/") + wire.DataPath + escapeID(id)
+}
+
+// dataRequest builds a request to this node, signed with key unless key
+// is nil (an anonymous read of a public dataset).
+func (c *Client) dataRequest(ctx context.Context, method, path string, body io.Reader, size int64, key ed25519.PrivateKey) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if body != nil {
+		req.ContentLength = size
+	}
+	if key != nil {
+		s := httpsig.Signer{KeyID: KeyText(key.Public().(ed25519.PublicKey)), Key: key, Tag: wire.SignatureTag}
+		if err := s.Sign(req); err != nil {
+			return nil, fmt.Errorf("sign %s %s: %w", method, path, err)
+		}
+	}
+	return req, nil
+}
+
+// dataDo sends a data request; a refusal comes back as an *Error.
+func (c *Client) dataDo(req *http.Request) (*http.Response, error) {
+	// Transfers take as long as their bytes do: no overall timeout, the
+	// caller's context bounds them.
+	resp, err := c.data.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL, err)
+	}
+	if resp.StatusCode/100 == 2 || resp.StatusCode == http.StatusPermanentRedirect {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return nil, problemOf(resp.StatusCode, b)
+}
+
+// problemOf is the *Error of a refusal's body.
+func problemOf(status int, b []byte) *Error {
+	e := &Error{Status: status}
+	if json.Unmarshal(b, &e.Problem) != nil || e.Problem.Code == "" {
+		e.Problem = Problem{Status: status, Code: "http_" + strconv.Itoa(status), Detail: strings.TrimSpace(string(b))}
+	}
+	return e
+}
+
+// UploadData sends the bytes of dataset id, read from r (size bytes,
+// which must hash to the SHA-256 of its DATA value on the ledger), to this
+// node, signed with key, an admin key of the dataset or of a node above
+// it. It first asks how much the node already holds, so an interrupted
+// upload resumes where it stopped, then sends the rest in chunks of
+// UploadChunk. progress, when not nil, is told the bytes the node holds
+// after each chunk.
+func (c *Client) UploadData(ctx context.Context, key ed25519.PrivateKey, id string, r io.ReaderAt, size int64, progress func(held int64)) (UploadAnswer, error) {
+	path := wire.DataPath + escapeID(id)
+	status := func() (UploadAnswer, error) {
+		if size == 0 {
+			return UploadAnswer{Size: 0}, nil
+		}
+		req, err := c.dataRequest(ctx, http.MethodPut, path, http.NoBody, 0, key)
+		if err != nil {
+			return UploadAnswer{}, err
+		}
+		req.Header.Set("Content-Range", fmt.Sprintf("bytes */%d", size))
+		return c.uploadAnswer(req)
+	}
+	ans, err := status()
+	for err == nil && !ans.Complete {
+		off := ans.Received
+		n := min(int64(UploadChunk), size-off)
+		var req *http.Request
+		req, err = c.dataRequest(ctx, http.MethodPut, path, io.NewSectionReader(r, off, n), n, key)
+		if err != nil {
+			return ans, err
+		}
+		if size > 0 {
+			req.Header.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", off, off+n-1, size))
+		}
+		req.Header.Set("Content-Type", "application/octet-stream")
+		ans, err = c.uploadAnswer(req)
+		if Code(err) == CodeUploadOffset {
+			// Another upload moved on, or an earlier chunk was taken
+			// after all: ask again where to go on from.
+			ans, err = status()
+		}
+		if err == nil && progress != nil {
+			progress(ans.Received)
+		}
+		if err == nil && !ans.Complete && ans.Received <= off {
+			return ans, fmt.Errorf("upload of %s: the node took none of the chunk at byte %d", id, off)
+		}
+	}
+	return ans, err
+}
+
+func (c *Client) uploadAnswer(req *http.Request) (UploadAnswer, error) {
+	resp, err := c.dataDo(req)
+	if err != nil {
+		return UploadAnswer{}, err
+	}
+	defer resp.Body.Close()
+	var ans UploadAnswer
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&ans); err != nil {
+		return ans, fmt.Errorf("%s %s: decode answer: %w", req.Method, req.URL, err)
+	}
+	return ans, nil
+}
+
+// Download says what DownloadData fetched.
+type Download struct {
+	Path    string
+	Bytes   int64  // bytes received by this call
+	Resumed int64  // bytes kept from an earlier, interrupted download
+	Receipt string // the owner node's access log entry for the last request ("seq=N, hash=H")
+}
+
+// DownloadData downloads dataset id's bytes into path. ds is the DATA
+// value the caller verified on the ledger: the bytes are checked against
+// its size and SHA-256, and path is written (renamed from path+".part")
+// only when they match, whatever node served them. Bytes already in
+// path+".part" from an interrupted download are kept and only the rest is
+// asked for. key signs the request; nil asks anonymously, which only a
+// public dataset answers. index picks the DATA value (0: the first).
+func (c *Client) DownloadData(ctx context.Context, key ed25519.PrivateKey, id string, index uint32, ds Dataset, path string) (Download, error) {
+	out := Download{Path: path}
+	want, err := hex.DecodeString(ds.SHA256)
+	if err != nil || len(want) != sha256.Size {
+		return out, fmt.Errorf("the DATA value of %s has no SHA-256 (%q)", id, ds.SHA256)
+	}
+	part := path + ".part"
+	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return out, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	held, err := io.Copy(h, f)
+	if err != nil {
+		return out, fmt.Errorf("read %s: %w", part, err)
+	}
+	if held > ds.Size {
+		// Not a prefix of these bytes: start again.
+		if err := f.Truncate(0); err != nil {
+			return out, err
+		}
+		h.Reset()
+		held = 0
+	}
+	if _, err := f.Seek(held, io.SeekStart); err != nil {
+		return out, err
+	}
+	out.Resumed = held
+	if held < ds.Size {
+		p := wire.DataPath + escapeID(id)
+		if index != 0 {
+			p += "?index=" + strconv.FormatUint(uint64(index), 10)
+		}
+		req, err := c.dataRequest(ctx, http.MethodGet, p, nil, 0, key)
+		if err != nil {
+			return out, err
+		}
+		if held > 0 {
+			req.Header.Set("Range", fmt.Sprintf("bytes=%d-", held))
+			req.Header.Set("If-Range", `"sha256:`+ds.SHA256+`"`)
+		}
+		resp, err := c.dataDo(req)
+		if err != nil {
+			return out, err
+		}
+		defer resp.Body.Close()
+		out.Receipt = resp.Header.Get("CityID-Access-Log")
+		if resp.StatusCode == http.StatusOK && held > 0 {
+			// The node sent the whole: start the file again.
+			if err := f.Truncate(0); err != nil {
+				return out, err
+			}
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				return out, err
+			}
+			h.Reset()
+			out.Resumed, held = 0, 0
+		}
+		// Never more than the ledger's size, whatever the node sends.
+		n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(resp.Body, ds.Size-held+1))
+		out.Bytes = n
+		if err != nil {
+			_ = f.Sync()
+			return out, fmt.Errorf("download of %s interrupted after %d bytes (kept in %s; run it again to resume): %w", id, held+n, part, err)
+		}
+		held += n
+	}
+	if held != ds.Size || hex.EncodeToString(h.Sum(nil)) != ds.SHA256 {
+		_ = f.Close()
+		_ = os.Remove(part)
+		return out, fmt.Errorf("the %d bytes received for %s do not match the ledger (size %d, SHA-256 %s): discarded, nothing written to %s",
+			held, id, ds.Size, ds.SHA256, path)
+	}
+	if err := f.Sync(); err != nil {
+		return out, err
+	}
+	if err := f.Close(); err != nil {
+		return out, err
+	}
+	return out, os.Rename(part, path)
+}
+
+// AccessLog returns a page of dataset id's access log, entries after
+// after, read with key (an admin key of the dataset or of a node above
+// it).
+func (c *Client) AccessLog(ctx context.Context, key ed25519.PrivateKey, id string, after uint64, limit int) (AccessLogPage, error) {
+	q := url.Values{}
+	if after > 0 {
+		q.Set("after", strconv.FormatUint(after, 10))
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	p := "/v1/access-log/" + escapeID(id) + encode(q)
+	req, err := c.dataRequest(ctx, http.MethodGet, p, nil, 0, key)
+	if err != nil {
+		return AccessLogPage{}, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.dataDo(req)
+	if err != nil {
+		return AccessLogPage{}, err
+	}
+	defer resp.Body.Close()
+	var page AccessLogPage
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&page); err != nil {
+		return page, fmt.Errorf("GET %s: decode answer: %w", p, err)
+	}
+	return page, nil
+}
+
+// maxLogEntries bounds what WholeAccessLog reads into memory.
+const maxLogEntries = 10_000_000
+
+// WholeAccessLog reads every entry of dataset id's access log, page by
+// page.
+func (c *Client) WholeAccessLog(ctx context.Context, key ed25519.PrivateKey, id string) ([]AccessEntry, error) {
+	var all []AccessEntry
+	var after uint64
+	for {
+		page, err := c.AccessLog(ctx, key, id, after, 1000)
+		if err != nil {
+			return all, err
+		}
+		all = append(all, page.Items...)
+		if page.Next == "" || len(page.Items) == 0 || len(all) >= maxLogEntries {
+			return all, nil
+		}
+		// Pages are counted in lines, as the node reads them: a seq
+		// altered on disk must not bend the paging before Verify sees it.
+		after += uint64(len(page.Items))
+	}
+}
+
+// VerifyAccessLog checks entries (a whole log) against the anchors of the
+// dataset on the ledger: the hash chain is whole and every anchored head
+// is the entry it names.
+func VerifyAccessLog(entries []AccessEntry, anchors []Anchor) accesslog.Report {
+	heads := make([]accesslog.AnchorHead, 0, len(anchors))
+	for _, a := range anchors {
+		heads = append(heads, accesslog.AnchorHead{Entries: a.Entries, Head: a.Head})
+	}
+	return accesslog.Verify(entries, heads)
+}
+
+// OwnerNode is the URL of the node that keeps a dataset's bytes: the
+// endpoint the dataset's city registered, or, for a city that registered
+// none, the node of the dataset's DATA value's URI.
+func OwnerNode(city *Record, ds Dataset) (string, error) {
+	if city != nil && city.City != nil && city.City.Endpoint != "" {
+		return strings.TrimRight(city.City.Endpoint, "/"), nil
+	}
+	if i := strings.Index(ds.URI, wire.DataPath); i > 0 {
+		return ds.URI[:i], nil
+	}
+	return "", errors.New("the city registered no endpoint and the DATA value's URI is not a CityID node's")
+}
+
+// CityOf is the code of the city an identifier belongs to.
+func CityOf(id string) (string, error) {
+	p, err := code.Parse(id)
+	if err != nil {
+		return "", err
+	}
+	return p.CityCode(), nil
+}

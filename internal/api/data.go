@@ -1,0 +1,498 @@
+package api
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cityid/cityid/code"
+	"github.com/cityid/cityid/internal/accesslog"
+	"github.com/cityid/cityid/internal/datastore"
+	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/share"
+	"github.com/cityid/cityid/internal/wire"
+)
+
+// Data sharing (issue 12): GET /v1/data/{id} serves a dataset's bytes,
+// PUT /v1/data/{id} takes them from the dataset's admins (resumable, in
+// the manner of a resumable upload: Content-Range chunks, 308 with Range
+// until the last), and GET /v1/access-log/{id} lists the dataset's access
+// log to its admins. internal/share decides who may; this file speaks
+// HTTP.
+
+// acceptSignature is what a 401 asks for (RFC 9421 section 5.1): the
+// components and parameters CityID's data requests are signed with.
+var acceptSignature = `sig1=("@method" "@target-uri" "@authority");created;nonce;keyid;alg="ed25519";tag="` + share.Tag + `"`
+
+// dataID parses the identifier of a data route, answering 400 when it
+// does not parse and 404 when this node serves no data.
+func (s *Server) dataID(w http.ResponseWriter, r *http.Request) (code.ID, bool) {
+	if s.opts.Data == nil {
+		writeProblem(w, wire.Problem{Code: wire.CodeNotFound, Detail: "this node serves no datasets ([data] is off in its configuration)"})
+		return code.ID{}, false
+	}
+	text := r.PathValue("id")
+	id, err := code.Parse(text)
+	if err != nil {
+		writeProblem(w, idProblem(text, err))
+		return code.ID{}, false
+	}
+	return id, true
+}
+
+// decide runs share.Decide and answers a refusal, logging it when the
+// identifier is a dataset. ok is false when it answered.
+func (s *Server) decide(w http.ResponseWriter, r *http.Request, id code.ID, action share.Action) (share.Access, bool) {
+	var index uint32
+	if v := r.URL.Query().Get("index"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil || n == 0 {
+			writeProblem(w, wire.Problem{Code: wire.CodeBadRequest, Detail: "index " + quote(v) + " is not a value index (1, 2, …)"})
+			return share.Access{}, false
+		}
+		index = uint32(n)
+	}
+	a, refusal, err := s.opts.Data.Decide(r.Context(), r, id, action, index)
+	if err != nil {
+		writeProblem(w, internalProblem(s.log, r, err))
+		return a, false
+	}
+	if refusal == nil {
+		return a, true
+	}
+	if refusal.Dataset != nil {
+		status := wire.HTTPStatus(refusal.Code)
+		if _, err := s.logAccess(r, id, accesslog.Entry{Key: refusal.Key, Grantee: refusal.Grantee, Height: refusal.Height,
+			Status: status, Result: refusalResult(refusal)}); err != nil {
+			writeProblem(w, internalProblem(s.log, r, err))
+			return a, false
+		}
+	}
+	if refusal.Code == wire.CodeSignatureRequired || refusal.Code == registry.CodeBadSignature {
+		w.Header().Set("Accept-Signature", acceptSignature)
+	}
+	writeProblem(w, wire.Problem{Code: refusal.Code, Reason: refusal.Reason, Detail: refusal.Msg, Height: refusal.Height})
+	return a, false
+}
+
+// refusalResult is a refusal's result in the log: its code, and the
+// signature's reason when there is one.
+func refusalResult(f *share.Refusal) string {
+	if f.Reason != "" {
+		return f.Code + ":" + f.Reason
+	}
+	return f.Code
+}
+
+// logAccess appends r's entry to id's access log, fsynced before the
+// request is answered: an answer's receipt names an entry that survives a
+// crash.
+func (s *Server) logAccess(r *http.Request, id code.ID, e accesslog.Entry) (accesslog.Entry, error) {
+	e.Time = time.Now().UTC().Format(time.RFC3339Nano)
+	e.Dataset = id.String()
+	e.Method = r.Method
+	e.Range = r.Header.Get("Range")
+	if e.Range == "" && r.Method == http.MethodPut {
+		e.Range = r.Header.Get("Content-Range")
+	}
+	e.Remote = r.RemoteAddr
+	out, err := s.opts.Data.Log().Append(e)
+	if err != nil {
+		return out, fmt.Errorf("append to the access log of %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// receipt names an access log entry in an answer: the client may keep it
+// to show later that its access was logged (and anchored).
+func receipt(w http.ResponseWriter, e accesslog.Entry) {
+	w.Header().Set("CityID-Access-Log", fmt.Sprintf("seq=%d, hash=%s", e.Seq, e.Hash))
+}
+
+// getData serves GET (and HEAD) /v1/data/{id}: the dataset's bytes, to
+// whom share.Decide lets in, with ranges, a strong ETag from the SHA-256,
+// Repr-Digest always and Content-Digest on a whole answer (RFC 9530).
+func (s *Server) getData(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.dataID(w, r)
+	if !ok {
+		return
+	}
+	a, ok := s.decide(w, r, id, share.Download)
+	if !ok {
+		return
+	}
+	ds := a.Dataset
+	blob, err := s.opts.Data.Store().Open(ds.SHA256)
+	if errors.Is(err, datastore.ErrNotFound) {
+		detail := "this node does not hold the bytes of " + id.String()
+		if ep := s.ownerEndpoint(id); ep != "" {
+			detail += "; its city's node is " + ep
+		}
+		if _, lerr := s.logAccess(r, id, accesslog.Entry{Key: a.Key, Grantee: a.Grantee, Grant: a.Grant, Height: a.Height,
+			Status: wire.HTTPStatus(wire.CodeDataNotHere), Result: wire.CodeDataNotHere}); lerr != nil {
+			writeProblem(w, internalProblem(s.log, r, lerr))
+			return
+		}
+		writeProblem(w, wire.Problem{Code: wire.CodeDataNotHere, Detail: detail, Height: a.Height})
+		return
+	}
+	if err != nil {
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	}
+	defer blob.Close()
+	if blob.Size() != ds.Size {
+		_ = s.opts.Data.Store().Quarantine(ds.SHA256, fmt.Sprintf("size %d, the ledger says %d", blob.Size(), ds.Size))
+		writeProblem(w, internalProblem(s.log, r, fmt.Errorf("blob %s of %s is %d bytes, the ledger says %d: quarantined", ds.SHA256, id, blob.Size(), ds.Size)))
+		return
+	}
+	etag := `"sha256:` + ds.SHA256 + `"`
+	sum, _ := hex.DecodeString(ds.SHA256)
+	digest := "sha-256=:" + base64.StdEncoding.EncodeToString(sum) + ":"
+	h := w.Header()
+	h.Set("ETag", etag)
+	h.Set("Repr-Digest", digest)
+	h.Set("Cache-Control", "private, no-cache")
+	if ds.Public {
+		h.Set("Cache-Control", "public, no-cache")
+	}
+	if ds.MediaType != "" {
+		h.Set("Content-Type", ds.MediaType)
+	}
+	// One range, or the whole: the log says how many bytes an answer
+	// carries before it is sent, so several ranges get the whole (which
+	// RFC 9110 allows), and an If-Range that is not this ETag too.
+	if ir := r.Header.Get("If-Range"); ir != "" && ir != etag {
+		r.Header.Del("Range")
+	}
+	status, n := plan(r, etag, ds.Size)
+	if status != http.StatusPartialContent {
+		r.Header.Del("Range")
+	}
+	if status == http.StatusOK {
+		h.Set("Content-Digest", digest)
+	}
+	entry, err := s.logAccess(r, id, accesslog.Entry{Key: a.Key, Grantee: a.Grantee, Grant: a.Grant, Height: a.Height,
+		Bytes: n, Status: status, Result: resultOf(status)})
+	if err != nil {
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	}
+	receipt(w, entry)
+	// A whole answer from a file not verified since it last changed is
+	// hashed as it goes out: bytes altered on disk end the answer short
+	// (the connection is cut), so they are never delivered as a
+	// complete, valid one, and the blob is quarantined. A verified,
+	// unchanged file is served as it is (with sendfile).
+	var content io.ReadSeeker = blob.File
+	var vr *datastore.VerifyingReader
+	if !blob.Trusted() && status == http.StatusOK && r.Method == http.MethodGet {
+		vr = blob.VerifyingReader()
+		content = vr
+	}
+	http.ServeContent(progressWriter{w, http.NewResponseController(w)}, r, "", blob.ModTime(), content)
+	if vr != nil && errors.Is(vr.Err(), datastore.ErrDigestMismatch) {
+		s.log.Error("dataset bytes altered on disk: the answer was cut short and the bytes quarantined", "id", id.String(), "sha256", ds.SHA256)
+		if _, err := s.logAccess(r, id, accesslog.Entry{Key: a.Key, Grantee: a.Grantee, Grant: a.Grant, Height: a.Height,
+			Status: http.StatusInternalServerError, Result: wire.CodeDigestMismatch}); err != nil {
+			s.log.Error("access log", "err", err)
+		}
+	}
+}
+
+// transferIdle is how long a data transfer may make no progress. The
+// server's read and write timeouts bound whole requests, which a dataset
+// of several GiB outlasts: a transfer instead moves its deadline on with
+// every chunk, so a slow but steady one finishes and a stalled one is cut.
+const transferIdle = 30 * time.Second
+
+// progressWriter moves the write deadline on with every write.
+type progressWriter struct {
+	http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func (p progressWriter) Write(b []byte) (int, error) {
+	_ = p.rc.SetWriteDeadline(time.Now().Add(transferIdle))
+	return p.ResponseWriter.Write(b)
+}
+
+// progressReader moves the read deadline on with every read.
+type progressReader struct {
+	r  io.Reader
+	rc *http.ResponseController
+}
+
+func (p progressReader) Read(b []byte) (int, error) {
+	_ = p.rc.SetReadDeadline(time.Now().Add(transferIdle))
+	return p.r.Read(b)
+}
+
+func resultOf(status int) string {
+	switch status {
+	case http.StatusOK, http.StatusPartialContent:
+		return "served"
+	case http.StatusNotModified:
+		return "not_modified"
+	case http.StatusRequestedRangeNotSatisfiable:
+		return "range_not_satisfiable"
+	}
+	return strconv.Itoa(status)
+}
+
+// plan says what http.ServeContent will answer r, before it does: the
+// status and the number of bytes. Several ranges, or one
+// that does not parse, are answered with the whole (the caller drops the
+// Range header), as RFC 9110 allows.
+func plan(r *http.Request, etag string, size int64) (status int, n int64) {
+	if inm := r.Header.Get("If-None-Match"); inm != "" && (inm == "*" || strings.Contains(inm, etag)) {
+		return http.StatusNotModified, 0
+	}
+	rng := r.Header.Get("Range")
+	if r.Method == http.MethodHead {
+		return http.StatusOK, 0
+	}
+	if rng == "" {
+		return http.StatusOK, size
+	}
+	spec, ok := strings.CutPrefix(rng, "bytes=")
+	if !ok || strings.Contains(spec, ",") {
+		return http.StatusOK, size
+	}
+	first, last, ok := strings.Cut(strings.TrimSpace(spec), "-")
+	if !ok {
+		return http.StatusOK, size
+	}
+	switch {
+	case first == "":
+		k, err := strconv.ParseInt(last, 10, 64)
+		if err != nil || k < 0 {
+			return http.StatusOK, size
+		}
+		if k == 0 {
+			return http.StatusRequestedRangeNotSatisfiable, 0
+		}
+		k = min(k, size)
+		return http.StatusPartialContent, k
+	default:
+		a, err := strconv.ParseInt(first, 10, 64)
+		if err != nil || a < 0 {
+			return http.StatusOK, size
+		}
+		if a >= size {
+			return http.StatusRequestedRangeNotSatisfiable, 0
+		}
+		b := size - 1
+		if last != "" {
+			if b, err = strconv.ParseInt(last, 10, 64); err != nil || b < a {
+				return http.StatusOK, size
+			}
+			b = min(b, size-1)
+		}
+		return http.StatusPartialContent, b - a + 1
+	}
+}
+
+// ownerEndpoint is the endpoint the city of id registered, or "".
+func (s *Server) ownerEndpoint(id code.ID) string {
+	view := s.b.Latest()
+	if view == nil {
+		return ""
+	}
+	city, err := code.Parse(id.CityCode())
+	if err != nil {
+		return ""
+	}
+	rec, ok, err := registry.GetRecord(view, city.String())
+	if err != nil || !ok || rec.City == nil {
+		return ""
+	}
+	return rec.City.Endpoint
+}
+
+// putData serves PUT /v1/data/{id}: the dataset's bytes, from one of its
+// admins. Without Content-Range the body is the whole; with
+// "bytes S-E/SIZE" it is a chunk that must start where the bytes received
+// end; "bytes */SIZE" with no body asks where that is. An incomplete
+// upload is answered 308 with Range: bytes=0-(received-1), the last
+// chunk 201 once the whole hashes to the ledger's SHA-256.
+func (s *Server) putData(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.dataID(w, r)
+	if !ok {
+		return
+	}
+	a, ok := s.decide(w, r, id, share.Upload)
+	if !ok {
+		return
+	}
+	ds := a.Dataset
+	start, end, query, perr := contentRange(r.Header.Get("Content-Range"), ds.Size)
+	if perr != "" {
+		writeProblem(w, wire.Problem{Code: wire.CodeBadRequest, Detail: perr})
+		return
+	}
+	st := s.opts.Data.Store()
+	done := func(n int64, status int, result string) bool {
+		e, err := s.logAccess(r, id, accesslog.Entry{Key: a.Key, Height: a.Height, Bytes: n, Status: status, Result: result})
+		if err != nil {
+			writeProblem(w, internalProblem(s.log, r, err))
+			return false
+		}
+		receipt(w, e)
+		return true
+	}
+	if has, err := st.Has(ds.SHA256); err != nil {
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	} else if has {
+		if done(0, http.StatusOK, "stored") {
+			s.writeJSON(w, http.StatusOK, wire.UploadAnswer{ID: id.String(), SHA256: ds.SHA256, Size: ds.Size, Received: ds.Size, Complete: true})
+		}
+		return
+	}
+	up, err := st.Upload(ds.SHA256, ds.Size)
+	if err != nil {
+		if errors.Is(err, datastore.ErrBusy) {
+			writeProblem(w, wire.Problem{Code: wire.CodeUploadOffset, Detail: "another upload of these bytes is in progress: try again when it ends"})
+			return
+		}
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	}
+	defer up.Close()
+	incomplete := func() {
+		if off := up.Offset(); off > 0 {
+			w.Header().Set("Range", fmt.Sprintf("bytes=0-%d", off-1))
+		}
+	}
+	if query {
+		incomplete()
+		if done(0, http.StatusPermanentRedirect, "upload_status") {
+			s.writeJSON(w, http.StatusPermanentRedirect, wire.UploadAnswer{ID: id.String(), SHA256: ds.SHA256, Size: ds.Size, Received: up.Offset()})
+		}
+		return
+	}
+	if start != up.Offset() {
+		incomplete()
+		writeProblem(w, wire.Problem{Code: wire.CodeUploadOffset,
+			Detail: fmt.Sprintf("the chunk starts at byte %d, but %d bytes of %d are received: send from %d", start, up.Offset(), ds.Size, up.Offset())})
+		return
+	}
+	body := progressReader{http.MaxBytesReader(w, r.Body, end-start), http.NewResponseController(w)}
+	n, err := up.WriteAt(r.Context(), body, start)
+	if err != nil && up.Offset() < start+(end-start) {
+		// A body cut short keeps what was received (fsynced): the client
+		// resumes from the Range of its next status query.
+		s.log.Warn("upload interrupted", "id", id.String(), "received", up.Offset(), "err", err)
+	}
+	if up.Offset() < ds.Size {
+		incomplete()
+		if done(n, http.StatusPermanentRedirect, "uploading") {
+			s.writeJSON(w, http.StatusPermanentRedirect, wire.UploadAnswer{ID: id.String(), SHA256: ds.SHA256, Size: ds.Size, Received: up.Offset()})
+		}
+		return
+	}
+	if err := up.Complete(); err != nil {
+		if errors.Is(err, datastore.ErrDigestMismatch) {
+			if done(n, wire.HTTPStatus(wire.CodeDigestMismatch), wire.CodeDigestMismatch) {
+				writeProblem(w, wire.Problem{Code: wire.CodeDigestMismatch,
+					Detail: fmt.Sprintf("the %d bytes received do not hash to %s, the SHA-256 of %s on the ledger: nothing is kept; upload again from byte 0", ds.Size, ds.SHA256, id)})
+			}
+			return
+		}
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	}
+	if done(n, http.StatusCreated, "uploaded") {
+		s.writeJSON(w, http.StatusCreated, wire.UploadAnswer{ID: id.String(), SHA256: ds.SHA256, Size: ds.Size, Received: ds.Size, Complete: true})
+	}
+}
+
+// contentRange parses an upload's Content-Range against the dataset's
+// size: [start, end) of the chunk, or query for "bytes */SIZE". A missing
+// header is the whole body. problem is "" when it parses.
+func contentRange(v string, size int64) (start, end int64, query bool, problem string) {
+	if v == "" {
+		return 0, size, false, ""
+	}
+	spec, ok := strings.CutPrefix(v, "bytes ")
+	if !ok {
+		return 0, 0, false, "Content-Range " + quote(v) + " is not \"bytes FIRST-LAST/SIZE\" or \"bytes */SIZE\""
+	}
+	rng, total, ok := strings.Cut(spec, "/")
+	t, err := strconv.ParseInt(total, 10, 64)
+	if !ok || err != nil {
+		return 0, 0, false, "Content-Range " + quote(v) + ": the size after '/' is not a number"
+	}
+	if t != size {
+		return 0, 0, false, fmt.Sprintf("Content-Range %s: the size is %d, but the dataset's DATA value on the ledger says %d bytes", quote(v), t, size)
+	}
+	if rng == "*" {
+		return 0, 0, true, ""
+	}
+	a, b, ok := strings.Cut(rng, "-")
+	first, err1 := strconv.ParseInt(a, 10, 64)
+	last, err2 := strconv.ParseInt(b, 10, 64)
+	if !ok || err1 != nil || err2 != nil || first < 0 || last < first || last >= size {
+		return 0, 0, false, fmt.Sprintf("Content-Range %s: not a range FIRST-LAST within 0-%d", quote(v), size-1)
+	}
+	return first, last + 1, false, ""
+}
+
+// getAccessLog serves GET /v1/access-log/{id}: a page of the dataset's
+// access log, to its admins, with the log's head. The reader checks the
+// chain and the ledger's anchors (GET /v1/anchors/{id}) itself.
+func (s *Server) getAccessLog(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.dataID(w, r)
+	if !ok {
+		return
+	}
+	limit, ok := listLimit(w, r)
+	if !ok {
+		return
+	}
+	var after uint64
+	if v := r.URL.Query().Get("after"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			writeProblem(w, wire.Problem{Code: wire.CodeBadRequest, Detail: "after " + quote(v) + " is not an entry number"})
+			return
+		}
+		after = n
+	}
+	a, ok := s.decide(w, r, id, share.ReadLog)
+	if !ok {
+		return
+	}
+	lg := s.opts.Data.Log()
+	entries, err := lg.Entries(id.String(), after, limit)
+	if err != nil {
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	}
+	count, head, err := lg.Head(id.String())
+	if err != nil {
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	}
+	out := accesslog.Page{Dataset: id.String(), Height: a.Height, Entries: count, Head: head, Items: entries}
+	if out.Items == nil {
+		out.Items = []accesslog.Entry{}
+	}
+	if len(entries) == limit && entries[len(entries)-1].Seq < count {
+		out.Next = strconv.FormatUint(entries[len(entries)-1].Seq, 10)
+	}
+	// Reading the log is an access too: logged after the page is read, so
+	// the page's head is the log as it was asked.
+	if _, err := s.logAccess(r, id, accesslog.Entry{Key: a.Key, Height: a.Height, Status: http.StatusOK, Result: "log_read"}); err != nil {
+		writeProblem(w, internalProblem(s.log, r, err))
+		return
+	}
+	s.writeJSON(w, http.StatusOK, out)
+}

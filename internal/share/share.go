@@ -1,0 +1,376 @@
+package share
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/cityid/cityid/code"
+	"github.com/cityid/cityid/httpsig"
+	"github.com/cityid/cityid/internal/accesslog"
+	"github.com/cityid/cityid/internal/datastore"
+	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/store"
+	"github.com/cityid/cityid/internal/wire"
+)
+
+// Tag is the RFC 9421 tag parameter of CityID's data requests.
+const Tag = wire.SignatureTag
+
+// Bounds of a data request's check.
+const (
+	// MaxSignatureAge is how old a signature's created time may be; a
+	// nonce is remembered this long, so a replay within it is refused and
+	// one after it is stale.
+	MaxSignatureAge = 5 * time.Minute
+	// MaxClockSkew is how far ahead of this node's clock a signature's
+	// created time may be.
+	MaxClockSkew = 30 * time.Second
+	// maxNonces bounds the memory of nonces seen (about 100 bytes each).
+	maxNonces = 1 << 20
+	// maxGrantScan bounds the grants of one dataset read to find the
+	// signer's: a dataset with more grants than this finds only grantees
+	// among the first, in key order (the request may name its grantee).
+	maxGrantScan = 10000
+)
+
+// Action is what a request asks of a dataset.
+type Action string
+
+// Actions.
+const (
+	Download Action = "download"
+	Upload   Action = "upload"
+	ReadLog  Action = "read_log"
+)
+
+// Access is an allowed request: who made it and what it relied on.
+type Access struct {
+	Key     string // the signer's public key (hex); "" for an anonymous read of a public dataset
+	Grantee string // the node whose grant let the request in; "" when none was needed
+	Grant   uint64 // that grant's version
+	Owner   bool   // the signer is an admin of the dataset or of a node above it
+	Height  int64  // the committed height the decision was made at
+	Value   registry.Value
+	Dataset registry.Dataset
+	Record  registry.Record
+}
+
+// Refusal is a refused request: a stable code of the wire table (its HTTP
+// status comes from there), the httpsig reason when a signature failed,
+// and words for the person who asked.
+type Refusal struct {
+	Code   string
+	Reason string
+	Msg    string
+	// Key and Grantee say who asked, when the signature verified, for
+	// the access log.
+	Key, Grantee string
+	Height       int64
+	// Dataset is set when the identifier is a dataset: a refusal of a
+	// request for a dataset goes in its log.
+	Dataset *registry.Dataset
+}
+
+func (r *Refusal) Error() string { return r.Code + ": " + r.Msg }
+
+func refuse(code, format string, args ...any) *Refusal {
+	return &Refusal{Code: code, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Options configure a Service.
+type Options struct {
+	// Store keeps datasets' bytes; Log their access logs.
+	Store *datastore.Store
+	Log   *accesslog.Log
+	// Latest is the last committed state (nil before the first block).
+	Latest func() *store.View
+	// BlockTime is the header time of the block at height h.
+	BlockTime func(ctx context.Context, h int64) (time.Time, error)
+	// Scheme is the scheme clients use to reach this node, when a proxy
+	// in front terminates TLS ("https"); "" takes it from the request.
+	Scheme string
+	// Now is this node's clock (time.Now when nil): for signatures'
+	// created times and grants' expiry by the calendar, never for state.
+	Now func() time.Time
+}
+
+// Service decides and records data requests for one node.
+type Service struct {
+	opts     Options
+	verifier *httpsig.Verifier
+	// lastBlock caches the latest block's time: every grant check at a
+	// height asks for it.
+	lastBlock atomic.Pointer[blockTime]
+}
+
+type blockTime struct {
+	height int64
+	time   time.Time
+}
+
+// blockTimeAt is the header time of block h, cached for the latest h.
+func (s *Service) blockTimeAt(ctx context.Context, h int64) (time.Time, error) {
+	if b := s.lastBlock.Load(); b != nil && b.height == h {
+		return b.time, nil
+	}
+	t, err := s.opts.BlockTime(ctx, h)
+	if err != nil {
+		return t, err
+	}
+	s.lastBlock.Store(&blockTime{h, t})
+	return t, nil
+}
+
+// New returns the data service of a node that started at started: a
+// signature created before it is refused as stale, as the nonces seen
+// before a restart are forgotten.
+func New(opts Options, started time.Time) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	v := &httpsig.Verifier{
+		Key:       keyOf,
+		Required:  httpsig.DefaultComponents(),
+		Tag:       Tag,
+		MaxAge:    MaxSignatureAge,
+		MaxSkew:   MaxClockSkew,
+		Nonces:    httpsig.NewNonceCache(maxNonces),
+		NotBefore: started.Add(-time.Second),
+		Scheme:    opts.Scheme,
+		Now:       opts.Now,
+	}
+	return &Service{opts: opts, verifier: v}
+}
+
+// Store and Log are the service's bytes and access logs.
+func (s *Service) Store() *datastore.Store { return s.opts.Store }
+func (s *Service) Log() *accesslog.Log     { return s.opts.Log }
+
+func keyOf(keyID string) (ed25519.PublicKey, error) { return registry.ParsePubKey(keyID) }
+
+// Decide says whether request r may do action to identifier id, from the
+// latest committed state. index picks the DATA value (0: the first). An
+// error is the node's own failure, never the request's.
+func (s *Service) Decide(ctx context.Context, r *http.Request, id code.ID, action Action, index uint32) (Access, *Refusal, error) {
+	view := s.opts.Latest()
+	if view == nil {
+		return Access{}, refuse(wire.CodeUnavailable, "the node has no committed state yet"), nil
+	}
+	a := Access{Height: view.Version()}
+	rec, ok, err := registry.GetRecord(view, id.String())
+	if err != nil {
+		return a, nil, fmt.Errorf("read %s: %w", id, err)
+	}
+	if !ok {
+		return a, withHeight(refuse(wire.CodeNotFound, "%s is not registered", id), a.Height), nil
+	}
+	a.Record = rec
+	val, found := dataValue(rec, index)
+	if !found {
+		if index != 0 {
+			return a, withHeight(refuse(wire.CodeNotADataset, "%s has no DATA value at index %d", id, index), a.Height), nil
+		}
+		return a, withHeight(refuse(wire.CodeNotADataset, "%s has no DATA value: it is not a dataset", id), a.Height), nil
+	}
+	a.Value, a.Dataset = val, *val.Dataset
+	ds := a.Dataset
+	fail := func(f *Refusal) (Access, *Refusal, error) {
+		f.Height, f.Dataset, f.Key, f.Grantee = a.Height, &ds, a.Key, a.Grantee
+		return a, f, nil
+	}
+
+	signed := r.Header.Get("Signature-Input") != "" || r.Header.Get("Signature") != ""
+	if !signed {
+		if action == Download && ds.Public {
+			if why := inactiveLineage(view, id); why != "" {
+				return fail(refuse(wire.CodeGrantInactive, "%s", why))
+			}
+			return a, nil, nil
+		}
+		return fail(refuse(wire.CodeSignatureRequired, "%s of %s needs a request signed with HTTP Message Signatures (RFC 9421, Ed25519) by a key with the right to it", action, id))
+	}
+	params, err := s.verifier.Verify(r, "")
+	if err != nil {
+		var se *httpsig.Error
+		if errors.As(err, &se) {
+			f := refuse(registry.CodeBadSignature, "%s", se.Msg)
+			f.Reason = se.Code
+			return fail(f)
+		}
+		return fail(refuse(registry.CodeBadSignature, "%v", err))
+	}
+	a.Key = params.KeyID
+
+	owner, err := adminOfLineage(view, id, a.Key)
+	if err != nil {
+		return a, nil, err
+	}
+	a.Owner = owner
+	switch action {
+	case Upload, ReadLog:
+		if !owner {
+			return fail(refuse(registry.CodeUnauthorized, "key %s is not an admin of %s or of any node above it: only the dataset's admins may %s", clip(a.Key), id, action))
+		}
+		if action == Upload {
+			if why := inactiveLineage(view, id); why != "" {
+				return fail(refuse(wire.CodeGrantInactive, "%s: no bytes are taken for it", why))
+			}
+		}
+		return a, nil, nil
+	}
+	if ds.Public || owner {
+		if why := inactiveLineage(view, id); why != "" {
+			return fail(refuse(wire.CodeGrantInactive, "%s", why))
+		}
+		return a, nil, nil
+	}
+	return s.byGrant(ctx, view, a, id, r.Header.Get(GranteeHeader), fail)
+}
+
+// GranteeHeader names, in a request, the grantee node whose grant it
+// relies on, when its key administers more than one (optional).
+const GranteeHeader = "CityID-Grantee"
+
+// byGrant finds a live grant for the dataset to a node the signer
+// administers.
+func (s *Service) byGrant(ctx context.Context, view *store.View, a Access, id code.ID, hint string,
+	fail func(*Refusal) (Access, *Refusal, error)) (Access, *Refusal, error) {
+	blockTime, err := s.blockTimeAt(ctx, a.Height)
+	if err != nil {
+		return a, nil, fmt.Errorf("read the time of block %d: %w", a.Height, err)
+	}
+	now := s.opts.Now()
+	var dead *Refusal
+	var scanErr error
+	seen := 0
+	err = view.Iterate(registry.GrantPrefix(id.String()), nil, func(_, v []byte) bool {
+		seen++
+		if seen > maxGrantScan {
+			return false
+		}
+		var g registry.Grant
+		if scanErr = json.Unmarshal(v, &g); scanErr != nil {
+			return false
+		}
+		if hint != "" && g.Grantee != hint {
+			return true
+		}
+		rec, ok, err := registry.GetRecord(view, g.Grantee)
+		if err != nil {
+			scanErr = err
+			return false
+		}
+		if !ok || !slices.Contains(rec.Admins, a.Key) {
+			return true
+		}
+		live, why, err := g.LiveAt(view, blockTime)
+		if err != nil {
+			scanErr = err
+			return false
+		}
+		code := wire.CodeGrantInactive
+		switch {
+		case g.Revoked != nil:
+			code = wire.CodeGrantRevoked
+		case !blockTime.Before(g.Expires):
+			code = wire.CodeGrantExpired
+		case live && !now.Before(g.Expires):
+			live, code = false, wire.CodeGrantExpired
+			why = fmt.Sprintf("the grant expired at %s by this node's clock (the latest block, at %s, is older)",
+				g.Expires.Format(time.RFC3339), blockTime.UTC().Format(time.RFC3339))
+		}
+		if live {
+			a.Grantee, a.Grant = g.Grantee, g.Version
+			return false
+		}
+		if dead == nil {
+			dead = refuse(code, "%s: %s", g.Grantee, why)
+			dead.Grantee = g.Grantee
+		}
+		return true
+	})
+	if err == nil {
+		err = scanErr
+	}
+	if err != nil {
+		return a, nil, fmt.Errorf("read the grants of %s: %w", id, err)
+	}
+	if a.Grantee != "" {
+		return a, nil, nil
+	}
+	if dead != nil {
+		a.Grantee = dead.Grantee
+		return fail(dead)
+	}
+	if hint != "" {
+		return fail(refuse(wire.CodeNoGrant, "%s holds no grant for %s that key %s may use (it is not one of %s's admins, or there is no grant)", hint, id, clip(a.Key), hint))
+	}
+	return fail(refuse(wire.CodeNoGrant, "key %s is not an admin of %s's owner nor of any node holding a grant for it", clip(a.Key), id))
+}
+
+func withHeight(f *Refusal, h int64) *Refusal { f.Height = h; return f }
+
+// dataValue is the record's DATA value at index, or its first (index 0).
+func dataValue(rec registry.Record, index uint32) (registry.Value, bool) {
+	for _, v := range rec.Values {
+		if v.Type == registry.TypeData && v.Dataset != nil && (index == 0 || v.Index == index) {
+			return v, true
+		}
+	}
+	return registry.Value{}, false
+}
+
+// adminOfLineage reports whether key is an admin of id or of a node above.
+func adminOfLineage(view *store.View, id code.ID, key string) (bool, error) {
+	for cur := id; ; {
+		rec, ok, err := registry.GetRecord(view, cur.String())
+		if err != nil {
+			return false, fmt.Errorf("read %s: %w", cur, err)
+		}
+		if ok && slices.Contains(rec.Admins, key) {
+			return true, nil
+		}
+		up, more := cur.Parent()
+		if !more {
+			return false, nil
+		}
+		cur = up
+	}
+}
+
+// inactiveLineage says which of id and the nodes above it is deactivated
+// ("" when none is).
+func inactiveLineage(view *store.View, id code.ID) string {
+	for cur := id; ; {
+		rec, ok, err := registry.GetRecord(view, cur.String())
+		switch {
+		case err != nil:
+			return fmt.Sprintf("%s could not be read: %v", cur, err)
+		case !ok:
+			return fmt.Sprintf("%s, above %s, is not registered", cur, id)
+		case rec.Status != registry.StatusActive && cur == id:
+			return fmt.Sprintf("the dataset %s is deactivated", id)
+		case rec.Status != registry.StatusActive:
+			return fmt.Sprintf("the dataset %s is under %s, which is deactivated", id, cur)
+		}
+		up, more := cur.Parent()
+		if !more {
+			return ""
+		}
+		cur = up
+	}
+}
+
+func clip(key string) string {
+	if len(key) > 16 {
+		return key[:16] + "…"
+	}
+	return key
+}
