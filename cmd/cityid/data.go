@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -368,13 +369,17 @@ it names. Exits 1 when the log was altered, cut or reordered.`,
 				return err
 			}
 			report := client.VerifyAccessLog(entries, anchors)
-			if err := printOut(cmd, struct {
-				ID      string               `json:"id"`
-				Entries []client.AccessEntry `json:"entries"`
-				Anchors []client.Anchor      `json:"anchors"`
-				Report  any                  `json:"verification"`
-			}{rec.ID, entries, anchors, report}); err != nil {
-				return err
+			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
+				if err := printJSON(cmd.OutOrStdout(), struct {
+					ID      string               `json:"id"`
+					Entries []client.AccessEntry `json:"entries"`
+					Anchors []client.Anchor      `json:"anchors"`
+					Report  any                  `json:"verification"`
+				}{rec.ID, entries, anchors, report}); err != nil {
+					return err
+				}
+			} else {
+				printAccessLog(cmd.OutOrStdout(), entries, anchors)
 			}
 			if !report.OK {
 				return fmt.Errorf("the access log of %s does not verify: %s (entry %d)", rec.ID, report.Problem, report.At)
@@ -525,4 +530,38 @@ func storeFile(ctx context.Context, st *datastore.Store, path string, ds client.
 		return fmt.Errorf("store the bytes of %s: %w", ds.URI, err)
 	}
 	return up.Complete()
+}
+
+// printAccessLog writes a log as a table for people: one line an entry,
+// with where each anchor falls.
+func printAccessLog(w io.Writer, entries []client.AccessEntry, anchors []client.Anchor) {
+	anchoredAt := map[uint64]int64{}
+	for _, a := range anchors {
+		anchoredAt[a.Entries] = a.Anchored.Height
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEQ\tTIME\tKEY\tGRANTEE\tMETHOD\tBYTES\tSTATUS\tRESULT\tANCHORED")
+	for _, e := range entries {
+		key := e.Key
+		if len(key) > 12 {
+			key = key[:12] + "…"
+		}
+		if key == "" {
+			key = "-"
+		}
+		grantee := e.Grantee
+		if grantee == "" {
+			grantee = "-"
+		}
+		anchored := ""
+		if h, ok := anchoredAt[e.Seq]; ok {
+			anchored = fmt.Sprintf("at height %d", h)
+		}
+		t := e.Time
+		if len(t) > 19 {
+			t = t[:19]
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", e.Seq, t, key, grantee, e.Method, e.Bytes, e.Status, e.Result, anchored)
+	}
+	_ = tw.Flush()
 }

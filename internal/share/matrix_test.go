@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/httpsig"
 	"github.com/cityid/cityid/internal/accesslog"
 	"github.com/cityid/cityid/internal/api"
@@ -68,10 +69,11 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.now = apitest.GenesisTime.Add(time.Hour)
+	// The node's clock runs with the chain: a second after its latest block.
+	w.now = blockTime(l.Height()).Add(time.Second)
 	w.svc = share.New(share.Options{Store: st, Log: lg, Latest: l.Store().Latest,
 		BlockTime: func(_ context.Context, h int64) (time.Time, error) { return blockTime(h), nil },
-		Now:       func() time.Time { return w.now }}, w.now.Add(-time.Minute))
+		Now:       func() time.Time { return w.now }}, apitest.GenesisTime)
 	srv := httptest.NewServer(api.New(l.Backend(), api.Options{Data: w.svc}))
 	t.Cleanup(srv.Close)
 	w.url = srv.URL
@@ -301,5 +303,128 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	if rep := accesslog.Verify(entries, nil); !rep.OK {
 		t.Errorf("the access log does not verify: %+v", rep)
+	}
+}
+
+// TestGrantLifecycle: the grantee's admin is let in while the grant is
+// live and refused, for the reason, once it is revoked, expired (by block
+// time, or by the node's clock on a quiet chain) or deactivated, from the
+// first request after the block that did it; the log names the grant.
+func TestGrantLifecycle(t *testing.T) {
+	w := newWorld(t)
+	if got := w.cell("owner's admin", "upload"); got.status != http.StatusCreated {
+		t.Fatalf("upload: %s", got)
+	}
+	l := w.ledger
+	step := func(what, want string) {
+		t.Helper()
+		if now := blockTime(l.Height()).Add(time.Second); now.After(w.now) {
+			w.now = now
+		}
+		got := w.named(w.do(w.build(request{method: http.MethodGet, path: wire.DataPath + w.dataset, signer: "carol"})), "download")
+		if got.String() != want {
+			t.Fatalf("%s: %s, want %s (%s)", what, got, want, got.body)
+		}
+	}
+	grant := func(expires time.Time) {
+		l.Send("alice", registry.KindGrantAccess, registry.GrantAccess{Dataset: w.dataset, Grantee: w.grantee, Expires: expires})
+	}
+	step("a live grant", "200 served")
+
+	grant(blockTime(l.Height() + 3))
+	step("a grant ending two blocks on", "200 served")
+	l.Commit()
+	l.Commit()
+	step("the block at its end", "403 grant_expired")
+
+	grant(apitest.GenesisTime.Add(30 * 24 * time.Hour))
+	step("renewed", "200 served")
+	l.Send("alice", registry.KindRevokeAccess, registry.RevokeAccess{Dataset: w.dataset, Grantee: w.grantee})
+	step("the block after the revocation", "403 grant_revoked")
+
+	grant(apitest.GenesisTime.Add(30 * 24 * time.Hour))
+	l.Send("bob", registry.KindDeactivate, registry.SetStatus{ID: w.grantee})
+	step("the grantee deactivated", "403 grant_inactive")
+	l.Send("bob", registry.KindReactivate, registry.SetStatus{ID: w.grantee})
+	step("the grantee active again", "200 served")
+	l.Send("operator", registry.KindSetCity, registry.SetCity{City: w.cityB, Status: registry.StatusDeactivated, Reason: "suspended"})
+	step("the grantee's city suspended by the authority", "403 grant_inactive")
+	l.Send("operator", registry.KindSetCity, registry.SetCity{City: w.cityB, Status: registry.StatusActive})
+	l.Send("alice", registry.KindDeactivate, registry.SetStatus{ID: w.dataset})
+	step("the dataset deactivated", "403 grant_inactive")
+	l.Send("alice", registry.KindReactivate, registry.SetStatus{ID: w.dataset})
+	step("the dataset active again", "200 served")
+
+	// Last, as the node's clock only moves on: a quiet chain whose latest
+	// block is before the expiry does not keep a grant alive past it.
+	w.now = apitest.GenesisTime.Add(31 * 24 * time.Hour)
+	step("past the expiry by the node's clock, the chain quiet", "403 grant_expired")
+
+	entries, err := w.svc.Log().Entries(w.dataset, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusals := 0
+	for _, e := range entries {
+		if strings.HasPrefix(e.Result, "grant_") {
+			refusals++
+			if e.Grantee != w.grantee || e.Key != apitest.PubKey("carol") {
+				t.Errorf("entry %d (%s) names grantee %q and key %q, want %s and carol's", e.Seq, e.Result, e.Grantee, e.Key, w.grantee)
+			}
+		}
+	}
+	if refusals != 6 {
+		t.Errorf("%d grant refusals logged, want 6", refusals)
+	}
+}
+
+// TestUploadResumes: an upload cut after its first chunk is finished by
+// the client, which asks the node where to go on from; the node keeps
+// the bytes only once they hash to the ledger's SHA-256, and a download
+// then reads them back.
+func TestUploadResumes(t *testing.T) {
+	w := newWorld(t)
+	w.now = time.Now() // the client signs with the real clock
+	half := int64(len(w.content) / 2)
+	rq := w.build(request{method: http.MethodPut, path: wire.DataPath + w.dataset, body: w.content[:half], signer: "alice"})
+	rq.Header.Set("Content-Range", fmt.Sprintf("bytes 0-%d/%d", half-1, len(w.content)))
+	first := w.do(rq)
+	if first.status != http.StatusPermanentRedirect {
+		t.Fatalf("first half: %s %s, want 308", first, first.body)
+	}
+	c, err := client.New(w.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress []int64
+	ans, err := c.UploadData(context.Background(), apitest.Key("alice"), w.dataset, bytes.NewReader(w.content), int64(len(w.content)),
+		func(held int64) { progress = append(progress, held) })
+	if err != nil || !ans.Complete {
+		t.Fatalf("resumed upload: %+v, %v", ans, err)
+	}
+	if len(progress) != 1 || progress[0] != int64(len(w.content)) {
+		t.Errorf("progress %v: want one chunk, the second half", progress)
+	}
+	entries, err := w.svc.Log().Entries(w.dataset, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uploaded int64
+	for _, e := range entries {
+		if e.Method == http.MethodPut {
+			uploaded += e.Bytes
+		}
+	}
+	if uploaded != int64(len(w.content)) {
+		t.Errorf("the log counts %d bytes uploaded in all, want %d: nothing sent twice", uploaded, len(w.content))
+	}
+	sum := sha256.Sum256(w.content)
+	ds := registry.Dataset{SHA256: hex.EncodeToString(sum[:]), Size: int64(len(w.content))}
+	dst := t.TempDir() + "/flow.csv"
+	if _, err := c.DownloadData(context.Background(), apitest.Key("alice"), w.dataset, 0, ds, dst); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(dst); err != nil || !bytes.Equal(b, w.content) {
+		t.Fatalf("downloaded %q, %v", b, err)
 	}
 }

@@ -182,7 +182,10 @@ func (s *Service) Decide(ctx context.Context, r *http.Request, id code.ID, actio
 	a.Value, a.Dataset = val, *val.Dataset
 	ds := a.Dataset
 	fail := func(f *Refusal) (Access, *Refusal, error) {
-		f.Height, f.Dataset, f.Key, f.Grantee = a.Height, &ds, a.Key, a.Grantee
+		f.Height, f.Dataset, f.Key = a.Height, &ds, a.Key
+		if f.Grantee == "" {
+			f.Grantee = a.Grantee
+		}
 		return a, f, nil
 	}
 
