@@ -2,6 +2,7 @@ package dnsfront
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -15,10 +16,12 @@ import (
 // zone is what the zone's answers are made of besides the ledger: its
 // name and the apex's records. New fixes it; it never changes.
 type zone struct {
-	name        string   // canonical, lowercase, with the trailing dot
-	ns          []string // canonical names of the name servers, at least one
-	hostmaster  string   // canonical
-	negativeTTL uint32   // the SOA minimum
+	name string   // canonical, lowercase, with the trailing dot
+	ns   []string // canonical names of the name servers, at least one
+	// glue is the addresses of the name servers named inside the zone.
+	glue        map[string][]netip.Addr
+	hostmaster  string // canonical
+	negativeTTL uint32 // the SOA minimum
 }
 
 // answer is the zone's answer to req from the committed state view: the
@@ -73,9 +76,22 @@ func (z *zone) answer(view *store.View, req *dns.Msg) (*dns.Msg, error) {
 			m.Answer = append(m.Answer, z.soa(view))
 		case dns.TypeNS:
 			m.Answer = append(m.Answer, z.nsRecords()...)
+			m.Extra = append(m.Extra, z.glueRecords()...)
 		case dns.TypeANY:
 			m.Answer = append(m.Answer, anyAnswer(q.Name))
 		default:
+			m.Ns = append(m.Ns, z.soa(view)) // NODATA
+		}
+		return m, nil
+	}
+	if addrs, ok := z.glue[name]; ok {
+		// A name server of the zone, inside it: its addresses.
+		for _, a := range addrs {
+			if rr := addressRecord(q.Name, a, q.Qtype); rr != nil {
+				m.Answer = append(m.Answer, rr)
+			}
+		}
+		if len(m.Answer) == 0 {
 			m.Ns = append(m.Ns, z.soa(view)) // NODATA
 		}
 		return m, nil
@@ -159,6 +175,34 @@ func (z *zone) nsRecords() []dns.RR {
 		out = append(out, &dns.NS{Hdr: dns.RR_Header{Name: z.name, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: 86400}, Ns: ns})
 	}
 	return out
+}
+
+// glueTTL is the TTL of the name servers' addresses, as their NS
+// records'.
+const glueTTL = 86400
+
+// glueRecords are the addresses of the in-zone name servers, in the order
+// of the NS records, for the additional section of an NS answer.
+func (z *zone) glueRecords() []dns.RR {
+	var out []dns.RR
+	for _, ns := range z.ns {
+		for _, a := range z.glue[ns] {
+			out = append(out, addressRecord(ns, a, dns.TypeANY))
+		}
+	}
+	return out
+}
+
+// addressRecord is a's A or AAAA record for owner when qtype asks for
+// its family (ANY: either); nil otherwise.
+func addressRecord(owner string, a netip.Addr, qtype uint16) dns.RR {
+	switch {
+	case a.Is4() && (qtype == dns.TypeA || qtype == dns.TypeANY):
+		return &dns.A{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: glueTTL}, A: a.AsSlice()}
+	case a.Is6() && (qtype == dns.TypeAAAA || qtype == dns.TypeANY):
+		return &dns.AAAA{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: glueTTL}, AAAA: a.AsSlice()}
+	}
+	return nil
 }
 
 // txtRecords are the record's values as TXT: one RR per value, "TYPE=data",

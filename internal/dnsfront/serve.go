@@ -40,15 +40,7 @@ func (s *Server) work(quit <-chan struct{}) {
 // serve answers one query.
 func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 	start := time.Now()
-	m, err := s.z.answer(s.state.Latest(), req)
-	if err != nil {
-		s.log.Error("dns answer", "err", err)
-	}
-	size := dns.MinMsgSize
-	if opt := req.IsEdns0(); opt != nil {
-		size = int(min(max(opt.UDPSize(), dns.MinMsgSize), maxUDPSize))
-		m.SetEdns0(maxUDPSize, false)
-	}
+	m, size := s.answerEDNS(req)
 	send := true
 	if s.limit != nil && w.LocalAddr().Network() == "udp" {
 		// After the answer, since its kind decides its account; TCP is
@@ -68,6 +60,42 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 	if s.opts.Observe != nil {
 		s.opts.Observe(m.Rcode, time.Since(start))
 	}
+}
+
+// answerEDNS is the zone's answer to req with EDNS as RFC 6891 and 3225
+// ask, and the largest answer the client takes over UDP: a query with
+// more than one OPT record is a FORMERR; one of an EDNS version other
+// than 0 gets BADVERS and no answer, with our OPT saying version 0; the
+// DO bit is echoed (the zone is not signed, so no DNSSEC records follow).
+func (s *Server) answerEDNS(req *dns.Msg) (*dns.Msg, int) {
+	opts := 0
+	for _, rr := range req.Extra {
+		if rr.Header().Rrtype == dns.TypeOPT {
+			opts++
+		}
+	}
+	opt := req.IsEdns0()
+	switch {
+	case opts > 1:
+		m := new(dns.Msg)
+		m.SetRcode(req, dns.RcodeFormatError)
+		return m, dns.MinMsgSize
+	case opt != nil && opt.Version() != 0:
+		m := new(dns.Msg)
+		m.SetRcode(req, dns.RcodeBadVers)
+		m.Authoritative = true
+		m.SetEdns0(maxUDPSize, opt.Do())
+		return m, int(min(max(opt.UDPSize(), dns.MinMsgSize), maxUDPSize))
+	}
+	m, err := s.z.answer(s.state.Latest(), req)
+	if err != nil {
+		s.log.Error("dns answer", "err", err)
+	}
+	if opt == nil {
+		return m, dns.MinMsgSize
+	}
+	m.SetEdns0(maxUDPSize, opt.Do())
+	return m, int(min(max(opt.UDPSize(), dns.MinMsgSize), maxUDPSize))
 }
 
 // writeMsg sends m, truncated to size over UDP. It packs the answer once

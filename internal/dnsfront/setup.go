@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -26,6 +27,12 @@ type Options struct {
 	// NS names the zone's name servers in its NS records; default
 	// "ns1.<zone>".
 	NS []string
+	// Glue is the addresses of the name servers whose names are inside
+	// the zone: a parent that delegates the zone to ns1.<zone> needs them
+	// (glue), and so does a resolver that follows the delegation, or it
+	// is lame. The zone answers A and AAAA for those names and adds them
+	// to its NS answers. Names outside the zone are not served.
+	Glue map[string][]netip.Addr
 	// Hostmaster is the SOA's responsible mailbox as a name; default
 	// "hostmaster.<zone>".
 	Hostmaster string
@@ -100,6 +107,22 @@ func New(state Latest, opts Options) (*Server, error) {
 			return nil, fmt.Errorf("dns name server %q is not a domain name", ns)
 		}
 	}
+	glue := map[string][]netip.Addr{}
+	for n, addrs := range opts.Glue {
+		cn := dns.CanonicalName(n)
+		if !dns.IsSubDomain(name, cn) || cn == name {
+			return nil, fmt.Errorf("dns glue for %q: the name is not inside the zone %s (only an in-zone name server needs an address from it)", n, name)
+		}
+		if !slices.Contains(opts.NS, cn) {
+			return nil, fmt.Errorf("dns glue for %q: not one of the zone's name servers %v", n, opts.NS)
+		}
+		for _, a := range addrs {
+			if !a.IsValid() {
+				return nil, fmt.Errorf("dns glue for %q: an invalid address", n)
+			}
+			glue[cn] = append(glue[cn], a.Unmap())
+		}
+	}
 	if opts.Hostmaster == "" {
 		opts.Hostmaster = "hostmaster." + name
 	}
@@ -114,7 +137,7 @@ func New(state Latest, opts Options) (*Server, error) {
 		return nil, err
 	}
 	started := time.Now()
-	s := &Server{opts: opts, z: zone{name: name, ns: opts.NS, hostmaster: opts.Hostmaster, negativeTTL: opts.NegativeTTL}, state: state, log: opts.Logger, jobs: make(chan job), cache: newAnswerCache(),
+	s := &Server{opts: opts, z: zone{name: name, ns: opts.NS, glue: glue, hostmaster: opts.Hostmaster, negativeTTL: opts.NegativeTTL}, state: state, log: opts.Logger, jobs: make(chan job), cache: newAnswerCache(),
 		dones: sync.Pool{New: func() any { return make(chan struct{}, 1) }},
 		clock: func() int64 { return int64(time.Since(started)) }}
 	if opts.RateLimit.ResponsesPerSecond > 0 {

@@ -140,6 +140,11 @@ func parseQuery(pkt []byte) (q plainQuery, ok bool) {
 	if end+11 > len(pkt) || pkt[end] != 0 || binary.BigEndian.Uint16(pkt[end+1:]) != dns.TypeOPT {
 		return q, false
 	}
+	// An EDNS version other than 0 (BADVERS) or the DO bit (echoed) is
+	// the slow path's: the cached answers carry neither.
+	if pkt[end+6] != 0 || pkt[end+7]&0x80 != 0 {
+		return q, false
+	}
 	rdlen := int(binary.BigEndian.Uint16(pkt[end+9:]))
 	if end+11+rdlen != len(pkt) {
 		return q, false

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -117,6 +118,9 @@ type DNSConfig struct {
 	Listen string   `mapstructure:"listen"`
 	Zone   string   `mapstructure:"zone"`
 	NS     []string `mapstructure:"ns"`
+	// Glue gives the addresses of name servers named inside the zone,
+	// "NAME ADDRESS" each, as in a zone file's A and AAAA lines.
+	Glue []string `mapstructure:"glue"`
 	// Response rate limiting over UDP (dnsfront.RateLimit); 0 answers a
 	// second turns it off.
 	ResponsesPerSecond int `mapstructure:"responses_per_second"`
@@ -124,6 +128,34 @@ type DNSConfig struct {
 	Window             int `mapstructure:"window"` // seconds, as BIND's
 	IPv4Prefix         int `mapstructure:"ipv4_prefix"`
 	IPv6Prefix         int `mapstructure:"ipv6_prefix"`
+}
+
+// GlueAddrs reads [dns] glue. With none given, the zone's own default
+// name server (ns1.<zone>, when ns is not set) gets the listen address
+// when it is one address (not a wildcard), so a node's delegation is not
+// lame out of the box.
+func (d DNSConfig) GlueAddrs() (map[string][]netip.Addr, error) {
+	out := map[string][]netip.Addr{}
+	for _, g := range d.Glue {
+		name, addr, ok := strings.Cut(strings.TrimSpace(g), " ")
+		a, err := netip.ParseAddr(strings.TrimSpace(addr))
+		if !ok || err != nil {
+			return nil, fmt.Errorf("dns.glue %q is not \"NAME ADDRESS\" (e.g. \"ns1.cityid.internal 192.0.2.53\")", g)
+		}
+		out[name] = append(out[name], a)
+	}
+	if len(d.Glue) == 0 && len(d.NS) == 0 && d.Listen != "" {
+		if host, _, err := net.SplitHostPort(d.Listen); err == nil {
+			if a, err := netip.ParseAddr(host); err == nil && !a.IsUnspecified() {
+				zone := d.Zone
+				if zone == "" {
+					zone = wire.DefaultZone
+				}
+				out["ns1."+strings.TrimSuffix(zone, ".")+"."] = []netip.Addr{a}
+			}
+		}
+	}
+	return out, nil
 }
 
 // RateLimit is the DNS front end's rate limit.
@@ -333,6 +365,9 @@ func (c *Config) validate() error {
 	if c.State.TreeCacheNodes < 1 || c.State.TreeCacheNodes > maxTreeCacheNodes {
 		return fmt.Errorf("state.tree_cache_nodes %d is not between 1 and %d", c.State.TreeCacheNodes, maxTreeCacheNodes)
 	}
+	if _, err := c.DNS.GlueAddrs(); err != nil {
+		return err
+	}
 	if err := c.DNS.validate(); err != nil {
 		return err
 	}
@@ -407,6 +442,13 @@ listen = %q
 zone = %q
 # Name servers named in the zone's NS records. Default: ["ns1.<zone>"].
 ns = [%s]
+# Addresses of those name servers that are inside the zone ("NAME ADDRESS",
+# e.g. ["ns1.cityid.internal 192.0.2.53", "ns1.cityid.internal 2001:db8::53"]):
+# answered for A and AAAA and given as glue with the NS records, so that a
+# parent zone can delegate to this node (copy them into the parent beside its
+# NS records) and resolvers following the delegation find it. Default: []
+# (a node listening on one address gives ns1.<zone> that address).
+glue = [%s]
 # Response rate limiting over UDP, as BIND's rate-limit does it: anyone
 # can forge the source address of a UDP query, so without a limit the
 # node would reflect floods onto the owner of that address. Answers of
@@ -539,7 +581,11 @@ func (c *Config) write() error {
 	for _, n := range c.DNS.NS {
 		ns = append(ns, fmt.Sprintf("%q", n))
 	}
-	body := fmt.Sprintf(cityidTemplate, c.HTTP.Listen, c.HTTP.PublicURL, c.DNS.Listen, c.DNS.Zone, strings.Join(ns, ", "),
+	var glue []string
+	for _, g := range c.DNS.Glue {
+		glue = append(glue, fmt.Sprintf("%q", g))
+	}
+	body := fmt.Sprintf(cityidTemplate, c.HTTP.Listen, c.HTTP.PublicURL, c.DNS.Listen, c.DNS.Zone, strings.Join(ns, ", "), strings.Join(glue, ", "),
 		c.DNS.ResponsesPerSecond, c.DNS.Slip, c.DNS.Window, c.DNS.IPv4Prefix, c.DNS.IPv6Prefix,
 		c.Log.Level, c.Log.Format, c.Snapshots.Interval, c.Snapshots.Keep,
 		c.State.CacheMB, c.State.WriteBufferMB, c.State.TreeCacheNodes, c.State.ValueCacheMB,

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/miekg/dns"
@@ -60,6 +61,8 @@ type FrontEndOptions struct {
 	// identifier) and its name servers.
 	Zone string
 	NS   []string
+	// Glue is the addresses of the name servers inside the zone.
+	Glue map[string][]netip.Addr
 	// DNSListen is where the DNS front end listens; "" serves no DNS.
 	DNSListen string
 	// DNSRateLimit bounds answers per client address.
@@ -99,7 +102,7 @@ func ServeFrontEnds(ln net.Listener, b api.Backend, o FrontEndOptions) (*FrontEn
 	f := &FrontEnds{HTTPAddr: ln.Addr().String(), http: srv, served: make(chan error, 1)}
 	if o.DNSListen != "" {
 		m := o.Metrics
-		d, err := dnsfront.New(b, dnsfront.Options{Zone: o.Zone, NS: o.NS, Logger: o.Log.With("module", "dns"), RateLimit: o.DNSRateLimit,
+		d, err := dnsfront.New(b, dnsfront.Options{Zone: o.Zone, NS: o.NS, Glue: o.Glue, Logger: o.Log.With("module", "dns"), RateLimit: o.DNSRateLimit,
 			Observe: func(rcode int, took time.Duration) { m.Request(metrics.DNS, dns.RcodeToString[rcode], took) }})
 		if err != nil {
 			return nil, err

@@ -137,6 +137,12 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 	}
 	m.WatchValueCache(func() metrics.CacheStats { return metrics.CacheStats(cn.Store().CacheStats()) })
 
+	glue, err := c.DNS.GlueAddrs() // Load checked it; a Config built in code may not be
+	if err != nil {
+		ln.Close()
+		_ = cn.Stop()
+		return nil, fmt.Errorf("%w (in %s)", err, cityidFile(c.Home))
+	}
 	data, anchoring, err := startData(c, cn, log)
 	if err != nil {
 		ln.Close()
@@ -144,7 +150,7 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 		return nil, err
 	}
 	front, err := ServeFrontEnds(ln, cn, FrontEndOptions{
-		PublicURL: publicURL(c, ln.Addr().String()), Zone: c.DNS.Zone, NS: c.DNS.NS,
+		PublicURL: publicURL(c, ln.Addr().String()), Zone: c.DNS.Zone, NS: c.DNS.NS, Glue: glue,
 		DNSListen: c.DNS.Listen, DNSRateLimit: c.DNS.RateLimit(), Limits: limits, Metrics: m, Log: log,
 		Data: data,
 	})
