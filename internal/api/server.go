@@ -134,6 +134,9 @@ func New(b Backend, opts Options) *Server {
 		{"PUT /v1/data/{id...}", s.putData},
 		{"GET /v1/access-log/{id...}", s.getAccessLog},
 		{handle.Pattern, s.handles.ServeHTTP},
+		{handle.WritePatterns[0], s.handles.ServeWrite},
+		{handle.WritePatterns[1], s.handles.ServeWrite},
+		{handle.WritePatterns[2], s.handles.ServeWrite},
 		{"GET /r/{id...}", s.getResolver},
 		// The portal's pages (internal/web), for people.
 		{"GET /{$}", s.portal.Home},

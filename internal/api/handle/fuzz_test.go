@@ -20,7 +20,7 @@ import (
 // the Handle.net REST API sends them.
 var status = map[int]int{
 	handle.CodeSuccess: http.StatusOK, handle.CodeValuesNotFound: http.StatusOK, handle.CodeHandleNotFound: http.StatusNotFound,
-	handle.CodeInvalidHandle: http.StatusBadRequest, handle.CodeError: http.StatusBadRequest, handle.CodeNotResponsible: http.StatusBadRequest,
+	handle.CodeInvalidHandle: http.StatusBadRequest, handle.CodeInvalidValue: http.StatusBadRequest, handle.CodeNotResponsible: http.StatusBadRequest,
 }
 
 // FuzzHandle sends GET /api/handles/{handle}?{query} to the HTTP API that

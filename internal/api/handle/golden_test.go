@@ -54,6 +54,8 @@ func TestGoldenAnswers(t *testing.T) {
 		{"not-a-cityid-prefix", "10.1000/182"},
 		{"bad-check-character", "1561301002.85.1/x"},
 		{"no-suffix", "1561301001.85.1/"},
+		{"trailing-slash", "1561301001.85.1/school-0042/"},
+		{"doi", "21.T11148/abc"},
 		{"no-slash", "1561301001"},
 		{"0na-object", "0.NA/1561301001.85.1/school-0042"},
 		{"bad-local-id", "1561301001.85.1/school!"},

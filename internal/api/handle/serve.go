@@ -42,8 +42,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeAnswer(s.log, w, status, a)
 }
 
+// ServeWrite answers a write (PUT, DELETE, POST): never accepted here,
+// as a Handle answer (responseCode 401, HTTP 403) saying how an
+// identifier is changed instead.
+func (s *Server) ServeWrite(w http.ResponseWriter, r *http.Request) {
+	writeAnswer(s.log, w, http.StatusForbidden, HandleAnswer{ResponseCode: CodeInsufficientPermissions, Handle: r.PathValue("handle"),
+		Message: "handles are not written through this interface: a CityID identifier changes only by a transaction signed by its admins " +
+			"(POST /v1/txs, or cityid tx register/update/transfer), which every node of the ledger checks"})
+}
+
 // parse reads a request without state: what does not parse is answered
-// here, before any read, with its HTTP status.
+// here, before any read, with its HTTP status. A handle is <prefix>/<suffix>
+// and either may hold any character, the suffix '/' too: a prefix that is
+// not a node code of this grammar is not ours (301), and a suffix that is
+// no local id names a handle that cannot exist (100).
 func parse(handle string, q url.Values) (request, int, *HandleAnswer) {
 	req := request{handle: handle, types: q["type"]}
 	prefix, suffix, ok := strings.Cut(handle, "/")
@@ -51,24 +63,32 @@ func parse(handle string, q url.Values) (request, int, *HandleAnswer) {
 		return req, http.StatusBadRequest, &HandleAnswer{ResponseCode: CodeInvalidHandle, Handle: handle,
 			Message: "a handle is <prefix>/<suffix>: <node code>/<local id>, or 0.NA/<node code>"}
 	}
-	var err error
-	if strings.EqualFold(prefix, "0.NA") {
-		req.id, err = code.Parse(suffix)
-		if err == nil && !req.id.IsNode() {
-			err = &code.Error{Code: code.ErrNotANode, Msg: "0.NA/ names a node code, not an identifier with a local id"}
-		}
-	} else {
-		req.id, err = code.ParseHandle(prefix, suffix)
-	}
-	if err != nil {
-		return req, http.StatusBadRequest, &HandleAnswer{ResponseCode: CodeInvalidHandle, Handle: handle, Message: err.Error()}
-	}
 	for _, v := range q["index"] {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return req, http.StatusBadRequest, &HandleAnswer{ResponseCode: CodeError, Handle: handle, Message: "index " + quote(v) + " is not a number"}
+			return req, http.StatusBadRequest, &HandleAnswer{ResponseCode: CodeInvalidValue, Handle: handle, Message: "index " + quote(v) + " is not a value index (0, 1, 2, …)"}
 		}
 		req.indexes = append(req.indexes, n)
+	}
+	node := prefix
+	if strings.EqualFold(prefix, "0.NA") {
+		node = suffix
+	}
+	parsed, err := code.Parse(node)
+	if err == nil && !parsed.IsNode() {
+		err = &code.Error{Code: code.ErrNotANode, Msg: node + " has a local id: a prefix is a node code"}
+	}
+	if err != nil {
+		return req, http.StatusBadRequest, &HandleAnswer{ResponseCode: CodeNotResponsible, Handle: handle,
+			Message: "not responsible for this handle: " + quote(node) + " is not a CityID node code (" + err.Error() + ")"}
+	}
+	if strings.EqualFold(prefix, "0.NA") {
+		req.id = parsed
+		return req, 0, nil
+	}
+	if req.id, err = code.ParseHandle(prefix, suffix); err != nil {
+		return req, http.StatusNotFound, &HandleAnswer{ResponseCode: CodeHandleNotFound, Handle: handle,
+			Message: "handle not found: " + quote(suffix) + " is not a CityID local id, so no such handle exists (" + err.Error() + ")"}
 	}
 	return req, 0, nil
 }

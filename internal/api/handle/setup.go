@@ -11,6 +11,10 @@ import (
 // reads the handle from its {handle...} wildcard.
 const Pattern = "GET /api/handles/{handle...}"
 
+// WritePatterns are the Handle REST API's writes, mounted so that a Handle
+// client that tries one hears why not in its own terms (ServeWrite).
+var WritePatterns = [...]string{"PUT /api/handles/{handle...}", "DELETE /api/handles/{handle...}", "POST /api/handles/{handle...}"}
+
 // Reader is what the front end reads: the last committed state, nil before
 // the first block. The HTTP API's Backend is one.
 type Reader interface {

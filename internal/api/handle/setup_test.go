@@ -77,8 +77,39 @@ func TestNoStateYet(t *testing.T) {
 	}
 	for _, base := range []string{alone.URL, mounted.URL} {
 		status, _, body := get(t, base+"/api/handles/1561301002.85.1/x")
-		if err := json.Unmarshal(body, &a); err != nil || status != http.StatusBadRequest || a.ResponseCode != handle.CodeInvalidHandle {
-			t.Errorf("%s: bad check character before the first block: %d %s, want 400 with responseCode 102", base, status, body)
+		if err := json.Unmarshal(body, &a); err != nil || status != http.StatusBadRequest || a.ResponseCode != handle.CodeNotResponsible {
+			t.Errorf("%s: bad check character before the first block: %d %s, want 400 with responseCode 301 (no node code of ours)", base, status, body)
 		}
+	}
+}
+
+// TestWritesRefused: a Handle client's PUT, DELETE or POST hears, in the
+// Handle answer's shape, that handles are not written here, and nothing
+// changes.
+func TestWritesRefused(t *testing.T) {
+	l := story(t)
+	srv := httptest.NewServer(api.New(l.Backend(), api.Options{}))
+	t.Cleanup(srv.Close)
+	before := l.Store().Latest().Hash()
+	for _, method := range []string{http.MethodPut, http.MethodDelete, http.MethodPost} {
+		req, err := http.NewRequest(method, srv.URL+"/api/handles/1561301001.85.1/school-0042",
+			bytes.NewReader([]byte(`{"values":[{"index":1,"type":"URL","data":{"format":"string","value":"https://evil.example"}}]}`)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a handle.HandleAnswer
+		err = json.NewDecoder(resp.Body).Decode(&a)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusForbidden || a.ResponseCode != handle.CodeInsufficientPermissions ||
+			a.Handle != "1561301001.85.1/school-0042" || a.Message == "" {
+			t.Errorf("%s: %d %+v (%v), want 403 with responseCode 401 and why", method, resp.StatusCode, a, err)
+		}
+	}
+	if !bytes.Equal(before, l.Store().Latest().Hash()) {
+		t.Error("a refused write changed the state")
 	}
 }
