@@ -40,9 +40,12 @@ func (s *Server) postTx(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, wire.Problem{Code: wire.CodeBadRequest, Detail: "read body: " + err.Error()})
 		return
 	}
-	// Check the envelope here too, so a malformed body gets its precise
-	// error without a trip through the mempool.
-	if _, perr := registry.DecodeEnvelope(body); perr != nil {
+	// Any JSON encoding of an envelope is taken and put in its canonical
+	// form, the only one the ledger holds (and whose hash the answer
+	// names); the envelope is checked here too, so a malformed body gets
+	// its precise error without a trip through the mempool.
+	body, perr := registry.CanonicalEnvelope(body)
+	if perr != nil {
 		writeProblem(w, wire.Problem{Code: perr.Code, Detail: perr.Msg})
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -76,6 +77,81 @@ func (e Envelope) Encode() ([]byte, error) {
 		return nil, fmt.Errorf("encode envelope: %w", err)
 	}
 	return b, nil
+}
+
+// CanonicalEnvelope returns the transaction bytes of an envelope given in
+// any valid JSON encoding — spaces, another key order, a trailing newline
+// (Go's json.Encoder), escaped characters — as Envelope.Encode writes them:
+// the one encoding the ledger and CometBFT's RPC see, whose hash is the
+// transaction's. The signature signs the body's bytes, not the envelope's,
+// so re-encoding the envelope keeps it valid. It refuses what is not an
+// envelope (duplicate or unknown keys, trailing data) with the error
+// DecodeEnvelope gives.
+func CanonicalEnvelope(b []byte) ([]byte, *Error) {
+	if _, ok := parseCanonical(b); ok {
+		return b, nil
+	}
+	e, err := readAnyEnvelope(b)
+	if err != nil {
+		return nil, errorf(CodeMalformed, "envelope: %v", err)
+	}
+	tx, err := e.Encode()
+	if err != nil {
+		return nil, errorf(CodeMalformed, "envelope: %v", err)
+	}
+	if _, perr := DecodeEnvelope(tx); perr != nil {
+		return nil, perr
+	}
+	return tx, nil
+}
+
+// readAnyEnvelope reads an envelope from any JSON encoding of it: its
+// three keys exactly (after JSON's escapes), each once, nothing else and
+// nothing after it.
+func readAnyEnvelope(b []byte) (Envelope, error) {
+	var e Envelope
+	d := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
+		return e, errors.New("not a JSON object")
+	}
+	seen := map[string]bool{}
+	for d.More() {
+		tok, err := d.Token()
+		if err != nil {
+			return e, fmt.Errorf("%s", clip(err.Error()))
+		}
+		key, _ := tok.(string)
+		if seen[key] {
+			return e, fmt.Errorf("key %q appears twice", clip(key))
+		}
+		seen[key] = true
+		var dst any
+		switch key {
+		case "body":
+			dst = &e.Body
+		case "pub_key":
+			dst = &e.PubKey
+		case "signature":
+			dst = &e.Signature
+		default:
+			return e, fmt.Errorf("unknown key %q: an envelope has body, pub_key and signature", clip(key))
+		}
+		if err := d.Decode(dst); err != nil {
+			return e, fmt.Errorf("%s: %s", key, clip(err.Error()))
+		}
+	}
+	if _, err := d.Token(); err != nil {
+		return e, fmt.Errorf("%s", clip(err.Error()))
+	}
+	if rest := bytes.Trim(b[d.InputOffset():], " \t\r\n"); len(rest) != 0 {
+		return e, fmt.Errorf("trailing data after the JSON value at byte %d", d.InputOffset()+1)
+	}
+	for _, k := range []string{"body", "pub_key", "signature"} {
+		if !seen[k] {
+			return e, fmt.Errorf("no %s", k)
+		}
+	}
+	return e, nil
 }
 
 // TxHash is the transaction's hash as CometBFT computes it (SHA-256 of the
