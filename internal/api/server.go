@@ -168,6 +168,11 @@ func New(b Backend, opts Options) *Server {
 		s.patterns = append(s.patterns, "GET /metrics")
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := s.allowed(r); allow != "" {
+			w.Header().Set("Allow", allow)
+			writeProblem(w, wire.Problem{Code: wire.CodeMethodNotAllowed, Detail: r.Method + " is not answered at " + r.URL.Path + ": " + allow + " are"})
+			return
+		}
 		if acceptsHTML(r) {
 			s.portal.NotFound(w, r)
 			return
@@ -175,4 +180,24 @@ func New(b Backend, opts Options) *Server {
 		writeProblem(w, wire.Problem{Code: wire.CodeNotFound, Detail: "no route " + r.Method + " " + r.URL.Path})
 	})
 	return s
+}
+
+// methods are those a route may be for.
+var methods = [...]string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions}
+
+// allowed lists the methods some route takes at r's path, "" when none
+// does: the catch-all route would otherwise hide ServeMux's own 405.
+func (s *Server) allowed(r *http.Request) string {
+	var allow []string
+	for _, m := range methods {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	return strings.Join(allow, ", ")
 }

@@ -98,3 +98,36 @@ func TestAnyEnvelopeEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestMethodNotAllowed: a route asked with a method it does not take is
+// 405 with Allow (RFC 9110), not 404; a path that is no route is 404.
+func TestMethodNotAllowed(t *testing.T) {
+	srv := httptest.NewServer(api.New(apitest.NewEmptyBackend(t), api.Options{Limits: &api.Limits{}}))
+	t.Cleanup(srv.Close)
+	for _, c := range []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{http.MethodPost, "/v1/ids/1561301001.85.1/school-0042", http.StatusMethodNotAllowed, "GET, HEAD"},
+		{http.MethodDelete, "/v1/txs", http.StatusMethodNotAllowed, "POST"},
+		{http.MethodGet, "/v1/txs", http.StatusMethodNotAllowed, "POST"},
+		{http.MethodPatch, "/v1/data/1561301001.85.1/flow", http.StatusMethodNotAllowed, "GET, HEAD, PUT"},
+		{http.MethodPost, "/v1/nothing-here", http.StatusNotFound, ""},
+	} {
+		req, _ := http.NewRequest(c.method, srv.URL+c.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p wire.Problem
+		_ = json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		if resp.StatusCode != c.status || resp.Header.Get("Allow") != c.allow {
+			t.Errorf("%s %s: %d Allow %q (%s), want %d Allow %q", c.method, c.path, resp.StatusCode, resp.Header.Get("Allow"), p.Code, c.status, c.allow)
+		}
+		if c.status == http.StatusMethodNotAllowed && p.Code != wire.CodeMethodNotAllowed {
+			t.Errorf("%s %s: code %q", c.method, c.path, p.Code)
+		}
+	}
+}

@@ -49,6 +49,9 @@ const (
 	// CodeUploadOffset: an upload chunk does not start where the bytes
 	// received so far end; the Range header of the answer says where.
 	CodeUploadOffset = "upload_offset"
+	// CodeMethodNotAllowed: the path is a route, not for this method; the
+	// answer's Allow header lists those it is for (RFC 9110 15.5.6).
+	CodeMethodNotAllowed = "method_not_allowed"
 )
 
 // ABCI numbers that are no registry code: success.
@@ -112,6 +115,7 @@ var table = [...]ErrorCode{
 	{CodeDataNotHere, 404, 0},
 	{CodeDigestMismatch, 409, 0},
 	{CodeUploadOffset, 409, 0},
+	{CodeMethodNotAllowed, 405, 0},
 }
 
 // Errors returns the error table, in its fixed order.

@@ -60,6 +60,7 @@ func TestErrorTable(t *testing.T) {
 		{Code: "data_not_here", HTTP: 404},
 		{Code: "digest_mismatch", HTTP: 409},
 		{Code: "upload_offset", HTTP: 409},
+		{Code: "method_not_allowed", HTTP: 405},
 	}
 	got := wire.Errors()
 	if !slices.Equal(got, want) {
