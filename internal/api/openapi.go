@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"reflect"
 	"slices"
@@ -34,14 +35,36 @@ type route struct {
 type param struct {
 	Name, In, Description, Type string
 	Required, Repeat            bool
+	// Limits, in the schema, so that validators and generators see what
+	// the description says: minimum and maximum (nil: none), an enum, a
+	// pattern.
+	Min, Max *int
+	Enum     []string
+	Pattern  string
+	// AllowEmpty documents ?name with no value (?pretty).
+	AllowEmpty bool
 }
 
+func bound(n int) *int { return &n }
+
+// Patterns of the parameters that are identifiers, keys and hashes.
+const (
+	// idPattern: a node code (country, city number, check character, up to
+	// two more numbers) and an optional local id, any case.
+	idPattern   = `^[0-9]{9}[0-9A-Za-z](\.[0-9]+){0,2}(/[A-Za-z0-9_-]+)?$`
+	keyPattern  = `^[0-9a-f]{64}$`
+	hashPattern = `^(0[xX])?[0-9A-Fa-f]{64}$`
+)
+
 var (
-	pID     = param{Name: "id", In: "path", Required: true, Type: "string", Description: "an identifier in canonical text, any case: a node code (1561301001, 1561301001.85, 1561301001.85.3) or <node code>/<local id>; its '/' is part of the path"}
-	pLimit  = param{Name: "limit", In: "query", Type: "integer", Description: "entries per page, 1 to 1000 (default 100)"}
+	pID     = param{Name: "id", In: "path", Required: true, Type: "string", Pattern: idPattern, Description: "an identifier in canonical text, any case: a node code (1561301001, 1561301001.85, 1561301001.85.3) or <node code>/<local id>; its '/' is part of the path"}
+	pLimit  = param{Name: "limit", In: "query", Type: "integer", Min: bound(1), Max: bound(maxListLimit), Description: "entries per page, 1 to 1000 (default 100)"}
 	pAfter  = param{Name: "after", In: "query", Type: "string", Description: "cursor: the next of the previous page"}
-	pHeight = param{Name: "h", In: "path", Required: true, Type: "string", Description: "a block height, or latest"}
-	pPretty = param{Name: "pretty", In: "query", Type: "boolean", Description: "indent the JSON answer (present, true or 1); answers are compact by default"}
+	pHeight = param{Name: "h", In: "path", Required: true, Type: "string", Pattern: `^([0-9]+|latest)$`, Description: "a block height, or latest"}
+	pPretty = param{Name: "pretty", In: "query", Type: "boolean", AllowEmpty: true, Description: "indent the JSON answer (present with no value, true or 1; false or 0 for compact); answers are compact by default; any other value is a 400"}
+	pSize   = param{Name: "size", In: "query", Type: "integer", Min: bound(64), Max: bound(2048), Description: "pixels, 64 to 2048 (default 256)"}
+	pLevel  = param{Name: "level", In: "query", Type: "string", Enum: []string{"L", "M", "Q", "H"}, Description: "error correction: L, M, Q or H (default M)"}
+	pN      = param{Name: "n", In: "path", Required: true, Type: "integer", Min: bound(1), Description: "the application's number"}
 )
 
 // answersJSON reports whether any of a route's answers is JSON: those
@@ -88,10 +111,10 @@ func routes() []route {
 		{Method: "GET", Path: "/v1/ids/{id}/children", Tag: "identifiers", Summary: "A node's sectors or units, then its objects", Description: limitedReads + ".",
 			Params: []param{pID, pLimit, pAfter}, Answers: answers(wire.Children{}, 400, 404, 429)},
 		{Method: "GET", Path: "/v1/ids/{id}/qr.png", Tag: "identifiers", Summary: "The QR code of the identifier's resolver URL, PNG", Description: limitedReads + " above the default size.",
-			Params:  []param{pID, {Name: "size", In: "query", Type: "integer", Description: "pixels, 64 to 2048 (default 256)"}, {Name: "level", In: "query", Type: "string", Description: "error correction: L, M, Q or H (default M)"}},
+			Params:  []param{pID, pSize, pLevel},
 			Answers: map[int]any{200: nil, 400: wire.Problem{}, 404: wire.Problem{}, 429: wire.Problem{}}, Media: map[int]string{200: "image/png"}},
 		{Method: "GET", Path: "/v1/ids/{id}/qr.svg", Tag: "identifiers", Summary: "The QR code of the identifier's resolver URL, SVG", Description: limitedReads + " above the default size.",
-			Params:  []param{pID, {Name: "size", In: "query", Type: "integer", Description: "pixels, 64 to 2048 (default 256)"}, {Name: "level", In: "query", Type: "string", Description: "error correction: L, M, Q or H (default M)"}},
+			Params:  []param{pID, pSize, pLevel},
 			Answers: map[int]any{200: nil, 400: wire.Problem{}, 404: wire.Problem{}, 429: wire.Problem{}}, Media: map[int]string{200: "image/svg+xml"}},
 		{Method: "GET", Path: "/v1/cities", Tag: "directory", Summary: "The directory of cities", Params: []param{pLimit, pAfter}, Answers: answers(wire.CityList{}, 400)},
 		{Method: "GET", Path: "/v1/applications", Tag: "directory", Summary: "Applications for city codes, oldest first",
@@ -99,7 +122,7 @@ func routes() []route {
 			Params:      []param{pLimit, {Name: "after", In: "query", Type: "integer", Description: "the last application of the previous page"}, {Name: "status", In: "query", Type: "string", Description: "pending, approved, rejected or expired (pending past its last height)"}},
 			Answers:     answers(wire.ApplicationList{}, 400, 429)},
 		{Method: "GET", Path: "/v1/applications/{n}", Tag: "directory", Summary: "One application and its votes",
-			Params: []param{{Name: "n", In: "path", Required: true, Type: "integer", Description: "the application's number"}}, Answers: answers(wire.ApplicationAnswer{}, 400, 404)},
+			Params: []param{pN}, Answers: answers(wire.ApplicationAnswer{}, 400, 404)},
 		{Method: "GET", Path: "/v1/grants", Tag: "sharing", Summary: "Data-sharing grants of a dataset, or held by a node",
 			Params:  []param{{Name: "dataset", In: "query", Type: "string", Description: "a dataset identifier"}, {Name: "grantee", In: "query", Type: "string", Description: "a node code"}, pLimit, pAfter},
 			Answers: answers(wire.GrantList{}, 400)},
@@ -126,10 +149,10 @@ func routes() []route {
 		{Method: "GET", Path: "/v1/validators", Tag: "governance", Summary: "The validator set", Answers: answers(wire.ValidatorList{}, 503)},
 		{Method: "GET", Path: "/v1/proposals", Tag: "governance", Summary: "Governance proposals waiting for approvals", Answers: answers(wire.ProposalList{}, 503)},
 		{Method: "GET", Path: "/v1/accounts/{key}", Tag: "transactions", Summary: "An account's nonce",
-			Params: []param{{Name: "key", In: "path", Required: true, Type: "string", Description: "an Ed25519 public key, 64 lowercase hex digits"}}, Answers: answers(wire.Account{}, 400)},
+			Params: []param{{Name: "key", In: "path", Required: true, Type: "string", Pattern: keyPattern, Description: "an Ed25519 public key, 64 lowercase hex digits"}}, Answers: answers(wire.Account{}, 400)},
 		{Method: "GET", Path: "/v1/blocks/{h}", Tag: "explorer", Summary: "A block with its transactions, decoded, and their results", Description: limitedReads + ".", Params: []param{pHeight}, Answers: answers(wire.BlockInfo{}, 400, 404, 410, 429)},
 		{Method: "GET", Path: "/v1/txs/{hash}", Tag: "explorer", Summary: "A committed transaction, decoded, with its result",
-			Params: []param{{Name: "hash", In: "path", Required: true, Type: "string", Description: "the transaction hash, 64 hex digits"}}, Answers: answers(wire.TxInfo{}, 400, 404)},
+			Params: []param{{Name: "hash", In: "path", Required: true, Type: "string", Pattern: hashPattern, Description: "the transaction hash, 64 hex digits"}}, Answers: answers(wire.TxInfo{}, 400, 404)},
 		{Method: "GET", Path: "/v1/light/{h}", Tag: "explorer", Summary: "The signed header and validator set of a height, for light clients",
 			Description: "In CometBFT's JSON encoding of a LightBlock: what a light client needs to verify the header, and with it the app hash of the height before.",
 			Params:      []param{pHeight}, Answers: map[int]any{200: wire.LightBlock{}, 400: wire.Problem{}, 404: wire.Problem{}, 410: wire.Problem{}}},
@@ -207,10 +230,10 @@ func routes() []route {
 			Params:      []param{{Name: "h", In: "path", Required: true, Type: "integer", Description: "a height"}},
 			Answers:     map[int]any{200: nil, 400: nil, 404: nil, 410: nil, 429: wire.Problem{}}, Media: map[int]string{200: "text/html", 400: "text/html", 404: "text/html", 410: "text/html"}},
 		{Method: "GET", Path: "/txs/{hash}", Tag: "portal", Summary: "A transaction's page: decoded, with its result",
-			Params:  []param{{Name: "hash", In: "path", Required: true, Type: "string", Description: "the transaction's SHA-256, 64 hex digits"}},
+			Params:  []param{{Name: "hash", In: "path", Required: true, Type: "string", Pattern: hashPattern, Description: "the transaction's SHA-256, 64 hex digits"}},
 			Answers: map[int]any{200: nil, 400: nil, 404: nil}, Media: map[int]string{200: "text/html", 400: "text/html", 404: "text/html"}},
 		{Method: "GET", Path: "/applications/{n}", Tag: "portal", Summary: "An application's page: its content, status, votes and the city code it was issued",
-			Params:  []param{{Name: "n", In: "path", Required: true, Type: "integer", Description: "the application's number"}},
+			Params:  []param{pN},
 			Answers: map[int]any{200: nil, 400: nil, 404: nil}, Media: map[int]string{200: "text/html", 400: "text/html", 404: "text/html"}},
 		{Method: "GET", Path: "/static/{file}", Tag: "portal", Summary: "The portal's static files (style sheet, scripts, the browser's verifier), the same on every node",
 			Params:  []param{{Name: "file", In: "path", Required: true, Type: "string", Description: "a file name: portal.css, badge.js, verify.js"}},
@@ -230,9 +253,12 @@ const (
 // OpenAPIDocument is an OpenAPI 3.1 document: the answer of
 // GET /v1/openapi.json, which only this package builds.
 type OpenAPIDocument struct {
-	OpenAPI string         `json:"openapi"`
-	Info    map[string]any `json:"info"`
-	Paths   map[string]any `json:"paths"`
+	OpenAPI    string           `json:"openapi"`
+	Info       map[string]any   `json:"info"`
+	Servers    []map[string]any `json:"servers"`
+	Security   []map[string]any `json:"security"`
+	Paths      map[string]any   `json:"paths"`
+	Components map[string]any   `json:"components"`
 }
 
 // openAPI builds the document once.
@@ -271,10 +297,26 @@ func buildOpenAPI() ([]byte, error) {
 		}
 		for _, p := range ps {
 			sch := map[string]any{"type": p.Type}
-			if p.Repeat {
-				sch = map[string]any{"type": "array", "items": map[string]any{"type": p.Type}}
+			if p.Min != nil {
+				sch["minimum"] = *p.Min
 			}
-			params = append(params, map[string]any{"name": p.Name, "in": p.In, "required": p.Required, "description": p.Description, "schema": sch})
+			if p.Max != nil {
+				sch["maximum"] = *p.Max
+			}
+			if p.Enum != nil {
+				sch["enum"] = p.Enum
+			}
+			if p.Pattern != "" {
+				sch["pattern"] = p.Pattern
+			}
+			if p.Repeat {
+				sch = map[string]any{"type": "array", "items": sch}
+			}
+			doc := map[string]any{"name": p.Name, "in": p.In, "required": p.Required, "description": p.Description, "schema": sch}
+			if p.AllowEmpty {
+				doc["allowEmptyValue"] = true
+			}
+			params = append(params, doc)
 		}
 		if params != nil {
 			op["parameters"] = params
@@ -285,8 +327,15 @@ func buildOpenAPI() ([]byte, error) {
 		if rt.BodyMedia != "" {
 			op["requestBody"] = map[string]any{"required": false, "content": map[string]any{rt.BodyMedia: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
 		}
+		answers := rt.Answers
+		if _, ok := answers[http.StatusBadRequest]; !ok && answersJSON(rt) {
+			// ?pretty with a value that is no boolean is a 400 on every
+			// JSON route.
+			answers = maps.Clone(answers)
+			answers[http.StatusBadRequest] = wire.Problem{}
+		}
 		responses := map[string]any{}
-		for status, v := range rt.Answers {
+		for status, v := range answers {
 			resp := map[string]any{"description": http.StatusText(status)}
 			switch {
 			case rt.Media[status] != "":
@@ -318,6 +367,14 @@ func buildOpenAPI() ([]byte, error) {
 			"version":     wire.Version,
 			"description": "Resolve, verify and register CityID identifiers on any node of the network. Reads come from the node's last committed state; errors are application/problem+json (RFC 9457) with the registry's stable code in `code`. Answers are compact JSON; ?pretty indents any of them. Writes and costly reads (proofs, old heights, history, children, blocks, large QR codes) are rate-limited per client: 429 rate_limited, with Retry-After.",
 		},
+		// Every node serves the same paths; the default one is where a
+		// client started with no flags looks.
+		"servers": []map[string]any{{"url": wire.DefaultNodeURL, "description": "a node started with no flags (cityid start); every node of the network answers the same paths"}},
+		// Reads are public and writes are signed in their bodies (POST
+		// /v1/txs) or with HTTP Message Signatures (the data routes), which
+		// OpenAPI has no scheme for: no security requirement at the HTTP
+		// level.
+		"security":   []map[string]any{},
 		"paths":      paths,
 		"components": map[string]any{"schemas": schemas},
 	}
