@@ -72,36 +72,75 @@ func modules(text string, size int, level Level) (barcode.Barcode, int, error) {
 	return code, code.Bounds().Dx(), nil
 }
 
-// PNG draws text as a QR code of at most size×size pixels, with its quiet
-// zone. Modules are whole pixels, so the picture is as large as fits.
+// PNG draws text as a QR code of exactly size×size pixels, its quiet zone
+// included. Every module is the same whole number of pixels, at least
+// minPixelsPerModule, and the symbol is centred in the rest, which widens
+// the quiet zone by less than a module. A size too small for that is
+// refused (*SizeError) with the smallest size that is not: a module of one
+// pixel, or of a pixel and a half, is what scanners read wrong.
 func PNG(text string, size int, level Level) ([]byte, error) {
-	code, n, err := modules(text, size, level)
+	img, err := Image(text, size, level)
 	if err != nil {
 		return nil, err
-	}
-	total := n + 2*quietZone
-	scale := size / total
-	if scale < 1 {
-		return nil, fmt.Errorf("qr of %d modules does not fit %d pixels; ask for at least %d", total, size, total)
-	}
-	side := total * scale
-	img := image.NewPaletted(image.Rect(0, 0, side, side), color.Palette{color.White, color.Black})
-	for y := 0; y < n; y++ {
-		for x := 0; x < n; x++ {
-			if dark(code, x, y) {
-				for dy := 0; dy < scale; dy++ {
-					for dx := 0; dx < scale; dx++ {
-						img.SetColorIndex((x+quietZone)*scale+dx, (y+quietZone)*scale+dy, 1)
-					}
-				}
-			}
-		}
 	}
 	var b bytes.Buffer
 	if err := png.Encode(&b, img); err != nil {
 		return nil, fmt.Errorf("encode png: %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// minPixelsPerModule is the least width of a module, in pixels.
+const minPixelsPerModule = 2
+
+// MinSizeFor is the smallest size, in pixels, at which text's code at
+// level is drawn.
+func MinSizeFor(text string, level Level) (int, error) {
+	code, err := bqr.Encode(text, level.boombuler(), bqr.Auto)
+	if err != nil {
+		return 0, fmt.Errorf("qr of %q: %w", text, err)
+	}
+	return max(MinSize, (code.Bounds().Dx()+2*quietZone)*minPixelsPerModule), nil
+}
+
+// Image is the picture PNG encodes.
+func Image(text string, size int, level Level) (*image.Paletted, error) {
+	code, n, err := modules(text, size, level)
+	if err != nil {
+		return nil, err
+	}
+	total := n + 2*quietZone
+	scale := size / total
+	if scale < minPixelsPerModule {
+		return nil, &SizeError{Size: size, Least: total * minPixelsPerModule, Modules: total}
+	}
+	off := (size - scale*total) / 2
+	img := image.NewPaletted(image.Rect(0, 0, size, size), color.Palette{color.White, color.Black})
+	for y := 0; y < n; y++ {
+		y0 := off + (y+quietZone)*scale
+		for x := 0; x < n; x++ {
+			if !dark(code, x, y) {
+				continue
+			}
+			x0 := off + (x+quietZone)*scale
+			for py := y0; py < y0+scale; py++ {
+				for px := x0; px < x0+scale; px++ {
+					img.SetColorIndex(px, py, 1)
+				}
+			}
+		}
+	}
+	return img, nil
+}
+
+// SizeError is a size too small for the code it would draw.
+type SizeError struct {
+	Size, Least, Modules int
+}
+
+func (e *SizeError) Error() string {
+	return fmt.Sprintf("size %d is too small for this code of %d modules (its quiet zone included): it would not scan; ask for at least %d pixels",
+		e.Size, e.Modules, e.Least)
 }
 
 // SVG draws text as a QR code size×size pixels, with its quiet zone, as
@@ -112,6 +151,9 @@ func SVG(text string, size int, level Level) ([]byte, error) {
 		return nil, err
 	}
 	total := n + 2*quietZone
+	if size < total*minPixelsPerModule {
+		return nil, &SizeError{Size: size, Least: total * minPixelsPerModule, Modules: total}
+	}
 	var p strings.Builder
 	for y := 0; y < n; y++ {
 		for x := 0; x < n; x++ {
