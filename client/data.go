@@ -312,10 +312,15 @@ func (c *Client) WholeAccessLog(ctx context.Context, key ed25519.PrivateKey, id 
 	}
 }
 
-// VerifyAccessLog checks entries (a whole log) against the anchors of the
-// dataset on the ledger: the hash chain is whole and every anchored head
-// is the entry it names.
-func VerifyAccessLog(entries []AccessEntry, anchors []Anchor) accesslog.Report {
+// VerifyAccessLog checks entries (the whole log of dataset id) against
+// the dataset's anchors on the ledger: every entry is of id, the hash chain
+// is whole and every anchored head is the entry it names.
+func VerifyAccessLog(id string, entries []AccessEntry, anchors []Anchor) accesslog.Report {
+	for _, e := range entries {
+		if e.Dataset != id {
+			return accesslog.Report{Entries: uint64(len(entries)), Problem: fmt.Sprintf("entry %d is of %s, not %s: not this dataset's log", e.Seq, e.Dataset, id), At: e.Seq, Code: "wrong_dataset"}
+		}
+	}
 	heads := make([]accesslog.AnchorHead, 0, len(anchors))
 	for _, a := range anchors {
 		heads = append(heads, accesslog.AnchorHead{Entries: a.Entries, Head: a.Head})

@@ -368,7 +368,7 @@ it names. Exits 1 when the log was altered, cut or reordered.`,
 			if err != nil {
 				return err
 			}
-			report := client.VerifyAccessLog(entries, anchors)
+			report := client.VerifyAccessLog(rec.ID, entries, anchors)
 			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
 				if err := printJSON(cmd.OutOrStdout(), struct {
 					ID      string               `json:"id"`
@@ -491,7 +491,7 @@ the ledger wherever they come from.`,
 			if _, err := oc.DownloadData(ctx, nil, rec.ID, val.Index, *val.Dataset, file); err != nil {
 				return refusalHelp(err)
 			}
-			if err := storeFile(ctx, st, file, *val.Dataset); err != nil {
+			if err := storeFile(ctx, st, rec.ID, file, *val.Dataset); err != nil {
 				return err
 			}
 			return printOut(cmd, struct {
@@ -506,10 +506,13 @@ the ledger wherever they come from.`,
 }
 
 // storeFile puts a file, already checked against ds, into a node's
-// datastore (which checks it again).
-func storeFile(ctx context.Context, st *datastore.Store, path string, ds client.Dataset) error {
-	if has, err := st.Has(ds.SHA256); err != nil || has {
+// datastore (which checks it again), and binds it to id, so that the node
+// serves it as id's bytes.
+func storeFile(ctx context.Context, st *datastore.Store, id, path string, ds client.Dataset) error {
+	if has, err := st.Has(ds.SHA256); err != nil {
 		return err
+	} else if has {
+		return st.Bind(id, ds.SHA256)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -529,7 +532,10 @@ func storeFile(ctx context.Context, st *datastore.Store, path string, ds client.
 	if _, err := up.WriteAt(ctx, f, up.Offset()); err != nil {
 		return fmt.Errorf("store the bytes of %s: %w", ds.URI, err)
 	}
-	return up.Complete()
+	if err := up.Complete(); err != nil {
+		return err
+	}
+	return st.Bind(id, ds.SHA256)
 }
 
 // printAccessLog writes a log as a table for people: one line an entry,

@@ -66,7 +66,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, id code.ID, acti
 	if refusal == nil {
 		return a, true
 	}
-	if refusal.Dataset != nil {
+	if refusal.Log {
 		status := wire.HTTPStatus(refusal.Code)
 		if _, err := s.logAccess(r, id, accesslog.Entry{Key: refusal.Key, Grantee: refusal.Grantee, Height: refusal.Height,
 			Status: status, Result: refusalResult(refusal)}); err != nil {
@@ -116,8 +116,11 @@ func receipt(w http.ResponseWriter, e accesslog.Entry) {
 }
 
 // getData serves GET (and HEAD) /v1/data/{id}: the dataset's bytes, to
-// whom share.Decide lets in, with ranges, a strong ETag from the SHA-256,
-// Repr-Digest always and Content-Digest on a whole answer (RFC 9530).
+// whom share.Decide lets in, from a node that keeps them (its city's, or a
+// mirror of a public one), with one range at most, a strong ETag from the
+// SHA-256, Repr-Digest always and Content-Digest on a whole answer (RFC
+// 9530). What is sent is decided first (plan), logged, then sent as
+// planned: the log says what the answer carried.
 func (s *Server) getData(w http.ResponseWriter, r *http.Request) {
 	id, ok := s.dataID(w, r)
 	if !ok {
@@ -128,16 +131,25 @@ func (s *Server) getData(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ds := a.Dataset
-	blob, err := s.opts.Data.Store().Open(ds.SHA256)
-	if errors.Is(err, datastore.ErrNotFound) {
+	entry := func(status int, bytes int64, result string) (accesslog.Entry, error) {
+		return s.logAccess(r, id, accesslog.Entry{Key: a.Key, Grantee: a.Grantee, Grant: a.Grant, Height: a.Height,
+			Bytes: bytes, Status: status, Result: result})
+	}
+	var blob *datastore.Blob
+	var err error
+	if a.Keeps() {
+		blob, err = s.opts.Data.Store().Open(ds.SHA256)
+	}
+	if !a.Keeps() || errors.Is(err, datastore.ErrNotFound) {
 		detail := "this node does not hold the bytes of " + id.String()
 		if ep := s.ownerEndpoint(id); ep != "" {
 			detail += "; its city's node is " + ep
 		}
-		if _, lerr := s.logAccess(r, id, accesslog.Entry{Key: a.Key, Grantee: a.Grantee, Grant: a.Grant, Height: a.Height,
-			Status: wire.HTTPStatus(wire.CodeDataNotHere), Result: wire.CodeDataNotHere}); lerr != nil {
-			writeProblem(w, internalProblem(s.log, r, lerr))
-			return
+		if a.Serves || a.Bound {
+			if _, err := entry(wire.HTTPStatus(wire.CodeDataNotHere), 0, wire.CodeDataNotHere); err != nil {
+				writeProblem(w, internalProblem(s.log, r, err))
+				return
+			}
 		}
 		writeProblem(w, wire.Problem{Code: wire.CodeDataNotHere, Detail: detail, Height: a.Height})
 		return
@@ -148,7 +160,10 @@ func (s *Server) getData(w http.ResponseWriter, r *http.Request) {
 	}
 	defer blob.Close()
 	if blob.Size() != ds.Size {
+		// The ref names these bytes for this dataset, so they are its own
+		// and altered: out of service until uploaded again.
 		_ = s.opts.Data.Store().Quarantine(ds.SHA256, fmt.Sprintf("size %d, the ledger says %d", blob.Size(), ds.Size))
+		_, _ = entry(http.StatusInternalServerError, 0, wire.CodeDigestMismatch)
 		writeProblem(w, internalProblem(s.log, r, fmt.Errorf("blob %s of %s is %d bytes, the ledger says %d: quarantined", ds.SHA256, id, blob.Size(), ds.Size)))
 		return
 	}
@@ -158,51 +173,61 @@ func (s *Server) getData(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("ETag", etag)
 	h.Set("Repr-Digest", digest)
+	h.Set("Accept-Ranges", "bytes")
 	h.Set("Cache-Control", "private, no-cache")
 	if ds.Public {
 		h.Set("Cache-Control", "public, no-cache")
 	}
-	if ds.MediaType != "" {
-		h.Set("Content-Type", ds.MediaType)
-	}
-	// One range, or the whole: the log says how many bytes an answer
-	// carries before it is sent, so several ranges get the whole (which
-	// RFC 9110 allows), and an If-Range that is not this ETag too.
-	if ir := r.Header.Get("If-Range"); ir != "" && ir != etag {
-		r.Header.Del("Range")
-	}
-	status, n := plan(r, etag, ds.Size)
-	if status != http.StatusPartialContent {
-		r.Header.Del("Range")
-	}
-	if status == http.StatusOK {
-		h.Set("Content-Digest", digest)
-	}
-	entry, err := s.logAccess(r, id, accesslog.Entry{Key: a.Key, Grantee: a.Grantee, Grant: a.Grant, Height: a.Height,
-		Bytes: n, Status: status, Result: resultOf(status)})
+	p := plan(r, etag, ds.Size)
+	result := resultOf(p.status)
+	e, err := entry(p.status, p.n, result)
 	if err != nil {
 		writeProblem(w, internalProblem(s.log, r, err))
 		return
 	}
-	receipt(w, entry)
-	// A whole answer from a file not verified since it last changed is
-	// hashed as it goes out: bytes altered on disk end the answer short
-	// (the connection is cut), so they are never delivered as a
-	// complete, valid one, and the blob is quarantined. A verified,
-	// unchanged file is served as it is (with sendfile).
-	var content io.ReadSeeker = blob.File
-	var vr *datastore.VerifyingReader
-	if !blob.Trusted() && status == http.StatusOK && r.Method == http.MethodGet {
-		vr = blob.VerifyingReader()
-		content = vr
+	receipt(w, e)
+	switch p.status {
+	case http.StatusNotModified, http.StatusPreconditionFailed:
+		w.WriteHeader(p.status)
+		return
+	case http.StatusRequestedRangeNotSatisfiable:
+		h.Set("Content-Range", fmt.Sprintf("bytes */%d", ds.Size))
+		w.WriteHeader(p.status)
+		return
+	case http.StatusPartialContent:
+		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", p.start, p.start+p.n-1, ds.Size))
+	case http.StatusOK:
+		h.Set("Content-Digest", digest)
 	}
-	// No modification time: the ETag, from the content, is the validator,
-	// and the log's plan of the answer need not follow If-Modified-Since.
-	http.ServeContent(progressWriter{w, http.NewResponseController(w)}, r, "", time.Time{}, content)
+	if ds.MediaType != "" {
+		h.Set("Content-Type", ds.MediaType)
+	} else {
+		h.Set("Content-Type", "application/octet-stream")
+	}
+	h.Set("Content-Length", strconv.FormatInt(p.n, 10))
+	w.WriteHeader(p.status)
+	if r.Method == http.MethodHead {
+		return
+	}
+	// A whole answer from a file not verified since it last changed is
+	// hashed as it goes out: bytes altered on disk end it short (the
+	// connection is cut, short of Content-Length), so they are never
+	// delivered as a complete, valid answer, and the blob is quarantined.
+	// A verified, unchanged file, or a range (which its reader checks
+	// against the ledger as a whole), is copied from the file, with
+	// sendfile where the connection allows it.
+	var src io.Reader = io.NewSectionReader(blob.File, p.start, p.n)
+	var vr *datastore.VerifyingReader
+	if p.status == http.StatusOK && !blob.Trusted() {
+		vr = blob.VerifyingReader()
+		src = vr
+	}
+	if _, err := copyProgress(w, src, p.n); err != nil {
+		s.log.Debug("dataset answer cut", "id", id.String(), "err", err)
+	}
 	if vr != nil && errors.Is(vr.Err(), datastore.ErrDigestMismatch) {
 		s.log.Error("dataset bytes altered on disk: the answer was cut short and the bytes quarantined", "id", id.String(), "sha256", ds.SHA256)
-		if _, err := s.logAccess(r, id, accesslog.Entry{Key: a.Key, Grantee: a.Grantee, Grant: a.Grant, Height: a.Height,
-			Status: http.StatusInternalServerError, Result: wire.CodeDigestMismatch}); err != nil {
+		if _, err := entry(http.StatusInternalServerError, 0, wire.CodeDigestMismatch); err != nil {
 			s.log.Error("access log", "err", err)
 		}
 	}
@@ -214,15 +239,24 @@ func (s *Server) getData(w http.ResponseWriter, r *http.Request) {
 // every chunk, so a slow but steady one finishes and a stalled one is cut.
 const transferIdle = 30 * time.Second
 
-// progressWriter moves the write deadline on with every write.
-type progressWriter struct {
-	http.ResponseWriter
-	rc *http.ResponseController
-}
+// transferChunk is how much is sent between two moves of the deadline.
+const transferChunk = 4 << 20
 
-func (p progressWriter) Write(b []byte) (int, error) {
-	_ = p.rc.SetWriteDeadline(time.Now().Add(transferIdle))
-	return p.ResponseWriter.Write(b)
+// copyProgress copies n bytes of src to w in chunks, moving the write
+// deadline on before each. Each chunk goes through w's own ReadFrom, so a
+// file is sent with sendfile.
+func copyProgress(w http.ResponseWriter, src io.Reader, n int64) (int64, error) {
+	rc := http.NewResponseController(w)
+	var done int64
+	for done < n {
+		_ = rc.SetWriteDeadline(time.Now().Add(transferIdle))
+		k, err := io.CopyN(w, src, min(transferChunk, n-done))
+		done += k
+		if err != nil {
+			return done, err
+		}
+	}
+	return done, nil
 }
 
 // progressReader moves the read deadline on with every read.
@@ -242,63 +276,99 @@ func resultOf(status int) string {
 		return "served"
 	case http.StatusNotModified:
 		return "not_modified"
+	case http.StatusPreconditionFailed:
+		return "precondition_failed"
 	case http.StatusRequestedRangeNotSatisfiable:
 		return "range_not_satisfiable"
 	}
 	return strconv.Itoa(status)
 }
 
-// plan says what http.ServeContent will answer r, before it does: the
-// status and the number of bytes. Several ranges, or one
-// that does not parse, are answered with the whole (the caller drops the
-// Range header), as RFC 9110 allows.
-func plan(r *http.Request, etag string, size int64) (status int, n int64) {
-	if inm := r.Header.Get("If-None-Match"); inm != "" && (inm == "*" || strings.Contains(inm, etag)) {
-		return http.StatusNotModified, 0
+// answerPlan is what an answer will carry: its status and the n bytes
+// from start.
+type answerPlan struct {
+	status   int
+	start, n int64
+}
+
+// plan decides the answer to r for a dataset of size bytes whose strong
+// ETag is etag (RFC 9110 section 13): If-Match, then If-None-Match, then
+// Range with If-Range; dates are not validators here (the ETag is the
+// content's hash). One range is served; several, or one that does not
+// parse, get the whole, as RFC 9110 allows. A HEAD carries no bytes.
+func plan(r *http.Request, etag string, size int64) answerPlan {
+	whole := answerPlan{status: http.StatusOK, n: size}
+	if r.Method == http.MethodHead {
+		whole.n = 0
+	}
+	if im := r.Header.Values("If-Match"); len(im) > 0 && !etagListMatches(im, etag, false) {
+		return answerPlan{status: http.StatusPreconditionFailed}
+	}
+	if inm := r.Header.Values("If-None-Match"); len(inm) > 0 && etagListMatches(inm, etag, true) {
+		return answerPlan{status: http.StatusNotModified}
 	}
 	rng := r.Header.Get("Range")
-	if r.Method == http.MethodHead {
-		return http.StatusOK, 0
+	if rng == "" || r.Method == http.MethodHead {
+		return whole
 	}
-	if rng == "" {
-		return http.StatusOK, size
+	if ir := r.Header.Get("If-Range"); ir != "" && ir != etag {
+		return whole
 	}
 	spec, ok := strings.CutPrefix(rng, "bytes=")
 	if !ok || strings.Contains(spec, ",") {
-		return http.StatusOK, size
+		return whole
 	}
 	first, last, ok := strings.Cut(strings.TrimSpace(spec), "-")
 	if !ok {
-		return http.StatusOK, size
+		return whole
 	}
-	switch {
-	case first == "":
+	if first == "" {
 		k, err := strconv.ParseInt(last, 10, 64)
-		if err != nil || k < 0 {
-			return http.StatusOK, size
-		}
-		if k == 0 {
-			return http.StatusRequestedRangeNotSatisfiable, 0
+		switch {
+		case err != nil || k < 0:
+			return whole
+		case k == 0 || size == 0:
+			return answerPlan{status: http.StatusRequestedRangeNotSatisfiable}
 		}
 		k = min(k, size)
-		return http.StatusPartialContent, k
-	default:
-		a, err := strconv.ParseInt(first, 10, 64)
-		if err != nil || a < 0 {
-			return http.StatusOK, size
-		}
-		if a >= size {
-			return http.StatusRequestedRangeNotSatisfiable, 0
-		}
-		b := size - 1
-		if last != "" {
-			if b, err = strconv.ParseInt(last, 10, 64); err != nil || b < a {
-				return http.StatusOK, size
-			}
-			b = min(b, size-1)
-		}
-		return http.StatusPartialContent, b - a + 1
+		return answerPlan{status: http.StatusPartialContent, start: size - k, n: k}
 	}
+	a, err := strconv.ParseInt(first, 10, 64)
+	if err != nil || a < 0 {
+		return whole
+	}
+	if a >= size {
+		return answerPlan{status: http.StatusRequestedRangeNotSatisfiable}
+	}
+	b := size - 1
+	if last != "" {
+		if b, err = strconv.ParseInt(last, 10, 64); err != nil || b < a {
+			return whole
+		}
+		b = min(b, size-1)
+	}
+	return answerPlan{status: http.StatusPartialContent, start: a, n: b - a + 1}
+}
+
+// etagListMatches reports whether a list of entity tags (the values of an
+// If-Match or If-None-Match field) holds "*" or etag: compared weakly (a
+// W/ prefix ignored) for If-None-Match, strongly for If-Match.
+func etagListMatches(fields []string, etag string, weak bool) bool {
+	for _, f := range fields {
+		for _, t := range strings.Split(f, ",") {
+			t = strings.TrimSpace(t)
+			if t == "*" {
+				return true
+			}
+			if weak {
+				t = strings.TrimPrefix(t, "W/")
+			}
+			if t == etag {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ownerEndpoint is the endpoint the city of id registered, or "".
@@ -334,6 +404,14 @@ func (s *Server) putData(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ds := a.Dataset
+	if !a.Serves {
+		detail := "this node keeps no datasets of city " + id.CityCode() + " ([data] cities, or the endpoint the city registered)"
+		if ep := s.ownerEndpoint(id); ep != "" {
+			detail += "; its city's node is " + ep
+		}
+		writeProblem(w, wire.Problem{Code: wire.CodeDataNotHere, Detail: detail, Height: a.Height})
+		return
+	}
 	start, end, query, perr := contentRange(r.Header.Get("Content-Range"), ds.Size)
 	if perr != "" {
 		writeProblem(w, wire.Problem{Code: wire.CodeBadRequest, Detail: perr})
@@ -349,13 +427,28 @@ func (s *Server) putData(w http.ResponseWriter, r *http.Request) {
 		receipt(w, e)
 		return true
 	}
+	bind := func() bool {
+		if err := st.Bind(id.String(), ds.SHA256); err != nil {
+			writeProblem(w, internalProblem(s.log, r, err))
+			return false
+		}
+		return true
+	}
 	if has, err := st.Has(ds.SHA256); err != nil {
 		writeProblem(w, internalProblem(s.log, r, err))
 		return
 	} else if has {
-		if done(0, http.StatusOK, "stored") {
+		// The bytes are here (uploaded for this dataset before, or for
+		// another with the same content): the admin's upload binds them
+		// to this dataset, with nothing to send.
+		if bind() && done(0, http.StatusOK, "stored") {
 			s.writeJSON(w, http.StatusOK, wire.UploadAnswer{ID: id.String(), SHA256: ds.SHA256, Size: ds.Size, Received: ds.Size, Complete: true})
 		}
+		return
+	}
+	// Its size first, before anything is written for it.
+	if f := s.opts.Data.CanTake(ds, ds.Size); f != nil {
+		writeProblem(w, wire.Problem{Code: f.Code, Detail: f.Msg, Height: a.Height})
 		return
 	}
 	up, err := st.Upload(ds.SHA256, ds.Size)
@@ -368,6 +461,10 @@ func (s *Server) putData(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer up.Close()
+	if f := s.opts.Data.CanTake(ds, up.Offset()); f != nil {
+		writeProblem(w, wire.Problem{Code: f.Code, Detail: f.Msg, Height: a.Height})
+		return
+	}
 	incomplete := func() {
 		if off := up.Offset(); off > 0 {
 			w.Header().Set("Range", fmt.Sprintf("bytes=0-%d", off-1))
@@ -411,7 +508,7 @@ func (s *Server) putData(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, internalProblem(s.log, r, err))
 		return
 	}
-	if done(n, http.StatusCreated, "uploaded") {
+	if bind() && done(n, http.StatusCreated, "uploaded") {
 		s.writeJSON(w, http.StatusCreated, wire.UploadAnswer{ID: id.String(), SHA256: ds.SHA256, Size: ds.Size, Received: ds.Size, Complete: true})
 	}
 }

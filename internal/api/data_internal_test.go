@@ -26,20 +26,43 @@ func FuzzContentRange(f *testing.F) {
 	})
 }
 
-// FuzzPlan: what a GET's Range makes the answer carry is within the file.
+// FuzzPlan: what a GET's Range and validators make the answer carry is
+// within the file, and a status that carries bytes carries them all from
+// its start (the handler sends exactly the plan, and logs it).
 func FuzzPlan(f *testing.F) {
-	for _, s := range []string{"", "bytes=0-", "bytes=-5", "bytes=5-2", "bytes=0-0,2-3", "bytes=99999999999999999999-", "bytes=-0"} {
-		f.Add(s, int64(100))
+	for _, s := range []string{"", "bytes=0-", "bytes=-5", "bytes=5-2", "bytes=0-0,2-3", "bytes=99999999999999999999-", "bytes=-0", "bytes=999999-"} {
+		f.Add(s, `"x"`, "", int64(100))
 	}
-	f.Fuzz(func(t *testing.T, rng string, size int64) {
+	f.Add("", `W/"x", "y"`, `"x"`, int64(100))
+	f.Add("bytes=1-2", "", `"nope"`, int64(100))
+	f.Fuzz(func(t *testing.T, rng, ifNoneMatch, ifMatch string, size int64) {
 		if size < 0 {
 			size = -size
 		}
 		r, _ := http.NewRequest(http.MethodGet, "/", nil)
 		r.Header.Set("Range", rng)
-		status, n := plan(r, `"x"`, size)
-		if n < 0 || n > size || (status != http.StatusOK && status != http.StatusPartialContent && n != 0) {
-			t.Fatalf("%q of %d: %d with %d bytes", rng, size, status, n)
+		if ifNoneMatch != "" {
+			r.Header.Set("If-None-Match", ifNoneMatch)
+		}
+		if ifMatch != "" {
+			r.Header.Set("If-Match", ifMatch)
+		}
+		p := plan(r, `"x"`, size)
+		switch p.status {
+		case http.StatusOK:
+			if p.start != 0 || p.n != size {
+				t.Fatalf("%q of %d: 200 with bytes %d+%d", rng, size, p.start, p.n)
+			}
+		case http.StatusPartialContent:
+			if p.start < 0 || p.n <= 0 || p.start+p.n > size {
+				t.Fatalf("%q of %d: 206 with bytes %d+%d", rng, size, p.start, p.n)
+			}
+		case http.StatusNotModified, http.StatusPreconditionFailed, http.StatusRequestedRangeNotSatisfiable:
+			if p.n != 0 {
+				t.Fatalf("%q of %d: %d with %d bytes", rng, size, p.status, p.n)
+			}
+		default:
+			t.Fatalf("%q of %d: status %d", rng, size, p.status)
 		}
 	})
 }

@@ -111,10 +111,18 @@ func (l *limiter) classOf(r *http.Request) *buckets {
 		}
 		return nil
 	}
+	if r.Method == http.MethodPut && strings.HasPrefix(p, "/v1/data/") {
+		// A dataset's upload: a chunk a request, written and fsynced.
+		return l.writes
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return nil
 	}
 	switch {
+	case strings.HasPrefix(p, "/v1/data/"), strings.HasPrefix(p, "/v1/access-log/"):
+		// A dataset's bytes or log: a signature and grants checked, a log
+		// entry written and fsynced, then a file read.
+		return l.reads
 	case strings.HasPrefix(p, "/v1/blocks/"):
 		return l.reads
 	case p == "/v1/applications" && r.URL.Query().Get("status") != "":

@@ -80,6 +80,7 @@ func Open(root string) (*Store, error) {
 		filepath.Join(root, "blobs", "sha256"),
 		filepath.Join(root, "uploads"),
 		filepath.Join(root, "quarantine"),
+		filepath.Join(root, "refs"),
 	} {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("datastore: create %s: %w", dir, err)

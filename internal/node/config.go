@@ -15,10 +15,12 @@ import (
 	cfg "github.com/cometbft/cometbft/config"
 	"github.com/spf13/viper"
 
+	"github.com/cityid/cityid/code"
 	"github.com/cityid/cityid/internal/api"
 	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/dnsfront"
 	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/share"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/wire"
 )
@@ -68,6 +70,14 @@ type DataConfig struct {
 	AnchorKey string `mapstructure:"anchor_key"`
 	// AnchorEvery is how often, in seconds, logs that grew are anchored.
 	AnchorEvery int `mapstructure:"anchor_every"`
+	// Cities whose datasets this node keeps and takes uploads for,
+	// besides those that registered this node's public URL as their
+	// endpoint; ["*"] is every city (a network of one node).
+	Cities []string `mapstructure:"cities"`
+	// MaxBytes bounds one dataset's size; ReserveBytes is the free space
+	// an upload must leave on the disk.
+	MaxBytes     int64 `mapstructure:"max_bytes"`
+	ReserveBytes int64 `mapstructure:"reserve_bytes"`
 }
 
 // Bounds of [data] anchor_every: from a block's worth to a day.
@@ -260,7 +270,8 @@ func DefaultConfig(home string) *Config {
 			Window: int(dnsfront.DefaultWindow / time.Second), IPv4Prefix: dnsfront.DefaultIPv4Prefix, IPv6Prefix: dnsfront.DefaultIPv6Prefix},
 		State: StateConfig{CacheMB: store.DefaultBlockCacheBytes >> 20, WriteBufferMB: store.DefaultWriteBufferBytes >> 20,
 			TreeCacheNodes: store.DefaultCacheNodes, ValueCacheMB: store.DefaultValueCacheBytes >> 20},
-		Data:  DataConfig{Enabled: true, Dir: "datasets", AnchorEvery: 600},
+		Data: DataConfig{Enabled: true, Dir: "datasets", AnchorEvery: 600, Cities: []string{},
+			MaxBytes: share.DefaultMaxBytes, ReserveBytes: share.DefaultReserveBytes},
 		Comet: cometDefaults(home),
 	}
 }
@@ -377,6 +388,17 @@ func (c *Config) validate() error {
 	if c.Data.Enabled {
 		if c.Data.Dir == "" {
 			return fmt.Errorf("data.dir is empty")
+		}
+		if c.Data.MaxBytes < 0 || c.Data.ReserveBytes < 0 {
+			return fmt.Errorf("data.max_bytes %d and data.reserve_bytes %d must not be negative", c.Data.MaxBytes, c.Data.ReserveBytes)
+		}
+		for _, city := range c.Data.Cities {
+			if city == "*" {
+				continue
+			}
+			if id, err := code.Parse(city); err != nil || id.String() != id.CityCode() {
+				return fmt.Errorf("data.cities: %q is not a city code (or \"*\" for every city)", city)
+			}
 		}
 		if c.Data.AnchorEvery < minAnchorEvery || c.Data.AnchorEvery > maxAnchorEvery {
 			return fmt.Errorf("data.anchor_every %d is not between %d and %d seconds", c.Data.AnchorEvery, minAnchorEvery, maxAnchorEvery)
@@ -543,6 +565,16 @@ anchor_key = %q
 # How often, in seconds, the logs that grew since their last anchor are
 # anchored (1 to 86400). Default: 600.
 anchor_every = %d
+# The cities whose datasets this node keeps and takes uploads for, by city
+# code, besides those that registered this node's public URL as their
+# endpoint (in their application). ["*"] keeps every city's: a network of one
+# node (cityid start, cityid init) is written so. Another node's datasets are
+# only served here when public and mirrored (cityid data mirror). Default: [].
+cities = [%s]
+# The largest dataset this node keeps, in bytes. Default: 68719476736 (64 GiB).
+max_bytes = %d
+# Free disk space an upload must leave, in bytes. Default: 1073741824 (1 GiB).
+reserve_bytes = %d
 `
 
 // limitsTemplate documents [http.limits] with its defaults.
@@ -589,12 +621,21 @@ func (c *Config) write() error {
 		c.DNS.ResponsesPerSecond, c.DNS.Slip, c.DNS.Window, c.DNS.IPv4Prefix, c.DNS.IPv6Prefix,
 		c.Log.Level, c.Log.Format, c.Snapshots.Interval, c.Snapshots.Keep,
 		c.State.CacheMB, c.State.WriteBufferMB, c.State.TreeCacheNodes, c.State.ValueCacheMB,
-		c.Storage.KeepBlocks, c.Storage.KeepVersions, c.Data.Enabled, c.Data.Dir, c.Data.AnchorKey, c.Data.AnchorEvery)
+		c.Storage.KeepBlocks, c.Storage.KeepVersions, c.Data.Enabled, c.Data.Dir, c.Data.AnchorKey, c.Data.AnchorEvery, quoteList(c.Data.Cities), c.Data.MaxBytes, c.Data.ReserveBytes)
 	body += limitsSection(c.HTTP.Limits)
 	if err := os.WriteFile(cityidFile(c.Home), []byte(body), 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", cityidFile(c.Home), err)
 	}
 	return writeCometConfig(filepath.Join(dir, "config.toml"), c.Comet)
+}
+
+// quoteList is a TOML array's items.
+func quoteList(items []string) string {
+	var q []string
+	for _, it := range items {
+		q = append(q, fmt.Sprintf("%q", it))
+	}
+	return strings.Join(q, ", ")
 }
 
 // limitsSection is [http.limits] of cityid.toml.

@@ -79,6 +79,12 @@ func Init(home string, opts InitOptions) (_ InitResult, err error) {
 	if err != nil {
 		return InitResult{}, err
 	}
+	// A network of one node keeps every city's datasets: there is no
+	// other node for them.
+	h.config.Data.Cities = []string{"*"}
+	if err := h.config.write(); err != nil {
+		return InitResult{}, fmt.Errorf("init %s: %w", home, err)
+	}
 	gen, err := genesis(opts.ChainID, []member{h}, 1)
 	if err != nil {
 		return InitResult{}, fmt.Errorf("init %s: %w", home, err)

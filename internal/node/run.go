@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -143,7 +145,7 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 		_ = cn.Stop()
 		return nil, fmt.Errorf("%w (in %s)", err, cityidFile(c.Home))
 	}
-	data, anchoring, err := startData(c, cn, log)
+	data, anchoring, err := startData(c, cn, log, publicURL(c, ln.Addr().String()), ln.Addr().String())
 	if err != nil {
 		ln.Close()
 		_ = cn.Stop()
@@ -179,7 +181,7 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 // startData opens the datasets' store and access logs of [data], and the
 // anchoring of the logs when an anchor key is named. It returns nils when
 // data sharing is off.
-func startData(c *Config, cn *chain.Node, log *slog.Logger) (*share.Service, *share.Anchoring, error) {
+func startData(c *Config, cn *chain.Node, log *slog.Logger, public, listen string) (*share.Service, *share.Anchoring, error) {
 	if !c.Data.Enabled {
 		return nil, nil, nil
 	}
@@ -196,7 +198,12 @@ func startData(c *Config, cn *chain.Node, log *slog.Logger) (*share.Service, *sh
 	if u, err := url.Parse(c.HTTP.PublicURL); err == nil && c.HTTP.PublicURL != "" {
 		scheme = u.Scheme
 	}
-	svc := share.New(share.Options{Store: blobs, Log: logs, Latest: cn.Latest, BlockTime: cn.BlockTime, Scheme: scheme}, time.Now())
+	svc := share.New(share.Options{Store: blobs, Log: logs, Latest: cn.Latest, BlockTime: cn.BlockTime, Scheme: scheme,
+		Cities: c.Data.Cities, PublicURL: public, Authorities: authorities(public, listen),
+		MaxBytes: c.Data.MaxBytes, ReserveBytes: c.Data.ReserveBytes}, time.Now())
+	if len(svc.Authorities()) == 0 {
+		log.Warn("data requests signed for any host are taken: set [http] public_url, so that a signature made for another node is refused here")
+	}
 	if c.Data.AnchorKey == "" {
 		return svc, nil, nil
 	}
@@ -206,6 +213,30 @@ func startData(c *Config, cn *chain.Node, log *slog.Logger) (*share.Service, *sh
 	}
 	return svc, &share.Anchoring{Key: k.Private, ChainID: cn.ChainID(), Submit: cn.Submit, PendingNonce: cn.PendingNonce,
 		Logger: log.With("module", "data")}, nil
+}
+
+// authorities are the host[:port] names a data request may be signed for
+// at this node: its public URL's, and its listen address (with localhost
+// for a loopback one) unless that is a wildcard, which any name reaches.
+func authorities(public, listen string) []string {
+	var out []string
+	if u, err := url.Parse(public); err == nil && u.Host != "" {
+		out = append(out, strings.ToLower(u.Host))
+	}
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return out
+	}
+	ip, perr := netip.ParseAddr(host)
+	switch {
+	case perr == nil && ip.IsUnspecified():
+	case perr == nil && ip.IsLoopback():
+		out = append(out, listen, net.JoinHostPort("localhost", port))
+	default:
+		out = append(out, listen)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // publicURL is the configured base URL, or the API's own address.

@@ -38,6 +38,7 @@ type world struct {
 	dataset string
 	grantee string // B.85, holding the grant
 	cityB   string
+	cityC   string // dave's, which keeps no data on A's node
 	content []byte
 }
 
@@ -57,7 +58,7 @@ func newWorld(t *testing.T) *world {
 	w.cityB = w.city("bob", "130200", "唐山市")
 	w.grantee = w.cityB + ".85"
 	l.Send("bob", registry.KindRegisterSector, registry.RegisterSector{ID: w.grantee, Admins: []string{apitest.PubKey("carol")}})
-	w.city("dave", "130300", "秦皇岛市")
+	w.cityC = w.city("dave", "130300", "秦皇岛市")
 	l.Send("alice", registry.KindGrantAccess, registry.GrantAccess{Dataset: flowID, Grantee: w.grantee, Expires: apitest.GenesisTime.Add(30 * 24 * time.Hour)})
 
 	dir := t.TempDir()
@@ -71,10 +72,14 @@ func newWorld(t *testing.T) *world {
 	}
 	// The node's clock runs with the chain: a second after its latest block.
 	w.now = blockTime(l.Height()).Add(time.Second)
+	// A's node: it keeps city A's datasets, and answers at its own address.
+	srv := httptest.NewUnstartedServer(nil)
 	w.svc = share.New(share.Options{Store: st, Log: lg, Latest: l.Store().Latest,
 		BlockTime: func(_ context.Context, h int64) (time.Time, error) { return blockTime(h), nil },
-		Now:       func() time.Time { return w.now }}, apitest.GenesisTime)
-	srv := httptest.NewServer(api.New(l.Backend(), api.Options{Data: w.svc}))
+		Now:       func() time.Time { return w.now },
+		Cities:    []string{"1561301001"}, Authorities: []string{srv.Listener.Addr().String()}}, apitest.GenesisTime)
+	srv.Config.Handler = api.New(l.Backend(), api.Options{Data: w.svc})
+	srv.Start()
 	t.Cleanup(srv.Close)
 	w.url = srv.URL
 	return w
@@ -100,6 +105,7 @@ type request struct {
 	key          string // actor whose key signs; default signer
 	created      time.Time
 	signedPath   string // the path the signature covers; default path
+	signedHost   string // the host the signature covers, sent as Host; default the server's
 }
 
 func (w *world) build(rq request) *http.Request {
@@ -126,6 +132,10 @@ func (w *world) build(rq request) *http.Request {
 	target := r
 	if rq.signedPath != "" {
 		target, _ = http.NewRequest(rq.method, w.url+rq.signedPath, nil)
+	}
+	if rq.signedHost != "" {
+		r.Host = rq.signedHost
+		target, _ = http.NewRequest(rq.method, "http://"+rq.signedHost+rq.path, nil)
 	}
 	nonce, _ := httpsig.RandomNonce()
 	p := httpsig.Params{Label: "sig1", Components: httpsig.DefaultComponents(), KeyID: apitest.PubKey(rq.signer), Alg: httpsig.Alg,
@@ -222,6 +232,8 @@ func (w *world) cell(who, action string) answer {
 		rq.signer, rq.created = "alice", w.now.Add(-6*time.Minute)
 	case "signature for another URI":
 		rq.signer, rq.signedPath = "alice", wire.DataPath+"1561301001.85.1/other"
+	case "signature for another node":
+		rq.signer, rq.signedHost = "alice", "other-node.example"
 	default:
 		w.t.Fatalf("unknown row %q", who)
 	}
@@ -280,7 +292,7 @@ func readMatrix(t *testing.T) (rows, cols []string, cells map[string]map[string]
 func TestAuthorizationMatrix(t *testing.T) {
 	rows, cols, cells := readMatrix(t)
 	wantRows := []string{"owner's admin", "grantee's admin", "admin of the grantee's parent", "another city's admin", "anonymous",
-		"forged signature", "replayed signature", "stale signature", "signature for another URI"}
+		"forged signature", "replayed signature", "stale signature", "signature for another URI", "signature for another node"}
 	if strings.Join(rows, ",") != strings.Join(wantRows, ",") || strings.Join(cols, ",") != "upload,download,read log" {
 		t.Fatalf("the table's rows %q and columns %q are not the matrix the issue asks for", rows, cols)
 	}

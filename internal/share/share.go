@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -60,7 +61,18 @@ type Access struct {
 	Value   registry.Value
 	Dataset registry.Dataset
 	Record  registry.Record
+	// Serves is true when this node keeps the datasets of id's city
+	// (Options.Cities, or the city registered this node's URL as its
+	// endpoint): the node where its admins upload and whose log counts.
+	Serves bool
+	// Bound is true when this node holds a ref of id to the DATA value's
+	// SHA-256: its bytes, uploaded for id (or mirrored by the operator).
+	Bound bool
 }
+
+// Keeps reports whether this node serves a's bytes: bound to the DATA
+// value's hash, and either of a city it serves or public (a mirror).
+func (a Access) Keeps() bool { return a.Bound && (a.Serves || a.Dataset.Public) }
 
 // Refusal is a refused request: a stable code of the wire table (its HTTP
 // status comes from there), the httpsig reason when a signature failed,
@@ -73,9 +85,12 @@ type Refusal struct {
 	// the access log.
 	Key, Grantee string
 	Height       int64
-	// Dataset is set when the identifier is a dataset: a refusal of a
-	// request for a dataset goes in its log.
+	// Dataset is set when the identifier is a dataset.
 	Dataset *registry.Dataset
+	// Log is true when the refusal goes in the dataset's access log: this
+	// node serves its city or holds its bytes. Requests for other cities'
+	// datasets are not logged here (their node logs its own).
+	Log bool
 }
 
 func (r *Refusal) Error() string { return r.Code + ": " + r.Msg }
@@ -99,12 +114,35 @@ type Options struct {
 	// Now is this node's clock (time.Now when nil): for signatures'
 	// created times and grants' expiry by the calendar, never for state.
 	Now func() time.Time
+	// Cities are the cities whose datasets this node keeps and takes
+	// uploads for, besides those that registered PublicURL as their
+	// endpoint; "*" is every city (a local, single-node network).
+	Cities []string
+	// PublicURL is this node's URL as cities register it (their endpoint).
+	PublicURL string
+	// Authorities are the host[:port] names this node answers at: a
+	// request signed for another (@authority) is refused, so a signature
+	// made for one node cannot be replayed at another. Empty: any.
+	Authorities []string
+	// MaxBytes bounds a dataset's size (DefaultMaxBytes when 0);
+	// ReserveBytes is the free space an upload must leave
+	// (DefaultReserveBytes when 0).
+	MaxBytes, ReserveBytes int64
 }
+
+// Defaults of Options.
+const (
+	DefaultMaxBytes     = 64 << 30
+	DefaultReserveBytes = 1 << 30
+)
 
 // Service decides and records data requests for one node.
 type Service struct {
 	opts     Options
-	verifier *httpsig.Verifier
+	verifier httpsig.Verifier
+	// nonces are recorded only for requests that were let in, so that
+	// keys with no right cannot fill the cache and push honest nonces out.
+	nonces *httpsig.NonceCache
 	// lastBlock caches the latest block's time: every grant check at a
 	// height asks for it.
 	lastBlock atomic.Pointer[blockTime]
@@ -135,19 +173,30 @@ func New(opts Options, started time.Time) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	v := &httpsig.Verifier{
+	if opts.MaxBytes == 0 {
+		opts.MaxBytes = DefaultMaxBytes
+	}
+	if opts.ReserveBytes == 0 {
+		opts.ReserveBytes = DefaultReserveBytes
+	}
+	for i, a := range opts.Authorities {
+		opts.Authorities[i] = strings.ToLower(a)
+	}
+	v := httpsig.Verifier{
 		Key:       keyOf,
 		Required:  httpsig.DefaultComponents(),
 		Tag:       Tag,
 		MaxAge:    MaxSignatureAge,
 		MaxSkew:   MaxClockSkew,
-		Nonces:    httpsig.NewNonceCache(maxNonces),
 		NotBefore: started.Add(-time.Second),
 		Scheme:    opts.Scheme,
 		Now:       opts.Now,
 	}
-	return &Service{opts: opts, verifier: v}
+	return &Service{opts: opts, verifier: v, nonces: httpsig.NewNonceCache(maxNonces)}
 }
+
+// Authorities are the names requests may be signed for at this node.
+func (s *Service) Authorities() []string { return slices.Clone(s.opts.Authorities) }
 
 // Store and Log are the service's bytes and access logs.
 func (s *Service) Store() *datastore.Store { return s.opts.Store }
@@ -181,8 +230,17 @@ func (s *Service) Decide(ctx context.Context, r *http.Request, id code.ID, actio
 	}
 	a.Value, a.Dataset = val, *val.Dataset
 	ds := a.Dataset
+	if a.Serves, err = s.serves(view, id); err != nil {
+		return a, nil, err
+	}
+	bound, held, err := s.opts.Store.Bound(id.String())
+	if err != nil {
+		return a, nil, err
+	}
+	a.Bound = held && bound == ds.SHA256
 	fail := func(f *Refusal) (Access, *Refusal, error) {
 		f.Height, f.Dataset, f.Key = a.Height, &ds, a.Key
+		f.Log = a.Serves || held
 		if f.Grantee == "" {
 			f.Grantee = a.Grantee
 		}
@@ -209,7 +267,27 @@ func (s *Service) Decide(ctx context.Context, r *http.Request, id code.ID, actio
 		}
 		return fail(refuse(registry.CodeBadSignature, "%v", err))
 	}
+	if params.Nonce == "" {
+		f := refuse(registry.CodeBadSignature, "the signature has no nonce: CityID's data requests carry one, so that none is replayed")
+		f.Reason = httpsig.ErrMalformed
+		return fail(f)
+	}
+	if host := strings.ToLower(r.Host); len(s.opts.Authorities) > 0 && !slices.Contains(s.opts.Authorities, host) {
+		f := refuse(registry.CodeBadSignature, "the request was signed for %q, which is not this node (%s): a signature is for one node", host, strings.Join(s.opts.Authorities, ", "))
+		f.Reason = ReasonOtherNode
+		return fail(f)
+	}
 	a.Key = params.KeyID
+	// Only a request that is let in records its nonce: see Service.nonces.
+	allowed := func() (Access, *Refusal, error) {
+		now := s.opts.Now()
+		if s.nonces.Seen(params.KeyID, params.Nonce, params.Created, now.Add(-MaxSignatureAge)) {
+			f := refuse(registry.CodeBadSignature, "nonce %q was already used by this key", params.Nonce)
+			f.Reason = httpsig.ErrReplayed
+			return fail(f)
+		}
+		return a, nil, nil
+	}
 
 	owner, err := adminOfLineage(view, id, a.Key)
 	if err != nil {
@@ -226,15 +304,52 @@ func (s *Service) Decide(ctx context.Context, r *http.Request, id code.ID, actio
 				return fail(refuse(wire.CodeGrantInactive, "%s: no bytes are taken for it", why))
 			}
 		}
-		return a, nil, nil
+		return allowed()
 	}
 	if ds.Public || owner {
 		if why := inactiveLineage(view, id); why != "" {
 			return fail(refuse(wire.CodeGrantInactive, "%s", why))
 		}
-		return a, nil, nil
+		return allowed()
 	}
-	return s.byGrant(ctx, view, a, id, r.Header.Get(GranteeHeader), fail)
+	a, f, err := s.byGrant(ctx, view, a, id, r.Header.Get(GranteeHeader), fail)
+	if f != nil || err != nil {
+		return a, f, err
+	}
+	return allowed()
+}
+
+// ReasonOtherNode is the reason of a signature made for another node
+// (its @authority is not this node's).
+const ReasonOtherNode = "signature_other_node"
+
+// serves reports whether this node keeps the datasets of id's city.
+func (s *Service) serves(view *store.View, id code.ID) (bool, error) {
+	city := id.CityCode()
+	if slices.Contains(s.opts.Cities, "*") || slices.Contains(s.opts.Cities, city) {
+		return true, nil
+	}
+	if s.opts.PublicURL == "" {
+		return false, nil
+	}
+	rec, ok, err := registry.GetRecord(view, city)
+	if err != nil {
+		return false, fmt.Errorf("read city %s: %w", city, err)
+	}
+	return ok && rec.City != nil && strings.TrimRight(rec.City.Endpoint, "/") == strings.TrimRight(s.opts.PublicURL, "/"), nil
+}
+
+// CanTake refuses an upload of ds that this node will not hold: too large
+// for [data] max_bytes, or more than the free space leaves after the
+// reserve. received is what the node holds of it already.
+func (s *Service) CanTake(ds registry.Dataset, received int64) *Refusal {
+	if ds.Size > s.opts.MaxBytes {
+		return refuse(registry.CodeTooLarge, "the dataset is %d bytes, more than the %d this node keeps ([data] max_bytes)", ds.Size, s.opts.MaxBytes)
+	}
+	if free, ok := s.opts.Store.FreeBytes(); ok && free-(ds.Size-received) < s.opts.ReserveBytes {
+		return refuse(wire.CodeUnavailable, "the node has %d bytes free, not enough for the %d bytes left of the dataset and its reserve of %d", free, ds.Size-received, s.opts.ReserveBytes)
+	}
+	return nil
 }
 
 // GranteeHeader names, in a request, the grantee node whose grant it
@@ -253,18 +368,7 @@ func (s *Service) byGrant(ctx context.Context, view *store.View, a Access, id co
 	var dead *Refusal
 	var scanErr error
 	seen := 0
-	err = view.Iterate(registry.GrantPrefix(id.String()), nil, func(_, v []byte) bool {
-		seen++
-		if seen > maxGrantScan {
-			return false
-		}
-		var g registry.Grant
-		if scanErr = json.Unmarshal(v, &g); scanErr != nil {
-			return false
-		}
-		if hint != "" && g.Grantee != hint {
-			return true
-		}
+	consider := func(g registry.Grant) bool {
 		rec, ok, err := registry.GetRecord(view, g.Grantee)
 		if err != nil {
 			scanErr = err
@@ -298,7 +402,28 @@ func (s *Service) byGrant(ctx context.Context, view *store.View, a Access, id co
 			dead.Grantee = g.Grantee
 		}
 		return true
-	})
+	}
+	if hint != "" {
+		// The grant the request names: one read, however many the
+		// dataset has.
+		g, found, gerr := registry.GetGrant(view, id.String(), hint)
+		err = gerr
+		if err == nil && found {
+			consider(g)
+		}
+	} else {
+		err = view.Iterate(registry.GrantPrefix(id.String()), nil, func(_, v []byte) bool {
+			seen++
+			if seen > maxGrantScan {
+				return false
+			}
+			var g registry.Grant
+			if scanErr = json.Unmarshal(v, &g); scanErr != nil {
+				return false
+			}
+			return consider(g)
+		})
+	}
 	if err == nil {
 		err = scanErr
 	}
