@@ -298,6 +298,7 @@ func TestRateLimitDocumented(t *testing.T) {
 		"get /v1/ids/{id}/qr.png": true, "get /v1/ids/{id}/qr.svg": true, "get /v1/blocks/{h}": true, "get /r/{id}": true,
 		"get /v1/applications": true, "get /ids/{id}": true, "get /dir": true, "get /dir/{path}": true,
 		"get /v1/anchors/{id}": true, "get /explorer": true, "get /blocks/{h}": true, "get /labels": true, "get /trust": true, "get /v1/trust": true, "get /v1/trust/{format}": true,
+		"get /v1/data/{id}": true, "put /v1/data/{id}": true, "get /v1/access-log/{id}": true,
 	}
 	for path, ops := range doc.Paths {
 		for method, op := range ops {

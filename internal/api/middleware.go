@@ -43,9 +43,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.limits != nil && !s.allow(w, r) {
 		return
 	}
-	pretty, ok := prettyParam(w, r)
-	if !ok {
-		return
+	pretty, ok := false, true
+	if jsonRoute(r.URL.Path) {
+		// ?pretty is the JSON answers' (and documented on them only): a
+		// page, a file or a dataset's bytes are sent as they are.
+		if pretty, ok = prettyParam(w, r); !ok {
+			return
+		}
 	}
 	if !pretty {
 		s.mux.ServeHTTP(w, r)
@@ -54,6 +58,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	pw := &prettyWriter{ResponseWriter: w}
 	s.mux.ServeHTTP(pw, r)
 	pw.finish()
+}
+
+// jsonRoute reports whether path is a route that answers JSON: the API's,
+// Handle REST's, the resolver URL's (to a client that asks for JSON) and
+// the health checks.
+func jsonRoute(path string) bool {
+	if strings.HasPrefix(path, "/v1/data/") {
+		return false
+	}
+	for _, p := range []string{"/v1/", "/api/", "/r/"} {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return path == "/healthz" || path == "/readyz"
 }
 
 // iface is the interface a request path belongs to, for metrics.

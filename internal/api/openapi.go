@@ -28,8 +28,11 @@ type route struct {
 	Body         any            // request body type, nil for none
 	BodyMedia    string         // a request body of this media type, not JSON (bytes)
 	Answers      map[int]any    // status → answer type (nil: no JSON body)
-	Media        map[int]string // status → media type other than JSON
-	Tag          string
+	Media        map[int]string // status → media type other than JSON ("a, b" for several)
+	// Also are media types an answer may come in besides its documented
+	// one ("a, b"): a page for a browser in place of a problem.
+	Also map[int]string
+	Tag  string
 }
 
 type param struct {
@@ -70,6 +73,9 @@ var (
 // answersJSON reports whether any of a route's answers is JSON: those
 // take ?pretty.
 func answersJSON(rt route) bool {
+	if !jsonRoute(rt.Path) {
+		return false
+	}
 	for status, v := range rt.Answers {
 		if v != nil && rt.Media[status] == "" {
 			return true
@@ -134,18 +140,19 @@ func routes() []route {
 		{Method: "GET", Path: "/v1/data/{id}", Tag: "sharing", Summary: "A dataset's bytes, from the node that keeps them",
 			Description: dataDescription + " Anyone may read a public dataset; any other only a request signed by an admin key of the dataset (or of a node above it) or of a node holding a live grant for it. Single ranges (Range, If-Range), a strong ETag \"sha256:<hex>\", Repr-Digest, and Content-Digest on a whole answer (RFC 9530). A whole answer whose bytes on disk no longer hash to the ledger's SHA-256 is cut short. 404 not_a_dataset for an identifier without a DATA value, data_not_here when this node does not keep its bytes (the detail names its city's node).",
 			Params:      []param{pID, {Name: "index", In: "query", Type: "integer", Description: "the DATA value's index (default: the first)"}},
-			Answers:     map[int]any{200: nil, 206: nil, 304: nil, 400: wire.Problem{}, 401: wire.Problem{}, 403: wire.Problem{}, 404: wire.Problem{}, 416: nil, 503: wire.Problem{}},
-			Media:       map[int]string{200: "application/octet-stream", 206: "application/octet-stream"}},
+			Answers:     map[int]any{200: nil, 206: nil, 304: nil, 400: wire.Problem{}, 401: wire.Problem{}, 403: wire.Problem{}, 404: wire.Problem{}, 412: nil, 416: nil, 429: wire.Problem{}, 503: wire.Problem{}},
+			// The bytes come in the DATA value's media type.
+			Media: map[int]string{200: "*/*", 206: "*/*"}},
 		{Method: "PUT", Path: "/v1/data/{id}", Tag: "sharing", Summary: "Upload a dataset's bytes (its admins), resumable",
 			Description: dataDescription + " Without Content-Range the body is the whole; with `bytes FIRST-LAST/SIZE` a chunk that must start where the bytes received end (else 409 upload_offset, with Range); `bytes */SIZE` and no body asks where that is. 308 with `Range: bytes=0-N` while incomplete, 201 when the whole hashes to the DATA value's SHA-256 (409 digest_mismatch when not: nothing is kept), 200 when the bytes were already kept.",
 			Params:      []param{pID, {Name: "index", In: "query", Type: "integer", Description: "the DATA value's index (default: the first)"}},
 			BodyMedia:   "application/octet-stream",
 			Answers: map[int]any{200: wire.UploadAnswer{}, 201: wire.UploadAnswer{}, 308: wire.UploadAnswer{}, 400: wire.Problem{}, 401: wire.Problem{}, 403: wire.Problem{},
-				404: wire.Problem{}, 409: wire.Problem{}, 413: wire.Problem{}, 503: wire.Problem{}}},
+				404: wire.Problem{}, 409: wire.Problem{}, 413: wire.Problem{}, 429: wire.Problem{}, 503: wire.Problem{}}},
 		{Method: "GET", Path: "/v1/access-log/{id}", Tag: "sharing", Summary: "A page of a dataset's access log, with its head (its admins)",
 			Description: dataDescription + " Each entry is one request for the dataset: who, the grant relied on, the height decided at, bytes, status and result, chained by SHA-256 (prev, hash). The reader checks the chain and the ledger's anchors (GET /v1/anchors/{id}).",
 			Params:      []param{pID, pLimit, {Name: "after", In: "query", Type: "integer", Description: "the last entry of the previous page"}},
-			Answers:     answers(accesslog.Page{}, 400, 401, 403, 404, 503)},
+			Answers:     answers(accesslog.Page{}, 400, 401, 403, 404, 429, 503)},
 		{Method: "GET", Path: "/v1/validators", Tag: "governance", Summary: "The validator set", Answers: answers(wire.ValidatorList{}, 503)},
 		{Method: "GET", Path: "/v1/proposals", Tag: "governance", Summary: "Governance proposals waiting for approvals", Answers: answers(wire.ProposalList{}, 503)},
 		{Method: "GET", Path: "/v1/accounts/{key}", Tag: "transactions", Summary: "An account's nonce",
@@ -171,7 +178,9 @@ func routes() []route {
 			Params: []param{{Name: "prefix", In: "path", Required: true, Type: "string", Description: "a node code, or 0.NA"}, {Name: "suffix", In: "path", Required: true, Type: "string", Description: "a local id, or (after 0.NA) a node code"},
 				{Name: "type", In: "query", Type: "string", Repeat: true, Description: "only values of this type (repeatable; a type ending in . takes its sub-types)"},
 				{Name: "index", In: "query", Type: "integer", Repeat: true, Description: "only the value of this index (repeatable)"}},
-			Answers: map[int]any{200: wire.HandleAnswer{}, 400: wire.HandleAnswer{}, 404: wire.HandleAnswer{}, 500: wire.HandleAnswer{}}},
+			Answers: map[int]any{200: wire.HandleAnswer{}, 400: wire.HandleAnswer{}, 404: wire.HandleAnswer{}, 500: wire.HandleAnswer{}},
+			// ?pretty is the API's, and so is its refusal.
+			Also: map[int]string{400: "application/problem+json"}},
 		{Method: "PUT", Path: "/api/handles/{prefix}/{suffix}", Tag: "handle", Summary: "Not accepted: handles are written by signed ledger transactions",
 			Description: "Always 403 with responseCode 401 (insufficient permissions): a CityID identifier changes only by a transaction signed by its admins (POST /v1/txs).",
 			Params:      []param{{Name: "prefix", In: "path", Required: true, Type: "string", Description: "a node code, or 0.NA"}, {Name: "suffix", In: "path", Required: true, Type: "string", Description: "a local id"}},
@@ -186,7 +195,8 @@ func routes() []route {
 			Answers:     map[int]any{403: wire.HandleAnswer{}}},
 		{Method: "GET", Path: "/r/{id}", Tag: "resolver", Summary: "The resolver URL of a QR code",
 			Description: "A browser is sent (302) to the record's first URL value, or (303) to its page when it has none; a record with no URL but an ALIAS sends it on to what the alias names, up to 5 hops (508 alias_loop when they loop); a client that accepts application/json gets the record. " + limitedReads + " with ?proof=true or ?height=H.",
-			Params:      []param{pID}, Answers: map[int]any{200: wire.RecordAnswer{}, 302: nil, 303: nil, 400: wire.Problem{}, 404: wire.Problem{}, 429: wire.Problem{}, 508: wire.Problem{}}},
+			Params:      []param{pID}, Answers: map[int]any{200: wire.RecordAnswer{}, 302: nil, 303: nil, 400: wire.Problem{}, 404: wire.Problem{}, 429: wire.Problem{}, 508: wire.Problem{}},
+			Also: map[int]string{400: "text/html", 404: "text/html", 429: "text/html", 508: "text/html"}},
 		{Method: "GET", Path: "/", Tag: "portal", Summary: "The portal: search and the network's status, for people",
 			Answers: map[int]any{200: nil}, Media: map[int]string{200: "text/html"}},
 		{Method: "GET", Path: "/search", Tag: "portal", Summary: "An identifier in any form, sent (303) to its page; one that does not parse is a page saying where",
@@ -214,7 +224,7 @@ func routes() []route {
 			Description: limitedReads + " (a page for a browser).",
 			Params: []param{{Name: "id", In: "query", Type: "string", Repeat: true, Description: "an identifier, or several separated by commas (repeatable)"},
 				{Name: "under", In: "query", Type: "string", Description: "a node whose children fill the sheet"}},
-			Answers: map[int]any{200: nil, 400: nil, 429: wire.Problem{}}, Media: map[int]string{200: "text/html", 400: "text/html"}},
+			Answers: map[int]any{200: nil, 400: nil, 404: nil, 429: wire.Problem{}}, Media: map[int]string{200: "text/html", 400: "text/html", 404: "text/html"}},
 		{Method: "GET", Path: "/trust", Tag: "portal", Summary: "The trust root: this node's latest header with the QR code that pins it; with chain, height and hash (what the QR code holds), the page that pins that root in the browser after checking it",
 			Description: limitedReads + " (a page for a browser).",
 			Params:      []param{{Name: "chain", In: "query", Type: "string", Description: "a chain ID"}, {Name: "height", In: "query", Type: "integer", Description: "the trusted header's height"}, {Name: "hash", In: "query", Type: "string", Description: "the trusted header's hash, 64 hex digits"}},
@@ -237,8 +247,9 @@ func routes() []route {
 			Answers: map[int]any{200: nil, 400: nil, 404: nil}, Media: map[int]string{200: "text/html", 400: "text/html", 404: "text/html"}},
 		{Method: "GET", Path: "/static/{file}", Tag: "portal", Summary: "The portal's static files (style sheet, scripts, the browser's verifier), the same on every node",
 			Params:  []param{{Name: "file", In: "path", Required: true, Type: "string", Description: "a file name: portal.css, badge.js, verify.js"}},
-			Answers: map[int]any{200: nil, 404: nil}, Media: map[int]string{200: "text/javascript", 404: "text/html"}},
-		{Method: "GET", Path: "/metrics", Tag: "node", Summary: "Prometheus metrics", Answers: map[int]any{200: nil}, Media: map[int]string{200: "text/plain"}},
+			Answers: map[int]any{200: nil, 404: nil}, Media: map[int]string{200: "text/css, text/javascript, image/svg+xml", 404: "text/html"}},
+		{Method: "GET", Path: "/metrics", Tag: "node", Summary: "Prometheus metrics (404 on a server built without them)",
+			Answers: map[int]any{200: nil, 404: wire.Problem{}}, Media: map[int]string{200: "text/plain"}, Also: map[int]string{404: "text/html"}},
 		{Method: "GET", Path: "/healthz", Tag: "node", Summary: "The process is alive", Answers: answers(wire.Health{})},
 		{Method: "GET", Path: "/readyz", Tag: "node", Summary: "The node has committed state and is not catching up", Answers: answers(wire.Health{}, 503)},
 	}
@@ -327,24 +338,50 @@ func buildOpenAPI() ([]byte, error) {
 		if rt.BodyMedia != "" {
 			op["requestBody"] = map[string]any{"required": false, "content": map[string]any{rt.BodyMedia: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
 		}
-		answers := rt.Answers
+		answers := maps.Clone(rt.Answers)
+		also := maps.Clone(rt.Also)
+		if also == nil {
+			also = map[int]string{}
+		}
 		if _, ok := answers[http.StatusBadRequest]; !ok && answersJSON(rt) {
 			// ?pretty with a value that is no boolean is a 400 on every
 			// JSON route.
-			answers = maps.Clone(answers)
 			answers[http.StatusBadRequest] = wire.Problem{}
+		}
+		if _, ok := answers[http.StatusTooManyRequests]; ok && also[http.StatusTooManyRequests] == "" {
+			// The rate limit answers a browser with a page.
+			also[http.StatusTooManyRequests] = "text/html"
+		}
+		// Any route may fail inside (500) or find the node without
+		// committed state yet (503): a problem, or a page for a browser.
+		for _, st := range []int{http.StatusInternalServerError, http.StatusServiceUnavailable} {
+			if _, ok := answers[st]; !ok {
+				answers[st] = wire.Problem{}
+				also[st] = "text/html"
+			}
 		}
 		responses := map[string]any{}
 		for status, v := range answers {
 			resp := map[string]any{"description": http.StatusText(status)}
+			content := map[string]any{}
 			switch {
 			case rt.Media[status] != "":
-				resp["content"] = map[string]any{rt.Media[status]: map[string]any{}}
+				for _, m := range strings.Split(rt.Media[status], ", ") {
+					content[m] = map[string]any{}
+				}
 			case v == nil:
 			case reflect.TypeOf(v) == reflect.TypeOf(wire.Problem{}):
-				resp["content"] = map[string]any{"application/problem+json": map[string]any{"schema": ref(v)}}
+				content["application/problem+json"] = map[string]any{"schema": ref(v)}
 			default:
-				resp["content"] = map[string]any{"application/json": map[string]any{"schema": ref(v)}}
+				content["application/json"] = map[string]any{"schema": ref(v)}
+			}
+			if also[status] != "" {
+				for _, m := range strings.Split(also[status], ", ") {
+					content[m] = map[string]any{}
+				}
+			}
+			if len(content) > 0 {
+				resp["content"] = content
 			}
 			if status == http.StatusTooManyRequests {
 				resp["headers"] = map[string]any{"Retry-After": map[string]any{

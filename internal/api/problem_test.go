@@ -17,7 +17,7 @@ import (
 // fields, on every route that takes one, so a program need not read them
 // out of the prose.
 func TestProblemCarriesParseReason(t *testing.T) {
-	srv := httptest.NewServer(api.New(apitest.NewEmptyBackend(t), api.Options{Limits: &api.Limits{}}))
+	srv := httptest.NewServer(apitest.Validated(t, api.New(apitest.NewEmptyBackend(t), api.Options{Limits: &api.Limits{}})))
 	defer srv.Close()
 	for _, tc := range []struct {
 		path, reason string
@@ -52,7 +52,7 @@ func TestProblemCarriesParseReason(t *testing.T) {
 // TestProblemWithoutParseReason: a problem no parse error caused carries
 // neither field.
 func TestProblemWithoutParseReason(t *testing.T) {
-	srv := httptest.NewServer(api.New(apitest.NewEmptyBackend(t), api.Options{Limits: &api.Limits{}}))
+	srv := httptest.NewServer(apitest.Validated(t, api.New(apitest.NewEmptyBackend(t), api.Options{Limits: &api.Limits{}})))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/v1/ids/1561301001.85.3")
 	if err != nil {

@@ -49,7 +49,7 @@ func TestStatusAndAccounts(t *testing.T) {
 // Before the first commit every read of state is a 503, and the node is
 // alive but not ready.
 func TestNoStateYet(t *testing.T) {
-	srv := httptest.NewServer(api.New(apitest.NewEmptyBackend(t), api.Options{}))
+	srv := httptest.NewServer(apitest.Validated(t, api.New(apitest.NewEmptyBackend(t), api.Options{})))
 	t.Cleanup(srv.Close)
 	s := &served{t: t, url: srv.URL}
 	for _, path := range []string{"/v1/ids/1561301001", "/v1/ids/1561301001/children", "/v1/cities", "/readyz", "/api/handles/1561301001.85.1/x"} {

@@ -52,7 +52,7 @@ func TestAnyEnvelopeEncoding(t *testing.T) {
 	escaped := strings.Replace(reordered, `"pub_key"`, `"pub\u005fkey"`, 1)
 
 	b := &submitted{Backend: apitest.NewEmptyBackend(t)}
-	srv := httptest.NewServer(api.New(b, api.Options{Limits: &api.Limits{}}))
+	srv := httptest.NewServer(apitest.Validated(t, api.New(b, api.Options{Limits: &api.Limits{}})))
 	t.Cleanup(srv.Close)
 	post := func(payload []byte) (int, wire.Problem, wire.TxAnswer) {
 		t.Helper()
@@ -102,7 +102,7 @@ func TestAnyEnvelopeEncoding(t *testing.T) {
 // TestMethodNotAllowed: a route asked with a method it does not take is
 // 405 with Allow (RFC 9110), not 404; a path that is no route is 404.
 func TestMethodNotAllowed(t *testing.T) {
-	srv := httptest.NewServer(api.New(apitest.NewEmptyBackend(t), api.Options{Limits: &api.Limits{}}))
+	srv := httptest.NewServer(apitest.Validated(t, api.New(apitest.NewEmptyBackend(t), api.Options{Limits: &api.Limits{}})))
 	t.Cleanup(srv.Close)
 	for _, c := range []struct {
 		method, path string

@@ -133,9 +133,11 @@ func (l *Ledger) City() {
 func (l *Ledger) Backend() Backend { return Backend{Store: l.st, ChainID: ChainID} }
 
 // Serve answers the API over the ledger's store on a loopback port until
-// the test ends, and returns its base URL.
+// the test ends, and returns its base URL. Every answer is checked against
+// the published OpenAPI document (Validated): one outside it fails the
+// test.
 func (l *Ledger) Serve(opts api.Options) string {
-	srv := httptest.NewServer(api.New(l.Backend(), opts))
+	srv := httptest.NewServer(Validated(l.t, api.New(l.Backend(), opts)))
 	l.t.Cleanup(srv.Close)
 	return srv.URL
 }

@@ -78,7 +78,7 @@ func newWorld(t *testing.T) *world {
 		BlockTime: func(_ context.Context, h int64) (time.Time, error) { return blockTime(h), nil },
 		Now:       func() time.Time { return w.now },
 		Cities:    []string{"1561301001"}, Authorities: []string{srv.Listener.Addr().String()}}, apitest.GenesisTime)
-	srv.Config.Handler = api.New(l.Backend(), api.Options{Data: w.svc})
+	srv.Config.Handler = apitest.Validated(t, api.New(l.Backend(), api.Options{Data: w.svc}))
 	srv.Start()
 	t.Cleanup(srv.Close)
 	w.url = srv.URL

@@ -61,7 +61,7 @@ func TestNoStateYet(t *testing.T) {
 	mux.Handle(handle.Pattern, handle.New(b, handle.Options{}))
 	alone := httptest.NewServer(mux)
 	t.Cleanup(alone.Close)
-	mounted := httptest.NewServer(api.New(b, api.Options{}))
+	mounted := httptest.NewServer(apitest.Validated(t, api.New(b, api.Options{})))
 	t.Cleanup(mounted.Close)
 
 	status, ct, body := get(t, alone.URL+"/api/handles/1561301001.85.1/school-0042")
@@ -88,7 +88,7 @@ func TestNoStateYet(t *testing.T) {
 // changes.
 func TestWritesRefused(t *testing.T) {
 	l := story(t)
-	srv := httptest.NewServer(api.New(l.Backend(), api.Options{}))
+	srv := httptest.NewServer(apitest.Validated(t, api.New(l.Backend(), api.Options{})))
 	t.Cleanup(srv.Close)
 	before := l.Store().Latest().Hash()
 	for _, method := range []string{http.MethodPut, http.MethodDelete, http.MethodPost} {
