@@ -116,7 +116,13 @@ export async function download({ base = '', id, index = 0, dataset, key = null, 
     if (attempt > 3) throw new Error(t(`the download stopped at byte ${got} of ${dataset.size}`, `下载在第 ${got} / ${dataset.size} 字节处中断`));
     const headers = got > 0 ? { Range: `bytes=${got}-`, 'If-Range': etag } : {};
     const resp = await signedFetch(url, { headers }, key, pubKey);
-    if (resp.status !== 200 && resp.status !== 206) throw await refused(resp);
+    if (resp.status !== 200 && resp.status !== 206) {
+      const e = await refused(resp);
+      // A node that cut an answer short because the bytes on its disk
+      // no longer hash right quarantines them: say what happened first.
+      if (got > 0) e.message = t(`The answer was cut short at byte ${got} of ${dataset.size}, then: `, `应答在第 ${got} / ${dataset.size} 字节处中断，随后：`) + e.message;
+      throw e;
+    }
     if (resp.status === 200 && got > 0) throw new Error(t('the node sent the whole again: the bytes changed', '节点重新发送了全部数据：数据已变化'));
     receipt = resp.headers.get('CityID-Access-Log') || receipt;
     const reader = resp.body.getReader();
