@@ -325,3 +325,198 @@ func TestDataJSAgreesWithGo(t *testing.T) {
 	}
 	t.Logf("sha256.js, httpsig.js and accesslog.js agree with Go: %d digests, B.2.6, %d signed requests, %d entries, %d logs", len(shas), len(signs), len(onDisk), len(logs))
 }
+
+// TestDataJSTransfers runs data.js's upload and download with node
+// against a server that checks every request's signature with Go's
+// httpsig.Verifier: the upload asks where to start, resumes after the
+// chunk the server already holds, and sends the rest in chunks that
+// each start where the last ended; a download cut short resumes with a
+// Range (If-Range: the same bytes) and is whole; bytes that do not hash
+// to the DATA value, or more bytes than it says, are never returned; a
+// refusal carries its code and its words (clock skew for a stale
+// signature).
+func TestDataJSTransfers(t *testing.T) {
+	bin := nodeBinary(t)
+	seed := bytes.Repeat([]byte{0x7e}, ed25519.SeedSize)
+	priv := ed25519.NewKeyFromSeed(seed)
+	pub := priv.Public().(ed25519.PublicKey)
+	const size, chunk = 200_000, 64 << 10
+	content := pattern(size)
+	sum := sha256.Sum256(content)
+	ds := map[string]any{"uri": "x", "sha256": hex.EncodeToString(sum[:]), "size": size, "media_type": "application/octet-stream"}
+	altered := bytes.Clone(content)
+	altered[size-1] ^= 0x80
+
+	v := httpsig.Verifier{
+		Key: func(id string) (ed25519.PublicKey, error) {
+			if id != hex.EncodeToString(pub) {
+				return nil, fmt.Errorf("unknown key %s", id)
+			}
+			return pub, nil
+		},
+		Tag: "cityid", Nonces: httpsig.NewNonceCache(1000),
+	}
+	var (
+		received []byte
+		log      []string // what the server was asked, in order
+	)
+	problem := func(w http.ResponseWriter, status int, code, reason string) {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"code":%q,"reason":%q,"detail":"refused by the test"}`, code, reason)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("PUT /v1/data/{id...}", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := v.Verify(r, ""); err != nil {
+			problem(w, http.StatusUnauthorized, "bad_signature", httpsig.ErrorCode(err))
+			return
+		}
+		cr := r.Header.Get("Content-Range")
+		log = append(log, "PUT "+cr)
+		answer := func(status int) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `{"id":%q,"sha256":%q,"size":%d,"received":%d,"complete":%v}`, r.PathValue("id"), ds["sha256"], size, len(received), status == http.StatusCreated)
+		}
+		if cr == fmt.Sprintf("bytes */%d", size) {
+			answer(http.StatusPermanentRedirect)
+			return
+		}
+		var first, last, total int
+		if _, err := fmt.Sscanf(cr, "bytes %d-%d/%d", &first, &last, &total); err != nil || total != size || first != len(received) {
+			problem(w, http.StatusConflict, "upload_offset", "")
+			return
+		}
+		body := new(bytes.Buffer)
+		if _, err := body.ReadFrom(r.Body); err != nil || body.Len() != last-first+1 {
+			problem(w, http.StatusBadRequest, "bad_request", "")
+			return
+		}
+		received = append(received, body.Bytes()...)
+		if len(received) == size {
+			answer(http.StatusCreated)
+			return
+		}
+		answer(http.StatusPermanentRedirect)
+	})
+	cut := 0
+	mux.HandleFunc("GET /v1/data/{id...}", func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		log = append(log, "GET "+id+" "+r.Header.Get("Range")+" "+r.Header.Get("If-Range"))
+		if id != "public" {
+			if _, err := v.Verify(r, ""); err != nil {
+				problem(w, http.StatusUnauthorized, "bad_signature", httpsig.ErrorCode(err))
+				return
+			}
+		}
+		body := content
+		switch id {
+		case "revoked":
+			problem(w, http.StatusForbidden, "grant_revoked", "")
+			return
+		case "stale":
+			problem(w, http.StatusUnauthorized, "bad_signature", "signature_stale")
+			return
+		case "altered":
+			body = altered
+		case "longer":
+			body = append(bytes.Clone(content), 1, 2, 3)
+		case "cut":
+			if r.Header.Get("Range") == "" {
+				cut++
+				w.Header().Set("Content-Length", fmt.Sprint(size))
+				w.Header().Set("CityID-Access-Log", "seq=1, hash=00")
+				w.Write(content[:size/3])
+				w.(http.Flusher).Flush()
+				panic(http.ErrAbortHandler) // the connection is cut
+			}
+		}
+		w.Header().Set("ETag", `"sha256:`+ds["sha256"].(string)+`"`)
+		w.Header().Set("CityID-Access-Log", "seq=2, hash=11")
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	// The server holds the first chunk already: an upload cut earlier.
+	received = append(received, content[:chunk]...)
+
+	type dl struct {
+		ID        string         `json:"id"`
+		Dataset   map[string]any `json:"dataset"`
+		Anonymous bool           `json:"anonymous,omitempty"`
+	}
+	input, err := json.Marshal(map[string]any{"base": srv.URL, "seed": hex.EncodeToString(seed), "size": size, "chunk": chunk, "upload_id": "1561301001.85.1/flow",
+		"downloads": []dl{{"whole", ds, false}, {"public", ds, true}, {"cut", ds, false}, {"altered", ds, false}, {"longer", ds, false}, {"revoked", ds, false}, {"stale", ds, false}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(t.TempDir(), "cases.json")
+	if err := os.WriteFile(in, input, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "testdata/datatransfer.mjs", in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	raw, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node testdata/datatransfer.mjs: %v\n%s", err, stderr.Bytes())
+	}
+	var got struct {
+		Upload    map[string]any `json:"upload"`
+		Progress  []int          `json:"progress"`
+		Downloads map[string]struct {
+			OK      bool   `json:"ok"`
+			Same    bool   `json:"same"`
+			SHA256  string `json:"sha256"`
+			Receipt string `json:"receipt"`
+			Error   string `json:"error"`
+			Code    string `json:"code"`
+		} `json:"downloads"`
+	}
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatalf("datatransfer.mjs printed %.300s: %v", raw, err)
+	}
+
+	if got.Upload["complete"] != true || !bytes.Equal(received, content) {
+		t.Errorf("upload: %v; the server holds %d bytes, equal %v", got.Upload, len(received), bytes.Equal(received, content))
+	}
+	wantPuts := []string{fmt.Sprintf("PUT bytes */%d", size)}
+	for off := chunk; off < size; off += chunk {
+		wantPuts = append(wantPuts, fmt.Sprintf("PUT bytes %d-%d/%d", off, min(off+chunk, size)-1, size))
+	}
+	var puts []string
+	for _, l := range log {
+		if strings.HasPrefix(l, "PUT") {
+			puts = append(puts, l)
+		}
+	}
+	if strings.Join(puts, "\n") != strings.Join(wantPuts, "\n") {
+		t.Errorf("the upload sent\n%s\nwant\n%s", strings.Join(puts, "\n"), strings.Join(wantPuts, "\n"))
+	}
+	if want := []int{chunk, 2 * chunk, 3 * chunk, size}; fmt.Sprint(got.Progress) != fmt.Sprint(want) {
+		t.Errorf("upload progress %v, want %v", got.Progress, want)
+	}
+
+	for _, id := range []string{"whole", "public", "cut"} {
+		if d := got.Downloads[id]; !d.OK || !d.Same || d.SHA256 != ds["sha256"] {
+			t.Errorf("download %s: %+v", id, d)
+		}
+	}
+	if cut != 1 || !strings.Contains(strings.Join(log, "\n"), fmt.Sprintf(`GET cut bytes=%d- "sha256:%s"`, size/3, ds["sha256"])) {
+		t.Errorf("the cut download did not resume with a Range from byte %d and If-Range:\n%s", size/3, strings.Join(log, "\n"))
+	}
+	for id, code := range map[string]string{"altered": "digest_mismatch", "revoked": "grant_revoked", "stale": "bad_signature"} {
+		if d := got.Downloads[id]; d.OK || d.Code != code {
+			t.Errorf("download %s: %+v, want refused with %s", id, d, code)
+		}
+	}
+	if d := got.Downloads["longer"]; d.OK || !strings.Contains(d.Error, "more bytes than the ledger says") {
+		t.Errorf("download longer: %+v", d)
+	}
+	if d := got.Downloads["revoked"]; !strings.Contains(d.Error, "the grant was revoked") {
+		t.Errorf("revoked, in words: %q", d.Error)
+	}
+	if d := got.Downloads["stale"]; !strings.Contains(d.Error, "clock skew") {
+		t.Errorf("a stale signature, in words: %q", d.Error)
+	}
+}
