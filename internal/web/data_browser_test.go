@@ -207,6 +207,22 @@ func TestDataInBrowser(t *testing.T) {
 	p.see("#data-log-table", "no_grant")
 	p.see("#data-log-table", "upload_status")
 	p.accessible()
+	if *screenshots != "" {
+		if _, err := webtest.SaveScreenshot(tab, *screenshots, "dataset-desktop", true); err != nil {
+			t.Error(err)
+		}
+	}
+	// On a phone the page and its log fit the screen (the log's table
+	// scrolls inside its box).
+	phone := &person{t: t, ctx: b.Tab(t, webtest.Screens()[1], time.Minute), base: base}
+	phone.open("/ids/" + flow)
+	phone.do("wait for the dataset's script", chromedp.WaitEnabled(chromedp.CSS("#dataset-controls")))
+	phone.choose("#dataset-key", node.OperatorKey)
+	phone.press("#data-log")
+	phone.see("#data-log-verdict", "Chain whole")
+	phone.fits()
+	phone.open("/desk")
+	phone.fits()
 
 	// Bytes altered on the node's disk: the answer is cut short, and the
 	// browser offers nothing.

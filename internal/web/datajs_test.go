@@ -374,9 +374,17 @@ func TestDataJSTransfers(t *testing.T) {
 		cr := r.Header.Get("Content-Range")
 		log = append(log, "PUT "+cr)
 		answer := func(status int) {
+			if status == http.StatusPermanentRedirect && len(received) > 0 {
+				w.Header().Set("Range", fmt.Sprintf("bytes=0-%d", len(received)-1))
+			}
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(status)
-			fmt.Fprintf(w, `{"id":%q,"sha256":%q,"size":%d,"received":%d,"complete":%v}`, r.PathValue("id"), ds["sha256"], size, len(received), status == http.StatusCreated)
+			// The body's count is off by one on a 308: the Range field rules.
+			n := len(received)
+			if status == http.StatusPermanentRedirect {
+				n++
+			}
+			fmt.Fprintf(w, `{"id":%q,"sha256":%q,"size":%d,"received":%d,"complete":%v}`, r.PathValue("id"), ds["sha256"], size, n, status == http.StatusCreated)
 		}
 		if cr == fmt.Sprintf("bytes */%d", size) {
 			answer(http.StatusPermanentRedirect)

@@ -60,11 +60,18 @@ async function refused(resp) {
   return new DataRefused(resp.status, p && typeof p === 'object' ? p : {});
 }
 
-// putStatus asks how much of the dataset's bytes the node holds: an
-// UploadAnswer ({received, complete, ...}).
+// putAnswer reads an answer to a PUT: an UploadAnswer ({received,
+// complete, ...}). An incomplete upload's 308 says where to go on in its
+// Range field (bytes=0-LAST, none when nothing is held), which rules
+// over the body's count.
 async function putAnswer(resp) {
   if (resp.status !== 200 && resp.status !== 201 && resp.status !== 308) throw await refused(resp);
-  return resp.json();
+  const ans = await resp.json();
+  if (resp.status === 308) {
+    const m = /^bytes=0-(\d+)$/.exec(resp.headers.get('Range') || '');
+    ans.received = m ? Number(m[1]) + 1 : 0;
+  }
+  return ans;
 }
 
 // upload sends file's bytes as dataset id's, signed with key, to the
