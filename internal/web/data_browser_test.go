@@ -194,8 +194,10 @@ func TestDataInBrowser(t *testing.T) {
 		t.Errorf("the file saved is not the dataset's bytes (%v)", err)
 	}
 
-	// The access log: anchored on the ledger by the admin, read and
-	// checked in the browser.
+	// The access log, read and checked in the browser: before any
+	// anchor, then anchored on the ledger by the admin.
+	p.press("#data-log")
+	p.see("#data-log-verdict", "The ledger proves no anchor yet.")
 	page, err = c.AccessLog(ctx, opKey.Private, flow, 0, 1000)
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +205,11 @@ func TestDataInBrowser(t *testing.T) {
 	send(client.KindAnchorLog, client.AnchorLog{Dataset: flow, Entries: page.Entries, Head: page.Head})
 	p.press("#data-log")
 	p.see("#data-log-verdict", fmt.Sprintf("Chain whole: %d entries", page.Entries+1)) // and this read
+	if v := p.eval(`document.getElementById('data-log-verdict').dataset.verdict`); v != "ok" {
+		t.Errorf("the log's verdict is %v", v)
+	}
 	p.see("#data-log-verdict", fmt.Sprintf("1 anchors on the ledger, every one the entry it names (anchored through entry %d)", page.Entries))
+	p.see("#data-log-verdict", fmt.Sprintf("The latest anchor, %d entries, is proved on the ledger at height", page.Entries))
 	p.see("#data-log-table", "no_grant")
 	p.see("#data-log-table", "upload_status")
 	p.accessible()

@@ -9,9 +9,10 @@
 // as text.
 
 import * as keys from './keys.js';
-import { checkAnswer, REASON_WORDS } from './badge.js';
-import { VerifyError } from './verify.js';
+import { checkAnswer, lightBlock, REASON_WORDS } from './badge.js';
+import { VerifyError, verifyLightBlock, verifyRoot, bisect, verifyProof, fromBase64, toHex } from './verify.js';
 import { download, readLog } from './data.js';
+import { verify as verifyLog } from './accesslog.js';
 
 const box = document.getElementById('dataset');
 const zh = document.documentElement.lang.startsWith('zh');
@@ -97,18 +98,72 @@ async function getData() {
     (got.receipt ? ` ${t('Access log receipt', '访问日志回执')}: ${got.receipt}` : ''), 'ok');
 }
 
+// provedAnchor is the dataset's latest anchor as the ledger holds it,
+// checked with its proof against a header reached from this browser's
+// trust root (as verifyAnswer checks a record): {entries, head, height},
+// or null when the ledger proves there is none. The log's hash chain
+// links every entry before it, so a log that agrees with the proved
+// latest anchor holds every entry it covers as the ledger fixed them.
+async function provedAnchor(id, chainId) {
+  const resp = await fetch(`/v1/anchors/${id}?proof=true&limit=1`, { headers: { Accept: 'application/json' }, cache: 'no-store' });
+  if (!resp.ok) throw new Error(`GET /v1/anchors/${id}: HTTP ${resp.status}`);
+  const answer = await resp.json();
+  const p = answer.proof;
+  if (!p) throw new VerifyError('malformed', 'the anchors answer holds no proof');
+  const root = JSON.parse(localStorage.getItem(`cityid.trust.${chainId}`) || 'null');
+  if (!root) throw new VerifyError('trust_root', 'no trust root pinned');
+  const opts = { chainId, now: new Date() };
+  const rootJSON = await lightBlock(root.height);
+  if (!rootJSON) throw new VerifyError('trust_root', `this node no longer serves the trusted block ${root.height}`);
+  const last = await verifyLightBlock(rootJSON, chainId);
+  await verifyRoot(last, root, opts);
+  if (p.header_height !== p.height + 1) throw new VerifyError('height', `proof of height ${p.height} names header ${p.header_height}`);
+  const json = await lightBlock(p.header_height);
+  if (!json) throw new VerifyError('height', `no block ${p.header_height} to sign the answer`);
+  const target = await verifyLightBlock(json, chainId);
+  if (target.header.height > last.header.height) await bisect(last, target, lightBlock, opts);
+  else if (toHex(target.hash) !== toHex(last.hash)) throw new VerifyError('height', `the answer (header ${p.header_height}) is older than the trust root ${root.height}`);
+  if (String(p.app_hash).toUpperCase() !== toHex(target.header.appHash)) throw new VerifyError('app_hash', 'the answer\'s app hash is not the signed header\'s');
+  const key = fromBase64(p.key);
+  if (new TextDecoder().decode(key) !== `anchorhead/${id}`) throw new VerifyError('wrong_id', 'the proof is about another key');
+  const common = { type: p.type, root: target.header.appHash, key, proof: fromBase64(p.proof) };
+  if (p.value == null) {
+    await verifyProof({ ...common, absent: true });
+    return null;
+  }
+  const value = fromBase64(p.value);
+  await verifyProof({ ...common, value });
+  const proved = JSON.parse(new TextDecoder().decode(value));
+  return { entries: proved.entries, head: proved.head, height: p.height };
+}
+
 const short = (s, n = 12) => (s && s.length > n ? `${s.slice(0, n)}…` : s || '');
 
 async function showLog() {
   const { id } = box.dataset;
   const { key, pubKey } = await chosenKey();
   if (!key) throw new Error(t('Choose an admin key of the dataset to read its log.', '请选择数据集的管理员密钥以读取日志。'));
+  // The latest anchor is proved first, then the log read: the log then
+  // holds every entry the anchor counts.
+  say(t('Checking the latest anchor\'s proof…', '正在验证最新锚定的证明…'));
+  await verified(id, box.dataset.chain); // pins the trust root on a first visit
+  let latest;
+  try {
+    latest = await provedAnchor(id, box.dataset.chain);
+  } catch (e) {
+    if (e instanceof VerifyError) throw new Error(t('The latest anchor is NOT VERIFIED: ', '最新锚定未通过验证：') + (REASON_WORDS[e.reason] || e.message));
+    throw e;
+  }
   say(t('Reading the access log…', '正在读取访问日志…'));
-  const { entries, anchors, report } = await readLog({ id, key, pubKey });
+  const { entries, anchors, report: listed } = await readLog({ id, key, pubKey });
+  const report = listed.ok && latest ? verifyLog(entries, [latest]) : listed;
   const verdict = $('data-log-verdict');
   if (report.ok) {
-    verdict.textContent = t(`Chain whole: ${report.entries} entries, each hash recomputed; ${anchors.length} anchors on the ledger, every one the entry it names (anchored through entry ${report.anchored}).`,
-      `链完整：${report.entries} 条记录，哈希逐条复核；账本上 ${anchors.length} 个锚定，均与所指记录一致（已锚定至第 ${report.anchored} 条）。`);
+    const proved = latest
+      ? t(` The latest anchor, ${latest.entries} entries, is proved on the ledger at height ${latest.height}.`, `最新锚定（${latest.entries} 条）已在账本高度 ${latest.height} 得到证明。`)
+      : t(' The ledger proves no anchor yet.', '账本证明尚无锚定。');
+    verdict.textContent = t(`Chain whole: ${report.entries} entries, each hash recomputed; ${anchors.length} anchors on the ledger, every one the entry it names (anchored through entry ${Math.max(listed.anchored, report.anchored)}).`,
+      `链完整：${report.entries} 条记录，哈希逐条复核；账本上 ${anchors.length} 个锚定，均与所指记录一致（已锚定至第 ${Math.max(listed.anchored, report.anchored)} 条）。`) + proved;
     verdict.className = 'ok';
   } else {
     verdict.textContent = t(`NOT VERIFIED (${report.code}, entry ${report.at}): ${report.problem}`, `未通过验证（${report.code}，第 ${report.at} 条）：${report.problem}`);
