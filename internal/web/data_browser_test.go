@@ -146,6 +146,19 @@ func TestDataInBrowser(t *testing.T) {
 		t.Errorf("the desk registered %+v", ds)
 	}
 
+	// A record with other values: the desk adds a DATA value by an
+	// update and keeps the others as they were.
+	meters := unit + "/meters"
+	send(client.KindRegister, client.Register{ID: meters, Values: []client.Value{{Type: client.TypeText, Data: "Meter list 水"}, {Type: client.TypeURL, Data: "https://water.example/meters"}}})
+	p.fill("#data-put-id", meters)
+	p.press("#data-put button[type=submit]")
+	p.see("#desk-status", "Uploaded: the node holds the 24 bytes of "+meters)
+	ans, err = c.Resolve(ctx, meters)
+	if err != nil || ans.Record.Version != 2 || len(ans.Record.Values) != 3 || ans.Record.Values[0].Data != "Meter list 水" || ans.Record.Values[1].Data != "https://water.example/meters" ||
+		ans.Record.Values[2].Dataset == nil || ans.Record.Values[2].Dataset.SHA256 != hex.EncodeToString(smallSum[:]) || ans.Record.Values[2].Index != 3 {
+		t.Errorf("%s after the desk's upload: %+v %v", meters, ans.Record, err)
+	}
+
 	// The public dataset's page: downloaded with no key, verified.
 	p.open("/ids/" + pub)
 	p.do("wait for the dataset's script", chromedp.WaitEnabled(chromedp.CSS("#dataset-controls")))
