@@ -425,6 +425,18 @@ func TestDataJSTransfers(t *testing.T) {
 		case "stale":
 			problem(w, http.StatusUnauthorized, "bad_signature", "signature_stale")
 			return
+		case "expired":
+			problem(w, http.StatusForbidden, "grant_expired", "")
+			return
+		case "inactive":
+			problem(w, http.StatusForbidden, "grant_inactive", "")
+			return
+		case "forged":
+			problem(w, http.StatusUnauthorized, "bad_signature", "signature_bad")
+			return
+		case "nogrant":
+			problem(w, http.StatusForbidden, "no_grant", "")
+			return
 		case "altered":
 			body = altered
 		case "longer":
@@ -454,7 +466,8 @@ func TestDataJSTransfers(t *testing.T) {
 		Anonymous bool           `json:"anonymous,omitempty"`
 	}
 	input, err := json.Marshal(map[string]any{"base": srv.URL, "seed": hex.EncodeToString(seed), "size": size, "chunk": chunk, "upload_id": "1561301001.85.1/flow",
-		"downloads": []dl{{"whole", ds, false}, {"public", ds, true}, {"cut", ds, false}, {"altered", ds, false}, {"longer", ds, false}, {"revoked", ds, false}, {"stale", ds, false}}})
+		"downloads": []dl{{"whole", ds, false}, {"public", ds, true}, {"cut", ds, false}, {"altered", ds, false}, {"longer", ds, false}, {"revoked", ds, false}, {"stale", ds, false},
+			{"expired", ds, false}, {"inactive", ds, false}, {"forged", ds, false}, {"nogrant", ds, false}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -521,10 +534,14 @@ func TestDataJSTransfers(t *testing.T) {
 	if d := got.Downloads["longer"]; d.OK || !strings.Contains(d.Error, "more bytes than the ledger says") {
 		t.Errorf("download longer: %+v", d)
 	}
-	if d := got.Downloads["revoked"]; !strings.Contains(d.Error, "the grant was revoked") {
-		t.Errorf("revoked, in words: %q", d.Error)
-	}
-	if d := got.Downloads["stale"]; !strings.Contains(d.Error, "clock skew") {
-		t.Errorf("a stale signature, in words: %q", d.Error)
+	// Each refusal in words a person reads.
+	for id, words := range map[string]string{
+		"revoked": "the grant was revoked (grant_revoked)", "expired": "the grant has expired", "inactive": "deactivated: the dataset, the grantee node",
+		"forged": "bad signature: the node refused the request's signature (bad_signature: signature_bad)", "nogrant": "no grant:",
+		"stale": "bad signature: the node refused the request's signature (clock skew: this computer's clock and the node's differ",
+	} {
+		if d := got.Downloads[id]; d.OK || !strings.Contains(d.Error, words) {
+			t.Errorf("download %s: %q, want it to say %q", id, d.Error, words)
+		}
 	}
 }
