@@ -170,7 +170,9 @@ async function showLog() {
     verdict.className = 'bad';
   }
   verdict.dataset.verdict = report.ok ? 'ok' : report.code;
-  const head = ['#', t('Time', '时间'), t('Key', '密钥'), t('Grantee', '被授权方'), t('Request', '请求'), t('Bytes', '字节'), t('Result', '结果')];
+  // The result first, the request's details after: a phone shows the
+  // first columns, the rest scroll.
+  const head = ['#', t('Time', '时间'), t('Result', '结果'), t('Key', '密钥'), t('Grantee', '被授权方'), t('Bytes', '字节'), t('Request', '请求')];
   const table = $('data-log-table');
   const th = document.createElement('tr');
   for (const h of head) {
@@ -182,8 +184,8 @@ async function showLog() {
   // The newest first, at most 200 rows shown; all were checked.
   const rows = entries.slice(-200).reverse().map((e) => {
     const tr = document.createElement('tr');
-    for (const v of [String(e.seq), (e.time || '').replace('T', ' ').replace(/\.\d+Z$/, 'Z'), short(e.key) || t('anonymous', '匿名'), e.grantee || '',
-      `${e.method} ${e.range || ''}`.trim(), String(e.bytes), `${e.status} ${e.result}`]) {
+    for (const v of [String(e.seq), (e.time || '').replace('T', ' ').replace(/\.\d+Z$/, 'Z'), `${e.status} ${e.result}`, short(e.key) || t('anonymous', '匿名'), e.grantee || '',
+      String(e.bytes), `${e.method} ${e.range || ''}`.trim()]) {
       const td = document.createElement('td');
       td.textContent = v;
       tr.append(td);
