@@ -25,6 +25,14 @@ import (
 	"github.com/cityid/cityid/internal/web/webtest"
 )
 
+// openDataset waits, on a dataset's page just opened, for its script to
+// enable the controls and for the badge's verdict, whose lines move the
+// buttons down: a click before would land where a button was.
+func (p *person) openDataset() {
+	p.t.Helper()
+	p.do("wait for the dataset's script and the badge", chromedp.WaitEnabled(chromedp.CSS("#dataset-controls")), chromedp.WaitVisible(chromedp.CSS("#badge[data-verdict]")))
+}
+
 // TestDataInBrowser is data sharing in the portal, in Chromium against a
 // real node: the city's admin puts a 20 MiB file from the desk (its
 // SHA-256 computed in the browser, the DATA value registered, the bytes
@@ -161,7 +169,7 @@ func TestDataInBrowser(t *testing.T) {
 
 	// The public dataset's page: downloaded with no key, verified.
 	p.open("/ids/" + pub)
-	p.do("wait for the dataset's script", chromedp.WaitEnabled(chromedp.CSS("#dataset-controls")))
+	p.openDataset()
 	p.choose("#dataset-key", "")
 	p.press("#data-get")
 	p.see("#data-status", "Verified: 24 bytes, SHA-256 "+hex.EncodeToString(smallSum[:]))
@@ -170,7 +178,7 @@ func TestDataInBrowser(t *testing.T) {
 	// The dataset that is not public: a stranger's key is refused and
 	// told why; the admin's download is offered once verified.
 	p.open("/ids/" + flow)
-	p.do("wait for the dataset's script", chromedp.WaitEnabled(chromedp.CSS("#dataset-controls")))
+	p.openDataset()
 	p.choose("#dataset-key", "")
 	p.press("#data-get")
 	p.see("#data-status", "the dataset is not public: choose a key to sign with (signature_required)")
@@ -235,7 +243,7 @@ func TestDataInBrowser(t *testing.T) {
 	// scrolls inside its box).
 	phone := &person{t: t, ctx: b.Tab(t, webtest.Screens()[1], time.Minute), base: base}
 	phone.open("/ids/" + flow)
-	phone.do("wait for the dataset's script", chromedp.WaitEnabled(chromedp.CSS("#dataset-controls")))
+	phone.openDataset()
 	phone.choose("#dataset-key", node.OperatorKey)
 	phone.press("#data-log")
 	phone.see("#data-log-verdict", "Chain whole")
@@ -264,7 +272,7 @@ func TestDataInBrowser(t *testing.T) {
 	// In Chinese.
 	p.open("/ids/" + flow + "?lang=zh")
 	p.see("#dataset-h", "数据集内容")
-	p.do("wait for the dataset's script", chromedp.WaitEnabled(chromedp.CSS("#dataset-controls")))
+	p.openDataset()
 	p.choose("#dataset-key", "stranger")
 	p.press("#data-get")
 	p.see("#data-status", "无授权")
