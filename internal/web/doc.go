@@ -12,8 +12,12 @@
 // held to Go's verdicts by the vectors in testdata/vectors, and what the
 // desks sign with: keys kept in the browser (keys.js), transactions made
 // byte for byte as the CLI makes them (sign.js, messages.js), batch files
-// read as the CLI reads them (batch.js), driven by desk.js. Keys never
-// leave the browser.
+// read as the CLI reads them (batch.js), driven by desk.js; and data
+// sharing's side in the browser: RFC 9421 requests (httpsig.js), files
+// hashed in slices (sha256.js), datasets uploaded and downloaded, checked
+// against the proved DATA value before they are offered (data.js,
+// dataset.js), and access logs checked against the ledger's anchors
+// (accesslog.js). Keys never leave the browser.
 //
 // It reads only through Source, which internal/api implements with the
 // reads its JSON answers come from, and its handlers are mounted by

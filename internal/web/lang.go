@@ -278,6 +278,17 @@ func catalog() map[string]map[string]string {
 		"SkipAndResume":       "Skip the refused row and resume",
 		"Line":                "Line",
 		"Refusal":             "Refusal",
+		"PutData":             "Upload a dataset",
+		"PutDataHint":         "Choose a file: this browser computes its SHA-256 (in slices, so a file of several GiB is never read whole), registers or updates the identifier's DATA value with it, then sends the bytes to this node in signed chunks. An upload that stops resumes where it stopped when the same file is chosen again.",
+		"DataFile":            "File",
+		"MediaTypeOptional":   "Media type (optional: from the file)",
+		"PublicDataset":       "Public: anyone may download it, and any node may mirror it",
+		"HashAndUpload":       "Hash, sign and upload",
+		"DatasetAccess":       "The dataset's bytes",
+		"DatasetHint":         "Downloaded from this node, signed with a key of this browser (a grantee's admin key, or the dataset's), and offered to save only once their SHA-256 is the one the ledger holds, checked with the badge's proof. The dataset's admins can read its access log, checked against the anchors on the ledger.",
+		"NoKeyPublic":         "No key (a public dataset)",
+		"DownloadData":        "Download and verify",
+		"ShowAccessLog":       "Access log",
 	}
 	zh := map[string]string{
 		"Portal":              "城市标识",
@@ -490,6 +501,17 @@ func catalog() map[string]map[string]string {
 		"SkipAndResume":       "跳过被拒绝的行并继续",
 		"Line":                "行",
 		"Refusal":             "拒绝原因",
+		"PutData":             "上传数据集",
+		"PutDataHint":         "选择文件：本浏览器分段计算其 SHA-256（数 GiB 的文件也不会整体读入内存），据此登记或更新该标识的 DATA 值，再将数据分块签名发送到本节点。中断的上传在再次选择同一文件时从中断处继续。",
+		"DataFile":            "文件",
+		"MediaTypeOptional":   "媒体类型（可选：取自文件）",
+		"PublicDataset":       "公开：任何人可下载，任何节点可镜像",
+		"HashAndUpload":       "计算哈希、签名并上传",
+		"DatasetAccess":       "数据集内容",
+		"DatasetHint":         "从本节点下载，用本浏览器中的密钥签名（被授权节点的管理员密钥，或数据集的），只有在其 SHA-256 与账本所记（经徽章的证明验证）一致时才提供保存。数据集管理员可查看其访问日志，并与账本上的锚定核对。",
+		"NoKeyPublic":         "不用密钥（公开数据集）",
+		"DownloadData":        "下载并验证",
+		"ShowAccessLog":       "访问日志",
 	}
 	return map[string]map[string]string{langEn: en, langZh: zh}
 }

@@ -8,6 +8,8 @@
 import * as keys from './keys.js';
 import { sendTx, TxRefused } from './sign.js';
 import { parseBatchFile, upload } from './batch.js';
+import { hashFile } from './sha256.js';
+import { upload as uploadData, DataRefused } from './data.js';
 
 const zh = document.documentElement.lang.startsWith('zh');
 const t = (en, zhText) => (zh ? zhText : en);
@@ -52,6 +54,7 @@ const REFUSALS = {
 };
 
 function explain(e) {
+  if (e instanceof DataRefused) return e.message;
   if (e instanceof TxRefused) {
     const words = REFUSALS[e.code];
     return `${words ? t(...words) : t('Refused', '被拒绝')} (${e.code}): ${e.message}`;
@@ -382,6 +385,69 @@ async function deskPage() {
   }));
   $('#grant-revoke').addEventListener('click', guard(async () => {
     done(await send(sel, 'revoke_access', grantMsg($('#grant'))));
+  }));
+
+  // A dataset: the file's SHA-256 computed here a slice at a time, the
+  // DATA value registered or updated with it (as `cityid data put`
+  // does), then the bytes sent to this node in signed chunks; the node
+  // says how much it holds first, so choosing the same file again after
+  // an interruption resumes.
+  const dataForm = $('#data-put');
+  dataForm.addEventListener('submit', guard(async () => {
+    const id = val(dataForm, 'id');
+    const file = field(dataForm, 'file').files[0];
+    if (!file) throw new Error(t('Choose a file.', '请选择文件。'));
+    if (/[?#]|(^|\/)\.\.?(\/|$)/.test(id)) throw new Error(t(`${id} is not an identifier.`, `${id} 不是标识。`));
+    const media = (val(dataForm, 'media_type') || file.type || 'application/octet-stream').split(';')[0].trim();
+    const bar = $('#data-put-progress');
+    const count = $('#data-put-count');
+    const { key, pubKey } = await signer(sel);
+    // The owner's node is the city's registered endpoint: this portal
+    // uploads to its own node only (same origin), so a city whose
+    // endpoint is another node uploads from that node's portal.
+    const cityCode = id.split('/')[0].split('.')[0];
+    const cr = await fetch(`/v1/ids/${encodeURI(cityCode)}`);
+    const endpoint = cr.ok ? ((await cr.json()).record.city?.endpoint || '') : '';
+    if (endpoint && new URL(endpoint).origin !== location.origin) {
+      throw new Error(t(`City ${cityCode} keeps its datasets on its node ${endpoint}: upload from the portal there.`, `城市 ${cityCode} 的数据集保存在其节点 ${endpoint}：请在该节点的门户上传。`));
+    }
+    const node = (endpoint || location.origin).replace(/\/+$/, '');
+    bar.hidden = false;
+    bar.max = Math.max(file.size, 1);
+    bar.value = 0;
+    say(t('Computing the SHA-256…', '正在计算 SHA-256…'));
+    const sha256 = await hashFile(file, (n) => {
+      bar.value = n;
+      count.textContent = `${t('SHA-256', 'SHA-256')}: ${n} / ${file.size} ${t('bytes', '字节')}`;
+    });
+    const dataset = { uri: `${node}/v1/data/${id}`, sha256, size: file.size, media_type: media };
+    if (field(dataForm, 'public').checked) dataset.public = true;
+    const same = (d) => d && d.uri === dataset.uri && d.sha256 === sha256 && d.size === file.size && d.media_type === media && !!d.public === !!dataset.public;
+    const r = await fetch(`/v1/ids/${encodeURI(id)}`);
+    const body = await r.json();
+    if (r.status === 404 && body.code === 'not_found') {
+      done(await send(sel, 'register', { id, values: [{ type: 'DATA', dataset }] }));
+    } else if (!r.ok) {
+      throw new Error(body.detail || `HTTP ${r.status}`);
+    } else {
+      const rec = body.record;
+      const values = rec.values.map((v) => ({ index: v.index, type: v.type, data: v.data, dataset: v.dataset, ttl: v.ttl }));
+      const first = values.find((v) => v.dataset);
+      if (!first || !same(first.dataset)) {
+        if (first) first.dataset = dataset;
+        else values.push({ index: Math.max(0, ...values.map((v) => v.index)) + 1, type: 'DATA', dataset, ttl: 0 });
+        done(await send(sel, 'update', { id, version: rec.version, values }));
+      }
+    }
+    say(t('Uploading…', '正在上传…'));
+    bar.value = 0;
+    const ans = await uploadData({ id, file, key, pubKey, onProgress: (n) => {
+      bar.value = n;
+      count.textContent = `${t('Uploaded', '已上传')}: ${n} / ${file.size} ${t('bytes', '字节')}`;
+    } });
+    bar.value = bar.max;
+    say(t(`Uploaded: the node holds the ${ans.size} bytes of ${id}, SHA-256 ${ans.sha256}, as the ledger says.`,
+      `上传完成：节点已保存 ${id} 的 ${ans.size} 字节，SHA-256 ${ans.sha256}，与账本一致。`), 'ok');
   }));
 
   // Batch upload: where an upload of a file stopped is kept in this
