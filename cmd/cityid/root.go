@@ -33,12 +33,14 @@ Start a local registry with 'cityid start', then use the other commands
 from a second terminal.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionLine(),
 	}
+	root.SetVersionTemplate("cityid {{.Version}}\n")
 	root.PersistentFlags().StringVar(&g.home, "home", node.DefaultHome(), "home folder of the node and the keyring")
 	root.PersistentFlags().StringVar(&g.node, "node", client.DefaultNode, "HTTP API of the node to talk to")
 	root.PersistentFlags().Bool("json", false, "print answers as JSON (for scripts)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newInit(g), newStart(g), newKeys(g), newID(), newTx(g), newResolve(g), newVerify(g), newQuery(g), newData(g), newTestnet(), newBench(), newQR(g), newReset(g))
+	root.AddCommand(newInit(g), newStart(g), newKeys(g), newID(), newTx(g), newResolve(g), newVerify(g), newQuery(g), newData(g), newTestnet(), newBench(), newQR(g), newReset(g), newVersion())
 	return root
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cityid/cityid/internal/api"
+	"github.com/cityid/cityid/internal/buildinfo"
 	"github.com/cityid/cityid/internal/metrics"
 )
 
@@ -38,5 +39,16 @@ func TestRequestMetrics(t *testing.T) {
 	}
 	if r := s.get("/metrics"); r.status != http.StatusOK {
 		t.Errorf("/metrics: %d", r.status)
+	}
+	// The binary says what it is, in the metrics as in /v1/status.
+	b := buildinfo.Get()
+	info := `cityid_build_info{cometbft="` + b.CometBFT + `",commit="` + b.Commit + `",go="` + b.Go + `",iavl="` + b.IAVL + `",protocol="` + b.Protocol + `",version="` + b.Version + `"} 1`
+	if !strings.Contains(body, info+"\n") {
+		t.Errorf("/metrics has no line %q", info)
+	}
+	var st StatusAnswer
+	s.json("/v1/status", http.StatusOK, &st)
+	if st.Build != b || st.Build.Version == "" {
+		t.Errorf("/v1/status build %+v, want %+v", st.Build, b)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/cityid/cityid/internal/buildinfo"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/wire"
 )
@@ -24,7 +25,7 @@ func (s *Server) readStatus(ctx context.Context) (wire.StatusAnswer, error) {
 	if err != nil {
 		return wire.StatusAnswer{}, err
 	}
-	out := wire.StatusAnswer{NodeStatus: st}
+	out := wire.StatusAnswer{NodeStatus: st, Build: buildinfo.Get()}
 	if view := s.b.Latest(); view != nil {
 		if out.Params, err = registry.GetParams(view); err != nil {
 			return wire.StatusAnswer{}, err

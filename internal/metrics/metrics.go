@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cityid/cityid/internal/buildinfo"
 )
 
 // Metrics of one node.
@@ -57,7 +59,12 @@ func New(height, peers func() float64) *Metrics {
 			Help: "HTTP requests refused (429) by the per-client rate limits of [http.limits], by class (write: POST /v1/txs; read: proofs, old heights, history, children, blocks, large QR codes).",
 		}, []string{"class"}),
 	}
-	reg.MustRegister(m.txs, m.resolves, m.latency, m.limited,
+	b := buildinfo.Get()
+	info := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "cityid", Name: "build_info",
+		Help:        "The binary's version, protocol, commit and the versions of Go, CometBFT and IAVL in it (always 1).",
+		ConstLabels: prometheus.Labels{"version": b.Version, "protocol": b.Protocol, "commit": b.Commit, "go": b.Go, "cometbft": b.CometBFT, "iavl": b.IAVL}})
+	info.Set(1)
+	reg.MustRegister(m.txs, m.resolves, m.latency, m.limited, info,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "cityid", Name: "height", Help: "Height of the last committed block."}, height),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "cityid", Name: "peers", Help: "Connected peers."}, peers),
 		collectors.NewGoCollector(),

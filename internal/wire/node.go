@@ -113,6 +113,21 @@ type StatusAnswer struct {
 	NodeStatus
 	Params    registry.Params    `json:"params"`
 	Authority registry.Authority `json:"authority"`
+	Build     Build              `json:"build"`
+}
+
+// Build is what a node's binary is (cityid version): its version, the API
+// and protocol version it speaks, the commit it was built from and the
+// versions of Go, CometBFT and IAVL in it.
+type Build struct {
+	Version    string `json:"version"`
+	Protocol   string `json:"protocol"`
+	Commit     string `json:"commit"`
+	CommitTime string `json:"commit_time,omitempty"`
+	Modified   bool   `json:"modified,omitempty"` // built from a work tree with changes not committed
+	Go         string `json:"go"`
+	CometBFT   string `json:"cometbft"`
+	IAVL       string `json:"iavl"`
 }
 
 // Health is the answer of /healthz and /readyz.
