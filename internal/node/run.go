@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -42,6 +43,12 @@ type Running struct {
 
 	stopPreload context.CancelFunc
 	preloaded   chan struct{} // closed when the preload has ended
+
+	// stopNotify ends the wait to tell a service manager the node is ready.
+	stopNotify context.CancelFunc
+
+	stopOnce sync.Once
+	stopErr  error
 
 	// stopAnchoring ends the anchoring of access logs; anchored is closed
 	// when it has ended (nil when there is none).
@@ -165,6 +172,9 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 	}
 	r := &Running{Chain: cn, HTTPAddr: front.HTTPAddr, DNSAddr: front.DNSAddr, DNSZone: front.DNSZone, front: front, log: log, lock: lock}
 	r.preload()
+	nctx, stopNotify := context.WithCancel(context.Background())
+	r.stopNotify = stopNotify
+	go r.notifyReady(nctx)
 	if anchoring != nil {
 		actx, cancel := context.WithCancel(context.Background())
 		r.stopAnchoring, r.anchored = cancel, make(chan struct{})
@@ -262,11 +272,20 @@ func (r *Running) Wait(ctx context.Context) error {
 
 // Stop stops the API, then the chain: no request is answered from a store
 // that is closing. Then it gives the home up, once nothing of the node
-// uses it.
+// uses it. A second Stop returns what the first did.
 func (r *Running) Stop() error {
+	r.stopOnce.Do(func() { r.stopErr = r.stop() })
+	return r.stopErr
+}
+
+func (r *Running) stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	var errs []error
+	if err := notify("STOPPING=1"); err != nil {
+		r.log.Warn("service manager", "err", err)
+	}
+	r.stopNotify()
 	r.stopPreload()
 	<-r.preloaded // before the chain closes the store it reads
 	if r.stopAnchoring != nil {
