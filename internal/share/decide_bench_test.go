@@ -39,6 +39,7 @@ const decideHost = "127.0.0.1:7080"
 // decideWorld is a ledger with a dataset granted to grants units of
 // city B, and the data service over it.
 type decideWorld struct {
+	ledger   *apitest.Ledger
 	svc      *share.Service
 	id       code.ID
 	grantee  string // the unit whose admin signs: last in key order
@@ -73,7 +74,7 @@ func newDecideWorld(tb testing.TB, grants int) *decideWorld {
 		keys = append(keys, u)
 	}
 	slices.Sort(keys)
-	w := &decideWorld{grantee: keys[len(keys)-1], now: apitest.GenesisTime.Add(time.Hour)}
+	w := &decideWorld{ledger: l, grantee: keys[len(keys)-1], now: apitest.GenesisTime.Add(time.Hour)}
 	w.signer = units[w.grantee]
 	id, err := code.Parse(flowID)
 	if err != nil {
@@ -135,6 +136,20 @@ func BenchmarkDecide(b *testing.B) {
 		})
 		if grants == 16 {
 			b.Run("owner/grants=16", func(b *testing.B) { benchDecide(b, w, "alice", "") })
+			// The first request after each block reads the ledger
+			// afresh (reads.go): a block is committed, untimed,
+			// before every request.
+			b.Run("grantee-first-after-a-block/grants=16", func(b *testing.B) {
+				reqs := w.requests(b, w.signer, b.N)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := range b.N {
+					b.StopTimer()
+					w.ledger.Commit()
+					b.StartTimer()
+					decideOne(b, w, reqs[i], w.grantee)
+				}
+			})
 		}
 	}
 	b.Run("ed25519-verify", func(b *testing.B) {
@@ -155,17 +170,20 @@ func BenchmarkDecide(b *testing.B) {
 func benchDecide(b *testing.B, w *decideWorld, actor, grantee string) {
 	// A nonce is good once: every request is signed ahead, b.N of them.
 	reqs := w.requests(b, actor, b.N)
-	ctx := context.Background()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		a, refusal, err := w.svc.Decide(ctx, reqs[i], w.id, share.Download, 0)
-		if err != nil || refusal != nil {
-			b.Fatalf("refused: %v %v", refusal, err)
-		}
-		if a.Grantee != grantee || a.Owner != (grantee == "") {
-			b.Fatalf("let in as grantee %q (owner %v), want %q", a.Grantee, a.Owner, grantee)
-		}
+		decideOne(b, w, reqs[i], grantee)
+	}
+}
+
+func decideOne(b *testing.B, w *decideWorld, r *http.Request, grantee string) {
+	a, refusal, err := w.svc.Decide(context.Background(), r, w.id, share.Download, 0)
+	if err != nil || refusal != nil {
+		b.Fatalf("refused: %v %v", refusal, err)
+	}
+	if a.Grantee != grantee || a.Owner != (grantee == "") {
+		b.Fatalf("let in as grantee %q (owner %v), want %q", a.Grantee, a.Owner, grantee)
 	}
 }
 
@@ -187,5 +205,40 @@ func TestDecideBenchWorld(t *testing.T) {
 	r = w.requests(t, "dave", 1)[0]
 	if _, refusal, _ := w.svc.Decide(ctx, r, w.id, share.Download, 0); refusal == nil || refusal.Code != wire.CodeNoGrant {
 		t.Errorf("a key without a grant: refusal %v, want %s", refusal, wire.CodeNoGrant)
+	}
+}
+
+// TestDecideSeesEachHeight: what a height's decisions read is kept for
+// the requests at that height only (reads.go): with the grant's reads
+// held from a request just let in, the first request after the block
+// that deactivates the grantee, then after the one that revokes the
+// grant, is refused for it.
+func TestDecideSeesEachHeight(t *testing.T) {
+	w := newDecideWorld(t, 2)
+	ctx := context.Background()
+	decide := func() (share.Access, *share.Refusal) {
+		t.Helper()
+		a, refusal, err := w.svc.Decide(ctx, w.requests(t, w.signer, 1)[0], w.id, share.Download, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, refusal
+	}
+	for range 2 {
+		if a, refusal := decide(); refusal != nil || a.Grantee != w.grantee {
+			t.Fatalf("before: access %+v, refusal %v", a, refusal)
+		}
+	}
+	w.ledger.Send("bob", registry.KindDeactivate, registry.SetStatus{ID: w.grantee})
+	if _, refusal := decide(); refusal == nil || refusal.Code != wire.CodeGrantInactive {
+		t.Fatalf("after the grantee's deactivation: refusal %v, want %s", refusal, wire.CodeGrantInactive)
+	}
+	w.ledger.Send("bob", registry.KindReactivate, registry.SetStatus{ID: w.grantee})
+	if a, refusal := decide(); refusal != nil || a.Grantee != w.grantee {
+		t.Fatalf("after the reactivation: access %+v, refusal %v", a, refusal)
+	}
+	w.ledger.Send("alice", registry.KindRevokeAccess, registry.RevokeAccess{Dataset: flowID, Grantee: w.grantee})
+	if _, refusal := decide(); refusal == nil || refusal.Code != wire.CodeGrantRevoked {
+		t.Fatalf("after the revocation: refusal %v, want %s", refusal, wire.CodeGrantRevoked)
 	}
 }

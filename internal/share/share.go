@@ -3,7 +3,6 @@ package share
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -108,6 +107,9 @@ type Service struct {
 	// lastBlock caches the latest block's time: every grant check at a
 	// height asks for it.
 	lastBlock atomic.Pointer[blockTime]
+	// reads are the latest height's ledger reads, decoded once for
+	// every request decided at it (reads.go).
+	reads atomic.Pointer[reads]
 }
 
 type blockTime struct {
@@ -164,7 +166,8 @@ func (s *Service) Decide(ctx context.Context, r *http.Request, id code.ID, actio
 		return Access{}, refuse(wire.CodeUnavailable, "the node has no committed state yet"), nil
 	}
 	a := Access{Height: view.Version()}
-	rec, ok, err := registry.GetRecord(view, id.String())
+	c := s.readsAt(view)
+	rec, ok, err := c.record(view, id.String())
 	if err != nil {
 		return a, nil, fmt.Errorf("read %s: %w", id, err)
 	}
@@ -189,7 +192,7 @@ func (s *Service) Decide(ctx context.Context, r *http.Request, id code.ID, actio
 	signed := r.Header.Get("Signature-Input") != "" || r.Header.Get("Signature") != ""
 	if !signed {
 		if action == Download && ds.Public {
-			if why := inactiveLineage(view, id); why != "" {
+			if why := inactiveLineage(c, view, id); why != "" {
 				return fail(refuse(wire.CodeGrantInactive, "%s", why))
 			}
 			return a, nil, nil
@@ -208,7 +211,7 @@ func (s *Service) Decide(ctx context.Context, r *http.Request, id code.ID, actio
 	}
 	a.Key = params.KeyID
 
-	owner, err := adminOfLineage(view, id, a.Key)
+	owner, err := adminOfLineage(c, view, id, a.Key)
 	if err != nil {
 		return a, nil, err
 	}
@@ -219,19 +222,19 @@ func (s *Service) Decide(ctx context.Context, r *http.Request, id code.ID, actio
 			return fail(refuse(registry.CodeUnauthorized, "key %s is not an admin of %s or of any node above it: only the dataset's admins may %s", clip(a.Key), id, action))
 		}
 		if action == Upload {
-			if why := inactiveLineage(view, id); why != "" {
+			if why := inactiveLineage(c, view, id); why != "" {
 				return fail(refuse(wire.CodeGrantInactive, "%s: no bytes are taken for it", why))
 			}
 		}
 		return a, nil, nil
 	}
 	if ds.Public || owner {
-		if why := inactiveLineage(view, id); why != "" {
+		if why := inactiveLineage(c, view, id); why != "" {
 			return fail(refuse(wire.CodeGrantInactive, "%s", why))
 		}
 		return a, nil, nil
 	}
-	return s.byGrant(ctx, view, a, id, r.Header.Get(GranteeHeader), fail)
+	return s.byGrant(ctx, c, view, a, id, r.Header.Get(GranteeHeader), fail)
 }
 
 // GranteeHeader names, in a request, the grantee node whose grant it
@@ -240,40 +243,32 @@ const GranteeHeader = "CityID-Grantee"
 
 // byGrant finds a live grant for the dataset to a node the signer
 // administers.
-func (s *Service) byGrant(ctx context.Context, view *store.View, a Access, id code.ID, hint string,
+func (s *Service) byGrant(ctx context.Context, c *reads, view *store.View, a Access, id code.ID, hint string,
 	fail func(*Refusal) (Access, *Refusal, error)) (Access, *Refusal, error) {
 	blockTime, err := s.blockTimeAt(ctx, a.Height)
 	if err != nil {
 		return a, nil, fmt.Errorf("read the time of block %d: %w", a.Height, err)
 	}
 	now := s.opts.Now()
+	grants, err := c.grantsOf(view, id.String())
+	if err != nil {
+		return a, nil, fmt.Errorf("read the grants of %s: %w", id, err)
+	}
 	var dead *Refusal
-	var scanErr error
-	seen := 0
-	err = view.Iterate(registry.GrantPrefix(id.String()), nil, func(_, v []byte) bool {
-		seen++
-		if seen > maxGrantScan {
-			return false
-		}
-		var g registry.Grant
-		if scanErr = json.Unmarshal(v, &g); scanErr != nil {
-			return false
-		}
+	for _, g := range grants {
 		if hint != "" && g.Grantee != hint {
-			return true
+			continue
 		}
-		rec, ok, err := registry.GetRecord(view, g.Grantee)
+		rec, ok, err := c.record(view, g.Grantee)
 		if err != nil {
-			scanErr = err
-			return false
+			return a, nil, fmt.Errorf("read the grants of %s: %w", id, err)
 		}
 		if !ok || !slices.Contains(rec.Admins, a.Key) {
-			return true
+			continue
 		}
-		live, why, err := g.LiveAt(view, blockTime)
+		live, why, err := c.liveAt(view, g, blockTime)
 		if err != nil {
-			scanErr = err
-			return false
+			return a, nil, fmt.Errorf("read the grants of %s: %w", id, err)
 		}
 		code := wire.CodeGrantInactive
 		switch {
@@ -288,19 +283,12 @@ func (s *Service) byGrant(ctx context.Context, view *store.View, a Access, id co
 		}
 		if live {
 			a.Grantee, a.Grant = g.Grantee, g.Version
-			return false
+			break
 		}
 		if dead == nil {
 			dead = refuse(code, "%s: %s", g.Grantee, why)
 			dead.Grantee = g.Grantee
 		}
-		return true
-	})
-	if err == nil {
-		err = scanErr
-	}
-	if err != nil {
-		return a, nil, fmt.Errorf("read the grants of %s: %w", id, err)
 	}
 	if a.Grantee != "" {
 		return a, nil, nil
@@ -328,9 +316,9 @@ func dataValue(rec registry.Record, index uint32) (registry.Value, bool) {
 }
 
 // adminOfLineage reports whether key is an admin of id or of a node above.
-func adminOfLineage(view *store.View, id code.ID, key string) (bool, error) {
+func adminOfLineage(c *reads, view *store.View, id code.ID, key string) (bool, error) {
 	for cur := id; ; {
-		rec, ok, err := registry.GetRecord(view, cur.String())
+		rec, ok, err := c.record(view, cur.String())
 		if err != nil {
 			return false, fmt.Errorf("read %s: %w", cur, err)
 		}
@@ -347,9 +335,9 @@ func adminOfLineage(view *store.View, id code.ID, key string) (bool, error) {
 
 // inactiveLineage says which of id and the nodes above it is deactivated
 // ("" when none is).
-func inactiveLineage(view *store.View, id code.ID) string {
+func inactiveLineage(c *reads, view *store.View, id code.ID) string {
 	for cur := id; ; {
-		rec, ok, err := registry.GetRecord(view, cur.String())
+		rec, ok, err := c.record(view, cur.String())
 		switch {
 		case err != nil:
 			return fmt.Sprintf("%s could not be read: %v", cur, err)
