@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -221,6 +222,61 @@ type progressWriter struct {
 func (p progressWriter) Write(b []byte) (int, error) {
 	_ = p.rc.SetWriteDeadline(time.Now().Add(transferIdle))
 	return p.ResponseWriter.Write(b)
+}
+
+// transferChunk is how much of a file is handed to the connection at
+// once: each chunk is one sendfile and moves the write deadline on.
+const transferChunk = 8 << 20
+
+// hashedChunk is the piece a file hashed as it is sent is read and
+// written in.
+const hashedChunk = 256 << 10
+
+// ReadFrom hands the connection the file http.ServeContent copies (an
+// *io.LimitedReader over an *os.File): net/http then sends it with
+// sendfile, in transferChunk pieces so that the deadline still moves on
+// with progress. Anything else, or a writer that cannot, is copied
+// through Write.
+func (p progressWriter) ReadFrom(src io.Reader) (int64, error) {
+	rf := readerFrom(p.ResponseWriter)
+	lr, ok := src.(*io.LimitedReader)
+	if rf == nil || !ok {
+		return io.Copy(struct{ io.Writer }{p}, src)
+	}
+	if _, isFile := lr.R.(*os.File); !isFile {
+		// A VerifyingReader, hashing as it goes: read and written in
+		// pieces larger than io.Copy's 32 KiB, for fewer system calls.
+		return io.CopyBuffer(struct{ io.Writer }{p}, src, make([]byte, min(lr.N, hashedChunk)))
+	}
+	var total int64
+	for lr.N > 0 {
+		_ = p.rc.SetWriteDeadline(time.Now().Add(transferIdle))
+		// One level of LimitedReader over the file, as the connection's
+		// sendfile path unwraps no more.
+		n, err := rf.ReadFrom(&io.LimitedReader{R: lr.R, N: min(lr.N, transferChunk)})
+		lr.N -= n
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// readerFrom is w's io.ReaderFrom (net/http's, which uses sendfile), found
+// through the writers wrapped around it that say what they wrap; nil when
+// there is none.
+func readerFrom(w http.ResponseWriter) io.ReaderFrom {
+	for {
+		if rf, ok := w.(io.ReaderFrom); ok {
+			return rf
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return nil
+		}
+		w = u.Unwrap()
+	}
 }
 
 // progressReader moves the read deadline on with every read.
