@@ -120,7 +120,7 @@ func (o *Options) check() error {
 	if o.Scale < DefaultSmall {
 		return optionErrorf("--scale %d: the large state must hold at least the small one's %d identifiers", o.Scale, DefaultSmall)
 	}
-	if o.DataSize < 0 {
+	if o.DataSize < 0 || (o.DataSize > 0 && o.DataSize < 1<<20) {
 		return optionErrorf("--data-mib: give a size in MiB from 1")
 	}
 	if o.CacheMB < 0 {
