@@ -1,7 +1,9 @@
 package share
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"time"
 
@@ -20,15 +22,89 @@ import (
 // revocation, an expiry in block time or a deactivation is seen with its
 // block, as when every request read the ledger itself.
 //
+// The first request at a new height still reads the ledger, but what it
+// decodes is kept by its bytes (memo): a record or grant whose bytes did
+// not change decodes the same, and a grant's liveness is the same when
+// the grant and every record its check read have the same bytes and the
+// block time is on the same side of its expiry. So that request reads
+// and compares bytes instead of decoding them.
+//
 // What it hands out is shared between requests: read only.
 type reads struct {
 	height int64
+	memo   *memo
 
 	mu      sync.Mutex
 	held    int // entries in the maps below, bounded by maxReads
 	records map[string]recordRead
-	grants  map[string][]registry.Grant // by dataset, in key order, at most maxGrantScan
-	live    map[string]liveRead         // by grant key
+	grants  map[string][]grantRead // by dataset, in key order, at most maxGrantScan
+	live    map[string]liveRead    // by grant key
+}
+
+type grantRead struct {
+	g   registry.Grant
+	raw []byte // its bytes in state
+}
+
+// memo is what was decoded from ledger bytes, by key, with the bytes,
+// kept across heights. Each map holds at most maxReads entries and is
+// emptied when it would hold more.
+type memo struct {
+	mu      sync.Mutex
+	records map[string]memoRecord // by identifier
+	grants  map[string]memoGrant  // by grant key
+	live    map[string]memoLive   // by grant key
+}
+
+type memoRecord struct {
+	raw []byte
+	rec registry.Record
+}
+
+type memoGrant struct {
+	raw []byte
+	g   registry.Grant
+}
+
+// memoLive is a liveness check: its grant's bytes, whether the block
+// time was past the grant's expiry, and every read the check made.
+type memoLive struct {
+	grant   []byte
+	expired bool
+	reads   []keyValue
+	live    bool
+	why     string
+}
+
+type keyValue struct {
+	key   string
+	value []byte
+}
+
+func newMemo() *memo {
+	return &memo{records: map[string]memoRecord{}, grants: map[string]memoGrant{}, live: map[string]memoLive{}}
+}
+
+// put stores v under k in m, emptying m first when it is full.
+func put[V any](m map[string]V, k string, v V) {
+	if len(m) >= maxReads {
+		clear(m)
+	}
+	m[k] = v
+}
+
+// recorder is a registry.Reader that keeps what was read.
+type recorder struct {
+	view  *store.View
+	reads []keyValue
+}
+
+func (r *recorder) Get(key []byte) ([]byte, error) {
+	v, err := r.view.Get(key)
+	if err == nil {
+		r.reads = append(r.reads, keyValue{string(key), bytes.Clone(v)})
+	}
+	return v, err
 }
 
 // maxReads bounds the entries a height's reads hold (a record is ~1 KiB
@@ -45,8 +121,8 @@ type liveRead struct {
 	why  string
 }
 
-func newReads(height int64) *reads {
-	return &reads{height: height, records: map[string]recordRead{}, grants: map[string][]registry.Grant{}, live: map[string]liveRead{}}
+func newReads(height int64, m *memo) *reads {
+	return &reads{height: height, memo: m, records: map[string]recordRead{}, grants: map[string][]grantRead{}, live: map[string]liveRead{}}
 }
 
 // readsAt is the reads of view's height: the service's current ones when
@@ -59,7 +135,7 @@ func (s *Service) readsAt(view *store.View) *reads {
 	if cur != nil && cur.height == h {
 		return cur
 	}
-	r := newReads(h)
+	r := newReads(h, s.memo)
 	if cur == nil || cur.height < h {
 		s.reads.CompareAndSwap(cur, r)
 	}
@@ -83,7 +159,7 @@ func (c *reads) record(view *store.View, id string) (registry.Record, bool, erro
 	if hit {
 		return r.rec, r.ok, nil
 	}
-	rec, ok, err := registry.GetRecord(view, id)
+	rec, ok, err := c.decodeRecord(view, id)
 	if err != nil {
 		return rec, ok, err
 	}
@@ -95,8 +171,35 @@ func (c *reads) record(view *store.View, id string) (registry.Record, bool, erro
 	return rec, ok, nil
 }
 
+// decodeRecord is registry.GetRecord, decoding only bytes the memo
+// does not hold.
+func (c *reads) decodeRecord(view *store.View, id string) (registry.Record, bool, error) {
+	key := registry.RecordKey(id)
+	raw, err := view.Get(key)
+	if err != nil {
+		return registry.Record{}, false, fmt.Errorf("get %q: %w", key, err)
+	}
+	if raw == nil {
+		return registry.Record{}, false, nil
+	}
+	c.memo.mu.Lock()
+	m, hit := c.memo.records[id]
+	c.memo.mu.Unlock()
+	if hit && bytes.Equal(m.raw, raw) {
+		return m.rec, true, nil
+	}
+	var rec registry.Record
+	if err := registry.DecodeState(raw, &rec); err != nil {
+		return rec, false, fmt.Errorf("decode %q: %w", key, err)
+	}
+	c.memo.mu.Lock()
+	put(c.memo.records, id, memoRecord{bytes.Clone(raw), rec})
+	c.memo.mu.Unlock()
+	return rec, true, nil
+}
+
 // grantsOf is the dataset's first maxGrantScan grants, in key order.
-func (c *reads) grantsOf(view *store.View, dataset string) ([]registry.Grant, error) {
+func (c *reads) grantsOf(view *store.View, dataset string) ([]grantRead, error) {
 	c.mu.Lock()
 	gs, hit := c.grants[dataset]
 	c.mu.Unlock()
@@ -104,15 +207,26 @@ func (c *reads) grantsOf(view *store.View, dataset string) ([]registry.Grant, er
 		return gs, nil
 	}
 	var scanErr error
-	err := view.Iterate(registry.GrantPrefix(dataset), nil, func(_, v []byte) bool {
+	err := view.Iterate(registry.GrantPrefix(dataset), nil, func(k, v []byte) bool {
 		if len(gs) == maxGrantScan {
 			return false
+		}
+		c.memo.mu.Lock()
+		m, hit := c.memo.grants[string(k)]
+		c.memo.mu.Unlock()
+		if hit && bytes.Equal(m.raw, v) {
+			gs = append(gs, grantRead{m.g, m.raw})
+			return true
 		}
 		var g registry.Grant
 		if scanErr = json.Unmarshal(v, &g); scanErr != nil {
 			return false
 		}
-		gs = append(gs, g)
+		raw := bytes.Clone(v)
+		c.memo.mu.Lock()
+		put(c.memo.grants, string(k), memoGrant{raw, g})
+		c.memo.mu.Unlock()
+		gs = append(gs, grantRead{g, raw})
 		return true
 	})
 	if err == nil {
@@ -130,8 +244,12 @@ func (c *reads) grantsOf(view *store.View, dataset string) ([]registry.Grant, er
 }
 
 // liveAt is g.LiveAt(view, blockTime), blockTime being the time of the
-// reads' height: the same for every request at it.
-func (c *reads) liveAt(view *store.View, g registry.Grant, blockTime time.Time) (bool, string, error) {
+// reads' height: the same for every request at it. LiveAt's answer
+// follows from the grant, whether blockTime is past its expiry, and the
+// records it reads, so a check whose inputs all have the same bytes as a
+// kept one's has its answer.
+func (c *reads) liveAt(view *store.View, gr grantRead, blockTime time.Time) (bool, string, error) {
+	g := gr.g
 	key := string(registry.GrantKey(g.Dataset, g.Grantee))
 	c.mu.Lock()
 	l, hit := c.live[key]
@@ -139,14 +257,43 @@ func (c *reads) liveAt(view *store.View, g registry.Grant, blockTime time.Time) 
 	if hit {
 		return l.live, l.why, nil
 	}
-	live, why, err := g.LiveAt(view, blockTime)
+	expired := !blockTime.Before(g.Expires)
+	c.memo.mu.Lock()
+	m, memoHit := c.memo.live[key]
+	c.memo.mu.Unlock()
+	if memoHit && m.expired == expired && bytes.Equal(m.grant, gr.raw) {
+		same := true
+		for _, kv := range m.reads {
+			v, err := view.Get([]byte(kv.key))
+			if err != nil {
+				return false, "", fmt.Errorf("get %q: %w", kv.key, err)
+			}
+			if !bytes.Equal(v, kv.value) {
+				same = false
+				break
+			}
+		}
+		if same {
+			c.keepLive(key, m.live, m.why)
+			return m.live, m.why, nil
+		}
+	}
+	rec := &recorder{view: view}
+	live, why, err := g.LiveAt(rec, blockTime)
 	if err != nil {
 		return live, why, err
 	}
+	c.memo.mu.Lock()
+	put(c.memo.live, key, memoLive{grant: gr.raw, expired: expired, reads: rec.reads, live: live, why: why})
+	c.memo.mu.Unlock()
+	c.keepLive(key, live, why)
+	return live, why, nil
+}
+
+func (c *reads) keepLive(key string, live bool, why string) {
 	c.mu.Lock()
 	if _, dup := c.live[key]; !dup && c.keep() {
 		c.live[key] = liveRead{live, why}
 	}
 	c.mu.Unlock()
-	return live, why, nil
 }

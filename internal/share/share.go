@@ -110,6 +110,7 @@ type Service struct {
 	// reads are the latest height's ledger reads, decoded once for
 	// every request decided at it (reads.go).
 	reads atomic.Pointer[reads]
+	memo  *memo
 }
 
 type blockTime struct {
@@ -148,7 +149,7 @@ func New(opts Options, started time.Time) *Service {
 		Scheme:    opts.Scheme,
 		Now:       opts.Now,
 	}
-	return &Service{opts: opts, verifier: v}
+	return &Service{opts: opts, verifier: v, memo: newMemo()}
 }
 
 // Store and Log are the service's bytes and access logs.
@@ -255,7 +256,8 @@ func (s *Service) byGrant(ctx context.Context, c *reads, view *store.View, a Acc
 		return a, nil, fmt.Errorf("read the grants of %s: %w", id, err)
 	}
 	var dead *Refusal
-	for _, g := range grants {
+	for _, gr := range grants {
+		g := gr.g
 		if hint != "" && g.Grantee != hint {
 			continue
 		}
@@ -266,7 +268,7 @@ func (s *Service) byGrant(ctx context.Context, c *reads, view *store.View, a Acc
 		if !ok || !slices.Contains(rec.Admins, a.Key) {
 			continue
 		}
-		live, why, err := c.liveAt(view, g, blockTime)
+		live, why, err := c.liveAt(view, gr, blockTime)
 		if err != nil {
 			return a, nil, fmt.Errorf("read the grants of %s: %w", id, err)
 		}
