@@ -209,10 +209,11 @@ func TestDecideBenchWorld(t *testing.T) {
 }
 
 // TestDecideSeesEachHeight: what a height's decisions read is kept for
-// the requests at that height only (reads.go): with the grant's reads
-// held from a request just let in, the first request after the block
-// that deactivates the grantee, then after the one that revokes the
-// grant, is refused for it.
+// the requests at that height only, and what they decoded for later
+// heights only while its bytes are unchanged (reads.go): with the
+// grant's reads held from a request just let in, the first request after
+// the block that deactivates the grantee, the unit above the dataset,
+// or revokes the grant, is refused for it.
 func TestDecideSeesEachHeight(t *testing.T) {
 	w := newDecideWorld(t, 2)
 	ctx := context.Background()
@@ -236,6 +237,16 @@ func TestDecideSeesEachHeight(t *testing.T) {
 	w.ledger.Send("bob", registry.KindReactivate, registry.SetStatus{ID: w.grantee})
 	if a, refusal := decide(); refusal != nil || a.Grantee != w.grantee {
 		t.Fatalf("after the reactivation: access %+v, refusal %v", a, refusal)
+	}
+	// A record above the dataset, which only the grant's liveness check
+	// reads for a grantee's request: kept by its bytes across heights.
+	w.ledger.Send("alice", registry.KindDeactivate, registry.SetStatus{ID: "1561301001.85.1"})
+	if _, refusal := decide(); refusal == nil || refusal.Code != wire.CodeGrantInactive {
+		t.Fatalf("after the dataset's unit's deactivation: refusal %v, want %s", refusal, wire.CodeGrantInactive)
+	}
+	w.ledger.Send("alice", registry.KindReactivate, registry.SetStatus{ID: "1561301001.85.1"})
+	if a, refusal := decide(); refusal != nil || a.Grantee != w.grantee {
+		t.Fatalf("after the unit's reactivation: access %+v, refusal %v", a, refusal)
 	}
 	w.ledger.Send("alice", registry.KindRevokeAccess, registry.RevokeAccess{Dataset: flowID, Grantee: w.grantee})
 	if _, refusal := decide(); refusal == nil || refusal.Code != wire.CodeGrantRevoked {
