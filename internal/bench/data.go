@@ -118,10 +118,12 @@ type DecideFigure struct {
 	Requests int `json:"requests"`
 	Grants   int `json:"grants"`
 	// Mean, P50 and P99 of a grantee's requests at one height (what the
-	// height's reads keep, decoded once: internal/share/reads.go).
-	Mean time.Duration `json:"mean"`
-	P50  time.Duration `json:"p50"`
-	P99  time.Duration `json:"p99"`
+	// height's reads keep, decoded once: internal/share/reads.go), in the
+	// round of the lowest mean; every round's mean in Rounds.
+	Rounds []time.Duration `json:"rounds"`
+	Mean   time.Duration   `json:"mean"`
+	P50    time.Duration   `json:"p50"`
+	P99    time.Duration   `json:"p99"`
 	// FirstAfterBlock is the p50 of the first request after a new block,
 	// which reads the ledger afresh.
 	FirstAfterBlock time.Duration `json:"first_after_block"`
@@ -593,32 +595,39 @@ func measureDecide(svc *share.Service, l *dataLedger, signer httpsig.Signer, hos
 		}
 		return took, err
 	}
-	reqs, err := requests(opts.Decides + 1)
-	if err != nil {
-		return fig, err
-	}
-	if _, err := decide(reqs[0]); err != nil { // the height's reads
-		return fig, err
-	}
-	times := make([]time.Duration, 0, opts.Decides)
-	start := time.Now()
-	for _, r := range reqs[1:] {
-		t, err := decide(r)
+	// Rounds of opts.Decides requests each; the round with the lowest
+	// mean counts, as other work on a shared machine only slows one.
+	for round := range opts.Rounds {
+		reqs, err := requests(opts.Decides + 1)
 		if err != nil {
 			return fig, err
 		}
-		times = append(times, t)
+		if _, err := decide(reqs[0]); err != nil { // the height's reads, in the first round
+			return fig, err
+		}
+		times := make([]time.Duration, 0, opts.Decides)
+		start := time.Now()
+		for _, r := range reqs[1:] {
+			t, err := decide(r)
+			if err != nil {
+				return fig, err
+			}
+			times = append(times, t)
+		}
+		mean := time.Since(start) / time.Duration(opts.Decides)
+		fig.Rounds = append(fig.Rounds, mean)
+		if round == 0 || mean < fig.Mean {
+			slices.Sort(times)
+			fig.Mean, fig.P50, fig.P99 = mean, times[len(times)/2], times[len(times)*99/100]
+		}
 	}
-	fig.Mean = time.Since(start) / time.Duration(opts.Decides)
-	slices.Sort(times)
-	fig.P50, fig.P99 = times[len(times)/2], times[len(times)*99/100]
 
 	const afterBlock = 200
-	reqs, err = requests(afterBlock)
+	reqs, err := requests(afterBlock)
 	if err != nil {
 		return fig, err
 	}
-	times = times[:0]
+	times := make([]time.Duration, 0, afterBlock)
 	for _, r := range reqs {
 		if err := l.commit(); err != nil {
 			return fig, err
@@ -635,7 +644,7 @@ func measureDecide(svc *share.Service, l *dataLedger, signer httpsig.Signer, hos
 	pub := apitest.Key(dataGrantee).Public().(ed25519.PublicKey)
 	sig := ed25519.Sign(apitest.Key(dataGrantee), base)
 	const verifies = 2000
-	start = time.Now()
+	start := time.Now()
 	for range verifies {
 		if !ed25519.Verify(pub, base, sig) {
 			return fig, errors.New("ed25519: the signature base does not verify")
