@@ -2,6 +2,7 @@ package share
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -51,9 +52,10 @@ type grantRead struct {
 // emptied when it would hold more.
 type memo struct {
 	mu      sync.Mutex
-	records map[string]memoRecord // by identifier
-	grants  map[string]memoGrant  // by grant key
-	live    map[string]memoLive   // by grant key
+	records map[string]memoRecord        // by identifier
+	grants  map[string]memoGrant         // by grant key
+	live    map[string]memoLive          // by grant key
+	keys    map[string]ed25519.PublicKey // signers' keys, by keyid (Service.keyOf)
 }
 
 type memoRecord struct {
@@ -82,7 +84,7 @@ type keyValue struct {
 }
 
 func newMemo() *memo {
-	return &memo{records: map[string]memoRecord{}, grants: map[string]memoGrant{}, live: map[string]memoLive{}}
+	return &memo{records: map[string]memoRecord{}, grants: map[string]memoGrant{}, live: map[string]memoLive{}, keys: map[string]ed25519.PublicKey{}}
 }
 
 // put stores v under k in m, emptying m first when it is full.

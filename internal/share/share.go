@@ -138,8 +138,9 @@ func New(opts Options, started time.Time) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	v := &httpsig.Verifier{
-		Key:       keyOf,
+	s := &Service{opts: opts, memo: newMemo()}
+	s.verifier = &httpsig.Verifier{
+		Key:       s.keyOf,
 		Required:  httpsig.DefaultComponents(),
 		Tag:       Tag,
 		MaxAge:    MaxSignatureAge,
@@ -149,14 +150,32 @@ func New(opts Options, started time.Time) *Service {
 		Scheme:    opts.Scheme,
 		Now:       opts.Now,
 	}
-	return &Service{opts: opts, verifier: v, memo: newMemo()}
+	return s
 }
 
 // Store and Log are the service's bytes and access logs.
 func (s *Service) Store() *datastore.Store { return s.opts.Store }
 func (s *Service) Log() *accesslog.Log     { return s.opts.Log }
 
-func keyOf(keyID string) (ed25519.PublicKey, error) { return registry.ParsePubKey(keyID) }
+// keyOf parses a keyid, keeping the keys parsed (memo): checking that a
+// key is a point of the curve costs several µs, and every request of a
+// key would repeat it.
+func (s *Service) keyOf(keyID string) (ed25519.PublicKey, error) {
+	s.memo.mu.Lock()
+	k, ok := s.memo.keys[keyID]
+	s.memo.mu.Unlock()
+	if ok {
+		return k, nil
+	}
+	k, err := registry.ParsePubKey(keyID)
+	if err != nil {
+		return nil, err
+	}
+	s.memo.mu.Lock()
+	put(s.memo.keys, keyID, k)
+	s.memo.mu.Unlock()
+	return k, nil
+}
 
 // Decide says whether request r may do action to identifier id, from the
 // latest committed state. index picks the DATA value (0: the first). An
