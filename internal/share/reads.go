@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -40,6 +41,7 @@ type reads struct {
 	records map[string]recordRead
 	grants  map[string][]grantRead // by dataset, in key order, at most maxGrantScan
 	live    map[string]liveRead    // by grant key
+	signers map[string][]grantRead // by dataset and key: the grants to nodes the key administers
 }
 
 type grantRead struct {
@@ -124,7 +126,8 @@ type liveRead struct {
 }
 
 func newReads(height int64, m *memo) *reads {
-	return &reads{height: height, memo: m, records: map[string]recordRead{}, grants: map[string][]grantRead{}, live: map[string]liveRead{}}
+	return &reads{height: height, memo: m, records: map[string]recordRead{}, grants: map[string][]grantRead{}, live: map[string]liveRead{},
+		signers: map[string][]grantRead{}}
 }
 
 // readsAt is the reads of view's height: the service's current ones when
@@ -240,6 +243,38 @@ func (c *reads) grantsOf(view *store.View, dataset string) ([]grantRead, error) 
 	c.mu.Lock()
 	if _, dup := c.grants[dataset]; !dup && c.keep() {
 		c.grants[dataset] = gs
+	}
+	c.mu.Unlock()
+	return gs, nil
+}
+
+// signersGrants are the dataset's grants (grantsOf) to nodes whose
+// admins include key, in key order: a request goes through a dataset's
+// grants once a height per signer, however many it has.
+func (c *reads) signersGrants(view *store.View, dataset, key string) ([]grantRead, error) {
+	k := dataset + "#" + key
+	c.mu.Lock()
+	gs, hit := c.signers[k]
+	c.mu.Unlock()
+	if hit {
+		return gs, nil
+	}
+	all, err := c.grantsOf(view, dataset)
+	if err != nil {
+		return nil, err
+	}
+	for _, gr := range all {
+		rec, ok, err := c.record(view, gr.g.Grantee)
+		if err != nil {
+			return nil, err
+		}
+		if ok && slices.Contains(rec.Admins, key) {
+			gs = append(gs, gr)
+		}
+	}
+	c.mu.Lock()
+	if _, dup := c.signers[k]; !dup && c.keep() {
+		c.signers[k] = gs
 	}
 	c.mu.Unlock()
 	return gs, nil

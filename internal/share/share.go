@@ -270,7 +270,7 @@ func (s *Service) byGrant(ctx context.Context, c *reads, view *store.View, a Acc
 		return a, nil, fmt.Errorf("read the time of block %d: %w", a.Height, err)
 	}
 	now := s.opts.Now()
-	grants, err := c.grantsOf(view, id.String())
+	grants, err := c.signersGrants(view, id.String(), a.Key)
 	if err != nil {
 		return a, nil, fmt.Errorf("read the grants of %s: %w", id, err)
 	}
@@ -278,13 +278,6 @@ func (s *Service) byGrant(ctx context.Context, c *reads, view *store.View, a Acc
 	for _, gr := range grants {
 		g := gr.g
 		if hint != "" && g.Grantee != hint {
-			continue
-		}
-		rec, ok, err := c.record(view, g.Grantee)
-		if err != nil {
-			return a, nil, fmt.Errorf("read the grants of %s: %w", id, err)
-		}
-		if !ok || !slices.Contains(rec.Admins, a.Key) {
 			continue
 		}
 		live, why, err := c.liveAt(view, gr, blockTime)
