@@ -124,7 +124,7 @@ func (r Figures) writeText(w io.Writer) {
 		fmt.Fprintf(tw, "    the same, cold: the first full read after the file changed, hashed as sent\t%s MB/s\t%s MB/s http.ServeContent\t%.2f\t\t\n",
 			rate(d.Cold.MBPerSec), rate(d.Bare.MBPerSec), d.ColdRatio)
 		fmt.Fprintf(tw, "    SHA-256 in memory, one core (what a cold read cannot exceed)\t%s MB/s\t\t\t\t\n", rate(d.SHA256MBPerSec))
-		fmt.Fprintf(tw, "    signature and grant check of a grantee's request (Decide), %d grants, mean\t%s (p50 %s, p99 %s)\t%s Ed25519 verify\t\t≤ %s\t%s\n",
+		fmt.Fprintf(tw, "    signature and grant check of a grantee's request (Decide), %d grants, mean\t%s (p50 %s, p99 %s)\t%s Ed25519 verify, same round\t\t≤ %s\t%s\n",
 			d.Decide.Grants, fmtDur(d.Decide.Mean), fmtDur(d.Decide.P50), fmtDur(d.Decide.P99), fmtDur(d.Decide.Ed25519), fmtDur(TargetDecide), verdict(d.MetDecide()))
 		fmt.Fprintf(tw, "    the same, first request after a new block (reads the ledger afresh), p50\t%s\t\t\t\t\n", fmtDur(d.Decide.FirstAfterBlock))
 		if !d.MetServe() {
