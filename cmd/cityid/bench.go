@@ -92,6 +92,9 @@ internal/bench/README.md.`,
 			if err != nil {
 				return usageError{fmt.Errorf("--procs %w", err)}
 			}
+			if dataMiB < 1 {
+				return usageError{fmt.Errorf("--data-mib %d: give a size in MiB from 1", dataMiB)}
+			}
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 				return usageError{fmt.Errorf("--log-level %q: %w", logLevel, err)}
