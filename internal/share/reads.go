@@ -37,7 +37,7 @@ type reads struct {
 	memo   *memo
 
 	mu      sync.Mutex
-	held    int // entries in the maps below, bounded by maxReads
+	held    int // bytes of ledger values behind the maps below, bounded by maxReadBytes
 	records map[string]recordRead
 	grants  map[string][]grantRead // by dataset, in key order, at most maxGrantScan
 	live    map[string]liveRead    // by grant key
@@ -50,10 +50,11 @@ type grantRead struct {
 }
 
 // memo is what was decoded from ledger bytes, by key, with the bytes,
-// kept across heights. Each map holds at most maxReads entries and is
-// emptied when it would hold more.
+// kept across heights. It holds at most maxMemoBytes of ledger values,
+// and is emptied when it would hold more.
 type memo struct {
 	mu      sync.Mutex
+	size    int                          // bytes of ledger values held
 	records map[string]memoRecord        // by identifier
 	grants  map[string]memoGrant         // by grant key
 	live    map[string]memoLive          // by grant key
@@ -89,12 +90,17 @@ func newMemo() *memo {
 	return &memo{records: map[string]memoRecord{}, grants: map[string]memoGrant{}, live: map[string]memoLive{}, keys: map[string]ed25519.PublicKey{}}
 }
 
-// put stores v under k in m, emptying m first when it is full.
-func put[V any](m map[string]V, k string, v V) {
-	if len(m) >= maxReads {
-		clear(m)
+// room makes room for n more bytes, emptying the memo when it would
+// hold more than maxMemoBytes; the caller holds mu.
+func (m *memo) room(n int) {
+	if m.size+n > maxMemoBytes {
+		clear(m.records)
+		clear(m.grants)
+		clear(m.live)
+		clear(m.keys)
+		m.size = 0
 	}
-	m[k] = v
+	m.size += n
 }
 
 // recorder is a registry.Reader that keeps what was read.
@@ -111,9 +117,17 @@ func (r *recorder) Get(key []byte) ([]byte, error) {
 	return v, err
 }
 
-// maxReads bounds the entries a height's reads hold (a record is ~1 KiB
-// decoded): past it, reads go to the ledger each time, as before.
-const maxReads = 1 << 14
+// Bounds of what is kept, in bytes of ledger values (their decoded forms
+// take a few times as much): any identifier may be asked for, so what a
+// height's reads and the memo hold must not grow with the ledger. Past
+// maxReadBytes a height's reads go to the ledger each time, as before;
+// past maxMemoBytes the memo starts again. entryBytes is what an entry
+// costs beyond its bytes.
+const (
+	maxReadBytes = 8 << 20
+	maxMemoBytes = 8 << 20
+	entryBytes   = 64
+)
 
 type recordRead struct {
 	rec registry.Record
@@ -147,12 +161,14 @@ func (s *Service) readsAt(view *store.View) *reads {
 	return r
 }
 
-// keep stores an entry unless the bound is reached; the caller holds mu.
-func (c *reads) keep() bool {
-	if c.held >= maxReads {
+// keep says whether an entry of n bytes may be stored, and counts it;
+// the caller holds mu.
+func (c *reads) keep(n int) bool {
+	n += entryBytes
+	if c.held+n > maxReadBytes {
 		return false
 	}
-	c.held++
+	c.held += n
 	return true
 }
 
@@ -164,12 +180,12 @@ func (c *reads) record(view *store.View, id string) (registry.Record, bool, erro
 	if hit {
 		return r.rec, r.ok, nil
 	}
-	rec, ok, err := c.decodeRecord(view, id)
+	rec, ok, size, err := c.decodeRecord(view, id)
 	if err != nil {
 		return rec, ok, err
 	}
 	c.mu.Lock()
-	if _, dup := c.records[id]; !dup && c.keep() {
+	if _, dup := c.records[id]; !dup && c.keep(size) {
 		c.records[id] = recordRead{rec, ok}
 	}
 	c.mu.Unlock()
@@ -177,30 +193,30 @@ func (c *reads) record(view *store.View, id string) (registry.Record, bool, erro
 }
 
 // decodeRecord is registry.GetRecord, decoding only bytes the memo
-// does not hold.
-func (c *reads) decodeRecord(view *store.View, id string) (registry.Record, bool, error) {
+// does not hold; size is the record's in bytes.
+func (c *reads) decodeRecord(view *store.View, id string) (rec registry.Record, ok bool, size int, err error) {
 	key := registry.RecordKey(id)
 	raw, err := view.Get(key)
 	if err != nil {
-		return registry.Record{}, false, fmt.Errorf("get %q: %w", key, err)
+		return rec, false, 0, fmt.Errorf("get %q: %w", key, err)
 	}
 	if raw == nil {
-		return registry.Record{}, false, nil
+		return rec, false, 0, nil
 	}
 	c.memo.mu.Lock()
 	m, hit := c.memo.records[id]
 	c.memo.mu.Unlock()
 	if hit && bytes.Equal(m.raw, raw) {
-		return m.rec, true, nil
+		return m.rec, true, len(raw), nil
 	}
-	var rec registry.Record
 	if err := registry.DecodeState(raw, &rec); err != nil {
-		return rec, false, fmt.Errorf("decode %q: %w", key, err)
+		return rec, false, 0, fmt.Errorf("decode %q: %w", key, err)
 	}
 	c.memo.mu.Lock()
-	put(c.memo.records, id, memoRecord{bytes.Clone(raw), rec})
+	c.memo.room(len(raw) + entryBytes)
+	c.memo.records[id] = memoRecord{bytes.Clone(raw), rec}
 	c.memo.mu.Unlock()
-	return rec, true, nil
+	return rec, true, len(raw), nil
 }
 
 // grantsOf is the dataset's first maxGrantScan grants, in key order.
@@ -212,10 +228,12 @@ func (c *reads) grantsOf(view *store.View, dataset string) ([]grantRead, error) 
 		return gs, nil
 	}
 	var scanErr error
+	size := 0
 	err := view.Iterate(registry.GrantPrefix(dataset), nil, func(k, v []byte) bool {
 		if len(gs) == maxGrantScan {
 			return false
 		}
+		size += len(v) + entryBytes
 		c.memo.mu.Lock()
 		m, hit := c.memo.grants[string(k)]
 		c.memo.mu.Unlock()
@@ -229,7 +247,8 @@ func (c *reads) grantsOf(view *store.View, dataset string) ([]grantRead, error) 
 		}
 		raw := bytes.Clone(v)
 		c.memo.mu.Lock()
-		put(c.memo.grants, string(k), memoGrant{raw, g})
+		c.memo.room(len(raw) + entryBytes)
+		c.memo.grants[string(k)] = memoGrant{raw, g}
 		c.memo.mu.Unlock()
 		gs = append(gs, grantRead{g, raw})
 		return true
@@ -241,7 +260,7 @@ func (c *reads) grantsOf(view *store.View, dataset string) ([]grantRead, error) 
 		return nil, err
 	}
 	c.mu.Lock()
-	if _, dup := c.grants[dataset]; !dup && c.keep() {
+	if _, dup := c.grants[dataset]; !dup && c.keep(size) {
 		c.grants[dataset] = gs
 	}
 	c.mu.Unlock()
@@ -273,7 +292,7 @@ func (c *reads) signersGrants(view *store.View, dataset, key string) ([]grantRea
 		}
 	}
 	c.mu.Lock()
-	if _, dup := c.signers[k]; !dup && c.keep() {
+	if _, dup := c.signers[k]; !dup && c.keep(entryBytes*len(gs)) {
 		c.signers[k] = gs
 	}
 	c.mu.Unlock()
@@ -320,8 +339,13 @@ func (c *reads) liveAt(view *store.View, gr grantRead, blockTime time.Time) (boo
 	if err != nil {
 		return live, why, err
 	}
+	size := len(why) + entryBytes
+	for _, kv := range rec.reads {
+		size += len(kv.key) + len(kv.value) + entryBytes
+	}
 	c.memo.mu.Lock()
-	put(c.memo.live, key, memoLive{grant: gr.raw, expired: expired, reads: rec.reads, live: live, why: why})
+	c.memo.room(size)
+	c.memo.live[key] = memoLive{grant: gr.raw, expired: expired, reads: rec.reads, live: live, why: why}
 	c.memo.mu.Unlock()
 	c.keepLive(key, live, why)
 	return live, why, nil
@@ -329,7 +353,7 @@ func (c *reads) liveAt(view *store.View, gr grantRead, blockTime time.Time) (boo
 
 func (c *reads) keepLive(key string, live bool, why string) {
 	c.mu.Lock()
-	if _, dup := c.live[key]; !dup && c.keep() {
+	if _, dup := c.live[key]; !dup && c.keep(len(why)) {
 		c.live[key] = liveRead{live, why}
 	}
 	c.mu.Unlock()

@@ -172,7 +172,8 @@ func (s *Service) keyOf(keyID string) (ed25519.PublicKey, error) {
 		return nil, err
 	}
 	s.memo.mu.Lock()
-	put(s.memo.keys, keyID, k)
+	s.memo.room(len(keyID) + len(k) + entryBytes)
+	s.memo.keys[keyID] = k
 	s.memo.mu.Unlock()
 	return k, nil
 }
