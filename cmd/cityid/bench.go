@@ -31,6 +31,7 @@ func newBench() *cobra.Command {
 		loadTime   time.Duration
 		requests   int
 		dataDir    string
+		dataMiB    int
 		cpuProfile string
 	)
 	cmd := &cobra.Command{
@@ -56,6 +57,10 @@ func newBench() *cobra.Command {
            and DNS at 10,000 and --scale identifiers, from a load generator on
            loopback, beside a bare net/http and a bare miekg/dns server answering
            fixed answers of the same size: the ceiling of this machine.
+  data     a dataset (--data-mib, 1 GiB) served to an RFC 9421-signed request of
+           a live grantee through the node's serving path, cold (hashed as sent)
+           and warm, beside http.ServeContent of the same file; and the
+           signature and grant check of a request, beside Ed25519 alone.
 
 resolve and serve read states built once per run by the registry's state
 machine from real register_batch transactions into a store on disk, served
@@ -75,7 +80,8 @@ internal/bench/README.md.`,
   cityid bench --only state,e2e --procs 1,2,all
   cityid bench --only e2e --txs 10000 --duration 30s
   cityid bench --only batch --ids 100000
-  cityid bench --only resolve,serve --scale 100000 --rounds 1`,
+  cityid bench --only resolve,serve --scale 100000 --rounds 1
+  cityid bench --only data`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			parts, err := bench.ParseParts(only)
@@ -85,6 +91,9 @@ internal/bench/README.md.`,
 			cores, err := bench.ParseProcs(procs)
 			if err != nil {
 				return usageError{fmt.Errorf("--procs %w", err)}
+			}
+			if dataMiB < 1 {
+				return usageError{fmt.Errorf("--data-mib %d: give a size in MiB from 1", dataMiB)}
 			}
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
@@ -114,7 +123,7 @@ internal/bench/README.md.`,
 			res, err := bench.Run(cmd.Context(), bench.Options{
 				Only: parts, Procs: cores, Txs: txs, Duration: duration, Rounds: rounds, IDs: ids, Scale: scale, CacheMB: cacheMB,
 				Load:    bench.LoadOptions{Clients: clients, Duration: loadTime, Requests: requests},
-				DataDir: dataDir, Log: log, Child: child, Progress: cmd.ErrOrStderr(),
+				DataDir: dataDir, DataSize: int64(dataMiB) << 20, Log: log, Child: child, Progress: cmd.ErrOrStderr(),
 			})
 			var optErr *bench.OptionError
 			if errors.As(err, &optErr) {
@@ -133,7 +142,7 @@ internal/bench/README.md.`,
 	def := bench.DefaultOptions()
 	cmd.Flags().IntVar(&txs, "txs", def.Txs, "state and e2e: register transactions per measurement (state: per round; e2e: per app)")
 	cmd.Flags().DurationVar(&duration, "duration", def.Duration, "e2e: time limit of each app's load; batch: twice this per round; what is committed by then is measured")
-	cmd.Flags().StringVar(&only, "only", "", "run only these benchmarks, comma-separated: state, e2e, batch, resolve, serve")
+	cmd.Flags().StringVar(&only, "only", "", "run only these benchmarks, comma-separated: state, e2e, batch, resolve, serve, data")
 	cmd.Flags().StringVar(&procs, "procs", "all", "run the chosen benchmarks under each of these GOMAXPROCS settings in turn, comma-separated (e.g. 1,2,all), and show how each figure scales")
 	cmd.Flags().IntVar(&rounds, "rounds", def.Rounds, "rounds of each measurement; the best counts, since other work on the machine only slows a round down")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the full reports as JSON")
@@ -145,6 +154,7 @@ internal/bench/README.md.`,
 	cmd.Flags().DurationVar(&loadTime, "load-time", def.Load.Duration, "serve: time bound of each measured load run (after a 500 ms warm-up)")
 	cmd.Flags().IntVar(&requests, "requests", def.Load.Requests, "serve: request bound of each measured load run")
 	cmd.Flags().StringVar(&dataDir, "data", "", "batch, resolve and serve: folder of communities.csv.gz and cities.csv (default: internal/bench/testdata of the repository around the working directory)")
+	cmd.Flags().IntVar(&dataMiB, "data-mib", 1024, "data: the dataset's size in MiB (written to a temporary folder)")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof), and one of each serving process to FILE.serve-PID")
 	cmd.AddCommand(newBenchServeChild())
 	return cmd

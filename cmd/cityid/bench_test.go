@@ -17,6 +17,7 @@ func TestBenchUsage(t *testing.T) {
 		{"bench", "--only", "state", "--txs", "0"},
 		{"bench", "--only", "resolve", "--scale", "10"},
 		{"bench", "--only", "batch", "--data", "/nonexistent"},
+		{"bench", "--only", "data", "--data-mib", "0"},
 	} {
 		root := newRoot()
 		var out, errw bytes.Buffer

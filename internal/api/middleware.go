@@ -98,3 +98,8 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection: a dataset's
+// transfer moves its write deadline on as it progresses (data.go), and
+// sends files with sendfile.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

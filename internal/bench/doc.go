@@ -14,7 +14,12 @@
 //
 //   - register_batch on one node (RunBatch), resolve latency, proofs and
 //     the light client (RunResolve), and served resolves per second over
-//     HTTP/JSON, Handle REST and DNS beside bare servers (RunServe).
+//     HTTP/JSON, Handle REST and DNS beside bare servers (RunServe);
+//
+//   - data sharing (RunData): a dataset served to a signed request of a
+//     live grantee through the node's serving path, beside
+//     http.ServeContent of the same file, and the signature and grant
+//     check of a request beside one Ed25519 verification.
 //
 // Run runs the chosen benchmarks under each GOMAXPROCS setting asked for;
 // Results.WriteText renders the report (`cityid bench` only parses flags

@@ -15,7 +15,7 @@ import (
 )
 
 // Parts are the benchmarks `cityid bench` runs, in the order it runs them.
-var Parts = []string{"state", "e2e", "batch", "resolve", "serve"}
+var Parts = []string{"state", "e2e", "batch", "resolve", "serve", "data"}
 
 // Options are one `cityid bench` run: which benchmarks, under which
 // GOMAXPROCS settings, with what bounds. Run checks them.
@@ -35,6 +35,7 @@ type Options struct {
 	CacheMB  int           // resolve and serve: the served stores' block cache (0: the node's default)
 	Load     LoadOptions   // serve: the load generator's bounds
 	DataDir  string        // batch, resolve and serve: the reference data (FindData)
+	DataSize int64         // data: the dataset's size in bytes (0: DataOptions' default, 1 GiB)
 
 	// Log receives the nodes' logs of e2e and batch; nil discards them.
 	Log *slog.Logger
@@ -119,6 +120,9 @@ func (o *Options) check() error {
 	if o.Scale < DefaultSmall {
 		return optionErrorf("--scale %d: the large state must hold at least the small one's %d identifiers", o.Scale, DefaultSmall)
 	}
+	if o.DataSize < 0 || (o.DataSize > 0 && o.DataSize < 1<<20) {
+		return optionErrorf("--data-mib: give a size in MiB from 1")
+	}
 	if o.CacheMB < 0 {
 		return optionErrorf("--cache-mb %d: give a size in MiB, or 0 for the node's default", o.CacheMB)
 	}
@@ -153,6 +157,7 @@ type Figures struct {
 	Batch   *BatchReport   `json:"batch,omitempty"`
 	Resolve *ResolveReport `json:"resolve,omitempty"`
 	Serve   *ServeReport   `json:"serve,omitempty"`
+	Data    *DataReport    `json:"data,omitempty"`
 }
 
 // Run runs the chosen benchmarks under each GOMAXPROCS setting in turn,
@@ -271,6 +276,18 @@ func (r *runner) figures(ctx context.Context, procs int) (Figures, error) {
 		}
 		f.Batch = &rep
 	}
+	if r.has("data") {
+		size := o.DataSize
+		if size == 0 {
+			size = 1 << 30
+		}
+		say("data: a %s dataset served to a signed grantee's request, cold and warm, beside http.ServeContent of the file, %s; then the signature and grant check …", mib(size), plural(o.Rounds, "round"))
+		rep, err := RunData(ctx, DataOptions{Size: size, Rounds: o.Rounds})
+		if err != nil {
+			return f, fmt.Errorf("data benchmark: %w", err)
+		}
+		f.Data = &rep
+	}
 	if !r.has("resolve") && !r.has("serve") {
 		return f, nil
 	}
@@ -307,6 +324,14 @@ func (r *runner) figures(ctx context.Context, procs int) (Figures, error) {
 		f.Serve = &rep
 	}
 	return f, nil
+}
+
+// mib is a size in MiB, or GiB when whole.
+func mib(n int64) string {
+	if n%(1<<30) == 0 {
+		return fmt.Sprintf("%d GiB", n>>30)
+	}
+	return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
 }
 
 // plural is "1 round", "3 rounds".

@@ -72,7 +72,7 @@ func (s *Service) anchorOne(ctx context.Context, a Anchoring, signer, dataset st
 	if found && last.Entries >= entries {
 		return registry.Anchor{}, false, nil
 	}
-	if ok, err := adminOfLineage(view, id, signer); err != nil || !ok {
+	if ok, err := adminOfLineage(s.readsAt(view), view, id, signer); err != nil || !ok {
 		if err == nil && a.Logger != nil {
 			a.Logger.Warn("access log not anchored: the anchor key is not an admin of the dataset or of a node above it",
 				"dataset", dataset, "key", signer)

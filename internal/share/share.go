@@ -3,7 +3,6 @@ package share
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -139,13 +138,17 @@ const (
 // Service decides and records data requests for one node.
 type Service struct {
 	opts     Options
-	verifier httpsig.Verifier
+	verifier *httpsig.Verifier
 	// nonces are recorded only for requests that were let in, so that
 	// keys with no right cannot fill the cache and push honest nonces out.
 	nonces *httpsig.NonceCache
 	// lastBlock caches the latest block's time: every grant check at a
 	// height asks for it.
 	lastBlock atomic.Pointer[blockTime]
+	// reads are the latest height's ledger reads, decoded once for
+	// every request decided at it (reads.go).
+	reads atomic.Pointer[reads]
+	memo  *memo
 }
 
 type blockTime struct {
@@ -182,8 +185,9 @@ func New(opts Options, started time.Time) *Service {
 	for i, a := range opts.Authorities {
 		opts.Authorities[i] = strings.ToLower(a)
 	}
-	v := httpsig.Verifier{
-		Key:       keyOf,
+	s := &Service{opts: opts, memo: newMemo(), nonces: httpsig.NewNonceCache(maxNonces)}
+	s.verifier = &httpsig.Verifier{
+		Key:       s.keyOf,
 		Required:  httpsig.DefaultComponents(),
 		Tag:       Tag,
 		MaxAge:    MaxSignatureAge,
@@ -192,7 +196,7 @@ func New(opts Options, started time.Time) *Service {
 		Scheme:    opts.Scheme,
 		Now:       opts.Now,
 	}
-	return &Service{opts: opts, verifier: v, nonces: httpsig.NewNonceCache(maxNonces)}
+	return s
 }
 
 // Authorities are the names requests may be signed for at this node.
@@ -202,7 +206,26 @@ func (s *Service) Authorities() []string { return slices.Clone(s.opts.Authoritie
 func (s *Service) Store() *datastore.Store { return s.opts.Store }
 func (s *Service) Log() *accesslog.Log     { return s.opts.Log }
 
-func keyOf(keyID string) (ed25519.PublicKey, error) { return registry.ParsePubKey(keyID) }
+// keyOf parses a keyid, keeping the keys parsed (memo): checking that a
+// key is a point of the curve costs several µs, and every request of a
+// key would repeat it.
+func (s *Service) keyOf(keyID string) (ed25519.PublicKey, error) {
+	s.memo.mu.Lock()
+	k, ok := s.memo.keys[keyID]
+	s.memo.mu.Unlock()
+	if ok {
+		return k, nil
+	}
+	k, err := registry.ParsePubKey(keyID)
+	if err != nil {
+		return nil, err
+	}
+	s.memo.mu.Lock()
+	s.memo.room(len(keyID) + len(k) + entryBytes)
+	s.memo.keys[keyID] = k
+	s.memo.mu.Unlock()
+	return k, nil
+}
 
 // Decide says whether request r may do action to identifier id, from the
 // latest committed state. index picks the DATA value (0: the first). An
@@ -213,7 +236,8 @@ func (s *Service) Decide(ctx context.Context, r *http.Request, id code.ID, actio
 		return Access{}, refuse(wire.CodeUnavailable, "the node has no committed state yet"), nil
 	}
 	a := Access{Height: view.Version()}
-	rec, ok, err := registry.GetRecord(view, id.String())
+	c := s.readsAt(view)
+	rec, ok, err := c.record(view, id.String())
 	if err != nil {
 		return a, nil, fmt.Errorf("read %s: %w", id, err)
 	}
@@ -250,7 +274,7 @@ func (s *Service) Decide(ctx context.Context, r *http.Request, id code.ID, actio
 	signed := r.Header.Get("Signature-Input") != "" || r.Header.Get("Signature") != ""
 	if !signed {
 		if action == Download && ds.Public {
-			if why := inactiveLineage(view, id); why != "" {
+			if why := inactiveLineage(c, view, id); why != "" {
 				return fail(refuse(wire.CodeGrantInactive, "%s", why))
 			}
 			return a, nil, nil
@@ -289,7 +313,7 @@ func (s *Service) Decide(ctx context.Context, r *http.Request, id code.ID, actio
 		return a, nil, nil
 	}
 
-	owner, err := adminOfLineage(view, id, a.Key)
+	owner, err := adminOfLineage(c, view, id, a.Key)
 	if err != nil {
 		return a, nil, err
 	}
@@ -300,19 +324,19 @@ func (s *Service) Decide(ctx context.Context, r *http.Request, id code.ID, actio
 			return fail(refuse(registry.CodeUnauthorized, "key %s is not an admin of %s or of any node above it: only the dataset's admins may %s", clip(a.Key), id, action))
 		}
 		if action == Upload {
-			if why := inactiveLineage(view, id); why != "" {
+			if why := inactiveLineage(c, view, id); why != "" {
 				return fail(refuse(wire.CodeGrantInactive, "%s: no bytes are taken for it", why))
 			}
 		}
 		return allowed()
 	}
 	if ds.Public || owner {
-		if why := inactiveLineage(view, id); why != "" {
+		if why := inactiveLineage(c, view, id); why != "" {
 			return fail(refuse(wire.CodeGrantInactive, "%s", why))
 		}
 		return allowed()
 	}
-	a, f, err := s.byGrant(ctx, view, a, id, r.Header.Get(GranteeHeader), fail)
+	a, f, err := s.byGrant(ctx, c, view, a, id, r.Header.Get(GranteeHeader), fail)
 	if f != nil || err != nil {
 		return a, f, err
 	}
@@ -358,29 +382,26 @@ const GranteeHeader = "CityID-Grantee"
 
 // byGrant finds a live grant for the dataset to a node the signer
 // administers.
-func (s *Service) byGrant(ctx context.Context, view *store.View, a Access, id code.ID, hint string,
+func (s *Service) byGrant(ctx context.Context, c *reads, view *store.View, a Access, id code.ID, hint string,
 	fail func(*Refusal) (Access, *Refusal, error)) (Access, *Refusal, error) {
 	blockTime, err := s.blockTimeAt(ctx, a.Height)
 	if err != nil {
 		return a, nil, fmt.Errorf("read the time of block %d: %w", a.Height, err)
 	}
 	now := s.opts.Now()
+	grants, err := c.signersGrants(view, id.String(), a.Key)
+	if err != nil {
+		return a, nil, fmt.Errorf("read the grants of %s: %w", id, err)
+	}
 	var dead *Refusal
-	var scanErr error
-	seen := 0
-	consider := func(g registry.Grant) bool {
-		rec, ok, err := registry.GetRecord(view, g.Grantee)
-		if err != nil {
-			scanErr = err
-			return false
+	for _, gr := range grants {
+		g := gr.g
+		if hint != "" && g.Grantee != hint {
+			continue
 		}
-		if !ok || !slices.Contains(rec.Admins, a.Key) {
-			return true
-		}
-		live, why, err := g.LiveAt(view, blockTime)
+		live, why, err := c.liveAt(view, gr, blockTime)
 		if err != nil {
-			scanErr = err
-			return false
+			return a, nil, fmt.Errorf("read the grants of %s: %w", id, err)
 		}
 		code := wire.CodeGrantInactive
 		switch {
@@ -395,40 +416,12 @@ func (s *Service) byGrant(ctx context.Context, view *store.View, a Access, id co
 		}
 		if live {
 			a.Grantee, a.Grant = g.Grantee, g.Version
-			return false
+			break
 		}
 		if dead == nil {
 			dead = refuse(code, "%s: %s", g.Grantee, why)
 			dead.Grantee = g.Grantee
 		}
-		return true
-	}
-	if hint != "" {
-		// The grant the request names: one read, however many the
-		// dataset has.
-		g, found, gerr := registry.GetGrant(view, id.String(), hint)
-		err = gerr
-		if err == nil && found {
-			consider(g)
-		}
-	} else {
-		err = view.Iterate(registry.GrantPrefix(id.String()), nil, func(_, v []byte) bool {
-			seen++
-			if seen > maxGrantScan {
-				return false
-			}
-			var g registry.Grant
-			if scanErr = json.Unmarshal(v, &g); scanErr != nil {
-				return false
-			}
-			return consider(g)
-		})
-	}
-	if err == nil {
-		err = scanErr
-	}
-	if err != nil {
-		return a, nil, fmt.Errorf("read the grants of %s: %w", id, err)
 	}
 	if a.Grantee != "" {
 		return a, nil, nil
@@ -456,9 +449,9 @@ func dataValue(rec registry.Record, index uint32) (registry.Value, bool) {
 }
 
 // adminOfLineage reports whether key is an admin of id or of a node above.
-func adminOfLineage(view *store.View, id code.ID, key string) (bool, error) {
+func adminOfLineage(c *reads, view *store.View, id code.ID, key string) (bool, error) {
 	for cur := id; ; {
-		rec, ok, err := registry.GetRecord(view, cur.String())
+		rec, ok, err := c.record(view, cur.String())
 		if err != nil {
 			return false, fmt.Errorf("read %s: %w", cur, err)
 		}
@@ -475,9 +468,9 @@ func adminOfLineage(view *store.View, id code.ID, key string) (bool, error) {
 
 // inactiveLineage says which of id and the nodes above it is deactivated
 // ("" when none is).
-func inactiveLineage(view *store.View, id code.ID) string {
+func inactiveLineage(c *reads, view *store.View, id code.ID) string {
 	for cur := id; ; {
-		rec, ok, err := registry.GetRecord(view, cur.String())
+		rec, ok, err := c.record(view, cur.String())
 		switch {
 		case err != nil:
 			return fmt.Sprintf("%s could not be read: %v", cur, err)
