@@ -5,8 +5,10 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -113,6 +115,16 @@ until interrupted (Ctrl-C or SIGTERM).`,
 				return err
 			}
 			printNext(out, g.home, run, c)
+			// SIGHUP reloads what a running node may take without a
+			// restart (systemctl reload cityid): the HTTPS certificate.
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go func() {
+				for range hup {
+					_ = run.Reload() // logged by the node
+				}
+			}()
 			return run.Wait(cmd.Context())
 		},
 	}

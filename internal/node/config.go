@@ -182,9 +182,21 @@ type SnapshotsConfig struct {
 
 // HTTPConfig configures the HTTP API.
 type HTTPConfig struct {
-	Listen    string           `mapstructure:"listen"`
-	PublicURL string           `mapstructure:"public_url"`
-	Limits    HTTPLimitsConfig `mapstructure:"limits"`
+	Listen    string `mapstructure:"listen"`
+	PublicURL string `mapstructure:"public_url"`
+	// TLSCert and TLSKey, when set, serve HTTPS from these PEM files,
+	// read again on SIGHUP (relative to the home unless absolute).
+	TLSCert string           `mapstructure:"tls_cert"`
+	TLSKey  string           `mapstructure:"tls_key"`
+	Limits  HTTPLimitsConfig `mapstructure:"limits"`
+}
+
+// homePath is p relative to the home, unless absolute.
+func (c *Config) homePath(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Home, p)
 }
 
 // HTTPLimitsConfig is [http.limits]: the API's per-client token buckets
@@ -364,6 +376,9 @@ func (c *Config) validate() error {
 	if _, err := c.HTTP.Limits.APILimits(); err != nil {
 		return err
 	}
+	if (c.HTTP.TLSCert == "") != (c.HTTP.TLSKey == "") {
+		return fmt.Errorf("http.tls_cert and http.tls_key go together: give both, or neither for plain HTTP")
+	}
 	if c.State.CacheMB < 1 || c.State.CacheMB > maxCacheMB {
 		return fmt.Errorf("state.cache_mb %d is not between 1 and %d", c.State.CacheMB, maxCacheMB)
 	}
@@ -451,8 +466,15 @@ const cityidTemplate = `# CityID node settings. CometBFT's own settings (RPC and
 # Default: "` + wire.DefaultHTTPAddr + `" (loopback only).
 listen = %q
 # The base URL people reach this node at: resolver URLs and QR codes are
-# <public_url>/r/<identifier>. Default: "http://" + listen.
+# <public_url>/r/<identifier>. Default: "http://" + listen (https:// with TLS).
 public_url = %q
+# HTTPS: a certificate chain and its private key, PEM files (relative to the
+# home, or absolute). The node reads them again on SIGHUP (systemctl reload
+# cityid), so a renewed certificate is taken without a restart; connections
+# open keep theirs. Both empty (the default) serve plain HTTP, as behind a
+# reverse proxy that terminates TLS (see the README).
+tls_cert = %q
+tls_key = %q
 
 [dns]
 # Address of the authoritative DNS front end, UDP and TCP ("" for none).
@@ -617,7 +639,7 @@ func (c *Config) write() error {
 	for _, g := range c.DNS.Glue {
 		glue = append(glue, fmt.Sprintf("%q", g))
 	}
-	body := fmt.Sprintf(cityidTemplate, c.HTTP.Listen, c.HTTP.PublicURL, c.DNS.Listen, c.DNS.Zone, strings.Join(ns, ", "), strings.Join(glue, ", "),
+	body := fmt.Sprintf(cityidTemplate, c.HTTP.Listen, c.HTTP.PublicURL, c.HTTP.TLSCert, c.HTTP.TLSKey, c.DNS.Listen, c.DNS.Zone, strings.Join(ns, ", "), strings.Join(glue, ", "),
 		c.DNS.ResponsesPerSecond, c.DNS.Slip, c.DNS.Window, c.DNS.IPv4Prefix, c.DNS.IPv6Prefix,
 		c.Log.Level, c.Log.Format, c.Snapshots.Interval, c.Snapshots.Keep,
 		c.State.CacheMB, c.State.WriteBufferMB, c.State.TreeCacheNodes, c.State.ValueCacheMB,

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -75,6 +76,8 @@ type FrontEndOptions struct {
 	Log *slog.Logger
 	// Data serves datasets and their access logs; nil serves none.
 	Data *share.Service
+	// TLS, when set, serves HTTPS with its certificate.
+	TLS *tls.Config
 }
 
 // FrontEnds are a node's HTTP API (with Handle REST) and DNS front end,
@@ -113,7 +116,12 @@ func ServeFrontEnds(ln net.Listener, b api.Backend, o FrontEndOptions) (*FrontEn
 		}
 		f.dns, f.DNSAddr, f.DNSZone = d, udp.String(), d.Zone()
 	}
-	go func() { f.served <- srv.Serve(ln) }()
+	if o.TLS != nil {
+		srv.TLSConfig = o.TLS
+		go func() { f.served <- srv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { f.served <- srv.Serve(ln) }()
+	}
 	return f, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // Reset empties a node's data so that it resyncs from its peers (block
@@ -57,6 +58,10 @@ func Reset(home string) (_ []string, err error) {
 // A store locked by another process is not damaged: that process is told
 // apart, and reset is not suggested for it.
 func recoverHint(home string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		// A port that another process holds says nothing of the data.
+		return fmt.Errorf("%w\n\nAnother process listens on that address: stop it, or give this node other ports (--rpc, --p2p, or config/config.toml in %s).", err, home)
+	}
 	if isLockedStore(err) {
 		return fmt.Errorf("%w\n\nAnother process holds the node's data in %s: stop it before starting this node.", err, filepath.Join(home, "data"))
 	}

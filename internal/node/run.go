@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -49,6 +50,9 @@ type Running struct {
 
 	stopOnce sync.Once
 	stopErr  error
+
+	// cert is the HTTPS certificate, nil for plain HTTP.
+	cert *certificate
 
 	// stopAnchoring ends the anchoring of access logs; anchored is closed
 	// when it has ended (nil when there is none).
@@ -152,6 +156,16 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 		_ = cn.Stop()
 		return nil, fmt.Errorf("%w (in %s)", err, cityidFile(c.Home))
 	}
+	var cert *certificate
+	var tlsConf *tls.Config
+	if c.HTTP.TLSCert != "" {
+		if cert, err = loadCertificate(c.homePath(c.HTTP.TLSCert), c.homePath(c.HTTP.TLSKey)); err != nil {
+			ln.Close()
+			_ = cn.Stop()
+			return nil, fmt.Errorf("%w (http.tls_cert, http.tls_key in %s)", err, cityidFile(c.Home))
+		}
+		tlsConf = cert.tlsConfig()
+	}
 	data, anchoring, err := startData(c, cn, log, publicURL(c, ln.Addr().String()), ln.Addr().String())
 	if err != nil {
 		ln.Close()
@@ -161,7 +175,7 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 	front, err := ServeFrontEnds(ln, cn, FrontEndOptions{
 		PublicURL: publicURL(c, ln.Addr().String()), Zone: c.DNS.Zone, NS: c.DNS.NS, Glue: glue,
 		DNSListen: c.DNS.Listen, DNSRateLimit: c.DNS.RateLimit(), Limits: limits, Metrics: m, Log: log,
-		Data: data,
+		Data: data, TLS: tlsConf,
 	})
 	if err != nil {
 		// The HTTP server is built without fail: the error is the DNS
@@ -170,7 +184,7 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 		_ = cn.Stop()
 		return nil, fmt.Errorf("%w (set another address with --dns or dns.listen in %s, or \"\" for none)", err, cityidFile(c.Home))
 	}
-	r := &Running{Chain: cn, HTTPAddr: front.HTTPAddr, DNSAddr: front.DNSAddr, DNSZone: front.DNSZone, front: front, log: log, lock: lock}
+	r := &Running{Chain: cn, HTTPAddr: front.HTTPAddr, DNSAddr: front.DNSAddr, DNSZone: front.DNSZone, front: front, log: log, lock: lock, cert: cert}
 	r.preload()
 	nctx, stopNotify := context.WithCancel(context.Background())
 	r.stopNotify = stopNotify
@@ -254,7 +268,26 @@ func publicURL(c *Config, addr string) string {
 	if c.HTTP.PublicURL != "" {
 		return c.HTTP.PublicURL
 	}
+	if c.HTTP.TLSCert != "" {
+		return "https://" + addr
+	}
 	return "http://" + addr
+}
+
+// Reload reads again what a running node may take without a restart (on
+// SIGHUP): the HTTPS certificate. A file that does not load leaves the
+// certificate in use, and the error says which.
+func (r *Running) Reload() error {
+	if r.cert == nil {
+		r.log.Info("reload: nothing to reload (no [http] tls_cert)")
+		return nil
+	}
+	if err := r.cert.reload(); err != nil {
+		r.log.Error("reload: the certificate in use stays", "err", err)
+		return err
+	}
+	r.log.Info("reload: HTTPS certificate read again", "cert", r.cert.certFile)
+	return nil
 }
 
 // Wait blocks until ctx ends or the HTTP server fails, then stops the node.
