@@ -54,6 +54,18 @@ A key's public half (64 hex digits) is what records list as admins.`,
 			}
 			return printOut(cmd, out)
 		},
+	}, keysRemove(g), &cobra.Command{
+		Use:     "rename OLD NEW",
+		Short:   "Give a key another name (its public half, and so its rights, stay)",
+		Example: "  cityid keys rename alice water-bureau",
+		Args:    exactArgs(2, "the key's name and its new name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := keyring.Rename(g.home, args[0], args[1])
+			if err != nil {
+				return err
+			}
+			return printOut(cmd, keyInfo{Name: k.Name, PubKey: k.Public(), File: keyring.Dir(g.home) + "/" + k.Name + ".json"})
+		},
 	}, &cobra.Command{
 		Use:     "show NAME",
 		Short:   "Show a key's public half",
@@ -200,4 +212,33 @@ func passphrase(cmd *cobra.Command, file, prompt string, confirm bool) (string, 
 		}
 	}
 	return pass, nil
+}
+
+func keysRemove(g *globals) *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "rm NAME --yes",
+		Short: "Delete a key from the keyring (export a backup first: there is no other copy)",
+		Long: `Deletes <home>/keys/NAME.json. The key is gone unless it was exported
+(cityid keys export) or kept elsewhere: a record that lists only it as admin
+can then never be changed again. --yes says you mean it.`,
+		Example: `  cityid keys export alice -o alice.backup.json && cityid keys rm alice --yes`,
+		Args:    exactArgs(1, "one key name"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !yes {
+				k, err := keyring.Load(g.home, args[0])
+				if err != nil {
+					return err
+				}
+				return usageError{fmt.Errorf("this deletes key %s (%s) and its only copy in this home; export a backup first (cityid keys export %s), then run again with --yes", k.Name, k.Public(), k.Name)}
+			}
+			k, err := keyring.Remove(g.home, args[0])
+			if err != nil {
+				return err
+			}
+			return printOut(cmd, keyInfo{Name: k.Name, PubKey: k.Public()})
+		},
+	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "delete the key")
+	return cmd
 }

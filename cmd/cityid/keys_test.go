@@ -64,3 +64,44 @@ func TestKeysExportImport(t *testing.T) {
 		t.Fatal("an import replaced a key of the same name")
 	}
 }
+
+// A key is renamed with its public half (and so its rights) kept, never
+// over a key that exists; it is removed only with --yes, which the
+// refusal says, and then it is gone.
+func TestKeysRenameRemove(t *testing.T) {
+	home := t.TempDir()
+	var alice, bob keyInfo
+	out, err := runIn(t, "", "--home", home, "--json", "keys", "add", "alice")
+	if err != nil || json.Unmarshal([]byte(out), &alice) != nil {
+		t.Fatalf("keys add: %v\n%s", err, out)
+	}
+	if out, err = runIn(t, "", "--home", home, "--json", "keys", "add", "bob"); err != nil || json.Unmarshal([]byte(out), &bob) != nil {
+		t.Fatalf("keys add: %v\n%s", err, out)
+	}
+	if out, err := runIn(t, "", "--home", home, "keys", "rename", "alice", "bob"); err == nil {
+		t.Fatalf("rename over an existing key was taken:\n%s", out)
+	}
+	var renamed keyInfo
+	out, err = runIn(t, "", "--home", home, "--json", "keys", "rename", "alice", "water-bureau")
+	if err != nil || json.Unmarshal([]byte(out), &renamed) != nil || renamed.PubKey != alice.PubKey || renamed.Name != "water-bureau" {
+		t.Fatalf("keys rename: %v %+v\n%s", err, renamed, out)
+	}
+	if _, err := os.Stat(filepath.Join(home, "keys", "alice.json")); err == nil {
+		t.Error("the old name is still a key")
+	}
+	out, err = runIn(t, "", "--home", home, "keys", "rm", "bob")
+	if err == nil || !strings.Contains(err.Error(), "--yes") || !strings.Contains(err.Error(), bob.PubKey) {
+		t.Fatalf("rm without --yes: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(home, "keys", "bob.json")); err != nil {
+		t.Fatal("rm without --yes removed the key")
+	}
+	if out, err := runIn(t, "", "--home", home, "keys", "rm", "bob", "--yes"); err != nil {
+		t.Fatalf("rm --yes: %v\n%s", err, out)
+	}
+	var list []keyInfo
+	out, err = runIn(t, "", "--home", home, "--json", "keys", "list")
+	if err != nil || json.Unmarshal([]byte(out), &list) != nil || len(list) != 1 || list[0].Name != "water-bureau" {
+		t.Fatalf("keys list after rename and rm: %v %+v\n%s", err, list, out)
+	}
+}

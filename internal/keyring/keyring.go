@@ -180,3 +180,55 @@ func List(home string) ([]Key, error) {
 	sort.Slice(keys, func(i, j int) bool { return keys[i].Name < keys[j].Name })
 	return keys, nil
 }
+
+// Remove deletes the key named name from home's keyring and returns it (its
+// public half, to say which was removed). There is no other copy unless one
+// was exported: the caller asks the person first.
+func Remove(home, name string) (Key, error) {
+	k, err := Load(home, name)
+	if err != nil {
+		return Key{}, err
+	}
+	path := filepath.Join(Dir(home), name+".json")
+	if err := os.Remove(path); err != nil {
+		return Key{}, fmt.Errorf("remove key %s: %w", name, err)
+	}
+	if err := syncDir(Dir(home)); err != nil {
+		return Key{}, err
+	}
+	return k, nil
+}
+
+// Rename gives the key named from the name to: a new file written first
+// (never over a key that exists), then the old one removed, so a crash
+// leaves the key under one name or both, never under none.
+func Rename(home, from, to string) (Key, error) {
+	k, err := Load(home, from)
+	if err != nil {
+		return Key{}, err
+	}
+	if from == to {
+		return k, nil
+	}
+	nk, err := Import(home, to, k.Private)
+	if err != nil {
+		return Key{}, err
+	}
+	if err := os.Remove(filepath.Join(Dir(home), from+".json")); err != nil {
+		return nk, fmt.Errorf("rename key %s: the key is now %s too; remove %s by hand: %w", from, to, from, err)
+	}
+	return nk, syncDir(Dir(home))
+}
+
+// syncDir makes a removal in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", dir, err)
+	}
+	return nil
+}
