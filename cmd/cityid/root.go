@@ -40,7 +40,7 @@ from a second terminal.`,
 	root.PersistentFlags().StringVar(&g.node, "node", client.DefaultNode, "HTTP API of the node to talk to")
 	root.PersistentFlags().Bool("json", false, "print answers as JSON (for scripts)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newInit(g), newStart(g), newKeys(g), newID(), newTx(g), newResolve(g), newVerify(g), newQuery(g), newData(g), newTestnet(), newBench(), newQR(g), newReset(g), newVersion())
+	root.AddCommand(newInit(g), newStart(g), newKeys(g), newID(), newTx(g), newResolve(g), newVerify(g), newQuery(g), newData(g), newTestnet(), newBench(), newQR(g), newReset(g), newVersion(), newSigner())
 	return root
 }
 

@@ -113,7 +113,13 @@ func startApp(ctx context.Context, conf *cfg.Config, app abci.Application, log *
 	if err != nil {
 		return nil, fmt.Errorf("load node key: %w", err)
 	}
-	pv := privval.LoadFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile())
+	// A validator whose key is kept by a remote signer (priv_validator_laddr:
+	// CometBFT listens there for the signer, cityid signer or another) has
+	// no key file here, and needs none.
+	var pv types.PrivValidator
+	if conf.PrivValidatorListenAddr == "" {
+		pv = privval.LoadFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile())
+	}
 	cmtLog := NewCometLogger(log.With("module", "cometbft"))
 	node, err := nm.NewNode(ctx, conf, pv, nodeKey,
 		// Only the consensus connection is serialised by CometBFT; mempool

@@ -1,0 +1,100 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/cometbft/cometbft/crypto/ed25519"
+	cmtjson "github.com/cometbft/cometbft/libs/json"
+	"github.com/cometbft/cometbft/privval"
+
+	"github.com/cityid/cityid/internal/chain"
+)
+
+// SignerOptions say where a remote signer's validator key is and which
+// node it signs for.
+type SignerOptions struct {
+	// KeyFile and StateFile are CometBFT's priv_validator_key.json and
+	// priv_validator_state.json: the key, and the last height, round and
+	// step it signed, which keeps it from signing two different votes or
+	// proposals for one of them (double signing), across restarts.
+	KeyFile, StateFile string
+	ChainID            string
+	// Node is the validator node's priv_validator_laddr, tcp://host:port
+	// or unix://path: the signer connects to it.
+	Node string
+}
+
+// RunSigner keeps a validator's key out of its node: it connects to the
+// node's priv_validator_laddr and signs the node's votes and proposals
+// until ctx ends, refusing any that would sign twice for one height, round
+// and step (CometBFT's FilePV, whose state file records what it signed).
+// It reconnects when the node restarts.
+func RunSigner(ctx context.Context, o SignerOptions, log *slog.Logger) error {
+	if o.KeyFile == "" || o.StateFile == "" || o.ChainID == "" || o.Node == "" {
+		return errors.New("a signer needs its key file, its state file, the chain ID and the node's priv_validator_laddr")
+	}
+	for _, f := range []string{o.KeyFile, o.StateFile} {
+		if _, err := os.Stat(f); err != nil {
+			return fmt.Errorf("signer: %w", err)
+		}
+	}
+	pv, err := loadFilePV(o.KeyFile, o.StateFile)
+	if err != nil {
+		return err
+	}
+	var dialer privval.SocketDialer
+	switch {
+	case strings.HasPrefix(o.Node, "tcp://"):
+		// The connection is a CometBFT secret connection: the signer's
+		// own key for it is made afresh.
+		dialer = privval.DialTCPFn(strings.TrimPrefix(o.Node, "tcp://"), 5*time.Second, ed25519.GenPrivKey())
+	case strings.HasPrefix(o.Node, "unix://"):
+		dialer = privval.DialUnixFn(strings.TrimPrefix(o.Node, "unix://"))
+	default:
+		return fmt.Errorf("signer: node address %q is not tcp://host:port or unix://path", o.Node)
+	}
+	cmtLog := chain.NewCometLogger(log.With("module", "signer"))
+	for ctx.Err() == nil {
+		endpoint := privval.NewSignerDialerEndpoint(cmtLog, dialer,
+			privval.SignerDialerEndpointTimeoutReadWrite(5*time.Second),
+			privval.SignerDialerEndpointConnRetries(1<<30))
+		server := privval.NewSignerServer(endpoint, o.ChainID, pv)
+		if err := server.Start(); err != nil {
+			return fmt.Errorf("signer: %w", err)
+		}
+		log.Info("signing for the validator", "node", o.Node, "chain_id", o.ChainID, "address", pv.GetAddress().String())
+		<-ctx.Done()
+		_ = server.Stop()
+	}
+	return nil
+}
+
+// loadFilePV is privval.LoadFilePV, which exits the process on a file it
+// cannot read: the files are read and decoded here first, so a bad one is
+// an error that names it.
+func loadFilePV(keyFile, stateFile string) (*privval.FilePV, error) {
+	var key privval.FilePVKey
+	var state privval.FilePVLastSignState
+	for _, f := range []struct {
+		path string
+		into any
+	}{{keyFile, &key}, {stateFile, &state}} {
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			return nil, fmt.Errorf("signer: %w", err)
+		}
+		if err := cmtjson.Unmarshal(b, f.into); err != nil {
+			return nil, fmt.Errorf("signer: %s: %w", f.path, err)
+		}
+	}
+	if key.PrivKey == nil {
+		return nil, fmt.Errorf("signer: %s holds no private key", keyFile)
+	}
+	return privval.LoadFilePV(keyFile, stateFile), nil
+}

@@ -1,0 +1,119 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	cmtproto "github.com/cometbft/cometbft/api/cometbft/types/v1"
+	"github.com/cometbft/cometbft/privval"
+
+	"github.com/cityid/cityid/client"
+	"github.com/cityid/cityid/internal/keyring"
+	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/testnode"
+)
+
+// TestRemoteSigner: a validator whose key lives only with a separate
+// signer (priv_validator_laddr on the node, RunSigner beside it) commits
+// blocks with the signer's signatures; the signer's state file records
+// what it signed and it refuses to sign again, differently, for a height
+// it already signed (no double sign).
+func TestRemoteSigner(t *testing.T) {
+	laddr := "tcp://" + testnode.FreeAddr(t)
+	var keyFile, stateFile string
+	signerDir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	signed := make(chan error, 1)
+	_, cl, home := startNode(t, func(c *Config) {
+		// The validator's key moves to the signer: the node keeps none.
+		keyFile, stateFile = filepath.Join(signerDir, "priv_validator_key.json"), filepath.Join(signerDir, "priv_validator_state.json")
+		for from, to := range map[string]string{c.Comet.PrivValidatorKeyFile(): keyFile, c.Comet.PrivValidatorStateFile(): stateFile} {
+			if err := os.Rename(from, to); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.Comet.PrivValidatorListenAddr = laddr
+		gen, err := os.ReadFile(c.Comet.GenesisFile())
+		if err != nil {
+			t.Fatal(err)
+		}
+		chainID := chainIDOf(t, gen)
+		go func() {
+			signed <- RunSigner(ctx, SignerOptions{KeyFile: keyFile, StateFile: stateFile, ChainID: chainID, Node: laddr}, slog.New(slog.DiscardHandler))
+		}()
+	})
+	// Blocks come once the signer has connected and signs.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if st, err := cl.Status(context.Background()); err == nil && st.Height >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no block in 30 s with the remote signer")
+		}
+	}
+	// The node commits a write, with the signer's votes.
+	op, err := keyring.Load(home, OperatorKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer wcancel()
+	ans, err := cl.Send(wctx, op.Private, client.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市"})
+	if err != nil || ans.Height < 1 {
+		t.Fatalf("a write through a node whose key is with its signer: %+v %v", ans, err)
+	}
+	if _, err := os.Stat(filepath.Join(home, "config", "priv_validator_key.json")); err == nil {
+		t.Error("the node's home holds the validator key")
+	}
+	// The signer's state says what it signed; a conflicting vote at or
+	// below it is refused.
+	pv := privval.LoadFilePV(keyFile, stateFile)
+	last := pv.LastSignState.Height
+	if last < ans.Height {
+		t.Fatalf("the signer's state is at height %d, the write committed at %d", last, ans.Height)
+	}
+	chainID := chainIDOf(t, mustRead(t, filepath.Join(home, "config", "genesis.json")))
+	for _, h := range []int64{last, last - 1} {
+		vote := &cmtproto.Vote{Type: cmtproto.PrevoteType, Height: h, Round: 0,
+			BlockID: cmtproto.BlockID{Hash: make([]byte, 32), PartSetHeader: cmtproto.PartSetHeader{Total: 1, Hash: make([]byte, 32)}}}
+		if err := pv.SignVote(chainID, vote, false); err == nil {
+			t.Errorf("the signer signed another vote for height %d, at or below the %d it had signed", h, last)
+		}
+	}
+	cancel()
+	select {
+	case err := <-signed:
+		if err != nil {
+			t.Errorf("signer: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("the signer did not stop")
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// chainIDOf reads a genesis file's chain ID.
+func chainIDOf(t *testing.T, genesis []byte) string {
+	t.Helper()
+	var g struct {
+		ChainID string `json:"chain_id"`
+	}
+	if err := json.Unmarshal(genesis, &g); err != nil || g.ChainID == "" {
+		t.Fatalf("genesis: %v", err)
+	}
+	return g.ChainID
+}
