@@ -76,9 +76,12 @@ func TestHostileCatalogue(t *testing.T) {
 				t.Errorf("the row says it is refused on its %s; the stateless checks refuse it first: %v", r.on, perr)
 			}
 
-			a := w.post(tx)
-			if a.Code != r.code || a.Status != httpStatus[r.code] || !strings.HasPrefix(a.ContentType, "application/problem+json") {
-				t.Errorf("POST /v1/txs: %d %s (%s): %s\nwant %d %s: %s", a.Status, a.Code, a.ContentType, a.Detail, httpStatus[r.code], r.code, r.why)
+			var a answer
+			if !r.rpcOnly {
+				a = w.post(tx)
+				if a.Code != r.code || a.Status != httpStatus[r.code] || !strings.HasPrefix(a.ContentType, "application/problem+json") {
+					t.Errorf("POST /v1/txs: %d %s (%s): %s\nwant %d %s: %s", a.Status, a.Code, a.ContentType, a.Detail, httpStatus[r.code], r.code, r.why)
+				}
 			}
 			if len(tx) <= rpcMaxTx {
 				c, err := w.broadcast(tx)
