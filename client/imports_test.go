@@ -91,3 +91,21 @@ func TestClientImports(t *testing.T) {
 		}
 	}
 }
+
+// TestLeavesImportStandardLibraryOnly: the leaves the client links beyond
+// the wire types — signing requests (httpsig), the access log's entries
+// (internal/accesslog) — and the datastore beside the log import the
+// standard library only, so that neither can pull the server in.
+func TestLeavesImportStandardLibraryOnly(t *testing.T) {
+	for _, pkg := range []string{"httpsig", "internal/accesslog", "internal/datastore"} {
+		deps := listDeps(t, module+pkg)
+		for dep := range deps {
+			if dep == module+pkg {
+				continue
+			}
+			if first, _, _ := strings.Cut(dep, "/"); strings.Contains(first, ".") {
+				t.Errorf("%s links %s: only the standard library is allowed", pkg, dep)
+			}
+		}
+	}
+}

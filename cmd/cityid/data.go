@@ -314,6 +314,18 @@ expired, deactivated, a bad signature or clock skew.`,
 	return cmd
 }
 
+// signedOwner is how the owner's admins' commands start: the client of
+// --node, the --from key, and the client of the node that keeps dataset
+// id, with id's record.
+func signedOwner(cmd *cobra.Command, g *globals, from string, owner ownerFlag, id string) (*client.Client, ed25519.PrivateKey, *client.Client, client.Record, error) {
+	c, key, err := signingClient(cmd, g, from)
+	if err != nil {
+		return nil, nil, nil, client.Record{}, err
+	}
+	oc, _, rec, err := ownerOf(cmd.Context(), c, owner, id)
+	return c, key, oc, rec, err
+}
+
 // ownerOf resolves id and its city on the node and returns the dataset's
 // node's client.
 func ownerOf(ctx context.Context, c *client.Client, owner ownerFlag, id string) (*client.Client, string, client.Record, error) {
@@ -351,15 +363,11 @@ it names. Exits 1 when the log was altered, cut or reordered.`,
   cityid data log 1561301001.36.1/flow-2026 --from alice --json | jq '.entries[] | select(.result != "served")'`,
 		Args: exactArgs(1, "a dataset identifier"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, key, err := signingClient(cmd, g, f.from)
+			c, key, oc, rec, err := signedOwner(cmd, g, f.from, owner, args[0])
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
-			oc, _, rec, err := ownerOf(ctx, c, owner, args[0])
-			if err != nil {
-				return err
-			}
 			entries, err := oc.WholeAccessLog(ctx, key, rec.ID)
 			if err != nil {
 				return refusalHelp(err)
@@ -424,23 +432,22 @@ anchor_every seconds.`,
 		Example: `  cityid data anchor 1561301001.36.1/flow-2026 --from alice`,
 		Args:    exactArgs(1, "a dataset identifier"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, key, err := signingClient(cmd, g, f.from)
+			c, key, oc, rec, err := signedOwner(cmd, g, f.from, owner, args[0])
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			oc, _, rec, err := ownerOf(ctx, c, owner, args[0])
-			if err != nil {
-				return err
-			}
-			page, err := oc.AccessLog(ctx, key, rec.ID, 0, 1)
+			page, err := oc.AccessLog(cmd.Context(), key, rec.ID, 0, 1)
 			if err != nil {
 				return refusalHelp(err)
 			}
 			if page.Entries == 0 {
 				return fmt.Errorf("the access log of %s is empty: nothing to anchor", rec.ID)
 			}
-			return send(cmd, g, f.from, client.KindAnchorLog, client.AnchorLog{Dataset: rec.ID, Entries: page.Entries, Head: page.Head})
+			ans, err := c.Send(cmd.Context(), key, client.KindAnchorLog, client.AnchorLog{Dataset: rec.ID, Entries: page.Entries, Head: page.Head})
+			if err != nil {
+				return err
+			}
+			return printOut(cmd, ans)
 		},
 	}
 	f.registerFrom(cmd)
