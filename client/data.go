@@ -14,6 +14,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cityid/cityid/code"
 	"github.com/cityid/cityid/httpsig"
@@ -326,6 +327,43 @@ func VerifyAccessLog(id string, entries []AccessEntry, anchors []Anchor) accessl
 		heads = append(heads, accesslog.AnchorHead{Entries: a.Entries, Head: a.Head})
 	}
 	return accesslog.Verify(entries, heads)
+}
+
+// CheckEntrySignature checks that an access log entry's request was
+// signed by the entry's key (RFC 9421, as the node checked it when it let
+// the request in): an owner cannot write an entry, for a request the key
+// never made, that passes. The signature's created time is judged against
+// the entry's time. An entry of no signed request (anonymous, or refused
+// before a key was known) is nil.
+func CheckEntrySignature(e AccessEntry) error {
+	if e.Sig == "" || e.Key == "" {
+		return nil
+	}
+	at, err := time.Parse(time.RFC3339Nano, e.Time)
+	if err != nil {
+		return fmt.Errorf("entry %d: time %q: %w", e.Seq, e.Time, err)
+	}
+	r, err := http.NewRequest(e.Method, e.Target, nil)
+	if err != nil {
+		return fmt.Errorf("entry %d: target %q: %w", e.Seq, e.Target, err)
+	}
+	r.Header.Set("Signature-Input", e.SigInput)
+	r.Header.Set("Signature", e.Sig)
+	v := httpsig.Verifier{
+		Key: func(keyID string) (ed25519.PublicKey, error) {
+			if keyID != e.Key {
+				return nil, fmt.Errorf("the signature's key %s is not the entry's %s", keyID, e.Key)
+			}
+			return ParsePubKey(keyID)
+		},
+		Tag:    wire.SignatureTag,
+		Scheme: r.URL.Scheme,
+		Now:    func() time.Time { return at },
+	}
+	if _, err := v.Verify(r, ""); err != nil {
+		return fmt.Errorf("entry %d: the request it records was not signed by %s: %w", e.Seq, e.Key, err)
+	}
+	return nil
 }
 
 // OwnerNode is the URL of the node that keeps a dataset's bytes: the

@@ -377,6 +377,18 @@ it names. Exits 1 when the log was altered, cut or reordered.`,
 				return err
 			}
 			report := client.VerifyAccessLog(rec.ID, entries, anchors)
+			// Every request let in was signed by its key: an entry the
+			// owner wrote for a request nobody made does not check.
+			signed := 0
+			for _, e := range entries {
+				if e.Status >= 400 || e.Sig == "" {
+					continue
+				}
+				if err := client.CheckEntrySignature(e); err != nil && report.OK {
+					report.OK, report.Code, report.Problem, report.At = false, "bad_signature", err.Error(), e.Seq
+				}
+				signed++
+			}
 			if asJSON, _ := cmd.Flags().GetBool("json"); asJSON {
 				if err := printJSON(cmd.OutOrStdout(), struct {
 					ID      string               `json:"id"`
@@ -392,7 +404,7 @@ it names. Exits 1 when the log was altered, cut or reordered.`,
 			if !report.OK {
 				return fmt.Errorf("the access log of %s does not verify: %s (entry %d)", rec.ID, report.Problem, report.At)
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "verified: %d entries chained, %d of them under anchors on the ledger\n", report.Entries, report.Anchored)
+			fmt.Fprintf(cmd.ErrOrStderr(), "verified: %d entries chained, %d of them under anchors on the ledger, %d signed requests' signatures checked\n", report.Entries, report.Anchored, signed)
 			return nil
 		},
 	}

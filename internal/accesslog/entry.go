@@ -21,8 +21,16 @@ type Entry struct {
 	Status  int    `json:"status"` // HTTP status answered
 	Result  string `json:"result"` // "served", "uploaded", or the refusal's stable code
 	Remote  string `json:"remote,omitempty"`
-	Prev    string `json:"prev"` // hash of entry Seq-1; ZeroHash for entry 1
-	Hash    string `json:"hash"` // ComputeHash of this entry
+	// Target, SigInput and Sig are the request as signed: its target URI
+	// as the node derived it, and its Signature-Input and Signature
+	// fields (RFC 9421). With them anyone can check that the entry's key
+	// really signed this request, so an owner cannot write an entry for a
+	// request nobody made (client.CheckEntrySignature).
+	Target   string `json:"target,omitempty"`
+	SigInput string `json:"sig_input,omitempty"`
+	Sig      string `json:"sig,omitempty"`
+	Prev     string `json:"prev"` // hash of entry Seq-1; ZeroHash for entry 1
+	Hash     string `json:"hash"` // ComputeHash of this entry
 }
 
 // ZeroHash is the Prev of entry 1 and the head of an empty log.
@@ -39,7 +47,7 @@ const hashDomain = "cityid-accesslog-v1\n"
 //	<json name> "=" <length in bytes, decimal> ":" <value> "\n"
 //
 // seq, time, dataset, key, grantee, grant, height, method, range, bytes,
-// status, result, remote, prev. Strings are their UTF-8 bytes as they are;
+// status, result, remote, target, sig_input, sig, prev. Strings are their UTF-8 bytes as they are;
 // numbers are decimal without leading zeros (a minus sign for a negative).
 // Every field is present, empty or zero included. The length prefix makes
 // the encoding unambiguous whatever the strings contain, and any language
@@ -73,6 +81,9 @@ func (e Entry) CanonicalBytes() []byte {
 	str("status", strconv.Itoa(e.Status))
 	str("result", e.Result)
 	str("remote", e.Remote)
+	str("target", e.Target)
+	str("sig_input", e.SigInput)
+	str("sig", e.Sig)
 	str("prev", e.Prev)
 	return b
 }

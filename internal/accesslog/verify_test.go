@@ -29,11 +29,11 @@ func TestCanonicalBytesGolden(t *testing.T) {
 	want := "cityid-accesslog-v1\n" +
 		"seq=1:1\ntime=30:2026-12-05T04:35:00.123456789Z\ndataset=25:1561301001.85.1/exam-2026\n" +
 		"key=1:k\ngrantee=0:\ngrant=1:3\nheight=2:-1\nmethod=3:GET\nrange=0:\nbytes=4:4096\n" +
-		"status=3:200\nresult=6:served\nremote=0:\nprev=64:" + ZeroHash + "\n"
+		"status=3:200\nresult=6:served\nremote=0:\ntarget=0:\nsig_input=0:\nsig=0:\nprev=64:" + ZeroHash + "\n"
 	if got := string(e.CanonicalBytes()); got != want {
 		t.Fatalf("canonical bytes:\n%s\nwant:\n%s", got, want)
 	}
-	const wantHash = "c48132fa845c8f46f6fda58e7cee57a9cd8761709318f30e2364bea220fc5c31" // sha256sum of want
+	const wantHash = "4cd9e2a61f7271ccbe52bfaf68b32a01907df64b9c2e6163f06e367edb46b681" // sha256sum of want (Python hashlib)
 	if got := e.ComputeHash(); got != wantHash {
 		t.Fatalf("hash %s, want %s", got, wantHash)
 	}
@@ -87,6 +87,9 @@ func TestVerifyTamperedField(t *testing.T) {
 		{"status", func(e *Entry) { e.Status = 403 }, ProblemHash, 4},
 		{"result", func(e *Entry) { e.Result = "no_grant" }, ProblemHash, 4},
 		{"remote", func(e *Entry) { e.Remote = "10.0.0.1:1" }, ProblemHash, 4},
+		{"target", func(e *Entry) { e.Target = "http://other/" }, ProblemHash, 4},
+		{"sig_input", func(e *Entry) { e.SigInput = `sig1=("@method");created=1` }, ProblemHash, 4},
+		{"sig", func(e *Entry) { e.Sig = "sig1=:AA==:" }, ProblemHash, 4},
 		{"prev", func(e *Entry) { e.Prev = ZeroHash }, ProblemPrev, 4},
 		{"hash", func(e *Entry) { e.Hash = strings.Repeat("1", 64) }, ProblemHash, 4},
 		// Rehashing the changed entry moves the break to the next link.
@@ -108,7 +111,7 @@ func TestVerifyTamperedField(t *testing.T) {
 			fields[name] = true
 		}
 	}
-	if len(fields) != 14 {
+	if len(fields) != 17 {
 		t.Fatalf("canonical encoding has %d fields", len(fields))
 	}
 }

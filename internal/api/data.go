@@ -95,7 +95,7 @@ func refusalResult(f *share.Refusal) string {
 // request is answered: an answer's receipt names an entry that survives a
 // crash.
 func (s *Server) logAccess(r *http.Request, id code.ID, e accesslog.Entry) (accesslog.Entry, error) {
-	e.Time = time.Now().UTC().Format(time.RFC3339Nano)
+	e.Time = s.opts.Data.Now().UTC().Format(time.RFC3339Nano)
 	e.Dataset = id.String()
 	e.Method = r.Method
 	e.Range = r.Header.Get("Range")
@@ -103,6 +103,11 @@ func (s *Server) logAccess(r *http.Request, id code.ID, e accesslog.Entry) (acce
 		e.Range = r.Header.Get("Content-Range")
 	}
 	e.Remote = r.RemoteAddr
+	if sig := r.Header.Get("Signature"); sig != "" {
+		// The request as signed: anyone can check later that the key
+		// made it (client.CheckEntrySignature).
+		e.Target, e.SigInput, e.Sig = s.opts.Data.TargetURI(r), r.Header.Get("Signature-Input"), sig
+	}
 	out, err := s.opts.Data.Log().Append(e)
 	if err != nil {
 		return out, fmt.Errorf("append to the access log of %s: %w", id, err)

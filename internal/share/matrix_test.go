@@ -316,6 +316,34 @@ func TestAuthorizationMatrix(t *testing.T) {
 	if rep := accesslog.Verify(entries, nil); !rep.OK {
 		t.Errorf("the access log does not verify: %+v", rep)
 	}
+	// Each request let in carries its signature, which checks; an entry
+	// written for a request nobody made does not.
+	checked := 0
+	for _, e := range entries {
+		if e.Status >= 400 || e.Key == "" {
+			continue
+		}
+		if e.Sig == "" {
+			t.Errorf("entry %d (%s by %s) keeps no signature", e.Seq, e.Result, e.Key)
+		}
+		if err := client.CheckEntrySignature(e); err != nil {
+			t.Errorf("entry %d: %v", e.Seq, err)
+		}
+		checked++
+		forged := e
+		forged.Key = apitest.PubKey("carol")
+		if e.Key != forged.Key && client.CheckEntrySignature(forged) == nil {
+			t.Errorf("entry %d said to be carol's checks", e.Seq)
+		}
+		forged = e
+		forged.Method = map[string]string{http.MethodGet: http.MethodPut, http.MethodPut: http.MethodGet}[e.Method]
+		if client.CheckEntrySignature(forged) == nil {
+			t.Errorf("entry %d with another method checks", e.Seq)
+		}
+	}
+	if checked < 4 {
+		t.Errorf("%d signed entries checked", checked)
+	}
 }
 
 // TestGrantLifecycle: the grantee's admin is let in while the grant is

@@ -199,6 +199,23 @@ func New(opts Options, started time.Time) *Service {
 	return s
 }
 
+// Now is the node's clock as the service reads it: an access log entry's
+// time, against which its signature's created time is judged.
+func (s *Service) Now() time.Time { return s.opts.Now() }
+
+// TargetURI is a request's target URI as the signature check derives it
+// (@target-uri): the access log keeps it beside the request's signature.
+func (s *Service) TargetURI(r *http.Request) string {
+	scheme := s.opts.Scheme
+	if scheme == "" {
+		scheme = "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+	}
+	return scheme + "://" + r.Host + r.URL.RequestURI()
+}
+
 // Authorities are the names requests may be signed for at this node.
 func (s *Service) Authorities() []string { return slices.Clone(s.opts.Authorities) }
 

@@ -41,6 +41,9 @@ export function canonicalBytes(e) {
   field('status', decimal(e.status));
   field('result', str(e.result));
   field('remote', str(e.remote));
+  field('target', str(e.target));
+  field('sig_input', str(e.sig_input));
+  field('sig', str(e.sig));
   field('prev', str(e.prev));
   return utf8.encode(out);
 }
