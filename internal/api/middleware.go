@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/internal/metrics"
+	"github.com/cityid/cityid/internal/share"
 	"github.com/cityid/cityid/internal/wire"
 )
 
@@ -34,11 +35,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Access-Control-Allow-Origin", "*")
 	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-		h.Set("Access-Control-Allow-Headers", "Content-Type, Accept")
+		h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, OPTIONS")
+		// A dataset's signed requests (RFC 9421) and ranges come from
+		// another city's portal too: no cookie rides on them (no
+		// Allow-Credentials), and the signature is what lets them in.
+		h.Set("Access-Control-Allow-Headers", "Content-Type, Accept, Signature, Signature-Input, Range, If-Range, If-Match, If-None-Match, Content-Range, "+share.GranteeHeader)
 		h.Set("Access-Control-Max-Age", "600")
 		w.WriteHeader(http.StatusNoContent)
 		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/v1/data/") || strings.HasPrefix(r.URL.Path, "/v1/access-log/") {
+		h.Set("Access-Control-Expose-Headers", "CityID-Access-Log, ETag, Content-Range, Range, Repr-Digest, Content-Digest, Accept-Signature")
 	}
 	if s.limits != nil && !s.allow(w, r) {
 		return

@@ -67,4 +67,23 @@ func TestCORS(t *testing.T) {
 		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Content-Type") || resp.Header.Get("Access-Control-Max-Age") == "" {
 		t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
 	}
+	// Another city's portal may ask a dataset with a signature and a
+	// range, and read the receipt and digests of the answer.
+	req, _ = http.NewRequest(http.MethodOptions, s.url+"/v1/data/1561301001.85.1/exam-2026", nil)
+	req.Header.Set("Origin", "https://portal.example.org")
+	req.Header.Set("Access-Control-Request-Method", "PUT")
+	req.Header.Set("Access-Control-Request-Headers", "signature, signature-input, content-range")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	allow := resp.Header.Get("Access-Control-Allow-Headers")
+	if resp.StatusCode != http.StatusNoContent || !strings.Contains(resp.Header.Get("Access-Control-Allow-Methods"), "PUT") ||
+		!strings.Contains(allow, "Signature-Input") || !strings.Contains(allow, "Content-Range") || !strings.Contains(allow, "Range") {
+		t.Errorf("preflight of a dataset's upload: %d %v", resp.StatusCode, resp.Header)
+	}
+	if r := s.get("/v1/data/1561301001.85.1/exam-2026", "Origin", "https://portal.example.org"); !strings.Contains(r.header.Get("Access-Control-Expose-Headers"), "CityID-Access-Log") {
+		t.Errorf("a dataset's answer exposes %q to another origin", r.header.Get("Access-Control-Expose-Headers"))
+	}
 }
