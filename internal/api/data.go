@@ -103,10 +103,12 @@ func (s *Server) logAccess(r *http.Request, id code.ID, e accesslog.Entry) (acce
 		e.Range = r.Header.Get("Content-Range")
 	}
 	e.Remote = r.RemoteAddr
-	if sig := r.Header.Get("Signature"); sig != "" {
-		// The request as signed: anyone can check later that the key
-		// made it (client.CheckEntrySignature).
-		e.Target, e.SigInput, e.Sig = s.opts.Data.TargetURI(r), r.Header.Get("Signature-Input"), sig
+	if sig, in := r.Header.Get("Signature"), r.Header.Get("Signature-Input"); e.Key != "" && sig != "" && len(sig)+len(in) <= maxLoggedSignature {
+		// The request as signed, when its signature verified: anyone can
+		// check later that the key made it (client.CheckEntrySignature).
+		// A signature that did not verify is not kept: a stranger's
+		// junk would only fill the log.
+		e.Target, e.SigInput, e.Sig = s.opts.Data.TargetURI(r), in, sig
 	}
 	out, err := s.opts.Data.Log().Append(e)
 	if err != nil {
@@ -114,6 +116,10 @@ func (s *Server) logAccess(r *http.Request, id code.ID, e accesslog.Entry) (acce
 	}
 	return out, nil
 }
+
+// maxLoggedSignature bounds the signature fields an entry keeps: a
+// CityID request's are about 300 bytes.
+const maxLoggedSignature = 8 << 10
 
 // receipt names an access log entry in an answer: the client may keep it
 // to show later that its access was logged (and anchored).
