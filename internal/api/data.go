@@ -216,11 +216,14 @@ func (s *Server) getData(w http.ResponseWriter, r *http.Request) {
 	} else {
 		h.Set("Content-Type", "application/octet-stream")
 	}
-	h.Set("Content-Length", strconv.FormatInt(p.n, 10))
-	w.WriteHeader(p.status)
 	if r.Method == http.MethodHead {
+		// A HEAD says what a GET would carry, and carries nothing.
+		h.Set("Content-Length", strconv.FormatInt(ds.Size, 10))
+		w.WriteHeader(p.status)
 		return
 	}
+	h.Set("Content-Length", strconv.FormatInt(p.n, 10))
+	w.WriteHeader(p.status)
 	// A whole answer from a file not verified since it last changed is
 	// hashed as it goes out: bytes altered on disk end it short (the
 	// connection is cut, short of Content-Length), so they are never

@@ -144,3 +144,25 @@ func TestAttackForeignUpload(t *testing.T) {
 		t.Fatalf("A's node took 1000 bytes of a 1 PiB upload for %s, a dataset of another city: %s", alias, a.body)
 	}
 }
+
+// TestHeadSaysTheSize: a HEAD of a dataset says the size a GET would carry
+// and carries nothing; its log entry counts no bytes.
+func TestHeadSaysTheSize(t *testing.T) {
+	w := newWorld(t)
+	if got := w.cell("owner's admin", "upload"); got.status != http.StatusCreated {
+		t.Fatalf("upload: %s", got)
+	}
+	r := w.build(request{method: http.MethodHead, path: wire.DataPath + w.dataset, signer: "carol"})
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.ContentLength != int64(len(w.content)) || resp.Header.Get("ETag") == "" {
+		t.Errorf("HEAD: %d, Content-Length %d, ETag %q; want 200, %d and the ETag", resp.StatusCode, resp.ContentLength, resp.Header.Get("ETag"), len(w.content))
+	}
+	entries, _ := w.svc.Log().Entries(w.dataset, 0, 1000)
+	if last := entries[len(entries)-1]; last.Method != http.MethodHead || last.Bytes != 0 {
+		t.Errorf("the HEAD's entry: %+v", last)
+	}
+}
