@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -149,6 +150,12 @@ ID or of a node above it.`,
 			if err != nil {
 				return usageError{fmt.Errorf("the dataset's node %q: %w", ownerURL, err)}
 			}
+			// The dataset's node takes the bytes against the DATA value it
+			// has committed: when it is not the node the value was sent
+			// to, wait until it has the block.
+			if err := caughtUp(ctx, c, oc); err != nil {
+				return err
+			}
 			errw := cmd.ErrOrStderr()
 			ans, err := oc.UploadData(ctx, key, idText, file, size, func(held int64) {
 				if size > client.UploadChunk {
@@ -172,6 +179,30 @@ ID or of a node above it.`,
 	cmd.Flags().StringVar(&media, "type", "", "media type of the file (default: from its extension)")
 	cmd.Flags().BoolVar(&public, "public", false, "anyone may download it, and any node may mirror it")
 	return cmd
+}
+
+// caughtUp waits, up to a minute, until node other has committed what
+// node c has.
+func caughtUp(ctx context.Context, c, other *client.Client) error {
+	st, err := c.Status(ctx)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ost, err := other.Status(ctx)
+		if err == nil && ost.Height >= st.Height {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the dataset's node has not reached height %d in a minute (it is at %d): %v", st.Height, ost.Height, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // registerDataset makes ds the first DATA value of id: a new record, an
