@@ -304,8 +304,13 @@ func (c *Client) WholeAccessLog(ctx context.Context, key ed25519.PrivateKey, id 
 			return all, err
 		}
 		all = append(all, page.Items...)
-		if page.Next == "" || len(page.Items) == 0 || len(all) >= maxLogEntries {
+		if page.Next == "" || len(page.Items) == 0 {
 			return all, nil
+		}
+		if len(all) >= maxLogEntries {
+			// Cut here, the log would read as truncated below its anchors:
+			// say so instead.
+			return all, fmt.Errorf("the access log of %s has more than %d entries: read it in pages (AccessLog)", id, maxLogEntries)
 		}
 		// Pages are counted in lines, as the node reads them: a seq
 		// altered on disk must not bend the paging before Verify sees it.
