@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/wire"
@@ -84,11 +83,20 @@ missing, or holds only keys, it is first initialised as a local network of
 one validator whose 'operator' key is the registry authority, ready to use
 (see cityid init; the new chain ID is printed).
 
+A node listens on four ports: the HTTP API (--http), CometBFT's RPC (--rpc)
+and P2P (--p2p), and the DNS front end (--dns, UDP and TCP; --dns off runs
+none). A second node on one machine needs its own home and all four. On the
+first start the addresses given are written to the home's configuration, so
+later starts and commands given that --home use them by themselves.
+
 The node holds the home (<home>/cityid.lock) while it runs: a second start,
 or a reset, on the same home is refused, naming the process. The node runs
 until interrupted (Ctrl-C or SIGTERM).`,
 		Example: `  cityid start
-  cityid start --home /tmp/city-b --http 127.0.0.1:8681 --rpc 127.0.0.1:26757 --p2p 127.0.0.1:26756`,
+  # a second node on the same machine: every port it listens on differs
+  # from the first node's (HTTP 8680, RPC 26657, P2P 26656, DNS 8653)
+  cityid start --home /tmp/city-b --http 127.0.0.1:8681 --rpc 127.0.0.1:26757 --p2p 127.0.0.1:26756 --dns 127.0.0.1:8654
+  cityid start --home /tmp/city-c --http 127.0.0.1:8682 --rpc 127.0.0.1:26857 --p2p 127.0.0.1:26856 --dns off`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
@@ -114,7 +122,7 @@ until interrupted (Ctrl-C or SIGTERM).`,
 			if err != nil {
 				return err
 			}
-			printNext(out, g.home, run, c)
+			printNext(out, g.home, run, c, fresh)
 			// SIGHUP reloads what a running node may take without a
 			// restart (systemctl reload cityid): the HTTPS certificate.
 			hup := make(chan os.Signal, 1)
@@ -132,8 +140,9 @@ until interrupted (Ctrl-C or SIGTERM).`,
 	return cmd
 }
 
-// printNext tells a new user what the node is and what to do with it.
-func printNext(w io.Writer, home string, run *node.Running, c *node.Config) {
+// printNext tells a new user what the node is and, on the first start of
+// a home only, what to do with it: a restart is not a new user's.
+func printNext(w io.Writer, home string, run *node.Running, c *node.Config, first bool) {
 	nodeURL := "http://" + run.HTTPAddr
 	dnsLine := "off"
 	if run.DNSAddr != "" {
@@ -144,7 +153,9 @@ func printNext(w io.Writer, home string, run *node.Running, c *node.Config) {
 	if home != node.DefaultHome() {
 		flags += " --home " + home
 	}
-	if nodeURL != client.DefaultNode {
+	// Commands given --home talk to the address in the home's
+	// configuration; --node only when this run overrides it.
+	if local, ok, err := node.LocalNode(home); err != nil || !ok || local.URL != nodeURL {
 		flags += " --node " + nodeURL
 	}
 	op := "(none in this home)"
@@ -156,22 +167,28 @@ CityID node running.
   chain      %s
   HTTP API   %s   (try: curl %s/v1/status)
   portal     %[2]s/   (open it in a browser; the authority's desk signs with the
-             operator's key file, %[10]s, imported on its Keys page)
+             operator's key file, %[9]s, imported on its Keys page)
   DNS        %[4]s
   CometBFT   RPC %s, P2P %s
   home       %s
   operator   %s
-
-Next, in another terminal (go install ./cmd/cityid puts cityid on your PATH):
-  cityid keys add alice%[9]s
-  cityid tx apply-city --country 156 --city-number 130100 --name 石家庄市 --name-en Shijiazhuang --from alice%[9]s
-  cityid tx approve 1 --from operator%[9]s
-  cityid tx register-sector 1561301001.85 --from alice%[9]s
-  cityid tx register-unit 1561301001.85 --name "Education Bureau" --from alice%[9]s
-  cityid tx register 1561301001.85.1/school-0042 --value URL=https://example.org/school-0042 --from alice%[9]s
-  cityid resolve 1561301001.85.1/school-0042%[9]s
+`, run.Chain.ChainID(), nodeURL, nodeURL, dnsLine, c.Comet.RPC.ListenAddress, c.Comet.P2P.ListenAddress, home, op,
+		filepath.Join(keyring.Dir(home), node.OperatorKey+".json"))
+	if !first {
+		fmt.Fprintf(w, "\nStop with Ctrl-C.\n")
+		return
+	}
+	fmt.Fprintf(w, `
+Next, in another terminal, from the source folder (as in README.md):
+  go build -o cityid ./cmd/cityid
+  ./cityid keys add alice%[1]s
+  ./cityid tx apply-city --country 156 --city-number 130100 --name 石家庄市 --name-en Shijiazhuang --from alice%[1]s
+  ./cityid tx approve 1 --from operator%[1]s
+  ./cityid tx register-sector 1561301001.85 --from alice%[1]s
+  ./cityid tx register-unit 1561301001.85 --name "Education Bureau" --from alice%[1]s
+  ./cityid tx register 1561301001.85.1/school-0042 --value URL=https://example.org/school-0042 --from alice%[1]s
+  ./cityid resolve 1561301001.85.1/school-0042%[1]s
 
 Stop with Ctrl-C.
-`, run.Chain.ChainID(), nodeURL, nodeURL, dnsLine, c.Comet.RPC.ListenAddress, c.Comet.P2P.ListenAddress, home, op, flags,
-		filepath.Join(keyring.Dir(home), node.OperatorKey+".json"))
+`, flags)
 }

@@ -116,5 +116,8 @@ func signingClient(cmd *cobra.Command, g *globals, from string) (*client.Client,
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := g.checkChain(cmd, c); err != nil {
+		return nil, nil, err
+	}
 	return c, k.Private, nil
 }
