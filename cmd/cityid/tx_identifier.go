@@ -220,8 +220,20 @@ func txTransfer(g *globals) *cobra.Command {
 	var f txFlags
 	var version uint64
 	cmd := &cobra.Command{
-		Use:     "transfer ID --admin KEY [--admin KEY]...",
-		Short:   "Give a city, sector, unit or identifier new admin keys",
+		Use:   "transfer ID --admin KEY [--admin KEY]...",
+		Short: "Give a city, sector, unit or identifier new admin keys (its own; those above keep control)",
+		Long: `Replace the admin keys of one record with the --admin keys given: the old
+ones lose their rights on it, the new ones can write it and everything under
+it. What it does not hand over:
+  - the admins of every node above it (the sector, the city) keep control:
+    an admin of a node may write anything under it, so a unit transferred
+    by its city stays in the city's hands too;
+  - the records under it keep their own admins: an identifier registered
+    by the old key still lists it (transfer each one, or register them
+    again under the new admins, to change that).
+The Handle answer of the record (HS_ADMIN, HS_PUBKEY at indexes 100 and 300
+on) lists its own admins only, the new ones; the rights from above are the
+lineage's, as 'cityid resolve' of each node above shows.`,
 		Example: "  cityid tx transfer 1561301001.85.1 --admin bob --admin 3b6a...e1 --from alice",
 		Args:    exactArgs(1, "one identifier"),
 		RunE: func(cmd *cobra.Command, args []string) error {
