@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/internal/testnode"
@@ -46,7 +47,7 @@ func TestNewUser(t *testing.T) {
 	}
 
 	t.Run("banner on the first start only", func(t *testing.T) {
-		out := n.Output()
+		out := banner(n)
 		if !strings.Contains(out, "Next, in another terminal") || !strings.Contains(out, "go build -o cityid ./cmd/cityid") || strings.Contains(out, "go install") {
 			t.Errorf("the first start's banner has no first-run story with go build, as the README:\n%s", out)
 		}
@@ -179,7 +180,7 @@ func TestNewUser(t *testing.T) {
 			t.Errorf("a clean stop logged warnings:\n%s", out)
 		}
 		n.Start()
-		out := n.Output()
+		out := banner(n)
 		if strings.Contains(out, "Next, in another terminal") || !strings.Contains(out, "CityID node running") {
 			t.Errorf("a restart's banner:\n%s", out)
 		}
@@ -189,6 +190,16 @@ func TestNewUser(t *testing.T) {
 			}
 		}
 	})
+}
+
+// banner is the node's output once its banner is printed: it follows
+// readiness by a moment.
+func banner(n *testnode.Node) string {
+	out := n.Output()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out, "Stop with Ctrl-C") && time.Now().Before(deadline); out = n.Output() {
+		time.Sleep(50 * time.Millisecond)
+	}
+	return out
 }
 
 // values is a resolve --json answer's values, "INDEX TYPE DATA" joined by |.
