@@ -71,6 +71,7 @@ func TestExitCodes(t *testing.T) {
 		{"an identifier that does not parse, found by the command line", fmt.Errorf("verification failed: %w", badID), exitUsage},
 		{"an identifier that does not parse, found by the node", &client.Error{Status: 400, Problem: client.Problem{Code: client.CodeInvalidID}}, exitUsage},
 		{"an identifier not registered", &client.Error{Status: 404, Problem: client.Problem{Code: client.CodeNotFound}}, exitRefused},
+		{"a node that could not start: its port taken", startError{fmt.Errorf("http api: %w", &net.OpError{Op: "listen", Err: errors.New("address already in use")})}, exitRefused},
 		{"a verified absence, already said", reportedError{&client.Error{Status: 404, Problem: client.Problem{Code: client.CodeNotFound}}}, exitRefused},
 	} {
 		if tc.err == nil {

@@ -54,9 +54,12 @@ func exitCode(err error) int {
 	var u usageError
 	var n unavailableError
 	var bad *code.Error
+	var st startError
 	switch {
 	case errors.As(err, &u):
 		return exitUsage
+	case errors.As(err, &st):
+		return exitRefused
 	case errors.As(err, &bad), client.Code(err) == client.CodeInvalidID:
 		// An identifier that does not parse is a mistake in how the
 		// command was called, whether the command line or the node

@@ -100,6 +100,7 @@ until interrupted (Ctrl-C or SIGTERM).`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
+			asJSON, _ := cmd.Flags().GetBool("json")
 			fresh := !node.Initialized(g.home)
 			if fresh {
 				res, err := node.Init(g.home, a.initOptions())
@@ -110,7 +111,9 @@ until interrupted (Ctrl-C or SIGTERM).`,
 				if res.OperatorKept {
 					kept = ", the one already in the keyring"
 				}
-				fmt.Fprintf(out, "Initialised a local network in %s (chain %s, operator key %s%s).\n", res.Home, res.ChainID, res.Operator, kept)
+				if !asJSON {
+					fmt.Fprintf(out, "Initialised a local network in %s (chain %s, operator key %s%s).\n", res.Home, res.ChainID, res.Operator, kept)
+				}
 			}
 			c, err := node.Load(g.home)
 			if err != nil {
@@ -120,9 +123,19 @@ until interrupted (Ctrl-C or SIGTERM).`,
 			log := node.NewLogger(c.Log, os.Stderr)
 			run, err := node.Start(cmd.Context(), c, log)
 			if err != nil {
-				return err
+				// A port taken or a store that cannot be read: this node
+				// failed (1), not a node that could not be reached (3).
+				return startError{err}
 			}
-			printNext(out, g.home, run, c, fresh)
+			if asJSON {
+				// --json is always JSON: what the banner says, for a
+				// script that starts nodes.
+				if err := printJSON(out, started(g.home, run, c, fresh)); err != nil {
+					return err
+				}
+			} else {
+				printNext(out, g.home, run, c, fresh)
+			}
 			// SIGHUP reloads what a running node may take without a
 			// restart (systemctl reload cityid): the HTTPS certificate.
 			hup := make(chan os.Signal, 1)
@@ -138,6 +151,34 @@ until interrupted (Ctrl-C or SIGTERM).`,
 	}
 	a.register(cmd)
 	return cmd
+}
+
+// startError is a node that failed to start.
+type startError struct{ error }
+
+// startedNode is what start --json prints once the node runs.
+type startedNode struct {
+	ChainID     string `json:"chain_id"`
+	Initialised bool   `json:"initialised"` // the home was made by this start
+	HTTP        string `json:"http"`
+	DNS         string `json:"dns"` // "" when off
+	DNSZone     string `json:"dns_zone,omitempty"`
+	RPC         string `json:"rpc"`
+	P2P         string `json:"p2p"`
+	Home        string `json:"home"`
+	Operator    string `json:"operator,omitempty"`
+}
+
+func started(home string, run *node.Running, c *node.Config, fresh bool) startedNode {
+	s := startedNode{ChainID: run.Chain.ChainID(), Initialised: fresh, HTTP: "http://" + run.HTTPAddr, DNS: run.DNSAddr,
+		RPC: c.Comet.RPC.ListenAddress, P2P: c.Comet.P2P.ListenAddress, Home: home}
+	if run.DNSAddr != "" {
+		s.DNSZone = run.DNSZone
+	}
+	if k, err := keyring.Load(home, node.OperatorKey); err == nil {
+		s.Operator = k.Public()
+	}
+	return s
 }
 
 // printNext tells a new user what the node is and, on the first start of
