@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -174,6 +176,31 @@ func TestNewUser(t *testing.T) {
 		}
 	})
 
+	t.Run("transfer hands over the record's own admins only", func(t *testing.T) {
+		var bob, alice struct {
+			PubKey string `json:"pub_key"`
+		}
+		if err := json.Unmarshal([]byte(must("keys", "add", "bob", "--home", n.Home, "--json")), &bob); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal([]byte(must("keys", "show", "alice", "--home", n.Home, "--json")), &alice); err != nil {
+			t.Fatal(err)
+		}
+		must("tx", "transfer", "1561301001.85.1", "--admin", "bob", "--from", "alice", "--home", n.Home)
+		// The unit's Handle answer lists its new admin alone...
+		code, body := getBody(t, n.URL()+"/api/handles/0.NA/1561301001.85.1?type=HS_PUBKEY")
+		if code != 200 || !strings.Contains(body, bob.PubKey) || strings.Contains(body, alice.PubKey) {
+			t.Errorf("the unit's HS_PUBKEY after the transfer to bob: %d %s", code, body)
+		}
+		// ...an identifier under it keeps its own, and the city's admin
+		// (alice, above the unit) still writes under it, as --help says.
+		if _, body := getBody(t, n.URL()+"/api/handles/1561301001.85.1/school-0042?type=HS_PUBKEY"); !strings.Contains(body, alice.PubKey) {
+			t.Errorf("school-0042's HS_PUBKEY after its unit's transfer: %s", body)
+		}
+		must("tx", "register", "1561301001.85.1/after-transfer", "--value", "TEXT=x", "--from", "alice", "--home", n.Home)
+		must("tx", "register", "1561301001.85.1/by-bob", "--value", "TEXT=x", "--from", "bob", "--home", n.Home)
+	})
+
 	t.Run("a clean stop and restart log no warnings, and no first-run story", func(t *testing.T) {
 		n.Stop()
 		if out := n.Output(); strings.Contains(out, "level=WARN") || strings.Contains(out, "level=ERROR") {
@@ -190,6 +217,21 @@ func TestNewUser(t *testing.T) {
 			}
 		}
 	})
+}
+
+// getBody GETs url and returns its status and body.
+func getBody(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
 }
 
 // banner is the node's output once its banner is printed: it follows
