@@ -195,8 +195,9 @@ func printNext(w io.Writer, home string, run *node.Running, c *node.Config, firs
 		flags += " --home " + home
 	}
 	// Commands given --home talk to the address in the home's
-	// configuration; --node only when this run overrides it.
-	if local, ok, err := node.LocalNode(home); err != nil || !ok || local.URL != nodeURL {
+	// configuration; --node only when this run overrides it (over HTTPS
+	// they go to the public URL, which this address does not show).
+	if local, ok, err := node.LocalNode(home); err != nil || !ok || (c.HTTP.TLSCert == "" && local.URL != nodeURL) {
 		flags += " --node " + nodeURL
 	}
 	op := "(none in this home)"

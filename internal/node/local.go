@@ -13,7 +13,7 @@ import (
 // default address, which on a testnet is another node and maybe another
 // chain (issue 13).
 type Local struct {
-	URL     string // http:// and the API's listen address, loopback for an unspecified host
+	URL     string // http:// and the API's listen address, loopback for an unspecified host (HTTPS: the public URL)
 	ChainID string // the genesis' chain ID
 }
 
@@ -44,7 +44,16 @@ func LocalNode(home string) (_ Local, ok bool, err error) {
 	if err != nil {
 		return Local{}, false, err
 	}
-	return Local{URL: "http://" + net.JoinHostPort(host, port), ChainID: chainID}, true, nil
+	u := "http://" + net.JoinHostPort(host, port)
+	if c.HTTP.TLSCert != "" {
+		// HTTPS: the certificate names the public URL's host, not
+		// loopback's, so a command checks it there when there is one.
+		u = "https://" + net.JoinHostPort(host, port)
+		if c.HTTP.PublicURL != "" {
+			u = c.HTTP.PublicURL
+		}
+	}
+	return Local{URL: u, ChainID: chainID}, true, nil
 }
 
 // genesisChainID reads only the chain ID of a genesis file.
