@@ -70,6 +70,12 @@ const (
 	// AllocateCityNumber, as ApplyCity.CityNumber, asks the registry to
 	// allocate the city number.
 	AllocateCityNumber = registry.AllocateCityNumber
+	// AdminIndex and PubKeyIndex are the first of MaxAdmins value indexes
+	// each that a record's values may not use: the Handle interface shows
+	// the admins there, as HS_ADMIN and HS_PUBKEY.
+	AdminIndex  = registry.AdminIndex
+	PubKeyIndex = registry.PubKeyIndex
+	MaxAdmins   = registry.MaxAdmins
 )
 
 // KeyText is a public key as the ledger writes it: 64 lowercase hex

@@ -7,12 +7,15 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cityid/cityid/client"
+	"github.com/cityid/cityid/code"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // Every command a user runs has --help with an example, and every command
@@ -56,6 +59,7 @@ func TestExitCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, netErr := c.Status(context.Background())
+	_, badID := code.Parse("1561301002")
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -64,6 +68,11 @@ func TestExitCodes(t *testing.T) {
 		{"a missing file", fmt.Errorf("read answer: %w", fileErr), exitRefused},
 		{"a node that is not there", netErr, exitUnavailable},
 		{"a usage mistake", usageError{errors.New("no such flag")}, exitUsage},
+		{"an identifier that does not parse, found by the command line", fmt.Errorf("verification failed: %w", badID), exitUsage},
+		{"an identifier that does not parse, found by the node", &client.Error{Status: 400, Problem: client.Problem{Code: client.CodeInvalidID}}, exitUsage},
+		{"an identifier not registered", &client.Error{Status: 404, Problem: client.Problem{Code: client.CodeNotFound}}, exitRefused},
+		{"a node that could not start: its port taken", startError{fmt.Errorf("http api: %w", &net.OpError{Op: "listen", Err: errors.New("address already in use")})}, exitRefused},
+		{"a verified absence, already said", reportedError{&client.Error{Status: 404, Problem: client.Problem{Code: client.CodeNotFound}}}, exitRefused},
 	} {
 		if tc.err == nil {
 			t.Fatalf("%s: no error to classify", tc.name)
@@ -71,5 +80,41 @@ func TestExitCodes(t *testing.T) {
 		if got := exitCode(tc.err); got != tc.want {
 			t.Errorf("%s (%v): exit %d, want %d", tc.name, tc.err, got, tc.want)
 		}
+	}
+}
+
+// start --help's example of a second node on one machine works beside a
+// first node on the defaults: it gives every port a node listens on, each
+// other than the first node's (issue 13: it once left out the DNS port).
+func TestStartExampleGivesEveryPort(t *testing.T) {
+	var start *cobra.Command
+	for _, c := range newRoot().Commands() {
+		if c.Name() == "start" {
+			start = c
+		}
+	}
+	defaults := []string{wire.DefaultHTTPAddr, wire.DefaultRPCAddr, wire.DefaultP2PAddr, wire.DefaultDNSAddr}
+	seen := 0
+	for _, line := range strings.Split(start.Example, "\n") {
+		if !strings.Contains(line, "--home") {
+			continue
+		}
+		seen++
+		fields := strings.Fields(line)
+		for _, flag := range []string{"--http", "--rpc", "--p2p", "--dns"} {
+			i := slices.Index(fields, flag)
+			if i < 0 || i+1 >= len(fields) {
+				t.Errorf("start's example %q does not give %s", line, flag)
+				continue
+			}
+			for _, d := range defaults {
+				if _, port, _ := net.SplitHostPort(d); strings.HasSuffix(fields[i+1], ":"+port) {
+					t.Errorf("start's example %q gives %s %s, a first node's default port", line, flag, fields[i+1])
+				}
+			}
+		}
+	}
+	if seen == 0 {
+		t.Fatal("start's --help has no example of a second node (--home)")
 	}
 }

@@ -133,21 +133,23 @@ func cliStory(t *testing.T, n *testnode.Node) {
 		t.Fatalf("query anchors: %+v", anchors)
 	}
 
-	// Refusals: each exits 1 with its code, and changes nothing.
+	// Refusals: each exits 1 with its code, and changes nothing; an
+	// identifier that does not parse is a usage mistake (2, issue 13).
 	for _, c := range []struct {
 		args []string
 		code string
+		exit int
 	}{
-		{[]string{"tx", "apply-city", "--country", "156", "--city-number", "130100", "--name", "again", "--from", "alice"}, "duplicate_city"},
-		{[]string{"tx", "approve", "1", "--from", "alice"}, "unauthorized"},
-		{[]string{"tx", "register", "1561301001.85.9/x", "--value", "TEXT=x", "--from", "alice"}, "not_found"},
-		{[]string{"tx", "register", "1561301002.85.1/x", "--value", "TEXT=x", "--from", "alice"}, "invalid_id"},
-		{[]string{"tx", "register", "1561301001.85.1/y", "--value", "URL=not a url", "--from", "alice"}, "bad_value"},
-		{[]string{"resolve", "1561301001.85.1/nothing"}, "not_found"},
+		{[]string{"tx", "apply-city", "--country", "156", "--city-number", "130100", "--name", "again", "--from", "alice"}, "duplicate_city", exitRefused},
+		{[]string{"tx", "approve", "1", "--from", "alice"}, "unauthorized", exitRefused},
+		{[]string{"tx", "register", "1561301001.85.9/x", "--value", "TEXT=x", "--from", "alice"}, "not_found", exitRefused},
+		{[]string{"tx", "register", "1561301002.85.1/x", "--value", "TEXT=x", "--from", "alice"}, "invalid_id", exitUsage},
+		{[]string{"tx", "register", "1561301001.85.1/y", "--value", "URL=not a url", "--from", "alice"}, "bad_value", exitRefused},
+		{[]string{"resolve", "1561301001.85.1/nothing"}, "not_found", exitRefused},
 	} {
 		_, stderr, code := n.CLI(c.args...)
-		if code != exitRefused || !strings.Contains(stderr, c.code) {
-			t.Errorf("cityid %s: exit %d, stderr %q; want exit 1 with %s", strings.Join(c.args, " "), code, stderr, c.code)
+		if code != c.exit || !strings.Contains(stderr, c.code) {
+			t.Errorf("cityid %s: exit %d, stderr %q; want exit %d with %s", strings.Join(c.args, " "), code, stderr, c.exit, c.code)
 		}
 	}
 	if _, _, code := n.CLI("tx", "nonsense"); code != exitUsage {

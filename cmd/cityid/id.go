@@ -40,8 +40,9 @@ func newID() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, err = cmd.OutOrStdout().Write([]byte(c + "\n"))
-			return err
+			// printOut: with --json a JSON string, so that jq keeps the
+			// code's leading digits as text ("0081..." is not a number).
+			return printOut(cmd, c)
 		},
 	})
 	return cmd

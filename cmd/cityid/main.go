@@ -13,13 +13,14 @@ import (
 	"syscall"
 
 	"github.com/cityid/cityid/client"
+	"github.com/cityid/cityid/code"
 )
 
 // Exit codes a script can rely on.
 const (
 	exitOK          = 0
 	exitRefused     = 1 // bad input, or the node refused the request
-	exitUsage       = 2 // unknown command or flag
+	exitUsage       = 2 // unknown command or flag, a missing argument, an identifier that does not parse
 	exitUnavailable = 3 // no node answered, or it did not commit in time
 )
 
@@ -31,12 +32,20 @@ func main() {
 	if err == nil {
 		return
 	}
-	fmt.Fprintln(os.Stderr, "error:", err)
+	var r reportedError
+	if !errors.As(err, &r) {
+		fmt.Fprintln(os.Stderr, "error:", err)
+	}
 	os.Exit(exitCode(err))
 }
 
 // usageError marks a mistake in how the command was called.
 type usageError struct{ error }
+
+// reportedError is an outcome the command has already said in its own
+// words (resolve --verify of an identifier that is not registered): main
+// prints nothing more, and exits with err's status.
+type reportedError struct{ error }
 
 // unavailableError marks a node that could not be reached.
 type unavailableError struct{ error }
@@ -44,8 +53,17 @@ type unavailableError struct{ error }
 func exitCode(err error) int {
 	var u usageError
 	var n unavailableError
+	var bad *code.Error
+	var st startError
 	switch {
 	case errors.As(err, &u):
+		return exitUsage
+	case errors.As(err, &st):
+		return exitRefused
+	case errors.As(err, &bad), client.Code(err) == client.CodeInvalidID:
+		// An identifier that does not parse is a mistake in how the
+		// command was called, whether the command line or the node
+		// found it.
 		return exitUsage
 	case errors.As(err, &n):
 		return exitUnavailable

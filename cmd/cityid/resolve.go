@@ -28,7 +28,11 @@ func newResolve(g *globals) *cobra.Command {
 --proof         include the ICS23 proof and the app hash it proves to
 --verify        check the proof against a block header signed by the
                 validators, through CometBFT's light client; prints
-                "verified at height H" on stderr, or exits 1 saying what failed.
+                "verified at height H" on stderr (the proof itself only with
+                --json), or exits 1 saying what failed. An identifier that
+                is not registered, with its proof of absence verified,
+                prints one line "verified at height H: ID is not
+                registered" on stderr and exits 1.
                 The first --verify needs a root of trust, --trust-height and
                 --trust-hash (a block's height and hash from a source you
                 trust, e.g. your own node's /v1/blocks/1); it is kept in
@@ -54,12 +58,28 @@ func newResolve(g *globals) *cobra.Command {
 				}
 				defer closeDB()
 				ans, ver, err := v.ResolveVerified(ctx, args[0])
-				if client.Code(err) == client.CodeNotFound {
-					fmt.Fprintf(cmd.ErrOrStderr(), "verified at height %d: %s is not registered (header %d, app hash %s)\n", ver.Height, args[0], ver.HeaderHeight, ver.AppHash)
-					return err
+				asJSON, _ := cmd.Flags().GetBool("json")
+				var e *client.Error
+				if client.Code(err) == client.CodeNotFound && errors.As(err, &e) && e.Problem.Proof != nil {
+					// A verified absence is an answer, not a failure: one
+					// verdict line (and with --json the problem with its
+					// proof, for cityid verify), exit 1 as for any
+					// identifier that is not registered.
+					if asJSON {
+						if perr := printOut(cmd, e.Problem); perr != nil {
+							return perr
+						}
+					}
+					fmt.Fprintf(cmd.ErrOrStderr(), "verified at height %d: %s is not registered (a proof of absence, under header %d, app hash %s)\n", ver.Height, args[0], ver.HeaderHeight, ver.AppHash)
+					return reportedError{err}
 				}
 				if err != nil {
 					return fmt.Errorf("verification failed: %w", err)
+				}
+				if !asJSON {
+					// People read the verdict below; the proof is for
+					// programs (--json), which can check it again.
+					ans.Proof = nil
 				}
 				if err := printOut(cmd, ans); err != nil {
 					return err

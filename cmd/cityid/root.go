@@ -18,6 +18,14 @@ import (
 type globals struct {
 	home string
 	node string
+	// nodeGiven reports whether --node was on the command line.
+	nodeGiven func() bool
+	// local is the node of --home, when the home holds one: its API is
+	// where commands go unless --node says otherwise, and its chain is the
+	// one a signature is meant for.
+	local    node.Local
+	hasLocal bool
+	localErr error
 }
 
 func newRoot() *cobra.Command {
@@ -37,7 +45,9 @@ from a second terminal.`,
 	}
 	root.SetVersionTemplate("cityid {{.Version}}\n")
 	root.PersistentFlags().StringVar(&g.home, "home", node.DefaultHome(), "home folder of the node and the keyring")
-	root.PersistentFlags().StringVar(&g.node, "node", client.DefaultNode, "HTTP API of the node to talk to")
+	root.PersistentFlags().StringVar(&g.node, "node", "", "HTTP API of the node to talk to (default: the API of --home's node, from its config's http.listen, when the home holds one; else "+client.DefaultNode+")")
+	g.nodeGiven = func() bool { return root.PersistentFlags().Lookup("node").Changed }
+	root.PersistentPreRun = func(*cobra.Command, []string) { g.findLocal() }
 	root.PersistentFlags().Bool("json", false, "print answers as JSON (for scripts)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newInit(g), newStart(g), newKeys(g), newID(), newTx(g), newResolve(g), newVerify(g), newQuery(g), newData(g), newTestnet(), newBench(), newQR(g), newReset(g), newVersion(), newSigner())
@@ -57,7 +67,25 @@ func group(cmd *cobra.Command) *cobra.Command {
 	return cmd
 }
 
+// findLocal reads the node of --home, if it holds one, and aims commands
+// at it unless --node was given. A home whose configuration cannot be read
+// is an error only for a command that talks to a node (client): start,
+// reset and keys report it in their own way.
+func (g *globals) findLocal() {
+	g.local, g.hasLocal, g.localErr = node.LocalNode(g.home)
+	switch {
+	case g.nodeGiven():
+	case g.hasLocal:
+		g.node = g.local.URL
+	default:
+		g.node = client.DefaultNode
+	}
+}
+
 func (g *globals) client() (*client.Client, error) {
+	if g.localErr != nil && !g.nodeGiven() {
+		return nil, fmt.Errorf("find the node of --home %s (or give --node URL): %w", g.home, g.localErr)
+	}
 	c, err := client.New(g.node)
 	if err != nil {
 		return nil, usageError{err}
@@ -95,4 +123,32 @@ func rangeArgs(lo, hi int, names string) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// chainMismatchError is a key about to sign for a chain other than the one
+// its home's node belongs to: said before signing, since the node would
+// only answer that the signature does not verify (unauthorized).
+type chainMismatchError struct {
+	home, homeChain, node, nodeChain string
+}
+
+func (e chainMismatchError) Error() string {
+	return fmt.Sprintf("chain ID mismatch: --home %s is a node of chain %s, but %s serves chain %s; "+
+		"a transaction signed for one is refused by the other: give --node the API of a node of %s (or leave --node out to use the home's own node)",
+		e.home, e.homeChain, e.node, e.nodeChain, e.homeChain)
+}
+
+// checkChain refuses to sign for a node whose chain is not the home's.
+func (g *globals) checkChain(cmd *cobra.Command, c *client.Client) error {
+	if !g.hasLocal || g.local.ChainID == "" {
+		return nil // a home of keys only: any chain may be meant
+	}
+	st, err := c.Status(cmd.Context())
+	if err != nil {
+		return fmt.Errorf("read the status of %s: %w", g.node, err)
+	}
+	if st.ChainID != g.local.ChainID {
+		return usageError{chainMismatchError{g.home, g.local.ChainID, g.node, st.ChainID}}
+	}
+	return nil
 }

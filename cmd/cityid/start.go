@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/wire"
@@ -84,14 +83,24 @@ missing, or holds only keys, it is first initialised as a local network of
 one validator whose 'operator' key is the registry authority, ready to use
 (see cityid init; the new chain ID is printed).
 
+A node listens on four ports: the HTTP API (--http), CometBFT's RPC (--rpc)
+and P2P (--p2p), and the DNS front end (--dns, UDP and TCP; --dns off runs
+none). A second node on one machine needs its own home and all four. On the
+first start the addresses given are written to the home's configuration, so
+later starts and commands given that --home use them by themselves.
+
 The node holds the home (<home>/cityid.lock) while it runs: a second start,
 or a reset, on the same home is refused, naming the process. The node runs
 until interrupted (Ctrl-C or SIGTERM).`,
 		Example: `  cityid start
-  cityid start --home /tmp/city-b --http 127.0.0.1:8681 --rpc 127.0.0.1:26757 --p2p 127.0.0.1:26756`,
+  # a second node on the same machine: every port it listens on differs
+  # from the first node's (HTTP 8680, RPC 26657, P2P 26656, DNS 8653)
+  cityid start --home /tmp/city-b --http 127.0.0.1:8681 --rpc 127.0.0.1:26757 --p2p 127.0.0.1:26756 --dns 127.0.0.1:8654
+  cityid start --home /tmp/city-c --http 127.0.0.1:8682 --rpc 127.0.0.1:26857 --p2p 127.0.0.1:26856 --dns off`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
+			asJSON, _ := cmd.Flags().GetBool("json")
 			fresh := !node.Initialized(g.home)
 			if fresh {
 				res, err := node.Init(g.home, a.initOptions())
@@ -102,7 +111,9 @@ until interrupted (Ctrl-C or SIGTERM).`,
 				if res.OperatorKept {
 					kept = ", the one already in the keyring"
 				}
-				fmt.Fprintf(out, "Initialised a local network in %s (chain %s, operator key %s%s).\n", res.Home, res.ChainID, res.Operator, kept)
+				if !asJSON {
+					fmt.Fprintf(out, "Initialised a local network in %s (chain %s, operator key %s%s).\n", res.Home, res.ChainID, res.Operator, kept)
+				}
 			}
 			c, err := node.Load(g.home)
 			if err != nil {
@@ -112,9 +123,19 @@ until interrupted (Ctrl-C or SIGTERM).`,
 			log := node.NewLogger(c.Log, os.Stderr)
 			run, err := node.Start(cmd.Context(), c, log)
 			if err != nil {
-				return err
+				// A port taken or a store that cannot be read: this node
+				// failed (1), not a node that could not be reached (3).
+				return startError{err}
 			}
-			printNext(out, g.home, run, c)
+			if asJSON {
+				// --json is always JSON: what the banner says, for a
+				// script that starts nodes.
+				if err := printJSON(out, started(g.home, run, c, fresh)); err != nil {
+					return err
+				}
+			} else {
+				printNext(out, g.home, run, c, fresh)
+			}
 			// SIGHUP reloads what a running node may take without a
 			// restart (systemctl reload cityid): the HTTPS certificate.
 			hup := make(chan os.Signal, 1)
@@ -132,8 +153,37 @@ until interrupted (Ctrl-C or SIGTERM).`,
 	return cmd
 }
 
-// printNext tells a new user what the node is and what to do with it.
-func printNext(w io.Writer, home string, run *node.Running, c *node.Config) {
+// startError is a node that failed to start.
+type startError struct{ error }
+
+// startedNode is what start --json prints once the node runs.
+type startedNode struct {
+	ChainID     string `json:"chain_id"`
+	Initialised bool   `json:"initialised"` // the home was made by this start
+	HTTP        string `json:"http"`
+	DNS         string `json:"dns"` // "" when off
+	DNSZone     string `json:"dns_zone,omitempty"`
+	RPC         string `json:"rpc"`
+	P2P         string `json:"p2p"`
+	Home        string `json:"home"`
+	Operator    string `json:"operator,omitempty"`
+}
+
+func started(home string, run *node.Running, c *node.Config, fresh bool) startedNode {
+	s := startedNode{ChainID: run.Chain.ChainID(), Initialised: fresh, HTTP: "http://" + run.HTTPAddr, DNS: run.DNSAddr,
+		RPC: c.Comet.RPC.ListenAddress, P2P: c.Comet.P2P.ListenAddress, Home: home}
+	if run.DNSAddr != "" {
+		s.DNSZone = run.DNSZone
+	}
+	if k, err := keyring.Load(home, node.OperatorKey); err == nil {
+		s.Operator = k.Public()
+	}
+	return s
+}
+
+// printNext tells a new user what the node is and, on the first start of
+// a home only, what to do with it: a restart is not a new user's.
+func printNext(w io.Writer, home string, run *node.Running, c *node.Config, first bool) {
 	nodeURL := "http://" + run.HTTPAddr
 	dnsLine := "off"
 	if run.DNSAddr != "" {
@@ -144,7 +194,10 @@ func printNext(w io.Writer, home string, run *node.Running, c *node.Config) {
 	if home != node.DefaultHome() {
 		flags += " --home " + home
 	}
-	if nodeURL != client.DefaultNode {
+	// Commands given --home talk to the address in the home's
+	// configuration; --node only when this run overrides it (over HTTPS
+	// they go to the public URL, which this address does not show).
+	if local, ok, err := node.LocalNode(home); err != nil || !ok || (c.HTTP.TLSCert == "" && local.URL != nodeURL) {
 		flags += " --node " + nodeURL
 	}
 	op := "(none in this home)"
@@ -156,22 +209,28 @@ CityID node running.
   chain      %s
   HTTP API   %s   (try: curl %s/v1/status)
   portal     %[2]s/   (open it in a browser; the authority's desk signs with the
-             operator's key file, %[10]s, imported on its Keys page)
+             operator's key file, %[9]s, imported on its Keys page)
   DNS        %[4]s
   CometBFT   RPC %s, P2P %s
   home       %s
   operator   %s
-
-Next, in another terminal (go install ./cmd/cityid puts cityid on your PATH):
-  cityid keys add alice%[9]s
-  cityid tx apply-city --country 156 --city-number 130100 --name 石家庄市 --name-en Shijiazhuang --from alice%[9]s
-  cityid tx approve 1 --from operator%[9]s
-  cityid tx register-sector 1561301001.85 --from alice%[9]s
-  cityid tx register-unit 1561301001.85 --name "Education Bureau" --from alice%[9]s
-  cityid tx register 1561301001.85.1/school-0042 --value URL=https://example.org/school-0042 --from alice%[9]s
-  cityid resolve 1561301001.85.1/school-0042%[9]s
+`, run.Chain.ChainID(), nodeURL, nodeURL, dnsLine, c.Comet.RPC.ListenAddress, c.Comet.P2P.ListenAddress, home, op,
+		filepath.Join(keyring.Dir(home), node.OperatorKey+".json"))
+	if !first {
+		fmt.Fprintf(w, "\nStop with Ctrl-C.\n")
+		return
+	}
+	fmt.Fprintf(w, `
+Next, in another terminal, from the source folder (as in README.md):
+  go build -o cityid ./cmd/cityid
+  ./cityid keys add alice%[1]s
+  ./cityid tx apply-city --country 156 --city-number 130100 --name 石家庄市 --name-en Shijiazhuang --from alice%[1]s
+  ./cityid tx approve 1 --from operator%[1]s
+  ./cityid tx register-sector 1561301001.85 --from alice%[1]s
+  ./cityid tx register-unit 1561301001.85 --name "Education Bureau" --from alice%[1]s
+  ./cityid tx register 1561301001.85.1/school-0042 --value URL=https://example.org/school-0042 --from alice%[1]s
+  ./cityid resolve 1561301001.85.1/school-0042%[1]s
 
 Stop with Ctrl-C.
-`, run.Chain.ChainID(), nodeURL, nodeURL, dnsLine, c.Comet.RPC.ListenAddress, c.Comet.P2P.ListenAddress, home, op, flags,
-		filepath.Join(keyring.Dir(home), node.OperatorKey+".json"))
+`, flags)
 }

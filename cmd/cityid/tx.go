@@ -77,9 +77,14 @@ func newTx(g *globals) *cobra.Command {
 		Use:   "tx",
 		Short: "Sign and submit transactions; each waits for its block to commit",
 		Long: `Each transaction command signs with --from (a key in the home's keyring),
-submits to --node, waits until the transaction's block is committed and prints
-the result as JSON. A refused transaction prints its error code and message on
-stderr and exits 1; a node that cannot be reached exits 3.`,
+submits to --node (by default the node of --home, when the home holds one),
+waits until the transaction's block is committed and prints the transaction's
+hash, height and result as "key: value" lines, or as JSON with --json. A
+refused transaction prints its error code and message on stderr and exits 1;
+a usage mistake (a missing flag, an identifier that does not parse) exits 2;
+a node that cannot be reached exits 3. A key whose home is a node of one
+chain is not used to sign for a node of another: the command says so
+before signing.`,
 	})
 	cmd.AddCommand(
 		txApplyCity(g), txDecide(g, true), txDecide(g, false), txWithdrawVote(g), txRegisterSector(g),
@@ -114,6 +119,9 @@ func signingClient(cmd *cobra.Command, g *globals, from string) (*client.Client,
 	}
 	c, err := g.client()
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := g.checkChain(cmd, c); err != nil {
 		return nil, nil, err
 	}
 	return c, k.Private, nil

@@ -119,6 +119,11 @@ func applicationRef(cmd *cobra.Command, g *globals, arg, hash string) (uint64, s
 	if err != nil {
 		return 0, "", err
 	}
+	// The vote is about to be signed: another chain's application N is
+	// not the one meant, so the chains are compared before reading it.
+	if err := g.checkChain(cmd, c); err != nil {
+		return 0, "", err
+	}
 	app, err := c.Application(cmd.Context(), n)
 	if err != nil {
 		return 0, "", fmt.Errorf("read application %d for its content hash: %w", n, err)

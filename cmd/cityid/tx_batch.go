@@ -13,6 +13,7 @@ import (
 func txRegisterBatch(g *globals) *cobra.Command {
 	var f txFlags
 	var file string
+	var resume bool
 	cmd := &cobra.Command{
 		Use:   "register-batch --file FILE",
 		Short: "Register many identifiers from a CSV or JSON file, up to " + strconv.Itoa(client.MaxBatch) + " per transaction",
@@ -21,12 +22,25 @@ func txRegisterBatch(g *globals) *cobra.Command {
     per column (URL, TEXT, EMAIL, GEO, ALIAS or ns:name), then one identifier
     a row; an empty cell adds no value;
   - JSON: an array of {"id": ..., "values": [{"type": ..., "data": ...}], "admins": [...]}.
-Up to ` + strconv.Itoa(client.MaxBatch) + ` identifiers go in one signed transaction, all or nothing; a
-larger file is sent as several transactions in order, and the command stops
-at the first refused one, saying which rows it held. Within a transaction the
-identifiers travel grouped by node, and a refusal names the first bad one by
-its identifier and its position as sent.`,
+
+What is atomic is one transaction: it holds up to ` + strconv.Itoa(client.MaxBatch) + ` rows, and
+either all of them are registered or none. A file of more rows is sent as
+several transactions in order, each committed on its own; the command stops
+at the first refused one, saying which rows it held, and the transactions
+before it stay committed. Within a transaction the identifiers travel
+grouped by node, and a refusal names the first bad one by its identifier
+and its position as sent.
+
+--resume, to finish a file that stopped half way (or to send it again),
+first reads every row's identifier from the node: a row already registered
+with the same values is skipped, one registered with other values is
+refused (not sent, listed with its row), and only the rest is sent.
+
+Prints what happened to the file's rows: skipped (already registered, with
+--resume), sent (registered now, transaction by transaction) and refused;
+exits 1 if any row was refused or a transaction failed.`,
 		Example: `  cityid tx register-batch --file meters.csv --from alice
+  cityid tx register-batch --file meters.csv --from alice --resume   # after a stop: send only what is missing
   # meters.csv:
   #   id,TEXT,GEO
   #   1561301001.36.1/meter-000001,Meter 1,38.04,114.51   (quote cells with commas: "38.04,114.51")`,
@@ -48,10 +62,11 @@ its identifier and its position as sent.`,
 					entries[i].Admins = admins
 				}
 			}
-			return sendBatches(cmd, g, f.from, entries)
+			return sendBatches(cmd, g, f.from, entries, resume)
 		},
 	}
 	cmd.Flags().StringVar(&file, "file", "", "CSV or JSON file of identifiers (required)")
+	cmd.Flags().BoolVar(&resume, "resume", false, "skip the rows already registered with the same values, send the rest")
 	f.registerFrom(cmd)
 	f.registerAdmins(cmd)
 	return cmd
@@ -65,30 +80,131 @@ type batchResult struct {
 	Count  int    `json:"count"`
 }
 
-func sendBatches(cmd *cobra.Command, g *globals, from string, entries []client.BatchEntry) error {
+// batchRefusal is a row --resume did not send.
+type batchRefusal struct {
+	Row    int    `json:"row"`
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+}
+
+// batchReport is what register-batch prints: every row of the file is
+// skipped, sent, refused or (after a failed transaction) not sent.
+type batchReport struct {
+	Rows         int            `json:"rows"`
+	Skipped      int            `json:"skipped"`
+	Sent         int            `json:"sent"`
+	Refused      []batchRefusal `json:"refused"`
+	NotSent      int            `json:"not_sent"`
+	Transactions []batchResult  `json:"transactions"`
+}
+
+func sendBatches(cmd *cobra.Command, g *globals, from string, entries []client.BatchEntry, resume bool) error {
 	c, key, err := signingClient(cmd, g, from)
 	if err != nil {
 		return err
+	}
+	rep := batchReport{Rows: len(entries), Refused: []batchRefusal{}, Transactions: []batchResult{}}
+	// rows[i] is the file row (1-based) of the i-th entry sent.
+	rows := make([]int, 0, len(entries))
+	send := entries
+	if resume {
+		send = send[:0:0]
+		for i, e := range entries {
+			skip, reason, err := alreadyThere(cmd, c, e)
+			if err != nil {
+				return fmt.Errorf("--resume: read row %d (%s): %w", i+1, e.ID, err)
+			}
+			switch {
+			case skip:
+				rep.Skipped++
+			case reason != "":
+				rep.Refused = append(rep.Refused, batchRefusal{Row: i + 1, ID: e.ID, Reason: reason})
+			default:
+				send = append(send, e)
+				rows = append(rows, i+1)
+			}
+		}
+	} else {
+		for i := range entries {
+			rows = append(rows, i+1)
+		}
 	}
 	s, err := c.NewSigner(cmd.Context(), key)
 	if err != nil {
 		return err
 	}
-	var out []batchResult
-	for start := 0; start < len(entries); start += client.MaxBatch {
-		end := min(start+client.MaxBatch, len(entries))
-		rows := fmt.Sprintf("%d-%d", start+1, end)
-		ans, err := s.Send(cmd.Context(), client.KindRegisterBatch, client.RegisterBatch{Entries: entries[start:end]})
+	for start := 0; start < len(send); start += client.MaxBatch {
+		end := min(start+client.MaxBatch, len(send))
+		span := rowSpan(rows[start:end])
+		ans, err := s.Send(cmd.Context(), client.KindRegisterBatch, client.RegisterBatch{Entries: send[start:end]})
 		if err != nil {
-			if len(out) == 0 {
-				return fmt.Errorf("rows %s of %d (none of them written): %w", rows, len(entries), err)
+			rep.NotSent = len(send) - start
+			if perr := printOut(cmd, rep); perr != nil {
+				return perr
 			}
-			_ = printOut(cmd, out)
-			return fmt.Errorf("rows %s of %d (none of them written; rows 1-%d are, above): %w", rows, len(entries), start, err)
+			done := "nothing of this run is committed"
+			if len(rep.Transactions) > 0 {
+				done = fmt.Sprintf("the %d transactions above are committed", len(rep.Transactions))
+			}
+			return fmt.Errorf("rows %s, one transaction, refused: none of them written (%d rows not sent; %s): %w; "+
+				"fix what is refused and run the same command with --resume, which skips the rows already registered", span, rep.NotSent, done, err)
 		}
-		out = append(out, batchResult{Rows: rows, Hash: ans.Hash, Height: ans.Height, Count: ans.Result.Count})
+		rep.Sent += end - start
+		rep.Transactions = append(rep.Transactions, batchResult{Rows: span, Hash: ans.Hash, Height: ans.Height, Count: ans.Result.Count})
 	}
-	return printOut(cmd, out)
+	if err := printOut(cmd, rep); err != nil {
+		return err
+	}
+	if len(rep.Refused) > 0 {
+		return fmt.Errorf("%d rows refused: registered already with other values (listed above by row); the other rows are registered", len(rep.Refused))
+	}
+	return nil
+}
+
+// rowSpan names the file rows of one transaction: "1-5000", or the first
+// and last with how many when --resume left gaps.
+func rowSpan(rows []int) string {
+	first, last := rows[0], rows[len(rows)-1]
+	if last-first+1 == len(rows) {
+		return fmt.Sprintf("%d-%d", first, last)
+	}
+	return fmt.Sprintf("%d-%d (%d of them)", first, last, len(rows))
+}
+
+// alreadyThere reads a row's identifier: skip when it is registered with
+// the row's values, a reason when it is registered otherwise, neither when
+// it is not registered.
+func alreadyThere(cmd *cobra.Command, c *client.Client, e client.BatchEntry) (skip bool, reason string, err error) {
+	ans, err := c.Resolve(cmd.Context(), e.ID)
+	switch {
+	case client.Code(err) == client.CodeNotFound:
+		return false, "", nil
+	case err != nil:
+		return false, "", err
+	}
+	if !sameValues(e.Values, ans.Record.Values) {
+		return false, fmt.Sprintf("registered at version %d with other values (cityid resolve %s shows them)", ans.Record.Version, ans.Record.ID), nil
+	}
+	return true, "", nil
+}
+
+// sameValues compares a row's values with a record's, in order. An index
+// or TTL the row leaves at 0 is the registry's to choose, so only those
+// the row gives are compared.
+func sameValues(row, rec []client.Value) bool {
+	if len(row) != len(rec) {
+		return false
+	}
+	for i, v := range row {
+		r := rec[i]
+		if v.Type != r.Type || v.Data != r.Data || (v.Index != 0 && v.Index != r.Index) || (v.TTL != 0 && v.TTL != r.TTL) {
+			return false
+		}
+		if (v.Dataset == nil) != (r.Dataset == nil) || (v.Dataset != nil && *v.Dataset != *r.Dataset) {
+			return false
+		}
+	}
+	return true
 }
 
 // readBatchFile reads a register-batch file (see client.ParseBatchFile);

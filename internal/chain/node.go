@@ -128,7 +128,7 @@ func startApp(ctx context.Context, conf *cfg.Config, app abci.Application, log *
 		// state (the mempool's nonces) and reads only committed state.
 		proxy.NewConsensusSyncLocalClientCreator(app),
 		nm.DefaultGenesisDocProviderFunc(conf),
-		cfg.DefaultDBProvider,
+		dbProvider(log.With("module", "pebble")),
 		nm.DefaultMetricsProvider(conf.Instrumentation),
 		cmtLog,
 	)

@@ -182,7 +182,7 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 		// front end's.
 		ln.Close()
 		_ = cn.Stop()
-		return nil, fmt.Errorf("%w (set another address with --dns or dns.listen in %s, or \"\" for none)", err, cityidFile(c.Home))
+		return nil, fmt.Errorf("%w (give another address with --dns HOST:PORT or dns.listen in %s; --dns off, or dns.listen = \"\", runs no DNS front end)", err, cityidFile(c.Home))
 	}
 	r := &Running{Chain: cn, HTTPAddr: front.HTTPAddr, DNSAddr: front.DNSAddr, DNSZone: front.DNSZone, front: front, log: log, lock: lock, cert: cert}
 	r.preload()
