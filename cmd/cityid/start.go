@@ -185,6 +185,9 @@ func started(home string, run *node.Running, c *node.Config, fresh bool) started
 // a home only, what to do with it: a restart is not a new user's.
 func printNext(w io.Writer, home string, run *node.Running, c *node.Config, first bool) {
 	nodeURL := "http://" + run.HTTPAddr
+	if c.HTTP.TLSCert != "" {
+		nodeURL = "https://" + run.HTTPAddr
+	}
 	dnsLine := "off"
 	if run.DNSAddr != "" {
 		host, port, _ := net.SplitHostPort(run.DNSAddr)
