@@ -25,6 +25,7 @@ import (
 
 	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/internal/api"
+	"github.com/cityid/cityid/internal/apitest"
 	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/registry"
@@ -224,7 +225,8 @@ func (f *nodeFixture) get(t *testing.T, path string, header ...string) (*http.Re
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport: apitest.ValidatingTransport(t)}
 	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)

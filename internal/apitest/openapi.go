@@ -184,3 +184,33 @@ func clip(b []byte) []byte {
 	}
 	return b
 }
+
+// ValidatingTransport is an http.RoundTripper that checks every answer a
+// real node gives a test against the published document, as Validated
+// does for a handler: for tests that talk to a node they did not build.
+func ValidatingTransport(t testing.TB) http.RoundTripper {
+	d, err := LoadDocument(api.New(nil, api.Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return roundTripper(func(r *http.Request) (*http.Response, error) {
+		resp, err := http.DefaultTransport.RoundTrip(r)
+		if err != nil {
+			return resp, err
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		if _, cerr := d.CheckResponse(r, resp.StatusCode, resp.Header, body); cerr != nil {
+			t.Errorf("%s %s: the node's answer %d is not what the OpenAPI document says: %v\n%s", r.Method, r.URL, resp.StatusCode, cerr, clip(body))
+		}
+		return resp, nil
+	})
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
