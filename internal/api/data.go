@@ -47,6 +47,17 @@ func (s *Server) dataID(w http.ResponseWriter, r *http.Request) (code.ID, bool) 
 	return id, true
 }
 
+// dataRequest parses a data route's identifier and decides the request;
+// ok is false when it answered (a bad identifier, a refusal).
+func (s *Server) dataRequest(w http.ResponseWriter, r *http.Request, action share.Action) (code.ID, share.Access, bool) {
+	id, ok := s.dataID(w, r)
+	if !ok {
+		return id, share.Access{}, false
+	}
+	a, ok := s.decide(w, r, id, action)
+	return id, a, ok
+}
+
 // decide runs share.Decide and answers a refusal, logging it when the
 // identifier is a dataset. ok is false when it answered.
 func (s *Server) decide(w http.ResponseWriter, r *http.Request, id code.ID, action share.Action) (share.Access, bool) {
@@ -134,11 +145,7 @@ func receipt(w http.ResponseWriter, e accesslog.Entry) {
 // 9530). What is sent is decided first (plan), logged, then sent as
 // planned: the log says what the answer carried.
 func (s *Server) getData(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.dataID(w, r)
-	if !ok {
-		return
-	}
-	a, ok := s.decide(w, r, id, share.Download)
+	id, a, ok := s.dataRequest(w, r, share.Download)
 	if !ok {
 		return
 	}
@@ -469,11 +476,7 @@ func (s *Server) ownerEndpoint(id code.ID) string {
 // upload is answered 308 with Range: bytes=0-(received-1), the last
 // chunk 201 once the whole hashes to the ledger's SHA-256.
 func (s *Server) putData(w http.ResponseWriter, r *http.Request) {
-	id, ok := s.dataID(w, r)
-	if !ok {
-		return
-	}
-	a, ok := s.decide(w, r, id, share.Upload)
+	id, a, ok := s.dataRequest(w, r, share.Upload)
 	if !ok {
 		return
 	}
