@@ -70,11 +70,9 @@ func newQuery(g *globals) *cobra.Command {
 				if err != nil {
 					return nil, err
 				}
-				var a uint64
-				if after != "" {
-					if a, err = strconv.ParseUint(after, 10, 64); err != nil {
-						return nil, usageError{fmt.Errorf("--after %q is not a version number", after)}
-					}
+				a, err := afterCount(after, "a version number")
+				if err != nil {
+					return nil, err
 				}
 				return c.History(cmd.Context(), args[0], a, limit)
 			}),
@@ -128,11 +126,9 @@ func newQuery(g *globals) *cobra.Command {
 				if err != nil {
 					return nil, err
 				}
-				var a uint64
-				if after != "" {
-					if a, err = strconv.ParseUint(after, 10, 64); err != nil {
-						return nil, usageError{fmt.Errorf("--after %q is not a count of log entries", after)}
-					}
+				a, err := afterCount(after, "a count of log entries")
+				if err != nil {
+					return nil, err
 				}
 				return c.Anchors(cmd.Context(), args[0], a, limit)
 			}),
@@ -215,4 +211,17 @@ signs), height, app hash, peers and whether it is catching up.`,
 		},
 	)
 	return cmd
+}
+
+// afterCount reads an --after cursor that is a number (what names it), 0
+// when none is given.
+func afterCount(after, what string) (uint64, error) {
+	if after == "" {
+		return 0, nil
+	}
+	a, err := strconv.ParseUint(after, 10, 64)
+	if err != nil {
+		return 0, usageError{fmt.Errorf("--after %q is not %s", after, what)}
+	}
+	return a, nil
 }

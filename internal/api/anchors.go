@@ -39,16 +39,9 @@ func (s *Server) getAnchors(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	view, ok := s.viewFor(w, r)
+	view, ok := s.proofView(w, r, prove)
 	if !ok {
 		return
-	}
-	if prove && q.Get("height") == "" && view.Settled() < view.Version() {
-		// As for a record's proof (getRecord): read where the state
-		// settled, whose hash a header already signs.
-		if settled, err := s.b.At(view.Settled()); err == nil {
-			view = settled
-		}
 	}
 	out, err := readAnchors(view, id.String(), after, limit, prove)
 	if err != nil {

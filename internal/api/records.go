@@ -10,6 +10,7 @@ import (
 
 	"github.com/cityid/cityid/code"
 	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/wire"
 )
 
@@ -43,23 +44,33 @@ func (s *Server) getID(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// proofView is the state a read answers from (viewFor: the latest, or
+// ?height=H). With a proof of the latest asked for, it is the state where
+// the latest blocks settled: when they changed nothing, the latest's next
+// header waits for the next write, while the settled state's hash is
+// already signed by the header after it.
+func (s *Server) proofView(w http.ResponseWriter, r *http.Request, prove bool) (*store.View, bool) {
+	view, ok := s.viewFor(w, r)
+	if !ok {
+		return nil, false
+	}
+	if prove && r.URL.Query().Get("height") == "" && view.Settled() < view.Version() {
+		if settled, err := s.b.At(view.Settled()); err == nil {
+			view = settled
+		}
+	}
+	return view, true
+}
+
 func (s *Server) getRecord(w http.ResponseWriter, r *http.Request, id code.ID) {
 	q := r.URL.Query()
 	prove, ok := boolParam(w, q.Get("proof"), "proof")
 	if !ok {
 		return
 	}
-	view, ok := s.viewFor(w, r)
+	view, ok := s.proofView(w, r, prove)
 	if !ok {
 		return
-	}
-	if prove && q.Get("height") == "" && view.Settled() < view.Version() {
-		// The latest blocks changed nothing: the state is the one that
-		// settled before them, whose hash the header after it already
-		// signs, where the latest's next header waits for the next write.
-		if settled, err := s.b.At(view.Settled()); err == nil {
-			view = settled
-		}
 	}
 	key := registry.RecordKey(id.String())
 	var value []byte
