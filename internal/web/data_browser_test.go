@@ -248,6 +248,11 @@ func TestDataInBrowser(t *testing.T) {
 	phone.press("#data-log")
 	phone.see("#data-log-verdict", "Chain whole")
 	phone.fits()
+	if *screenshots != "" {
+		if _, err := webtest.SaveScreenshot(phone.ctx, *screenshots, "dataset-phone", true); err != nil {
+			t.Error(err)
+		}
+	}
 	phone.open("/desk")
 	phone.fits()
 
