@@ -208,6 +208,52 @@ func TestDecideBenchWorld(t *testing.T) {
 	}
 }
 
+// TestNamedGrantBeyondScan: a dataset with more grants than the service
+// reads to find the signer's (Options.GrantScan) still lets in a grantee
+// past them when the request names it (share.GranteeHeader): the named
+// grant is read alone. Naming a grantee the key does not administer, or
+// one with no grant, is refused as no grant.
+func TestNamedGrantBeyondScan(t *testing.T) {
+	w := newDecideWorld(t, 3)
+	dir := t.TempDir()
+	st, err := datastore.Open(dir + "/bytes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lg, err := accesslog.Open(dir + "/logs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := share.New(share.Options{Store: st, Log: lg, Latest: w.ledger.Store().Latest, GrantScan: 1,
+		BlockTime: func(_ context.Context, h int64) (time.Time, error) { return blockTime(h), nil },
+		Now:       func() time.Time { return w.now }}, w.now.Add(-time.Minute))
+	ctx := context.Background()
+	decide := func(actor, hint string) (share.Access, *share.Refusal) {
+		t.Helper()
+		r := w.requests(t, actor, 1)[0]
+		if hint != "" {
+			r.Header.Set(share.GranteeHeader, hint)
+		}
+		a, refusal, err := svc.Decide(ctx, r, w.id, share.Download, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, refusal
+	}
+	if _, refusal := decide(w.signer, ""); refusal == nil || refusal.Code != wire.CodeNoGrant {
+		t.Errorf("the last grantee's admin, unnamed, past the one grant scanned: refusal %v, want %s", refusal, wire.CodeNoGrant)
+	}
+	if a, refusal := decide(w.signer, w.grantee); refusal != nil || a.Grantee != w.grantee {
+		t.Errorf("the same, naming its grantee: access %+v, refusal %v, want let in by %s", a, refusal, w.grantee)
+	}
+	if _, refusal := decide("dave", w.grantee); refusal == nil || refusal.Code != wire.CodeNoGrant {
+		t.Errorf("a key that is not the named grantee's admin: refusal %v, want %s", refusal, wire.CodeNoGrant)
+	}
+	if _, refusal := decide(w.signer, flowID); refusal == nil || refusal.Code != wire.CodeNoGrant {
+		t.Errorf("naming a node with no grant: refusal %v, want %s", refusal, wire.CodeNoGrant)
+	}
+}
+
 // TestDecideSeesEachHeight: what a height's decisions read is kept for
 // the requests at that height only, and what they decoded for later
 // heights only while its bytes are unchanged (reads.go): with the

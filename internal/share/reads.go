@@ -35,11 +35,12 @@ import (
 type reads struct {
 	height int64
 	memo   *memo
+	scan   int // grants of one dataset grantsOf reads at most
 
 	mu      sync.Mutex
 	held    int // bytes of ledger values behind the maps below, bounded by maxReadBytes
 	records map[string]recordRead
-	grants  map[string][]grantRead // by dataset, in key order, at most maxGrantScan
+	grants  map[string][]grantRead // by dataset, in key order, at most the service's GrantScan
 	live    map[string]liveRead    // by grant key
 	signers map[string][]grantRead // by dataset and key: the grants to nodes the key administers
 }
@@ -139,8 +140,8 @@ type liveRead struct {
 	why  string
 }
 
-func newReads(height int64, m *memo) *reads {
-	return &reads{height: height, memo: m, records: map[string]recordRead{}, grants: map[string][]grantRead{}, live: map[string]liveRead{},
+func newReads(height int64, m *memo, scan int) *reads {
+	return &reads{height: height, memo: m, scan: scan, records: map[string]recordRead{}, grants: map[string][]grantRead{}, live: map[string]liveRead{},
 		signers: map[string][]grantRead{}}
 }
 
@@ -154,7 +155,7 @@ func (s *Service) readsAt(view *store.View) *reads {
 	if cur != nil && cur.height == h {
 		return cur
 	}
-	r := newReads(h, s.memo)
+	r := newReads(h, s.memo, s.opts.GrantScan)
 	if cur == nil || cur.height < h {
 		s.reads.CompareAndSwap(cur, r)
 	}
@@ -219,7 +220,7 @@ func (c *reads) decodeRecord(view *store.View, id string) (rec registry.Record, 
 	return rec, true, len(raw), nil
 }
 
-// grantsOf is the dataset's first maxGrantScan grants, in key order.
+// grantsOf is the dataset's first c.scan grants, in key order.
 func (c *reads) grantsOf(view *store.View, dataset string) ([]grantRead, error) {
 	c.mu.Lock()
 	gs, hit := c.grants[dataset]
@@ -230,7 +231,7 @@ func (c *reads) grantsOf(view *store.View, dataset string) ([]grantRead, error) 
 	var scanErr error
 	size := 0
 	err := view.Iterate(registry.GrantPrefix(dataset), nil, func(k, v []byte) bool {
-		if len(gs) == maxGrantScan {
+		if len(gs) == c.scan {
 			return false
 		}
 		size += len(v) + entryBytes
@@ -297,6 +298,31 @@ func (c *reads) signersGrants(view *store.View, dataset, key string) ([]grantRea
 	}
 	c.mu.Unlock()
 	return gs, nil
+}
+
+// namedGrant is the dataset's grant to grantee, when there is one and
+// key is among grantee's admins: a request that names its grantee
+// (GranteeHeader) reads that one grant, however many the dataset has.
+func (c *reads) namedGrant(view *store.View, dataset, grantee, key string) ([]grantRead, error) {
+	raw, err := view.Get(registry.GrantKey(dataset, grantee))
+	if err != nil {
+		return nil, fmt.Errorf("read the grant of %s to %s: %w", dataset, grantee, err)
+	}
+	if raw == nil {
+		return nil, nil
+	}
+	var g registry.Grant
+	if err := json.Unmarshal(raw, &g); err != nil {
+		return nil, fmt.Errorf("decode the grant of %s to %s: %w", dataset, grantee, err)
+	}
+	rec, ok, err := c.record(view, g.Grantee)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || !slices.Contains(rec.Admins, key) {
+		return nil, nil
+	}
+	return []grantRead{{g, bytes.Clone(raw)}}, nil
 }
 
 // liveAt is g.LiveAt(view, blockTime), blockTime being the time of the

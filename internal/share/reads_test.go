@@ -25,7 +25,7 @@ func TestReadsBounded(t *testing.T) {
 		t.Errorf("the memo holds %d records of 1 MiB, want between 1 and %d", n, maxMemoBytes/len(big))
 	}
 
-	c := newReads(7, m)
+	c := newReads(7, m, DefaultGrantScan)
 	kept := 0
 	for i := range 3 * maxReadBytes / len(big) {
 		c.mu.Lock()

@@ -34,10 +34,6 @@ const (
 	MaxClockSkew = 30 * time.Second
 	// maxNonces bounds the memory of nonces seen (about 100 bytes each).
 	maxNonces = 1 << 20
-	// maxGrantScan bounds the grants of one dataset read to find the
-	// signer's: a dataset with more grants than this finds only grantees
-	// among the first, in key order (the request may name its grantee).
-	maxGrantScan = 10000
 )
 
 // Action is what a request asks of a dataset.
@@ -127,12 +123,18 @@ type Options struct {
 	// ReserveBytes is the free space an upload must leave
 	// (DefaultReserveBytes when 0).
 	MaxBytes, ReserveBytes int64
+	// GrantScan bounds the grants of one dataset read to find the
+	// signer's (DefaultGrantScan when 0): with more grants than this, a
+	// request finds only grantees among the first, in key order, unless
+	// it names its grantee (GranteeHeader), which reads that grant alone.
+	GrantScan int
 }
 
 // Defaults of Options.
 const (
 	DefaultMaxBytes     = 64 << 30
 	DefaultReserveBytes = 1 << 30
+	DefaultGrantScan    = 10000
 )
 
 // Service decides and records data requests for one node.
@@ -181,6 +183,9 @@ func New(opts Options, started time.Time) *Service {
 	}
 	if opts.ReserveBytes == 0 {
 		opts.ReserveBytes = DefaultReserveBytes
+	}
+	if opts.GrantScan <= 0 {
+		opts.GrantScan = DefaultGrantScan
 	}
 	for i, a := range opts.Authorities {
 		opts.Authorities[i] = strings.ToLower(a)
@@ -406,16 +411,18 @@ func (s *Service) byGrant(ctx context.Context, c *reads, view *store.View, a Acc
 		return a, nil, fmt.Errorf("read the time of block %d: %w", a.Height, err)
 	}
 	now := s.opts.Now()
-	grants, err := c.signersGrants(view, id.String(), a.Key)
+	var grants []grantRead
+	if hint != "" {
+		grants, err = c.namedGrant(view, id.String(), hint, a.Key)
+	} else {
+		grants, err = c.signersGrants(view, id.String(), a.Key)
+	}
 	if err != nil {
 		return a, nil, fmt.Errorf("read the grants of %s: %w", id, err)
 	}
 	var dead *Refusal
 	for _, gr := range grants {
 		g := gr.g
-		if hint != "" && g.Grantee != hint {
-			continue
-		}
 		live, why, err := c.liveAt(view, gr, blockTime)
 		if err != nil {
 			return a, nil, fmt.Errorf("read the grants of %s: %w", id, err)
