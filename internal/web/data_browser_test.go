@@ -229,7 +229,7 @@ func TestDataInBrowser(t *testing.T) {
 	if v := p.eval(`document.getElementById('data-log-verdict').dataset.verdict`); v != "ok" {
 		t.Errorf("the log's verdict is %v", v)
 	}
-	p.see("#data-log-verdict", fmt.Sprintf("1 anchors on the ledger, every one the entry it names (anchored through entry %d)", page.Entries))
+	p.see("#data-log-verdict", fmt.Sprintf("1 anchor on the ledger, every one the entry it names (anchored through entry %d)", page.Entries))
 	p.see("#data-log-verdict", fmt.Sprintf("The latest anchor, %d entries, is proved on the ledger at height", page.Entries))
 	p.see("#data-log-table", "no_grant")
 	p.see("#data-log-table", "upload_status")

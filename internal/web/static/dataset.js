@@ -18,6 +18,8 @@ const box = document.getElementById('dataset');
 const zh = document.documentElement.lang.startsWith('zh');
 const t = (en, cn) => (zh ? cn : en);
 const $ = (id) => document.getElementById(id);
+// plural is n with the English noun that agrees with it ("1 anchor", "2 anchors").
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
 const LAST_KEY = 'cityid.lastKey';
 
 function say(message, kind = '') {
@@ -162,7 +164,7 @@ async function showLog() {
     const proved = latest
       ? t(` The latest anchor, ${latest.entries} entries, is proved on the ledger at height ${latest.height}.`, `最新锚定（${latest.entries} 条）已在账本高度 ${latest.height} 得到证明。`)
       : t(' The ledger proves no anchor yet.', '账本证明尚无锚定。');
-    verdict.textContent = t(`Chain whole: ${report.entries} entries, each hash recomputed; ${anchors.length} anchors on the ledger, every one the entry it names (anchored through entry ${Math.max(listed.anchored, report.anchored)}).`,
+    verdict.textContent = t(`Chain whole: ${plural(report.entries, 'entry', 'entries')}, each hash recomputed; ${plural(anchors.length, 'anchor', 'anchors')} on the ledger, every one the entry it names (anchored through entry ${Math.max(listed.anchored, report.anchored)}).`,
       `链完整：${report.entries} 条记录，哈希逐条复核；账本上 ${anchors.length} 个锚定，均与所指记录一致（已锚定至第 ${Math.max(listed.anchored, report.anchored)} 条）。`) + proved;
     verdict.className = 'ok';
   } else {
