@@ -341,8 +341,14 @@ func VerifyAccessLog(id string, entries []AccessEntry, anchors []Anchor) accessl
 // the entry's time. An entry of no signed request (anonymous, or refused
 // before a key was known) is nil.
 func CheckEntrySignature(e AccessEntry) error {
-	if e.Sig == "" || e.Key == "" {
+	if e.Key == "" {
 		return nil
+	}
+	if e.Sig == "" {
+		// The node keeps the signature of every request whose key it
+		// names (a signature too large to keep is refused, not let in).
+		return fmt.Errorf("entry %d names key %s but keeps no signature of the request: %w", e.Seq, e.Key,
+			&httpsig.Error{Code: httpsig.ErrMissing, Msg: "no Signature field recorded"})
 	}
 	at, err := time.Parse(time.RFC3339Nano, e.Time)
 	if err != nil {

@@ -412,7 +412,7 @@ it names. Exits 1 when the log was altered, cut or reordered.`,
 			// owner wrote for a request nobody made does not check.
 			signed := 0
 			for _, e := range entries {
-				if e.Status >= 400 || e.Sig == "" {
+				if e.Status >= 400 || e.Key == "" {
 					continue
 				}
 				if err := client.CheckEntrySignature(e); err != nil && report.OK {

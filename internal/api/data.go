@@ -114,11 +114,12 @@ func (s *Server) logAccess(r *http.Request, id code.ID, e accesslog.Entry) (acce
 		e.Range = r.Header.Get("Content-Range")
 	}
 	e.Remote = r.RemoteAddr
-	if sig, in := r.Header.Get("Signature"), r.Header.Get("Signature-Input"); e.Key != "" && sig != "" && len(sig)+len(in) <= maxLoggedSignature {
+	if sig, in := r.Header.Get("Signature"), r.Header.Get("Signature-Input"); e.Key != "" && sig != "" {
 		// The request as signed, when its signature verified: anyone can
 		// check later that the key made it (client.CheckEntrySignature).
 		// A signature that did not verify is not kept: a stranger's
-		// junk would only fill the log.
+		// junk would only fill the log. (share.Decide lets in no request
+		// whose fields exceed share.MaxSignatureFields.)
 		e.Target, e.SigInput, e.Sig = s.opts.Data.TargetURI(r), in, sig
 	}
 	out, err := s.opts.Data.Log().Append(e)
@@ -127,10 +128,6 @@ func (s *Server) logAccess(r *http.Request, id code.ID, e accesslog.Entry) (acce
 	}
 	return out, nil
 }
-
-// maxLoggedSignature bounds the signature fields an entry keeps: a
-// CityID request's are about 300 bytes.
-const maxLoggedSignature = 8 << 10
 
 // receipt names an access log entry in an answer: the client may keep it
 // to show later that its access was logged (and anchored).

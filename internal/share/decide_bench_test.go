@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -251,6 +252,26 @@ func TestNamedGrantBeyondScan(t *testing.T) {
 	}
 	if _, refusal := decide(w.signer, flowID); refusal == nil || refusal.Code != wire.CodeNoGrant {
 		t.Errorf("naming a node with no grant: refusal %v, want %s", refusal, wire.CodeNoGrant)
+	}
+}
+
+// TestSignatureFieldsBounded: a request whose signature fields the
+// access log would not keep whole (share.MaxSignatureFields) is refused
+// before its signature is checked, so every request let in with a key
+// has its signature in the log for anyone to check.
+func TestSignatureFieldsBounded(t *testing.T) {
+	w := newDecideWorld(t, 1)
+	r := w.requests(t, w.signer, 1)[0]
+	r.Header.Set("Signature-Input", r.Header.Get("Signature-Input")+`;pad="`+strings.Repeat("x", share.MaxSignatureFields)+`"`)
+	_, refusal, err := w.svc.Decide(context.Background(), r, w.id, share.Download, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if refusal == nil || refusal.Code != registry.CodeBadSignature || refusal.Reason != httpsig.ErrMalformed || refusal.Key != "" {
+		t.Fatalf("a request with %d-byte signature fields: refusal %+v, want %s (%s) naming no key", share.MaxSignatureFields, refusal, registry.CodeBadSignature, httpsig.ErrMalformed)
+	}
+	if a, refusal, _ := w.svc.Decide(context.Background(), w.requests(t, w.signer, 1)[0], w.id, share.Download, 0); refusal != nil || a.Key == "" {
+		t.Fatalf("the same signer's next request, of an ordinary size: access %+v, refusal %v", a, refusal)
 	}
 }
 

@@ -231,6 +231,18 @@ func TestDataInBrowser(t *testing.T) {
 	}
 	p.see("#data-log-verdict", fmt.Sprintf("1 anchor on the ledger, every one the entry it names (anchored through entry %d)", page.Entries))
 	p.see("#data-log-verdict", fmt.Sprintf("The latest anchor, %d entries, is proved on the ledger at height", page.Entries))
+	// Every request let in with a key, this read among them, had its
+	// signature checked in the browser.
+	letIn := 1
+	for _, e := range page.Items {
+		if e.Key != "" && e.Status < 400 {
+			letIn++
+		}
+	}
+	if letIn < 3 {
+		t.Fatalf("the log holds %d requests let in with a key: the test wants the upload's and the download's", letIn)
+	}
+	p.see("#data-log-verdict", fmt.Sprintf("%d requests let in, each signed by the key it names", letIn))
 	p.see("#data-log-table", "no_grant")
 	p.see("#data-log-table", "upload_status")
 	p.accessible()

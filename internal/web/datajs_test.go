@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/httpsig"
 	"github.com/cityid/cityid/internal/accesslog"
 )
@@ -201,8 +202,13 @@ func TestDataJSAgreesWithGo(t *testing.T) {
 	es[0].Seq = 0
 	add("numbered from 0", accesslog.ProblemSeq, es)
 
+	// Recorded requests: entries whose request Go signed, as the node
+	// logs them, then altered in each way an owner could lie; the
+	// portal's verdict on each must be client.CheckEntrySignature's.
+	recorded := recordedCases(t, priv, now)
+
 	input, err := json.Marshal(map[string]any{"sha256": shas, "b26": b26, "seed": hex.EncodeToString(seed), "sign": signs, "refuse": refuse,
-		"entries": onDisk, "logs": logs})
+		"entries": onDisk, "logs": logs, "recorded": recorded})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,6 +231,11 @@ func TestDataJSAgreesWithGo(t *testing.T) {
 		Refused      []string            `json:"refused"`
 		Hashes       []string            `json:"hashes"`
 		Reports      []accesslog.Report  `json:"reports"`
+		Recorded     []*struct {
+			OK     bool   `json:"ok"`
+			Code   string `json:"code"`
+			Reason string `json:"reason"`
+		} `json:"recorded"`
 	}
 	if err := json.Unmarshal(raw, &got); err != nil {
 		t.Fatalf("datajs.mjs printed %.300s: %v", raw, err)
@@ -323,7 +334,28 @@ func TestDataJSAgreesWithGo(t *testing.T) {
 			t.Errorf("%s: accesslog.js reports %+v, Go %+v", c.Name, js, want)
 		}
 	}
-	t.Logf("sha256.js, httpsig.js and accesslog.js agree with Go: %d digests, B.2.6, %d signed requests, %d entries, %d logs", len(shas), len(signs), len(onDisk), len(logs))
+	if len(got.Recorded) != len(recorded) {
+		t.Fatalf("httpsig.js checked %d recorded requests of %d", len(got.Recorded), len(recorded))
+	}
+	for i, c := range recorded {
+		goErr := client.CheckEntrySignature(c.Entry)
+		js := got.Recorded[i]
+		switch {
+		case c.Entry.Key == "":
+			if js != nil || goErr != nil {
+				t.Errorf("%s: httpsig.js says %+v, Go %v of an anonymous entry, want null and nil", c.Name, js, goErr)
+			}
+		case js == nil:
+			t.Errorf("%s: httpsig.js says null, Go %v", c.Name, goErr)
+		case (goErr == nil) != c.Valid:
+			t.Errorf("%s: Go says %v, the case expects valid=%v", c.Name, goErr, c.Valid)
+		case js.OK != (goErr == nil):
+			t.Errorf("%s: httpsig.js says %+v, Go %v", c.Name, js, goErr)
+		case goErr != nil && js.Code != httpsig.ErrorCode(goErr):
+			t.Errorf("%s: httpsig.js refuses with %s (%s), Go with %s (%v)", c.Name, js.Code, js.Reason, httpsig.ErrorCode(goErr), goErr)
+		}
+	}
+	t.Logf("sha256.js, httpsig.js and accesslog.js agree with Go: %d digests, B.2.6, %d signed requests, %d entries, %d logs, %d recorded requests", len(shas), len(signs), len(onDisk), len(logs), len(recorded))
 }
 
 // TestDataJSTransfers runs data.js's upload and download with node
@@ -544,4 +576,91 @@ func TestDataJSTransfers(t *testing.T) {
 			t.Errorf("download %s: %q, want it to say %q", id, d.Error, words)
 		}
 	}
+}
+
+// recordedCase is an access-log entry whose request was signed, with
+// whether the signature should hold.
+type recordedCase struct {
+	Name  string          `json:"name"`
+	Entry accesslog.Entry `json:"entry"`
+	Valid bool            `json:"-"`
+}
+
+// recordedCases are entries as the node logs a signed request, and each
+// altered as an owner rewriting its log could: the request's target,
+// method, key, or time, the signature's tag, coverage or bytes, and
+// fields that are no structured fields at all.
+func recordedCases(t *testing.T, priv ed25519.PrivateKey, now time.Time) []recordedCase {
+	t.Helper()
+	keyID := hex.EncodeToString(priv.Public().(ed25519.PublicKey))
+	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x51}, ed25519.SeedSize))
+	signed := func(method, target string, key ed25519.PrivateKey, p httpsig.Params) accesslog.Entry {
+		r, err := http.NewRequest(method, target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Label == "" {
+			p = httpsig.Params{Label: "sig1", Components: httpsig.DefaultComponents(), KeyID: keyID, Alg: httpsig.Alg,
+				Created: now, Nonce: "n-" + method, Tag: "cityid"}
+		}
+		if err := httpsig.SignParams(r, key, p); err != nil {
+			t.Fatal(err)
+		}
+		return accesslog.Entry{Seq: 1, Time: now.Add(2 * time.Second).Format(time.RFC3339Nano), Dataset: "1561301001.85.1/x", Key: keyID,
+			Method: method, Target: target, SigInput: r.Header.Get("Signature-Input"), Sig: r.Header.Get("Signature"), Status: 200, Result: "served"}
+	}
+	const target = "http://127.0.0.1:26657/v1/data/1561301001.85.1/x"
+	good := signed("GET", target, priv, httpsig.Params{})
+	var cs []recordedCase
+	add := func(name string, valid bool, e accesslog.Entry) {
+		cs = append(cs, recordedCase{Name: name, Entry: e, Valid: valid})
+	}
+	add("as signed", true, good)
+	add("as signed, with a query and a path to escape", true, signed("GET", "https://node.city-a.example:8443/v1/data/1561301001.85.1/%E6%B0%B4?index=2", priv, httpsig.Params{}))
+	add("an upload as signed", true, signed("PUT", target, priv, httpsig.Params{}))
+	e := good
+	e.Sig, e.SigInput, e.Target, e.Key = "", "", "", ""
+	add("anonymous", true, e)
+	e = good
+	e.Sig, e.SigInput = "", ""
+	add("a key named, no signature kept", false, e)
+	e = good
+	e.Target = strings.Replace(target, "/x", "/y", 1)
+	add("another target", false, e)
+	e = good
+	e.Method = "PUT"
+	add("another method", false, e)
+	e = good
+	e.Key = hex.EncodeToString(other.Public().(ed25519.PublicKey))
+	add("another key named", false, e)
+	add("signed by another key", false, signed("GET", target, other, httpsig.Params{}))
+	e = good
+	e.Time = now.Add(10 * time.Minute).Format(time.RFC3339Nano)
+	add("logged long after it was signed", false, e)
+	e = good
+	e.Time = now.Add(-time.Minute).Format(time.RFC3339Nano)
+	add("logged before it was signed", false, e)
+	e = good
+	e.SigInput = strings.Replace(e.SigInput, `tag="cityid"`, `tag="other"`, 1)
+	add("another tag", false, e)
+	add("not covering @authority", false, signed("GET", target, priv, httpsig.Params{Label: "sig1", Components: []string{"@method", "@target-uri"},
+		KeyID: keyID, Created: now, Nonce: "n", Tag: "cityid"}))
+	add("a label of its own and an expiry", true, signed("GET", target, priv, httpsig.Params{Label: "req-a", Components: httpsig.DefaultComponents(),
+		KeyID: keyID, Created: now, Expires: now.Add(time.Minute), Nonce: "n", Tag: "cityid"}))
+	e = good
+	e.Sig = strings.Replace(e.Sig, e.Sig[8:12], "AAAA", 1)
+	add("a signature's bytes changed", false, e)
+	e = good
+	e.SigInput = strings.Replace(e.SigInput, `("@method"`, `(@method`, 1)
+	add("a component that is no string", false, e)
+	e = good
+	e.SigInput = strings.TrimSuffix(e.SigInput, `"`)
+	add("an unclosed string", false, e)
+	e = good
+	e.Sig = "sig1=:abc"
+	add("an unclosed byte sequence", false, e)
+	e = good
+	e.SigInput = strings.Replace(e.SigInput, "created=", `created="`, 1)
+	add("created that is no integer", false, e)
+	return cs
 }

@@ -7,7 +7,7 @@
 // city's node would need CORS on /v1/data, which the nodes do not answer.
 // Every refusal is a DataRefused with the node's stable code and words.
 
-import { signedFetch } from './httpsig.js';
+import { signedFetch, recordedSignature } from './httpsig.js';
 import { Sha256 } from './sha256.js';
 import { verify } from './accesslog.js';
 
@@ -165,7 +165,9 @@ export async function download({ base = '', id, index = 0, dataset, key = null, 
 
 // readLog reads dataset id's whole access log from the node at base
 // (signed with key, an admin's) and its anchors, and checks one against
-// the other (accesslog.js's verify): {entries, anchors, report}.
+// the other (accesslog.js's verify), and every request let in against
+// its signature (httpsig.js's recordedSignature): {entries, anchors,
+// report}, report.signed counting the signatures checked.
 export async function readLog({ base = '', id, key, pubKey, limit = 1000 }) {
   const entries = [];
   for (let after = 0; ;) {
@@ -187,5 +189,15 @@ export async function readLog({ base = '', id, key, pubKey, limit = 1000 }) {
     if (!page.next) break;
     after = page.next;
   }
-  return { entries, anchors, report: verify(entries, anchors.map((a) => ({ entries: a.entries, head: a.head }))) };
+  const report = verify(entries, anchors.map((a) => ({ entries: a.entries, head: a.head })));
+  // Every request let in was signed by its key, as `cityid data log`
+  // checks: an entry the owner wrote for a request nobody made does not.
+  report.signed = 0;
+  for (const e of entries) {
+    if (e.status >= 400 || !e.key) continue;
+    const v = await recordedSignature(e);
+    report.signed++;
+    if (!v.ok && report.ok) Object.assign(report, { ok: false, code: 'bad_signature', at: e.seq, problem: `entry ${e.seq}: the request it records was not signed by ${e.key}: ${v.code}: ${v.reason}` });
+  }
+  return { entries, anchors, report };
 }

@@ -164,8 +164,8 @@ async function showLog() {
     const proved = latest
       ? t(` The latest anchor, ${latest.entries} entries, is proved on the ledger at height ${latest.height}.`, `最新锚定（${latest.entries} 条）已在账本高度 ${latest.height} 得到证明。`)
       : t(' The ledger proves no anchor yet.', '账本证明尚无锚定。');
-    verdict.textContent = t(`Chain whole: ${plural(report.entries, 'entry', 'entries')}, each hash recomputed; ${plural(anchors.length, 'anchor', 'anchors')} on the ledger, every one the entry it names (anchored through entry ${Math.max(listed.anchored, report.anchored)}).`,
-      `链完整：${report.entries} 条记录，哈希逐条复核；账本上 ${anchors.length} 个锚定，均与所指记录一致（已锚定至第 ${Math.max(listed.anchored, report.anchored)} 条）。`) + proved;
+    verdict.textContent = t(`Chain whole: ${plural(report.entries, 'entry', 'entries')}, each hash recomputed; ${plural(anchors.length, 'anchor', 'anchors')} on the ledger, every one the entry it names (anchored through entry ${Math.max(listed.anchored, report.anchored)}); ${plural(listed.signed, 'request', 'requests')} let in, each signed by the key it names.`,
+      `链完整：${report.entries} 条记录，哈希逐条复核；账本上 ${anchors.length} 个锚定，均与所指记录一致（已锚定至第 ${Math.max(listed.anchored, report.anchored)} 条）；放行的 ${listed.signed} 个请求均由所记密钥签名。`) + proved;
     verdict.className = 'ok';
   } else {
     verdict.textContent = t(`NOT VERIFIED (${report.code}, entry ${report.at}): ${report.problem}`, `未通过验证（${report.code}，第 ${report.at} 条）：${report.problem}`);

@@ -124,3 +124,233 @@ export async function signedFetch(url, init = {}, key = null, pubKey = '') {
   if (key) Object.assign(headers, await signHeaders({ method: init.method || 'GET', url: abs, headers }, key, pubKey));
   return fetch(abs, { ...init, headers, cache: 'no-store' });
 }
+
+// ---- Verifying a recorded request ---------------------------------------
+//
+// An access-log entry keeps the request it records: its method, target,
+// Signature-Input and Signature. recordedSignature checks, as
+// client.CheckEntrySignature does in Go (httpsig.Verifier with the
+// entry's time as its clock), that the request was signed by the entry's
+// key, so a node cannot log requests nobody made. The fields come from
+// the node: they are parsed as RFC 8941 structured fields, and what is
+// not one is refused, never guessed at.
+
+// CODES are Go's httpsig error codes, which a refusal carries.
+export const CODES = {
+  missing: 'signature_missing', malformed: 'signature_malformed', stale: 'signature_stale', future: 'signature_future',
+  bad: 'signature_bad', unknownKey: 'signature_unknown_key', notCovered: 'signature_not_covered', alg: 'signature_alg', tag: 'signature_tag',
+};
+const MAX_AGE_S = 300; // httpsig.DefaultMaxAge
+const MAX_SKEW_S = 30; // httpsig.DefaultMaxSkew
+
+class Refusal extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+const malformed = (what) => new Refusal(CODES.malformed, what);
+
+// sfParser reads RFC 8941 dictionaries: members key=(inner list);params
+// or key=item;params, items being strings, integers, tokens, byte
+// sequences or booleans.
+function parseDictionary(s) {
+  let i = 0;
+  const sp = () => { while (s[i] === ' ') i++; };
+  const ows = () => { while (s[i] === ' ' || s[i] === '\t') i++; };
+  const key = () => {
+    const m = /^[a-z*][a-z0-9_\-.*]*/.exec(s.slice(i));
+    if (!m) throw malformed(`a key is expected at ${i}`);
+    i += m[0].length;
+    return m[0];
+  };
+  const bare = () => {
+    const c = s[i];
+    if (c === '"') {
+      let v = '';
+      for (i++; i < s.length; i++) {
+        if (s[i] === '\\') {
+          i++;
+          if (s[i] !== '"' && s[i] !== '\\') throw malformed(`a bad escape at ${i}`);
+          v += s[i];
+        } else if (s[i] === '"') {
+          i++;
+          return { kind: 'string', v };
+        } else if (s[i] < ' ' || s[i] > '~') {
+          throw malformed(`a character that is not printable ASCII at ${i}`);
+        } else {
+          v += s[i];
+        }
+      }
+      throw malformed('a string is not closed');
+    }
+    if (c === ':') {
+      const end = s.indexOf(':', i + 1);
+      if (end < 0) throw malformed('a byte sequence is not closed');
+      const b64 = s.slice(i + 1, end);
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw malformed(`a byte sequence that is not base64 at ${i}`);
+      i = end + 1;
+      return { kind: 'bytes', v: b64 };
+    }
+    if (c === '?') {
+      if (s[i + 1] !== '0' && s[i + 1] !== '1') throw malformed(`a bad boolean at ${i}`);
+      i += 2;
+      return { kind: 'boolean', v: s[i - 1] === '1' };
+    }
+    const n = /^-?[0-9]{1,15}(?![0-9.])/.exec(s.slice(i));
+    if (n) {
+      i += n[0].length;
+      return { kind: 'integer', v: Number(n[0]) };
+    }
+    const t = /^[A-Za-z*][!#$%&'*+\-.^_`|~0-9A-Za-z:/]*/.exec(s.slice(i));
+    if (t) {
+      i += t[0].length;
+      return { kind: 'token', v: t[0] };
+    }
+    throw malformed(`an item is expected at ${i}`);
+  };
+  const params = () => {
+    const out = [];
+    while (s[i] === ';') {
+      i++;
+      sp();
+      const k = key();
+      let v = { kind: 'boolean', v: true };
+      if (s[i] === '=') {
+        i++;
+        v = bare();
+      }
+      if (out.some((p) => p.k === k)) throw malformed(`parameter ${k} is given twice`);
+      out.push({ k, v });
+    }
+    return out;
+  };
+  const members = [];
+  ows();
+  while (i < s.length) {
+    const k = key();
+    let m;
+    if (s[i] !== '=') {
+      m = { k, item: { kind: 'boolean', v: true }, params: params() };
+    } else if (s[++i] === '(') {
+      i++;
+      const list = [];
+      for (;;) {
+        sp();
+        if (s[i] === ')') {
+          i++;
+          break;
+        }
+        const it = bare();
+        list.push({ item: it, params: params() });
+        if (s[i] !== ' ' && s[i] !== ')') throw malformed(`an inner list is not closed at ${i}`);
+      }
+      m = { k, list, params: params() };
+    } else {
+      m = { k, item: bare(), params: params() };
+    }
+    const at = members.findIndex((x) => x.k === k);
+    if (at >= 0) members.splice(at, 1); // RFC 8941 4.2.2: the last wins
+    members.push(m);
+    ows();
+    if (i >= s.length) break;
+    if (s[i] !== ',') throw malformed(`a comma is expected at ${i}`);
+    i++;
+    ows();
+    if (i >= s.length) throw malformed('a trailing comma');
+  }
+  return members;
+}
+
+// serialize writes a parsed parameter value back (RFC 8941 4.1), as the
+// @signature-params line must be rebuilt.
+function serialize(v) {
+  switch (v.kind) {
+    case 'string': return sfString(v.v);
+    case 'integer': return String(v.v);
+    case 'token': return v.v;
+    case 'bytes': return `:${v.v}:`;
+    default: return v.v ? '?1' : '?0';
+  }
+}
+
+const fromB64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+const fromHex = (h) => Uint8Array.from(h.match(/../g) || [], (x) => parseInt(x, 16));
+
+// recordedSignature checks the signature of the request an entry records
+// ({method, target, sig_input, sig, key, time}): null when the request
+// was anonymous (no key), {ok: true} when the entry's key signed that very request, and
+// {ok: false, code, reason} otherwise, code being Go's.
+export async function recordedSignature(e) {
+  if (!e.key) return null;
+  if (!e.sig) return { ok: false, code: CODES.missing, reason: `the entry names key ${e.key} but keeps no signature of the request` };
+  try {
+    const at = Date.parse(e.time);
+    if (Number.isNaN(at)) throw malformed(`the entry's time ${JSON.stringify(e.time)} is not a time`);
+    let u;
+    try {
+      u = new URL(e.target);
+    } catch {
+      throw malformed(`the entry's target ${JSON.stringify(e.target)} is not a URL`);
+    }
+    const inputs = parseDictionary(e.sig_input || '');
+    const sigs = parseDictionary(e.sig);
+    if (inputs.length === 0) throw new Refusal(CODES.missing, 'Signature-Input has no member');
+    const label = inputs[0].k;
+    const input = inputs[0];
+    const sm = sigs.find((m) => m.k === label);
+    if (!sm) throw new Refusal(CODES.missing, `Signature has no signature labelled ${JSON.stringify(label)}`);
+    if (!input.list) throw malformed(`Signature-Input member ${JSON.stringify(label)} is not an inner list`);
+    const components = input.list.map((c, n) => {
+      if (c.item.kind !== 'string') throw malformed(`component ${n + 1} is not a string`);
+      if (c.params.length) throw malformed(`component ${JSON.stringify(c.item.v)} has parameters, which are not supported`);
+      return c.item.v;
+    });
+    if (!sm.item || sm.item.kind !== 'bytes') throw malformed(`Signature member ${JSON.stringify(label)} is not a byte sequence`);
+    const signature = fromB64(sm.item.v);
+    if (signature.length !== 64) throw malformed('the signature is not 64 bytes');
+    const p = {};
+    for (const { k, v } of input.params) {
+      const want = { created: 'integer', expires: 'integer', nonce: 'string', alg: 'string', keyid: 'string', tag: 'string' }[k];
+      if (want && v.kind !== want) throw malformed(`parameter ${k} is not a${want === 'integer' ? 'n' : ''} ${want}`);
+      p[k] = v.v;
+    }
+    if (p.alg !== undefined && p.alg !== 'ed25519') throw new Refusal(CODES.alg, `alg ${JSON.stringify(p.alg)}, want "ed25519"`);
+    if (p.tag !== TAG) throw new Refusal(CODES.tag, `tag ${JSON.stringify(p.tag ?? '')}, want ${JSON.stringify(TAG)}`);
+    for (const want of DEFAULT_COMPONENTS) {
+      if (!components.includes(want)) throw new Refusal(CODES.notCovered, `the signature does not cover ${JSON.stringify(want)}`);
+    }
+    if (p.created === undefined) throw malformed('the signature has no created parameter');
+    const now = Math.floor(at / 1000);
+    if (p.created > now + MAX_SKEW_S) throw new Refusal(CODES.future, `created ${p.created} is ahead of the entry's time`);
+    if (p.created < now - MAX_AGE_S) throw new Refusal(CODES.stale, `created ${p.created} is more than ${MAX_AGE_S} s before the entry's time`);
+    if (p.expires !== undefined && now >= p.expires) throw new Refusal(CODES.stale, `expired at ${p.expires}`);
+    if (!p.keyid) throw new Refusal(CODES.unknownKey, 'the signature has no keyid');
+    if (p.keyid !== e.key) throw new Refusal(CODES.unknownKey, `the signature's key ${p.keyid} is not the entry's ${e.key}`);
+    if (!/^[0-9a-f]{64}$/.test(e.key)) throw new Refusal(CODES.unknownKey, `the entry's key ${e.key} is not an Ed25519 public key`);
+    let base;
+    try {
+      const seen = new Set();
+      base = '';
+      for (const name of components) {
+        if (seen.has(name)) throw malformed(`component ${JSON.stringify(name)} is covered twice`);
+        seen.add(name);
+        base += `${sfString(name)}: ${componentValue({ method: e.method, url: e.target }, u, name)}\n`;
+      }
+    } catch (err) {
+      if (err instanceof Refusal) throw err;
+      throw new Refusal(CODES.bad, `cannot rebuild the signature base: ${err.message}`);
+    }
+    const line = `(${components.map(sfString).join(' ')})${input.params.map(({ k, v }) => `;${k}${v.kind === 'boolean' && v.v ? '' : `=${serialize(v)}`}`).join('')}`;
+    base += `"@signature-params": ${line}`;
+    const pub = await crypto.subtle.importKey('raw', fromHex(e.key), { name: 'Ed25519' }, false, ['verify']);
+    if (!(await crypto.subtle.verify('Ed25519', pub, signature, new TextEncoder().encode(base)))) {
+      throw new Refusal(CODES.bad, `the signature does not verify for this request and keyid ${JSON.stringify(p.keyid)}`);
+    }
+    return { ok: true };
+  } catch (err) {
+    if (err instanceof Refusal) return { ok: false, code: err.code, reason: err.message };
+    if (err instanceof HTTPSigError) return { ok: false, code: CODES.malformed, reason: err.message };
+    throw err;
+  }
+}

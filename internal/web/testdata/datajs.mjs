@@ -57,4 +57,6 @@ out.refused = input.refuse.map((c) => {
 // Access logs: each entry's hash, and each case's report.
 out.hashes = input.entries.map((e) => alog.computeHash(e));
 out.reports = input.logs.map((c) => alog.verify(c.entries, c.anchors));
+out.recorded = [];
+for (const c of input.recorded) out.recorded.push(await sig.recordedSignature(c.entry));
 process.stdout.write(JSON.stringify(out));
