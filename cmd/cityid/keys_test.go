@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cityid/cityid/internal/keyring"
 )
 
 // runIn runs the CLI in this process with stdin, and returns what it
@@ -28,8 +30,9 @@ func runIn(t *testing.T, stdin string, args ...string) (string, error) {
 // refused and imports nothing.
 func TestKeysExportImport(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
+	kp := keyringPass(t)
 	var added keyInfo
-	out, err := runIn(t, "", "--home", a, "--json", "keys", "add", "alice")
+	out, err := runIn(t, "", "--home", a, "--passphrase-file", kp, "--json", "keys", "add", "alice")
 	if err != nil || json.Unmarshal([]byte(out), &added) != nil {
 		t.Fatalf("keys add: %v\n%s", err, out)
 	}
@@ -38,29 +41,30 @@ func TestKeysExportImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	backup := filepath.Join(t.TempDir(), "alice.cityid-key.json")
-	if out, err := runIn(t, "", "--home", a, "keys", "export", "alice", "--passphrase-file", pass, "--out", backup); err != nil {
+	if out, err := runIn(t, "", "--home", a, "--passphrase-file", kp, "keys", "export", "alice", "--backup-passphrase-file", pass, "--out", backup); err != nil {
 		t.Fatalf("keys export: %v\n%s", err, out)
 	}
-	if out, err := runIn(t, "", "--home", a, "keys", "export", "alice", "--passphrase-file", pass, "--out", backup); err == nil {
+	if out, err := runIn(t, "", "--home", a, "--passphrase-file", kp, "keys", "export", "alice", "--backup-passphrase-file", pass, "--out", backup); err == nil {
 		t.Fatalf("keys export overwrote %s:\n%s", backup, out)
 	}
-	if out, err := runIn(t, "wrong\n", "--home", b, "keys", "import", backup); err == nil || !strings.Contains(err.Error(), "wrong passphrase") {
+	if out, err := runIn(t, "wrong\n", "--home", b, "--passphrase-file", kp, "keys", "import", backup); err == nil || !strings.Contains(err.Error(), "wrong passphrase") {
 		t.Fatalf("keys import with a wrong passphrase: %v\n%s", err, out)
 	}
 	var got keyInfo
-	out, err = runIn(t, "s3cret phrase\n", "--home", b, "--json", "keys", "import", backup, "alice2")
+	out, err = runIn(t, "s3cret phrase\n", "--home", b, "--passphrase-file", kp, "--json", "keys", "import", backup, "alice2")
 	if err != nil || json.Unmarshal([]byte(out), &got) != nil {
 		t.Fatalf("keys import: %v\n%s", err, out)
 	}
 	if got.PubKey != added.PubKey || got.Name != "alice2" {
 		t.Fatalf("imported %+v, exported %+v", got, added)
 	}
-	// A plain key file keeps its name.
-	out, err = runIn(t, "", "--home", b, "--json", "keys", "import", filepath.Join(a, "keys", "alice.json"))
+	// Another home's key file keeps its name, opened with that home's
+	// passphrase (here from a pipe).
+	out, err = runIn(t, testKeyringPass+"\n", "--home", b, "--passphrase-file", kp, "--json", "keys", "import", filepath.Join(a, "keys", "alice.json"))
 	if err != nil || json.Unmarshal([]byte(out), &got) != nil || got.Name != "alice" || got.PubKey != added.PubKey {
 		t.Fatalf("keys import of a key file: %v %+v\n%s", err, got, out)
 	}
-	if _, err := runIn(t, "", "--home", b, "keys", "import", filepath.Join(a, "keys", "alice.json")); err == nil {
+	if _, err := runIn(t, testKeyringPass+"\n", "--home", b, "--passphrase-file", kp, "keys", "import", filepath.Join(a, "keys", "alice.json")); err == nil {
 		t.Fatal("an import replaced a key of the same name")
 	}
 }
@@ -70,38 +74,56 @@ func TestKeysExportImport(t *testing.T) {
 // refusal says, and then it is gone.
 func TestKeysRenameRemove(t *testing.T) {
 	home := t.TempDir()
+	kp := keyringPass(t)
 	var alice, bob keyInfo
-	out, err := runIn(t, "", "--home", home, "--json", "keys", "add", "alice")
+	out, err := runIn(t, "", "--home", home, "--passphrase-file", kp, "--json", "keys", "add", "alice")
 	if err != nil || json.Unmarshal([]byte(out), &alice) != nil {
 		t.Fatalf("keys add: %v\n%s", err, out)
 	}
-	if out, err = runIn(t, "", "--home", home, "--json", "keys", "add", "bob"); err != nil || json.Unmarshal([]byte(out), &bob) != nil {
+	if out, err = runIn(t, "", "--home", home, "--passphrase-file", kp, "--json", "keys", "add", "bob"); err != nil || json.Unmarshal([]byte(out), &bob) != nil {
 		t.Fatalf("keys add: %v\n%s", err, out)
 	}
-	if out, err := runIn(t, "", "--home", home, "keys", "rename", "alice", "bob"); err == nil {
+	if out, err := runIn(t, "", "--home", home, "--passphrase-file", kp, "keys", "rename", "alice", "bob"); err == nil {
 		t.Fatalf("rename over an existing key was taken:\n%s", out)
 	}
 	var renamed keyInfo
-	out, err = runIn(t, "", "--home", home, "--json", "keys", "rename", "alice", "water-bureau")
+	out, err = runIn(t, "", "--home", home, "--passphrase-file", kp, "--json", "keys", "rename", "alice", "water-bureau")
 	if err != nil || json.Unmarshal([]byte(out), &renamed) != nil || renamed.PubKey != alice.PubKey || renamed.Name != "water-bureau" {
 		t.Fatalf("keys rename: %v %+v\n%s", err, renamed, out)
 	}
 	if _, err := os.Stat(filepath.Join(home, "keys", "alice.json")); err == nil {
 		t.Error("the old name is still a key")
 	}
-	out, err = runIn(t, "", "--home", home, "keys", "rm", "bob")
+	out, err = runIn(t, "", "--home", home, "--passphrase-file", kp, "keys", "rm", "bob")
 	if err == nil || !strings.Contains(err.Error(), "--yes") || !strings.Contains(err.Error(), bob.PubKey) {
 		t.Fatalf("rm without --yes: %v\n%s", err, out)
 	}
 	if _, err := os.Stat(filepath.Join(home, "keys", "bob.json")); err != nil {
 		t.Fatal("rm without --yes removed the key")
 	}
-	if out, err := runIn(t, "", "--home", home, "keys", "rm", "bob", "--yes"); err != nil {
+	if out, err := runIn(t, "", "--home", home, "--passphrase-file", kp, "keys", "rm", "bob", "--yes"); err != nil {
 		t.Fatalf("rm --yes: %v\n%s", err, out)
 	}
 	var list []keyInfo
-	out, err = runIn(t, "", "--home", home, "--json", "keys", "list")
+	out, err = runIn(t, "", "--home", home, "--passphrase-file", kp, "--json", "keys", "list")
 	if err != nil || json.Unmarshal([]byte(out), &list) != nil || len(list) != 1 || list[0].Name != "water-bureau" {
 		t.Fatalf("keys list after rename and rm: %v %+v\n%s", err, list, out)
 	}
+}
+
+// testKeyringPass has the form of a passphrase cityid generates, so that
+// its keys are sealed at scrypt's low work factor (a test's time).
+const testKeyringPass = "cityid-generated-dGVzdCBrZXlyaW5nIHBhc3NwaHJhc2UgMzIgYnl0ZXM"
+
+// keyringPass is a file holding the passphrase of a test's keyrings.
+func keyringPass(t *testing.T) string {
+	t.Helper()
+	if !keyring.IsGenerated(testKeyringPass) {
+		t.Fatal("testKeyringPass is not of the generated form")
+	}
+	p := filepath.Join(t.TempDir(), "keyring-pass")
+	if err := os.WriteFile(p, []byte(testKeyringPass+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/code"
+	"github.com/cityid/cityid/internal/keyring"
 )
 
 // Exit codes a script can rely on.
@@ -57,6 +58,10 @@ func exitCode(err error) int {
 	var st startError
 	switch {
 	case errors.As(err, &u):
+		return exitUsage
+	case errors.Is(err, keyring.ErrNoPassphrase):
+		// No passphrase given is how the command was run: the message
+		// names the three ways to give one.
 		return exitUsage
 	case errors.As(err, &st):
 		return exitRefused

@@ -54,7 +54,7 @@ func TestDataInBrowser(t *testing.T) {
 	send(client.KindRegisterSector, client.RegisterSector{ID: city + ".85"})
 	unit := send(client.KindRegisterUnit, client.RegisterUnit{Parent: city + ".85", Name: "水务局"}).ID
 	flow := unit + "/flow"
-	opKey, err := keyring.Load(home, node.OperatorKey)
+	opKey, err := node.LoadKey(home, node.OperatorKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,7 +87,7 @@ func TestDesksInBrowser(t *testing.T) {
 	p.do("upload the key file", chromedp.SetUploadFiles(chromedp.CSS("#key-import-file"), []string{filepath.Join(keyring.Dir(home), node.OperatorKey+".json")}))
 	p.press("#key-import button[type=submit]")
 	p.see("#desk-status", "Key "+node.OperatorKey+" imported")
-	opKey, err := keyring.Load(home, node.OperatorKey)
+	opKey, err := node.LoadKey(home, node.OperatorKey)
 	if err != nil {
 		t.Fatal(err)
 	}
