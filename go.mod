@@ -3,6 +3,7 @@ module github.com/cityid/cityid
 go 1.26.8
 
 require (
+	filippo.io/age v1.3.2
 	filippo.io/edwards25519 v1.2.0
 	github.com/VictoriaMetrics/fastcache v1.13.2
 	github.com/boombuler/barcode v1.1.0
@@ -35,7 +36,6 @@ require (
 )
 
 require (
-	filippo.io/age v1.3.2 // indirect
 	filippo.io/hpke v0.4.0 // indirect
 	github.com/DataDog/zstd v1.4.5 // indirect
 	github.com/bahlo/generic-list-go v0.2.0 // indirect
