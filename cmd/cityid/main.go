@@ -64,6 +64,9 @@ func exitCode(err error) int {
 		// names the three ways to give one.
 		return exitUsage
 	case errors.As(err, &st):
+		if errors.Is(st.error, keyring.ErrNoPassphrase) {
+			return exitUsage // as below: how the node was started
+		}
 		return exitRefused
 	case errors.As(err, &bad), client.Code(err) == client.CodeInvalidID:
 		// An identifier that does not parse is a mistake in how the
