@@ -413,3 +413,26 @@ func TestReadKeyFile(t *testing.T) {
 		t.Fatalf("read a plain file: %v", err)
 	}
 }
+
+// BenchmarkLoad is one key opened: at the generated passphrase's work
+// factor and at a person's (age's default), which every signing command
+// pays once.
+func BenchmarkLoad(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		pass string
+	}{{"generated", GeneratedForTest}, {"chosen", "a person's passphrase"}} {
+		home := b.TempDir()
+		r := Open(home, Options{Passphrase: func(bool) (string, error) { return tc.pass, nil }, Warn: func(string) {}})
+		if _, err := r.Add("k"); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Open(home, Options{Passphrase: func(bool) (string, error) { return tc.pass, nil }}).Load("k"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -78,11 +78,65 @@ type KeyringOptions struct {
 // reads no more than [keys], so a home of keys only (no node yet) opens
 // too.
 func OpenKeyring(home string, o KeyringOptions) (*keyring.Keyring, error) {
-	kc, err := readKeysConfig(home)
+	kc, older, err := readKeysConfig(home)
 	if err != nil {
 		return nil, err
 	}
+	if older && o.PassphraseFile == "" {
+		return olderHomeKeyring(home, o), nil
+	}
 	return openKeyring(home, kc, o), nil
+}
+
+// olderHomeKeyring is the keyring of a node's home made by an older
+// cityid: its cityid.toml has no [keys], its keys are in clear. The first
+// time a passphrase is needed and the keyring holds no encrypted key yet,
+// the home gets what init gives a new one (a generated passphrase in
+// config/passphrase, named in a [keys] section added to cityid.toml), so
+// that a node and a walk-through that ran unattended yesterday still do.
+// Once the keyring holds encrypted keys, a home without [keys] has a
+// passphrase of its person's: it is asked (o.Prompt), as usual.
+func olderHomeKeyring(home string, o KeyringOptions) *keyring.Keyring {
+	prompt := keyring.Sources{Prompt: o.Prompt}
+	return keyring.Open(home, keyring.Options{WorkFactor: o.WorkFactor, Warn: o.Warn,
+		Passphrase: func(fresh bool) (string, error) {
+			if !fresh {
+				return prompt.Passphrase(false)
+			}
+			pass, err := keyring.GeneratePassphrase()
+			if err != nil {
+				return "", err
+			}
+			path := homePath(home, GeneratedPassphraseFile)
+			if err := keyring.WritePassphraseFile(path, pass); err != nil {
+				return "", err
+			}
+			if err := appendKeysSection(home, KeysConfig{PassphraseFile: GeneratedPassphraseFile}); err != nil {
+				return "", err
+			}
+			if o.Warn != nil {
+				o.Warn(PassphraseNote(path))
+			}
+			return pass, nil
+		}})
+}
+
+// appendKeysSection adds [keys] at the end of an older cityid.toml,
+// leaving the rest as its person wrote it.
+func appendKeysSection(home string, k KeysConfig) error {
+	f, err := os.OpenFile(cityidFile(home), os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("add [keys] to %s: %w", cityidFile(home), err)
+	}
+	if _, err := f.WriteString(keysSection(k)); err != nil {
+		f.Close()
+		return fmt.Errorf("add [keys] to %s: %w", cityidFile(home), err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("add [keys] to %s: %w", cityidFile(home), err)
+	}
+	return f.Close()
 }
 
 // LoadKey is home's key named name, with the passphrase of its
@@ -110,27 +164,28 @@ func homePath(home, p string) string {
 }
 
 // readKeysConfig is [keys] of home's cityid.toml; none when the home has
-// no cityid.toml yet (keys added before the first start).
-func readKeysConfig(home string) (KeysConfig, error) {
+// no cityid.toml yet (keys added before the first start). older reports a
+// cityid.toml with no [keys] section at all: an older cityid's.
+func readKeysConfig(home string) (_ KeysConfig, older bool, _ error) {
 	path := cityidFile(home)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return KeysConfig{}, nil
+		return KeysConfig{}, false, nil
 	}
 	v := viper.New()
 	v.SetConfigFile(path)
 	if err := v.ReadInConfig(); err != nil {
-		return KeysConfig{}, fmt.Errorf("read %s: %w", path, err)
+		return KeysConfig{}, false, fmt.Errorf("read %s: %w", path, err)
 	}
 	var c struct {
 		Keys KeysConfig `mapstructure:"keys"`
 	}
 	if err := v.Unmarshal(&c); err != nil {
-		return KeysConfig{}, fmt.Errorf("read %s: %w", path, err)
+		return KeysConfig{}, false, fmt.Errorf("read %s: %w", path, err)
 	}
 	if err := c.Keys.validate(); err != nil {
-		return KeysConfig{}, fmt.Errorf("%s: %w", path, err)
+		return KeysConfig{}, false, fmt.Errorf("%s: %w", path, err)
 	}
-	return c.Keys, nil
+	return c.Keys, !v.IsSet("keys"), nil
 }
 
 // homeKeys decides the passphrase of a home being prepared and returns

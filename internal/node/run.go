@@ -237,7 +237,11 @@ func startData(c *Config, cn *chain.Node, log *slog.Logger, public, listen strin
 	if c.Data.AnchorKey == "" {
 		return svc, nil, nil
 	}
-	k, err := openKeyring(c.Home, c.Keys, ko).Load(c.Data.AnchorKey)
+	kr, err := OpenKeyring(c.Home, ko)
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := kr.Load(c.Data.AnchorKey)
 	if err != nil {
 		return nil, nil, fmt.Errorf("data.anchor_key %q in %s: %w", c.Data.AnchorKey, cityidFile(c.Home), err)
 	}
