@@ -145,7 +145,7 @@ func TestDebianPackage(t *testing.T) {
 	}
 	// The home is the service user's: it can initialise a node there,
 	// its keys under that passphrase (given on a pipe, as the README says).
-	init := exec.Command("runuser", "-u", "cityid", "--", "/usr/bin/cityid", "init", "--home", "/var/lib/cityid", "--passphrase-file", "/dev/stdin")
+	init := exec.Command("runuser", "-u", "cityid", "--", "/usr/bin/cityid", "init", "--home", "/var/lib/cityid", "--passphrase-file", "-")
 	init.Stdin = strings.NewReader(pass + "\n")
 	if out, err := init.CombinedOutput(); err != nil {
 		t.Errorf("cityid init as the user cityid: %v\n%s", err, out)

@@ -31,6 +31,20 @@ func (g *globals) keyringOptions(cmd *cobra.Command) node.KeyringOptions {
 		PassphraseFile: g.passFile,
 		Warn:           func(msg string) { fmt.Fprintln(cmd.ErrOrStderr(), "warning:", msg) },
 	}
+	if g.passFile == "-" {
+		// Standard input, read once for every keyring the command opens.
+		o.PassphraseFile = ""
+		o.Pipe = func() (string, error) {
+			if !g.stdinRead {
+				g.stdinRead = true
+				line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
+				if g.stdinPass = strings.TrimRight(line, "\r\n"); g.stdinPass == "" {
+					g.stdinErr = keyring.NoPassphraseError(fmt.Sprintf("--passphrase-file - found no line on standard input (%v)", err))
+				}
+			}
+			return g.stdinPass, g.stdinErr
+		}
+	}
 	if term.IsTerminal(int(os.Stdin.Fd())) {
 		o.Prompt = func(fresh bool) (string, error) {
 			if fresh {
@@ -165,7 +179,7 @@ that home's passphrase, asked the same way.`,
 					return fmt.Errorf("%s: %w", args[0], err)
 				}
 			} else if k, err = keyring.ReadKeyFile(b, func() (string, error) {
-				return passphrase(cmd, backupPass, "Passphrase of the keyring "+args[0]+" comes from", false)
+				return passphrase(cmd, backupPass, "Passphrase of the keyring that "+args[0]+" comes from", false)
 			}); err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}

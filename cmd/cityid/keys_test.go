@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,4 +127,24 @@ func keyringPass(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// --passphrase-file - reads the keyring's passphrase from standard input
+// (a pipe from another user's process, as the README's service install
+// does), once, however many keyrings the command opens.
+func TestPassphraseFromStdin(t *testing.T) {
+	home := t.TempDir()
+	var added, shown keyInfo
+	out, err := runIn(t, testKeyringPass+"\n", "--home", home, "--passphrase-file", "-", "--json", "keys", "add", "alice")
+	if err != nil || json.Unmarshal([]byte(out), &added) != nil {
+		t.Fatalf("keys add: %v\n%s", err, out)
+	}
+	// The same passphrase from a file opens it: the pipe gave the line.
+	out, err = runIn(t, "", "--home", home, "--passphrase-file", keyringPass(t), "--json", "keys", "rename", "alice", "bob")
+	if err != nil || json.Unmarshal([]byte(out), &shown) != nil || shown.PubKey != added.PubKey {
+		t.Fatalf("keys rename with the passphrase from a file: %v\n%s", err, out)
+	}
+	if _, err := runIn(t, "", "--home", home, "--passphrase-file", "-", "keys", "rename", "bob", "carol"); !errors.Is(err, keyring.ErrNoPassphrase) || exitCode(err) != exitUsage {
+		t.Fatalf("an empty standard input: %v (exit %d)", err, exitCode(err))
+	}
 }

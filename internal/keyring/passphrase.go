@@ -65,6 +65,10 @@ func NoPassphraseError(why string) error {
 // never a silent fall to the next.
 type Sources struct {
 	Flag string // --passphrase-file
+	// Pipe is --passphrase-file -: the first line of the command's
+	// standard input, which only the caller can read (once). Another
+	// user's process cannot open a pipe by /dev/stdin.
+	Pipe func() (string, error)
 	File string // [keys] passphrase_file
 	Env  string // [keys] passphrase_env: a variable's name
 	// Prompt asks a person (twice when fresh, for a new passphrase); nil
@@ -75,6 +79,8 @@ type Sources struct {
 // Passphrase is the passphrase of the first source set.
 func (s Sources) Passphrase(fresh bool) (string, error) {
 	switch {
+	case s.Pipe != nil:
+		return s.Pipe()
 	case s.Flag != "":
 		return ReadPassphraseFile(s.Flag)
 	case s.File != "":

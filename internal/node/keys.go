@@ -60,6 +60,9 @@ func keysSection(k KeysConfig) string {
 type KeyringOptions struct {
 	// PassphraseFile is --passphrase-file: it comes before [keys].
 	PassphraseFile string
+	// Pipe is --passphrase-file -: the program reads its standard input
+	// (keyring.Sources.Pipe).
+	Pipe func() (string, error)
 	// Prompt asks on a terminal (twice when fresh); nil when there is
 	// none: the node under systemd, tests, pipes.
 	Prompt func(fresh bool) (string, error)
@@ -82,7 +85,7 @@ func OpenKeyring(home string, o KeyringOptions) (*keyring.Keyring, error) {
 	if err != nil {
 		return nil, err
 	}
-	if older && o.PassphraseFile == "" {
+	if older && !o.given() {
 		return olderHomeKeyring(home, o), nil
 	}
 	return openKeyring(home, kc, o), nil
@@ -150,8 +153,11 @@ func LoadKey(home, name string) (keyring.Key, error) {
 	return kr.Load(name)
 }
 
+// given reports a passphrase given on the command line.
+func (o KeyringOptions) given() bool { return o.PassphraseFile != "" || o.Pipe != nil }
+
 func openKeyring(home string, kc KeysConfig, o KeyringOptions) *keyring.Keyring {
-	src := keyring.Sources{Flag: o.PassphraseFile, File: homePath(home, kc.PassphraseFile), Env: kc.PassphraseEnv, Prompt: o.Prompt}
+	src := keyring.Sources{Flag: o.PassphraseFile, Pipe: o.Pipe, File: homePath(home, kc.PassphraseFile), Env: kc.PassphraseEnv, Prompt: o.Prompt}
 	return keyring.Open(home, keyring.Options{Passphrase: src.Passphrase, WorkFactor: o.WorkFactor, Warn: o.Warn})
 }
 
@@ -196,7 +202,7 @@ func readKeysConfig(home string) (_ KeysConfig, older bool, _ error) {
 //   - otherwise a random one is written to config/passphrase and named in
 //     [keys], so that the node and the command line run unattended.
 func homeKeys(home string, o KeyringOptions) (*keyring.Keyring, KeysConfig, string, error) {
-	if o.PassphraseFile != "" {
+	if o.given() {
 		return openKeyring(home, KeysConfig{}, o), KeysConfig{}, "", nil
 	}
 	entries, err := keyring.Open(home, keyring.Options{}).List()
