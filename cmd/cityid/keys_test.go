@@ -148,3 +148,38 @@ func TestPassphraseFromStdin(t *testing.T) {
 		t.Fatalf("an empty standard input: %v (exit %d)", err, exitCode(err))
 	}
 }
+
+// keys change-passphrase encrypts every key again: the old passphrase
+// opens none, the new one all, and the public halves stay.
+func TestKeysChangePassphrase(t *testing.T) {
+	home := t.TempDir()
+	kp := keyringPass(t)
+	var alice keyInfo
+	out, err := runIn(t, "", "--home", home, "--passphrase-file", kp, "--json", "keys", "add", "alice")
+	if err != nil || json.Unmarshal([]byte(out), &alice) != nil {
+		t.Fatalf("keys add: %v\n%s", err, out)
+	}
+	if _, err := runIn(t, "", "--home", home, "--passphrase-file", kp, "keys", "add", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	newPass := filepath.Join(t.TempDir(), "new")
+	if err := os.WriteFile(newPass, []byte("cityid-generated-bmV3IGtleXJpbmcgcGFzc3BocmFzZSBvZiAzMiBieXRlcw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runIn(t, "", "--home", home, "--passphrase-file", kp, "keys", "change-passphrase"); err == nil || exitCode(err) != exitUsage {
+		t.Fatalf("change-passphrase with no new passphrase and no terminal: %v", err)
+	}
+	var changed []keyInfo
+	out, err = runIn(t, "", "--home", home, "--passphrase-file", kp, "--json", "keys", "change-passphrase", "--new-passphrase-file", newPass)
+	if err != nil || json.Unmarshal([]byte(out), &changed) != nil || len(changed) != 2 || changed[0].PubKey != alice.PubKey {
+		t.Fatalf("change-passphrase: %v\n%s", err, out)
+	}
+	if _, err := runIn(t, "", "--home", home, "--passphrase-file", kp, "keys", "rename", "alice", "carol"); !errors.Is(err, keyring.ErrWrongPassphrase) || exitCode(err) != exitRefused {
+		t.Fatalf("the old passphrase after the change: %v", err)
+	}
+	var renamed keyInfo
+	out, err = runIn(t, "", "--home", home, "--passphrase-file", newPass, "--json", "keys", "rename", "alice", "carol")
+	if err != nil || json.Unmarshal([]byte(out), &renamed) != nil || renamed.PubKey != alice.PubKey {
+		t.Fatalf("the new passphrase: %v\n%s", err, out)
+	}
+}
