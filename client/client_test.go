@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/client"
-	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/testnode"
@@ -59,7 +58,7 @@ func startNode(t *testing.T) (*client.Client, ed25519.PrivateKey) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	op, err := keyring.Load(home, node.OperatorKey)
+	op, err := node.LoadKey(home, node.OperatorKey)
 	if err != nil {
 		t.Fatal(err)
 	}

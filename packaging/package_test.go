@@ -10,8 +10,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/cityid/cityid/internal/keyring"
+	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/testnode"
 )
 
@@ -90,6 +93,11 @@ func TestDebianPackage(t *testing.T) {
 		}
 	}
 	t.Cleanup(func() { _ = exec.Command("dpkg", "--purge", "cityid").Run(); _ = os.RemoveAll("/var/lib/cityid") })
+	// The passphrase outlives a purge (the home's keys need it): the test
+	// removes what its install made.
+	if _, err := os.Stat("/etc/cityid"); os.IsNotExist(err) {
+		t.Cleanup(func() { _ = os.RemoveAll("/etc/cityid") })
+	}
 	if _, err := exec.LookPath("adduser"); err != nil {
 		// The package depends on adduser, which a minimal image may lack.
 		install := func() ([]byte, error) {
@@ -127,10 +135,30 @@ func TestDebianPackage(t *testing.T) {
 	if st, err := os.Lstat("/usr/bin/cityid"); err != nil || !st.Mode().IsRegular() || st.Mode().Perm() != 0o755 {
 		t.Errorf("/usr/bin/cityid: %v %v, want a file of mode 0755", st, err)
 	}
-	// The home is the service user's: it can initialise a node there.
-	init := exec.Command("runuser", "-u", "cityid", "--", "/usr/bin/cityid", "init", "--home", "/var/lib/cityid")
+	// The keyring's passphrase, root's alone, of the form cityid generates.
+	if st, err := os.Stat("/etc/cityid/passphrase"); err != nil || st.Mode().Perm() != 0o600 || st.Sys().(*syscall.Stat_t).Uid != 0 {
+		t.Errorf("/etc/cityid/passphrase: %v %v, want root's, mode 0600", st, err)
+	}
+	pass, err := keyring.ReadPassphraseFile("/etc/cityid/passphrase")
+	if err != nil || !keyring.IsGenerated(pass) {
+		t.Errorf("/etc/cityid/passphrase holds %d characters, not a generated passphrase: %v", len(pass), err)
+	}
+	// The home is the service user's: it can initialise a node there,
+	// its keys under that passphrase (given on a pipe, as the README says).
+	init := exec.Command("runuser", "-u", "cityid", "--", "/usr/bin/cityid", "init", "--home", "/var/lib/cityid", "--passphrase-file", "-")
+	init.Stdin = strings.NewReader(pass + "\n")
 	if out, err := init.CombinedOutput(); err != nil {
 		t.Errorf("cityid init as the user cityid: %v\n%s", err, out)
+	}
+	if _, err := os.Stat("/var/lib/cityid/config/passphrase"); err == nil {
+		t.Error("init wrote a passphrase into the home beside the one given")
+	}
+	kr, err := node.OpenKeyring("/var/lib/cityid", node.KeyringOptions{PassphraseFile: "/etc/cityid/passphrase"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kr.Load(node.OperatorKey); err != nil {
+		t.Errorf("the operator key does not open with /etc/cityid/passphrase: %v", err)
 	}
 	dpkg("--purge", "cityid")
 	if _, err := os.Stat("/usr/bin/cityid"); err == nil {

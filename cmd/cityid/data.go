@@ -19,7 +19,6 @@ import (
 
 	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/internal/datastore"
-	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 )
 
@@ -283,7 +282,7 @@ expired, deactivated, a bad signature or clock skew.`,
 			ctx := cmd.Context()
 			var key ed25519.PrivateKey
 			if from != "" {
-				k, err := keyring.Load(g.home, from)
+				k, err := g.loadKey(cmd, from)
 				if err != nil {
 					return err
 				}

@@ -19,7 +19,7 @@ import (
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/cityid/cityid/client"
-	"github.com/cityid/cityid/internal/keyring"
+	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/testnode"
 )
@@ -193,7 +193,7 @@ func decodeBody(t *testing.T, resp *http.Response) map[string]any {
 
 func httpStory(t *testing.T, n *testnode.Node) {
 	_, city, _ := ed25519.GenerateKey(rand.Reader)
-	op, err := keyring.Load(n.Home, "operator")
+	op, err := node.LoadKey(n.Home, "operator")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +325,7 @@ func crashDuringWrites(t *testing.T, n *testnode.Node) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alice, err := keyring.Load(n.Home, "alice")
+	alice, err := node.LoadKey(n.Home, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -103,6 +103,9 @@ func TestStartOnAHomeWithKeys(t *testing.T) {
 	for _, withOperator := range []bool{false, true} {
 		t.Run(fmt.Sprintf("operator added %v", withOperator), func(t *testing.T) {
 			n := testnode.New(t, bin)
+			// Keys before the first start are under a passphrase of the
+			// user's, which start then needs (no terminal here: a file).
+			n.Flags = []string{"--passphrase-file", keyringPass(t)}
 			var alice, op keyInfo
 			cli(t, n, &alice, "keys", "add", "alice")
 			if withOperator {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/code"
+	"github.com/cityid/cityid/internal/keyring"
 )
 
 // Exit codes a script can rely on.
@@ -58,7 +59,14 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &u):
 		return exitUsage
+	case errors.Is(err, keyring.ErrNoPassphrase):
+		// No passphrase given is how the command was run: the message
+		// names the three ways to give one.
+		return exitUsage
 	case errors.As(err, &st):
+		if errors.Is(st.error, keyring.ErrNoPassphrase) {
+			return exitUsage // as below: how the node was started
+		}
 		return exitRefused
 	case errors.As(err, &bad), client.Code(err) == client.CodeInvalidID:
 		// An identifier that does not parse is a mistake in how the

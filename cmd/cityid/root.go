@@ -18,6 +18,12 @@ import (
 type globals struct {
 	home string
 	node string
+	// passFile is --passphrase-file: the keyring's passphrase ("-":
+	// standard input's first line, kept once read).
+	passFile  string
+	stdinRead bool
+	stdinPass string
+	stdinErr  error
 	// nodeGiven reports whether --node was on the command line.
 	nodeGiven func() bool
 	// local is the node of --home, when the home holds one: its API is
@@ -49,6 +55,7 @@ from a second terminal.`,
 	g.nodeGiven = func() bool { return root.PersistentFlags().Lookup("node").Changed }
 	root.PersistentPreRun = func(*cobra.Command, []string) { g.findLocal() }
 	root.PersistentFlags().Bool("json", false, "print answers as JSON (for scripts)")
+	root.PersistentFlags().StringVar(&g.passFile, "passphrase-file", "", "read the keyring's passphrase from this file's first line, or standard input's for - (before [keys] in the home's config/cityid.toml, and a prompt on a terminal)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newInit(g), newStart(g), newKeys(g), newID(), newTx(g), newResolve(g), newVerify(g), newQuery(g), newData(g), newTestnet(), newBench(), newQR(g), newReset(g), newVersion(), newSigner())
 	return root

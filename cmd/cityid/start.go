@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 
@@ -60,9 +59,13 @@ home.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts := a.initOptions()
 			opts.ChainID, opts.Moniker = chainID, moniker
+			opts.Keyring = g.keyringOptions(cmd)
 			res, err := node.Init(g.home, opts)
 			if err != nil {
 				return err
+			}
+			if asJSON, _ := cmd.Flags().GetBool("json"); !asJSON && res.PassphraseFile != "" {
+				fmt.Fprintln(cmd.ErrOrStderr(), node.PassphraseNote(res.PassphraseFile))
 			}
 			return printOut(cmd, res)
 		},
@@ -103,7 +106,9 @@ until interrupted (Ctrl-C or SIGTERM).`,
 			asJSON, _ := cmd.Flags().GetBool("json")
 			fresh := !node.Initialized(g.home)
 			if fresh {
-				res, err := node.Init(g.home, a.initOptions())
+				opts := a.initOptions()
+				opts.Keyring = g.keyringOptions(cmd)
+				res, err := node.Init(g.home, opts)
 				if err != nil {
 					return err
 				}
@@ -113,6 +118,9 @@ until interrupted (Ctrl-C or SIGTERM).`,
 				}
 				if !asJSON {
 					fmt.Fprintf(out, "Initialised a local network in %s (chain %s, operator key %s%s).\n", res.Home, res.ChainID, res.Operator, kept)
+					if res.PassphraseFile != "" {
+						fmt.Fprintln(out, node.PassphraseNote(res.PassphraseFile))
+					}
 				}
 			}
 			c, err := node.Load(g.home)
@@ -121,7 +129,9 @@ until interrupted (Ctrl-C or SIGTERM).`,
 			}
 			c.Apply(a.initOptions())
 			log := node.NewLogger(c.Log, os.Stderr)
-			run, err := node.Start(cmd.Context(), c, log)
+			ko := g.keyringOptions(cmd)
+			ko.Warn = nil // the node's log says it
+			run, err := node.Start(cmd.Context(), c, log, node.Options{Keyring: ko})
 			if err != nil {
 				// A port taken or a store that cannot be read: this node
 				// failed (1), not a node that could not be reached (3).
@@ -175,8 +185,8 @@ func started(home string, run *node.Running, c *node.Config, fresh bool) started
 	if run.DNSAddr != "" {
 		s.DNSZone = run.DNSZone
 	}
-	if k, err := keyring.Load(home, node.OperatorKey); err == nil {
-		s.Operator = k.Public()
+	if k, err := operatorEntry(home); err == nil {
+		s.Operator = k.PubKey
 	}
 	return s
 }
@@ -204,21 +214,22 @@ func printNext(w io.Writer, home string, run *node.Running, c *node.Config, firs
 		flags += " --node " + nodeURL
 	}
 	op := "(none in this home)"
-	if k, err := keyring.Load(home, node.OperatorKey); err == nil {
-		op = k.Public()
+	if k, err := operatorEntry(home); err == nil {
+		op = k.PubKey
 	}
 	fmt.Fprintf(w, `
 CityID node running.
   chain      %s
   HTTP API   %s   (try: curl %s/v1/status)
   portal     %[2]s/   (open it in a browser; the authority's desk signs with the
-             operator's key file, %[9]s, imported on its Keys page)
+             operator's key: cityid keys export operator%[9]s -o operator.cityid-key.json,
+             then import that file on the portal's Keys page with its passphrase)
   DNS        %[4]s
   CometBFT   RPC %s, P2P %s
   home       %s
   operator   %s
 `, run.Chain.ChainID(), nodeURL, nodeURL, dnsLine, c.Comet.RPC.ListenAddress, c.Comet.P2P.ListenAddress, home, op,
-		filepath.Join(keyring.Dir(home), node.OperatorKey+".json"))
+		homeFlag(home))
 	if !first {
 		fmt.Fprintf(w, "\nStop with Ctrl-C.\n")
 		return
@@ -236,4 +247,22 @@ Next, in another terminal, from the source folder (as in README.md):
 
 Stop with Ctrl-C.
 `, flags)
+}
+
+// operatorEntry is the operator key's public half, read in clear: the
+// banner asks no passphrase.
+func operatorEntry(home string) (keyring.Entry, error) {
+	kr, err := node.OpenKeyring(home, node.KeyringOptions{})
+	if err != nil {
+		return keyring.Entry{}, err
+	}
+	return kr.Show(node.OperatorKey)
+}
+
+// homeFlag is " --home HOME" unless home is the default one.
+func homeFlag(home string) string {
+	if home == node.DefaultHome() {
+		return ""
+	}
+	return " --home " + home
 }

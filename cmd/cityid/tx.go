@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cityid/cityid/client"
-	"github.com/cityid/cityid/internal/keyring"
+	"github.com/cityid/cityid/internal/node"
 )
 
 // txFlags are the flags of every transaction command.
@@ -31,7 +31,8 @@ func (f *txFlags) registerValues(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.values, "value", nil, `a value TYPE=DATA, e.g. URL=https://…, TEXT="…", EMAIL=…, GEO=38.04,114.51, ALIAS=<identifier>, DATA={"uri":…,"sha256":…,"size":…,"media_type":…} (add "public":true to let anyone download it and any node mirror it), ns:type=… (repeatable)`)
 }
 
-// adminKeys resolves --admin flags to public keys.
+// adminKeys resolves --admin flags to public keys: a key's public half is
+// in clear in its file, so no passphrase is asked.
 func adminKeys(home string, names []string) ([]string, error) {
 	var out []string
 	for _, n := range names {
@@ -39,11 +40,15 @@ func adminKeys(home string, names []string) ([]string, error) {
 			out = append(out, n)
 			continue
 		}
-		k, err := keyring.Load(home, n)
+		kr, err := node.OpenKeyring(home, node.KeyringOptions{})
+		if err != nil {
+			return nil, err
+		}
+		k, err := kr.Show(n)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--admin %s: neither 64 hex digits nor a key in the keyring: %w", n, err)}
 		}
-		out = append(out, k.Public())
+		out = append(out, k.PubKey)
 	}
 	return out, nil
 }
@@ -113,7 +118,7 @@ func signingClient(cmd *cobra.Command, g *globals, from string) (*client.Client,
 	if from == "" {
 		return nil, nil, usageError{fmt.Errorf("%s needs --from KEY, the key that signs", cmd.CommandPath())}
 	}
-	k, err := keyring.Load(g.home, from)
+	k, err := g.loadKey(cmd, from)
 	if err != nil {
 		return nil, nil, err
 	}

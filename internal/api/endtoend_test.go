@@ -26,7 +26,6 @@ import (
 	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/internal/api"
 	"github.com/cityid/cityid/internal/apitest"
-	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/testnode"
@@ -132,7 +131,7 @@ func startNode(t *testing.T) *nodeFixture {
 		time.Sleep(100 * time.Millisecond)
 	}
 	ctx := context.Background()
-	op, err := keyring.Load(home, node.OperatorKey)
+	op, err := node.LoadKey(home, node.OperatorKey)
 	if err != nil {
 		t.Fatal(err)
 	}

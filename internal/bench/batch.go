@@ -18,7 +18,6 @@ import (
 
 	"github.com/cityid/cityid/internal/bench/workload"
 	"github.com/cityid/cityid/internal/chain"
-	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
@@ -203,7 +202,7 @@ func runBatchRound(ctx context.Context, fix *workload.BatchFixture, txs [][]byte
 		return run, nil, err
 	}
 	settings := describe(conf.Comet, gen)
-	op, err := keyring.Load(home, node.OperatorKey)
+	op, err := node.LoadKey(home, node.OperatorKey)
 	if err != nil {
 		return run, nil, err
 	}

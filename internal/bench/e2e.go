@@ -20,7 +20,6 @@ import (
 
 	"github.com/cityid/cityid/internal/bench/workload"
 	"github.com/cityid/cityid/internal/chain"
-	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/testnode"
@@ -237,7 +236,7 @@ func kvstoreTxs(n, size int) [][]byte {
 // register its sector and unit, signed by the home's operator key (the
 // registry authority), in the order they must be committed.
 func setupTxs(home string, f *workload.Fixture) ([][]byte, error) {
-	op, err := keyring.Load(home, node.OperatorKey)
+	op, err := node.LoadKey(home, node.OperatorKey)
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ import (
 	dbm "github.com/cometbft/cometbft-db"
 
 	"github.com/cityid/cityid/client"
-	"github.com/cityid/cityid/internal/keyring"
+	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/testnode"
 )
@@ -216,7 +216,7 @@ func (c *cluster) setupCity(t testing.TB) {
 		t.Fatalf("authority is %d of %d, want %d of %d", st.Authority.Threshold, len(st.Authority.Members), want, c.vals)
 	}
 	for i := 0; i < st.Authority.Threshold; i++ {
-		op, err := keyring.Load(c.nodes[i].Home, "operator")
+		op, err := node.LoadKey(c.nodes[i].Home, "operator")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/testnode"
@@ -101,7 +100,7 @@ func newWorld(t *testing.T) *world {
 			t.Errorf("stop node: %v", err)
 		}
 	})
-	op, err := keyring.Load(home, node.OperatorKey)
+	op, err := node.LoadKey(home, node.OperatorKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,15 +1,18 @@
 // Package keyring keeps a node's and a user's Ed25519 signing keys as files
-// in the home folder (keys/<name>.json), readable by the owner only, in the
-// manner of CometBFT's priv_validator_key.json. It owns key generation,
-// naming and file permissions; it does not sign transactions (package
-// registry does) and never sends a key anywhere.
+// in the home folder (keys/<name>.json), readable by the owner only, each
+// seed encrypted at rest with the keyring's passphrase (age, scrypt: see
+// file.go) and its name and public key in clear beside it. It owns key
+// generation, naming, the key files' format and permissions, where a
+// passphrase comes from (passphrase.go) and the portal's backups
+// (backup.go). It does not sign transactions (package registry does),
+// never sends a key anywhere, and never reads the node's configuration:
+// its caller says where the passphrase comes from (node.OpenKeyring).
 package keyring
 
 import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -32,14 +35,15 @@ type Key struct {
 // admins.
 func (k Key) Public() string { return hex.EncodeToString(k.Private.Public().(ed25519.PublicKey)) }
 
-// file is the on-disk form: the 32-byte seed, hex, and the public key for
-// reading by eye.
-type file struct {
-	Name    string `json:"name"`
-	Type    string `json:"type"`
-	PubKey  string `json:"pub_key"`
-	Seed    string `json:"seed"`
-	Comment string `json:"comment"`
+// Entry is a key as the keyring shows it without its passphrase: the name
+// and public half a key file keeps in clear. Load checks both against the
+// ciphertext; List and Show only read them.
+type Entry struct {
+	Name   string
+	PubKey string
+	// Plain is a key file of an older cityid, its seed in clear: Load
+	// encrypts it on first use.
+	Plain bool
 }
 
 // ErrNotFound is returned for a key name that is not in the keyring.
@@ -62,173 +66,354 @@ func ValidName(name string) error {
 	return nil
 }
 
-// Add creates a new key named name in home's keyring.
-func Add(home, name string) (Key, error) {
+// Options say how a Keyring gets its passphrase and how hard it makes
+// each file to guess.
+type Options struct {
+	// Passphrase gives the keyring's passphrase; fresh is true when the
+	// keyring holds no encrypted key yet, so that a prompt asks for a new
+	// one twice. It is called at most once per Keyring, the first time a
+	// secret is read or written: listing and showing keys never call it.
+	// Sources.Passphrase is the usual one. nil: no passphrase anywhere.
+	Passphrase func(fresh bool) (string, error)
+	// WorkFactor is scrypt's log2(N) for the files this keyring writes
+	// under a passphrase a person chose; 0 is DefaultWorkFactor. Only
+	// tests lower it: age reads the factor from each file, so a file
+	// written at any factor opens everywhere.
+	WorkFactor int
+	// Warn receives one line per key file migrated from clear text; nil
+	// writes it to standard error, so that it is never silent.
+	Warn func(msg string)
+}
+
+// Keyring is the keyring of one home, with its passphrase once asked. It
+// is meant for one command or one node start: not for use by several
+// goroutines at once.
+type Keyring struct {
+	home string
+	o    Options
+	pass string
+	err  error
+	done bool
+}
+
+// Open is home's keyring; nothing is read until a method is called.
+func Open(home string, o Options) *Keyring { return &Keyring{home: home, o: o} }
+
+// Home is the home folder the keyring is in.
+func (r *Keyring) Home() string { return r.home }
+
+// File is the path of the key file named name.
+func (r *Keyring) File(name string) string { return filepath.Join(Dir(r.home), name+".json") }
+
+// passphrase asks Options.Passphrase once and keeps its answer, a
+// refusal included: a prompt is never repeated within one command.
+func (r *Keyring) passphrase() (string, error) {
+	if r.done {
+		return r.pass, r.err
+	}
+	r.done = true
+	if r.o.Passphrase == nil {
+		r.err = NoPassphraseError("")
+		return "", r.err
+	}
+	fresh, err := r.fresh()
+	if err != nil {
+		r.err = err
+		return "", err
+	}
+	r.pass, r.err = r.o.Passphrase(fresh)
+	if r.err == nil && r.pass == "" {
+		r.err = &Error{Code: CodeNoPassphrase, Message: "the keyring's passphrase is empty"}
+	}
+	return r.pass, r.err
+}
+
+// fresh reports whether the keyring holds no encrypted key: a passphrase
+// given now is a new one.
+func (r *Keyring) fresh() (bool, error) {
+	entries, err := r.List()
+	if err != nil {
+		return false, err
+	}
+	for _, e := range entries {
+		if !e.Plain {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func (r *Keyring) warn(msg string) {
+	if r.o.Warn != nil {
+		r.o.Warn(msg)
+		return
+	}
+	fmt.Fprintln(os.Stderr, "warning:", msg)
+}
+
+// read is the key file of name, parsed but not opened.
+func (r *Keyring) read(name string) (keyFile, error) {
+	if err := ValidName(name); err != nil {
+		return keyFile{}, err
+	}
+	b, err := os.ReadFile(r.File(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return keyFile{}, fmt.Errorf("key %q in %s: %w (create it with: cityid keys add %s)", name, Dir(r.home), ErrNotFound, name)
+	}
+	if err != nil {
+		return keyFile{}, fmt.Errorf("read key %s: %w", name, err)
+	}
+	f, err := parseKeyFile(b)
+	if err != nil {
+		return keyFile{}, fmt.Errorf("key file %s: %w", r.File(name), err)
+	}
+	return f, nil
+}
+
+// Load reads and decrypts the key named name. A key file in clear (an
+// older cityid's) is encrypted in place first, atomically, with a warning:
+// the key is the same, and an interruption leaves the old file or the
+// new one, never neither.
+func (r *Keyring) Load(name string) (Key, error) {
+	f, err := r.read(name)
+	if err != nil {
+		return Key{}, err
+	}
+	if f.Age == "" {
+		k, err := f.plainKey()
+		if err != nil {
+			return Key{}, fmt.Errorf("key file %s: %w", r.File(name), err)
+		}
+		k.Name = name
+		if err := r.migrate(k); err != nil {
+			return Key{}, err
+		}
+		return k, nil
+	}
+	pass, err := r.passphrase()
+	if err != nil {
+		return Key{}, fmt.Errorf("open key %s: %w", name, err)
+	}
+	k, err := f.open(name, pass)
+	if err != nil {
+		return Key{}, fmt.Errorf("key file %s: %w", r.File(name), err)
+	}
+	return k, nil
+}
+
+// migrate replaces k's clear key file with an encrypted one.
+func (r *Keyring) migrate(k Key) error {
+	pass, err := r.passphrase()
+	if err != nil {
+		return fmt.Errorf("key %s is stored in clear and is encrypted on first use: %w", k.Name, err)
+	}
+	b, err := seal(k, pass, r.workFactor(pass))
+	if err != nil {
+		return fmt.Errorf("encrypt key %s: %w", k.Name, err)
+	}
+	if err := replaceFile(r.File(k.Name), b); err != nil {
+		return fmt.Errorf("encrypt key %s: %w", k.Name, err)
+	}
+	r.warn(fmt.Sprintf("key %s was stored in clear in %s; it is now encrypted with the keyring's passphrase (the key is the same: %s)", k.Name, r.File(k.Name), k.Public()))
+	return nil
+}
+
+// workFactor is scrypt's cost for a file sealed with pass: a passphrase
+// cityid generated has 256 bits, which no work factor makes harder to
+// guess, so it gets the least that age's format recommends and a load
+// costs milliseconds; a person's passphrase gets the full cost.
+func (r *Keyring) workFactor(pass string) int {
+	if IsGenerated(pass) {
+		return GeneratedWorkFactor
+	}
+	if r.o.WorkFactor != 0 {
+		return r.o.WorkFactor
+	}
+	return DefaultWorkFactor
+}
+
+// Add creates a new key named name.
+func (r *Keyring) Add(name string) (Key, error) {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return Key{}, fmt.Errorf("generate key: %w", err)
 	}
-	return Import(home, name, priv)
+	return r.Import(name, priv)
 }
 
-// Import stores priv under name in home's keyring.
-func Import(home, name string, priv ed25519.PrivateKey) (Key, error) {
+// Import stores priv under name, never over a key that exists.
+func (r *Keyring) Import(name string, priv ed25519.PrivateKey) (Key, error) {
 	if err := ValidName(name); err != nil {
 		return Key{}, err
 	}
-	dir := Dir(home)
+	dir := Dir(r.home)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return Key{}, fmt.Errorf("create keyring: %w", err)
 	}
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return Key{}, fmt.Errorf("create keyring: %w", err)
 	}
-	k := Key{Name: name, Private: priv}
-	b, err := json.MarshalIndent(file{
-		Name: name, Type: "ed25519", PubKey: k.Public(), Seed: hex.EncodeToString(priv.Seed()),
-		Comment: "CityID signing key. Keep this file secret: anyone who reads it can sign as this key.",
-	}, "", "  ")
-	if err != nil {
-		return Key{}, fmt.Errorf("encode key %s: %w", name, err)
-	}
-	path := filepath.Join(dir, name+".json")
-	// O_EXCL: never overwrite a key, even when two commands race.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
+	// Refused before the passphrase is asked: a prompt for nothing
+	// would only confuse.
+	if _, err := os.Stat(r.File(name)); err == nil {
 		return Key{}, fmt.Errorf("key %q in %s: %w", name, dir, ErrExists)
 	}
+	k := Key{Name: name, Private: priv}
+	pass, err := r.passphrase()
 	if err != nil {
-		return Key{}, fmt.Errorf("write key %s: %w", name, err)
+		return Key{}, fmt.Errorf("store key %s: %w", name, err)
 	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return Key{}, fmt.Errorf("write key %s: %w", name, err)
+	b, err := seal(k, pass, r.workFactor(pass))
+	if err != nil {
+		return Key{}, fmt.Errorf("encrypt key %s: %w", name, err)
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return Key{}, fmt.Errorf("write key %s: %w", name, err)
-	}
-	if err := f.Close(); err != nil {
+	if err := createFile(r.File(name), b); errors.Is(err, fs.ErrExist) {
+		return Key{}, fmt.Errorf("key %q in %s: %w", name, dir, ErrExists)
+	} else if err != nil {
 		return Key{}, fmt.Errorf("write key %s: %w", name, err)
 	}
 	return k, nil
 }
 
-// Load reads the key named name from home's keyring.
-func Load(home, name string) (Key, error) {
-	if err := ValidName(name); err != nil {
-		return Key{}, err
-	}
-	path := filepath.Join(Dir(home), name+".json")
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return Key{}, fmt.Errorf("key %q in %s: %w (create it with: cityid keys add %s)", name, Dir(home), ErrNotFound, name)
-	}
+// Show is the clear part of the key file named name: no passphrase.
+func (r *Keyring) Show(name string) (Entry, error) {
+	f, err := r.read(name)
 	if err != nil {
-		return Key{}, fmt.Errorf("read key %s: %w", name, err)
+		return Entry{}, err
 	}
-	k, err := ParseKeyFile(b)
-	if err != nil {
-		return Key{}, fmt.Errorf("key file %s: %w", path, err)
-	}
-	k.Name = name
-	return k, nil
+	return f.entry(name)
 }
 
-// ParseKeyFile reads a key file's bytes (keys/<name>.json); the key's
-// name is the one the file gives.
-func ParseKeyFile(b []byte) (Key, error) {
-	var f file
-	if err := json.Unmarshal(b, &f); err != nil {
-		return Key{}, err
-	}
-	if f.Type != "" && f.Type != "ed25519" {
-		return Key{}, fmt.Errorf("key type %q is not ed25519", f.Type)
-	}
-	seed, err := hex.DecodeString(f.Seed)
-	if err != nil || len(seed) != ed25519.SeedSize {
-		return Key{}, fmt.Errorf("seed is not %d bytes of hex", ed25519.SeedSize)
-	}
-	k := Key{Name: f.Name, Private: ed25519.NewKeyFromSeed(seed)}
-	if f.PubKey != "" && f.PubKey != k.Public() {
-		return Key{}, errors.New("pub_key does not match the seed")
-	}
-	return k, nil
-}
-
-// List returns the keys of home's keyring, sorted by name.
-func List(home string) ([]Key, error) {
-	entries, err := os.ReadDir(Dir(home))
+// List is the keyring's keys, sorted by name, as their files say in
+// clear: no passphrase is asked.
+func (r *Keyring) List() ([]Entry, error) {
+	entries, err := os.ReadDir(Dir(r.home))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list keys: %w", err)
 	}
-	var keys []Key
+	var out []Entry
 	for _, e := range entries {
 		name, ok := strings.CutSuffix(e.Name(), ".json")
 		if !ok || e.IsDir() || ValidName(name) != nil {
 			continue
 		}
-		k, err := Load(home, name)
+		en, err := r.Show(name)
 		if err != nil {
 			return nil, err
 		}
-		keys = append(keys, k)
+		out = append(out, en)
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].Name < keys[j].Name })
-	return keys, nil
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
 }
 
-// Remove deletes the key named name from home's keyring and returns it (its
-// public half, to say which was removed). There is no other copy unless one
-// was exported: the caller asks the person first.
-func Remove(home, name string) (Key, error) {
-	k, err := Load(home, name)
+// Remove deletes the key named name and returns what its file said (its
+// public half, to say which was removed). There is no other copy unless
+// one was exported: the caller asks the person first.
+func (r *Keyring) Remove(name string) (Entry, error) {
+	e, err := r.Show(name)
 	if err != nil {
-		return Key{}, err
+		return Entry{}, err
 	}
-	path := filepath.Join(Dir(home), name+".json")
-	if err := os.Remove(path); err != nil {
-		return Key{}, fmt.Errorf("remove key %s: %w", name, err)
+	if err := os.Remove(r.File(name)); err != nil {
+		return Entry{}, fmt.Errorf("remove key %s: %w", name, err)
 	}
-	if err := syncDir(Dir(home)); err != nil {
-		return Key{}, err
+	if err := syncDir(Dir(r.home)); err != nil {
+		return Entry{}, err
 	}
-	return k, nil
+	return e, nil
 }
 
-// Rename gives the key named from the name to: a new file written first
-// (never over a key that exists), then the old one removed, so a crash
-// leaves the key under one name or both, never under none.
-func Rename(home, from, to string) (Key, error) {
-	k, err := Load(home, from)
+// Rename gives the key named from the name to. The name is sealed with
+// the seed, so the key is decrypted and written anew under to (never over
+// a key that exists), then the old file removed: a crash leaves the key
+// under one name or both, never under none.
+func (r *Keyring) Rename(from, to string) (Key, error) {
+	k, err := r.Load(from)
 	if err != nil {
 		return Key{}, err
 	}
 	if from == to {
 		return k, nil
 	}
-	nk, err := Import(home, to, k.Private)
+	nk, err := r.Import(to, k.Private)
 	if err != nil {
 		return Key{}, err
 	}
-	if err := os.Remove(filepath.Join(Dir(home), from+".json")); err != nil {
+	if err := os.Remove(r.File(from)); err != nil {
 		return nk, fmt.Errorf("rename key %s: the key is now %s too; remove %s by hand: %w", from, to, from, err)
 	}
-	return nk, syncDir(Dir(home))
+	return nk, syncDir(Dir(r.home))
 }
 
-// syncDir makes a removal in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// ChangePassphrase encrypts every key again with newPass and returns
+// them. Every new file is written and synced before the first replaces
+// its old one; a crash between two replacements leaves some keys under
+// each passphrase, which the error of the next Load says (run it again
+// with the old passphrase to finish: keys already changed are then the
+// ones that do not open).
+func (r *Keyring) ChangePassphrase(newPass string) ([]Entry, error) {
+	if newPass == "" {
+		return nil, &Error{Code: CodeNoPassphrase, Message: "the new passphrase is empty"}
+	}
+	entries, err := r.List()
 	if err != nil {
-		return fmt.Errorf("open %s: %w", dir, err)
+		return nil, err
 	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync %s: %w", dir, err)
+	type staged struct{ tmp, path string }
+	var todo []staged
+	defer func() {
+		for _, s := range todo {
+			os.Remove(s.tmp) // those not renamed yet, after a failure
+		}
+	}()
+	for _, e := range entries {
+		k, err := r.Load(e.Name)
+		if err != nil {
+			return nil, err
+		}
+		b, err := seal(k, newPass, r.workFactor(newPass))
+		if err != nil {
+			return nil, fmt.Errorf("encrypt key %s: %w", k.Name, err)
+		}
+		tmp, err := writeTemp(Dir(r.home), k.Name, b)
+		if err != nil {
+			return nil, fmt.Errorf("encrypt key %s: %w", k.Name, err)
+		}
+		todo = append(todo, staged{tmp, r.File(k.Name)})
 	}
-	return nil
+	for len(todo) > 0 {
+		if err := os.Rename(todo[0].tmp, todo[0].path); err != nil {
+			return nil, fmt.Errorf("replace %s: %w", todo[0].path, err)
+		}
+		todo = todo[1:]
+	}
+	if err := syncDir(Dir(r.home)); err != nil {
+		return nil, err
+	}
+	r.pass, r.err, r.done = newPass, nil, true
+	return entries, nil
+}
+
+// ReadKeyFile opens a key file's bytes (keys/<name>.json of any home):
+// one in clear as it is, an encrypted one with the passphrase pass gives
+// (called only then). The key's name is the one the file gives.
+func ReadKeyFile(b []byte, pass func() (string, error)) (Key, error) {
+	f, err := parseKeyFile(b)
+	if err != nil {
+		return Key{}, err
+	}
+	if f.Age == "" {
+		k, err := f.plainKey()
+		k.Name = f.Name
+		return k, err
+	}
+	p, err := pass()
+	if err != nil {
+		return Key{}, err
+	}
+	return f.open(f.Name, p)
 }

@@ -44,6 +44,7 @@ type Config struct {
 	State     StateConfig     `mapstructure:"state"`
 	Storage   StorageConfig   `mapstructure:"storage"`
 	Data      DataConfig      `mapstructure:"data"`
+	Keys      KeysConfig      `mapstructure:"keys"`
 	Comet     *cfg.Config
 }
 
@@ -400,6 +401,9 @@ func (c *Config) validate() error {
 	if err := c.Storage.validate(); err != nil {
 		return err
 	}
+	if err := c.Keys.validate(); err != nil {
+		return err
+	}
 	if c.Data.Enabled {
 		if c.Data.Dir == "" {
 			return fmt.Errorf("data.dir is empty")
@@ -645,6 +649,7 @@ func (c *Config) write() error {
 		c.State.CacheMB, c.State.WriteBufferMB, c.State.TreeCacheNodes, c.State.ValueCacheMB,
 		c.Storage.KeepBlocks, c.Storage.KeepVersions, c.Data.Enabled, c.Data.Dir, c.Data.AnchorKey, c.Data.AnchorEvery, quoteList(c.Data.Cities), c.Data.MaxBytes, c.Data.ReserveBytes)
 	body += limitsSection(c.HTTP.Limits)
+	body += keysSection(c.Keys)
 	if err := os.WriteFile(cityidFile(c.Home), []byte(body), 0o600); err != nil {
 		return fmt.Errorf("write %s: %w", cityidFile(c.Home), err)
 	}

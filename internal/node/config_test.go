@@ -2,6 +2,7 @@ package node
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,9 +24,26 @@ func TestInit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	op, err := keyring.Load(home, OperatorKey)
+	op, err := LoadKey(home, OperatorKey)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The keys' generated passphrase is beside them, owner-only, and
+	// named in [keys] (relative, so that a moved home keeps working).
+	if res.PassphraseFile != filepath.Join(home, "config", "passphrase") {
+		t.Fatalf("passphrase file %q", res.PassphraseFile)
+	}
+	if fi, err := os.Stat(res.PassphraseFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("passphrase file: %v %v", fi, err)
+	}
+	if p, err := keyring.ReadPassphraseFile(res.PassphraseFile); err != nil || !keyring.IsGenerated(p) {
+		t.Fatalf("passphrase %q: %v", p, err)
+	}
+	if c, err := Load(home); err != nil || c.Keys.PassphraseFile != "config/passphrase" || c.Keys.PassphraseEnv != "" {
+		t.Fatalf("[keys] %+v: %v", c.Keys, err)
+	}
+	if _, err := keyring.Open(home, keyring.Options{}).Load(OperatorKey); !errors.Is(err, keyring.ErrNoPassphrase) {
+		t.Fatalf("the operator key opened with no passphrase: %v", err)
 	}
 	if res.Operator != op.Public() || res.OperatorKept || !localChainID.MatchString(res.ChainID) {
 		t.Fatalf("init result %+v", res)

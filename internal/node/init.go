@@ -35,6 +35,9 @@ type InitOptions struct {
 	RPC     string // tcp://host:port
 	P2P     string // tcp://host:port
 	DNS     string // host:port, or "off"
+	// Keyring says where the keyring's passphrase comes from when the
+	// home has none yet (homeKeys); empty, a random one is made.
+	Keyring KeyringOptions
 }
 
 // InitResult says what Init made.
@@ -50,6 +53,9 @@ type InitResult struct {
 	RPC          string `json:"rpc"`
 	P2P          string `json:"p2p"`
 	ConfigFile   string `json:"config_file"`
+	// PassphraseFile is the generated passphrase init wrote beside the
+	// keys ("" when the passphrase was given).
+	PassphraseFile string `json:"passphrase_file,omitempty"`
 }
 
 // Init initialises home as a local network of one validator whose operator
@@ -126,6 +132,7 @@ type member struct {
 	valPub       crypto.PubKey
 	operator     keyring.Key
 	operatorKept bool
+	passFile     string
 }
 
 func (m member) result(chainID string) InitResult {
@@ -133,7 +140,7 @@ func (m member) result(chainID string) InitResult {
 	return InitResult{
 		Home: c.Home, ChainID: chainID, Operator: m.operator.Public(), OperatorKept: m.operatorKept, NodeID: m.nodeID,
 		HTTP: c.HTTP.Listen, RPC: c.Comet.RPC.ListenAddress, P2P: c.Comet.P2P.ListenAddress,
-		ConfigFile: cityidFile(c.Home),
+		ConfigFile: cityidFile(c.Home), PassphraseFile: m.passFile,
 	}
 }
 
@@ -152,6 +159,11 @@ func prepareHome(home string, opts InitOptions) (member, error) {
 	}
 	c := DefaultConfig(home)
 	c.Apply(opts)
+	kr, kc, passFile, err := homeKeys(home, opts.Keyring)
+	if err != nil {
+		return member{}, fmt.Errorf("init %s: %w", home, err)
+	}
+	c.Keys = kc
 	for _, d := range []string{home, filepath.Join(home, "config"), filepath.Join(home, "data")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return member{}, fmt.Errorf("init %s: %w", home, err)
@@ -168,15 +180,15 @@ func prepareHome(home string, opts InitOptions) (member, error) {
 	if err != nil {
 		return member{}, fmt.Errorf("init %s: %w", home, err)
 	}
-	op, err := keyring.Load(home, OperatorKey)
+	op, err := kr.Load(OperatorKey)
 	kept := err == nil
 	if errors.Is(err, keyring.ErrNotFound) {
-		op, err = keyring.Add(home, OperatorKey)
+		op, err = kr.Add(OperatorKey)
 	}
 	if err != nil {
 		return member{}, fmt.Errorf("init %s: operator key: %w", home, err)
 	}
-	return member{config: c, nodeID: string(nodeKey.ID()), valPub: valPub, operator: op, operatorKept: kept}, nil
+	return member{config: c, nodeID: string(nodeKey.ID()), valPub: valPub, operator: op, operatorKept: kept, passFile: passFile}, nil
 }
 
 // genesis is the genesis of a network whose validators are vals (power 10

@@ -2,6 +2,7 @@ package node
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -60,27 +61,51 @@ func TestInitKeepsTheKeys(t *testing.T) {
 	for _, withOperator := range []bool{false, true} {
 		t.Run(fmt.Sprintf("operator added %v", withOperator), func(t *testing.T) {
 			home := filepath.Join(t.TempDir(), "h")
-			alice, err := keyring.Add(home, "alice")
+			// The user chose a passphrase for the keys they added.
+			ko := KeyringOptions{PassphraseFile: filepath.Join(t.TempDir(), "pass"), WorkFactor: 10}
+			if err := os.WriteFile(ko.PassphraseFile, []byte("chosen by the user\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			kr, err := OpenKeyring(home, ko)
+			if err != nil {
+				t.Fatal(err)
+			}
+			alice, err := kr.Add("alice")
 			if err != nil {
 				t.Fatal(err)
 			}
 			var op keyring.Key
 			if withOperator {
-				if op, err = keyring.Add(home, OperatorKey); err != nil {
+				if op, err = kr.Add(OperatorKey); err != nil {
 					t.Fatal(err)
 				}
 			}
 			if err := os.MkdirAll(filepath.Join(home, "light"), 0o700); err != nil {
 				t.Fatal(err)
 			}
-			res, err := Init(home, InitOptions{})
+			// Their passphrase is needed, and no other is made: without it
+			// (no flag, no terminal) init says the three ways to give it.
+			if _, err := Init(home, InitOptions{}); !errors.Is(err, keyring.ErrNoPassphrase) {
+				t.Fatalf("init of a home of encrypted keys with no passphrase: %v", err)
+			}
+			if _, err := os.Stat(filepath.Join(home, "config")); err == nil {
+				t.Fatal("a refused init left config/ behind")
+			}
+			res, err := Init(home, InitOptions{Keyring: ko})
 			if err != nil {
 				t.Fatalf("init of a home holding keys: %v", err)
 			}
-			if k, err := keyring.Load(home, "alice"); err != nil || k.Public() != alice.Public() {
+			if res.PassphraseFile != "" {
+				t.Fatalf("init made a passphrase file %s beside a passphrase given", res.PassphraseFile)
+			}
+			kr, err = OpenKeyring(home, ko)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k, err := kr.Load("alice"); err != nil || k.Public() != alice.Public() {
 				t.Fatalf("alice after init: %v, %v", k, err)
 			}
-			stored, err := keyring.Load(home, OperatorKey)
+			stored, err := kr.Load(OperatorKey)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,7 +129,11 @@ func TestInitKeepsTheKeys(t *testing.T) {
 	// Anything else still makes a folder not a home.
 	for _, name := range []string{"notes.txt", "data"} {
 		home := t.TempDir()
-		if _, err := keyring.Add(home, "alice"); err != nil {
+		// A key file of an older cityid, in clear.
+		if err := os.MkdirAll(filepath.Join(home, "keys"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(home, "keys", "alice.json"), []byte(`{"name":"alice","seed":"`+strings.Repeat("00", 32)+`"}`), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.Mkdir(filepath.Join(home, name), 0o700); err != nil {

@@ -13,7 +13,6 @@ import (
 	dbm "github.com/cometbft/cometbft-db"
 
 	"github.com/cityid/cityid/client"
-	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/testnode"
 )
@@ -118,7 +117,7 @@ func issueCity(t *testing.T, cl *client.Client, home string) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	op, err := keyring.Load(home, OperatorKey)
+	op, err := LoadKey(home, OperatorKey)
 	if err != nil {
 		t.Fatal(err)
 	}

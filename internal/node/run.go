@@ -22,7 +22,6 @@ import (
 	"github.com/cityid/cityid/internal/accesslog"
 	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/datastore"
-	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/metrics"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/share"
@@ -82,6 +81,9 @@ type Options struct {
 	// cityid command never sets it, and no flag or configuration file
 	// can.
 	WrapApp func(abci.Application) abci.Application
+	// Keyring is how the node asks for the keyring's passphrase beyond
+	// [keys] (--passphrase-file, a terminal), for its anchor key.
+	Keyring KeyringOptions
 }
 
 // Start starts every part of the node in c and returns once they run. It
@@ -166,7 +168,11 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 		}
 		tlsConf = cert.tlsConfig()
 	}
-	data, anchoring, err := startData(c, cn, log, publicURL(c, ln.Addr().String()), ln.Addr().String())
+	ko := o.Keyring
+	if ko.Warn == nil {
+		ko.Warn = func(msg string) { log.Warn(msg) }
+	}
+	data, anchoring, err := startData(c, cn, log, publicURL(c, ln.Addr().String()), ln.Addr().String(), ko)
 	if err != nil {
 		ln.Close()
 		_ = cn.Stop()
@@ -205,7 +211,7 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 // startData opens the datasets' store and access logs of [data], and the
 // anchoring of the logs when an anchor key is named. It returns nils when
 // data sharing is off.
-func startData(c *Config, cn *chain.Node, log *slog.Logger, public, listen string) (*share.Service, *share.Anchoring, error) {
+func startData(c *Config, cn *chain.Node, log *slog.Logger, public, listen string, ko KeyringOptions) (*share.Service, *share.Anchoring, error) {
 	if !c.Data.Enabled {
 		return nil, nil, nil
 	}
@@ -231,7 +237,11 @@ func startData(c *Config, cn *chain.Node, log *slog.Logger, public, listen strin
 	if c.Data.AnchorKey == "" {
 		return svc, nil, nil
 	}
-	k, err := keyring.Load(c.Home, c.Data.AnchorKey)
+	kr, err := OpenKeyring(c.Home, ko)
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := kr.Load(c.Data.AnchorKey)
 	if err != nil {
 		return nil, nil, fmt.Errorf("data.anchor_key %q in %s: %w", c.Data.AnchorKey, cityidFile(c.Home), err)
 	}

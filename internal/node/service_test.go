@@ -59,7 +59,8 @@ func TestServiceUnit(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"Type=notify", "User=cityid", "Restart=on-failure", "ProtectSystem=strict", "NoNewPrivileges=yes",
-		"ExecStart=/usr/bin/cityid start --home /var/lib/cityid", "ExecReload=/bin/kill -HUP $MAINPID", "ReadWritePaths=/var/lib/cityid"} {
+		"ExecStart=/usr/bin/cityid start --home /var/lib/cityid --passphrase-file %d/passphrase",
+		"LoadCredential=passphrase:/etc/cityid/passphrase", "ExecReload=/bin/kill -HUP $MAINPID", "ReadWritePaths=/var/lib/cityid"} {
 		if !strings.Contains(string(unit), "\n"+want+"\n") {
 			t.Errorf("the unit has no line %q", want)
 		}

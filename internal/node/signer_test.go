@@ -13,7 +13,6 @@ import (
 	"github.com/cometbft/cometbft/privval"
 
 	"github.com/cityid/cityid/client"
-	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/testnode"
 )
@@ -58,7 +57,7 @@ func TestRemoteSigner(t *testing.T) {
 		}
 	}
 	// The node commits a write, with the signer's votes.
-	op, err := keyring.Load(home, OperatorKey)
+	op, err := LoadKey(home, OperatorKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/internal/keyring"
+	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/testnode"
 )
 
@@ -99,7 +100,11 @@ func TestSharingAcrossNodes(t *testing.T) {
 	nodes := testnode.Testnet(t, bin, 2, 1)
 	n := &network{t: t, a: nodes[0], b: nodes[1], c: nodes[2]}
 	mustKey := func(home, name string) keyring.Key {
-		k, err := keyring.Add(home, name)
+		kr, err := node.OpenKeyring(home, node.KeyringOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := kr.Add(name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +115,7 @@ func TestSharingAcrossNodes(t *testing.T) {
 	n.a.EditConfig("cityid.toml", "data", "anchor_key", `"alice"`)
 	n.a.EditConfig("cityid.toml", "data", "anchor_every", "1")
 	for i := range 2 {
-		op, err := keyring.Load(nodes[i].Home, "operator")
+		op, err := node.LoadKey(nodes[i].Home, "operator")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -93,6 +93,9 @@ type Node struct {
 	RPC  string
 	P2P  string
 	DNS  string // host:port of the DNS front end, UDP and TCP
+	// Flags are given to every command and to start: a test of a keyring
+	// with a passphrase of its own sets --passphrase-file here.
+	Flags []string
 
 	t      testing.TB
 	mu     sync.Mutex
@@ -117,7 +120,7 @@ func (n *Node) URL() string { return "http://" + n.HTTP }
 // JSON, and returns its stdout, stderr and exit code.
 func (n *Node) CLI(args ...string) (stdout, stderr string, code int) {
 	n.t.Helper()
-	args = append(args, "--home", n.Home, "--node", n.URL(), "--json")
+	args = append(append(args, "--home", n.Home, "--node", n.URL(), "--json"), n.Flags...)
 	cmd := exec.Command(n.Bin, args...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
@@ -141,7 +144,7 @@ func (n *Node) Start() {
 	if dnsAddr == "" {
 		dnsAddr = "off"
 	}
-	cmd := exec.Command(n.Bin, "start", "--home", n.Home, "--http", n.HTTP, "--rpc", n.RPC, "--p2p", n.P2P, "--dns", dnsAddr)
+	cmd := exec.Command(n.Bin, append([]string{"start", "--home", n.Home, "--http", n.HTTP, "--rpc", n.RPC, "--p2p", n.P2P, "--dns", dnsAddr}, n.Flags...)...)
 	n.out = &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = n.out, n.out
 	if err := cmd.Start(); err != nil {

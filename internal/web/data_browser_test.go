@@ -20,7 +20,6 @@ import (
 
 	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/httpsig"
-	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/web/webtest"
 )
@@ -54,7 +53,7 @@ func TestDataInBrowser(t *testing.T) {
 	send(client.KindRegisterSector, client.RegisterSector{ID: city + ".85"})
 	unit := send(client.KindRegisterUnit, client.RegisterUnit{Parent: city + ".85", Name: "水务局"}).ID
 	flow := unit + "/flow"
-	opKey, err := keyring.Load(home, node.OperatorKey)
+	opKey, err := node.LoadKey(home, node.OperatorKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +98,9 @@ func TestDataInBrowser(t *testing.T) {
 
 	// Keys: the city's (the operator's key file) and a stranger's.
 	p.openDesk("/keys")
-	p.do("upload the key file", chromedp.SetUploadFiles(chromedp.CSS("#key-import-file"), []string{filepath.Join(keyring.Dir(home), node.OperatorKey+".json")}))
+	backup, pass := operatorBackup(t, home)
+	p.do("upload the key's backup", chromedp.SetUploadFiles(chromedp.CSS("#key-import-file"), []string{backup}))
+	p.fill("#key-import-pass", pass)
 	p.press("#key-import button[type=submit]")
 	p.see("#desk-status", "Key "+node.OperatorKey+" imported")
 	p.fill("#key-new-name", "stranger")

@@ -83,11 +83,14 @@ func TestDesksInBrowser(t *testing.T) {
 	p.press("#key-new button[type=submit]")
 	p.see("#desk-status", "Key city-it made")
 	p.see("#key-list", "city-it")
-	// The operator's key, imported from the node's key file.
-	p.do("upload the key file", chromedp.SetUploadFiles(chromedp.CSS("#key-import-file"), []string{filepath.Join(keyring.Dir(home), node.OperatorKey+".json")}))
+	// The operator's key, imported from a backup of the node's (its key
+	// file is encrypted at rest: cityid keys export writes the backup).
+	backup, pass := operatorBackup(t, home)
+	p.do("upload the key's backup", chromedp.SetUploadFiles(chromedp.CSS("#key-import-file"), []string{backup}))
+	p.fill("#key-import-pass", pass)
 	p.press("#key-import button[type=submit]")
 	p.see("#desk-status", "Key "+node.OperatorKey+" imported")
-	opKey, err := keyring.Load(home, node.OperatorKey)
+	opKey, err := node.LoadKey(home, node.OperatorKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,4 +352,24 @@ func TestDesksInBrowser(t *testing.T) {
 	if ans, err := c.Resolve(rctx, unit+"/m-12000"); err != nil || ans.Record.Values[0].Data != "Meter 12000" {
 		t.Errorf("the last row: %+v %v", ans.Record, err)
 	}
+}
+
+// operatorBackup writes a backup of home's operator key, as `cityid keys
+// export operator` does, and returns its path and passphrase.
+func operatorBackup(t *testing.T, home string) (string, string) {
+	t.Helper()
+	k, err := node.LoadKey(home, node.OperatorKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pass = "operator's backup"
+	b, err := keyring.Backup(k, pass, 100_000) // the least a backup may have: the test's time
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "operator.cityid-key.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, pass
 }

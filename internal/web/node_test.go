@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/client"
-	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/testnode"
 )
@@ -59,7 +58,7 @@ func operator(ctx context.Context, t testing.TB, base, home string) (*client.Cli
 	if err != nil {
 		t.Fatal(err)
 	}
-	opKey, err := keyring.Load(home, node.OperatorKey)
+	opKey, err := node.LoadKey(home, node.OperatorKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -189,12 +189,11 @@ func TestSignJSAgreesWithGo(t *testing.T) {
 	}
 	add("register_batch/groups", registry.KindRegisterBatch, 9, 0, registry.RegisterBatch{Entries: entries}, reversed(t, json.RawMessage(batchJS)))
 
-	home := t.TempDir()
-	k, err := keyring.Import(home, "alice", priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile, err := os.ReadFile(filepath.Join(keyring.Dir(home), "alice.json"))
+	// A key file in clear, as cityid wrote them before keys were
+	// encrypted at rest (issue 14): the portal still reads one. Today's
+	// go to it as backups (cityid keys export), checked below.
+	k := keyring.Key{Name: "alice", Private: priv}
+	keyFile, err := json.Marshal(map[string]string{"name": "alice", "type": "ed25519", "pub_key": k.Public(), "seed": fmt.Sprintf("%x", priv.Seed())})
 	if err != nil {
 		t.Fatal(err)
 	}

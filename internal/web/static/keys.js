@@ -87,8 +87,9 @@ export async function publicHex(key) {
   return toHex(new Uint8Array(await crypto.subtle.exportKey('raw', key.publicKey)));
 }
 
-// importKeyFile reads a `cityid keys` file (keys/NAME.json: name, type,
-// pub_key, seed) and checks that its public key is its seed's.
+// importKeyFile reads a `cityid keys` file in clear, an older cityid's
+// (keys/NAME.json: name, type, pub_key, seed), and checks that its public
+// key is its seed's.
 export async function importKeyFile(text) {
   let f;
   try {
@@ -97,6 +98,9 @@ export async function importKeyFile(text) {
     throw new KeyError('the file is not JSON: expected a cityid key file (keys/NAME.json) or a backup');
   }
   if (f.format === BACKUP_FORMAT) throw new KeyError('this is an encrypted backup: import it with its passphrase');
+  // cityid encrypts key files at rest (age, which the browser lacks): such a
+  // key comes here as a backup.
+  if (f.age) throw new KeyError('this key file is encrypted at rest: make a backup of it with cityid keys export NAME, and import that with its passphrase');
   if (f.type !== 'ed25519') throw new KeyError(`key type ${JSON.stringify(f.type)} is not ed25519`);
   const key = await fromSeed(fromHex(f.seed, 32, 'seed'));
   if (f.pub_key && f.pub_key !== await publicHex(key)) throw new KeyError('pub_key does not match the seed');

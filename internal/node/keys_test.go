@@ -1,0 +1,70 @@
+package node
+
+import (
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cityid/cityid/internal/keyring"
+)
+
+// A node's home made by an older cityid (no [keys] in cityid.toml, keys in
+// clear) keeps running unattended: the first key used gets the home a
+// generated passphrase and [keys], as init would, and is encrypted with
+// it; the key is the same.
+func TestOlderHome(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "home")
+	if _, err := Init(home, InitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	op, err := LoadKey(home, OperatorKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Make it as an older cityid left it.
+	toml, err := os.ReadFile(cityidFile(home))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(toml), "\n[keys]\n")
+	if i < 0 {
+		t.Fatalf("cityid.toml has no [keys]:\n%s", toml)
+	}
+	if err := os.WriteFile(cityidFile(home), toml[:i+1], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(home, "config", "passphrase")); err != nil {
+		t.Fatal(err)
+	}
+	plain := fmt.Sprintf(`{"name":"operator","type":"ed25519","pub_key":"%s","seed":"%s"}`, op.Public(), hex.EncodeToString(op.Private.Seed()))
+	if err := os.WriteFile(filepath.Join(keyring.Dir(home), "operator.json"), []byte(plain), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	var warnings []string
+	kr, err := OpenKeyring(home, KeyringOptions{Warn: func(m string) { warnings = append(warnings, m) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := kr.Load(OperatorKey)
+	if err != nil || !got.Private.Equal(op.Private) {
+		t.Fatalf("the older home's operator key: %v", err)
+	}
+	if len(warnings) != 2 || !strings.Contains(strings.Join(warnings, "\n"), "now encrypted") {
+		t.Fatalf("warnings %q", warnings)
+	}
+	c, err := Load(home)
+	if err != nil || c.Keys.PassphraseFile != GeneratedPassphraseFile {
+		t.Fatalf("[keys] after the migration: %+v %v", c.Keys, err)
+	}
+	if e, err := kr.Show(OperatorKey); err != nil || e.Plain {
+		t.Fatalf("the key file after the migration: %+v %v", e, err)
+	}
+	// From now on the home's configuration opens it, as a new home's.
+	if again, err := LoadKey(home, OperatorKey); err != nil || !again.Private.Equal(op.Private) {
+		t.Fatalf("load after the migration: %v", err)
+	}
+}
