@@ -121,7 +121,7 @@ until interrupted (Ctrl-C or SIGTERM).`,
 			}
 			c.Apply(a.initOptions())
 			log := node.NewLogger(c.Log, os.Stderr)
-			run, err := node.Start(cmd.Context(), c, log)
+			run, err := node.Start(cmd.Context(), c, log, node.Options{Upgrades: upgradeHandlers()})
 			if err != nil {
 				// A port taken or a store that cannot be read: this node
 				// failed (1), not a node that could not be reached (3).
