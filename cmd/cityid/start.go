@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/wire"
@@ -123,6 +124,9 @@ until interrupted (Ctrl-C or SIGTERM).`,
 			log := node.NewLogger(c.Log, os.Stderr)
 			run, err := node.Start(cmd.Context(), c, log, node.Options{Upgrades: upgradeHandlers()})
 			if err != nil {
+				if chain.IsUpgradeStop(err) {
+					return err // exit code 4, not 1 (main.go)
+				}
 				// A port taken or a store that cannot be read: this node
 				// failed (1), not a node that could not be reached (3).
 				return startError{err}
