@@ -125,7 +125,13 @@ func TestUpgrade(t *testing.T) {
 				} `json:"block"`
 			} `json:"result"`
 		}
-		rpc(t, n, &b, fmt.Sprintf("block?height=%d", h))
+		// Block at+1 may be the proof block after the write, still to come.
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			rpc(t, n, &b, fmt.Sprintf("block?height=%d", h))
+			if b.Result.Block.Header.Version.App != "" || time.Now().After(deadline) {
+				break
+			}
+		}
 		if got := b.Result.Block.Header.Version.App; got != want {
 			t.Errorf("header %d: version.app %q, want %s", h, got, want)
 		}
