@@ -18,6 +18,7 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/cityid/cityid/internal/chain"
+	"github.com/cityid/cityid/internal/chain/upgradetest"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/verify"
@@ -406,4 +407,89 @@ func copyFixture(t *testing.T) string {
 		t.Fatalf("copy the fixture: %v", err)
 	}
 	return dst
+}
+
+// TestFixtureV3AfterUpgrade runs an upgrade on a copy of the fixture (the
+// upgrade tests' handler, package upgradetest, scheduled by the fixture's
+// authority) and checks that every record written by version 3 still
+// resolves, byte for byte, with its history and a proof against the new
+// app hash: what every real upgrade must keep.
+func TestFixtureV3AfterUpgrade(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(fixtureDir, "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want fixtureExpected
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(copyFixture(t), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	app := chain.NewApp(fixtureChain, st, nil, chain.AppOptions{Upgrades: []chain.Upgrade{upgradetest.Upgrade()}})
+	ctx := context.Background()
+	auth := fixtureKey(1)
+	body, err := registry.NewBody(registry.KindSetUpgrade, 3, registry.SetUpgrade{Name: upgradetest.Name, Height: want.Height + 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := registry.Sign(fixtureChain, body, auth).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last *abci.FinalizeBlockResponse
+	for _, b := range []struct {
+		h   int64
+		txs [][]byte
+	}{{want.Height + 1, [][]byte{plan}}, {want.Height + 2, nil}} {
+		resp, err := app.FinalizeBlock(ctx, &abci.FinalizeBlockRequest{Height: b.h, Time: fixtureStart.Add(time.Duration(b.h) * time.Minute), Txs: b.txs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range resp.TxResults {
+			if r.Code != chain.CodeOK {
+				t.Fatalf("block %d: %s %s", b.h, r.Info, r.Log)
+			}
+		}
+		if _, err := app.Commit(ctx, &abci.CommitRequest{}); err != nil {
+			t.Fatal(err)
+		}
+		last = resp
+	}
+	if p := last.ConsensusParamUpdates; p == nil || p.Version.App != upgradetest.AppVersion {
+		t.Fatalf("the upgrade block updates the parameters by %v, want version.app %d", p, upgradetest.AppVersion)
+	}
+	view := st.Latest()
+	if v, ok, err := registry.StateAppVersion(view); err != nil || !ok || v != upgradetest.AppVersion {
+		t.Fatalf("app version after the upgrade %d (%v, %v)", v, ok, err)
+	}
+	if v, _ := view.Get(upgradetest.Key("1561301001")); string(v) != "石家庄市" {
+		t.Errorf("the migration's layout holds %q", v)
+	}
+	root := view.Hash()
+	for _, w := range want.Records {
+		key := registry.RecordKey(w.ID)
+		value, proof, err := view.Proof(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(value) != w.Record {
+			t.Errorf("%s after the upgrade:\n%s\nwant\n%s", w.ID, value, w.Record)
+		}
+		if err := verify.Existence(root, key, value, proof); err != nil {
+			t.Errorf("%s: proof after the upgrade: %v", w.ID, err)
+		}
+		var history []string
+		if err := view.Iterate(registry.HistoryPrefix(w.ID), nil, func(_, v []byte) bool {
+			history = append(history, string(v))
+			return true
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(history) != fmt.Sprint(w.History) {
+			t.Errorf("%s: history after the upgrade differs: %d versions, want %d", w.ID, len(history), len(w.History))
+		}
+	}
 }
