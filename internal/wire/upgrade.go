@@ -3,8 +3,8 @@ package wire
 import "github.com/cityid/cityid/internal/registry"
 
 // GenesisAppVersion is the application version of a chain that has run
-// no upgrade: chain.AppVersion, here for readers that do not import the
-// chain (a chain test holds the two equal).
+// no upgrade. chain.AppVersion is defined as it, with the history of its
+// values; it is here for readers that do not import the chain (the API).
 const GenesisAppVersion uint64 = 3
 
 // UpgradeStatus is the answer to GET /v1/upgrade: the application version
