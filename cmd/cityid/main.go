@@ -14,7 +14,6 @@ import (
 
 	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/code"
-	"github.com/cityid/cityid/internal/chain"
 )
 
 // Exit codes a script can rely on.
@@ -58,7 +57,7 @@ func exitCode(err error) int {
 	var bad *code.Error
 	var st startError
 	switch {
-	case chain.IsUpgradeStop(err):
+	case upgradeStop(err):
 		// Before startError: restarting this binary cannot help, so a
 		// service manager must not try (RestartPreventExitStatus).
 		return exitUpgrade

@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/wire"
@@ -124,7 +123,7 @@ until interrupted (Ctrl-C or SIGTERM).`,
 			log := node.NewLogger(c.Log, os.Stderr)
 			run, err := node.Start(cmd.Context(), c, log, node.Options{Upgrades: upgradeHandlers()})
 			if err != nil {
-				if chain.IsUpgradeStop(err) {
+				if upgradeStop(err) {
 					return err // exit code 4, not 1 (main.go)
 				}
 				// A port taken or a store that cannot be read: this node

@@ -8,3 +8,7 @@ import "github.com/cityid/cityid/internal/chain"
 func upgradeHandlers() []chain.Upgrade {
 	return append(chain.Upgrades(), testUpgrades()...)
 }
+
+// upgradeStop reports whether err is a node stopped at, or refusing, an
+// upgrade (chain.IsUpgradeStop): exit code 4.
+func upgradeStop(err error) bool { return chain.IsUpgradeStop(err) }
