@@ -167,6 +167,8 @@ revoke_access revoked 1561301001.85.1/enrolment-2026
 anchor_log anchored 1561301001.85.1/enrolment-2026
 transfer active 1561301001.85.1/school-0042
 set_validator applied
+set_upgrade applied
+set_upgrade cancelled
 set_authority applied
 set_city pending 1561301001
 withdraw_vote withdrawn

@@ -156,6 +156,13 @@ func everyTransaction(ctx context.Context, c *client.Client, operator ed25519.Pr
 	if _, err := send(op, client.KindSetValidator, client.SetValidator{PubKey: v.PubKey, Power: v.Power + 1}); err != nil {
 		return err
 	}
+	// An upgrade scheduled far ahead, then cancelled (height 0): 1 of 1.
+	if _, err := send(op, client.KindSetUpgrade, client.SetUpgrade{Name: "v4-example", Height: 1_000_000_000, Info: "an example"}); err != nil {
+		return err
+	}
+	if _, err := send(op, client.KindSetUpgrade, client.SetUpgrade{Name: "v4-example"}); err != nil {
+		return err
+	}
 	if _, err := send(op, client.KindSetAuthority, client.SetAuthority{
 		Members: []string{client.KeyText(operator.Public().(ed25519.PublicKey)), client.KeyText(bobPub)}, Threshold: 2}); err != nil {
 		return err

@@ -162,6 +162,14 @@ func (c *Client) Validators(ctx context.Context) (ValidatorList, error) {
 	return out, err
 }
 
+// Upgrade returns the application version, the pending upgrade plan and
+// the upgrades that ran.
+func (c *Client) Upgrade(ctx context.Context) (UpgradeStatus, error) {
+	var out UpgradeStatus
+	err := c.do(ctx, http.MethodGet, "/v1/upgrade", nil, &out)
+	return out, err
+}
+
 // Proposals returns the governance proposals waiting for approvals.
 func (c *Client) Proposals(ctx context.Context) (ProposalList, error) {
 	var out ProposalList

@@ -27,6 +27,7 @@ const (
 	KindSetValidator       = registry.KindSetValidator       // SetValidator
 	KindSetCity            = registry.KindSetCity            // SetCity
 	KindAnchorLog          = registry.KindAnchorLog          // AnchorLog
+	KindSetUpgrade         = registry.KindSetUpgrade         // SetUpgrade
 )
 
 // Kinds lists every transaction kind, in a fixed order.
@@ -51,6 +52,7 @@ type (
 	SetValidator   = registry.SetValidator
 	SetCity        = registry.SetCity
 	AnchorLog      = registry.AnchorLog
+	SetUpgrade     = registry.SetUpgrade
 )
 
 // Value types of a record (Value.Type); a user type is "namespace:name".

@@ -36,6 +36,7 @@ type (
 	HandleValue     = wire.HandleValue
 	ValidatorList   = wire.ValidatorList
 	ProposalList    = wire.ProposalList
+	UpgradeStatus   = wire.UpgradeStatus
 )
 
 // Stable error codes of a node's refusals (Code(err), Problem.Code): the

@@ -23,6 +23,7 @@ const (
 	exitRefused     = 1 // bad input, or the node refused the request
 	exitUsage       = 2 // unknown command or flag, a missing argument, an identifier that does not parse
 	exitUnavailable = 3 // no node answered, or it did not commit in time
+	exitUpgrade     = 4 // start: the node stopped at, or refuses, an upgrade this binary has no handler for (docs/upgrade.md)
 )
 
 func main() {
@@ -57,6 +58,10 @@ func exitCode(err error) int {
 	var bad *code.Error
 	var st startError
 	switch {
+	case upgradeStop(err):
+		// Before startError: restarting this binary cannot help, so a
+		// service manager must not try (RestartPreventExitStatus).
+		return exitUpgrade
 	case errors.As(err, &u):
 		return exitUsage
 	case errors.Is(err, keyring.ErrNoPassphrase):

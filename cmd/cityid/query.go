@@ -187,6 +187,17 @@ signs), height, app hash, peers and whether it is catching up.`,
 			}),
 		},
 		&cobra.Command{
+			Use: "upgrade", Short: "The application version, the pending upgrade plan and the upgrades that ran", Example: "  cityid query upgrade",
+			Args: exactArgs(0, "no arguments"),
+			RunE: run(func(cmd *cobra.Command, _ []string) (any, error) {
+				c, err := g.client()
+				if err != nil {
+					return nil, err
+				}
+				return c.Upgrade(cmd.Context())
+			}),
+		},
+		&cobra.Command{
 			Use: "handle PREFIX/SUFFIX", Short: "Resolve through the Handle-compatible REST API, as a Handle client would",
 			Example: "  cityid query handle 1561301001.85.1/school-0042\n  cityid query handle 0.NA/1561301001",
 			Args:    exactArgs(1, "one handle"),

@@ -131,8 +131,11 @@ until interrupted (Ctrl-C or SIGTERM).`,
 			log := node.NewLogger(c.Log, os.Stderr)
 			ko := g.keyringOptions(cmd)
 			ko.Warn = nil // the node's log says it
-			run, err := node.Start(cmd.Context(), c, log, node.Options{Keyring: ko})
+			run, err := node.Start(cmd.Context(), c, log, node.Options{Keyring: ko, Upgrades: upgradeHandlers()})
 			if err != nil {
+				if upgradeStop(err) {
+					return err // exit code 4, not 1 (main.go)
+				}
 				// A port taken or a store that cannot be read: this node
 				// failed (1), not a node that could not be reached (3).
 				return startError{err}

@@ -94,7 +94,7 @@ before signing.`,
 	cmd.AddCommand(
 		txApplyCity(g), txDecide(g, true), txDecide(g, false), txWithdrawVote(g), txRegisterSector(g),
 		txRegisterUnit(g), txRegister(g), txUpdate(g), txSetStatus(g, false), txSetStatus(g, true),
-		txRegisterBatch(g), txTransfer(g), txGrant(g, true), txGrant(g, false), txSetAuthority(g), txSetValidator(g), txSetCity(g),
+		txRegisterBatch(g), txTransfer(g), txGrant(g, true), txGrant(g, false), txSetAuthority(g), txSetValidator(g), txSetCity(g), txProposeUpgrade(g),
 		txAnchorLog(g),
 	)
 	return cmd

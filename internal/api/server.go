@@ -122,6 +122,7 @@ func New(b Backend, opts Options) *Server {
 		{"GET /v1/anchors/{id...}", s.getAnchors},
 		{"GET /v1/validators", s.getValidators},
 		{"GET /v1/proposals", s.listProposals},
+		{"GET /v1/upgrade", s.getUpgrade},
 		{"GET /v1/blocks/{h}", s.getBlock},
 		{"GET /v1/txs/{hash}", s.getTx},
 		{"GET /v1/light/{h}", s.getLightBlock},

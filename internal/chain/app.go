@@ -16,15 +16,17 @@ import (
 	"github.com/cityid/cityid/internal/wire"
 )
 
-// AppVersion is the version of the state machine's rules, reported to
-// CometBFT in Info. Raise it with every change that changes which
-// transactions are valid or what they write.
+// AppVersion is the version of the state machine's rules on a chain that
+// has run no upgrade, reported to CometBFT in Info. A change that changes
+// which transactions are valid or what they write is brought to a running
+// chain by a scheduled upgrade (upgrade.go) whose handler leads to the
+// next version, which the state then records and Info reports.
 //
 // 2: signatures are checked under ZIP-215's rule (registry.SignatureOptions)
 // instead of crypto/ed25519's, so a block's can be checked in batches.
 // 3: a register_batch message is the compact form of docs/transactions.md
 // (entries grouped under their node, values as [type, data] pairs).
-const AppVersion uint64 = 3
+const AppVersion uint64 = wire.GenesisAppVersion
 
 // Version is the software version reported in Info.
 const Version = wire.Version
@@ -52,6 +54,11 @@ type App struct {
 	// What Commit prunes, and CometBFT's oldest block (retention.go).
 	keep Retention
 	base blockBase
+
+	// This binary's upgrade handlers, and the stop for an upgrade it has
+	// none for (upgrade.go).
+	upgrades upgrades
+	halt     *halt
 
 	// mempool is the mempool connection's view of every account with
 	// transactions waiting: its next nonce, how much it has queued, and
@@ -81,6 +88,12 @@ type AppOptions struct {
 	// Retention says which blocks and state versions Commit keeps; the
 	// zero value keeps everything.
 	Retention Retention
+	// Upgrades are the binary's upgrade handlers (Upgrades(), or a test's);
+	// CheckUpgrades refuses a list that is not in order.
+	Upgrades []Upgrade
+	// UpgradeInfoFile, when set, is where the node writes the upgrade it
+	// stops for (UpgradeInfoFile), for a supervisor.
+	UpgradeInfoFile string
 }
 
 // NewApp returns the application over st for the chain chainID.
@@ -92,7 +105,16 @@ func NewApp(chainID string, st *store.Store, log *slog.Logger, opts ...AppOption
 	if len(opts) > 0 {
 		o = opts[0]
 	}
+	ups, err := newUpgrades(o.Upgrades)
+	if err != nil {
+		// Start refuses such a list first (CheckUpgrades): an App made
+		// otherwise runs with none, and says why.
+		log.Error("upgrade handlers ignored", "err", err)
+		ups = upgrades{supported: AppVersion}
+	}
 	return &App{
+		upgrades: ups,
+		halt:     newHalt(o.UpgradeInfoFile),
 		snaps:    newSnapshots(o.Snapshots, st, log.With("module", "snapshots")),
 		onTx:     o.OnTx,
 		keep:     o.Retention,
@@ -115,10 +137,14 @@ func (a *App) Machine() *registry.Machine { return a.machine }
 // Info tells CometBFT the last block the application committed, so that the
 // handshake replays exactly the blocks the store does not have.
 func (a *App) Info(context.Context, *abci.InfoRequest) (*abci.InfoResponse, error) {
+	version, err := a.StateAppVersion()
+	if err != nil {
+		return nil, fmt.Errorf("info: %w", err)
+	}
 	return &abci.InfoResponse{
 		Data:             "cityid",
 		Version:          Version,
-		AppVersion:       AppVersion,
+		AppVersion:       version,
 		LastBlockHeight:  a.store.Version(),
 		LastBlockAppHash: a.store.Hash(),
 	}, nil
@@ -405,6 +431,13 @@ func (a *App) signerNonce(h [32]byte, tx []byte) (string, uint64, bool) {
 // FinalizeBlock applies a decided block to the store's working version.
 func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
 	blk := registry.Block{Height: req.Height, Time: req.Time}
+	// An upgrade scheduled at this height migrates first (a node without
+	// its handler stops here); the block then applies on the migrated
+	// state, which Base below no longer is.
+	params, err := a.upgradeAt(req.Height)
+	if err != nil {
+		return nil, fmt.Errorf("finalize block %d: %w", req.Height, err)
+	}
 	// A nil *store.View must not become a non-nil Reader.
 	var base registry.Reader
 	if v := a.store.Base(); v != nil {
@@ -419,7 +452,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		// it cannot trust.
 		return nil, fmt.Errorf("finalize block %d: %w", req.Height, err)
 	}
-	resp := &abci.FinalizeBlockResponse{TxResults: make([]*abci.ExecTxResult, len(results))}
+	resp := &abci.FinalizeBlockResponse{TxResults: make([]*abci.ExecTxResult, len(results)), ConsensusParamUpdates: params}
 	a.height = req.Height
 	a.results = make([]wire.TxResult, len(results))
 	a.hashes = make([]string, len(results))
@@ -501,6 +534,7 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 			a.onTx(kind, result)
 		}
 	}
+	a.haltAfterCommit(version)
 	a.snaps.maybeTake(version)
 	retain := a.retain(version)
 	a.log.Debug("committed", "height", version, "app_hash", fmt.Sprintf("%X", hash), "txs", len(a.results))

@@ -55,6 +55,8 @@ type Options struct {
 	Store store.Options
 	// Retention is AppOptions.Retention.
 	Retention Retention
+	// Upgrades are the binary's upgrade handlers (AppOptions.Upgrades).
+	Upgrades []Upgrade
 	// WrapApp, when set, wraps the application CometBFT is given: the
 	// network tests run a byzantine validator by wrapping its
 	// PrepareProposal. No command or configuration file sets it; the
@@ -85,9 +87,16 @@ func Start(ctx context.Context, conf *cfg.Config, log *slog.Logger, opts ...Opti
 	if err != nil {
 		return nil, err
 	}
+	// A binary that must not run this state (an upgrade is due that it
+	// has no handler for, or ran that it does not know) says so before
+	// CometBFT starts: a refusal that needs no block, every restart.
+	if err := CheckUpgrades(st, o.Upgrades); err != nil {
+		st.Close()
+		return nil, err
+	}
 	app := NewApp(genDoc.ChainID, st, log.With("module", "app"), AppOptions{Snapshots: SnapshotOptions{
 		Dir: SnapshotDir(conf), Interval: o.SnapshotInterval, Keep: o.SnapshotKeep,
-	}, OnTx: o.OnTx, Retention: o.Retention})
+	}, OnTx: o.OnTx, Retention: o.Retention, Upgrades: o.Upgrades, UpgradeInfoFile: UpgradeInfoFile(conf.DBDir())})
 	var consensus abci.Application = app
 	if o.WrapApp != nil {
 		consensus = o.WrapApp(app)
@@ -162,10 +171,32 @@ func (n *Node) Stop() error {
 		n.stopStuck = nil
 	}
 	if n.node.IsRunning() {
-		if err := n.node.Stop(); err != nil {
-			errs = append(errs, fmt.Errorf("stop node: %w", err))
+		stopped := make(chan error, 1)
+		go func() {
+			err := n.node.Stop()
+			if err == nil {
+				n.node.Wait()
+			}
+			stopped <- err
+		}()
+		var parked <-chan struct{}
+		if n.app != nil {
+			parked = n.app.halt.parked
 		}
-		n.node.Wait()
+		select {
+		case err := <-stopped:
+			if err != nil {
+				errs = append(errs, fmt.Errorf("stop node: %w", err))
+			}
+		case <-parked:
+			// FinalizeBlock holds the block of an upgrade this binary
+			// has no handler for, and CometBFT's stop waits for it:
+			// both are left to the process's exit, and the stores as
+			// the last commit left them (what a crash leaves, and what
+			// a restart reads and refuses).
+			n.log.Info("node stopped at the upgrade height; its stores are as the last commit left them", "err", n.app.HaltError())
+			return errors.Join(errs...)
+		}
 	}
 	if n.app != nil {
 		n.app.Close()
@@ -180,6 +211,13 @@ func (n *Node) Stop() error {
 
 // App is the node's application.
 func (n *Node) App() *App { return n.app }
+
+// Halted is closed when the node stopped for an upgrade its binary has no
+// handler for (App.Halted); HaltError says which.
+func (n *Node) Halted() <-chan struct{} { return n.app.Halted() }
+
+// HaltError is the upgrade the node stopped for, nil while it runs.
+func (n *Node) HaltError() error { return n.app.HaltError() }
 
 // Store is the node's state.
 func (n *Node) Store() *store.Store { return n.store }

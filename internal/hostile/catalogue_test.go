@@ -526,6 +526,8 @@ func catalogue(w *world) []row {
 			kind: registry.KindSetCity, msg: registry.SetCity{City: city, Status: registry.StatusDeactivated}},
 		{name: "stranger anchor_log", sends: "anchor_log of the dataset's access log at 1 entry", code: denied, why: "only the dataset's admins and those above anchor its log, or anyone could pin a history the owner never wrote", on: onState, by: st,
 			kind: registry.KindAnchorLog, msg: registry.AnchorLog{Dataset: dataset, Entries: 1, Head: strings.Repeat("ab", 32)}},
+		{name: "stranger set_upgrade", sends: "set_upgrade of an upgrade at height 1,000,000", code: denied, why: "only the authority schedules an upgrade, M of N: a plan stops every node without its handler", on: onState, by: st,
+			kind: registry.KindSetUpgrade, msg: registry.SetUpgrade{Name: "hostile", Height: 1_000_000}},
 		{name: "stranger update of nothing", sends: "update of .85.1/no-such-thing", code: notFound, why: "there is no record to change", on: onState, by: st,
 			kind: registry.KindUpdate, msg: registry.Update{ID: unknown, Version: 1, Values: text("x")}},
 		{name: "city admin set_city", sends: "alice, the city's admin, gives her city new admins by set_city", code: denied, why: "a city's admins do not govern it: the authority does, M of N", on: onState, by: w.alice,

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/cityid/cityid/internal/chain"
 )
 
 // Reset empties a node's data so that it resyncs from its peers (block
@@ -58,6 +60,11 @@ func Reset(home string) (_ []string, err error) {
 // A store locked by another process is not damaged: that process is told
 // apart, and reset is not suggested for it.
 func recoverHint(home string, err error) error {
+	if chain.IsUpgradeStop(err) {
+		// The data is sound; the binary is the wrong one for it. A reset
+		// would only make the node sync to the same height and stop.
+		return err
+	}
 	if errors.Is(err, syscall.EADDRINUSE) {
 		// A port that another process holds says nothing of the data.
 		return fmt.Errorf("%w\n\nAnother process listens on that address: stop it, or give this node other ports (--rpc, --p2p, or config/config.toml in %s).", err, home)

@@ -75,6 +75,9 @@ func NewLogger(c LogConfig, w io.Writer) *slog.Logger {
 // Options change how Start assembles a node, beyond its configuration.
 // The zero value is the node every command runs.
 type Options struct {
+	// Upgrades are the binary's upgrade handlers (chain.Upgrades(); the
+	// upgrade tests build a binary with a test handler too). Nil: none.
+	Upgrades []chain.Upgrade
 	// WrapApp, when set, wraps the ABCI application CometBFT is given
 	// (chain.Options.WrapApp). It exists for the network tests, which
 	// build a program of their own to run a byzantine validator; the
@@ -144,6 +147,7 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 			ValueCacheBytes:  valueCacheBytes(c.State.ValueCacheMB),
 		},
 		Retention: c.Storage.Retention(),
+		Upgrades:  o.Upgrades,
 		WrapApp:   o.WrapApp,
 	})
 	if err != nil {
@@ -300,7 +304,9 @@ func (r *Running) Reload() error {
 	return nil
 }
 
-// Wait blocks until ctx ends or the HTTP server fails, then stops the node.
+// Wait blocks until ctx ends, the HTTP server fails or the chain stops for
+// an upgrade its binary has no handler for, then stops the node. The last
+// returns the *chain.UpgradeNeededError.
 func (r *Running) Wait(ctx context.Context) error {
 	var serveErr error
 	select {
@@ -309,6 +315,8 @@ func (r *Running) Wait(ctx context.Context) error {
 		if errors.Is(serveErr, http.ErrServerClosed) {
 			serveErr = nil
 		}
+	case <-r.Chain.Halted():
+		return errors.Join(r.Chain.HaltError(), r.Stop())
 	}
 	return errors.Join(serveErr, r.Stop())
 }

@@ -96,6 +96,7 @@ func (w *blockWorld) proposals() []proposalMsg {
 		{KindSetAuthority, M{"members": pubs(w.h.members...), "threshold": 3}},
 		{KindSetValidator, M{"pub_key": validatorKey(5), "power": 10}},
 		{KindSetCity, M{"city": w.beijing, "status": StatusDeactivated, "reason": "audit"}},
+		{KindSetUpgrade, M{"name": "v4", "height": 1_000_000, "info": "fuzz"}},
 	}
 }
 
@@ -209,6 +210,7 @@ func (w *blockWorld) blockSeeds(t testing.TB) map[string][]byte {
 		KindSetValidator:  {ms[1], w.proposals()[1].msg},
 		KindWithdrawVote:  {ms[0], M{"application": w.nanjingApp, "hash": h.appHash(t, w.nanjingApp)}},
 		KindSetCity:       {ms[1], w.proposals()[2].msg},
+		KindSetUpgrade:    {ms[1], w.proposals()[3].msg},
 		KindAnchorLog:     {ua, M{"dataset": w.dataset, "entries": 3, "head": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}},
 	}
 	out := map[string][]byte{}

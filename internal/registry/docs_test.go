@@ -35,6 +35,7 @@ func TestDocsNameEveryKindCodeAndKey(t *testing.T) {
 		prefixAccount, keyAuthority, keyParams, prefixApplication, keyAppSeq, prefixOpen,
 		prefixLocode, prefixRecord, prefixCity, prefixUnitSeq, prefixCitySeq, prefixLocalSeq,
 		prefixHistory, prefixChild, prefixGrant, prefixGrantee, prefixAnchor, prefixAnchorHead, prefixProposal, keyValidators,
+		keyUpgradePlan, prefixUpgradeDone, keyUpgradeVersion,
 	} {
 		if !strings.Contains(state, "| `"+p) {
 			t.Errorf("docs/state.md has no row for the key %q", p)

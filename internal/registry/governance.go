@@ -8,8 +8,9 @@ import (
 	"github.com/cityid/cityid/code"
 )
 
-// Governance: the registry authority changes itself (set_authority) and the
-// validator set (set_validator) by the same M-of-N rule that issues city
+// Governance: the registry authority changes itself (set_authority), the
+// validator set (set_validator), a city (set_city) and the software
+// (set_upgrade, upgrade.go) by the same M-of-N rule that issues city
 // codes. A proposal is identified by what it proposes: every member signs
 // the same message, each signature counts as an approval, and the change is
 // made when approvals from current members reach the current threshold.
@@ -21,6 +22,7 @@ type Proposal struct {
 	Authority *SetAuthority `json:"authority,omitempty"`
 	Validator *SetValidator `json:"validator,omitempty"`
 	City      *SetCity      `json:"city,omitempty"`
+	Upgrade   *SetUpgrade   `json:"upgrade,omitempty"`
 	Approvals []Vote        `json:"approvals"`
 	Proposed  Stamp         `json:"proposed"`
 }

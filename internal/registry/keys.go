@@ -34,6 +34,14 @@ const (
 	keyValidators     = "validators"  // → []Validator: the validator set, ordered by key
 )
 
+// The keys of scheduled upgrades (upgrade.go), apart so that the table
+// above keeps its alignment.
+const (
+	keyUpgradePlan    = "upgrade/plan"    // → UpgradePlan: the pending upgrade
+	prefixUpgradeDone = "upgrade/done/"   // upgrade/done/<name> → UpgradeDone: an upgrade whose migration ran
+	keyUpgradeVersion = "upgrade/version" // → the application version the last upgrade set (decimal); absent before any
+)
+
 // sep separates the parts of a composite key. It is outside the identifier
 // grammar, so no identifier contains it.
 const sep = "#"
@@ -93,6 +101,16 @@ func ProposalPrefix() []byte { return []byte(prefixProposal) }
 
 // ValidatorsKey is the state key of the validator set.
 func ValidatorsKey() []byte { return []byte(keyValidators) }
+
+// UpgradePlanKey is the state key of the pending upgrade plan.
+func UpgradePlanKey() []byte { return []byte(keyUpgradePlan) }
+
+// UpgradeDoneKey is the state key of the record of an upgrade that ran.
+func UpgradeDoneKey(name string) []byte { return []byte(prefixUpgradeDone + name) }
+
+// UpgradeVersionKey is the state key of the application version the last
+// upgrade set.
+func UpgradeVersionKey() []byte { return []byte(keyUpgradeVersion) }
 
 // AccountKey is the state key of an account.
 func AccountKey(pub string) []byte { return []byte(prefixAccount + pub) }

@@ -91,6 +91,14 @@ const (
 	// consortium of registry institutes and large cities.
 	MaxValidators = 150
 
+	// MaxUpgradeNameBytes bounds an upgrade's name: a word an operator
+	// types, and a handler's name in code.
+	MaxUpgradeNameBytes = 64
+
+	// MaxUpgradeInfoBytes bounds an upgrade plan's info: a few links to
+	// the new binary and its checksums, as Cosmos SDK plans carry.
+	MaxUpgradeInfoBytes = 1024
+
 	// MaxAuthority bounds the members of the registry authority.
 	MaxAuthority = 64
 

@@ -28,6 +28,7 @@ const (
 	KindWithdrawVote       = "withdraw_vote"
 	KindSetCity            = "set_city"
 	KindAnchorLog          = "anchor_log"
+	KindSetUpgrade         = "set_upgrade"
 )
 
 // Kinds lists every transaction kind, in a fixed order.
@@ -37,7 +38,7 @@ func Kinds() []string {
 		KindRegisterSector, KindRegisterUnit, KindRegister, KindUpdate,
 		KindDeactivate, KindReactivate, KindRegisterBatch, KindTransfer,
 		KindGrantAccess, KindRevokeAccess, KindSetAuthority, KindSetValidator,
-		KindWithdrawVote, KindSetCity, KindAnchorLog,
+		KindWithdrawVote, KindSetCity, KindAnchorLog, KindSetUpgrade,
 	}
 }
 
@@ -131,6 +132,8 @@ func newMessage(kind string) (message, bool) {
 		return &SetCity{}, true
 	case KindAnchorLog:
 		return &AnchorLog{}, true
+	case KindSetUpgrade:
+		return &SetUpgrade{}, true
 	}
 	return nil, false
 }

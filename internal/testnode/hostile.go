@@ -248,6 +248,7 @@ var invalidCodes = map[string]string{
 	registry.KindWithdrawVote:       registry.CodeInvalid,
 	registry.KindSetCity:            registry.CodeInvalidID,
 	registry.KindAnchorLog:          registry.CodeInvalidID,
+	registry.KindSetUpgrade:         registry.CodeInvalid,
 }
 
 // reorder writes a canonical envelope with its fields in another order:

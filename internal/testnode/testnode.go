@@ -37,6 +37,23 @@ func Build(t testing.TB) string {
 	return bin
 }
 
+// BuildTags is Build with build tags: the upgrade tests build a "new"
+// binary with -tags cityid_upgradetest beside the plain "old" one.
+func BuildTags(t testing.TB, tags string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "cityid")
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "build", "-tags", tags, "-o", bin, "./cmd/cityid")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build -tags %s ./cmd/cityid: %v\n%s", tags, err, out)
+	}
+	return bin
+}
+
 func moduleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
@@ -194,6 +211,47 @@ func (n *Node) PID() int {
 		return 0
 	}
 	return n.cmd.Process.Pid
+}
+
+// WaitExit waits up to timeout for the node last started to exit by
+// itself and returns its exit code; ok is false when it still runs.
+func (n *Node) WaitExit(timeout time.Duration) (code int, ok bool) {
+	n.mu.Lock()
+	cmd, exited := n.cmd, n.exited
+	n.mu.Unlock()
+	if cmd == nil {
+		return 0, false
+	}
+	select {
+	case <-exited:
+		return cmd.ProcessState.ExitCode(), true
+	case <-time.After(timeout):
+		return 0, false
+	}
+}
+
+// StartExiting runs `cityid start` as Start does, for a node expected to
+// refuse to start: it waits up to timeout for the process to exit and
+// returns its exit code and output, or fails the test if it is still
+// running (then it is killed).
+func (n *Node) StartExiting(timeout time.Duration) (code int, output string) {
+	n.t.Helper()
+	dnsAddr := n.DNS
+	if dnsAddr == "" {
+		dnsAddr = "off"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, n.Bin, "start", "--home", n.Home, "--http", n.HTTP, "--rpc", n.RPC, "--p2p", n.P2P, "--dns", dnsAddr)
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		n.t.Fatalf("cityid start did not exit within %s\n%s", timeout, out)
+	}
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		n.t.Fatalf("cityid start: %v", err)
+	}
+	return cmd.ProcessState.ExitCode(), string(out)
 }
 
 // Kill sends SIGKILL and waits for the process to go.

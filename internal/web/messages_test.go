@@ -38,6 +38,7 @@ var messageTypes = map[string]any{
 	registry.KindWithdrawVote:       registry.WithdrawVote{},
 	registry.KindSetCity:            registry.SetCity{},
 	registry.KindAnchorLog:          registry.AnchorLog{},
+	registry.KindSetUpgrade:         registry.SetUpgrade{},
 }
 
 // describe is how sign.js encodes a value of Go type t as encoding/json

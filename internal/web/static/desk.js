@@ -274,8 +274,10 @@ async function authorityPage() {
       : el('ul', {}, ...props.map((x) => {
         const what = x.kind === 'set_validator' ? `${t('validator', '验证者')} ${x.validator.pub_key.slice(0, 12)}… ${t('power', '权重')} ${x.validator.power}`
           : x.kind === 'set_authority' ? `${t('authority', '管理机构')} ${x.authority.threshold}/${x.authority.members.length}`
-            : `${t('city', '城市')} ${x.city ? x.city.city : ''}`;
-        const msg = x.validator ?? x.authority ?? x.city;
+            : x.kind === 'set_upgrade' ? (x.upgrade.height ? `${t('upgrade', '升级')} ${x.upgrade.name} ${t('at height', '高度')} ${x.upgrade.height}`
+              : `${t('cancel upgrade', '取消升级')} ${x.upgrade.name}`)
+              : `${t('city', '城市')} ${x.city ? x.city.city : ''}`;
+        const msg = x.validator ?? x.authority ?? x.upgrade ?? x.city;
         // The vote signs the whole message: it is shown whole, and asked
         // about again.
         const whole = JSON.stringify(msg, null, 2);

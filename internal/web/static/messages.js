@@ -23,4 +23,5 @@ export const MESSAGES = {
   withdraw_vote: ["object",[["application","uint",true],["hash","string",true],["proposal","string",true]]],
   set_city: ["object",[["city","string",false],["status","string",true],["admins",["list","string"],true],["reason","string",true]]],
   anchor_log: ["object",[["dataset","string",false],["entries","uint",false],["head","string",false]]],
+  set_upgrade: ["object",[["name","string",false],["height","int",false],["info","string",true]]],
 };
