@@ -178,7 +178,10 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 		if tx, rerr = a.sigs.check(u); rerr != nil {
 			return checkTxResponse(rerr), nil
 		}
-		a.prepared.add(hash, tx, len(req.Tx))
+		// Counted by what it holds: a deflated batch's decoded
+		// message is of its inflated body's size, eight times the
+		// bytes that traveled.
+		a.prepared.add(hash, tx, max(len(req.Tx), tx.BodyBytes))
 	}
 
 	// The map is locked only to find the account; the account is locked

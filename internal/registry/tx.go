@@ -145,7 +145,11 @@ type Tx struct {
 	// ValidUntil is the body's valid_until_height: 0, or the last height
 	// at which the transaction applies.
 	ValidUntil uint64
-	msg        message
+	// BodyBytes is the length of the plain body, inflated if it traveled
+	// deflated: the decoded message's memory is of its order, not of the
+	// bytes that traveled (a tenth of it for a deflated batch).
+	BodyBytes int
+	msg       message
 }
 
 // CheckHeight refuses the transaction in a block at height h past its
@@ -203,7 +207,7 @@ func decodeBody(body []byte, signer string) (*Tx, *Error) {
 	if err := msg.validate(signer); err != nil {
 		return nil, err
 	}
-	return &Tx{Signer: signer, Nonce: b.Nonce, Kind: b.Kind, ValidUntil: b.ValidUntilHeight, msg: msg}, nil
+	return &Tx{Signer: signer, Nonce: b.Nonce, Kind: b.Kind, ValidUntil: b.ValidUntilHeight, BodyBytes: len(body), msg: msg}, nil
 }
 
 // checkBodyText refuses a body that JSON decoding would change without a
