@@ -176,6 +176,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 			return checkTxResponse(rerr), nil
 		}
 		if tx, rerr = a.sigs.check(u); rerr != nil {
+			a.noteDefect("CheckTx", req.Tx, rerr) // a deflated body is decoded here
 			return checkTxResponse(rerr), nil
 		}
 		// Counted by what it holds: a deflated batch's decoded
