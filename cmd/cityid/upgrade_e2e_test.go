@@ -23,7 +23,7 @@ import (
 // which has no handler for it, stops at its height with exit code 4 and
 // the upgrade named, and refuses to start again; the binary built with
 // the handler (-tags cityid_upgradetest, package upgradetest) runs the
-// migration once, reports application version 4 (in headers too) and goes
+// migration once, reports the next application version (upgradetest.AppVersion, in headers too) and goes
 // on with every record; the old binary then refuses the upgraded state.
 func TestUpgrade(t *testing.T) {
 	oldBin := testnode.Build(t)
@@ -100,7 +100,7 @@ func TestUpgrade(t *testing.T) {
 		st.Done[0].Height != at || st.Done[0].AppVersion != upgradetest.AppVersion {
 		t.Fatalf("query upgrade after the height: %+v", st)
 	}
-	// The migration wrote its layout; headers from the next carry version 4.
+	// The migration wrote its layout; headers from the next carry its version.
 	var q struct {
 		Result struct {
 			Response struct {
@@ -153,8 +153,8 @@ func TestUpgrade(t *testing.T) {
 	// does not know.
 	n.Bin = oldBin
 	code, out = n.StartExiting(time.Minute)
-	if code != exitUpgrade || !strings.Contains(out, "application version 4") || !strings.Contains(out, upgradetest.Name) {
-		t.Fatalf("the old binary on the upgraded state: exit %d, want %d naming version 4 and the upgrade:\n%s", code, exitUpgrade, out)
+	if code != exitUpgrade || !strings.Contains(out, fmt.Sprintf("application version %d", upgradetest.AppVersion)) || !strings.Contains(out, upgradetest.Name) {
+		t.Fatalf("the old binary on the upgraded state: exit %d, want %d naming version %d and the upgrade:\n%s", code, exitUpgrade, upgradetest.AppVersion, out)
 	}
 }
 

@@ -213,7 +213,7 @@ func verifyRates(tx []byte) (one, all float64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	msg := registry.PAE(benchChainID, env.Body)
+	msg := env.Signed(benchChainID)
 	loop := func() (int, bool) {
 		n := 0
 		for start := time.Now(); time.Since(start) < verifyTime; n += 16 {

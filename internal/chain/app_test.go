@@ -74,6 +74,24 @@ func signTx(t *testing.T, k ed25519.PrivateKey, nonce uint64, kind string, msg a
 	return tx
 }
 
+// signDeflatedTx is signTx with the body deflated (application version 4).
+func signDeflatedTx(t *testing.T, k ed25519.PrivateKey, nonce uint64, kind string, msg any) []byte {
+	t.Helper()
+	body, err := registry.NewBody(kind, nonce, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := registry.SignDeflate(testChain, body, registry.DeflateLevel, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := env.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
 // newApp returns an App on st after InitChain with key 1 as the authority.
 func newApp(t *testing.T, st *store.Store) *App {
 	t.Helper()

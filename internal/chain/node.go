@@ -306,12 +306,17 @@ func (n *Node) Submit(ctx context.Context, tx []byte) (wire.TxResult, error) {
 
 // refusal is the registry's error for a transaction refused with ABCI
 // code c and log msg. ABCI carries only the code and the message; an
-// invalid identifier is found by the stateless checks, so running them
-// again on the same bytes gives the error whole, with the grammar's reason
-// and position.
+// invalid identifier, and a deflated body that does not inflate, are found
+// by the stateless checks, so running them again on the same bytes gives
+// the error whole, with its reason and position.
 func (n *Node) refusal(tx []byte, c uint32, msg string) *registry.Error {
 	e := &registry.Error{Code: registryCode(c), Msg: msg}
-	if e.Code == registry.CodeInvalidID && n.app != nil {
+	switch e.Code {
+	case registry.CodeInvalidID, registry.CodeTooLarge, registry.CodeMalformed:
+	default:
+		return e
+	}
+	if n.app != nil {
 		if _, perr := n.app.Machine().Prepare(tx); perr != nil && perr.Code == e.Code {
 			return perr
 		}

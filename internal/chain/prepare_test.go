@@ -49,6 +49,7 @@ func TestBlockWorkers(t *testing.T) {
 		return signTx(t, w.Admin, nonce, registry.KindRegister, registry.Register{ID: id, Values: []registry.Value{{Type: "TEXT", Data: id}}})
 	}
 	var big [][]byte
+	var deflatedAt []int // the valid deflated batches' places in big
 	for i, h := range hostile {
 		big = append(big, h.Tx)
 		if i%3 == 0 {
@@ -56,6 +57,16 @@ func TestBlockWorkers(t *testing.T) {
 		}
 	}
 	for i := 0; i < 40; i++ {
+		if i%10 == 7 {
+			// A deflated batch among them, inflated by whichever
+			// worker checks its signature.
+			nonce++
+			id := fmt.Sprintf("%s/deflated-%d", w.Unit, nonce)
+			big = append(big, signDeflatedTx(t, w.Admin, nonce, registry.KindRegisterBatch, registry.RegisterBatch{Entries: []registry.BatchEntry{
+				{ID: id + "a", Values: []registry.Value{{Type: "TEXT", Data: id}}}, {ID: id + "b", Values: []registry.Value{{Type: "TEXT", Data: id}}}}}))
+			deflatedAt = append(deflatedAt, len(big)-1)
+			continue
+		}
 		tx := valid()
 		if i%13 == 5 {
 			// Refused, so the nonce is not used: the next one takes it.
@@ -72,6 +83,9 @@ func TestBlockWorkers(t *testing.T) {
 	// not; one registered in an earlier block is taken.
 	signed := func(kind string, msg any) []byte {
 		nonce++
+		if kind == registry.KindRegisterBatch && nonce%2 == 0 {
+			return signDeflatedTx(t, w.Admin, nonce, kind, msg)
+		}
 		return signTx(t, w.Admin, nonce, kind, msg)
 	}
 	text := func(id string) []registry.Value { return []registry.Value{{Type: "TEXT", Data: id}} }
@@ -127,6 +141,11 @@ func TestBlockWorkers(t *testing.T) {
 	}
 	if refused[registry.CodeBadSignature] < 3 || refused[registry.CodeMalformed] == 0 || refused[registry.CodeNonceReplayed] == 0 {
 		t.Fatalf("the big block's refusals %v: the test needs bad signatures, malformed and replayed transactions", refused)
+	}
+	for _, i := range deflatedAt {
+		if r := want.results[len(world)][i]; r.Err != nil || !bytes.Contains(r.Data, []byte(`"count":2`)) {
+			t.Fatalf("deflated batch %d: %+v, want 2 identifiers registered", i, r)
+		}
 	}
 	// The registrations after the hostile ones: taken in the block, free
 	// after a refused batch, taken in an earlier block.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -193,11 +194,11 @@ func TestUpgradeHandlersChecked(t *testing.T) {
 		list []Upgrade
 		want string
 	}{
-		{"bad name", []Upgrade{{Name: "V4", AppVersion: 4, Migrate: noop}}, "byte 1"},
-		{"no migration", []Upgrade{{Name: "v4", AppVersion: 4}}, "has no migration"},
-		{"version not above", []Upgrade{{Name: "v4", AppVersion: AppVersion, Migrate: noop}}, "not above 3"},
-		{"versions out of order", []Upgrade{{Name: "v5", AppVersion: 5, Migrate: noop}, {Name: "v4", AppVersion: 4, Migrate: noop}}, "not above 5"},
-		{"twice", []Upgrade{{Name: "v4", AppVersion: 4, Migrate: noop}, {Name: "v4", AppVersion: 5, Migrate: noop}}, "given twice"},
+		{"bad name", []Upgrade{{Name: "V5", AppVersion: AppVersion + 1, Migrate: noop}}, "byte 1"},
+		{"no migration", []Upgrade{{Name: "v5", AppVersion: AppVersion + 1}}, "has no migration"},
+		{"version not above", []Upgrade{{Name: "v5", AppVersion: AppVersion, Migrate: noop}}, fmt.Sprintf("not above %d", AppVersion)},
+		{"versions out of order", []Upgrade{{Name: "v6", AppVersion: AppVersion + 2, Migrate: noop}, {Name: "v5", AppVersion: AppVersion + 1, Migrate: noop}}, fmt.Sprintf("not above %d", AppVersion+2)},
+		{"twice", []Upgrade{{Name: "v5", AppVersion: AppVersion + 1, Migrate: noop}, {Name: "v5", AppVersion: AppVersion + 2, Migrate: noop}}, "given twice"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if _, err := newUpgrades(c.list); err == nil || !strings.Contains(err.Error(), c.want) {
@@ -205,8 +206,8 @@ func TestUpgradeHandlersChecked(t *testing.T) {
 			}
 		})
 	}
-	u, err := newUpgrades([]Upgrade{{Name: "v4", AppVersion: 4, Migrate: noop}, {Name: "v5.1", AppVersion: 6, Migrate: noop}})
-	if err != nil || u.supported != 6 {
-		t.Errorf("supported %d (%v), want 6", u.supported, err)
+	u, err := newUpgrades([]Upgrade{{Name: "v5", AppVersion: AppVersion + 1, Migrate: noop}, {Name: "v6.1", AppVersion: AppVersion + 3, Migrate: noop}})
+	if err != nil || u.supported != AppVersion+3 {
+		t.Errorf("supported %d (%v), want %d", u.supported, err, AppVersion+3)
 	}
 }

@@ -34,6 +34,9 @@ type row struct {
 	// encoding and submits its canonical one (TestAnyEnvelopeEncoding in
 	// internal/api): there such a spelling is not refused but corrected.
 	rpcOnly bool
+	// reason, when set, is the problem's "reason", which comes with a
+	// "position" (a deflated body's refusal says why and where).
+	reason string
 }
 
 // stage is what refuses a transaction.
@@ -255,6 +258,20 @@ func catalogue(w *world) []row {
 			}},
 		{name: "batch body over its bound", sends: "a register_batch body of 1,572,865 bytes", code: tooLarge, why: "a batch body is 1.5 MiB at most (MaxBatchBodyBytes)", by: bob,
 			raw: func(w *world) []byte { return w.signBody(w.bob, w.sized(registry.MaxBatchBodyBytes+1)) }},
+		{name: "deflate bomb", sends: "a body deflated from 2 MiB of spaces to 2 KiB, signed over its compressed bytes", code: tooLarge, why: "a node inflates at most 1.5 MiB (MaxBatchBodyBytes), and only once the signature verifies", by: bob, reason: registry.ReasonInflatedTooLarge,
+			raw: func(w *world) []byte { return w.signDeflated(w.bob, bytes.Repeat([]byte(" "), 2<<20), nil) }},
+		{name: "bytes after the deflate stream", sends: "bob's body deflated, a zero byte after its final block, signed", code: malformed, why: "a compressed body is one DEFLATE stream and nothing after it", by: bob, reason: registry.ReasonBadDeflate,
+			raw: func(w *world) []byte { return w.signDeflated(w.bob, w.forgedBody(), []byte{0}) }},
+		{name: "deflated body signed as plain", sends: `bob's body deflated, "body_encoding":"deflate", signed under the plain PAE`, code: badSig, why: "the encoding is bound into what is signed (CITYIDv1+deflate), so no signature made for one encoding verifies for another", by: bob,
+			raw: func(w *world) []byte {
+				z, err := registry.Deflate(w.forgedBody(), registry.DeflateLevel)
+				if err != nil {
+					w.t.Fatal(err)
+				}
+				e := registry.Sign(w.chainID, z, w.bob.key)
+				e.BodyEncoding = registry.EncodingDeflate
+				return encode(w.t, e)
+			}},
 		{name: "transaction over its bound", sends: "an envelope in its canonical encoding, its body long enough that it is 2,098,177 bytes or a few more", code: tooLarge, why: "a transaction is 2 MiB + 1 KiB at most (MaxTxBytes)", by: bob,
 			raw: func(w *world) []byte {
 				// The smallest body whose envelope is past the bound: the

@@ -82,6 +82,9 @@ func TestHostileCatalogue(t *testing.T) {
 				if a.Code != r.code || a.Status != httpStatus[r.code] || !strings.HasPrefix(a.ContentType, "application/problem+json") {
 					t.Errorf("POST /v1/txs: %d %s (%s): %s\nwant %d %s: %s", a.Status, a.Code, a.ContentType, a.Detail, httpStatus[r.code], r.code, r.why)
 				}
+				if r.reason != "" && (a.Reason != r.reason || a.Position < 1) {
+					t.Errorf("POST /v1/txs: reason %q, position %d; want %q and a position", a.Reason, a.Position, r.reason)
+				}
 			}
 			if len(tx) <= rpcMaxTx {
 				c, err := w.broadcast(tx)

@@ -201,6 +201,18 @@ func (w *world) signBody(a *actor, body []byte) []byte {
 	return encode(w.t, registry.Sign(w.chainID, body, a.key))
 }
 
+// signDeflated signs body deflated, with tail appended to the compressed
+// bytes, as a's.
+func (w *world) signDeflated(a *actor, body, tail []byte) []byte {
+	z, err := registry.Deflate(body, registry.DeflateLevel)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	z = append(z, tail...)
+	return encode(w.t, registry.Envelope{Body: z, BodyEncoding: registry.EncodingDeflate, PubKey: a.pub,
+		Signature: ed25519.Sign(a.key, registry.PAEDeflate(w.chainID, z))})
+}
+
 func encode(t *testing.T, e registry.Envelope) []byte {
 	b, err := e.Encode()
 	if err != nil {

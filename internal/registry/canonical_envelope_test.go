@@ -13,6 +13,10 @@ func FuzzParseCanonical(f *testing.F) {
 	tx := h.signer("a").tx(f, KindRegisterSector, M{"id": "1561301001.85"})
 	f.Add(tx)
 	f.Add(bytes.Replace(tx, []byte(`"}`), []byte(`" }`), 1))
+	f.Add(bytes.Replace(tx, []byte(`","pub_key"`), []byte(`","body_encoding":"deflate","pub_key"`), 1))
+	f.Add(bytes.Replace(tx, []byte(`","pub_key"`), []byte(`","body_encoding":"gzip","pub_key"`), 1))
+	f.Add(bytes.Replace(tx, []byte(`","pub_key"`), []byte(`","body_encoding":"","pub_key"`), 1))
+	f.Add([]byte(`{"body":"QQ==","body_encoding":"deflate","pub_key":"ab","signature":"QQ=="}`))
 	f.Add([]byte(`{"body":"","pub_key":"","signature":""}`))
 	f.Add([]byte(`{"body":"QQ==","pub_key":"ab","signature":"QR=="}`))
 	f.Add([]byte(`{"body":"QQ\u003d\u003d","pub_key":"ab","signature":"QQ=="}`))
@@ -34,10 +38,10 @@ func FuzzParseCanonical(f *testing.F) {
 		if !ok {
 			return
 		}
-		if !bytes.Equal(signed.Body, fast.Body) || signed.PubKey != fast.PubKey || !bytes.Equal(signed.Signature, fast.Signature) {
+		if !bytes.Equal(signed.Body, fast.Body) || signed.BodyEncoding != fast.BodyEncoding || signed.PubKey != fast.PubKey || !bytes.Equal(signed.Signature, fast.Signature) {
 			t.Fatalf("parseCanonical and parseCanonicalSigned read %q differently", b)
 		}
-		if want := PAE(chainID, fast.Body); !bytes.Equal(msg, want) {
+		if want := fast.Signed(chainID); !bytes.Equal(msg, want) {
 			t.Fatalf("parseCanonicalSigned(%q) signs %q, want %q", b, msg, want)
 		}
 		var slow Envelope
@@ -48,7 +52,7 @@ func FuzzParseCanonical(f *testing.F) {
 		if err != nil || !bytes.Equal(canon, b) {
 			t.Fatalf("fast path took %q, which is not canonical (%s)", b, canon)
 		}
-		if !bytes.Equal(fast.Body, slow.Body) || fast.PubKey != slow.PubKey || !bytes.Equal(fast.Signature, slow.Signature) {
+		if !bytes.Equal(fast.Body, slow.Body) || fast.BodyEncoding != slow.BodyEncoding || fast.PubKey != slow.PubKey || !bytes.Equal(fast.Signature, slow.Signature) {
 			t.Fatalf("fast and slow readings of %q differ", b)
 		}
 	})

@@ -16,7 +16,10 @@
 // order. The work that needs no state may be done ahead, anywhere: the
 // chain decodes a block's transactions (Decode), checks their signatures in
 // batches on every core (SignatureOptions, VerifySignature, Checked) and
-// feeds them in order to a BlockApply, with ApplyBlock's results.
+// feeds them in order to a BlockApply, with ApplyBlock's results. A body
+// that travels deflated (Envelope.BodyEncoding) is inflated in Checked,
+// once its signature has verified, within MaxBatchBodyBytes; every reader
+// of a body reads it through Envelope.PlainBody.
 //
 // A transaction that is rejected writes nothing of its own: every write of a
 // transaction goes to an overlay that is flushed, in the order the writes were

@@ -199,6 +199,9 @@ func FuzzPrepare(f *testing.F) {
 	w := newWorld(f)
 	for _, tx := range seedTxs(f, w) {
 		f.Add(tx)
+		// The same body deflated (application version 4).
+		e, _ := DecodeEnvelope(tx)
+		f.Add(deflatedTx(f, e.Body, w.cityAdmin.key))
 	}
 	for _, s := range []string{"", "null", "{}", "[]", `{"body":"","pub_key":"","signature":""}`, `{"body":"e30=","pub_key":"` +
 		w.cityAdmin.pub + `","signature":"` + strings.Repeat("A", 86) + `=="}`, "\x00\xff", `{"body":"e30="}{}`} {

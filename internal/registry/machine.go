@@ -96,6 +96,12 @@ type Unchecked struct {
 	chainID   string
 	tx        *Tx    // the body, decoded and validated, or
 	err       *Error // why it is refused
+	// deflated, when the body travels compressed, is its envelope, whose
+	// body Checked inflates and decodes only once the signature has
+	// verified (tx and err are nil until then); hash is then the
+	// transaction's.
+	deflated *Envelope
+	hash     string
 }
 
 // Decode runs every check that needs no state but the signature's. A
@@ -136,16 +142,25 @@ func (m *Machine) decode(tx []byte, sum *[32]byte, checked func(pub string) bool
 		return nil, err
 	}
 	if msg == nil {
-		msg = PAE(m.chainID, env.Body)
+		msg = env.Signed(m.chainID)
 	}
 	u = &Unchecked{PubKey: pub, Message: msg, Signature: env.Signature, keyText: env.PubKey, chainID: m.chainID}
-	u.tx, u.err = decodeBody(env)
-	if u.tx != nil {
+	hash := func() string {
 		if sum == nil {
-			u.tx.Hash = TxHash(tx)
-		} else {
-			u.tx.Hash = hashText(*sum)
+			return TxHash(tx)
 		}
+		return hashText(*sum)
+	}
+	if env.BodyEncoding != "" {
+		// Inflating waits for the signature: a compressed body costs
+		// its inflating only to the holder of a key.
+		u.deflated, u.hash = &env, hash()
+		return u, nil
+	}
+	body, _ := env.PlainBody() // a plain body is itself
+	u.tx, u.err = decodeBody(body, env.PubKey)
+	if u.tx != nil {
+		u.tx.Hash = hash()
 	}
 	return u, nil
 }
@@ -156,6 +171,9 @@ func (m *Machine) decode(tx []byte, sum *[32]byte, checked func(pub string) bool
 func (u *Unchecked) Checked(verified bool) (*Tx, *Error) {
 	if !verified {
 		return nil, badSignature(u.keyText, u.chainID)
+	}
+	if u.deflated != nil {
+		return decodeEncoded(*u.deflated, u.hash)
 	}
 	if u.tx == nil && u.err == nil {
 		// Not made by Decode: nothing was decoded to apply.
@@ -530,4 +548,36 @@ func (c *txContext) stampJSON() []byte {
 		c.stampBytes = appendStamp(c.stampBuf[:0], c.stamp())
 	}
 	return c.stampBytes
+}
+
+// decodeEncoded decodes and validates the compressed body of env, whose
+// signature has verified, for the transaction of hash: inflated within
+// its bound (PlainBody), then held to every rule a plain body is.
+func decodeEncoded(env Envelope, hash string) (tx *Tx, rerr *Error) {
+	// As in decode: no input may take a node down.
+	defer func() {
+		if p := recover(); p != nil {
+			tx, rerr = nil, errorf(CodeMalformed, "transaction could not be decoded: %v", clip(fmt.Sprint(p)))
+			rerr.Defect = true
+		}
+	}()
+	body, err := env.PlainBody()
+	if err != nil {
+		return nil, err
+	}
+	if len(body) == 0 {
+		return nil, errorf(CodeMalformed, "envelope: body inflates to nothing")
+	}
+	if tx, err = decodeBody(body, env.PubKey); err != nil {
+		return nil, err
+	}
+	// What travels is bounded as the kind bounds its body: DEFLATE can
+	// make bytes larger (stored blocks, empty ones), and a small message
+	// must not ride in a batch's room.
+	if tx.Kind != KindRegisterBatch && len(env.Body) > MaxBodyBytes {
+		return nil, errorf(CodeTooLarge, "compressed body is %d bytes, more than the %d allowed for %s (only %s may be up to %d)",
+			len(env.Body), MaxBodyBytes, tx.Kind, KindRegisterBatch, MaxBatchBodyBytes)
+	}
+	tx.Hash = hash
+	return tx, nil
 }

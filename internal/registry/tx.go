@@ -148,7 +148,11 @@ type Tx struct {
 	// ValidUntil is the body's valid_until_height: 0, or the last height
 	// at which the transaction applies.
 	ValidUntil uint64
-	msg        message
+	// BodyBytes is the length of the plain body, inflated if it traveled
+	// deflated: the decoded message's memory is of its order, not of the
+	// bytes that traveled (a tenth of it for a deflated batch).
+	BodyBytes int
+	msg       message
 }
 
 // CheckHeight refuses the transaction in a block at height h past its
@@ -163,23 +167,23 @@ func (t *Tx) CheckHeight(h int64) *Error {
 // Message returns the decoded, canonical message of the transaction.
 func (t *Tx) Message() any { return t.msg }
 
-// decodeBody decodes and validates the body of an envelope whose signature
-// has been checked.
-func decodeBody(env Envelope) (*Tx, *Error) {
-	if err := checkBodyText(env.Body); err != nil {
+// decodeBody decodes and validates body, the plain body of an envelope
+// signed by signer (its key's text form) whose signature has been checked.
+func decodeBody(body []byte, signer string) (*Tx, *Error) {
+	if err := checkBodyText(body); err != nil {
 		return nil, err
 	}
 	// A register in the plain form is read directly: whatever that
 	// reading takes, checkObjectKeys passes and the decoders read alike
 	// (FuzzRegisterBody), and the checks below are made in the same
 	// order.
-	b, reg, plain := parseRegisterBody(env.Body)
+	b, reg, plain := parseRegisterBody(body)
 	var msg message = reg
 	if !plain {
-		if err := checkObjectKeys(env.Body); err != nil {
+		if err := checkObjectKeys(body); err != nil {
 			return nil, errorf(CodeMalformed, "body: %v", err)
 		}
-		if err := decodeBodyJSON(env.Body, &b); err != nil {
+		if err := decodeBodyJSON(body, &b); err != nil {
 			return nil, errorf(CodeMalformed, "body: %v", err)
 		}
 		m, ok := newMessage(b.Kind)
@@ -188,9 +192,9 @@ func decodeBody(env Envelope) (*Tx, *Error) {
 		}
 		msg = m
 	}
-	if b.Kind != KindRegisterBatch && len(env.Body) > MaxBodyBytes {
+	if b.Kind != KindRegisterBatch && len(body) > MaxBodyBytes {
 		return nil, errorf(CodeTooLarge, "body is %d bytes, more than the %d allowed for %s (only %s may be up to %d)",
-			len(env.Body), MaxBodyBytes, b.Kind, KindRegisterBatch, MaxBatchBodyBytes)
+			len(body), MaxBodyBytes, b.Kind, KindRegisterBatch, MaxBatchBodyBytes)
 	}
 	if b.Nonce == 0 {
 		return nil, errorf(CodeInvalid, "nonce is missing: an account's first transaction has nonce 1")
@@ -203,10 +207,10 @@ func decodeBody(env Envelope) (*Tx, *Error) {
 			return nil, errorf(CodeMalformed, "%s msg: %v", b.Kind, err)
 		}
 	}
-	if err := msg.validate(env.PubKey); err != nil {
+	if err := msg.validate(signer); err != nil {
 		return nil, err
 	}
-	return &Tx{Signer: env.PubKey, Nonce: b.Nonce, Kind: b.Kind, ValidUntil: b.ValidUntilHeight, msg: msg}, nil
+	return &Tx{Signer: signer, Nonce: b.Nonce, Kind: b.Kind, ValidUntil: b.ValidUntilHeight, BodyBytes: len(body), msg: msg}, nil
 }
 
 // checkBodyText refuses a body that JSON decoding would change without a

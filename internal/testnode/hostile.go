@@ -153,6 +153,35 @@ func HostileTxs(w HostileWorld) ([]Hostile, error) {
 	add("oversize_body", registry.CodeTooLarge, false, own("oversize_body", registry.KindRegister,
 		registry.Register{ID: w.Unit + "/hostile-big", Values: []registry.Value{{Type: "TEXT", Data: strings.Repeat("x", registry.MaxBodyBytes)}}}))
 
+	// Compressed bodies (application version 4): each signed, so that
+	// what refuses it is the inflating or the body, after the signature.
+	deflated := func(name string, z []byte) []byte {
+		key := hostileKey(name)
+		return envelope(registry.Envelope{Body: z, BodyEncoding: registry.EncodingDeflate,
+			PubKey: registry.KeyText(key.Public().(ed25519.PublicKey)), Signature: ed25519.Sign(key, registry.PAEDeflate(w.ChainID, z))})
+	}
+	deflate := func(b []byte) []byte {
+		z, err := registry.Deflate(b, registry.DeflateLevel)
+		keep(err)
+		return z
+	}
+	plainBody := mustBody(registry.NewBody(registry.KindRegister, 1, registry.Register{ID: w.Unit + "/hostile-deflated", Values: text}))
+	// 2 MiB of spaces in 2 KiB: past MaxBatchBodyBytes, so inflating
+	// stops before the end.
+	add("deflate_bomb", registry.CodeTooLarge, false, deflated("deflate_bomb", deflate(bytes.Repeat([]byte(" "), 2<<20))))
+	add("deflate_trailing_bytes", registry.CodeMalformed, false, deflated("deflate_trailing", append(deflate(plainBody), 0)))
+	add("deflate_not_a_stream", registry.CodeMalformed, false, deflated("deflate_not_a_stream", []byte("\xffnot deflate at all")))
+	add("deflate_surrogate_escape", registry.CodeMalformed, false, deflated("deflate_surrogate",
+		deflate([]byte(`{"kind":"register","nonce":1,"msg":{"id":"`+w.Unit+`/a\ud800","values":[]}}`))))
+	// The compressed bytes signed as a plain body: the encoding is
+	// bound into what is signed, so this signature is not theirs.
+	crossed := registry.Sign(w.ChainID, deflate(plainBody), hostileKey("deflate_crossed"))
+	crossed.BodyEncoding = registry.EncodingDeflate
+	add("deflate_signed_as_plain", registry.CodeBadSignature, false, envelope(crossed))
+	unknownEnc := registry.Sign(w.ChainID, plainBody, hostileKey("unknown_encoding"))
+	unknownEnc.BodyEncoding = "gzip"
+	add("unknown_body_encoding", registry.CodeMalformed, false, envelope(unknownEnc))
+
 	// Bodies.
 	add("unknown_kind", registry.CodeUnknownKind, false, own("unknown_kind", "mint_tokens", map[string]int{"amount": 1}))
 	// Nonce 0 is never an account's next: ProcessProposal counts it as
@@ -259,6 +288,10 @@ func reorder(tx []byte, keep func(error)) []byte {
 		keep(rerr)
 		return nil
 	}
-	return []byte(fmt.Sprintf(`{"pub_key":%q,"body":%q,"signature":%q}`, e.PubKey,
+	enc := ""
+	if e.BodyEncoding != "" {
+		enc = fmt.Sprintf(`"body_encoding":%q,`, e.BodyEncoding)
+	}
+	return []byte(fmt.Sprintf(`{"pub_key":%q,%s"body":%q,"signature":%q}`, e.PubKey, enc,
 		base64.StdEncoding.EncodeToString(e.Body), base64.StdEncoding.EncodeToString(e.Signature)))
 }
