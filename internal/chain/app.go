@@ -391,6 +391,7 @@ func (a *App) ProcessProposal(_ context.Context, req *abci.ProcessProposalReques
 	// Each signer's last nonce in committed state, read once: a loaded
 	// block holds many transactions of each of a few accounts.
 	usedBy := make(map[string]uint64) // looked up only
+	left := registry.MaxBlockBodyBytes
 	for i, tx := range req.Txs {
 		h := sha256.Sum256(tx)
 		if _, dup := seen[h]; dup {
@@ -398,13 +399,17 @@ func (a *App) ProcessProposal(_ context.Context, req *abci.ProcessProposalReques
 			return reject, nil
 		}
 		seen[h] = struct{}{}
-		if view == nil {
-			continue
+		w := a.weigh(h, tx, left)
+		if w.size > left {
+			a.log.Warn("proposal refused: its transactions' plain bodies pass the block's budget", "height", req.Height, "tx", i,
+				"budget", registry.MaxBlockBodyBytes, "left", left)
+			return reject, nil
 		}
-		signer, nonce, ok := a.signerNonce(h, tx)
-		if !ok {
-			continue // it does not decode: FinalizeBlock refuses it
+		left -= w.size
+		if view == nil || !w.ok {
+			continue // one that does not decode: FinalizeBlock refuses it
 		}
+		signer, nonce := w.signer, w.nonce
 		used, ok := usedBy[signer]
 		if !ok {
 			n, err := registry.AccountNonce(view, signer)
@@ -421,19 +426,65 @@ func (a *App) ProcessProposal(_ context.Context, req *abci.ProcessProposalReques
 	return accept, nil
 }
 
-// signerNonce reads a transaction's signer and nonce, from the prepared
-// cache or by decoding it (without its signature: a replay is refused
-// whoever signed it; but a compressed body is inflated only once its
-// signature verifies, so no one makes a validator inflate for nothing).
-func (a *App) signerNonce(h [32]byte, tx []byte) (string, uint64, bool) {
+// weight is what a proposal's transaction weighs against the block's
+// budget of plain bodies (registry.MaxBlockBodyBytes), with its signer and
+// nonce when it decodes (ok).
+type weight struct {
+	size   int
+	signer string
+	nonce  uint64
+	ok     bool
+}
+
+// weigh reads a transaction's plain body size, signer and nonce, from the
+// prepared cache or by decoding it within left bytes
+// (registry.InspectWithin: a compressed body is inflated only once its
+// signature verifies, and never past left). A size past left means the
+// transaction does not fit. One that does not decode weighs what its
+// decoding in FinalizeBlock could cost: its bytes, or a whole batch's
+// body for a compressed one, which that decoding inflates.
+func (a *App) weigh(h [32]byte, tx []byte, left int) weight {
 	if p := a.prepared.get(h); p != nil {
-		return p.Signer, p.Nonce, true
+		return weight{size: max(p.BodyBytes, 1), signer: p.Signer, nonce: p.Nonce, ok: true}
 	}
-	in, err := registry.InspectSigned(a.machine.ChainID(), tx)
-	if err != nil {
-		return "", 0, false
+	in, err := registry.InspectWithin(a.machine.ChainID(), tx, left)
+	switch {
+	case err == nil:
+		return weight{size: max(in.BodyBytes, 1), signer: in.Signer, nonce: in.Nonce, ok: true}
+	case err.Reason == registry.ReasonInflatedTooLarge && left < registry.MaxBatchBodyBytes:
+		return weight{size: left + 1} // past what is left, whatever it inflates to
+	case err.Reason == registry.ReasonInflatedTooLarge, err.Reason == registry.ReasonBadDeflate:
+		// Refused in the block once inflated up to the bound of any
+		// body, or to where its stream breaks.
+		return weight{size: registry.MaxBatchBodyBytes}
 	}
-	return in.Signer, in.Nonce, true
+	return weight{size: len(tx)}
+}
+
+// PrepareProposal fills the block from the mempool's transactions, in
+// their order, while their plain bodies fit the block's budget
+// (registry.MaxBlockBodyBytes) and their bytes CometBFT's: block.max_bytes
+// bounds what travels, the budget what a block of compressed batches makes
+// every node decode and apply. It stops at the first that does not fit
+// rather than skip it, so no signer's next nonce goes ahead of one left
+// for the next block.
+func (a *App) PrepareProposal(_ context.Context, req *abci.PrepareProposalRequest) (*abci.PrepareProposalResponse, error) {
+	left := registry.MaxBlockBodyBytes
+	var total int64
+	txs := make([][]byte, 0, len(req.Txs))
+	for _, tx := range req.Txs {
+		if req.MaxTxBytes > 0 && total+int64(len(tx)) > req.MaxTxBytes {
+			break
+		}
+		w := a.weigh(sha256.Sum256(tx), tx, left)
+		if w.size > left {
+			break
+		}
+		left -= w.size
+		total += int64(len(tx))
+		txs = append(txs, tx)
+	}
+	return &abci.PrepareProposalResponse{Txs: txs}, nil
 }
 
 // FinalizeBlock applies a decided block to the store's working version.

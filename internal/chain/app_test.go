@@ -594,6 +594,67 @@ func TestProcessProposal(t *testing.T) {
 	}
 }
 
+// TestBlockBudget: compressed bodies make a block of block.max_bytes
+// stand for far more work than its bytes, so a block's plain bodies are
+// bounded together (registry.MaxBlockBodyBytes). The proposer fills a
+// block up to the budget and stops at the first transaction past it;
+// a validator refuses a proposal past it, whether its bodies travel
+// deflated or plain, and accepts one within it.
+func TestBlockBudget(t *testing.T) {
+	st, _ := store.OpenMemory(store.Options{})
+	app := newApp(t, st)
+	// Bodies of about 1 MiB that deflate to about a thousandth of it.
+	const body = 1 << 20
+	pad := strings.Repeat("x", body-200)
+	var deflated, plain [][]byte
+	for i := range 10 {
+		deflated = append(deflated, signDeflatedTx(t, key(5), uint64(i+1), registry.KindRegisterBatch, map[string]string{"pad": pad}))
+	}
+	for i := range 9 {
+		plain = append(plain, signTx(t, key(6), uint64(i+1), registry.KindRegisterBatch, map[string]string{"pad": pad}))
+	}
+	traveled := 0
+	for _, tx := range deflated {
+		traveled += len(tx)
+	}
+	if traveled > registry.MaxBlockBodyBytes/100 {
+		t.Fatalf("the 10 deflated transactions are %d bytes: the test wants them far under the budget", traveled)
+	}
+	fits := registry.MaxBlockBodyBytes / body // whole bodies that fit
+	process := func(txs [][]byte) abci.ProcessProposalStatus {
+		t.Helper()
+		r, err := app.ProcessProposal(context.Background(), &abci.ProcessProposalRequest{Height: 2, Txs: txs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Status
+	}
+	if got := process(deflated[:fits]); got != abci.PROCESS_PROPOSAL_STATUS_ACCEPT {
+		t.Errorf("%d deflated bodies of %d bytes, within the budget: %v", fits, body, got)
+	}
+	if got := process(deflated); got != abci.PROCESS_PROPOSAL_STATUS_REJECT {
+		t.Errorf("10 deflated bodies of %d bytes (%d bytes traveled), past the budget of %d: %v", body, traveled, registry.MaxBlockBodyBytes, got)
+	}
+	if got := process(plain); got != abci.PROCESS_PROPOSAL_STATUS_REJECT {
+		t.Errorf("9 plain bodies of %d bytes, past the budget: %v", body, got)
+	}
+	prep, err := app.PrepareProposal(context.Background(), &abci.PrepareProposalRequest{Height: 2, Txs: deflated, MaxTxBytes: 8 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prep.Txs) != fits || !bytes.Equal(prep.Txs[fits-1], deflated[fits-1]) {
+		t.Errorf("the proposer took %d of 10 transactions, want the first %d", len(prep.Txs), fits)
+	}
+	if got := process(prep.Txs); got != abci.PROCESS_PROPOSAL_STATUS_ACCEPT {
+		t.Errorf("the proposer's own block: %v", got)
+	}
+	// CometBFT's byte bound holds too.
+	prep, err = app.PrepareProposal(context.Background(), &abci.PrepareProposalRequest{Height: 2, Txs: deflated, MaxTxBytes: int64(len(deflated[0]) + len(deflated[1]))})
+	if err != nil || len(prep.Txs) != 2 {
+		t.Errorf("within MaxTxBytes of two transactions: %d taken (%v)", len(prep.Txs), err)
+	}
+}
+
 // After a block, the transactions left in the mempool are rechecked
 // cheaply (nonce, last height), and the account's pending state is built
 // again when it sends its next transaction: that one is still checked

@@ -738,6 +738,9 @@ type Inspected struct {
 	Kind   string          `json:"kind"`
 	Nonce  uint64          `json:"nonce"`
 	Msg    json.RawMessage `json:"msg"`
+	// BodyBytes is the length of the plain (inflated) body: what a
+	// block's budget counts (MaxBlockBodyBytes).
+	BodyBytes int `json:"-"`
 }
 
 // Inspect decodes a transaction for display. A compressed body is
@@ -769,14 +772,47 @@ func InspectSigned(chainID string, tx []byte) (Inspected, *Error) {
 	return inspect(env)
 }
 
+// InspectWithin is InspectSigned for a reader that counts a proposal's
+// plain bodies against the block's budget (MaxBlockBodyBytes): a
+// compressed body is inflated only once its signature verifies and never
+// past limit (nor MaxBatchBodyBytes), so what a proposal makes a
+// validator inflate is bounded by the budget, however many transactions
+// it holds; one that would pass it is refused as too_large, reason
+// inflated_too_large. A plain body is returned whatever its length.
+func InspectWithin(chainID string, tx []byte, limit int) (Inspected, *Error) {
+	env, err := DecodeEnvelope(tx)
+	if err != nil {
+		return Inspected{}, err
+	}
+	var body []byte
+	switch env.BodyEncoding {
+	case "":
+		body = env.Body // its length is known without work: the caller compares
+	case EncodingDeflate:
+		if err := env.verifySignature(chainID); err != nil {
+			return Inspected{}, err
+		}
+		if body, err = inflate(env.Body, min(limit, MaxBatchBodyBytes)); err != nil {
+			return Inspected{}, err
+		}
+	default:
+		return Inspected{}, badEncoding(env.BodyEncoding)
+	}
+	return inspectBody(env, body)
+}
+
 func inspect(env Envelope) (Inspected, *Error) {
 	body, err := env.PlainBody()
 	if err != nil {
 		return Inspected{}, err
 	}
+	return inspectBody(env, body)
+}
+
+func inspectBody(env Envelope, body []byte) (Inspected, *Error) {
 	var b Body
 	if err := json.Unmarshal(body, &b); err != nil {
 		return Inspected{}, errorf(CodeMalformed, "body: %s", clip(err.Error()))
 	}
-	return Inspected{Signer: env.PubKey, Kind: b.Kind, Nonce: b.Nonce, Msg: b.Msg}, nil
+	return Inspected{Signer: env.PubKey, Kind: b.Kind, Nonce: b.Nonce, Msg: b.Msg, BodyBytes: len(body)}, nil
 }

@@ -14,6 +14,16 @@ const (
 	// identifiers with a value or two each fit in well under it.
 	MaxBatchBodyBytes = 1536 << 10
 
+	// MaxBlockBodyBytes bounds the plain (inflated) bodies of one block's
+	// transactions together: what a block of block.max_bytes held when
+	// every body traveled as itself, so a block of compressed batches
+	// costs no more to decode and apply than that (about 70,000
+	// identifiers). block.max_bytes bounds the bytes that travel; this
+	// bounds the work they stand for. The proposer fills a block up to
+	// it (PrepareProposal) and validators refuse a proposal past it
+	// (ProcessProposal), inflating no more than it to find out.
+	MaxBlockBodyBytes = 8 << 20
+
 	// MaxBatch bounds the identifiers of one register_batch: large enough
 	// that a city registers a district's meters in one signed transaction,
 	// small enough that one transaction's work stays a fraction of a block.
