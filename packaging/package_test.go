@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/cityid/cityid/internal/testnode"
+	"github.com/cityid/cityid/internal/testnode/debian"
 )
 
 // nfpmVersion is the packager's version, pinned: `go run` fetches and
@@ -90,22 +91,8 @@ func TestDebianPackage(t *testing.T) {
 		}
 	}
 	t.Cleanup(func() { _ = exec.Command("dpkg", "--purge", "cityid").Run(); _ = os.RemoveAll("/var/lib/cityid") })
-	if _, err := exec.LookPath("adduser"); err != nil {
-		// The package depends on adduser, which a minimal image may lack.
-		install := func() ([]byte, error) {
-			c := exec.Command("apt-get", "install", "-y", "--no-install-recommends", "adduser")
-			c.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-			return c.CombinedOutput()
-		}
-		if out, err := install(); err != nil {
-			if upd, uerr := exec.Command("apt-get", "update").CombinedOutput(); uerr != nil {
-				t.Fatalf("apt-get update: %v\n%s", uerr, upd)
-			}
-			if out, err = install(); err != nil {
-				t.Fatalf("apt-get install adduser: %v\n%s", err, out)
-			}
-		}
-	}
+	// The package depends on adduser, which a minimal image may lack.
+	debian.Require(t, "adduser", "adduser")
 	dpkg("-i", deb)
 	u, err := user.Lookup("cityid")
 	if err != nil {
