@@ -93,6 +93,9 @@ type Node struct {
 	RPC  string
 	P2P  string
 	DNS  string // host:port of the DNS front end, UDP and TCP
+	// Netns, when set, is the network namespace (a Machines machine) the
+	// node and its commands run in.
+	Netns string
 
 	t      testing.TB
 	mu     sync.Mutex
@@ -118,7 +121,7 @@ func (n *Node) URL() string { return "http://" + n.HTTP }
 func (n *Node) CLI(args ...string) (stdout, stderr string, code int) {
 	n.t.Helper()
 	args = append(args, "--home", n.Home, "--node", n.URL(), "--json")
-	cmd := exec.Command(n.Bin, args...)
+	cmd := n.command(args...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -133,6 +136,16 @@ func (n *Node) CLI(args ...string) (stdout, stderr string, code int) {
 	return o.String(), e.String(), code
 }
 
+// command is cityid with args, run in the node's namespace when it has
+// one (`ip netns exec` execs the program in place: the process is
+// cityid's, and signals reach it).
+func (n *Node) command(args ...string) *exec.Cmd {
+	if n.Netns == "" {
+		return exec.Command(n.Bin, args...)
+	}
+	return exec.Command("ip", append([]string{"netns", "exec", n.Netns, n.Bin}, args...)...)
+}
+
 // Start runs `cityid start` and waits until /readyz answers 200.
 func (n *Node) Start() {
 	n.t.Helper()
@@ -141,7 +154,7 @@ func (n *Node) Start() {
 	if dnsAddr == "" {
 		dnsAddr = "off"
 	}
-	cmd := exec.Command(n.Bin, "start", "--home", n.Home, "--http", n.HTTP, "--rpc", n.RPC, "--p2p", n.P2P, "--dns", dnsAddr)
+	cmd := n.command("start", "--home", n.Home, "--http", n.HTTP, "--rpc", n.RPC, "--p2p", n.P2P, "--dns", dnsAddr)
 	n.out = &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = n.out, n.out
 	if err := cmd.Start(); err != nil {
