@@ -69,7 +69,12 @@ members as persistent peers. Every institute gives the same flags and files
 and gets the same genesis: compare genesis_sha256 before starting.`,
 		Example: `  cityid genesis collect --chain-id cityid-pilot --genesis-time 2027-01-04T08:00:00Z \
       institute-a.json institute-b.json institute-c.json institute-d.json`,
-		Args: cobra.MinimumNArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError{errors.New("genesis collect needs the member files of the validators, one or more")}
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, files []string) error {
 			t, err := time.Parse(time.RFC3339, at)
 			if err != nil {
