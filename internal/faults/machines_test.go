@@ -97,9 +97,18 @@ func TestFourMachines(t *testing.T) {
 	}
 	c.endpoint = nodes[city].URL()
 	c.start(t, c.validators()...)
+	// Ready takes three of four; the fourth's links come a moment later.
+	deadline := time.Now().Add(catchUpTimeout)
 	for _, v := range c.validators() {
-		if st, err := c.status(v); err != nil || st.Peers != institutes-1 || !st.Validator {
-			t.Fatalf("%s: %+v, %v; want a validator with %d peers", c.name(v), st, err, institutes-1)
+		for {
+			st, err := c.status(v)
+			if err == nil && st.Peers == institutes-1 && st.Validator {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %+v, %v; want a validator with %d peers", c.name(v), st.NodeStatus, err, institutes-1)
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
 	}
 	forks := c.watchForks(t)
