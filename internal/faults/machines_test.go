@@ -45,9 +45,7 @@ func TestFourMachines(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout+requestTimeout)
 		defer cancel()
-		cmd := m.Command(i, bin, args...)
-		cmd = exec.CommandContext(ctx, cmd.Path, cmd.Args[1:]...)
-		out, err := cmd.Output()
+		out, err := m.Command(ctx, i, bin, args...).Output()
 		if err != nil {
 			var stderr []byte
 			if ee, ok := err.(*exec.ExitError); ok {

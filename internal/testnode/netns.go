@@ -1,6 +1,7 @@
 package testnode
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -79,9 +80,9 @@ func (m *Machines) ip(args ...string) {
 	}
 }
 
-// Command is name with args, to run on machine i.
-func (m *Machines) Command(i int, name string, args ...string) *exec.Cmd {
-	return exec.Command("ip", append([]string{"netns", "exec", m.Names[i], name}, args...)...)
+// Command is name with args, to run on machine i until ctx ends.
+func (m *Machines) Command(ctx context.Context, i int, name string, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", m.Names[i], name}, args...)...)
 }
 
 // remove kills what still runs in the namespaces (the tests' own nodes
