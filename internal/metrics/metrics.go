@@ -1,8 +1,8 @@
 // Package metrics holds a node's Prometheus metrics: transactions by kind
 // and result, resolves by interface and status with their latency, the
-// height, the peers, the value cache and the room on the home's disk. It owns the registry (no global one: two nodes in
-// one process keep their own) and the names; the parts of the node call its
-// small hooks.
+// height, the peers, the value cache and the room on the home's disk. It
+// owns the registry (no global one: two nodes in one process keep their
+// own) and the names; the parts of the node call its small hooks.
 package metrics
 
 import (
