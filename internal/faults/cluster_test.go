@@ -337,8 +337,10 @@ func (c *cluster) base(t testing.TB, i int, top int64) int64 {
 	if has(1) {
 		return 1
 	}
-	if !has(top) {
-		t.Fatalf("%s has no block %d, its own height", c.name(i), top)
+	// top is a height the node's status named: its block may be stored a
+	// moment before its results are (committedBlock waits for them).
+	if _, err := c.committedBlock(t, i, top); err != nil {
+		t.Fatalf("%s has no block %d, its own height: %v", c.name(i), top, err)
 	}
 	lo, hi := int64(1), top // !has(lo), has(hi)
 	for hi-lo > 1 {
