@@ -16,6 +16,7 @@ import (
 	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 	"github.com/cityid/cityid/internal/testnode"
+	"github.com/cityid/cityid/internal/testnode/debian"
 )
 
 // nfpmVersion is the packager's version, pinned: `go run` fetches and
@@ -98,22 +99,8 @@ func TestDebianPackage(t *testing.T) {
 	if _, err := os.Stat("/etc/cityid"); os.IsNotExist(err) {
 		t.Cleanup(func() { _ = os.RemoveAll("/etc/cityid") })
 	}
-	if _, err := exec.LookPath("adduser"); err != nil {
-		// The package depends on adduser, which a minimal image may lack.
-		install := func() ([]byte, error) {
-			c := exec.Command("apt-get", "install", "-y", "--no-install-recommends", "adduser")
-			c.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-			return c.CombinedOutput()
-		}
-		if out, err := install(); err != nil {
-			if upd, uerr := exec.Command("apt-get", "update").CombinedOutput(); uerr != nil {
-				t.Fatalf("apt-get update: %v\n%s", uerr, upd)
-			}
-			if out, err = install(); err != nil {
-				t.Fatalf("apt-get install adduser: %v\n%s", err, out)
-			}
-		}
-	}
+	// The package depends on adduser, which a minimal image may lack.
+	debian.Require(t, "adduser", "adduser")
 	dpkg("-i", deb)
 	u, err := user.Lookup("cityid")
 	if err != nil {

@@ -51,14 +51,23 @@ type cluster struct {
 	unit    string             // the unit the writers register under
 	cityApp uint64             // the city's application, decided
 	appHash string             // its content hash
+	// endpoint, set before setupCity, is the URL of the city's own node
+	// that its application names.
+	endpoint string
 }
 
 // newCluster writes the homes of a testnet of vals validators and full
 // full nodes; nothing runs yet.
 func newCluster(t *testing.T, vals, full int) *cluster {
+	return clusterOf(t, testnode.Testnet(t, bin, vals, full), vals)
+}
+
+// clusterOf is the cluster of nodes whose homes are written, the first
+// vals of them validators; nothing runs yet.
+func clusterOf(t *testing.T, nodes []*testnode.Node, vals int) *cluster {
 	c := &cluster{
-		t: t, nodes: testnode.Testnet(t, bin, vals, full), vals: vals,
-		past: make([]string, vals+full), acked: map[string]string{},
+		t: t, nodes: nodes, vals: vals,
+		past: make([]string, len(nodes)), acked: map[string]string{},
 	}
 	for _, n := range c.nodes {
 		// The tests write and read every block from one address, more
@@ -206,7 +215,7 @@ func (c *cluster) setupCity(t testing.TB) {
 		}
 		return ans
 	}
-	ans := send(key, registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市", NameEn: "Shijiazhuang"})
+	ans := send(key, registry.KindApplyCity, registry.ApplyCity{Country: "156", CityNumber: "130100", Name: "石家庄市", NameEn: "Shijiazhuang", Endpoint: c.endpoint})
 	app, hash := ans.Result.Application, ans.Result.Hash
 	st, err := cl.Status(ctx)
 	if err != nil {
@@ -328,8 +337,10 @@ func (c *cluster) base(t testing.TB, i int, top int64) int64 {
 	if has(1) {
 		return 1
 	}
-	if !has(top) {
-		t.Fatalf("%s has no block %d, its own height", c.name(i), top)
+	// top is a height the node's status named: its block may be stored a
+	// moment before its results are (committedBlock waits for them).
+	if _, err := c.committedBlock(t, i, top); err != nil {
+		t.Fatalf("%s has no block %d, its own height: %v", c.name(i), top, err)
 	}
 	lo, hi := int64(1), top // !has(lo), has(hi)
 	for hi-lo > 1 {

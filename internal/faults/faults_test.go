@@ -7,8 +7,13 @@
 // DESIGN section 6 promises: every write a client was told is committed
 // is on every node, and every node has the same blocks and app hashes.
 //
-// The package holds tests only. Every wait has a deadline, every process
-// and relay stops with its test, and nothing listens beyond 127.0.0.1.
+// TestFourMachines runs the multi-machine path of docs/operations.md with
+// each node in a network namespace of its own (testnode.Machines; root
+// only, as CI runs).
+//
+// The package holds tests only. Every wait has a deadline, every process,
+// relay and namespace goes with its test, and nothing listens beyond
+// 127.0.0.1 but on the private bridge of TestFourMachines.
 // Set CITYID_FAULTS_LOGS to a folder to keep every node's full log.
 package faults
 

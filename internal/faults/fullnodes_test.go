@@ -3,7 +3,6 @@ package faults
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -96,7 +95,7 @@ func joinByStateSync(t *testing.T, c *cluster, fn int, kill bool) {
 	}
 	n := c.nodes[fn]
 	n.EditConfig("config.toml", "statesync", "enable", "true")
-	n.EditConfig("config.toml", "statesync", "rpc_servers", strconv.Quote("127.0.0.1:"+port(c.nodes[0].RPC)+",127.0.0.1:"+port(c.nodes[1].RPC)))
+	n.EditConfig("config.toml", "statesync", "rpc_servers", strconv.Quote(c.nodes[0].RPC+","+c.nodes[1].RPC))
 	n.EditConfig("config.toml", "statesync", "trust_height", strconv.FormatInt(trusted.Height, 10))
 	n.EditConfig("config.toml", "statesync", "trust_hash", strconv.Quote(trusted.Hash))
 	n.EditConfig("config.toml", "statesync", "trust_period", `"168h"`)
@@ -150,10 +149,4 @@ func (c *cluster) allOutput(i int) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.past[i] + c.nodes[i].Output()
-}
-
-// port is the port of a host:port the testnet wrote.
-func port(hostPort string) string {
-	_, p, _ := net.SplitHostPort(hostPort)
-	return p
 }

@@ -1,8 +1,8 @@
 // Package metrics holds a node's Prometheus metrics: transactions by kind
 // and result, resolves by interface and status with their latency, the
-// height and the peers. It owns the registry (no global one: two nodes in
-// one process keep their own) and the names; the parts of the node call its
-// small hooks.
+// height, the peers, the value cache and the room on the home's disk. It
+// owns the registry (no global one: two nodes in one process keep their
+// own) and the names; the parts of the node call its small hooks.
 package metrics
 
 import (
@@ -58,6 +58,12 @@ func New(height, peers func() float64) *Metrics {
 			Namespace: "cityid", Name: "http_rate_limited_total",
 			Help: "HTTP requests refused (429) by the per-client rate limits of [http.limits], by class (write: POST /v1/txs; read: proofs, old heights, history, children, blocks, large QR codes).",
 		}, []string{"class"}),
+	}
+	// The classes the help names are there from the start, at 0, so
+	// that a dashboard's rate of refusals reads 0 before the first one
+	// instead of no data.
+	for _, class := range []string{"write", "read"} {
+		m.limited.WithLabelValues(class)
 	}
 	b := buildinfo.Get()
 	info := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "cityid", Name: "build_info",
@@ -148,6 +154,44 @@ func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
 	} {
 		ch <- prometheus.MustNewConstMetric(c.descs[i], v.kind, float64(v.value))
 	}
+}
+
+// DiskStats is the room on the file system that holds a node's home.
+type DiskStats struct {
+	Free uint64 // bytes the node's user may still write
+	Size uint64
+}
+
+// WatchDisk exports the room on the home's file system, read at each
+// scrape: a node whose disk fills stops committing blocks, so an operator
+// is warned while there is time (packaging/monitoring's alerts). A reading
+// that fails is left out of the scrape, not reported as 0 free.
+func (m *Metrics) WatchDisk(stats func() (DiskStats, error)) {
+	if m == nil {
+		return
+	}
+	desc := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc(prometheus.BuildFQName("cityid", "disk", name), help, nil, nil)
+	}
+	m.reg.MustRegister(&diskCollector{stats: stats,
+		free: desc("free_bytes", "Bytes the node may still write on the file system that holds its home."),
+		size: desc("size_bytes", "Size of the file system that holds the node's home.")})
+}
+
+type diskCollector struct {
+	stats      func() (DiskStats, error)
+	free, size *prometheus.Desc
+}
+
+func (c *diskCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.free; ch <- c.size }
+
+func (c *diskCollector) Collect(ch chan<- prometheus.Metric) {
+	s, err := c.stats()
+	if err != nil {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.free, prometheus.GaugeValue, float64(s.Free))
+	ch <- prometheus.MustNewConstMetric(c.size, prometheus.GaugeValue, float64(s.Size))
 }
 
 // HTTPStatus is the status label of an HTTP answer.

@@ -194,19 +194,38 @@ func prepareHome(home string, opts InitOptions) (member, error) {
 // genesis is the genesis of a network whose validators are vals (power 10
 // each) and whose authority is their operator keys with the threshold.
 func genesis(chainID string, vals []member, threshold int) (*types.GenesisDoc, error) {
+	gv := make([]genesisValidator, len(vals))
+	for i, v := range vals {
+		gv[i] = genesisValidator{name: v.config.Comet.Moniker, key: v.valPub, operator: v.operator.Public()}
+	}
+	// Genesis time is the one wall-clock reading of a chain: it is
+	// written once, here, and every node reads it from the file.
+	return genesisDoc(chainID, time.Now().UTC().Truncate(time.Millisecond), gv, threshold)
+}
+
+// genesisValidator is a validator of a new chain, and its operator key's
+// seat in the registry authority.
+type genesisValidator struct {
+	name     string
+	key      crypto.PubKey
+	operator string // hex public key
+}
+
+// genesisDoc is the genesis of a network whose validators are vals
+// (power 10 each), in the order given, and whose authority is their
+// operator keys with the threshold, made at time at.
+func genesisDoc(chainID string, at time.Time, vals []genesisValidator, threshold int) (*types.GenesisDoc, error) {
 	auth := registry.Authority{Threshold: threshold}
 	gen := &types.GenesisDoc{
-		// Genesis time is the one wall-clock reading of a chain: it is
-		// written once, here, and every node reads it from the file.
-		GenesisTime:     time.Now().UTC().Truncate(time.Millisecond),
+		GenesisTime:     at.UTC(),
 		ChainID:         chainID,
 		InitialHeight:   1,
 		ConsensusParams: consensusParams(),
 	}
 	for _, v := range vals {
-		auth.Members = append(auth.Members, v.operator.Public())
+		auth.Members = append(auth.Members, v.operator)
 		gen.Validators = append(gen.Validators, types.GenesisValidator{
-			Address: v.valPub.Address(), PubKey: v.valPub, Power: 10, Name: v.config.Comet.Moniker,
+			Address: v.key.Address(), PubKey: v.key, Power: 10, Name: v.name,
 		})
 	}
 	appState, err := json.Marshal(registry.Genesis{Authority: auth, Params: DefaultParams()})

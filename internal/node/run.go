@@ -155,6 +155,9 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 		return nil, recoverHint(c.Home, err)
 	}
 	m.WatchValueCache(func() metrics.CacheStats { return metrics.CacheStats(cn.Store().CacheStats()) })
+	if disk := homeDisk(c.Home); disk != nil {
+		m.WatchDisk(disk)
+	}
 
 	glue, err := c.DNS.GlueAddrs() // Load checked it; a Config built in code may not be
 	if err != nil {

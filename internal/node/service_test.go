@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cityid/cityid/internal/testnode/debian"
 )
 
 // TestNotifiesServiceManager: run with NOTIFY_SOCKET, as systemd runs a
@@ -65,7 +67,7 @@ func TestServiceUnit(t *testing.T) {
 			t.Errorf("the unit has no line %q", want)
 		}
 	}
-	analyze := findSystemdAnalyze(t)
+	analyze := debian.Require(t, "systemd-analyze", "systemd")
 	// verify checks that ExecStart names an executable file: this test's
 	// own binary is one, and spares a build of cityid.
 	bin, err := os.Executable()
@@ -87,36 +89,4 @@ func TestServiceUnit(t *testing.T) {
 			t.Errorf("systemd-analyze verify: %s", line)
 		}
 	}
-}
-
-// findSystemdAnalyze is systemd-analyze's path, installed with apt-get
-// (Debian's systemd package) when it is missing and the test runs as root.
-func findSystemdAnalyze(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("systemd-analyze"); err == nil {
-		return p
-	}
-	if os.Geteuid() != 0 {
-		t.Fatal("the service unit's test needs systemd-analyze: sudo apt-get install -y systemd")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	install := func() ([]byte, error) {
-		cmd := exec.CommandContext(ctx, "apt-get", "install", "-y", "--no-install-recommends", "systemd")
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		return cmd.CombinedOutput()
-	}
-	if out, err := install(); err != nil {
-		if upd, uerr := exec.CommandContext(ctx, "apt-get", "update").CombinedOutput(); uerr != nil {
-			t.Fatalf("apt-get update: %v\n%s", uerr, upd)
-		}
-		if out, err = install(); err != nil {
-			t.Fatalf("apt-get install systemd: %v\n%s", err, out)
-		}
-	}
-	p, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		t.Fatal("apt-get installed systemd, but systemd-analyze is not on the PATH")
-	}
-	return p
 }

@@ -190,7 +190,7 @@ func (n *Node) Launch() {
 			n.t.Fatalf("launch %s: the node is already running", n.Home)
 		}
 	}
-	cmd := exec.Command(n.Bin, "start", "--home", n.Home, "--http", n.HTTP, "--rpc", n.RPC, "--p2p", n.P2P)
+	cmd := n.command("start", "--home", n.Home, "--http", n.HTTP, "--rpc", n.RPC, "--p2p", n.P2P)
 	n.out = &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = n.out, n.out
 	if err := cmd.Start(); err != nil {

@@ -113,6 +113,9 @@ type Node struct {
 	// Flags are given to every command and to start: a test of a keyring
 	// with a passphrase of its own sets --passphrase-file here.
 	Flags []string
+	// Netns, when set, is the network namespace (a Machines machine) the
+	// node and its commands run in.
+	Netns string
 
 	t      testing.TB
 	mu     sync.Mutex
@@ -138,7 +141,7 @@ func (n *Node) URL() string { return "http://" + n.HTTP }
 func (n *Node) CLI(args ...string) (stdout, stderr string, code int) {
 	n.t.Helper()
 	args = append(append(args, "--home", n.Home, "--node", n.URL(), "--json"), n.Flags...)
-	cmd := exec.Command(n.Bin, args...)
+	cmd := n.command(args...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -153,6 +156,16 @@ func (n *Node) CLI(args ...string) (stdout, stderr string, code int) {
 	return o.String(), e.String(), code
 }
 
+// command is cityid with args, run in the node's namespace when it has
+// one (`ip netns exec` execs the program in place: the process is
+// cityid's, and signals reach it).
+func (n *Node) command(args ...string) *exec.Cmd {
+	if n.Netns == "" {
+		return exec.Command(n.Bin, args...)
+	}
+	return exec.Command("ip", append([]string{"netns", "exec", n.Netns, n.Bin}, args...)...)
+}
+
 // Start runs `cityid start` and waits until /readyz answers 200.
 func (n *Node) Start() {
 	n.t.Helper()
@@ -161,7 +174,7 @@ func (n *Node) Start() {
 	if dnsAddr == "" {
 		dnsAddr = "off"
 	}
-	cmd := exec.Command(n.Bin, append([]string{"start", "--home", n.Home, "--http", n.HTTP, "--rpc", n.RPC, "--p2p", n.P2P, "--dns", dnsAddr}, n.Flags...)...)
+	cmd := n.command(append([]string{"start", "--home", n.Home, "--http", n.HTTP, "--rpc", n.RPC, "--p2p", n.P2P, "--dns", dnsAddr}, n.Flags...)...)
 	n.out = &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = n.out, n.out
 	if err := cmd.Start(); err != nil {

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cityid/cityid/internal/node"
+)
+
+func newGenesis(g *globals) *cobra.Command {
+	cmd := group(&cobra.Command{
+		Use:   "genesis",
+		Short: "Make one network's genesis from the nodes of several institutes",
+		Long: `Several institutes, each on its own machine, start one network:
+
+  1. each runs 'cityid init' (its keys never leave its machine) and
+     'cityid genesis member --address PUBLIC-HOST:26656 > NAME.json';
+  2. they exchange the member files (public keys and addresses only);
+  3. each runs the same 'cityid genesis collect' with every member file,
+     the same --chain-id and --genesis-time, and compares the printed
+     genesis_sha256 with the others' before starting.
+
+A city's full node runs the same collect to get the genesis and its peers.
+See docs/operations.md.`,
+	})
+	cmd.AddCommand(newGenesisMember(g), newGenesisCollect(g))
+	return cmd
+}
+
+func newGenesisMember(g *globals) *cobra.Command {
+	var address string
+	cmd := &cobra.Command{
+		Use:   "member [--address HOST:PORT]",
+		Short: "Print this node's member file (node ID, address, validator and operator public keys) as JSON",
+		Long: `Print what the other institutes need to include this node in a new
+network's genesis, as JSON, to share with them. --address is where the
+other machines reach this node's P2P port; it is written into the node's
+config as p2p.external_address.`,
+		Example: "  cityid genesis member --address 203.0.113.10:26656 > institute-a.json",
+		Args:    exactArgs(0, "no arguments, only flags"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, err := node.Member(g.home, address)
+			if err != nil {
+				return err
+			}
+			// A file to share, whatever --json says.
+			return printJSON(cmd.OutOrStdout(), m)
+		},
+	}
+	cmd.Flags().StringVar(&address, "address", "", "HOST:PORT the other nodes dial (default: the config's p2p.external_address)")
+	return cmd
+}
+
+func newGenesisCollect(g *globals) *cobra.Command {
+	var opts node.CollectOptions
+	var at string
+	cmd := &cobra.Command{
+		Use:   "collect --chain-id ID --genesis-time TIME MEMBER.json...",
+		Short: "Write the genesis of the members' network into this home, and its peers",
+		Long: `Write into --home (initialised, never started) the genesis whose validators
+are the members (power 10 each) and whose registry authority is their
+operator keys, M of N (--threshold, default a majority), and set the other
+members as persistent peers. Every institute gives the same flags and files
+and gets the same genesis: compare genesis_sha256 before starting.`,
+		Example: `  cityid genesis collect --chain-id cityid-pilot --genesis-time 2027-01-04T08:00:00Z \
+      institute-a.json institute-b.json institute-c.json institute-d.json`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError{errors.New("genesis collect needs the member files of the validators, one or more")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, files []string) error {
+			t, err := time.Parse(time.RFC3339, at)
+			if err != nil {
+				return usageError{fmt.Errorf("--genesis-time %q is not an RFC 3339 time such as 2027-01-04T08:00:00Z", at)}
+			}
+			if opts.ChainID == "" {
+				return usageError{errors.New("genesis collect needs --chain-id, the same for every institute")}
+			}
+			opts.GenesisTime = t
+			for _, f := range files {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					return err
+				}
+				var m node.GenesisMember
+				if err := json.Unmarshal(b, &m); err != nil {
+					return fmt.Errorf("member file %s: %w", f, err)
+				}
+				opts.Members = append(opts.Members, m)
+			}
+			res, err := node.Collect(g.home, opts)
+			if err != nil {
+				return err
+			}
+			return printOut(cmd, res)
+		},
+	}
+	cmd.Flags().StringVar(&opts.ChainID, "chain-id", "", "the new network's chain ID (required, the same on every machine)")
+	cmd.Flags().StringVar(&at, "genesis-time", "", "the genesis time, RFC 3339 (required, the same on every machine)")
+	cmd.Flags().IntVar(&opts.Threshold, "threshold", 0, "approvals of the registry authority needed (M of N; default a majority)")
+	return cmd
+}

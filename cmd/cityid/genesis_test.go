@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// genesis member prints a member file as JSON whatever --json says, and
+// genesis collect refuses, as a usage error (exit 2), a call without the
+// chain ID, a genesis time or member files that every institute must give
+// alike. The whole path across machines is TestFourMachines
+// (internal/faults).
+func TestGenesisCommands(t *testing.T) {
+	run := func(args ...string) (string, error) {
+		root := newRoot()
+		var out bytes.Buffer
+		root.SetOut(&out)
+		root.SetErr(io.Discard)
+		root.SetArgs(args)
+		err := root.Execute()
+		return out.String(), err
+	}
+	home := filepath.Join(t.TempDir(), "a")
+	if _, err := run("init", "--home", home); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run("genesis", "member", "--home", home, "--address", "203.0.113.10:26656")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("genesis member printed no JSON object: %v\n%s", err, out)
+	}
+	if len(m["node_id"]) != 40 || m["address"] != "203.0.113.10:26656" || len(m["validator_key"]) != 64 || len(m["operator"]) != 64 {
+		t.Fatalf("member file %s", out)
+	}
+	file := filepath.Join(t.TempDir(), "a.json")
+	if err := os.WriteFile(file, []byte(out), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"no_chain_id", []string{"--genesis-time", "2027-01-04T08:00:00Z", file}},
+		{"no_time", []string{"--chain-id", "cityid-pilot", file}},
+		{"bad_time", []string{"--chain-id", "cityid-pilot", "--genesis-time", "tomorrow", file}},
+		{"no_members", []string{"--chain-id", "cityid-pilot", "--genesis-time", "2027-01-04T08:00:00Z"}},
+	} {
+		_, err := run(append([]string{"genesis", "collect", "--home", home}, tc.args...)...)
+		if code := exitCode(err); code != exitUsage {
+			t.Errorf("%s: exit %d (%v), want %d", tc.name, code, err, exitUsage)
+		}
+	}
+	out, err = run("genesis", "collect", "--home", home, "--chain-id", "cityid-pilot", "--genesis-time", "2027-01-04T08:00:00Z", file, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		SHA256    string `json:"genesis_sha256"`
+		Validator bool   `json:"validator"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.SHA256) != 64 || !res.Validator {
+		t.Fatalf("genesis collect printed %s (%v)", out, err)
+	}
+}
