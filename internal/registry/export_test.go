@@ -1,0 +1,341 @@
+package registry
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// exportWorld is newBlockWorld with every kind of state entry: besides its
+// cities, records, grant and pending applications and proposals, a record
+// updated (history), a grant revoked and a dataset's log anchored twice.
+func exportWorld(t *testing.T) *blockWorld {
+	t.Helper()
+	w := newBlockWorld(t)
+	h, ua := w.h, w.unitAdmin
+	h.mustApply(t, ua.tx(t, KindUpdate, M{"id": w.object, "version": 1, "values": []M{{"type": "URL", "data": "https://school-0042.sjz.example/new"}}}))
+	h.mustApply(t, ua.tx(t, KindAnchorLog, M{"dataset": w.dataset, "entries": 3, "head": head(3)}))
+	h.mustApply(t, ua.tx(t, KindAnchorLog, M{"dataset": w.dataset, "entries": 7, "head": head(7)}))
+	h.mustApply(t, ua.tx(t, KindRegister, M{"id": w.unit + "/records", "values": []M{{"type": "DATA", "dataset": goodDataset()}}}))
+	h.mustApply(t, ua.tx(t, KindGrantAccess, M{"dataset": w.unit + "/records", "grantee": w.grantee, "expires": "2030-01-01T00:00:00Z"}))
+	h.mustApply(t, ua.tx(t, KindRevokeAccess, M{"dataset": w.unit + "/records", "grantee": w.grantee}))
+	h.mustApply(t, ua.tx(t, KindRegister, M{"id": w.unit, "allocate": true, "values": []M{{"type": "TEXT", "data": "allocated"}}}))
+	// Paris, whose city number is allocated (seq/city/250), issued: the
+	// Nanjing application stays pending, with one approval.
+	h.mustApply(t, approve(t, h.members[0], w.parisApp))
+	h.mustApply(t, approve(t, h.members[1], w.parisApp))
+	return w
+}
+
+// export writes the harness's committed state as an export.
+func (h *harness) export(t *testing.T) ([]byte, ExportHeader) {
+	t.Helper()
+	v := h.kv.st.Latest()
+	var b bytes.Buffer
+	hd, err := Export(&b, v, h.m.ChainID(), v.Version(), v.Hash())
+	if err != nil {
+		t.Fatalf("export: %v", err)
+	}
+	return b.Bytes(), hd
+}
+
+// importGenesis is the genesis of a network that imports exp, as init
+// writes it, and the opener that hands out exp.
+func importGenesis(t *testing.T, exp []byte) ([]byte, OpenFile) {
+	t.Helper()
+	sum, err := ReadExport(bytes.NewReader(exp), nil)
+	if err != nil {
+		t.Fatalf("check export: %v", err)
+	}
+	g, err := json.Marshal(Genesis{Authority: sum.Authority, Params: sum.Params, Import: &GenesisImport{
+		File: GenesisImportFile, SHA256: sum.SHA256, Header: sum.Header,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, func(name string) (io.ReadCloser, error) {
+		if name != GenesisImportFile {
+			return nil, errors.New("no such file " + name)
+		}
+		return io.NopCloser(bytes.NewReader(exp)), nil
+	}
+}
+
+func TestExportImportRoundTrip(t *testing.T) {
+	w := exportWorld(t)
+	exp, hd := w.h.export(t)
+	if hd.Format != ExportFormat || hd.Version != ExportVersion || hd.ChainID != testChainID || hd.Height != w.h.kv.st.Version() {
+		t.Fatalf("header %+v", hd)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(exp), "\n"), "\n")
+	if uint64(len(lines)-1) != hd.Entries {
+		t.Fatalf("%d lines after the header, header says %d", len(lines)-1, hd.Entries)
+	}
+	kinds := map[string]int{}
+	for _, l := range lines[1:] {
+		var el exportLine
+		if err := json.Unmarshal([]byte(l), &el); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		kinds[el.Kind]++
+		if el.Kind == "application" && strings.Contains(string(el.Value), `"status":"pending"`) {
+			t.Errorf("a pending application was exported: %s", l)
+		}
+	}
+	for _, k := range exportKinds {
+		if got, want := kinds[k.name] > 0, k.carried == nil || k.name == "application"; got != want {
+			t.Errorf("export holds %d %s entries; want some: %v", kinds[k.name], k.name, want)
+		}
+	}
+
+	// A new network from it, twice: the same app hash after InitChain,
+	// and an export of it that is the first's but for the header.
+	var hashes [][]byte
+	for range 2 {
+		g, open := importGenesis(t, exp)
+		m := New("cityid-next")
+		kv := newMemKV(t)
+		if err := m.InitGenesisFrom(kv, g, genesisValidators(), open); err != nil {
+			t.Fatalf("import: %v", err)
+		}
+		hashes = append(hashes, kv.Digest())
+		h2 := &harness{m: m, kv: kv}
+		h2.commit(t)
+		exp2, hd2 := h2.export(t)
+		if hd2.ContentSHA256 != hd.ContentSHA256 || hd2.Entries != hd.Entries || hd2.ChainID != "cityid-next" || hd2.Height != 1 {
+			t.Fatalf("the new network's header %+v, the old one's %+v", hd2, hd)
+		}
+		if i := bytes.IndexByte(exp, '\n'); !bytes.Equal(exp2[bytes.IndexByte(exp2, '\n'):], exp[i:]) {
+			t.Fatalf("the new network's export differs from the old one's after the header")
+		}
+		if got := h2.record(t, w.object); got.Version != 2 {
+			t.Fatalf("the new network's %s: %+v", w.object, got)
+		}
+	}
+	if !bytes.Equal(hashes[0], hashes[1]) {
+		t.Fatalf("two imports of one export gave app hashes %X and %X", hashes[0], hashes[1])
+	}
+}
+
+// TestImportRefuses tampers with an export in every way a hostile or
+// damaged file could, and checks that each is refused for its reason, on
+// its line, before anything is written.
+func TestImportRefuses(t *testing.T) {
+	w := exportWorld(t)
+	exp, _ := w.h.export(t)
+	lines := strings.SplitAfter(string(exp), "\n")
+	lines = lines[:len(lines)-1] // SplitAfter's empty tail
+	find := func(kind string) int {
+		for i, l := range lines {
+			if strings.HasPrefix(l, `{"kind":"`+kind+`"`) {
+				return i
+			}
+		}
+		t.Fatalf("no %s line", kind)
+		return 0
+	}
+	join := func(ls []string) string { return strings.Join(ls, "") }
+	withLines := func(i int, l string) []string {
+		c := append([]string(nil), lines...)
+		c[i] = l
+		return c
+	}
+	with := func(i int, l string) string { return join(withLines(i, l)) }
+	rec := find("record")
+	grant := find("grant")
+	// rehash gives a tampered body a header that agrees with it, as a
+	// forger would: the per-line checks must refuse it on their own.
+	rehash := func(body string) string {
+		var hd ExportHeader
+		if err := json.Unmarshal([]byte(lines[0]), &hd); err != nil {
+			t.Fatal(err)
+		}
+		n := strings.Count(body, "\n")
+		sum := sha256Hex([]byte(body))
+		hd.Entries, hd.ContentSHA256 = uint64(n), sum
+		b, _ := json.Marshal(hd)
+		return string(b) + "\n" + body
+	}
+	body := func(ls []string) string { return join(ls[1:]) }
+	swapped := append([]string(nil), lines...)
+	swapped[rec], swapped[rec+1] = swapped[rec+1], swapped[rec]
+	dup := append(append(append([]string(nil), lines[:rec+1]...), lines[rec]), lines[rec+1:]...)
+	pendingApp := strings.Replace(lines[find("application")], `"status":"approved"`, `"status":"pending"`, 1)
+	cases := []struct {
+		name string
+		in   string
+		line int
+		want string
+	}{
+		{"empty", "", 1, "empty"},
+		{"not JSON", "hello\n", 1, "header"},
+		{"another format", strings.Replace(join(lines), ExportFormat, "other-export", 1), 1, `format "other-export"`},
+		{"a later version", strings.Replace(join(lines), `"version":1`, `"version":2`, 1), 1, "version 2"},
+		{"an unknown header field", strings.Replace(join(lines), `{"format"`, `{"extra":1,"format"`, 1), 1, "extra"},
+		{"cut short", strings.TrimSuffix(join(lines), "\n"), len(lines), "no newline"},
+		{"a line missing", join(lines[:len(lines)-1]), 0, "header says"},
+		{"a value changed", with(rec, strings.Replace(lines[rec], `"status":"active"`, `"status":"deactivated"`, 1)), 0, "changed after"},
+		{"reordered", rehash(body(swapped)), rec + 2, "out of order"},
+		{"duplicated", rehash(body(dup)), rec + 2, "repeats"},
+		{"an unknown kind", rehash(body(withLines(rec, strings.Replace(lines[rec], `"kind":"record"`, `"kind":"thing"`, 1)))), rec + 1, `unknown kind "thing"`},
+		{"a kind not its key's", rehash(body(withLines(rec, strings.Replace(lines[rec], `"kind":"record"`, `"kind":"grant"`, 1)))), rec + 1, "is a record entry, not grant"},
+		{"a pending application", rehash(body(withLines(find("application"), pendingApp))), find("application") + 1, "does not carry application"},
+		{"spaces", rehash(body(withLines(rec, strings.Replace(lines[rec], `,"value":`, `, "value":`, 1)))), rec + 1, "not in the form"},
+		{"a value not compact", rehash(body(withLines(rec, strings.Replace(lines[rec], `"value":{"id"`, `"value":{ "id"`, 1)))), rec + 1, "not compact"},
+		{"a record under another's key", rehash(body(withLines(rec, strings.Replace(lines[rec], `"value":{"id":"`, `"value":{"id":"9`, 1)))), rec + 1, "holds the record of"},
+		{"an unknown field in a value", rehash(body(withLines(grant, strings.Replace(lines[grant], `"value":{`, `"value":{"x":1,`, 1)))), grant + 1, "unknown field"},
+		{"a line too long", lines[0] + strings.Repeat("x", MaxExportLineBytes+1) + "\n", 2, "longer than"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ReadExport(strings.NewReader(c.in), nil)
+			var ee *ExportError
+			if !errors.As(err, &ee) || ee.Line != c.line || !strings.Contains(ee.Msg, c.want) {
+				t.Fatalf("got %v; want line %d with %q", err, c.line, c.want)
+			}
+			if c.line > 0 && !strings.Contains(err.Error(), "line "+strconv.Itoa(c.line)+":") {
+				t.Fatalf("%q does not name line %d", err, c.line)
+			}
+			// Through a genesis, nothing is written.
+			g, _ := importGenesis(t, exp)
+			kv := newMemKV(t)
+			err = New("cityid-next").InitGenesisFrom(kv, g, genesisValidators(), func(string) (io.ReadCloser, error) {
+				return io.NopCloser(strings.NewReader(c.in)), nil
+			})
+			if err == nil || kv.writes != 0 {
+				t.Fatalf("InitGenesis of it: %v, %d writes", err, kv.writes)
+			}
+		})
+	}
+}
+
+func TestImportGenesisRefuses(t *testing.T) {
+	w := exportWorld(t)
+	exp, _ := w.h.export(t)
+	g, open := importGenesis(t, exp)
+	var gen Genesis
+	if err := json.Unmarshal(g, &gen); err != nil {
+		t.Fatal(err)
+	}
+	mod := func(f func(*Genesis)) []byte {
+		c := gen
+		imp := *gen.Import
+		c.Import = &imp
+		f(&c)
+		b, _ := json.Marshal(c)
+		return b
+	}
+	cases := []struct {
+		name    string
+		chainID string
+		gen     []byte
+		open    OpenFile
+		want    string
+	}{
+		{"its own chain ID", testChainID, g, open, "chain ID of its own"},
+		{"no file opener", "cityid-next", g, nil, "no file can be opened"},
+		{"a path, not a name", "cityid-next", mod(func(g *Genesis) { g.Import.File = "../x" }), open, "not a file name"},
+		{"another file's hash", "cityid-next", mod(func(g *Genesis) { g.Import.SHA256 = strings.Repeat("0", 64) }), open, "the genesis names"},
+		{"another header", "cityid-next", mod(func(g *Genesis) { g.Import.Header.Height++ }), open, "header is not"},
+		{"another authority", "cityid-next", mod(func(g *Genesis) { g.Authority.Threshold = 1 }), open, "genesis's authority"},
+		{"another params", "cityid-next", mod(func(g *Genesis) { g.Params.IAC = "ZZ" }), open, "genesis's params"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			kv := newMemKV(t)
+			err := New(c.chainID).InitGenesisFrom(kv, c.gen, genesisValidators(), c.open)
+			if err == nil || !strings.Contains(err.Error(), c.want) || kv.writes != 0 {
+				t.Fatalf("got %v after %d writes; want %q and none", err, kv.writes, c.want)
+			}
+		})
+	}
+	// A file changed between the check and the write: refused, and the
+	// caller discards what was written.
+	calls := 0
+	tampered := bytes.Replace(exp, []byte("https://"), []byte("http://"), 1)
+	err := New("cityid-next").InitGenesisFrom(newMemKV(t), g, genesisValidators(), func(string) (io.ReadCloser, error) {
+		calls++
+		if calls == 1 {
+			return io.NopCloser(bytes.NewReader(exp)), nil
+		}
+		return io.NopCloser(bytes.NewReader(tampered)), nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "changed after") || calls != 2 {
+		t.Fatalf("a file changed between the passes: %v after %d opens", err, calls)
+	}
+}
+
+// TestExportKnowsEveryKey reads keys.go: every prefix and key of the state
+// layout has its kind in exportKinds, so a new kind of entry cannot be
+// left out of exports unnoticed, and no kind's prefix hides another's.
+func TestExportKnowsEveryKey(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "keys.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, d := range f.Decls {
+		gd, ok := d.(*ast.GenDecl)
+		if !ok || gd.Tok != token.CONST {
+			continue
+		}
+		for _, s := range gd.Specs {
+			vs := s.(*ast.ValueSpec)
+			for i, name := range vs.Names {
+				if !strings.HasPrefix(name.Name, "prefix") && !strings.HasPrefix(name.Name, "key") {
+					continue
+				}
+				lit, ok := vs.Values[i].(*ast.BasicLit)
+				if !ok {
+					t.Fatalf("%s is not a literal", name.Name)
+				}
+				v, _ := strconv.Unquote(lit.Value)
+				n++
+				found := false
+				for _, k := range exportKinds {
+					found = found || k.prefix == v
+				}
+				if !found {
+					t.Errorf("state key %s (%q) has no kind in exportKinds", name.Name, v)
+				}
+			}
+		}
+	}
+	if n != len(exportKinds) {
+		t.Errorf("keys.go has %d prefixes and keys, exportKinds %d kinds", n, len(exportKinds))
+	}
+	for _, a := range exportKinds {
+		for _, b := range exportKinds {
+			if a.name != b.name && !b.exact && strings.HasPrefix(a.prefix, b.prefix) {
+				t.Errorf("kind %s's keys (%q) fall under %s's prefix %q", a.name, a.prefix, b.name, b.prefix)
+			}
+		}
+	}
+}
+
+func TestExportRefusesUnknownKey(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	if err := h.kv.Set([]byte("zzz/new"), []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	h.commit(t)
+	v := h.kv.st.Latest()
+	_, err := Export(io.Discard, v, testChainID, v.Version(), v.Hash())
+	if err == nil || !strings.Contains(err.Error(), `"zzz/new" is of no kind`) {
+		t.Fatalf("export of a state with an unknown key: %v", err)
+	}
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
