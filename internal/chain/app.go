@@ -5,7 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -48,6 +51,8 @@ type App struct {
 	// keeping the keys it has seen expanded.
 	sigs    *Signatures
 	commits *Notifier
+	// genesisDir: AppOptions.GenesisDir.
+	genesisDir string
 
 	// What Commit prunes, and CometBFT's oldest block (retention.go).
 	keep Retention
@@ -81,6 +86,9 @@ type AppOptions struct {
 	// Retention says which blocks and state versions Commit keeps; the
 	// zero value keeps everything.
 	Retention Retention
+	// GenesisDir is the folder of the genesis file, where the files a
+	// genesis names (an imported export) are; "" for none.
+	GenesisDir string
 }
 
 // NewApp returns the application over st for the chain chainID.
@@ -93,16 +101,17 @@ func NewApp(chainID string, st *store.Store, log *slog.Logger, opts ...AppOption
 		o = opts[0]
 	}
 	return &App{
-		snaps:    newSnapshots(o.Snapshots, st, log.With("module", "snapshots")),
-		onTx:     o.OnTx,
-		keep:     o.Retention,
-		machine:  registry.New(chainID),
-		store:    st,
-		log:      log,
-		prepared: newPreparedCache(preparedCacheTxs, preparedCacheBytes),
-		sigs:     NewSignatures(0),
-		commits:  NewNotifier(),
-		pending:  make(map[string]*pendingAccount),
+		snaps:      newSnapshots(o.Snapshots, st, log.With("module", "snapshots")),
+		onTx:       o.OnTx,
+		keep:       o.Retention,
+		machine:    registry.New(chainID),
+		genesisDir: o.GenesisDir,
+		store:      st,
+		log:        log,
+		prepared:   newPreparedCache(preparedCacheTxs, preparedCacheBytes),
+		sigs:       NewSignatures(0),
+		commits:    NewNotifier(),
+		pending:    make(map[string]*pendingAccount),
 	}
 }
 
@@ -137,7 +146,10 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 		}
 		vals[i] = registry.Validator{PubKey: hex.EncodeToString(v.PubKeyBytes), Power: v.Power}
 	}
-	if err := a.machine.InitGenesis(a.store, req.AppStateBytes, vals); err != nil {
+	if err := a.machine.InitGenesisFrom(a.store, req.AppStateBytes, vals, a.openGenesisFile); err != nil {
+		// An import may have written part of its export before it was
+		// refused: none of it stays.
+		a.store.Rollback()
 		return nil, fmt.Errorf("init chain %s: %w", req.ChainId, err)
 	}
 	// Until the first block, CheckTx stages transactions at the genesis
@@ -149,6 +161,15 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 	a.mu.Unlock()
 	a.log.Info("genesis state written", "chain_id", req.ChainId, "initial_height", req.InitialHeight)
 	return &abci.InitChainResponse{AppHash: a.store.WorkingHash()}, nil
+}
+
+// openGenesisFile opens a file the genesis names, in the genesis file's
+// folder; the registry has checked that name is a plain file name.
+func (a *App) openGenesisFile(name string) (io.ReadCloser, error) {
+	if a.genesisDir == "" {
+		return nil, fmt.Errorf("the genesis names file %s, and this node was given no genesis folder", name)
+	}
+	return os.Open(filepath.Join(a.genesisDir, name))
 }
 
 // CheckTx admits a transaction to the mempool: its envelope, signature and

@@ -87,7 +87,7 @@ func Start(ctx context.Context, conf *cfg.Config, log *slog.Logger, opts ...Opti
 	}
 	app := NewApp(genDoc.ChainID, st, log.With("module", "app"), AppOptions{Snapshots: SnapshotOptions{
 		Dir: SnapshotDir(conf), Interval: o.SnapshotInterval, Keep: o.SnapshotKeep,
-	}, OnTx: o.OnTx, Retention: o.Retention})
+	}, OnTx: o.OnTx, Retention: o.Retention, GenesisDir: filepath.Dir(conf.GenesisFile())})
 	var consensus abci.Application = app
 	if o.WrapApp != nil {
 		consensus = o.WrapApp(app)

@@ -35,6 +35,10 @@ type InitOptions struct {
 	RPC     string // tcp://host:port
 	P2P     string // tcp://host:port
 	DNS     string // host:port, or "off"
+	// Import is the path of an export the new network starts from
+	// (docs/export.md): its authority and state, with this home's
+	// validator. "": a new, empty registry.
+	Import string
 }
 
 // InitResult says what Init made.
@@ -46,10 +50,12 @@ type InitResult struct {
 	// keyring (the user added it) and was kept, not made.
 	OperatorKept bool   `json:"operator_kept,omitempty"`
 	NodeID       string `json:"node_id"`
-	HTTP         string `json:"http"`
-	RPC          string `json:"rpc"`
-	P2P          string `json:"p2p"`
-	ConfigFile   string `json:"config_file"`
+	// Imported is the header of the export the network starts from.
+	Imported   *registry.ExportHeader `json:"imported,omitempty"`
+	HTTP       string                 `json:"http"`
+	RPC        string                 `json:"rpc"`
+	P2P        string                 `json:"p2p"`
+	ConfigFile string                 `json:"config_file"`
 }
 
 // Init initialises home as a local network of one validator whose operator
@@ -70,6 +76,10 @@ func Init(home string, opts InitOptions) (_ InitResult, err error) {
 	if err := checkEmpty(home); err != nil {
 		return InitResult{}, err
 	}
+	imp, err := checkImport(opts.Import, opts.ChainID)
+	if err != nil {
+		return InitResult{}, err
+	}
 	lock, err := lockHome(home)
 	if err != nil {
 		return InitResult{}, fmt.Errorf("init: %w", err)
@@ -85,14 +95,23 @@ func Init(home string, opts InitOptions) (_ InitResult, err error) {
 	if err := h.config.write(); err != nil {
 		return InitResult{}, fmt.Errorf("init %s: %w", home, err)
 	}
-	gen, err := genesis(opts.ChainID, []member{h}, 1)
+	gen, err := genesis(opts.ChainID, []member{h}, 1, imp)
 	if err != nil {
 		return InitResult{}, fmt.Errorf("init %s: %w", home, err)
+	}
+	if imp != nil {
+		if err := copyImport(opts.Import, imp, filepath.Dir(h.config.Comet.GenesisFile())); err != nil {
+			return InitResult{}, fmt.Errorf("init %s: %w", home, err)
+		}
 	}
 	if err := gen.SaveAs(h.config.Comet.GenesisFile()); err != nil {
 		return InitResult{}, fmt.Errorf("init %s: write genesis: %w", home, err)
 	}
-	return h.result(opts.ChainID), nil
+	res := h.result(opts.ChainID)
+	if imp != nil {
+		res.Imported = &imp.Header
+	}
+	return res, nil
 }
 
 // Apply sets the names and listen addresses that opts gives, leaving the
@@ -179,9 +198,28 @@ func prepareHome(home string, opts InitOptions) (member, error) {
 	return member{config: c, nodeID: string(nodeKey.ID()), valPub: valPub, operator: op, operatorKept: kept}, nil
 }
 
+// checkImport checks the export a new network is to start from (none when
+// path is ""), before anything of the network is made. The network must
+// have a chain ID other than the exported one's (registry's checkImport
+// says why).
+func checkImport(path, chainID string) (*registry.ExportSummary, error) {
+	if path == "" {
+		return nil, nil
+	}
+	sum, err := CheckExport(path)
+	if err != nil {
+		return nil, err
+	}
+	if sum.Header.ChainID == chainID {
+		return nil, fmt.Errorf("import %s: it is an export of chain %s: a network started from it needs a chain ID of its own (leave out --chain-id for a new one)", path, chainID)
+	}
+	return &sum, nil
+}
+
 // genesis is the genesis of a network whose validators are vals (power 10
-// each) and whose authority is their operator keys with the threshold.
-func genesis(chainID string, vals []member, threshold int) (*types.GenesisDoc, error) {
+// each) and whose authority is their operator keys with the threshold,
+// or, when imp is set, the authority of the export it starts from.
+func genesis(chainID string, vals []member, threshold int, imp *registry.ExportSummary) (*types.GenesisDoc, error) {
 	auth := registry.Authority{Threshold: threshold}
 	gen := &types.GenesisDoc{
 		// Genesis time is the one wall-clock reading of a chain: it is
@@ -197,7 +235,13 @@ func genesis(chainID string, vals []member, threshold int) (*types.GenesisDoc, e
 			Address: v.valPub.Address(), PubKey: v.valPub, Power: 10, Name: v.config.Comet.Moniker,
 		})
 	}
-	appState, err := json.Marshal(registry.Genesis{Authority: auth, Params: DefaultParams()})
+	g := registry.Genesis{Authority: auth, Params: DefaultParams()}
+	if imp != nil {
+		g = registry.Genesis{Authority: imp.Authority, Params: imp.Params, Import: &registry.GenesisImport{
+			File: registry.GenesisImportFile, SHA256: imp.SHA256, Header: imp.Header,
+		}}
+	}
+	appState, err := json.Marshal(g)
 	if err != nil {
 		return nil, fmt.Errorf("encode app state: %w", err)
 	}
