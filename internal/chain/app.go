@@ -51,8 +51,10 @@ type App struct {
 	// keeping the keys it has seen expanded.
 	sigs    *Signatures
 	commits *Notifier
-	// genesisDir: AppOptions.GenesisDir.
+	// genesisDir: AppOptions.GenesisDir. openFile opens the files a
+	// genesis names in it (openGenesisFile; a test gives another).
 	genesisDir string
+	openFile   registry.OpenFile
 
 	// What Commit prunes, and CometBFT's oldest block (retention.go).
 	keep Retention
@@ -146,7 +148,11 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 		}
 		vals[i] = registry.Validator{PubKey: hex.EncodeToString(v.PubKeyBytes), Power: v.Power}
 	}
-	if err := a.machine.InitGenesisFrom(a.store, req.AppStateBytes, vals, a.openGenesisFile); err != nil {
+	open := a.openFile
+	if open == nil {
+		open = a.openGenesisFile
+	}
+	if err := a.machine.InitGenesisFrom(a.store, req.AppStateBytes, vals, open); err != nil {
 		// An import may have written part of its export before it was
 		// refused: none of it stays.
 		a.store.Rollback()
