@@ -186,6 +186,9 @@ func TestExportImport(t *testing.T) {
 	if hd2.ChainID != res.ChainID || hd2.Height != 1 || hd2.ContentSHA256 != hd.ContentSHA256 || hd2.Entries != hd.Entries {
 		t.Fatalf("new network's header %s, old %s", head2, head1)
 	}
+	if !strings.EqualFold(b1.AppHash, hd2.AppHash) {
+		t.Errorf("block 1 carries app hash %s (InitChain's), the export of height 1 says %s", b1.AppHash, hd2.AppHash)
+	}
 	if !strings.EqualFold(b2.AppHash, hd2.AppHash) {
 		t.Errorf("block 2 carries app hash %s, the export of height 1 says %s", b2.AppHash, hd2.AppHash)
 	}
