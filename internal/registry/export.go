@@ -294,6 +294,9 @@ func ReadExport(r io.Reader, put func(key, value []byte) error) (ExportSummary, 
 	if err := s.Header.check(); err != nil {
 		return s, &ExportError{1, err.Error()}
 	}
+	if canon, err := json.Marshal(s.Header); err != nil || !bytes.Equal(append(canon, '\n'), head) {
+		return s, &ExportError{1, "the header is not in the form an export writes (spacing, field order or escapes differ)"}
+	}
 	var (
 		content         = sha256.New()
 		prev            []byte

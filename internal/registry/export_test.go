@@ -183,6 +183,7 @@ func TestImportRefuses(t *testing.T) {
 		{"another format", strings.Replace(join(lines), ExportFormat, "other-export", 1), 1, `format "other-export"`},
 		{"a later version", strings.Replace(join(lines), `"version":1`, `"version":2`, 1), 1, "version 2"},
 		{"an unknown header field", strings.Replace(join(lines), `{"format"`, `{"extra":1,"format"`, 1), 1, "extra"},
+		{"a header spaced", strings.Replace(join(lines), `,"version"`, `, "version"`, 1), 1, "header is not in the form"},
 		{"cut short", strings.TrimSuffix(join(lines), "\n"), len(lines), "no newline"},
 		{"a line missing", join(lines[:len(lines)-1]), 0, "header says"},
 		{"a value changed", with(rec, strings.Replace(lines[rec], `"status":"active"`, `"status":"deactivated"`, 1)), 0, "changed after"},
