@@ -195,7 +195,9 @@ func TestImportRefuses(t *testing.T) {
 		{"spaces", rehash(body(withLines(rec, strings.Replace(lines[rec], `,"value":`, `, "value":`, 1)))), rec + 1, "not in the form"},
 		{"a value not compact", rehash(body(withLines(rec, strings.Replace(lines[rec], `"value":{"id"`, `"value":{ "id"`, 1)))), rec + 1, "not compact"},
 		{"a record under another's key", rehash(body(withLines(rec, strings.Replace(lines[rec], `"value":{"id":"`, `"value":{"id":"9`, 1)))), rec + 1, "holds the record of"},
-		{"an unknown field in a value", rehash(body(withLines(grant, strings.Replace(lines[grant], `"value":{`, `"value":{"x":1,`, 1)))), grant + 1, "unknown field"},
+		{"an unknown field in a value", rehash(body(withLines(grant, strings.Replace(lines[grant], `"value":{`, `"value":{"x":1,`, 1)))), grant + 1, `unknown object member name "x"`},
+		{"a name repeated in a value", rehash(body(withLines(grant, strings.Replace(lines[grant], `"value":{"dataset":`, `"value":{"scope":"read","dataset":`, 1)))), grant + 1, `duplicate object member name "scope"`},
+		{"a name in another case", rehash(body(withLines(rec, strings.Replace(lines[rec], `"value":{"id":`, `"value":{"ID":`, 1)))), rec + 1, `unknown object member name "ID"`},
 		{"a line too long", lines[0] + strings.Repeat("x", MaxExportLineBytes+1) + "\n", 2, "longer than"},
 	}
 	for _, c := range cases {
@@ -399,5 +401,20 @@ func checkImportOf(t *testing.T, in []byte) {
 	_, again, _ := bytes.Cut(out.Bytes(), []byte("\n"))
 	if !bytes.Equal(body, again) || hd.ContentSHA256 != sum.Header.ContentSHA256 || hd.Entries != sum.Header.Entries {
 		t.Fatalf("accepted %q, exported again as %q", in, out.Bytes())
+	}
+}
+
+// appendJSONString writes a string as encoding/json does, whichever of its
+// two ways it takes.
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "id/1561301001.85.1/school-0042", "seq/app", "石家庄市", "a<b>&c", "q\"b\\", "tab\tnl\n", "\u2028", "\x7f", "~"} {
+		want, _ := json.Marshal(s)
+		got, err := appendJSONString(nil, []byte(s))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%q: %s (%v), encoding/json %s", s, got, err, want)
+		}
+	}
+	if _, err := appendJSONString(nil, []byte{0xff}); err == nil {
+		t.Error("text that is not UTF-8 was written")
 	}
 }
