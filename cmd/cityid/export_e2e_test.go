@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	dbm "github.com/cometbft/cometbft-db"
 
@@ -191,6 +193,88 @@ func TestExportImport(t *testing.T) {
 	}
 	if !strings.EqualFold(b2.AppHash, hd2.AppHash) {
 		t.Errorf("block 2 carries app hash %s, the export of height 1 says %s", b2.AppHash, hd2.AppHash)
+	}
+
+	t.Run("testnet", func(t *testing.T) { importTestnet(t, bin, file, key, exp) })
+}
+
+// importTestnet starts a network of two validators from the export with
+// cityid testnet --import: both apply it at InitChain and agree on it
+// (they make blocks together), a record written there is resolved with a
+// proof from the other validator, and both export height 1 as the very
+// same bytes, whose entries are the export's.
+func importTestnet(t *testing.T, bin, file string, aliceKey, exp []byte) {
+	base, err := testnode.FreeBasePort(6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "net")
+	stdout, stderr, code := runCLI(t, bin, "testnet", "--validators", "2", "--output", dir, "--base-port", strconv.Itoa(base), "--import", file, "--json")
+	var homes []struct {
+		Home string `json:"home"`
+		HTTP string `json:"http"`
+		RPC  string `json:"rpc"`
+		P2P  string `json:"p2p"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &homes) != nil || len(homes) != 2 {
+		t.Fatalf("testnet --import: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	nodes := make([]*testnode.Node, 2)
+	for i, h := range homes {
+		n := testnode.New(t, bin)
+		n.Home, n.HTTP, n.DNS = h.Home, h.HTTP, ""
+		n.RPC, n.P2P = strings.TrimPrefix(h.RPC, "tcp://"), strings.TrimPrefix(h.P2P, "tcp://")
+		nodes[i] = n
+	}
+	if err := os.WriteFile(filepath.Join(nodes[0].Home, "keys", "alice.json"), aliceKey, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	testnode.StartAll(t, nodes, 90*time.Second)
+	cli(t, nodes[0], nil, "tx", "register", "1561301001.85.1/school-0044", "--value", "TEXT=testnet", "--from", "alice")
+
+	ctx := context.Background()
+	c, err := client.New(nodes[1].URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b1, err := c.Block(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trustHash, _ := hex.DecodeString(b1.Hash)
+	v, err := client.NewVerifier(ctx, c, nil, client.TrustOptions{Height: 1, Hash: trustHash}, dbm.NewMemDB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"1561301001.85.1/school-0042", "1561301001.85.1/school-0044"} {
+		// The second validator may be a block behind the first's answer.
+		var verr error
+		for range 50 {
+			if _, ver, err := v.ResolveVerified(ctx, id); err == nil && ver.Exists {
+				verr = nil
+				break
+			} else {
+				verr = fmt.Errorf("%+v %v", ver, err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if verr != nil {
+			t.Fatalf("verified resolve of %s on the second validator: %v", id, verr)
+		}
+	}
+	var exports []string
+	for _, n := range nodes {
+		n.Stop()
+		out, stderr, code := n.CLI("export", "--height", "1")
+		if code != 0 {
+			t.Fatalf("export of %s: exit %d, %s", n.Home, code, stderr)
+		}
+		exports = append(exports, out)
+	}
+	_, body, _ := strings.Cut(exports[0], "\n")
+	_, want, _ := strings.Cut(string(exp), "\n")
+	if exports[0] != exports[1] || body != want {
+		t.Fatalf("the validators' exports of height 1 differ from each other (%v) or from the imported entries (%v)", exports[0] != exports[1], body != want)
 	}
 }
 
