@@ -295,7 +295,7 @@ type ExportSummary struct {
 // key, when the authority or params are missing, or when the count or
 // content hash disagree with the header. put is called before the end is
 // checked: a caller that writes must discard what it wrote when ReadExport
-// fails.
+// fails. put owns the key and value it is given.
 func ReadExport(r io.Reader, put func(key, value []byte) error) (ExportSummary, error) {
 	var s ExportSummary
 	file := sha256.New()
@@ -391,7 +391,9 @@ func ReadExport(r io.Reader, put func(key, value []byte) error) (ExportSummary, 
 		content.Write(raw)
 		n++
 		if put != nil {
-			if err := put([]byte(l.Key), value); err != nil {
+			// A JSON value lies in the reader's buffer, which the next
+			// lines overwrite; a store keeps the slices it is given.
+			if err := put([]byte(l.Key), bytes.Clone(value)); err != nil {
 				return s, fmt.Errorf("import line %d: %w", lineNo, err)
 			}
 		}
