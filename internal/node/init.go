@@ -45,7 +45,7 @@ type InitOptions struct {
 type InitResult struct {
 	Home     string `json:"home"`
 	ChainID  string `json:"chain_id"`
-	Operator string `json:"operator"` // public key of the operator key, the sole authority member
+	Operator string `json:"operator"` // public key of the operator key, the sole authority member unless the network imports an export
 	// OperatorKept says the operator key was already in the home's
 	// keyring (the user added it) and was kept, not made.
 	OperatorKept bool   `json:"operator_kept,omitempty"`
