@@ -110,6 +110,9 @@ var exportKinds = []entryKind{
 	{name: "anchor_head", prefix: prefixAnchorHead, check: checkAnchorHeadEntry},
 	{name: "proposal", prefix: prefixProposal, carried: never},
 	{name: "validators", prefix: keyValidators, exact: true, carried: never},
+	{name: "upgrade_plan", prefix: keyUpgradePlan, exact: true, carried: never},
+	{name: "upgrade_done", prefix: prefixUpgradeDone, check: checkUpgradeDoneEntry},
+	{name: "upgrade_version", prefix: keyUpgradeVersion, exact: true, text: true, check: checkCounter},
 }
 
 // kindOf is the kind of a state key, with the key after its prefix.
@@ -747,6 +750,26 @@ func checkAnchorEntry(rest string, v []byte) error {
 	}
 	if entries != fmt.Sprintf("%020d", a.Entries) {
 		return fmt.Errorf("holds the anchor at %d entries", a.Entries)
+	}
+	return nil
+}
+
+// upgradeDoneEntry is the form of an upgrade's record: UpgradeDone's
+// fields (upgrade.go).
+type upgradeDoneEntry struct {
+	Name       string `json:"name"`
+	Height     int64  `json:"height"`
+	Info       string `json:"info,omitempty"`
+	AppVersion uint64 `json:"app_version"`
+}
+
+func checkUpgradeDoneEntry(rest string, v []byte) error {
+	var d upgradeDoneEntry
+	if err := decodeEntry(v, &d); err != nil {
+		return err
+	}
+	if d.Name == "" || d.Name != rest {
+		return fmt.Errorf("holds the record of upgrade %q", d.Name)
 	}
 	return nil
 }

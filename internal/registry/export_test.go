@@ -36,6 +36,17 @@ func exportWorld(t testing.TB) *blockWorld {
 	// Nanjing application stays pending, with one approval.
 	h.mustApply(t, approve(t, h.members[0], w.parisApp))
 	h.mustApply(t, approve(t, h.members[1], w.parisApp))
+	// An upgrade that ran (upgrade.go's record of it and the version it
+	// set), written as CompleteUpgrade writes them.
+	for _, kv := range [][2]string{
+		{prefixUpgradeDone + "v4", `{"name":"v4","height":20,"app_version":4}`},
+		{keyUpgradeVersion, "4"},
+	} {
+		if err := h.kv.Set([]byte(kv[0]), []byte(kv[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.commit(t)
 	return w
 }
 
@@ -463,5 +474,43 @@ func TestExportGolden(t *testing.T) {
 	goldenFile(t, "export_v1.jsonl", exp)
 	if _, err := ReadExport(bytes.NewReader(exp), nil); err != nil {
 		t.Fatalf("the golden export does not read: %v", err)
+	}
+}
+
+// A state that ran an upgrade: its record and the application version it
+// set are carried (the new network's state is the migrated one, and its
+// rules are that version's); a plan still pending is not (its height is
+// the old chain's).
+func TestExportUpgradeEntries(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	for _, kv := range [][2]string{
+		{keyUpgradePlan, `{"name":"v5","height":900,"approved":{"height":800,"time":"2026-01-01T00:00:00Z","tx":"AB"}}`},
+		{prefixUpgradeDone + "v4", `{"name":"v4","height":500,"app_version":4}`},
+		{keyUpgradeVersion, "4"},
+	} {
+		if err := h.kv.Set([]byte(kv[0]), []byte(kv[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.commit(t)
+	exp, _ := h.export(t)
+	for _, c := range []struct {
+		line string
+		want bool
+	}{
+		{`{"kind":"upgrade_done","key":"upgrade/done/v4","value":{"name":"v4","height":500,"app_version":4}}`, true},
+		{`{"kind":"upgrade_version","key":"upgrade/version","value":"4"}`, true},
+		{`"upgrade_plan"`, false},
+	} {
+		if bytes.Contains(exp, []byte(c.line)) != c.want {
+			t.Errorf("export holds %s: %v, want %v", c.line, !c.want, c.want)
+		}
+	}
+	if _, err := ReadExport(bytes.NewReader(exp), nil); err != nil {
+		t.Fatal(err)
+	}
+	bad := bytes.Replace(exp, []byte(`{"name":"v4",`), []byte(`{"name":"v3",`), 1)
+	if _, err := ReadExport(bytes.NewReader(bad), nil); err == nil || !strings.Contains(err.Error(), `holds the record of upgrade "v3"`) {
+		t.Fatalf("an upgrade record under another name's key: %v", err)
 	}
 }

@@ -34,6 +34,14 @@ const (
 	keyValidators     = "validators"  // → []Validator: the validator set, ordered by key
 )
 
+// The keys of scheduled upgrades (upgrade.go), apart so that the table
+// above keeps its alignment.
+const (
+	keyUpgradePlan    = "upgrade/plan"    // → UpgradePlan: the pending upgrade
+	prefixUpgradeDone = "upgrade/done/"   // upgrade/done/<name> → UpgradeDone: an upgrade whose migration ran
+	keyUpgradeVersion = "upgrade/version" // → the application version the last upgrade set (decimal); absent before any
+)
+
 // sep separates the parts of a composite key. It is outside the identifier
 // grammar, so no identifier contains it.
 const sep = "#"
