@@ -51,10 +51,10 @@ type App struct {
 	// keeping the keys it has seen expanded.
 	sigs    *Signatures
 	commits *Notifier
-	// genesisDir: AppOptions.GenesisDir. openFile opens the files a
-	// genesis names in it (openGenesisFile; a test gives another).
-	genesisDir string
-	openFile   registry.OpenFile
+	// genDir: AppOptions.GenesisDir. openFile opens the files a genesis
+	// names in it (openGenesisFile; a test gives another).
+	genDir   string
+	openFile registry.OpenFile
 
 	// What Commit prunes, and CometBFT's oldest block (retention.go).
 	keep Retention
@@ -81,6 +81,9 @@ type App struct {
 // AppOptions configure the application beyond its chain and store.
 type AppOptions struct {
 	Snapshots SnapshotOptions
+	// GenesisDir is the folder of the genesis file, where the files a
+	// genesis names (an imported export) are; "" for none.
+	GenesisDir string
 	// OnTx, when set, is told of every transaction of a committed block:
 	// its kind ("unknown" when it did not decode) and result ("ok" or the
 	// rejection code).
@@ -88,9 +91,6 @@ type AppOptions struct {
 	// Retention says which blocks and state versions Commit keeps; the
 	// zero value keeps everything.
 	Retention Retention
-	// GenesisDir is the folder of the genesis file, where the files a
-	// genesis names (an imported export) are; "" for none.
-	GenesisDir string
 }
 
 // NewApp returns the application over st for the chain chainID.
@@ -103,17 +103,17 @@ func NewApp(chainID string, st *store.Store, log *slog.Logger, opts ...AppOption
 		o = opts[0]
 	}
 	return &App{
-		snaps:      newSnapshots(o.Snapshots, st, log.With("module", "snapshots")),
-		onTx:       o.OnTx,
-		keep:       o.Retention,
-		machine:    registry.New(chainID),
-		genesisDir: o.GenesisDir,
-		store:      st,
-		log:        log,
-		prepared:   newPreparedCache(preparedCacheTxs, preparedCacheBytes),
-		sigs:       NewSignatures(0),
-		commits:    NewNotifier(),
-		pending:    make(map[string]*pendingAccount),
+		snaps:    newSnapshots(o.Snapshots, st, log.With("module", "snapshots")),
+		onTx:     o.OnTx,
+		keep:     o.Retention,
+		machine:  registry.New(chainID),
+		store:    st,
+		log:      log,
+		prepared: newPreparedCache(preparedCacheTxs, preparedCacheBytes),
+		sigs:     NewSignatures(0),
+		commits:  NewNotifier(),
+		pending:  make(map[string]*pendingAccount),
+		genDir:   o.GenesisDir,
 	}
 }
 
@@ -172,10 +172,10 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 // openGenesisFile opens a file the genesis names, in the genesis file's
 // folder; the registry has checked that name is a plain file name.
 func (a *App) openGenesisFile(name string) (io.ReadCloser, error) {
-	if a.genesisDir == "" {
+	if a.genDir == "" {
 		return nil, fmt.Errorf("the genesis names file %s, and this node was given no genesis folder", name)
 	}
-	return os.Open(filepath.Join(a.genesisDir, name))
+	return os.Open(filepath.Join(a.genDir, name))
 }
 
 // CheckTx admits a transaction to the mempool: its envelope, signature and

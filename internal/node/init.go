@@ -30,15 +30,15 @@ const OperatorKey = "operator"
 // take the defaults.
 type InitOptions struct {
 	ChainID string // "": a new one, cityid-local-<random>
+	// Import is the path of an export the new network starts from
+	// (docs/export.md): its authority and state, with this home's
+	// validator. "": a new, empty registry.
+	Import  string
 	Moniker string
 	HTTP    string // host:port
 	RPC     string // tcp://host:port
 	P2P     string // tcp://host:port
 	DNS     string // host:port, or "off"
-	// Import is the path of an export the new network starts from
-	// (docs/export.md): its authority and state, with this home's
-	// validator. "": a new, empty registry.
-	Import string
 }
 
 // InitResult says what Init made.
@@ -46,16 +46,16 @@ type InitResult struct {
 	Home     string `json:"home"`
 	ChainID  string `json:"chain_id"`
 	Operator string `json:"operator"` // public key of the operator key, the sole authority member unless the network imports an export
+	// Imported is the header of the export the network starts from.
+	Imported *registry.ExportHeader `json:"imported,omitempty"`
 	// OperatorKept says the operator key was already in the home's
 	// keyring (the user added it) and was kept, not made.
 	OperatorKept bool   `json:"operator_kept,omitempty"`
 	NodeID       string `json:"node_id"`
-	// Imported is the header of the export the network starts from.
-	Imported   *registry.ExportHeader `json:"imported,omitempty"`
-	HTTP       string                 `json:"http"`
-	RPC        string                 `json:"rpc"`
-	P2P        string                 `json:"p2p"`
-	ConfigFile string                 `json:"config_file"`
+	HTTP         string `json:"http"`
+	RPC          string `json:"rpc"`
+	P2P          string `json:"p2p"`
+	ConfigFile   string `json:"config_file"`
 }
 
 // Init initialises home as a local network of one validator whose operator
