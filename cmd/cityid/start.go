@@ -66,7 +66,8 @@ its entries. The network needs a chain ID other than the exported one's.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts := a.initOptions()
-			opts.ChainID, opts.Moniker, opts.Import = chainID, moniker, imp
+			opts.Import = imp
+			opts.ChainID, opts.Moniker = chainID, moniker
 			res, err := node.Init(g.home, opts)
 			if err != nil {
 				return err

@@ -87,8 +87,11 @@ func Start(ctx context.Context, conf *cfg.Config, log *slog.Logger, opts ...Opti
 	}
 	app := NewApp(genDoc.ChainID, st, log.With("module", "app"), AppOptions{Snapshots: SnapshotOptions{
 		Dir: SnapshotDir(conf), Interval: o.SnapshotInterval, Keep: o.SnapshotKeep,
-	}, OnTx: o.OnTx, Retention: o.Retention, GenesisDir: filepath.Dir(conf.GenesisFile())})
+	}, OnTx: o.OnTx, Retention: o.Retention})
 	var consensus abci.Application = app
+	// InitChain finds the files a genesis names (an imported export)
+	// beside the genesis file.
+	app.genDir = filepath.Dir(conf.GenesisFile())
 	if o.WrapApp != nil {
 		consensus = o.WrapApp(app)
 	}
