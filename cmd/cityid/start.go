@@ -41,7 +41,7 @@ func cometAddr(s string) string {
 
 func newInit(g *globals) *cobra.Command {
 	var a addrFlags
-	var chainID, moniker string
+	var chainID, moniker, imp string
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Initialise a home folder as a local network of one validator",
@@ -53,11 +53,19 @@ key already in the keyring is kept and becomes that authority.
 
 The home must be new or empty, or hold only keys (keys/) and light client
 trust (light/); they are kept. 'cityid start' does this by itself on such a
-home.`,
-		Example: "  cityid init --home /tmp/city-a --http 127.0.0.1:8681",
-		Args:    exactArgs(0, "no arguments"),
+home.
+
+With --import FILE the network starts from an export of another network
+(cityid export; docs/export.md): the file is checked whole first, and a bad
+one refused naming its line; it is copied beside the genesis, which names it
+by its SHA-256 and takes its authority and params; the first start writes
+its entries. The network needs a chain ID other than the exported one's.`,
+		Example: `  cityid init --home /tmp/city-a --http 127.0.0.1:8681
+  cityid init --home /tmp/new --import registry-1200.jsonl`,
+		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts := a.initOptions()
+			opts.Import = imp
 			opts.ChainID, opts.Moniker = chainID, moniker
 			opts.Keyring = g.keyringOptions(cmd)
 			res, err := node.Init(g.home, opts)
@@ -73,6 +81,7 @@ home.`,
 	a.register(cmd)
 	cmd.Flags().StringVar(&chainID, "chain-id", "", "chain ID of the new network (default "+node.LocalChainIDPrefix+"-<6 random characters>)")
 	cmd.Flags().StringVar(&moniker, "moniker", "", "the node's name among its peers")
+	cmd.Flags().StringVar(&imp, "import", "", "start the network from this export (cityid export)")
 	return cmd
 }
 

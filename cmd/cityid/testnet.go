@@ -41,6 +41,7 @@ sets it exactly). Start each node with cityid start --home DIR/nodeI.`,
 	cmd.Flags().StringVar(&opts.Output, "output", "", "folder for the homes (new or empty)")
 	cmd.Flags().StringVar(&opts.ChainID, "chain-id", "", "chain ID (default "+node.TestnetChainIDPrefix+"-<6 random characters>)")
 	cmd.Flags().IntVar(&opts.BasePort, "base-port", node.DefaultTestnetBasePort, "first loopback port; each node takes three")
+	cmd.Flags().StringVar(&opts.Import, "import", "", "start the network from this export (cityid export; see cityid init --import)")
 	cmd.Flags().StringVar(&opts.Host, "host", "127.0.0.1", "address the nodes listen on and dial each other at")
 	return cmd
 }

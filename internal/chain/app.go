@@ -5,7 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -53,6 +56,10 @@ type App struct {
 	// keeping the keys it has seen expanded.
 	sigs    *Signatures
 	commits *Notifier
+	// genDir: AppOptions.GenesisDir. openFile opens the files a genesis
+	// names in it (openGenesisFile; a test gives another).
+	genDir   string
+	openFile registry.OpenFile
 
 	// What Commit prunes, and CometBFT's oldest block (retention.go).
 	keep Retention
@@ -84,6 +91,9 @@ type App struct {
 // AppOptions configure the application beyond its chain and store.
 type AppOptions struct {
 	Snapshots SnapshotOptions
+	// GenesisDir is the folder of the genesis file, where the files a
+	// genesis names (an imported export) are; "" for none.
+	GenesisDir string
 	// OnTx, when set, is told of every transaction of a committed block:
 	// its kind ("unknown" when it did not decode) and result ("ok" or the
 	// rejection code).
@@ -128,6 +138,7 @@ func NewApp(chainID string, st *store.Store, log *slog.Logger, opts ...AppOption
 		sigs:     NewSignatures(0),
 		commits:  NewNotifier(),
 		pending:  make(map[string]*pendingAccount),
+		genDir:   o.GenesisDir,
 	}
 }
 
@@ -166,7 +177,14 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 		}
 		vals[i] = registry.Validator{PubKey: hex.EncodeToString(v.PubKeyBytes), Power: v.Power}
 	}
-	if err := a.machine.InitGenesis(a.store, req.AppStateBytes, vals); err != nil {
+	open := a.openFile
+	if open == nil {
+		open = a.openGenesisFile
+	}
+	if err := a.machine.InitGenesisFrom(a.store, req.AppStateBytes, vals, open); err != nil {
+		// An import may have written part of its export before it was
+		// refused: none of it stays.
+		a.store.Rollback()
 		return nil, fmt.Errorf("init chain %s: %w", req.ChainId, err)
 	}
 	// Until the first block, CheckTx stages transactions at the genesis
@@ -178,6 +196,15 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 	a.mu.Unlock()
 	a.log.Info("genesis state written", "chain_id", req.ChainId, "initial_height", req.InitialHeight)
 	return &abci.InitChainResponse{AppHash: a.store.WorkingHash()}, nil
+}
+
+// openGenesisFile opens a file the genesis names, in the genesis file's
+// folder; the registry has checked that name is a plain file name.
+func (a *App) openGenesisFile(name string) (io.ReadCloser, error) {
+	if a.genDir == "" {
+		return nil, fmt.Errorf("the genesis names file %s, and this node was given no genesis folder", name)
+	}
+	return os.Open(filepath.Join(a.genDir, name))
 }
 
 // CheckTx admits a transaction to the mempool: its envelope, signature and

@@ -98,6 +98,9 @@ func Start(ctx context.Context, conf *cfg.Config, log *slog.Logger, opts ...Opti
 		Dir: SnapshotDir(conf), Interval: o.SnapshotInterval, Keep: o.SnapshotKeep,
 	}, OnTx: o.OnTx, Retention: o.Retention, Upgrades: o.Upgrades, UpgradeInfoFile: UpgradeInfoFile(conf.DBDir())})
 	var consensus abci.Application = app
+	// InitChain finds the files a genesis names (an imported export)
+	// beside the genesis file.
+	app.genDir = filepath.Dir(conf.GenesisFile())
 	if o.WrapApp != nil {
 		consensus = o.WrapApp(app)
 	}

@@ -187,7 +187,7 @@ func Collect(home string, opts CollectOptions) (_ CollectResult, err error) {
 		}
 		peers = append(peers, m.NodeID+"@"+m.Address)
 	}
-	gen, err := genesisDoc(opts.ChainID, opts.GenesisTime, vals, threshold)
+	gen, err := genesisDoc(opts.ChainID, opts.GenesisTime, vals, threshold, nil)
 	if err != nil {
 		return CollectResult{}, fmt.Errorf("genesis collect: %w", err)
 	}

@@ -30,6 +30,10 @@ const OperatorKey = "operator"
 // take the defaults.
 type InitOptions struct {
 	ChainID string // "": a new one, cityid-local-<random>
+	// Import is the path of an export the new network starts from
+	// (docs/export.md): its authority and state, with this home's
+	// validator. "": a new, empty registry.
+	Import  string
 	Moniker string
 	HTTP    string // host:port
 	RPC     string // tcp://host:port
@@ -44,7 +48,9 @@ type InitOptions struct {
 type InitResult struct {
 	Home     string `json:"home"`
 	ChainID  string `json:"chain_id"`
-	Operator string `json:"operator"` // public key of the operator key, the sole authority member
+	Operator string `json:"operator"` // public key of the operator key, the sole authority member unless the network imports an export
+	// Imported is the header of the export the network starts from.
+	Imported *registry.ExportHeader `json:"imported,omitempty"`
 	// OperatorKept says the operator key was already in the home's
 	// keyring (the user added it) and was kept, not made.
 	OperatorKept bool   `json:"operator_kept,omitempty"`
@@ -76,6 +82,10 @@ func Init(home string, opts InitOptions) (_ InitResult, err error) {
 	if err := checkEmpty(home); err != nil {
 		return InitResult{}, err
 	}
+	imp, err := checkImport(opts.Import, opts.ChainID)
+	if err != nil {
+		return InitResult{}, err
+	}
 	lock, err := lockHome(home)
 	if err != nil {
 		return InitResult{}, fmt.Errorf("init: %w", err)
@@ -91,14 +101,23 @@ func Init(home string, opts InitOptions) (_ InitResult, err error) {
 	if err := h.config.write(); err != nil {
 		return InitResult{}, fmt.Errorf("init %s: %w", home, err)
 	}
-	gen, err := genesis(opts.ChainID, []member{h}, 1)
+	gen, err := genesis(opts.ChainID, []member{h}, 1, imp)
 	if err != nil {
 		return InitResult{}, fmt.Errorf("init %s: %w", home, err)
+	}
+	if imp != nil {
+		if err := copyImport(opts.Import, imp, filepath.Dir(h.config.Comet.GenesisFile())); err != nil {
+			return InitResult{}, fmt.Errorf("init %s: %w", home, err)
+		}
 	}
 	if err := gen.SaveAs(h.config.Comet.GenesisFile()); err != nil {
 		return InitResult{}, fmt.Errorf("init %s: write genesis: %w", home, err)
 	}
-	return h.result(opts.ChainID), nil
+	res := h.result(opts.ChainID)
+	if imp != nil {
+		res.Imported = &imp.Header
+	}
+	return res, nil
 }
 
 // Apply sets the names and listen addresses that opts gives, leaving the
@@ -191,16 +210,35 @@ func prepareHome(home string, opts InitOptions) (member, error) {
 	return member{config: c, nodeID: string(nodeKey.ID()), valPub: valPub, operator: op, operatorKept: kept, passFile: passFile}, nil
 }
 
+// checkImport checks the export a new network is to start from (none when
+// path is ""), before anything of the network is made. The network must
+// have a chain ID other than the exported one's (registry's checkImport
+// says why).
+func checkImport(path, chainID string) (*registry.ExportSummary, error) {
+	if path == "" {
+		return nil, nil
+	}
+	sum, err := CheckExport(path)
+	if err != nil {
+		return nil, err
+	}
+	if sum.Header.ChainID == chainID {
+		return nil, fmt.Errorf("import %s: it is an export of chain %s: a network started from it needs a chain ID of its own (leave out --chain-id for a new one)", path, chainID)
+	}
+	return &sum, nil
+}
+
 // genesis is the genesis of a network whose validators are vals (power 10
-// each) and whose authority is their operator keys with the threshold.
-func genesis(chainID string, vals []member, threshold int) (*types.GenesisDoc, error) {
+// each) and whose authority is their operator keys with the threshold,
+// or, when imp is set, the authority of the export it starts from.
+func genesis(chainID string, vals []member, threshold int, imp *registry.ExportSummary) (*types.GenesisDoc, error) {
 	gv := make([]genesisValidator, len(vals))
 	for i, v := range vals {
 		gv[i] = genesisValidator{name: v.config.Comet.Moniker, key: v.valPub, operator: v.operator.Public()}
 	}
 	// Genesis time is the one wall-clock reading of a chain: it is
 	// written once, here, and every node reads it from the file.
-	return genesisDoc(chainID, time.Now().UTC().Truncate(time.Millisecond), gv, threshold)
+	return genesisDoc(chainID, time.Now().UTC().Truncate(time.Millisecond), gv, threshold, imp)
 }
 
 // genesisValidator is a validator of a new chain, and its operator key's
@@ -213,8 +251,9 @@ type genesisValidator struct {
 
 // genesisDoc is the genesis of a network whose validators are vals
 // (power 10 each), in the order given, and whose authority is their
-// operator keys with the threshold, made at time at.
-func genesisDoc(chainID string, at time.Time, vals []genesisValidator, threshold int) (*types.GenesisDoc, error) {
+// operator keys with the threshold (or, when imp is set, the authority of
+// the export it starts from), made at time at.
+func genesisDoc(chainID string, at time.Time, vals []genesisValidator, threshold int, imp *registry.ExportSummary) (*types.GenesisDoc, error) {
 	auth := registry.Authority{Threshold: threshold}
 	gen := &types.GenesisDoc{
 		GenesisTime:     at.UTC(),
@@ -228,7 +267,13 @@ func genesisDoc(chainID string, at time.Time, vals []genesisValidator, threshold
 			Address: v.key.Address(), PubKey: v.key, Power: 10, Name: v.name,
 		})
 	}
-	appState, err := json.Marshal(registry.Genesis{Authority: auth, Params: DefaultParams()})
+	g := registry.Genesis{Authority: auth, Params: DefaultParams()}
+	if imp != nil {
+		g = registry.Genesis{Authority: imp.Authority, Params: imp.Params, Import: &registry.GenesisImport{
+			File: registry.GenesisImportFile, SHA256: imp.SHA256, Header: imp.Header,
+		}}
+	}
+	appState, err := json.Marshal(g)
 	if err != nil {
 		return nil, fmt.Errorf("encode app state: %w", err)
 	}

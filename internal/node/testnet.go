@@ -19,6 +19,9 @@ type TestnetOptions struct {
 	BasePort int
 	// Host is the address the nodes listen on and dial each other at.
 	Host string
+	// Import is the path of an export the network starts from (see
+	// InitOptions.Import).
+	Import string
 }
 
 // DefaultTestnetBasePort keeps a testnet's ports clear of a local node
@@ -62,6 +65,10 @@ func Testnet(opts TestnetOptions) ([]TestnetNode, error) {
 	if entries, err := os.ReadDir(opts.Output); err == nil && len(entries) > 0 {
 		return nil, fmt.Errorf("%s is not empty: choose a new folder for --output", opts.Output)
 	}
+	imp, err := checkImport(opts.Import, opts.ChainID)
+	if err != nil {
+		return nil, err
+	}
 	members := make([]member, n)
 	for i := range members {
 		p := opts.BasePort + 3*i
@@ -79,7 +86,7 @@ func Testnet(opts TestnetOptions) ([]TestnetNode, error) {
 		}
 		members[i] = m
 	}
-	gen, err := genesis(opts.ChainID, members[:opts.Validators], opts.Validators/2+1)
+	gen, err := genesis(opts.ChainID, members[:opts.Validators], opts.Validators/2+1, imp)
 	if err != nil {
 		return nil, err
 	}
@@ -101,10 +108,18 @@ func Testnet(opts TestnetOptions) ([]TestnetNode, error) {
 		if err := m.config.write(); err != nil {
 			return nil, err
 		}
+		if imp != nil {
+			if err := copyImport(opts.Import, imp, filepath.Dir(m.config.Comet.GenesisFile())); err != nil {
+				return nil, fmt.Errorf("node%d: %w", i, err)
+			}
+		}
 		if err := gen.SaveAs(m.config.Comet.GenesisFile()); err != nil {
 			return nil, fmt.Errorf("write genesis of node%d: %w", i, err)
 		}
 		out[i] = TestnetNode{InitResult: m.result(opts.ChainID), Validator: i < opts.Validators}
+		if imp != nil {
+			out[i].Imported = &imp.Header
+		}
 	}
 	return out, nil
 }

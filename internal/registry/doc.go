@@ -28,6 +28,11 @@
 // never apply later; one rejected before it (it does not decode, verify or
 // validate, or its nonce is not the account's next) leaves state untouched.
 //
+// It also owns the state's export (export.go, docs/export.md): which
+// entries a new network carries, their one written form, and the checks an
+// import makes before InitGenesisFrom writes them. It reads and writes
+// through io.Reader and io.Writer, never files.
+//
 // Nothing a transaction says can make applying a block fail: content that
 // cannot be applied is a refusal with its code (errors.go), and CodeInternal
 // is kept for state that cannot be read, the only reason a node stops.

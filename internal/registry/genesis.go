@@ -1,7 +1,13 @@
 package registry
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -59,6 +65,43 @@ func orDefault(v, def uint64) uint64 {
 type Genesis struct {
 	Authority Authority `json:"authority"`
 	Params    Params    `json:"params"`
+	// Import, when set, starts the network from an export of another
+	// (docs/export.md): InitChain writes its entries, among them the
+	// authority and params, which must be the ones above.
+	Import *GenesisImport `json:"import,omitempty"`
+}
+
+// GenesisImport names the export a network starts from. The export lives
+// in a file beside genesis.json, not in it: a registry's state is far
+// larger than CometBFT keeps a genesis document (it stores the whole
+// document in its state database and serves it over RPC), and the file's
+// hash here binds it to the genesis as surely.
+type GenesisImport struct {
+	// File is the export's file name in the genesis file's folder.
+	File string `json:"file"`
+	// SHA256 is the SHA-256 of the whole file.
+	SHA256 string `json:"sha256"`
+	// Header is the export's header line, repeated for people reading
+	// the genesis.
+	Header ExportHeader `json:"header"`
+}
+
+// GenesisImportFile is the name init and testnet give the export they copy
+// beside a new network's genesis.json.
+const GenesisImportFile = "genesis-import.jsonl"
+
+// OpenFile opens a file that a genesis names, by its name in the genesis
+// file's folder: the chain's part, since the registry does no I/O.
+type OpenFile func(name string) (io.ReadCloser, error)
+
+func (g GenesisImport) validate() error {
+	if g.File == "" || g.File == "." || g.File == ".." || strings.ContainsAny(g.File, "/\\\x00") || len(g.File) > 255 {
+		return fmt.Errorf("import: file %q is not a file name in the genesis file's folder", g.File)
+	}
+	if !isHexText(g.SHA256, 64, false) {
+		return fmt.Errorf("import: sha256 %q is not 64 lower-case hex digits", g.SHA256)
+	}
+	return g.Header.check()
 }
 
 func (a Authority) validate() *Error {
@@ -97,7 +140,18 @@ func (p Params) validate() *Error {
 
 // InitGenesis validates the registry's genesis state and writes it, with
 // the genesis validator set (which CometBFT reads from its genesis file).
+// A genesis that imports an export needs InitGenesisFrom.
 func (m *Machine) InitGenesis(kv KV, appState []byte, validators []Validator) error {
+	return m.InitGenesisFrom(kv, appState, validators, nil)
+}
+
+// InitGenesisFrom is InitGenesis with the files a genesis may name
+// opened by open (nil: none). An imported export is read twice: checked
+// whole before anything is written, then written while it is checked
+// again, in case the file changed in between. When it fails after the
+// first write the caller must discard the working state (chain's InitChain
+// rolls it back): nothing of a refused genesis is ever committed.
+func (m *Machine) InitGenesisFrom(kv KV, appState []byte, validators []Validator, open OpenFile) error {
 	var g Genesis
 	if err := decodeStrict(appState, &g); err != nil {
 		return fmt.Errorf("genesis app_state: %w", err)
@@ -123,7 +177,21 @@ func (m *Machine) InitGenesis(kv KV, appState []byte, validators []Validator) er
 		}
 		vals = setPower(vals, v.PubKey, v.Power)
 	}
+	if g.Import != nil {
+		if err := m.checkImport(g, open); err != nil {
+			return fmt.Errorf("genesis app_state: %w", err)
+		}
+	}
 	// Everything is checked before anything is written.
+	if g.Import != nil {
+		if err := m.writeImport(kv, g, open); err != nil {
+			return fmt.Errorf("genesis: %w", err)
+		}
+		if err := putJSON(kv, ValidatorsKey(), vals); err != nil {
+			return fmt.Errorf("genesis: %w", err)
+		}
+		return nil
+	}
 	if err := putJSON(kv, AuthorityKey(), g.Authority); err != nil {
 		return fmt.Errorf("genesis: %w", err)
 	}
@@ -160,4 +228,82 @@ func GetParams(r Reader) (Params, error) {
 		return p, fmt.Errorf("state has no params: was the chain initialised from its genesis?")
 	}
 	return p, nil
+}
+
+// checkImport checks the export a genesis imports, whole, before anything
+// is written: its file's hash, its header, every line, and that it holds
+// the authority and params the genesis shows. A network must not take
+// the chain ID of the one it came from: its accounts' nonces are not
+// carried, and only a chain ID of its own keeps the old network's
+// transactions from being replayed on it.
+func (m *Machine) checkImport(g Genesis, open OpenFile) error {
+	if err := g.Import.validate(); err != nil {
+		return err
+	}
+	if g.Import.Header.ChainID == m.chainID {
+		return fmt.Errorf("import: the export is of chain %s, this network's own chain ID: a network started from an export needs a chain ID of its own", m.chainID)
+	}
+	sum, err := readImport(g, open, nil)
+	if err != nil {
+		return err
+	}
+	if sum.Header != g.Import.Header {
+		return fmt.Errorf("import: %s's header is not the one the genesis names", g.Import.File)
+	}
+	for _, c := range []struct {
+		what      string
+		file, gen any
+	}{{"authority", sum.Authority, g.Authority}, {"params", sum.Params, g.Params}} {
+		a, err1 := json.Marshal(c.file)
+		b, err2 := json.Marshal(c.gen)
+		if err := errors.Join(err1, err2); err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		if !bytes.Equal(a, b) {
+			return fmt.Errorf("import: the genesis's %s is %s, the export's %s", c.what, b, a)
+		}
+	}
+	return nil
+}
+
+// writeImport writes the imported export's entries, checking it again as
+// it goes.
+func (m *Machine) writeImport(kv KV, g Genesis, open OpenFile) error {
+	_, err := readImport(g, open, func(key, value []byte) error {
+		if err := kv.Set(key, value); err != nil {
+			return fmt.Errorf("set %q: %w", key, err)
+		}
+		return nil
+	})
+	return err
+}
+
+// readImport reads the export g names, with ReadExport, and checks the
+// whole file's hash against the genesis's.
+func readImport(g Genesis, open OpenFile, put func(key, value []byte) error) (ExportSummary, error) {
+	if open == nil {
+		return ExportSummary{}, errors.New("import: this genesis names an export file, and no file can be opened here")
+	}
+	f, err := open(g.Import.File)
+	if err != nil {
+		return ExportSummary{}, fmt.Errorf("import: %w", err)
+	}
+	defer f.Close()
+	sum, err := ReadExport(f, put)
+	if err != nil {
+		return sum, fmt.Errorf("import %s: %w", g.Import.File, err)
+	}
+	if sum.SHA256 != g.Import.SHA256 {
+		return sum, fmt.Errorf("import: %s has SHA-256 %s, the genesis names %s", g.Import.File, sum.SHA256, g.Import.SHA256)
+	}
+	return sum, nil
+}
+
+// FileSHA256 is the hex SHA-256 of everything r reads.
+func FileSHA256(r io.Reader) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
