@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	cmtproto "github.com/cometbft/cometbft/api/cometbft/types/v1"
 	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/cityid/cityid/internal/registry"
@@ -194,8 +195,26 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 		a.last.Time = req.Time
 	}
 	a.mu.Unlock()
-	a.log.Info("genesis state written", "chain_id", req.ChainId, "initial_height", req.InitialHeight)
-	return &abci.InitChainResponse{AppHash: a.store.WorkingHash()}, nil
+	resp := &abci.InitChainResponse{AppHash: a.store.WorkingHash()}
+	// An import of a chain that ran upgrades starts at its application
+	// version (the export carries upgrade/version). CometBFT asked Info
+	// for the version before this state existed, and takes InitChain's
+	// parameters over the genesis's: they make headers carry it from
+	// the first block.
+	version, err := stateAppVersion(a.store)
+	if err != nil {
+		a.store.Rollback()
+		return nil, fmt.Errorf("init chain %s: %w", req.ChainId, err)
+	}
+	if version > a.upgrades.supported {
+		a.store.Rollback()
+		return nil, fmt.Errorf("init chain %s: the imported state is at application version %d; this binary runs versions up to %d", req.ChainId, version, a.upgrades.supported)
+	}
+	if version != AppVersion {
+		resp.ConsensusParams = &cmtproto.ConsensusParams{Version: &cmtproto.VersionParams{App: version}}
+	}
+	a.log.Info("genesis state written", "chain_id", req.ChainId, "initial_height", req.InitialHeight, "app_version", version)
+	return resp, nil
 }
 
 // openGenesisFile opens a file the genesis names, in the genesis file's
