@@ -50,7 +50,7 @@ from a second terminal.`,
 	root.PersistentPreRun = func(*cobra.Command, []string) { g.findLocal() }
 	root.PersistentFlags().Bool("json", false, "print answers as JSON (for scripts)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newInit(g), newStart(g), newKeys(g), newID(), newTx(g), newResolve(g), newVerify(g), newQuery(g), newData(g), newTestnet(), newBench(), newQR(g), newReset(g), newVersion(), newSigner())
+	root.AddCommand(newInit(g), newStart(g), newKeys(g), newID(), newTx(g), newResolve(g), newVerify(g), newQuery(g), newData(g), newTestnet(), newBench(), newQR(g), newReset(g), newVersion(), newSigner(), newBackup(g), newRestore(g))
 	return root
 }
 
