@@ -355,3 +355,25 @@ func blocksErr(p *partReader, format string, args ...any) error {
 	}
 	return corrupt("blocks", format, args...)
 }
+
+// ReadGenesis reads the genesis file from the start of an archive, and
+// nothing more: to make a new home for it before the archive is read
+// whole. Read checks it again with the rest.
+func ReadGenesis(r io.Reader) ([]byte, error) {
+	tr := tar.NewReader(r)
+	hdr, err := nextEntry(tr, NameGenesis)
+	if err != nil {
+		return nil, err
+	}
+	if hdr.Name != NameGenesis {
+		return nil, corrupt(NameGenesis, "entry %q where %q belongs", hdr.Name, NameGenesis)
+	}
+	if hdr.Size > maxSmallEntry {
+		return nil, corrupt(NameGenesis, "%d bytes, more than %d", hdr.Size, maxSmallEntry)
+	}
+	b, err := io.ReadAll(io.LimitReader(tr, hdr.Size))
+	if err != nil || int64(len(b)) != hdr.Size {
+		return nil, corrupt(NameGenesis, "cut short: %v", err)
+	}
+	return b, nil
+}

@@ -230,8 +230,20 @@ func Restore(ctx context.Context, home, file string, o RestoreOptions) (res Rest
 				removeNew(home, before)
 			}
 		}()
-		if _, err := prepareHome(home, InitOptions{}); err != nil {
+		gen, err := backup.ReadGenesis(f)
+		if err != nil {
 			return res, fmt.Errorf("restore: %w", err)
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return res, fmt.Errorf("restore: %w", err)
+		}
+		m, err := prepareHome(home, InitOptions{})
+		if err != nil {
+			return res, fmt.Errorf("restore: %w", err)
+		}
+		// Checked with the rest of the archive before anything uses it.
+		if err := os.WriteFile(m.config.Comet.GenesisFile(), gen, 0o600); err != nil {
+			return res, fmt.Errorf("restore: write genesis: %w", err)
 		}
 	}
 	c, err := Load(home)
@@ -256,17 +268,12 @@ func Restore(ctx context.Context, home, file string, o RestoreOptions) (res Rest
 	if err != nil {
 		return res, fmt.Errorf("restore: %w", err)
 	}
-	genFile := c.Comet.GenesisFile()
-	if existing {
-		have, err := os.ReadFile(genFile)
-		if err != nil {
-			return res, fmt.Errorf("restore: %w", err)
-		}
-		if !bytes.Equal(have, a.Genesis) {
-			return res, fmt.Errorf("restore: %s has another genesis than the archive's network %s: a node restores only a backup of its own network", home, a.Doc.ChainID)
-		}
-	} else if err := os.WriteFile(genFile, a.Genesis, 0o600); err != nil {
-		return res, fmt.Errorf("restore: write genesis: %w", err)
+	have, err := os.ReadFile(c.Comet.GenesisFile())
+	if err != nil {
+		return res, fmt.Errorf("restore: %w", err)
+	}
+	if !bytes.Equal(have, a.Genesis) {
+		return res, fmt.Errorf("restore: %s has another genesis than the archive's network %s: a node restores only a backup of its own network", home, a.Doc.ChainID)
 	}
 	if err := backup.Bootstrap(&staged, chain.DBProvider(o.Log.With("module", "pebble")), a); err != nil {
 		return res, fmt.Errorf("restore: %w", err)
