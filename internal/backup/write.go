@@ -23,7 +23,6 @@ import (
 // state, and CometBFT's headers, validator sets and blocks. chain.Node is
 // one; heights it no longer holds (pruned) are errors.
 type Source interface {
-	ChainID() string
 	// GenesisFile is the genesis file's bytes.
 	GenesisFile() ([]byte, error)
 	// BlockHeights are the oldest and latest blocks the node holds.

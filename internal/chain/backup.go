@@ -22,8 +22,6 @@ type backupSource struct{ n *Node }
 
 var _ backup.Source = backupSource{}
 
-func (s backupSource) ChainID() string { return s.n.ChainID() }
-
 func (s backupSource) GenesisFile() ([]byte, error) {
 	b, err := os.ReadFile(s.n.node.Config().GenesisFile())
 	if err != nil {

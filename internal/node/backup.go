@@ -77,6 +77,12 @@ func Backup(ctx context.Context, home, out string, o BackupOptions) (backup.Mani
 	resp, err := hc.Do(req)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) {
+			// The dial's own error names the socket; the request's
+			// placeholder URL would only confuse.
+			var op *net.OpError
+			if errors.As(err, &op) {
+				err = op
+			}
 			return backup.Manifest{}, &NotRunningError{Home: home, Err: err}
 		}
 		return backup.Manifest{}, fmt.Errorf("backup: ask the node on %s: %w", sock, err)
