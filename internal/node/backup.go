@@ -274,6 +274,10 @@ func Restore(ctx context.Context, home, file string, o RestoreOptions) (res Rest
 	if err != nil {
 		return res, fmt.Errorf("restore: %w", err)
 	}
+	// An interrupt stops the restore before the home changes.
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("restore: %w", err)
+	}
 	have, err := os.ReadFile(c.Comet.GenesisFile())
 	if err != nil {
 		return res, fmt.Errorf("restore: %w", err)
@@ -299,6 +303,9 @@ func Restore(ctx context.Context, home, file string, o RestoreOptions) (res Rest
 		if err := c.write(); err != nil {
 			return res, fmt.Errorf("restore: %w", err)
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("restore: %w", err)
 	}
 	// The swap: two renames, the old data removed only after the new is
 	// in place.
