@@ -218,6 +218,15 @@ func Restore(ctx context.Context, home, file string, o RestoreOptions) (res Rest
 			return res, fmt.Errorf("restore: %w", err)
 		}
 	}
+	// The genesis first: a home of another network is refused before a
+	// long import, and a new home needs it to load.
+	gen, err := backup.ReadGenesis(f)
+	if err != nil {
+		return res, fmt.Errorf("restore: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return res, fmt.Errorf("restore: %w", err)
+	}
 	before, _ := os.ReadDir(home)
 	lock, err := lockHome(home)
 	if err != nil {
@@ -236,13 +245,6 @@ func Restore(ctx context.Context, home, file string, o RestoreOptions) (res Rest
 				removeNew(home, before)
 			}
 		}()
-		gen, err := backup.ReadGenesis(f)
-		if err != nil {
-			return res, fmt.Errorf("restore: %w", err)
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return res, fmt.Errorf("restore: %w", err)
-		}
 		m, err := prepareHome(home, InitOptions{})
 		if err != nil {
 			return res, fmt.Errorf("restore: %w", err)
@@ -255,6 +257,9 @@ func Restore(ctx context.Context, home, file string, o RestoreOptions) (res Rest
 	c, err := Load(home)
 	if err != nil {
 		return res, fmt.Errorf("restore: %w", err)
+	}
+	if err := sameGenesis(c, gen); err != nil {
+		return res, err
 	}
 	stage, err := os.MkdirTemp(home, ".restore-")
 	if err != nil {
@@ -278,12 +283,8 @@ func Restore(ctx context.Context, home, file string, o RestoreOptions) (res Rest
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("restore: %w", err)
 	}
-	have, err := os.ReadFile(c.Comet.GenesisFile())
-	if err != nil {
-		return res, fmt.Errorf("restore: %w", err)
-	}
-	if !bytes.Equal(have, a.Genesis) {
-		return res, fmt.Errorf("restore: %s has another genesis than the archive's network %s: a node restores only a backup of its own network", home, a.Doc.ChainID)
+	if err := sameGenesis(c, a.Genesis); err != nil { // the one Read checked
+		return res, err
 	}
 	if err := backup.Bootstrap(&staged, chain.DBProvider(o.Log.With("module", "pebble")), a); err != nil {
 		return res, fmt.Errorf("restore: %w", err)
@@ -326,6 +327,18 @@ func Restore(ctx context.Context, home, file string, o RestoreOptions) (res Rest
 	}
 	return RestoreResult{Home: home, ChainID: a.Doc.ChainID, Height: a.Manifest.Height, AppHash: a.Manifest.AppHash,
 		HeaderHash: a.Manifest.HeaderHash, NewHome: !existing, Peers: c.Comet.P2P.PersistentPeers}, nil
+}
+
+// sameGenesis refuses a home whose genesis file is not gen, byte for byte.
+func sameGenesis(c *Config, gen []byte) error {
+	have, err := os.ReadFile(c.Comet.GenesisFile())
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	if !bytes.Equal(have, gen) {
+		return fmt.Errorf("restore: %s has another genesis than the archive's: a node restores only a backup of its own network", c.Home)
+	}
+	return nil
 }
 
 // removeNew removes what a home holds beyond the entries it had before.
