@@ -255,6 +255,9 @@ func (p *partReader) begin(hdr *tar.Header) error {
 }
 
 func (p *partReader) Read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
 	for {
 		if p.err != nil {
 			return 0, p.err
