@@ -37,7 +37,7 @@ const fakeChainID = "cityid-test-backup"
 
 // newFakeChain signs blocks 1 and 2; header 2 carries root, the app hash
 // of the state at 1.
-func newFakeChain(t *testing.T, root []byte, export func(int64, io.Writer) error) *fakeChain {
+func newFakeChain(t testing.TB, root []byte, export func(int64, io.Writer) error) *fakeChain {
 	t.Helper()
 	pv := types.NewMockPV()
 	pub, err := pv.GetPubKey()
