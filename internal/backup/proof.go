@@ -28,8 +28,16 @@ type proofParts struct {
 // network's: that a validator set signed is all an archive can show, so
 // the operator compares the header hash with a node they trust
 // (docs/backup.md).
-func (p proofParts) check() (*types.GenesisDoc, error) {
-	doc, err := types.GenesisDocFromJSON(p.genesis)
+func (p proofParts) check() (doc *types.GenesisDoc, err error) {
+	err = guarded("headers", func() error {
+		doc, err = p.checkParts()
+		return err
+	})
+	return doc, err
+}
+
+func (p proofParts) checkParts() (*types.GenesisDoc, error) {
+	doc, err := decodeGenesis(p.genesis)
 	if err != nil {
 		return nil, corrupt(NameGenesis, "%v", err)
 	}
@@ -121,34 +129,66 @@ func (p proofParts) encode() ([]entry, error) {
 	return append(out, entry{NameNextValidators, vbz}, entry{NameParams, pbz}), nil
 }
 
-func decodeLightBlock(name string, bz []byte) (*types.LightBlock, error) {
-	var pb cmtproto.LightBlock
-	if err := pb.Unmarshal(bz); err != nil {
-		return nil, corrupt(name, "%v", err)
-	}
-	lb, err := types.LightBlockFromProto(&pb)
-	if err != nil {
-		return nil, corrupt(name, "%v", err)
-	}
-	return lb, nil
+// guarded runs fn and makes a panic in it a refusal of part. CometBFT
+// v1.0.1 trusts what it decodes in places: ValidatorFromProto dereferences
+// a validator's missing public key, and ed25519.PubKey.Address (which
+// GenesisDoc.ValidateAndComplete calls) panics on a key of the wrong size.
+// An archive is input, so every decode and check of its parts runs here
+// (FuzzRead found both).
+func guarded(part string, fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = corrupt(part, "malformed: %v", r)
+		}
+	}()
+	return fn()
 }
 
-func decodeValidators(name string, bz []byte) (*types.ValidatorSet, error) {
-	var pb cmtproto.ValidatorSet
-	if err := pb.Unmarshal(bz); err != nil {
-		return nil, corrupt(name, "%v", err)
-	}
-	vs, err := types.ValidatorSetFromProto(&pb)
-	if err != nil {
-		return nil, corrupt(name, "%v", err)
-	}
-	return vs, nil
+// decodeGenesis is types.GenesisDocFromJSON, guarded.
+func decodeGenesis(b []byte) (doc *types.GenesisDoc, err error) {
+	err = guarded(NameGenesis, func() error {
+		doc, err = types.GenesisDocFromJSON(b)
+		return err
+	})
+	return doc, err
 }
 
-func decodeParams(name string, bz []byte) (types.ConsensusParams, error) {
-	var pb cmtproto.ConsensusParams
-	if err := pb.Unmarshal(bz); err != nil {
-		return types.ConsensusParams{}, corrupt(name, "%v", err)
-	}
-	return types.ConsensusParamsFromProto(pb), nil
+func decodeLightBlock(name string, bz []byte) (lb *types.LightBlock, err error) {
+	err = guarded(name, func() error {
+		var pb cmtproto.LightBlock
+		if err := pb.Unmarshal(bz); err != nil {
+			return corrupt(name, "%v", err)
+		}
+		if lb, err = types.LightBlockFromProto(&pb); err != nil {
+			return corrupt(name, "%v", err)
+		}
+		return nil
+	})
+	return lb, err
+}
+
+func decodeValidators(name string, bz []byte) (vs *types.ValidatorSet, err error) {
+	err = guarded(name, func() error {
+		var pb cmtproto.ValidatorSet
+		if err := pb.Unmarshal(bz); err != nil {
+			return corrupt(name, "%v", err)
+		}
+		if vs, err = types.ValidatorSetFromProto(&pb); err != nil {
+			return corrupt(name, "%v", err)
+		}
+		return nil
+	})
+	return vs, err
+}
+
+func decodeParams(name string, bz []byte) (p types.ConsensusParams, err error) {
+	err = guarded(name, func() error {
+		var pb cmtproto.ConsensusParams
+		if err := pb.Unmarshal(bz); err != nil {
+			return corrupt(name, "%v", err)
+		}
+		p = types.ConsensusParamsFromProto(pb)
+		return nil
+	})
+	return p, err
 }

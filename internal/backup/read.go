@@ -320,16 +320,22 @@ func readBlocks(p *partReader, last *types.LightBlock) (*BlockRange, error) {
 		if _, err := io.ReadFull(br, bz); err != nil {
 			return nil, blocksErr(p, "cut short: %v", err)
 		}
-		var pb cmtproto.Block
-		if err := pb.Unmarshal(bz); err != nil {
-			return nil, blocksErr(p, "%v", err)
-		}
-		b, err := types.BlockFromProto(&pb)
+		var b *types.Block
+		err = guarded("blocks", func() error {
+			var pb cmtproto.Block
+			if err := pb.Unmarshal(bz); err != nil {
+				return blocksErr(p, "%v", err)
+			}
+			if b, err = types.BlockFromProto(&pb); err != nil {
+				return blocksErr(p, "%v", err)
+			}
+			if err := b.ValidateBasic(); err != nil {
+				return blocksErr(p, "block %d: %v", b.Height, err)
+			}
+			return nil
+		})
 		if err != nil {
-			return nil, blocksErr(p, "%v", err)
-		}
-		if err := b.ValidateBasic(); err != nil {
-			return nil, blocksErr(p, "block %d: %v", b.Height, err)
+			return nil, err
 		}
 		switch {
 		case r == nil:
