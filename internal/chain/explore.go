@@ -135,29 +135,11 @@ func (n *Node) LightBlock(ctx context.Context, h int64) (json.RawMessage, error)
 	if err := n.checkKept("block", h); err != nil {
 		return nil, err
 	}
-	c, err := n.client.Commit(ctx, &h)
+	lb, err := n.lightBlock(ctx, h)
 	if err != nil {
-		return nil, notFound(err, "commit of block %d", h)
+		return nil, err
 	}
-	var vals []*types.Validator
-	for page := 1; ; page++ {
-		perPage := 100
-		p := page
-		v, err := n.client.Validators(ctx, &h, &p, &perPage)
-		if err != nil {
-			return nil, notFound(err, "validators of block %d", h)
-		}
-		vals = append(vals, v.Validators...)
-		if len(vals) >= v.Total || len(v.Validators) == 0 {
-			break
-		}
-	}
-	vs, err := types.ValidatorSetFromExistingValidators(vals)
-	if err != nil {
-		return nil, fmt.Errorf("validators of block %d: %w", h, err)
-	}
-	lb := &types.LightBlock{SignedHeader: &c.SignedHeader, ValidatorSet: vs}
-	if err := lb.ValidateBasic(c.Header.ChainID); err != nil {
+	if err := lb.ValidateBasic(lb.ChainID); err != nil {
 		return nil, fmt.Errorf("light block %d: %w", h, err)
 	}
 	b, err := cmtjson.Marshal(lb)

@@ -59,6 +59,8 @@ type Running struct {
 	anchored      chan struct{}
 
 	lock *homeLock // the home, held until the node has stopped
+
+	admin *adminServer // the admin socket; nil when it could not be made
 }
 
 // NewLogger builds the node's logger from its configuration.
@@ -198,6 +200,12 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 		return nil, fmt.Errorf("%w (give another address with --dns HOST:PORT or dns.listen in %s; --dns off, or dns.listen = \"\", runs no DNS front end)", err, cityidFile(c.Home))
 	}
 	r := &Running{Chain: cn, HTTPAddr: front.HTTPAddr, DNSAddr: front.DNSAddr, DNSZone: front.DNSZone, front: front, log: log, lock: lock, cert: cert}
+	if r.admin, err = serveAdmin(c, cn, log); err != nil {
+		// The node serves without it: only backups need it, and a
+		// home too deep for a socket's path must not stop a node.
+		log.Warn("no admin socket: cityid backup cannot reach this node", "err", err)
+		err = nil
+	}
 	r.preload()
 	nctx, stopNotify := context.WithCancel(context.Background())
 	r.stopNotify = stopNotify
@@ -345,6 +353,11 @@ func (r *Running) stop() error {
 	if r.stopAnchoring != nil {
 		r.stopAnchoring()
 		<-r.anchored
+	}
+	if r.admin != nil {
+		if err := r.admin.close(ctx); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := r.front.Shutdown(ctx); err != nil {
 		errs = append(errs, err)

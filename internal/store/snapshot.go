@@ -119,6 +119,7 @@ func (s *Store) Import(v int64, r io.Reader, want []byte) ([]byte, error) {
 		}
 		return b, true, nil
 	}
+	lastKeyLen := 0
 	for nodes := 0; ; nodes++ {
 		h, err := br.ReadByte()
 		if err != nil {
@@ -149,8 +150,18 @@ func (s *Store) Import(v int64, r io.Reader, want []byte) ([]byte, error) {
 				return nil, fmt.Errorf("import version %d: node %d value: %w", v, nodes, err)
 			}
 		}
+		// A leaf's key is delta-encoded against the leaf before it:
+		// IAVL allocates the length the delta names, so a delta longer
+		// than that key is refused before it can ask for terabytes.
+		if int8(h) == 0 {
+			shared, n := binary.Uvarint(key)
+			if n <= 0 || shared > uint64(lastKeyLen) {
+				return nil, fmt.Errorf("import version %d: node %d: a key sharing %d bytes with a key of %d", v, nodes, shared, lastKeyLen)
+			}
+			lastKeyLen = int(shared) + len(key) - n
+		}
 		node := &iavl.ExportNode{Height: int8(h), Version: int64(ver), Key: key, Value: value}
-		if err := ci.Add(node); err != nil {
+		if err := addNode(ci, node); err != nil {
 			return nil, fmt.Errorf("import version %d: node %d: %w", v, nodes, err)
 		}
 	}
@@ -169,6 +180,21 @@ func (s *Store) Import(v int64, r io.Reader, want []byte) ([]byte, error) {
 	s.mu.Unlock()
 	s.resetCache(v)
 	return imm.Hash(), nil
+}
+
+// addNode adds a node to IAVL's importer. IAVL's compress importer
+// indexes by what the stream says (a key delta longer than the key before
+// it, a branch with no children on its stack) and panics on a stream that
+// is damaged or hostile, such as a state sync chunk from a peer or a
+// backup archive (found by internal/backup's FuzzRead): that is an error
+// here, and the caller resets the store.
+func addNode(ci iavl.NodeImporter, node *iavl.ExportNode) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed node (key %d bytes, height %d): %v", len(node.Key), node.Height, r)
+		}
+	}()
+	return ci.Add(node)
 }
 
 // Reset deletes everything in the store: before a snapshot is restored
