@@ -71,6 +71,18 @@ func cliStory(t *testing.T, n *testnode.Node) {
 	if ans.Result.CityCode != "1561301001" || ans.Result.Status != registry.AppApproved {
 		t.Fatalf("approve answered %+v, want city code 1561301001", ans)
 	}
+	// The city moves its node: its endpoint changes, its values stay
+	// (there are none to lose here, and the flag keeps them), and the
+	// endpoint it applied with stays in the history.
+	cli(t, n, &ans, "tx", "update", "1561301001", "--endpoint", "https://cityid.sjz.example", "--contact", "CityID office", "--version", "1", "--from", "alice")
+	if ans.Result.Version != 2 {
+		t.Fatalf("the city's update answered %+v, want version 2", ans)
+	}
+	var city client.RecordAnswer
+	cli(t, n, &city, "resolve", "1561301001")
+	if c := city.Record.City; c == nil || c.Endpoint != "https://cityid.sjz.example" || c.Contact != "CityID office" || c.Country != "156" {
+		t.Fatalf("the city after its update: %+v", city.Record.City)
+	}
 	cli(t, n, &ans, "tx", "register-sector", "1561301001.85", "--from", "alice")
 	if ans.Result.ID != "1561301001.85" {
 		t.Fatalf("register-sector answered %+v", ans)

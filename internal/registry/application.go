@@ -101,13 +101,8 @@ func (a *ApplyCity) validate(signer string) *Error {
 	if err := checkName("contact", a.Contact, false); err != nil {
 		return err
 	}
-	if a.Endpoint != "" {
-		if len(a.Endpoint) > MaxEndpointBytes {
-			return errorf(CodeTooLarge, "endpoint is %d bytes, more than the %d allowed", len(a.Endpoint), MaxEndpointBytes)
-		}
-		if err := checkURL(a.Endpoint); err != nil {
-			return errorf(CodeInvalid, "endpoint: %s", err.Msg)
-		}
+	if err := checkEndpoint(a.Endpoint); err != nil {
+		return err
 	}
 	if a.Locode != "" {
 		l, err := normalizeLocode(a.Locode, a.Country)
@@ -592,4 +587,23 @@ func GetApplication(r Reader, id uint64) (Application, bool, error) {
 	var a Application
 	ok, err := getJSON(r, ApplicationKey(id), &a)
 	return a, ok, err
+}
+
+// checkEndpoint checks a city node's endpoint URL ("" is none): an http
+// or https URL (the scheme in lower case, as url.Parse keeps it).
+func checkEndpoint(endpoint string) *Error {
+	if endpoint == "" {
+		return nil
+	}
+	if len(endpoint) > MaxEndpointBytes {
+		return errorf(CodeTooLarge, "endpoint is %d bytes, more than the %d allowed", len(endpoint), MaxEndpointBytes)
+	}
+	if err := checkURL(endpoint); err != nil {
+		return errorf(CodeInvalid, "endpoint: %s", err.Msg)
+	}
+	// Other nodes and the portal reach the city's node over HTTP.
+	if !strings.HasPrefix(endpoint, "https://") && !strings.HasPrefix(endpoint, "http://") {
+		return errorf(CodeInvalid, "endpoint %q is not an http or https URL: it is where others reach the city's node", clip(endpoint))
+	}
+	return nil
 }

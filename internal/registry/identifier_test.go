@@ -232,6 +232,39 @@ func TestUpdate(t *testing.T) {
 	})
 }
 
+// TestUpdateCityEndpoint: a city moves its node, or its registry office,
+// by an update of its own record (endpoint, contact), with no vote of the
+// authority, as a domain's holder changes its name servers. The old ones
+// stay in the record's history. Nobody else may, "" clears, absent keeps,
+// and no record but a city's has them.
+func TestUpdateCityEndpoint(t *testing.T) {
+	w := newWorld(t)
+	before := w.h.record(t, w.city)
+	if before.City == nil || before.City.Endpoint != "https://node.sjz.example/" || before.City.Contact != "CityID office" {
+		t.Fatalf("the world's city: %+v", before.City)
+	}
+	moved := "https://cityid.sjz.example/"
+	w.h.mustApply(t, w.cityAdmin.tx(t, KindUpdate, M{"id": w.city, "version": 1, "values": before.Values, "endpoint": moved}))
+	after := w.h.record(t, w.city)
+	if after.Version != 2 || after.City.Endpoint != moved || after.City.Contact != "CityID office" || after.City.Locode != before.City.Locode {
+		t.Errorf("after the move: version %d, city %+v", after.Version, after.City)
+	}
+	var old Record
+	if ok, err := getJSON(w.h.kv, historyKey(w.city, 1), &old); err != nil || !ok || old.City.Endpoint != before.City.Endpoint {
+		t.Errorf("version 1 in the history: %+v (%v, %v), want the old endpoint", old.City, ok, err)
+	}
+	w.h.mustApply(t, w.cityAdmin.tx(t, KindUpdate, M{"id": w.city, "version": 2, "values": before.Values, "contact": "", "endpoint": ""}))
+	if c := w.h.record(t, w.city).City; c.Endpoint != "" || c.Contact != "" || c.Country != before.City.Country {
+		t.Errorf("after clearing: %+v", c)
+	}
+	w.h.expectRejected(t, w.stranger.tx(t, KindUpdate, M{"id": w.city, "version": 3, "values": before.Values, "endpoint": "https://evil.example/"}), CodeUnauthorized)
+	w.h.expectRejected(t, w.unitAdmin.tx(t, KindUpdate, M{"id": w.object, "version": 1, "values": []M{}, "endpoint": moved}), CodeInvalid, "not a city")
+	w.h.expectRejected(t, w.cityAdmin.tx(t, KindUpdate, M{"id": w.city, "version": 3, "values": before.Values, "endpoint": "ftp://x"}), CodeInvalid, "endpoint")
+	if rec := w.h.record(t, w.city); rec.Version != 3 || rec.City.Endpoint != "" {
+		t.Errorf("the refusals changed the city: version %d, %+v", rec.Version, rec.City)
+	}
+}
+
 func TestDeactivateReactivate(t *testing.T) {
 	w := newWorld(t)
 	h := w.h
