@@ -30,6 +30,13 @@ func importFixture(t *testing.T) ([]byte, []byte) {
 	app := newApp(t, st)
 	block(t, app, 1)
 	commit(t, app)
+	return exportOf(t, st)
+}
+
+// exportOf is an export of st's committed state, and the genesis of a
+// new chain that imports it from registry.GenesisImportFile.
+func exportOf(t *testing.T, st *store.Store) ([]byte, []byte) {
+	t.Helper()
 	var exp bytes.Buffer
 	v := st.Latest()
 	if _, err := registry.Export(&exp, v, testChain, v.Version(), v.Hash()); err != nil {
@@ -143,23 +150,9 @@ func TestInitChainImportKeepsAppVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	commit(t, app)
-	var exp bytes.Buffer
-	v := src.Latest()
-	if _, err := registry.Export(&exp, v, testChain, v.Version(), v.Hash()); err != nil {
-		t.Fatal(err)
-	}
-	sum, err := registry.ReadExport(bytes.NewReader(exp.Bytes()), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gen, err := json.Marshal(registry.Genesis{Authority: sum.Authority, Params: sum.Params, Import: &registry.GenesisImport{
-		File: registry.GenesisImportFile, SHA256: sum.SHA256, Header: sum.Header,
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	exp, gen := exportOf(t, src)
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, registry.GenesisImportFile), exp.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, registry.GenesisImportFile), exp, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	initWith := func(o AppOptions) (*abci.InitChainResponse, *store.Store, error) {
