@@ -71,17 +71,17 @@ func cliStory(t *testing.T, n *testnode.Node) {
 	if ans.Result.CityCode != "1561301001" || ans.Result.Status != registry.AppApproved {
 		t.Fatalf("approve answered %+v, want city code 1561301001", ans)
 	}
-	// The city moves its node: its endpoint changes, its values stay
-	// (there are none to lose here, and the flag keeps them), and the
-	// endpoint it applied with stays in the history.
-	cli(t, n, &ans, "tx", "update", "1561301001", "--endpoint", "https://cityid.sjz.example", "--contact", "CityID office", "--version", "1", "--from", "alice")
+	// The city's office changes its contact itself; the city's node
+	// moves by the authority's set_city. Its values stay.
+	cli(t, n, &ans, "tx", "update", "1561301001", "--contact", "registry@sjz.example", "--version", "1", "--from", "alice")
 	if ans.Result.Version != 2 {
 		t.Fatalf("the city's update answered %+v, want version 2", ans)
 	}
+	cli(t, n, &ans, "tx", "set-city", "1561301001", "--endpoint", "https://cityid.sjz.example", "--reason", "moved", "--from", "operator")
 	var city client.RecordAnswer
 	cli(t, n, &city, "resolve", "1561301001")
-	if c := city.Record.City; c == nil || c.Endpoint != "https://cityid.sjz.example" || c.Contact != "CityID office" || c.Country != "156" {
-		t.Fatalf("the city after its update: %+v", city.Record.City)
+	if c := city.Record.City; c == nil || c.Endpoint != "https://cityid.sjz.example" || c.Contact != "registry@sjz.example" || c.Country != "156" || city.Record.Version != 3 {
+		t.Fatalf("the city after its update and set-city: version %d, %+v", city.Record.Version, city.Record.City)
 	}
 	cli(t, n, &ans, "tx", "register-sector", "1561301001.85", "--from", "alice")
 	if ans.Result.ID != "1561301001.85" {

@@ -79,30 +79,39 @@ func validatorKey(s string) (string, error) {
 
 func txSetCity(g *globals) *cobra.Command {
 	var f txFlags
-	var status, reason string
+	var status, reason, endpoint string
 	cmd := &cobra.Command{
-		Use:   "set-city CITY-CODE [--status active|deactivated] [--admin KEY]...",
-		Short: "Propose or approve suspending, restoring or re-keying a city (authority members)",
+		Use:   "set-city CITY-CODE [--status active|deactivated] [--admin KEY]... [--endpoint URL]",
+		Short: "Propose or approve suspending, restoring, re-keying or moving a city (authority members)",
 		Long: `The registry authority's hand on a city, M of N like every governance change:
 --status deactivated suspends the city and everything under it, --status
-active restores it (a city is reactivated only so), and --admin gives it new
-admin keys, the way out of a leaked city key. The change is made when enough
-authority members have signed the same proposal.`,
+active restores it (a city is reactivated only so), --admin gives it new
+admin keys, the way out of a leaked city key, and --endpoint gives it a new
+node URL when the city moves its node ("" clears it): a node keeps the
+datasets of the cities that name it, so a city does not name one by itself.
+The change is made when enough authority members have signed the same
+proposal.`,
 		Example: `  cityid tx set-city 1561301001 --status deactivated --reason "leaked key" --from operator
-  cityid tx set-city 1561301001 --status active --admin newkey --from operator`,
+  cityid tx set-city 1561301001 --status active --admin newkey --from operator
+  cityid tx set-city 1561301001 --endpoint https://node2.sjz.example --reason "the city moved its node" --from operator`,
 		Args: exactArgs(1, "one city code"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			admins, err := adminKeys(g.home, f.admins)
 			if err != nil {
 				return err
 			}
-			if status == "" && len(admins) == 0 {
-				return usageError{errors.New("set-city needs --status, --admin, or both")}
+			msg := client.SetCity{City: args[0], Status: status, Admins: admins, Reason: reason}
+			if cmd.Flags().Changed("endpoint") {
+				msg.Endpoint = &endpoint
 			}
-			return send(cmd, g, f.from, client.KindSetCity, client.SetCity{City: args[0], Status: status, Admins: admins, Reason: reason})
+			if status == "" && len(admins) == 0 && msg.Endpoint == nil {
+				return usageError{errors.New("set-city needs --status, --admin or --endpoint")}
+			}
+			return send(cmd, g, f.from, client.KindSetCity, msg)
 		},
 	}
 	cmd.Flags().StringVar(&status, "status", "", `"deactivated" to suspend the city, "active" to restore it`)
+	cmd.Flags().StringVar(&endpoint, "endpoint", "", `the URL of the city's node, where others find it and its datasets ("" clears it)`)
 	cmd.Flags().StringVar(&reason, "reason", "", "why")
 	f.registerFrom(cmd)
 	f.registerAdmins(cmd)

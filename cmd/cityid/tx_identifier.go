@@ -96,7 +96,7 @@ func txUpdate(g *globals) *cobra.Command {
 	var f txFlags
 	var version uint64
 	var keep bool
-	var endpoint, contact string
+	var contact string
 	cmd := &cobra.Command{
 		Use:   "update ID",
 		Short: "Replace an identifier's values (every value, or with --keep those of the types given)",
@@ -109,12 +109,12 @@ and each --value replaces the values of its type.
 someone changed the record since, the update is refused with
 version_mismatch instead of overwriting their change.
 
-A city's admins change its endpoint (the URL of its node) and contact with
---endpoint and --contact on the city's record: no vote of the authority is
-needed, and the old ones stay in the record's history.`,
+A city's admins change its contact with --contact on the city's record (the
+old one stays in the record's history). Its endpoint, the node that keeps its
+datasets, the authority changes: cityid tx set-city CITY --endpoint URL.`,
 		Example: `  cityid tx update 1561301001.85.1/school-0042 --value URL=https://example.org/new --version 1 --from alice
   cityid tx update 1561301001.85.1/school-0042 --keep --value TEXT="No. 42 School" --version 2 --from alice   # the URL stays
-  cityid tx update 1561301001 --endpoint https://cityid.sjz.example --version 3 --from alice   # the city moved its node; its values stay`,
+  cityid tx update 1561301001 --contact registry@sjz.example --version 3 --from alice   # the city's values stay`,
 		Args: exactArgs(1, "one identifier"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if version == 0 {
@@ -125,15 +125,12 @@ needed, and the old ones stay in the record's history.`,
 				return err
 			}
 			msg := client.Update{ID: args[0], Version: version}
-			if cmd.Flags().Changed("endpoint") {
-				msg.Endpoint = &endpoint
-			}
 			if cmd.Flags().Changed("contact") {
 				msg.Contact = &contact
 			}
-			// A city changing its endpoint or contact alone keeps its
-			// values: an update without --value would clear them.
-			if keep || (len(values) == 0 && (msg.Endpoint != nil || msg.Contact != nil)) {
+			// A city changing its contact alone keeps its values: an
+			// update without --value would clear them.
+			if keep || (len(values) == 0 && msg.Contact != nil) {
 				if values, err = keepOthers(cmd, g, args[0], version, values); err != nil {
 					return err
 				}
@@ -142,7 +139,6 @@ needed, and the old ones stay in the record's history.`,
 			return send(cmd, g, f.from, client.KindUpdate, msg)
 		},
 	}
-	cmd.Flags().StringVar(&endpoint, "endpoint", "", "a city's record only: the URL of the city's node, where others find it and its datasets (\"\" clears it)")
 	cmd.Flags().StringVar(&contact, "contact", "", "a city's record only: how to reach its registry office (\"\" clears it)")
 	cmd.Flags().Uint64Var(&version, "version", 0, "the version you last saw (required)")
 	cmd.Flags().BoolVar(&keep, "keep", false, "keep the values whose type no --value names (default: the values given replace them all)")

@@ -228,8 +228,13 @@ type SetCity struct {
 	City   string   `json:"city"`
 	Status string   `json:"status,omitempty"` // "active" or "deactivated"
 	Admins []string `json:"admins,omitempty"` // the city's new admin keys
-	Reason string   `json:"reason,omitempty"`
-	city   code.ID
+	// Endpoint is the city's node's new URL ("" clears it; absent keeps
+	// it). The authority approves it as it approved the application's:
+	// a node keeps the datasets of the cities that name it, so a city
+	// may not name another institute's node by itself.
+	Endpoint *string `json:"endpoint,omitempty"`
+	Reason   string  `json:"reason,omitempty"`
+	city     code.ID
 }
 
 func (m *SetCity) validate(string) *Error {
@@ -243,8 +248,13 @@ func (m *SetCity) validate(string) *Error {
 	default:
 		return errorf(CodeInvalid, "status %q is neither %q nor %q", clip(m.Status), StatusActive, StatusDeactivated)
 	}
-	if m.Status == "" && len(m.Admins) == 0 {
-		return errorf(CodeInvalid, "set_city changes nothing: give a status, new admins, or both")
+	if m.Status == "" && len(m.Admins) == 0 && m.Endpoint == nil {
+		return errorf(CodeInvalid, "set_city changes nothing: give a status, new admins, an endpoint, or more than one")
+	}
+	if m.Endpoint != nil {
+		if err := checkEndpoint(*m.Endpoint); err != nil {
+			return err
+		}
 	}
 	if len(m.Admins) > 0 {
 		if err := checkKeys("admin", m.Admins, MaxAdmins); err != nil {
@@ -273,6 +283,11 @@ func (m *SetCity) apply(c *txContext) (Outcome, *Error) {
 		if len(m.Admins) > 0 {
 			rec.Admins = m.Admins
 		}
+		if m.Endpoint != nil && rec.City != nil {
+			city := *rec.City // prev keeps its own, for the history
+			city.Endpoint = *m.Endpoint
+			rec.City = &city
+		}
 		rec.Reason = m.Reason
 		written, err = c.save(prev, rec)
 		return err
@@ -293,6 +308,17 @@ func (c *txContext) cityChange(m *SetCity) (Record, *Error) {
 	}
 	if !ok {
 		return rec, errorf(CodeNotFound, "city %s is not registered", m.City)
+	}
+	if m.Endpoint != nil {
+		if rec.City == nil {
+			return rec, errorf(CodeInvalid, "%s holds no city part to change", m.City)
+		}
+		if *m.Endpoint != rec.City.Endpoint {
+			return rec, nil
+		}
+		if m.Status == "" && len(m.Admins) == 0 {
+			return rec, errorf(CodeInvalid, "%s's endpoint is already %q: set_city changes nothing", m.City, *m.Endpoint)
+		}
 	}
 	if len(m.Admins) == 0 && m.Status == rec.Status {
 		if m.Status == StatusActive {

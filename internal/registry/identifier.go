@@ -258,15 +258,14 @@ type Update struct {
 	ID      string  `json:"id"`
 	Values  []Value `json:"values"`
 	Version uint64  `json:"version"`
-	// Endpoint and Contact change a city's own part of its record, which
-	// its application gave (CityInfo): the URL of the city's node, where
-	// others find its datasets, and how to reach its registry office. A
-	// city moves its node without asking the authority, as a domain's
-	// holder changes its name servers. Absent (nil) keeps them; "" clears
-	// them. Only a city's record has them.
-	Endpoint *string `json:"endpoint,omitempty"`
-	Contact  *string `json:"contact,omitempty"`
-	id       code.ID
+	// Contact changes how to reach a city's registry office, which its
+	// application gave (CityInfo): absent (nil) keeps it, "" clears it.
+	// Only a city's record has it. Its endpoint is not the city's alone
+	// to change: a node keeps the datasets of the cities that name it,
+	// so the authority approves a new one (set_city), as it approved the
+	// application's.
+	Contact *string `json:"contact,omitempty"`
+	id      code.ID
 }
 
 func (m *Update) validate(string) *Error {
@@ -283,13 +282,8 @@ func (m *Update) validate(string) *Error {
 		return verr
 	}
 	m.Values = values
-	if (m.Endpoint != nil || m.Contact != nil) && id.Kind() != code.KindCity {
-		return errorf(CodeInvalid, "endpoint and contact belong to a city's record: %s is not a city", m.ID)
-	}
-	if m.Endpoint != nil {
-		if err := checkEndpoint(*m.Endpoint); err != nil {
-			return err
-		}
+	if m.Contact != nil && id.Kind() != code.KindCity {
+		return errorf(CodeInvalid, "contact belongs to a city's record: %s is not a city", m.ID)
 	}
 	if m.Contact != nil {
 		return checkName("contact", *m.Contact, false)
@@ -307,17 +301,12 @@ func (m *Update) apply(c *txContext) (Outcome, *Error) {
 		return Outcome{}, errorf(CodeInactive, "%s is deactivated: reactivate it before updating", rec.ID)
 	}
 	rec.Values = m.Values
-	if m.Endpoint != nil || m.Contact != nil {
+	if m.Contact != nil {
 		if rec.City == nil {
 			return Outcome{}, errorf(CodeInvalid, "%s holds no city part to change", rec.ID)
 		}
 		city := *rec.City // prev keeps its own, for the history
-		if m.Endpoint != nil {
-			city.Endpoint = *m.Endpoint
-		}
-		if m.Contact != nil {
-			city.Contact = *m.Contact
-		}
+		city.Contact = *m.Contact
 		rec.City = &city
 	}
 	return c.save(prev, rec)

@@ -232,36 +232,48 @@ func TestUpdate(t *testing.T) {
 	})
 }
 
-// TestUpdateCityEndpoint: a city moves its node, or its registry office,
-// by an update of its own record (endpoint, contact), with no vote of the
-// authority, as a domain's holder changes its name servers. The old ones
-// stay in the record's history. Nobody else may, "" clears, absent keeps,
-// and no record but a city's has them.
-func TestUpdateCityEndpoint(t *testing.T) {
+// TestCityEndpointAndContact: a city changes how to reach its registry
+// office (contact) by an update of its own record; its endpoint, the node
+// that keeps its datasets, only by the authority's set_city, M of N, as
+// the application's was approved: a city naming another institute's node
+// by itself would have that node keep its data. The old ones stay in the
+// record's history; "" clears; absent keeps; only a city has them.
+func TestCityEndpointAndContact(t *testing.T) {
 	w := newWorld(t)
-	before := w.h.record(t, w.city)
+	h := w.h
+	before := h.record(t, w.city)
 	if before.City == nil || before.City.Endpoint != "https://node.sjz.example/" || before.City.Contact != "CityID office" {
 		t.Fatalf("the world's city: %+v", before.City)
 	}
-	moved := "https://cityid.sjz.example/"
-	w.h.mustApply(t, w.cityAdmin.tx(t, KindUpdate, M{"id": w.city, "version": 1, "values": before.Values, "endpoint": moved}))
-	after := w.h.record(t, w.city)
-	if after.Version != 2 || after.City.Endpoint != moved || after.City.Contact != "CityID office" || after.City.Locode != before.City.Locode {
-		t.Errorf("after the move: version %d, city %+v", after.Version, after.City)
+	h.mustApply(t, w.cityAdmin.tx(t, KindUpdate, M{"id": w.city, "version": 1, "values": before.Values, "contact": "registry@sjz.example"}))
+	if c := h.record(t, w.city).City; c.Contact != "registry@sjz.example" || c.Endpoint != before.City.Endpoint {
+		t.Errorf("after the contact's update: %+v", c)
 	}
 	var old Record
-	if ok, err := getJSON(w.h.kv, historyKey(w.city, 1), &old); err != nil || !ok || old.City.Endpoint != before.City.Endpoint {
-		t.Errorf("version 1 in the history: %+v (%v, %v), want the old endpoint", old.City, ok, err)
+	if ok, err := getJSON(h.kv, historyKey(w.city, 1), &old); err != nil || !ok || old.City.Contact != before.City.Contact {
+		t.Errorf("version 1 in the history: %+v (%v, %v), want the old contact", old.City, ok, err)
 	}
-	w.h.mustApply(t, w.cityAdmin.tx(t, KindUpdate, M{"id": w.city, "version": 2, "values": before.Values, "contact": "", "endpoint": ""}))
-	if c := w.h.record(t, w.city).City; c.Endpoint != "" || c.Contact != "" || c.Country != before.City.Country {
-		t.Errorf("after clearing: %+v", c)
+	// The endpoint is not a field of update: a city cannot move it alone.
+	h.expectRejected(t, w.cityAdmin.tx(t, KindUpdate, M{"id": w.city, "version": 2, "values": before.Values, "endpoint": "https://victim.example/"}), CodeMalformed, "endpoint")
+	h.expectRejected(t, w.stranger.tx(t, KindUpdate, M{"id": w.city, "version": 2, "values": before.Values, "contact": "x"}), CodeUnauthorized)
+	h.expectRejected(t, w.unitAdmin.tx(t, KindUpdate, M{"id": w.object, "version": 1, "values": []M{}, "contact": "x"}), CodeInvalid, "not a city")
+
+	moved := "https://cityid.sjz.example/"
+	move := M{"city": w.city, "endpoint": moved, "reason": "the city moved its node"}
+	h.expectRejected(t, w.cityAdmin.tx(t, KindSetCity, move), CodeUnauthorized)
+	h.mustApply(t, h.members[0].tx(t, KindSetCity, move))
+	if c := h.record(t, w.city).City; c.Endpoint != before.City.Endpoint {
+		t.Errorf("one approval of two moved the endpoint: %+v", c)
 	}
-	w.h.expectRejected(t, w.stranger.tx(t, KindUpdate, M{"id": w.city, "version": 3, "values": before.Values, "endpoint": "https://evil.example/"}), CodeUnauthorized)
-	w.h.expectRejected(t, w.unitAdmin.tx(t, KindUpdate, M{"id": w.object, "version": 1, "values": []M{}, "endpoint": moved}), CodeInvalid, "not a city")
-	w.h.expectRejected(t, w.cityAdmin.tx(t, KindUpdate, M{"id": w.city, "version": 3, "values": before.Values, "endpoint": "ftp://x"}), CodeInvalid, "endpoint")
-	if rec := w.h.record(t, w.city); rec.Version != 3 || rec.City.Endpoint != "" {
-		t.Errorf("the refusals changed the city: version %d, %+v", rec.Version, rec.City)
+	h.mustApply(t, h.members[1].tx(t, KindSetCity, move))
+	after := h.record(t, w.city)
+	if after.Version != 3 || after.City.Endpoint != moved || after.City.Contact != "registry@sjz.example" || after.Status != StatusActive || after.City.Locode != before.City.Locode {
+		t.Errorf("after the authority's move: version %d, status %s, city %+v", after.Version, after.Status, after.City)
+	}
+	h.expectRejected(t, h.members[0].tx(t, KindSetCity, M{"city": w.city, "endpoint": moved}), CodeInvalid, "already")
+	h.expectRejected(t, h.members[0].tx(t, KindSetCity, M{"city": w.city, "endpoint": "ftp://x"}), CodeInvalid, "http or https")
+	if rec := h.record(t, w.city); rec.Version != 3 {
+		t.Errorf("the refusals changed the city: version %d", rec.Version)
 	}
 }
 

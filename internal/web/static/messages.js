@@ -11,7 +11,7 @@ export const MESSAGES = {
   register_sector: ["object",[["id","string",false],["name","string",true],["admins",["list","string"],true],["values",["list",["object",[["index","uint",false],["type","string",false],["data","string",true],["dataset",["ptr",["object",[["uri","string",false],["sha256","string",false],["size","int",false],["media_type","string",false],["public","bool",true]]]],true],["ttl","uint",false]]]],true]]],
   register_unit: ["object",[["parent","string",false],["name","string",false],["admins",["list","string"],true],["values",["list",["object",[["index","uint",false],["type","string",false],["data","string",true],["dataset",["ptr",["object",[["uri","string",false],["sha256","string",false],["size","int",false],["media_type","string",false],["public","bool",true]]]],true],["ttl","uint",false]]]],true]]],
   register: ["object",[["id","string",false],["allocate","bool",true],["values",["list",["object",[["index","uint",false],["type","string",false],["data","string",true],["dataset",["ptr",["object",[["uri","string",false],["sha256","string",false],["size","int",false],["media_type","string",false],["public","bool",true]]]],true],["ttl","uint",false]]]],false],["admins",["list","string"],true]]],
-  update: ["object",[["id","string",false],["values",["list",["object",[["index","uint",false],["type","string",false],["data","string",true],["dataset",["ptr",["object",[["uri","string",false],["sha256","string",false],["size","int",false],["media_type","string",false],["public","bool",true]]]],true],["ttl","uint",false]]]],false],["version","uint",false],["endpoint",["ptr","string"],true],["contact",["ptr","string"],true]]],
+  update: ["object",[["id","string",false],["values",["list",["object",[["index","uint",false],["type","string",false],["data","string",true],["dataset",["ptr",["object",[["uri","string",false],["sha256","string",false],["size","int",false],["media_type","string",false],["public","bool",true]]]],true],["ttl","uint",false]]]],false],["version","uint",false],["contact",["ptr","string"],true]]],
   deactivate: ["object",[["id","string",false],["version","uint",true],["reason","string",true]]],
   reactivate: ["object",[["id","string",false],["version","uint",true],["reason","string",true]]],
   register_batch: "batch",
@@ -21,7 +21,7 @@ export const MESSAGES = {
   set_authority: ["object",[["members",["list","string"],false],["threshold","int",false]]],
   set_validator: ["object",[["pub_key","string",false],["power","int",false]]],
   withdraw_vote: ["object",[["application","uint",true],["hash","string",true],["proposal","string",true]]],
-  set_city: ["object",[["city","string",false],["status","string",true],["admins",["list","string"],true],["reason","string",true]]],
+  set_city: ["object",[["city","string",false],["status","string",true],["admins",["list","string"],true],["endpoint",["ptr","string"],true],["reason","string",true]]],
   anchor_log: ["object",[["dataset","string",false],["entries","uint",false],["head","string",false]]],
   set_upgrade: ["object",[["name","string",false],["height","int",false],["info","string",true]]],
 };
