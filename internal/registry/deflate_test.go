@@ -156,6 +156,16 @@ func TestDeflatedRejections(t *testing.T) {
 	}
 	// 2 MiB of spaces: 2 KiB compressed, past every bound inflated.
 	bomb := z(t, bytes.Repeat([]byte(" "), 2<<20))
+	// Past the kind's bound but within MaxInflateRatio: counter digits
+	// deflate a few times, not a thousand.
+	var digits bytes.Buffer
+	for i := 0; digits.Len() <= MaxBatchBodyBytes; i++ {
+		fmt.Fprintf(&digits, "%08d,", i*7919)
+	}
+	long := z(t, digits.Bytes())
+	if MaxInflateRatio*len(long)+inflateSlack <= MaxBatchBodyBytes {
+		t.Fatalf("the long body deflates to %d bytes, past the ratio: the test wants one refused for the kind's bound", len(long))
+	}
 	tests := []struct {
 		name     string
 		tx       func(t testing.TB) []byte
@@ -180,7 +190,9 @@ func TestDeflatedRejections(t *testing.T) {
 			return encodeTx(t, e)
 		}, CodeBadSignature, "", []string{"does not verify"}, false},
 		{"a bomb", func(t testing.TB) []byte { return encodeTx(t, signDeflated(a.key, bomb)) },
-			CodeTooLarge, ReasonInflatedTooLarge, []string{"inflates past the 1572864 bytes allowed", "compressed"}, true},
+			CodeTooLarge, ReasonInflatedTooLarge, []string{fmt.Sprintf("inflates past the %d bytes allowed", MaxInflateRatio*len(bomb)+inflateSlack), "32 times its"}, true},
+		{"a body past the kind's bound", func(t testing.TB) []byte { return encodeTx(t, signDeflated(a.key, long)) },
+			CodeTooLarge, ReasonInflatedTooLarge, []string{"inflates past the 1572864 bytes allowed"}, true},
 		{"no DEFLATE stream", func(t testing.TB) []byte { return encodeTx(t, signDeflated(a.key, []byte("\xffnot deflate"))) },
 			CodeMalformed, ReasonBadDeflate, []string{"not a raw DEFLATE stream"}, true},
 		{"a stream cut short", func(t testing.TB) []byte {
@@ -313,4 +325,37 @@ func FuzzSignedDeflated(f *testing.F) {
 			t.Fatalf("deflated prepares %+v, the same body plain %+v %v", p, q, qerr)
 		}
 	})
+}
+
+// TestSignDeflateWithinRatio: a body that would inflate past
+// MaxInflateRatio times its compressed bytes, which nodes refuse, is
+// signed plain by SignDeflate, and verifies; one within it travels
+// deflated.
+func TestSignDeflateWithinRatio(t *testing.T) {
+	key := testKey("ratio")
+	body, err := NewBody(KindRegister, 1, M{"id": "1561301001.85.1/x", "values": []M{{"type": "TEXT", "data": strings.Repeat("a", 900)}}, "pad": strings.Repeat(" ", 60000)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := SignDeflate(testChainID, body, DeflateLevel, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env.BodyEncoding != "" || !bytes.Equal(env.Body, body) {
+		t.Fatalf("a body of %d bytes that deflates past %d times: encoding %q, want it signed plain", len(body), MaxInflateRatio, env.BodyEncoding)
+	}
+	if err := env.verifySignature(testChainID); err != nil {
+		t.Fatalf("the plain fallback's signature: %v", err)
+	}
+	var digits bytes.Buffer
+	for i := 0; digits.Len() < 30000; i++ {
+		fmt.Fprintf(&digits, "%08d,", i*7919)
+	}
+	body, err = NewBody(KindRegister, 1, M{"id": "1561301001.85.1/x", "values": []M{{"type": "TEXT", "data": digits.String()[:900]}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env, err = SignDeflate(testChainID, body, DeflateLevel, key); err != nil || env.BodyEncoding != EncodingDeflate {
+		t.Fatalf("an ordinary body: encoding %q (%v), want deflate", env.BodyEncoding, err)
+	}
 }

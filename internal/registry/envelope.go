@@ -128,10 +128,16 @@ func Sign(chainID string, body []byte, key ed25519.PrivateKey) Envelope {
 // SignDeflate builds the envelope of body compressed with raw DEFLATE at
 // level (DeflateLevel unless measured otherwise), signed by key for
 // chainID over the compressed bytes (PAEDeflate).
+//
+// A body that deflates past MaxInflateRatio, which a node would refuse, is
+// signed plain instead (Sign): it is as valid, only larger.
 func SignDeflate(chainID string, body []byte, level int, key ed25519.PrivateKey) (Envelope, error) {
 	z, err := Deflate(body, level)
 	if err != nil {
 		return Envelope{}, err
+	}
+	if len(body) > MaxInflateRatio*len(z)+inflateSlack {
+		return Sign(chainID, body, key), nil
 	}
 	pub := key.Public().(ed25519.PublicKey)
 	return Envelope{
@@ -194,8 +200,11 @@ func badEncoding(enc string) *Error {
 }
 
 // inflate reads the raw DEFLATE stream z, whole and nothing after it, into
-// at most limit bytes.
+// at most limit bytes, and at most MaxInflateRatio times z's bytes.
 func inflate(z []byte, limit int) ([]byte, *Error) {
+	if r := MaxInflateRatio*len(z) + inflateSlack; r < limit {
+		limit = r
+	}
 	// A bytes.Reader is an io.ByteReader, which compress/flate reads
 	// byte by byte without a buffer of its own: what it has consumed is
 	// where the stream stands, for the position of a refusal and the
@@ -215,7 +224,8 @@ func inflate(z []byte, limit int) ([]byte, *Error) {
 		n, err := fr.Read(room)
 		out = out[:len(out)+n]
 		if len(out) > limit {
-			e := errorf(CodeTooLarge, "body inflates past the %d bytes allowed (stopped at byte %d of %d compressed)", limit, at(), len(z))
+			e := errorf(CodeTooLarge, "body inflates past the %d bytes allowed, the least of its kind's bound and %d times its %d compressed bytes (stopped at byte %d)",
+				limit, MaxInflateRatio, len(z), at())
 			e.Reason, e.Position = ReasonInflatedTooLarge, at()
 			return nil, e
 		}

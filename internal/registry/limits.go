@@ -14,6 +14,16 @@ const (
 	// identifiers with a value or two each fit in well under it.
 	MaxBatchBodyBytes = 1536 << 10
 
+	// MaxInflateRatio bounds how many times its compressed bytes a
+	// deflated body may inflate to (plus inflateSlack). A body is inflated
+	// in CheckTx before its nonce can be read, so without it a key with
+	// no rights makes every node inflate 1.5 MiB for 3 KB it sends, 650
+	// times the work per byte a plain body costs. Real batches inflate
+	// about 8 to 10 times (docs/transactions.md); a body that would pass
+	// 32 travels plain (registry.SignDeflate does so itself).
+	MaxInflateRatio = 32
+	inflateSlack    = 1024
+
 	// MaxBlockBodyBytes bounds the plain (inflated) bodies of one block's
 	// transactions together: what a block of block.max_bytes held when
 	// every body traveled as itself, so a block of compressed batches
