@@ -446,6 +446,13 @@ func (a *App) ProcessProposal(_ context.Context, req *abci.ProcessProposalReques
 		}
 		seen[h] = struct{}{}
 		w := a.weigh(h, tx, left)
+		if w.badSignature {
+			// Checked before anything is inflated, and whatever the
+			// state: no honest proposer's CheckTx let it in, and each
+			// costs a verification, here and again in the block.
+			a.log.Warn("proposal refused: a deflated transaction whose signature does not verify", "height", req.Height, "tx", i)
+			return reject, nil
+		}
 		if w.size > left {
 			a.log.Warn("proposal refused: its transactions' plain bodies pass the block's budget", "height", req.Height, "tx", i,
 				"budget", registry.MaxBlockBodyBytes, "left", left)
@@ -480,6 +487,8 @@ type weight struct {
 	signer string
 	nonce  uint64
 	ok     bool
+	// badSignature: a deflated body whose signature does not verify.
+	badSignature bool
 }
 
 // weigh reads a transaction's plain body size, signer and nonce, from the
@@ -497,6 +506,8 @@ func (a *App) weigh(h [32]byte, tx []byte, left int) weight {
 	switch {
 	case err == nil:
 		return weight{size: max(in.BodyBytes, 1), signer: in.Signer, nonce: in.Nonce, ok: true}
+	case err.Code == registry.CodeBadSignature:
+		return weight{size: len(tx), badSignature: true}
 	case err.Reason == registry.ReasonInflatedTooLarge && left < registry.MaxBatchBodyBytes:
 		return weight{size: left + 1} // past what is left, whatever it inflates to
 	case err.Reason == registry.ReasonInflatedTooLarge, err.Reason == registry.ReasonBadDeflate:

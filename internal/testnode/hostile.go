@@ -91,7 +91,10 @@ func hostileKey(name string) ed25519.PrivateKey {
 // of each kind by a key with no rights to it, a replayed and a skipping
 // nonce, an expired transaction, the security audit's poison grant and a
 // batch with one bad entry. The nonce replay and nonce 0 are marked
-// RefusedAtProposal; every other one is judged in the block.
+// RefusedAtProposal, as are a signature ProcessProposal finds bad as it
+// weighs a transaction against the block's budget (a deflated body's,
+// checked before it is inflated, and one that is not 64 bytes); every
+// other one is judged in the block.
 func HostileTxs(w HostileWorld) ([]Hostile, error) {
 	var out []Hostile
 	var ferr error
@@ -148,6 +151,7 @@ func HostileTxs(w HostileWorld) ([]Hostile, error) {
 	add("short_signature", registry.CodeBadSignature, false, envelope(registry.Envelope{
 		Body: []byte(`{}`), PubKey: hex.EncodeToString(hostileKey("short").Public().(ed25519.PublicKey)), Signature: make([]byte, 63),
 	}))
+	atProposal() // its envelope is refused as ProcessProposal weighs it
 	over := []byte(`{"body":"` + strings.Repeat("A", registry.MaxTxBytes) + `","pub_key":"00","signature":""}`)
 	add("oversize_tx", registry.CodeTooLarge, false, over)
 	add("oversize_body", registry.CodeTooLarge, false, own("oversize_body", registry.KindRegister,
@@ -178,6 +182,7 @@ func HostileTxs(w HostileWorld) ([]Hostile, error) {
 	crossed := registry.Sign(w.ChainID, deflate(plainBody), hostileKey("deflate_crossed"))
 	crossed.BodyEncoding = registry.EncodingDeflate
 	add("deflate_signed_as_plain", registry.CodeBadSignature, false, envelope(crossed))
+	atProposal() // a deflated body's signature is checked as ProcessProposal weighs it
 	unknownEnc := registry.Sign(w.ChainID, plainBody, hostileKey("unknown_encoding"))
 	unknownEnc.BodyEncoding = "gzip"
 	add("unknown_body_encoding", registry.CodeMalformed, false, envelope(unknownEnc))
