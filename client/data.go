@@ -341,22 +341,60 @@ func VerifyAccessLog(id string, entries []AccessEntry, anchors []Anchor) accessl
 // the entry's time. An entry of no signed request (anonymous, or refused
 // before a key was known) is nil.
 func CheckEntrySignature(e AccessEntry) error {
+	_, err := checkEntrySignature(e)
+	return err
+}
+
+// CheckEntrySignatures checks every request a log let in with a key
+// (status under 400) as CheckEntrySignature does, and that no two of them
+// are one signed request (a key's nonce seen twice): a node cannot copy a
+// request it was sent into entries of its own. It returns how many it
+// checked and, when one fails, its sequence number and why.
+func CheckEntrySignatures(entries []AccessEntry) (checked int, at uint64, err error) {
+	seen := make(map[string]uint64)
+	for _, e := range entries {
+		if e.Status >= 400 || e.Key == "" {
+			continue
+		}
+		checked++
+		nonce, err := checkEntrySignature(e)
+		if err != nil {
+			return checked, e.Seq, err
+		}
+		k := e.Key + " " + nonce
+		if first, dup := seen[k]; dup {
+			return checked, e.Seq, fmt.Errorf("entry %d repeats the request of entry %d (key %s, nonce %q): %w", e.Seq, first, e.Key, nonce,
+				&httpsig.Error{Code: httpsig.ErrReplayed, Msg: "one signed request logged twice"})
+		}
+		seen[k] = e.Seq
+	}
+	return checked, 0, nil
+}
+
+// entryPaths are the routes a dataset's access log records requests of.
+var entryPaths = []string{wire.DataPath, wire.AccessLogPath}
+
+func checkEntrySignature(e AccessEntry) (string, error) {
 	if e.Key == "" {
-		return nil
+		return "", nil
 	}
 	if e.Sig == "" {
 		// The node keeps the signature of every request whose key it
 		// names (a signature too large to keep is refused, not let in).
-		return fmt.Errorf("entry %d names key %s but keeps no signature of the request: %w", e.Seq, e.Key,
+		return "", fmt.Errorf("entry %d names key %s but keeps no signature of the request: %w", e.Seq, e.Key,
 			&httpsig.Error{Code: httpsig.ErrMissing, Msg: "no Signature field recorded"})
 	}
 	at, err := time.Parse(time.RFC3339Nano, e.Time)
 	if err != nil {
-		return fmt.Errorf("entry %d: time %q: %w", e.Seq, e.Time, err)
+		return "", fmt.Errorf("entry %d: time %q: %w", e.Seq, e.Time, err)
 	}
 	r, err := http.NewRequest(e.Method, e.Target, nil)
 	if err != nil {
-		return fmt.Errorf("entry %d: target %q: %w", e.Seq, e.Target, err)
+		return "", fmt.Errorf("entry %d: target %q: %w", e.Seq, e.Target, err)
+	}
+	if !namesDataset(r.URL.EscapedPath(), e.Dataset) {
+		return "", fmt.Errorf("entry %d: its request, for %s, is not of dataset %s's routes: %w", e.Seq, r.URL.EscapedPath(), e.Dataset,
+			&httpsig.Error{Code: httpsig.ErrBad, Msg: "a request of another dataset"})
 	}
 	r.Header.Set("Signature-Input", e.SigInput)
 	r.Header.Set("Signature", e.Sig)
@@ -371,10 +409,11 @@ func CheckEntrySignature(e AccessEntry) error {
 		Scheme: r.URL.Scheme,
 		Now:    func() time.Time { return at },
 	}
-	if _, err := v.Verify(r, ""); err != nil {
-		return fmt.Errorf("entry %d: the request it records was not signed by %s: %w", e.Seq, e.Key, err)
+	p, err := v.Verify(r, "")
+	if err != nil {
+		return "", fmt.Errorf("entry %d: the request it records was not signed by %s: %w", e.Seq, e.Key, err)
 	}
-	return nil
+	return p.Nonce, nil
 }
 
 // OwnerNode is the URL of the node that keeps a dataset's bytes: the
@@ -397,4 +436,30 @@ func CityOf(id string) (string, error) {
 		return "", err
 	}
 	return p.CityCode(), nil
+}
+
+// namesDataset reports whether an escaped request path is one of a
+// dataset's routes (entryPaths) for the identifier dataset, in any
+// spelling the node takes for it (code.Parse: case, escapes). A path with
+// dot segments or a backslash is none: a reader that cleans the path
+// would check another request than the one signed.
+func namesDataset(escaped, dataset string) bool {
+	for _, prefix := range entryPaths {
+		rest, ok := strings.CutPrefix(escaped, prefix)
+		if !ok {
+			continue
+		}
+		id, err := url.PathUnescape(rest)
+		if err != nil || strings.Contains(id, "\\") {
+			return false
+		}
+		for _, seg := range strings.Split(id, "/") {
+			if seg == "." || seg == ".." {
+				return false
+			}
+		}
+		p, err := code.Parse(id)
+		return err == nil && p.String() == dataset
+	}
+	return false
 }

@@ -206,9 +206,35 @@ func TestDataJSAgreesWithGo(t *testing.T) {
 	// logs them, then altered in each way an owner could lie; the
 	// portal's verdict on each must be client.CheckEntrySignature's.
 	recorded := recordedCases(t, priv, now)
+	// Whole logs of them, as a reader checks a log: the same signed
+	// request twice is refused the second time.
+	pick := func(names ...string) []accesslog.Entry {
+		var out []accesslog.Entry
+		for _, n := range names {
+			for _, c := range recorded {
+				if c.Name == n {
+					e := c.Entry
+					e.Seq = uint64(len(out) + 1)
+					out = append(out, e)
+				}
+			}
+		}
+		return out
+	}
+	refused := pick("another target")[0]
+	refused.Status, refused.Result = 403, "no_grant"
+	sigLogs := [][]accesslog.Entry{
+		pick("as signed", "an upload as signed", "anonymous", "the log's own read, the identifier in capitals"),
+		pick("as signed", "an upload as signed", "as signed"),
+		append(pick("as signed"), refused),
+		pick("an upload as signed", "another method"),
+	}
+	for i := range sigLogs[2] {
+		sigLogs[2][i].Seq = uint64(i + 1)
+	}
 
 	input, err := json.Marshal(map[string]any{"sha256": shas, "b26": b26, "seed": hex.EncodeToString(seed), "sign": signs, "refuse": refuse,
-		"entries": onDisk, "logs": logs, "recorded": recorded})
+		"entries": onDisk, "logs": logs, "recorded": recorded, "sig_logs": sigLogs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,6 +262,12 @@ func TestDataJSAgreesWithGo(t *testing.T) {
 			Code   string `json:"code"`
 			Reason string `json:"reason"`
 		} `json:"recorded"`
+		SigLogs []struct {
+			Signed int    `json:"signed"`
+			OK     bool   `json:"ok"`
+			At     uint64 `json:"at"`
+			Code   string `json:"code"`
+		} `json:"sig_logs"`
 	}
 	if err := json.Unmarshal(raw, &got); err != nil {
 		t.Fatalf("datajs.mjs printed %.300s: %v", raw, err)
@@ -353,6 +385,20 @@ func TestDataJSAgreesWithGo(t *testing.T) {
 			t.Errorf("%s: httpsig.js says %+v, Go %v", c.Name, js, goErr)
 		case goErr != nil && js.Code != httpsig.ErrorCode(goErr):
 			t.Errorf("%s: httpsig.js refuses with %s (%s), Go with %s (%v)", c.Name, js.Code, js.Reason, httpsig.ErrorCode(goErr), goErr)
+		}
+	}
+	if len(got.SigLogs) != len(sigLogs) {
+		t.Fatalf("accesslog.js checked %d logs' signatures of %d", len(got.SigLogs), len(sigLogs))
+	}
+	wantOK := []bool{true, false, true, false}
+	for i, es := range sigLogs {
+		checked, at, err := client.CheckEntrySignatures(es)
+		js := got.SigLogs[i]
+		if (err == nil) != wantOK[i] {
+			t.Errorf("signature log %d: Go says %v, the case expects ok=%v", i, err, wantOK[i])
+		}
+		if js.OK != (err == nil) || js.Signed != checked || js.At != at || (err != nil && js.Code != httpsig.ErrorCode(err)) {
+			t.Errorf("signature log %d: accesslog.js says %+v, Go checked %d, at %d: %v", i, js, checked, at, err)
 		}
 	}
 	t.Logf("sha256.js, httpsig.js and accesslog.js agree with Go: %d digests, B.2.6, %d signed requests, %d entries, %d logs, %d recorded requests", len(shas), len(signs), len(onDisk), len(logs), len(recorded))
@@ -594,6 +640,7 @@ func recordedCases(t *testing.T, priv ed25519.PrivateKey, now time.Time) []recor
 	t.Helper()
 	keyID := hex.EncodeToString(priv.Public().(ed25519.PublicKey))
 	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{0x51}, ed25519.SeedSize))
+	var nonces []string // each request signed has a nonce of its own
 	signed := func(method, target string, key ed25519.PrivateKey, p httpsig.Params) accesslog.Entry {
 		r, err := http.NewRequest(method, target, nil)
 		if err != nil {
@@ -601,7 +648,8 @@ func recordedCases(t *testing.T, priv ed25519.PrivateKey, now time.Time) []recor
 		}
 		if p.Label == "" {
 			p = httpsig.Params{Label: "sig1", Components: httpsig.DefaultComponents(), KeyID: keyID, Alg: httpsig.Alg,
-				Created: now, Nonce: "n-" + method, Tag: "cityid"}
+				Created: now, Nonce: fmt.Sprintf("n-%d", len(nonces)), Tag: "cityid"}
+			nonces = append(nonces, p.Nonce)
 		}
 		if err := httpsig.SignParams(r, key, p); err != nil {
 			t.Fatal(err)
@@ -616,9 +664,16 @@ func recordedCases(t *testing.T, priv ed25519.PrivateKey, now time.Time) []recor
 		cs = append(cs, recordedCase{Name: name, Entry: e, Valid: valid})
 	}
 	add("as signed", true, good)
-	add("as signed, with a query and a path to escape", true, signed("GET", "https://node.city-a.example:8443/v1/data/1561301001.85.1/%E6%B0%B4?index=2", priv, httpsig.Params{}))
+	e := signed("GET", "https://node.city-a.example:8443/v1/data/1561301001.85.1/%78?index=2", priv, httpsig.Params{})
+	add("as signed, with a query and an escaped path", true, e)
+	e = signed("GET", "http://127.0.0.1:26657/v1/access-log/1561301001.85.1/X?after=0&limit=1000", priv, httpsig.Params{})
+	add("the log's own read, the identifier in capitals", true, e)
+	add("a request of another dataset, as signed", false, signed("GET", strings.Replace(target, "/x", "/y", 1), priv, httpsig.Params{}))
+	add("dot segments that a URL parser cleans into the dataset's path", false, signed("GET", strings.Replace(target, "/x", "/y/../x", 1), priv, httpsig.Params{}))
+	add("escaped dot segments", false, signed("GET", strings.Replace(target, "/x", "/y/%2E%2E/x", 1), priv, httpsig.Params{}))
+	add("another route", false, signed("GET", "http://127.0.0.1:26657/v1/ids/1561301001.85.1/x", priv, httpsig.Params{}))
 	add("an upload as signed", true, signed("PUT", target, priv, httpsig.Params{}))
-	e := good
+	e = good
 	e.Sig, e.SigInput, e.Target, e.Key = "", "", "", ""
 	add("anonymous", true, e)
 	e = good

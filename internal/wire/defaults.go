@@ -36,4 +36,6 @@ const (
 	// DataPath is the path, under a node's URL, of a dataset's bytes:
 	// DataPath + identifier.
 	DataPath = "/v1/data/"
+	// AccessLogPath is the prefix of a dataset's access log's route.
+	AccessLogPath = "/v1/access-log/"
 )

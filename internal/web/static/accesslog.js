@@ -8,6 +8,7 @@
 // verdicts to Go's, on logs Go wrote and on tampered ones.
 
 import { Sha256 } from './sha256.js';
+import { recordedSignature } from './httpsig.js';
 
 export const ZERO_HASH = '0'.repeat(64);
 const DOMAIN = 'cityid-accesslog-v1\n';
@@ -87,4 +88,25 @@ export function verify(entries, anchors) {
     return fail('truncated', a.entries, `the ledger anchored ${a.entries} entries, the log has ${entries.length}`);
   }
   return { ...r, ok: true };
+}
+
+// checkSignatures checks every request a log let in with a key (status
+// under 400) against its signature (httpsig.js's recordedSignature), and
+// that no two are one signed request (a key's nonce twice), as
+// client.CheckEntrySignatures does: an entry the node wrote for a request
+// nobody made, or copied from one it was sent, does not check. {signed,
+// ok, at, problem}: how many were checked, and the first that fails.
+export async function checkSignatures(entries) {
+  const seen = new Map();
+  let signed = 0;
+  for (const e of entries) {
+    if (e.status >= 400 || !e.key) continue;
+    signed++;
+    const v = await recordedSignature(e);
+    if (!v.ok) return { signed, ok: false, at: e.seq, code: v.code, problem: `entry ${e.seq}: the request it records was not signed by ${e.key}: ${v.code}: ${v.reason}` };
+    const k = `${e.key} ${v.nonce}`;
+    if (seen.has(k)) return { signed, ok: false, at: e.seq, code: 'signature_replayed', problem: `entry ${e.seq} repeats the request of entry ${seen.get(k)} (key ${e.key}, nonce ${JSON.stringify(v.nonce)})` };
+    seen.set(k, e.seq);
+  }
+  return { signed, ok: true };
 }

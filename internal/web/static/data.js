@@ -7,9 +7,9 @@
 // city's node would need CORS on /v1/data, which the nodes do not answer.
 // Every refusal is a DataRefused with the node's stable code and words.
 
-import { signedFetch, recordedSignature } from './httpsig.js';
+import { signedFetch } from './httpsig.js';
 import { Sha256 } from './sha256.js';
-import { verify } from './accesslog.js';
+import { verify, checkSignatures } from './accesslog.js';
 
 const zh = () => (globalThis.document?.documentElement.lang ?? '').startsWith('zh');
 const t = (en, cn) => (zh() ? cn : en);
@@ -190,14 +190,10 @@ export async function readLog({ base = '', id, key, pubKey, limit = 1000 }) {
     after = page.next;
   }
   const report = verify(entries, anchors.map((a) => ({ entries: a.entries, head: a.head })));
-  // Every request let in was signed by its key, as `cityid data log`
-  // checks: an entry the owner wrote for a request nobody made does not.
-  report.signed = 0;
-  for (const e of entries) {
-    if (e.status >= 400 || !e.key) continue;
-    const v = await recordedSignature(e);
-    report.signed++;
-    if (!v.ok && report.ok) Object.assign(report, { ok: false, code: 'bad_signature', at: e.seq, problem: `entry ${e.seq}: the request it records was not signed by ${e.key}: ${v.code}: ${v.reason}` });
-  }
+  // Every request let in was signed by its key, once, as `cityid data
+  // log` checks (accesslog.js's checkSignatures).
+  const sigs = await checkSignatures(entries);
+  report.signed = sigs.signed;
+  if (report.ok && !sigs.ok) Object.assign(report, { ok: false, code: 'bad_signature', at: sigs.at, problem: sigs.problem });
   return { entries, anchors, report };
 }

@@ -277,6 +277,31 @@ function serialize(v) {
 const fromB64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 const fromHex = (h) => Uint8Array.from(h.match(/../g) || [], (x) => parseInt(x, 16));
 
+// ENTRY_PATHS are the routes a dataset's access log records requests of
+// (client.entryPaths).
+const ENTRY_PATHS = ['/v1/data/', '/v1/access-log/'];
+
+// namesDataset reports whether a logged target is one of dataset's
+// routes, read from the target as logged, not as URL cleans it: a path
+// with dot segments or a backslash is none (client.namesDataset). The
+// identifier is compared without case, as the node's parser takes it.
+function namesDataset(target, dataset) {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(\/[^?#]*)?/i.exec(target || '');
+  const path = m?.[1] || '';
+  for (const prefix of ENTRY_PATHS) {
+    if (!path.startsWith(prefix)) continue;
+    let id;
+    try {
+      id = decodeURIComponent(path.slice(prefix.length));
+    } catch {
+      return false;
+    }
+    if (id.includes('\\') || id.split('/').some((seg) => seg === '.' || seg === '..')) return false;
+    return id.toLowerCase() === String(dataset || '').toLowerCase();
+  }
+  return false;
+}
+
 // recordedSignature checks the signature of the request an entry records
 // ({method, target, sig_input, sig, key, time}): null when the request
 // was anonymous (no key), {ok: true} when the entry's key signed that very request, and
@@ -293,6 +318,7 @@ export async function recordedSignature(e) {
     } catch {
       throw malformed(`the entry's target ${JSON.stringify(e.target)} is not a URL`);
     }
+    if (!namesDataset(e.target, e.dataset)) throw new Refusal(CODES.bad, `its request, for ${e.target}, is not of dataset ${e.dataset}'s routes`);
     const inputs = parseDictionary(e.sig_input || '');
     const sigs = parseDictionary(e.sig);
     if (inputs.length === 0) throw new Refusal(CODES.missing, 'Signature-Input has no member');
@@ -347,7 +373,7 @@ export async function recordedSignature(e) {
     if (!(await crypto.subtle.verify('Ed25519', pub, signature, new TextEncoder().encode(base)))) {
       throw new Refusal(CODES.bad, `the signature does not verify for this request and keyid ${JSON.stringify(p.keyid)}`);
     }
-    return { ok: true };
+    return { ok: true, nonce: p.nonce ?? '' };
   } catch (err) {
     if (err instanceof Refusal) return { ok: false, code: err.code, reason: err.message };
     if (err instanceof HTTPSigError) return { ok: false, code: CODES.malformed, reason: err.message };

@@ -59,4 +59,6 @@ out.hashes = input.entries.map((e) => alog.computeHash(e));
 out.reports = input.logs.map((c) => alog.verify(c.entries, c.anchors));
 out.recorded = [];
 for (const c of input.recorded) out.recorded.push(await sig.recordedSignature(c.entry));
+out.sig_logs = [];
+for (const es of input.sig_logs) out.sig_logs.push(await alog.checkSignatures(es));
 process.stdout.write(JSON.stringify(out));
