@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cityid/cityid/internal/fsx"
 )
 
 // Bounds, with their reasons.
@@ -338,7 +340,7 @@ func (l *Log) write(d *datasetLog, e *Entry) (int64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("accesslog: create %s: %w", d.path, err)
 		}
-		if err := syncDir(l.root); err != nil {
+		if err := fsx.SyncDir(l.root); err != nil {
 			f.Close()
 			return 0, err
 		}
@@ -536,16 +538,4 @@ func clip(s string) string {
 		return s[:100] + "…"
 	}
 	return s
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("accesslog: open dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("accesslog: fsync dir %s: %w", dir, err)
-	}
-	return nil
 }

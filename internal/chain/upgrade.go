@@ -10,6 +10,7 @@ import (
 
 	cmtproto "github.com/cometbft/cometbft/api/cometbft/types/v1"
 
+	"github.com/cityid/cityid/internal/fsx"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -282,11 +283,23 @@ func writeUpgradeInfo(path string, e *UpgradeNeededError) error {
 	if err != nil {
 		return err
 	}
+	// Durable before the node stops: a supervisor reads it after.
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := errors.Join(f.Sync(), f.Close()); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return fsx.SyncDir(filepath.Dir(path))
 }
 
 // UpgradeInfoFile is where a node writes the upgrade it stopped for.

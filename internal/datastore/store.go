@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cityid/cityid/internal/fsx"
 )
 
 // Errors a caller maps to answers. Each is wrapped with context; test with
@@ -287,7 +289,7 @@ func (s *Store) Quarantine(sha256hex string, reason string) error {
 	if err != nil {
 		return fmt.Errorf("datastore: quarantine %s: %w", sha256hex, err)
 	}
-	if err := syncDir(filepath.Join(s.root, "blobs", "sha256")); err != nil {
+	if err := fsx.SyncDir(filepath.Join(s.root, "blobs", "sha256")); err != nil {
 		return fmt.Errorf("datastore: quarantine %s: %w", sha256hex, err)
 	}
 	// The reason file (written and fsynced with the directory) also makes
@@ -312,7 +314,7 @@ func (s *Store) Remove(sha256hex string) error {
 	if err != nil {
 		return fmt.Errorf("datastore: remove %s: %w", sha256hex, err)
 	}
-	if err := syncDir(filepath.Join(s.root, "blobs", "sha256")); err != nil {
+	if err := fsx.SyncDir(filepath.Join(s.root, "blobs", "sha256")); err != nil {
 		return fmt.Errorf("datastore: remove %s: %w", sha256hex, err)
 	}
 	return nil
@@ -367,20 +369,7 @@ func writeFileSync(path string, data []byte) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("rename %s: %w", tmp, err)
 	}
-	return syncDir(filepath.Dir(path))
-}
-
-// syncDir makes a rename or removal in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync dir %s: %w", dir, err)
-	}
-	return nil
+	return fsx.SyncDir(filepath.Dir(path))
 }
 
 // parseState reads "<offset> <size>\n" from a state file.

@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/cityid/cityid/internal/fsx"
 )
 
 // checkpointEvery is how many bytes one WriteAt takes in before it fsyncs
@@ -270,7 +272,7 @@ func (u *Upload) CompleteContext(ctx context.Context) error {
 	if err := os.Rename(u.s.partPath(u.name), u.s.blobPath(u.name)); err != nil {
 		return fmt.Errorf("datastore: complete %s: move into blobs: %w", u.name, err)
 	}
-	if err := syncDir(filepath.Join(u.s.root, "blobs", "sha256")); err != nil {
+	if err := fsx.SyncDir(filepath.Join(u.s.root, "blobs", "sha256")); err != nil {
 		return fmt.Errorf("datastore: complete %s: %w", u.name, err)
 	}
 	// The blob is durable; the state file only matters to an upload, and
@@ -278,7 +280,7 @@ func (u *Upload) CompleteContext(ctx context.Context) error {
 	if err := os.Remove(u.s.statePath(u.name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("datastore: complete %s: remove state: %w", u.name, err)
 	}
-	if err := syncDir(filepath.Join(u.s.root, "uploads")); err != nil {
+	if err := fsx.SyncDir(filepath.Join(u.s.root, "uploads")); err != nil {
 		return fmt.Errorf("datastore: complete %s: %w", u.name, err)
 	}
 	return nil
@@ -297,7 +299,7 @@ func (u *Upload) discard() error {
 			errs = append(errs, fmt.Errorf("remove %s: %w", filepath.Base(p), err))
 		}
 	}
-	if err := syncDir(filepath.Join(u.s.root, "uploads")); err != nil {
+	if err := fsx.SyncDir(filepath.Join(u.s.root, "uploads")); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

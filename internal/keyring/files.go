@@ -1,9 +1,10 @@
 package keyring
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/cityid/cityid/internal/fsx"
 )
 
 // Key files are written as a whole or not at all: the bytes go to a
@@ -56,7 +57,7 @@ func createFile(path string, b []byte) error {
 		}
 		return err
 	}
-	return syncDir(dir)
+	return fsx.SyncDir(dir)
 }
 
 // replaceFile makes path hold b in place of what it held.
@@ -70,18 +71,5 @@ func replaceFile(path string, b []byte) error {
 		os.Remove(tmp)
 		return err
 	}
-	return syncDir(dir)
-}
-
-// syncDir makes a new name, a rename or a removal in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync %s: %w", dir, err)
-	}
-	return nil
+	return fsx.SyncDir(dir)
 }

@@ -20,6 +20,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/cityid/cityid/internal/fsx"
 )
 
 // Dir is the keyring's folder under a home folder.
@@ -321,7 +323,7 @@ func (r *Keyring) Remove(name string) (Entry, error) {
 	if err := os.Remove(r.File(name)); err != nil {
 		return Entry{}, fmt.Errorf("remove key %s: %w", name, err)
 	}
-	if err := syncDir(Dir(r.home)); err != nil {
+	if err := fsx.SyncDir(Dir(r.home)); err != nil {
 		return Entry{}, err
 	}
 	return e, nil
@@ -346,7 +348,7 @@ func (r *Keyring) Rename(from, to string) (Key, error) {
 	if err := os.Remove(r.File(from)); err != nil {
 		return nk, fmt.Errorf("rename key %s: the key is now %s too; remove %s by hand: %w", from, to, from, err)
 	}
-	return nk, syncDir(Dir(r.home))
+	return nk, fsx.SyncDir(Dir(r.home))
 }
 
 // ChangePassphrase encrypts every key again with newPass and returns
@@ -391,7 +393,7 @@ func (r *Keyring) ChangePassphrase(newPass string) ([]Entry, error) {
 		}
 		todo = todo[1:]
 	}
-	if err := syncDir(Dir(r.home)); err != nil {
+	if err := fsx.SyncDir(Dir(r.home)); err != nil {
 		return nil, err
 	}
 	r.pass, r.err, r.done = newPass, nil, true

@@ -52,12 +52,8 @@ func serveAdmin(c *Config, cn *chain.Node, log *slog.Logger) (*adminServer, erro
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("admin socket %s: %w", path, err)
 	}
-	ln, err := net.Listen("unix", path)
+	ln, err := listenPrivate(path)
 	if err != nil {
-		return nil, fmt.Errorf("admin socket %s: %w", path, err)
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		ln.Close()
 		return nil, fmt.Errorf("admin socket %s: %w", path, err)
 	}
 	mux := http.NewServeMux()
@@ -69,6 +65,50 @@ func serveAdmin(c *Config, cn *chain.Node, log *slog.Logger) (*adminServer, erro
 		_ = a.srv.Serve(ln) // ends with ErrServerClosed at close
 	}()
 	return a, nil
+}
+
+// listenPrivate listens on a Unix socket at path that only this user
+// can ever open: it is made in a folder of its own (0700), made 0600
+// there, then renamed into place, so that no moment exists when the
+// socket is at path with the process's file-mode mask (a data folder
+// left open by an operator would otherwise expose it). The socket file is
+// removed when the listener closes.
+func listenPrivate(path string) (net.Listener, error) {
+	dir, err := os.MkdirTemp(filepath.Dir(path), ".admin-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	tmp := filepath.Join(dir, "s")
+	ln, err := net.Listen("unix", tmp)
+	if err != nil {
+		return nil, err
+	}
+	ul := ln.(*net.UnixListener)
+	ul.SetUnlinkOnClose(false) // it is renamed: closeUnlink removes it by its new name
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return &unlinkListener{Listener: ln, path: path}, nil
+}
+
+// unlinkListener removes its socket file once closed.
+type unlinkListener struct {
+	net.Listener
+	path string
+}
+
+func (l *unlinkListener) Close() error {
+	err := l.Listener.Close()
+	if rerr := os.Remove(l.path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
+		err = rerr
+	}
+	return err
 }
 
 // close stops the admin server; a backup being streamed is cut off after

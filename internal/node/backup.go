@@ -19,6 +19,7 @@ import (
 
 	"github.com/cityid/cityid/internal/backup"
 	"github.com/cityid/cityid/internal/chain"
+	"github.com/cityid/cityid/internal/fsx"
 	"github.com/cityid/cityid/internal/store"
 )
 
@@ -311,8 +312,10 @@ func Restore(ctx context.Context, home, file string, o RestoreOptions) (res Rest
 	// The swap: two renames, the old data removed only after the new is
 	// in place.
 	old := data + ".before-restore"
-	if err := os.RemoveAll(old); err != nil {
-		return res, fmt.Errorf("restore: %w", err)
+	if _, err := os.Lstat(old); err == nil {
+		// A restore that stopped between its renames left the only copy
+		// of the node's data here: never removed by another restore.
+		return res, fmt.Errorf("restore: %s is there, left by a restore that did not finish: it may hold this node's only data; move it back to %s (or remove it) and run restore again", old, data)
 	}
 	if _, err := os.Stat(data); err == nil {
 		if err := os.Rename(data, old); err != nil {
@@ -321,6 +324,10 @@ func Restore(ctx context.Context, home, file string, o RestoreOptions) (res Rest
 	}
 	if err := os.Rename(stage, data); err != nil {
 		return res, fmt.Errorf("restore: put the restored data in place (the previous data is in %s): %w", old, err)
+	}
+	// The renames are durable before the old data goes.
+	if err := fsx.SyncDir(filepath.Dir(data)); err != nil {
+		return res, fmt.Errorf("restore: %w", err)
 	}
 	if err := os.RemoveAll(old); err != nil {
 		return res, fmt.Errorf("restore: remove the previous data %s: %w", old, err)

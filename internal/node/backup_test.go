@@ -122,6 +122,18 @@ func TestRestoreHome(t *testing.T) {
 		if again, _ := os.ReadFile(filepath.Join(home, "config", "node_key.json")); !bytes.Equal(again, key) || len(key) == 0 {
 			t.Error("restore --force changed the node key")
 		}
+		// A restore that stopped between its renames left the data in
+		// data.before-restore: the next one keeps it and says so.
+		left := filepath.Join(home, "data.before-restore")
+		if err := os.MkdirAll(filepath.Join(left, "cityid"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Restore(ctx, home, fixture, RestoreOptions{Force: true}); err == nil || !strings.Contains(err.Error(), "did not finish") {
+			t.Errorf("restore beside a data.before-restore: %v, want a refusal", err)
+		}
+		if _, err := os.Stat(filepath.Join(left, "cityid")); err != nil {
+			t.Errorf("the refused restore touched %s: %v", left, err)
+		}
 	})
 
 	t.Run("refused into a new home", func(t *testing.T) {

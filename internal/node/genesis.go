@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
 	cmtjson "github.com/cometbft/cometbft/libs/json"
@@ -224,6 +226,9 @@ func sortMembers(in []GenesisMember) ([]checkedMember, error) {
 	out := make([]checkedMember, 0, len(in))
 	seen := map[string]string{}
 	for _, m := range in {
+		if err := checkMoniker(m.Moniker); err != nil {
+			return nil, fmt.Errorf("member %.70q: %w", m.Moniker, err)
+		}
 		name := m.Moniker
 		if name == "" {
 			name = m.NodeID
@@ -248,6 +253,29 @@ func sortMembers(in []GenesisMember) ([]checkedMember, error) {
 	}
 	slices.SortFunc(out, func(a, b checkedMember) int { return bytes.Compare(a.key, b.key) })
 	return out, nil
+}
+
+// maxMoniker bounds a member's name, which every genesis, every node's
+// validator list and every log line of it carry (CometBFT's own bound on
+// a genesis validator's name is none).
+const maxMoniker = 70
+
+// checkMoniker refuses a member's name that is too long or holds what a
+// terminal or a log would take for something else (controls, invalid
+// UTF-8): a member file comes from another institute.
+func checkMoniker(m string) error {
+	if len(m) > maxMoniker {
+		return fmt.Errorf("moniker is %d bytes, more than %d", len(m), maxMoniker)
+	}
+	if !utf8.ValidString(m) {
+		return errors.New("moniker is not UTF-8")
+	}
+	for _, r := range m {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return fmt.Errorf("moniker holds the control or format character %U", r)
+		}
+	}
+	return nil
 }
 
 // checkNeverStarted refuses a home that has run a chain: a new genesis

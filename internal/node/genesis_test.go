@@ -120,6 +120,9 @@ func TestGenesisCollectRefuses(t *testing.T) {
 	bad.ValidatorKey = "00"
 	noAddr := m
 	noAddr.Address = "nowhere"
+	longName, escName := m, m
+	longName.Moniker = strings.Repeat("n", 71)
+	escName.Moniker = "node\x1b[31m"
 	for _, tc := range []struct {
 		name string
 		opts CollectOptions
@@ -128,6 +131,8 @@ func TestGenesisCollectRefuses(t *testing.T) {
 		{"twice", CollectOptions{ChainID: "c", GenesisTime: at, Members: []GenesisMember{m, m}}, "the same node ID"},
 		{"bad_key", CollectOptions{ChainID: "c", GenesisTime: at, Members: []GenesisMember{bad}}, "validator key"},
 		{"bad_address", CollectOptions{ChainID: "c", GenesisTime: at, Members: []GenesisMember{noAddr}}, "address"},
+		{"long_moniker", CollectOptions{ChainID: "c", GenesisTime: at, Members: []GenesisMember{longName}}, "more than 70"},
+		{"moniker_escape", CollectOptions{ChainID: "c", GenesisTime: at, Members: []GenesisMember{escName}}, "control"},
 		{"no_chain_id", CollectOptions{GenesisTime: at, Members: []GenesisMember{m}}, "chain ID"},
 		{"no_time", CollectOptions{ChainID: "c", Members: []GenesisMember{m}}, "genesis time"},
 		{"none", CollectOptions{ChainID: "c", GenesisTime: at}, "member files"},

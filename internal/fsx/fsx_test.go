@@ -1,0 +1,28 @@
+package fsx
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSyncDir syncs a folder after a rename in it, and refuses a folder
+// that is not there, naming it.
+func TestSyncDir(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, "a"), filepath.Join(dir, "b")); err != nil {
+		t.Fatal(err)
+	}
+	if err := SyncDir(dir); err != nil {
+		t.Fatalf("sync %s: %v", dir, err)
+	}
+	missing := filepath.Join(dir, "missing")
+	if err := SyncDir(missing); err == nil || !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), missing) {
+		t.Fatalf("sync of a missing folder: %v, want an error naming it", err)
+	}
+}
