@@ -104,9 +104,9 @@ printed against a node you trust (GET /v1/blocks/HEIGHT).`,
 
 func newRestore(g *globals) *cobra.Command {
 	var force bool
-	var peers string
+	var peers, trustHash string
 	cmd := &cobra.Command{
-		Use:   "restore FILE --home DIR [--force] [--peers ID@HOST:PORT,...]",
+		Use:   "restore FILE --home DIR [--force] [--peers ID@HOST:PORT,...] [--trust-hash HASH]",
 		Short: "Bring a node's home up from a backup archive; it then catches up from its peers",
 		Long: `Bring the node of --home up from a backup archive: the archive is checked
 whole while its state is imported, the state's root must be the app hash of
@@ -119,12 +119,18 @@ genesis; give it its peers with --peers (or p2p.persistent_peers in
 config/config.toml). A home that holds a node already is refused unless
 --force: then its data is replaced, and its configuration, keys and
 validator's last-signed state stay; its genesis must be the archive's. A
-refused archive leaves the home as it was.`,
+refused archive leaves the home as it was.
+
+The archive's signatures prove only that its own validators signed it. It
+is trusted when they are the genesis's (a network whose validators never
+changed), or when --trust-hash is the hash of its signed header (block
+H+1, printed by backup verify), as a node you trust gives it:
+curl NODE/v1/blocks/H+1. Otherwise it is refused.`,
 		Example: `  cityid restore node0.tar --home /var/lib/cityid-new --peers 3f1c…@10.0.0.2:26656
   cityid restore node0.tar --home /tmp/net/node2 --force && cityid start --home /tmp/net/node2`,
 		Args: exactArgs(1, "the archive"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := node.Restore(cmd.Context(), g.home, args[0], node.RestoreOptions{Force: force, Peers: peers})
+			res, err := node.Restore(cmd.Context(), g.home, args[0], node.RestoreOptions{Force: force, Peers: peers, TrustHash: trustHash})
 			if err != nil {
 				return err
 			}
@@ -133,5 +139,6 @@ refused archive leaves the home as it was.`,
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "replace the data of a home that holds a node (configuration and keys stay)")
 	cmd.Flags().StringVar(&peers, "peers", "", "persistent peers to catch up from (ID@HOST:PORT, comma-separated)")
+	cmd.Flags().StringVar(&trustHash, "trust-hash", "", "the hash of the archive's signed header (block H+1) from a node you trust; needed when the validators changed since genesis")
 	return cmd
 }

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/cometbft/cometbft/types"
+
 	"github.com/cityid/cityid/internal/backup"
 	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/fsx"
@@ -177,7 +179,12 @@ type RestoreOptions struct {
 	// Peers, when set, become the home's p2p.persistent_peers: the nodes
 	// it catches up from.
 	Peers string
-	Log   *slog.Logger
+	// TrustHash is the hash of the archive's signed header (height H+1),
+	// as a node the operator trusts gives it (GET /v1/blocks/H+1): the
+	// archive's own signatures prove only that its validators signed it.
+	// Without it, the header must be signed by the genesis's validators.
+	TrustHash string
+	Log       *slog.Logger
 }
 
 // RestoreResult says what Restore did.
@@ -287,6 +294,9 @@ func Restore(ctx context.Context, home, file string, o RestoreOptions) (res Rest
 	if err := sameGenesis(c, a.Genesis); err != nil { // the one Read checked
 		return res, err
 	}
+	if err := trustArchive(a, o.TrustHash); err != nil {
+		return res, err
+	}
 	if err := backup.Bootstrap(&staged, chain.DBProvider(o.Log.With("module", "pebble")), a); err != nil {
 		return res, fmt.Errorf("restore: %w", err)
 	}
@@ -334,6 +344,37 @@ func Restore(ctx context.Context, home, file string, o RestoreOptions) (res Rest
 	}
 	return RestoreResult{Home: home, ChainID: a.Doc.ChainID, Height: a.Manifest.Height, AppHash: a.Manifest.AppHash,
 		HeaderHash: a.Manifest.HeaderHash, NewHome: !existing, Peers: c.Comet.P2P.PersistentPeers}, nil
+}
+
+// trustArchive refuses an archive whose signed header is not known to be
+// this network's. Read checked that the archive's validators signed it,
+// but anyone can make validators: the root of trust is the operator's
+// --trust-hash (the header's hash from a node they trust), or, without
+// one, the genesis, whose validators must be the ones that signed (a
+// network whose set never changed).
+func trustArchive(a *backup.Archive, trustHash string) (err error) {
+	hash := a.Signed.Header.Hash()
+	if trustHash != "" {
+		if !strings.EqualFold(trustHash, hash.String()) {
+			return fmt.Errorf("restore: the archive's header %d has hash %s, not the --trust-hash %s: it is not the block you trust", a.Signed.Header.Height, hash, trustHash)
+		}
+		return nil
+	}
+	defer func() {
+		// CometBFT's validator set panics on input it finds invalid.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("restore: the genesis's validators: %v", p)
+		}
+	}()
+	vals := make([]*types.Validator, len(a.Doc.Validators))
+	for i, v := range a.Doc.Validators {
+		vals[i] = types.NewValidator(v.PubKey, v.Power)
+	}
+	if bytes.Equal(types.NewValidatorSet(vals).Hash(), a.Signed.Header.ValidatorsHash) {
+		return nil
+	}
+	h := a.Signed.Header.Height
+	return fmt.Errorf("restore: the archive's header %d is signed by validators other than the genesis's (the set changed since): nothing in the archive tells it from a forgery; give --trust-hash, the hash of block %d from a node you trust (GET /v1/blocks/%d on it)", h, h, h)
 }
 
 // sameGenesis refuses a home whose genesis file is not gen, byte for byte.
