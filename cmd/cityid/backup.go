@@ -103,6 +103,7 @@ printed against a node you trust (GET /v1/blocks/HEIGHT).`,
 }
 
 func newRestore(g *globals) *cobra.Command {
+	var a addrFlags
 	var force bool
 	var peers string
 	cmd := &cobra.Command{
@@ -116,7 +117,9 @@ node's peers by block sync, from the height after the archive's.
 
 A new or empty --home is made as a full node's, with the archive's
 genesis; give it its peers with --peers (or p2p.persistent_peers in
-config/config.toml). A home that holds a node already is refused unless
+config/config.toml), and, for a second node on the same machine, its own
+ports with --http, --rpc, --p2p and --dns, written to its configuration as
+init writes them. A home that holds a node already is refused unless
 --force: then its data is replaced, and its configuration, keys and
 validator's last-signed state stay; its genesis must be the archive's. A
 refused archive leaves the home as it was.`,
@@ -124,7 +127,7 @@ refused archive leaves the home as it was.`,
   cityid restore node0.tar --home /tmp/net/node2 --force && cityid start --home /tmp/net/node2`,
 		Args: exactArgs(1, "the archive"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := node.Restore(cmd.Context(), g.home, args[0], node.RestoreOptions{Force: force, Peers: peers})
+			res, err := node.Restore(cmd.Context(), g.home, args[0], node.RestoreOptions{Force: force, Peers: peers, Listen: a.initOptions()})
 			if err != nil {
 				return err
 			}
@@ -133,5 +136,6 @@ refused archive leaves the home as it was.`,
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "replace the data of a home that holds a node (configuration and keys stay)")
 	cmd.Flags().StringVar(&peers, "peers", "", "persistent peers to catch up from (ID@HOST:PORT, comma-separated)")
+	a.register(cmd)
 	return cmd
 }

@@ -176,7 +176,13 @@ type RestoreOptions struct {
 	// Peers, when set, become the home's p2p.persistent_peers: the nodes
 	// it catches up from.
 	Peers string
-	Log   *slog.Logger
+	// Listen holds a new home's listen addresses (HTTP, RPC, P2P, DNS, as
+	// Init takes them; its other fields are not used), written to its
+	// configuration so that the first start and every command given the
+	// home use them: a second node on one machine needs its own ports. A
+	// home that holds a node keeps its configuration: edit it there.
+	Listen InitOptions
+	Log    *slog.Logger
 }
 
 // RestoreResult says what Restore did.
@@ -213,6 +219,10 @@ func Restore(ctx context.Context, home, file string, o RestoreOptions) (res Rest
 	if existing && !o.Force {
 		return res, fmt.Errorf("restore: %s already holds a node; restoring replaces its data (its configuration, keys and validator state stay): add --force, or choose a new --home", home)
 	}
+	listen := InitOptions{HTTP: o.Listen.HTTP, RPC: o.Listen.RPC, P2P: o.Listen.P2P, DNS: o.Listen.DNS}
+	if existing && listen.HTTP+listen.RPC+listen.P2P+listen.DNS != "" {
+		return res, fmt.Errorf("restore: %s holds a node whose configuration stays: set its listen addresses in config/cityid.toml and config/config.toml, not with --http, --rpc, --p2p or --dns", home)
+	}
 	if !existing {
 		if err := checkEmpty(home); err != nil {
 			return res, fmt.Errorf("restore: %w", err)
@@ -245,7 +255,7 @@ func Restore(ctx context.Context, home, file string, o RestoreOptions) (res Rest
 				removeNew(home, before)
 			}
 		}()
-		m, err := prepareHome(home, InitOptions{})
+		m, err := prepareHome(home, listen)
 		if err != nil {
 			return res, fmt.Errorf("restore: %w", err)
 		}

@@ -167,3 +167,30 @@ func TestRestoreHome(t *testing.T) {
 		}
 	})
 }
+
+// TestRestoreListen: a restore into a new home writes the listen addresses
+// it is given, so the first start and every command given the home use
+// them (a second node on one machine); a home that holds a node keeps its
+// configuration, and addresses given for it are refused, not ignored.
+func TestRestoreListen(t *testing.T) {
+	ctx := context.Background()
+	home := filepath.Join(t.TempDir(), "home")
+	listen := InitOptions{HTTP: "127.0.0.1:18681", RPC: "tcp://127.0.0.1:18757", P2P: "tcp://127.0.0.1:18756", DNS: "off"}
+	if _, err := Restore(ctx, home, fixture, RestoreOptions{Listen: listen}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTP.Listen != listen.HTTP || c.Comet.RPC.ListenAddress != listen.RPC || c.Comet.P2P.ListenAddress != listen.P2P || c.DNS.Listen != "" {
+		t.Fatalf("restored home listens on HTTP %q, RPC %q, P2P %q, DNS %q; want %+v", c.HTTP.Listen, c.Comet.RPC.ListenAddress, c.Comet.P2P.ListenAddress, c.DNS.Listen, listen)
+	}
+	_, err = Restore(ctx, home, fixture, RestoreOptions{Force: true, Listen: InitOptions{HTTP: "127.0.0.1:18682"}})
+	if err == nil || !strings.Contains(err.Error(), "config/cityid.toml") {
+		t.Fatalf("restore --force with an address: %v", err)
+	}
+	if again, err := Load(home); err != nil || again.HTTP.Listen != listen.HTTP {
+		t.Fatalf("a refused restore changed the home's HTTP address: %v, %+v", err, again)
+	}
+}
