@@ -283,6 +283,9 @@ the old one opens no key any more.`,
 			if err != nil {
 				return err
 			}
+			if note := node.StaleKeysNote(g.home, pass); note != "" {
+				fmt.Fprintln(cmd.ErrOrStderr(), note)
+			}
 			out := []keyInfo{}
 			for _, e := range entries {
 				out = append(out, keyInfo{Name: e.Name, PubKey: e.PubKey, File: kr.File(e.Name)})
