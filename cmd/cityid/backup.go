@@ -127,7 +127,9 @@ refused archive leaves the home as it was.`,
   cityid restore node0.tar --home /tmp/net/node2 --force && cityid start --home /tmp/net/node2`,
 		Args: exactArgs(1, "the archive"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := node.Restore(cmd.Context(), g.home, args[0], node.RestoreOptions{Force: force, Peers: peers, Listen: a.initOptions()})
+			newHome := a.initOptions()
+			newHome.Keyring = g.keyringOptions(cmd)
+			res, err := node.Restore(cmd.Context(), g.home, args[0], node.RestoreOptions{Force: force, Peers: peers, NewHome: newHome})
 			if err != nil {
 				return err
 			}

@@ -176,13 +176,15 @@ type RestoreOptions struct {
 	// Peers, when set, become the home's p2p.persistent_peers: the nodes
 	// it catches up from.
 	Peers string
-	// Listen holds a new home's listen addresses (HTTP, RPC, P2P, DNS, as
-	// Init takes them; its other fields are not used), written to its
-	// configuration so that the first start and every command given the
-	// home use them: a second node on one machine needs its own ports. A
-	// home that holds a node keeps its configuration: edit it there.
-	Listen InitOptions
-	Log    *slog.Logger
+	// NewHome is how a new home is made, as Init takes it: its listen
+	// addresses (HTTP, RPC, P2P, DNS), written to its configuration so
+	// that the first start and every command given the home use them (a
+	// second node on one machine needs its own ports), and where its
+	// keyring's passphrase comes from (--passphrase-file, as init). Its
+	// ChainID, Import and Moniker are not used. A home that holds a node
+	// keeps its configuration and keys: addresses for it are refused.
+	NewHome InitOptions
+	Log     *slog.Logger
 }
 
 // RestoreResult says what Restore did.
@@ -219,8 +221,8 @@ func Restore(ctx context.Context, home, file string, o RestoreOptions) (res Rest
 	if existing && !o.Force {
 		return res, fmt.Errorf("restore: %s already holds a node; restoring replaces its data (its configuration, keys and validator state stay): add --force, or choose a new --home", home)
 	}
-	listen := InitOptions{HTTP: o.Listen.HTTP, RPC: o.Listen.RPC, P2P: o.Listen.P2P, DNS: o.Listen.DNS}
-	if existing && listen.HTTP+listen.RPC+listen.P2P+listen.DNS != "" {
+	newHome := InitOptions{HTTP: o.NewHome.HTTP, RPC: o.NewHome.RPC, P2P: o.NewHome.P2P, DNS: o.NewHome.DNS, Keyring: o.NewHome.Keyring}
+	if existing && newHome.HTTP+newHome.RPC+newHome.P2P+newHome.DNS != "" {
 		return res, fmt.Errorf("restore: %s holds a node whose configuration stays: set its listen addresses in config/cityid.toml and config/config.toml, not with --http, --rpc, --p2p or --dns", home)
 	}
 	if !existing {
@@ -255,7 +257,7 @@ func Restore(ctx context.Context, home, file string, o RestoreOptions) (res Rest
 				removeNew(home, before)
 			}
 		}()
-		m, err := prepareHome(home, listen)
+		m, err := prepareHome(home, newHome)
 		if err != nil {
 			return res, fmt.Errorf("restore: %w", err)
 		}
