@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -147,7 +148,7 @@ func (c *Client) sendOnce(ctx context.Context, method, path string, body []byte)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s %s: %w (is a node running there? start one with `cityid start`)", method, c.base+path, err)
+		return nil, 0, fmt.Errorf("%s %s: %w (%s)", method, c.base+path, err, unreachableHint(err))
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -167,6 +168,18 @@ func (c *Client) sendOnce(ctx context.Context, method, path string, body []byte)
 		return nil, retry, e
 	}
 	return b, 0, nil
+}
+
+// unreachableHint says what to do about a request that got no answer. A
+// node whose certificate this machine does not trust (HTTPS from a private
+// CA or a self-signed certificate, docs: README "Install as a service") is
+// running: telling its operator to start one would send them the wrong way.
+func unreachableHint(err error) string {
+	var verify *tls.CertificateVerificationError
+	if errors.As(err, &verify) {
+		return "the node answers, but its certificate is not trusted here: add its CA to the system's, or name the CA's PEM file in SSL_CERT_FILE"
+	}
+	return "is a node running there? start one with `cityid start`"
 }
 
 // Resolve returns an identifier's record.

@@ -227,3 +227,31 @@ func TestRateLimitWaitedOut(t *testing.T) {
 		t.Fatalf("with no wait: %v after %d requests; want rate_limited at once", err, calls.Load())
 	}
 }
+
+// A node on HTTPS whose certificate this machine does not trust is
+// running: the error says so and how to trust it, not "start one", which
+// is still what an address where nothing listens gets.
+func TestUntrustedCertificateHint(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	c, err := client.New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Status(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "certificate is not trusted here") || !strings.Contains(err.Error(), "SSL_CERT_FILE") || strings.Contains(err.Error(), "start one") {
+		t.Fatalf("a node with an untrusted certificate: %v", err)
+	}
+
+	closed := testnode.FreeAddr(t) // nothing listens there
+	c, err = client.New("http://" + closed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = c.Status(context.Background()); err == nil || !strings.Contains(err.Error(), "is a node running there?") {
+		t.Fatalf("no node at the address: %v", err)
+	}
+}

@@ -37,7 +37,7 @@ func TestDebianPackage(t *testing.T) {
 	// folder with the repository's and the binary as dist/cityid, as a
 	// release build leaves it.
 	work := t.TempDir()
-	for _, name := range []string{"packaging", "README.md"} {
+	for _, name := range []string{"packaging", "README.md", "docs"} {
 		if err := os.Symlink(filepath.Join(root, name), filepath.Join(work, name)); err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +65,9 @@ func TestDebianPackage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dpkg-deb --contents: %v\n%s", err, out)
 	}
-	for _, want := range []string{"./usr/bin/cityid", "./lib/systemd/system/cityid.service", "./usr/share/doc/cityid/README.md"} {
+	for _, want := range []string{"./usr/bin/cityid", "./lib/systemd/system/cityid.service", "./usr/share/doc/cityid/README.md",
+		// what the README sends an operator to, beside it
+		"./usr/share/doc/cityid/docs/keys.md", "./usr/share/doc/cityid/docs/operations.md", "./usr/share/doc/cityid/packaging/monitoring/alerts.yml"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the package does not hold %s:\n%s", want, out)
 		}

@@ -103,6 +103,7 @@ printed against a node you trust (GET /v1/blocks/HEIGHT).`,
 }
 
 func newRestore(g *globals) *cobra.Command {
+	var a addrFlags
 	var force bool
 	var peers, trustHash string
 	cmd := &cobra.Command{
@@ -116,7 +117,9 @@ node's peers by block sync, from the height after the archive's.
 
 A new or empty --home is made as a full node's, with the archive's
 genesis; give it its peers with --peers (or p2p.persistent_peers in
-config/config.toml). A home that holds a node already is refused unless
+config/config.toml), and, for a second node on the same machine, its own
+ports with --http, --rpc, --p2p and --dns, written to its configuration as
+init writes them. A home that holds a node already is refused unless
 --force: then its data is replaced, and its configuration, keys and
 validator's last-signed state stay; its genesis must be the archive's. A
 refused archive leaves the home as it was.
@@ -130,7 +133,9 @@ curl NODE/v1/blocks/H+1. Otherwise it is refused.`,
   cityid restore node0.tar --home /tmp/net/node2 --force && cityid start --home /tmp/net/node2`,
 		Args: exactArgs(1, "the archive"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := node.Restore(cmd.Context(), g.home, args[0], node.RestoreOptions{Force: force, Peers: peers, TrustHash: trustHash})
+			newHome := a.initOptions()
+			newHome.Keyring = g.keyringOptions(cmd)
+			res, err := node.Restore(cmd.Context(), g.home, args[0], node.RestoreOptions{Force: force, Peers: peers, TrustHash: trustHash, NewHome: newHome})
 			if err != nil {
 				return err
 			}
@@ -140,5 +145,6 @@ curl NODE/v1/blocks/H+1. Otherwise it is refused.`,
 	cmd.Flags().BoolVar(&force, "force", false, "replace the data of a home that holds a node (configuration and keys stay)")
 	cmd.Flags().StringVar(&peers, "peers", "", "persistent peers to catch up from (ID@HOST:PORT, comma-separated)")
 	cmd.Flags().StringVar(&trustHash, "trust-hash", "", "the hash of the archive's signed header (block H+1) from a node you trust; needed when the validators changed since genesis")
+	a.register(cmd)
 	return cmd
 }

@@ -76,6 +76,11 @@ and gets the same genesis: compare genesis_sha256 before starting.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, files []string) error {
+			if at == "" {
+				// Each institute's genesis must be the same bytes: a time
+				// taken from each machine's clock would differ.
+				return usageError{errors.New("genesis collect needs --genesis-time, agreed by every institute (RFC 3339, such as 2027-01-04T08:00:00Z; a time already past begins as soon as enough validators run)")}
+			}
 			t, err := time.Parse(time.RFC3339, at)
 			if err != nil {
 				return usageError{fmt.Errorf("--genesis-time %q is not an RFC 3339 time such as 2027-01-04T08:00:00Z", at)}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -46,15 +47,16 @@ func TestGenesisCommands(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		args []string
+		says string // in the error
 	}{
-		{"no_chain_id", []string{"--genesis-time", "2027-01-04T08:00:00Z", file}},
-		{"no_time", []string{"--chain-id", "cityid-pilot", file}},
-		{"bad_time", []string{"--chain-id", "cityid-pilot", "--genesis-time", "tomorrow", file}},
-		{"no_members", []string{"--chain-id", "cityid-pilot", "--genesis-time", "2027-01-04T08:00:00Z"}},
+		{"no_chain_id", []string{"--genesis-time", "2027-01-04T08:00:00Z", file}, "--chain-id"},
+		{"no_time", []string{"--chain-id", "cityid-pilot", file}, "needs --genesis-time"},
+		{"bad_time", []string{"--chain-id", "cityid-pilot", "--genesis-time", "tomorrow", file}, "not an RFC 3339 time"},
+		{"no_members", []string{"--chain-id", "cityid-pilot", "--genesis-time", "2027-01-04T08:00:00Z"}, "member files"},
 	} {
 		_, err := run(append([]string{"genesis", "collect", "--home", home}, tc.args...)...)
-		if code := exitCode(err); code != exitUsage {
-			t.Errorf("%s: exit %d (%v), want %d", tc.name, code, err, exitUsage)
+		if code := exitCode(err); code != exitUsage || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%s: exit %d (%v), want %d saying %q", tc.name, code, err, exitUsage, tc.says)
 		}
 	}
 	out, err = run("genesis", "collect", "--home", home, "--chain-id", "cityid-pilot", "--genesis-time", "2027-01-04T08:00:00Z", file, "--json")

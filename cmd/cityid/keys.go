@@ -21,6 +21,9 @@ type keyInfo struct {
 	// Plain: the file is an older cityid's, its seed in clear; the
 	// key's next use encrypts it.
 	Plain bool `json:"plain,omitempty"`
+	// Removed: keys rm deleted it (its answer would read as keys show's
+	// without it).
+	Removed bool `json:"removed,omitempty"`
 }
 
 // keyringOptions is how every command gets the keyring's passphrase:
@@ -283,6 +286,9 @@ the old one opens no key any more.`,
 			if err != nil {
 				return err
 			}
+			if note := node.StaleKeysNote(g.home, pass); note != "" {
+				fmt.Fprintln(cmd.ErrOrStderr(), note)
+			}
 			out := []keyInfo{}
 			for _, e := range entries {
 				out = append(out, keyInfo{Name: e.Name, PubKey: e.PubKey, File: kr.File(e.Name)})
@@ -361,7 +367,7 @@ can then never be changed again. --yes says you mean it.`,
 			if err != nil {
 				return err
 			}
-			return printOut(cmd, keyInfo{Name: k.Name, PubKey: k.PubKey})
+			return printOut(cmd, keyInfo{Name: k.Name, PubKey: k.PubKey, Removed: true})
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "delete the key")

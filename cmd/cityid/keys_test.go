@@ -102,7 +102,7 @@ func TestKeysRenameRemove(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(home, "keys", "bob.json")); err != nil {
 		t.Fatal("rm without --yes removed the key")
 	}
-	if out, err := runIn(t, "", "--home", home, "--passphrase-file", kp, "keys", "rm", "bob", "--yes"); err != nil {
+	if out, err := runIn(t, "", "--home", home, "--passphrase-file", kp, "keys", "rm", "bob", "--yes"); err != nil || !strings.Contains(out, "removed: true") {
 		t.Fatalf("rm --yes: %v\n%s", err, out)
 	}
 	var list []keyInfo

@@ -57,7 +57,7 @@ from a second terminal.`,
 	root.PersistentFlags().Bool("json", false, "print answers as JSON (for scripts)")
 	root.PersistentFlags().StringVar(&g.passFile, "passphrase-file", "", "read the keyring's passphrase from this file's first line, or standard input's for - (before [keys] in the home's config/cityid.toml, and a prompt on a terminal)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newInit(g), newStart(g), newKeys(g), newID(), newTx(g), newResolve(g), newVerify(g), newQuery(g), newData(g), newTestnet(), newBench(), newQR(g), newReset(g), newExport(g), newBackup(g), newRestore(g), newVersion(), newSigner(), newGenesis(g))
+	root.AddCommand(newInit(g), newStart(g), newKeys(g), newID(), newTx(g), newResolve(g), newVerify(g), newQuery(g), newData(g), newTestnet(g), newBench(), newQR(g), newReset(g), newExport(g), newBackup(g), newRestore(g), newVersion(), newSigner(), newGenesis(g))
 	return root
 }
 

@@ -8,7 +8,7 @@ import (
 	"github.com/cityid/cityid/internal/node"
 )
 
-func newTestnet() *cobra.Command {
+func newTestnet(g *globals) *cobra.Command {
 	var opts node.TestnetOptions
 	cmd := &cobra.Command{
 		Use:   "testnet --validators N [--full-nodes M] --output DIR",
@@ -29,6 +29,7 @@ sets it exactly). Start each node with cityid start --home DIR/nodeI.`,
 			if opts.Output == "" {
 				return usageError{fmt.Errorf("testnet needs --output DIR")}
 			}
+			opts.Keyring = g.keyringOptions(cmd)
 			nodes, err := node.Testnet(opts)
 			if err != nil {
 				return err

@@ -184,7 +184,15 @@ type RestoreOptions struct {
 	// archive's own signatures prove only that its validators signed it.
 	// Without it, the header must be signed by the genesis's validators.
 	TrustHash string
-	Log       *slog.Logger
+	// NewHome is how a new home is made, as Init takes it: its listen
+	// addresses (HTTP, RPC, P2P, DNS), written to its configuration so
+	// that the first start and every command given the home use them (a
+	// second node on one machine needs its own ports), and where its
+	// keyring's passphrase comes from (--passphrase-file, as init). Its
+	// ChainID, Import and Moniker are not used. A home that holds a node
+	// keeps its configuration and keys: addresses for it are refused.
+	NewHome InitOptions
+	Log     *slog.Logger
 }
 
 // RestoreResult says what Restore did.
@@ -221,6 +229,10 @@ func Restore(ctx context.Context, home, file string, o RestoreOptions) (res Rest
 	if existing && !o.Force {
 		return res, fmt.Errorf("restore: %s already holds a node; restoring replaces its data (its configuration, keys and validator state stay): add --force, or choose a new --home", home)
 	}
+	newHome := InitOptions{HTTP: o.NewHome.HTTP, RPC: o.NewHome.RPC, P2P: o.NewHome.P2P, DNS: o.NewHome.DNS, Keyring: o.NewHome.Keyring}
+	if existing && newHome.HTTP+newHome.RPC+newHome.P2P+newHome.DNS != "" {
+		return res, fmt.Errorf("restore: %s holds a node whose configuration stays: set its listen addresses in config/cityid.toml and config/config.toml, not with --http, --rpc, --p2p or --dns", home)
+	}
 	if !existing {
 		if err := checkEmpty(home); err != nil {
 			return res, fmt.Errorf("restore: %w", err)
@@ -253,7 +265,7 @@ func Restore(ctx context.Context, home, file string, o RestoreOptions) (res Rest
 				removeNew(home, before)
 			}
 		}()
-		m, err := prepareHome(home, InitOptions{})
+		m, err := prepareHome(home, newHome)
 		if err != nil {
 			return res, fmt.Errorf("restore: %w", err)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cityid/cityid/internal/backup"
 	"github.com/cityid/cityid/internal/chain"
+	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/store"
 )
 
@@ -178,4 +179,52 @@ func TestRestoreHome(t *testing.T) {
 			t.Fatalf("restore into another network's home: %v", err)
 		}
 	})
+}
+
+// TestRestoreNewHome: a restore into a new home writes the listen
+// addresses it is given, so the first start and every command given the
+// home use them (a second node on one machine), and encrypts its keys with
+// the passphrase given, as init does, rather than a generated one; a home
+// that holds a node keeps its configuration, and addresses given for it
+// are refused, not ignored.
+func TestRestoreNewHome(t *testing.T) {
+	ctx := context.Background()
+	home := filepath.Join(t.TempDir(), "home")
+	pass, err := keyring.GeneratePassphrase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	passFile := filepath.Join(t.TempDir(), "passphrase")
+	if err := keyring.WritePassphraseFile(passFile, pass); err != nil {
+		t.Fatal(err)
+	}
+	listen := InitOptions{HTTP: "127.0.0.1:18681", RPC: "tcp://127.0.0.1:18757", P2P: "tcp://127.0.0.1:18756", DNS: "off",
+		Keyring: KeyringOptions{PassphraseFile: passFile}}
+	if _, err := Restore(ctx, home, fixture, RestoreOptions{NewHome: listen}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(home, GeneratedPassphraseFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a restore given a passphrase made one of its own: %v", err)
+	}
+	kr, err := OpenKeyring(home, KeyringOptions{PassphraseFile: passFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kr.Load(OperatorKey); err != nil {
+		t.Errorf("the restored home's operator key under the passphrase given: %v", err)
+	}
+	c, err := Load(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTP.Listen != listen.HTTP || c.Comet.RPC.ListenAddress != listen.RPC || c.Comet.P2P.ListenAddress != listen.P2P || c.DNS.Listen != "" {
+		t.Fatalf("restored home listens on HTTP %q, RPC %q, P2P %q, DNS %q; want %+v", c.HTTP.Listen, c.Comet.RPC.ListenAddress, c.Comet.P2P.ListenAddress, c.DNS.Listen, listen)
+	}
+	_, err = Restore(ctx, home, fixture, RestoreOptions{Force: true, NewHome: InitOptions{HTTP: "127.0.0.1:18682"}})
+	if err == nil || !strings.Contains(err.Error(), "config/cityid.toml") {
+		t.Fatalf("restore --force with an address: %v", err)
+	}
+	if again, err := Load(home); err != nil || again.HTTP.Listen != listen.HTTP {
+		t.Fatalf("a refused restore changed the home's HTTP address: %v, %+v", err, again)
+	}
 }

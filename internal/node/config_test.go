@@ -214,6 +214,33 @@ func TestTestnet(t *testing.T) {
 	if _, err := Testnet(TestnetOptions{Validators: 1, Output: dir}); err == nil {
 		t.Fatal("testnet over a non-empty folder")
 	}
+
+	// A passphrase given (--passphrase-file) encrypts every home's keys, as
+	// init's does: no home gets one of its own.
+	pass, err := keyring.GeneratePassphrase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	passFile := filepath.Join(t.TempDir(), "passphrase")
+	if err := keyring.WritePassphraseFile(passFile, pass); err != nil {
+		t.Fatal(err)
+	}
+	given, err := Testnet(TestnetOptions{Validators: 2, Output: t.TempDir(), BasePort: 41000, Keyring: KeyringOptions{PassphraseFile: passFile}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range given {
+		if _, err := os.Stat(filepath.Join(n.Home, GeneratedPassphraseFile)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s: a testnet given a passphrase made one of its own: %v", n.Home, err)
+		}
+		kr, err := OpenKeyring(n.Home, KeyringOptions{PassphraseFile: passFile})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kr.Load(OperatorKey); err != nil {
+			t.Errorf("%s: the operator key under the passphrase given: %v", n.Home, err)
+		}
+	}
 }
 
 func TestReset(t *testing.T) {

@@ -246,3 +246,30 @@ func PassphraseNote(path string) string {
 		"move it away and set [keys] passphrase_file, or use --passphrase-file, to keep it apart (docs/keys.md).",
 		filepath.Join(filepath.Dir(filepath.Dir(path)), "keys"), path)
 }
+
+// StaleKeysNote is what to tell the person who just changed the keyring's
+// passphrase to pass when [keys] in home's cityid.toml still names a file
+// or variable that does not hold it: every later command and the node's
+// next start would fail with wrong_passphrase, and the passphrase a new
+// home was given sits in config/passphrase, which change-passphrase does
+// not touch. "" when [keys] names nothing, or the new passphrase.
+func StaleKeysNote(home, pass string) string {
+	kc, _, err := readKeysConfig(home)
+	if err != nil {
+		return ""
+	}
+	switch {
+	case kc.PassphraseFile != "":
+		path := homePath(home, kc.PassphraseFile)
+		if old, err := keyring.ReadPassphraseFile(path); err == nil && old == pass {
+			return ""
+		}
+		return fmt.Sprintf("note: [keys] passphrase_file in %s names %s, which does not hold the new passphrase: write the new one there, or point passphrase_file at its file (docs/keys.md); until then commands and the node fail with wrong_passphrase", cityidFile(home), path)
+	case kc.PassphraseEnv != "":
+		if os.Getenv(kc.PassphraseEnv) == pass {
+			return ""
+		}
+		return fmt.Sprintf("note: [keys] passphrase_env in %s names $%s, which does not hold the new passphrase: set it to the new one wherever the node's environment is made (docs/keys.md)", cityidFile(home), kc.PassphraseEnv)
+	}
+	return ""
+}

@@ -68,3 +68,53 @@ func TestOlderHome(t *testing.T) {
 		t.Fatalf("load after the migration: %v", err)
 	}
 }
+
+// After a change of passphrase, [keys] that still names the old one is
+// pointed out (the node would not start on it); one that gives the new
+// passphrase, or no [keys] source at all, is not.
+func TestStaleKeysNote(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "home")
+	if _, err := Init(home, InitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(home, GeneratedPassphraseFile)
+	if note := StaleKeysNote(home, "a new passphrase of my own"); !strings.Contains(note, "passphrase_file") || !strings.Contains(note, file) {
+		t.Fatalf("[keys] names the old passphrase's file, the note: %q", note)
+	}
+	current, err := keyring.ReadPassphraseFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if note := StaleKeysNote(home, current); note != "" {
+		t.Fatalf("[keys] names the new passphrase's file, yet: %q", note)
+	}
+	// [keys] through an environment variable.
+	writeKeys := func(k KeysConfig) {
+		t.Helper()
+		b, err := os.ReadFile(cityidFile(home))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(b)
+		i := strings.Index(s, "\n[keys]")
+		if i < 0 {
+			t.Fatalf("no [keys] in %s", cityidFile(home))
+		}
+		if err := os.WriteFile(cityidFile(home), []byte(s[:i]+keysSection(k)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeKeys(KeysConfig{PassphraseEnv: "CITYID_TEST_STALE_PASS"})
+	t.Setenv("CITYID_TEST_STALE_PASS", "the old one")
+	if note := StaleKeysNote(home, "the new one"); !strings.Contains(note, "$CITYID_TEST_STALE_PASS") {
+		t.Fatalf("[keys] names a variable with the old passphrase, the note: %q", note)
+	}
+	t.Setenv("CITYID_TEST_STALE_PASS", "the new one")
+	if note := StaleKeysNote(home, "the new one"); note != "" {
+		t.Fatalf("[keys] names a variable with the new passphrase, yet: %q", note)
+	}
+	writeKeys(KeysConfig{})
+	if note := StaleKeysNote(home, "the new one"); note != "" {
+		t.Fatalf("[keys] names nothing (asked on a terminal), yet: %q", note)
+	}
+}

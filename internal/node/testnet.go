@@ -22,6 +22,10 @@ type TestnetOptions struct {
 	// Import is the path of an export the network starts from (see
 	// InitOptions.Import).
 	Import string
+	// Keyring is where the homes' keyring passphrase comes from, as
+	// InitOptions.Keyring: one given (--passphrase-file) encrypts every
+	// home's keys; none, each home gets a random one of its own.
+	Keyring KeyringOptions
 }
 
 // DefaultTestnetBasePort keeps a testnet's ports clear of a local node
@@ -79,7 +83,8 @@ func Testnet(opts TestnetOptions) ([]TestnetNode, error) {
 			HTTP:    fmt.Sprintf("%s:%d", opts.Host, p+2),
 			// One DNS front end per machine is enough to try; node i
 			// could take base+3i+2 over UDP, but keep the ports simple.
-			DNS: "off",
+			DNS:     "off",
+			Keyring: opts.Keyring,
 		})
 		if err != nil {
 			return nil, err
