@@ -100,9 +100,9 @@ and P2P (--p2p), and the DNS front end (--dns, UDP and TCP; --dns off runs
 none). A second node on one machine needs its own home and all four. When
 start initialises the home (an empty one), the addresses given are written to
 its configuration, so later starts and commands given that --home use them by
-themselves; on a home made by init, genesis collect or restore, give them to
-that command (they take the same flags), or edit config/cityid.toml and
-config/config.toml: given to start, they hold for that run only.
+themselves; for a home made by init or restore, give them to that command
+(it takes the same flags), or edit config/cityid.toml and config/config.toml:
+given to start on a made home, they hold for that run only.
 
 The node holds the home (<home>/cityid.lock) while it runs: a second start,
 or a reset, on the same home is refused, naming the process. The node runs
