@@ -14,7 +14,6 @@ import (
 
 	"github.com/cityid/cityid/internal/backup"
 	"github.com/cityid/cityid/internal/chain"
-	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/store"
 )
 
@@ -190,14 +189,7 @@ func TestRestoreHome(t *testing.T) {
 func TestRestoreNewHome(t *testing.T) {
 	ctx := context.Background()
 	home := filepath.Join(t.TempDir(), "home")
-	pass, err := keyring.GeneratePassphrase()
-	if err != nil {
-		t.Fatal(err)
-	}
-	passFile := filepath.Join(t.TempDir(), "passphrase")
-	if err := keyring.WritePassphraseFile(passFile, pass); err != nil {
-		t.Fatal(err)
-	}
+	passFile := generatedPassphraseFile(t)
 	listen := InitOptions{HTTP: "127.0.0.1:18681", RPC: "tcp://127.0.0.1:18757", P2P: "tcp://127.0.0.1:18756", DNS: "off",
 		Keyring: KeyringOptions{PassphraseFile: passFile}}
 	if _, err := Restore(ctx, home, fixture, RestoreOptions{NewHome: listen}); err != nil {

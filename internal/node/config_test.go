@@ -217,14 +217,7 @@ func TestTestnet(t *testing.T) {
 
 	// A passphrase given (--passphrase-file) encrypts every home's keys, as
 	// init's does: no home gets one of its own.
-	pass, err := keyring.GeneratePassphrase()
-	if err != nil {
-		t.Fatal(err)
-	}
-	passFile := filepath.Join(t.TempDir(), "passphrase")
-	if err := keyring.WritePassphraseFile(passFile, pass); err != nil {
-		t.Fatal(err)
-	}
+	passFile := generatedPassphraseFile(t)
 	given, err := Testnet(TestnetOptions{Validators: 2, Output: t.TempDir(), BasePort: 41000, Keyring: KeyringOptions{PassphraseFile: passFile}})
 	if err != nil {
 		t.Fatal(err)
@@ -295,4 +288,19 @@ func TestDefaultsFromOnePlace(t *testing.T) {
 	if client.DefaultNode != "http://"+c.HTTP.Listen {
 		t.Errorf("the client looks for a node at %s, which listens on %s", client.DefaultNode, c.HTTP.Listen)
 	}
+}
+
+// generatedPassphraseFile is a file holding a passphrase of the form
+// cityid generates, outside any home: a keyring's --passphrase-file.
+func generatedPassphraseFile(t *testing.T) string {
+	t.Helper()
+	pass, err := keyring.GeneratePassphrase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "passphrase")
+	if err := keyring.WritePassphraseFile(path, pass); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
