@@ -243,18 +243,43 @@ func (r *Keyring) Add(name string) (Key, error) {
 	return r.Import(name, priv)
 }
 
+// lock serialises the changes of the keyring's files between commands
+// run at once (keys/.lock): without it a key added while another command
+// changes the passphrase could be sealed under the old one. Reads take no
+// lock: every file is written whole and renamed into place.
+func (r *Keyring) lock() (func() error, error) {
+	dir := Dir(r.home)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create keyring: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create keyring: %w", err)
+	}
+	return fsx.Lock(filepath.Join(dir, lockFile))
+}
+
+// lockFile is the keyring's lock, beside its keys (never a key: not .json).
+const lockFile = ".lock"
+
 // Import stores priv under name, never over a key that exists.
-func (r *Keyring) Import(name string, priv ed25519.PrivateKey) (Key, error) {
+func (r *Keyring) Import(name string, priv ed25519.PrivateKey) (_ Key, err error) {
+	if err := ValidName(name); err != nil {
+		return Key{}, err
+	}
+	unlock, err := r.lock()
+	if err != nil {
+		return Key{}, err
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
+	return r.importLocked(name, priv)
+}
+
+// importLocked is Import with the keyring's lock held.
+func (r *Keyring) importLocked(name string, priv ed25519.PrivateKey) (Key, error) {
 	if err := ValidName(name); err != nil {
 		return Key{}, err
 	}
 	dir := Dir(r.home)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return Key{}, fmt.Errorf("create keyring: %w", err)
-	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return Key{}, fmt.Errorf("create keyring: %w", err)
-	}
 	// Refused before the passphrase is asked: a prompt for nothing
 	// would only confuse.
 	if _, err := os.Stat(r.File(name)); err == nil {
@@ -315,7 +340,12 @@ func (r *Keyring) List() ([]Entry, error) {
 // Remove deletes the key named name and returns what its file said (its
 // public half, to say which was removed). There is no other copy unless
 // one was exported: the caller asks the person first.
-func (r *Keyring) Remove(name string) (Entry, error) {
+func (r *Keyring) Remove(name string) (_ Entry, err error) {
+	unlock, err := r.lock()
+	if err != nil {
+		return Entry{}, err
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
 	e, err := r.Show(name)
 	if err != nil {
 		return Entry{}, err
@@ -333,7 +363,12 @@ func (r *Keyring) Remove(name string) (Entry, error) {
 // the seed, so the key is decrypted and written anew under to (never over
 // a key that exists), then the old file removed: a crash leaves the key
 // under one name or both, never under none.
-func (r *Keyring) Rename(from, to string) (Key, error) {
+func (r *Keyring) Rename(from, to string) (_ Key, err error) {
+	unlock, err := r.lock()
+	if err != nil {
+		return Key{}, err
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
 	k, err := r.Load(from)
 	if err != nil {
 		return Key{}, err
@@ -341,7 +376,7 @@ func (r *Keyring) Rename(from, to string) (Key, error) {
 	if from == to {
 		return k, nil
 	}
-	nk, err := r.Import(to, k.Private)
+	nk, err := r.importLocked(to, k.Private)
 	if err != nil {
 		return Key{}, err
 	}
@@ -357,10 +392,15 @@ func (r *Keyring) Rename(from, to string) (Key, error) {
 // each passphrase, which the error of the next Load says (run it again
 // with the old passphrase to finish: keys already changed are then the
 // ones that do not open).
-func (r *Keyring) ChangePassphrase(newPass string) ([]Entry, error) {
+func (r *Keyring) ChangePassphrase(newPass string) (_ []Entry, err error) {
 	if newPass == "" {
 		return nil, &Error{Code: CodeNoPassphrase, Message: "the new passphrase is empty"}
 	}
+	unlock, err := r.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
 	entries, err := r.List()
 	if err != nil {
 		return nil, err

@@ -10,8 +10,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"filippo.io/age/armor"
 )
@@ -294,8 +296,8 @@ func TestRenameRemoveChangePassphrase(t *testing.T) {
 			t.Fatalf("load %s with the new passphrase: %v", name, err)
 		}
 	}
-	if entries, _ := os.ReadDir(Dir(home)); len(entries) != 2 {
-		t.Fatalf("the keyring holds %d files after the change", len(entries))
+	if entries, _ := os.ReadDir(Dir(home)); len(entries) != 3 || !slices.ContainsFunc(entries, func(e os.DirEntry) bool { return e.Name() == lockFile }) {
+		t.Fatalf("the keyring holds %d files after the change, want the two keys and its lock: no temporary file left", len(entries))
 	}
 	if e, err := r.Remove("bob"); err != nil || e.PubKey != bob.Public() {
 		t.Fatalf("remove: %+v %v", e, err)
@@ -438,5 +440,48 @@ func BenchmarkLoad(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestChangesWaitForTheLock: a command that changes the keyring waits
+// while another holds its lock (keys/.lock), so a key added during a
+// change of passphrase is sealed under the passphrase the change leaves;
+// reading takes no lock.
+func TestChangesWaitForTheLock(t *testing.T) {
+	home := t.TempDir()
+	r := open(home, "correct horse", nil, nil)
+	if _, err := r.Add("alice"); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := open(home, "correct horse", nil, nil).lock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := open(home, "correct horse", nil, nil).Add("bob")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("keys add finished while another command held the lock: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if l, err := open(home, "correct horse", nil, nil).List(); err != nil || len(l) != 1 {
+		t.Errorf("list while the lock is held: %v (%v), want alice alone, read without waiting", l, err)
+	}
+	if err := unlock(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("keys add after the lock was released: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("keys add still waits after the lock was released")
+	}
+	if l, err := r.List(); err != nil || len(l) != 2 {
+		t.Errorf("keys after: %v (%v), want alice and bob (the lock file is no key)", l, err)
 	}
 }
