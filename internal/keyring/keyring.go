@@ -245,8 +245,8 @@ func (r *Keyring) Add(name string) (Key, error) {
 
 // lock serialises the changes of the keyring's files between commands
 // run at once (keys/.lock): without it a key added while another command
-// changes the passphrase could be sealed under the old one. Reads take no
-// lock: every file is written whole and renamed into place.
+// changes the passphrase would be written between its replacements. Reads
+// take no lock: every file is written whole and renamed into place.
 func (r *Keyring) lock() (func() error, error) {
 	dir := Dir(r.home)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
