@@ -444,9 +444,8 @@ func BenchmarkLoad(b *testing.B) {
 }
 
 // TestChangesWaitForTheLock: a command that changes the keyring waits
-// while another holds its lock (keys/.lock), so a key added during a
-// change of passphrase is sealed under the passphrase the change leaves;
-// reading takes no lock.
+// while another holds its lock (keys/.lock), so that no key is written
+// between a change of passphrase's replacements; reading takes no lock.
 func TestChangesWaitForTheLock(t *testing.T) {
 	home := t.TempDir()
 	r := open(home, "correct horse", nil, nil)
