@@ -82,6 +82,24 @@ func newDecideWorld(tb testing.TB, grants int) *decideWorld {
 		tb.Fatal(err)
 	}
 	w.id = id
+	w.svc = w.service(tb, share.Options{})
+	return w
+}
+
+// service is a data service over the world's ledger, with bytes and logs
+// of its own, its clock the world's, and o's other options.
+func (w *decideWorld) service(tb testing.TB, o share.Options) *share.Service {
+	tb.Helper()
+	o.Store, o.Log = newStores(tb)
+	o.Latest = w.ledger.Store().Latest
+	o.BlockTime = func(_ context.Context, h int64) (time.Time, error) { return blockTime(h), nil }
+	o.Now = func() time.Time { return w.now }
+	return share.New(o, w.now.Add(-time.Minute))
+}
+
+// newStores are an empty datastore and access log in a folder of the test's.
+func newStores(tb testing.TB) (*datastore.Store, *accesslog.Log) {
+	tb.Helper()
 	dir := tb.TempDir()
 	st, err := datastore.Open(dir + "/bytes")
 	if err != nil {
@@ -91,10 +109,7 @@ func newDecideWorld(tb testing.TB, grants int) *decideWorld {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	w.svc = share.New(share.Options{Store: st, Log: lg, Latest: l.Store().Latest,
-		BlockTime: func(_ context.Context, h int64) (time.Time, error) { return blockTime(h), nil },
-		Now:       func() time.Time { return w.now }}, w.now.Add(-time.Minute))
-	return w
+	return st, lg
 }
 
 // requests are n requests for the dataset as the node's server receives
@@ -216,18 +231,7 @@ func TestDecideBenchWorld(t *testing.T) {
 // one with no grant, is refused as no grant.
 func TestNamedGrantBeyondScan(t *testing.T) {
 	w := newDecideWorld(t, 3)
-	dir := t.TempDir()
-	st, err := datastore.Open(dir + "/bytes")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lg, err := accesslog.Open(dir + "/logs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := share.New(share.Options{Store: st, Log: lg, Latest: w.ledger.Store().Latest, GrantScan: 1,
-		BlockTime: func(_ context.Context, h int64) (time.Time, error) { return blockTime(h), nil },
-		Now:       func() time.Time { return w.now }}, w.now.Add(-time.Minute))
+	svc := w.service(t, share.Options{GrantScan: 1})
 	ctx := context.Background()
 	decide := func(actor, hint string) (share.Access, *share.Refusal) {
 		t.Helper()

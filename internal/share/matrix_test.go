@@ -21,7 +21,6 @@ import (
 	"github.com/cityid/cityid/internal/accesslog"
 	"github.com/cityid/cityid/internal/api"
 	"github.com/cityid/cityid/internal/apitest"
-	"github.com/cityid/cityid/internal/datastore"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/share"
 	"github.com/cityid/cityid/internal/wire"
@@ -61,15 +60,7 @@ func newWorld(t *testing.T) *world {
 	w.cityC = w.city("dave", "130300", "秦皇岛市")
 	l.Send("alice", registry.KindGrantAccess, registry.GrantAccess{Dataset: flowID, Grantee: w.grantee, Expires: apitest.GenesisTime.Add(30 * 24 * time.Hour)})
 
-	dir := t.TempDir()
-	st, err := datastore.Open(dir + "/bytes")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lg, err := accesslog.Open(dir + "/logs")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, lg := newStores(t)
 	// The node's clock runs with the chain: a second after its latest block.
 	w.now = blockTime(l.Height()).Add(time.Second)
 	// A's node: it keeps city A's datasets, and answers at its own address.
