@@ -508,14 +508,14 @@ func (s *Server) putData(w http.ResponseWriter, r *http.Request) {
 		}
 		return true
 	}
-	if has, err := st.Has(ds.SHA256); err != nil {
+	has, err := st.Has(ds.SHA256)
+	if err != nil {
 		writeProblem(w, internalProblem(s.log, r, err))
 		return
-	} else if has {
-		// The bytes are here (uploaded for this dataset before, or for
-		// another with the same content): the admin's upload binds them
-		// to this dataset, with nothing to send.
-		if bind() && done(0, http.StatusOK, "stored") {
+	}
+	if has && a.Bound {
+		// Uploaded for this dataset before: nothing to send.
+		if done(0, http.StatusOK, "stored") {
 			s.writeJSON(w, http.StatusOK, wire.UploadAnswer{ID: id.String(), SHA256: ds.SHA256, Size: ds.Size, Received: ds.Size, Complete: true})
 		}
 		return
@@ -525,7 +525,15 @@ func (s *Server) putData(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, wire.Problem{Code: f.Code, Detail: f.Msg, Height: a.Height})
 		return
 	}
-	up, err := st.Upload(ds.SHA256, ds.Size)
+	// Bytes stored for another dataset with the same SHA-256 are bound to
+	// this one only once its admin has sent them too: the hash is public
+	// on the ledger, so naming it proves nothing, and binding on it alone
+	// would let any admin serve, or quarantine, another dataset's bytes.
+	upload := st.Upload
+	if has {
+		upload = st.Reupload
+	}
+	up, err := upload(ds.SHA256, ds.Size)
 	if err != nil {
 		if errors.Is(err, datastore.ErrBusy) {
 			writeProblem(w, wire.Problem{Code: wire.CodeUploadOffset, Detail: "another upload of these bytes is in progress: try again when it ends"})

@@ -40,6 +40,19 @@ type Upload struct {
 // ledger's is the one that counts. ErrExists if the blob is already stored,
 // ErrUploadInProgress if another Upload of it is open.
 func (s *Store) Upload(sha256hex string, size int64) (*Upload, error) {
+	return s.upload(sha256hex, size, false)
+}
+
+// Reupload is Upload of a blob the store may hold already: the bytes are
+// received and checked as any upload's, then the stored blob is replaced
+// by the same bytes. It is how an identifier that names a stored blob's
+// hash proves that its uploader has the bytes: the hash alone, public on
+// the ledger, binds nothing (refs.go).
+func (s *Store) Reupload(sha256hex string, size int64) (*Upload, error) {
+	return s.upload(sha256hex, size, true)
+}
+
+func (s *Store) upload(sha256hex string, size int64, again bool) (*Upload, error) {
 	if err := checkName(sha256hex); err != nil {
 		return nil, err
 	}
@@ -48,7 +61,7 @@ func (s *Store) Upload(sha256hex string, size int64) (*Upload, error) {
 	}
 	if ok, err := s.Has(sha256hex); err != nil {
 		return nil, err
-	} else if ok {
+	} else if ok && !again {
 		return nil, fmt.Errorf("datastore: upload %s: %w", sha256hex, ErrExists)
 	}
 	s.mu.Lock()
@@ -60,7 +73,7 @@ func (s *Store) Upload(sha256hex string, size int64) (*Upload, error) {
 	s.mu.Unlock()
 	// An upload that held the hash may have completed it since the check
 	// above.
-	if ok, err := s.Has(sha256hex); err != nil || ok {
+	if ok, err := s.Has(sha256hex); err != nil || ok && !again {
 		s.release(sha256hex)
 		if err != nil {
 			return nil, err
@@ -276,7 +289,8 @@ func (u *Upload) CompleteContext(ctx context.Context) error {
 		return fmt.Errorf("datastore: complete %s: %w", u.name, err)
 	}
 	// The blob is durable; the state file only matters to an upload, and
-	// Upload refuses a stored blob, so a crash before this removal is harmless.
+	// Upload refuses a stored blob (a Reupload resumes from it), so a crash
+	// before this removal is harmless.
 	if err := os.Remove(u.s.statePath(u.name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("datastore: complete %s: remove state: %w", u.name, err)
 	}

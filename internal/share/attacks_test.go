@@ -127,6 +127,54 @@ func TestAttackQuarantineByAlias(t *testing.T) {
 	}
 }
 
+// TestAttackBindByHash: an admin of another dataset of a city the node
+// keeps names A's SHA-256 and size in a public DATA value of its own and
+// sends an upload with no bytes: the node, holding those bytes, must not
+// bind them to it (the hash is public on the ledger), so an anonymous GET
+// of it serves nothing of A's; once the admin sends the very bytes, it is
+// bound, as any upload.
+func TestAttackBindByHash(t *testing.T) {
+	w := newWorld(t)
+	if got := w.cell("owner's admin", "upload"); got.status != http.StatusCreated {
+		t.Fatalf("upload: %s", got)
+	}
+	rec, _, _ := registry.GetRecord(w.ledger.Store().Latest(), flowID)
+	ds, _ := registry.DatasetOf(rec)
+	unit := w.ledger.Send("alice", registry.KindRegisterUnit, registry.RegisterUnit{Parent: "1561301001.85", Name: "Another bureau", Admins: []string{apitest.PubKey("erin")}})
+	alias := unit.ID + "/copy"
+	w.ledger.Send("erin", registry.KindRegister, registry.Register{ID: alias, Values: []registry.Value{{Type: registry.TypeData,
+		Dataset: &registry.Dataset{URI: w.url + wire.DataPath + alias, SHA256: ds.SHA256, Size: ds.Size, MediaType: "text/csv", Public: true}}}})
+	put := w.do(w.build(request{method: http.MethodPut, path: wire.DataPath + alias, body: []byte{}, signer: "erin"}))
+	if put.status == http.StatusOK || put.status == http.StatusCreated {
+		t.Fatalf("an upload of no bytes for %s, naming %s's SHA-256: %s", alias, flowID, put)
+	}
+	get := func() (int, []byte) {
+		t.Helper()
+		resp, err := http.Get(w.url + wire.DataPath + alias)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	if status, b := get(); status == http.StatusOK || bytes.Equal(b, w.content) {
+		t.Fatalf("anonymous GET %s after an upload of no bytes: HTTP %d, %d bytes of A's private dataset", alias, status, len(b))
+	}
+	// The admin who has the bytes sends them: bound, as any upload.
+	put = w.do(w.build(request{method: http.MethodPut, path: wire.DataPath + alias, body: w.content, signer: "erin"}))
+	if put.status != http.StatusCreated {
+		t.Fatalf("the bytes themselves for %s: %s, want 201", alias, put)
+	}
+	if status, b := get(); status != http.StatusOK || !bytes.Equal(b, w.content) {
+		t.Fatalf("anonymous GET %s after its upload: HTTP %d, %d bytes", alias, status, len(b))
+	}
+	// A's own dataset is served as before.
+	if got := w.named(w.do(w.build(request{method: http.MethodGet, path: wire.DataPath + w.dataset, signer: "carol"})), "download"); got.status != http.StatusOK {
+		t.Fatalf("the grantee's download of %s after the alias's upload: %s", flowID, got)
+	}
+}
+
 // TestAttackForeignUpload: city C's admin uploads its own dataset's bytes
 // to city A's node, which keeps them: any city can store on any node, with
 // a size it declares itself on the ledger (no bound), and incomplete part
