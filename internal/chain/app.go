@@ -450,7 +450,7 @@ func (a *App) ProcessProposal(_ context.Context, req *abci.ProcessProposalReques
 			// Checked before anything is inflated, and whatever the
 			// state: no honest proposer's CheckTx let it in, and each
 			// costs a verification, here and again in the block.
-			a.log.Warn("proposal refused: a deflated transaction whose signature does not verify", "height", req.Height, "tx", i)
+			a.log.Warn("proposal refused: a transaction whose signature is refused before its body is read", "height", req.Height, "tx", i)
 			return reject, nil
 		}
 		if w.size > left {
@@ -487,7 +487,8 @@ type weight struct {
 	signer string
 	nonce  uint64
 	ok     bool
-	// badSignature: a deflated body whose signature does not verify.
+	// badSignature: a signature refused while weighing: a deflated body's,
+	// checked before it is inflated, or one that is not 64 bytes.
 	badSignature bool
 }
 
@@ -515,7 +516,8 @@ func (a *App) weigh(h [32]byte, tx []byte, left int) weight {
 		// body, or to where its stream breaks.
 		return weight{size: registry.MaxBatchBodyBytes}
 	}
-	return weight{size: len(tx)}
+	// Refused in the block; what reading it cost counts, inflated or not.
+	return weight{size: max(in.BodyBytes, len(tx))}
 }
 
 // PrepareProposal fills the block from the mempool's transactions, in

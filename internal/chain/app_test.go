@@ -653,6 +653,28 @@ func TestBlockBudget(t *testing.T) {
 	if got := process(prep.Txs); got != abci.PROCESS_PROPOSAL_STATUS_ACCEPT {
 		t.Errorf("the proposer's own block: %v", got)
 	}
+	// Bodies that inflate and then are no JSON weigh what they inflate to:
+	// a byzantine proposer cannot pass the budget with them.
+	var junk [][]byte
+	for i := range 10 {
+		z, err := registry.Deflate([]byte(pad), registry.DeflateLevel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := key(byte(20 + i))
+		env := registry.Envelope{Body: z, BodyEncoding: registry.EncodingDeflate, PubKey: pub(k), Signature: ed25519.Sign(k, registry.PAEDeflate(testChain, z))}
+		tx, err := env.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		junk = append(junk, tx)
+	}
+	if got := process(junk); got != abci.PROCESS_PROPOSAL_STATUS_REJECT {
+		t.Errorf("10 deflated bodies of %d bytes that are no JSON, past the budget: %v", len(pad), got)
+	}
+	if got := process(junk[:fits]); got != abci.PROCESS_PROPOSAL_STATUS_ACCEPT {
+		t.Errorf("%d of them, within the budget (FinalizeBlock refuses each): %v", fits, got)
+	}
 	// CometBFT's byte bound holds too.
 	prep, err = app.PrepareProposal(context.Background(), &abci.PrepareProposalRequest{Height: 2, Txs: deflated, MaxTxBytes: int64(len(deflated[0]) + len(deflated[1]))})
 	if err != nil || len(prep.Txs) != 2 {

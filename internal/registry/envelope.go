@@ -764,31 +764,14 @@ func Inspect(tx []byte) (Inspected, *Error) {
 	return inspect(env)
 }
 
-// InspectSigned is Inspect for chainID that inflates a compressed body
-// only once its signature verifies, and refuses it otherwise: for a
-// reader of transactions no one has checked yet (a proposal's), which
-// must not inflate for whoever sends bytes. A plain body is read
-// without the check, as Inspect reads it.
-func InspectSigned(chainID string, tx []byte) (Inspected, *Error) {
-	env, err := DecodeEnvelope(tx)
-	if err != nil {
-		return Inspected{}, err
-	}
-	if env.BodyEncoding != "" {
-		if err := env.verifySignature(chainID); err != nil {
-			return Inspected{}, err
-		}
-	}
-	return inspect(env)
-}
-
-// InspectWithin is InspectSigned for a reader that counts a proposal's
-// plain bodies against the block's budget (MaxBlockBodyBytes): a
-// compressed body is inflated only once its signature verifies and never
-// past limit (nor MaxBatchBodyBytes), so what a proposal makes a
-// validator inflate is bounded by the budget, however many transactions
-// it holds; one that would pass it is refused as too_large, reason
-// inflated_too_large. A plain body is returned whatever its length.
+// InspectWithin is Inspect for chainID, for a reader that counts a
+// proposal's plain bodies against the block's budget (MaxBlockBodyBytes)
+// before anyone has checked them: a compressed body is inflated only once
+// its signature verifies and never past limit (nor MaxBatchBodyBytes), so
+// what a proposal makes a validator inflate is bounded by the budget,
+// however many transactions it holds; one that would pass it is refused
+// as too_large, reason inflated_too_large. A plain body is returned
+// whatever its length.
 func InspectWithin(chainID string, tx []byte, limit int) (Inspected, *Error) {
 	env, err := DecodeEnvelope(tx)
 	if err != nil {
@@ -819,10 +802,13 @@ func inspect(env Envelope) (Inspected, *Error) {
 	return inspectBody(env, body)
 }
 
+// inspectBody reads a body's kind, nonce and message. A body that is no
+// JSON object is refused, with BodyBytes still its length: what it cost
+// to read counts against a block's budget whether or not it decodes.
 func inspectBody(env Envelope, body []byte) (Inspected, *Error) {
 	var b Body
 	if err := json.Unmarshal(body, &b); err != nil {
-		return Inspected{}, errorf(CodeMalformed, "body: %s", clip(err.Error()))
+		return Inspected{BodyBytes: len(body)}, errorf(CodeMalformed, "body: %s", clip(err.Error()))
 	}
 	return Inspected{Signer: env.PubKey, Kind: b.Kind, Nonce: b.Nonce, Msg: b.Msg, BodyBytes: len(body)}, nil
 }
