@@ -31,8 +31,11 @@ const (
 	// a path element (maxFileName).
 	MaxDatasetBytes = 128
 	maxFileName     = 255
-	// MaxLineBytes bounds one line read back: 14 fields of MaxFieldBytes,
-	// JSON-escaped, fit; a longer line is not ours.
+	// MaxLineBytes bounds one line, written and read back: the fields of
+	// MaxFieldBytes, JSON-escaped, and the request as signed (target and
+	// signature fields, bounded by the node's header size and
+	// share.MaxSignatureFields) fit; a longer entry is refused, never
+	// written, and a longer line read is not ours.
 	MaxLineBytes = 128 << 10
 	// MaxPage is the most entries one Entries call returns.
 	MaxPage = 10000
@@ -311,6 +314,11 @@ func (l *Log) Append(e Entry) (Entry, error) {
 	for _, s := range []*string{&e.Time, &e.Key, &e.Grantee, &e.Method, &e.Range, &e.Result, &e.Remote} {
 		*s = clean(*s)
 	}
+	// The request as signed is kept whole (cut, its signature would not
+	// check), as valid UTF-8 all the same; the line's bound holds it.
+	for _, s := range []*string{&e.Target, &e.SigInput, &e.Sig} {
+		*s = strings.ToValidUTF8(*s, "\uFFFD")
+	}
 	if e.Time == "" {
 		e.Time = l.opts.Now().UTC().Format(time.RFC3339Nano)
 	}
@@ -353,6 +361,11 @@ func (l *Log) write(d *datasetLog, e *Entry) (int64, error) {
 		return 0, fmt.Errorf("accesslog: encode entry %d of %s: %w", e.Seq, d.path, err)
 	}
 	line = append(line, '\n')
+	if len(line) > MaxLineBytes {
+		// Never written: a line longer than a reader takes would leave
+		// the log unreadable, and every later entry with it.
+		return 0, fmt.Errorf("accesslog: entry %d of %s is %d bytes, more than the %d a line may be", e.Seq, d.path, len(line), MaxLineBytes)
+	}
 	if _, err := d.f.Write(line); err != nil {
 		// Cut what part of the line got in; what is on disk is uncertain
 		// after a failed write, so stop until the log is read again.

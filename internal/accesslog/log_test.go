@@ -431,3 +431,30 @@ func TestCloseDuringAppends(t *testing.T) {
 		t.Fatalf("%d entries: %+v", len(es), r)
 	}
 }
+
+// TestLineBound: an entry whose line would pass MaxLineBytes (a request
+// target as long as a server lets in) is refused and never written, and
+// the log goes on; text that is not UTF-8 in the request as signed is
+// kept as valid UTF-8, so the entry reads back with the hash it has.
+func TestLineBound(t *testing.T) {
+	l, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	const ds = "1561301001.85.1/x"
+	if _, err := l.Append(Entry{Dataset: ds, Method: "GET", Status: 200, Result: "served", Target: "http://n/" + strings.Repeat("\"", MaxLineBytes/2)}); err == nil || !strings.Contains(err.Error(), "more than") {
+		t.Fatalf("an entry of a line past the bound: %v, want a refusal", err)
+	}
+	e, err := l.Append(Entry{Dataset: ds, Method: "GET", Status: 200, Result: "served", Key: "k", Target: "http://n/v1/data/\xff", SigInput: "sig1=(\xfe)", Sig: "sig1=:x:"})
+	if err != nil {
+		t.Fatalf("the next entry: %v", err)
+	}
+	if e.Seq != 1 {
+		t.Errorf("the next entry is %d, want 1: the refused one took no place", e.Seq)
+	}
+	got, err := l.Entries(ds, 0, 10)
+	if err != nil || len(got) != 1 || got[0].Hash != e.Hash || got[0].ComputeHash() != e.Hash {
+		t.Fatalf("read back: %+v (%v), want the entry with its hash", got, err)
+	}
+}
