@@ -3,6 +3,7 @@ package backup
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // The archive is a tar file (POSIX ustar) whose entries come in this
@@ -119,3 +120,7 @@ func corrupt(part string, format string, args ...any) error {
 
 // partName is the name of part i of a stream under prefix.
 func partName(prefix string, i int) string { return fmt.Sprintf("%s%05d", prefix, i) }
+
+// headerTime is how a manifest writes its header's block time, which the
+// reader holds the signed header to.
+func headerTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }

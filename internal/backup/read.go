@@ -157,7 +157,7 @@ func Read(r io.Reader, st *store.Store) (*Archive, error) {
 	want := Manifest{
 		Format: Format, Version: Version, ChainID: a.Doc.ChainID, Height: height,
 		AppHash: fmt.Sprintf("%X", appHash), HeaderHeight: a.Signed.Height, HeaderHash: a.Signed.Hash().String(),
-		HeaderTime: m.HeaderTime, StateFormat: store.SnapshotFormat, StateBytes: state.total, StateSHA256: stateSum,
+		HeaderTime: headerTime(a.Signed.Time), StateFormat: store.SnapshotFormat, StateBytes: state.total, StateSHA256: stateSum,
 		Blocks: blocks, Software: m.Software, Files: files,
 	}
 	if err := sameManifest(m, want); err != nil {
@@ -181,6 +181,7 @@ func sameManifest(got, want Manifest) error {
 		{"app_hash", got.AppHash, want.AppHash},
 		{"header_height", got.HeaderHeight, want.HeaderHeight},
 		{"header_hash", got.HeaderHash, want.HeaderHash},
+		{"header_time", got.HeaderTime, want.HeaderTime},
 		{"state_format", got.StateFormat, want.StateFormat},
 		{"state_bytes", got.StateBytes, want.StateBytes},
 		{"state_sha256", got.StateSHA256, want.StateSHA256},

@@ -215,6 +215,7 @@ func TestReadRefuses(t *testing.T) {
 			return withManifest(fmt.Sprintf("%x", sha(es[0].data)), strings.Repeat("0", 64))(es)
 		}},
 		{name: "the manifest's height", tamper: withManifest(`"height": 3`, `"height": 2`), part: NameManifest, reason: "height"},
+		{name: "the manifest's header time", tamper: withManifest(`"header_time": "2026-12-05T07:12:12.996692349Z"`, `"header_time": "2027-12-05T07:12:12.996692349Z"`), part: NameManifest, reason: "header_time"},
 		{name: "an unknown field in the manifest", tamper: withManifest(`"version": 1`, `"version": 1, "extra": true`), part: NameManifest, reason: "unknown field"},
 		{name: "a newer format version", tamper: withManifest(`"version": 1`, `"version": 2`), part: NameManifest, reason: "version 2"},
 		{name: "no manifest", part: "archive", reason: "cut short", tamper: func(es []tarEntry) []tarEntry { return es[:len(es)-1] }},

@@ -135,7 +135,7 @@ func Prepare(ctx context.Context, src Source, o Options) (*Plan, error) {
 	p.man = Manifest{
 		Format: Format, Version: Version, ChainID: doc.ChainID, Height: h,
 		AppHash: fmt.Sprintf("%X", root), HeaderHeight: h + 1, HeaderHash: signed.Hash().String(),
-		HeaderTime: signed.Time.UTC().Format(time.RFC3339Nano), StateFormat: store.SnapshotFormat,
+		HeaderTime: headerTime(signed.Time), StateFormat: store.SnapshotFormat,
 		Software: o.Software,
 	}
 	if o.Blocks {

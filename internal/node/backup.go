@@ -158,7 +158,9 @@ func VerifyBackup(file string) (_ *backup.Archive, err error) {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	defer f.Close()
-	dir, err := os.MkdirTemp("", "cityid-verify-")
+	// Beside the archive: /tmp is often memory (tmpfs), and a state of
+	// millions of records is not.
+	dir, err := os.MkdirTemp(filepath.Dir(file), ".cityid-verify-")
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
