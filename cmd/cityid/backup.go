@@ -50,7 +50,7 @@ The archive is checked as it arrives and written to FILE only once whole.
 root included; 'cityid restore FILE --home DIR' brings a new node up from
 it. Keys are not in it: back up the home's keys/ and config/ apart
 (docs/backup.md).`,
-		Example: `  cityid backup --out /var/backups/cityid-$(date +%F).tar
+		Example: `  sudo -u cityid cityid backup --home /var/lib/cityid --out /var/backups/cityid/$(date +%F).tar   # a folder the service user owns
   cityid backup --home /tmp/net/node0 --out node0.tar --height 1200 --blocks
   cityid backup verify node0.tar`,
 		Args: exactArgs(0, "no arguments, only flags (or the subcommand verify FILE)"),
