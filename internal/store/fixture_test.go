@@ -37,6 +37,13 @@ import (
 // the old ones stay.
 var updateFixture = flag.Bool("update-fixture", false, "write testdata/fixture-v3 anew with today's code")
 
+// fixtureAppVersion is the application version whose transactions the
+// fixture holds: version 3's (plain bodies). Today's code writes them
+// alike (TestFixtureV3WrittenAlike), so writing the fixture again keeps it
+// a version-3 store; a version whose transactions write otherwise gets a
+// fixture of its own beside this one.
+const fixtureAppVersion = 3
+
 const (
 	fixtureDir   = "testdata/fixture-v3"
 	fixtureChain = "cityid-fixture-v3"
@@ -171,7 +178,7 @@ func writeFixture(t *testing.T, dir string) [][]byte {
 func expectFixture(t *testing.T, st *store.Store) fixtureExpected {
 	t.Helper()
 	view := st.Latest()
-	e := fixtureExpected{ChainID: fixtureChain, AppVersion: chain.AppVersion, Height: view.Version(), AppHash: strings.ToUpper(hex.EncodeToString(view.Hash()))}
+	e := fixtureExpected{ChainID: fixtureChain, AppVersion: fixtureAppVersion, Height: view.Version(), AppHash: strings.ToUpper(hex.EncodeToString(view.Hash()))}
 	var ids []string
 	if err := view.Iterate(nil, nil, func(k, v []byte) bool {
 		e.State = append(e.State, [2]string{string(k), string(v)})
