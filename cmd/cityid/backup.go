@@ -133,6 +133,9 @@ curl NODE/v1/blocks/H+1. Otherwise it is refused.`,
   cityid restore node0.tar --home /tmp/net/node2 --force && cityid start --home /tmp/net/node2`,
 		Args: exactArgs(1, "the archive"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := a.check(); err != nil {
+				return err
+			}
 			newHome := a.initOptions()
 			newHome.Keyring = g.keyringOptions(cmd)
 			res, err := node.Restore(cmd.Context(), g.home, args[0], node.RestoreOptions{Force: force, Peers: peers, TrustHash: trustHash, NewHome: newHome})

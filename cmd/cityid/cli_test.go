@@ -118,3 +118,30 @@ func TestStartExampleGivesEveryPort(t *testing.T) {
 		t.Fatal("start's --help has no example of a second node (--home)")
 	}
 }
+
+// TestAddressesChecked: an address no listener could take is refused as
+// a usage error naming its flag, before init or a first start writes it
+// into a home where it would stop every later start.
+func TestAddressesChecked(t *testing.T) {
+	for _, tc := range []struct {
+		a    addrFlags
+		flag string // "" when valid
+	}{
+		{addrFlags{}, ""},
+		{addrFlags{http: "127.0.0.1:8681", rpc: "tcp://127.0.0.1:26757", p2p: "0.0.0.0:26756", dns: "off"}, ""},
+		{addrFlags{rpc: "unix:///run/cityid/rpc.sock", dns: "[::1]:8653"}, ""},
+		{addrFlags{http: "bogus"}, "--http"},
+		{addrFlags{p2p: "tcp://127.0.0.1:abc"}, "--p2p"},
+		{addrFlags{rpc: "127.0.0.1:70000"}, "--rpc"},
+		{addrFlags{dns: "127.0.0.1:0"}, "--dns"},
+	} {
+		err := tc.a.check()
+		var ue usageError
+		switch {
+		case tc.flag == "" && err != nil:
+			t.Errorf("%+v: %v, want it taken", tc.a, err)
+		case tc.flag != "" && (!errors.As(err, &ue) || !strings.Contains(err.Error(), tc.flag)):
+			t.Errorf("%+v: %v, want a usage error naming %s", tc.a, err, tc.flag)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -25,6 +26,27 @@ func (a *addrFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&a.rpc, "rpc", "", "listen address of CometBFT's RPC (default "+wire.DefaultRPCAddr+")")
 	cmd.Flags().StringVar(&a.p2p, "p2p", "", "listen address of CometBFT's P2P (default "+wire.DefaultP2PAddr+")")
 	cmd.Flags().StringVar(&a.dns, "dns", "", "listen address of the DNS front end, UDP and TCP (default "+wire.DefaultDNSAddr+"; \"off\" for none)")
+}
+
+// check refuses an address given that no listener could take, before it
+// is written to a new home's configuration, where it would stop every
+// later start: HOST:PORT with a port 1-65535 (CometBFT's tcp://HOST:PORT
+// too, or its unix://PATH for the RPC), or "off" for --dns.
+func (a *addrFlags) check() error {
+	for _, f := range []struct{ name, v string }{{"http", a.http}, {"rpc", a.rpc}, {"p2p", a.p2p}, {"dns", a.dns}} {
+		v := f.v
+		if v == "" || f.name == "dns" && v == "off" || f.name == "rpc" && strings.HasPrefix(v, "unix://") {
+			continue
+		}
+		if f.name == "rpc" || f.name == "p2p" {
+			v = strings.TrimPrefix(v, "tcp://")
+		}
+		_, port, err := net.SplitHostPort(v)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 1 || n > 65535 {
+			return usageError{fmt.Errorf("--%s %q is not HOST:PORT with a port from 1 to 65535", f.name, f.v)}
+		}
+	}
+	return nil
 }
 
 func (a *addrFlags) initOptions() node.InitOptions {
@@ -64,6 +86,9 @@ its entries. The network needs a chain ID other than the exported one's.`,
   cityid init --home /tmp/new --import registry-1200.jsonl`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.check(); err != nil {
+				return err
+			}
 			opts := a.initOptions()
 			opts.Import = imp
 			opts.ChainID, opts.Moniker = chainID, moniker
@@ -114,6 +139,9 @@ until interrupted (Ctrl-C or SIGTERM).`,
   cityid start --home /tmp/city-c --http 127.0.0.1:8682 --rpc 127.0.0.1:26857 --p2p 127.0.0.1:26856 --dns off`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.check(); err != nil {
+				return err
+			}
 			out := cmd.OutOrStdout()
 			asJSON, _ := cmd.Flags().GetBool("json")
 			fresh := !node.Initialized(g.home)
