@@ -96,6 +96,9 @@ type Keyring struct {
 	pass string
 	err  error
 	done bool
+	// locked: this Keyring holds keys/.lock (a change in progress that
+	// loads keys, which may migrate them, under the same lock).
+	locked bool
 }
 
 // Open is home's keyring; nothing is read until a method is called.
@@ -203,8 +206,21 @@ func (r *Keyring) Load(name string) (Key, error) {
 	return k, nil
 }
 
-// migrate replaces k's clear key file with an encrypted one.
-func (r *Keyring) migrate(k Key) error {
+// migrate replaces k's clear key file with an encrypted one, under the
+// keyring's lock, and only if the file is still that clear key: another
+// command may have removed it, renamed it or encrypted it since it was
+// read.
+func (r *Keyring) migrate(k Key) (err error) {
+	unlock, err := r.lock()
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
+	if f, err := r.read(k.Name); err != nil || f.Age != "" {
+		return nil // gone, or encrypted by another: nothing to migrate
+	} else if now, err := f.plainKey(); err != nil || !now.Private.Equal(k.Private) {
+		return nil // another key under that name now: not ours to touch
+	}
 	pass, err := r.passphrase()
 	if err != nil {
 		return fmt.Errorf("key %s is stored in clear and is encrypted on first use: %w", k.Name, err)
@@ -246,8 +262,12 @@ func (r *Keyring) Add(name string) (Key, error) {
 // lock serialises the changes of the keyring's files between commands
 // run at once (keys/.lock): without it a key added while another command
 // changes the passphrase would be written between its replacements. Reads
-// take no lock: every file is written whole and renamed into place.
+// take no lock (every file is written whole and renamed into place), but
+// for the migration of a key in clear, which writes.
 func (r *Keyring) lock() (func() error, error) {
+	if r.locked {
+		return func() error { return nil }, nil // held by the change calling
+	}
 	dir := Dir(r.home)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create keyring: %w", err)
@@ -255,7 +275,15 @@ func (r *Keyring) lock() (func() error, error) {
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create keyring: %w", err)
 	}
-	return fsx.Lock(filepath.Join(dir, lockFile))
+	unlock, err := fsx.Lock(filepath.Join(dir, lockFile))
+	if err != nil {
+		return nil, err
+	}
+	r.locked = true
+	return func() error {
+		r.locked = false
+		return unlock()
+	}, nil
 }
 
 // lockFile is the keyring's lock, beside its keys (never a key: not .json).

@@ -248,9 +248,10 @@ func TestMigration(t *testing.T) {
 	if strings.Contains(string(b), hex.EncodeToString(priv.Seed())) || !strings.Contains(string(b), `"age"`) {
 		t.Fatalf("after migration the file is:\n%s", b)
 	}
-	// No temporary file of its own stays behind (the old one stays).
-	if entries, _ := os.ReadDir(Dir(home)); len(entries) != 2 {
-		t.Fatalf("the keyring holds %d files after migration", len(entries))
+	// No temporary file of its own stays behind (the old one stays, and
+	// the keyring's lock, which the migration took).
+	if entries, _ := os.ReadDir(Dir(home)); len(entries) != 3 || !slices.ContainsFunc(entries, func(e os.DirEntry) bool { return e.Name() == lockFile }) {
+		t.Fatalf("the keyring holds %d files after migration, want 3 (two keys and the lock)", len(entries))
 	}
 	// The next load opens it, with no warning.
 	warnings = nil
@@ -482,5 +483,49 @@ func TestChangesWaitForTheLock(t *testing.T) {
 	}
 	if l, err := r.List(); err != nil || len(l) != 2 {
 		t.Errorf("keys after: %v (%v), want alice and bob (the lock file is no key)", l, err)
+	}
+}
+
+// TestMigrationUnderTheLock: a key in clear is encrypted under the
+// keyring's lock, and not at all when, by then, another command has
+// removed it: a removed key does not come back.
+func TestMigrationUnderTheLock(t *testing.T) {
+	home := t.TempDir()
+	if err := os.MkdirAll(Dir(home), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_, priv, _ := ed25519.GenerateKey(nil)
+	plain := fmt.Sprintf(`{"name":"old","type":"ed25519","pub_key":%q,"seed":%q}`, hex.EncodeToString(priv.Public().(ed25519.PublicKey)), hex.EncodeToString(priv.Seed()))
+	path := filepath.Join(Dir(home), "old.json")
+	if err := os.WriteFile(path, []byte(plain), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	holder := open(home, "correct horse", nil, nil)
+	unlock, err := holder.lock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := open(home, "correct horse", nil, nil).Load("old")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("a migrating load finished while another command held the lock: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	// The holder removes the key, then lets go.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the load, which read the key before it was removed: %v", err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("the removed key came back: %v", err)
 	}
 }
