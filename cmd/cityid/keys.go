@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -38,22 +36,16 @@ func (g *globals) keyringOptions(cmd *cobra.Command) node.KeyringOptions {
 		// Standard input, read once for every keyring the command opens.
 		o.PassphraseFile = ""
 		o.Pipe = func() (string, error) {
-			if !g.stdinRead {
-				g.stdinRead = true
-				line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
-				if g.stdinPass = strings.TrimRight(line, "\r\n"); g.stdinPass == "" {
-					g.stdinErr = keyring.NoPassphraseError(fmt.Sprintf("--passphrase-file - found no line on standard input (%v)", err))
-				}
-			}
+			g.readKeyringLine(cmd)
 			return g.stdinPass, g.stdinErr
 		}
 	}
 	if term.IsTerminal(int(os.Stdin.Fd())) {
 		o.Prompt = func(fresh bool) (string, error) {
 			if fresh {
-				return passphrase(cmd, "", "New passphrase for the keyring in "+keyring.Dir(g.home), true)
+				return g.passphrase(cmd, "", "New passphrase for the keyring in "+keyring.Dir(g.home), true)
 			}
-			return passphrase(cmd, "", "Passphrase of the keyring in "+keyring.Dir(g.home), false)
+			return g.passphrase(cmd, "", "Passphrase of the keyring in "+keyring.Dir(g.home), false)
 		}
 	}
 	return o
@@ -174,7 +166,7 @@ that home's passphrase, asked the same way.`,
 			}
 			var k keyring.Key
 			if keyring.IsBackup(b) {
-				pass, err := passphrase(cmd, backupPass, "Passphrase of "+args[0], false)
+				pass, err := g.passphrase(cmd, backupPass, "Passphrase of "+args[0], false)
 				if err != nil {
 					return err
 				}
@@ -182,7 +174,7 @@ that home's passphrase, asked the same way.`,
 					return fmt.Errorf("%s: %w", args[0], err)
 				}
 			} else if k, err = keyring.ReadKeyFile(b, func() (string, error) {
-				return passphrase(cmd, backupPass, "Passphrase of the keyring that "+args[0]+" comes from", false)
+				return g.passphrase(cmd, backupPass, "Passphrase of the keyring that "+args[0]+" comes from", false)
 			}); err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
@@ -219,7 +211,7 @@ read from a pipe, or from --backup-passphrase-file.`,
 			if err != nil {
 				return err
 			}
-			pass, err := passphrase(cmd, backupPass, "New passphrase for the backup of "+k.Name, true)
+			pass, err := g.passphrase(cmd, backupPass, "New passphrase for the backup of "+k.Name, true)
 			if err != nil {
 				return err
 			}
@@ -275,7 +267,7 @@ the old one opens no key any more.`,
 			if newFile != "" {
 				pass, err = keyring.ReadPassphraseFile(newFile)
 			} else if term.IsTerminal(int(os.Stdin.Fd())) {
-				pass, err = passphrase(cmd, "", "New passphrase for the keyring in "+keyring.Dir(g.home), true)
+				pass, err = g.passphrase(cmd, "", "New passphrase for the keyring in "+keyring.Dir(g.home), true)
 			} else {
 				err = usageError{errors.New("give the new passphrase with --new-passphrase-file, or run in a terminal")}
 			}
@@ -303,15 +295,16 @@ the old one opens no key any more.`,
 // passphrase reads a passphrase from file's first line, or else from the
 // terminal without echo (twice when confirm, for a new one), or else one
 // line of a pipe.
-func passphrase(cmd *cobra.Command, file, prompt string, confirm bool) (string, error) {
+func (g *globals) passphrase(cmd *cobra.Command, file, prompt string, confirm bool) (string, error) {
 	if file != "" {
 		return keyring.ReadPassphraseFile(file)
 	}
 	fd := int(os.Stdin.Fd())
 	if !term.IsTerminal(fd) {
-		// A pipe: one line of standard input.
-		line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
-		if line = strings.TrimRight(line, "\r\n"); line == "" {
+		// A pipe: its next line (after the keyring's, with
+		// --passphrase-file -).
+		line, err := g.stdinLine(cmd)
+		if line == "" {
 			return "", errors.Join(errors.New("no passphrase: give --backup-passphrase-file, or run in a terminal"), err)
 		}
 		return line, nil

@@ -147,6 +147,17 @@ func TestPassphraseFromStdin(t *testing.T) {
 	if _, err := runIn(t, "", "--home", home, "--passphrase-file", "-", "keys", "rename", "bob", "carol"); !errors.Is(err, keyring.ErrNoPassphrase) || exitCode(err) != exitUsage {
 		t.Fatalf("an empty standard input: %v (exit %d)", err, exitCode(err))
 	}
+	// Two passphrases on one pipe: the keyring's first, then the
+	// backup's, whichever the command asks for first.
+	backup := filepath.Join(t.TempDir(), "bob.backup")
+	if out, err := runIn(t, testKeyringPass+"\nbackup passphrase\n", "--home", home, "--passphrase-file", "-", "keys", "export", "bob", "-o", backup); err != nil {
+		t.Fatalf("keys export with both passphrases piped: %v\n%s", err, out)
+	}
+	var imported keyInfo
+	out, err = runIn(t, testKeyringPass+"\nbackup passphrase\n", "--home", home, "--passphrase-file", "-", "--json", "keys", "import", backup, "dave")
+	if err != nil || json.Unmarshal([]byte(out), &imported) != nil || imported.PubKey != added.PubKey {
+		t.Fatalf("keys import with both passphrases piped: %v\n%s", err, out)
+	}
 }
 
 // keys change-passphrase encrypts every key again: the old passphrase

@@ -1,16 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cityid/cityid/client"
+	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
 )
 
@@ -24,6 +27,10 @@ type globals struct {
 	stdinRead bool
 	stdinPass string
 	stdinErr  error
+	// stdin reads standard input's lines for every passphrase a command
+	// takes from a pipe, one after the other (a reader each would lose
+	// the lines the first buffered).
+	stdin *bufio.Reader
 	// nodeGiven reports whether --node was on the command line.
 	nodeGiven func() bool
 	// local is the node of --home, when the home holds one: its API is
@@ -55,7 +62,7 @@ from a second terminal.`,
 	g.nodeGiven = func() bool { return root.PersistentFlags().Lookup("node").Changed }
 	root.PersistentPreRun = func(*cobra.Command, []string) { g.findLocal() }
 	root.PersistentFlags().Bool("json", false, "print answers as JSON (for scripts)")
-	root.PersistentFlags().StringVar(&g.passFile, "passphrase-file", "", "read the keyring's passphrase from this file's first line, or standard input's for - (before [keys] in the home's config/cityid.toml, and a prompt on a terminal)")
+	root.PersistentFlags().StringVar(&g.passFile, "passphrase-file", "", "read the keyring's passphrase from this file's first line, or standard input's for - (another passphrase the command asks for is then its next line; before [keys] in the home's config/cityid.toml, and a prompt on a terminal)")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newInit(g), newStart(g), newKeys(g), newID(), newTx(g), newResolve(g), newVerify(g), newQuery(g), newData(g), newTestnet(g), newBench(), newQR(g), newReset(g), newExport(g), newBackup(g), newRestore(g), newVersion(), newSigner(), newGenesis(g))
 	return root
@@ -158,4 +165,35 @@ func (g *globals) checkChain(cmd *cobra.Command, c *client.Client) error {
 		return usageError{chainMismatchError{g.home, g.local.ChainID, g.node, st.ChainID}}
 	}
 	return nil
+}
+
+// stdinLine is standard input's next line, without its line ending. With
+// --passphrase-file - the first line is the keyring's, whichever
+// passphrase the command asks for first.
+func (g *globals) stdinLine(cmd *cobra.Command) (string, error) {
+	if g.passFile == "-" {
+		g.readKeyringLine(cmd)
+	}
+	return g.nextLine(cmd)
+}
+
+// readKeyringLine reads, once, the keyring's passphrase from standard
+// input's first line (--passphrase-file -).
+func (g *globals) readKeyringLine(cmd *cobra.Command) {
+	if g.stdinRead {
+		return
+	}
+	g.stdinRead = true
+	line, err := g.nextLine(cmd)
+	if g.stdinPass = line; line == "" {
+		g.stdinErr = keyring.NoPassphraseError(fmt.Sprintf("--passphrase-file - found no line on standard input (%v)", err))
+	}
+}
+
+func (g *globals) nextLine(cmd *cobra.Command) (string, error) {
+	if g.stdin == nil {
+		g.stdin = bufio.NewReader(cmd.InOrStdin())
+	}
+	line, err := g.stdin.ReadString('\n')
+	return strings.TrimRight(line, "\r\n"), err
 }
