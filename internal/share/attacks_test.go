@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/cityid/cityid/httpsig"
@@ -172,6 +173,35 @@ func TestAttackBindByHash(t *testing.T) {
 	// A's own dataset is served as before.
 	if got := w.named(w.do(w.build(request{method: http.MethodGet, path: wire.DataPath + w.dataset, signer: "carol"})), "download"); got.status != http.StatusOK {
 		t.Fatalf("the grantee's download of %s after the alias's upload: %s", flowID, got)
+	}
+}
+
+// TestUploadIsTheRecordsDataset: a record with two DATA values is one
+// dataset, its first: an upload for the second index, which would put its
+// bytes in place of the first's under the record's one ref, is refused,
+// and the first's bytes stay served.
+func TestUploadIsTheRecordsDataset(t *testing.T) {
+	w := newWorld(t)
+	other := bytes.Repeat([]byte("y"), 100)
+	id := "1561301001.85.1/two"
+	w.ledger.Send("alice", registry.KindRegister, registry.Register{ID: id, Values: []registry.Value{
+		{Type: registry.TypeData, Dataset: &registry.Dataset{URI: w.url + wire.DataPath + id, SHA256: hexSum(w.content), Size: int64(len(w.content)), MediaType: "text/csv", Public: true}},
+		{Type: registry.TypeData, Dataset: &registry.Dataset{URI: w.url + wire.DataPath + id + "?index=2", SHA256: hexSum(other), Size: int64(len(other)), MediaType: "text/csv", Public: true}},
+	}})
+	if put := w.do(w.build(request{method: http.MethodPut, path: wire.DataPath + id, body: w.content, signer: "alice"})); put.status != http.StatusCreated {
+		t.Fatalf("the upload of the record's dataset: %s", put)
+	}
+	put := w.do(w.build(request{method: http.MethodPut, path: wire.DataPath + id + "?index=2", body: other, signer: "alice"}))
+	if put.status != http.StatusBadRequest || !strings.Contains(string(put.body), "not its dataset") {
+		t.Fatalf("an upload for the second DATA value: %s, want 400 saying it is not the record's dataset", put)
+	}
+	resp, err := http.Get(w.url + wire.DataPath + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || !bytes.Equal(b, w.content) {
+		t.Fatalf("the record's dataset after the refused upload: HTTP %d, %d bytes", resp.StatusCode, len(b))
 	}
 }
 

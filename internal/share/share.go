@@ -274,6 +274,15 @@ func (s *Service) Decide(ctx context.Context, r *http.Request, id code.ID, actio
 		}
 		return a, withHeight(refuse(wire.CodeNotADataset, "%s has no DATA value: it is not a dataset", id), a.Height), nil
 	}
+	if action == Upload {
+		// The node keeps one copy of bytes per identifier (its ref), the
+		// record's dataset: its first DATA value (registry.DatasetOf),
+		// as grants are given per record. An upload for another index
+		// would put its bytes in place of that one's.
+		if first, _ := dataValue(rec, 0); val.Index != first.Index {
+			return a, withHeight(refuse(wire.CodeBadRequest, "%s's DATA value at index %d is not its dataset: the node keeps the bytes of its first DATA value (index %d) only", id, val.Index, first.Index), a.Height), nil
+		}
+	}
 	a.Value, a.Dataset = val, *val.Dataset
 	ds := a.Dataset
 	if a.Serves, err = s.serves(view, id); err != nil {
