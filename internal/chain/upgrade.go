@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 
@@ -284,22 +283,7 @@ func writeUpgradeInfo(path string, e *UpgradeNeededError) error {
 		return err
 	}
 	// Durable before the node stops: a supervisor reads it after.
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := errors.Join(f.Sync(), f.Close()); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return fsx.SyncDir(filepath.Dir(path))
+	return fsx.WriteFile(path, b, 0o644)
 }
 
 // UpgradeInfoFile is where a node writes the upgrade it stopped for.

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/cityid/cityid/internal/fsx"
 )
 
 // A ref names the blob a dataset's bytes are: the node serves an
@@ -34,7 +36,7 @@ func (s *Store) Bind(id, sha256hex string) error {
 	if id == "" || strings.ContainsAny(id, " \n") {
 		return fmt.Errorf("datastore: bind %q: not an identifier", id)
 	}
-	if err := writeFileSync(s.refPath(id), []byte(id+" "+sha256hex+"\n")); err != nil {
+	if err := fsx.WriteFile(s.refPath(id), []byte(id+" "+sha256hex+"\n"), 0o640); err != nil {
 		return fmt.Errorf("datastore: bind %s: %w", id, err)
 	}
 	return nil

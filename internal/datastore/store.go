@@ -295,7 +295,7 @@ func (s *Store) Quarantine(sha256hex string, reason string) error {
 	// The reason file (written and fsynced with the directory) also makes
 	// the rename into quarantine/ durable.
 	note := fmt.Sprintf("%s %s\n", time.Now().UTC().Format(time.RFC3339Nano), truncate(reason, 1024))
-	if err := writeFileSync(s.quarantinePath(sha256hex)+".reason", []byte(note)); err != nil {
+	if err := fsx.WriteFile(s.quarantinePath(sha256hex)+".reason", []byte(note), 0o640); err != nil {
 		return fmt.Errorf("datastore: quarantine %s: blob moved, reason not recorded: %w", sha256hex, err)
 	}
 	return nil
@@ -344,32 +344,6 @@ func copyCtx(ctx context.Context, dst io.Writer, src io.Reader) (int64, error) {
 			return n, rerr
 		}
 	}
-}
-
-// writeFileSync writes data to path durably: a temporary file, fsync,
-// rename over path, fsync of the directory. A crash leaves the old file or
-// the new one, never half of one.
-func writeFileSync(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", tmp, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("fsync %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename %s: %w", tmp, err)
-	}
-	return fsx.SyncDir(filepath.Dir(path))
 }
 
 // parseState reads "<offset> <size>\n" from a state file.

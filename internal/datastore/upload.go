@@ -145,7 +145,7 @@ func (s *Store) resume(name string, size int64) (*Upload, error) {
 }
 
 func (u *Upload) saveState() error {
-	if err := writeFileSync(u.s.statePath(u.name), fmt.Appendf(nil, "%d %d\n", u.offset, u.size)); err != nil {
+	if err := fsx.WriteFile(u.s.statePath(u.name), fmt.Appendf(nil, "%d %d\n", u.offset, u.size), 0o640); err != nil {
 		return fmt.Errorf("record offset: %w", err)
 	}
 	return nil
