@@ -2,7 +2,6 @@ package registry
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/cityid/cityid/code"
 )
@@ -42,15 +41,10 @@ func (m *AnchorLog) validate(string) *Error {
 	if m.Entries > MaxAnchorEntries {
 		return errorf(CodeInvalid, "entries %d is more than the %d allowed (2^53-1, what every reader's numbers hold exactly)", m.Entries, uint64(MaxAnchorEntries))
 	}
-	if !isLowerHex(m.Head, 64) {
+	if !isHexText(m.Head, 64, false) {
 		return errorf(CodeInvalid, "head %q is not a SHA-256 in 64 lowercase hex digits", clip(m.Head))
 	}
 	return nil
-}
-
-// isLowerHex reports whether s is n lowercase hex digits.
-func isLowerHex(s string, n int) bool {
-	return len(s) == n && strings.Trim(s, "0123456789abcdef") == ""
 }
 
 func (m *AnchorLog) apply(c *txContext) (Outcome, *Error) {
