@@ -49,6 +49,6 @@ header is printed.`,
 		},
 	}
 	cmd.Flags().Int64Var(&height, "height", 0, "the height to export (default: the last committed)")
-	cmd.Flags().StringVar(&out, "out", "", "write to this file (default: standard output)")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "write to this file (default: standard output)")
 	return cmd
 }
