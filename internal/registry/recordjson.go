@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cityid/cityid/code"
 )
@@ -13,9 +14,8 @@ import (
 // name, Values values, Admins admins, no reason, no city), written
 // directly: every register transaction encodes one, in CheckTx and in its
 // block's preparation, and encoding/json's reflection was a sixth of a
-// register's decode. It handles the common content only: strings of
-// printable ASCII that encoding/json writes as they are, and values
-// without a dataset. For anything else it reports false and the caller
+// register's decode. It handles the common content only: the strings
+// appendPlainString writes, and values without a dataset. For anything else it reports false and the caller
 // asks encoding/json, so the bytes are encoding/json's either way
 // (TestAppendRecordHead, FuzzAppendRecordHead).
 func appendRecordHead(b []byte, id string, kind code.Kind, name string, admins []string, values []Value) ([]byte, bool) {
@@ -83,18 +83,49 @@ func appendRecordHead(b []byte, id string, kind code.Kind, name string, admins [
 	return append(b, '}'), true
 }
 
-// appendPlainString appends s quoted, when encoding/json would write it
-// as it is: printable ASCII but for '"', '\\' and the characters it
-// escapes for HTML ('<', '>', '&'). It reports false for anything else.
+// appendPlainString appends s quoted as encoding/json writes it, for the
+// strings records hold: printable ASCII, with '"' and '\\' escaped and
+// '<', '>', '&' written as encoding/json's HTML-safe \u escapes, and
+// valid UTF-8 beyond ASCII as it is (a city's names are mostly not
+// ASCII: 多福巷社区居委会). It reports false for what it leaves to
+// encoding/json: control characters, invalid UTF-8, and U+2028 and
+// U+2029, which encoding/json escapes.
 func appendPlainString(b []byte, s string) ([]byte, bool) {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < 0x20 || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
-			return b, false
-		}
-	}
 	b = append(b, '"')
-	b = append(b, s...)
+	from := 0 // s[from:i] is still to be appended as it is
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 || r == '\u2028' || r == '\u2029' {
+				return b, false
+			}
+			i += n
+			continue
+		}
+		var esc string
+		switch {
+		case c < 0x20 || c == 0x7f:
+			return b, false
+		case c == '"':
+			esc = `\"`
+		case c == '\\':
+			esc = `\\`
+		case c == '<':
+			esc = `\u003c`
+		case c == '>':
+			esc = `\u003e`
+		case c == '&':
+			esc = `\u0026`
+		default:
+			i++
+			continue
+		}
+		b = append(append(b, s[from:i]...), esc...)
+		i++
+		from = i
+	}
+	b = append(b, s[from:]...)
 	return append(b, '"'), true
 }
 
