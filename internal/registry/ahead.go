@@ -1,6 +1,10 @@
 package registry
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+	"slices"
+)
 
 // Reading ahead. A registration must find its identifier unregistered,
 // and in a block of register_batch transactions that read is a fifth of
@@ -26,27 +30,44 @@ type Absent struct {
 // change tx and may run on any goroutine, if base may be read there.
 // Only register (with an identifier, not allocate) and register_batch
 // register identifiers known before the apply; for other kinds it knows
-// nothing.
+// nothing. A base that is an AbsenceReader is asked about them all at
+// once, in key order; any other is read a key at a time.
 func (m *Machine) ReadAhead(base Reader, tx *Tx) (Absent, error) {
-	var ids []string
+	var keys [][]byte
 	switch msg := tx.msg.(type) {
 	case *Register:
 		if msg.Allocate {
 			return Absent{}, nil
 		}
-		ids = []string{msg.id.String()}
+		keys = [][]byte{RecordKey(msg.id.String())}
 	case *RegisterBatch:
-		// Validation left each entry's identifier in its canonical text.
-		ids = make([]string, len(msg.Entries))
+		// Validation left each entry's identifier in its canonical text,
+		// and refused repeats.
+		keys = make([][]byte, len(msg.Entries))
 		for i := range msg.Entries {
-			ids[i] = msg.Entries[i].ID
+			keys[i] = RecordKey(msg.Entries[i].ID)
 		}
 	default:
 		return Absent{}, nil
 	}
-	a := Absent{keys: make(map[string]struct{}, len(ids))}
-	for _, id := range ids {
-		key := RecordKey(id)
+	a := Absent{keys: make(map[string]struct{}, len(keys))}
+	if ar, ok := base.(AbsenceReader); ok {
+		// A batch's entries travel grouped by node, in the order given;
+		// the keys are sorted here, the map holds them in any order.
+		slices.SortFunc(keys, bytes.Compare)
+		keys = slices.CompactFunc(keys, bytes.Equal)
+		absent, err := ar.Absent(keys)
+		if err != nil {
+			return Absent{}, fmt.Errorf("read ahead: %w", err)
+		}
+		for i, key := range keys {
+			if absent[i] {
+				a.keys[string(key)] = struct{}{}
+			}
+		}
+		return a, nil
+	}
+	for _, key := range keys {
 		v, err := base.Get(key)
 		if err != nil {
 			return Absent{}, fmt.Errorf("read ahead %q: %w", key, err)
@@ -59,16 +80,20 @@ func (m *Machine) ReadAhead(base Reader, tx *Tx) (Absent, error) {
 }
 
 // ahead is what an apply knows without reading the tree: the transaction's
-// facts read ahead, and the keys the block's applied transactions wrote.
+// facts read ahead, and what was written since the state they were read
+// from: the keys the block's applied transactions wrote (written), or a
+// pending state's staged transactions (staged).
 type ahead struct {
 	absent  Absent
 	written map[string]struct{}
+	staged  *overlay
 }
 
 // unregistered reports whether key is known to be absent from the
 // working state as the transaction sees it (its own writes in o): absent
 // from the block's starting state, and written neither by the block's
-// earlier transactions nor by this one. False means: read it.
+// earlier transactions (or the pending state's staged ones) nor by this
+// one. False means: read it.
 func (a *ahead) unregistered(key []byte, o *overlay) bool {
 	if a == nil || a.absent.keys == nil {
 		return false
@@ -78,6 +103,9 @@ func (a *ahead) unregistered(key []byte, o *overlay) bool {
 		return false
 	}
 	if _, ok := a.written[k]; ok {
+		return false
+	}
+	if a.staged != nil && a.staged.has(key) {
 		return false
 	}
 	return !o.has(key)

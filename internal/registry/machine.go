@@ -398,7 +398,20 @@ func (c *committedReads) Get(key []byte) ([]byte, error) {
 // keeps its writes in p for the account's next transaction. A refused
 // transaction leaves p as it was.
 func (m *Machine) Stage(p *Pending, blk Block, tx *Tx) *Error {
-	o, res := m.run(p.o, blk, tx, p.cache, nil, false)
+	// The new identifiers of a batch are looked up in committed state all
+	// at once, when it can say (AbsenceReader), as a block reads them
+	// ahead: a Get each was most of what staging a batch read.
+	var ah *ahead
+	if c, ok := p.o.base.(*committedReads); ok {
+		if ar, ok := c.r.(AbsenceReader); ok {
+			absent, err := m.ReadAhead(ar, tx)
+			if err != nil {
+				return internal("stage: read ahead", err)
+			}
+			ah = &ahead{absent: absent, staged: p.o}
+		}
+	}
+	o, res := m.run(p.o, blk, tx, p.cache, ah, false)
 	if res.Err != nil {
 		return res.Err
 	}

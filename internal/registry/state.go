@@ -14,6 +14,15 @@ type Reader interface {
 	Get(key []byte) ([]byte, error)
 }
 
+// AbsenceReader is a Reader that also says which of many keys, in
+// ascending order without repeats, it does not hold, for less than a Get
+// each: a committed view of the store (store.View.Absent). Reading ahead
+// (ReadAhead) asks it about a batch's new identifiers.
+type AbsenceReader interface {
+	Reader
+	Absent(keys [][]byte) ([]bool, error)
+}
+
 // Ranger is a Reader that also walks the keys under a prefix in order,
 // from start (inclusive; nil for the first) while fn returns true: a
 // committed view of the store. Reads that list (GetAnchors) need it;
