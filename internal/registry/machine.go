@@ -404,11 +404,11 @@ func (m *Machine) Stage(p *Pending, blk Block, tx *Tx) *Error {
 	var ah *ahead
 	if c, ok := p.o.base.(*committedReads); ok {
 		if ar, ok := c.r.(AbsenceReader); ok {
-			absent, err := m.ReadAhead(ar, tx)
-			if err != nil {
-				return internal("stage: read ahead", err)
+			// A read that fails leaves the transaction to read for
+			// itself, and report it.
+			if absent, err := m.ReadAhead(ar, tx); err == nil {
+				ah = &ahead{absent: absent, staged: p.o}
 			}
-			ah = &ahead{absent: absent, staged: p.o}
 		}
 	}
 	o, res := m.run(p.o, blk, tx, p.cache, ah, false)
