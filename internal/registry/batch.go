@@ -138,6 +138,8 @@ func entryError(i int, id string, err *Error) *Error {
 }
 
 func (m *RegisterBatch) apply(c *txContext) (Outcome, *Error) {
+	// A record each, and a local sequence per node (advanceLocal).
+	c.st.reserve(len(m.ids) + 1)
 	// Entries of a batch mostly share their node: check each node once.
 	checked := make(map[code.ID]*Error)
 	for i, id := range m.ids {

@@ -656,9 +656,9 @@ func (c *txContext) insertEncoded(id code.ID, text string, parentID code.ID, nam
 	st := c.stamp()
 	stamp := c.stampJSON()
 	if head != nil && stamp != nil {
-		if err := c.st.Set(key, withStamps(head, stamp)); err != nil {
-			return Outcome{}, internal("write record", err)
-		}
+		// The record is made from its head when it is read or
+		// written to the store (write.stamp).
+		c.st.put(key, write{value: head, stamp: c.heldStamp()})
 	} else {
 		rec := Record{
 			ID: text, Kind: id.Kind(), Status: StatusActive, Version: 1, Name: name,

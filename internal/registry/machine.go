@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
@@ -542,8 +543,9 @@ type txContext struct {
 	hash       string
 	validators []ValidatorUpdate // set by an applied set_validator
 	cache      *blockCache       // nil outside ApplyBlock
-	ahead      *ahead            // facts read ahead of the block; nil outside a BlockApply
+	ahead      *ahead            // facts read ahead of the block or of staging; may be nil
 	stampBytes []byte            // stamp's encoding, once made
+	stampHeld  []byte            // a copy of stampBytes that writes may keep (heldStamp)
 	// stampBuf holds stampBytes, in the context's own allocation: a
 	// stamp with a transaction's hash is ~140 bytes.
 	stampBuf [160]byte
@@ -561,6 +563,16 @@ func (c *txContext) stampJSON() []byte {
 		c.stampBytes = appendStamp(c.stampBuf[:0], c.stamp())
 	}
 	return c.stampBytes
+}
+
+// heldStamp is stampJSON in an allocation of its own, which the writes
+// that complete a record from its head keep (write.stamp): stampJSON's
+// bytes are the context's.
+func (c *txContext) heldStamp() []byte {
+	if c.stampHeld == nil {
+		c.stampHeld = bytes.Clone(c.stampJSON())
+	}
+	return c.stampHeld
 }
 
 // decodeEncoded decodes and validates the compressed body of env, whose

@@ -3,6 +3,7 @@ package registry
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	jsonv2 "github.com/go-json-experiment/json"
 )
@@ -68,6 +69,20 @@ const smallOverlay = 4
 type write struct {
 	value   []byte
 	deleted bool
+	// stamp, when not nil, makes value a new record's head, and the
+	// record withStamps(value, stamp): made when the write is read or
+	// reaches the store, not when it is staged. CheckTx stages every
+	// record of a batch on its account's pending state, where nearly none
+	// is read again, and the head is the prepared transaction's already.
+	stamp []byte
+}
+
+// bytes is the value w writes.
+func (w write) bytes() []byte {
+	if w.stamp != nil {
+		return withStamps(w.value, w.stamp)
+	}
+	return w.value
 }
 
 func newOverlay(base Reader) *overlay {
@@ -100,7 +115,7 @@ func (o *overlay) Get(key []byte) ([]byte, error) {
 		if o.vals[i].deleted {
 			return nil, nil
 		}
-		return o.vals[i].value, nil
+		return o.vals[i].bytes(), nil
 	}
 	return o.base.Get(key)
 }
@@ -148,6 +163,24 @@ func (o *overlay) add(k string, w write) {
 	}
 }
 
+// reserve makes room for n more writes, for a transaction that knows how
+// many it makes (a batch): an index made for them is not grown and copied
+// a dozen times on the way to thousands of keys. An index made already
+// grows as maps do.
+func (o *overlay) reserve(n int) {
+	if n <= smallOverlay {
+		return
+	}
+	o.order = slices.Grow(o.order, n)
+	o.vals = slices.Grow(o.vals, n)
+	if o.index == nil {
+		o.index = make(map[string]int, len(o.order)+n)
+		for i, k := range o.order {
+			o.index[k] = i
+		}
+	}
+}
+
 // flush writes the buffered writes to kv in first-write order.
 func (o *overlay) flush(kv KV) error {
 	if dst, ok := kv.(*overlay); ok {
@@ -165,7 +198,7 @@ func (o *overlay) flush(kv KV) error {
 		if w.deleted {
 			err = kv.Delete([]byte(k))
 		} else {
-			err = kv.Set([]byte(k), w.value)
+			err = kv.Set([]byte(k), w.bytes())
 		}
 		if err != nil {
 			return fmt.Errorf("flush %q: %w", k, err)
