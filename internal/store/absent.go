@@ -11,29 +11,33 @@ import (
 //
 // A registration must find its identifier free, and a register_batch
 // brings thousands of new identifiers that sort next to each other (they
-// share their node). A Get each was a read of the fast index in goleveldb
-// each, a tenth of a node's CPU under a bulk load, once in CheckTx and
-// again reading ahead of the block. Absent asks the tree instead how many
-// keys lie between two of them (the rank IAVL's GetWithIndex gives): when
-// none do, every key between is absent without a read of its own. A run
-// of new identifiers costs two descents of the tree, however long it is.
+// share their node). A Get each was a lookup in goleveldb each, a tenth of
+// a node's CPU under a bulk load, once in CheckTx and again reading ahead
+// of the block. Absent walks the view's keys from the first key asked to
+// the last instead, beside the keys asked: a run of new identifiers costs
+// one seek, however long it is.
 //
-// Keys the view holds between them split the run in two, each judged the
-// same way; past a budget of descents (a fraction of len(keys), reached
-// only when keys interleave with many the view holds) the rest are read
-// one by one, so no choice of keys makes it cost much more than a Get
-// each.
+// Keys the view holds between them that were not asked about cost a step
+// each; past a budget of such steps (len(keys), reached only when the keys
+// asked interleave with many more held ones) the rest are read one by one,
+// so no choice of keys makes it cost much more than a Get each.
 //
-// It reads this version's tree, never the fast index (which always holds
-// the latest version), so the answer is this version's whatever is
-// committed meanwhile.
+// The walk is IAVL's iterator. On the latest version that is its fast
+// index in goleveldb, which holds the latest committed version and
+// nothing else while no commit runs: CheckTx and a block's read-ahead, the
+// callers that matter, never run beside a commit (CometBFT locks the
+// mempool for it, and a block's reads end before its commit). Walking the
+// version's tree there would read nodes that the next block's writes
+// copy, and IAVL clears their child pointers as it does: a race the
+// detector reports (TestAbsentWhileWriting). On an older version the walk
+// is that version's tree, which no commit changes.
 func (v *View) Absent(keys [][]byte) ([]bool, error) {
 	absent, _, err := v.absent(keys)
 	return absent, err
 }
 
-// absent is Absent, also counting the descents of the tree it made.
-func (v *View) absent(keys [][]byte) (absent []bool, descents int, err error) {
+// absent is Absent, also counting the keys read one by one.
+func (v *View) absent(keys [][]byte) (absent []bool, gets int, err error) {
 	absent = make([]bool, len(keys))
 	if len(keys) == 0 {
 		return absent, 0, nil
@@ -43,92 +47,53 @@ func (v *View) absent(keys [][]byte) (absent []bool, descents int, err error) {
 			return nil, 0, fmt.Errorf("absent: key %d (%q) does not come after key %d (%q)", i+1, keys[i], i, keys[i-1])
 		}
 	}
-	if v.tree.Size() == 0 {
-		for i := range absent {
+	last := keys[len(keys)-1]
+	end := append(append(make([]byte, 0, len(last)+1), last...), 0) // the first key after last
+	it, err := v.tree.Iterator(keys[0], end, true)
+	if err != nil {
+		return nil, 0, fmt.Errorf("absent: walk from %q: %w", keys[0], err)
+	}
+	i, budget, ended := 0, len(keys), false
+	for i < len(keys) && budget > 0 {
+		if !it.Valid() {
+			ended = true // the view holds no key past the last the walk gave
+			break
+		}
+		held := it.Key()
+		for i < len(keys) && bytes.Compare(keys[i], held) < 0 {
+			absent[i] = true // between the last held key and this one
+			i++
+		}
+		switch {
+		case i == len(keys):
+		case bytes.Equal(keys[i], held):
+			i++ // held: absent[i] stays false
+		default:
+			budget-- // a held key not asked about
+		}
+		it.Next()
+	}
+	if err := it.Error(); err != nil {
+		it.Close()
+		return nil, 0, fmt.Errorf("absent: walk from %q: %w", keys[0], err)
+	}
+	if err := it.Close(); err != nil {
+		return nil, 0, fmt.Errorf("absent: walk from %q: %w", keys[0], err)
+	}
+	if ended {
+		for ; i < len(keys); i++ {
 			absent[i] = true
 		}
 		return absent, 0, nil
 	}
-	budget := 2 + len(keys)/4
-	w := absenceWalk{v: v, keys: keys, absent: absent, budget: budget}
-	first, err := w.rank(0)
-	if err != nil {
-		return nil, 0, err
-	}
-	if len(keys) > 1 {
-		last, err := w.rank(len(keys) - 1)
+	// The budget ran out: the rest one by one.
+	for ; i < len(keys); i++ {
+		value, err := v.Get(keys[i])
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, fmt.Errorf("absent: read %q: %w", keys[i], err)
 		}
-		if err := w.between(0, len(keys)-1, first, last); err != nil {
-			return nil, 0, err
-		}
+		absent[i] = value == nil
+		gets++
 	}
-	return absent, budget - w.budget, nil
-}
-
-// absenceWalk is one call of Absent.
-type absenceWalk struct {
-	v      *View
-	keys   [][]byte
-	absent []bool
-	budget int // descents of the tree left before keys are read one by one
-}
-
-// keyRank is where a key sits in the tree: how many keys it holds that
-// come before it, and whether it holds the key itself.
-type keyRank struct {
-	before int64
-	held   bool
-}
-
-// rank finds keys[i]'s rank and records whether it is absent.
-func (w *absenceWalk) rank(i int) (keyRank, error) {
-	w.budget--
-	before, value, err := w.v.tree.GetWithIndex(w.keys[i])
-	if err != nil {
-		return keyRank{}, fmt.Errorf("absent: rank %q: %w", w.keys[i], err)
-	}
-	// The store never holds an empty value (Set refuses one), so a nil
-	// value is an absent key.
-	held := value != nil
-	w.absent[i] = !held
-	return keyRank{before: before, held: held}, nil
-}
-
-// between judges the keys strictly between keys[i] and keys[j], whose
-// ranks are ri and rj.
-func (w *absenceWalk) between(i, j int, ri, rj keyRank) error {
-	if j-i < 2 {
-		return nil
-	}
-	held := rj.before - ri.before // the tree's keys from keys[i] to before keys[j]
-	if ri.held {
-		held--
-	}
-	if held == 0 {
-		for k := i + 1; k < j; k++ {
-			w.absent[k] = true
-		}
-		return nil
-	}
-	if w.budget <= 0 {
-		for k := i + 1; k < j; k++ {
-			value, err := w.v.Get(w.keys[k])
-			if err != nil {
-				return fmt.Errorf("absent: read %q: %w", w.keys[k], err)
-			}
-			w.absent[k] = value == nil
-		}
-		return nil
-	}
-	m := (i + j) / 2
-	rm, err := w.rank(m)
-	if err != nil {
-		return err
-	}
-	if err := w.between(i, m, ri, rm); err != nil {
-		return err
-	}
-	return w.between(m, j, rm, rj)
+	return absent, gets, nil
 }
