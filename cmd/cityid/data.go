@@ -264,7 +264,7 @@ func dataGet(g *globals) *cobra.Command {
 	var owner ownerFlag
 	var trust trustFlags
 	cmd := &cobra.Command{
-		Use:   "get ID [--from KEY] [-o FILE]",
+		Use:   "get ID [--from KEY] [--out FILE]",
 		Short: "Download a dataset from its city's node, checked against the SHA-256 on the ledger",
 		Long: `Resolves ID with its proof, verified against validator-signed headers (as
 resolve --verify: the first time needs --trust-height and --trust-hash),
@@ -338,7 +338,12 @@ expired, deactivated, a bad signature or clock skew.`,
 		},
 	}
 	cmd.Flags().StringVar(&from, "from", "", "name of the key that signs the request (an admin of the grantee node)")
-	cmd.Flags().StringVarP(&out, "output", "o", "", "file to write (default: the identifier's local part)")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "file to write (default: the identifier's local part)")
+	// --output was this command's name for it, when every other command
+	// that writes a file said --out: still taken, with a warning. (The
+	// error is for a flag that does not exist; TestDataGetOut checks.)
+	cmd.Flags().StringVar(&out, "output", "", "file to write")
+	_ = cmd.Flags().MarkDeprecated("output", "use --out (or -o), as every other command does")
 	owner.add(cmd)
 	trust.add(cmd, "first verified read")
 	return cmd
