@@ -2,9 +2,15 @@
 // the CLI's `cityid data put|get|log` do it, without the page: uploads
 // in signed, resumable chunks, downloads checked against the SHA-256 the
 // ledger holds before a byte is offered, and the access log checked
-// against the ledger's anchors. Requests go to this page's node (its own
-// origin, so @authority and @target-uri are what it sees); another
-// city's node would need CORS on /v1/data, which the nodes do not answer.
+// against the ledger's anchors. Requests go to the node at `base`: ''
+// is this page's own (the record page and the desk use it). Another
+// city's node may be asked as well: every node answers CORS on
+// /v1/data and /v1/access-log for any origin (internal/api's
+// middleware.go: the Signature, Signature-Input, Range, If-Range and
+// Content-Range fields allowed, CityID-Access-Log, Range and the
+// digests exposed, no credentials: the signature is what lets a request
+// in), and httpsig.js signs @authority and @target-uri from the URL asked,
+// so they are what that node sees.
 // Every refusal is a DataRefused with the node's stable code and words.
 
 import { signedFetch } from './httpsig.js';
