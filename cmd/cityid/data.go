@@ -531,17 +531,8 @@ the ledger wherever they come from.`,
 			if err != nil {
 				return err
 			}
-			tmp, err := os.MkdirTemp(cfg.DataDir(), "mirror-")
-			if err != nil {
-				return err
-			}
-			defer os.RemoveAll(tmp)
-			file := filepath.Join(tmp, "bytes")
-			if _, err := oc.DownloadData(ctx, nil, rec.ID, val.Index, *val.Dataset, file); err != nil {
+			if err := mirrorInto(ctx, oc, st, rec.ID, val.Index, *val.Dataset); err != nil {
 				return refusalHelp(err)
-			}
-			if err := storeFile(ctx, st, rec.ID, file, *val.Dataset); err != nil {
-				return err
 			}
 			return printOut(cmd, struct {
 				ID      string         `json:"id"`
@@ -554,37 +545,49 @@ the ledger wherever they come from.`,
 	return cmd
 }
 
-// storeFile puts a file, already checked against ds, into a node's
-// datastore (which checks it again), and binds it to id, so that the node
-// serves it as id's bytes.
-func storeFile(ctx context.Context, st *datastore.Store, id, path string, ds client.Dataset) error {
+// mirrorInto downloads dataset id's bytes from its node straight into a
+// node's datastore, each byte written once, where the node keeps it, and
+// hashed with those an interrupted mirror left as it streams in; then the
+// store checks the whole again as it completes, and binds it to id, so
+// that the node serves it as id's bytes. Bytes that do not match the
+// ledger are dropped, never bound.
+func mirrorInto(ctx context.Context, oc *client.Client, st *datastore.Store, id string, index uint32, ds client.Dataset) error {
 	if has, err := st.Has(ds.SHA256); err != nil {
 		return err
 	} else if has {
 		return st.Bind(id, ds.SHA256)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
 	up, err := st.Upload(ds.SHA256, ds.Size)
 	if err != nil {
 		return err
 	}
 	defer up.Close()
-	if off := up.Offset(); off > 0 {
-		if _, err := f.Seek(off, io.SeekStart); err != nil {
-			return err
+	_, err = oc.DownloadDataTo(ctx, nil, id, index, ds, uploadSink{ctx, up})
+	if errors.Is(err, client.ErrDataMismatch) {
+		if rerr := up.Restart(); rerr != nil {
+			return errors.Join(err, rerr)
 		}
-	}
-	if _, err := up.WriteAt(ctx, f, up.Offset()); err != nil {
-		return fmt.Errorf("store the bytes of %s: %w", ds.URI, err)
-	}
-	if err := up.Complete(); err != nil {
 		return err
 	}
+	if err != nil {
+		return fmt.Errorf("%w (the %d bytes received are kept: run it again to resume)", err, up.Offset())
+	}
+	if err := up.CompleteContext(ctx); err != nil {
+		return fmt.Errorf("store the bytes of %s: %w", id, err)
+	}
 	return st.Bind(id, ds.SHA256)
+}
+
+// uploadSink is a datastore upload as a download's client.DataSink.
+type uploadSink struct {
+	ctx context.Context
+	up  *datastore.Upload
+}
+
+func (s uploadSink) Held() (io.Reader, error) { return s.up.Received(), nil }
+func (s uploadSink) Restart() error           { return s.up.Restart() }
+func (s uploadSink) ReadFrom(r io.Reader) (int64, error) {
+	return s.up.WriteAt(s.ctx, r, s.up.Offset())
 }
 
 // printAccessLog writes a log as a table for people: one line an entry,
