@@ -505,8 +505,10 @@ func dataMirror(g *globals) *cobra.Command {
 		Long: `Downloads public dataset ID from its city's node, checks the bytes against the
 SHA-256 of its DATA value on the ledger (as read from --node, your own),
 and stores them among the datasets of the node in --home, which serves them
-to anyone from then on (GET /v1/data/ID). Readers check the bytes against
-the ledger wherever they come from.`,
+to anyone from then on (GET /v1/data/ID). The bytes go straight into the
+node's store, checked as they stream; a mirror cut short resumes where it
+stopped when run again. Readers check the bytes against the ledger wherever
+they come from.`,
 		Example: `  cityid data mirror 1561301001.36.1/pipes`,
 		Args:    exactArgs(1, "a public dataset identifier"),
 		RunE: func(cmd *cobra.Command, args []string) error {
