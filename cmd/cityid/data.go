@@ -249,6 +249,7 @@ func refusalHelp(err error) error {
 		client.CodeGrantInactive:     "the dataset, your node or a node above either is deactivated",
 		client.CodeSignatureRequired: "the dataset is not public: sign with --from KEY",
 		client.CodeBadSignature:      "the signature was refused",
+		client.CodeRateLimited:       "the node is busy (too many requests, or too many keys signing at once): try again in a few minutes",
 	}[e.Problem.Code]
 	if why == "" {
 		return err
