@@ -132,6 +132,7 @@ func (c *NonceCache) Use(keyID, nonce string, created, horizon time.Time) error 
 	}
 	heap.Push(&k.byAge, nonceEntry{created: at, nonce: nonce})
 	k.seen[nonce] = struct{}{}
+	k.peak = max(k.peak, len(k.byAge))
 	c.held++
 	heap.Fix(&c.byDue, k.pos)
 	return nil
@@ -173,6 +174,7 @@ func (c *NonceCache) expire() {
 		old := heap.Pop(&k.byAge).(nonceEntry)
 		delete(k.seen, old.nonce)
 		c.held--
+		k.shrink()
 		heap.Fix(&c.byDue, 0)
 	}
 }
@@ -199,6 +201,29 @@ type keyNonces struct {
 	floor    int64 // unix seconds: created at or before it may be a forgotten nonce
 	hasFloor bool
 	pos      int // index in NonceCache.byDue
+	peak     int // the most nonces held since the room was last given back (shrink)
+}
+
+// shrinkFrom is the most nonces a key may have held and keep the room of
+// while it holds few: below it, the room is small anyway.
+const shrinkFrom = 64
+
+// shrink gives back the room of a key that holds a quarter or less of the
+// most it held: Go's maps and slices never shrink, so without it a key
+// that once held PerKey nonces would keep their room while it signs one
+// request a minute, and many such keys could hold far more memory than
+// the cache's limits say. Rebuilding costs what the nonces forgotten
+// since did, once.
+func (k *keyNonces) shrink() {
+	if k.peak <= shrinkFrom || len(k.byAge)*4 > k.peak {
+		return
+	}
+	k.byAge = append(make(nonceHeap, 0, len(k.byAge)), k.byAge...)
+	k.seen = make(map[string]struct{}, len(k.byAge))
+	for _, e := range k.byAge {
+		k.seen[e.nonce] = struct{}{}
+	}
+	k.peak = len(k.byAge)
 }
 
 // due is when the window lets go of the key's oldest nonce, or, with none,
