@@ -22,7 +22,10 @@ import (
 //     is refused (ErrBusy) until the window frees one, rather than
 //     pushing a held key out;
 //   - a nonce created before the verifier's window is forgotten, since
-//     Verify refuses those as stale anyway.
+//     Verify refuses those as stale anyway;
+//   - a key that holds a quarter of the most it held gives the room back
+//     (shrink), so the room kept is at most about 4 × Total + 64 × Keys
+//     nonces' whatever the keys did before.
 //
 // Forgetting must never reopen a replay, so each key fails closed on its
 // own: once it has forgotten one of its nonces for room, it reports as seen
