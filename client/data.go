@@ -227,7 +227,7 @@ type DataSink interface {
 // ErrDataMismatch is DownloadDataTo's error when the bytes received do not
 // have the size and SHA-256 of the DATA value: the sink's bytes are not
 // the dataset's and are to be dropped.
-var ErrDataMismatch = errors.New("the bytes received do not match the ledger")
+var ErrDataMismatch = errors.New("do not match the ledger")
 
 // DownloadDataTo downloads dataset id's bytes into sink, checked as they
 // stream: never more than ds.Size are taken, and they are hashed on their
@@ -300,8 +300,8 @@ func (c *Client) DownloadDataTo(ctx context.Context, key ed25519.PrivateKey, id 
 		}
 	}
 	if held != ds.Size || hex.EncodeToString(h.Sum(nil)) != ds.SHA256 {
-		return out, fmt.Errorf("%w: the %d bytes received for %s are not the ledger's (size %d, SHA-256 %s)",
-			ErrDataMismatch, held, id, ds.Size, ds.SHA256)
+		return out, fmt.Errorf("the %d bytes received for %s %w (size %d, SHA-256 %s)",
+			held, id, ErrDataMismatch, ds.Size, ds.SHA256)
 	}
 	return out, nil
 }
