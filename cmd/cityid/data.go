@@ -572,8 +572,11 @@ func mirrorInto(ctx context.Context, oc *client.Client, st *datastore.Store, id 
 		}
 		return err
 	}
-	if err != nil {
+	if err != nil && up.Offset() > 0 {
 		return fmt.Errorf("%w (the %d bytes received are kept: run it again to resume)", err, up.Offset())
+	}
+	if err != nil {
+		return err
 	}
 	if err := up.CompleteContext(ctx); err != nil {
 		return fmt.Errorf("store the bytes of %s: %w", id, err)
