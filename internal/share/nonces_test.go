@@ -13,6 +13,7 @@ import (
 
 	"github.com/cityid/cityid/code"
 	"github.com/cityid/cityid/httpsig"
+	"github.com/cityid/cityid/internal/api"
 	"github.com/cityid/cityid/internal/apitest"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/share"
@@ -92,5 +93,25 @@ func TestNonceFloodOfKeys(t *testing.T) {
 		if f := decide(sign(honest, created)); f != nil {
 			t.Fatalf("the honest key's request %d after the flood, signed in the same second: %v", i, f)
 		}
+	}
+
+	// Over HTTP, a key refused so is told when to come back.
+	srv := httptest.NewServer(api.New(w.ledger.Backend(), api.Options{Data: svc}))
+	defer srv.Close()
+	r, _ := http.NewRequest(http.MethodGet, srv.URL+wire.DataPath+pub, nil)
+	seed := sha256.Sum256([]byte("one more"))
+	key := ed25519.NewKeyFromSeed(seed[:])
+	p := httpsig.Params{Label: "sig1", Components: httpsig.DefaultComponents(), KeyID: registry.KeyText(key.Public().(ed25519.PublicKey)),
+		Alg: httpsig.Alg, Created: created, Nonce: "one-more", Tag: wire.SignatureTag}
+	if err := httpsig.SignParams(r, key, p); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("a new key over HTTP while the nonce memory is full: %d, Retry-After %q; want 429 with one", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 }
