@@ -59,9 +59,10 @@ type NonceLimits struct {
 }
 
 // NewNonceCache returns a cache of at most n nonces (at least 1) in which
-// one key may use all the room, each key keeps a floor of n/64 nonces
-// (from 1 to 16: enough for a client's burst of parallel requests signed
-// in one second), and room is kept for n / (2 × floor) keys. Size it above
+// each key keeps a floor of n/64 nonces (from 1 to 16: enough for a
+// client's burst of parallel requests signed in one second), half the
+// room is kept for the floors of n / (2 × floor) keys, and one key may
+// use the other half. Size it above
 // the signed requests a server serves in Verifier.MaxAge;
 // NewNonceCacheWith sets each bound.
 func NewNonceCache(n int) *NonceCache {
