@@ -179,32 +179,88 @@ type Download struct {
 // asked for. key signs the request; nil asks anonymously, which only a
 // public dataset answers. index picks the DATA value (0: the first).
 func (c *Client) DownloadData(ctx context.Context, key ed25519.PrivateKey, id string, index uint32, ds Dataset, path string) (Download, error) {
-	out := Download{Path: path}
+	part := path + ".part"
+	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return Download{Path: path}, err
+	}
+	defer f.Close()
+	out, err := c.DownloadDataTo(ctx, key, id, index, ds, fileSink{f})
+	out.Path = path
+	if errors.Is(err, ErrDataMismatch) {
+		_ = f.Close()
+		_ = os.Remove(part)
+		return out, fmt.Errorf("%w: discarded, nothing written to %s", err, path)
+	}
+	if err != nil {
+		_ = f.Sync()
+		if out.Bytes > 0 || out.Resumed > 0 {
+			err = fmt.Errorf("%w (kept in %s; run it again to resume)", err, part)
+		}
+		return out, err
+	}
+	if err := f.Sync(); err != nil {
+		return out, err
+	}
+	if err := f.Close(); err != nil {
+		return out, err
+	}
+	return out, os.Rename(part, path)
+}
+
+// DataSink is where DownloadDataTo puts a dataset's bytes: a file
+// (DownloadData), or a node's own store (cityid data mirror), so that
+// every byte is written once, where it is kept.
+type DataSink interface {
+	// Held returns the bytes the sink holds already, from an interrupted
+	// download (nothing, for a new one): they are hashed, and only the
+	// rest is asked for.
+	Held() (io.Reader, error)
+	// Restart drops every byte held: they are not a prefix of the
+	// dataset, or the node sent the whole again.
+	Restart() error
+	// ReadFrom appends r's bytes to those held, returning how many it
+	// took.
+	ReadFrom(r io.Reader) (int64, error)
+}
+
+// ErrDataMismatch is DownloadDataTo's error when the bytes received do not
+// have the size and SHA-256 of the DATA value: the sink's bytes are not
+// the dataset's and are to be dropped.
+var ErrDataMismatch = errors.New("do not match the ledger")
+
+// DownloadDataTo downloads dataset id's bytes into sink, checked as they
+// stream: never more than ds.Size are taken, and they are hashed on their
+// way to the sink, with the bytes it held already. It returns
+// ErrDataMismatch (wrapped) when the whole does not have ds's size and
+// SHA-256; then the caller must not keep the sink's bytes. On another
+// error (a cut connection) the sink keeps what it took, for a later call
+// to resume.
+func (c *Client) DownloadDataTo(ctx context.Context, key ed25519.PrivateKey, id string, index uint32, ds Dataset, sink DataSink) (Download, error) {
+	var out Download
 	want, err := hex.DecodeString(ds.SHA256)
 	if err != nil || len(want) != sha256.Size {
 		return out, fmt.Errorf("the DATA value of %s has no SHA-256 (%q)", id, ds.SHA256)
 	}
-	part := path + ".part"
-	f, err := os.OpenFile(part, os.O_RDWR|os.O_CREATE, 0o600)
+	h := sha256.New()
+	r, err := sink.Held()
 	if err != nil {
 		return out, err
 	}
-	defer f.Close()
-	h := sha256.New()
-	held, err := io.Copy(h, f)
+	held, err := io.Copy(h, r)
 	if err != nil {
-		return out, fmt.Errorf("read %s: %w", part, err)
+		return out, fmt.Errorf("read the bytes held of %s: %w", id, err)
+	}
+	restart := func() error {
+		h.Reset()
+		out.Resumed, held = 0, 0
+		return sink.Restart()
 	}
 	if held > ds.Size {
 		// Not a prefix of these bytes: start again.
-		if err := f.Truncate(0); err != nil {
+		if err := restart(); err != nil {
 			return out, err
 		}
-		h.Reset()
-		held = 0
-	}
-	if _, err := f.Seek(held, io.SeekStart); err != nil {
-		return out, err
 	}
 	out.Resumed = held
 	if held < ds.Size {
@@ -227,39 +283,49 @@ func (c *Client) DownloadData(ctx context.Context, key ed25519.PrivateKey, id st
 		defer resp.Body.Close()
 		out.Receipt = resp.Header.Get("CityID-Access-Log")
 		if resp.StatusCode == http.StatusOK && held > 0 {
-			// The node sent the whole: start the file again.
-			if err := f.Truncate(0); err != nil {
+			// The node sent the whole: start again.
+			if err := restart(); err != nil {
 				return out, err
 			}
-			if _, err := f.Seek(0, io.SeekStart); err != nil {
-				return out, err
-			}
-			h.Reset()
-			out.Resumed, held = 0, 0
 		}
-		// Never more than the ledger's size, whatever the node sends.
-		n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(resp.Body, ds.Size-held+1))
+		// Never more than the ledger's size, whatever the node sends:
+		// one byte more shows it sent more.
+		n, err := sink.ReadFrom(io.TeeReader(io.LimitReader(resp.Body, ds.Size-held+1), h))
 		out.Bytes = n
-		if err != nil {
-			_ = f.Sync()
-			return out, fmt.Errorf("download of %s interrupted after %d bytes (kept in %s; run it again to resume): %w", id, held+n, part, err)
-		}
 		held += n
+		// A sink that refused a byte past the size has hashed it: the
+		// check below fails. Any other error leaves the sink short.
+		if err != nil && held < ds.Size {
+			return out, fmt.Errorf("download of %s interrupted after %d bytes: %w", id, held, err)
+		}
 	}
 	if held != ds.Size || hex.EncodeToString(h.Sum(nil)) != ds.SHA256 {
-		_ = f.Close()
-		_ = os.Remove(part)
-		return out, fmt.Errorf("the %d bytes received for %s do not match the ledger (size %d, SHA-256 %s): discarded, nothing written to %s",
-			held, id, ds.Size, ds.SHA256, path)
+		return out, fmt.Errorf("the %d bytes received for %s %w (size %d, SHA-256 %s)",
+			held, id, ErrDataMismatch, ds.Size, ds.SHA256)
 	}
-	if err := f.Sync(); err != nil {
-		return out, err
-	}
-	if err := f.Close(); err != nil {
-		return out, err
-	}
-	return out, os.Rename(part, path)
+	return out, nil
 }
+
+// fileSink is a DataSink of a file open for reading and writing.
+type fileSink struct{ f *os.File }
+
+func (s fileSink) Held() (io.Reader, error) {
+	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	// Read to its end, where ReadFrom goes on.
+	return s.f, nil
+}
+
+func (s fileSink) Restart() error {
+	if err := s.f.Truncate(0); err != nil {
+		return err
+	}
+	_, err := s.f.Seek(0, io.SeekStart)
+	return err
+}
+
+func (s fileSink) ReadFrom(r io.Reader) (int64, error) { return io.Copy(s.f, r) }
 
 // AccessLog returns a page of dataset id's access log, entries after
 // after, read with key (an admin key of the dataset or of a node above

@@ -16,13 +16,14 @@ const (
 	ErrNotCovered = "signature_not_covered" // a component the verifier requires is not covered
 	ErrAlg        = "signature_alg"         // alg is present and is not ed25519
 	ErrTag        = "signature_tag"         // the tag is not the one the verifier requires
+	ErrBusy       = "signature_busy"        // the nonce cache holds as many other keys as it may: try again later
 )
 
 // Codes lists every error code, in a fixed order.
 func Codes() []string {
 	return []string{
 		ErrMissing, ErrMalformed, ErrStale, ErrFuture, ErrReplayed,
-		ErrBad, ErrUnknownKey, ErrNotCovered, ErrAlg, ErrTag,
+		ErrBad, ErrUnknownKey, ErrNotCovered, ErrAlg, ErrTag, ErrBusy,
 	}
 }
 

@@ -49,20 +49,22 @@ func TestNonceCacheBound(t *testing.T) {
 			t.Fatalf("after %d nonces the cache holds %d, bound %d", i+1, c.Len(), max)
 		}
 	}
-	// n0..n15 were forgotten; the newest forgotten was created at t0+15s.
+	// The oldest were forgotten; the newest forgotten was created just
+	// before the oldest held.
 	for i := 0; i < 20; i++ {
 		if !c.Seen("k", fmt.Sprint("n", i), t0.Add(time.Duration(i)*time.Second), horizon) {
 			t.Fatalf("replay of nonce %d accepted", i)
 		}
 	}
-	if !c.Seen("k", "fresh", t0.Add(15*time.Second), horizon) {
+	held := c.Len()
+	if !c.Seen("k", "fresh", t0.Add(time.Duration(19-held)*time.Second), horizon) {
 		t.Fatal("a nonce created when a forgotten one was is accepted: it could be that one")
 	}
-	if c.Seen("k", "fresh", t0.Add(16*time.Second), horizon) {
+	if c.Seen("k", "fresh", t0.Add(20*time.Second), horizon) {
 		t.Fatal("a new nonce created after every forgotten one is refused")
 	}
-	if c.Len() != max {
-		t.Fatalf("Len %d, want %d", c.Len(), max)
+	if c.Len() != held || held > max {
+		t.Fatalf("Len %d, want %d, at most %d", c.Len(), held, max)
 	}
 }
 
@@ -108,5 +110,129 @@ func TestNonceCacheConcurrent(t *testing.T) {
 	wg.Wait()
 	if accepted != 500 {
 		t.Fatalf("%d of 500 distinct nonces accepted by 4 goroutines each, want each once", accepted)
+	}
+}
+
+// A flood of requests signed by many other keys (on a public dataset any
+// key is let in) never pushes out an honest key's recent nonces: its
+// replay is still caught by the nonce itself, its next requests are still
+// taken, and the cache's memory stays within its limits. A key new during
+// the flood is refused as busy (fail closed), never taken by forgetting
+// another's nonces.
+func TestNonceCacheFloodOfKeys(t *testing.T) {
+	lim := NonceLimits{Total: 256, Keys: 32, PerKey: 64, Floor: 4}
+	c := NewNonceCacheWith(lim)
+	horizon := t0.Add(-time.Minute)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	for i := range 3 {
+		if err := c.Use("honest", fmt.Sprint("h", i), at(0), horizon); err != nil {
+			t.Fatalf("honest nonce %d: %v", i, err)
+		}
+	}
+	// 10,000 other keys, each signing a burst, created around the honest
+	// ones (older, the same second, newer).
+	busy := 0
+	for k := range 10000 {
+		for i := range 1 + k%70 {
+			err := c.Use(fmt.Sprint("flood", k), fmt.Sprint("n", i), at(k%3-1), horizon)
+			switch ErrorCode(err) {
+			case "":
+			case ErrBusy:
+				busy++
+			case ErrReplayed:
+				// Its own floor: a key past its room in one second
+				// refuses its own nonces of that second.
+				if i < lim.Floor {
+					t.Fatalf("flood key %d nonce %d, within its floor: %v", k, i, err)
+				}
+			default:
+				t.Fatalf("flood key %d nonce %d: %v", k, i, err)
+			}
+			if c.Len() > lim.Total || c.Keys() > lim.Keys {
+				t.Fatalf("after flood key %d: %d nonces of %d keys, limits %d and %d", k, c.Len(), c.Keys(), lim.Total, lim.Keys)
+			}
+		}
+	}
+	if busy == 0 {
+		t.Fatal("10,000 keys in one window and none refused as busy: the key bound is not held")
+	}
+	for i := range 3 {
+		if err := c.Use("honest", fmt.Sprint("h", i), at(0), horizon); ErrorCode(err) != ErrReplayed {
+			t.Fatalf("replay of honest nonce %d after the flood: %v, want %s", i, err, ErrReplayed)
+		}
+	}
+	// Its next requests are taken: the one signed in the same second as
+	// the first ones, within its floor (the flood raised no floor of the
+	// honest key's), and one a second after, rotating its own nonces.
+	for i := 3; i < 10; i++ {
+		if err := c.Use("honest", fmt.Sprint("h", i), at(i-3), horizon); err != nil {
+			t.Fatalf("honest nonce %d after the flood: %v", i, err)
+		}
+	}
+	if err := c.Use("newcomer", "x", at(0), horizon); ErrorCode(err) != ErrBusy {
+		t.Fatalf("a new key while %d are held: %v, want %s", c.Keys(), err, ErrBusy)
+	}
+	// The window moves on: every flood nonce is forgotten, and so are
+	// the keys.
+	if err := c.Use("newcomer", "x", at(200), at(100)); err != nil {
+		t.Fatalf("a new key once the window passed: %v", err)
+	}
+	if c.Len() != 1 || c.Keys() != 1 {
+		t.Fatalf("after the window: %d nonces of %d keys, want 1 of 1", c.Len(), c.Keys())
+	}
+}
+
+// One key signing more than its room forgets only its own oldest, and
+// then refuses its own nonces no newer than the one forgotten; other keys
+// keep theirs and can still sign.
+func TestNonceCachePerKeyCap(t *testing.T) {
+	c := NewNonceCacheWith(NonceLimits{Total: 100, Keys: 10, PerKey: 8, Floor: 2})
+	horizon := t0.Add(-time.Minute)
+	if err := c.Use("other", "o", t0, horizon); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		if err := c.Use("heavy", fmt.Sprint(i), t0.Add(time.Duration(i)*time.Second), horizon); err != nil {
+			t.Fatalf("heavy nonce %d: %v", i, err)
+		}
+	}
+	if c.Len() != 9 {
+		t.Fatalf("Len %d, want the heavy key's 8 and the other's 1", c.Len())
+	}
+	if err := c.Use("heavy", "0", t0, horizon); ErrorCode(err) != ErrReplayed {
+		t.Fatalf("replay of the heavy key's forgotten nonce: %v", err)
+	}
+	if err := c.Use("other", "o", t0, horizon); ErrorCode(err) != ErrReplayed {
+		t.Fatalf("replay of the other key's nonce: %v", err)
+	}
+	if err := c.Use("other", "o2", t0, horizon); err != nil {
+		t.Fatalf("the other key signing in the heavy key's forgotten second: %v", err)
+	}
+}
+
+// The shared room beyond the floors is bounded: once it is full, a key
+// past its floor rotates its own nonces and the total holds.
+func TestNonceCacheSharedRoom(t *testing.T) {
+	lim := NonceLimits{Total: 20, Keys: 4, PerKey: 20, Floor: 2}
+	c := NewNonceCacheWith(lim)
+	horizon := t0.Add(-time.Minute)
+	for k := range 4 {
+		for i := range 20 {
+			if err := c.Use(fmt.Sprint("k", k), fmt.Sprint(i), t0.Add(time.Duration(i)*time.Second), horizon); err != nil {
+				t.Fatalf("key %d nonce %d: %v", k, i, err)
+			}
+			if c.Len() > lim.Total {
+				t.Fatalf("Len %d past the total %d", c.Len(), lim.Total)
+			}
+		}
+	}
+	if c.Len() != lim.Total {
+		t.Fatalf("Len %d, want the total %d in use", c.Len(), lim.Total)
+	}
+	// Every key kept at least its floor, its latest nonces.
+	for k := range 4 {
+		if err := c.Use(fmt.Sprint("k", k), "19", t0.Add(19*time.Second), horizon); ErrorCode(err) != ErrReplayed {
+			t.Fatalf("key %d's latest nonce replayed: %v", k, err)
+		}
 	}
 }

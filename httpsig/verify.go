@@ -43,11 +43,22 @@ type Verifier struct {
 
 // Verify checks the signature labelled label ("" means the first one of
 // Signature-Input) on r, as a server received it, and returns its
-// parameters. Checks run cheapest first; the nonce is recorded only once
-// the signature verifies, so forged requests cannot fill the cache. On a
-// refusal the error is an *Error, and Params holds what could be read (for
-// the log; not to be trusted).
+// parameters: Check, then UseNonce. On a refusal the error is an *Error,
+// and Params holds what could be read (for the log; not to be trusted).
 func (v *Verifier) Verify(r *http.Request, label string) (Params, error) {
+	p, err := v.Check(r, label)
+	if err != nil {
+		return p, err
+	}
+	return p, v.UseNonce(p)
+}
+
+// Check is Verify without recording the nonce: a server that lets a
+// request in only after further checks of its own (the signer's rights)
+// calls UseNonce then, so that requests it refuses cannot fill the nonce
+// cache. Checks run cheapest first; with Nonces set, a signature without a
+// nonce is refused here.
+func (v *Verifier) Check(r *http.Request, label string) (Params, error) {
 	// One reading of the clock for every check of this request.
 	now := v.now()
 	p, in, sig, err := readSignature(r, label)
@@ -79,10 +90,22 @@ func (v *Verifier) Verify(r *http.Request, label string) (Params, error) {
 	if !ed25519.Verify(pub, base, sig) {
 		return p, refuse(ErrBad, "the signature does not verify for this request and keyid "+strconv.Quote(p.KeyID))
 	}
-	if v.Nonces != nil && v.Nonces.Seen(p.KeyID, p.Nonce, p.Created, now.Add(-v.maxAge())) {
-		return p, refuse(ErrReplayed, "nonce "+strconv.Quote(p.Nonce)+" was already used by this key")
-	}
 	return p, nil
+}
+
+// UseNonce records the nonce of a signature Check accepted, refusing one
+// the key used within MaxAge (ErrReplayed) or one the cache cannot
+// remember now (ErrBusy). Without Nonces it does nothing. Recording only
+// after the signature verified means forged requests cannot spend a
+// nonce or fill the cache.
+func (v *Verifier) UseNonce(p Params) error {
+	if v.Nonces == nil {
+		return nil
+	}
+	if p.Nonce == "" {
+		return refuse(ErrMalformed, "the signature has no nonce, which this server requires")
+	}
+	return v.Nonces.Use(p.KeyID, p.Nonce, p.Created, v.now().Add(-v.maxAge()))
 }
 
 func (v *Verifier) now() time.Time {

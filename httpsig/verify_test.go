@@ -365,8 +365,9 @@ func TestVerifyRealRequests(t *testing.T) {
 			return r
 		}, ErrBad},
 	}
-	// Every code but replayed (TestVerifyReplay) is provoked here.
-	provoked := map[string]bool{ErrReplayed: true}
+	// Every code but replayed (TestVerifyReplay) and busy
+	// (TestNonceCacheFloodOfKeys) is provoked here.
+	provoked := map[string]bool{ErrReplayed: true, ErrBusy: true}
 	for _, c := range cases {
 		provoked[c.want] = true
 	}
@@ -472,10 +473,47 @@ func TestCodes(t *testing.T) {
 		}
 		seen[c] = true
 	}
-	if len(seen) != 10 {
-		t.Errorf("%d codes, want 10", len(seen))
+	if len(seen) != 11 {
+		t.Errorf("%d codes, want 11", len(seen))
 	}
 	if got := (&Error{Code: ErrBad, Msg: "m", Err: fmt.Errorf("x")}).Error(); got != "signature_bad: m: x" {
 		t.Errorf("Error() = %q", got)
+	}
+}
+
+// Check verifies without spending the nonce, so a server can refuse the
+// request for its own reasons first; UseNonce then spends it once. A
+// signature without a nonce is refused by Check itself when the verifier
+// keeps nonces.
+func TestCheckThenUseNonce(t *testing.T) {
+	alice := newTestKey(t, 1)
+	v := &Verifier{Key: keysOf(alice), Nonces: NewNonceCache(100)}
+	r, _ := http.NewRequest("GET", "http://node.example/v1/data/x", nil)
+	if err := alice.signer().Sign(r); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if _, err := v.Check(r, ""); err != nil {
+			t.Fatalf("check %d: %v", i, err)
+		}
+	}
+	if v.Nonces.Len() != 0 {
+		t.Fatalf("Check recorded %d nonces", v.Nonces.Len())
+	}
+	p, _ := v.Check(r, "")
+	if err := v.UseNonce(p); err != nil {
+		t.Fatalf("first use: %v", err)
+	}
+	if err := v.UseNonce(p); ErrorCode(err) != ErrReplayed {
+		t.Fatalf("second use: %v, want %s", err, ErrReplayed)
+	}
+	none, _ := http.NewRequest("GET", "http://node.example/v1/data/x", nil)
+	s := alice.signer()
+	s.Nonce = func() (string, error) { return "", nil }
+	if err := s.Sign(none); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Check(none, ""); ErrorCode(err) != ErrMalformed {
+		t.Fatalf("no nonce: %v, want %s", err, ErrMalformed)
 	}
 }

@@ -145,3 +145,29 @@ func TestAddressesChecked(t *testing.T) {
 		}
 	}
 }
+
+// data get writes with --out (-o), as export, backup and keys export do;
+// --output, its old name, is still taken, hidden and with a warning.
+func TestDataGetOut(t *testing.T) {
+	get, _, err := newRoot().Find([]string{"data", "get"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := get.Flags().Lookup("out")
+	if out == nil || out.Shorthand != "o" {
+		t.Fatalf("data get has no --out with -o: %+v", out)
+	}
+	old := get.Flags().Lookup("output")
+	if old == nil || old.Deprecated == "" || !old.Hidden {
+		t.Fatalf("data get's --output is not a deprecated, hidden alias: %+v", old)
+	}
+	for _, args := range [][]string{{"--out", "a.csv"}, {"-o", "a.csv"}, {"--output", "a.csv"}} {
+		get, _, _ := newRoot().Find([]string{"data", "get"})
+		if err := get.ParseFlags(args); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if got := get.Flags().Lookup("out").Value.String(); got != "a.csv" {
+			t.Errorf("%v: the file is %q, want a.csv", args, got)
+		}
+	}
+}

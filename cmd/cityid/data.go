@@ -249,6 +249,7 @@ func refusalHelp(err error) error {
 		client.CodeGrantInactive:     "the dataset, your node or a node above either is deactivated",
 		client.CodeSignatureRequired: "the dataset is not public: sign with --from KEY",
 		client.CodeBadSignature:      "the signature was refused",
+		client.CodeRateLimited:       "the node is busy (too many requests, or too many keys signing at once): try again in a few minutes",
 	}[e.Problem.Code]
 	if why == "" {
 		return err
@@ -264,7 +265,7 @@ func dataGet(g *globals) *cobra.Command {
 	var owner ownerFlag
 	var trust trustFlags
 	cmd := &cobra.Command{
-		Use:   "get ID [--from KEY] [-o FILE]",
+		Use:   "get ID [--from KEY] [--out FILE]",
 		Short: "Download a dataset from its city's node, checked against the SHA-256 on the ledger",
 		Long: `Resolves ID with its proof, verified against validator-signed headers (as
 resolve --verify: the first time needs --trust-height and --trust-hash),
@@ -338,7 +339,12 @@ expired, deactivated, a bad signature or clock skew.`,
 		},
 	}
 	cmd.Flags().StringVar(&from, "from", "", "name of the key that signs the request (an admin of the grantee node)")
-	cmd.Flags().StringVarP(&out, "output", "o", "", "file to write (default: the identifier's local part)")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "file to write (default: the identifier's local part)")
+	// --output was this command's name for it, when every other command
+	// that writes a file said --out: still taken, with a warning. (The
+	// error is for a flag that does not exist; TestDataGetOut checks.)
+	cmd.Flags().StringVar(&out, "output", "", "file to write")
+	_ = cmd.Flags().MarkDeprecated("output", "use --out (or -o), as every other command does")
 	owner.add(cmd)
 	trust.add(cmd, "first verified read")
 	return cmd
@@ -500,8 +506,10 @@ func dataMirror(g *globals) *cobra.Command {
 		Long: `Downloads public dataset ID from its city's node, checks the bytes against the
 SHA-256 of its DATA value on the ledger (as read from --node, your own),
 and stores them among the datasets of the node in --home, which serves them
-to anyone from then on (GET /v1/data/ID). Readers check the bytes against
-the ledger wherever they come from.`,
+to anyone from then on (GET /v1/data/ID). The bytes go straight into the
+node's store, checked as they stream; a mirror cut short resumes where it
+stopped when run again. Readers check the bytes against the ledger wherever
+they come from.`,
 		Example: `  cityid data mirror 1561301001.36.1/pipes`,
 		Args:    exactArgs(1, "a public dataset identifier"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -526,17 +534,8 @@ the ledger wherever they come from.`,
 			if err != nil {
 				return err
 			}
-			tmp, err := os.MkdirTemp(cfg.DataDir(), "mirror-")
-			if err != nil {
-				return err
-			}
-			defer os.RemoveAll(tmp)
-			file := filepath.Join(tmp, "bytes")
-			if _, err := oc.DownloadData(ctx, nil, rec.ID, val.Index, *val.Dataset, file); err != nil {
+			if err := mirrorInto(ctx, oc, st, rec.ID, val.Index, *val.Dataset); err != nil {
 				return refusalHelp(err)
-			}
-			if err := storeFile(ctx, st, rec.ID, file, *val.Dataset); err != nil {
-				return err
 			}
 			return printOut(cmd, struct {
 				ID      string         `json:"id"`
@@ -549,37 +548,52 @@ the ledger wherever they come from.`,
 	return cmd
 }
 
-// storeFile puts a file, already checked against ds, into a node's
-// datastore (which checks it again), and binds it to id, so that the node
-// serves it as id's bytes.
-func storeFile(ctx context.Context, st *datastore.Store, id, path string, ds client.Dataset) error {
+// mirrorInto downloads dataset id's bytes from its node straight into a
+// node's datastore, each byte written once, where the node keeps it, and
+// hashed with those an interrupted mirror left as it streams in; then the
+// store checks the whole again as it completes, and binds it to id, so
+// that the node serves it as id's bytes. Bytes that do not match the
+// ledger are dropped, never bound.
+func mirrorInto(ctx context.Context, oc *client.Client, st *datastore.Store, id string, index uint32, ds client.Dataset) error {
 	if has, err := st.Has(ds.SHA256); err != nil {
 		return err
 	} else if has {
 		return st.Bind(id, ds.SHA256)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
 	up, err := st.Upload(ds.SHA256, ds.Size)
 	if err != nil {
 		return err
 	}
 	defer up.Close()
-	if off := up.Offset(); off > 0 {
-		if _, err := f.Seek(off, io.SeekStart); err != nil {
-			return err
+	_, err = oc.DownloadDataTo(ctx, nil, id, index, ds, uploadSink{ctx, up})
+	if errors.Is(err, client.ErrDataMismatch) {
+		if rerr := up.Restart(); rerr != nil {
+			return errors.Join(err, rerr)
 		}
-	}
-	if _, err := up.WriteAt(ctx, f, up.Offset()); err != nil {
-		return fmt.Errorf("store the bytes of %s: %w", ds.URI, err)
-	}
-	if err := up.Complete(); err != nil {
 		return err
 	}
+	if err != nil && up.Offset() > 0 {
+		return fmt.Errorf("%w (the %d bytes received are kept: run it again to resume)", err, up.Offset())
+	}
+	if err != nil {
+		return err
+	}
+	if err := up.CompleteContext(ctx); err != nil {
+		return fmt.Errorf("store the bytes of %s: %w", id, err)
+	}
 	return st.Bind(id, ds.SHA256)
+}
+
+// uploadSink is a datastore upload as a download's client.DataSink.
+type uploadSink struct {
+	ctx context.Context
+	up  *datastore.Upload
+}
+
+func (s uploadSink) Held() (io.Reader, error) { return s.up.Received(), nil }
+func (s uploadSink) Restart() error           { return s.up.Restart() }
+func (s uploadSink) ReadFrom(r io.Reader) (int64, error) {
+	return s.up.WriteAt(s.ctx, r, s.up.Offset())
 }
 
 // printAccessLog writes a log as a table for people: one line an entry,

@@ -16,8 +16,9 @@
 //
 // How the node uses it: Append one Entry per request before answering (an
 // error means the access cannot be recorded, so it is refused); the
-// anchoring loop anchors Head(dataset) for each of Datasets() whose head
-// moved since its last anchor; GET .../log pages with Entries(dataset,
+// anchoring loop reads Status(dataset) for each of Datasets() and anchors
+// its head when it moved since its last anchor (how soon depends on
+// whether an entry since names a grantee: Status.LastGrantee); GET .../log pages with Entries(dataset,
 // after, limit), after = entries already sent. Head and Entries show only
 // entries that are durable, so an anchor never names an entry a crash could
 // take back. The reader fetches every page and the dataset's anchors and

@@ -76,18 +76,21 @@ type Log struct {
 // is durable is shown (Head, Entries): an anchor never names an entry a
 // crash could take back.
 type datasetLog struct {
-	mu      sync.Mutex // the file's end and the fields below
-	syncMu  sync.Mutex // held while an fsync runs; taken before mu
-	path    string
-	loaded  bool
-	f       *os.File // open for appending once the file exists
-	seq     uint64   // entries written to the file
-	head    string   // hash of the last written entry, ZeroHash if none
-	size    int64    // bytes of complete lines written: where the next starts
-	durSeq  uint64   // the same three, for what an fsync made durable
-	durHead string
-	durSize int64
-	broken  error // why the chain on disk must not be extended
+	mu     sync.Mutex // the file's end and the fields below
+	syncMu sync.Mutex // held while an fsync runs; taken before mu
+	path   string
+	loaded bool
+	f      *os.File // open for appending once the file exists
+	seq    uint64   // entries written to the file
+	head   string   // hash of the last written entry, ZeroHash if none
+	size   int64    // bytes of complete lines written: where the next starts
+	// granted is the last entry written that names a grantee.
+	granted  uint64
+	durSeq   uint64 // the same four, for what an fsync made durable
+	durHead  string
+	durSize  int64
+	durGrant uint64
+	broken   error // why the chain on disk must not be extended
 	// index[k] is where line k*indexEvery+1 starts, so a page deep in a
 	// long log is read from near its start, not from the file's.
 	index []int64
@@ -145,7 +148,7 @@ func (l *Log) Close() error {
 				if err := d.f.Sync(); err != nil {
 					errs = append(errs, fmt.Errorf("accesslog: fsync %s: %w", d.path, err))
 				} else {
-					d.durSeq, d.durHead, d.durSize = d.seq, d.head, d.size
+					d.durSeq, d.durHead, d.durSize, d.durGrant = d.seq, d.head, d.size, d.granted
 				}
 			}
 			if err := d.f.Close(); err != nil {
@@ -188,8 +191,8 @@ func (l *Log) load(d *datasetLog, dataset string) error {
 	if d.loaded {
 		return nil
 	}
-	d.seq, d.head, d.size, d.broken = 0, ZeroHash, 0, nil
-	d.durSeq, d.durHead, d.durSize = 0, ZeroHash, 0
+	d.seq, d.head, d.size, d.broken, d.granted = 0, ZeroHash, 0, nil, 0
+	d.durSeq, d.durHead, d.durSize, d.durGrant = 0, ZeroHash, 0, 0
 	d.index = d.index[:0]
 	f, err := os.OpenFile(d.path, os.O_RDWR|os.O_APPEND, 0)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -209,6 +212,9 @@ func (l *Log) load(d *datasetLog, dataset string) error {
 		}
 		last = e
 		d.seq, d.head = n, e.Hash
+		if e.Grantee != "" {
+			d.granted = n
+		}
 		return nil
 	})
 	if err != nil {
@@ -235,7 +241,7 @@ func (l *Log) load(d *datasetLog, dataset string) error {
 		return fmt.Errorf("accesslog: fsync %s: %w", d.path, err)
 	}
 	d.f, d.size, d.loaded = f, size, true
-	d.durSeq, d.durHead, d.durSize = d.seq, d.head, size
+	d.durSeq, d.durHead, d.durSize, d.durGrant = d.seq, d.head, size, d.granted
 	return nil
 }
 
@@ -379,6 +385,9 @@ func (l *Log) write(d *datasetLog, e *Entry) (int64, error) {
 		d.index = append(d.index, d.size)
 	}
 	d.seq, d.head, d.size = e.Seq, e.Hash, d.size+int64(len(line))
+	if e.Grantee != "" {
+		d.granted = e.Seq
+	}
 	return d.size, nil
 }
 
@@ -401,7 +410,7 @@ func (d *datasetLog) commit(end int64) error {
 		}
 		return err
 	}
-	f, seq, head, size := d.f, d.seq, d.head, d.size
+	f, seq, head, size, granted := d.f, d.seq, d.head, d.size, d.granted
 	d.mu.Unlock()
 	// Outside mu, so that other appends write their lines meanwhile and
 	// the next fsync takes them all.
@@ -414,23 +423,41 @@ func (d *datasetLog) commit(end int64) error {
 		d.broken = fmt.Errorf("fsync %s: %w", d.path, err)
 		return d.broken
 	}
-	d.durSeq, d.durHead, d.durSize = seq, head, size
+	d.durSeq, d.durHead, d.durSize, d.durGrant = seq, head, size, granted
 	return nil
 }
 
 // Head returns how many entries the dataset's log has and the hash of the
 // last (ZeroHash for none): what the node anchors.
 func (l *Log) Head(dataset string) (entries uint64, head string, err error) {
+	st, err := l.Status(dataset)
+	return st.Entries, st.Head, err
+}
+
+// Status is where a dataset's log stands, durable entries only.
+type Status struct {
+	Entries uint64 // entries in the log
+	Head    string // the hash of the last, ZeroHash for none
+	// LastGrantee is the last entry that names a grantee (a request that
+	// relied on a grant, or was refused one it held), 0 for none: the
+	// anchoring loop anchors such growth promptly, as a grantee may need
+	// to prove its access, and other growth (anonymous requests, keys
+	// with no grant) more rarely (share.Anchoring).
+	LastGrantee uint64
+}
+
+// Status returns where the dataset's log stands.
+func (l *Log) Status(dataset string) (Status, error) {
 	d, err := l.dataset(dataset)
 	if err != nil {
-		return 0, "", err
+		return Status{}, err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := l.load(d, dataset); err != nil {
-		return 0, "", err
+		return Status{}, err
 	}
-	return d.durSeq, d.durHead, nil
+	return Status{Entries: d.durSeq, Head: d.durHead, LastGrantee: d.durGrant}, nil
 }
 
 // Entries returns up to limit entries of the dataset's log after the first

@@ -458,3 +458,34 @@ func TestLineBound(t *testing.T) {
 		t.Fatalf("read back: %+v (%v), want the entry with its hash", got, err)
 	}
 }
+
+// Status names the last entry that names a grantee, as written and as
+// read back after a reopen, so the anchoring loop can tell a grantee's
+// access from anonymous growth.
+func TestStatusLastGrantee(t *testing.T) {
+	root := t.TempDir()
+	l := openLog(t, root)
+	status := func(l *Log, want Status) {
+		t.Helper()
+		if got, err := l.Status(dsA); err != nil || got != want {
+			t.Fatalf("status %+v (%v), want %+v", got, err, want)
+		}
+	}
+	status(l, Status{Head: ZeroHash})
+	anon := Entry{Dataset: dsA, Method: "GET", Status: 200, Result: "served"}
+	var last Entry
+	for _, e := range []Entry{anon, access(dsA, 1), anon, anon} {
+		var err error
+		if last, err = l.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	status(l, Status{Entries: 4, Head: last.Hash, LastGrantee: 2})
+	l.Close()
+	l2 := openLog(t, root)
+	status(l2, Status{Entries: 4, Head: last.Hash, LastGrantee: 2})
+	if last, _ = l2.Append(anon); last.Seq != 5 {
+		t.Fatalf("append after reopen: %+v", last)
+	}
+	status(l2, Status{Entries: 5, Head: last.Hash, LastGrantee: 2})
+}

@@ -31,6 +31,10 @@ import (
 // components and parameters CityID's data requests are signed with.
 var acceptSignature = `sig1=("@method" "@target-uri" "@authority");created;nonce;keyid;alg="ed25519";tag="` + share.Tag + `"`
 
+// busyRetrySeconds is the Retry-After of a data request refused because
+// the node's nonce memory is full of other keys.
+const busyRetrySeconds = 60
+
 // dataID parses the identifier of a data route, answering 400 when it
 // does not parse and 404 when this node serves no data.
 func (s *Server) dataID(w http.ResponseWriter, r *http.Request) (code.ID, bool) {
@@ -88,6 +92,13 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, id code.ID, acti
 	}
 	if refusal.Code == wire.CodeSignatureRequired || refusal.Code == registry.CodeBadSignature {
 		w.Header().Set("Accept-Signature", acceptSignature)
+	}
+	if refusal.Code == wire.CodeRateLimited {
+		// The node remembers the nonces of as many keys as it may
+		// (share's nonce bounds): a key's room frees as its nonces leave
+		// the 5-minute window, so a minute is a fair wait.
+		w.Header().Set("Retry-After", strconv.Itoa(busyRetrySeconds))
+		w.Header().Add("Access-Control-Expose-Headers", "Retry-After")
 	}
 	writeProblem(w, wire.Problem{Code: refusal.Code, Reason: refusal.Reason, Detail: refusal.Msg, Height: refusal.Height})
 	return a, false

@@ -83,7 +83,17 @@ func TestCORS(t *testing.T) {
 		!strings.Contains(allow, "Signature-Input") || !strings.Contains(allow, "Content-Range") || !strings.Contains(allow, "Range") {
 		t.Errorf("preflight of a dataset's upload: %d %v", resp.StatusCode, resp.Header)
 	}
-	if r := s.get("/v1/data/1561301001.85.1/exam-2026", "Origin", "https://portal.example.org"); !strings.Contains(r.header.Get("Access-Control-Expose-Headers"), "CityID-Access-Log") {
-		t.Errorf("a dataset's answer exposes %q to another origin", r.header.Get("Access-Control-Expose-Headers"))
+	if !strings.Contains(allow, "If-Range") {
+		t.Errorf("preflight of a dataset's resumed download: If-Range not allowed in %q", allow)
+	}
+	// What data.js reads of another node's answers (its header comment
+	// says so): the receipt, an upload's Range, the digests.
+	for _, path := range []string{"/v1/data/1561301001.85.1/exam-2026", "/v1/access-log/1561301001.85.1/exam-2026"} {
+		expose := s.get(path, "Origin", "https://portal.example.org").header.Get("Access-Control-Expose-Headers")
+		for _, h := range []string{"CityID-Access-Log", "Range", "Repr-Digest", "Content-Digest"} {
+			if !strings.Contains(expose, h) {
+				t.Errorf("%s: %s is not exposed to another origin (%q)", path, h, expose)
+			}
+		}
 	}
 }

@@ -48,3 +48,56 @@ func hex64(c byte) string {
 	}
 	return string(b)
 }
+
+// TestBoundCached: Bound reads a ref's file once and answers from memory
+// while the file is unchanged; a Bind or an Unbind, here or by another
+// store on the same folder (cityid data mirror, in another process), is
+// seen at the next call.
+func TestBoundCached(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "1561301001.85.1/flow"
+	a, b := hex64('a'), hex64('b')
+	bound := func(want string) {
+		t.Helper()
+		got, ok, err := s.Bound(id)
+		if err != nil || ok != (want != "") || got != want {
+			t.Fatalf("Bound: %q %v %v, want %q", got, ok, err, want)
+		}
+	}
+	if err := s.Bind(id, a); err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		bound(a)
+	}
+	if n := s.refs.reads.Load(); n != 1 {
+		t.Fatalf("100 calls read the ref file %d times, want once", n)
+	}
+	if err := other.Bind(id, b); err != nil {
+		t.Fatal(err)
+	}
+	bound(b)
+	if err := other.Unbind(id); err != nil {
+		t.Fatal(err)
+	}
+	bound("")
+	if err := other.Bind(id, a); err != nil {
+		t.Fatal(err)
+	}
+	bound(a)
+	if err := s.Bind(id, b); err != nil {
+		t.Fatal(err)
+	}
+	bound(b)
+	if n := s.refs.reads.Load(); n != 4 {
+		t.Fatalf("the ref file was read %d times, want 4: once a change", n)
+	}
+}

@@ -65,7 +65,8 @@ func (e *OffsetError) Unwrap() error { return ErrWrongOffset }
 const bufSize = 1 << 20
 
 // Store is the content-addressed store under one root. Safe for concurrent
-// use; the only shared mutable state is the set of hashes being uploaded.
+// use; its shared mutable state is the set of hashes being uploaded, the
+// blobs trusted and the refs read.
 type Store struct {
 	root string
 
@@ -74,6 +75,8 @@ type Store struct {
 	mu        sync.Mutex
 	uploading map[string]bool  // hashes with an open Upload
 	trusted   map[string]trust // blobs verified whole and unchanged since (trust.go)
+
+	refs refCache // refs read, while their files are unchanged (refs.go)
 }
 
 // Open opens (creating if needed) the store under root.

@@ -158,6 +158,34 @@ func (u *Upload) Offset() int64 { return u.offset }
 // Size is the declared size of the blob.
 func (u *Upload) Size() int64 { return u.size }
 
+// Received reads the bytes acknowledged so far, from the part file: a
+// caller resuming a download into the upload hashes them to check the
+// whole as the rest streams in (cityid data mirror).
+func (u *Upload) Received() io.Reader { return io.NewSectionReader(u.part, 0, u.offset) }
+
+// Restart drops every byte received, durably: the upload starts again at
+// offset 0 (its source sent the whole again, or what was held is not the
+// blob's).
+func (u *Upload) Restart() error {
+	if u.closed {
+		return fmt.Errorf("datastore: restart %s: %w", u.name, ErrClosed)
+	}
+	if err := u.part.Truncate(0); err != nil {
+		return fmt.Errorf("datastore: restart %s: %w", u.name, err)
+	}
+	if err := u.part.Sync(); err != nil {
+		return fmt.Errorf("datastore: restart %s: fsync part file: %w", u.name, err)
+	}
+	// The file holds nothing now, whatever the state file says: a state
+	// not saved only makes a later Upload find the part file shorter than
+	// recorded, and start again too.
+	u.offset = 0
+	if err := u.saveState(); err != nil {
+		return fmt.Errorf("datastore: restart %s: %w", u.name, err)
+	}
+	return nil
+}
+
 // WriteAt appends r's bytes at offset at, which must equal Offset() (else an
 // *OffsetError that says the current offset). It never writes past the
 // declared size: a reader with more bytes gets ErrSizeOverflow after the

@@ -69,7 +69,8 @@ type DataConfig struct {
 	// nodes above them. "" anchors nothing by itself (an admin anchors with
 	// cityid data anchor).
 	AnchorKey string `mapstructure:"anchor_key"`
-	// AnchorEvery is how often, in seconds, logs that grew are anchored.
+	// AnchorEvery is how often, in seconds, logs that grew are looked at
+	// and anchored (share.Anchoring says which are due).
 	AnchorEvery int `mapstructure:"anchor_every"`
 	// Cities whose datasets this node keeps and takes uploads for,
 	// besides those that registered this node's public URL as their
@@ -589,7 +590,8 @@ dir = %q
 # anchors with cityid data anchor. Default: "".
 anchor_key = %q
 # How often, in seconds, the logs that grew since their last anchor are
-# anchored (1 to 86400). Default: 600.
+# anchored (1 to 86400), when an entry since names a grantee; other growth
+# (anonymous reads) at most once a day (docs/data-sharing.md). Default: 600.
 anchor_every = %d
 # The cities whose datasets this node keeps and takes uploads for, by city
 # code, besides those that registered this node's public URL as their

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cityid/cityid/code"
+	"github.com/cityid/cityid/internal/accesslog"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/wire"
 )
@@ -23,12 +24,33 @@ type Anchoring struct {
 	// the mempool (api.Backend.PendingNonce).
 	PendingNonce func(key string) (uint64, bool)
 	Logger       *slog.Logger
+	// QuietEvery is how often, at most, a log is anchored when none of
+	// its entries since its latest anchor names a grantee
+	// (DefaultQuietAnchorEvery when 0).
+	QuietEvery time.Duration
 }
 
-// AnchorAll anchors the head of every access log that grew since the
-// ledger's latest anchor of it and whose dataset the key administers. It
-// returns the anchors committed.
+// DefaultQuietAnchorEvery bounds how often the node anchors a log that
+// grew only by requests naming no grantee: anonymous reads of a public
+// dataset, requests by keys that hold no grant, its own admins'. Anyone
+// can make such entries, so anchoring them every anchor_every would let a
+// stranger make the chain grow by one transaction per dataset per
+// interval with no record changed. Nobody holds a right those entries
+// must prove, and the next anchor covers them anyway (the chain hashes
+// every entry before it): a day bounds what an owner could rewrite.
+const DefaultQuietAnchorEvery = 24 * time.Hour
+
+// AnchorAll anchors the head of every access log that is due (anchorDue)
+// and whose dataset the key administers. It returns the anchors
+// committed.
 func (s *Service) AnchorAll(ctx context.Context, a Anchoring) ([]registry.Anchor, error) {
+	return s.anchorAll(ctx, a, nil)
+}
+
+// anchorAll is AnchorAll; warned, when not nil, holds the datasets whose
+// log the key cannot anchor and that were warned of already, so that the
+// loop warns once, not every turn.
+func (s *Service) anchorAll(ctx context.Context, a Anchoring, warned map[string]bool) ([]registry.Anchor, error) {
 	datasets, err := s.opts.Log.Datasets()
 	if err != nil {
 		return nil, fmt.Errorf("list access logs: %w", err)
@@ -39,7 +61,7 @@ func (s *Service) AnchorAll(ctx context.Context, a Anchoring) ([]registry.Anchor
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		anchor, ok, err := s.anchorOne(ctx, a, signer, ds)
+		anchor, ok, err := s.anchorOne(ctx, a, signer, ds, warned)
 		if err != nil {
 			return out, err
 		}
@@ -50,35 +72,42 @@ func (s *Service) AnchorAll(ctx context.Context, a Anchoring) ([]registry.Anchor
 	return out, nil
 }
 
-// anchorOne anchors one log when it grew; ok is false when there was
-// nothing to anchor or the key has no right to.
-func (s *Service) anchorOne(ctx context.Context, a Anchoring, signer, dataset string) (registry.Anchor, bool, error) {
+// anchorOne anchors one log when it is due; ok is false when it was not
+// or the key has no right to.
+func (s *Service) anchorOne(ctx context.Context, a Anchoring, signer, dataset string, warned map[string]bool) (registry.Anchor, bool, error) {
 	id, err := code.Parse(dataset)
 	if err != nil {
 		return registry.Anchor{}, false, fmt.Errorf("access log of %q: %w", dataset, err)
 	}
-	entries, head, err := s.opts.Log.Head(dataset)
-	if err != nil || entries == 0 {
+	st, err := s.opts.Log.Status(dataset)
+	if err != nil || st.Entries == 0 {
 		return registry.Anchor{}, false, err
 	}
+	entries, head := st.Entries, st.Head
 	view := s.opts.Latest()
 	if view == nil {
 		return registry.Anchor{}, false, nil
 	}
-	last, found, err := registry.LatestAnchor(view, dataset)
+	last, _, err := registry.LatestAnchor(view, dataset) // none: 0 entries anchored
 	if err != nil {
 		return registry.Anchor{}, false, fmt.Errorf("read the latest anchor of %s: %w", dataset, err)
 	}
-	if found && last.Entries >= entries {
-		return registry.Anchor{}, false, nil
+	if due, err := s.anchorDue(a, dataset, st, last.Entries); err != nil || !due {
+		return registry.Anchor{}, false, err
 	}
 	if ok, err := adminOfLineage(s.readsAt(view), view, id, signer); err != nil || !ok {
-		if err == nil && a.Logger != nil {
-			a.Logger.Warn("access log not anchored: the anchor key is not an admin of the dataset or of a node above it",
+		if err == nil && !warned[dataset] && a.Logger != nil {
+			// Once per dataset in a loop (a mirror's logs are never
+			// its key's to anchor), until the key may again.
+			a.Logger.Warn("access log not anchored: the anchor key is not an admin of the dataset or of a node above it (said once)",
 				"dataset", dataset, "key", signer)
+		}
+		if err == nil && warned != nil {
+			warned[dataset] = true
 		}
 		return registry.Anchor{}, false, err
 	}
+	delete(warned, dataset)
 	nonce, err := registry.AccountNonce(view, signer)
 	if err != nil {
 		return registry.Anchor{}, false, fmt.Errorf("read the nonce of %s: %w", signer, err)
@@ -107,18 +136,53 @@ func (s *Service) anchorOne(ctx context.Context, a Anchoring, signer, dataset st
 		Anchored: registry.Stamp{Height: res.Height, Tx: res.Hash}}, true, nil
 }
 
-// RunAnchoring anchors the logs that grew every interval until ctx ends.
-// A failure is logged and tried again at the next turn.
+// anchorDue says whether a log that stands at st, and whose latest anchor
+// on the ledger covers anchored entries, is to be anchored now: at once
+// when an entry since names a grantee (a grantee may need to prove its
+// access), otherwise once its oldest entry not anchored is QuietEvery old
+// (DefaultQuietAnchorEvery), by this node's clock, as the entries' times
+// are.
+func (s *Service) anchorDue(a Anchoring, dataset string, st accesslog.Status, anchored uint64) (bool, error) {
+	if anchored >= st.Entries {
+		return false, nil
+	}
+	if st.LastGrantee > anchored {
+		return true, nil
+	}
+	every := a.QuietEvery
+	if every <= 0 {
+		every = DefaultQuietAnchorEvery
+	}
+	first, err := s.opts.Log.Entries(dataset, anchored, 1)
+	if err != nil {
+		return false, fmt.Errorf("read entry %d of the access log of %s: %w", anchored+1, dataset, err)
+	}
+	if len(first) == 0 {
+		return false, nil
+	}
+	at, err := time.Parse(time.RFC3339Nano, first[0].Time)
+	if err != nil {
+		// The node wrote it; a time it cannot read is no reason to hold
+		// an anchor back.
+		return true, nil
+	}
+	return !s.opts.Now().Before(at.Add(every)), nil
+}
+
+// RunAnchoring anchors the logs that are due every interval until ctx
+// ends. A failure is logged and tried again at the next turn; a log the
+// key may not anchor is warned of once.
 func (s *Service) RunAnchoring(ctx context.Context, every time.Duration, a Anchoring) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	warned := map[string]bool{}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		anchors, err := s.AnchorAll(ctx, a)
+		anchors, err := s.anchorAll(ctx, a, warned)
 		if err != nil && ctx.Err() == nil && a.Logger != nil {
 			a.Logger.Warn("anchoring access logs failed; trying again at the next turn", "err", err)
 		}

@@ -32,8 +32,21 @@ const (
 	// MaxClockSkew is how far ahead of this node's clock a signature's
 	// created time may be.
 	MaxClockSkew = 30 * time.Second
-	// maxNonces bounds the memory of nonces seen (about 100 bytes each).
+	// maxNonces bounds the memory of nonces seen (about 100 bytes each,
+	// so 100 MB at most), all keys together.
 	maxNonces = 1 << 20
+	// nonceKeys bounds the keys whose nonces are remembered at once: a
+	// flood of keys beyond it within MaxSignatureAge is refused
+	// (rate_limited) rather than allowed to push held keys' nonces out.
+	// Half the room is kept for their floors.
+	nonceKeys = maxNonces / 2 / nonceFloor
+	// nonceFloor is how many of its latest nonces every key keeps
+	// whatever other keys sign: a client's burst of parallel requests in
+	// one second.
+	nonceFloor = 16
+	// noncesPerKey bounds one key's nonces in MaxSignatureAge: 55 signed
+	// requests a second for 5 minutes, far above a node fetching ranges.
+	noncesPerKey = 1 << 14
 )
 
 // Action is what a request asks of a dataset.
@@ -128,6 +141,9 @@ type Options struct {
 	// request finds only grantees among the first, in key order, unless
 	// it names its grantee (GranteeHeader), which reads that grant alone.
 	GrantScan int
+	// Nonces bounds the memory of signatures' nonces (zero: the
+	// defaults, maxNonces and the bounds beside it).
+	Nonces httpsig.NonceLimits
 }
 
 // Defaults of Options.
@@ -141,9 +157,6 @@ const (
 type Service struct {
 	opts     Options
 	verifier *httpsig.Verifier
-	// nonces are recorded only for requests that were let in, so that
-	// keys with no right cannot fill the cache and push honest nonces out.
-	nonces *httpsig.NonceCache
 	// lastBlock caches the latest block's time: every grant check at a
 	// height asks for it.
 	lastBlock atomic.Pointer[blockTime]
@@ -187,11 +200,19 @@ func New(opts Options, started time.Time) *Service {
 	if opts.GrantScan <= 0 {
 		opts.GrantScan = DefaultGrantScan
 	}
+	if opts.Nonces == (httpsig.NonceLimits{}) {
+		opts.Nonces = httpsig.NonceLimits{Total: maxNonces, Keys: nonceKeys, PerKey: noncesPerKey, Floor: nonceFloor}
+	}
 	for i, a := range opts.Authorities {
 		opts.Authorities[i] = strings.ToLower(a)
 	}
-	s := &Service{opts: opts, memo: newMemo(), nonces: httpsig.NewNonceCache(maxNonces)}
+	s := &Service{opts: opts, memo: newMemo()}
 	s.verifier = &httpsig.Verifier{
+		// Nonces are recorded (UseNonce) only for requests that were
+		// let in, so that keys with no right cannot fill the cache; and
+		// per key, so that keys with a right (on a public dataset, any
+		// key) cannot push another key's nonces out.
+		Nonces:    httpsig.NewNonceCacheWith(opts.Nonces),
 		Key:       s.keyOf,
 		Required:  httpsig.DefaultComponents(),
 		Tag:       Tag,
@@ -317,20 +338,11 @@ func (s *Service) Decide(ctx context.Context, r *http.Request, id code.ID, actio
 		f.Reason = httpsig.ErrMalformed
 		return fail(f)
 	}
-	params, err := s.verifier.Verify(r, "")
+	// Check, not Verify: the nonce is spent only once the request is let
+	// in (allowed).
+	params, err := s.verifier.Check(r, "")
 	if err != nil {
-		var se *httpsig.Error
-		if errors.As(err, &se) {
-			f := refuse(registry.CodeBadSignature, "%s", se.Msg)
-			f.Reason = se.Code
-			return fail(f)
-		}
-		return fail(refuse(registry.CodeBadSignature, "%v", err))
-	}
-	if params.Nonce == "" {
-		f := refuse(registry.CodeBadSignature, "the signature has no nonce: CityID's data requests carry one, so that none is replayed")
-		f.Reason = httpsig.ErrMalformed
-		return fail(f)
+		return fail(signatureRefusal(err))
 	}
 	if host := strings.ToLower(r.Host); len(s.opts.Authorities) > 0 && !slices.Contains(s.opts.Authorities, host) {
 		f := refuse(registry.CodeBadSignature, "the request was signed for %q, which is not this node (%s): a signature is for one node", host, strings.Join(s.opts.Authorities, ", "))
@@ -338,13 +350,9 @@ func (s *Service) Decide(ctx context.Context, r *http.Request, id code.ID, actio
 		return fail(f)
 	}
 	a.Key = params.KeyID
-	// Only a request that is let in records its nonce: see Service.nonces.
 	allowed := func() (Access, *Refusal, error) {
-		now := s.opts.Now()
-		if s.nonces.Seen(params.KeyID, params.Nonce, params.Created, now.Add(-MaxSignatureAge)) {
-			f := refuse(registry.CodeBadSignature, "nonce %q was already used by this key", params.Nonce)
-			f.Reason = httpsig.ErrReplayed
-			return fail(f)
+		if err := s.verifier.UseNonce(params); err != nil {
+			return fail(signatureRefusal(err))
 		}
 		return a, nil, nil
 	}
@@ -377,6 +385,24 @@ func (s *Service) Decide(ctx context.Context, r *http.Request, id code.ID, actio
 		return a, f, err
 	}
 	return allowed()
+}
+
+// signatureRefusal is the refusal of a signature httpsig did not take:
+// bad_signature with its reason, or rate_limited when the node cannot
+// remember one more key's nonces now (a flood of keys), which a client may
+// try again.
+func signatureRefusal(err error) *Refusal {
+	var se *httpsig.Error
+	if !errors.As(err, &se) {
+		return refuse(registry.CodeBadSignature, "%v", err)
+	}
+	code := registry.CodeBadSignature
+	if se.Code == httpsig.ErrBusy {
+		code = wire.CodeRateLimited
+	}
+	f := refuse(code, "%s", se.Msg)
+	f.Reason = se.Code
+	return f
 }
 
 // MaxSignatureFields bounds the Signature and Signature-Input fields of a

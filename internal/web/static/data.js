@@ -2,9 +2,15 @@
 // the CLI's `cityid data put|get|log` do it, without the page: uploads
 // in signed, resumable chunks, downloads checked against the SHA-256 the
 // ledger holds before a byte is offered, and the access log checked
-// against the ledger's anchors. Requests go to this page's node (its own
-// origin, so @authority and @target-uri are what it sees); another
-// city's node would need CORS on /v1/data, which the nodes do not answer.
+// against the ledger's anchors. Requests go to the node at `base`: ''
+// is this page's own (the record page and the desk use it). Another
+// city's node may be asked as well: every node answers CORS on
+// /v1/data and /v1/access-log for any origin (internal/api's
+// middleware.go: the Signature, Signature-Input, Range, If-Range and
+// Content-Range fields allowed, CityID-Access-Log, Range and the
+// digests exposed, no credentials: the signature is what lets a request
+// in), and httpsig.js signs @authority and @target-uri from the URL asked,
+// so they are what that node sees.
 // Every refusal is a DataRefused with the node's stable code and words.
 
 import { signedFetch } from './httpsig.js';
@@ -36,6 +42,7 @@ const WORDS = {
   data_not_here: ['this node does not hold the bytes', '本节点没有该数据'],
   digest_mismatch: ['the bytes do not hash to the SHA-256 on the ledger', '数据与账本上的 SHA-256 不符'],
   upload_offset: ['the upload moved on elsewhere: try again', '上传进度已变化：请重试'],
+  rate_limited: ['the node is busy (too many requests, or too many keys signing at once): try again in a few minutes', '节点繁忙（请求过多，或同时签名的密钥过多）：请几分钟后重试'],
 };
 const CLOCK = ['clock skew: this computer\'s clock and the node\'s differ by more than allowed (set both by NTP)', '时钟偏差：本机与节点的时钟相差过大（请用 NTP 校时）'];
 

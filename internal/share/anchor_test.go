@@ -1,0 +1,140 @@
+package share_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cityid/cityid/internal/accesslog"
+	"github.com/cityid/cityid/internal/apitest"
+	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/share"
+	"github.com/cityid/cityid/internal/wire"
+)
+
+// anchoring is share.Anchoring with actor's key, whose transactions the
+// world's ledger commits at once; it counts them.
+func (w *decideWorld) anchoring(t *testing.T, actor string, sent *int) share.Anchoring {
+	return share.Anchoring{
+		Key: apitest.Key(actor), ChainID: apitest.ChainID,
+		Submit: func(_ context.Context, tx []byte) (wire.TxResult, error) {
+			env, rerr := registry.DecodeEnvelope(tx)
+			if rerr != nil {
+				t.Fatal(rerr)
+			}
+			plain, rerr := env.PlainBody()
+			if rerr != nil {
+				t.Fatal(rerr)
+			}
+			var body registry.Body
+			var msg registry.AnchorLog
+			if err := json.Unmarshal(plain, &body); err != nil || body.Kind != registry.KindAnchorLog {
+				t.Fatalf("submitted %s (%v)", plain, err)
+			}
+			if err := json.Unmarshal(body.Msg, &msg); err != nil {
+				t.Fatal(err)
+			}
+			w.ledger.Send(actor, registry.KindAnchorLog, msg)
+			*sent++
+			return wire.TxResult{Code: wire.ABCIOK, Height: w.ledger.Height()}, nil
+		},
+		PendingNonce: func(string) (uint64, bool) { return 0, false },
+	}
+}
+
+// TestAnchorRule: the node anchors a log at its next turn only when an
+// entry since its latest anchor names a grantee; anonymous growth (which
+// anyone can make) is anchored once its oldest entry not anchored is a
+// day old, so a stranger cannot make the chain grow by one transaction
+// per dataset per anchor_every.
+func TestAnchorRule(t *testing.T) {
+	w := newDecideWorld(t, 1)
+	svc := w.service(t, share.Options{})
+	ctx := context.Background()
+	sent := 0
+	a := w.anchoring(t, "alice", &sent)
+	appendEntry := func(grantee string) {
+		t.Helper()
+		e := accesslog.Entry{Dataset: flowID, Time: w.now.UTC().Format(time.RFC3339Nano), Method: "GET", Status: 200, Result: "served", Grantee: grantee}
+		if grantee != "" {
+			e.Key, e.Grant = apitest.PubKey(w.signer), 1
+		}
+		if _, err := svc.Log().Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	anchor := func(want uint64) {
+		t.Helper()
+		before := sent
+		got, err := svc.AnchorAll(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case want == 0 && (len(got) != 0 || sent != before):
+			t.Fatalf("anchored %+v, want nothing", got)
+		case want != 0 && (len(got) != 1 || got[0].Entries != want || sent != before+1):
+			t.Fatalf("anchored %+v, want one anchor of %d entries", got, want)
+		}
+	}
+	for range 3 {
+		appendEntry("")
+	}
+	for range 3 {
+		anchor(0)
+		w.now = w.now.Add(time.Hour)
+	}
+	w.now = w.now.Add(share.DefaultQuietAnchorEvery)
+	anchor(3)
+	anchor(0)
+	appendEntry("")
+	anchor(0)
+	appendEntry(w.grantee)
+	anchor(5)
+	appendEntry("")
+	anchor(0)
+	if latest, ok, err := registry.LatestAnchor(w.ledger.Store().Latest(), flowID); err != nil || !ok || latest.Entries != 5 {
+		t.Fatalf("the ledger's latest anchor %+v %v %v, want 5 entries", latest, ok, err)
+	}
+}
+
+// TestAnchorWarnsOnce: a log the anchor key may not anchor (a mirror's,
+// or another city's dataset) is warned of once by the loop, not at every
+// turn.
+func TestAnchorWarnsOnce(t *testing.T) {
+	w := newDecideWorld(t, 1)
+	svc := w.service(t, share.Options{})
+	if _, err := svc.Log().Append(accesslog.Entry{Dataset: flowID, Method: "GET", Status: 200, Result: "served",
+		Key: apitest.PubKey(w.signer), Grantee: w.grantee, Grant: 1}); err != nil {
+		t.Fatal(err)
+	}
+	sent := 0
+	a := w.anchoring(t, "bob", &sent) // bob administers another city
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	a.Logger = slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, nil))
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	svc.RunAnchoring(ctx, 10*time.Millisecond, a)
+	mu.Lock()
+	defer mu.Unlock()
+	if n := strings.Count(buf.String(), "access log not anchored"); n != 1 || sent != 0 {
+		t.Fatalf("%d warnings and %d anchors in 30 turns, want 1 and 0:\n%s", n, sent, buf.String())
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
