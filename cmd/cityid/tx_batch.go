@@ -130,7 +130,7 @@ func sendBatches(cmd *cobra.Command, g *globals, from string, entries []client.B
 			rows = append(rows, i+1)
 		}
 	}
-	s, err := c.NewSigner(cmd.Context(), key)
+	s, err := g.signerFor(cmd, c, key)
 	if err != nil {
 		return err
 	}
