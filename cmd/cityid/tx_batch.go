@@ -22,6 +22,9 @@ func txRegisterBatch(g *globals) *cobra.Command {
     per column (URL, TEXT, EMAIL, GEO, ALIAS or ns:name), then one identifier
     a row; an empty cell adds no value;
   - JSON: an array of {"id": ..., "values": [{"type": ..., "data": ...}], "admins": [...]}.
+The whole file is read and checked before anything is sent: every
+identifier parses, names an object (<node>/<local-id>) and is given once;
+what is wrong is named by its line, and nothing is sent (exit 2).
 
 What is atomic is one transaction: it holds up to ` + strconv.Itoa(client.MaxBatch) + ` rows, and
 either all of them are registered or none. A file of more rows is sent as
