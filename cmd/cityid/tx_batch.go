@@ -133,6 +133,12 @@ func sendBatches(cmd *cobra.Command, g *globals, from string, entries []client.B
 			rows = append(rows, i+1)
 		}
 	}
+	if resume {
+		// --resume read every row from the node, which may take longer
+		// than a transaction stays valid past the height read at the
+		// start: the signer counts from the height of now.
+		g.st = nil
+	}
 	s, err := g.signerFor(cmd, c, key)
 	if err != nil {
 		return err
