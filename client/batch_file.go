@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/cityid/cityid/code"
 )
 
 // utf8BOM starts the CSV files spreadsheets save as "CSV UTF-8": it is no
@@ -45,8 +47,9 @@ func ReadBatchFile(path string) ([]BatchEntry, error) {
 // ParseBatchFile reads the bytes of a batch file named name: CSV when the
 // name ends in .csv, else JSON. It checks only what a file can
 // get wrong by itself, each with the line or entry to fix (an identifier
-// in every row, a type for every value, text that is UTF-8, nothing after
-// the JSON array); the registry judges the identifiers and values.
+// in every row that parses, names an object and is not repeated, a type
+// for every value, text that is UTF-8, nothing after the JSON array); the
+// registry judges the values, and the identifiers against the state.
 func ParseBatchFile(name string, b []byte) ([]BatchEntry, error) {
 	b = bytes.TrimPrefix(b, []byte(utf8BOM))
 	if !utf8.Valid(b) {
@@ -56,9 +59,10 @@ func ParseBatchFile(name string, b []byte) ([]BatchEntry, error) {
 		return nil, &BatchFileError{fmt.Errorf("%s line %d is not UTF-8 text: save the file as UTF-8", name, line)}
 	}
 	var entries []BatchEntry
+	var lines []int
 	var err error
 	if strings.EqualFold(filepath.Ext(name), ".csv") {
-		entries, err = parseBatchCSV(name, b)
+		entries, lines, err = parseBatchCSV(name, b)
 	} else {
 		entries, err = parseBatchJSON(name, b)
 	}
@@ -68,7 +72,70 @@ func ParseBatchFile(name string, b []byte) ([]BatchEntry, error) {
 	if len(entries) == 0 {
 		return nil, &BatchFileError{fmt.Errorf("%s holds no identifiers", name)}
 	}
+	if err := checkBatchIDs(name, b, entries, lines); err != nil {
+		return nil, &BatchFileError{err}
+	}
 	return entries, nil
+}
+
+// checkBatchIDs checks every identifier of a batch file before anything
+// is sent: each one an object (<node>/<local-id>) that parses, and none
+// twice. A file of many transactions would otherwise be refused at its
+// first bad identifier after the transactions before it were committed,
+// or, for one without a '/', when its transaction is encoded, by its
+// place in that transaction rather than its line in the file. lines[i] is
+// the file line of a CSV file's entry i; JSON entries' lines are found
+// when one is wrong (jsonEntryLine).
+func checkBatchIDs(name string, b []byte, entries []BatchEntry, lines []int) error {
+	where := func(i int) string {
+		if lines != nil {
+			return fmt.Sprintf("%s line %d", name, lines[i])
+		}
+		return fmt.Sprintf("%s line %d, entry %d", name, jsonEntryLine(b, i), i+1)
+	}
+	// first maps an identifier's canonical form to its entry; it is
+	// only looked up.
+	first := make(map[string]int, len(entries))
+	for i, e := range entries {
+		id, err := code.Parse(e.ID)
+		if err != nil {
+			return fmt.Errorf("%s: identifier %q: %w", where(i), e.ID, err)
+		}
+		if id.IsNode() {
+			return fmt.Errorf("%s: %s is a %s, not an object: a batch registers objects, <node>/<local-id>", where(i), e.ID, id.Kind())
+		}
+		text := id.String()
+		if j, dup := first[text]; dup {
+			return fmt.Errorf("%s: %s is registered by %s too: give each identifier once", where(i), e.ID, where(j))
+		}
+		first[text] = i
+	}
+	return nil
+}
+
+// jsonEntryLine is the line on which the i-th element (from 0) of the
+// JSON array in b starts; 0 when it cannot be found.
+func jsonEntryLine(b []byte, i int) int {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if _, err := dec.Token(); err != nil {
+		return 0
+	}
+	for k := 0; dec.More(); k++ {
+		if k == i {
+			// The offset is the end of what came before: the element
+			// starts after the blanks and the comma.
+			off := int(dec.InputOffset())
+			for off < len(b) && strings.IndexByte(" \t\r\n,", b[off]) >= 0 {
+				off++
+			}
+			return 1 + bytes.Count(b[:off], []byte("\n"))
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return 0
+		}
+	}
+	return 0
 }
 
 func parseBatchJSON(name string, b []byte) ([]BatchEntry, error) {
@@ -101,15 +168,17 @@ func parseBatchJSON(name string, b []byte) ([]BatchEntry, error) {
 	return entries, nil
 }
 
-func parseBatchCSV(name string, b []byte) ([]BatchEntry, error) {
+// parseBatchCSV returns the entries of a CSV batch file and the line of
+// each.
+func parseBatchCSV(name string, b []byte) ([]BatchEntry, []int, error) {
 	r := csv.NewReader(bytes.NewReader(b))
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if err != nil {
-		return nil, fmt.Errorf("%s: read the header row: %v", name, err)
+		return nil, nil, fmt.Errorf("%s: read the header row: %v", name, err)
 	}
 	if len(header) == 0 || !strings.EqualFold(strings.TrimSpace(header[0]), "id") {
-		return nil, fmt.Errorf(`%s: the header row must start with "id", then one value type per column (e.g. id,URL,TEXT)`, name)
+		return nil, nil, fmt.Errorf(`%s: the header row must start with "id", then one value type per column (e.g. id,URL,TEXT)`, name)
 	}
 	types := make([]string, len(header))
 	for i, h := range header[1:] {
@@ -120,21 +189,22 @@ func parseBatchCSV(name string, b []byte) ([]BatchEntry, error) {
 		types[i+1] = t
 	}
 	var entries []BatchEntry
+	var lines []int
 	for {
 		row, err := r.Read()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", name, err)
+			return nil, nil, fmt.Errorf("%s: %v", name, err)
 		}
 		line, _ := r.FieldPos(0)
 		if len(row) > len(header) {
-			return nil, fmt.Errorf("%s line %d: %d cells, but the header names %d columns", name, line, len(row), len(header))
+			return nil, nil, fmt.Errorf("%s line %d: %d cells, but the header names %d columns", name, line, len(row), len(header))
 		}
 		e := BatchEntry{ID: strings.TrimSpace(row[0]), Values: []Value{}}
 		if e.ID == "" {
-			return nil, fmt.Errorf("%s line %d: no id in the first cell", name, line)
+			return nil, nil, fmt.Errorf("%s line %d: no id in the first cell", name, line)
 		}
 		for i := 1; i < len(row); i++ {
 			if row[i] == "" {
@@ -143,13 +213,14 @@ func parseBatchCSV(name string, b []byte) ([]BatchEntry, error) {
 			if types[i] == "" {
 				// A trailing empty column, as spreadsheets save them, is
 				// fine while its cells are empty.
-				return nil, fmt.Errorf("%s line %d: cell %d has a value, but the header names no type for column %d", name, line, i+1, i+1)
+				return nil, nil, fmt.Errorf("%s line %d: cell %d has a value, but the header names no type for column %d", name, line, i+1, i+1)
 			}
 			e.Values = append(e.Values, Value{Type: types[i], Data: row[i]})
 		}
 		entries = append(entries, e)
+		lines = append(lines, line)
 	}
-	return entries, nil
+	return entries, lines, nil
 }
 
 // firstInvalidUTF8 is the offset of the first byte of b that is not part

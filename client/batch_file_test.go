@@ -23,24 +23,32 @@ func TestParseBatchFile(t *testing.T) {
 			{ID: "1561301001.85.1/meter-1", Values: []client.Value{v("TEXT", "Meter 1"), v("GEO", "38.04,114.51")}},
 			{ID: "1561301001.85.1/meter-2", Values: []client.Value{}},
 		}, ""},
-		{"csv saved by a spreadsheet: BOM, CRLF, lower case, trailing empty column", "M.CSV", "\ufeffId,url,ns:Name,\r\na/b,https://x.example/,v,\r\n", []client.BatchEntry{
-			{ID: "a/b", Values: []client.Value{v("URL", "https://x.example/"), v("ns:Name", "v")}},
+		{"csv saved by a spreadsheet: BOM, CRLF, lower case, trailing empty column", "M.CSV", "\ufeffId,url,ns:Name,\r\n1561301001.85.1/b,https://x.example/,v,\r\n", []client.BatchEntry{
+			{ID: "1561301001.85.1/b", Values: []client.Value{v("URL", "https://x.example/"), v("ns:Name", "v")}},
 		}, ""},
-		{"csv line of a row after a quoted line break", "m.csv", "id,TEXT\na/1,\"two\nlines\"\n,x\n", nil, "m.csv line 4: no id"},
-		{"csv value under no type", "m.csv", "id,TEXT,\na/1,x,y\n", nil, "m.csv line 2: cell 3 has a value, but the header names no type"},
-		{"csv more cells than columns", "m.csv", "id,TEXT\na/1,x,y\n", nil, "line 2: 3 cells, but the header names 2 columns"},
+		{"csv line of a row after a quoted line break", "m.csv", "id,TEXT\n1561301001.85.1/m-1,\"two\nlines\"\n,x\n", nil, "m.csv line 4: no id"},
+		{"csv value under no type", "m.csv", "id,TEXT,\n1561301001.85.1/m-1,x,y\n", nil, "m.csv line 2: cell 3 has a value, but the header names no type"},
+		{"csv more cells than columns", "m.csv", "id,TEXT\n1561301001.85.1/m-1,x,y\n", nil, "line 2: 3 cells, but the header names 2 columns"},
 		{"csv without id", "m.csv", "name,TEXT\n", nil, `must start with "id"`},
 		{"csv header alone", "m.csv", "id,TEXT\n", nil, "m.csv holds no identifiers"},
-		{"not UTF-8", "m.csv", "id,TEXT\na/1,ok\na/2,caf\xe9\n", nil, "m.csv line 3 is not UTF-8 text"},
-		{"json", "m.json", `[{"id":"a/1","values":[{"type":"URL","data":"https://x.example/","ttl":60}],"admins":["ab"]},{"id":"a/2"}]`, []client.BatchEntry{
-			{ID: "a/1", Values: []client.Value{{Type: "URL", Data: "https://x.example/", TTL: 60}}, Admins: []string{"ab"}},
-			{ID: "a/2", Values: []client.Value{}},
+		{"not UTF-8", "m.csv", "id,TEXT\n1561301001.85.1/m-1,ok\n1561301001.85.1/m-2,caf\xe9\n", nil, "m.csv line 3 is not UTF-8 text"},
+		{"json", "m.json", `[{"id":"1561301001.85.1/m-1","values":[{"type":"URL","data":"https://x.example/","ttl":60}],"admins":["ab"]},{"id":"1561301001.85.1/m-2"}]`, []client.BatchEntry{
+			{ID: "1561301001.85.1/m-1", Values: []client.Value{{Type: "URL", Data: "https://x.example/", TTL: 60}}, Admins: []string{"ab"}},
+			{ID: "1561301001.85.1/m-2", Values: []client.Value{}},
 		}, ""},
-		{"json, two arrays", "m.json", `[{"id":"a/1"}] [{"id":"a/2"}]`, nil, "more after the JSON array"},
-		{"json null entry", "m.json", `[{"id":"a/1"},null]`, nil, "entry 2 has no id"},
-		{"json value without type", "m.json", `[{"id":"a/1","values":[{"data":"x"}]}]`, nil, "entry 1 (a/1): value 1 has no type"},
-		{"json unknown field", "m.json", `[{"id":"a/1","value":[]}]`, nil, "not a JSON array"},
+		{"json, two arrays", "m.json", `[{"id":"1561301001.85.1/m-1"}] [{"id":"1561301001.85.1/m-2"}]`, nil, "more after the JSON array"},
+		{"json null entry", "m.json", `[{"id":"1561301001.85.1/m-1"},null]`, nil, "entry 2 has no id"},
+		{"json value without type", "m.json", `[{"id":"1561301001.85.1/m-1","values":[{"data":"x"}]}]`, nil, "entry 1 (1561301001.85.1/m-1): value 1 has no type"},
+		{"json unknown field", "m.json", `[{"id":"1561301001.85.1/m-1","value":[]}]`, nil, "not a JSON array"},
 		{"json empty", "m.json", `[]`, nil, "holds no identifiers"},
+		// Identifiers are checked, all of them, before anything is sent,
+		// each named by its line.
+		{"csv identifier that does not parse", "m.csv", "id,TEXT\n1561301001.85.1/m-1,x\n1561301001.85.1/m-2,y\n1561301009.85.1/m-3,z\n", nil, `m.csv line 4: identifier "1561301009.85.1/m-3": `},
+		{"csv identifier of a node", "m.csv", "id,TEXT\n1561301001.85.1/m-1,x\n1561301001.85.1,y\n", nil, "m.csv line 3: 1561301001.85.1 is a unit, not an object"},
+		{"csv identifier without a node", "m.csv", "id\nmeter-1\n", nil, `m.csv line 2: identifier "meter-1"`},
+		{"csv identifier twice, in two spellings", "m.csv", "id,TEXT\n1561301001.85.1/m-1,x\n1561301001.85.1/M-1,y\n", nil, "m.csv line 3: 1561301001.85.1/M-1 is registered by m.csv line 2 too"},
+		{"json identifier that does not parse", "m.json", "[\n  {\"id\": \"1561301001.85.1/m-1\"},\n  {\"id\": \"1561301001.85.1/m 2\"}\n]", nil, `m.json line 3, entry 2: identifier "1561301001.85.1/m 2"`},
+		{"json identifier of a city", "m.json", `[{"id":"1561301001.85.1/m-1"},{"id":"1561301001"}]`, nil, "m.json line 1, entry 2: 1561301001 is a city, not an object"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := client.ParseBatchFile(c.file, []byte(c.text))
@@ -66,17 +74,17 @@ func TestParseBatchFile(t *testing.T) {
 func FuzzParseBatchFile(f *testing.F) {
 	for _, s := range []string{
 		"id,TEXT,GEO\n1561301001.85.1/meter-1,\"Meter 1\",\"38.04,114.51\"\n1561301001.85.1/meter-2,\"Meter 2\",\"38.05,114.52\"\n",
-		"\ufeffid,url,ns:name,\r\na/b,https://x.example/,\"a \"\"q\"\" b\",\r\n",
-		"id,TEXT\na/1,\"two\nlines\"\n",
-		"id\n\n\na/1\n",
-		"id,TEXT,\na/1,x,y\n",
+		"\ufeffid,url,ns:name,\r\n1561301001.85.1/b,https://x.example/,\"a \"\"q\"\" b\",\r\n",
+		"id,TEXT\n1561301001.85.1/m-1,\"two\nlines\"\n",
+		"id\n\n\n1561301001.85.1/m-1\n",
+		"id,TEXT,\n1561301001.85.1/m-1,x,y\n",
 	} {
 		f.Add(true, []byte(s))
 	}
 	for _, s := range []string{
 		`[{"id":"1561301001.85.1/x","values":[{"index":2,"type":"DATA","dataset":{"uri":"https://d.example/a.csv","sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","size":4096,"media_type":"text/csv"},"ttl":60}],"admins":["ab"]}]`,
-		`[{"id":"a/1","values":[{"type":"TEXT","data":"\u003c\u00e9\\\""}]},{"id":"a/2","admins":[]}]`,
-		`[{"id":"a/1"}] [{"id":"a/2"}]`,
+		`[{"id":"1561301001.85.1/m-1","values":[{"type":"TEXT","data":"\u003c\u00e9\\\""}]},{"id":"1561301001.85.1/m-2","admins":[]}]`,
+		`[{"id":"1561301001.85.1/m-1"}] [{"id":"1561301001.85.1/m-2"}]`,
 		`[null]`,
 	} {
 		f.Add(false, []byte(s))

@@ -302,6 +302,13 @@ func (c *Client) NewSigner(ctx context.Context, key ed25519.PrivateKey) (*Signer
 	if err != nil {
 		return nil, err
 	}
+	return c.SignerAt(ctx, key, st)
+}
+
+// SignerAt is NewSigner with the node's status already read (st): a
+// program that read it to check the chain before asking for a key's
+// passphrase signs with the same answer, and reads only the account.
+func (c *Client) SignerAt(ctx context.Context, key ed25519.PrivateKey, st Status) (*Signer, error) {
 	acct, err := c.Account(ctx, registry.KeyText(key.Public().(ed25519.PublicKey)))
 	if err != nil {
 		return nil, err

@@ -15,7 +15,6 @@ import (
 
 	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/node"
-	"github.com/cityid/cityid/internal/testnode"
 	"github.com/cityid/cityid/internal/testnode/debian"
 )
 
@@ -28,39 +27,7 @@ const nfpmVersion = "v2.45.2"
 // /var/lib/cityid (0700), the binary on the PATH, the unit; then removes
 // and purges it: no binary left, the home kept.
 func TestDebianPackage(t *testing.T) {
-	bin := testnode.Build(t)
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// nfpm reads the files its config names relative to where it runs: a
-	// folder with the repository's and the binary as dist/cityid, as a
-	// release build leaves it.
-	work := t.TempDir()
-	for _, name := range []string{"packaging", "README.md", "docs"} {
-		if err := os.Symlink(filepath.Join(root, name), filepath.Join(work, name)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Mkdir(filepath.Join(work, "dist"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	// A copy, not a link: nfpm would package a link as a link.
-	b, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(work, "dist", "cityid"), b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	deb := filepath.Join(work, "dist", "cityid.deb")
-	cmd := exec.Command("go", "run", "github.com/goreleaser/nfpm/v2/cmd/nfpm@"+nfpmVersion,
-		"package", "--config", "packaging/nfpm.yaml", "--packager", "deb", "--target", deb)
-	cmd.Dir = work
-	cmd.Env = append(os.Environ(), "CITYID_VERSION=0.1.0", "CITYID_ARCH="+runtime.GOARCH, "GOFLAGS=-mod=mod")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("nfpm: %v\n%s", err, out)
-	}
+	deb := buildDeb(t, "0.1.0")
 	out, err := exec.Command("dpkg-deb", "--contents", deb).CombinedOutput()
 	if err != nil {
 		t.Fatalf("dpkg-deb --contents: %v\n%s", err, out)
@@ -81,28 +48,7 @@ func TestDebianPackage(t *testing.T) {
 		t.Logf("not root: the package was built and read, not installed (run the tests as root to install it)")
 		return
 	}
-	if _, err := user.Lookup("cityid"); err == nil {
-		t.Fatal("a user cityid exists already: this test installs and purges the package, which would remove it")
-	}
-	if _, err := os.Stat("/usr/bin/cityid"); err == nil {
-		t.Fatal("/usr/bin/cityid exists already: this test would replace it")
-	}
-	dpkg := func(args ...string) {
-		t.Helper()
-		c := exec.Command("dpkg", args...)
-		c.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		if out, err := c.CombinedOutput(); err != nil {
-			t.Fatalf("dpkg %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	t.Cleanup(func() { _ = exec.Command("dpkg", "--purge", "cityid").Run(); _ = os.RemoveAll("/var/lib/cityid") })
-	// The passphrase outlives a purge (the home's keys need it): the test
-	// removes what its install made.
-	if _, err := os.Stat("/etc/cityid"); os.IsNotExist(err) {
-		t.Cleanup(func() { _ = os.RemoveAll("/etc/cityid") })
-	}
-	// The package depends on adduser, which a minimal image may lack.
-	debian.Require(t, "adduser", "adduser")
+	dpkg := installable(t)
 	dpkg("-i", deb)
 	u, err := user.Lookup("cityid")
 	if err != nil {
@@ -158,5 +104,73 @@ func TestDebianPackage(t *testing.T) {
 	}
 	if _, err := os.Stat("/var/lib/cityid/config/genesis.json"); err != nil {
 		t.Errorf("the purge removed the node's home: %v", err)
+	}
+}
+
+// buildDeb builds cityid as release version (-X buildinfo.release, as a
+// release build sets it) and packages it with nfpm: the .deb's path.
+func buildDeb(t *testing.T, version string) string {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// nfpm reads the files its config names relative to where it runs: a
+	// folder with the repository's and the binary as dist/cityid, as a
+	// release build leaves it.
+	work := t.TempDir()
+	for _, name := range []string{"packaging", "README.md", "docs"} {
+		if err := os.Symlink(filepath.Join(root, name), filepath.Join(work, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(work, "dist"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The binary is built into dist/, not linked there: nfpm would
+	// package a link as a link.
+	build := exec.Command("go", "build", "-ldflags", "-X github.com/cityid/cityid/internal/buildinfo.release="+version,
+		"-o", filepath.Join(work, "dist", "cityid"), "./cmd/cityid")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/cityid: %v\n%s", err, out)
+	}
+	deb := filepath.Join(work, "dist", "cityid.deb")
+	cmd := exec.Command("go", "run", "github.com/goreleaser/nfpm/v2/cmd/nfpm@"+nfpmVersion,
+		"package", "--config", "packaging/nfpm.yaml", "--packager", "deb", "--target", deb)
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), "CITYID_VERSION="+version, "CITYID_ARCH="+runtime.GOARCH, "GOFLAGS=-mod=mod")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nfpm: %v\n%s", err, out)
+	}
+	return deb
+}
+
+// installable checks that the machine has no cityid of its own for the
+// test to replace, arranges for the test's package, home and passphrase
+// to be removed at its end, and returns dpkg.
+func installable(t *testing.T) func(args ...string) {
+	t.Helper()
+	if _, err := user.Lookup("cityid"); err == nil {
+		t.Fatal("a user cityid exists already: this test installs and purges the package, which would remove it")
+	}
+	if _, err := os.Stat("/usr/bin/cityid"); err == nil {
+		t.Fatal("/usr/bin/cityid exists already: this test would replace it")
+	}
+	t.Cleanup(func() { _ = exec.Command("dpkg", "--purge", "cityid").Run(); _ = os.RemoveAll("/var/lib/cityid") })
+	// The passphrase outlives a purge (the home's keys need it): the test
+	// removes what its install made.
+	if _, err := os.Stat("/etc/cityid"); os.IsNotExist(err) {
+		t.Cleanup(func() { _ = os.RemoveAll("/etc/cityid") })
+	}
+	// The package depends on adduser, which a minimal image may lack.
+	debian.Require(t, "adduser", "adduser")
+	return func(args ...string) {
+		t.Helper()
+		c := exec.Command("dpkg", args...)
+		c.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("dpkg %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/code"
+	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/wire"
 )
 
@@ -170,4 +171,40 @@ func TestDataGetOut(t *testing.T) {
 			t.Errorf("%v: the file is %q, want a.csv", args, got)
 		}
 	}
+}
+
+// A signing command asks the node before the keyring: a --node where
+// nothing listens fails as unreachable (exit 3) before any passphrase is
+// read; were the key loaded first, the empty pipe given as the
+// passphrase would fail as no_passphrase (exit 2).
+func TestSigningAsksTheNodeFirst(t *testing.T) {
+	home := t.TempDir()
+	if out, err := runIn(t, "", "--home", home, "--passphrase-file", keyringPass(t), "keys", "add", "alice"); err != nil {
+		t.Fatalf("keys add: %v\n%s", err, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	for _, args := range [][]string{
+		{"tx", "register", "1561301001.85.1/meter-1", "--from", "alice"},
+		{"tx", "register-batch", "--file", writeBatch(t), "--from", "alice"},
+	} {
+		all := append([]string{"--home", home, "--node", "http://" + addr, "--passphrase-file", "-"}, args...)
+		out, err := runIn(t, "", all...)
+		if got := exitCode(err); got != exitUnavailable || errors.Is(err, keyring.ErrNoPassphrase) {
+			t.Errorf("%s with no node: exit %d (%v), want %d before the passphrase is read\n%s", strings.Join(args[:2], " "), got, err, exitUnavailable, out)
+		}
+	}
+}
+
+func writeBatch(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "b.csv")
+	if err := os.WriteFile(p, []byte("id,TEXT\n1561301001.85.1/meter-1,Meter 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

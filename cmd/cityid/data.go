@@ -141,7 +141,9 @@ ID or of a node above it.`,
 				}
 			}
 			ds := client.Dataset{URI: client.DataURL(ownerURL, idText), SHA256: sum, Size: size, MediaType: media, Public: public}
-			tx, err := registerDataset(ctx, c, key, idText, ds)
+			tx, err := registerDataset(ctx, c, func(kind string, msg any) (client.TxAnswer, error) {
+				return g.send(cmd, c, key, kind, msg)
+			}, idText, ds)
 			if err != nil {
 				return err
 			}
@@ -206,13 +208,14 @@ func caughtUp(ctx context.Context, c, other *client.Client) error {
 
 // registerDataset makes ds the first DATA value of id: a new record, an
 // update of the value in place, or nothing when the ledger already says
-// it. It returns the transaction's hash ("" when none was needed).
-func registerDataset(ctx context.Context, c *client.Client, key ed25519.PrivateKey, id string, ds client.Dataset) (string, error) {
+// it, signing with send. It returns the transaction's hash ("" when none
+// was needed).
+func registerDataset(ctx context.Context, c *client.Client, send func(kind string, msg any) (client.TxAnswer, error), id string, ds client.Dataset) (string, error) {
 	ans, err := c.Resolve(ctx, id)
 	switch {
 	case client.Code(err) == client.CodeNotFound:
 		val := client.Value{Type: client.TypeData, Dataset: &ds}
-		res, err := c.Send(ctx, key, client.KindRegister, client.Register{ID: id, Values: []client.Value{val}})
+		res, err := send(client.KindRegister, client.Register{ID: id, Values: []client.Value{val}})
 		if err != nil {
 			return "", fmt.Errorf("register %s: %w", id, err)
 		}
@@ -229,7 +232,7 @@ func registerDataset(ctx context.Context, c *client.Client, key ed25519.PrivateK
 	} else {
 		values = append(values, client.Value{Type: client.TypeData, Dataset: &ds})
 	}
-	res, err := c.Send(ctx, key, client.KindUpdate, client.Update{ID: id, Version: ans.Record.Version, Values: values})
+	res, err := send(client.KindUpdate, client.Update{ID: id, Version: ans.Record.Version, Values: values})
 	if err != nil {
 		return "", fmt.Errorf("update the DATA value of %s: %w", id, err)
 	}
@@ -486,7 +489,7 @@ anchor_every seconds.`,
 			if page.Entries == 0 {
 				return fmt.Errorf("the access log of %s is empty: nothing to anchor", rec.ID)
 			}
-			ans, err := c.Send(cmd.Context(), key, client.KindAnchorLog, client.AnchorLog{Dataset: rec.ID, Entries: page.Entries, Head: page.Head})
+			ans, err := g.send(cmd, c, key, client.KindAnchorLog, client.AnchorLog{Dataset: rec.ID, Entries: page.Entries, Head: page.Head})
 			if err != nil {
 				return err
 			}

@@ -9,10 +9,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -96,6 +101,8 @@ func cliStory(t *testing.T, n *testnode.Node) {
 	if ans.Result.Version != 1 {
 		t.Fatalf("register answered %+v", ans)
 	}
+
+	statusReadOnce(t, n)
 
 	var rec client.RecordAnswer
 	cli(t, n, &rec, "resolve", "1561301001.85.1/SCHOOL-0042")
@@ -421,5 +428,32 @@ func crashDuringWrites(t *testing.T, n *testnode.Node) {
 	}
 	if ans.Height <= before.Height-1 {
 		t.Fatalf("write after restart committed at height %d, chain was at %d", ans.Height, before.Height)
+	}
+}
+
+// statusReadOnce: a signing command reads the node's /v1/status once,
+// for both the chain check and the signer (it once read it twice),
+// counted by a proxy in front of the node.
+func statusReadOnce(t *testing.T, n *testnode.Node) {
+	target, err := url.Parse(n.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	var reads atomic.Int32
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/status" {
+			reads.Add(1)
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	cmd := exec.Command(n.Bin, append([]string{"tx", "register", "1561301001.85.1/status-once", "--from", "alice",
+		"--home", n.Home, "--node", proxy.URL, "--json"}, n.Flags...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tx register through the proxy: %v\n%s", err, out)
+	}
+	if got := reads.Load(); got != 1 {
+		t.Fatalf("tx register read /v1/status %d times, want once", got)
 	}
 }

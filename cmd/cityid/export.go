@@ -28,8 +28,8 @@ same content_sha256.
 Export reads the node's store directly: stop the node first (any node of a
 network can export it; started again, it catches up). A height must still
 be stored (see [retention] in the config). Without --out the export goes to
-standard output; with it, the file is written whole or not at all and the
-header is printed.`,
+standard output; with it, the file is written whole or not at all, never
+over a file that exists, and the header is printed.`,
 		Example: `  cityid export --home /tmp/net/node4 --height 1200 --out registry-1200.jsonl
   cityid init --home /tmp/new --import registry-1200.jsonl`,
 		Args: exactArgs(0, "no arguments, only flags"),
@@ -49,6 +49,6 @@ header is printed.`,
 		},
 	}
 	cmd.Flags().Int64Var(&height, "height", 0, "the height to export (default: the last committed)")
-	cmd.Flags().StringVarP(&out, "out", "o", "", "write to this file (default: standard output)")
+	cmd.Flags().StringVarP(&out, "out", "o", "", "write to this new file (default: standard output)")
 	return cmd
 }

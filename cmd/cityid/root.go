@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,6 +40,12 @@ type globals struct {
 	local    node.Local
 	hasLocal bool
 	localErr error
+	// st is --node's /v1/status, read once by a command (status).
+	st *client.Status
+	// signer signs a command's transactions with signerKey, counting
+	// its nonces (send).
+	signer    *client.Signer
+	signerKey ed25519.PrivateKey
 }
 
 func newRoot() *cobra.Command {
@@ -152,14 +159,27 @@ func (e chainMismatchError) Error() string {
 		e.home, e.homeChain, e.node, e.nodeChain, e.homeChain)
 }
 
+// status is the /v1/status of --node, read once per command: the chain
+// check and the signer's chain ID and height come from the same answer.
+func (g *globals) status(cmd *cobra.Command, c *client.Client) (client.Status, error) {
+	if g.st == nil {
+		st, err := c.Status(cmd.Context())
+		if err != nil {
+			return client.Status{}, fmt.Errorf("read the status of %s: %w", g.node, err)
+		}
+		g.st = &st
+	}
+	return *g.st, nil
+}
+
 // checkChain refuses to sign for a node whose chain is not the home's.
 func (g *globals) checkChain(cmd *cobra.Command, c *client.Client) error {
 	if !g.hasLocal || g.local.ChainID == "" {
 		return nil // a home of keys only: any chain may be meant
 	}
-	st, err := c.Status(cmd.Context())
+	st, err := g.status(cmd, c)
 	if err != nil {
-		return fmt.Errorf("read the status of %s: %w", g.node, err)
+		return err
 	}
 	if st.ChainID != g.local.ChainID {
 		return usageError{chainMismatchError{g.home, g.local.ChainID, g.node, st.ChainID}}

@@ -106,28 +106,61 @@ func send(cmd *cobra.Command, g *globals, from, kind string, msg any) error {
 	if err != nil {
 		return err
 	}
-	ans, err := c.Send(cmd.Context(), key, kind, msg)
+	ans, err := g.send(cmd, c, key, kind, msg)
 	if err != nil {
 		return err
 	}
 	return printOut(cmd, ans)
 }
 
-// signingClient is the node's client and the --from key that signs.
+// signingClient is the node's client and the --from key that signs. The
+// node is asked first (its status, read once, and its chain against the
+// home's), so that a wrong --node fails before a passphrase is asked.
 func signingClient(cmd *cobra.Command, g *globals, from string) (*client.Client, ed25519.PrivateKey, error) {
 	if from == "" {
 		return nil, nil, usageError{fmt.Errorf("%s needs --from KEY, the key that signs", cmd.CommandPath())}
-	}
-	k, err := g.loadKey(cmd, from)
-	if err != nil {
-		return nil, nil, err
 	}
 	c, err := g.client()
 	if err != nil {
 		return nil, nil, err
 	}
+	if _, err := g.status(cmd, c); err != nil {
+		return nil, nil, err
+	}
 	if err := g.checkChain(cmd, c); err != nil {
 		return nil, nil, err
 	}
+	k, err := g.loadKey(cmd, from)
+	if err != nil {
+		return nil, nil, err
+	}
 	return c, k.Private, nil
+}
+
+// signerFor is the command's signer of key: made once, from the status
+// signingClient read, so that the node's status is not read again, and
+// kept, so that a command's transactions count their nonces.
+func (g *globals) signerFor(cmd *cobra.Command, c *client.Client, key ed25519.PrivateKey) (*client.Signer, error) {
+	if g.signer != nil && g.signerKey.Equal(key) {
+		return g.signer, nil
+	}
+	st, err := g.status(cmd, c)
+	if err != nil {
+		return nil, err
+	}
+	s, err := c.SignerAt(cmd.Context(), key, st)
+	if err != nil {
+		return nil, err
+	}
+	g.signer, g.signerKey = s, key
+	return s, nil
+}
+
+// send signs msg with key and submits it, waiting for its commit.
+func (g *globals) send(cmd *cobra.Command, c *client.Client, key ed25519.PrivateKey, kind string, msg any) (client.TxAnswer, error) {
+	s, err := g.signerFor(cmd, c, key)
+	if err != nil {
+		return client.TxAnswer{}, err
+	}
+	return s.Send(cmd.Context(), kind, msg)
 }

@@ -22,6 +22,9 @@ func txRegisterBatch(g *globals) *cobra.Command {
     per column (URL, TEXT, EMAIL, GEO, ALIAS or ns:name), then one identifier
     a row; an empty cell adds no value;
   - JSON: an array of {"id": ..., "values": [{"type": ..., "data": ...}], "admins": [...]}.
+The whole file is read and checked before anything is sent: every
+identifier parses, names an object (<node>/<local-id>) and is given once;
+what is wrong is named by its line, and nothing is sent (exit 2).
 
 What is atomic is one transaction: it holds up to ` + strconv.Itoa(client.MaxBatch) + ` rows, and
 either all of them are registered or none. A file of more rows is sent as
@@ -130,7 +133,13 @@ func sendBatches(cmd *cobra.Command, g *globals, from string, entries []client.B
 			rows = append(rows, i+1)
 		}
 	}
-	s, err := c.NewSigner(cmd.Context(), key)
+	if resume {
+		// --resume read every row from the node, which may take longer
+		// than a transaction stays valid past the height read at the
+		// start: the signer counts from the height of now.
+		g.st = nil
+	}
+	s, err := g.signerFor(cmd, c, key)
 	if err != nil {
 		return err
 	}

@@ -87,6 +87,16 @@ type job struct {
 // public DNS.
 const DefaultZone = "cityid.internal."
 
+// DefaultNameServer is the name server of zone ("": DefaultZone) when
+// none is configured, ns1.<zone>, in canonical form: the NS records name
+// it, and a node's configuration gives it glue (node's DNSConfig).
+func DefaultNameServer(zone string) string {
+	if zone == "" {
+		zone = DefaultZone
+	}
+	return "ns1." + dns.CanonicalName(zone)
+}
+
 // New returns a front end for state.
 func New(state Latest, opts Options) (*Server, error) {
 	if opts.Zone == "" {
@@ -99,7 +109,7 @@ func New(state Latest, opts Options) (*Server, error) {
 	// A copy: the caller's slice stays as it gave it.
 	opts.NS = append([]string(nil), opts.NS...)
 	if len(opts.NS) == 0 {
-		opts.NS = []string{"ns1." + name}
+		opts.NS = []string{DefaultNameServer(name)}
 	}
 	for i, ns := range opts.NS {
 		opts.NS[i] = dns.CanonicalName(ns)

@@ -2,6 +2,7 @@ package fsx
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,5 +45,67 @@ func TestWriteFile(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("the folder holds %d files, want the file alone", len(entries))
+	}
+}
+
+// TestCreateNoReplace: a file that appears at the path while a write is
+// under way (after any check its writer could make) is kept, the write is
+// refused with fs.ErrExist, and no temporary file stays. Replace mode puts
+// the new bytes in place of the old.
+func TestCreateNoReplace(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.tar")
+	p, err := Create(path, 0o640, NoReplace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Write([]byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("someone else's"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Commit(); !errors.Is(err, fs.ErrExist) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("commit over a file created meanwhile: %v, want fs.ErrExist naming %s", err, path)
+	}
+	p.Abort() // after Commit: nothing to do
+	if got, _ := os.ReadFile(path); string(got) != "someone else's" {
+		t.Fatalf("the file created meanwhile now holds %q", got)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("the folder holds %d files, want the other file alone", len(entries))
+	}
+
+	fresh := filepath.Join(dir, "fresh")
+	if err := WriteNew(fresh, []byte("mine"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(fresh)
+	if got, _ := os.ReadFile(fresh); err != nil || string(got) != "mine" || fi.Mode().Perm() != 0o640 {
+		t.Fatalf("WriteNew: %q, mode %v (%v)", got, fi.Mode(), err)
+	}
+	if err := WriteNew(fresh, []byte("again"), 0o640); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("WriteNew over its own file: %v, want fs.ErrExist", err)
+	}
+
+	r, err := Create(fresh, 0o600, Replace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Write([]byte("replaced"))
+	if err := r.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(fresh); string(got) != "replaced" {
+		t.Fatalf("Replace: %q", got)
+	}
+	a, err := Create(filepath.Join(dir, "given-up"), 0o600, NoReplace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Write([]byte("x"))
+	a.Abort()
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Fatalf("after an abort the folder holds %d files, want 2", len(entries))
 	}
 }

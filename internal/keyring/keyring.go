@@ -161,6 +161,9 @@ func (r *Keyring) read(name string) (keyFile, error) {
 	if err := ValidName(name); err != nil {
 		return keyFile{}, err
 	}
+	if err := r.settle(); err != nil {
+		return keyFile{}, err
+	}
 	b, err := os.ReadFile(r.File(name))
 	if errors.Is(err, fs.ErrNotExist) {
 		return keyFile{}, fmt.Errorf("key %q in %s: %w (create it with: cityid keys add %s)", name, Dir(r.home), ErrNotFound, name)
@@ -279,6 +282,12 @@ func (r *Keyring) lock() (func() error, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A change of passphrase cut short is finished or undone before
+	// anything else changes the keyring.
+	if err := r.recoverChange(); err != nil {
+		unlock()
+		return nil, err
+	}
 	r.locked = true
 	return func() error {
 		r.locked = false
@@ -342,6 +351,9 @@ func (r *Keyring) Show(name string) (Entry, error) {
 // List is the keyring's keys, sorted by name, as their files say in
 // clear: no passphrase is asked.
 func (r *Keyring) List() ([]Entry, error) {
+	if err := r.settle(); err != nil {
+		return nil, err
+	}
 	entries, err := os.ReadDir(Dir(r.home))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -415,11 +427,9 @@ func (r *Keyring) Rename(from, to string) (_ Key, err error) {
 }
 
 // ChangePassphrase encrypts every key again with newPass and returns
-// them. Every new file is written and synced before the first replaces
-// its old one; a crash between two replacements leaves some keys under
-// each passphrase, which the error of the next Load says (run it again
-// with the old passphrase to finish: keys already changed are then the
-// ones that do not open).
+// them, all or nothing (see change.go): a crash before the change is
+// decided leaves every key under the old passphrase, one after it leaves
+// a change that the keyring's next use finishes, with no passphrase.
 func (r *Keyring) ChangePassphrase(newPass string) (_ []Entry, err error) {
 	if newPass == "" {
 		return nil, &Error{Code: CodeNoPassphrase, Message: "the new passphrase is empty"}
@@ -433,35 +443,13 @@ func (r *Keyring) ChangePassphrase(newPass string) (_ []Entry, err error) {
 	if err != nil {
 		return nil, err
 	}
-	type staged struct{ tmp, path string }
-	var todo []staged
-	defer func() {
-		for _, s := range todo {
-			os.Remove(s.tmp) // those not renamed yet, after a failure
-		}
-	}()
-	for _, e := range entries {
-		k, err := r.Load(e.Name)
-		if err != nil {
-			return nil, err
-		}
-		b, err := seal(k, newPass, r.workFactor(newPass))
-		if err != nil {
-			return nil, fmt.Errorf("encrypt key %s: %w", k.Name, err)
-		}
-		tmp, err := writeTemp(Dir(r.home), k.Name, b)
-		if err != nil {
-			return nil, fmt.Errorf("encrypt key %s: %w", k.Name, err)
-		}
-		todo = append(todo, staged{tmp, r.File(k.Name)})
+	if err := r.stageChange(entries, newPass); err != nil {
+		return nil, err
 	}
-	for len(todo) > 0 {
-		if err := os.Rename(todo[0].tmp, todo[0].path); err != nil {
-			return nil, fmt.Errorf("replace %s: %w", todo[0].path, err)
-		}
-		todo = todo[1:]
+	if err := r.commitChange(); err != nil {
+		return nil, err
 	}
-	if err := fsx.SyncDir(Dir(r.home)); err != nil {
+	if err := r.finishChange(); err != nil {
 		return nil, err
 	}
 	r.pass, r.err, r.done = newPass, nil, true

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -48,8 +49,9 @@ func (e *NotRunningError) Unwrap() error { return e.Err }
 // while its state at the chosen height streams. The archive is checked as
 // it arrives (everything but the state's root, which `cityid backup
 // verify` checks by importing it) and written to a temporary file beside
-// out, renamed to out only once whole: out is never half written, and an
-// existing out is refused.
+// out, given that name only once whole and synced, never over a file
+// (internal/fsx, NoReplace): out is never half written, and an existing
+// out, even one created while the archive streams, is left as it was.
 func Backup(ctx context.Context, home, out string, o BackupOptions) (backup.Manifest, error) {
 	c, err := Load(home)
 	if err != nil {
@@ -99,17 +101,11 @@ func Backup(ctx context.Context, home, out string, o BackupOptions) (backup.Mani
 		}
 		return backup.Manifest{}, e
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".partial-*")
+	tmp, err := fsx.Create(out, 0o600, fsx.NoReplace)
 	if err != nil {
 		return backup.Manifest{}, fmt.Errorf("backup: %w", err)
 	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
+	defer tmp.Abort() // after Commit: nothing to do
 	bw := bufio.NewWriterSize(tmp, 1<<20)
 	a, err := backup.Read(io.TeeReader(resp.Body, bw), nil)
 	if err != nil {
@@ -128,16 +124,11 @@ func Backup(ctx context.Context, home, out string, o BackupOptions) (backup.Mani
 	if err := bw.Flush(); err != nil {
 		return backup.Manifest{}, fmt.Errorf("backup: write %s: %w", out, err)
 	}
-	if err := tmp.Sync(); err != nil {
-		return backup.Manifest{}, fmt.Errorf("backup: write %s: %w", out, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return backup.Manifest{}, fmt.Errorf("backup: write %s: %w", out, err)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
+	if err := tmp.Commit(); errors.Is(err, fs.ErrExist) {
+		return backup.Manifest{}, fmt.Errorf("backup: %s was created while the archive was written; it is left as it was: choose a new file for --out", out)
+	} else if err != nil {
 		return backup.Manifest{}, fmt.Errorf("backup: %w", err)
 	}
-	done = true
 	return a.Manifest, nil
 }
 

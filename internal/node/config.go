@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -88,13 +89,10 @@ const (
 	maxAnchorEvery = 86400
 )
 
-// DataDir is where the datasets' bytes and logs are.
-func (c *Config) DataDir() string {
-	if filepath.IsAbs(c.Data.Dir) {
-		return c.Data.Dir
-	}
-	return filepath.Join(c.Home, c.Data.Dir)
-}
+// DataDir is where the datasets' bytes and logs are: data.dir, relative
+// to the home unless absolute (empty, as data mirror may find it with data
+// sharing off: the home itself).
+func (c *Config) DataDir() string { return homePath(c.Home, cmp.Or(c.Data.Dir, ".")) }
 
 // minKeep is the least a node may keep of blocks or state versions when
 // it prunes: the latest and the one before, so that the latest state and
@@ -143,7 +141,7 @@ type DNSConfig struct {
 }
 
 // GlueAddrs reads [dns] glue. With none given, the zone's own default
-// name server (ns1.<zone>, when ns is not set) gets the listen address
+// name server (dnsfront.DefaultNameServer, when ns is not set) gets the listen address
 // when it is one address (not a wildcard), so a node's delegation is not
 // lame out of the box.
 func (d DNSConfig) GlueAddrs() (map[string][]netip.Addr, error) {
@@ -159,11 +157,7 @@ func (d DNSConfig) GlueAddrs() (map[string][]netip.Addr, error) {
 	if len(d.Glue) == 0 && len(d.NS) == 0 && d.Listen != "" {
 		if host, _, err := net.SplitHostPort(d.Listen); err == nil {
 			if a, err := netip.ParseAddr(host); err == nil && !a.IsUnspecified() {
-				zone := d.Zone
-				if zone == "" {
-					zone = wire.DefaultZone
-				}
-				out["ns1."+strings.TrimSuffix(zone, ".")+"."] = []netip.Addr{a}
+				out[dnsfront.DefaultNameServer(d.Zone)] = []netip.Addr{a}
 			}
 		}
 	}
@@ -191,14 +185,6 @@ type HTTPConfig struct {
 	TLSCert string           `mapstructure:"tls_cert"`
 	TLSKey  string           `mapstructure:"tls_key"`
 	Limits  HTTPLimitsConfig `mapstructure:"limits"`
-}
-
-// homePath is p relative to the home, unless absolute.
-func (c *Config) homePath(p string) string {
-	if p == "" || filepath.IsAbs(p) {
-		return p
-	}
-	return filepath.Join(c.Home, p)
 }
 
 // HTTPLimitsConfig is [http.limits]: the API's per-client token buckets
@@ -637,15 +623,7 @@ func (c *Config) write() error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
-	var ns []string
-	for _, n := range c.DNS.NS {
-		ns = append(ns, fmt.Sprintf("%q", n))
-	}
-	var glue []string
-	for _, g := range c.DNS.Glue {
-		glue = append(glue, fmt.Sprintf("%q", g))
-	}
-	body := fmt.Sprintf(cityidTemplate, c.HTTP.Listen, c.HTTP.PublicURL, c.HTTP.TLSCert, c.HTTP.TLSKey, c.DNS.Listen, c.DNS.Zone, strings.Join(ns, ", "), strings.Join(glue, ", "),
+	body := fmt.Sprintf(cityidTemplate, c.HTTP.Listen, c.HTTP.PublicURL, c.HTTP.TLSCert, c.HTTP.TLSKey, c.DNS.Listen, c.DNS.Zone, quoteList(c.DNS.NS), quoteList(c.DNS.Glue),
 		c.DNS.ResponsesPerSecond, c.DNS.Slip, c.DNS.Window, c.DNS.IPv4Prefix, c.DNS.IPv6Prefix,
 		c.Log.Level, c.Log.Format, c.Snapshots.Interval, c.Snapshots.Keep,
 		c.State.CacheMB, c.State.WriteBufferMB, c.State.TreeCacheNodes, c.State.ValueCacheMB,
@@ -669,11 +647,7 @@ func quoteList(items []string) string {
 
 // limitsSection is [http.limits] of cityid.toml.
 func limitsSection(l HTTPLimitsConfig) string {
-	var proxies []string
-	for _, p := range l.TrustedProxies {
-		proxies = append(proxies, fmt.Sprintf("%q", p))
-	}
-	return fmt.Sprintf(limitsTemplate, l.WritesPerSecond, l.WriteBurst, l.ReadsPerSecond, l.ReadBurst, strings.Join(proxies, ", "))
+	return fmt.Sprintf(limitsTemplate, l.WritesPerSecond, l.WriteBurst, l.ReadsPerSecond, l.ReadBurst, quoteList(l.TrustedProxies))
 }
 
 // writeCometConfig is CometBFT's WriteConfigFile, which panics when it

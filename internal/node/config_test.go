@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -287,6 +288,36 @@ func TestDefaultsFromOnePlace(t *testing.T) {
 	}
 	if client.DefaultNode != "http://"+c.HTTP.Listen {
 		t.Errorf("the client looks for a node at %s, which listens on %s", client.DefaultNode, c.HTTP.Listen)
+	}
+	// The default glue goes to the name server dnsfront names by
+	// default, in its canonical form, whatever the zone's spelling.
+	for zone, ns := range map[string]string{"": "ns1.cityid.internal.", "Cities.Example": "ns1.cities.example."} {
+		glue, err := DNSConfig{Listen: "192.0.2.53:53", Zone: zone}.GlueAddrs()
+		if _, ok := glue[ns]; err != nil || len(glue) != 1 || !ok || ns != dnsfront.DefaultNameServer(zone) {
+			t.Errorf("zone %q: default glue %v (%v), dnsfront's default name server %s; want %s", zone, glue, err, dnsfront.DefaultNameServer(zone), ns)
+		}
+	}
+	// ns, glue and the trusted proxies are written as the lists they are.
+	home := filepath.Join(t.TempDir(), "home")
+	if _, err := Init(home, InitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.DNS.NS = []string{"ns1.cities.example.", "ns2.cities.example."}
+	c.DNS.Glue = []string{"ns1.cities.example. 192.0.2.53"}
+	c.HTTP.Limits.TrustedProxies = []string{"10.0.0.0/8", "192.0.2.1"}
+	if err := c.write(); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(c.Home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(back.DNS.NS, c.DNS.NS) || !slices.Equal(back.DNS.Glue, c.DNS.Glue) || !slices.Equal(back.HTTP.Limits.TrustedProxies, c.HTTP.Limits.TrustedProxies) {
+		t.Errorf("written and read back: ns %q glue %q proxies %q", back.DNS.NS, back.DNS.Glue, back.HTTP.Limits.TrustedProxies)
 	}
 }
 

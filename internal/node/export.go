@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/cityid/cityid/internal/chain"
+	"github.com/cityid/cityid/internal/fsx"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -60,30 +62,27 @@ func Export(home string, height int64, w io.Writer) (_ registry.ExportHeader, er
 	return registry.Export(w, view, gen.ChainID, view.Version(), view.Hash())
 }
 
-// ExportFile is Export to the file out, written whole or not at all: to
-// a temporary file beside it, renamed over it at the end.
+// ExportFile is Export to the file out, written whole or not at all, and
+// never over a file: to a temporary file beside it, synced, then given
+// its name by fsx's NoReplace write, the folder synced.
 func ExportFile(home string, height int64, out string) (_ registry.ExportHeader, err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
+	// Refused before the walk, which takes minutes on a large state; the
+	// write's own check at the end is the one that holds.
+	if _, err := os.Lstat(out); err == nil {
+		return registry.ExportHeader{}, fmt.Errorf("export: %s exists: choose a new file for --out", out)
+	}
+	tmp, err := fsx.Create(out, 0o600, fsx.NoReplace)
 	if err != nil {
 		return registry.ExportHeader{}, fmt.Errorf("export: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
+	defer tmp.Abort() // after Commit: nothing to do
 	h, err := Export(home, height, tmp)
 	if err != nil {
 		return h, err
 	}
-	if err := tmp.Sync(); err != nil {
-		return h, fmt.Errorf("export: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return h, fmt.Errorf("export: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
+	if err := tmp.Commit(); errors.Is(err, fs.ErrExist) {
+		return h, fmt.Errorf("export: %s was created while the export was written; it is left as it was: choose a new file for --out", out)
+	} else if err != nil {
 		return h, fmt.Errorf("export: %w", err)
 	}
 	return h, nil

@@ -110,3 +110,23 @@ func TestInitImportRefuses(t *testing.T) {
 		t.Fatalf("testnet with a bad export: %v", err)
 	}
 }
+
+// An export never replaces a file: --out that exists is refused before
+// the walk, and left as it was. (A file created during the walk is kept
+// by fsx's NoReplace write: TestCreateNoReplace.)
+func TestExportFileNeverReplaces(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "registry.jsonl")
+	if err := os.WriteFile(out, []byte("an older export\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ExportFile(t.TempDir(), 0, out)
+	if err == nil || !strings.Contains(err.Error(), out+" exists") {
+		t.Fatalf("export over %s: %v, want it refused as existing", out, err)
+	}
+	if got, _ := os.ReadFile(out); string(got) != "an older export\n" {
+		t.Fatalf("%s now holds %q", out, got)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(out)); len(entries) != 1 {
+		t.Fatalf("%d files beside the export, want none", len(entries)-1)
+	}
+}

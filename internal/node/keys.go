@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/viper"
 
+	"github.com/cityid/cityid/internal/fsx"
 	"github.com/cityid/cityid/internal/keyring"
 )
 
@@ -106,12 +107,9 @@ func olderHomeKeyring(home string, o KeyringOptions) *keyring.Keyring {
 			if !fresh {
 				return prompt.Passphrase(false)
 			}
-			pass, err := keyring.GeneratePassphrase()
-			if err != nil {
-				return "", err
-			}
 			path := homePath(home, GeneratedPassphraseFile)
-			if err := keyring.WritePassphraseFile(path, pass); err != nil {
+			pass, err := setUpPassphrase(path)
+			if err != nil {
 				return "", err
 			}
 			if err := appendKeysSection(home, KeysConfig{PassphraseFile: GeneratedPassphraseFile}); err != nil {
@@ -124,22 +122,49 @@ func olderHomeKeyring(home string, o KeyringOptions) *keyring.Keyring {
 		}})
 }
 
-// appendKeysSection adds [keys] at the end of an older cityid.toml,
-// leaving the rest as its person wrote it.
-func appendKeysSection(home string, k KeysConfig) error {
-	f, err := os.OpenFile(cityidFile(home), os.O_WRONLY|os.O_APPEND, 0o600)
+// setUpPassphrase is the generated passphrase of an older home's first
+// use, in the file path. A setup cut short after writing the file (before
+// [keys] named it) left a generated passphrase there that has sealed no
+// key, since the keyring holds no encrypted key yet: it is taken again,
+// so that the setup can be retried. A file of another form is a person's,
+// and is not overwritten.
+func setUpPassphrase(path string) (string, error) {
+	if old, err := keyring.ReadPassphraseFile(path); err == nil && keyring.IsGenerated(old) {
+		return old, nil
+	}
+	pass, err := keyring.GeneratePassphrase()
 	if err != nil {
-		return fmt.Errorf("add [keys] to %s: %w", cityidFile(home), err)
+		return "", err
 	}
-	if _, err := f.WriteString(keysSection(k)); err != nil {
-		f.Close()
-		return fmt.Errorf("add [keys] to %s: %w", cityidFile(home), err)
+	if err := keyring.WritePassphraseFile(path, pass); err != nil {
+		return "", err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("add [keys] to %s: %w", cityidFile(home), err)
+	return pass, nil
+}
+
+// appendKeysSection adds [keys] at the end of an older cityid.toml,
+// leaving the rest as its person wrote it. The file is written anew whole
+// (fsx.WriteFile), not appended to, so that a crash leaves it without
+// [keys] or with all of it, never with half a section that no later start
+// could read; and a file that has [keys] already (a setup that got that
+// far) is left alone.
+func appendKeysSection(home string, k KeysConfig) error {
+	path := cityidFile(home)
+	if _, older, err := readKeysConfig(home); err != nil || !older {
+		return err
 	}
-	return f.Close()
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("add [keys] to %s: %w", path, err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("add [keys] to %s: %w", path, err)
+	}
+	if err := fsx.WriteFile(path, append(b, keysSection(k)...), fi.Mode().Perm()); err != nil {
+		return fmt.Errorf("add [keys] to %s: %w", path, err)
+	}
+	return nil
 }
 
 // LoadKey is home's key named name, with the passphrase of its

@@ -15,7 +15,23 @@ import (
 // clear) keeps running unattended: the first key used gets the home a
 // generated passphrase and [keys], as init would, and is encrypted with
 // it; the key is the same.
+//
+// A first use cut short is retried: after the passphrase file was written
+// (before [keys] named it), the next use takes that passphrase again; a
+// crash while [keys] is added leaves cityid.toml whole without it (it is
+// written anew, not appended to), which is the first case.
 func TestOlderHome(t *testing.T) {
+	t.Run("first use", func(t *testing.T) { olderHome(t, "") })
+	pass, err := keyring.GeneratePassphrase()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("first use cut short after the passphrase file", func(t *testing.T) { olderHome(t, pass) })
+}
+
+// olderHome makes an older home and uses it; left, when not "", is a
+// generated passphrase that a first use cut short left in config/passphrase.
+func olderHome(t *testing.T, left string) {
 	home := filepath.Join(t.TempDir(), "home")
 	if _, err := Init(home, InitOptions{}); err != nil {
 		t.Fatal(err)
@@ -44,6 +60,12 @@ func TestOlderHome(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if left != "" {
+		if err := keyring.WritePassphraseFile(filepath.Join(home, GeneratedPassphraseFile), left); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	var warnings []string
 	kr, err := OpenKeyring(home, KeyringOptions{Warn: func(m string) { warnings = append(warnings, m) }})
 	if err != nil {
@@ -62,6 +84,14 @@ func TestOlderHome(t *testing.T) {
 	}
 	if e, err := kr.Show(OperatorKey); err != nil || e.Plain {
 		t.Fatalf("the key file after the migration: %+v %v", e, err)
+	}
+	if left != "" {
+		if _, err := keyring.Open(home, keyring.Options{Passphrase: func(bool) (string, error) { return left, nil }}).Load(OperatorKey); err != nil {
+			t.Fatalf("the key is not sealed with the passphrase the first use left: %v", err)
+		}
+	}
+	if n := strings.Count(readFile(t, cityidFile(home)), "\n[keys]\n"); n != 1 {
+		t.Fatalf("cityid.toml has [keys] %d times", n)
 	}
 	// From now on the home's configuration opens it, as a new home's.
 	if again, err := LoadKey(home, OperatorKey); err != nil || !again.Private.Equal(op.Private) {
@@ -117,4 +147,13 @@ func TestStaleKeysNote(t *testing.T) {
 	if note := StaleKeysNote(home, "the new one"); note != "" {
 		t.Fatalf("[keys] names nothing (asked on a terminal), yet: %q", note)
 	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -3,9 +3,15 @@ package node
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
+
+	"github.com/cockroachdb/pebble"
+	lerrors "github.com/syndtr/goleveldb/leveldb/errors"
+	lstorage "github.com/syndtr/goleveldb/leveldb/storage"
 
 	"github.com/cityid/cityid/internal/chain"
 )
@@ -53,26 +59,56 @@ func Reset(home string) (_ []string, err error) {
 	return removed, nil
 }
 
-// recoverHint is added to start-up failures that come from the node's own
-// data: the state cannot be trusted, so the node refuses to run on it and
-// says how to rebuild it from the network.
-//
-// A store locked by another process is not damaged: that process is told
-// apart, and reset is not suggested for it.
+// recoverHint is added to start-up failures to say what to do. Only an
+// error that shows the node's own data to be damaged (damagedData) gets
+// the advice to rebuild it from the network: a reset deletes the state,
+// which for a port taken, a permission or a full disk would cost a whole
+// sync and mend nothing. A store locked by another process is not damaged
+// either: that process is told apart. Any other error is said as it is.
 func recoverHint(home string, err error) error {
-	if chain.IsUpgradeStop(err) {
+	data := filepath.Join(home, "data")
+	switch {
+	case chain.IsUpgradeStop(err):
 		// The data is sound; the binary is the wrong one for it. A reset
 		// would only make the node sync to the same height and stop.
 		return err
-	}
-	if errors.Is(err, syscall.EADDRINUSE) {
+	case errors.Is(err, syscall.EADDRINUSE):
 		// A port that another process holds says nothing of the data.
 		return fmt.Errorf("%w\n\nAnother process listens on that address: stop it, or give this node other ports (--rpc, --p2p, or config/config.toml in %s).", err, home)
+	case isLockedStore(err):
+		return fmt.Errorf("%w\n\nAnother process holds the node's data in %s: stop it before starting this node.", err, data)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("%w\n\nThe node may not read or write a file of %s: run it as the user that owns the home (a service: sudo -u cityid), or give that user the files back.", err, home)
+	case errors.Is(err, syscall.ENOSPC):
+		return fmt.Errorf("%w\n\nThe disk that holds %s is full: free space, then start the node again.", err, data)
+	case damagedData(err):
+		return fmt.Errorf("%w\n\nThe node's data in %s is damaged, so the node will not start on it.\n"+
+			"Rebuild it from the network (keys, configuration and genesis are kept):\n"+
+			"  cityid reset --home %s --yes && cityid start --home %s", err, data, home, home)
 	}
-	if isLockedStore(err) {
-		return fmt.Errorf("%w\n\nAnother process holds the node's data in %s: stop it before starting this node.", err, filepath.Join(home, "data"))
+	return err
+}
+
+// damagedData reports whether a start-up error shows that the node's own
+// data cannot be read as it is: a database that says it is corrupt
+// (goleveldb's state, pebble's CometBFT stores), the state tree missing
+// what its versions name, or CometBFT finding its stores and the state at
+// odds when it replays them (the handshake).
+func damagedData(err error) bool {
+	var lc *lerrors.ErrCorrupted
+	var sc *lstorage.ErrCorrupted
+	if errors.As(err, &lc) || errors.As(err, &sc) || pebble.IsCorruptionError(err) {
+		return true
 	}
-	return fmt.Errorf("%w\n\nThe node's data in %s cannot be used as it is, so the node will not start on it.\n"+
-		"If it is damaged, rebuild it from the network (keys, configuration and genesis are kept):\n"+
-		"  cityid reset --home %s --yes && cityid start --home %s", err, filepath.Join(home, "data"), home, home)
+	// These have no type to match: CometBFT formats the handshake's
+	// error with %v, which drops its types (sm.ErrAppBlockHeightTooHigh,
+	// ErrLastStateMismatch...), and the store names IAVL's failures to
+	// load by the step. TestRecoverHint pins them on real failures.
+	msg := err.Error()
+	for _, s := range []string{"error during handshake", "load tree: ", "load version "} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }

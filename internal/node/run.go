@@ -170,7 +170,7 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 	var cert *certificate
 	var tlsConf *tls.Config
 	if c.HTTP.TLSCert != "" {
-		if cert, err = loadCertificate(c.homePath(c.HTTP.TLSCert), c.homePath(c.HTTP.TLSKey)); err != nil {
+		if cert, err = loadCertificate(homePath(c.Home, c.HTTP.TLSCert), homePath(c.Home, c.HTTP.TLSKey)); err != nil {
 			ln.Close()
 			_ = cn.Stop()
 			return nil, fmt.Errorf("%w (http.tls_cert, http.tls_key in %s)", err, cityidFile(c.Home))

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -24,17 +25,7 @@ import (
 // binary's path.
 func Build(t testing.TB) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "cityid")
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/cityid")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/cityid: %v\n%s", err, out)
-	}
-	return bin
+	return BuildTags(t, "")
 }
 
 // BuildTags is Build with build tags: the upgrade tests build a "new"
@@ -46,10 +37,14 @@ func BuildTags(t testing.TB, tags string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("go", "build", "-tags", tags, "-o", bin, "./cmd/cityid")
+	args := []string{"build", "-o", bin}
+	if tags != "" {
+		args = append(args, "-tags", tags)
+	}
+	cmd := exec.Command("go", append(args, "./cmd/cityid")...)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build -tags %s ./cmd/cityid: %v\n%s", tags, err, out)
+		t.Fatalf("go %s ./cmd/cityid: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return bin
 }
@@ -160,21 +155,32 @@ func (n *Node) CLI(args ...string) (stdout, stderr string, code int) {
 // one (`ip netns exec` execs the program in place: the process is
 // cityid's, and signals reach it).
 func (n *Node) command(args ...string) *exec.Cmd {
+	return n.commandContext(context.Background(), args...)
+}
+
+// commandContext is command, killed when ctx is done.
+func (n *Node) commandContext(ctx context.Context, args ...string) *exec.Cmd {
 	if n.Netns == "" {
-		return exec.Command(n.Bin, args...)
+		return exec.CommandContext(ctx, n.Bin, args...)
 	}
-	return exec.Command("ip", append([]string{"netns", "exec", n.Netns, n.Bin}, args...)...)
+	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", n.Netns, n.Bin}, args...)...)
+}
+
+// startArgs is the command line of `cityid start` on the node's home,
+// ports and Flags: Start and StartExiting run the same node.
+func (n *Node) startArgs() []string {
+	dnsAddr := n.DNS
+	if dnsAddr == "" {
+		dnsAddr = "off"
+	}
+	return append([]string{"start", "--home", n.Home, "--http", n.HTTP, "--rpc", n.RPC, "--p2p", n.P2P, "--dns", dnsAddr}, n.Flags...)
 }
 
 // Start runs `cityid start` and waits until /readyz answers 200.
 func (n *Node) Start() {
 	n.t.Helper()
 	n.mu.Lock()
-	dnsAddr := n.DNS
-	if dnsAddr == "" {
-		dnsAddr = "off"
-	}
-	cmd := n.command(append([]string{"start", "--home", n.Home, "--http", n.HTTP, "--rpc", n.RPC, "--p2p", n.P2P, "--dns", dnsAddr}, n.Flags...)...)
+	cmd := n.command(n.startArgs()...)
 	n.out = &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = n.out, n.out
 	if err := cmd.Start(); err != nil {
@@ -249,13 +255,9 @@ func (n *Node) WaitExit(timeout time.Duration) (code int, ok bool) {
 // running (then it is killed).
 func (n *Node) StartExiting(timeout time.Duration) (code int, output string) {
 	n.t.Helper()
-	dnsAddr := n.DNS
-	if dnsAddr == "" {
-		dnsAddr = "off"
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, n.Bin, "start", "--home", n.Home, "--http", n.HTTP, "--rpc", n.RPC, "--p2p", n.P2P, "--dns", dnsAddr)
+	cmd := n.commandContext(ctx, n.startArgs()...)
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		n.t.Fatalf("cityid start did not exit within %s\n%s", timeout, out)
