@@ -35,28 +35,50 @@ type BatchFileError struct{ Err error }
 func (e *BatchFileError) Error() string { return e.Err.Error() }
 func (e *BatchFileError) Unwrap() error { return e.Err }
 
-// ReadBatchFile reads the batch file at path (see ParseBatchFile).
+// ReadBatchFile reads the batch file at path as CheckBatchFile does.
 func ReadBatchFile(path string) ([]BatchEntry, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &BatchFileError{err}
 	}
-	return ParseBatchFile(path, b)
+	return CheckBatchFile(path, b)
 }
 
 // ParseBatchFile reads the bytes of a batch file named name: CSV when the
-// name ends in .csv, else JSON. It checks only what a file can
-// get wrong by itself, each with the line or entry to fix (an identifier
-// in every row that parses, names an object and is not repeated, a type
-// for every value, text that is UTF-8, nothing after the JSON array); the
-// registry judges the values, and the identifiers against the state.
+// name ends in .csv, else JSON. It checks only what a file can get wrong
+// as a file, each with the line or entry to fix (an identifier in every
+// row, a type for every value, text that is UTF-8, nothing after the JSON
+// array): what the portal's batch.js checks too, which reads a file the
+// same way (TestBatchFileJSAgreesWithGo).
 func ParseBatchFile(name string, b []byte) ([]BatchEntry, error) {
+	entries, _, _, err := parseBatchFile(name, b)
+	return entries, err
+}
+
+// CheckBatchFile is ParseBatchFile, and then every identifier is checked
+// before anything is sent (checkBatchIDs): each names an object and
+// parses, and none is there twice, or the error names its line. The
+// registry judges the values, and the identifiers against the state.
+func CheckBatchFile(name string, b []byte) ([]BatchEntry, error) {
+	entries, lines, text, err := parseBatchFile(name, b)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkBatchIDs(name, text, entries, lines); err != nil {
+		return nil, &BatchFileError{err}
+	}
+	return entries, nil
+}
+
+// parseBatchFile is ParseBatchFile, also returning each entry's line for
+// a CSV file (nil for JSON) and the text it read (without a BOM).
+func parseBatchFile(name string, b []byte) ([]BatchEntry, []int, []byte, error) {
 	b = bytes.TrimPrefix(b, []byte(utf8BOM))
 	if !utf8.Valid(b) {
 		// Decoding would put U+FFFD in its place without a word, and
 		// register text the file does not hold.
 		line := 1 + bytes.Count(b[:firstInvalidUTF8(b)], []byte("\n"))
-		return nil, &BatchFileError{fmt.Errorf("%s line %d is not UTF-8 text: save the file as UTF-8", name, line)}
+		return nil, nil, nil, &BatchFileError{fmt.Errorf("%s line %d is not UTF-8 text: save the file as UTF-8", name, line)}
 	}
 	var entries []BatchEntry
 	var lines []int
@@ -67,15 +89,12 @@ func ParseBatchFile(name string, b []byte) ([]BatchEntry, error) {
 		entries, err = parseBatchJSON(name, b)
 	}
 	if err != nil {
-		return nil, &BatchFileError{err}
+		return nil, nil, nil, &BatchFileError{err}
 	}
 	if len(entries) == 0 {
-		return nil, &BatchFileError{fmt.Errorf("%s holds no identifiers", name)}
+		return nil, nil, nil, &BatchFileError{fmt.Errorf("%s holds no identifiers", name)}
 	}
-	if err := checkBatchIDs(name, b, entries, lines); err != nil {
-		return nil, &BatchFileError{err}
-	}
-	return entries, nil
+	return entries, lines, b, nil
 }
 
 // checkBatchIDs checks every identifier of a batch file before anything

@@ -51,7 +51,7 @@ func TestParseBatchFile(t *testing.T) {
 		{"json identifier of a city", "m.json", `[{"id":"1561301001.85.1/m-1"},{"id":"1561301001"}]`, nil, "m.json line 1, entry 2: 1561301001 is a city, not an object"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := client.ParseBatchFile(c.file, []byte(c.text))
+			got, err := client.CheckBatchFile(c.file, []byte(c.text))
 			if c.want == nil {
 				var u *client.BatchFileError
 				if err == nil || !errors.As(err, &u) || !strings.Contains(err.Error(), c.err) {
@@ -94,7 +94,17 @@ func FuzzParseBatchFile(f *testing.F) {
 		if isCSV {
 			name = "rows.csv"
 		}
+		// The identifiers' checks take what the parse takes, or refuse
+		// it as a batch file error naming the file.
+		checked, cerr := client.CheckBatchFile(name, b)
 		entries, err := client.ParseBatchFile(name, b)
+		if cerr == nil && !reflect.DeepEqual(checked, entries) {
+			t.Fatalf("CheckBatchFile took %+v, ParseBatchFile %+v", checked, entries)
+		}
+		var cu *client.BatchFileError
+		if cerr != nil && (!errors.As(cerr, &cu) || !strings.HasPrefix(cerr.Error(), name) || checked != nil) {
+			t.Fatalf("CheckBatchFile refused with %T %q and %d entries: want a *BatchFileError that names the file", cerr, cerr, len(checked))
+		}
 		if err != nil {
 			var u *client.BatchFileError
 			if !errors.As(err, &u) || !strings.HasPrefix(err.Error(), name) {
