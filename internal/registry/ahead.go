@@ -31,7 +31,8 @@ type Absent struct {
 // Only register (with an identifier, not allocate) and register_batch
 // register identifiers known before the apply; for other kinds it knows
 // nothing. A base that is an AbsenceReader is asked about them all at
-// once, in key order; any other is read a key at a time.
+// once, in key order, when there are enough of them (minAbsentKeys); any
+// other is read a key at a time.
 func (m *Machine) ReadAhead(base Reader, tx *Tx) (Absent, error) {
 	var keys [][]byte
 	switch msg := tx.msg.(type) {
@@ -51,7 +52,7 @@ func (m *Machine) ReadAhead(base Reader, tx *Tx) (Absent, error) {
 		return Absent{}, nil
 	}
 	a := Absent{keys: make(map[string]struct{}, len(keys))}
-	if ar, ok := base.(AbsenceReader); ok {
+	if ar, ok := base.(AbsenceReader); ok && len(keys) >= minAbsentKeys {
 		// A batch's entries travel grouped by node, in the order given;
 		// the keys are sorted here, the map holds them in any order.
 		slices.SortFunc(keys, bytes.Compare)
@@ -78,6 +79,12 @@ func (m *Machine) ReadAhead(base Reader, tx *Tx) (Absent, error) {
 	}
 	return a, nil
 }
+
+// minAbsentKeys is how many keys make asking an AbsenceReader about them
+// all at once cheaper than a Get each: a walk starts with a goleveldb
+// iterator, ~1.8 µs on a small store against ~0.7 µs a Get
+// (BenchmarkAbsent), and more where the store has more tables.
+const minAbsentKeys = 16
 
 // ahead is what an apply knows without reading the tree: the transaction's
 // facts read ahead, and what was written since the state they were read

@@ -188,6 +188,13 @@ func BenchmarkAbsent(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/key")
 	})
+	b.Run("absent-one", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := v.Absent(batch[:1]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("get-each", func(b *testing.B) {
 		for b.Loop() {
 			for _, k := range batch {
