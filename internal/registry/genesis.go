@@ -40,6 +40,11 @@ type Params struct {
 	// VoteBlocks is how many blocks a vote on an application or a
 	// proposal counts for.
 	VoteBlocks uint64 `json:"vote_blocks,omitempty"`
+	// UpgradeLeadBlocks is how many blocks after the block that
+	// schedules it (the approval that reaches the threshold) an upgrade
+	// plan's height must be at least, so that every operator hears of it
+	// in time to install the binary it needs (application version 5).
+	UpgradeLeadBlocks uint64 `json:"upgrade_lead_blocks,omitempty"`
 }
 
 // GrantTerm is the longest a grant may run, in days.
@@ -52,6 +57,11 @@ func (p Params) ApplicationTerm() uint64 {
 
 // VoteTerm is how many blocks a vote counts for.
 func (p Params) VoteTerm() uint64 { return orDefault(p.VoteBlocks, DefaultVoteBlocks) }
+
+// UpgradeLead is how many blocks ahead an upgrade plan must be.
+func (p Params) UpgradeLead() uint64 {
+	return orDefault(p.UpgradeLeadBlocks, DefaultUpgradeLeadBlocks)
+}
 
 func orDefault(v, def uint64) uint64 {
 	if v == 0 {
@@ -132,8 +142,8 @@ func (p Params) validate() *Error {
 	if p.MaxGrantDays > MaxGrantDays {
 		return errorf(CodeInvalid, "params: max_grant_days %d is more than %d", p.MaxGrantDays, MaxGrantDays)
 	}
-	if p.ApplicationBlocks > MaxTermBlocks || p.VoteBlocks > MaxTermBlocks {
-		return errorf(CodeInvalid, "params: application_blocks and vote_blocks must be at most %d", MaxTermBlocks)
+	if p.ApplicationBlocks > MaxTermBlocks || p.VoteBlocks > MaxTermBlocks || p.UpgradeLeadBlocks > MaxTermBlocks {
+		return errorf(CodeInvalid, "params: application_blocks, vote_blocks and upgrade_lead_blocks must be at most %d", MaxTermBlocks)
 	}
 	return nil
 }
