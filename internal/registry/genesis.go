@@ -156,11 +156,13 @@ func (m *Machine) InitGenesis(kv KV, appState []byte, validators []Validator) er
 }
 
 // InitGenesisFrom is InitGenesis with the files a genesis may name
-// opened by open (nil: none). An imported export is read twice: checked
-// whole before anything is written, then written while it is checked
-// again, in case the file changed in between. When it fails after the
-// first write the caller must discard the working state (chain's InitChain
-// rolls it back): nothing of a refused genesis is ever committed.
+// opened by open (nil: none). An imported export is read once, each entry
+// written as soon as its line is checked; what can be checked only of the
+// whole file (its hash, its entries' count and hash, the authority and
+// params it holds) is checked at its end. So an import refused at line N
+// has written the entries before it: the caller must then discard the
+// working state (chain's InitChain rolls it back), and nothing of a
+// refused genesis is ever committed.
 func (m *Machine) InitGenesisFrom(kv KV, appState []byte, validators []Validator, open OpenFile) error {
 	var g Genesis
 	if err := decodeStrict(appState, &g); err != nil {
@@ -188,20 +190,15 @@ func (m *Machine) InitGenesisFrom(kv KV, appState []byte, validators []Validator
 		vals = setPower(vals, v.PubKey, v.Power)
 	}
 	if g.Import != nil {
-		if err := m.checkImport(g, open); err != nil {
-			return fmt.Errorf("genesis app_state: %w", err)
-		}
-	}
-	// Everything is checked before anything is written.
-	if g.Import != nil {
 		if err := m.writeImport(kv, g, open); err != nil {
-			return fmt.Errorf("genesis: %w", err)
+			return fmt.Errorf("genesis app_state: %w", err)
 		}
 		if err := putJSON(kv, ValidatorsKey(), vals); err != nil {
 			return fmt.Errorf("genesis: %w", err)
 		}
 		return nil
 	}
+	// Everything is checked before anything is written.
 	if err := putJSON(kv, AuthorityKey(), g.Authority); err != nil {
 		return fmt.Errorf("genesis: %w", err)
 	}
@@ -240,20 +237,28 @@ func GetParams(r Reader) (Params, error) {
 	return p, nil
 }
 
-// checkImport checks the export a genesis imports, whole, before anything
-// is written: its file's hash, its header, every line, and that it holds
+// writeImport writes the entries of the export a genesis imports, in one
+// read of the file, and checks it: before the file is opened, the genesis's
+// import (a plain file name, a hash) and its chain ID; every line as it is
+// read (ReadExport); then the file's hash, its header, and that it holds
 // the authority and params the genesis shows. A network must not take
 // the chain ID of the one it came from: its accounts' nonces are not
 // carried, and only a chain ID of its own keeps the old network's
-// transactions from being replayed on it.
-func (m *Machine) checkImport(g Genesis, open OpenFile) error {
+// transactions from being replayed on it. On an error, what was written
+// must be discarded (InitGenesisFrom).
+func (m *Machine) writeImport(kv KV, g Genesis, open OpenFile) error {
 	if err := g.Import.validate(); err != nil {
 		return err
 	}
 	if g.Import.Header.ChainID == m.chainID {
 		return fmt.Errorf("import: the export is of chain %s, this network's own chain ID: a network started from an export needs a chain ID of its own", m.chainID)
 	}
-	sum, err := readImport(g, open, nil)
+	sum, err := readImport(g, open, func(key, value []byte) error {
+		if err := kv.Set(key, value); err != nil {
+			return fmt.Errorf("set %q: %w", key, err)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -274,18 +279,6 @@ func (m *Machine) checkImport(g Genesis, open OpenFile) error {
 		}
 	}
 	return nil
-}
-
-// writeImport writes the imported export's entries, checking it again as
-// it goes.
-func (m *Machine) writeImport(kv KV, g Genesis, open OpenFile) error {
-	_, err := readImport(g, open, func(key, value []byte) error {
-		if err := kv.Set(key, value); err != nil {
-			return fmt.Errorf("set %q: %w", key, err)
-		}
-		return nil
-	})
-	return err
 }
 
 // readImport reads the export g names, with ReadExport, and checks the
