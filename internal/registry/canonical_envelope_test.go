@@ -2,7 +2,9 @@ package registry
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -89,6 +91,13 @@ func TestCanonicalEnvelopeDecodesStrictly(t *testing.T) {
 		if want := "envelope: " + err.Error(); cerr == nil || cerr.Code != CodeMalformed || cerr.Msg != want {
 			t.Errorf("%s: CanonicalEnvelope refuses with %v, want malformed: %s", c.name, cerr, want)
 		}
+	}
+	// A key given as null is there: the envelope's own checks refuse it,
+	// with their code.
+	e := decodeTx(t, []byte(tx))
+	nullSig := fmt.Sprintf(`{"body":"%s","pub_key":"%s","signature":null}`, base64.StdEncoding.EncodeToString(e.Body), e.PubKey)
+	if _, cerr := CanonicalEnvelope([]byte(nullSig)); cerr == nil || cerr.Code != CodeBadSignature {
+		t.Errorf("CanonicalEnvelope of a null signature: %v, want bad_signature", cerr)
 	}
 	escaped := strings.Replace(tx, `"signature"`, `"sign\u0061ture"`, 1)
 	if canon, cerr := CanonicalEnvelope([]byte(escaped)); cerr != nil || string(canon) != tx {

@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"reflect"
@@ -286,35 +285,38 @@ func CanonicalEnvelope(b []byte) ([]byte, *Error) {
 // each once, nothing else and nothing after it), keys taken in any JSON
 // spelling; body, pub_key and signature must be there.
 func readAnyEnvelope(b []byte) (Envelope, error) {
+	// Raw values, to tell a key that is there (null included, which the
+	// envelope's own checks then refuse with their codes) from one that
+	// is not.
 	var in struct {
-		Body []byte `json:"body"`
-		// Raw, to tell "body_encoding":"" and null, refused, from absent.
+		Body         json.RawMessage `json:"body"`
 		BodyEncoding json.RawMessage `json:"body_encoding"`
-		PubKey       *string         `json:"pub_key"`
-		Signature    []byte          `json:"signature"`
+		PubKey       json.RawMessage `json:"pub_key"`
+		Signature    json.RawMessage `json:"signature"`
 	}
+	var e Envelope
 	if err := decodeAnySpelling(b, &in); err != nil {
-		return Envelope{}, err
+		return e, err
 	}
-	e := Envelope{Body: in.Body, Signature: in.Signature}
-	switch {
-	case in.Body == nil:
-		return e, errors.New("no body")
-	case in.PubKey == nil:
-		return e, errors.New("no pub_key")
-	case in.Signature == nil:
-		return e, errors.New("no signature")
+	for _, f := range []struct {
+		key string
+		raw json.RawMessage
+		dst any
+	}{{"body", in.Body, &e.Body}, {"body_encoding", in.BodyEncoding, &e.BodyEncoding}, {"pub_key", in.PubKey, &e.PubKey}, {"signature", in.Signature, &e.Signature}} {
+		if f.raw == nil {
+			if f.key == "body_encoding" {
+				continue
+			}
+			return e, fmt.Errorf("no %s", f.key)
+		}
+		if err := json.Unmarshal(f.raw, f.dst); err != nil {
+			return e, fmt.Errorf("%s: %s", f.key, clip(err.Error()))
+		}
 	}
-	e.PubKey = *in.PubKey
-	if in.BodyEncoding != nil {
-		if err := json.Unmarshal(in.BodyEncoding, &e.BodyEncoding); err != nil {
-			return e, fmt.Errorf("body_encoding: %s", clip(err.Error()))
-		}
-		if e.BodyEncoding == "" {
-			// Encode would leave it out: refused rather than changed, as
-			// an encoding no one asked for must not be guessed.
-			return e, fmt.Errorf("body_encoding is empty: leave it out for a plain body")
-		}
+	if in.BodyEncoding != nil && e.BodyEncoding == "" {
+		// Encode would leave it out: refused rather than changed, as
+		// an encoding no one asked for must not be guessed.
+		return e, fmt.Errorf("body_encoding is empty: leave it out for a plain body")
 	}
 	return e, nil
 }
