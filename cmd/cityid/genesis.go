@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -89,17 +87,7 @@ and gets the same genesis: compare genesis_sha256 before starting.`,
 				return usageError{errors.New("genesis collect needs --chain-id, the same for every institute")}
 			}
 			opts.GenesisTime = t
-			for _, f := range files {
-				b, err := os.ReadFile(f)
-				if err != nil {
-					return err
-				}
-				var m node.GenesisMember
-				if err := json.Unmarshal(b, &m); err != nil {
-					return fmt.Errorf("member file %s: %w", f, err)
-				}
-				opts.Members = append(opts.Members, m)
-			}
+			opts.MemberFiles = files
 			res, err := node.Collect(g.home, opts)
 			if err != nil {
 				return err

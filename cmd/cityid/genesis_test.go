@@ -37,7 +37,7 @@ func TestGenesisCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &m); err != nil {
 		t.Fatalf("genesis member printed no JSON object: %v\n%s", err, out)
 	}
-	if len(m["node_id"]) != 40 || m["address"] != "203.0.113.10:26656" || len(m["validator_key"]) != 64 || len(m["operator"]) != 64 {
+	if len(m["node_id"]) != 40 || m["address"] != "203.0.113.10:26656" || len(m["validator_key"]) != 64 || len(m["operator"]) != 64 || len(m["signature"]) != 128 {
 		t.Fatalf("member file %s", out)
 	}
 	file := filepath.Join(t.TempDir(), "a.json")
@@ -57,6 +57,22 @@ func TestGenesisCommands(t *testing.T) {
 		_, err := run(append([]string{"genesis", "collect", "--home", home}, tc.args...)...)
 		if code := exitCode(err); code != exitUsage || !strings.Contains(err.Error(), tc.says) {
 			t.Errorf("%s: exit %d (%v), want %d saying %q", tc.name, code, err, exitUsage, tc.says)
+		}
+	}
+	// A member file changed on the way, or with a misspelt field, is
+	// refused, naming the file.
+	forged := filepath.Join(t.TempDir(), "forged.json")
+	if err := os.WriteFile(forged, []byte(strings.Replace(out, "203.0.113.10:26656", "198.51.100.7:26656", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	misspelt := filepath.Join(t.TempDir(), "misspelt.json")
+	if err := os.WriteFile(misspelt, []byte(strings.Replace(out, `"operator"`, `"operater"`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for f, says := range map[string]string{forged: "the signature is not the validator key's", misspelt: "operater"} {
+		_, err := run("genesis", "collect", "--home", home, "--chain-id", "cityid-pilot", "--genesis-time", "2027-01-04T08:00:00Z", f)
+		if err == nil || !strings.Contains(err.Error(), "member file "+f) || !strings.Contains(err.Error(), says) {
+			t.Errorf("collect of %s: %v, want a refusal naming the file and saying %q", f, err, says)
 		}
 	}
 	out, err = run("genesis", "collect", "--home", home, "--chain-id", "cityid-pilot", "--genesis-time", "2027-01-04T08:00:00Z", file, "--json")

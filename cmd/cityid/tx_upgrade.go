@@ -21,10 +21,12 @@ like every governance change: every member who agrees signs the same name,
 height and info, and the plan is made when the approvals reach the threshold.
 At that height every node whose binary has no handler for NAME stops, saying
 UPGRADE "NAME" NEEDED; the binary with the handler runs its migration once
-and goes on. One plan is pending at a time; --cancel (the plan's name and
+and goes on. The height must be at least the network's upgrade_lead_blocks
+(1,000 unless its genesis says otherwise) after the block that makes the
+plan. One plan is pending at a time; --cancel (the plan's name and
 height 0) removes it before its height. See docs/upgrade.md.`,
-		Example: `  cityid tx propose-upgrade v5 --height 120000 --info "cityid 0.2.0: https://example.org/cityid/0.2.0" --from operator
-  cityid tx propose-upgrade v5 --cancel --from operator
+		Example: `  cityid tx propose-upgrade v6 --height 120000 --info "cityid 0.2.0: https://example.org/cityid/0.2.0" --from operator
+  cityid tx propose-upgrade v6 --cancel --from operator
   cityid query upgrade`,
 		Args: exactArgs(1, "one upgrade name"),
 		RunE: func(cmd *cobra.Command, args []string) error {

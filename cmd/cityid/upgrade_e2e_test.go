@@ -29,6 +29,12 @@ func TestUpgrade(t *testing.T) {
 	oldBin := testnode.Build(t)
 	newBin := testnode.BuildTags(t, "cityid_upgradetest")
 	n := testnode.New(t, oldBin)
+	// A plan must be upgrade_lead_blocks ahead; a local node makes no
+	// empty blocks, so the test's network takes a lead of 5, set in the
+	// genesis before the first start as an operator would.
+	cli(t, n, nil, "init", "--http", n.HTTP, "--rpc", n.RPC, "--p2p", n.P2P, "--dns", "off")
+	n.DNS = ""
+	setGenesisParam(t, n.Home, "upgrade_lead_blocks", 5)
 	n.Start()
 
 	cli(t, n, nil, "keys", "add", "alice")
@@ -45,6 +51,11 @@ func TestUpgrade(t *testing.T) {
 	}
 	if _, stderr, code := n.CLI("tx", "propose-upgrade", upgradetest.Name, "--from", "operator"); code != exitUsage {
 		t.Fatalf("a plan without --height: exit %d, %s", code, stderr)
+	}
+	// A plan nearer than the lead is refused, naming the earliest height.
+	if _, stderr, code := n.CLI("tx", "propose-upgrade", upgradetest.Name, "--height", fmt.Sprint(ans.Height+2), "--from", "operator"); code != exitRefused ||
+		!strings.Contains(stderr, "upgrade_too_soon") || !strings.Contains(stderr, "upgrade_lead_blocks is 5, so the earliest allowed height is") {
+		t.Fatalf("a plan 2 blocks ahead: exit %d, %s", code, stderr)
 	}
 	at := ans.Height + 8
 	cli(t, n, &ans, "tx", "propose-upgrade", upgradetest.Name, "--height", fmt.Sprint(at), "--info", "the test binary", "--from", "operator")
@@ -168,5 +179,41 @@ func rpc(t *testing.T, n *testnode.Node, out any, path string) {
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		t.Fatalf("rpc %s: %v", path, err)
+	}
+}
+
+// setGenesisParam sets one of the registry's params in the genesis of
+// home, before the node's first start.
+func setGenesisParam(t *testing.T, home, name string, value any) {
+	t.Helper()
+	path := filepath.Join(home, "config", "genesis.json")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gen map[string]json.RawMessage
+	var state map[string]json.RawMessage
+	var params map[string]any
+	if err := json.Unmarshal(raw, &gen); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(gen["app_state"], &state); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(state["params"], &params); err != nil {
+		t.Fatal(err)
+	}
+	params[name] = value
+	var errs [3]error
+	state["params"], errs[0] = json.Marshal(params)
+	gen["app_state"], errs[1] = json.Marshal(state)
+	raw, errs[2] = json.MarshalIndent(gen, "", "  ")
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

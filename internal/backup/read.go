@@ -48,22 +48,12 @@ func Read(r io.Reader, st *store.Store) (*Archive, error) {
 	tr := tar.NewReader(r)
 	var files []File
 	small := func(name string, limit int64) ([]byte, error) {
-		hdr, err := nextEntry(tr, name)
+		b, err := readSmallEntry(tr, name, limit)
 		if err != nil {
 			return nil, err
 		}
-		if hdr.Name != name {
-			return nil, corrupt(name, "entry %q where %q belongs", hdr.Name, name)
-		}
-		if hdr.Size > limit {
-			return nil, corrupt(name, "%d bytes, more than %d", hdr.Size, limit)
-		}
-		b, err := io.ReadAll(io.LimitReader(tr, hdr.Size))
-		if err != nil || int64(len(b)) != hdr.Size {
-			return nil, corrupt(name, "cut short: %v", err)
-		}
 		sum := sha256.Sum256(b)
-		files = append(files, File{Name: name, Size: hdr.Size, SHA256: hex.EncodeToString(sum[:])})
+		files = append(files, File{Name: name, Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:])})
 		return b, nil
 	}
 	a := &Archive{}
@@ -138,12 +128,9 @@ func Read(r io.Reader, st *store.Store) (*Archive, error) {
 	if next.Name != NameManifest {
 		return nil, corrupt(next.Name, "unexpected entry where %s belongs", NameManifest)
 	}
-	if next.Size > maxManifest {
-		return nil, corrupt(NameManifest, "%d bytes, more than %d", next.Size, maxManifest)
-	}
-	mb, err := io.ReadAll(io.LimitReader(tr, next.Size))
-	if err != nil || int64(len(mb)) != next.Size {
-		return nil, corrupt(NameManifest, "cut short: %v", err)
+	mb, err := readEntry(tr, next, maxManifest)
+	if err != nil {
+		return nil, err
 	}
 	if _, err := tr.Next(); !errors.Is(err, io.EOF) {
 		return nil, corrupt("archive", "entries after %s", NameManifest)
@@ -202,6 +189,33 @@ func sameManifest(got, want Manifest) error {
 		}
 	}
 	return nil
+}
+
+// readSmallEntry reads the next entry, which must be name's and at most
+// limit bytes, whole: the genesis, the light blocks and the parameters,
+// which Read and ReadGenesis read alike.
+func readSmallEntry(tr *tar.Reader, name string, limit int64) ([]byte, error) {
+	hdr, err := nextEntry(tr, name)
+	if err != nil {
+		return nil, err
+	}
+	if hdr.Name != name {
+		return nil, corrupt(name, "entry %q where %q belongs", hdr.Name, name)
+	}
+	return readEntry(tr, hdr, limit)
+}
+
+// readEntry reads the entry whose header tr gave last, of at most limit
+// bytes, whole.
+func readEntry(tr *tar.Reader, hdr *tar.Header, limit int64) ([]byte, error) {
+	if hdr.Size > limit {
+		return nil, corrupt(hdr.Name, "%d bytes, more than %d", hdr.Size, limit)
+	}
+	b, err := io.ReadAll(io.LimitReader(tr, hdr.Size))
+	if err != nil || int64(len(b)) != hdr.Size {
+		return nil, corrupt(hdr.Name, "cut short: %v", err)
+	}
+	return b, nil
 }
 
 // nextEntry reads the next entry's header, where want belongs.
@@ -370,20 +384,5 @@ func blocksErr(p *partReader, format string, args ...any) error {
 // nothing more: to make a new home for it before the archive is read
 // whole. Read checks it again with the rest.
 func ReadGenesis(r io.Reader) ([]byte, error) {
-	tr := tar.NewReader(r)
-	hdr, err := nextEntry(tr, NameGenesis)
-	if err != nil {
-		return nil, err
-	}
-	if hdr.Name != NameGenesis {
-		return nil, corrupt(NameGenesis, "entry %q where %q belongs", hdr.Name, NameGenesis)
-	}
-	if hdr.Size > maxSmallEntry {
-		return nil, corrupt(NameGenesis, "%d bytes, more than %d", hdr.Size, maxSmallEntry)
-	}
-	b, err := io.ReadAll(io.LimitReader(tr, hdr.Size))
-	if err != nil || int64(len(b)) != hdr.Size {
-		return nil, corrupt(NameGenesis, "cut short: %v", err)
-	}
-	return b, nil
+	return readSmallEntry(tar.NewReader(r), NameGenesis, maxSmallEntry)
 }

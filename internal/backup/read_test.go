@@ -358,3 +358,32 @@ func TestReadEveryFlip(t *testing.T) {
 		t.Errorf("only %d of %d flips refused", refused, len(b)/5)
 	}
 }
+
+// ReadGenesis reads the genesis entry as Read does, with one reader:
+// an archive whose genesis entry is out of place, too large, cut short
+// or missing is refused by both with the same error.
+func TestReadGenesisRefusesAsRead(t *testing.T) {
+	genuine := loadEntries(t, "testdata/archive.tar")
+	whole := writeEntries(t, genuine)
+	cases := map[string][]byte{
+		"entries out of order": func() []byte {
+			es := clone(genuine)
+			es[0], es[1] = es[1], es[0]
+			return writeEntries(t, es)
+		}(),
+		"genesis too large": func() []byte {
+			es := clone(genuine)
+			es[find(t, es, NameGenesis)].data = bytes.Repeat([]byte(" "), maxSmallEntry+1)
+			return writeEntries(t, es)
+		}(),
+		"cut short in the genesis": whole[:512+10],
+		"empty":                    nil,
+	}
+	for name, b := range cases {
+		_, rerr := Read(bytes.NewReader(b), nil)
+		_, gerr := ReadGenesis(bytes.NewReader(b))
+		if rerr == nil || gerr == nil || rerr.Error() != gerr.Error() {
+			t.Errorf("%s: Read refuses with %v, ReadGenesis with %v; want one refusal", name, rerr, gerr)
+		}
+	}
+}

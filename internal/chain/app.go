@@ -31,8 +31,10 @@ import (
 // 3: a register_batch message is the compact form of docs/transactions.md
 // (entries grouped under their node, values as [type, data] pairs).
 // 4: an envelope's body may travel deflated (registry.EncodingDeflate).
-// No network ran 3 (there is no deployment yet), so 4 is the version a
-// new chain starts at rather than an upgrade with a handler.
+// 5: an upgrade plan must be at least the network's upgrade_lead_blocks
+// ahead of the block that writes it (registry.Params.UpgradeLead).
+// No network ran 3 or 4 (there is no deployment yet), so 5 is the version
+// a new chain starts at rather than an upgrade with a handler.
 const AppVersion uint64 = wire.GenesisAppVersion
 
 // Version is the software version reported in Info.

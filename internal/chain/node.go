@@ -234,18 +234,23 @@ func (n *Node) Status(ctx context.Context) (wire.NodeStatus, error) {
 	if err != nil {
 		return wire.NodeStatus{}, fmt.Errorf("node status: %w", err)
 	}
-	return wire.NodeStatus{
+	st := wire.NodeStatus{
 		ChainID:     s.NodeInfo.Network,
 		NodeID:      string(s.NodeInfo.DefaultNodeID),
 		Moniker:     s.NodeInfo.Moniker,
 		Height:      s.SyncInfo.LatestBlockHeight,
 		AppHash:     s.SyncInfo.LatestAppHash.String(),
-		BlockTime:   s.SyncInfo.LatestBlockTime,
 		CatchingUp:  s.SyncInfo.CatchingUp,
 		Peers:       n.node.Switch().Peers().Size(),
 		Validator:   s.ValidatorInfo.VotingPower > 0,
 		VotingPower: s.ValidatorInfo.VotingPower,
-	}, nil
+	}
+	// Before the first block CometBFT reports the Unix epoch as the
+	// latest block's time: there is no block, so no time.
+	if st.Height > 0 {
+		st.BlockTime = s.SyncInfo.LatestBlockTime
+	}
+	return st, nil
 }
 
 // Submit puts a transaction into the mempool (which gossips it to peers)

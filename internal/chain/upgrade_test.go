@@ -63,12 +63,13 @@ func upgradeChain(t *testing.T, app *App) {
 }
 
 // initChain runs InitChain on app with key 1 as the authority, as newApp
-// does.
+// does, and an upgrade lead of 2 blocks, so that a plan may be for two
+// blocks after the one that writes it.
 func initChain(t *testing.T, app *App) {
 	t.Helper()
 	gen, _ := json.Marshal(registry.Genesis{
 		Authority: registry.Authority{Members: []string{pub(key(1))}, Threshold: 1},
-		Params:    registry.Params{OIDArc: "2.25.1", IAC: "MA"},
+		Params:    registry.Params{OIDArc: "2.25.1", IAC: "MA", UpgradeLeadBlocks: 2},
 	})
 	if _, err := app.InitChain(context.Background(), &abci.InitChainRequest{ChainId: testChain, InitialHeight: 1, AppStateBytes: gen}); err != nil {
 		t.Fatal(err)

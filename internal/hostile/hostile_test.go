@@ -20,6 +20,7 @@ var httpStatus = map[string]int{
 	registry.CodeVersionMismatch: 409, registry.CodeNonceReplayed: 409, registry.CodeNonceGap: 409,
 	registry.CodeAlreadyDecided: 409, registry.CodeAlreadyVoted: 409, registry.CodeAlreadyActive: 409,
 	registry.CodeAlreadyInactive: 409, registry.CodeInactive: 409, registry.CodeHashMismatch: 409,
+	registry.CodeUpgradeTooSoon: 409,
 }
 
 // rpcMaxTx is the largest transaction sent through CometBFT's RPC as

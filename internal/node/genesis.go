@@ -2,10 +2,13 @@ package node
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -19,6 +22,7 @@ import (
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
+	jsonv2 "github.com/go-json-experiment/json"
 
 	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/registry"
@@ -34,6 +38,10 @@ import (
 // writes the same genesis, and the institutes compare its hash out of band
 // before they start. A city's full node runs the same collect to get the
 // genesis and its peers.
+//
+// A member file is signed with the validator's private key (its
+// Signature), so a file naming a validator key its sender does not hold,
+// or one changed on the way, is refused by collect, naming the file.
 
 // GenesisMember is what an institute publishes so that the others can
 // include it in a new network's genesis: all public.
@@ -49,6 +57,28 @@ type GenesisMember struct {
 	// Operator is the public key of the home's operator key: the
 	// institute's seat in the registry authority.
 	Operator string `json:"operator"`
+	// Signature is the validator key's Ed25519 signature (hex) over
+	// memberMessage of the fields above: the proof that whoever made the
+	// file holds the validator key it names, and binds the node ID,
+	// address and operator key to it.
+	Signature string `json:"signature"`
+}
+
+// memberDomain separates a member file's signature from anything else a
+// validator key signs (CometBFT's votes and proposals are protobuf, never
+// starting with these bytes).
+const memberDomain = "cityid genesis member v1\n"
+
+// memberMessage is what a member file's signature covers: the domain, then
+// each field in its order, as a 4-byte big-endian length and its bytes,
+// so that no two files share a message.
+func memberMessage(m GenesisMember) []byte {
+	b := []byte(memberDomain)
+	for _, f := range [...]string{m.Moniker, m.NodeID, m.Address, m.ValidatorKey, m.Operator} {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(f)))
+		b = append(b, f...)
+	}
+	return b
 }
 
 // Member returns the member file of the node in home. A non-empty address
@@ -79,33 +109,42 @@ func Member(home, address string) (GenesisMember, error) {
 	if err != nil {
 		return GenesisMember{}, fmt.Errorf("genesis member: %w", err)
 	}
+	if valKey.PrivKey == nil || valKey.PrivKey.Type() != cmted25519.KeyType {
+		return GenesisMember{}, fmt.Errorf("genesis member: validator key %s holds no Ed25519 private key to sign the member file with", c.Comet.PrivValidatorKeyFile())
+	}
 	// The public half only, which the key file keeps in clear: no
 	// passphrase is asked for what is published.
 	op, err := keyring.Open(home, keyring.Options{}).Show(OperatorKey)
 	if err != nil {
 		return GenesisMember{}, fmt.Errorf("genesis member: operator key: %w", err)
 	}
-	return GenesisMember{
+	m := GenesisMember{
 		Moniker: c.Comet.Moniker, NodeID: string(nodeKey.ID()), Address: c.Comet.P2P.ExternalAddress,
-		ValidatorKey: hex.EncodeToString(valKey), Operator: op.PubKey,
-	}, nil
+		ValidatorKey: hex.EncodeToString(valKey.PrivKey.PubKey().Bytes()), Operator: op.PubKey,
+	}
+	sig, err := valKey.PrivKey.Sign(memberMessage(m))
+	if err != nil {
+		return GenesisMember{}, fmt.Errorf("genesis member: sign with the validator key: %w", err)
+	}
+	m.Signature = hex.EncodeToString(sig)
+	return m, nil
 }
 
-// readValidatorKey reads the public half of a CometBFT key file without
-// privval.LoadFilePV, which ends the process on a bad file.
-func readValidatorKey(path string) ([]byte, error) {
+// readValidatorKey reads a CometBFT key file without privval.LoadFilePV,
+// which ends the process on a bad file.
+func readValidatorKey(path string) (privval.FilePVKey, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("validator key: %w (a validator whose key is in a remote signer publishes the signer's public key instead)", err)
+		return privval.FilePVKey{}, fmt.Errorf("validator key: %w (a member file is signed with the validator key: make it where the key file is, before the key moves to a remote signer)", err)
 	}
 	var k privval.FilePVKey
 	if err := cmtjson.Unmarshal(b, &k); err != nil {
-		return nil, fmt.Errorf("validator key %s: %w", path, err)
+		return privval.FilePVKey{}, fmt.Errorf("validator key %s: %w", path, err)
 	}
 	if k.PubKey == nil || k.PubKey.Type() != cmted25519.KeyType {
-		return nil, fmt.Errorf("validator key %s: not an Ed25519 key", path)
+		return privval.FilePVKey{}, fmt.Errorf("validator key %s: not an Ed25519 key", path)
 	}
-	return k.PubKey.Bytes(), nil
+	return k, nil
 }
 
 func checkHostPort(address string) error {
@@ -124,7 +163,9 @@ type CollectOptions struct {
 	// Threshold is the registry authority's M of N; 0 is a majority of
 	// the members.
 	Threshold int
-	Members   []GenesisMember
+	// MemberFiles are the paths of the members' files, as `genesis
+	// member` printed them; errors name a member by its file.
+	MemberFiles []string
 }
 
 // CollectResult says what Collect wrote.
@@ -155,10 +196,18 @@ func Collect(home string, opts CollectOptions) (_ CollectResult, err error) {
 	if opts.GenesisTime.IsZero() {
 		return CollectResult{}, errors.New("genesis collect needs a genesis time that every institute gives (RFC 3339, e.g. 2027-01-04T08:00:00Z)")
 	}
-	if len(opts.Members) == 0 {
+	if len(opts.MemberFiles) == 0 {
 		return CollectResult{}, errors.New("genesis collect needs the member files of the validators")
 	}
-	members, err := sortMembers(opts.Members)
+	read := make([]checkedMember, len(opts.MemberFiles))
+	for i, path := range opts.MemberFiles {
+		m, err := ReadMemberFile(path)
+		if err != nil {
+			return CollectResult{}, err
+		}
+		read[i] = checkedMember{GenesisMember: m, file: path}
+	}
+	members, err := sortMembers(read)
 	if err != nil {
 		return CollectResult{}, err
 	}
@@ -214,42 +263,85 @@ func Collect(home string, opts CollectOptions) (_ CollectResult, err error) {
 	}, nil
 }
 
+// maxMemberFile bounds a member file's size: a few hundred bytes of
+// public keys and names, read from whoever sent it.
+const maxMemberFile = 4 << 10
+
+// ReadMemberFile reads a member file as `genesis member` wrote it: one
+// JSON object of GenesisMember's fields, spelt exactly so (a misspelt or
+// unknown field is refused, not ignored), and nothing after it. Its
+// content and signature are checked by Collect.
+func ReadMemberFile(path string) (GenesisMember, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return GenesisMember{}, fmt.Errorf("member file %s: %w", path, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxMemberFile+1))
+	if err != nil {
+		return GenesisMember{}, fmt.Errorf("member file %s: %w", path, err)
+	}
+	if len(b) > maxMemberFile {
+		return GenesisMember{}, fmt.Errorf("member file %s is larger than %d bytes: it is not a member file", path, maxMemberFile)
+	}
+	var m GenesisMember
+	// encoding/json v2's rules: keys matched case-sensitively, a key given
+	// twice refused; and here, an unknown key refused.
+	if err := jsonv2.Unmarshal(b, &m, jsonv2.RejectUnknownMembers(true)); err != nil {
+		return GenesisMember{}, fmt.Errorf("member file %s: %w", path, err)
+	}
+	return m, nil
+}
+
 // checkedMember is a member file with its validator key decoded.
 type checkedMember struct {
 	GenesisMember
-	key []byte
+	file string // the path it was read from, which names it in errors
+	key  []byte
 }
 
-// sortMembers checks the member files and orders them by validator key,
-// so that the genesis does not depend on the order they were given in.
-func sortMembers(in []GenesisMember) ([]checkedMember, error) {
+// name names a member in errors: its file, and its moniker, which a
+// default home has as cityid-node, like every other.
+func (m checkedMember) name() string {
+	if m.Moniker == "" || checkMoniker(m.Moniker) != nil {
+		return "member file " + m.file
+	}
+	return fmt.Sprintf("member file %s (moniker %s)", m.file, m.Moniker)
+}
+
+// sortMembers checks the member files, their signatures among them, and
+// orders them by validator key, so that the genesis does not depend on
+// the order they were given in.
+func sortMembers(in []checkedMember) ([]checkedMember, error) {
 	out := make([]checkedMember, 0, len(in))
 	seen := map[string]string{}
 	for _, m := range in {
+		name := m.name()
 		if err := checkMoniker(m.Moniker); err != nil {
-			return nil, fmt.Errorf("member %.70q: %w", m.Moniker, err)
-		}
-		name := m.Moniker
-		if name == "" {
-			name = m.NodeID
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		key, err := registry.ParsePubKey(m.ValidatorKey)
 		if err != nil {
-			return nil, fmt.Errorf("member %s: validator key: %w", name, err)
+			return nil, fmt.Errorf("%s: validator key: %w", name, err)
 		}
 		if _, err := registry.ParsePubKey(m.Operator); err != nil {
-			return nil, fmt.Errorf("member %s: operator key: %w", name, err)
+			return nil, fmt.Errorf("%s: operator key: %w", name, err)
 		}
 		if _, err := p2p.NewNetAddressString(m.NodeID + "@" + m.Address); err != nil {
-			return nil, fmt.Errorf("member %s: node ID and address %s@%s: %w", name, m.NodeID, m.Address, err)
+			return nil, fmt.Errorf("%s: node ID and address %s@%s: %w", name, m.NodeID, m.Address, err)
+		}
+		sig, err := hex.DecodeString(m.Signature)
+		if err != nil || len(sig) != ed25519.SignatureSize || !ed25519.Verify(key, memberMessage(m.GenesisMember), sig) {
+			return nil, fmt.Errorf("%s: the signature is not the validator key's over this file: the file was changed, or made by someone who does not hold validator key %s; ask its institute for it again", name, m.ValidatorKey)
 		}
 		for _, f := range [...][2]string{{"node ID", m.NodeID}, {"validator key", m.ValidatorKey}, {"operator key", m.Operator}} {
 			if other, dup := seen[f[0]+f[1]]; dup {
-				return nil, fmt.Errorf("members %s and %s have the same %s %s", other, name, f[0], f[1])
+				return nil, fmt.Errorf("%s and %s have the same %s %s", other, name, f[0], f[1])
 			}
 			seen[f[0]+f[1]] = name
 		}
-		out = append(out, checkedMember{GenesisMember: m, key: key})
+		m.key = key
+		out = append(out, m)
 	}
 	slices.SortFunc(out, func(a, b checkedMember) int { return bytes.Compare(a.key, b.key) })
 	return out, nil

@@ -46,14 +46,15 @@ func TestGenesisCollect(t *testing.T) {
 		}
 		members = append(members, m)
 	}
+	files := writeMembers(t, dir, members...)
 	at := time.Date(2027, 1, 4, 8, 0, 0, 0, time.UTC)
 	var sums []string
 	for i, home := range homes {
-		order := slices.Clone(members)
+		order := slices.Clone(files)
 		if i%2 == 1 {
 			slices.Reverse(order)
 		}
-		res, err := Collect(home, CollectOptions{ChainID: "cityid-pilot", GenesisTime: at, Members: order})
+		res, err := Collect(home, CollectOptions{ChainID: "cityid-pilot", GenesisTime: at, MemberFiles: order})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,9 +103,35 @@ func TestGenesisCollect(t *testing.T) {
 	}
 }
 
+// writeMembers writes each member's file into dir as member-<i>.json, as
+// `genesis member` prints it, and returns their paths.
+func writeMembers(t *testing.T, dir string, members ...GenesisMember) []string {
+	t.Helper()
+	var paths []string
+	for _, m := range members {
+		b, err := json.MarshalIndent(m, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, writeMemberText(t, dir, string(b)))
+	}
+	return paths
+}
+
+// writeMemberText writes text as the next member file in dir.
+func writeMemberText(t *testing.T, dir, text string) string {
+	t.Helper()
+	names, _ := filepath.Glob(filepath.Join(dir, "member-*.json"))
+	path := filepath.Join(dir, fmt.Sprintf("member-%d.json", len(names)))
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // Collect refuses what would make a network no one meant: a member file
 // given twice, a bad key, a missing chain ID or time, and a home that has
-// run a chain already.
+// run a chain already. Each refusal of a member names its file.
 func TestGenesisCollectRefuses(t *testing.T) {
 	dir := t.TempDir()
 	home := filepath.Join(dir, "h")
@@ -123,29 +150,126 @@ func TestGenesisCollectRefuses(t *testing.T) {
 	longName, escName := m, m
 	longName.Moniker = strings.Repeat("n", 71)
 	escName.Moniker = "node\x1b[31m"
+	files := writeMembers(t, dir, m, bad, noAddr, longName, escName)
 	for _, tc := range []struct {
-		name string
-		opts CollectOptions
-		want string
+		name  string
+		opts  CollectOptions
+		wants []string
 	}{
-		{"twice", CollectOptions{ChainID: "c", GenesisTime: at, Members: []GenesisMember{m, m}}, "the same node ID"},
-		{"bad_key", CollectOptions{ChainID: "c", GenesisTime: at, Members: []GenesisMember{bad}}, "validator key"},
-		{"bad_address", CollectOptions{ChainID: "c", GenesisTime: at, Members: []GenesisMember{noAddr}}, "address"},
-		{"long_moniker", CollectOptions{ChainID: "c", GenesisTime: at, Members: []GenesisMember{longName}}, "more than 70"},
-		{"moniker_escape", CollectOptions{ChainID: "c", GenesisTime: at, Members: []GenesisMember{escName}}, "control"},
-		{"no_chain_id", CollectOptions{GenesisTime: at, Members: []GenesisMember{m}}, "chain ID"},
-		{"no_time", CollectOptions{ChainID: "c", Members: []GenesisMember{m}}, "genesis time"},
-		{"none", CollectOptions{ChainID: "c", GenesisTime: at}, "member files"},
+		{"twice", CollectOptions{ChainID: "c", GenesisTime: at, MemberFiles: []string{files[0], files[0]}}, []string{"the same node ID", files[0] + " (moniker cityid-node) and member file " + files[0]}},
+		{"bad_key", CollectOptions{ChainID: "c", GenesisTime: at, MemberFiles: files[1:2]}, []string{"member file " + files[1] + " (moniker cityid-node): validator key"}},
+		{"bad_address", CollectOptions{ChainID: "c", GenesisTime: at, MemberFiles: files[2:3]}, []string{files[2], "address"}},
+		{"long_moniker", CollectOptions{ChainID: "c", GenesisTime: at, MemberFiles: files[3:4]}, []string{"member file " + files[3] + ": moniker is 71 bytes, more than 70"}},
+		{"moniker_escape", CollectOptions{ChainID: "c", GenesisTime: at, MemberFiles: files[4:5]}, []string{files[4], "control"}},
+		{"no_file", CollectOptions{ChainID: "c", GenesisTime: at, MemberFiles: []string{filepath.Join(dir, "none.json")}}, []string{"member file " + filepath.Join(dir, "none.json")}},
+		{"no_chain_id", CollectOptions{GenesisTime: at, MemberFiles: files[:1]}, []string{"chain ID"}},
+		{"no_time", CollectOptions{ChainID: "c", MemberFiles: files[:1]}, []string{"genesis time"}},
+		{"none", CollectOptions{ChainID: "c", GenesisTime: at}, []string{"member files"}},
 	} {
-		if _, err := Collect(home, tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: %v, want an error saying %q", tc.name, err, tc.want)
+		_, err := Collect(home, tc.opts)
+		for _, want := range tc.wants {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %v, want an error saying %q", tc.name, err, want)
+			}
 		}
 	}
 	// What a started node leaves in data/.
 	if err := os.Mkdir(filepath.Join(home, "data", "blockstore.db"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Collect(home, CollectOptions{ChainID: "c", GenesisTime: at, Members: []GenesisMember{m}}); err == nil || !strings.Contains(err.Error(), "has run a chain already") {
+	if _, err := Collect(home, CollectOptions{ChainID: "c", GenesisTime: at, MemberFiles: files[:1]}); err == nil || !strings.Contains(err.Error(), "has run a chain already") {
 		t.Errorf("collect into a started home: %v", err)
+	}
+}
+
+// A member file is signed with the validator key it names: a file naming
+// another institute's validator key (to take its seat, or to send its
+// peers to another address), or one changed on the way, is refused,
+// naming the file; the file as made passes.
+func TestGenesisCollectRefusesForgedMember(t *testing.T) {
+	dir := t.TempDir()
+	var members []GenesisMember
+	for i := range 2 {
+		home := filepath.Join(dir, fmt.Sprintf("h%d", i))
+		if _, err := Init(home, InitOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := Member(home, fmt.Sprintf("10.9.0.%d:26656", 10+i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		members = append(members, m)
+	}
+	victim, forger := members[0], members[1]
+	// The forger's own file, with the victim's validator key in it.
+	stolen := forger
+	stolen.ValidatorKey = victim.ValidatorKey
+	// The victim's file, sent on with the forger's address.
+	moved := victim
+	moved.Address = forger.Address
+	// The victim's file with the forger's operator key: a seat in the
+	// authority for the forger.
+	seat := victim
+	seat.Operator = forger.Operator
+	unsigned := victim
+	unsigned.Signature = ""
+	short := victim
+	short.Signature = victim.Signature[:64]
+	forged := writeMembers(t, dir, stolen, moved, seat, unsigned, short)
+	good := writeMembers(t, dir, victim, forger)
+	at := time.Date(2027, 1, 4, 8, 0, 0, 0, time.UTC)
+	for _, f := range forged {
+		collector := filepath.Join(t.TempDir(), "c")
+		if _, err := Init(collector, InitOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Collect(collector, CollectOptions{ChainID: "c", GenesisTime: at, MemberFiles: []string{good[1], f}})
+		if err == nil || !strings.Contains(err.Error(), "member file "+f+" (moniker cityid-node): the signature is not the validator key's") {
+			t.Errorf("forged member file %s: %v, want a refusal naming it", f, err)
+		}
+	}
+	collector := filepath.Join(t.TempDir(), "c")
+	if _, err := Init(collector, InitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Collect(collector, CollectOptions{ChainID: "c", GenesisTime: at, MemberFiles: good}); err != nil {
+		t.Fatalf("the members' own files: %v", err)
+	}
+}
+
+// A member file is read as genesis member wrote it: a misspelt field, a
+// field in another case, a field given twice, or something after the
+// object is refused, naming the file, never ignored.
+func TestReadMemberFileIsStrict(t *testing.T) {
+	dir := t.TempDir()
+	home := filepath.Join(dir, "h")
+	if _, err := Init(home, InitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Member(home, "10.9.0.10:26656")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := writeMembers(t, dir, m)[0]
+	if got, err := ReadMemberFile(file); err != nil || got != m {
+		t.Fatalf("ReadMemberFile of genesis member's file: %+v, %v; want %+v", got, err, m)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	for _, tc := range []struct{ name, text, want string }{
+		{"misspelt", strings.Replace(text, `"operator"`, `"operater"`, 1), "operater"},
+		{"other case", strings.Replace(text, `"address"`, `"Address"`, 1), "Address"},
+		{"twice", strings.Replace(text, `"moniker": "cityid-node"`, `"moniker": "cityid-node", "moniker": "other"`, 1), "duplicate"},
+		{"trailing", text + "{}", "after top-level value"},
+		{"not json", "moniker=cityid-node", "invalid character"},
+		{"large", `{"moniker":"` + strings.Repeat("x", 5000) + `"}`, "larger than 4096 bytes"},
+	} {
+		path := writeMemberText(t, dir, tc.text)
+		if _, err := ReadMemberFile(path); err == nil || !strings.Contains(err.Error(), "member file "+path) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error naming %s and saying %q", tc.name, err, path, tc.want)
+		}
 	}
 }

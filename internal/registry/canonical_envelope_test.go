@@ -2,7 +2,10 @@ package registry
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -56,4 +59,48 @@ func FuzzParseCanonical(f *testing.F) {
 			t.Fatalf("fast and slow readings of %q differ", b)
 		}
 	})
+}
+
+// An envelope posted in any JSON encoding is read by the registry's one
+// strict decoder: what it refuses is refused with decodeStrict's own
+// words (the same bounds, the same key rules), a key spelt with escapes
+// as decodeStrict would refuse it spelt plainly; and an escaped spelling
+// of a valid key is taken.
+func TestCanonicalEnvelopeDecodesStrictly(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	tx := string(h.signer("a").tx(t, KindRegisterSector, M{"id": "1561301001.85"}))
+	deep := strings.Repeat("[", 20) + strings.Repeat("]", 20)
+	for _, c := range []struct{ name, in, plain string }{
+		{"another case", strings.Replace(tx, `"pub_key"`, `"PUB_KEY"`, 1), ""},
+		{"unknown key", strings.Replace(tx, `"pub_key"`, `"extra":1,"pub_key"`, 1), ""},
+		{"key twice", strings.Replace(tx, `{`, `{"body":"AA==",`, 1), ""},
+		{"nested too deep", strings.Replace(tx, `"pub_key"`, `"extra":`+deep+`,"pub_key"`, 1), ""},
+		{"trailing data", tx + " {}", ""},
+		{"escaped, another case", strings.Replace(tx, `"pub_key"`, `"PUB\u005fKEY"`, 1), strings.Replace(tx, `"pub_key"`, `"PUB_KEY"`, 1)},
+		{"escaped, twice", strings.TrimSuffix(tx, "}") + `,"b\u006fdy":"AA=="}`, strings.TrimSuffix(tx, "}") + `,"body":"AA=="}`},
+	} {
+		plain := c.plain
+		if plain == "" {
+			plain = c.in
+		}
+		err := decodeStrict([]byte(plain), &Envelope{})
+		if err == nil {
+			t.Fatalf("%s: decodeStrict takes %s", c.name, plain)
+		}
+		_, cerr := CanonicalEnvelope([]byte(c.in))
+		if want := "envelope: " + err.Error(); cerr == nil || cerr.Code != CodeMalformed || cerr.Msg != want {
+			t.Errorf("%s: CanonicalEnvelope refuses with %v, want malformed: %s", c.name, cerr, want)
+		}
+	}
+	// A key given as null is there: the envelope's own checks refuse it,
+	// with their code.
+	e := decodeTx(t, []byte(tx))
+	nullSig := fmt.Sprintf(`{"body":"%s","pub_key":"%s","signature":null}`, base64.StdEncoding.EncodeToString(e.Body), e.PubKey)
+	if _, cerr := CanonicalEnvelope([]byte(nullSig)); cerr == nil || cerr.Code != CodeBadSignature {
+		t.Errorf("CanonicalEnvelope of a null signature: %v, want bad_signature", cerr)
+	}
+	escaped := strings.Replace(tx, `"signature"`, `"sign\u0061ture"`, 1)
+	if canon, cerr := CanonicalEnvelope([]byte(escaped)); cerr != nil || string(canon) != tx {
+		t.Errorf("CanonicalEnvelope(%s) = %s, %v; want %s", escaped, canon, cerr, tx)
+	}
 }

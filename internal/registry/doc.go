@@ -30,7 +30,7 @@
 //
 // It also owns the state's export (export.go, docs/export.md): which
 // entries a new network carries, their one written form, and the checks an
-// import makes before InitGenesisFrom writes them. It reads and writes
+// import makes as InitGenesisFrom writes them. It reads and writes
 // through io.Reader and io.Writer, never files.
 //
 // Nothing a transaction says can make applying a block fail: content that

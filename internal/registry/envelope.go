@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"reflect"
@@ -281,55 +280,40 @@ func CanonicalEnvelope(b []byte) ([]byte, *Error) {
 	return tx, nil
 }
 
-// readAnyEnvelope reads an envelope from any JSON encoding of it: its
-// three keys exactly (after JSON's escapes), and body_encoding if it is
-// there, each once, nothing else and nothing after it.
+// readAnyEnvelope reads an envelope from any JSON encoding of it with the
+// registry's strict decoder (decodeStrict's checks: its keys exactly,
+// each once, nothing else and nothing after it), keys taken in any JSON
+// spelling; body, pub_key and signature must be there.
 func readAnyEnvelope(b []byte) (Envelope, error) {
+	// Raw values, to tell a key that is there (null included, which the
+	// envelope's own checks then refuse with their codes) from one that
+	// is not.
+	var in struct {
+		Body         json.RawMessage `json:"body"`
+		BodyEncoding json.RawMessage `json:"body_encoding"`
+		PubKey       json.RawMessage `json:"pub_key"`
+		Signature    json.RawMessage `json:"signature"`
+	}
 	var e Envelope
-	d := json.NewDecoder(bytes.NewReader(b))
-	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
-		return e, errors.New("not a JSON object")
+	if err := decodeAnySpelling(b, &in); err != nil {
+		return e, err
 	}
-	seen := map[string]bool{}
-	for d.More() {
-		tok, err := d.Token()
-		if err != nil {
-			return e, fmt.Errorf("%s", clip(err.Error()))
+	for _, f := range []struct {
+		key string
+		raw json.RawMessage
+		dst any
+	}{{"body", in.Body, &e.Body}, {"body_encoding", in.BodyEncoding, &e.BodyEncoding}, {"pub_key", in.PubKey, &e.PubKey}, {"signature", in.Signature, &e.Signature}} {
+		if f.raw == nil {
+			if f.key == "body_encoding" {
+				continue
+			}
+			return e, fmt.Errorf("no %s", f.key)
 		}
-		key, _ := tok.(string)
-		if seen[key] {
-			return e, fmt.Errorf("key %q appears twice", clip(key))
-		}
-		seen[key] = true
-		var dst any
-		switch key {
-		case "body":
-			dst = &e.Body
-		case "body_encoding":
-			dst = &e.BodyEncoding
-		case "pub_key":
-			dst = &e.PubKey
-		case "signature":
-			dst = &e.Signature
-		default:
-			return e, fmt.Errorf("unknown key %q: an envelope has body, pub_key and signature (and body_encoding if the body is compressed)", clip(key))
-		}
-		if err := d.Decode(dst); err != nil {
-			return e, fmt.Errorf("%s: %s", key, clip(err.Error()))
+		if err := json.Unmarshal(f.raw, f.dst); err != nil {
+			return e, fmt.Errorf("%s: %s", f.key, clip(err.Error()))
 		}
 	}
-	if _, err := d.Token(); err != nil {
-		return e, fmt.Errorf("%s", clip(err.Error()))
-	}
-	if rest := bytes.Trim(b[d.InputOffset():], " \t\r\n"); len(rest) != 0 {
-		return e, fmt.Errorf("trailing data after the JSON value at byte %d", d.InputOffset()+1)
-	}
-	for _, k := range []string{"body", "pub_key", "signature"} {
-		if !seen[k] {
-			return e, fmt.Errorf("no %s", k)
-		}
-	}
-	if seen["body_encoding"] && e.BodyEncoding == "" {
+	if in.BodyEncoding != nil && e.BodyEncoding == "" {
 		// Encode would leave it out: refused rather than changed, as
 		// an encoding no one asked for must not be guessed.
 		return e, fmt.Errorf("body_encoding is empty: leave it out for a plain body")
@@ -667,6 +651,16 @@ func KeyText(pub ed25519.PublicKey) string { return hex.EncodeToString(pub) }
 // the same bytes and a typo in a field name is an error, not a silent default.
 func decodeStrict(b []byte, v any) error {
 	if err := checkObjectKeys(b); err != nil {
+		return err
+	}
+	return decodeKeysChecked(b, v)
+}
+
+// decodeAnySpelling is decodeStrict for JSON a client wrote in any of its
+// encodings, keys spelt with escapes among them (checkObjectKeysAnySpelling):
+// an envelope posted to the API, which CanonicalEnvelope re-encodes.
+func decodeAnySpelling(b []byte, v any) error {
+	if err := checkObjectKeysAnySpelling(b); err != nil {
 		return err
 	}
 	return decodeKeysChecked(b, v)

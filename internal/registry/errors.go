@@ -58,6 +58,7 @@ const (
 	CodeHashMismatch    = "hash_mismatch"    // a vote names another content hash than the application's
 	CodeAccountBusy     = "account_busy"     // the account has as many transactions waiting in the mempool as it may
 	CodeInternal        = "internal"         // a store failure; never caused by input
+	CodeUpgradeTooSoon  = "upgrade_too_soon" // an upgrade plan's height is nearer than the network's upgrade_lead_blocks
 )
 
 // Codes lists every rejection code, in a fixed order.
@@ -68,7 +69,7 @@ func Codes() []string {
 		CodeNotFound, CodeExists, CodeDuplicateCity, CodeDuplicateLocode, CodeAlreadyDecided,
 		CodeAlreadyVoted, CodeVersionMismatch, CodeInactive, CodeAlreadyActive,
 		CodeAlreadyInactive, CodeBadValue, CodeExhausted, CodeExpired, CodeHashMismatch,
-		CodeAccountBusy, CodeInternal,
+		CodeAccountBusy, CodeInternal, CodeUpgradeTooSoon,
 	}
 }
 

@@ -40,6 +40,11 @@ type Params struct {
 	// VoteBlocks is how many blocks a vote on an application or a
 	// proposal counts for.
 	VoteBlocks uint64 `json:"vote_blocks,omitempty"`
+	// UpgradeLeadBlocks is how many blocks after the block that
+	// schedules it (the approval that reaches the threshold) an upgrade
+	// plan's height must be at least, so that every operator hears of it
+	// in time to install the binary it needs (application version 5).
+	UpgradeLeadBlocks uint64 `json:"upgrade_lead_blocks,omitempty"`
 }
 
 // GrantTerm is the longest a grant may run, in days.
@@ -52,6 +57,11 @@ func (p Params) ApplicationTerm() uint64 {
 
 // VoteTerm is how many blocks a vote counts for.
 func (p Params) VoteTerm() uint64 { return orDefault(p.VoteBlocks, DefaultVoteBlocks) }
+
+// UpgradeLead is how many blocks ahead an upgrade plan must be.
+func (p Params) UpgradeLead() uint64 {
+	return orDefault(p.UpgradeLeadBlocks, DefaultUpgradeLeadBlocks)
+}
 
 func orDefault(v, def uint64) uint64 {
 	if v == 0 {
@@ -132,8 +142,8 @@ func (p Params) validate() *Error {
 	if p.MaxGrantDays > MaxGrantDays {
 		return errorf(CodeInvalid, "params: max_grant_days %d is more than %d", p.MaxGrantDays, MaxGrantDays)
 	}
-	if p.ApplicationBlocks > MaxTermBlocks || p.VoteBlocks > MaxTermBlocks {
-		return errorf(CodeInvalid, "params: application_blocks and vote_blocks must be at most %d", MaxTermBlocks)
+	if p.ApplicationBlocks > MaxTermBlocks || p.VoteBlocks > MaxTermBlocks || p.UpgradeLeadBlocks > MaxTermBlocks {
+		return errorf(CodeInvalid, "params: application_blocks, vote_blocks and upgrade_lead_blocks must be at most %d", MaxTermBlocks)
 	}
 	return nil
 }
@@ -146,11 +156,13 @@ func (m *Machine) InitGenesis(kv KV, appState []byte, validators []Validator) er
 }
 
 // InitGenesisFrom is InitGenesis with the files a genesis may name
-// opened by open (nil: none). An imported export is read twice: checked
-// whole before anything is written, then written while it is checked
-// again, in case the file changed in between. When it fails after the
-// first write the caller must discard the working state (chain's InitChain
-// rolls it back): nothing of a refused genesis is ever committed.
+// opened by open (nil: none). An imported export is read once, each entry
+// written as soon as its line is checked; what can be checked only of the
+// whole file (its hash, its entries' count and hash, the authority and
+// params it holds) is checked at its end. So an import refused at line N
+// has written the entries before it: the caller must then discard the
+// working state (chain's InitChain rolls it back), and nothing of a
+// refused genesis is ever committed.
 func (m *Machine) InitGenesisFrom(kv KV, appState []byte, validators []Validator, open OpenFile) error {
 	var g Genesis
 	if err := decodeStrict(appState, &g); err != nil {
@@ -178,20 +190,15 @@ func (m *Machine) InitGenesisFrom(kv KV, appState []byte, validators []Validator
 		vals = setPower(vals, v.PubKey, v.Power)
 	}
 	if g.Import != nil {
-		if err := m.checkImport(g, open); err != nil {
-			return fmt.Errorf("genesis app_state: %w", err)
-		}
-	}
-	// Everything is checked before anything is written.
-	if g.Import != nil {
 		if err := m.writeImport(kv, g, open); err != nil {
-			return fmt.Errorf("genesis: %w", err)
+			return fmt.Errorf("genesis app_state: %w", err)
 		}
 		if err := putJSON(kv, ValidatorsKey(), vals); err != nil {
 			return fmt.Errorf("genesis: %w", err)
 		}
 		return nil
 	}
+	// Everything is checked before anything is written.
 	if err := putJSON(kv, AuthorityKey(), g.Authority); err != nil {
 		return fmt.Errorf("genesis: %w", err)
 	}
@@ -230,20 +237,28 @@ func GetParams(r Reader) (Params, error) {
 	return p, nil
 }
 
-// checkImport checks the export a genesis imports, whole, before anything
-// is written: its file's hash, its header, every line, and that it holds
+// writeImport writes the entries of the export a genesis imports, in one
+// read of the file, and checks it: before the file is opened, the genesis's
+// import (a plain file name, a hash) and its chain ID; every line as it is
+// read (ReadExport); then the file's hash, its header, and that it holds
 // the authority and params the genesis shows. A network must not take
 // the chain ID of the one it came from: its accounts' nonces are not
 // carried, and only a chain ID of its own keeps the old network's
-// transactions from being replayed on it.
-func (m *Machine) checkImport(g Genesis, open OpenFile) error {
+// transactions from being replayed on it. On an error, what was written
+// must be discarded (InitGenesisFrom).
+func (m *Machine) writeImport(kv KV, g Genesis, open OpenFile) error {
 	if err := g.Import.validate(); err != nil {
 		return err
 	}
 	if g.Import.Header.ChainID == m.chainID {
 		return fmt.Errorf("import: the export is of chain %s, this network's own chain ID: a network started from an export needs a chain ID of its own", m.chainID)
 	}
-	sum, err := readImport(g, open, nil)
+	sum, err := readImport(g, open, func(key, value []byte) error {
+		if err := kv.Set(key, value); err != nil {
+			return fmt.Errorf("set %q: %w", key, err)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -264,18 +279,6 @@ func (m *Machine) checkImport(g Genesis, open OpenFile) error {
 		}
 	}
 	return nil
-}
-
-// writeImport writes the imported export's entries, checking it again as
-// it goes.
-func (m *Machine) writeImport(kv KV, g Genesis, open OpenFile) error {
-	_, err := readImport(g, open, func(key, value []byte) error {
-		if err := kv.Set(key, value); err != nil {
-			return fmt.Errorf("set %q: %w", key, err)
-		}
-		return nil
-	})
-	return err
 }
 
 // readImport reads the export g names, with ReadExport, and checks the

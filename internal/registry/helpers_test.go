@@ -98,6 +98,18 @@ type harness struct {
 // ("authority-1" … "authority-n") with threshold m.
 func newHarness(t testing.TB, n, m int) *harness {
 	t.Helper()
+	return newHarnessWith(t, n, m, M{"oid_arc": "1.3.6.1.4.1.99999", "iac": "MA"})
+}
+
+// newHarnessParams is a harness of a 1-of-1 authority whose genesis has
+// the params given.
+func newHarnessParams(t testing.TB, params M) *harness {
+	t.Helper()
+	return newHarnessWith(t, 1, 1, params)
+}
+
+func newHarnessWith(t testing.TB, n, m int, params M) *harness {
+	t.Helper()
 	h := &harness{m: New(testChainID), kv: newMemKV(t)}
 	var keys []string
 	for i := 1; i <= n; i++ {
@@ -107,7 +119,7 @@ func newHarness(t testing.TB, n, m int) *harness {
 	}
 	g, err := json.Marshal(M{
 		"authority": M{"members": keys, "threshold": m},
-		"params":    M{"oid_arc": "1.3.6.1.4.1.99999", "iac": "MA"},
+		"params":    params,
 	})
 	if err != nil {
 		t.Fatal(err)

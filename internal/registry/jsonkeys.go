@@ -2,6 +2,7 @@ package registry
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 )
 
@@ -20,7 +21,16 @@ const (
 // signed body has exactly one reading. Every key of the wire format is
 // lowercase snake_case, so nothing valid is refused. Input that is not JSON
 // at all is left to the decoder to report.
-func checkObjectKeys(b []byte) error {
+func checkObjectKeys(b []byte) error { return checkJSONKeys(b, false) }
+
+// checkObjectKeysAnySpelling is checkObjectKeys for JSON that anyone may
+// have written, where a key may be spelt with JSON's escapes
+// ("pub\u005fkey"): each key is checked, and compared with the others,
+// as the decoder reads it. Bodies are never read so: their bytes are
+// signed, and an escaped key would be a second spelling of one body.
+func checkObjectKeysAnySpelling(b []byte) error { return checkJSONKeys(b, true) }
+
+func checkJSONKeys(b []byte, unescape bool) error {
 	// The keys are compared where they lie in b, and the open objects
 	// and their keys are kept in arrays on the stack: every transaction
 	// passes here (a register's body has a dozen keys), and copying each
@@ -68,6 +78,13 @@ func checkObjectKeys(b []byte) error {
 			top := &stack[n-1]
 			top.expectKey = false
 			key := b[start+1 : i]
+			if unescape && bytes.IndexByte(key, '\\') >= 0 {
+				var k string
+				if err := json.Unmarshal(b[start:i+1], &k); err != nil {
+					return nil // not a JSON string: the decoder says so
+				}
+				key = []byte(k)
+			}
 			if err := checkKeyText(key, start+1); err != nil {
 				return err
 			}

@@ -149,6 +149,17 @@ const (
 	// proposal counts: as long as an application is open.
 	DefaultVoteBlocks = DefaultApplicationBlocks
 
+	// DefaultUpgradeLeadBlocks is how many blocks ahead of the block that
+	// schedules it an upgrade plan must be, unless genesis says otherwise
+	// (Params.UpgradeLeadBlocks): a plan for the next height would stop
+	// every node whose operator had no time to install the new binary.
+	// It is a floor, not a schedule (docs/upgrade.md: choose hours or
+	// days ahead): at one block a second about 17 minutes. It is not
+	// larger because CityID's nodes make no empty blocks by default, so
+	// a height comes only as fast as writes do, and a larger floor would
+	// hold a quiet network's upgrade back for weeks.
+	DefaultUpgradeLeadBlocks = 1_000
+
 	// MaxTermBlocks bounds the genesis terms in blocks (about ten years
 	// at one block a second).
 	MaxTermBlocks = 315_360_000

@@ -698,7 +698,7 @@ func TestDeterminism(t *testing.T) {
 	// The authority schedules an upgrade, then cancels it, three approvals
 	// of 3 of 4 each, on the three harnesses alike.
 	later := map[string]int{}
-	for _, msg := range []M{{"name": "v4-script", "height": 1000}, {"name": "v4-script", "height": 0}} {
+	for _, msg := range []M{{"name": "v4-script", "height": 1_000_000}, {"name": "v4-script", "height": 0}} {
 		var txs [][]byte
 		for _, member := range s.members(t)[:3] {
 			txs = append(txs, s.tx(t, member, KindSetUpgrade, msg))

@@ -123,7 +123,10 @@ func (m *SetUpgrade) apply(c *txContext) (Outcome, *Error) {
 
 // checkUpgrade refuses a plan that could not run: a height not above the
 // block's, a name already run, a second pending plan; and a cancellation
-// of a plan that is not pending.
+// of a plan that is not pending. It refuses too a plan nearer than the
+// network's lead (Params.UpgradeLead) to the block that writes it, so
+// that no plan stops nodes whose operators never heard of it in time:
+// counted in blocks from the block's height alone, like every term.
 func (c *txContext) checkUpgrade(m *SetUpgrade) *Error {
 	plan, pending, err := GetUpgradePlan(c.st)
 	if err != nil {
@@ -137,6 +140,16 @@ func (c *txContext) checkUpgrade(m *SetUpgrade) *Error {
 	}
 	if m.Height <= c.block.Height {
 		return errorf(CodeInvalid, "upgrade height %d is not in the future: this is height %d", m.Height, c.block.Height)
+	}
+	params, err := GetParams(c.st)
+	if err != nil {
+		return internal("read params", err)
+	}
+	// MaxTermBlocks bounds the lead, so the sum cannot overflow for any
+	// height a block has.
+	if earliest := c.block.Height + int64(params.UpgradeLead()); m.Height < earliest {
+		return errorf(CodeUpgradeTooSoon, "upgrade height %d is %d blocks after this one (%d); the network's upgrade_lead_blocks is %d, so the earliest allowed height is %d",
+			m.Height, m.Height-c.block.Height, c.block.Height, params.UpgradeLead(), earliest)
 	}
 	if pending {
 		return errorf(CodeExists, "upgrade %q at height %d is pending: cancel it first (set_upgrade with its name and height 0)", plan.Name, plan.Height)

@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -19,8 +21,8 @@ func (h *harness) upgradePlan(t testing.TB) (UpgradePlan, bool) {
 func TestSetUpgradeSchedulesAPlan(t *testing.T) {
 	h := newHarness(t, 3, 2)
 	m := h.members
-	msg := SetUpgrade{Name: "v4-layout", Height: 50, Info: "https://example.org/cityid/v4"}
-	id := proposalID(KindSetUpgrade, `{"name":"v4-layout","height":50,"info":"https://example.org/cityid/v4"}`)
+	msg := SetUpgrade{Name: "v4-layout", Height: 5000, Info: "https://example.org/cityid/v4"}
+	id := proposalID(KindSetUpgrade, `{"name":"v4-layout","height":5000,"info":"https://example.org/cityid/v4"}`)
 
 	out := h.mustApply(t, m[0].tx(t, KindSetUpgrade, msg))
 	if out.Proposal != id || out.Status != AppPending || out.Approvals != 1 || out.Threshold != 2 {
@@ -39,7 +41,7 @@ func TestSetUpgradeSchedulesAPlan(t *testing.T) {
 		t.Fatalf("second approval: %+v, want applied", out)
 	}
 	plan, ok := h.upgradePlan(t)
-	want := UpgradePlan{Name: "v4-layout", Height: 50, Info: msg.Info, Approved: Stamp{Height: h.height, Time: blockTime(h.height).UTC()}}
+	want := UpgradePlan{Name: "v4-layout", Height: 5000, Info: msg.Info, Approved: Stamp{Height: h.height, Time: blockTime(h.height).UTC()}}
 	plan.Approved.Tx = ""
 	if !ok || plan != want {
 		t.Fatalf("plan %+v (found %v), want %+v", plan, ok, want)
@@ -49,8 +51,8 @@ func TestSetUpgradeSchedulesAPlan(t *testing.T) {
 	}
 
 	// One plan at a time.
-	other := SetUpgrade{Name: "v5", Height: 60}
-	h.expectRejected(t, m[0].tx(t, KindSetUpgrade, other), CodeExists, `upgrade "v4-layout" at height 50 is pending`)
+	other := SetUpgrade{Name: "v5", Height: 6000}
+	h.expectRejected(t, m[0].tx(t, KindSetUpgrade, other), CodeExists, `upgrade "v4-layout" at height 5000 is pending`)
 
 	// Cancelled, M of N, by its name and height 0.
 	cancel := SetUpgrade{Name: "v4-layout"}
@@ -98,7 +100,7 @@ func TestSetUpgradeRefusals(t *testing.T) {
 		})
 	}
 	// A stranger proposes nothing.
-	h.expectRejected(t, h.signer("stranger").tx(t, KindSetUpgrade, SetUpgrade{Name: "v4", Height: 100}), CodeUnauthorized, "not a member")
+	h.expectRejected(t, h.signer("stranger").tx(t, KindSetUpgrade, SetUpgrade{Name: "v4", Height: 1_000_000}), CodeUnauthorized, "not a member")
 }
 
 // An upgrade runs once: its record refuses its name again, and the version
@@ -106,7 +108,7 @@ func TestSetUpgradeRefusals(t *testing.T) {
 func TestCompleteUpgrade(t *testing.T) {
 	h := newHarness(t, 1, 1)
 	op := h.members[0]
-	h.mustApply(t, op.tx(t, KindSetUpgrade, SetUpgrade{Name: "v4", Height: 10, Info: "notes"}))
+	h.mustApply(t, op.tx(t, KindSetUpgrade, SetUpgrade{Name: "v4", Height: 2000, Info: "notes"}))
 	plan, ok := h.upgradePlan(t)
 	if !ok {
 		t.Fatal("no plan")
@@ -128,12 +130,12 @@ func TestCompleteUpgrade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(done) != 1 || done[0] != (UpgradeDone{Name: "v4", Height: 10, Info: "notes", AppVersion: 4}) {
+	if len(done) != 1 || done[0] != (UpgradeDone{Name: "v4", Height: 2000, Info: "notes", AppVersion: 4}) {
 		t.Errorf("upgrades done %+v", done)
 	}
-	h.height = 10 // the chain went on past the upgrade
-	h.expectRejected(t, op.tx(t, KindSetUpgrade, SetUpgrade{Name: "v4", Height: 20}), CodeExists, `upgrade "v4" has run already`)
-	h.mustApply(t, op.tx(t, KindSetUpgrade, SetUpgrade{Name: "v5", Height: 20}))
+	h.height = 2000 // the chain went on past the upgrade
+	h.expectRejected(t, op.tx(t, KindSetUpgrade, SetUpgrade{Name: "v4", Height: 5000}), CodeExists, `upgrade "v4" has run already`)
+	h.mustApply(t, op.tx(t, KindSetUpgrade, SetUpgrade{Name: "v5", Height: 5000}))
 }
 
 // A plan approved at the threshold is checked again when it applies: its
@@ -141,8 +143,52 @@ func TestCompleteUpgrade(t *testing.T) {
 func TestSetUpgradeHeightCheckedWhenApplied(t *testing.T) {
 	h := newHarness(t, 2, 2)
 	m := h.members
-	msg := SetUpgrade{Name: "v4", Height: 5}
-	h.mustApply(t, m[0].tx(t, KindSetUpgrade, msg)) // height 1
-	h.height = 5
-	h.expectRejected(t, m[1].tx(t, KindSetUpgrade, msg), CodeInvalid, "upgrade height 5 is not in the future: this is height 6")
+	msg := SetUpgrade{Name: "v4", Height: 1001}
+	h.mustApply(t, m[0].tx(t, KindSetUpgrade, msg)) // height 1: the lead's 1,000 blocks ahead
+	h.height = 1
+	h.expectRejected(t, m[1].tx(t, KindSetUpgrade, msg), CodeUpgradeTooSoon, "upgrade height 1001 is 999 blocks after this one (2)", "the earliest allowed height is 1002")
+	h.height = 1001
+	h.expectRejected(t, m[1].tx(t, KindSetUpgrade, msg), CodeInvalid, "upgrade height 1001 is not in the future: this is height 1002")
+}
+
+// An upgrade plan must be the network's lead ahead of the block that
+// writes it (DefaultUpgradeLeadBlocks unless genesis sets
+// upgrade_lead_blocks), so that operators hear of it in time; the refusal
+// names the earliest height allowed, and that height is accepted.
+func TestSetUpgradeLead(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	op := h.members[0]
+	at := h.height + 1 // the block the next transaction is in
+	h.expectRejected(t, op.tx(t, KindSetUpgrade, SetUpgrade{Name: "v5", Height: at + 1}), CodeUpgradeTooSoon,
+		fmt.Sprintf("upgrade height %d is 1 blocks after this one (%d); the network's upgrade_lead_blocks is 1000, so the earliest allowed height is %d", at+1, at, at+DefaultUpgradeLeadBlocks))
+	at = h.height + 1
+	h.expectRejected(t, op.tx(t, KindSetUpgrade, SetUpgrade{Name: "v5", Height: at + DefaultUpgradeLeadBlocks - 1}), CodeUpgradeTooSoon,
+		fmt.Sprintf("the earliest allowed height is %d", at+DefaultUpgradeLeadBlocks))
+	at = h.height + 1
+	h.mustApply(t, op.tx(t, KindSetUpgrade, SetUpgrade{Name: "v5", Height: at + DefaultUpgradeLeadBlocks}))
+
+	// A network's own lead, set at genesis.
+	g := newHarnessParams(t, M{"oid_arc": "1.3.6.1.4.1.99999", "iac": "MA", "upgrade_lead_blocks": 3})
+	op = g.members[0]
+	at = g.height + 1
+	g.expectRejected(t, op.tx(t, KindSetUpgrade, SetUpgrade{Name: "v5", Height: at + 2}), CodeUpgradeTooSoon,
+		fmt.Sprintf("upgrade_lead_blocks is 3, so the earliest allowed height is %d", at+3))
+	at = g.height + 1
+	g.mustApply(t, op.tx(t, KindSetUpgrade, SetUpgrade{Name: "v5", Height: at + 3}))
+}
+
+// The lead is bounded like every term in blocks.
+func TestUpgradeLeadBounded(t *testing.T) {
+	h := &harness{m: New(testChainID), kv: newMemKV(t)}
+	key := h.signer("authority-1").pub
+	g, err := json.Marshal(M{
+		"authority": M{"members": []string{key}, "threshold": 1},
+		"params":    M{"oid_arc": "1.3.6.1.4.1.99999", "iac": "MA", "upgrade_lead_blocks": MaxTermBlocks + 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.m.InitGenesis(h.kv, g, genesisValidators()); err == nil || !strings.Contains(err.Error(), "upgrade_lead_blocks must be at most") {
+		t.Fatalf("a genesis with upgrade_lead_blocks past MaxTermBlocks: %v, want a refusal", err)
+	}
 }

@@ -438,7 +438,11 @@ func TestFixtureV3AfterUpgrade(t *testing.T) {
 	app := chain.NewApp(fixtureChain, st, nil, chain.AppOptions{Upgrades: []chain.Upgrade{upgradetest.Upgrade()}})
 	ctx := context.Background()
 	auth := fixtureKey(1)
-	body, err := registry.NewBody(registry.KindSetUpgrade, 3, registry.SetUpgrade{Name: upgradetest.Name, Height: want.Height + 2})
+	// The fixture's genesis sets no upgrade_lead_blocks: the plan is the
+	// default lead ahead of the block that writes it, and empty blocks
+	// take the chain there.
+	at := want.Height + 1 + registry.DefaultUpgradeLeadBlocks
+	body, err := registry.NewBody(registry.KindSetUpgrade, 3, registry.SetUpgrade{Name: upgradetest.Name, Height: at})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,17 +451,18 @@ func TestFixtureV3AfterUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	var last *abci.FinalizeBlockResponse
-	for _, b := range []struct {
-		h   int64
-		txs [][]byte
-	}{{want.Height + 1, [][]byte{plan}}, {want.Height + 2, nil}} {
-		resp, err := app.FinalizeBlock(ctx, &abci.FinalizeBlockRequest{Height: b.h, Time: fixtureStart.Add(time.Duration(b.h) * time.Minute), Txs: b.txs})
+	for h := want.Height + 1; h <= at; h++ {
+		var txs [][]byte
+		if h == want.Height+1 {
+			txs = [][]byte{plan}
+		}
+		resp, err := app.FinalizeBlock(ctx, &abci.FinalizeBlockRequest{Height: h, Time: fixtureStart.Add(time.Duration(h) * time.Minute), Txs: txs})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range resp.TxResults {
 			if r.Code != chain.CodeOK {
-				t.Fatalf("block %d: %s %s", b.h, r.Info, r.Log)
+				t.Fatalf("block %d: %s %s", h, r.Info, r.Log)
 			}
 		}
 		if _, err := app.Commit(ctx, &abci.CommitRequest{}); err != nil {

@@ -116,6 +116,7 @@ var table = [...]ErrorCode{
 	{CodeDigestMismatch, 409, 0},
 	{CodeUploadOffset, 409, 0},
 	{CodeMethodNotAllowed, 405, 0},
+	{registry.CodeUpgradeTooSoon, 409, 26},
 }
 
 // Errors returns the error table, in its fixed order.

@@ -61,6 +61,7 @@ func TestErrorTable(t *testing.T) {
 		{Code: "digest_mismatch", HTTP: 409},
 		{Code: "upload_offset", HTTP: 409},
 		{Code: "method_not_allowed", HTTP: 405},
+		{Code: "upgrade_too_soon", HTTP: 409, ABCI: 26},
 	}
 	got := wire.Errors()
 	if !slices.Equal(got, want) {
@@ -138,7 +139,7 @@ func TestUnknownCodes(t *testing.T) {
 	if n := wire.ABCICode(nil); n != wire.ABCIOK {
 		t.Errorf("ABCICode(nil) = %d, want OK", n)
 	}
-	for _, n := range []uint32{0, 26, 98, 100} {
+	for _, n := range []uint32{0, 27, 98, 100} {
 		if c := wire.CodeOfABCI(n); c != registry.CodeInternal {
 			t.Errorf("CodeOfABCI(%d) = %q, want internal", n, c)
 		}

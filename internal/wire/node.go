@@ -55,12 +55,14 @@ type TxResult struct {
 
 // NodeStatus is what a node says of itself.
 type NodeStatus struct {
-	ChainID     string    `json:"chain_id"`
-	NodeID      string    `json:"node_id"`
-	Moniker     string    `json:"moniker"`
-	Height      int64     `json:"height"`
-	AppHash     string    `json:"app_hash"`
-	BlockTime   time.Time `json:"block_time"`
+	ChainID string `json:"chain_id"`
+	NodeID  string `json:"node_id"`
+	Moniker string `json:"moniker"`
+	Height  int64  `json:"height"`
+	AppHash string `json:"app_hash"`
+	// BlockTime is the latest block's header time; absent before the
+	// first block, when there is none.
+	BlockTime   time.Time `json:"block_time,omitzero" jsonschema_description:"the latest block's header time; absent before the first block"`
 	CatchingUp  bool      `json:"catching_up"`
 	Peers       int       `json:"peers"`
 	Validator   bool      `json:"validator"`
