@@ -94,6 +94,13 @@ type ahead struct {
 	absent  Absent
 	written map[string]struct{}
 	staged  *overlay
+	// read, when not nil, reads absent when it is first needed: staging
+	// reads ahead only once the transaction has got as far as its first
+	// new identifier, past the checks of its signer's rights, so that a
+	// batch of a key with no rights is refused for what that costs, not
+	// after thousands of identifiers were looked up for it. A read that
+	// fails leaves the transaction to read for itself.
+	read func() (Absent, error)
 }
 
 // unregistered reports whether key is known to be absent from the
@@ -102,7 +109,16 @@ type ahead struct {
 // earlier transactions (or the pending state's staged ones) nor by this
 // one. False means: read it.
 func (a *ahead) unregistered(key []byte, o *overlay) bool {
-	if a == nil || a.absent.keys == nil {
+	if a == nil {
+		return false
+	}
+	if a.read != nil {
+		if absent, err := a.read(); err == nil {
+			a.absent = absent
+		}
+		a.read = nil
+	}
+	if a.absent.keys == nil {
 		return false
 	}
 	k := string(key) // map lookups with a converted key do not allocate

@@ -138,8 +138,6 @@ func entryError(i int, id string, err *Error) *Error {
 }
 
 func (m *RegisterBatch) apply(c *txContext) (Outcome, *Error) {
-	// A record each, and a local sequence per node (advanceLocal).
-	c.st.reserve(len(m.ids) + 1)
 	// Entries of a batch mostly share their node: check each node once.
 	checked := make(map[code.ID]*Error)
 	for i, id := range m.ids {
@@ -151,6 +149,12 @@ func (m *RegisterBatch) apply(c *txContext) (Outcome, *Error) {
 		}
 		if err != nil {
 			return Outcome{}, entryError(i, m.Entries[i].ID, err)
+		}
+		if i == 0 {
+			// A record each, and a local sequence per node
+			// (advanceLocal); made room for once the signer has been
+			// let write under the first node.
+			c.st.reserve(len(m.ids) + 1)
 		}
 		e := &m.Entries[i]
 		if _, err := c.insertEncoded(id, e.ID, parent, "", e.Admins, e.Values, m.heads[i]); err != nil {

@@ -401,15 +401,12 @@ func (c *committedReads) Get(key []byte) ([]byte, error) {
 func (m *Machine) Stage(p *Pending, blk Block, tx *Tx) *Error {
 	// The new identifiers of a batch are looked up in committed state all
 	// at once, when it can say (AbsenceReader), as a block reads them
-	// ahead: a Get each was most of what staging a batch read.
+	// ahead: a Get each was most of what staging a batch read. They are
+	// looked up at the first of them (ahead.read).
 	var ah *ahead
 	if c, ok := p.o.base.(*committedReads); ok {
 		if ar, ok := c.r.(AbsenceReader); ok {
-			// A read that fails leaves the transaction to read for
-			// itself, and report it.
-			if absent, err := m.ReadAhead(ar, tx); err == nil {
-				ah = &ahead{absent: absent, staged: p.o}
-			}
+			ah = &ahead{staged: p.o, read: func() (Absent, error) { return m.ReadAhead(ar, tx) }}
 		}
 	}
 	o, res := m.run(p.o, blk, tx, p.cache, ah, false)

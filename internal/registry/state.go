@@ -187,6 +187,7 @@ func (o *overlay) flush(kv KV) error {
 		// Onto another overlay (a transaction staged on its account's
 		// pending state, a pending state rebased): its keys are strings
 		// already, and KV's []byte would copy each twice.
+		dst.reserve(len(o.order))
 		for i, k := range o.order {
 			dst.putText(k, o.vals[i])
 		}

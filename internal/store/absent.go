@@ -24,13 +24,17 @@ import (
 //
 // The walk is IAVL's iterator. On the latest version that is its fast
 // index in goleveldb, which holds the latest committed version and
-// nothing else while no commit runs: CheckTx and a block's read-ahead, the
-// callers that matter, never run beside a commit (CometBFT locks the
-// mempool for it, and a block's reads end before its commit). Walking the
-// version's tree there would read nodes that the next block's writes
-// copy, and IAVL clears their child pointers as it does: a race the
-// detector reports (TestAbsentWhileWriting). On an older version the walk
-// is that version's tree, which no commit changes.
+// nothing else while no commit runs; on an older version, that version's
+// tree. A block's read-ahead never runs beside a commit (its reads end
+// before FinalizeBlock returns), nor does CheckTx from the mempool
+// (CometBFT locks the mempool for a commit). CheckTx through CometBFT's
+// check_tx RPC route may: a walk that starts as a commit ends can then
+// find keys of the newer version present, or miss keys it deleted. The
+// registry asks only about record keys, which are never deleted, and only
+// to spare reads: a key called present is read. Walking the version's tree
+// on the latest version too would read nodes that the next block's
+// writes copy, and IAVL clears their child pointers as it does: a race
+// the detector reports (TestAbsentWhileWriting).
 func (v *View) Absent(keys [][]byte) ([]bool, error) {
 	absent, _, err := v.absent(keys)
 	return absent, err

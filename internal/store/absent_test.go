@@ -37,7 +37,7 @@ func key(n int) []byte { return fmt.Appendf(nil, "r/1561101001.84.1/c%06d", n) }
 
 // TestAbsentAgreesWithGet holds Absent to a Get each, over key sets that
 // run through empty stretches, interleave with held keys, sit at the
-// tree's ends and past them, and exhaust the budget of descents.
+// tree's ends and past them, and exhaust the walk's budget.
 func TestAbsentAgreesWithGet(t *testing.T) {
 	s, err := Open(t.TempDir(), Options{ValueCacheBytes: -1})
 	if err != nil {
