@@ -235,6 +235,21 @@ func (a *App) openGenesisFile(name string) (io.ReadCloser, error) {
 // account's waiting transactions will leave it, so that a transaction bound
 // to be refused never enters a block.
 func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
+	return a.checkTx(req, true)
+}
+
+// DryCheckTx judges a transaction as CheckTx does, against its account's
+// queue, without adding it to the queue: for a transaction that does not
+// enter the mempool (CometBFT's check_tx RPC route, mempoolClient). Were
+// it counted, the account's next transaction would be refused as taking
+// its nonce, or let in behind a transaction no block will hold.
+func (a *App) DryCheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
+	return a.checkTx(req, false)
+}
+
+// checkTx is CheckTx; keep adds an admitted transaction to its account's
+// queue and pending state.
+func (a *App) checkTx(req *abci.CheckTxRequest, keep bool) (*abci.CheckTxResponse, error) {
 	hash := sha256.Sum256(req.Tx)
 	var tx *registry.Tx
 	if req.Type == abci.CHECK_TX_TYPE_RECHECK {
@@ -361,7 +376,11 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 			}
 		}
 		acct.rebase = false
-		if err := a.machine.Stage(acct.state, next, tx); err != nil {
+		target := acct.state
+		if !keep {
+			target = acct.state.Fork()
+		}
+		if err := a.machine.Stage(target, next, tx); err != nil {
 			if err.Code == registry.CodeInternal {
 				return nil, fmt.Errorf("check tx %s: %s", tx.Hash, err.Msg)
 			}
@@ -369,8 +388,10 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 			return checkTxResponse(err), nil
 		}
 	}
-	acct.next, acct.txs, acct.bytes = tx.Nonce+1, acct.txs+1, acct.bytes+len(req.Tx)
-	acct.queue = append(acct.queue, tx)
+	if keep {
+		acct.next, acct.txs, acct.bytes = tx.Nonce+1, acct.txs+1, acct.bytes+len(req.Tx)
+		acct.queue = append(acct.queue, tx)
+	}
 	return &abci.CheckTxResponse{Code: CodeOK}, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	abcicli "github.com/cometbft/cometbft/abci/client"
 	abci "github.com/cometbft/cometbft/abci/types"
 	cfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/crypto"
@@ -25,6 +26,44 @@ import (
 	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/wire"
 )
+
+// clientCreator gives CometBFT local clients of app: the consensus
+// connection serialised, the others in their callers' goroutines, and, for
+// CityID's App, the mempool connection's CheckTx a dry run (mempoolClient).
+func clientCreator(app abci.Application) proxy.ClientCreator {
+	base := proxy.NewConsensusSyncLocalClientCreator(app)
+	if a, ok := app.(*App); ok {
+		return appClients{ClientCreator: base, app: a}
+	}
+	return base
+}
+
+type appClients struct {
+	proxy.ClientCreator
+	app *App
+}
+
+func (c appClients) NewABCIMempoolClient() (abcicli.Client, error) {
+	cl, err := c.ClientCreator.NewABCIMempoolClient()
+	if err != nil {
+		return nil, err
+	}
+	return mempoolClient{Client: cl, app: c.app}, nil
+}
+
+// mempoolClient is the mempool connection's client. CometBFT's mempool
+// sends every transaction, new or rechecked, with CheckTxAsync; CheckTx
+// is called only by the check_tx RPC route, which judges a transaction
+// and does not add it to the mempool. It must then take no place in its
+// account's queue (App.DryCheckTx).
+type mempoolClient struct {
+	abcicli.Client
+	app *App
+}
+
+func (c mempoolClient) CheckTx(ctx context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
+	return c.app.DryCheckTx(ctx, req)
+}
 
 // Node is a running CometBFT node with the CityID application in process.
 type Node struct {
@@ -138,7 +177,7 @@ func startApp(ctx context.Context, conf *cfg.Config, app abci.Application, log *
 		// and query calls run in their callers' goroutines, so CheckTx
 		// verifies signatures on every core. App guards its own shared
 		// state (the mempool's nonces) and reads only committed state.
-		proxy.NewConsensusSyncLocalClientCreator(app),
+		clientCreator(app),
 		nm.DefaultGenesisDocProviderFunc(conf),
 		dbProvider(log.With("module", "pebble")),
 		nm.DefaultMetricsProvider(conf.Instrumentation),

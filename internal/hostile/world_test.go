@@ -269,7 +269,14 @@ var refusal = regexp.MustCompile(`is invalid: code=(\d+), data=.*?, log='(.*)', 
 // or what else the RPC said.
 func (w *world) broadcast(tx []byte) (checkTx, error) {
 	w.t.Helper()
-	req, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "broadcast_tx_sync",
+	return w.rpcTx("broadcast_tx_sync", tx)
+}
+
+// rpcTx calls a CometBFT RPC method that takes a transaction and answers
+// CheckTx's result (broadcast_tx_sync, check_tx).
+func (w *world) rpcTx(method string, tx []byte) (checkTx, error) {
+	w.t.Helper()
+	req, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method,
 		"params": map[string]string{"tx": base64.StdEncoding.EncodeToString(tx)}})
 	resp, err := http.Post(w.rpc, "application/json", bytes.NewReader(req))
 	if err != nil {

@@ -422,6 +422,11 @@ func (m *Machine) Stage(p *Pending, blk Block, tx *Tx) *Error {
 	return nil
 }
 
+// Fork is a pending state on p: what is staged on it leaves p as it was.
+func (p *Pending) Fork() *Pending {
+	return &Pending{o: newOverlay(p.o), cache: newPendingCache()}
+}
+
 // Rebase takes committed state r as p's base after a block, keeping the
 // writes of the staged transactions still waiting (waiting reports which)
 // in their order, without running them again. What the block changed
