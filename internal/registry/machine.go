@@ -404,7 +404,7 @@ func (m *Machine) Stage(p *Pending, blk Block, tx *Tx) *Error {
 	// ahead: a Get each was most of what staging a batch read. They are
 	// looked up at the first of them (ahead.read).
 	var ah *ahead
-	if c, ok := p.o.base.(*committedReads); ok {
+	if c, ok := p.o.base.(*committedReads); ok && asksAtOnce(tx) {
 		if ar, ok := c.r.(AbsenceReader); ok {
 			ah = &ahead{staged: p.o, read: func() (Absent, error) { return m.ReadAhead(ar, tx) }}
 		}
