@@ -676,8 +676,12 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 		}
 	}
 	a.haltAfterCommit(version)
-	a.snaps.maybeTake(version)
+	// What to retain is judged before this height's snapshot starts, so
+	// the answer does not hang on how far that goroutine got: the
+	// snapshots on disk and any still being written bound it, and the new
+	// one reads a version this height keeps anyway.
 	retain := a.retain(version)
+	a.snaps.maybeTake(version)
 	a.log.Debug("committed", "height", version, "app_hash", fmt.Sprintf("%X", hash), "txs", len(a.results))
 	a.results, a.hashes = nil, nil
 	return &abci.CommitResponse{RetainHeight: retain}, nil
