@@ -48,11 +48,9 @@ func TestRegisterBatch(t *testing.T) {
 		if n := len(decodeTx(t, tx).Body); n <= MaxBodyBytes || n > MaxBatchBodyBytes {
 			t.Fatalf("body of %d entries is %d bytes: want over MaxBodyBytes (%d), within MaxBatchBodyBytes (%d)", MaxBatch, n, MaxBodyBytes, MaxBatchBodyBytes)
 		}
-		start := time.Now()
+		// How fast is the benchmarks' to say (BenchmarkApplyBlockRegisterBatch,
+		// cityid bench --only batch), against a baseline of the same run.
 		o := h.mustApply(t, tx)
-		if d := time.Since(start); d > 5*time.Second {
-			t.Errorf("a batch of %d took %v to apply, more than a fraction of a block", MaxBatch, d)
-		}
 		if o.Count != MaxBatch || o.ID != w.unit+"/meter-00000" || o.Version != 1 {
 			t.Errorf("outcome %+v", o)
 		}
