@@ -72,7 +72,7 @@ it. Keys are not in it: back up the home's keys/ and config/ apart
 			return printOut(cmd, summary(out, m, "signatures and hashes; run cityid backup verify for the state's root"))
 		},
 	}
-	cmd.Flags().StringVarP(&out, "out", "o", "", "the archive to write (must not exist)")
+	outFlag(cmd, &out, "the archive to write (must not exist)")
 	cmd.Flags().Int64Var(&height, "height", 0, "the committed height to back up (default: the latest whose app hash a header carries)")
 	cmd.Flags().BoolVar(&blocks, "blocks", false, "add the blocks the node holds, up to the height")
 	cmd.AddCommand(&cobra.Command{

@@ -147,28 +147,32 @@ func TestAddressesChecked(t *testing.T) {
 	}
 }
 
-// data get writes with --out (-o), as export, backup and keys export do;
-// --output, its old name, is still taken, hidden and with a warning.
-func TestDataGetOut(t *testing.T) {
-	get, _, err := newRoot().Find([]string{"data", "get"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := get.Flags().Lookup("out")
-	if out == nil || out.Shorthand != "o" {
-		t.Fatalf("data get has no --out with -o: %+v", out)
-	}
-	old := get.Flags().Lookup("output")
-	if old == nil || old.Deprecated == "" || !old.Hidden {
-		t.Fatalf("data get's --output is not a deprecated, hidden alias: %+v", old)
-	}
-	for _, args := range [][]string{{"--out", "a.csv"}, {"-o", "a.csv"}, {"--output", "a.csv"}} {
-		get, _, _ := newRoot().Find([]string{"data", "get"})
-		if err := get.ParseFlags(args); err != nil {
-			t.Fatalf("%v: %v", args, err)
+// Every command that writes a file or folder takes --out (-o); --output,
+// the name data get, qr and testnet used before, is still taken, hidden
+// and with a warning.
+func TestOutFlags(t *testing.T) {
+	for _, path := range [][]string{{"data", "get"}, {"qr"}, {"testnet"}, {"export"}, {"backup"}, {"keys", "export"}} {
+		name := strings.Join(path, " ")
+		cmd, _, err := newRoot().Find(path)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if got := get.Flags().Lookup("out").Value.String(); got != "a.csv" {
-			t.Errorf("%v: the file is %q, want a.csv", args, got)
+		out := cmd.Flags().Lookup("out")
+		if out == nil || out.Shorthand != "o" {
+			t.Fatalf("%s has no --out with -o: %+v", name, out)
+		}
+		old := cmd.Flags().Lookup("output")
+		if old == nil || old.Deprecated == "" || !old.Hidden {
+			t.Fatalf("%s's --output is not a deprecated, hidden alias: %+v", name, old)
+		}
+		for _, args := range [][]string{{"--out", "a.csv"}, {"-o", "a.csv"}, {"--output", "a.csv"}} {
+			cmd, _, _ := newRoot().Find(path)
+			if err := cmd.ParseFlags(args); err != nil {
+				t.Fatalf("%s %v: %v", name, args, err)
+			}
+			if got := cmd.Flags().Lookup("out").Value.String(); got != "a.csv" {
+				t.Errorf("%s %v: the file is %q, want a.csv", name, args, got)
+			}
 		}
 	}
 }

@@ -342,12 +342,7 @@ expired, deactivated, a bad signature or clock skew.`,
 		},
 	}
 	cmd.Flags().StringVar(&from, "from", "", "name of the key that signs the request (an admin of the grantee node)")
-	cmd.Flags().StringVarP(&out, "out", "o", "", "file to write (default: the identifier's local part)")
-	// --output was this command's name for it, when every other command
-	// that writes a file said --out: still taken, with a warning. (The
-	// error is for a flag that does not exist; TestDataGetOut checks.)
-	cmd.Flags().StringVar(&out, "output", "", "file to write")
-	_ = cmd.Flags().MarkDeprecated("output", "use --out (or -o), as every other command does")
+	outFlag(cmd, &out, "file to write (default: the identifier's local part)")
 	owner.add(cmd)
 	trust.add(cmd, "first verified read")
 	return cmd

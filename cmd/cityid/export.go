@@ -49,6 +49,6 @@ over a file that exists, and the header is printed.`,
 		},
 	}
 	cmd.Flags().Int64Var(&height, "height", 0, "the height to export (default: the last committed)")
-	cmd.Flags().StringVarP(&out, "out", "o", "", "write to this new file (default: standard output)")
+	outFlag(cmd, &out, "write to this new file (default: standard output)")
 	return cmd
 }

@@ -203,7 +203,7 @@ func importTestnet(t *testing.T, bin, file string, exp []byte) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "net")
-	stdout, stderr, code := runCLI(t, bin, "testnet", "--validators", "2", "--output", dir, "--base-port", strconv.Itoa(base), "--import", file, "--json")
+	stdout, stderr, code := runCLI(t, bin, "testnet", "--validators", "2", "--out", dir, "--base-port", strconv.Itoa(base), "--import", file, "--json")
 	var homes []struct {
 		Home string `json:"home"`
 		HTTP string `json:"http"`

@@ -239,7 +239,7 @@ read from a pipe, or from --backup-passphrase-file.`,
 		},
 	}
 	exp.Flags().StringVar(&backupPass, "backup-passphrase-file", "", "read the backup's passphrase from this file's first line instead of the terminal")
-	exp.Flags().StringVarP(&out, "out", "o", "", "write the backup to this file (it must not exist) instead of standard output")
+	outFlag(exp, &out, "write the backup to this file (it must not exist) instead of standard output")
 	cmd.AddCommand(imp, exp)
 	return cmd
 }

@@ -155,3 +155,12 @@ func joinScalars(n jnode) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// outFlag gives cmd the flag every command that writes a file or folder
+// has, --out (-o), and --output, the name data get, qr and testnet used
+// for it before: still taken, hidden, with a warning (TestOutFlags).
+func outFlag(cmd *cobra.Command, p *string, usage string) {
+	cmd.Flags().StringVarP(p, "out", "o", "", usage)
+	cmd.Flags().StringVar(p, "output", "", usage)
+	_ = cmd.Flags().MarkDeprecated("output", "use --out (or -o), as every command that writes a file does")
+}

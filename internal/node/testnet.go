@@ -67,7 +67,7 @@ func Testnet(opts TestnetOptions) ([]TestnetNode, error) {
 		opts.Host = "127.0.0.1"
 	}
 	if entries, err := os.ReadDir(opts.Output); err == nil && len(entries) > 0 {
-		return nil, fmt.Errorf("%s is not empty: choose a new folder for --output", opts.Output)
+		return nil, fmt.Errorf("%s is not empty: choose a new folder for --out", opts.Output)
 	}
 	imp, err := checkImport(opts.Import, opts.ChainID)
 	if err != nil {

@@ -52,7 +52,7 @@ func Testnet(t testing.TB, bin string, validators, fullNodes int) []*Node {
 	}
 	dir := filepath.Join(t.TempDir(), "net")
 	cmd := exec.Command(bin, "testnet", "--validators", strconv.Itoa(validators),
-		"--full-nodes", strconv.Itoa(fullNodes), "--output", dir, "--base-port", strconv.Itoa(base), "--json")
+		"--full-nodes", strconv.Itoa(fullNodes), "--out", dir, "--base-port", strconv.Itoa(base), "--json")
 	out, err := cmd.Output()
 	if err != nil {
 		var stderr []byte
