@@ -352,6 +352,10 @@ func (s *Service) Decide(ctx context.Context, r *http.Request, id code.ID, actio
 	a.Key = params.KeyID
 	allowed := func() (Access, *Refusal, error) {
 		if err := s.verifier.UseNonce(params); err != nil {
+			// A replay names no grantee: a request captured once must
+			// not make the node anchor the dataset's log at every turn
+			// (a grantee's own refused request still does).
+			a.Grantee = ""
 			return fail(signatureRefusal(err))
 		}
 		return a, nil, nil
@@ -377,6 +381,17 @@ func (s *Service) Decide(ctx context.Context, r *http.Request, id code.ID, actio
 	if ds.Public || owner {
 		if why := inactiveLineage(c, view, id); why != "" {
 			return fail(refuse(wire.CodeGrantInactive, "%s", why))
+		}
+		if !owner {
+			// A public read needs no key, so a key with no right to the
+			// dataset confers nothing: the request is let in as an
+			// anonymous one, its key and nonce not kept. Kept, they
+			// would let anyone with self-made keys fill the nonce
+			// memory's room for keys and lock out the keys that need a
+			// signature (admins, grantees), and the log would name a key
+			// that proved nothing.
+			a.Key = ""
+			return a, nil, nil
 		}
 		return allowed()
 	}
