@@ -11,6 +11,7 @@ package fsx
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -77,6 +78,8 @@ type Pending struct {
 	path string
 	mode Mode
 	done bool
+	// link is os.Link; a test gives a file system without hard links.
+	link func(oldname, newname string) error
 }
 
 // Create begins a write of path with permissions perm (umask aside).
@@ -92,7 +95,7 @@ func Create(path string, perm os.FileMode, mode Mode) (*Pending, error) {
 		os.Remove(f.Name())
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	return &Pending{f: f, path: path, mode: mode}, nil
+	return &Pending{f: f, path: path, mode: mode, link: os.Link}, nil
 }
 
 // Write writes to the temporary file.
@@ -119,13 +122,21 @@ func (p *Pending) Commit() error {
 	}
 	switch p.mode {
 	case NoReplace:
-		err := os.Link(tmp, p.path)
+		err := p.link(tmp, p.path)
+		var le *os.LinkError
+		if errors.As(err, &le) {
+			err = le.Err // the path, not the temporary name, is what the caller knows
+		}
+		if err != nil && !errors.Is(err, fs.ErrExist) {
+			// A file system without hard links (FAT and exFAT, as on a
+			// USB drive; many SMB and FUSE mounts) refuses the link
+			// with EPERM or ENOTSUP: the name is claimed instead by an
+			// exclusive create, and the file renamed over that empty
+			// claim, which only this write made.
+			err = claimAndRename(tmp, p.path)
+		}
 		os.Remove(tmp) // the file lives on under its path, or not at all
 		if err != nil {
-			var le *os.LinkError
-			if errors.As(err, &le) {
-				err = le.Err // the path, not the temporary name, is what the caller knows
-			}
 			return fmt.Errorf("write %s: %w", p.path, err)
 		}
 	default:
@@ -135,6 +146,26 @@ func (p *Pending) Commit() error {
 		}
 	}
 	return SyncDir(filepath.Dir(p.path))
+}
+
+// claimAndRename puts tmp at path where no hard link can: path is
+// created, exclusively and empty, then tmp renamed over it. A path that
+// exists is fs.ErrExist, and is left as it was.
+func claimAndRename(tmp, path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return err
+	}
+	f.Close()
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(path)
+		return err
+	}
+	return nil
 }
 
 // Abort removes the temporary file of a write not committed.

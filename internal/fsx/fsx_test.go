@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -107,5 +108,43 @@ func TestCreateNoReplace(t *testing.T) {
 	a.Abort()
 	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
 		t.Fatalf("after an abort the folder holds %d files, want 2", len(entries))
+	}
+}
+
+// On a file system without hard links (FAT, exFAT, many SMB and FUSE
+// mounts refuse link(2) with EPERM), a NoReplace write still takes a free
+// name, keeps its permissions, and still never replaces a file.
+func TestCreateNoReplaceWithoutHardLinks(t *testing.T) {
+	dir := t.TempDir()
+	noLinks := func(oldname, newname string) error {
+		return &os.LinkError{Op: "link", Old: oldname, New: newname, Err: syscall.EPERM}
+	}
+	write := func(path, data string) error {
+		p, err := Create(path, 0o640, NoReplace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.link = noLinks
+		if _, err := p.Write([]byte(data)); err != nil {
+			t.Fatal(err)
+		}
+		return p.Commit()
+	}
+	path := filepath.Join(dir, "backup.tar")
+	if err := write(path, "archive"); err != nil {
+		t.Fatalf("a new name without hard links: %v", err)
+	}
+	fi, err := os.Stat(path)
+	if got, _ := os.ReadFile(path); err != nil || string(got) != "archive" || fi.Mode().Perm() != 0o640 {
+		t.Fatalf("written %q, mode %v (%v)", got, fi.Mode(), err)
+	}
+	if err := write(path, "again"); !errors.Is(err, fs.ErrExist) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("over a file without hard links: %v, want fs.ErrExist naming %s", err, path)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "archive" {
+		t.Fatalf("the file there now holds %q", got)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("the folder holds %d files, want the archive alone", len(entries))
 	}
 }
