@@ -17,7 +17,7 @@ func newGenesis(g *globals) *cobra.Command {
 		Long: `Several institutes, each on its own machine, start one network:
 
   1. each runs 'cityid init' (its keys never leave its machine) and
-     'cityid genesis member --address PUBLIC-HOST:26656 > NAME.json';
+     'cityid genesis member --chain-id ID --address PUBLIC-HOST:26656 > NAME.json';
   2. they exchange the member files (public keys and addresses only);
   3. each runs the same 'cityid genesis collect' with every member file,
      the same --chain-id and --genesis-time, and compares the printed
@@ -31,18 +31,18 @@ See docs/operations.md.`,
 }
 
 func newGenesisMember(g *globals) *cobra.Command {
-	var address string
+	var address, chainID string
 	cmd := &cobra.Command{
-		Use:   "member [--address HOST:PORT]",
+		Use:   "member --chain-id ID [--address HOST:PORT]",
 		Short: "Print this node's member file (node ID, address, validator and operator public keys) as JSON",
 		Long: `Print what the other institutes need to include this node in a new
 network's genesis, as JSON, to share with them. --address is where the
 other machines reach this node's P2P port; it is written into the node's
 config as p2p.external_address.`,
-		Example: "  cityid genesis member --address 203.0.113.10:26656 > institute-a.json",
+		Example: "  cityid genesis member --chain-id cityid-pilot --address 203.0.113.10:26656 > institute-a.json",
 		Args:    exactArgs(0, "no arguments, only flags"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := node.Member(g.home, address)
+			m, err := node.Member(g.home, chainID, address)
 			if err != nil {
 				return err
 			}
@@ -51,6 +51,7 @@ config as p2p.external_address.`,
 		},
 	}
 	cmd.Flags().StringVar(&address, "address", "", "HOST:PORT the other nodes dial (default: the config's p2p.external_address)")
+	cmd.Flags().StringVar(&chainID, "chain-id", "", "the new network's chain ID (required: the file is signed for it, and collect takes it for that chain only)")
 	return cmd
 }
 

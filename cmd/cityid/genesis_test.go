@@ -29,7 +29,7 @@ func TestGenesisCommands(t *testing.T) {
 	if _, err := run("init", "--home", home); err != nil {
 		t.Fatal(err)
 	}
-	out, err := run("genesis", "member", "--home", home, "--address", "203.0.113.10:26656")
+	out, err := run("genesis", "member", "--home", home, "--chain-id", "cityid-pilot", "--address", "203.0.113.10:26656")
 	if err != nil {
 		t.Fatal(err)
 	}

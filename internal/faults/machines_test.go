@@ -63,7 +63,7 @@ func TestFourMachines(t *testing.T) {
 			"--p2p", "0.0.0.0:"+strconv.Itoa(testnode.MachineP2PPort), "--rpc", n.RPC, "--http", n.HTTP, "--dns", "off")
 		if i < institutes {
 			members[i] = filepath.Join(dir, fmt.Sprintf("institute%d.json", i))
-			b := run(t, i, "genesis", "member", "--home", n.Home, "--address", n.P2P)
+			b := run(t, i, "genesis", "member", "--home", n.Home, "--chain-id", "cityid-pilot", "--address", n.P2P)
 			if err := os.WriteFile(members[i], b, 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -167,7 +167,7 @@ func changeValidators(t *testing.T, c *cluster, members []string, run func(testi
 		ValidatorKey string `json:"validator_key"`
 	}
 	// The city's node publishes its key the way an institute does.
-	if err := json.Unmarshal(run(t, city, "genesis", "member", "--home", c.nodes[city].Home, "--address", c.nodes[city].P2P), &cityMember); err != nil {
+	if err := json.Unmarshal(run(t, city, "genesis", "member", "--home", c.nodes[city].Home, "--chain-id", "cityid-pilot", "--address", c.nodes[city].P2P), &cityMember); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(members[leaving])

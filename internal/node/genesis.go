@@ -46,6 +46,11 @@ import (
 // GenesisMember is what an institute publishes so that the others can
 // include it in a new network's genesis: all public.
 type GenesisMember struct {
+	// ChainID is the network the file is for: a file made for one
+	// network (a testnet, an earlier attempt) cannot be put into the
+	// genesis of another without its institute signing again, as a Cosmos
+	// gentx names its chain.
+	ChainID string `json:"chain_id"`
 	Moniker string `json:"moniker"`
 	NodeID  string `json:"node_id"`
 	// Address is host:port where the other nodes reach its P2P port: the
@@ -67,24 +72,28 @@ type GenesisMember struct {
 // memberDomain separates a member file's signature from anything else a
 // validator key signs (CometBFT's votes and proposals are protobuf, never
 // starting with these bytes).
-const memberDomain = "cityid genesis member v1\n"
+const memberDomain = "cityid genesis member v2\n"
 
 // memberMessage is what a member file's signature covers: the domain, then
 // each field in its order, as a 4-byte big-endian length and its bytes,
 // so that no two files share a message.
 func memberMessage(m GenesisMember) []byte {
 	b := []byte(memberDomain)
-	for _, f := range [...]string{m.Moniker, m.NodeID, m.Address, m.ValidatorKey, m.Operator} {
+	for _, f := range [...]string{m.ChainID, m.Moniker, m.NodeID, m.Address, m.ValidatorKey, m.Operator} {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(f)))
 		b = append(b, f...)
 	}
 	return b
 }
 
-// Member returns the member file of the node in home. A non-empty address
-// (host:port) is written as the node's p2p.external_address first; an
-// empty one takes the address already there.
-func Member(home, address string) (GenesisMember, error) {
+// Member returns the member file of the node in home for the network
+// chainID. A non-empty address (host:port) is written as the node's
+// p2p.external_address first; an empty one takes the address already
+// there.
+func Member(home, chainID, address string) (GenesisMember, error) {
+	if chainID == "" {
+		return GenesisMember{}, errors.New("genesis member: give --chain-id, the new network's chain ID, the same every institute gives genesis collect")
+	}
 	c, err := Load(home)
 	if err != nil {
 		return GenesisMember{}, err
@@ -119,7 +128,7 @@ func Member(home, address string) (GenesisMember, error) {
 		return GenesisMember{}, fmt.Errorf("genesis member: operator key: %w", err)
 	}
 	m := GenesisMember{
-		Moniker: c.Comet.Moniker, NodeID: string(nodeKey.ID()), Address: c.Comet.P2P.ExternalAddress,
+		ChainID: chainID, Moniker: c.Comet.Moniker, NodeID: string(nodeKey.ID()), Address: c.Comet.P2P.ExternalAddress,
 		ValidatorKey: hex.EncodeToString(valKey.PrivKey.PubKey().Bytes()), Operator: op.PubKey,
 	}
 	sig, err := valKey.PrivKey.Sign(memberMessage(m))
@@ -207,7 +216,7 @@ func Collect(home string, opts CollectOptions) (_ CollectResult, err error) {
 		}
 		read[i] = checkedMember{GenesisMember: m, file: path}
 	}
-	members, err := sortMembers(read)
+	members, err := sortMembers(read, opts.ChainID)
 	if err != nil {
 		return CollectResult{}, err
 	}
@@ -309,10 +318,10 @@ func (m checkedMember) name() string {
 	return fmt.Sprintf("member file %s (moniker %s)", m.file, m.Moniker)
 }
 
-// sortMembers checks the member files, their signatures among them, and
-// orders them by validator key, so that the genesis does not depend on
+// sortMembers checks the member files, their chain and signatures among
+// them, and orders them by validator key, so that the genesis does not depend on
 // the order they were given in.
-func sortMembers(in []checkedMember) ([]checkedMember, error) {
+func sortMembers(in []checkedMember, chainID string) ([]checkedMember, error) {
 	out := make([]checkedMember, 0, len(in))
 	seen := map[string]string{}
 	for _, m := range in {
@@ -329,6 +338,9 @@ func sortMembers(in []checkedMember) ([]checkedMember, error) {
 		}
 		if _, err := p2p.NewNetAddressString(m.NodeID + "@" + m.Address); err != nil {
 			return nil, fmt.Errorf("%s: node ID and address %s@%s: %w", name, m.NodeID, m.Address, err)
+		}
+		if m.ChainID != chainID {
+			return nil, fmt.Errorf("%s was made for chain %q, not %q: ask its institute for a member file made with --chain-id %s", name, m.ChainID, chainID, chainID)
 		}
 		sig, err := hex.DecodeString(m.Signature)
 		if err != nil || len(sig) != ed25519.SignatureSize || !ed25519.Verify(key, memberMessage(m.GenesisMember), sig) {

@@ -33,15 +33,18 @@ func TestGenesisCollect(t *testing.T) {
 		if i == 4 {
 			break // the city's full node publishes nothing
 		}
-		if _, err := Member(home, ""); err == nil {
+		if _, err := Member(home, "cityid-pilot", ""); err == nil {
 			t.Fatal("a member file with no address was made")
 		}
-		m, err := Member(home, fmt.Sprintf("10.9.0.%d:26656", 10+i))
+		if _, err := Member(home, "", "10.9.0.1:26656"); err == nil || !strings.Contains(err.Error(), "--chain-id") {
+			t.Fatalf("a member file with no chain ID: %v", err)
+		}
+		m, err := Member(home, "cityid-pilot", fmt.Sprintf("10.9.0.%d:26656", 10+i))
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Asked again, the address is the one written in the config.
-		if again, err := Member(home, ""); err != nil || again != m {
+		if again, err := Member(home, "cityid-pilot", ""); err != nil || again != m {
 			t.Fatalf("member file again: %+v, %v; want %+v", again, err, m)
 		}
 		members = append(members, m)
@@ -138,7 +141,7 @@ func TestGenesisCollectRefuses(t *testing.T) {
 	if _, err := Init(home, InitOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := Member(home, "10.9.0.10:26656")
+	m, err := Member(home, "c", "10.9.0.10:26656")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +197,7 @@ func TestGenesisCollectRefusesForgedMember(t *testing.T) {
 		if _, err := Init(home, InitOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		m, err := Member(home, fmt.Sprintf("10.9.0.%d:26656", 10+i))
+		m, err := Member(home, "c", fmt.Sprintf("10.9.0.%d:26656", 10+i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -215,7 +218,16 @@ func TestGenesisCollectRefusesForgedMember(t *testing.T) {
 	unsigned.Signature = ""
 	short := victim
 	short.Signature = victim.Signature[:64]
-	forged := writeMembers(t, dir, stolen, moved, seat, unsigned, short)
+	// Signed for another chain, then given to this one's collect as it
+	// is, and with the chain changed.
+	elsewhere, err := Member(filepath.Join(dir, "h0"), "cityid-testnet", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	relabelled := elsewhere
+	relabelled.ChainID = "c"
+	forged := writeMembers(t, dir, stolen, moved, seat, unsigned, short, relabelled)
+	old := writeMembers(t, dir, elsewhere)[0]
 	good := writeMembers(t, dir, victim, forger)
 	at := time.Date(2027, 1, 4, 8, 0, 0, 0, time.UTC)
 	for _, f := range forged {
@@ -232,6 +244,10 @@ func TestGenesisCollectRefusesForgedMember(t *testing.T) {
 	if _, err := Init(collector, InitOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := Collect(collector, CollectOptions{ChainID: "c", GenesisTime: at, MemberFiles: []string{good[1], old}}); err == nil ||
+		!strings.Contains(err.Error(), "member file "+old+` (moniker cityid-node) was made for chain "cityid-testnet", not "c"`) {
+		t.Errorf("a member file made for another chain: %v, want a refusal naming it and both chains", err)
+	}
 	if _, err := Collect(collector, CollectOptions{ChainID: "c", GenesisTime: at, MemberFiles: good}); err != nil {
 		t.Fatalf("the members' own files: %v", err)
 	}
@@ -246,7 +262,7 @@ func TestReadMemberFileIsStrict(t *testing.T) {
 	if _, err := Init(home, InitOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := Member(home, "10.9.0.10:26656")
+	m, err := Member(home, "c", "10.9.0.10:26656")
 	if err != nil {
 		t.Fatal(err)
 	}
