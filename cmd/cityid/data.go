@@ -342,7 +342,7 @@ expired, deactivated, a bad signature or clock skew.`,
 		},
 	}
 	cmd.Flags().StringVar(&from, "from", "", "name of the key that signs the request (an admin of the grantee node)")
-	outFlag(cmd, &out, "file to write (default: the identifier's local part)")
+	outFlag(cmd, &out, "file to write, replaced if it exists (default: the identifier's local part)")
 	owner.add(cmd)
 	trust.add(cmd, "first verified read")
 	return cmd

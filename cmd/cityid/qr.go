@@ -44,7 +44,7 @@ it is sent to the identifier's first URL value, or to its record's page.`,
 			return printOut(cmd, map[string]any{"id": args[0], "file": out, "bytes": len(b)})
 		},
 	}
-	outFlag(cmd, &out, "file to write, .png or .svg")
+	outFlag(cmd, &out, "file to write, .png or .svg, replaced if it exists")
 	cmd.Flags().IntVar(&size, "size", 256, "size in pixels, 64 to 2048")
 	cmd.Flags().StringVar(&level, "level", "M", "error correction: L, M, Q or H")
 	return cmd
