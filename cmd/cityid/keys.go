@@ -251,9 +251,9 @@ func keysChangePassphrase(g *globals) *cobra.Command {
 		Short: "Encrypt every key of the keyring again with a new passphrase",
 		Long: `Opens every key with the keyring's passphrase (--passphrase-file, [keys], or
 the terminal) and encrypts it again with a new one, from --new-passphrase-file
-or asked twice on the terminal, all or nothing: a crash leaves every key
-under the old passphrase, or a change that the next command finishes
-(docs/keys.md). Then point [keys] passphrase_file (or
+or asked twice on the terminal, all or nothing: Ctrl-C or a crash leaves
+every key under the old passphrase, or, once every key is sealed anew and
+the change decided, a change that finishes (docs/keys.md). Then point [keys] passphrase_file (or
 passphrase_env) at the new passphrase, or give it with --passphrase-file:
 the old one opens no key any more.`,
 		Aliases: []string{"passphrase"},
@@ -275,7 +275,7 @@ the old one opens no key any more.`,
 			if err != nil {
 				return err
 			}
-			entries, err := kr.ChangePassphrase(pass)
+			entries, err := kr.ChangePassphrase(cmd.Context(), pass)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package keyring
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -36,7 +37,7 @@ const (
 
 // stageChange is step 1: every key of entries sealed under newPass in a
 // fresh staging folder.
-func (r *Keyring) stageChange(entries []Entry, newPass string) (err error) {
+func (r *Keyring) stageChange(ctx context.Context, entries []Entry, newPass string) (err error) {
 	dir := filepath.Join(Dir(r.home), stagingDir)
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("change passphrase: %w", err)
@@ -50,6 +51,9 @@ func (r *Keyring) stageChange(entries []Entry, newPass string) (err error) {
 		}
 	}()
 	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return cancelledChange(err)
+		}
 		k, err := r.Load(e.Name)
 		if err != nil {
 			return err
@@ -63,6 +67,16 @@ func (r *Keyring) stageChange(entries []Entry, newPass string) (err error) {
 		}
 	}
 	return nil
+}
+
+// cancelledChange is the error of a change cancelled before its commit.
+func cancelledChange(err error) error {
+	return fmt.Errorf("change passphrase cancelled (%w): every key is still under the old passphrase", err)
+}
+
+// abortChange removes the staging folder of a change not committed.
+func (r *Keyring) abortChange() {
+	os.RemoveAll(filepath.Join(Dir(r.home), stagingDir))
 }
 
 // commitChange is step 2, the change's one atomic step.

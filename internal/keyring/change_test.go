@@ -1,9 +1,12 @@
 package keyring
 
 import (
+	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -23,19 +26,19 @@ func TestChangePassphraseInterrupted(t *testing.T) {
 		finished bool
 	}{
 		{"staged in part", func(t *testing.T, r *Keyring, entries []Entry) {
-			if err := r.stageChange(entries, "new"); err != nil {
+			if err := r.stageChange(context.Background(), entries, "new"); err != nil {
 				t.Fatal(err)
 			}
 			// A crash in the middle of staging: one file short.
 			os.Remove(filepath.Join(Dir(r.home), stagingDir, entries[0].Name+".json"))
 		}, "old", false},
 		{"staged", func(t *testing.T, r *Keyring, entries []Entry) {
-			if err := r.stageChange(entries, "new"); err != nil {
+			if err := r.stageChange(context.Background(), entries, "new"); err != nil {
 				t.Fatal(err)
 			}
 		}, "old", false},
 		{"committed", func(t *testing.T, r *Keyring, entries []Entry) {
-			if err := r.stageChange(entries, "new"); err != nil {
+			if err := r.stageChange(context.Background(), entries, "new"); err != nil {
 				t.Fatal(err)
 			}
 			if err := r.commitChange(); err != nil {
@@ -43,7 +46,7 @@ func TestChangePassphraseInterrupted(t *testing.T) {
 			}
 		}, "new", true},
 		{"finished in part", func(t *testing.T, r *Keyring, entries []Entry) {
-			if err := r.stageChange(entries, "new"); err != nil {
+			if err := r.stageChange(context.Background(), entries, "new"); err != nil {
 				t.Fatal(err)
 			}
 			if err := r.commitChange(); err != nil {
@@ -119,6 +122,34 @@ func TestChangePassphraseInterrupted(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// A change cancelled before its commit (Ctrl-C: the command's context)
+// stops, says so, and leaves every key under the old passphrase, with no
+// staging folder behind.
+func TestChangePassphraseCancelled(t *testing.T) {
+	home := t.TempDir()
+	r := open(home, "old", nil, nil)
+	for _, name := range []string{"alice", "bob"} {
+		if _, err := r.Add(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.ChangePassphrase(ctx, "new"); !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "still under the old passphrase") {
+		t.Fatalf("a cancelled change: %v, want a cancellation that says the keys are unchanged", err)
+	}
+	for _, name := range []string{"alice", "bob"} {
+		if _, err := open(home, "old", nil, nil).Load(name); err != nil {
+			t.Fatalf("%s with the old passphrase after a cancelled change: %v", name, err)
+		}
+	}
+	for _, dir := range []string{stagingDir, changeDir} {
+		if _, err := os.Stat(filepath.Join(Dir(home), dir)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("keys/%s after a cancelled change: %v", dir, err)
 		}
 	}
 }

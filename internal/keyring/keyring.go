@@ -10,6 +10,7 @@
 package keyring
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
@@ -430,7 +431,7 @@ func (r *Keyring) Rename(from, to string) (_ Key, err error) {
 // them, all or nothing (see change.go): a crash before the change is
 // decided leaves every key under the old passphrase, one after it leaves
 // a change that the keyring's next use finishes, with no passphrase.
-func (r *Keyring) ChangePassphrase(newPass string) (_ []Entry, err error) {
+func (r *Keyring) ChangePassphrase(ctx context.Context, newPass string) (_ []Entry, err error) {
 	if newPass == "" {
 		return nil, &Error{Code: CodeNoPassphrase, Message: "the new passphrase is empty"}
 	}
@@ -443,8 +444,14 @@ func (r *Keyring) ChangePassphrase(newPass string) (_ []Entry, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.stageChange(entries, newPass); err != nil {
+	if err := r.stageChange(ctx, entries, newPass); err != nil {
 		return nil, err
+	}
+	// Until the commit, a cancel (Ctrl-C) leaves every key under the old
+	// passphrase; after it, the change is decided and is finished.
+	if err := ctx.Err(); err != nil {
+		r.abortChange()
+		return nil, cancelledChange(err)
 	}
 	if err := r.commitChange(); err != nil {
 		return nil, err

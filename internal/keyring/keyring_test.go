@@ -2,6 +2,7 @@ package keyring
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
@@ -285,7 +286,7 @@ func TestRenameRemoveChangePassphrase(t *testing.T) {
 	if k, err := open(home, "old", nil, nil).Load("water"); err != nil || !k.Private.Equal(alice.Private) {
 		t.Fatalf("load renamed: %v", err)
 	}
-	changed, err := r.ChangePassphrase(GeneratedForTest)
+	changed, err := r.ChangePassphrase(context.Background(), GeneratedForTest)
 	if err != nil || len(changed) != 2 {
 		t.Fatalf("change passphrase: %v %v", changed, err)
 	}
