@@ -7,16 +7,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/cityid/cityid/client"
+	"github.com/cityid/cityid/internal/apitest"
 )
 
 // TestDownloadData: a download cut short keeps its bytes in FILE.part and
@@ -28,59 +25,27 @@ func TestDownloadData(t *testing.T) {
 	content := bytes.Repeat([]byte("2026-01-01,main-7,1200\n"), 10000)
 	sum := sha256.Sum256(content)
 	ds := client.Dataset{URI: "x", SHA256: hex.EncodeToString(sum[:]), Size: int64(len(content)), MediaType: "text/csv"}
-	var (
-		mu     sync.Mutex
-		asked  []string
-		cut    bool
-		served []byte
-	)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		asked = append(asked, r.Header.Get("Range")+" "+r.Header.Get("If-Range"))
-		body, cutNow := served, cut
-		cut = false
-		mu.Unlock()
-		from := 0
-		if rg := r.Header.Get("Range"); rg != "" {
-			from, _ = strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(rg, "bytes="), "-"))
-			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", from, len(body)-1, len(body)))
-			w.WriteHeader(http.StatusPartialContent)
-		}
-		if cutNow {
-			w.Header().Set("Content-Length", strconv.Itoa(len(body)-from))
-			w.Write(body[from : from+1000])
-			w.(http.Flusher).Flush()
-			panic(http.ErrAbortHandler)
-		}
-		w.Write(body[from:])
-	}))
-	defer srv.Close()
+	srv := apitest.NewRangeServer(t, content)
 	c, err := client.New(srv.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	set := func(body []byte, cutIt bool) {
-		mu.Lock()
-		served, cut, asked = body, cutIt, nil
-		mu.Unlock()
-	}
-
 	file := filepath.Join(dir, "flow.csv")
-	set(content, true)
+	srv.CutNext(1000)
 	if _, err := c.DownloadData(ctx, nil, "1561301001.36.1/flow", 0, ds, file); err == nil || !strings.Contains(err.Error(), "resume") {
 		t.Fatalf("a download cut short: %v, want it kept to resume", err)
 	}
 	if fi, err := os.Stat(file + ".part"); err != nil || fi.Size() != 1000 {
 		t.Fatalf("the part file after the cut: %v %v", fi, err)
 	}
-	set(content, false)
+	srv.Serve(content)
 	d, err := c.DownloadData(ctx, nil, "1561301001.36.1/flow", 0, ds, file)
 	if err != nil || d.Resumed != 1000 || d.Bytes != ds.Size-1000 {
 		t.Fatalf("resumed download: %+v %v", d, err)
 	}
-	if got := fmt.Sprint(asked); got != `[bytes=1000- "sha256:`+ds.SHA256+`"]` {
+	if got := fmt.Sprint(srv.Asked()); got != `[bytes=1000- "sha256:`+ds.SHA256+`"]` {
 		t.Errorf("asked %s, want the rest only", got)
 	}
 	if b, err := os.ReadFile(file); err != nil || !bytes.Equal(b, content) {
@@ -93,7 +58,7 @@ func TestDownloadData(t *testing.T) {
 		"shorter": content[:len(content)-1],
 	} {
 		file := filepath.Join(dir, name)
-		set(body, false)
+		srv.Serve(body)
 		_, err := c.DownloadData(ctx, nil, "1561301001.36.1/flow", 0, ds, file)
 		if !errors.Is(err, client.ErrDataMismatch) {
 			t.Errorf("%s: %v, want %v", name, err, client.ErrDataMismatch)

@@ -7,16 +7,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/cityid/cityid/client"
+	"github.com/cityid/cityid/internal/apitest"
 	"github.com/cityid/cityid/internal/datastore"
 )
 
@@ -31,35 +28,8 @@ func TestMirrorStreamsIntoTheStore(t *testing.T) {
 	sum := sha256.Sum256(content)
 	ds := client.Dataset{URI: "x", SHA256: hex.EncodeToString(sum[:]), Size: int64(len(content)), MediaType: "text/csv", Public: true}
 	const id = "1561301001.36.1/pipes"
-	var (
-		mu     sync.Mutex
-		asked  []string
-		cut    = true
-		served = content
-	)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		asked = append(asked, r.Header.Get("Range"))
-		body, cutNow := served, cut
-		cut = false
-		mu.Unlock()
-		from := 0
-		if rg := r.Header.Get("Range"); rg != "" {
-			from, _ = strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(rg, "bytes="), "-"))
-			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", from, len(body)-1, len(body)))
-			w.Header().Set("Content-Length", strconv.Itoa(len(body)-from))
-			w.WriteHeader(http.StatusPartialContent)
-		} else {
-			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		}
-		if cutNow {
-			w.Write(body[from : from+len(body)/3])
-			w.(http.Flusher).Flush()
-			panic(http.ErrAbortHandler) // the connection is cut
-		}
-		w.Write(body[from:])
-	}))
-	defer srv.Close()
+	srv := apitest.NewRangeServer(t, content)
+	srv.CutNext(len(content) / 3)
 	oc, err := client.New(srv.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -80,8 +50,8 @@ func TestMirrorStreamsIntoTheStore(t *testing.T) {
 	if err := mirrorInto(ctx, oc, st, id, 0, ds); err != nil {
 		t.Fatal(err)
 	}
-	if got := fmt.Sprint(asked); got != fmt.Sprintf("[ bytes=%d-]", len(content)/3) {
-		t.Errorf("the node was asked %s, want the whole, then the rest only", got)
+	if got := fmt.Sprint(srv.Asked()); got != fmt.Sprintf(`[ bytes=%d- "sha256:%s"]`, len(content)/3, ds.SHA256) {
+		t.Errorf("the node was asked %s, want the whole, then the rest only, of the same bytes", got)
 	}
 	if name, ok, err := st.Bound(id); err != nil || !ok || name != ds.SHA256 {
 		t.Fatalf("bound %q %v %v, want %s", name, ok, err, ds.SHA256)
@@ -103,9 +73,7 @@ func TestMirrorStreamsIntoTheStore(t *testing.T) {
 	other := "1561301001.36.1/altered"
 	altered := bytes.Clone(content)
 	altered[len(altered)-1] ^= 1
-	mu.Lock()
-	served = altered
-	mu.Unlock()
+	srv.Serve(altered)
 	ds2 := ds
 	sum2 := sha256.Sum256(append(bytes.Clone(content), '!'))
 	ds2.SHA256 = hex.EncodeToString(sum2[:]) // bytes the node does not hold
