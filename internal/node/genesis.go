@@ -23,6 +23,7 @@ import (
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/registry"
@@ -297,9 +298,29 @@ func ReadMemberFile(path string) (GenesisMember, error) {
 	// encoding/json v2's rules: keys matched case-sensitively, a key given
 	// twice refused; and here, an unknown key refused.
 	if err := jsonv2.Unmarshal(b, &m, jsonv2.RejectUnknownMembers(true)); err != nil {
-		return GenesisMember{}, fmt.Errorf("member file %s: %w", path, err)
+		return GenesisMember{}, memberFileError(path, err)
 	}
 	return m, nil
+}
+
+// memberFields are the fields genesis member writes, in its order.
+const memberFields = "chain_id, moniker, node_id, address, validator_key, operator, signature"
+
+// memberFileError says what is wrong with a member file in the words of
+// its fields, where encoding/json's would name Go types.
+func memberFileError(path string, err error) error {
+	var se *jsonv2.SemanticError
+	var sy *jsontext.SyntacticError
+	switch {
+	case errors.As(err, &se) && errors.Is(se.Err, jsonv2.ErrUnknownName):
+		return fmt.Errorf("member file %s: %q is not a field of a member file (%s, each once and in lower case): was it changed by hand?", path, se.JSONPointer.LastToken(), memberFields)
+	case errors.As(err, &sy) && errors.Is(sy.Err, jsontext.ErrDuplicateName):
+		return fmt.Errorf("member file %s: field %q is given twice", path, sy.JSONPointer.LastToken())
+	case errors.As(err, &se) && se.JSONPointer != "":
+		// Every field of a member file is text.
+		return fmt.Errorf("member file %s: field %q is not text (a JSON string), as genesis member writes it", path, se.JSONPointer.LastToken())
+	}
+	return fmt.Errorf("member file %s: not the JSON object genesis member writes: %w", path, err)
 }
 
 // checkedMember is a member file with its validator key decoded.

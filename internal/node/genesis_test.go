@@ -276,9 +276,10 @@ func TestReadMemberFileIsStrict(t *testing.T) {
 	}
 	text := string(b)
 	for _, tc := range []struct{ name, text, want string }{
-		{"misspelt", strings.Replace(text, `"operator"`, `"operater"`, 1), "operater"},
-		{"other case", strings.Replace(text, `"address"`, `"Address"`, 1), "Address"},
-		{"twice", strings.Replace(text, `"moniker": "cityid-node"`, `"moniker": "cityid-node", "moniker": "other"`, 1), "duplicate"},
+		{"misspelt", strings.Replace(text, `"operator"`, `"operater"`, 1), `"operater" is not a field of a member file (chain_id, moniker`},
+		{"other case", strings.Replace(text, `"address"`, `"Address"`, 1), `"Address" is not a field of a member file`},
+		{"twice", strings.Replace(text, `"moniker": "cityid-node"`, `"moniker": "cityid-node", "moniker": "other"`, 1), `field "moniker" is given twice`},
+		{"not text", strings.Replace(text, `"moniker": "cityid-node"`, `"moniker": 7`, 1), `field "moniker" is not text`},
 		{"trailing", text + "{}", "after top-level value"},
 		{"not json", "moniker=cityid-node", "invalid character"},
 		{"large", `{"moniker":"` + strings.Repeat("x", 5000) + `"}`, "larger than 4096 bytes"},
