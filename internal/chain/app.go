@@ -612,6 +612,10 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		}
 		a.hashes[i] = h
 		a.results[i] = wire.TxResult{Kind: r.Kind, Hash: h, Height: req.Height, Code: res.Code, Err: r.Err, Data: res.Data}
+		var key [32]byte
+		if n, err := hex.Decode(key[:], []byte(h)); err == nil && n == len(key) {
+			a.prepared.drop(key)
+		}
 	}
 	// CometBFT refuses two updates of one validator in a block: keep the
 	// last power each key was given, in the order the keys first appeared.
@@ -762,10 +766,15 @@ func (c *preparedCache) add(h [32]byte, tx *registry.Tx, size int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n := len(c.entries)
+	old, had := c.entries[h]
 	c.entries[h] = preparedEntry{tx: tx, size: size}
 	if len(c.entries) == n {
 		// Prepared already: these very bytes, so of the same size, and
-		// a transaction prepared from them is the same.
+		// a transaction prepared from them is the same; or dropped
+		// (committed) and now prepared again, counted again.
+		if had && old.tx == nil {
+			c.bytes += size
+		}
 		return
 	}
 	// The ring holds every key of entries, once: n before this one.
@@ -782,6 +791,20 @@ func (c *preparedCache) add(h [32]byte, tx *registry.Tx, size int) {
 		c.head = (c.head + 1) % len(c.ring)
 		c.bytes -= c.entries[old].size
 		delete(c.entries, old)
+	}
+}
+
+// drop forgets the transaction of hash h, committed in a block: no later
+// block can hold it (its nonce is used), and a decoded batch kept until
+// the ring comes round to it is megabytes the collector marks at every
+// cycle, on the cores CheckTx needs. Its key stays in the ring, with no
+// transaction, until the ring comes round to it.
+func (c *preparedCache) drop(h [32]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[h]; ok && e.tx != nil {
+		c.bytes -= e.size
+		c.entries[h] = preparedEntry{}
 	}
 }
 

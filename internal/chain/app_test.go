@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -359,6 +360,50 @@ func TestPreparedCache(t *testing.T) {
 	}
 	if ring.bytes != 1500*7 || len(ring.entries) != 1500 {
 		t.Fatalf("after %d adds to a cache of 1500: %d entries, %d bytes", adds, len(ring.entries), ring.bytes)
+	}
+	// A committed transaction is dropped: not found, its bytes no longer
+	// counted; prepared again, it is counted again; and the ring goes on
+	// round past the dropped key.
+	last := key(adds - 1)
+	ring.drop(last)
+	ring.drop(last)
+	if ring.get(last) != nil || ring.bytes != 1499*7 {
+		t.Fatalf("after a drop: %v, %d bytes", ring.get(last), ring.bytes)
+	}
+	ring.add(last, &registry.Tx{Hash: "again"}, 7)
+	if got := ring.get(last); got == nil || got.Hash != "again" || ring.bytes != 1500*7 {
+		t.Fatalf("prepared again after a drop: %v, %d bytes", got, ring.bytes)
+	}
+	ring.drop(key(adds - 2))
+	for i := range 1500 {
+		ring.add(key(adds+i), &registry.Tx{Hash: fmt.Sprint(adds + i)}, 7)
+	}
+	if len(ring.entries) != 1500 || ring.bytes != 1500*7 || ring.get(key(adds+1499)) == nil {
+		t.Fatalf("the ring round again past a dropped key: %d entries, %d bytes", len(ring.entries), ring.bytes)
+	}
+}
+
+// FinalizeBlock drops the transactions it applied from the prepared
+// cache: a committed one is never in a block again, and a decoded batch
+// kept is memory the collector marks.
+func TestFinalizeBlockDropsPrepared(t *testing.T) {
+	st, _ := store.OpenMemory(store.Options{})
+	app := newApp(t, st)
+	block(t, app, 1)
+	commit(t, app)
+	tx := signTx(t, key(1), 1, registry.KindApplyCity, shijiazhuang)
+	if r := checkTx(t, app, tx, abci.CHECK_TX_TYPE_CHECK); r.Code != CodeOK {
+		t.Fatalf("check: %v", r)
+	}
+	if app.prepared.get(sha256.Sum256(tx)) == nil {
+		t.Fatal("CheckTx kept no prepared transaction")
+	}
+	if r := block(t, app, 2, tx); r.TxResults[0].Code != CodeOK {
+		t.Fatalf("block: %v", r.TxResults[0])
+	}
+	commit(t, app)
+	if app.prepared.get(sha256.Sum256(tx)) != nil || app.prepared.bytes != 0 {
+		t.Fatalf("the committed transaction is still prepared (%d bytes counted)", app.prepared.bytes)
 	}
 }
 
