@@ -45,8 +45,10 @@ func TestStatusBeforeFirstBlock(t *testing.T) {
 	if st["height"] != float64(0) {
 		t.Fatalf("status before the genesis time: %s, want height 0", raw)
 	}
-	if bt, ok := st["block_time"]; ok {
-		t.Errorf("status at height 0 has block_time %v: there is no block yet", bt)
+	for _, field := range []string{"block_time", "params", "authority"} {
+		if v, ok := st[field]; ok {
+			t.Errorf("status at height 0 has %s %v: there is no block, nor committed state, yet", field, v)
+		}
 	}
 	ns, err := r.Chain.Status(context.Background())
 	if err != nil || !ns.BlockTime.IsZero() {

@@ -113,8 +113,10 @@ type Account struct {
 // StatusAnswer is the answer to GET /v1/status.
 type StatusAnswer struct {
 	NodeStatus
-	Params    registry.Params    `json:"params"`
-	Authority registry.Authority `json:"authority"`
+	// Params and Authority are the network's, from committed state:
+	// absent before the first block, when there is none.
+	Params    registry.Params    `json:"params,omitzero" jsonschema_description:"the network's parameters; absent before the first block"`
+	Authority registry.Authority `json:"authority,omitzero" jsonschema_description:"the registry authority; absent before the first block"`
 	Build     Build              `json:"build"`
 }
 
