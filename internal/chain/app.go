@@ -354,15 +354,23 @@ func (a *App) checkTx(req *abci.CheckTxRequest, keep bool) (*abci.CheckTxRespons
 		}
 	default:
 		switch {
-		case acct.state == nil:
-			acct.state = registry.NewPending(latest())
-			for _, q := range acct.queue {
-				// What a queued transaction's refusal leaves out is
-				// what its block will leave out.
-				if err := a.machine.Stage(acct.state, next, q); err != nil && err.Code == registry.CodeInternal {
-					return nil, fmt.Errorf("check tx %s: restage %s: %s", tx.Hash, q.Hash, err.Msg)
-				}
+		case !keep && (acct.state == nil || acct.rebase):
+			// A dry run changes nothing of the account's: where its
+			// pending state is still to be made or rebased (between a
+			// commit and the recheck, which the check_tx route does not
+			// wait for, the queue is being counted again), it judges on
+			// a state of its own, made as CheckTx would.
+			dry, err := a.restage(latest(), next, acct.queue)
+			if err != nil {
+				return nil, fmt.Errorf("check tx %s: %w", tx.Hash, err)
 			}
+			return a.stageDry(req, tx, dry, next)
+		case acct.state == nil:
+			st, err := a.restage(latest(), next, acct.queue)
+			if err != nil {
+				return nil, fmt.Errorf("check tx %s: %w", tx.Hash, err)
+			}
+			acct.state = st
 		case acct.rebase:
 			// A block was committed since the account's queue was
 			// staged: the new state is the base, and the writes of
@@ -376,11 +384,10 @@ func (a *App) checkTx(req *abci.CheckTxRequest, keep bool) (*abci.CheckTxRespons
 			}
 		}
 		acct.rebase = false
-		target := acct.state
 		if !keep {
-			target = acct.state.Fork()
+			return a.stageDry(req, tx, acct.state.Fork(), next)
 		}
-		if err := a.machine.Stage(target, next, tx); err != nil {
+		if err := a.machine.Stage(acct.state, next, tx); err != nil {
 			if err.Code == registry.CodeInternal {
 				return nil, fmt.Errorf("check tx %s: %s", tx.Hash, err.Msg)
 			}
@@ -391,6 +398,31 @@ func (a *App) checkTx(req *abci.CheckTxRequest, keep bool) (*abci.CheckTxRespons
 	if keep {
 		acct.next, acct.txs, acct.bytes = tx.Nonce+1, acct.txs+1, acct.bytes+len(req.Tx)
 		acct.queue = append(acct.queue, tx)
+	}
+	return &abci.CheckTxResponse{Code: CodeOK}, nil
+}
+
+// restage makes a pending state on committed state view with the
+// account's queued transactions staged on it, in order. What a queued
+// transaction's refusal leaves out is what its block will leave out.
+func (a *App) restage(view *store.View, next registry.Block, queue []*registry.Tx) (*registry.Pending, error) {
+	st := registry.NewPending(view)
+	for _, q := range queue {
+		if err := a.machine.Stage(st, next, q); err != nil && err.Code == registry.CodeInternal {
+			return nil, fmt.Errorf("restage %s: %s", q.Hash, err.Msg)
+		}
+	}
+	return st, nil
+}
+
+// stageDry judges tx on st, a pending state no one else holds.
+func (a *App) stageDry(req *abci.CheckTxRequest, tx *registry.Tx, st *registry.Pending, next registry.Block) (*abci.CheckTxResponse, error) {
+	if err := a.machine.Stage(st, next, tx); err != nil {
+		if err.Code == registry.CodeInternal {
+			return nil, fmt.Errorf("check tx %s: %s", tx.Hash, err.Msg)
+		}
+		a.noteDefect("CheckTx", req.Tx, err)
+		return checkTxResponse(err), nil
 	}
 	return &abci.CheckTxResponse{Code: CodeOK}, nil
 }
@@ -774,6 +806,7 @@ func (c *preparedCache) add(h [32]byte, tx *registry.Tx, size int) {
 		// (committed) and now prepared again, counted again.
 		if had && old.tx == nil {
 			c.bytes += size
+			c.evict()
 		}
 		return
 	}
@@ -786,6 +819,12 @@ func (c *preparedCache) add(h [32]byte, tx *registry.Tx, size int) {
 	}
 	c.ring[(c.head+n)%len(c.ring)] = h
 	c.bytes += size
+	c.evict()
+}
+
+// evict forgets the oldest entries while the cache holds more than its
+// bounds. The caller holds mu.
+func (c *preparedCache) evict() {
 	for len(c.entries) > c.maxTxs || c.bytes > c.maxBytes {
 		old := c.ring[c.head]
 		c.head = (c.head + 1) % len(c.ring)

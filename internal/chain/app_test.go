@@ -374,6 +374,15 @@ func TestPreparedCache(t *testing.T) {
 	if got := ring.get(last); got == nil || got.Hash != "again" || ring.bytes != 1500*7 {
 		t.Fatalf("prepared again after a drop: %v, %d bytes", got, ring.bytes)
 	}
+	// Prepared again after a drop, an entry is held to the byte bound.
+	tight := newPreparedCache(10, 100)
+	tight.add(a, ta, 60)
+	tight.drop(a)
+	tight.add(b, tb, 60)
+	tight.add(a, ta, 60)
+	if tight.bytes > 100 {
+		t.Fatalf("prepared again after a drop: %d bytes held, bound 100", tight.bytes)
+	}
 	ring.drop(key(adds - 2))
 	for i := range 1500 {
 		ring.add(key(adds+i), &registry.Tx{Hash: fmt.Sprint(adds + i)}, 7)
@@ -818,5 +827,34 @@ func TestFinalizeBlockHashes(t *testing.T) {
 	commit(t, app)
 	if r, ok := app.Commits().Recent(registry.TxHash(apply)); !ok || r.Err != nil {
 		t.Errorf("the prepared transaction's result: %+v %v, want applied", r, ok)
+	}
+}
+
+// A dry CheckTx (CometBFT's check_tx route) changes nothing of its
+// account: run between a commit and the recheck of what waits, it must
+// not rebase the account's pending state without its waiting
+// transactions, which the recheck would not put back.
+func TestDryCheckTxKeepsPendingState(t *testing.T) {
+	st, _ := store.OpenMemory(store.Options{})
+	app := newApp(t, st)
+	block(t, app, 1)
+	commit(t, app)
+	apply1 := signTx(t, key(2), 1, registry.KindApplyCity, shijiazhuang)
+	if r := checkTx(t, app, apply1, abci.CHECK_TX_TYPE_CHECK); r.Code != CodeOK {
+		t.Fatalf("apply: %v", r)
+	}
+	block(t, app, 2) // apply1 still waits
+	commit(t, app)
+	if r, err := app.DryCheckTx(context.Background(), &abci.CheckTxRequest{Tx: apply1, Type: abci.CHECK_TX_TYPE_CHECK}); err != nil || r.Code != CodeOK {
+		t.Fatalf("dry check of the waiting application: %v %v", r, err)
+	}
+	if r := checkTx(t, app, apply1, abci.CHECK_TX_TYPE_RECHECK); r.Code != CodeOK {
+		t.Fatalf("recheck: %v", r)
+	}
+	// A second application behind the waiting one: refused as the key's
+	// second open application, as without the dry run (not as a nonce
+	// gap, as if the first were not waiting).
+	if r := checkTx(t, app, signTx(t, key(2), 2, registry.KindApplyCity, shijiazhuang), abci.CHECK_TX_TYPE_CHECK); r.Code != abciOf(registry.CodeExists) {
+		t.Fatalf("a second application behind the waiting one: %v, want %s", r, registry.CodeExists)
 	}
 }
