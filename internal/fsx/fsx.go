@@ -160,9 +160,18 @@ func claimAndRename(tmp, path string) error {
 		}
 		return err
 	}
+	claim, err := f.Stat()
 	f.Close()
-	if err := os.Rename(tmp, path); err != nil {
+	if err != nil {
 		os.Remove(path)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		// Only the empty claim is taken back: a file another process
+		// put there meanwhile is its own.
+		if now, serr := os.Stat(path); serr == nil && os.SameFile(claim, now) {
+			os.Remove(path)
+		}
 		return err
 	}
 	return nil
