@@ -22,6 +22,7 @@ import (
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/types"
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -94,6 +95,11 @@ func memberMessage(m GenesisMember) []byte {
 func Member(home, chainID, address string) (GenesisMember, error) {
 	if chainID == "" {
 		return GenesisMember{}, errors.New("genesis member: give --chain-id, the new network's chain ID, the same every institute gives genesis collect")
+	}
+	if len(chainID) > types.MaxChainIDLen {
+		// Signed anyway, it would fail only at collect, once every
+		// institute has made its file.
+		return GenesisMember{}, fmt.Errorf("genesis member: chain ID %q is %d bytes, more than CometBFT's %d", chainID, len(chainID), types.MaxChainIDLen)
 	}
 	c, err := Load(home)
 	if err != nil {
@@ -359,6 +365,9 @@ func sortMembers(in []checkedMember, chainID string) ([]checkedMember, error) {
 		}
 		if _, err := p2p.NewNetAddressString(m.NodeID + "@" + m.Address); err != nil {
 			return nil, fmt.Errorf("%s: node ID and address %s@%s: %w", name, m.NodeID, m.Address, err)
+		}
+		if m.ChainID == "" {
+			return nil, fmt.Errorf("%s names no chain: it was made by an older cityid; ask its institute for a new one, made with --chain-id %s", name, chainID)
 		}
 		if m.ChainID != chainID {
 			return nil, fmt.Errorf("%s was made for chain %q, not %q: ask its institute for a member file made with --chain-id %s", name, m.ChainID, chainID, chainID)

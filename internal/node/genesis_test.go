@@ -39,6 +39,9 @@ func TestGenesisCollect(t *testing.T) {
 		if _, err := Member(home, "", "10.9.0.1:26656"); err == nil || !strings.Contains(err.Error(), "--chain-id") {
 			t.Fatalf("a member file with no chain ID: %v", err)
 		}
+		if _, err := Member(home, strings.Repeat("c", 51), "10.9.0.1:26656"); err == nil || !strings.Contains(err.Error(), "more than CometBFT's 50") {
+			t.Fatalf("a member file for a chain ID CometBFT refuses: %v", err)
+		}
 		m, err := Member(home, "cityid-pilot", fmt.Sprintf("10.9.0.%d:26656", 10+i))
 		if err != nil {
 			t.Fatal(err)
@@ -226,6 +229,10 @@ func TestGenesisCollectRefusesForgedMember(t *testing.T) {
 	}
 	relabelled := elsewhere
 	relabelled.ChainID = "c"
+	// A file of an older cityid names no chain.
+	older := victim
+	older.ChainID = ""
+	olderFile := writeMembers(t, dir, older)[0]
 	forged := writeMembers(t, dir, stolen, moved, seat, unsigned, short, relabelled)
 	old := writeMembers(t, dir, elsewhere)[0]
 	good := writeMembers(t, dir, victim, forger)
@@ -247,6 +254,10 @@ func TestGenesisCollectRefusesForgedMember(t *testing.T) {
 	if _, err := Collect(collector, CollectOptions{ChainID: "c", GenesisTime: at, MemberFiles: []string{good[1], old}}); err == nil ||
 		!strings.Contains(err.Error(), "member file "+old+` (moniker cityid-node) was made for chain "cityid-testnet", not "c"`) {
 		t.Errorf("a member file made for another chain: %v, want a refusal naming it and both chains", err)
+	}
+	if _, err := Collect(collector, CollectOptions{ChainID: "c", GenesisTime: at, MemberFiles: []string{good[1], olderFile}}); err == nil ||
+		!strings.Contains(err.Error(), "member file "+olderFile+" (moniker cityid-node) names no chain: it was made by an older cityid") {
+		t.Errorf("a member file that names no chain: %v", err)
 	}
 	if _, err := Collect(collector, CollectOptions{ChainID: "c", GenesisTime: at, MemberFiles: good}); err != nil {
 		t.Fatalf("the members' own files: %v", err)
