@@ -154,7 +154,7 @@ internal/bench/README.md.`,
 	cmd.Flags().DurationVar(&loadTime, "load-time", def.Load.Duration, "serve: time bound of each measured load run (after a 500 ms warm-up)")
 	cmd.Flags().IntVar(&requests, "requests", def.Load.Requests, "serve: request bound of each measured load run")
 	cmd.Flags().StringVar(&dataDir, "data", "", "batch, resolve and serve: folder of communities.csv.gz and cities.csv (default: internal/bench/testdata of the repository around the working directory)")
-	cmd.Flags().IntVar(&dataMiB, "data-mib", 1024, "data: the dataset's size in MiB (written to a temporary folder)")
+	cmd.Flags().IntVar(&dataMiB, "data-mib", bench.DefaultDataSize>>20, "data: the dataset's size in MiB (written to a temporary folder)")
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof), and one of each serving process to FILE.serve-PID")
 	cmd.AddCommand(newBenchServeChild())
 	return cmd

@@ -49,7 +49,7 @@ import (
 
 // DataOptions bound RunData. Zero fields take the defaults.
 type DataOptions struct {
-	// Size of the dataset in bytes; default 1 GiB, the issue's.
+	// Size of the dataset in bytes; default DefaultDataSize.
 	Size int64
 	// Rounds of each transfer; the best counts. Default 3.
 	Rounds int
@@ -59,9 +59,13 @@ type DataOptions struct {
 	Grants int
 }
 
+// DefaultDataSize is the dataset (g) serves unless told otherwise: 1 GiB,
+// issue 12's.
+const DefaultDataSize = 1 << 30
+
 func (o *DataOptions) defaults() {
 	if o.Size <= 0 {
-		o.Size = 1 << 30
+		o.Size = DefaultDataSize
 	}
 	if o.Rounds <= 0 {
 		o.Rounds = 3

@@ -35,7 +35,7 @@ type Options struct {
 	CacheMB  int           // resolve and serve: the served stores' block cache (0: the node's default)
 	Load     LoadOptions   // serve: the load generator's bounds
 	DataDir  string        // batch, resolve and serve: the reference data (FindData)
-	DataSize int64         // data: the dataset's size in bytes (0: DataOptions' default, 1 GiB)
+	DataSize int64         // data: the dataset's size in bytes (0: DefaultDataSize)
 
 	// Log receives the nodes' logs of e2e and batch; nil discards them.
 	Log *slog.Logger
@@ -279,7 +279,7 @@ func (r *runner) figures(ctx context.Context, procs int) (Figures, error) {
 	if r.has("data") {
 		size := o.DataSize
 		if size == 0 {
-			size = 1 << 30
+			size = DefaultDataSize
 		}
 		say("data: a %s dataset served to a signed grantee's request, cold and warm, beside http.ServeContent of the file, %s; then the signature and grant check …", mib(size), plural(o.Rounds, "round"))
 		rep, err := RunData(ctx, DataOptions{Size: size, Rounds: o.Rounds})
