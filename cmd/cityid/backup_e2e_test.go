@@ -1,14 +1,12 @@
 package main
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,6 +21,7 @@ import (
 	dbm "github.com/cometbft/cometbft-db"
 
 	"github.com/cityid/cityid/client"
+	"github.com/cityid/cityid/internal/backup/backuptest"
 	"github.com/cityid/cityid/internal/testnode"
 )
 
@@ -271,41 +270,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // bytes through tamper; the manifest is copied as it is.
 func tamperArchive(t *testing.T, src, dst string, tamper func(name string, data []byte) []byte) {
 	t.Helper()
-	f, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	tr, tw := tar.NewReader(f), tar.NewWriter(out)
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		data = tamper(hdr.Name, data)
-		hdr.Size = int64(len(data))
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
+	backuptest.Rewrite(t, src, dst, tamper)
 }
 
 // rewriteEntry is the bytes of entry name of the archive.

@@ -1,18 +1,17 @@
 package node
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cityid/cityid/internal/backup"
+	"github.com/cityid/cityid/internal/backup/backuptest"
 	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/store"
 )
@@ -23,38 +22,13 @@ const fixture = "../backup/testdata/archive.tar"
 // damaged copies the fixture with one byte of its state flipped.
 func damaged(t *testing.T) string {
 	t.Helper()
-	f, err := os.Open(fixture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out bytes.Buffer
-	tr, tw := tar.NewReader(f), tar.NewWriter(&out)
-	for {
-		hdr, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.HasPrefix(hdr.Name, backup.StatePrefix) {
+	path := filepath.Join(t.TempDir(), "damaged.tar")
+	backuptest.Rewrite(t, fixture, path, func(name string, data []byte) []byte {
+		if strings.HasPrefix(name, backup.StatePrefix) {
 			data[len(data)/2] ^= 0x01
 		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write(data)
-	}
-	tw.Close()
-	path := filepath.Join(t.TempDir(), "damaged.tar")
-	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+		return data
+	})
 	return path
 }
 
