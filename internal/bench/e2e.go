@@ -324,7 +324,8 @@ func runApp(ctx context.Context, a app, opts E2EOptions) (AppRun, []Setting, err
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	n, err := a.start(ctx, conf.Comet, opts.Log.With("app", a.name))
+	var n *cometNode
+	labelled("e2e-"+a.name, func() { n, err = a.start(ctx, conf.Comet, opts.Log.With("app", a.name)) })
 	if err != nil {
 		return run, nil, err
 	}
@@ -353,7 +354,8 @@ func runApp(ctx context.Context, a app, opts E2EOptions) (AppRun, []Setting, err
 	cpu0 := processCPU()
 	start := time.Now()
 	deadline := start.Add(opts.Duration)
-	fs := feed(ctx, n.Mempool(), a.txs, opts.Loaders, deadline)
+	var fs feedStats
+	labelled("e2e-"+a.name, func() { fs = feed(ctx, n.Mempool(), a.txs, opts.Loaders, deadline) })
 	run.Accepted, run.Refused, run.FirstRefusal = fs.accepted, fs.refused, fs.firstRefusal
 	run.FullWaits, run.NonceWaits = fs.fullWaits, fs.nonceWaits
 	run.SubmitPerSec = float64(fs.accepted) / fs.took.Seconds()
