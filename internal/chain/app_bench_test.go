@@ -2,6 +2,8 @@ package chain_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -167,4 +169,57 @@ func BenchmarkFinalizeBlock(b *testing.B) {
 			b.ReportMetric(float64(cpu)/1e3/float64(b.N), "cpu-µs/tx")
 		})
 	}
+}
+
+// BenchmarkCheckTxClients is BenchmarkCheckTx with each loader a client
+// of its own: one goroutine per loader sends its transactions in nonce
+// order, all at once, as RPC connections do. Blocks of benchBlockTxs are
+// committed between rounds (not timed). ns/op is wall time per
+// transaction with every core in use; cpu-µs/tx the process's CPU.
+func BenchmarkCheckTxClients(b *testing.B) {
+	f, err := workload.New("cityid-bench", nil, registry.MaxAdmins-1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := newBenchApp(b, f, false)
+	txs, err := f.RegisterTxs(0, b.N)
+	if err != nil {
+		b.Fatal(err)
+	}
+	loaders := len(f.Loaders)
+	b.ReportAllocs()
+	var cpu time.Duration
+	b.ResetTimer()
+	for from := 0; from < len(txs); from += benchBlockTxs {
+		blk := txs[from:min(from+benchBlockTxs, len(txs))]
+		start := cpuTime(b)
+		var wg sync.WaitGroup
+		errs := make(chan error, loaders)
+		for l := range loaders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := l; i < len(blk); i += loaders {
+					resp, err := a.app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: blk[i], Type: abci.CHECK_TX_TYPE_CHECK})
+					if err == nil && resp.Code != chain.CodeOK {
+						err = fmt.Errorf("check tx %d: code %d: %s", from+i, resp.Code, resp.Log)
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		cpu += cpuTime(b) - start
+		close(errs)
+		if err := <-errs; err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		a.block(b, blk)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(cpu)/1e3/float64(b.N), "cpu-µs/tx")
 }
