@@ -139,6 +139,9 @@ func (r Figures) writeText(w io.Writer) {
 	if s := r.State; s != nil {
 		fmt.Fprintf(w, "\n(a) %d register transactions of %d bytes (a URL and a TEXT value, distinct ids) from %d keys, blocks of %d, in-memory IAVL, commit per block; best of rounds %s tx/s.\n",
 			s.Txs, s.TxBytes, s.Loaders, s.BlockTxs, joinNums(s.Rounds))
+		if p := s.Projection(); p != "" {
+			fmt.Fprintf(w, "    %s.\n", p)
+		}
 	}
 	if e := r.E2E; e != nil {
 		fmt.Fprintf(w, "\n(b) both apps on a fresh single-validator node (node.Init defaults), one after the other, loopback only, with:\n")

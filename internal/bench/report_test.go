@@ -198,3 +198,25 @@ func TestWriteTextKnot(t *testing.T) {
 		t.Errorf("the miss is not listed:\n%s", out)
 	}
 }
+
+// TestStateProjection: the cores the model puts (a) at its many-core
+// target follow from the run's two costs, and a run without them makes
+// no claim.
+func TestStateProjection(t *testing.T) {
+	for _, c := range []struct {
+		sigMicros, restMicros float64
+		want                  string
+	}{
+		{30, 10, "needs 4 cores or more"}, // 0.85 × 40/10 = 3.4
+		{10, 10, "needs 2 cores or more"}, // 0.85 × 20/10 = 1.7
+		{1, 20, "needs 1 core or more"},   // verification all but free
+	} {
+		r := StateReport{VerifyOneCore: 1e6 / c.sigMicros, PreverifiedTxPerSec: 1e6 / c.restMicros}
+		if got := r.Projection(); !strings.Contains(got, c.want) {
+			t.Errorf("sig %.0f µs, rest %.0f µs: %q does not say %q", c.sigMicros, c.restMicros, got, c.want)
+		}
+	}
+	if got := (StateReport{PreverifiedTxPerSec: 10_000}).Projection(); got != "" {
+		t.Errorf("without a verification figure: %q, want no projection", got)
+	}
+}

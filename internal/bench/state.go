@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -83,6 +84,27 @@ func (r StateReport) Bound() string {
 		"the two share the cores, so a transaction costs about %.1f + %.1f = %.1f µs: ≈ %s tx/s",
 		r.Machine.GOMAXPROCS, rate(r.VerifyAllCores), 1e6/r.VerifyOneCore, rate(r.PreverifiedTxPerSec),
 		sig, rest, sig+rest, rate(1e6/(sig+rest)))
+}
+
+// Projection says how many cores the run's own split of the work puts
+// (a) at TargetStateRatioManyCores: a model, not a measurement. Each
+// transaction costs sig µs of one core to verify, work any core can do,
+// and rest µs (1/PreverifiedTxPerSec: decoding, the sequential apply and
+// the commit), all taken as sequential, which overstates it. On n cores
+// a transaction then takes max(rest, (sig+rest)/n), so the ratio reaches
+// t from n ≥ t·(sig+rest)/rest. sig is a verification alone, not in a
+// batch (about half as much per signature), which overstates it too.
+func (r StateReport) Projection() string {
+	if r.VerifyOneCore <= 0 || r.PreverifiedTxPerSec <= 0 {
+		return ""
+	}
+	sig, rest := 1e6/r.VerifyOneCore, 1e6/r.PreverifiedTxPerSec
+	t := TargetStateRatioManyCores
+	need := int(math.Ceil(t * (sig + rest) / rest))
+	return fmt.Sprintf("how it scales, by a model from this run (not a measurement): a transaction costs %.1f µs of verification, "+
+		"which any core can do, and %.1f µs of decoding, apply and commit, taken as sequential; on n cores it takes max(%.1f, %.1f/n) µs, "+
+		"so %.2f of the pre-verified apply needs %s or more (target (a) asks it from %d cores, to be measured on such a machine)",
+		sig, rest, rest, sig+rest, t, plural(need, "core"), StateManyCores)
 }
 
 // benchChainID is the chain ID of every benchmark.
