@@ -89,10 +89,11 @@ type GenesisMember struct {
 
 // memberDomain separates a member file's signatures from anything else a
 // validator or node key signs. CometBFT's sign bytes of votes, proposals
-// and vote extensions are length-delimited protobuf: a length, then the
-// tag of a field of the canonical message (0x08 to 0x32); this domain's
-// second byte, 'i' (0x69, field 13), is none of them, so no member
-// message is a consensus message. v2 files carried the validator's
+// and vote extensions are length-delimited protobuf: a varint length, then
+// the tag of a field of the canonical message (fields 1 to 7: 0x08 to
+// 0x3a). This domain's first byte, 'c' (0x63), is a whole one-byte
+// length, and its second, 'i' (0x69, field 13), is no such tag, so no
+// member message is a consensus message. v2 files carried the validator's
 // signature alone, v1 files no chain ID.
 const memberDomain = "cityid genesis member v3\n"
 
