@@ -31,18 +31,27 @@ See docs/operations.md.`,
 }
 
 func newGenesisMember(g *globals) *cobra.Command {
-	var address, chainID string
+	var o node.MemberOptions
 	cmd := &cobra.Command{
 		Use:   "member --chain-id ID [--address HOST:PORT]",
-		Short: "Print this node's member file (node ID, address, validator and operator public keys) as JSON",
+		Short: "Print this node's member file (node ID and key, address, validator and operator public keys) as JSON",
 		Long: `Print what the other institutes need to include this node in a new
-network's genesis, as JSON, to share with them. --address is where the
-other machines reach this node's P2P port; it is written into the node's
-config as p2p.external_address.`,
+network's genesis, as JSON, to share with them, signed by the node key and
+the validator key. --address is where the other machines reach this node's
+P2P port; it is written into the node's config as p2p.external_address.
+
+When the validator key is in a remote signer (priv_validator_laddr in
+config/config.toml), member listens on that address as the node would and
+waits (--signer-wait) for 'cityid signer' to connect and sign the file;
+the signer signs nothing else outside consensus. See docs/keys.md.`,
 		Example: "  cityid genesis member --chain-id cityid-pilot --address 203.0.113.10:26656 > institute-a.json",
 		Args:    exactArgs(0, "no arguments, only flags"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			m, err := node.Member(g.home, chainID, address)
+			o.Waiting = func(laddr string) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "waiting up to %s for the remote signer to connect to %s (run 'cityid signer --chain-id %s --node %s' on its machine)\n",
+					orDefaultWait(o.SignerWait), laddr, o.ChainID, laddr)
+			}
+			m, err := node.Member(g.home, o)
 			if err != nil {
 				return err
 			}
@@ -50,9 +59,18 @@ config as p2p.external_address.`,
 			return printJSON(cmd.OutOrStdout(), m)
 		},
 	}
-	cmd.Flags().StringVar(&address, "address", "", "HOST:PORT the other nodes dial (default: the config's p2p.external_address)")
-	cmd.Flags().StringVar(&chainID, "chain-id", "", "the new network's chain ID (required: the file is signed for it, and collect takes it for that chain only)")
+	cmd.Flags().StringVar(&o.Address, "address", "", "HOST:PORT the other nodes dial (default: the config's p2p.external_address)")
+	cmd.Flags().StringVar(&o.ChainID, "chain-id", "", "the new network's chain ID (required: the file is signed for it, and collect takes it for that chain only)")
+	cmd.Flags().DurationVar(&o.SignerWait, "signer-wait", node.DefaultSignerWait, "how long to wait for the remote signer to connect, when the validator key is in one")
 	return cmd
+}
+
+// orDefaultWait is the wait Member uses for a --signer-wait of d.
+func orDefaultWait(d time.Duration) time.Duration {
+	if d <= 0 {
+		return node.DefaultSignerWait
+	}
+	return d
 }
 
 func newGenesisCollect(g *globals) *cobra.Command {

@@ -25,7 +25,11 @@ restarts.
 Double signing is refused: the state file records the last height, round
 and step signed, and the signer will not sign a different vote or proposal
 for one of them, nor for an earlier one, across restarts. Run one signer for
-a key, never two, and never the key on the node as well.`,
+a key, never two, and never the key on the node as well.
+
+Outside consensus the signer signs only a genesis member file of its
+--chain-id, for 'cityid genesis member' on a home whose key is with it
+(docs/keys.md); any other request to sign bytes is refused.`,
 		Example: `  cityid signer --key /secure/priv_validator_key.json --state /secure/priv_validator_state.json \
       --chain-id cityid-net-1 --node tcp://10.0.0.5:26659`,
 		Args: exactArgs(0, "no arguments"),

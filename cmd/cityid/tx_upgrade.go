@@ -25,8 +25,8 @@ and goes on. The height must be at least the network's upgrade_lead_blocks
 (1,000 unless its genesis says otherwise) after the block that makes the
 plan. One plan is pending at a time; --cancel (the plan's name and
 height 0) removes it before its height. See docs/upgrade.md.`,
-		Example: `  cityid tx propose-upgrade v6 --height 120000 --info "cityid 0.2.0: https://example.org/cityid/0.2.0" --from operator
-  cityid tx propose-upgrade v6 --cancel --from operator
+		Example: `  cityid tx propose-upgrade v7 --height 120000 --info "cityid 0.2.0: https://example.org/cityid/0.2.0" --from operator
+  cityid tx propose-upgrade v7 --cancel --from operator
   cityid query upgrade`,
 		Args: exactArgs(1, "one upgrade name"),
 		RunE: func(cmd *cobra.Command, args []string) error {

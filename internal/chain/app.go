@@ -33,7 +33,11 @@ import (
 // 4: an envelope's body may travel deflated (registry.EncodingDeflate).
 // 5: an upgrade plan must be at least the network's upgrade_lead_blocks
 // ahead of the block that writes it (registry.Params.UpgradeLead).
-// No network ran 3 or 4 (there is no deployment yet), so 5 is the version
+// 6: a governance change (set_upgrade, set_validator, set_city) from a key
+// that is not an authority member is refused unauthorized before its other
+// checks; only the refused transaction's code changes, which CometBFT
+// hashes into the next header's LastResultsHash.
+// No network ran 3 to 5 (there is no deployment yet), so 6 is the version
 // a new chain starts at rather than an upgrade with a handler.
 const AppVersion uint64 = wire.GenesisAppVersion
 

@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -288,6 +289,19 @@ func (n *Node) Status(ctx context.Context) (wire.NodeStatus, error) {
 	// latest block's time: there is no block, so no time.
 	if st.Height > 0 {
 		st.BlockTime = s.SyncInfo.LatestBlockTime
+	}
+	// Before the first block CometBFT may not know the validators yet: a
+	// node waiting for its peers (block sync) looks them up at height 0,
+	// which has none, and says 0 power. The set of block 1 is the
+	// genesis's (InitChain returns no other), so that is what is true.
+	if st.Height == 0 {
+		st.VotingPower = 0
+		for _, v := range n.node.GenesisDoc().Validators {
+			if v.PubKey != nil && bytes.Equal(v.PubKey.Address(), s.ValidatorInfo.Address) {
+				st.VotingPower = v.Power
+			}
+		}
+		st.Validator = st.VotingPower > 0
 	}
 	return st, nil
 }

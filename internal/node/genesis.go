@@ -18,8 +18,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	cmtcrypto "github.com/cometbft/cometbft/crypto"
 	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
 	cmtjson "github.com/cometbft/cometbft/libs/json"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/types"
@@ -41,9 +43,14 @@ import (
 // before they start. A city's full node runs the same collect to get the
 // genesis and its peers.
 //
-// A member file is signed with the validator's private key (its
-// Signature), so a file naming a validator key its sender does not hold,
-// or one changed on the way, is refused by collect, naming the file.
+// A member file is signed twice over the same message: by the validator's
+// private key (Signature) and by the node's P2P key (NodeSignature), whose
+// public half it names (NodeKey) and whose ID must be its NodeID. A file
+// naming a validator key or a node ID its sender does not hold, or one
+// changed on the way, is refused by collect, naming the file. A validator
+// whose key is in a remote signer (priv_validator_laddr) gets the
+// validator signature from `cityid signer`, which signs nothing else
+// outside consensus (signer.go).
 
 // GenesisMember is what an institute publishes so that the others can
 // include it in a new network's genesis: all public.
@@ -54,7 +61,11 @@ type GenesisMember struct {
 	// gentx names its chain.
 	ChainID string `json:"chain_id"`
 	Moniker string `json:"moniker"`
-	NodeID  string `json:"node_id"`
+	// NodeID is the node's P2P ID, which its peers dial it by: the
+	// address of NodeKey, so collect checks that they agree.
+	NodeID string `json:"node_id"`
+	// NodeKey is the node's P2P public key (node_key.json, Ed25519, hex).
+	NodeKey string `json:"node_key"`
 	// Address is host:port where the other nodes reach its P2P port: the
 	// node's p2p.external_address.
 	Address string `json:"address"`
@@ -69,30 +80,90 @@ type GenesisMember struct {
 	// file holds the validator key it names, and binds the node ID,
 	// address and operator key to it.
 	Signature string `json:"signature"`
+	// NodeSignature is the node key's Ed25519 signature (hex) over the
+	// same message: the proof that whoever made the file holds the node
+	// key, so that the node ID the others will dial as a persistent peer
+	// is this institute's node and not anyone's.
+	NodeSignature string `json:"node_signature"`
 }
 
-// memberDomain separates a member file's signature from anything else a
-// validator key signs (CometBFT's votes and proposals are protobuf, never
-// starting with these bytes).
-const memberDomain = "cityid genesis member v2\n"
+// memberDomain separates a member file's signatures from anything else a
+// validator or node key signs. CometBFT's sign bytes of votes, proposals
+// and vote extensions are length-delimited protobuf: a varint length, then
+// the tag of a field of the canonical message (fields 1 to 7: 0x08 to
+// 0x3a). This domain's first byte, 'c' (0x63), is a whole one-byte
+// length, and its second, 'i' (0x69, field 13), is no such tag, so no
+// member message is a consensus message. v2 files carried the validator's
+// signature alone, v1 files no chain ID.
+const memberDomain = "cityid genesis member v3\n"
 
-// memberMessage is what a member file's signature covers: the domain, then
+// memberFieldCount is how many fields memberMessage covers.
+const memberFieldCount = 7
+
+// memberMessage is what a member file's signatures cover: the domain, then
 // each field in its order, as a 4-byte big-endian length and its bytes,
 // so that no two files share a message.
 func memberMessage(m GenesisMember) []byte {
 	b := []byte(memberDomain)
-	for _, f := range [...]string{m.ChainID, m.Moniker, m.NodeID, m.Address, m.ValidatorKey, m.Operator} {
+	for _, f := range [memberFieldCount]string{m.ChainID, m.Moniker, m.NodeID, m.NodeKey, m.Address, m.ValidatorKey, m.Operator} {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(f)))
 		b = append(b, f...)
 	}
 	return b
 }
 
+// memberMessageChain returns the chain ID of msg if msg is a member
+// message as memberMessage makes it (the domain, then exactly its fields,
+// nothing after), and ok false for any other bytes. The remote signer
+// signs only these, and only for its own chain.
+func memberMessageChain(msg []byte) (chainID string, ok bool) {
+	rest, found := bytes.CutPrefix(msg, []byte(memberDomain))
+	if !found {
+		return "", false
+	}
+	var fields [memberFieldCount]string
+	for i := range fields {
+		if len(rest) < 4 {
+			return "", false
+		}
+		n := binary.BigEndian.Uint32(rest)
+		rest = rest[4:]
+		if uint64(n) > uint64(len(rest)) {
+			return "", false
+		}
+		fields[i], rest = string(rest[:n]), rest[n:]
+	}
+	if len(rest) != 0 {
+		return "", false
+	}
+	return fields[0], true
+}
+
+// MemberOptions say which member file Member makes.
+type MemberOptions struct {
+	// ChainID is the new network's, which every institute gives.
+	ChainID string
+	// Address (host:port), when set, is written as the node's
+	// p2p.external_address first; empty takes the address already there.
+	Address string
+	// SignerWait bounds the wait for a remote signer to connect, when the
+	// validator key is in one; 0 is DefaultSignerWait.
+	SignerWait time.Duration
+	// Waiting, when set, is told the address Member listens on for the
+	// remote signer before it waits, so that the operator can start it.
+	Waiting func(laddr string)
+}
+
+// DefaultSignerWait is how long `genesis member` waits for the remote
+// signer to connect: time for an operator to start it on its machine.
+const DefaultSignerWait = 2 * time.Minute
+
 // Member returns the member file of the node in home for the network
-// chainID. A non-empty address (host:port) is written as the node's
-// p2p.external_address first; an empty one takes the address already
-// there.
-func Member(home, chainID, address string) (GenesisMember, error) {
+// o.ChainID, signed with the node key and the validator key: the key file
+// in the home, or, when the home's config names priv_validator_laddr, the
+// remote signer that connects there (as it connects to the node).
+func Member(home string, o MemberOptions) (GenesisMember, error) {
+	chainID, address := o.ChainID, o.Address
 	if chainID == "" {
 		return GenesisMember{}, errors.New("genesis member: give --chain-id, the new network's chain ID, the same every institute gives genesis collect")
 	}
@@ -121,12 +192,27 @@ func Member(home, chainID, address string) (GenesisMember, error) {
 	if err != nil {
 		return GenesisMember{}, fmt.Errorf("genesis member: node key: %w", err)
 	}
-	valKey, err := readValidatorKey(c.Comet.PrivValidatorKeyFile())
+	if nodeKey.PrivKey == nil || nodeKey.PrivKey.Type() != cmted25519.KeyType {
+		return GenesisMember{}, fmt.Errorf("genesis member: node key %s is not an Ed25519 key", c.Comet.NodeKeyFile())
+	}
+	// The validator's key is where the node would take it from.
+	var val memberSigner
+	if laddr := c.Comet.PrivValidatorListenAddr; laddr != "" {
+		val = &remoteMemberSigner{laddr: laddr, chainID: chainID, wait: o.SignerWait, waiting: o.Waiting}
+	} else {
+		key, err := readValidatorKey(c.Comet.PrivValidatorKeyFile())
+		if err != nil {
+			return GenesisMember{}, fmt.Errorf("genesis member: %w", err)
+		}
+		if key.PrivKey == nil || key.PrivKey.Type() != cmted25519.KeyType {
+			return GenesisMember{}, fmt.Errorf("genesis member: validator key %s holds no Ed25519 private key to sign the member file with", c.Comet.PrivValidatorKeyFile())
+		}
+		val = fileMemberSigner{key.PrivKey}
+	}
+	defer val.close()
+	valPub, err := val.pubKey()
 	if err != nil {
 		return GenesisMember{}, fmt.Errorf("genesis member: %w", err)
-	}
-	if valKey.PrivKey == nil || valKey.PrivKey.Type() != cmted25519.KeyType {
-		return GenesisMember{}, fmt.Errorf("genesis member: validator key %s holds no Ed25519 private key to sign the member file with", c.Comet.PrivValidatorKeyFile())
 	}
 	// The public half only, which the key file keeps in clear: no
 	// passphrase is asked for what is published.
@@ -135,15 +221,110 @@ func Member(home, chainID, address string) (GenesisMember, error) {
 		return GenesisMember{}, fmt.Errorf("genesis member: operator key: %w", err)
 	}
 	m := GenesisMember{
-		ChainID: chainID, Moniker: c.Comet.Moniker, NodeID: string(nodeKey.ID()), Address: c.Comet.P2P.ExternalAddress,
-		ValidatorKey: hex.EncodeToString(valKey.PrivKey.PubKey().Bytes()), Operator: op.PubKey,
+		ChainID: chainID, Moniker: c.Comet.Moniker, NodeID: string(nodeKey.ID()),
+		NodeKey: hex.EncodeToString(nodeKey.PubKey().Bytes()), Address: c.Comet.P2P.ExternalAddress,
+		ValidatorKey: hex.EncodeToString(valPub), Operator: op.PubKey,
 	}
-	sig, err := valKey.PrivKey.Sign(memberMessage(m))
+	msg := memberMessage(m)
+	sig, err := val.sign(msg)
 	if err != nil {
 		return GenesisMember{}, fmt.Errorf("genesis member: sign with the validator key: %w", err)
 	}
-	m.Signature = hex.EncodeToString(sig)
+	// A signer that answers with a signature of another key, or of other
+	// bytes, would make a file collect refuses at every institute.
+	if len(sig) != ed25519.SignatureSize || !ed25519.Verify(valPub, msg, sig) {
+		return GenesisMember{}, fmt.Errorf("genesis member: the validator key's signature does not verify against validator key %s", m.ValidatorKey)
+	}
+	nodeSig, err := nodeKey.PrivKey.Sign(msg)
+	if err != nil {
+		return GenesisMember{}, fmt.Errorf("genesis member: sign with the node key: %w", err)
+	}
+	m.Signature, m.NodeSignature = hex.EncodeToString(sig), hex.EncodeToString(nodeSig)
 	return m, nil
+}
+
+// memberSigner signs a member file with the validator key: the key file's,
+// or a remote signer's.
+type memberSigner interface {
+	pubKey() (ed25519.PublicKey, error)
+	sign(msg []byte) ([]byte, error)
+	close()
+}
+
+type fileMemberSigner struct{ key cmtcrypto.PrivKey }
+
+func (s fileMemberSigner) pubKey() (ed25519.PublicKey, error) {
+	return ed25519.PublicKey(s.key.PubKey().Bytes()), nil
+}
+func (s fileMemberSigner) sign(msg []byte) ([]byte, error) { return s.key.Sign(msg) }
+func (fileMemberSigner) close()                            {}
+
+// remoteMemberSigner asks `cityid signer` for the validator key's
+// signature. It listens on the node's priv_validator_laddr, as the node
+// does, for the signer to connect (the signer dials, never the node), and
+// sends it CometBFT's SignBytes request; the signer signs it only because
+// it is a member message of its chain (signer.go).
+type remoteMemberSigner struct {
+	laddr, chainID string
+	wait           time.Duration
+	waiting        func(string)
+	endpoint       *privval.SignerListenerEndpoint
+	client         *privval.SignerClient
+}
+
+func (s *remoteMemberSigner) connect() error {
+	if s.client != nil {
+		return nil
+	}
+	endpoint, err := privval.NewSignerListener(s.laddr, cmtlog.NewNopLogger())
+	if err != nil {
+		return fmt.Errorf("listen for the remote signer on priv_validator_laddr %s: %w", s.laddr, err)
+	}
+	client, err := privval.NewSignerClient(endpoint, s.chainID)
+	if err != nil {
+		return fmt.Errorf("listen for the remote signer on priv_validator_laddr %s: %w", s.laddr, err)
+	}
+	s.endpoint, s.client = endpoint, client
+	wait := s.wait
+	if wait <= 0 {
+		wait = DefaultSignerWait
+	}
+	if s.waiting != nil {
+		s.waiting(s.laddr)
+	}
+	if err := client.WaitForConnection(wait); err != nil {
+		return fmt.Errorf("the validator key is in a remote signer (priv_validator_laddr %s), and none connected in %s: start `cityid signer --chain-id %s --node %s` on the signer's machine while this waits (%w)",
+			s.laddr, wait, s.chainID, s.laddr, err)
+	}
+	return nil
+}
+
+func (s *remoteMemberSigner) pubKey() (ed25519.PublicKey, error) {
+	if err := s.connect(); err != nil {
+		return nil, err
+	}
+	pub, err := s.client.GetPubKey()
+	if err != nil {
+		return nil, fmt.Errorf("the remote signer's public key: %w (is the signer run with --chain-id %s?)", err, s.chainID)
+	}
+	if pub.Type() != cmted25519.KeyType {
+		return nil, fmt.Errorf("the remote signer's key is %s, not Ed25519", pub.Type())
+	}
+	return ed25519.PublicKey(pub.Bytes()), nil
+}
+
+func (s *remoteMemberSigner) sign(msg []byte) ([]byte, error) {
+	sig, err := s.client.SignBytes(msg)
+	if err != nil {
+		return nil, fmt.Errorf("the remote signer refused to sign the member file: %w (`cityid signer` signs member files of its own --chain-id; another remote signer may sign no bytes outside consensus: then make the file where the key file is, before the key moves to the signer)", err)
+	}
+	return sig, nil
+}
+
+func (s *remoteMemberSigner) close() {
+	if s.endpoint != nil {
+		_ = s.endpoint.Stop()
+	}
 }
 
 // readValidatorKey reads a CometBFT key file without privval.LoadFilePV,
@@ -151,7 +332,7 @@ func Member(home, chainID, address string) (GenesisMember, error) {
 func readValidatorKey(path string) (privval.FilePVKey, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return privval.FilePVKey{}, fmt.Errorf("validator key: %w (a member file is signed with the validator key: make it where the key file is, before the key moves to a remote signer)", err)
+		return privval.FilePVKey{}, fmt.Errorf("validator key: %w (a member file is signed with the validator key: make it where the key file is, or set priv_validator_laddr in config/config.toml to have it signed by the remote signer, `cityid signer`)", err)
 	}
 	var k privval.FilePVKey
 	if err := cmtjson.Unmarshal(b, &k); err != nil {
@@ -310,7 +491,7 @@ func ReadMemberFile(path string) (GenesisMember, error) {
 }
 
 // memberFields are the fields genesis member writes, in its order.
-const memberFields = "chain_id, moniker, node_id, address, validator_key, operator, signature"
+const memberFields = "chain_id, moniker, node_id, node_key, address, validator_key, operator, signature, node_signature"
 
 // memberFileError says what is wrong with a member file in the words of
 // its fields, where encoding/json's would name Go types.
@@ -372,9 +553,24 @@ func sortMembers(in []checkedMember, chainID string) ([]checkedMember, error) {
 		if m.ChainID != chainID {
 			return nil, fmt.Errorf("%s was made for chain %q, not %q: ask its institute for a member file made with --chain-id %s", name, m.ChainID, chainID, chainID)
 		}
+		if m.NodeKey == "" && m.NodeSignature == "" {
+			return nil, fmt.Errorf("%s has no node key signature: it was made by an older cityid, and its node ID is not proven; ask its institute for a new one, made with --chain-id %s", name, chainID)
+		}
+		nodeKey, err := registry.ParsePubKey(m.NodeKey)
+		if err != nil {
+			return nil, fmt.Errorf("%s: node key: %w", name, err)
+		}
+		if id := string(p2p.PubKeyToID(cmted25519.PubKey(nodeKey))); id != m.NodeID {
+			return nil, fmt.Errorf("%s: node ID %s is not node key %s's (%s): the file names a node its sender does not hold; ask its institute for it again", name, m.NodeID, m.NodeKey, id)
+		}
+		msg := memberMessage(m.GenesisMember)
 		sig, err := hex.DecodeString(m.Signature)
-		if err != nil || len(sig) != ed25519.SignatureSize || !ed25519.Verify(key, memberMessage(m.GenesisMember), sig) {
+		if err != nil || len(sig) != ed25519.SignatureSize || !ed25519.Verify(key, msg, sig) {
 			return nil, fmt.Errorf("%s: the signature is not the validator key's over this file: the file was changed, or made by someone who does not hold validator key %s; ask its institute for it again", name, m.ValidatorKey)
+		}
+		nodeSig, err := hex.DecodeString(m.NodeSignature)
+		if err != nil || len(nodeSig) != ed25519.SignatureSize || !ed25519.Verify(nodeKey, msg, nodeSig) {
+			return nil, fmt.Errorf("%s: the node signature is not node key %s's over this file: the file was changed, or made by someone who does not hold the key of node %s; ask its institute for it again", name, m.NodeKey, m.NodeID)
 		}
 		for _, f := range [...][2]string{{"node ID", m.NodeID}, {"validator key", m.ValidatorKey}, {"operator key", m.Operator}} {
 			if other, dup := seen[f[0]+f[1]]; dup {

@@ -33,21 +33,21 @@ func TestGenesisCollect(t *testing.T) {
 		if i == 4 {
 			break // the city's full node publishes nothing
 		}
-		if _, err := Member(home, "cityid-pilot", ""); err == nil {
+		if _, err := Member(home, MemberOptions{ChainID: "cityid-pilot"}); err == nil {
 			t.Fatal("a member file with no address was made")
 		}
-		if _, err := Member(home, "", "10.9.0.1:26656"); err == nil || !strings.Contains(err.Error(), "--chain-id") {
+		if _, err := Member(home, MemberOptions{Address: "10.9.0.1:26656"}); err == nil || !strings.Contains(err.Error(), "--chain-id") {
 			t.Fatalf("a member file with no chain ID: %v", err)
 		}
-		if _, err := Member(home, strings.Repeat("c", 51), "10.9.0.1:26656"); err == nil || !strings.Contains(err.Error(), "more than CometBFT's 50") {
+		if _, err := Member(home, MemberOptions{ChainID: strings.Repeat("c", 51), Address: "10.9.0.1:26656"}); err == nil || !strings.Contains(err.Error(), "more than CometBFT's 50") {
 			t.Fatalf("a member file for a chain ID CometBFT refuses: %v", err)
 		}
-		m, err := Member(home, "cityid-pilot", fmt.Sprintf("10.9.0.%d:26656", 10+i))
+		m, err := Member(home, MemberOptions{ChainID: "cityid-pilot", Address: fmt.Sprintf("10.9.0.%d:26656", 10+i)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Asked again, the address is the one written in the config.
-		if again, err := Member(home, "cityid-pilot", ""); err != nil || again != m {
+		if again, err := Member(home, MemberOptions{ChainID: "cityid-pilot"}); err != nil || again != m {
 			t.Fatalf("member file again: %+v, %v; want %+v", again, err, m)
 		}
 		members = append(members, m)
@@ -144,7 +144,7 @@ func TestGenesisCollectRefuses(t *testing.T) {
 	if _, err := Init(home, InitOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := Member(home, "c", "10.9.0.10:26656")
+	m, err := Member(home, MemberOptions{ChainID: "c", Address: "10.9.0.10:26656"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestGenesisCollectRefusesForgedMember(t *testing.T) {
 		if _, err := Init(home, InitOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		m, err := Member(home, "c", fmt.Sprintf("10.9.0.%d:26656", 10+i))
+		m, err := Member(home, MemberOptions{ChainID: "c", Address: fmt.Sprintf("10.9.0.%d:26656", 10+i)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -223,7 +223,7 @@ func TestGenesisCollectRefusesForgedMember(t *testing.T) {
 	short.Signature = victim.Signature[:64]
 	// Signed for another chain, then given to this one's collect as it
 	// is, and with the chain changed.
-	elsewhere, err := Member(filepath.Join(dir, "h0"), "cityid-testnet", "")
+	elsewhere, err := Member(filepath.Join(dir, "h0"), MemberOptions{ChainID: "cityid-testnet"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +273,7 @@ func TestReadMemberFileIsStrict(t *testing.T) {
 	if _, err := Init(home, InitOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	m, err := Member(home, "c", "10.9.0.10:26656")
+	m, err := Member(home, MemberOptions{ChainID: "c", Address: "10.9.0.10:26656"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,9 @@ type SignerOptions struct {
 // node's priv_validator_laddr and signs the node's votes and proposals
 // until ctx ends, refusing any that would sign twice for one height, round
 // and step (CometBFT's FilePV, whose state file records what it signed).
-// It reconnects when the node restarts.
+// It reconnects when the node restarts. Outside consensus it signs only a
+// genesis member file of its chain, for `cityid genesis member`, which
+// listens on the same address (memberOnlyPV).
 func RunSigner(ctx context.Context, o SignerOptions, log *slog.Logger) error {
 	if o.KeyFile == "" || o.StateFile == "" || o.ChainID == "" || o.Node == "" {
 		return errors.New("a signer needs its key file, its state file, the chain ID and the node's priv_validator_laddr")
@@ -64,7 +66,7 @@ func RunSigner(ctx context.Context, o SignerOptions, log *slog.Logger) error {
 		endpoint := privval.NewSignerDialerEndpoint(cmtLog, dialer,
 			privval.SignerDialerEndpointTimeoutReadWrite(5*time.Second),
 			privval.SignerDialerEndpointConnRetries(1<<30))
-		server := privval.NewSignerServer(endpoint, o.ChainID, pv)
+		server := privval.NewSignerServer(endpoint, o.ChainID, memberOnlyPV{FilePV: pv, chainID: o.ChainID})
 		if err := server.Start(); err != nil {
 			return fmt.Errorf("signer: %w", err)
 		}
@@ -73,6 +75,34 @@ func RunSigner(ctx context.Context, o SignerOptions, log *slog.Logger) error {
 		_ = server.Stop()
 	}
 	return nil
+}
+
+// memberOnlyPV is the signer's validator key: votes and proposals as
+// FilePV signs them, with its double-sign checks, and, outside consensus,
+// nothing but a genesis member file of the signer's own chain.
+//
+// CometBFT's signer protocol has a SignBytes request that FilePV answers
+// for any bytes, with no check of what it signed: whoever holds the
+// node's end of the connection could have had a vote or a proposal signed
+// that way, conflicting with one signed before, and the state file would
+// never know. Refusing every other SignBytes closes that; a member message
+// starts with a domain no consensus message starts with (memberDomain).
+type memberOnlyPV struct {
+	*privval.FilePV
+	chainID string
+}
+
+// SignBytes signs msg only if it is a member message for the signer's
+// chain.
+func (pv memberOnlyPV) SignBytes(msg []byte) ([]byte, error) {
+	chainID, ok := memberMessageChain(msg)
+	if !ok {
+		return nil, errors.New("cityid signer signs no bytes outside consensus but a genesis member file")
+	}
+	if chainID != pv.chainID {
+		return nil, fmt.Errorf("the member file is for chain %q, and this signer signs for %q", chainID, pv.chainID)
+	}
+	return pv.FilePV.SignBytes(msg)
 }
 
 // loadFilePV is privval.LoadFilePV, which exits the process on a file it

@@ -57,4 +57,35 @@ func TestStatusBeforeFirstBlock(t *testing.T) {
 	if strings.Contains(string(raw), "1970") {
 		t.Errorf("status at height 0 names 1970: %s", raw)
 	}
+	// The node is one of the genesis's validators: before the first block
+	// that is what is true of it, though CometBFT, waiting for its peer,
+	// knows no validators at height 0.
+	if st["validator"] != true || st["voting_power"] != float64(10) || !ns.Validator || ns.VotingPower != 10 {
+		t.Errorf("status at height 0 of a genesis validator: %s, node %+v; want validator true, voting_power 10", raw, ns)
+	}
+}
+
+// A node that is not in its genesis's validator set says so before the
+// first block: validator false, no voting power. Its genesis names two
+// validators that never run, so it stays at height 0.
+func TestStatusBeforeFirstBlockNotValidator(t *testing.T) {
+	r, _, _ := startNode(t, func(c *Config) {
+		gen, err := types.GenesisDocFromFile(c.Comet.GenesisFile())
+		if err != nil {
+			t.Fatal(err)
+		}
+		power := gen.Validators[0].Power
+		gen.Validators = nil
+		for _, name := range []string{"absent-1", "absent-2"} {
+			other := cmted25519.GenPrivKey().PubKey()
+			gen.Validators = append(gen.Validators, types.GenesisValidator{Address: other.Address(), PubKey: other, Power: power, Name: name})
+		}
+		if err := gen.SaveAs(c.Comet.GenesisFile()); err != nil {
+			t.Fatal(err)
+		}
+	})
+	ns, err := r.Chain.Status(context.Background())
+	if err != nil || ns.Height != 0 || ns.Validator || ns.VotingPower != 0 {
+		t.Errorf("status at height 0 of a node outside the genesis's validators: %+v (%v); want height 0, validator false, no power", ns, err)
+	}
 }

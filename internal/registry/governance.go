@@ -71,6 +71,9 @@ func (m *SetValidator) validate(string) *Error {
 }
 
 func (m *SetValidator) apply(c *txContext) (Outcome, *Error) {
+	if err := c.requireMember(); err != nil {
+		return Outcome{}, err
+	}
 	// Check now that the change can be made, so no member approves a
 	// proposal that could never apply; and check again when it applies.
 	if err := c.checkValidatorChange(m); err != nil {
@@ -118,6 +121,18 @@ func (c *txContext) checkValidatorChange(m *SetValidator) *Error {
 		return errorf(CodeTooLarge, "the network has %d validators, the most allowed", len(vals))
 	}
 	return nil
+}
+
+// requireMember refuses a signer who is not a member of the registry
+// authority, before anything else is judged (application version 6): a
+// key with no right gets the refusal that matters, unauthorized, and
+// learns nothing of the state a change is checked against (the pending
+// upgrade plan, the upgrade lead, the validator set, a city's status)
+// from which other refusal it would have got. propose judges the rights
+// again; the second read is of two small keys, and governance is rare.
+func (c *txContext) requireMember() *Error {
+	_, _, err := c.authority()
+	return err
 }
 
 // ProposalID is the id of a proposal: what it proposes, hashed, so every
@@ -265,6 +280,9 @@ func (m *SetCity) validate(string) *Error {
 }
 
 func (m *SetCity) apply(c *txContext) (Outcome, *Error) {
+	if err := c.requireMember(); err != nil {
+		return Outcome{}, err
+	}
 	// Check now that the change can be made, so no member approves a
 	// proposal that could never apply; and check again when it applies.
 	if _, err := c.cityChange(m); err != nil {

@@ -595,3 +595,33 @@ func TestRegressionApplicationApprovedByEveryCurrentMemberIsStuck(t *testing.T) 
 	t.Errorf("an application approved by every current member (2 of threshold 2) cannot be issued by any of them: %q; status %s",
 		refusals, h.application(t, app).Status)
 }
+
+// A key with no right is refused unauthorized before anything else about
+// a governance change is judged (application version 6): what a member
+// would be told (the plan too near, nothing pending to cancel, no such
+// validator or city, a city already so) would tell a stranger about the
+// chain's rules and state, and is not the refusal that matters. The same
+// changes signed by a member get those refusals, so each row is one the
+// order decides.
+func TestGovernanceRightsJudgedFirst(t *testing.T) {
+	h := newHarness(t, 1, 1)
+	op, stranger := h.members[0], h.signer("stranger")
+	city := cityCode("156", "130100")
+	for _, c := range []struct {
+		name   string
+		kind   string
+		msg    any
+		member string // the member's refusal
+	}{
+		{"upgrade too soon", KindSetUpgrade, SetUpgrade{Name: "v7", Height: h.height + 3}, CodeUpgradeTooSoon},
+		{"upgrade not in the future", KindSetUpgrade, SetUpgrade{Name: "v7", Height: 1}, CodeInvalid},
+		{"nothing to cancel", KindSetUpgrade, SetUpgrade{Name: "v7"}, CodeNotFound},
+		{"no such validator", KindSetValidator, M{"pub_key": validatorKey(9), "power": 0}, CodeNotFound},
+		{"no such city", KindSetCity, M{"city": city, "status": StatusDeactivated}, CodeNotFound},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h.expectRejected(t, stranger.tx(t, c.kind, c.msg), CodeUnauthorized, "key "+stranger.pub+" is not a member of the registry authority")
+			h.expectRejected(t, op.tx(t, c.kind, c.msg), c.member)
+		})
+	}
+}

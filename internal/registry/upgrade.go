@@ -91,6 +91,9 @@ func (m *SetUpgrade) validate(string) *Error {
 }
 
 func (m *SetUpgrade) apply(c *txContext) (Outcome, *Error) {
+	if err := c.requireMember(); err != nil {
+		return Outcome{}, err
+	}
 	// Check now that the change can be made, so no member approves a
 	// proposal that could never apply; and check again when it applies.
 	if err := c.checkUpgrade(m); err != nil {

@@ -5,7 +5,7 @@ import "github.com/cityid/cityid/internal/registry"
 // GenesisAppVersion is the application version of a chain that has run
 // no upgrade. chain.AppVersion is defined as it, with the history of its
 // values; it is here for readers that do not import the chain (the API).
-const GenesisAppVersion uint64 = 5
+const GenesisAppVersion uint64 = 6
 
 // UpgradeStatus is the answer to GET /v1/upgrade: the application version
 // of the state, the pending upgrade plan (absent when none) and the
