@@ -241,13 +241,21 @@ func TestNonceCacheSharedRoom(t *testing.T) {
 // Keys with a right can fill the shared room: the node's own limits
 // (share: 2^20 nonces, 32,768 keys, a floor of 16, 16,384 a key) are
 // filled by 33 keys signing 16,384 requests each in the window, about
-// 1,800 a second; here the same shape is scaled down (the shared room is
-// 43 keys' PerKey beyond their floor). An honest key that then signs a burst in one second,
+// 1,800 a second; and the same shape scaled down (the shared room is 43
+// keys' PerKey beyond their floor). An honest key that then signs a burst in one second,
 // past its floor, keeps every nonce of it: the flooders give room first.
 // Its burst's replays are refused, its next requests taken, and the
 // memory stays within its limits.
 func TestNonceCacheFloodOfKeysWithARight(t *testing.T) {
-	lim := NonceLimits{Total: 4096, Keys: 128, PerKey: 64, Floor: 16}
+	for _, lim := range []NonceLimits{
+		{Total: 4096, Keys: 128, PerKey: 64, Floor: 16},
+		{Total: 1 << 20, Keys: 32768, PerKey: 1 << 14, Floor: 16}, // the node's
+	} {
+		t.Run(fmt.Sprint(lim.Total), func(t *testing.T) { floodOfKeysWithARight(t, lim) })
+	}
+}
+
+func floodOfKeysWithARight(t *testing.T, lim NonceLimits) {
 	c := NewNonceCacheWith(lim)
 	horizon := t0.Add(-time.Minute)
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
