@@ -1,13 +1,16 @@
 package share_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/cityid/cityid/httpsig"
 	"github.com/cityid/cityid/internal/accesslog"
 	"github.com/cityid/cityid/internal/api"
+	"github.com/cityid/cityid/internal/apitest"
 	"github.com/cityid/cityid/internal/share"
 	"github.com/cityid/cityid/internal/wire"
 )
@@ -53,18 +56,32 @@ func TestRefusalsAreNotFsyncedEach(t *testing.T) {
 	if got, most := svc.Log().Syncs()-start, 2+uint64(time.Since(began)/accesslog.DeferredSyncEvery); got > most {
 		t.Fatalf("%d refused requests in %v cost %d fsyncs, want at most %d", n, time.Since(began), got, most)
 	}
-	// The owner reads the log: a request let in, fsynced before its
-	// answer with the refusals before it, which the page shows.
+	// The owner reads the log: the page shows the refusals, and the
+	// read's own entry is fsynced before the answer.
 	before := svc.Log().Syncs()
-	r := w.requests(t, "alice", 1)[0]
-	r.URL.Path, r.RequestURI = wire.AccessLogPath+flowID, wire.AccessLogPath+flowID
+	signed, _ := http.NewRequest(http.MethodGet, "http://"+decideHost+wire.AccessLogPath+flowID, nil)
+	p := httpsig.Params{Label: "sig1", Components: httpsig.DefaultComponents(), KeyID: apitest.PubKey("alice"), Alg: httpsig.Alg,
+		Created: w.now.Add(-time.Second), Nonce: "log-read", Tag: wire.SignatureTag}
+	if err := httpsig.SignParams(signed, apitest.Key("alice"), p); err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest(http.MethodGet, wire.AccessLogPath+flowID, nil)
+	r.Host = decideHost
+	r.Header.Set("Signature-Input", signed.Header.Get("Signature-Input"))
+	r.Header.Set("Signature", signed.Header.Get("Signature"))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, r)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("the owner's log read: %d %s", rec.Code, rec.Body)
 	}
-	if svc.Log().Syncs()-before != 1 {
-		t.Errorf("a log read after %d refusals cost %d fsyncs, want 1", n, svc.Log().Syncs()-before)
+	var page accesslog.Page
+	if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil || page.Entries != n || len(page.Items) != 100 {
+		t.Fatalf("the page read after %d refusals: %d entries, %d items, %v; want %d, a page of 100", n, page.Entries, len(page.Items), err, n)
+	}
+	// One fsync to show the refusals in the page, one for the read's
+	// own entry.
+	if svc.Log().Syncs()-before != 2 {
+		t.Errorf("a log read after %d refusals cost %d fsyncs, want 2", n, svc.Log().Syncs()-before)
 	}
 	st, err := svc.Log().Status(flowID)
 	if err != nil || st.Entries != n+1 {
