@@ -44,9 +44,9 @@ const (
 	// offset per 1024 entries is 8 KB of memory for a million entries.
 	indexEvery = 1024
 	// DeferredSyncEvery bounds how long an entry of AppendDeferred waits
-	// for an fsync while more are written: under a stream of refusals a
-	// dataset's file is fsynced about once a second, not once a refusal,
-	// and a crash takes back about a second of them at most.
+	// for an fsync when no other comes first: under a stream of refusals
+	// a dataset's file is fsynced about once a second, not once a
+	// refusal, and a crash takes back about a second of them at most.
 	DeferredSyncEvery = time.Second
 )
 
@@ -102,11 +102,10 @@ type datasetLog struct {
 	// index[k] is where line k*indexEvery+1 starts, so a page deep in a
 	// long log is read from near its start, not from the file's.
 	index []int64
-	// waiting is when the oldest line not yet fsynced was written (on
-	// the monotonic clock): AppendDeferred fsyncs once it is
-	// DeferredSyncEvery old.
-	waiting time.Time
-	syncs   *atomic.Uint64 // the Log's count
+	// timer, when set, fsyncs the lines AppendDeferred wrote
+	// DeferredSyncEvery after the first of them (flushDeferred).
+	timer *time.Timer
+	syncs *atomic.Uint64 // the Log's count
 }
 
 // Open opens (creating if needed) the logs under root.
@@ -160,6 +159,11 @@ func (l *Log) Close() error {
 		// Append waiting for its fsync finds its line durable.
 		d.syncMu.Lock()
 		d.mu.Lock()
+		if d.timer != nil {
+			// The fsync below covers what it would have.
+			d.timer.Stop()
+			d.timer = nil
+		}
 		if d.f != nil {
 			if d.durSize < d.size && d.broken == nil {
 				d.syncs.Add(1)
@@ -336,10 +340,10 @@ func (l *Log) Append(e Entry) (Entry, error) { return l.append(e, false) }
 
 // AppendDeferred is Append without waiting for the fsync: the line is
 // written in its place in the chain and made durable by the next fsync of
-// the dataset's file, which covers every line before it: an Append's, the
-// first AppendDeferred once the oldest line waiting is DeferredSyncEvery
-// old, a read of the log (Status, Head, Entries: so an anchor or a page
-// shows it) or Close. It is for entries nobody holds a receipt of, such as
+// the dataset's file, which covers every line before it: an Append's, a
+// read of the log (Status, Head, Entries: so an anchor or a page shows
+// it), Close, or at the latest one DeferredSyncEvery after the first line
+// that waits (a timer, so a stream of them costs one fsync a second). It is for entries nobody holds a receipt of, such as
 // refused requests, so that a stream of them cannot make the node fsync
 // once each; a crash may take back those still waiting (and nothing that
 // an Append returned before them).
@@ -367,11 +371,11 @@ func (l *Log) append(e Entry, deferred bool) (Entry, error) {
 	}
 	if deferred {
 		d.mu.Lock()
-		due := time.Since(d.waiting) >= DeferredSyncEvery
-		d.mu.Unlock()
-		if !due {
-			return e, nil
+		if d.timer == nil && d.durSize < end {
+			d.timer = time.AfterFunc(DeferredSyncEvery, func() { l.flushDeferred(d) })
 		}
+		d.mu.Unlock()
+		return e, nil
 	}
 	if err := d.commit(end); err != nil {
 		return Entry{}, fmt.Errorf("accesslog: entry %d of %s: %w", e.Seq, d.path, err)
@@ -425,9 +429,6 @@ func (l *Log) write(d *datasetLog, e *Entry) (int64, error) {
 	if (e.Seq-1)%indexEvery == 0 {
 		d.index = append(d.index, d.size)
 	}
-	if d.durSize == d.size {
-		d.waiting = time.Now()
-	}
 	d.seq, d.head, d.size = e.Seq, e.Hash, d.size+int64(len(line))
 	if e.Grantee != "" {
 		d.granted = e.Seq
@@ -459,7 +460,6 @@ func (d *datasetLog) commit(end int64) error {
 	// Outside mu, so that other appends write their lines meanwhile and
 	// the next fsync takes them all.
 	d.syncs.Add(1)
-	started := time.Now()
 	err := f.Sync()
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -470,11 +470,22 @@ func (d *datasetLog) commit(end int64) error {
 		return d.broken
 	}
 	d.durSeq, d.durHead, d.durSize, d.durGrant = seq, head, size, granted
-	if d.size > size {
-		// Lines written while the fsync ran wait from about then.
-		d.waiting = started
-	}
 	return nil
+}
+
+// flushDeferred is the timer of AppendDeferred: it fsyncs the lines that
+// wait. A failure is noted; the log refuses the next Append with it.
+func (l *Log) flushDeferred(d *datasetLog) {
+	d.mu.Lock()
+	d.timer = nil
+	end, waiting := d.size, d.durSize < d.size && d.broken == nil && d.f != nil
+	d.mu.Unlock()
+	if !waiting {
+		return
+	}
+	if err := d.commit(end); err != nil {
+		l.note(fmt.Sprintf("accesslog: %s: fsync of deferred entries: %v", d.path, err))
+	}
 }
 
 // settle makes durable the lines written so far, when some wait

@@ -547,29 +547,37 @@ func TestAppendDeferred(t *testing.T) {
 	}
 }
 
-// Once the oldest entry waiting is DeferredSyncEvery old, the next
-// AppendDeferred fsyncs: a steady stream is durable up to about a second
-// back.
-func TestAppendDeferredSyncsWhenDue(t *testing.T) {
+// An entry of AppendDeferred that no other fsync covers is made durable
+// by the timer it arms, DeferredSyncEvery after it: one timer for all the
+// entries that wait, whose run (called here, rather than waited for) is
+// one fsync.
+func TestAppendDeferredTimer(t *testing.T) {
 	l := openLog(t, t.TempDir())
-	if _, err := l.AppendDeferred(access(dsA, 0)); err != nil {
-		t.Fatal(err)
+	for i := range 3 {
+		if _, err := l.AppendDeferred(access(dsA, i)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	d, err := l.dataset(dsA)
 	if err != nil {
 		t.Fatal(err)
 	}
 	d.mu.Lock()
-	d.waiting = d.waiting.Add(-DeferredSyncEvery) // as if a second went by
+	armed, durable := d.timer != nil, d.durSeq
 	d.mu.Unlock()
-	before := l.Syncs()
-	if _, err := l.AppendDeferred(access(dsA, 1)); err != nil {
-		t.Fatal(err)
+	if !armed || durable != 0 {
+		t.Fatalf("after 3 deferred entries: timer armed %v, %d durable; want armed, 0", armed, durable)
 	}
+	before := l.Syncs()
+	l.flushDeferred(d)
 	d.mu.Lock()
-	durable := d.durSeq
+	armed, durable = d.timer != nil, d.durSeq
 	d.mu.Unlock()
-	if l.Syncs() != before+1 || durable != 2 {
-		t.Fatalf("a deferred entry a second after the first waiting: %d fsyncs, %d entries durable; want 1 and 2", l.Syncs()-before, durable)
+	if l.Syncs() != before+1 || durable != 3 || armed {
+		t.Fatalf("the timer's run: %d fsyncs, %d durable, armed %v; want 1, 3, not armed", l.Syncs()-before, durable, armed)
+	}
+	l.flushDeferred(d) // a run with nothing waiting costs nothing
+	if l.Syncs() != before+1 {
+		t.Fatalf("a run with nothing waiting fsynced")
 	}
 }
