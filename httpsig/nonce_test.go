@@ -68,8 +68,9 @@ func TestNonceCacheBound(t *testing.T) {
 	}
 }
 
-// Nonces older than the window are forgotten, and the window never moves
-// back, even when the clock does.
+// Nonces older than the window are forgotten, and the window does not move
+// back when the clock does, not for a window (on the monotonic clock:
+// TestNonceHorizonComesBackAfterAWindow).
 func TestNonceCacheWindow(t *testing.T) {
 	c := NewNonceCache(100)
 	for i := 0; i < 10; i++ {
@@ -234,5 +235,61 @@ func TestNonceCacheSharedRoom(t *testing.T) {
 		if err := c.Use(fmt.Sprint("k", k), "19", t0.Add(19*time.Second), horizon); ErrorCode(err) != ErrReplayed {
 			t.Fatalf("key %d's latest nonce replayed: %v", k, err)
 		}
+	}
+}
+
+// Keys with a right can fill the shared room: the node's own limits
+// (share: 2^20 nonces, 32,768 keys, a floor of 16, 16,384 a key) are
+// filled by 33 keys signing 16,384 requests each in the window, about
+// 1,800 a second; and the same shape scaled down (the shared room is 43
+// keys' PerKey beyond their floor). An honest key that then signs a burst in one second,
+// past its floor, keeps every nonce of it: the flooders give room first.
+// Its burst's replays are refused, its next requests taken, and the
+// memory stays within its limits.
+func TestNonceCacheFloodOfKeysWithARight(t *testing.T) {
+	for _, lim := range []NonceLimits{
+		{Total: 4096, Keys: 128, PerKey: 64, Floor: 16},
+		{Total: 1 << 20, Keys: 32768, PerKey: 1 << 14, Floor: 16}, // the node's
+	} {
+		t.Run(fmt.Sprint(lim.Total), func(t *testing.T) { floodOfKeysWithARight(t, lim) })
+	}
+}
+
+func floodOfKeysWithARight(t *testing.T, lim NonceLimits) {
+	c := NewNonceCacheWith(lim)
+	horizon := t0.Add(-time.Minute)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	flooders := (lim.Total-lim.Keys*lim.Floor)/(lim.PerKey-lim.Floor) + 1
+	flood := func(round int) {
+		t.Helper()
+		for k := range flooders {
+			for i := range lim.PerKey {
+				if err := c.Use(fmt.Sprint("flood", k), fmt.Sprintf("n%d-%d", round, i), at(round), horizon); err != nil && ErrorCode(err) != ErrReplayed {
+					t.Fatalf("flood key %d nonce %d: %v", k, i, err)
+				}
+				if c.Len() > lim.Total || c.Keys() > lim.Keys {
+					t.Fatalf("%d nonces of %d keys, limits %d and %d", c.Len(), c.Keys(), lim.Total, lim.Keys)
+				}
+			}
+		}
+	}
+	flood(0)
+	const burst = 24 // past the floor, in one second; twice that is within PerKey
+	for i := range burst {
+		if err := c.Use("honest", fmt.Sprint("h", i), at(1), horizon); err != nil {
+			t.Fatalf("honest nonce %d of a burst after the flood: %v", i, err)
+		}
+	}
+	flood(2)
+	for i := range burst {
+		if err := c.Use("honest", fmt.Sprint("h", i), at(1), horizon); ErrorCode(err) != ErrReplayed {
+			t.Fatalf("replay of honest nonce %d: %v, want %s", i, err, ErrReplayed)
+		}
+		if err := c.Use("honest", fmt.Sprint("again", i), at(1), horizon); err != nil {
+			t.Fatalf("honest nonce %d signed in the burst's second, after more flood: %v", i, err)
+		}
+	}
+	if c.Len() > lim.Total {
+		t.Fatalf("%d nonces held, limit %d", c.Len(), lim.Total)
 	}
 }

@@ -105,7 +105,9 @@ func (v *Verifier) UseNonce(p Params) error {
 	if p.Nonce == "" {
 		return refuse(ErrMalformed, "the signature has no nonce, which this server requires")
 	}
-	return v.Nonces.Use(p.KeyID, p.Nonce, p.Created, v.now().Add(-v.maxAge()))
+	// A nonce may be accepted from MaxSkew before its created time to
+	// MaxAge after: that long is the cache's window.
+	return v.Nonces.use(p.KeyID, p.Nonce, p.Created, v.now().Add(-v.maxAge()), v.maxAge()+v.maxSkew())
 }
 
 func (v *Verifier) now() time.Time {

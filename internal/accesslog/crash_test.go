@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 
 // crashChild appends from several goroutines to two datasets and prints
 // "<dataset> <seq> <hash>" for every entry after Append returned it, until
-// it is killed.
+// it is killed; every third entry is deferred (AppendDeferred).
 func crashChild(dir string) int {
 	l, err := Open(dir)
 	if err != nil {
@@ -41,6 +41,15 @@ func crashChild(dir string) int {
 			defer wg.Done()
 			ds := []string{dsA, dsB}[g%2]
 			for i := 0; ; i++ {
+				if i%3 == 1 {
+					// Deferred entries (refusals) between acknowledged
+					// ones: not reported, as nobody holds their receipt.
+					if _, err := l.AppendDeferred(access(ds, i)); err != nil {
+						fmt.Fprintln(os.Stderr, err)
+						os.Exit(3)
+					}
+					continue
+				}
 				e, err := l.Append(access(ds, i))
 				if err != nil {
 					fmt.Fprintln(os.Stderr, err)

@@ -1,7 +1,8 @@
 // Package accesslog owns the record of every access to a dataset served by
 // this node: one append-only log per dataset, each entry chained to the one
 // before by its SHA-256, written and fsynced before Append returns, so an
-// acknowledged entry survives a crash; and the pure check of such a log
+// acknowledged entry survives a crash (AppendDeferred's within about a
+// second, DeferredSyncEvery); and the pure check of such a log
 // against the heads anchored on the ledger.
 //
 // On disk: <root>/<dataset as a safe file name>.log, one JSON object per
@@ -15,7 +16,10 @@
 // the node's side, files and locks. Neither imports anything of ours.
 //
 // How the node uses it: Append one Entry per request before answering (an
-// error means the access cannot be recorded, so it is refused); the
+// error means the access cannot be recorded, so it is refused), or
+// AppendDeferred for a refused request, whose answer carries no receipt:
+// its line is fsynced with the next one that is, so refusals cannot make
+// the node fsync once each; the
 // anchoring loop reads Status(dataset) for each of Datasets() and anchors
 // its head when it moved since its last anchor (how soon depends on
 // whether an entry since names a grantee: Status.LastGrantee); GET .../log pages with Entries(dataset,

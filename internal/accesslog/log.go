@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -42,6 +43,11 @@ const (
 	// indexEvery is how many lines apart Entries can start reading: an
 	// offset per 1024 entries is 8 KB of memory for a million entries.
 	indexEvery = 1024
+	// DeferredSyncEvery bounds how long an entry of AppendDeferred waits
+	// for an fsync when no other comes first: under a stream of refusals
+	// a dataset's file is fsynced about once a second, not once a
+	// refusal, and a crash takes back about a second of them at most.
+	DeferredSyncEvery = time.Second
 )
 
 // Options for OpenWithOptions. The zero value is usable.
@@ -65,6 +71,8 @@ type Log struct {
 
 	notesMu sync.Mutex // notes only: taken under a dataset's lock
 	notes   []string
+
+	syncs atomic.Uint64 // fsyncs of log files, for Syncs
 }
 
 // datasetLog is one dataset's file and where its chain stands.
@@ -94,6 +102,10 @@ type datasetLog struct {
 	// index[k] is where line k*indexEvery+1 starts, so a page deep in a
 	// long log is read from near its start, not from the file's.
 	index []int64
+	// timer, when set, fsyncs the lines AppendDeferred wrote
+	// DeferredSyncEvery after the first of them (flushDeferred).
+	timer *time.Timer
+	syncs *atomic.Uint64 // the Log's count
 }
 
 // Open opens (creating if needed) the logs under root.
@@ -126,6 +138,10 @@ func (l *Log) note(msg string) {
 	}
 }
 
+// Syncs returns how many times the log fsynced its files: what refused
+// requests cost is measured by it (AppendDeferred).
+func (l *Log) Syncs() uint64 { return l.syncs.Load() }
+
 // Close makes every written line durable and closes every open log file.
 // The Log stays usable: a later call opens the file again.
 func (l *Log) Close() error {
@@ -143,8 +159,14 @@ func (l *Log) Close() error {
 		// Append waiting for its fsync finds its line durable.
 		d.syncMu.Lock()
 		d.mu.Lock()
+		if d.timer != nil {
+			// The fsync below covers what it would have.
+			d.timer.Stop()
+			d.timer = nil
+		}
 		if d.f != nil {
 			if d.durSize < d.size && d.broken == nil {
+				d.syncs.Add(1)
 				if err := d.f.Sync(); err != nil {
 					errs = append(errs, fmt.Errorf("accesslog: fsync %s: %w", d.path, err))
 				} else {
@@ -178,7 +200,7 @@ func (l *Log) dataset(dataset string) (*datasetLog, error) {
 	l.mu.Lock()
 	d := l.sets[dataset]
 	if d == nil {
-		d = &datasetLog{path: filepath.Join(l.root, FileName(dataset))}
+		d = &datasetLog{path: filepath.Join(l.root, FileName(dataset)), syncs: &l.syncs}
 		l.sets[dataset] = d
 	}
 	l.mu.Unlock()
@@ -223,7 +245,8 @@ func (l *Log) load(d *datasetLog, dataset string) error {
 	}
 	if torn > 0 {
 		// Never acknowledged: Append returns only after the newline is
-		// fsynced. Cut it so the next line starts clean.
+		// fsynced (and AppendDeferred's entries are no one's receipt).
+		// Cut it so the next line starts clean.
 		if err := f.Truncate(size); err != nil {
 			f.Close()
 			return fmt.Errorf("accesslog: cut torn line of %s: %w", d.path, err)
@@ -236,6 +259,7 @@ func (l *Log) load(d *datasetLog, dataset string) error {
 	}
 	// What was read back is on disk; fsync it once in case it was written
 	// by a process that died before its own fsync.
+	d.syncs.Add(1)
 	if err := f.Sync(); err != nil {
 		f.Close()
 		return fmt.Errorf("accesslog: fsync %s: %w", d.path, err)
@@ -312,7 +336,20 @@ func parseLine(line []byte) (Entry, error) {
 // returned survives a crash. Text fields are kept to MaxFieldBytes of valid
 // UTF-8 (invalid bytes become U+FFFD), so what is hashed is exactly what
 // reads back. It refuses to extend a log whose chain on disk does not hold.
-func (l *Log) Append(e Entry) (Entry, error) {
+func (l *Log) Append(e Entry) (Entry, error) { return l.append(e, false) }
+
+// AppendDeferred is Append without waiting for the fsync: the line is
+// written in its place in the chain and made durable by the next fsync of
+// the dataset's file, which covers every line before it: an Append's, a
+// read of the log (Status, Head, Entries: so an anchor or a page shows
+// it), Close, or at the latest one DeferredSyncEvery after the first line
+// that waits (a timer, so a stream of them costs one fsync a second). It is for entries nobody holds a receipt of, such as
+// refused requests, so that a stream of them cannot make the node fsync
+// once each; a crash may take back those still waiting (and nothing that
+// an Append returned before them).
+func (l *Log) AppendDeferred(e Entry) (Entry, error) { return l.append(e, true) }
+
+func (l *Log) append(e Entry, deferred bool) (Entry, error) {
 	d, err := l.dataset(e.Dataset)
 	if err != nil {
 		return Entry{}, err
@@ -331,6 +368,14 @@ func (l *Log) Append(e Entry) (Entry, error) {
 	end, err := l.write(d, &e)
 	if err != nil {
 		return Entry{}, err
+	}
+	if deferred {
+		d.mu.Lock()
+		if d.timer == nil && d.durSize < end {
+			d.timer = time.AfterFunc(DeferredSyncEvery, func() { l.flushDeferred(d) })
+		}
+		d.mu.Unlock()
+		return e, nil
 	}
 	if err := d.commit(end); err != nil {
 		return Entry{}, fmt.Errorf("accesslog: entry %d of %s: %w", e.Seq, d.path, err)
@@ -414,6 +459,7 @@ func (d *datasetLog) commit(end int64) error {
 	d.mu.Unlock()
 	// Outside mu, so that other appends write their lines meanwhile and
 	// the next fsync takes them all.
+	d.syncs.Add(1)
 	err := f.Sync()
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -424,6 +470,37 @@ func (d *datasetLog) commit(end int64) error {
 		return d.broken
 	}
 	d.durSeq, d.durHead, d.durSize, d.durGrant = seq, head, size, granted
+	return nil
+}
+
+// flushDeferred is the timer of AppendDeferred: it fsyncs the lines that
+// wait. A failure is noted; the log refuses the next Append with it.
+func (l *Log) flushDeferred(d *datasetLog) {
+	d.mu.Lock()
+	d.timer = nil
+	end, waiting := d.size, d.durSize < d.size && d.broken == nil && d.f != nil
+	d.mu.Unlock()
+	if !waiting {
+		return
+	}
+	if err := d.commit(end); err != nil {
+		l.note(fmt.Sprintf("accesslog: %s: fsync of deferred entries: %v", d.path, err))
+	}
+}
+
+// settle makes durable the lines written so far, when some wait
+// (AppendDeferred), so that what the log shows next includes them.
+func (l *Log) settle(d *datasetLog, dataset string) error {
+	d.mu.Lock()
+	err := l.load(d, dataset)
+	end, waiting := d.size, d.durSize < d.size && d.broken == nil
+	d.mu.Unlock()
+	if err != nil || !waiting {
+		return err
+	}
+	if err := d.commit(end); err != nil {
+		return fmt.Errorf("accesslog: %s: %w", d.path, err)
+	}
 	return nil
 }
 
@@ -446,10 +523,14 @@ type Status struct {
 	LastGrantee uint64
 }
 
-// Status returns where the dataset's log stands.
+// Status returns where the dataset's log stands, after making durable the
+// entries AppendDeferred wrote.
 func (l *Log) Status(dataset string) (Status, error) {
 	d, err := l.dataset(dataset)
 	if err != nil {
+		return Status{}, err
+	}
+	if err := l.settle(d, dataset); err != nil {
 		return Status{}, err
 	}
 	d.mu.Lock()
@@ -471,6 +552,9 @@ func (l *Log) Entries(dataset string, after uint64, limit int) ([]Entry, error) 
 	}
 	d, err := l.dataset(dataset)
 	if err != nil {
+		return nil, err
+	}
+	if err := l.settle(d, dataset); err != nil {
 		return nil, err
 	}
 	d.mu.Lock()

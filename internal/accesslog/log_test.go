@@ -489,3 +489,95 @@ func TestStatusLastGrantee(t *testing.T) {
 	}
 	status(l2, Status{Entries: 5, Head: last.Hash, LastGrantee: 2})
 }
+
+// Entries of AppendDeferred take their place in the chain without an
+// fsync each: the next Append's fsync, a read of the log or Close makes
+// them durable, and a stream of them fsyncs about once per
+// DeferredSyncEvery, not once each.
+func TestAppendDeferred(t *testing.T) {
+	root := t.TempDir()
+	l := openLog(t, root)
+	appendN(t, l, dsA, 1)
+	start, began := l.Syncs(), time.Now()
+	var want []Entry
+	for i := range 200 {
+		e, err := l.AppendDeferred(access(dsA, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, e)
+	}
+	// Bounded by the time the stream took: on a machine that stalls, a
+	// second's worth of waiting may have been fsynced.
+	if got, most := l.Syncs()-start, uint64(time.Since(began)/DeferredSyncEvery); got > most {
+		t.Fatalf("200 deferred entries in %v cost %d fsyncs, want at most %d", time.Since(began), got, most)
+	}
+	if want[0].Seq != 2 || want[199].Seq != 201 || want[1].Prev != want[0].Hash {
+		t.Fatalf("deferred entries out of the chain: %+v, %+v", want[0], want[199])
+	}
+	// An Append covers them with its one fsync.
+	before := l.Syncs()
+	e, err := l.Append(access(dsA, 1000))
+	if err != nil || e.Seq != 202 || e.Prev != want[199].Hash {
+		t.Fatalf("append after deferred ones: %+v %v", e, err)
+	}
+	if l.Syncs() != before+1 {
+		t.Fatalf("the append cost %d fsyncs, want 1", l.Syncs()-before)
+	}
+	// A read shows deferred entries: it makes them durable first.
+	if _, err := l.AppendDeferred(access(dsA, 2000)); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := l.Status(dsA); err != nil || st.Entries != 203 {
+		t.Fatalf("status after a deferred entry: %+v %v, want 203 entries", st, err)
+	}
+	if _, err := l.AppendDeferred(access(dsA, 3000)); err != nil {
+		t.Fatal(err)
+	}
+	if got := all(t, l, dsA); len(got) != 204 || Verify(got, nil).OK != true {
+		t.Fatalf("entries after a deferred one: %d, verify %+v", len(got), Verify(got, nil))
+	}
+	// Close makes the last durable; they read back after a reopen.
+	if _, err := l.AppendDeferred(access(dsA, 4000)); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if got := all(t, openLog(t, root), dsA); len(got) != 205 || !Verify(got, nil).OK {
+		t.Fatalf("after reopen: %d entries, verify %+v", len(got), Verify(got, nil))
+	}
+}
+
+// An entry of AppendDeferred that no other fsync covers is made durable
+// by the timer it arms, DeferredSyncEvery after it: one timer for all the
+// entries that wait, whose run (called here, rather than waited for) is
+// one fsync.
+func TestAppendDeferredTimer(t *testing.T) {
+	l := openLog(t, t.TempDir())
+	for i := range 3 {
+		if _, err := l.AppendDeferred(access(dsA, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := l.dataset(dsA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.mu.Lock()
+	armed, durable := d.timer != nil, d.durSeq
+	d.mu.Unlock()
+	if !armed || durable != 0 {
+		t.Fatalf("after 3 deferred entries: timer armed %v, %d durable; want armed, 0", armed, durable)
+	}
+	before := l.Syncs()
+	l.flushDeferred(d)
+	d.mu.Lock()
+	armed, durable = d.timer != nil, d.durSeq
+	d.mu.Unlock()
+	if l.Syncs() != before+1 || durable != 3 || armed {
+		t.Fatalf("the timer's run: %d fsyncs, %d durable, armed %v; want 1, 3, not armed", l.Syncs()-before, durable, armed)
+	}
+	l.flushDeferred(d) // a run with nothing waiting costs nothing
+	if l.Syncs() != before+1 {
+		t.Fatalf("a run with nothing waiting fsynced")
+	}
+}

@@ -84,7 +84,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, id code.ID, acti
 	}
 	if refusal.Log {
 		status := wire.HTTPStatus(refusal.Code)
-		if _, err := s.logAccess(r, id, accesslog.Entry{Key: refusal.Key, Grantee: refusal.Grantee, Height: refusal.Height,
+		if _, err := s.logRefusal(r, id, accesslog.Entry{Key: refusal.Key, Grantee: refusal.Grantee, Height: refusal.Height,
 			Status: status, Result: refusalResult(refusal)}); err != nil {
 			writeProblem(w, internalProblem(s.log, r, err))
 			return a, false
@@ -117,6 +117,29 @@ func refusalResult(f *share.Refusal) string {
 // request is answered: an answer's receipt names an entry that survives a
 // crash.
 func (s *Server) logAccess(r *http.Request, id code.ID, e accesslog.Entry) (accesslog.Entry, error) {
+	out, err := s.opts.Data.Log().Append(s.accessEntry(r, id, e))
+	if err != nil {
+		return out, fmt.Errorf("append to the access log of %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// logRefusal appends the entry of a request that is refused, or served
+// nothing, without waiting for its fsync (accesslog.AppendDeferred): such
+// an answer carries no receipt, and anyone, with no key, can send such
+// requests, so each must not cost the node an fsync. The next entry
+// fsynced (a request let in), a read of the log, or the log's own second
+// covers it.
+func (s *Server) logRefusal(r *http.Request, id code.ID, e accesslog.Entry) (accesslog.Entry, error) {
+	out, err := s.opts.Data.Log().AppendDeferred(s.accessEntry(r, id, e))
+	if err != nil {
+		return out, fmt.Errorf("append to the access log of %s: %w", id, err)
+	}
+	return out, nil
+}
+
+// accessEntry fills r's side of an access log entry.
+func (s *Server) accessEntry(r *http.Request, id code.ID, e accesslog.Entry) accesslog.Entry {
 	e.Time = s.opts.Data.Now().UTC().Format(time.RFC3339Nano)
 	e.Dataset = id.String()
 	e.Method = r.Method
@@ -133,11 +156,7 @@ func (s *Server) logAccess(r *http.Request, id code.ID, e accesslog.Entry) (acce
 		// whose fields exceed share.MaxSignatureFields.)
 		e.Target, e.SigInput, e.Sig = s.opts.Data.TargetURI(r), in, sig
 	}
-	out, err := s.opts.Data.Log().Append(e)
-	if err != nil {
-		return out, fmt.Errorf("append to the access log of %s: %w", id, err)
-	}
-	return out, nil
+	return e
 }
 
 // receipt names an access log entry in an answer: the client may keep it
@@ -173,7 +192,9 @@ func (s *Server) getData(w http.ResponseWriter, r *http.Request) {
 			detail += "; its city's node is " + ep
 		}
 		if a.Serves || a.Bound {
-			if _, err := entry(wire.HTTPStatus(wire.CodeDataNotHere), 0, wire.CodeDataNotHere); err != nil {
+			// Nothing is served: logged as a refusal is.
+			if _, err := s.logRefusal(r, id, accesslog.Entry{Key: a.Key, Grantee: a.Grantee, Grant: a.Grant, Height: a.Height,
+				Status: wire.HTTPStatus(wire.CodeDataNotHere), Result: wire.CodeDataNotHere}); err != nil {
 				writeProblem(w, internalProblem(s.log, r, err))
 				return
 			}

@@ -210,8 +210,9 @@ func New(opts Options, started time.Time) *Service {
 	s.verifier = &httpsig.Verifier{
 		// Nonces are recorded (UseNonce) only for requests that were
 		// let in, so that keys with no right cannot fill the cache; and
-		// per key, so that keys with a right (on a public dataset, any
-		// key) cannot push another key's nonces out.
+		// per key, the keys that sign the most giving room first, so
+		// that keys with a right flooding the node cannot push out an
+		// honest key's recent nonces.
 		Nonces:    httpsig.NewNonceCacheWith(opts.Nonces),
 		Key:       s.keyOf,
 		Required:  httpsig.DefaultComponents(),
