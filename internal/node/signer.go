@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -61,20 +62,48 @@ func RunSigner(ctx context.Context, o SignerOptions, log *slog.Logger) error {
 	default:
 		return fmt.Errorf("signer: node address %q is not tcp://host:port or unix://path", o.Node)
 	}
+	dialer = stoppableDialer(ctx, dialer)
 	cmtLog := chain.NewCometLogger(log.With("module", "signer"))
-	for ctx.Err() == nil {
-		endpoint := privval.NewSignerDialerEndpoint(cmtLog, dialer,
-			privval.SignerDialerEndpointTimeoutReadWrite(5*time.Second),
-			privval.SignerDialerEndpointConnRetries(1<<30))
-		server := privval.NewSignerServer(endpoint, o.ChainID, memberOnlyPV{FilePV: pv, chainID: o.ChainID})
-		if err := server.Start(); err != nil {
-			return fmt.Errorf("signer: %w", err)
-		}
-		log.Info("signing for the validator", "node", o.Node, "chain_id", o.ChainID, "address", pv.GetAddress().String())
-		<-ctx.Done()
-		_ = server.Stop()
+	// The server redials by itself whenever the connection drops (the
+	// node restarted): one server serves until ctx ends.
+	endpoint := privval.NewSignerDialerEndpoint(cmtLog, dialer,
+		privval.SignerDialerEndpointTimeoutReadWrite(5*time.Second),
+		privval.SignerDialerEndpointConnRetries(1<<30))
+	server := privval.NewSignerServer(endpoint, o.ChainID, memberOnlyPV{FilePV: pv, chainID: o.ChainID})
+	if err := server.Start(); err != nil {
+		return fmt.Errorf("signer: %w", err)
 	}
+	log.Info("signing for the validator", "node", o.Node, "chain_id", o.ChainID, "address", pv.GetAddress().String())
+	<-ctx.Done()
+	_ = server.Stop()
 	return nil
+}
+
+// stoppableDialer is dial until ctx ends, then a dialer of connections
+// already closed. CometBFT's dialer endpoint redials (ensureConnection)
+// without looking at whether its server was stopped: after the signer
+// stops, a redial could still connect to whatever listens at the node's
+// address next (the node restarted, or `cityid genesis member`) and hold
+// that connection unanswered, so the listener's requests time out. A
+// closed connection instead makes the server's loop read EOF, see that it
+// was stopped, and end.
+func stoppableDialer(ctx context.Context, dial privval.SocketDialer) privval.SocketDialer {
+	closed := func() net.Conn {
+		c, _ := net.Pipe()
+		c.Close()
+		return c
+	}
+	return func() (net.Conn, error) {
+		if ctx.Err() != nil {
+			return closed(), nil
+		}
+		conn, err := dial()
+		if err == nil && ctx.Err() != nil {
+			conn.Close() // dialed while the signer stopped
+			return closed(), nil
+		}
+		return conn, err
+	}
 }
 
 // memberOnlyPV is the signer's validator key: votes and proposals as
