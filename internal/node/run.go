@@ -40,6 +40,7 @@ type Running struct {
 
 	front *FrontEnds
 	log   *slog.Logger
+	data  *share.Service // nil when data sharing is off
 
 	stopPreload context.CancelFunc
 	preloaded   chan struct{} // closed when the preload has ended
@@ -199,7 +200,7 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 		_ = cn.Stop()
 		return nil, fmt.Errorf("%w (give another address with --dns HOST:PORT or dns.listen in %s; --dns off, or dns.listen = \"\", runs no DNS front end)", err, cityidFile(c.Home))
 	}
-	r := &Running{Chain: cn, HTTPAddr: front.HTTPAddr, DNSAddr: front.DNSAddr, DNSZone: front.DNSZone, front: front, log: log, lock: lock, cert: cert}
+	r := &Running{Chain: cn, HTTPAddr: front.HTTPAddr, DNSAddr: front.DNSAddr, DNSZone: front.DNSZone, front: front, log: log, data: data, lock: lock, cert: cert}
 	if r.admin, err = serveAdmin(c, cn, log); err != nil {
 		// The node serves without it: only backups need it, and a
 		// home too deep for a socket's path must not stop a node.
@@ -361,6 +362,12 @@ func (r *Running) stop() error {
 	}
 	if err := r.front.Shutdown(ctx); err != nil {
 		errs = append(errs, err)
+	}
+	if r.data != nil {
+		// After the front ends and the anchoring: nothing appends now.
+		if err := r.data.Close(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := r.Chain.Stop(); err != nil {
 		errs = append(errs, err)

@@ -119,3 +119,22 @@ func BenchmarkRefusedRequests(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(svc.Log().Syncs()-start)/float64(b.N), "syncs/op")
 }
+
+// A node that stops closes its access logs (Service.Close): the lines of
+// refusals still waiting for their fsync are made durable then, not left
+// to the timer of a process about to exit.
+func TestCloseSyncsDeferredRefusals(t *testing.T) {
+	_, svc, h := refusalWorld(t)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, anonymous())
+	if rec.Code != http.StatusUnauthorized {
+		t.Fatalf("anonymous request: %d, want 401", rec.Code)
+	}
+	before, began := svc.Log().Syncs(), time.Now()
+	if err := svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := svc.Log().Syncs() - before; got == 0 && time.Since(began) < accesslog.DeferredSyncEvery {
+		t.Errorf("Close left the refusal's line to the timer: %d fsyncs", got)
+	}
+}

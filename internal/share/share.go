@@ -166,6 +166,16 @@ type Service struct {
 	memo  *memo
 }
 
+// Close makes every line of the access logs durable (a refusal's line
+// waits up to accesslog.DeferredSyncEvery for its fsync otherwise) and
+// closes their files. Call it once nothing serves requests any more.
+func (s *Service) Close() error {
+	if s.opts.Log == nil {
+		return nil
+	}
+	return s.opts.Log.Close()
+}
+
 type blockTime struct {
 	height int64
 	time   time.Time
