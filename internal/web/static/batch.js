@@ -174,11 +174,14 @@ export const BAD_ROWS = 20;
 // BatchCheckError is a batch file read, one of whose identifiers cannot
 // be registered. Its message is client.CheckBatchFile's for the file (the
 // first bad row's); rows lists the first BAD_ROWS bad rows in file
-// order, each {index, line, entry, id, reason, position, message}: line
-// is the file's line (for JSON, the line its array element starts on,
-// and entry its place in the array), reason a code package reason
-// (code.js) or NOT_AN_OBJECT or DUPLICATE, position the character of id
-// where the problem is (0 for none); count is how many rows are bad.
+// order, each {index, line, entry, id, reason, position, detail,
+// message}: line is the file's line (for JSON, the line its array
+// element starts on, and entry its place in the array), reason a code
+// package reason (code.js) or NOT_AN_OBJECT or DUPLICATE, position the
+// character of id where the problem is (0 for none), detail what is
+// wrong in the CLI's words (code.Error's Msg for an identifier that does
+// not parse) and message the CLI's whole refusal of the row; count is
+// how many rows are bad.
 export class BatchCheckError extends BatchFileError {
   constructor(rows, count) {
     super(rows[0].message);
@@ -235,10 +238,10 @@ export function checkBatchFile(name, text) {
   const where = (i) => (csv ? `${name} line ${fileLines[i]}` : `${name} line ${fileLines[i] ?? 0}, entry ${i + 1}`);
   const rows = [];
   let count = 0;
-  const bad = (i, reason, position, message) => {
+  const bad = (i, reason, position, detail, message = detail) => {
     count++;
     if (rows.length < BAD_ROWS) {
-      rows.push({ index: i, line: fileLines[i] ?? 0, entry: csv ? 0 : i + 1, id: entries[i].id, reason, position, message: `${where(i)}: ${message}` });
+      rows.push({ index: i, line: fileLines[i] ?? 0, entry: csv ? 0 : i + 1, id: entries[i].id, reason, position, detail, message: `${where(i)}: ${message}` });
     }
   };
   const first = new Map(); // an identifier's canonical text to its entry
@@ -247,7 +250,7 @@ export function checkBatchFile(name, text) {
     try {
       p = parseID(e.id);
     } catch (err) {
-      bad(i, err.reason, err.position, `identifier ${goQuote(e.id)}: ${err.message}`);
+      bad(i, err.reason, err.position, err.detail, `identifier ${goQuote(e.id)}: ${err.message}`);
       return;
     }
     if (p.kind !== 'object') {
