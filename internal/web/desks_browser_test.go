@@ -361,11 +361,13 @@ func TestDesksInBrowser(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	// The mistyped file's rows fit a phone too; the check needs no key.
-	phone.openDesk("/desk")
+	// The mistyped file's rows fit a phone too, in Chinese; the check
+	// needs no key.
+	phone.openDesk("/desk?lang=zh")
 	phone.do("choose the mistyped file", chromedp.SetUploadFiles(chromedp.CSS("#batch-file"), []string{typoFile}))
 	phone.press("#batch button[type=submit]")
-	phone.see("#desk-status", "Nothing was sent: 3 rows of meters-typo.csv")
+	phone.see("#desk-status", "未发送任何内容：meters-typo.csv 中有 3 行的标识无法登记")
+	phone.see("#batch-check tbody tr:nth-child(1)", "校验码与前九位数字不符")
 	phone.see("#batch-check tbody tr:nth-child(1)", "9001")
 	phone.fits()
 	if _, err := webtest.SaveScreenshot(phone.ctx, shots, "desk-batch-check-phone", true); err != nil {

@@ -505,7 +505,8 @@ async function deskPage() {
       td(3, r.position ? String(r.position) : '—'))));
     checked.hidden = false;
     const shown = e.count > e.rows.length ? t(`the first ${e.rows.length} are listed`, `下表列出前 ${e.rows.length} 行`) : t('listed below', '见下表');
-    say(t(`Nothing was sent: ${e.count} rows of ${name} have an identifier that cannot be registered (${shown}). Correct the file and choose it again.`,
+    const rows = e.count === 1 ? `1 row of ${name} has` : `${e.count} rows of ${name} have`;
+    say(t(`Nothing was sent: ${rows} an identifier that cannot be registered (${shown}). Correct the file and choose it again.`,
       `未发送任何内容：${name} 中有 ${e.count} 行的标识无法登记（${shown}）。请修改文件后重新选择。`), 'bad');
   };
   let job = null;
