@@ -90,13 +90,20 @@ var validIDs = []string{
 }
 
 // codeFuzzSeeds are package code's fuzz seeds (code/fuzz_test.go's
-// fuzzSeeds; it commits no corpus), those a JavaScript string can hold:
-// "1561301001/ab\xff" is no UTF-8, and a batch file holding it is
-// refused before its identifiers are read.
+// fuzzSeeds, which holds forms_test.go's formIDs; the package commits no
+// corpus), those a JavaScript string can hold: "1561301001/ab\xff" is no
+// UTF-8, and a batch file holding it is refused before its identifiers
+// are read.
 var codeFuzzSeeds = []string{
 	"", "1561301007", "9991301001", "1561301001.04", "1561301001.85.03",
 	"1561301001.85.3/a!", "1561301001 ", "156110100x", "1561301001.85.3/SCHOOL-0042",
 	"1561301001.85.3.4", "1561301001/学校", "15613010011", "1561301001.",
+	"1561301001", "156110100X", "0040000014", "1560000004", "8409999996.85.3", "1561301001.85", "1561301001.01",
+	"1561301001.99", "1561301001.85.3", "1561301001.37.999999", "156110100X.86.12", "1561301001.85.3/school-0042",
+	"1561301001.85/school-0042", "1561301001/city-hall", "1561301001/85", "1561301001.85/3", "1561301001.85.3/4",
+	"1561301001/_x", "1561301001/__", "1561301001/-", "1561301001/0042", "1561301001/" + strings.Repeat("a", 62),
+	"1561301001/" + strings.Repeat("a", 63), "1561301001/" + strings.Repeat("b", 62) + "99",
+	"1561301001.85.3/" + strings.Repeat("7", 64), "1561301001.85.3/" + strings.Repeat("_", 64),
 }
 
 // codeCorpus is what TestCodeJSAgreesWithGo judges: the valid

@@ -47,6 +47,9 @@ const MAX_LOCAL_LEN = 64;
 const isDigit = (c) => c >= 0x30 && c <= 0x39;
 const isLocalChar = (c) => isDigit(c) || (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x2d || c === 0x5f;
 const ascii = (b) => String.fromCharCode(...b);
+// Encoders keep no state between calls: one serves every identifier.
+const utf8 = new TextEncoder();
+const utf8Char = new TextDecoder('utf-8', { ignoreBOM: true });
 const count = (n, noun) => (n === 1 ? `1 ${noun}` : `${n} ${noun}s`);
 
 // runePos is the 1-based character position of byte offset i of b.
@@ -90,7 +93,7 @@ export const goQuote = (s) => `"${characters(s).map((r) => escapeRune(r, '"')).j
 function quoteChar(b, i) {
   const lead = b[i];
   const n = lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
-  const r = new TextDecoder('utf-8', { ignoreBOM: true }).decode(b.subarray(i, i + n)).codePointAt(0);
+  const r = utf8Char.decode(b.subarray(i, i + n)).codePointAt(0);
   return `'${escapeRune(r, "'")}'`;
 }
 
@@ -178,7 +181,7 @@ function partEnd(b, i) {
 // meaning.
 export function parseID(s) {
   if (s === '') throw new CodeError(ErrEmpty, 0, 'identifier is empty');
-  const b = new TextEncoder().encode(s);
+  const b = utf8.encode(s);
   let i = partEnd(b, 0);
   let f = checkCityCode(b.subarray(0, i));
   if (f) throw at(f, b, 0);
@@ -201,7 +204,7 @@ export function parseID(s) {
     if ((f = checkLocal(b.subarray(start)))) throw at(f, b, start);
     id.local = ascii(b.subarray(start)).toLowerCase(); // ASCII only, checked above
   }
-  let text = id.country + id.cityNumber + mod112(new TextEncoder().encode(id.country + id.cityNumber));
+  let text = id.country + id.cityNumber + mod112(b.subarray(0, CITY_CODE_LEN - 1));
   if (id.sector) text += `.${id.sector}`;
   if (id.unit) text += `.${id.unit}`;
   if (id.local) text += `/${id.local}`;
