@@ -169,6 +169,49 @@ func TestDesksInBrowser(t *testing.T) {
 	if err := os.WriteFile(file, []byte(csv.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The same file with three rows mistyped: a check character at line
+	// 9,001, a unit at line 11,001 and line 2's meter again at the last
+	// line. The desk lists them before anything is signed, and sends
+	// nothing.
+	typo := strings.Replace(csv.String(), "\n"+unit+"/m-09000,", "\n1561301007.36.1/m-09000,", 1)
+	typo = strings.Replace(typo, "\n"+unit+"/m-11000,", "\n"+unit+",", 1)
+	typo = strings.Replace(typo, "\n"+unit+"/m-12000,", "\n"+unit+"/M-00001,", 1)
+	typoFile := filepath.Join(t.TempDir(), "meters-typo.csv")
+	if err := os.WriteFile(typoFile, []byte(typo), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sent := `performance.getEntriesByType("resource").filter((e) => e.name.endsWith("/v1/txs")).length`
+	before := p.eval(sent)
+	p.do("choose the mistyped file", chromedp.SetUploadFiles(chromedp.CSS("#batch-file"), []string{typoFile}))
+	p.press("#batch button[type=submit]")
+	p.see("#desk-status", "Nothing was sent: 3 rows of meters-typo.csv have an identifier that cannot be registered (listed below)")
+	p.see("#batch-check tbody tr:nth-child(1)", "9001")
+	p.see("#batch-check tbody tr:nth-child(1)", "1561301007.36.1/m-09000")
+	p.see("#batch-check tbody tr:nth-child(1)", "(bad_check_char)")
+	p.see("#batch-check tbody tr:nth-child(1)", "check character is 7, want 1")
+	p.see("#batch-check tbody tr:nth-child(1) td:nth-child(4)", "10")
+	p.see("#batch-check tbody tr:nth-child(1) mark", "7")
+	p.see("#batch-check tbody tr:nth-child(2)", "11001")
+	p.see("#batch-check tbody tr:nth-child(2)", "(not_an_object)")
+	p.see("#batch-check tbody tr:nth-child(3)", "12001")
+	p.see("#batch-check tbody tr:nth-child(3)", "meters-typo.csv line 2 too")
+	p.count("#batch-check tbody tr", 3)
+	p.accessible()
+	shot("desk-batch-check")
+	if after := p.eval(sent); after != before {
+		t.Errorf("the desk sent %v transactions for a file it refused", after.(float64)-before.(float64))
+	}
+	reader, err := client.New(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, ccancel := context.WithTimeout(context.Background(), 10*time.Second)
+	page, err := reader.Children(cctx, unit, "", 10)
+	ccancel()
+	if err != nil || len(page.Children) != 1 {
+		t.Fatalf("%s's children after the refused file: %+v %v; want %s alone", unit, page, err, main1)
+	}
+	// The file corrected: the check passes, and the upload begins.
 	p.do("choose the CSV file", chromedp.SetUploadFiles(chromedp.CSS("#batch-file"), []string{file}))
 	p.press("#batch button[type=submit]")
 	p.see("#desk-status", "Line 7001 ("+main1+") was refused")
@@ -177,6 +220,9 @@ func TestDesksInBrowser(t *testing.T) {
 	p.see("#desk-status", "Done: 11999 identifiers written")
 	p.see("#batch-report", "7001")
 	p.see("#batch-count", "12000 / 12000 rows settled · 1 refused")
+	if v := p.eval(`document.getElementById("batch-check").hidden`); v != true {
+		t.Errorf("the list of the mistyped file's rows is still shown: hidden=%v", v)
+	}
 	p.accessible()
 	shot("desk")
 
@@ -314,6 +360,18 @@ func TestDesksInBrowser(t *testing.T) {
 		if _, err := webtest.SaveScreenshot(phone.ctx, shots, strings.TrimPrefix(page, "/")+"-phone", true); err != nil {
 			t.Error(err)
 		}
+	}
+	// The mistyped file's rows fit a phone too, in Chinese; the check
+	// needs no key.
+	phone.openDesk("/desk?lang=zh")
+	phone.do("choose the mistyped file", chromedp.SetUploadFiles(chromedp.CSS("#batch-file"), []string{typoFile}))
+	phone.press("#batch button[type=submit]")
+	phone.see("#desk-status", "未发送任何内容：meters-typo.csv 中有 3 行的标识无法登记")
+	phone.see("#batch-check tbody tr:nth-child(1)", "校验码与前九位数字不符")
+	phone.see("#batch-check tbody tr:nth-child(1)", "9001")
+	phone.fits()
+	if _, err := webtest.SaveScreenshot(phone.ctx, shots, "desk-batch-check-phone", true); err != nil {
+		t.Error(err)
 	}
 
 	for _, m := range console.Take() {

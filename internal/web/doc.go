@@ -12,7 +12,9 @@
 // held to Go's verdicts by the vectors in testdata/vectors, and what the
 // desks sign with: keys kept in the browser (keys.js), transactions made
 // byte for byte as the CLI makes them (sign.js, messages.js), batch files
-// read as the CLI reads them (batch.js), driven by desk.js; and data
+// read and their identifiers checked as the CLI reads and checks them
+// (batch.js; code.js, the identifier grammar, and codetables.js), driven
+// by desk.js; and data
 // sharing's side in the browser: RFC 9421 requests (httpsig.js), files
 // hashed in slices (sha256.js), datasets uploaded and downloaded, checked
 // against the proved DATA value before they are offered (data.js,

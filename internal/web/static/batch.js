@@ -3,11 +3,15 @@
 // values and refusals), sends it as register_batch transactions of up to
 // 5,000 identifiers signed with a key of this browser (sign.js), reports
 // each refused row by its line in the file, and resumes after a failure
-// without sending again what was written. internal/web/batch_test.go
-// holds the reading to Go's and runs an upload of 12,000 rows against a
-// real node.
+// without sending again what was written. Before that, checkBatchFile
+// checks every identifier as the CLI's client.CheckBatchFile does
+// (code.js), so that a file with a mistyped row is refused, naming its
+// line, before anything is signed. internal/web/batch_test.go holds the
+// reading to Go's and runs an upload of 12,000 rows against a real node;
+// codejs_test.go holds the check to Go's.
 
 import { sendTx, batchOrder, TxRefused } from './sign.js';
+import { parseID, goQuote } from './code.js';
 
 export const MAX_BATCH = 5000; // registry.MaxBatch
 
@@ -155,6 +159,111 @@ export function parseBatchFile(name, text) {
   if (text.startsWith('\ufeff')) text = text.slice(1);
   const { entries, lines } = /\.csv$/i.test(name) ? parseCSV(name, text) : parseJSON(name, text);
   if (entries.length === 0) throw new BatchFileError(`${name} holds no identifiers`);
+  return { entries, lines };
+}
+
+// Reasons of a batch file's row that are no identifier's: the CLI says
+// them in words only (client.checkBatchIDs), with the same message.
+export const NOT_AN_OBJECT = 'not_an_object';
+export const DUPLICATE = 'duplicate';
+
+// BAD_ROWS is how many bad rows a refusal lists: enough to fix a file
+// with a systematic mistake by its pattern, few enough to read.
+export const BAD_ROWS = 20;
+
+// BatchCheckError is a batch file read, one of whose identifiers cannot
+// be registered. Its message is client.CheckBatchFile's for the file (the
+// first bad row's); rows lists the first BAD_ROWS bad rows in file
+// order, each {index, line, entry, id, reason, position, detail,
+// message}: line is the file's line (for JSON, the line its array
+// element starts on, and entry its place in the array), reason a code
+// package reason (code.js) or NOT_AN_OBJECT or DUPLICATE, position the
+// character of id where the problem is (0 for none), detail what is
+// wrong in the CLI's words (code.Error's Msg for an identifier that does
+// not parse) and message the CLI's whole refusal of the row; count is
+// how many rows are bad.
+export class BatchCheckError extends BatchFileError {
+  constructor(rows, count) {
+    super(rows[0].message);
+    this.name = 'BatchCheckError';
+    this.rows = rows;
+    this.count = count;
+  }
+}
+
+// jsonEntryLines is the line on which each element of the JSON array
+// text (one that JSON.parse read) starts, as client's jsonEntryLine
+// finds it: after the '[' or the ',' before it and any blanks.
+function jsonEntryLines(text) {
+  const lines = [];
+  let line = 1;
+  let i = 0;
+  for (; i < text.length && text[i] !== '['; i++) if (text[i] === '\n') line++;
+  let depth = 0;
+  let next = true; // the next non-blank character starts an element
+  for (i++; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') line++;
+    if (c === ' ' || c === '\t' || c === '\r' || c === '\n') continue;
+    if (next) {
+      if (c === ']') break;
+      lines.push(line);
+      next = false;
+    }
+    if (c === '"') {
+      // A JSON string holds no raw line break.
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    } else if (c === '[' || c === '{') {
+      depth++;
+    } else if (c === ']' || c === '}') {
+      if (depth === 0) break;
+      depth--;
+    } else if (c === ',' && depth === 0) {
+      next = true;
+    }
+  }
+  return lines;
+}
+
+// checkBatchFile is client.CheckBatchFile: parseBatchFile, then every
+// identifier must be an object (<node>/<local-id>) that parses (code.js),
+// and none there twice (in any spelling), or it throws a
+// BatchCheckError naming the bad rows. Nothing is sent: the registry
+// judges the values, and the identifiers against the state.
+export function checkBatchFile(name, text) {
+  const { entries, lines } = parseBatchFile(name, text);
+  if (text.startsWith('\ufeff')) text = text.slice(1);
+  const csv = /\.csv$/i.test(name);
+  const fileLines = csv ? lines : jsonEntryLines(text);
+  const where = (i) => (csv ? `${name} line ${fileLines[i]}` : `${name} line ${fileLines[i] ?? 0}, entry ${i + 1}`);
+  const rows = [];
+  let count = 0;
+  const bad = (i, reason, position, detail, message = detail) => {
+    count++;
+    if (rows.length < BAD_ROWS) {
+      rows.push({ index: i, line: fileLines[i] ?? 0, entry: csv ? 0 : i + 1, id: entries[i].id, reason, position, detail, message: `${where(i)}: ${message}` });
+    }
+  };
+  const first = new Map(); // an identifier's canonical text to its entry
+  entries.forEach((e, i) => {
+    let p;
+    try {
+      p = parseID(e.id);
+    } catch (err) {
+      bad(i, err.reason, err.position, err.detail, `identifier ${goQuote(e.id)}: ${err.message}`);
+      return;
+    }
+    if (p.kind !== 'object') {
+      bad(i, NOT_AN_OBJECT, 0, `${e.id} is a ${p.kind}, not an object: a batch registers objects, <node>/<local-id>`);
+      return;
+    }
+    if (first.has(p.text)) {
+      bad(i, DUPLICATE, 0, `${e.id} is registered by ${where(first.get(p.text))} too: give each identifier once`);
+      return;
+    }
+    first.set(p.text, i);
+  });
+  if (count > 0) throw new BatchCheckError(rows, count);
   return { entries, lines };
 }
 

@@ -7,7 +7,7 @@
 
 import * as keys from './keys.js';
 import { sendTx, TxRefused } from './sign.js';
-import { parseBatchFile, upload } from './batch.js';
+import { checkBatchFile, upload, BatchCheckError } from './batch.js';
 import { hashFile } from './sha256.js';
 import { upload as uploadData, DataRefused } from './data.js';
 
@@ -52,6 +52,32 @@ const REFUSALS = {
   already_decided: ['It is decided already.', '已经决定。'],
   timeout: ['Sent, but not committed in time: it may still be; look it up by its hash.', '已发送，但未及时上链：可能稍后上链，请按哈希查询。'],
 };
+
+// The words for what is wrong with a batch file's identifier: code's
+// reasons (code.js) and batch.js's own.
+const BAD_ROW = {
+  bad_check_char: ['The check character does not match the nine digits before it: a digit mistyped?', '校验码与前九位数字不符：是否输错了数字？'],
+  unknown_country: ['The country is not an ISO 3166-1 numeric code.', '国家不是 ISO 3166-1 数字代码。'],
+  unknown_sector: ['The sector is not an ISIC Rev.4 division.', '行业不是 ISIC Rev.4 大类代码。'],
+  leading_zero: ['The unit starts with 0.', '单位编号以 0 开头。'],
+  too_long: ['A part is too long.', '某一部分过长。'],
+  too_short: ['A part is too short.', '某一部分过短。'],
+  empty: ['A part is empty.', '某一部分为空。'],
+  bad_char: ['A character that may not stand there.', '此处不允许该字符。'],
+  trailing_junk: ['Something follows where nothing may.', '末尾有多余的字符。'],
+  not_an_object: ['A city, sector or unit: a batch registers objects, <node>/<local-id>.', '这是城市、行业或单位：批量上传只登记对象（<节点>/<本地编号>）。'],
+  duplicate: ['Given twice: an earlier row has it.', '重复：前面的行已有该标识。'],
+};
+
+// markAt is id in a code element, its character at position (1-based,
+// in characters) marked; one past the end marks a space, as the search
+// page's error does (portal.go's splitAt).
+function markAt(id, position) {
+  const cs = Array.from(id);
+  if (position < 1) return el('code', {}, id);
+  const at = position > cs.length ? ' ' : cs[position - 1];
+  return el('code', {}, cs.slice(0, position - 1).join(''), el('mark', {}, at), cs.slice(position).join(''));
+}
 
 function explain(e) {
   if (e instanceof DataRefused) return e.message;
@@ -458,6 +484,31 @@ async function deskPage() {
   const form = $('#batch');
   const bar = $('#batch-progress');
   const report = $('#batch-report');
+  const checked = $('#batch-check');
+  // showBadRows shows a file's identifiers that cannot be registered,
+  // found before anything is signed: the line, the identifier with the
+  // wrong character marked, what is wrong, and where.
+  const showBadRows = (name, e) => {
+    job = null;
+    bar.hidden = true;
+    report.hidden = true;
+    $('#batch-resume').hidden = true;
+    $('#batch-count').textContent = '';
+    // Each cell is named by its column's heading, which a phone shows
+    // before it (portal.css) where the row is one block.
+    const label = Array.from(checked.querySelectorAll('thead th'), (th) => th.textContent);
+    const td = (i, ...children) => el('td', { 'data-label': label[i] }, ...children);
+    $('tbody', checked).replaceChildren(...e.rows.map((r) => el('tr', {},
+      td(0, r.entry ? `${r.line} (${t('entry', '第')} ${r.entry}${t('', ' 项')})` : String(r.line)),
+      td(1, markAt(r.id, r.position)),
+      td(2, `${t(...(BAD_ROW[r.reason] ?? ['Not an identifier.', '不是标识。']))} `, el('span', { class: 'reason' }, `(${r.reason})`), el('br'), el('small', {}, r.detail)),
+      td(3, r.position ? String(r.position) : '—'))));
+    checked.hidden = false;
+    const shown = e.count > e.rows.length ? t(`the first ${e.rows.length} are listed`, `下表列出前 ${e.rows.length} 行`) : t('listed below', '见下表');
+    const rows = e.count === 1 ? `1 row of ${name} has` : `${e.count} rows of ${name} have`;
+    say(t(`Nothing was sent: ${rows} an identifier that cannot be registered (${shown}). Correct the file and choose it again.`,
+      `未发送任何内容：${name} 中有 ${e.count} 行的标识无法登记（${shown}）。请修改文件后重新选择。`), 'bad');
+  };
   let job = null;
   const run = async (skipRefused) => {
     const { key, pubKey } = await signer(sel);
@@ -494,7 +545,16 @@ async function deskPage() {
   form.addEventListener('submit', guard(async () => {
     const file = field(form, 'file').files[0];
     const text = await file.text();
-    const { entries, lines } = parseBatchFile(file.name, text);
+    checked.hidden = true;
+    let read;
+    try {
+      read = checkBatchFile(file.name, text);
+    } catch (e) {
+      if (!(e instanceof BatchCheckError)) throw e;
+      showBadRows(file.name, e);
+      return;
+    }
+    const { entries, lines } = read;
     const { chain_id: chainID } = await network();
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
     const stateKey = `cityid.batch.${chainID}.${keys.toHex(digest)}`;
