@@ -98,13 +98,43 @@ func stoppableDialer(ctx context.Context, dial privval.SocketDialer) privval.Soc
 			return closed(), nil
 		}
 		conn, err := dial()
-		if err == nil && ctx.Err() != nil {
+		if err != nil {
+			return nil, err
+		}
+		if ctx.Err() != nil {
 			conn.Close() // dialed while the signer stopped
 			return closed(), nil
 		}
-		return conn, err
+		return lostConn{conn}, nil
 	}
 }
+
+// lostConn is a connection to the node whose failed reads say they timed
+// out. CometBFT's endpoint drops a connection, and its server redials,
+// only on a read that timed out; on EOF (the node stopped, or restarted
+// for an upgrade) it kept the dead connection and read it again at once,
+// forever, at full CPU, and the restarted node waited for a signer that
+// never came back (TestSignerRedialsARestartedNode).
+type lostConn struct{ net.Conn }
+
+func (c lostConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	var t interface{ Timeout() bool }
+	if err != nil && !(errors.As(err, &t) && t.Timeout()) {
+		err = connLost{err}
+	}
+	return n, err
+}
+
+// connLost is a read error of a connection that is gone.
+type connLost struct{ err error }
+
+func (e connLost) Error() string { return "connection to the node lost: " + e.err.Error() }
+func (e connLost) Unwrap() error { return e.err }
+
+// Timeout reports true so that CometBFT's endpoint drops the connection
+// (signerEndpoint.ReadMessage) and its server dials again.
+func (connLost) Timeout() bool { return true }
 
 // memberOnlyPV is the signer's validator key: votes and proposals as
 // FilePV signs them, with its double-sign checks, and, outside consensus,

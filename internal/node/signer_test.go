@@ -6,10 +6,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
 	cmtproto "github.com/cometbft/cometbft/api/cometbft/types/v1"
+	cmtcrypto "github.com/cometbft/cometbft/crypto"
+	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
 	"github.com/cometbft/cometbft/privval"
 
 	"github.com/cityid/cityid/client"
@@ -115,4 +119,72 @@ func chainIDOf(t *testing.T, genesis []byte) string {
 		t.Fatalf("genesis: %v", err)
 	}
 	return g.ChainID
+}
+
+// TestSignerRedialsARestartedNode: when the node's end of the connection
+// closes (the node stopped, or restarted for an upgrade), the signer dials
+// again, without spinning on the dead connection meanwhile, and signs for
+// the node that listens next at the same address.
+func TestSignerRedialsARestartedNode(t *testing.T) {
+	dir := t.TempDir()
+	keyFile, stateFile := filepath.Join(dir, "key.json"), filepath.Join(dir, "state.json")
+	pv, err := privval.GenFilePV(keyFile, stateFile, func() (cmtcrypto.PrivKey, error) { return cmted25519.GenPrivKey(), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	pv.Save()
+	laddr := "tcp://" + testnode.FreeAddr(t)
+	const chainID = "redial"
+	ctx, cancel := context.WithCancel(context.Background())
+	signed := make(chan error, 1)
+	go func() {
+		signed <- RunSigner(ctx, SignerOptions{KeyFile: keyFile, StateFile: stateFile, ChainID: chainID, Node: laddr}, slog.New(slog.DiscardHandler))
+	}()
+	defer func() {
+		cancel()
+		select {
+		case err := <-signed:
+			if err != nil {
+				t.Errorf("signer: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("the signer did not stop")
+		}
+	}()
+	node := func(round int) {
+		endpoint, err := privval.NewSignerListener(laddr, cmtlog.NewNopLogger())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer endpoint.Stop()
+		cl, err := privval.NewSignerClient(endpoint, chainID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cl.WaitForConnection(10 * time.Second); err != nil {
+			t.Fatalf("node %d: no signer connected: %v", round, err)
+		}
+		if _, err := cl.GetPubKey(); err != nil {
+			t.Fatalf("node %d: the signer's key: %v", round, err)
+		}
+	}
+	node(0)
+	// The node is gone: the signer redials every tenth of a second, and
+	// does nothing else.
+	cpu0 := processCPUTime(t)
+	time.Sleep(time.Second)
+	if used := processCPUTime(t) - cpu0; used > 300*time.Millisecond {
+		t.Errorf("with no node to sign for, the process used %s of CPU in a second", used)
+	}
+	node(1)
+}
+
+// processCPUTime is the CPU time this process has used.
+func processCPUTime(t *testing.T) time.Duration {
+	t.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
