@@ -108,6 +108,14 @@ func (a *benchApp) check(b *testing.B, txs [][]byte) {
 // process's CPU time in CheckTx per transaction, garbage collection
 // included, which a shared machine disturbs less than ns/op.
 func BenchmarkCheckTx(b *testing.B) {
+	benchmarkCheckTx(b, func(b *testing.B, a *benchApp, blk [][]byte, _, _ int) { a.check(b, blk) })
+}
+
+// benchmarkCheckTx times check over the workload's register
+// transactions, a block of benchBlockTxs at a time, each block then
+// finalized and committed (not timed). from is the block's first
+// transaction's index in the workload; loaders sign them in turn.
+func benchmarkCheckTx(b *testing.B, check func(b *testing.B, a *benchApp, blk [][]byte, from, loaders int)) {
 	f, err := workload.New("cityid-bench", nil, registry.MaxAdmins-1)
 	if err != nil {
 		b.Fatal(err)
@@ -123,7 +131,7 @@ func BenchmarkCheckTx(b *testing.B) {
 	for from := 0; from < len(txs); from += benchBlockTxs {
 		blk := txs[from:min(from+benchBlockTxs, len(txs))]
 		start := cpuTime(b)
-		a.check(b, blk)
+		check(b, a, blk, from, len(f.Loaders))
 		cpu += cpuTime(b) - start
 		b.StopTimer()
 		a.block(b, blk)
@@ -177,22 +185,7 @@ func BenchmarkFinalizeBlock(b *testing.B) {
 // committed between rounds (not timed). ns/op is wall time per
 // transaction with every core in use; cpu-µs/tx the process's CPU.
 func BenchmarkCheckTxClients(b *testing.B) {
-	f, err := workload.New("cityid-bench", nil, registry.MaxAdmins-1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	a := newBenchApp(b, f, false)
-	txs, err := f.RegisterTxs(0, b.N)
-	if err != nil {
-		b.Fatal(err)
-	}
-	loaders := len(f.Loaders)
-	b.ReportAllocs()
-	var cpu time.Duration
-	b.ResetTimer()
-	for from := 0; from < len(txs); from += benchBlockTxs {
-		blk := txs[from:min(from+benchBlockTxs, len(txs))]
-		start := cpuTime(b)
+	benchmarkCheckTx(b, func(b *testing.B, a *benchApp, blk [][]byte, from, loaders int) {
 		var wg sync.WaitGroup
 		errs := make(chan error, loaders)
 		for l := range loaders {
@@ -212,14 +205,9 @@ func BenchmarkCheckTxClients(b *testing.B) {
 			}()
 		}
 		wg.Wait()
-		cpu += cpuTime(b) - start
 		close(errs)
 		if err := <-errs; err != nil {
 			b.Fatal(err)
 		}
-		b.StopTimer()
-		a.block(b, blk)
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(cpu)/1e3/float64(b.N), "cpu-µs/tx")
+	})
 }
