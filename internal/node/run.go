@@ -375,6 +375,11 @@ func (r *Running) stop() error {
 	}
 	if r.data != nil {
 		// After the front ends and the anchoring: nothing appends now.
+		// Shutdown returns once every handler has, those past the grace
+		// cut off; if one still ran handlerGrace later (its error says
+		// so) and appended, Append opens the file again and fsyncs its
+		// own entry, which stays durable, and the process's exit closes
+		// it.
 		if err := r.data.Close(); err != nil {
 			errs = append(errs, err)
 		}
