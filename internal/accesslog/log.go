@@ -260,6 +260,9 @@ func (l *Log) load(d *datasetLog, dataset string) error {
 	case err != nil:
 		f.Close()
 		return err
+	case torn > 0 && size < known:
+		f.Close()
+		return fmt.Errorf("accesslog: %s line %d: no newline, inside what was made durable (%d bytes): damaged after the fact, not by a crash; repair it by hand", d.path, d.seq+1, known)
 	case torn > 0:
 		// Never acknowledged: Append returns only after the newline is
 		// fsynced (and AppendDeferred's entries are no one's receipt).

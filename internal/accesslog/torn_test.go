@@ -166,8 +166,8 @@ func TestZerosThatAreNotATornTailAreRefused(t *testing.T) {
 	}
 }
 
-// Zeros inside what this process fsynced itself are not a crash's: the
-// log refuses them, every time it is asked.
+// Zeros, or a torn last line, inside what this process fsynced itself are
+// not a crash's: the log refuses them, every time it is asked.
 func TestZerosInsideWhatWasMadeDurableAreRefused(t *testing.T) {
 	root := t.TempDir()
 	l := openLog(t, root)
@@ -191,6 +191,17 @@ func TestZerosInsideWhatWasMadeDurableAreRefused(t *testing.T) {
 		}
 	}
 	if got, _ := os.ReadFile(path); !bytes.Equal(got, damaged) || len(sideFiles(t, root)) != 0 {
+		t.Fatal("the damaged log was changed")
+	}
+	// Nor is a last line that lost its newline there.
+	cut := b[:len(b)-1]
+	if err := os.WriteFile(path, cut, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.Head(dsA); err == nil || !strings.Contains(err.Error(), "line 5: no newline, inside what was made durable") {
+		t.Fatalf("head: %v", err)
+	}
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, cut) || len(sideFiles(t, root)) != 0 {
 		t.Fatal("the damaged log was changed")
 	}
 }
