@@ -29,8 +29,13 @@
 // calls Verify.
 //
 // What this package must not do: decide what is logged (the API does), touch
-// ledger state, or repair acknowledged history. A torn last line (a write
-// cut by a crash, never acknowledged) is cut off with a note; anything else
-// malformed is an error naming the file and line, and a chain that does not
-// hold on disk is never extended.
+// ledger state, or repair acknowledged history. What a crash leaves after
+// the last durable point is cut off with a note and kept in a side file
+// (<file>.torn-<time>): a torn last line, or, from the first line holding
+// zero bytes (pages a file system left unwritten while later ones were
+// written), the rest of the file, when all of it is zeros or this log's
+// later entries: a zero byte was never fsynced, so no line ending after it
+// was acknowledged (tornTail). Anything else malformed is an error naming
+// the file and line, and a chain that does not hold on disk is never
+// extended.
 package accesslog

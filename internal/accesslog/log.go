@@ -99,6 +99,9 @@ type datasetLog struct {
 	durSize  int64
 	durGrant uint64
 	broken   error // why the chain on disk must not be extended
+	// vouched is the most of the file this process made durable, kept
+	// across loads (a Close, a load refused): tornTail cuts nothing in it.
+	vouched int64
 	// index[k] is where line k*indexEvery+1 starts, so a page deep in a
 	// long log is read from near its start, not from the file's.
 	index []int64
@@ -207,12 +210,16 @@ func (l *Log) dataset(dataset string) (*datasetLog, error) {
 	return d, nil
 }
 
-// load reads the file once: where the chain stands, a torn last line cut
-// off. Called with d.mu held.
+// load reads the file once: where the chain stands, a tail a crash left
+// cut off (cutTail). Called with d.mu held.
 func (l *Log) load(d *datasetLog, dataset string) error {
 	if d.loaded {
 		return nil
 	}
+	// What this process made durable itself, from an earlier load of the
+	// file (before a Close): zero bytes there are not a crash's doing.
+	d.vouched = max(d.vouched, d.durSize)
+	known := d.vouched
 	d.seq, d.head, d.size, d.broken, d.granted = 0, ZeroHash, 0, nil, 0
 	d.durSeq, d.durHead, d.durSize, d.durGrant = 0, ZeroHash, 0, 0
 	d.index = d.index[:0]
@@ -239,23 +246,33 @@ func (l *Log) load(d *datasetLog, dataset string) error {
 		}
 		return nil
 	})
-	if err != nil {
+	var zeros *zeroError
+	switch {
+	case errors.As(err, &zeros):
+		// Zero bytes are never written (JSON escapes a NUL), so they are
+		// bytes no fsync made durable, which only a crash leaves, and
+		// only after the last durable point (tornTail).
+		if err := l.tornTail(f, d, dataset, zeros, known, last.Seq); err != nil {
+			f.Close()
+			return err
+		}
+		size = zeros.start
+	case err != nil:
 		f.Close()
 		return err
-	}
-	if torn > 0 {
+	case torn > 0 && size < known:
+		f.Close()
+		return fmt.Errorf("accesslog: %s line %d: no newline, inside what was made durable (%d bytes): damaged after the fact, not by a crash; repair it by hand", d.path, d.seq+1, known)
+	case torn > 0:
 		// Never acknowledged: Append returns only after the newline is
 		// fsynced (and AppendDeferred's entries are no one's receipt).
 		// Cut it so the next line starts clean.
-		if err := f.Truncate(size); err != nil {
+		aside, err := l.cutTail(f, d, size)
+		if err != nil {
 			f.Close()
-			return fmt.Errorf("accesslog: cut torn line of %s: %w", d.path, err)
+			return err
 		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return fmt.Errorf("accesslog: fsync %s: %w", d.path, err)
-		}
-		l.note(fmt.Sprintf("accesslog: %s: cut off a torn last line of %d bytes after entry %d (a write cut by a crash, never acknowledged)", d.path, torn, d.seq))
+		l.note(fmt.Sprintf("accesslog: %s: cut off a torn last line of %d bytes after entry %d (a write cut by a crash, never acknowledged); kept in %s", d.path, torn, d.seq, aside))
 	}
 	// What was read back is on disk; fsync it once in case it was written
 	// by a process that died before its own fsync.
@@ -267,6 +284,128 @@ func (l *Log) load(d *datasetLog, dataset string) error {
 	d.f, d.size, d.loaded = f, size, true
 	d.durSeq, d.durHead, d.durSize, d.durGrant = d.seq, d.head, size, d.granted
 	return nil
+}
+
+// tornTail cuts the file from the line holding its first zero byte, when
+// that is provably a tail no Append acknowledged, or says why not.
+//
+// Why it is: lines are written in file order under d.mu, and an Append
+// returns only once an fsync that began after its line was written has
+// ended (commit); that fsync made every byte before the line's end
+// durable, and so did every fsync since (Close's, load's, a read's). A
+// byte never made durable, which a crash leaves zero on a file system
+// that wrote a later page first (XFS, out-of-order completion), thus lies
+// after the end of every acknowledged line, and of every entry Head,
+// Status or Entries showed, so of every anchor. The line holding it, and
+// every line after, was never acknowledged.
+//
+// What is not a crash's tail is refused as any damage is: zeros inside
+// what this process made durable itself (known), or, after them, a
+// complete line without zeros that is not an entry of the dataset
+// numbered after the kept ones, in order (the writer wrote nothing else).
+func (l *Log) tornTail(f *os.File, d *datasetLog, dataset string, z *zeroError, known int64, kept uint64) error {
+	if z.start < known {
+		return fmt.Errorf("accesslog: %s line %d: zero bytes inside what was made durable (%d bytes): damaged after the fact, not by a crash; repair it by hand", d.path, z.line, known)
+	}
+	end, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return fmt.Errorf("accesslog: %s: %w", d.path, err)
+	}
+	if err := checkTail(io.NewSectionReader(f, z.start, end-z.start), d.path, z.line, dataset, kept); err != nil {
+		return err
+	}
+	aside, err := l.cutTail(f, d, z.start)
+	if err != nil {
+		return err
+	}
+	l.note(fmt.Sprintf("accesslog: %s: cut off a torn tail of %d bytes from line %d on, after entry %d (zero bytes: pages a crash left unwritten, so nothing from there was acknowledged); kept in %s", d.path, end-z.start, z.line, kept, aside))
+	return nil
+}
+
+// checkTail says whether r, the file from line first (which holds zero
+// bytes) to its end, is what a crash leaves of lines written after the
+// kept entries: zeroed stretches, and whole lines of the dataset's
+// entries numbered above kept, in increasing order. A last line without
+// its newline is torn and not looked at.
+func checkTail(r io.Reader, path string, first uint64, dataset string, kept uint64) error {
+	br := bufio.NewReaderSize(r, MaxLineBytes)
+	n, prev := first, kept
+	var zero, long bool // of the line being read, across ReadSlice's chunks
+	for {
+		chunk, err := br.ReadSlice('\n')
+		zero = zero || bytes.IndexByte(chunk, 0) >= 0
+		switch {
+		case err == io.EOF:
+			return nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			long = true
+			continue
+		case err != nil:
+			return fmt.Errorf("accesslog: read %s line %d: %w", path, n, err)
+		}
+		switch {
+		case zero:
+		case long:
+			return fmt.Errorf("accesslog: %s line %d, after zero bytes at line %d: longer than %d bytes, not a line of this log: not a torn tail; repair it by hand", path, n, first, MaxLineBytes)
+		default:
+			e, perr := parseLine(chunk)
+			switch {
+			case perr != nil:
+				return fmt.Errorf("accesslog: %s line %d, after zero bytes at line %d: %w: not a torn tail; repair it by hand", path, n, first, perr)
+			case e.Dataset != dataset || e.Seq <= prev:
+				return fmt.Errorf("accesslog: %s line %d, after zero bytes at line %d: entry %d of dataset %q does not follow entry %d: not a torn tail; repair it by hand", path, n, first, e.Seq, clip(e.Dataset), prev)
+			}
+			prev = e.Seq
+		}
+		n++
+		zero, long = false, false
+	}
+}
+
+// cutTail keeps the file's bytes from `from` on in a side file, durably,
+// then cuts them from the log: nothing is destroyed, and the next line
+// starts clean. It returns the side file's path.
+func (l *Log) cutTail(f *os.File, d *datasetLog, from int64) (string, error) {
+	stamp := l.opts.Now().UTC().Format("20060102T150405.000000000Z")
+	var side *os.File
+	var aside string
+	for i := 0; side == nil; i++ {
+		aside = d.path + ".torn-" + stamp
+		if i > 0 {
+			aside += fmt.Sprintf("-%d", i)
+		}
+		s, err := os.OpenFile(aside, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+		switch {
+		case err == nil:
+			side = s
+		case !errors.Is(err, fs.ErrExist) || i >= 100:
+			return "", fmt.Errorf("accesslog: keep the torn tail of %s: %w", d.path, err)
+		}
+	}
+	end, err := f.Seek(0, io.SeekEnd)
+	if err == nil {
+		_, err = io.Copy(side, io.NewSectionReader(f, from, end-from))
+	}
+	if err == nil {
+		err = side.Sync()
+	}
+	if cerr := side.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = fsx.SyncDir(l.root)
+	}
+	if err != nil {
+		// The log is left as it was: refused, whole.
+		return "", fmt.Errorf("accesslog: keep the torn tail of %s in %s: %w", d.path, aside, err)
+	}
+	if err := f.Truncate(from); err != nil {
+		return "", fmt.Errorf("accesslog: cut the torn tail of %s: %w", d.path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return "", fmt.Errorf("accesslog: fsync %s: %w", d.path, err)
+	}
+	return aside, nil
 }
 
 // chainProblem says why entry n (line n) does not extend the chain.
@@ -292,7 +431,7 @@ func chainProblem(path string, n uint64, e Entry, dataset string, prev Entry) er
 // file, calling fn with each entry, its line number and where it starts in
 // r. It returns the bytes of complete lines and the length of a last line
 // without its newline (torn). A line that is not an entry is an error
-// naming the file and line.
+// naming the file and line; a *zeroError when it holds zero bytes.
 func scan(r io.Reader, path string, firstLine uint64, fn func(n uint64, start int64, e Entry) error) (size, torn int64, err error) {
 	br := bufio.NewReaderSize(r, MaxLineBytes)
 	n := firstLine
@@ -301,6 +440,8 @@ func scan(r io.Reader, path string, firstLine uint64, fn func(n uint64, start in
 		switch {
 		case err == io.EOF:
 			return size, int64(len(line)), nil
+		case (err == nil || errors.Is(err, bufio.ErrBufferFull)) && bytes.IndexByte(line, 0) >= 0:
+			return 0, 0, &zeroError{path: path, line: n + 1, start: size}
 		case errors.Is(err, bufio.ErrBufferFull):
 			return 0, 0, fmt.Errorf("accesslog: %s line %d: longer than %d bytes", path, n+1, MaxLineBytes)
 		case err != nil:
@@ -316,6 +457,18 @@ func scan(r io.Reader, path string, firstLine uint64, fn func(n uint64, start in
 		}
 		size += int64(len(line))
 	}
+}
+
+// zeroError is a line holding zero bytes, which no entry's line does
+// (JSON escapes them): bytes a crash left unwritten (tornTail).
+type zeroError struct {
+	path  string
+	line  uint64 // its number
+	start int64  // where it starts in the file
+}
+
+func (e *zeroError) Error() string {
+	return fmt.Sprintf("accesslog: %s line %d: zero bytes, not an entry", e.path, e.line)
 }
 
 func parseLine(line []byte) (Entry, error) {

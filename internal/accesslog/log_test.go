@@ -176,6 +176,11 @@ func TestTornTailIsCutWithANote(t *testing.T) {
 			if len(noted) != 1 || !strings.Contains(noted[0], "torn") || len(l2.Notes()) != 1 {
 				t.Fatalf("notes: %q", noted)
 			}
+			if side := sideFiles(t, root); len(side) != 1 || !strings.Contains(noted[0], side[0]) {
+				t.Fatalf("side files: %q", side)
+			} else if kept, err := os.ReadFile(side[0]); err != nil || string(kept) != torn {
+				t.Fatalf("kept aside %q (%v), cut %q", kept, err, torn)
+			}
 			if _, err := l2.Append(access(dsA, 9)); err != nil {
 				t.Fatal(err)
 			}

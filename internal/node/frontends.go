@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -31,6 +32,11 @@ const (
 	writeTimeout   = wire.DefaultSubmitWait + 10*time.Second
 	idleTimeout    = 2 * time.Minute
 	maxHeaderBytes = 16 << 10
+	// handlerGrace bounds how long Shutdown waits, after closing the
+	// connections of requests that outlived its context (long downloads),
+	// for their handlers to return: a write to a closed connection fails
+	// at once, and a request's context ends with its connection.
+	handlerGrace = 5 * time.Second
 )
 
 // The chain node answers the API in the wire types, so it is the API's
@@ -90,6 +96,9 @@ type FrontEnds struct {
 	http   *http.Server
 	dns    *dnsfront.Server
 	served chan error
+	// handling counts the HTTP handlers running (counted), so that
+	// Shutdown can say when none is left.
+	handling atomic.Int64
 }
 
 // ServeFrontEnds serves b through the HTTP API on ln and, unless
@@ -98,11 +107,12 @@ type FrontEnds struct {
 // error nothing is left serving, and ln is the caller's to close.
 func ServeFrontEnds(ln net.Listener, b api.Backend, o FrontEndOptions) (*FrontEnds, error) {
 	limits := o.Limits
-	srv := HTTPServer(api.New(b, api.Options{
+	f := &FrontEnds{HTTPAddr: ln.Addr().String(), served: make(chan error, 1)}
+	srv := HTTPServer(f.counted(api.New(b, api.Options{
 		Logger: o.Log.With("module", "api"), PublicURL: o.PublicURL, DNSZone: o.Zone, Metrics: o.Metrics, Limits: &limits,
 		Data: o.Data,
-	}), o.Log.With("module", "http"))
-	f := &FrontEnds{HTTPAddr: ln.Addr().String(), http: srv, served: make(chan error, 1)}
+	})), o.Log.With("module", "http"))
+	f.http = srv
 	if o.DNSListen != "" {
 		m := o.Metrics
 		d, err := dnsfront.New(b, dnsfront.Options{Zone: o.Zone, NS: o.NS, Glue: o.Glue, Logger: o.Log.With("module", "dns"), RateLimit: o.DNSRateLimit,
@@ -129,12 +139,32 @@ func ServeFrontEnds(ln net.Listener, b api.Backend, o FrontEndOptions) (*FrontEn
 // http.ErrServerClosed after Shutdown.
 func (f *FrontEnds) Served() <-chan error { return f.served }
 
+// counted is h, counted in f.handling while it runs.
+func (f *FrontEnds) counted(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.handling.Add(1)
+		defer f.handling.Add(-1)
+		h.ServeHTTP(w, r)
+	})
+}
+
 // Shutdown stops both front ends, letting requests in flight finish
-// until ctx ends.
+// until ctx ends. Those still running then (a long download) have their
+// connections closed, and it returns once their handlers have, so that
+// what they use (the access logs, the stores) can be closed after it;
+// when some still run handlerGrace later, its error says so.
 func (f *FrontEnds) Shutdown(ctx context.Context) error {
 	var errs []error
 	if err := f.http.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("stop http api: %w", err))
+		// http.Server.Shutdown leaves such connections open, their
+		// handlers running.
+		if err := f.http.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("stop http api: close its connections: %w", err))
+		}
+	}
+	if n := f.awaitHandlers(handlerGrace); n > 0 {
+		errs = append(errs, fmt.Errorf("stop http api: %d requests still handled %s after their connections were closed", n, handlerGrace))
 	}
 	if f.dns != nil {
 		if err := f.dns.Shutdown(ctx); err != nil {
@@ -142,4 +172,18 @@ func (f *FrontEnds) Shutdown(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// awaitHandlers waits up to d for the HTTP handlers to return, and says
+// how many still run. A poll: it runs once, at the end of a stop, and
+// keeps the count on the request path a single atomic add.
+func (f *FrontEnds) awaitHandlers(d time.Duration) int64 {
+	deadline := time.Now().Add(d)
+	for {
+		n := f.handling.Load()
+		if n == 0 || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -236,7 +236,7 @@ func startData(c *Config, cn *chain.Node, log *slog.Logger, public, listen strin
 	if err != nil {
 		return nil, nil, fmt.Errorf("datasets in %s: %w", dir, err)
 	}
-	logs, err := accesslog.Open(filepath.Join(dir, "logs"))
+	logs, err := openAccessLogs(filepath.Join(dir, "logs"), log.With("module", "data"))
 	if err != nil {
 		return nil, nil, fmt.Errorf("access logs in %s: %w", dir, err)
 	}
@@ -263,6 +263,16 @@ func startData(c *Config, cn *chain.Node, log *slog.Logger, public, listen strin
 	}
 	return svc, &share.Anchoring{Key: k.Private, ChainID: cn.ChainID(), Submit: cn.Submit, PendingNonce: cn.PendingNonce,
 		Logger: log.With("module", "data")}, nil
+}
+
+// openAccessLogs opens the access logs under dir, with what they do on
+// their own logged as warnings: a crash's torn tail cut off and kept
+// aside, and the failed fsync of refusals' entries (AppendDeferred's
+// timer), after which the dataset's log refuses every request until the
+// node restarts. Nobody waits on either, so the log is how an operator
+// hears of them.
+func openAccessLogs(dir string, log *slog.Logger) (*accesslog.Log, error) {
+	return accesslog.OpenWithOptions(dir, accesslog.Options{Note: func(msg string) { log.Warn(msg) }})
 }
 
 // authorities are the host[:port] names a data request may be signed for
@@ -365,6 +375,11 @@ func (r *Running) stop() error {
 	}
 	if r.data != nil {
 		// After the front ends and the anchoring: nothing appends now.
+		// Shutdown returns once every handler has, those past the grace
+		// cut off; if one still ran handlerGrace later (its error says
+		// so) and appended, Append opens the file again and fsyncs its
+		// own entry, which stays durable, and the process's exit closes
+		// it.
 		if err := r.data.Close(); err != nil {
 			errs = append(errs, err)
 		}

@@ -1,0 +1,207 @@
+package accesslog
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// crashed writes the log file as a crash on a file system that made later
+// pages durable before earlier ones leaves it: lines[:keep] whole, then
+// the bytes of lines[keep:] with [zeroFrom, zeroTo) of them (counted from
+// line keep's start) never written, read back as zeros; extra is added
+// after the zeros, as a longer unwritten stretch would be.
+func crashed(t *testing.T, path string, lines []string, keep, zeroFrom, zeroTo, extra int) (kept, tail []byte) {
+	t.Helper()
+	kept = []byte(strings.Join(lines[:keep], ""))
+	tail = []byte(strings.Join(lines[keep:], ""))
+	for i := zeroFrom; i < zeroTo; i++ {
+		tail[i] = 0
+	}
+	tail = append(tail[:zeroTo], append(make([]byte, extra), tail[zeroTo:]...)...)
+	if err := os.WriteFile(path, append(append([]byte{}, kept...), tail...), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	return kept, tail
+}
+
+// logLines appends n entries to dsA's log under root and returns its lines.
+func logLines(t *testing.T, root string, n int) ([]Entry, []string) {
+	t.Helper()
+	l := openLog(t, root)
+	es := appendN(t, l, dsA, n)
+	l.Close()
+	b, err := os.ReadFile(filepath.Join(root, FileName(dsA)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	return es, lines[:len(lines)-1] // after the last newline, ""
+}
+
+func sideFiles(t *testing.T, root string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(root, "*.torn-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// A crash that left zeros where pages were never written, and whole lines
+// after them, leaves a log that loads: from the first line holding zeros
+// on, it is kept aside and noted, the rest verifies, appends go on.
+func TestZeroedStretchIsCutAside(t *testing.T) {
+	for _, c := range []struct {
+		name                  string
+		keep, from, to, extra int // as crashed takes them; from, to < 0: from the tail's end
+	}{
+		{name: "a line's start zeroed, whole lines after", keep: 3, from: 0, to: 40},
+		{name: "zeros across a newline", keep: 3, from: 30, to: -1},
+		{name: "zeros in one line's middle, whole lines after", keep: 4, from: 10, to: 20},
+		{name: "a stretch longer than a line may be", keep: 2, from: 0, to: 5, extra: MaxLineBytes + 100},
+		{name: "zeros then a torn last line", keep: 3, from: 0, to: -2},
+		{name: "every line after the first zeroed", keep: 1, from: 0, to: -3},
+		{name: "nothing kept", keep: 0, from: 5, to: 50},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			es, lines := logLines(t, root, 6)
+			to := c.to
+			switch c.to {
+			case -1: // to the middle of the next line but one
+				to = len(lines[c.keep]) + len(lines[c.keep+1])/2
+			case -2: // the tail ends inside a line, no newline
+				lines[len(lines)-1] = lines[len(lines)-1][:20]
+				to = len(lines[c.keep])
+			case -3:
+				to = len(strings.Join(lines[c.keep:], ""))
+			}
+			path := filepath.Join(root, FileName(dsA))
+			_, tail := crashed(t, path, lines, c.keep, c.from, to, c.extra)
+
+			var noted []string
+			l, err := OpenWithOptions(root, Options{Now: fixedClock(), Note: func(m string) { noted = append(noted, m) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			n, h, err := l.Head(dsA)
+			wantHead := ZeroHash
+			if c.keep > 0 {
+				wantHead = es[c.keep-1].Hash
+			}
+			if err != nil || n != uint64(c.keep) || h != wantHead {
+				t.Fatalf("head: %d %s %v, want %d %s", n, h, err, c.keep, wantHead)
+			}
+			side := sideFiles(t, root)
+			if len(side) != 1 {
+				t.Fatalf("side files: %q", side)
+			}
+			if got, err := os.ReadFile(side[0]); err != nil || !bytes.Equal(got, tail) {
+				t.Fatalf("kept aside %d bytes (%v), cut %d", len(got), err, len(tail))
+			}
+			if len(noted) != 1 || !strings.Contains(noted[0], "torn") || !strings.Contains(noted[0], side[0]) {
+				t.Fatalf("notes: %q", noted)
+			}
+			if ds, err := l.Datasets(); err != nil || len(ds) != 1 || ds[0] != dsA {
+				t.Fatalf("datasets with the side file there: %q %v", ds, err)
+			}
+			e, err := l.Append(access(dsA, 9))
+			if err != nil || e.Seq != uint64(c.keep)+1 {
+				t.Fatalf("append after the cut: %+v %v", e, err)
+			}
+			if r := Verify(all(t, l, dsA), []AnchorHead{{Entries: e.Seq, Head: e.Hash}}); !r.OK || r.Entries != e.Seq {
+				t.Fatalf("after the cut: %+v", r)
+			}
+			// Opened again, it is a sound log: nothing more is cut.
+			l.Close()
+			l2 := openLog(t, root)
+			if n, _, err := l2.Head(dsA); err != nil || n != e.Seq || len(sideFiles(t, root)) != 1 {
+				t.Fatalf("reopened: %d %v %q", n, err, sideFiles(t, root))
+			}
+		})
+	}
+}
+
+// Damage that is not what a crash leaves after the last durable point is
+// refused as today, the file left as it is and nothing set aside.
+func TestZerosThatAreNotATornTailAreRefused(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		// what follows the zeros, in place of lines 5 and 6
+		after func(lines []string) string
+		want  string
+	}{
+		{"garbage after the zeros", func([]string) string { return "not json\n" }, "line 5, after zero bytes at line 3"},
+		{"an earlier entry after the zeros", func(l []string) string { return l[1] }, "does not follow entry 2"},
+		{"entries out of order after the zeros", func(l []string) string { return l[5] + l[4] }, "entry 5 of dataset"},
+		{"another dataset's entry", func(l []string) string { return strings.Replace(l[4], dsA, dsB, 1) }, "of dataset \"" + dsB},
+		{"a long line without zeros", func([]string) string { return strings.Repeat("x", MaxLineBytes+1) + "\n" }, "longer than"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			_, lines := logLines(t, root, 6)
+			path := filepath.Join(root, FileName(dsA))
+			// Lines 3 and 4 zeroed but their newlines, so that what
+			// follows is a line of its own.
+			damaged := strings.Join(lines[:2], "") + lines[2][:10] + strings.Repeat("\x00", len(lines[2])-11) + "\n" +
+				strings.Repeat("\x00", len(lines[3])-1) + "\n" + c.after(lines)
+			if err := os.WriteFile(path, []byte(damaged), 0o640); err != nil {
+				t.Fatal(err)
+			}
+			l := openLog(t, root)
+			if _, _, err := l.Head(dsA); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "not a torn tail") {
+				t.Fatalf("head: %v, want %q", err, c.want)
+			}
+			if _, err := l.Append(access(dsA, 7)); err == nil {
+				t.Fatal("appended to a damaged log")
+			}
+			if b, _ := os.ReadFile(path); string(b) != damaged || len(sideFiles(t, root)) != 0 || len(l.Notes()) != 0 {
+				t.Fatalf("the damaged log was changed (%d bytes of %d), side files %q, notes %q", len(b), len(damaged), sideFiles(t, root), l.Notes())
+			}
+		})
+	}
+}
+
+// Zeros, or a torn last line, inside what this process fsynced itself are
+// not a crash's: the log refuses them, every time it is asked.
+func TestZerosInsideWhatWasMadeDurableAreRefused(t *testing.T) {
+	root := t.TempDir()
+	l := openLog(t, root)
+	appendN(t, l, dsA, 5)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(root, FileName(dsA))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := bytes.IndexByte(b, '\n') + 1
+	damaged := append(append(append([]byte{}, b[:second]...), make([]byte, 30)...), b[second+30:]...)
+	if err := os.WriteFile(path, damaged, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, _, err := l.Head(dsA); err == nil || !strings.Contains(err.Error(), "line 2: zero bytes inside what was made durable") {
+			t.Fatalf("head: %v", err)
+		}
+	}
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, damaged) || len(sideFiles(t, root)) != 0 {
+		t.Fatal("the damaged log was changed")
+	}
+	// Nor is a last line that lost its newline there.
+	cut := b[:len(b)-1]
+	if err := os.WriteFile(path, cut, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := l.Head(dsA); err == nil || !strings.Contains(err.Error(), "line 5: no newline, inside what was made durable") {
+		t.Fatalf("head: %v", err)
+	}
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, cut) || len(sideFiles(t, root)) != 0 {
+		t.Fatal("the damaged log was changed")
+	}
+}
