@@ -43,13 +43,29 @@ P2P port; it is written into the node's config as p2p.external_address.
 When the validator key is in a remote signer (priv_validator_laddr in
 config/config.toml), member listens on that address as the node would and
 waits (--signer-wait) for 'cityid signer' to connect and sign the file;
-the signer signs nothing else outside consensus. See docs/keys.md.`,
+the signer signs nothing else outside consensus. Whichever signer connects
+first is asked: member prints the address and public key of the one that
+did, to compare with what 'cityid signer' logged at its start, and
+--validator-key HEX refuses any other key. See docs/keys.md.`,
 		Example: "  cityid genesis member --chain-id cityid-pilot --address 203.0.113.10:26656 > institute-a.json",
 		Args:    exactArgs(0, "no arguments, only flags"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Waiting = func(laddr string) {
-				fmt.Fprintf(cmd.ErrOrStderr(), "waiting up to %s for the remote signer to connect to %s (run 'cityid signer --chain-id %s --node %s' on its machine)\n",
-					orDefaultWait(o.SignerWait), laddr, o.ChainID, laddr)
+				signer, note := node.SignerCommand(o.ChainID, laddr)
+				if note != "" {
+					note = "\n(" + note + ")"
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "waiting up to %s for the remote signer to connect to %s; on its machine, with the validator's key and state files, run:\n  %s%s\n",
+					orDefaultWait(o.SignerWait), laddr, signer, note)
+			}
+			o.Connected = func(address, pubKey string) {
+				// The listener authenticates nobody: the operator checks
+				// that the signer that connected is theirs.
+				check := "compare them with what 'cityid signer' logged at its start (or give --validator-key)"
+				if o.ValidatorKey != "" {
+					check = "checked against --validator-key"
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "a remote signer connected, signing for the validator address=%s pub_key=%s: %s\n", address, pubKey, check)
 			}
 			m, err := node.Member(g.home, o)
 			if err != nil {
@@ -61,6 +77,7 @@ the signer signs nothing else outside consensus. See docs/keys.md.`,
 	}
 	cmd.Flags().StringVar(&o.Address, "address", "", "HOST:PORT the other nodes dial (default: the config's p2p.external_address)")
 	cmd.Flags().StringVar(&o.ChainID, "chain-id", "", "the new network's chain ID (required: the file is signed for it, and collect takes it for that chain only)")
+	cmd.Flags().StringVar(&o.ValidatorKey, "validator-key", "", "the validator public key (hex, as 'cityid signer' logs it as pub_key) the file must name: a signer with another key is refused")
 	cmd.Flags().DurationVar(&o.SignerWait, "signer-wait", node.DefaultSignerWait, "how long to wait for the remote signer to connect, when the validator key is in one")
 	return cmd
 }

@@ -147,8 +147,18 @@ func TestGenesisMemberRemoteSigner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(stderr, "waiting up to 20s for the remote signer to connect to "+laddr) {
-		t.Errorf("genesis member said %q, want that it waits for the signer", stderr)
+	if !strings.Contains(stderr, "waiting up to 20s for the remote signer to connect to "+laddr) ||
+		!strings.Contains(stderr, "cityid signer --chain-id cityid-pilot --node "+laddr+" --key ") || !strings.Contains(stderr, " --state ") {
+		t.Errorf("genesis member said %q, want that it waits for the signer, and the whole command to run", stderr)
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatal(err)
+	}
+	// The signer that connected, for the operator to compare with what
+	// the signer logged at its start.
+	if !strings.Contains(stderr, "signing for the validator address=") || !strings.Contains(stderr, " pub_key="+m["validator_key"]+":") {
+		t.Errorf("genesis member said %q, want the address and public key of the signer that connected", stderr)
 	}
 	file := filepath.Join(t.TempDir(), "a.json")
 	if err := os.WriteFile(file, []byte(out), 0o600); err != nil {

@@ -175,6 +175,9 @@ func (a *App) Info(context.Context, *abci.InfoRequest) (*abci.InfoResponse, erro
 // block, as Cosmos SDK chains do, so a node stopped before its first commit
 // simply runs InitChain again.
 func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.InitChainResponse, error) {
+	if err := checkGenesisAppVersion(req); err != nil {
+		return nil, err
+	}
 	a.store.Rollback()
 	a.store.SetInitialVersion(req.InitialHeight)
 	vals := make([]registry.Validator, len(req.Validators))
@@ -221,6 +224,29 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 	}
 	a.log.Info("genesis state written", "chain_id", req.ChainId, "initial_height", req.InitialHeight, "app_version", version)
 	return resp, nil
+}
+
+// checkGenesisAppVersion refuses a genesis made by a cityid whose rules
+// are not this binary's. CometBFT starts a chain at the application
+// version Info reports (the handshake sets it before InitChain), not at
+// the genesis's consensus_params.version.app: without this check a genesis
+// made by an older release would start under this one's rules, and a
+// network whose nodes run both would stall at height 1 on CometBFT's
+// "wrong Block.Header.Version". A genesis with version 0 was made before
+// genesis files carried one (node's consensusParams), and starts as it
+// always did.
+func checkGenesisAppVersion(req *abci.InitChainRequest) error {
+	var v uint64
+	if p := req.ConsensusParams; p != nil && p.Version != nil {
+		v = p.Version.App
+	}
+	if v == 0 || v == AppVersion {
+		return nil
+	}
+	return fmt.Errorf("init chain %s: the genesis is for application version %d, and this cityid starts chains at application version %d: "+
+		"run the cityid release that made the genesis (the one that starts chains at version %d) on every node; "+
+		"a later release comes to a running chain by a scheduled upgrade (docs/upgrade.md)",
+		req.ChainId, v, AppVersion, v)
 }
 
 // openGenesisFile opens a file the genesis names, in the genesis file's

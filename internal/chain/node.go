@@ -268,7 +268,9 @@ func (n *Node) Store() *store.Store { return n.store }
 // ChainID is the node's chain.
 func (n *Node) ChainID() string { return n.node.GenesisDoc().ChainID }
 
-// Status reports the node's height and sync state.
+// Status reports the node's height and sync state, and whether it is a
+// validator: of the latest block's set, or, at height 0, of the genesis's
+// (wire.NodeStatus).
 func (n *Node) Status(ctx context.Context) (wire.NodeStatus, error) {
 	s, err := n.client.Status(ctx)
 	if err != nil {

@@ -152,6 +152,16 @@ type MemberOptions struct {
 	// Waiting, when set, is told the address Member listens on for the
 	// remote signer before it waits, so that the operator can start it.
 	Waiting func(laddr string)
+	// Connected, when set, is told the validator address and public key
+	// (hex) of the remote signer that connected, before it signs: the
+	// listener authenticates nobody, so whoever connects first supplies
+	// the key, and the operator compares these with what `cityid signer`
+	// logged at its start.
+	Connected func(address, pubKey string)
+	// ValidatorKey, when set, is the validator public key (hex, as a
+	// member file's validator_key) the file must name: a key that is not
+	// it, from whichever signer connected, is refused.
+	ValidatorKey string
 }
 
 // DefaultSignerWait is how long `genesis member` waits for the remote
@@ -171,6 +181,16 @@ func Member(home string, o MemberOptions) (GenesisMember, error) {
 		// Signed anyway, it would fail only at collect, once every
 		// institute has made its file.
 		return GenesisMember{}, fmt.Errorf("genesis member: chain ID %q is %d bytes, more than CometBFT's %d", chainID, len(chainID), types.MaxChainIDLen)
+	}
+	var pinned ed25519.PublicKey
+	if o.ValidatorKey != "" {
+		// In either case: the signer logs it in lower case, other
+		// tools print upper case hex.
+		k, err := registry.ParsePubKey(strings.ToLower(o.ValidatorKey))
+		if err != nil {
+			return GenesisMember{}, fmt.Errorf("genesis member: --validator-key: %w", err)
+		}
+		pinned = k
 	}
 	c, err := Load(home)
 	if err != nil {
@@ -198,7 +218,7 @@ func Member(home string, o MemberOptions) (GenesisMember, error) {
 	// The validator's key is where the node would take it from.
 	var val memberSigner
 	if laddr := c.Comet.PrivValidatorListenAddr; laddr != "" {
-		val = &remoteMemberSigner{laddr: laddr, chainID: chainID, wait: o.SignerWait, waiting: o.Waiting}
+		val = &remoteMemberSigner{laddr: laddr, chainID: chainID, wait: o.SignerWait, waiting: o.Waiting, connected: o.Connected}
 	} else {
 		key, err := readValidatorKey(c.Comet.PrivValidatorKeyFile())
 		if err != nil {
@@ -213,6 +233,14 @@ func Member(home string, o MemberOptions) (GenesisMember, error) {
 	valPub, err := val.pubKey()
 	if err != nil {
 		return GenesisMember{}, fmt.Errorf("genesis member: %w", err)
+	}
+	if pinned != nil && !pinned.Equal(valPub) {
+		from := "the key file " + c.Comet.PrivValidatorKeyFile()
+		if laddr := c.Comet.PrivValidatorListenAddr; laddr != "" {
+			from = "the remote signer that connected to " + laddr + " (another signer than yours?)"
+		}
+		return GenesisMember{}, fmt.Errorf("genesis member: the validator key of %s is %s (address %s), not %s (address %s) that --validator-key names; nothing was signed",
+			from, hex.EncodeToString(valPub), cmted25519.PubKey(valPub).Address(), hex.EncodeToString(pinned), cmted25519.PubKey(pinned).Address())
 	}
 	// The public half only, which the key file keeps in clear: no
 	// passphrase is asked for what is published.
@@ -268,6 +296,7 @@ type remoteMemberSigner struct {
 	laddr, chainID string
 	wait           time.Duration
 	waiting        func(string)
+	connected      func(address, pubKey string)
 	endpoint       *privval.SignerListenerEndpoint
 	client         *privval.SignerClient
 }
@@ -293,8 +322,12 @@ func (s *remoteMemberSigner) connect() error {
 		s.waiting(s.laddr)
 	}
 	if err := client.WaitForConnection(wait); err != nil {
-		return fmt.Errorf("the validator key is in a remote signer (priv_validator_laddr %s), and none connected in %s: start `cityid signer --chain-id %s --node %s` on the signer's machine while this waits (%w)",
-			s.laddr, wait, s.chainID, s.laddr, err)
+		cmd, note := SignerCommand(s.chainID, s.laddr)
+		if note != "" {
+			note = " (" + note + ")"
+		}
+		return fmt.Errorf("the validator key is in a remote signer (priv_validator_laddr %s), and none connected in %s: start `%s` on the signer's machine while this waits%s (%w)",
+			s.laddr, wait, cmd, note, err)
 	}
 	return nil
 }
@@ -309,6 +342,9 @@ func (s *remoteMemberSigner) pubKey() (ed25519.PublicKey, error) {
 	}
 	if pub.Type() != cmted25519.KeyType {
 		return nil, fmt.Errorf("the remote signer's key is %s, not Ed25519", pub.Type())
+	}
+	if s.connected != nil {
+		s.connected(pub.Address().String(), hex.EncodeToString(pub.Bytes()))
 	}
 	return ed25519.PublicKey(pub.Bytes()), nil
 }

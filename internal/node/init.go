@@ -288,9 +288,15 @@ func genesisDoc(chainID string, at time.Time, vals []genesisValidator, threshold
 // of the largest transactions (register_batch, registry.MaxTxBytes) fit.
 const MaxBlockBytes = 8 << 20
 
+// consensusParams are a new chain's: CometBFT's defaults, with the block
+// bound, and the application version this binary starts a chain at, so
+// that a node of another release refuses the genesis at InitChain, naming
+// both versions (chain.checkGenesisAppVersion), instead of stalling at
+// height 1 on headers of another version.
 func consensusParams() *types.ConsensusParams {
 	p := types.DefaultConsensusParams()
 	p.Block.MaxBytes = MaxBlockBytes
+	p.Version.App = chain.AppVersion
 	return p
 }
 

@@ -1,12 +1,14 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -142,11 +144,12 @@ func TestMemberSignedByRemoteSigner(t *testing.T) {
 	if _, err := Member(home, opts); err == nil || !strings.Contains(err.Error(), "none connected") || !strings.Contains(err.Error(), "cityid signer --chain-id c --node "+laddr) {
 		t.Fatalf("member with no signer: %v, want an error naming the signer to start", err)
 	}
+	var signerLog lockedBuffer
 	runSigner := func(chainID string) (stop func()) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() {
-			done <- RunSigner(ctx, SignerOptions{KeyFile: keyFile, StateFile: stateFile, ChainID: chainID, Node: laddr}, slog.New(slog.DiscardHandler))
+			done <- RunSigner(ctx, SignerOptions{KeyFile: keyFile, StateFile: stateFile, ChainID: chainID, Node: laddr}, slog.New(slog.NewTextHandler(&signerLog, nil)))
 		}()
 		return func() {
 			cancel()
@@ -168,8 +171,9 @@ func TestMemberSignedByRemoteSigner(t *testing.T) {
 		t.Fatal("a signer for another chain signed the member file")
 	}
 	stop = runSigner("c")
-	var told string
+	var told, connected string
 	opts.Waiting = func(a string) { told = a }
+	opts.Connected = func(address, pubKey string) { connected = "address=" + address + " pub_key=" + pubKey }
 	m, err := Member(home, opts)
 	stop()
 	if err != nil {
@@ -180,6 +184,37 @@ func TestMemberSignedByRemoteSigner(t *testing.T) {
 	}
 	if m.ValidatorKey != hex.EncodeToString(want.PubKey.Bytes()) {
 		t.Errorf("member file's validator key %s, want the signer's %X", m.ValidatorKey, want.PubKey.Bytes())
+	}
+	// What member tells of the signer that connected is what the signer
+	// logged at its start, in the same form, for the operator to compare.
+	wantTold := "address=" + want.PubKey.Address().String() + " pub_key=" + m.ValidatorKey
+	if connected != wantTold || !strings.Contains(signerLog.String(), `msg="signing for the validator"`) || !strings.Contains(signerLog.String(), wantTold) {
+		t.Errorf("member told of the signer %q, and the signer logged %q; want both to hold %q", connected, signerLog.String(), wantTold)
+	}
+
+	// Pinned, the right key is taken, in upper case hex too; another
+	// (the key of a signer that connected first) is refused, naming both,
+	// before anything is signed.
+	other := hex.EncodeToString(cmted25519.GenPrivKey().PubKey().Bytes())
+	for _, pin := range []string{m.ValidatorKey, strings.ToUpper(m.ValidatorKey), other} {
+		stop = runSigner("c")
+		pinned := opts
+		pinned.Waiting, pinned.Connected = nil, nil
+		pinned.ValidatorKey = pin
+		got, err := Member(home, pinned)
+		stop()
+		if pin == other {
+			if err == nil || !strings.Contains(err.Error(), "the validator key of the remote signer that connected to "+laddr+" (another signer than yours?) is "+m.ValidatorKey) || !strings.Contains(err.Error(), "not "+other+" (address ") {
+				t.Errorf("member pinned to another key: %+v, %v; want a refusal naming both keys", got, err)
+			}
+			continue
+		}
+		if err != nil || got != m {
+			t.Errorf("member pinned to the signer's key %s: %+v, %v; want %+v", pin, got, err, m)
+		}
+	}
+	if _, err := Member(home, MemberOptions{ChainID: "c", ValidatorKey: "not-a-key"}); err == nil || !strings.Contains(err.Error(), "--validator-key") {
+		t.Errorf("member pinned to a malformed key: %v", err)
 	}
 	collector := filepath.Join(t.TempDir(), "c")
 	if _, err := Init(collector, InitOptions{}); err != nil {
@@ -224,6 +259,45 @@ func TestSignerSignsOnlyMemberFiles(t *testing.T) {
 	} {
 		if sig, err := guarded.SignBytes(b); err == nil {
 			t.Errorf("%s: signed (%x)", name, sig)
+		}
+	}
+}
+
+// lockedBuffer is a log a signer's goroutines write while the test reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A signer's command names the node's address as the signer's machine
+// dials it: a priv_validator_laddr on every address is none, so it names
+// NODE-HOST and says what to put there; with the key and state files.
+func TestSignerCommand(t *testing.T) {
+	for laddr, want := range map[string]string{
+		"tcp://10.0.0.5:26659": "--node tcp://10.0.0.5:26659 ",
+		"tcp://0.0.0.0:26659":  "--node tcp://NODE-HOST:26659 ",
+		"tcp://[::]:26659":     "--node tcp://NODE-HOST:26659 ",
+		"tcp://:26659":         "--node tcp://NODE-HOST:26659 ",
+		"unix:///run/pv.sock":  "--node unix:///run/pv.sock ",
+	} {
+		cmd, note := SignerCommand("c", laddr)
+		if !strings.HasPrefix(cmd, "cityid signer --chain-id c ") || !strings.Contains(cmd, want) || !strings.Contains(cmd, "--key ") || !strings.Contains(cmd, "--state ") {
+			t.Errorf("%s: %q, want the whole command with %q", laddr, cmd, want)
+		}
+		if unspecified := strings.Contains(want, "NODE-HOST"); unspecified != strings.Contains(note, "NODE-HOST is this machine's address") {
+			t.Errorf("%s: note %q", laddr, note)
 		}
 	}
 }

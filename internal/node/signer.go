@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -73,10 +74,32 @@ func RunSigner(ctx context.Context, o SignerOptions, log *slog.Logger) error {
 	if err := server.Start(); err != nil {
 		return fmt.Errorf("signer: %w", err)
 	}
-	log.Info("signing for the validator", "node", o.Node, "chain_id", o.ChainID, "address", pv.GetAddress().String())
+	// The address and public key, as `genesis member` prints those of
+	// the signer that connected to it: the operator compares the two.
+	log.Info("signing for the validator", "node", o.Node, "chain_id", o.ChainID, "address", pv.GetAddress().String(),
+		"pub_key", hex.EncodeToString(pv.Key.PubKey.Bytes()))
 	<-ctx.Done()
 	_ = server.Stop()
 	return nil
+}
+
+// SignerCommand is the `cityid signer` command to run on the signer's
+// machine for a node (or `genesis member`) listening on laddr, its
+// priv_validator_laddr. A laddr on every address (tcp://0.0.0.0:port,
+// tcp://[::]:port, tcp://:port) is no address to dial from another
+// machine: the command then names NODE-HOST, and note says what to put
+// there.
+func SignerCommand(chainID, laddr string) (cmd, note string) {
+	node := laddr
+	if rest, ok := strings.CutPrefix(laddr, "tcp://"); ok {
+		if host, port, err := net.SplitHostPort(rest); err == nil {
+			if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+				node = "tcp://" + net.JoinHostPort("NODE-HOST", port)
+				note = fmt.Sprintf("NODE-HOST is this machine's address as the signer's machine reaches it: %s listens on every address", laddr)
+			}
+		}
+	}
+	return fmt.Sprintf("cityid signer --chain-id %s --node %s --key /path/to/priv_validator_key.json --state /path/to/priv_validator_state.json", chainID, node), note
 }
 
 // stoppableDialer is dial until ctx ends, then a dialer of connections

@@ -62,11 +62,15 @@ type NodeStatus struct {
 	AppHash string `json:"app_hash"`
 	// BlockTime is the latest block's header time; absent before the
 	// first block, when there is none.
-	BlockTime   time.Time `json:"block_time,omitzero" jsonschema_description:"the latest block's header time; absent before the first block"`
-	CatchingUp  bool      `json:"catching_up"`
-	Peers       int       `json:"peers"`
-	Validator   bool      `json:"validator"`
-	VotingPower int64     `json:"voting_power"`
+	BlockTime  time.Time `json:"block_time,omitzero" jsonschema_description:"the latest block's header time; absent before the first block"`
+	CatchingUp bool      `json:"catching_up"`
+	Peers      int       `json:"peers"`
+	// Validator and VotingPower say whether the node's validator key is
+	// in the validator set of the latest block, and with what power;
+	// before the first block (height 0), whether it is in the genesis's,
+	// the set that signs block 1, whatever its peers have said.
+	Validator   bool  `json:"validator" jsonschema_description:"whether this node's validator key is in the validator set of the latest block; at height 0, before the first block, whether it is in the genesis's validator set"`
+	VotingPower int64 `json:"voting_power" jsonschema_description:"this node's voting power in that validator set (the genesis's at height 0); 0 when it is not in it"`
 }
 
 // TxInfo is a committed transaction as the explorer shows it.
