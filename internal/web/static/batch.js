@@ -11,7 +11,7 @@
 // codejs_test.go holds the check to Go's.
 
 import { sendTx, batchOrder, TxRefused } from './sign.js';
-import { parseID, goQuote } from './code.js';
+import { checkID, codeErrorText, goQuote, clipChars } from './code.js';
 
 export const MAX_BATCH = 5000; // registry.MaxBatch
 
@@ -21,6 +21,59 @@ export class BatchFileError extends Error {
   constructor(message) {
     super(message);
     this.name = 'BatchFileError';
+  }
+}
+
+// NotUTF8Error is a batch file whose bytes are not UTF-8 text: line is
+// the line of its first byte that is not. It is a BatchFileError with
+// the CLI's message.
+export class NotUTF8Error extends BatchFileError {
+  constructor(name, line) {
+    super(`${name} line ${line} is not UTF-8 text: save the file as UTF-8`);
+    this.line = line;
+  }
+}
+
+// firstInvalidUTF8 is client's: the offset of the first byte of b that
+// does not start a UTF-8 character (Unicode's well-formed sequences, as
+// Go's utf8.DecodeRune reads them: no overlong forms, surrogates or
+// characters past U+10FFFF); b.length when there is none.
+function firstInvalidUTF8(b) {
+  for (let i = 0; i < b.length;) {
+    const c = b[i];
+    if (c < 0x80) { i++; continue; }
+    let n;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) n = 2;
+    else if (c >= 0xe0 && c <= 0xef) { n = 3; if (c === 0xe0) lo = 0xa0; if (c === 0xed) hi = 0x9f; }
+    else if (c >= 0xf0 && c <= 0xf4) { n = 4; if (c === 0xf0) lo = 0x90; if (c === 0xf4) hi = 0x8f; }
+    else return i;
+    if (i + n > b.length || b[i + 1] < lo || b[i + 1] > hi) return i;
+    for (let k = 2; k < n; k++) if ((b[i + k] & 0xc0) !== 0x80) return i;
+    i += n;
+  }
+  return b.length;
+}
+
+// The decoder keeps a BOM (ignoreBOM) for parseBatchFile to drop, as Go
+// drops one only, and throws on a byte that is not UTF-8 (fatal) where
+// File.text() would put U+FFFD in its place without a word: a GBK file's
+// Chinese text would go on chain as "\ufffd\ufffd".
+const utf8Fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+// decodeBatchFile is a batch file's bytes as text for parseBatchFile, or
+// a NotUTF8Error naming the line of the first byte that is not UTF-8,
+// as client.ParseBatchFile refuses it.
+export function decodeBatchFile(name, bytes) {
+  try {
+    return utf8Fatal.decode(bytes);
+  } catch {
+    // Go counts the lines after dropping a BOM, which holds no '\n'.
+    const end = firstInvalidUTF8(bytes);
+    let line = 1;
+    for (let i = 0; i < end; i++) if (bytes[i] === 0x0a) line++;
+    throw new NotUTF8Error(name, line);
   }
 }
 
@@ -180,8 +233,9 @@ export const BAD_ROWS = 20;
 // package reason (code.js) or NOT_AN_OBJECT or DUPLICATE, position the
 // character of id where the problem is (0 for none), detail what is
 // wrong in the CLI's words (code.Error's Msg for an identifier that does
-// not parse) and message the CLI's whole refusal of the row; count is
-// how many rows are bad.
+// not parse) and message the CLI's whole refusal of the row (an
+// identifier longer than ID_QUOTED clipped: quoteID); count is how many
+// rows are bad.
 export class BatchCheckError extends BatchFileError {
   constructor(rows, count) {
     super(rows[0].message);
@@ -225,6 +279,18 @@ function jsonEntryLines(text) {
   return lines;
 }
 
+// ID_QUOTED is how many characters of an identifier a refusal quotes:
+// more than any identifier has (85), so that the CLI's message and this
+// one are the same for every identifier but one of a hostile file,
+// which Go quotes whole.
+export const ID_QUOTED = 200;
+
+// quoteID is Go's %q of id, its first ID_QUOTED characters only.
+export function quoteID(id) {
+  const [head, rest] = clipChars(id, ID_QUOTED);
+  return rest ? `${goQuote(head)} and ${rest} more characters` : goQuote(head);
+}
+
 // checkBatchFile is client.CheckBatchFile: parseBatchFile, then every
 // identifier must be an object (<node>/<local-id>) that parses (code.js),
 // and none there twice (in any spelling), or it throws a
@@ -238,27 +304,28 @@ export function checkBatchFile(name, text) {
   const where = (i) => (csv ? `${name} line ${fileLines[i]}` : `${name} line ${fileLines[i] ?? 0}, entry ${i + 1}`);
   const rows = [];
   let count = 0;
-  const bad = (i, reason, position, detail, message = detail) => {
+  // A row's message is made only for a row listed: a hostile file of a
+  // million bad rows, or of one identifier of megabytes, is counted, not
+  // quoted.
+  const bad = (i, reason, position, detail, message) => {
     count++;
     if (rows.length < BAD_ROWS) {
-      rows.push({ index: i, line: fileLines[i] ?? 0, entry: csv ? 0 : i + 1, id: entries[i].id, reason, position, detail, message: `${where(i)}: ${message}` });
+      rows.push({ index: i, line: fileLines[i] ?? 0, entry: csv ? 0 : i + 1, id: entries[i].id, reason, position, detail, message: `${where(i)}: ${message(detail)}` });
     }
   };
   const first = new Map(); // an identifier's canonical text to its entry
   entries.forEach((e, i) => {
-    let p;
-    try {
-      p = parseID(e.id);
-    } catch (err) {
-      bad(i, err.reason, err.position, err.detail, `identifier ${goQuote(e.id)}: ${err.message}`);
+    const p = checkID(e.id);
+    if (!p.ok) {
+      bad(i, p.reason, p.position, p.detail, () => `identifier ${quoteID(e.id)}: ${codeErrorText(p)}`);
       return;
     }
     if (p.kind !== 'object') {
-      bad(i, NOT_AN_OBJECT, 0, `${e.id} is a ${p.kind}, not an object: a batch registers objects, <node>/<local-id>`);
+      bad(i, NOT_AN_OBJECT, 0, `${e.id} is a ${p.kind}, not an object: a batch registers objects, <node>/<local-id>`, (d) => d);
       return;
     }
     if (first.has(p.text)) {
-      bad(i, DUPLICATE, 0, `${e.id} is registered by ${where(first.get(p.text))} too: give each identifier once`);
+      bad(i, DUPLICATE, 0, `${e.id} is registered by ${where(first.get(p.text))} too: give each identifier once`, (d) => d);
       return;
     }
     first.set(p.text, i);
