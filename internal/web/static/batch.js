@@ -81,9 +81,17 @@ export function decodeBatchFile(name, bytes) {
 // (RFC 4180; '"' doubled inside a quoted field; a bare '"' in an
 // unquoted field or anything but ',' or a line's end after a closing
 // '"' is an error; "\r\n" read as "\n", also inside quotes; empty lines
-// skipped), each with the line its first field starts on.
-function csvRecords(name, text) {
-  const records = [];
+// skipped), and calls each(line, fields) for each record in turn, line
+// the one its first field starts on. A callback, not a list of records:
+// a file of a million rows would keep a million records more for the
+// garbage collector to copy, and a record is refused before the text
+// after it is read, as Go's reader refuses it.
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const LF = 0x0a;
+const CR = 0x0d;
+
+function csvRecords(name, text, each) {
   let i = 0;
   let line = 1;
   const n = text.length;
@@ -95,20 +103,24 @@ function csvRecords(name, text) {
     const start = line;
     const fields = [];
     for (;;) {
+      // A field is sliced from text, a run at a time: adding it a
+      // character at a time would take seconds and gigabytes for a
+      // hostile file's cell of megabytes.
       let field = '';
-      if (text[i] === '"') {
+      if (text.charCodeAt(i) === QUOTE) {
         i++;
+        let run = i;
         for (;;) {
           if (i >= n) fail(start, 0, 'extraneous or missing " in quoted-field');
-          const c = text[i];
-          if (c === '"') {
-            if (text[i + 1] === '"') { field += '"'; i += 2; continue; }
+          const c = text.charCodeAt(i);
+          if (c === QUOTE) {
+            if (text.charCodeAt(i + 1) === QUOTE) { field += text.slice(run, i + 1); i += 2; run = i; continue; }
+            field += text.slice(run, i);
             i++;
             break;
           }
-          if (c === '\r' && text[i + 1] === '\n') { field += '\n'; i += 2; line++; continue; }
-          if (c === '\n') line++;
-          field += c;
+          if (c === CR && text.charCodeAt(i + 1) === LF) { field += `${text.slice(run, i)}\n`; i += 2; line++; run = i; continue; }
+          if (c === LF) line++;
           i++;
         }
         if (i < n && text[i] !== ',' && text[i] !== '\n' && !(text[i] === '\r' && text[i + 1] === '\n')) {
@@ -116,11 +128,13 @@ function csvRecords(name, text) {
           if (!(text[i] === '\r' && i + 1 === n)) fail(start, 0, 'extraneous or missing " in quoted-field');
         }
       } else {
-        while (i < n && text[i] !== ',' && text[i] !== '\n' && !(text[i] === '\r' && (text[i + 1] === '\n' || i + 1 === n))) {
-          if (text[i] === '"') fail(start, 0, 'bare " in non-quoted-field');
-          field += text[i];
-          i++;
+        const from = i;
+        for (; i < n; i++) {
+          const c = text.charCodeAt(i);
+          if (c === COMMA || c === LF || (c === CR && (i + 1 === n || text.charCodeAt(i + 1) === LF))) break;
+          if (c === QUOTE) fail(start, 0, 'bare " in non-quoted-field');
         }
+        field = text.slice(from, i);
       }
       fields.push(field);
       if (i < n && text[i] === ',') { i++; continue; }
@@ -128,16 +142,23 @@ function csvRecords(name, text) {
       if (i < n && text[i] === '\n') { i++; line++; }
       break;
     }
-    records.push({ line: start, fields });
+    each(start, fields);
   }
-  return records;
 }
 
 // trimSpace is Go's strings.TrimSpace: Unicode's White_Space, which,
 // unlike JavaScript's \s, does not hold U+FEFF.
-const WS = '[\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
-const trimRe = new RegExp(`^${WS}+|${WS}+$`, 'g');
-const trimSpace = (s) => s.replace(trimRe, '');
+// It is a loop, not a regular expression: one tried at every character
+// of a cell of megabytes is slow.
+const isSpace = (c) => (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0x85 || c === 0xa0 || c === 0x1680 ||
+  (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
+function trimSpace(s) {
+  let i = 0;
+  let j = s.length;
+  while (i < j && isSpace(s.charCodeAt(i))) i++;
+  while (j > i && isSpace(s.charCodeAt(j - 1))) j--;
+  return i === 0 && j === s.length ? s : s.slice(i, j);
+}
 
 // toUpper is Go's strings.ToUpper: each character's simple upper case,
 // where JavaScript's would write 'ß' as "SS".
@@ -147,20 +168,23 @@ const toUpper = (s) => Array.from(s, (c) => {
 }).join('');
 
 function parseCSV(name, text) {
-  const records = csvRecords(name, text);
-  if (records.length === 0) throw new BatchFileError(`${name}: read the header row: EOF`);
-  const header = records[0].fields;
-  if (!/^id$/i.test(trimSpace(header[0]))) {
-    throw new BatchFileError(`${name}: the header row must start with "id", then one value type per column (e.g. id,URL,TEXT)`);
-  }
-  const types = header.map((h, i) => {
-    if (i === 0) return '';
-    const t = trimSpace(h);
-    return t.includes(':') ? t : toUpper(t);
-  });
+  let header = null;
+  let types = null;
   const entries = [];
   const lines = [];
-  for (const { line, fields } of records.slice(1)) {
+  csvRecords(name, text, (line, fields) => {
+    if (header === null) {
+      header = fields;
+      if (!/^id$/i.test(trimSpace(header[0]))) {
+        throw new BatchFileError(`${name}: the header row must start with "id", then one value type per column (e.g. id,URL,TEXT)`);
+      }
+      types = header.map((h, i) => {
+        if (i === 0) return '';
+        const t = trimSpace(h);
+        return t.includes(':') ? t : toUpper(t);
+      });
+      return;
+    }
     if (fields.length > header.length) {
       throw new BatchFileError(`${name} line ${line}: ${fields.length} cells, but the header names ${header.length} columns`);
     }
@@ -175,7 +199,8 @@ function parseCSV(name, text) {
     }
     entries.push(e);
     lines.push(line);
-  }
+  });
+  if (header === null) throw new BatchFileError(`${name}: read the header row: EOF`);
   return { entries, lines };
 }
 
@@ -314,8 +339,9 @@ export function checkBatchFile(name, text) {
     }
   };
   const first = new Map(); // an identifier's canonical text to its entry
+  const scratch = new Uint8Array(1024);
   entries.forEach((e, i) => {
-    const p = checkID(e.id);
+    const p = checkID(e.id, scratch);
     if (!p.ok) {
       bad(i, p.reason, p.position, p.detail, () => `identifier ${quoteID(e.id)}: ${codeErrorText(p)}`);
       return;

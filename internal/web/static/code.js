@@ -192,32 +192,38 @@ function partEnd(b, i) {
 // to right, each part's form before its meaning. A batch file of a
 // million bad rows is checked with it: an Error per row would capture a
 // stack each time for nothing.
-export function checkID(s) {
+//
+// scratch, if given, is a buffer to encode s into when it fits (at most
+// 3 bytes a UTF-16 unit), to spare an allocation per identifier of a
+// long file; nothing returned refers to it.
+export function checkID(s, scratch = null) {
   const no = (reason, position, detail) => ({ ok: false, reason, position, detail });
   const placed = (f, b, start) => no(f.code, runePos(b, start + f.off), f.msg);
   if (s === '') return no(ErrEmpty, 0, 'identifier is empty');
-  const b = utf8.encode(s);
+  const b = scratch && s.length * 3 <= scratch.length ? scratch.subarray(0, utf8.encodeInto(s, scratch).written) : utf8.encode(s);
   let i = partEnd(b, 0);
   let f = checkCityCode(b.subarray(0, i));
   if (f) return placed(f, b, 0);
-  const id = { country: ascii(b.subarray(0, COUNTRY_LEN)), cityNumber: ascii(b.subarray(COUNTRY_LEN, COUNTRY_LEN + CITY_NUMBER_LEN)), sector: '', unit: '', local: '' };
+  // Each part checked is ASCII, and so is all before it: its bytes'
+  // offsets are its offsets in s.
+  const id = { country: s.slice(0, COUNTRY_LEN), cityNumber: s.slice(COUNTRY_LEN, COUNTRY_LEN + CITY_NUMBER_LEN), sector: '', unit: '', local: '' };
   if (i < b.length && b[i] === 0x2e) {
     let start = i + 1;
     i = partEnd(b, start);
     if ((f = checkSector(b.subarray(start, i)))) return placed(f, b, start);
-    id.sector = ascii(b.subarray(start, i));
+    id.sector = s.slice(start, i);
     if (i < b.length && b[i] === 0x2e) {
       start = i + 1;
       i = partEnd(b, start);
       if ((f = checkUnit(b.subarray(start, i)))) return placed(f, b, start);
-      id.unit = ascii(b.subarray(start, i));
+      id.unit = s.slice(start, i);
       if (i < b.length && b[i] === 0x2e) return no(ErrTrailingJunk, runePos(b, i), 'trailing junk after the unit');
     }
   }
   if (i < b.length) { // b[i] is '/'
     const start = i + 1;
     if ((f = checkLocal(b.subarray(start)))) return placed(f, b, start);
-    id.local = ascii(b.subarray(start)).toLowerCase(); // ASCII only, checked above
+    id.local = s.slice(start).toLowerCase(); // ASCII only, checked above
   }
   let text = id.country + id.cityNumber + mod112(b.subarray(0, CITY_CODE_LEN - 1));
   if (id.sector) text += `.${id.sector}`;
