@@ -257,6 +257,24 @@ func TestDesksInBrowser(t *testing.T) {
 	p.press("#batch button[type=submit]")
 	p.see("#desk-status", "Done: 3 identifiers written")
 
+	// A hostile file's identifiers, one of a megabyte: each bad row
+	// shows its identifier clipped around the mark, not whole.
+	hostile := filepath.Join(t.TempDir(), "hostile.csv")
+	if err := os.WriteFile(hostile, []byte("id\n"+unit+"/"+strings.Repeat("a", 1<<20)+"!\n"+unit+"/"+strings.Repeat("b", 300)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.do("choose the hostile file", chromedp.SetUploadFiles(chromedp.CSS("#batch-file"), []string{hostile}))
+	p.press("#batch button[type=submit]")
+	p.see("#desk-status", "Nothing was sent: 2 rows of hostile.csv have")
+	p.see("#batch-check tbody tr:nth-child(1) mark", "!")
+	p.see("#batch-check tbody tr:nth-child(2) mark", "b")
+	for row, want := range []string{"…" + strings.Repeat("a", 100) + "!", unit + "/" + strings.Repeat("b", 165) + "…"} {
+		got := p.eval(fmt.Sprintf(`document.querySelector("#batch-check tbody tr:nth-child(%d) code").textContent`, row+1))
+		if got != want {
+			t.Errorf("bad row %d shows its identifier as %q, want %q", row+1, clip(fmt.Sprint(got)), want)
+		}
+	}
+
 	p.open("/labels?id=" + main1 + "," + unit + "/m-00001," + unit + "/m-00002," + unit + "/m-99999")
 	p.see("#sheet", "Water Supply")
 	shot("labels")
