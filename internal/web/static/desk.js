@@ -90,7 +90,9 @@ function markAt(id, position) {
   let i = pre.length;
   for (let k = 0; i > 0 && k < SHOWN; k++) {
     i--;
-    if (i > 0 && /[\udc00-\udfff]/.test(pre[i]) && /[\ud800-\udbff]/.test(pre[i - 1])) i--;
+    const low = pre.charCodeAt(i);
+    const high = pre.charCodeAt(i - 1); // NaN before the start
+    if (low >= 0xdc00 && low <= 0xdfff && high >= 0xd800 && high <= 0xdbff) i--; // a pair is one character
   }
   const at = tail === '' ? ' ' : String.fromCodePoint(tail.codePointAt(0));
   const [after, more] = clipChars(tail.slice(tail === '' ? 0 : at.length), SHOWN);
