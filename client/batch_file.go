@@ -48,8 +48,9 @@ func ReadBatchFile(path string) ([]BatchEntry, error) {
 // name ends in .csv, else JSON. It checks only what a file can get wrong
 // as a file, each with the line or entry to fix (an identifier in every
 // row, a type for every value, text that is UTF-8, nothing after the JSON
-// array): what the portal's batch.js checks too, which reads a file the
-// same way (TestBatchFileJSAgreesWithGo).
+// array): what the portal's batch.js checks too, which reads a file's
+// bytes the same way (decodeBatchFile, then parseBatchFile;
+// internal/web's TestBatchFileJSAgreesWithGo).
 func ParseBatchFile(name string, b []byte) ([]BatchEntry, error) {
 	entries, _, _, err := parseBatchFile(name, b)
 	return entries, err

@@ -49,10 +49,58 @@ func runBatchJS(t *testing.T, mode string, input any) [][]byte {
 	return lines
 }
 
-// batchCase is a file for both readers.
+// batchCase is a file for both readers: its text, or its bytes when
+// they need not be UTF-8 (batch.js then reads them as the desk reads a
+// file, through decodeBatchFile).
 type batchCase struct {
-	Name string `json:"name"`
-	Text string `json:"text"`
+	Name  string `json:"name"`
+	Text  string `json:"text"`
+	Bytes []byte `json:"bytes,omitempty"`
+}
+
+// file is the case's bytes, as the CLI reads them.
+func (c batchCase) file() []byte {
+	if c.Bytes != nil {
+		return c.Bytes
+	}
+	return []byte(c.Text)
+}
+
+// gbk is "水表" (a water meter) in GBK, as a spreadsheet in a Chinese
+// locale saves a CSV file: the bytes are not UTF-8.
+const gbk = "\xcb\xae\xb1\xed"
+
+// notUTF8Cases are files that are not UTF-8 text, each at a known line:
+// GBK text, a bad byte after a BOM or a quoted line break, the sequences
+// UTF-8 forbids (overlong, a surrogate, past U+10FFFF, a lone
+// continuation byte, a character cut by a line's end or the file's);
+// and files that are UTF-8 though they look odd (a U+FFFD written as
+// such, two BOMs, four-byte characters). Then random UTF-8 files with
+// bytes changed at random.
+func notUTF8Cases(r *rand.Rand) []batchCase {
+	cases := []batchCase{
+		{Name: "gbk.csv", Bytes: []byte("id,TEXT\n1561301001.85.1/m-1," + gbk + " 1\n1561301001.85.1/m-2," + gbk + " 2\n")},
+		{Name: "gbk-header.csv", Bytes: []byte("id,\xce\xc4\xb1\xbe\n")},
+		{Name: "bom.csv", Bytes: []byte("\xef\xbb\xbfid,TEXT\r\n1561301001.85.1/m-1,a\r\n\r\n1561301001.85.1/m-2,\xff\r\n")},
+		{Name: "quoted.csv", Bytes: []byte("id,TEXT\n1561301001.85.1/m-1,\"a\nb\nc\"\n1561301001.85.1/m-2,\xc0\x80\n")},
+		{Name: "surrogate.csv", Bytes: []byte("id,TEXT\nx,\xed\xa0\x80\n")},
+		{Name: "big.csv", Bytes: []byte("id,TEXT\nx,\xf4\x90\x80\x80\n")},
+		{Name: "lone.csv", Bytes: []byte("id,TEXT\nx,a\x80\n")},
+		{Name: "cut.csv", Bytes: []byte("id,TEXT\nx,\xe6\xb0\ny,a\n")},
+		{Name: "cut-eof.csv", Bytes: []byte("id,TEXT\nx,\xf0\x9f\x98")},
+		{Name: "gbk.json", Bytes: []byte("[\n{\"id\":\"1561301001.85.1/m-1\",\n\"values\":[{\"type\":\"TEXT\",\"data\":\"" + gbk + "\"}]}]")},
+		{Name: "fffd.csv", Bytes: []byte("id,TEXT\nx,\xef\xbf\xbd\n")},
+		{Name: "two-boms.csv", Bytes: []byte("\xef\xbb\xbf\xef\xbb\xbfid,TEXT\nx,a\n")},
+		{Name: "emoji.csv", Bytes: []byte("id,TEXT\nx,\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\n")},
+	}
+	for range 200 {
+		b := []byte(rowsCSV(r))
+		for range r.IntN(3) {
+			b[r.IntN(len(b))] = byte(0x80 + r.IntN(0x80))
+		}
+		cases = append(cases, batchCase{Name: "bytes.csv", Bytes: b})
+	}
+	return cases
 }
 
 // randomCSV is text made of what CSV readers disagree on: quotes, commas,
@@ -108,26 +156,26 @@ func rowsCSV(r *rand.Rand) string {
 // both.
 func TestBatchFileJSAgreesWithGo(t *testing.T) {
 	cases := []batchCase{
-		{"a.csv", "id,URL,TEXT\n1561301001.85.1/a,https://x.example/?a=1&b=2,\"quoted, with comma\"\n1561301001.85.1/b,,\"line\nbreak \"\"q\"\"\"\r\n\r\n1561301001.85.1/c\n"},
-		{"bom.csv", "\ufeffid,text\r\n1561301001.85.1/a,Meter 1\r\n"},
-		{"types.CSV", "id, url ,ns:Name,geo\n x ,u,n,38.04\n"},
-		{"trailing.csv", "id,text,\nx,a,\n"},
-		{"trailing-value.csv", "id,text,\nx,a,b\n"},
-		{"extra.csv", "id,text\nx,a,b\n"},
-		{"bare.csv", "id,text\nx,a\"b\n"},
-		{"unclosed.csv", "id,text\nx,\"ab\n"},
-		{"after-quote.csv", "id,text\nx,\"ab\"c\n"},
-		{"no-id.csv", "id,text\n ,a\n"},
-		{"header.csv", "name,text\nx,a\n"},
-		{"empty.csv", ""},
-		{"only-header.csv", "id,text\n"},
-		{"cr-eof.csv", "id,text\nx,\"a\"\r"},
-		{"lone-cr.csv", "id,text\nx,a\rb\n"},
-		{"a.json", `[{"id":"1561301001.85.1/a","values":[{"type":"URL","data":"https://x"}],"admins":["` + strings.Repeat("ab", 32) + `"]},{"id":"b"}]`},
-		{"bad.json", `[{"id":"a","extra":1}]`},
-		{"two.json", `[{"id":"a"}][]`},
-		{"noid.json", `[{"values":[]}]`},
-		{"notype.json", `[{"id":"a","values":[{"data":"x"}]}]`},
+		{Name: "a.csv", Text: "id,URL,TEXT\n1561301001.85.1/a,https://x.example/?a=1&b=2,\"quoted, with comma\"\n1561301001.85.1/b,,\"line\nbreak \"\"q\"\"\"\r\n\r\n1561301001.85.1/c\n"},
+		{Name: "bom.csv", Text: "\ufeffid,text\r\n1561301001.85.1/a,Meter 1\r\n"},
+		{Name: "types.CSV", Text: "id, url ,ns:Name,geo\n x ,u,n,38.04\n"},
+		{Name: "trailing.csv", Text: "id,text,\nx,a,\n"},
+		{Name: "trailing-value.csv", Text: "id,text,\nx,a,b\n"},
+		{Name: "extra.csv", Text: "id,text\nx,a,b\n"},
+		{Name: "bare.csv", Text: "id,text\nx,a\"b\n"},
+		{Name: "unclosed.csv", Text: "id,text\nx,\"ab\n"},
+		{Name: "after-quote.csv", Text: "id,text\nx,\"ab\"c\n"},
+		{Name: "no-id.csv", Text: "id,text\n ,a\n"},
+		{Name: "header.csv", Text: "name,text\nx,a\n"},
+		{Name: "empty.csv", Text: ""},
+		{Name: "only-header.csv", Text: "id,text\n"},
+		{Name: "cr-eof.csv", Text: "id,text\nx,\"a\"\r"},
+		{Name: "lone-cr.csv", Text: "id,text\nx,a\rb\n"},
+		{Name: "a.json", Text: `[{"id":"1561301001.85.1/a","values":[{"type":"URL","data":"https://x"}],"admins":["` + strings.Repeat("ab", 32) + `"]},{"id":"b"}]`},
+		{Name: "bad.json", Text: `[{"id":"a","extra":1}]`},
+		{Name: "two.json", Text: `[{"id":"a"}][]`},
+		{Name: "noid.json", Text: `[{"values":[]}]`},
+		{Name: "notype.json", Text: `[{"id":"a","values":[{"data":"x"}]}]`},
 	}
 	// The client's own fuzz corpus, and random text.
 	corpus, err := filepath.Glob("../../client/testdata/fuzz/FuzzParseBatchFile/*")
@@ -151,13 +199,16 @@ func TestBatchFileJSAgreesWithGo(t *testing.T) {
 		if lines[1] == "bool(true)" {
 			name = "corpus.csv"
 		}
-		cases = append(cases, batchCase{name, text})
+		// As bytes: some of the corpus is not UTF-8, which a JSON
+		// string would carry as U+FFFD.
+		cases = append(cases, batchCase{Name: name, Bytes: []byte(text)})
 	}
 	r := rand.New(rand.NewPCG(11, 12))
 	for range 300 {
-		cases = append(cases, batchCase{"random.csv", randomCSV(r)})
-		cases = append(cases, batchCase{"rows.csv", rowsCSV(r)})
+		cases = append(cases, batchCase{Name: "random.csv", Text: randomCSV(r)})
+		cases = append(cases, batchCase{Name: "rows.csv", Text: rowsCSV(r)})
 	}
+	cases = append(cases, notUTF8Cases(r)...)
 
 	got := runBatchJS(t, "parse", cases)
 	if len(got) != len(cases) {
@@ -172,7 +223,7 @@ func TestBatchFileJSAgreesWithGo(t *testing.T) {
 		Values []value  `json:"values"`
 		Admins []string `json:"admins,omitempty"`
 	}
-	read, refused := 0, 0
+	read, refused, notUTF8 := 0, 0, 0
 	for i, c := range cases {
 		var js struct {
 			Entries []entry `json:"entries"`
@@ -181,14 +232,21 @@ func TestBatchFileJSAgreesWithGo(t *testing.T) {
 		if err := json.Unmarshal(got[i], &js); err != nil {
 			t.Fatalf("case %d: %v: %s", i, err, got[i])
 		}
-		goEntries, goErr := client.ParseBatchFile(c.Name, []byte(c.Text))
+		goEntries, goErr := client.ParseBatchFile(c.Name, c.file())
 		if (goErr != nil) != (js.Error != "") {
-			t.Errorf("%s %q: Go says %v, batch.js %q", c.Name, c.Text, goErr, js.Error)
+			t.Errorf("%s %q: Go says %v, batch.js %q", c.Name, c.file(), goErr, js.Error)
 			continue
 		}
 		if goErr != nil {
 			if !strings.HasPrefix(js.Error, "BatchFileError: ") {
-				t.Errorf("%s %q: batch.js failed with %s", c.Name, c.Text, js.Error)
+				t.Errorf("%s %q: batch.js failed with %s", c.Name, c.file(), js.Error)
+			}
+			// Go's words, and its line, for a file that is not UTF-8.
+			if strings.Contains(goErr.Error(), "is not UTF-8 text") || strings.Contains(js.Error, "is not UTF-8 text") {
+				if js.Error != "BatchFileError: "+goErr.Error() {
+					t.Errorf("%s %q:\nbatch.js %s\nGo       %v", c.Name, c.file(), js.Error, goErr)
+				}
+				notUTF8++
 			}
 			refused++
 			continue
@@ -208,10 +266,10 @@ func TestBatchFileJSAgreesWithGo(t *testing.T) {
 		}
 		read++
 	}
-	if read < 50 || refused < 50 {
-		t.Errorf("the cases read %d files and refused %d: too few of one to compare", read, refused)
+	if read < 50 || refused < 50 || notUTF8 < 50 {
+		t.Errorf("the cases read %d files and refused %d, %d as not UTF-8: too few of one to compare", read, refused, notUTF8)
 	}
-	t.Logf("batch.js and Go agree on %d files read and %d refused", read, refused)
+	t.Logf("batch.js and Go agree on %d files read and %d refused, %d as not UTF-8", read, refused, notUTF8)
 }
 
 // TestBatchUploadResumes uploads a CSV file of 12,000 rows to a real node

@@ -200,20 +200,20 @@ type batchCheck struct {
 // then the client's fuzz corpus and random files.
 func checkCases(t *testing.T) []batchCase {
 	cases := []batchCase{
-		{"ok.csv", "id,TEXT\n1561301001.85.1/m-1,x\n1561301001.85.1/m-2,y\n"},
-		{"check.csv", "id,TEXT\n1561301001.85.1/m-1,x\n1561301001.85.1/m-2,y\n1561301009.85.1/m-3,z\n"},
-		{"crlf-bom.csv", "\ufeffid,TEXT\r\n1561301001.85.1/m-1,\"two\r\nlines\"\r\n\r\n1561301001.85.1/m 2,y\r\n"},
-		{"quoted.csv", "id,TEXT\n\"1561301001.85.1/m-1\",\"a\nb\nc\"\n\" 1561301001.85.1/m-2 \",x\n\"1561301001.85.1/m-3\n\",y\n"},
-		{"node.csv", "id,TEXT\n1561301001.85.1/m-1,x\n1561301001.85.1,y\n1561301001,z\n"},
-		{"dup.csv", "id,TEXT\n1561301001.85.1/m-1,x\n1561301001.85.1/M-1,y\n156130100x/a,x\n156130100X/A,y\n"},
-		{"nonascii.csv", "id\n1561301001.85.1/mé\n1561301001.85.1/m\u202e1\n1561301001.85.1/😀\n１５６１３０１００１/a\n"},
-		{"sector.csv", "id\n1561301001.04.1/a\n1561301001.85.01/a\n1561301001.85.1234567/a\n9991301001/a\n"},
-		{"ok.json", `[{"id":"1561301001.85.1/m-1"},{"id":"1561301001.85.1/m-2"}]`},
-		{"lines.json", "[\n  {\"id\": \"1561301001.85.1/m-1\"},\n  {\"id\": \"1561301001.85.1/m 2\"}\n]"},
-		{"spread.json", "  \n[\n{\"id\":\"1561301001.85.1/a\",\"values\":[{\"type\":\"TEXT\",\"data\":\"[{,\\\"}]\\n\"}],\n\"admins\":[\"ab\"]}\n\n,\n\n  {\"id\":\n\"1561301001.85.1/b\"},{\"id\":\"1561301001.85.1/A\"}, {\"values\":[],\"id\":\"1561301001\"}]"},
-		{"city.json", `[{"id":"1561301001.85.1/m-1"},{"id":"1561301001"}]`},
-		{"space.json", `[{"id":" 1561301001.85.1/m-1"},{"id":"1561301001.85.1/m-2 "},{"id":"1561301001.85.1/\u00e9\t\"\\"}]`},
-		{"surrogate.json", `[{"id":"1561301001.85.1/a\ud800"},{"id":"1561301001.85.1/\ud83d\ude00"}]`},
+		{Name: "ok.csv", Text: "id,TEXT\n1561301001.85.1/m-1,x\n1561301001.85.1/m-2,y\n"},
+		{Name: "check.csv", Text: "id,TEXT\n1561301001.85.1/m-1,x\n1561301001.85.1/m-2,y\n1561301009.85.1/m-3,z\n"},
+		{Name: "crlf-bom.csv", Text: "\ufeffid,TEXT\r\n1561301001.85.1/m-1,\"two\r\nlines\"\r\n\r\n1561301001.85.1/m 2,y\r\n"},
+		{Name: "quoted.csv", Text: "id,TEXT\n\"1561301001.85.1/m-1\",\"a\nb\nc\"\n\" 1561301001.85.1/m-2 \",x\n\"1561301001.85.1/m-3\n\",y\n"},
+		{Name: "node.csv", Text: "id,TEXT\n1561301001.85.1/m-1,x\n1561301001.85.1,y\n1561301001,z\n"},
+		{Name: "dup.csv", Text: "id,TEXT\n1561301001.85.1/m-1,x\n1561301001.85.1/M-1,y\n156130100x/a,x\n156130100X/A,y\n"},
+		{Name: "nonascii.csv", Text: "id\n1561301001.85.1/mé\n1561301001.85.1/m\u202e1\n1561301001.85.1/😀\n１５６１３０１００１/a\n"},
+		{Name: "sector.csv", Text: "id\n1561301001.04.1/a\n1561301001.85.01/a\n1561301001.85.1234567/a\n9991301001/a\n"},
+		{Name: "ok.json", Text: `[{"id":"1561301001.85.1/m-1"},{"id":"1561301001.85.1/m-2"}]`},
+		{Name: "lines.json", Text: "[\n  {\"id\": \"1561301001.85.1/m-1\"},\n  {\"id\": \"1561301001.85.1/m 2\"}\n]"},
+		{Name: "spread.json", Text: "  \n[\n{\"id\":\"1561301001.85.1/a\",\"values\":[{\"type\":\"TEXT\",\"data\":\"[{,\\\"}]\\n\"}],\n\"admins\":[\"ab\"]}\n\n,\n\n  {\"id\":\n\"1561301001.85.1/b\"},{\"id\":\"1561301001.85.1/A\"}, {\"values\":[],\"id\":\"1561301001\"}]"},
+		{Name: "city.json", Text: `[{"id":"1561301001.85.1/m-1"},{"id":"1561301001"}]`},
+		{Name: "space.json", Text: `[{"id":" 1561301001.85.1/m-1"},{"id":"1561301001.85.1/m-2 "},{"id":"1561301001.85.1/\u00e9\t\"\\"}]`},
+		{Name: "surrogate.json", Text: `[{"id":"1561301001.85.1/a\ud800"},{"id":"1561301001.85.1/\ud83d\ude00"}]`},
 	}
 	var many strings.Builder
 	many.WriteString("id,TEXT\n")
@@ -224,7 +224,13 @@ func checkCases(t *testing.T) []batchCase {
 		}
 		fmt.Fprintf(&many, "%s,Meter %d\n", id, i)
 	}
-	cases = append(cases, batchCase{"many.csv", many.String()})
+	cases = append(cases, batchCase{Name: "many.csv", Text: many.String()})
+	// Identifiers longer than batch.js quotes (ID_QUOTED, 200
+	// characters), one of a megabyte with its bad character at the end.
+	cases = append(cases,
+		batchCase{Name: "long.csv", Text: "id\n1561301001.85.1/" + strings.Repeat("中", 185) + "\n"},
+		batchCase{Name: "long.json", Text: `[{"id":"1561301001.85.1/` + strings.Repeat("😀", 185) + `"},{"id":"1561301001.85.1/` + strings.Repeat("a", 183) + `"}]`},
+		batchCase{Name: "huge.csv", Text: "id\n1561301001.85.1/m-1\n1561301001.85.1/" + strings.Repeat("a", 1<<20) + "!\n"})
 	corpus, err := filepath.Glob("../../client/testdata/fuzz/FuzzParseBatchFile/*")
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +252,7 @@ func checkCases(t *testing.T) []batchCase {
 		if lines[1] == "bool(true)" {
 			name = "corpus.csv"
 		}
-		cases = append(cases, batchCase{name, text})
+		cases = append(cases, batchCase{Name: name, Text: text})
 	}
 	// Random files of identifiers from the corpus, most of them good.
 	r := rand.New(rand.NewPCG(13, 14))
@@ -258,7 +264,7 @@ func checkCases(t *testing.T) []batchCase {
 		return ids[r.IntN(len(ids))]
 	}
 	for range 200 {
-		cases = append(cases, batchCase{"rows.csv", rowsCSV(r)})
+		cases = append(cases, batchCase{Name: "rows.csv", Text: rowsCSV(r)})
 		var csv strings.Builder
 		csv.WriteString("id,TEXT\n")
 		var list []map[string]string
@@ -268,14 +274,26 @@ func checkCases(t *testing.T) []batchCase {
 			fmt.Fprintf(&csv, "%s,x%s", q, []string{"\n", "\r\n", "\n\n"}[r.IntN(3)])
 			list = append(list, map[string]string{"id": id})
 		}
-		cases = append(cases, batchCase{"ids.csv", csv.String()})
+		cases = append(cases, batchCase{Name: "ids.csv", Text: csv.String()})
 		js, err := json.MarshalIndent(list, "", strings.Repeat(" ", r.IntN(3)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		cases = append(cases, batchCase{"ids.json", string(js)})
+		cases = append(cases, batchCase{Name: "ids.json", Text: string(js)})
 	}
 	return cases
+}
+
+// clipQuoted is Go's message msg as batch.js writes it: an identifier
+// id longer than ID_QUOTED characters quoted by its first 200 only,
+// saying how many more there are; a message of any other identifier
+// unchanged.
+func clipQuoted(msg, id string) string {
+	rs := []rune(id)
+	if len(rs) <= 200 {
+		return msg
+	}
+	return strings.Replace(msg, strconv.Quote(id), fmt.Sprintf("%s and %d more characters", strconv.Quote(string(rs[:200])), len(rs)-200), 1)
 }
 
 // codePage serves the portal's static files as the node does (the
@@ -396,8 +414,12 @@ func TestCodeJSAgreesWithGo(t *testing.T) {
 			taken++
 		default:
 			checked++
-			if got.Error != "BatchCheckError: "+err.Error() {
-				t.Errorf("%s %q:\nbatch.js %s\nGo       BatchCheckError: %v", f.Name, f.Text, got.Error, err)
+			want := err.Error()
+			if len(got.Rows) > 0 {
+				want = clipQuoted(want, got.Rows[0].ID)
+			}
+			if got.Error != "BatchCheckError: "+want {
+				t.Errorf("%s %q:\nbatch.js %s\nGo       BatchCheckError: %v", f.Name, clip(f.Text), clip(got.Error), clip(want))
 				continue
 			}
 			if len(got.Rows) == 0 || got.Count < len(got.Rows) {
@@ -406,7 +428,7 @@ func TestCodeJSAgreesWithGo(t *testing.T) {
 			}
 			// The first bad row is Go's refusal; every row listed has
 			// the reason and position code.Parse gives its identifier.
-			if row := got.Rows[0]; row.Message != err.Error() || !strings.Contains(err.Error(), fmt.Sprintf(" line %d", row.Line)) {
+			if row := got.Rows[0]; row.Message != want || !strings.Contains(err.Error(), fmt.Sprintf(" line %d", row.Line)) {
 				t.Errorf("%s: the first bad row %+v, Go: %v", f.Name, row, err)
 			}
 			for _, row := range got.Rows {

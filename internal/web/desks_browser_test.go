@@ -226,6 +226,55 @@ func TestDesksInBrowser(t *testing.T) {
 	p.accessible()
 	shot("desk")
 
+	// A spreadsheet's CSV saved in GBK, as in a Chinese locale: its
+	// identifiers are ASCII, its text "水表" (water meter) is not UTF-8
+	// from line 3. The desk refuses it with the CLI's message and line,
+	// says how to save it, and sends nothing; the same rows saved as
+	// UTF-8 (with the BOM Excel writes) go through, their text whole.
+	const water = "\xcb\xae\xb1\xed" // 水表 in GBK
+	gbkCSV := "id,TEXT\r\n" + unit + "/gbk-1,Meter 1\r\n" + unit + "/gbk-2," + water + " 2\r\n" + unit + "/gbk-3," + water + " 3\r\n"
+	gbkFile := filepath.Join(t.TempDir(), "meters-gbk.csv")
+	utf8File := filepath.Join(t.TempDir(), "meters-utf8.csv")
+	if err := os.WriteFile(gbkFile, []byte(gbkCSV), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(utf8File, []byte("\ufeff"+strings.ReplaceAll(gbkCSV, water, "水表")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, gbkErr := client.ReadBatchFile(gbkFile)
+	if gbkErr == nil || !strings.Contains(gbkErr.Error(), "line 3 ") {
+		t.Fatalf("the CLI reads the GBK file: %v", gbkErr)
+	}
+	before = p.eval(sent)
+	p.do("choose the GBK file", chromedp.SetUploadFiles(chromedp.CSS("#batch-file"), []string{gbkFile}))
+	p.press("#batch button[type=submit]")
+	p.see("#desk-status", "Nothing was sent: "+strings.TrimPrefix(gbkErr.Error(), filepath.Dir(gbkFile)+"/"))
+	p.see("#desk-status", `Save As "CSV UTF-8 (Comma delimited)"`)
+	if after := p.eval(sent); after != before {
+		t.Errorf("the desk sent %v transactions for a file that is not UTF-8", after.(float64)-before.(float64))
+	}
+	p.do("choose the UTF-8 file", chromedp.SetUploadFiles(chromedp.CSS("#batch-file"), []string{utf8File}))
+	p.press("#batch button[type=submit]")
+	p.see("#desk-status", "Done: 3 identifiers written")
+
+	// A hostile file's identifiers, one of a megabyte: each bad row
+	// shows its identifier clipped around the mark, not whole.
+	hostile := filepath.Join(t.TempDir(), "hostile.csv")
+	if err := os.WriteFile(hostile, []byte("id\n"+unit+"/"+strings.Repeat("a", 1<<20)+"!\n"+unit+"/"+strings.Repeat("b", 300)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.do("choose the hostile file", chromedp.SetUploadFiles(chromedp.CSS("#batch-file"), []string{hostile}))
+	p.press("#batch button[type=submit]")
+	p.see("#desk-status", "Nothing was sent: 2 rows of hostile.csv have")
+	p.see("#batch-check tbody tr:nth-child(1) mark", "!")
+	p.see("#batch-check tbody tr:nth-child(2) mark", "b")
+	for row, want := range []string{"…" + strings.Repeat("a", 100) + "!", unit + "/" + strings.Repeat("b", 165) + "…"} {
+		got := p.eval(fmt.Sprintf(`document.querySelector("#batch-check tbody tr:nth-child(%d) code").textContent`, row+1))
+		if got != want {
+			t.Errorf("bad row %d shows its identifier as %q, want %q", row+1, clip(fmt.Sprint(got)), want)
+		}
+	}
+
 	p.open("/labels?id=" + main1 + "," + unit + "/m-00001," + unit + "/m-00002," + unit + "/m-99999")
 	p.see("#sheet", "Water Supply")
 	shot("labels")
@@ -373,6 +422,10 @@ func TestDesksInBrowser(t *testing.T) {
 	if _, err := webtest.SaveScreenshot(phone.ctx, shots, "desk-batch-check-phone", true); err != nil {
 		t.Error(err)
 	}
+	phone.do("choose the GBK file", chromedp.SetUploadFiles(chromedp.CSS("#batch-file"), []string{gbkFile}))
+	phone.press("#batch button[type=submit]")
+	phone.see("#desk-status", "未发送任何内容：meters-gbk.csv line 3 is not UTF-8 text")
+	phone.see("#desk-status", "在 Excel 中“另存为”选择“CSV UTF-8(逗号分隔)”")
 
 	for _, m := range console.Take() {
 		if strings.Contains(m, "Content Security Policy") || strings.Contains(m, "Refused to") || strings.Contains(strings.ToLower(m), "exception") {
@@ -399,7 +452,7 @@ func TestDesksInBrowser(t *testing.T) {
 			break
 		}
 	}
-	if n != rows { // 11,999 rows and main-0001
+	if n != rows+3 { // 11,999 rows, main-0001 and the 3 rows of meters-utf8.csv
 		t.Errorf("%s has %d children, want %d", unit, n, rows)
 	}
 	ans, err := c.Resolve(rctx, main1)
@@ -409,6 +462,9 @@ func TestDesksInBrowser(t *testing.T) {
 	}
 	if ans, err := c.Resolve(rctx, unit+"/m-12000"); err != nil || ans.Record.Values[0].Data != "Meter 12000" {
 		t.Errorf("the last row: %+v %v", ans.Record, err)
+	}
+	if ans, err := c.Resolve(rctx, unit+"/gbk-2"); err != nil || ans.Record.Values[0].Data != "水表 2" {
+		t.Errorf("meters-utf8.csv's second row: %+v %v", ans.Record, err)
 	}
 }
 

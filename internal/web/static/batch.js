@@ -11,7 +11,7 @@
 // codejs_test.go holds the check to Go's.
 
 import { sendTx, batchOrder, TxRefused } from './sign.js';
-import { parseID, goQuote } from './code.js';
+import { checkID, codeErrorText, goQuote, clipChars } from './code.js';
 
 export const MAX_BATCH = 5000; // registry.MaxBatch
 
@@ -24,13 +24,74 @@ export class BatchFileError extends Error {
   }
 }
 
+// NotUTF8Error is a batch file whose bytes are not UTF-8 text: line is
+// the line of its first byte that is not. It is a BatchFileError with
+// the CLI's message.
+export class NotUTF8Error extends BatchFileError {
+  constructor(name, line) {
+    super(`${name} line ${line} is not UTF-8 text: save the file as UTF-8`);
+    this.line = line;
+  }
+}
+
+// firstInvalidUTF8 is client's: the offset of the first byte of b that
+// does not start a UTF-8 character (Unicode's well-formed sequences, as
+// Go's utf8.DecodeRune reads them: no overlong forms, surrogates or
+// characters past U+10FFFF); b.length when there is none.
+function firstInvalidUTF8(b) {
+  for (let i = 0; i < b.length;) {
+    const c = b[i];
+    if (c < 0x80) { i++; continue; }
+    let n;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) n = 2;
+    else if (c >= 0xe0 && c <= 0xef) { n = 3; if (c === 0xe0) lo = 0xa0; if (c === 0xed) hi = 0x9f; }
+    else if (c >= 0xf0 && c <= 0xf4) { n = 4; if (c === 0xf0) lo = 0x90; if (c === 0xf4) hi = 0x8f; }
+    else return i;
+    if (i + n > b.length || b[i + 1] < lo || b[i + 1] > hi) return i;
+    for (let k = 2; k < n; k++) if ((b[i + k] & 0xc0) !== 0x80) return i;
+    i += n;
+  }
+  return b.length;
+}
+
+// The decoder keeps a BOM (ignoreBOM) for parseBatchFile to drop, as Go
+// drops one only, and throws on a byte that is not UTF-8 (fatal) where
+// File.text() would put U+FFFD in its place without a word: a GBK file's
+// Chinese text would go on chain as "\ufffd\ufffd".
+const utf8Fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+// decodeBatchFile is a batch file's bytes as text for parseBatchFile, or
+// a NotUTF8Error naming the line of the first byte that is not UTF-8,
+// as client.ParseBatchFile refuses it.
+export function decodeBatchFile(name, bytes) {
+  try {
+    return utf8Fatal.decode(bytes);
+  } catch {
+    // Go counts the lines after dropping a BOM, which holds no '\n'.
+    const end = firstInvalidUTF8(bytes);
+    let line = 1;
+    for (let i = 0; i < end; i++) if (bytes[i] === 0x0a) line++;
+    throw new NotUTF8Error(name, line);
+  }
+}
+
 // csvRecords splits text into records as Go's encoding/csv reads it
 // (RFC 4180; '"' doubled inside a quoted field; a bare '"' in an
 // unquoted field or anything but ',' or a line's end after a closing
 // '"' is an error; "\r\n" read as "\n", also inside quotes; empty lines
-// skipped), each with the line its first field starts on.
-function csvRecords(name, text) {
-  const records = [];
+// skipped), and calls each(line, fields) for each record in turn, line
+// the one its first field starts on. A callback, not a list of records:
+// a file of a million rows would keep a million records more for the
+// garbage collector to copy, and a record is refused before the text
+// after it is read, as Go's reader refuses it.
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const LF = 0x0a;
+const CR = 0x0d;
+
+function csvRecords(name, text, each) {
   let i = 0;
   let line = 1;
   const n = text.length;
@@ -42,20 +103,24 @@ function csvRecords(name, text) {
     const start = line;
     const fields = [];
     for (;;) {
+      // A field is sliced from text, a run at a time: adding it a
+      // character at a time would take seconds and gigabytes for a
+      // hostile file's cell of megabytes.
       let field = '';
-      if (text[i] === '"') {
+      if (text.charCodeAt(i) === QUOTE) {
         i++;
+        let run = i;
         for (;;) {
           if (i >= n) fail(start, 0, 'extraneous or missing " in quoted-field');
-          const c = text[i];
-          if (c === '"') {
-            if (text[i + 1] === '"') { field += '"'; i += 2; continue; }
+          const c = text.charCodeAt(i);
+          if (c === QUOTE) {
+            if (text.charCodeAt(i + 1) === QUOTE) { field += text.slice(run, i + 1); i += 2; run = i; continue; }
+            field += text.slice(run, i);
             i++;
             break;
           }
-          if (c === '\r' && text[i + 1] === '\n') { field += '\n'; i += 2; line++; continue; }
-          if (c === '\n') line++;
-          field += c;
+          if (c === CR && text.charCodeAt(i + 1) === LF) { field += `${text.slice(run, i)}\n`; i += 2; line++; run = i; continue; }
+          if (c === LF) line++;
           i++;
         }
         if (i < n && text[i] !== ',' && text[i] !== '\n' && !(text[i] === '\r' && text[i + 1] === '\n')) {
@@ -63,11 +128,13 @@ function csvRecords(name, text) {
           if (!(text[i] === '\r' && i + 1 === n)) fail(start, 0, 'extraneous or missing " in quoted-field');
         }
       } else {
-        while (i < n && text[i] !== ',' && text[i] !== '\n' && !(text[i] === '\r' && (text[i + 1] === '\n' || i + 1 === n))) {
-          if (text[i] === '"') fail(start, 0, 'bare " in non-quoted-field');
-          field += text[i];
-          i++;
+        const from = i;
+        for (; i < n; i++) {
+          const c = text.charCodeAt(i);
+          if (c === COMMA || c === LF || (c === CR && (i + 1 === n || text.charCodeAt(i + 1) === LF))) break;
+          if (c === QUOTE) fail(start, 0, 'bare " in non-quoted-field');
         }
+        field = text.slice(from, i);
       }
       fields.push(field);
       if (i < n && text[i] === ',') { i++; continue; }
@@ -75,16 +142,23 @@ function csvRecords(name, text) {
       if (i < n && text[i] === '\n') { i++; line++; }
       break;
     }
-    records.push({ line: start, fields });
+    each(start, fields);
   }
-  return records;
 }
 
 // trimSpace is Go's strings.TrimSpace: Unicode's White_Space, which,
 // unlike JavaScript's \s, does not hold U+FEFF.
-const WS = '[\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
-const trimRe = new RegExp(`^${WS}+|${WS}+$`, 'g');
-const trimSpace = (s) => s.replace(trimRe, '');
+// It is a loop, not a regular expression: one tried at every character
+// of a cell of megabytes is slow.
+const isSpace = (c) => (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0x85 || c === 0xa0 || c === 0x1680 ||
+  (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
+function trimSpace(s) {
+  let i = 0;
+  let j = s.length;
+  while (i < j && isSpace(s.charCodeAt(i))) i++;
+  while (j > i && isSpace(s.charCodeAt(j - 1))) j--;
+  return i === 0 && j === s.length ? s : s.slice(i, j);
+}
 
 // toUpper is Go's strings.ToUpper: each character's simple upper case,
 // where JavaScript's would write 'ß' as "SS".
@@ -94,20 +168,23 @@ const toUpper = (s) => Array.from(s, (c) => {
 }).join('');
 
 function parseCSV(name, text) {
-  const records = csvRecords(name, text);
-  if (records.length === 0) throw new BatchFileError(`${name}: read the header row: EOF`);
-  const header = records[0].fields;
-  if (!/^id$/i.test(trimSpace(header[0]))) {
-    throw new BatchFileError(`${name}: the header row must start with "id", then one value type per column (e.g. id,URL,TEXT)`);
-  }
-  const types = header.map((h, i) => {
-    if (i === 0) return '';
-    const t = trimSpace(h);
-    return t.includes(':') ? t : toUpper(t);
-  });
+  let header = null;
+  let types = null;
   const entries = [];
   const lines = [];
-  for (const { line, fields } of records.slice(1)) {
+  csvRecords(name, text, (line, fields) => {
+    if (header === null) {
+      header = fields;
+      if (!/^id$/i.test(trimSpace(header[0]))) {
+        throw new BatchFileError(`${name}: the header row must start with "id", then one value type per column (e.g. id,URL,TEXT)`);
+      }
+      types = header.map((h, i) => {
+        if (i === 0) return '';
+        const t = trimSpace(h);
+        return t.includes(':') ? t : toUpper(t);
+      });
+      return;
+    }
     if (fields.length > header.length) {
       throw new BatchFileError(`${name} line ${line}: ${fields.length} cells, but the header names ${header.length} columns`);
     }
@@ -122,7 +199,8 @@ function parseCSV(name, text) {
     }
     entries.push(e);
     lines.push(line);
-  }
+  });
+  if (header === null) throw new BatchFileError(`${name}: read the header row: EOF`);
   return { entries, lines };
 }
 
@@ -180,8 +258,9 @@ export const BAD_ROWS = 20;
 // package reason (code.js) or NOT_AN_OBJECT or DUPLICATE, position the
 // character of id where the problem is (0 for none), detail what is
 // wrong in the CLI's words (code.Error's Msg for an identifier that does
-// not parse) and message the CLI's whole refusal of the row; count is
-// how many rows are bad.
+// not parse) and message the CLI's whole refusal of the row (an
+// identifier longer than ID_QUOTED clipped: quoteID); count is how many
+// rows are bad.
 export class BatchCheckError extends BatchFileError {
   constructor(rows, count) {
     super(rows[0].message);
@@ -225,6 +304,18 @@ function jsonEntryLines(text) {
   return lines;
 }
 
+// ID_QUOTED is how many characters of an identifier a refusal quotes:
+// more than any identifier has (85), so that the CLI's message and this
+// one are the same for every identifier but one of a hostile file,
+// which Go quotes whole.
+export const ID_QUOTED = 200;
+
+// quoteID is Go's %q of id, its first ID_QUOTED characters only.
+export function quoteID(id) {
+  const [head, rest] = clipChars(id, ID_QUOTED);
+  return rest ? `${goQuote(head)} and ${rest} more characters` : goQuote(head);
+}
+
 // checkBatchFile is client.CheckBatchFile: parseBatchFile, then every
 // identifier must be an object (<node>/<local-id>) that parses (code.js),
 // and none there twice (in any spelling), or it throws a
@@ -238,27 +329,29 @@ export function checkBatchFile(name, text) {
   const where = (i) => (csv ? `${name} line ${fileLines[i]}` : `${name} line ${fileLines[i] ?? 0}, entry ${i + 1}`);
   const rows = [];
   let count = 0;
-  const bad = (i, reason, position, detail, message = detail) => {
+  // A row's message is made only for a row listed: a hostile file of a
+  // million bad rows, or of one identifier of megabytes, is counted, not
+  // quoted.
+  const bad = (i, reason, position, detail, message) => {
     count++;
     if (rows.length < BAD_ROWS) {
-      rows.push({ index: i, line: fileLines[i] ?? 0, entry: csv ? 0 : i + 1, id: entries[i].id, reason, position, detail, message: `${where(i)}: ${message}` });
+      rows.push({ index: i, line: fileLines[i] ?? 0, entry: csv ? 0 : i + 1, id: entries[i].id, reason, position, detail, message: `${where(i)}: ${message(detail)}` });
     }
   };
   const first = new Map(); // an identifier's canonical text to its entry
+  const scratch = new Uint8Array(1024);
   entries.forEach((e, i) => {
-    let p;
-    try {
-      p = parseID(e.id);
-    } catch (err) {
-      bad(i, err.reason, err.position, err.detail, `identifier ${goQuote(e.id)}: ${err.message}`);
+    const p = checkID(e.id, scratch);
+    if (!p.ok) {
+      bad(i, p.reason, p.position, p.detail, () => `identifier ${quoteID(e.id)}: ${codeErrorText(p)}`);
       return;
     }
     if (p.kind !== 'object') {
-      bad(i, NOT_AN_OBJECT, 0, `${e.id} is a ${p.kind}, not an object: a batch registers objects, <node>/<local-id>`);
+      bad(i, NOT_AN_OBJECT, 0, `${e.id} is a ${p.kind}, not an object: a batch registers objects, <node>/<local-id>`, (d) => d);
       return;
     }
     if (first.has(p.text)) {
-      bad(i, DUPLICATE, 0, `${e.id} is registered by ${where(first.get(p.text))} too: give each identifier once`);
+      bad(i, DUPLICATE, 0, `${e.id} is registered by ${where(first.get(p.text))} too: give each identifier once`, (d) => d);
       return;
     }
     first.set(p.text, i);

@@ -88,6 +88,19 @@ const characters = (s) => Array.from(s, (c) => {
 // goQuote is Go's %q of a string (strconv.Quote).
 export const goQuote = (s) => `"${characters(s).map((r) => escapeRune(r, '"')).join('')}"`;
 
+// clipChars is s's first n characters (code points) and how many
+// characters follow them (0: s is whole), found without splitting all
+// of s: an identifier cell of a hostile file can be megabytes long.
+export function clipChars(s, n) {
+  let i = 0;
+  let k = 0;
+  for (; i < s.length && k < n; k++) i += s.codePointAt(i) > 0xffff ? 2 : 1;
+  if (i >= s.length) return [s, 0];
+  let rest = 0;
+  for (let j = i; j < s.length; rest++) j += s.codePointAt(j) > 0xffff ? 2 : 1;
+  return [s.slice(0, i), rest];
+}
+
 // quoteChar is code's quoteChar: the character at byte i of b as a Go
 // rune literal ('!', '中', '\u200e').
 function quoteChar(b, i) {
@@ -106,9 +119,8 @@ function mod112(digits) {
 }
 
 // A fault is a problem at byte off of one part, before the part's place
-// in the identifier is known; at() places it.
+// in the identifier is known; checkID places it.
 const fault = (code, off, msg) => ({ code, off, msg });
-const at = (f, b, start) => new CodeError(f.code, runePos(b, start + f.off), f.msg);
 
 function checkCityCode(f) {
   if (f.length === 0) return fault(ErrEmpty, 0, 'city code is empty');
@@ -175,39 +187,60 @@ function partEnd(b, i) {
   return i;
 }
 
-// parseID is code.Parse: the identifier's parts, its canonical text and
-// its kind ('city', 'sector', 'unit', 'object'), or a CodeError thrown
-// for the first problem, left to right, each part's form before its
-// meaning.
-export function parseID(s) {
-  if (s === '') throw new CodeError(ErrEmpty, 0, 'identifier is empty');
-  const b = utf8.encode(s);
+// checkID is code.Parse without throwing: {ok: true, id, text, kind},
+// or {ok: false, reason, position, detail} for the first problem, left
+// to right, each part's form before its meaning. A batch file of a
+// million bad rows is checked with it: an Error per row would capture a
+// stack each time for nothing.
+//
+// scratch, if given, is a buffer to encode s into when it fits (at most
+// 3 bytes a UTF-16 unit), to spare an allocation per identifier of a
+// long file; nothing returned refers to it.
+export function checkID(s, scratch = null) {
+  const no = (reason, position, detail) => ({ ok: false, reason, position, detail });
+  const placed = (f, b, start) => no(f.code, runePos(b, start + f.off), f.msg);
+  if (s === '') return no(ErrEmpty, 0, 'identifier is empty');
+  const b = scratch && s.length * 3 <= scratch.length ? scratch.subarray(0, utf8.encodeInto(s, scratch).written) : utf8.encode(s);
   let i = partEnd(b, 0);
   let f = checkCityCode(b.subarray(0, i));
-  if (f) throw at(f, b, 0);
-  const id = { country: ascii(b.subarray(0, COUNTRY_LEN)), cityNumber: ascii(b.subarray(COUNTRY_LEN, COUNTRY_LEN + CITY_NUMBER_LEN)), sector: '', unit: '', local: '' };
+  if (f) return placed(f, b, 0);
+  // Each part checked is ASCII, and so is all before it: its bytes'
+  // offsets are its offsets in s.
+  const id = { country: s.slice(0, COUNTRY_LEN), cityNumber: s.slice(COUNTRY_LEN, COUNTRY_LEN + CITY_NUMBER_LEN), sector: '', unit: '', local: '' };
   if (i < b.length && b[i] === 0x2e) {
     let start = i + 1;
     i = partEnd(b, start);
-    if ((f = checkSector(b.subarray(start, i)))) throw at(f, b, start);
-    id.sector = ascii(b.subarray(start, i));
+    if ((f = checkSector(b.subarray(start, i)))) return placed(f, b, start);
+    id.sector = s.slice(start, i);
     if (i < b.length && b[i] === 0x2e) {
       start = i + 1;
       i = partEnd(b, start);
-      if ((f = checkUnit(b.subarray(start, i)))) throw at(f, b, start);
-      id.unit = ascii(b.subarray(start, i));
-      if (i < b.length && b[i] === 0x2e) throw new CodeError(ErrTrailingJunk, runePos(b, i), 'trailing junk after the unit');
+      if ((f = checkUnit(b.subarray(start, i)))) return placed(f, b, start);
+      id.unit = s.slice(start, i);
+      if (i < b.length && b[i] === 0x2e) return no(ErrTrailingJunk, runePos(b, i), 'trailing junk after the unit');
     }
   }
   if (i < b.length) { // b[i] is '/'
     const start = i + 1;
-    if ((f = checkLocal(b.subarray(start)))) throw at(f, b, start);
-    id.local = ascii(b.subarray(start)).toLowerCase(); // ASCII only, checked above
+    if ((f = checkLocal(b.subarray(start)))) return placed(f, b, start);
+    id.local = s.slice(start).toLowerCase(); // ASCII only, checked above
   }
   let text = id.country + id.cityNumber + mod112(b.subarray(0, CITY_CODE_LEN - 1));
   if (id.sector) text += `.${id.sector}`;
   if (id.unit) text += `.${id.unit}`;
   if (id.local) text += `/${id.local}`;
   const kind = id.local ? 'object' : id.unit ? 'unit' : id.sector ? 'sector' : 'city';
-  return { id, text, kind };
+  return { ok: true, id, text, kind };
 }
+
+// parseID is code.Parse: the identifier's parts, its canonical text and
+// its kind ('city', 'sector', 'unit', 'object'), or a CodeError thrown
+// for the first problem (checkID).
+export function parseID(s) {
+  const r = checkID(s);
+  if (!r.ok) throw new CodeError(r.reason, r.position, r.detail);
+  return { id: r.id, text: r.text, kind: r.kind };
+}
+
+// codeErrorText is a CodeError's message for checkID's verdict r.
+export const codeErrorText = (r) => (r.position ? `position ${r.position}: ${r.detail}` : r.detail);

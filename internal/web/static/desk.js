@@ -7,7 +7,8 @@
 
 import * as keys from './keys.js';
 import { sendTx, TxRefused } from './sign.js';
-import { checkBatchFile, upload, BatchCheckError } from './batch.js';
+import { checkBatchFile, decodeBatchFile, upload, BatchCheckError, NotUTF8Error } from './batch.js';
+import { clipChars } from './code.js';
 import { hashFile } from './sha256.js';
 import { upload as uploadData, DataRefused } from './data.js';
 
@@ -69,14 +70,33 @@ const BAD_ROW = {
   duplicate: ['Given twice: an earlier row has it.', '重复：前面的行已有该标识。'],
 };
 
+// SHOWN is how many characters of an identifier a bad row shows on
+// each side of its mark: a hostile file's identifier of megabytes would
+// otherwise go into the page whole.
+const SHOWN = 100;
+
 // markAt is id in a code element, its character at position (1-based,
 // in characters) marked; one past the end marks a space, as the search
-// page's error does (portal.go's splitAt).
+// page's error does (portal.go's splitAt). A long id is clipped to SHOWN
+// characters before and after the mark, with '…' where it is cut.
 function markAt(id, position) {
-  const cs = Array.from(id);
-  if (position < 1) return el('code', {}, id);
-  const at = position > cs.length ? ' ' : cs[position - 1];
-  return el('code', {}, cs.slice(0, position - 1).join(''), el('mark', {}, at), cs.slice(position).join(''));
+  if (position < 1) {
+    const [head, rest] = clipChars(id, SHOWN);
+    return el('code', {}, rest ? `${head}…` : head);
+  }
+  const [pre] = clipChars(id, position - 1);
+  const tail = id.slice(pre.length);
+  // The SHOWN characters before the mark, found from the end of pre.
+  let i = pre.length;
+  for (let k = 0; i > 0 && k < SHOWN; k++) {
+    i--;
+    const low = pre.charCodeAt(i);
+    const high = pre.charCodeAt(i - 1); // NaN before the start
+    if (low >= 0xdc00 && low <= 0xdfff && high >= 0xd800 && high <= 0xdbff) i--; // a pair is one character
+  }
+  const at = tail === '' ? ' ' : String.fromCodePoint(tail.codePointAt(0));
+  const [after, more] = clipChars(tail.slice(tail === '' ? 0 : at.length), SHOWN);
+  return el('code', {}, (i > 0 ? '…' : '') + pre.slice(i), el('mark', {}, at), more ? `${after}…` : after);
 }
 
 function explain(e) {
@@ -544,19 +564,29 @@ async function deskPage() {
   };
   form.addEventListener('submit', guard(async () => {
     const file = field(form, 'file').files[0];
-    const text = await file.text();
+    const bytes = new Uint8Array(await file.arrayBuffer());
     checked.hidden = true;
     let read;
     try {
-      read = checkBatchFile(file.name, text);
+      read = checkBatchFile(file.name, decodeBatchFile(file.name, bytes));
     } catch (e) {
+      if (e instanceof NotUTF8Error) {
+        // The everyday case: a spreadsheet's CSV saved in GBK, whose
+        // Chinese text would otherwise go on chain as U+FFFD.
+        say(t(`Nothing was sent: ${e.message}. The file is in another encoding (such as GBK): save it as UTF-8 — in Excel, Save As "CSV UTF-8 (Comma delimited)" — and choose it again.`,
+          `未发送任何内容：${e.message}。该文件使用了其他编码（如 GBK）：请另存为 UTF-8 编码——在 Excel 中“另存为”选择“CSV UTF-8(逗号分隔)”——然后重新选择该文件。`), 'bad');
+        return;
+      }
       if (!(e instanceof BatchCheckError)) throw e;
       showBadRows(file.name, e);
       return;
     }
     const { entries, lines } = read;
     const { chain_id: chainID } = await network();
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+    // The hash of the bytes after a BOM: what hashing File.text()'s
+    // text gave before, so that an upload saved then resumes.
+    const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bom ? bytes.subarray(3) : bytes));
     const stateKey = `cityid.batch.${chainID}.${keys.toHex(digest)}`;
     const saved = JSON.parse(localStorage.getItem(stateKey) || '{}');
     job = { entries, lines, stateKey, state: saved };

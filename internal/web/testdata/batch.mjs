@@ -1,6 +1,7 @@
 // batch.mjs runs batch.js for batch_test.go. "parse FILE": FILE holds
-// [{name, text}], and one JSON line per case says what parseBatchFile
-// read or why not. "upload FILE": FILE holds {base, chain_id, seed, csv,
+// [{name, text, bytes}], and one JSON line per case says what
+// parseBatchFile read or why not; a case with bytes (base64) is read as
+// the desk reads a file, through decodeBatchFile. "upload FILE": FILE holds {base, chain_id, seed, csv,
 // steps}, and one JSON line per step says what upload did; a step is
 // {skip_refused, replay_first}, the latter starting from a state that
 // knows only the first batch's hash.
@@ -15,7 +16,8 @@ const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 if (mode === 'parse') {
   for (const c of input) {
     try {
-      const { entries, lines } = b.parseBatchFile(c.name, c.text);
+      const text = c.bytes ? b.decodeBatchFile(c.name, Buffer.from(c.bytes, 'base64')) : c.text;
+      const { entries, lines } = b.parseBatchFile(c.name, text);
       out({ entries, lines });
     } catch (e) {
       out({ error: `${e.name}: ${e.message}` });
