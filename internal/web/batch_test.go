@@ -178,30 +178,10 @@ func TestBatchFileJSAgreesWithGo(t *testing.T) {
 		{Name: "notype.json", Text: `[{"id":"a","values":[{"data":"x"}]}]`},
 	}
 	// The client's own fuzz corpus, and random text.
-	corpus, err := filepath.Glob("../../client/testdata/fuzz/FuzzParseBatchFile/*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range corpus {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.Split(string(b), "\n")
-		if len(lines) < 3 || !strings.HasPrefix(lines[2], "[]byte(") {
-			continue
-		}
-		text, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[2], "[]byte("), ")"))
-		if err != nil {
-			continue
-		}
-		name := "corpus.json"
-		if lines[1] == "bool(true)" {
-			name = "corpus.csv"
-		}
+	for _, c := range batchFuzzCorpus(t) {
 		// As bytes: some of the corpus is not UTF-8, which a JSON
 		// string would carry as U+FFFD.
-		cases = append(cases, batchCase{Name: name, Bytes: []byte(text)})
+		cases = append(cases, batchCase{Name: c.Name, Bytes: []byte(c.Text)})
 	}
 	r := rand.New(rand.NewPCG(11, 12))
 	for range 300 {
@@ -386,4 +366,39 @@ func TestBatchUploadResumes(t *testing.T) {
 	if ans, err := c.Resolve(ctx, taken); err != nil || ans.Record.Values[0].Data != "registered before" {
 		t.Errorf("%s was overwritten: %+v %v", taken, ans.Record, err)
 	}
+}
+
+// batchFuzzCorpus is the client's fuzz corpus of batch files
+// (FuzzParseBatchFile): each entry's text, named corpus.csv or
+// corpus.json as the fuzz target reads it.
+func batchFuzzCorpus(t *testing.T) []batchCase {
+	t.Helper()
+	corpus, err := filepath.Glob("../../client/testdata/fuzz/FuzzParseBatchFile/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []batchCase
+	for _, f := range corpus {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(b), "\n")
+		if len(lines) < 3 || !strings.HasPrefix(lines[2], "[]byte(") {
+			continue
+		}
+		text, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[2], "[]byte("), ")"))
+		if err != nil {
+			continue
+		}
+		name := "corpus.json"
+		if lines[1] == "bool(true)" {
+			name = "corpus.csv"
+		}
+		out = append(out, batchCase{Name: name, Text: text})
+	}
+	if len(out) == 0 {
+		t.Fatal("the client's fuzz corpus of batch files is empty or unreadable")
+	}
+	return out
 }

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -231,29 +230,7 @@ func checkCases(t *testing.T) []batchCase {
 		batchCase{Name: "long.csv", Text: "id\n1561301001.85.1/" + strings.Repeat("中", 185) + "\n"},
 		batchCase{Name: "long.json", Text: `[{"id":"1561301001.85.1/` + strings.Repeat("😀", 185) + `"},{"id":"1561301001.85.1/` + strings.Repeat("a", 183) + `"}]`},
 		batchCase{Name: "huge.csv", Text: "id\n1561301001.85.1/m-1\n1561301001.85.1/" + strings.Repeat("a", 1<<20) + "!\n"})
-	corpus, err := filepath.Glob("../../client/testdata/fuzz/FuzzParseBatchFile/*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range corpus {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.Split(string(b), "\n")
-		if len(lines) < 3 || !strings.HasPrefix(lines[2], "[]byte(") {
-			continue
-		}
-		text, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(lines[2], "[]byte("), ")"))
-		if err != nil {
-			continue
-		}
-		name := "corpus.json"
-		if lines[1] == "bool(true)" {
-			name = "corpus.csv"
-		}
-		cases = append(cases, batchCase{Name: name, Text: text})
-	}
+	cases = append(cases, batchFuzzCorpus(t)...)
 	// Random files of identifiers from the corpus, most of them good.
 	r := rand.New(rand.NewPCG(13, 14))
 	ids := codeCorpus()
