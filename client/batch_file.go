@@ -119,7 +119,7 @@ func checkBatchIDs(name string, b []byte, entries []BatchEntry, lines []int) err
 	for i, e := range entries {
 		id, err := code.Parse(e.ID)
 		if err != nil {
-			return fmt.Errorf("%s: identifier %q: %w", where(i), e.ID, err)
+			return fmt.Errorf("%s: identifier %s: %w", where(i), quoteID(e.ID), err)
 		}
 		if id.IsNode() {
 			return fmt.Errorf("%s: %s is a %s, not an object: a batch registers objects, <node>/<local-id>", where(i), e.ID, id.Kind())
@@ -254,4 +254,22 @@ func firstInvalidUTF8(b []byte) int {
 		i += size
 	}
 	return len(b)
+}
+
+// idQuoted is how many characters of an identifier a refusal quotes: more
+// than any identifier has (85), so only a hostile file's is clipped,
+// rather than tens of megabytes written to a terminal. The portal's
+// batch.js (ID_QUOTED, quoteID) clips alike, so both say the same.
+const idQuoted = 200
+
+// quoteID is id quoted as %q does, its first idQuoted characters only.
+func quoteID(id string) string {
+	n := 0
+	for i := range id {
+		if n == idQuoted {
+			return fmt.Sprintf("%q and %d more characters", id[:i], utf8.RuneCountInString(id[i:]))
+		}
+		n++
+	}
+	return fmt.Sprintf("%q", id)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -149,4 +150,26 @@ func FuzzParseBatchFile(f *testing.F) {
 			t.Fatalf("entries do not come back through JSON:\n%+v\n%+v, %v\n%s", entries, again, err, js)
 		}
 	})
+}
+
+// A refusal quotes an identifier's first 200 characters only, saying how
+// many more there are (as the portal's batch.js does): a hostile file's
+// megabyte identifier is not written whole to a terminal. Every real
+// identifier (at most 85 characters) is quoted whole.
+func TestCheckBatchFileClipsAHugeID(t *testing.T) {
+	node := "1561301001.85.1/"
+	huge := node + strings.Repeat("中", 1<<20) + "!"
+	_, err := client.CheckBatchFile("huge.csv", []byte("id\n"+huge+"\n"))
+	if err == nil {
+		t.Fatal("a megabyte identifier was taken")
+	}
+	more := utf8.RuneCountInString(huge) - 200
+	want := `huge.csv line 2: identifier "` + node + strings.Repeat("中", 200-len(node)) + `" and ` + strconv.Itoa(more) + " more characters: "
+	if !strings.HasPrefix(err.Error(), want) || len(err.Error()) > 2000 {
+		t.Errorf("refusal of a megabyte identifier (%d bytes):\n%.400s\nwant it to start\n%s", len(err.Error()), err, want)
+	}
+	short := node + "m-1!"
+	if _, err := client.CheckBatchFile("short.csv", []byte("id\n"+short+"\n")); err == nil || !strings.Contains(err.Error(), strconv.Quote(short)+":") {
+		t.Errorf("refusal of %q: %v, want it quoted whole", short, err)
+	}
 }

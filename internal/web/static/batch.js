@@ -305,9 +305,9 @@ function jsonEntryLines(text) {
 }
 
 // ID_QUOTED is how many characters of an identifier a refusal quotes:
-// more than any identifier has (85), so that the CLI's message and this
-// one are the same for every identifier but one of a hostile file,
-// which Go quotes whole.
+// more than any identifier has (85), so only a hostile file's is
+// clipped; the CLI clips alike (client's idQuoted, quoteID), so both say
+// the same for every file.
 export const ID_QUOTED = 200;
 
 // quoteID is Go's %q of id, its first ID_QUOTED characters only.
