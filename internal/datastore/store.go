@@ -93,7 +93,8 @@ func Open(root string) (*Store, error) {
 	}
 	// Leftover temporary state files are from a crash between write and
 	// rename: the previous .state (if any) is still the acknowledged one.
-	tmps, err := filepath.Glob(filepath.Join(root, "uploads", "*.state.tmp"))
+	// fsx names them .<name>.state.<random>.tmp (<name>.state.tmp before).
+	tmps, err := filepath.Glob(filepath.Join(root, "uploads", "*.tmp"))
 	if err != nil {
 		return nil, fmt.Errorf("datastore: list temporary files: %w", err)
 	}

@@ -145,8 +145,14 @@ func TestResumeAfterCrash(t *testing.T) {
 	}
 	f.Write(bytes.Repeat([]byte{0xEE}, 4096))
 	f.Close()
-	if err := os.WriteFile(s.statePath(name)+".tmp", []byte("99"), 0o640); err != nil {
-		t.Fatal(err)
+	// Torn state rewrites as fsx names its temporary files, and as it
+	// did before.
+	dir, base := filepath.Split(s.statePath(name))
+	leftovers := []string{s.statePath(name) + ".tmp", filepath.Join(dir, "."+base+".123456.tmp")}
+	for _, l := range leftovers {
+		if err := os.WriteFile(l, []byte("99"), 0o640); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	s2, err := Open(root) // the node restarting
@@ -167,8 +173,10 @@ func TestResumeAfterCrash(t *testing.T) {
 	if err := u2.Complete(); err != nil {
 		t.Fatalf("complete after resume: %v", err)
 	}
-	if _, err := os.Stat(s.statePath(name) + ".tmp"); !os.IsNotExist(err) {
-		t.Fatalf("leftover temporary state not removed: %v", err)
+	for _, l := range leftovers {
+		if _, err := os.Stat(l); !os.IsNotExist(err) {
+			t.Fatalf("leftover temporary state %s not removed: %v", filepath.Base(l), err)
+		}
 	}
 }
 

@@ -29,30 +29,12 @@ func SyncDir(dir string) error {
 	return nil
 }
 
-// WriteFile writes data to path durably, with permissions perm: a
-// temporary file beside it, fsync, rename over path, fsync of the folder.
-// A crash leaves the old file or the new one, never half of one.
+// WriteFile writes data to path durably, with permissions perm (umask
+// aside), replacing what is there: a temporary file beside it, fsync,
+// rename over path, fsync of the folder (Create, Commit). A crash leaves
+// the old file or the new one, never half of one.
 func WriteFile(path string, data []byte, perm os.FileMode) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", tmp, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("fsync %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename %s: %w", tmp, err)
-	}
-	return SyncDir(filepath.Dir(path))
+	return write(path, data, perm, Replace)
 }
 
 // Mode says whether a Pending file may take the place of a file that
@@ -190,7 +172,12 @@ func (p *Pending) Abort() {
 // WriteNew writes data to a new file at path durably, never over a file
 // that exists there (an error matching fs.ErrExist).
 func WriteNew(path string, data []byte, perm os.FileMode) error {
-	p, err := Create(path, perm, NoReplace)
+	return write(path, data, perm, NoReplace)
+}
+
+// write is a Create of path in mode, data written, and its Commit.
+func write(path string, data []byte, perm os.FileMode, mode Mode) error {
+	p, err := Create(path, perm, mode)
 	if err != nil {
 		return err
 	}
