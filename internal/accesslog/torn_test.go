@@ -24,7 +24,17 @@ func crashed(t *testing.T, path string, lines []string, keep, zeroFrom, zeroTo, 
 	if err := os.WriteFile(path, append(append([]byte{}, kept...), tail...), 0o640); err != nil {
 		t.Fatal(err)
 	}
+	crashMark(t, path, int64(len(kept)))
 	return kept, tail
+}
+
+// crashMark writes the durable mark of the log at path as a crash leaves
+// it: the size of the last fsync that wrote it, at most what was fsynced.
+func crashMark(t *testing.T, path string, size int64) {
+	t.Helper()
+	if err := os.WriteFile(path+markSuffix, markText(size), 0o640); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // logLines appends n entries to dsA's log under root and returns its lines.
@@ -152,6 +162,7 @@ func TestZerosThatAreNotATornTailAreRefused(t *testing.T) {
 			if err := os.WriteFile(path, []byte(damaged), 0o640); err != nil {
 				t.Fatal(err)
 			}
+			crashMark(t, path, int64(len(strings.Join(lines[:2], ""))))
 			l := openLog(t, root)
 			if _, _, err := l.Head(dsA); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "not a torn tail") {
 				t.Fatalf("head: %v, want %q", err, c.want)
