@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -212,5 +213,34 @@ func TestAnchoringHoldsALogThatLostAnchoredEntries(t *testing.T) {
 	fill(orig, "origin", 1)
 	if got, err := orig.AnchorAll(ctx, a); err != nil || len(got) != 1 || got[0].Entries != 4 {
 		t.Fatalf("anchor of the intact log: %+v %v", got, err)
+	}
+}
+
+// TestHeldLogRefusesRequests: while a dataset's log is held, every request
+// for it that would be logged, let in or refused, is answered 503
+// access_log_held and nothing is appended: it fails closed.
+func TestHeldLogRefusesRequests(t *testing.T) {
+	w := newWorld(t)
+	if a := w.cell("owner's admin", "upload"); a.status >= 400 {
+		t.Fatalf("upload: %s %s", a, a.body)
+	}
+	before, _, err := w.svc.Log().Head(w.dataset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.svc.Log().Hold(w.dataset, errors.New("behind its latest anchor")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ who, action string }{
+		{"grantee's admin", "download"},
+		{"owner's admin", "read log"},
+		{"another city's admin", "download"}, // a refusal, logged too
+	} {
+		if a := w.cell(c.who, c.action); a.status != http.StatusServiceUnavailable || a.code != wire.CodeAccessLogHeld {
+			t.Errorf("%s %s on a held log: %s, want 503 %s", c.who, c.action, a, wire.CodeAccessLogHeld)
+		}
+	}
+	if after, _, err := w.svc.Log().Head(w.dataset); err != nil || after != before {
+		t.Fatalf("entries %d (%v) after held requests, want %d", after, err, before)
 	}
 }
