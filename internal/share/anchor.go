@@ -3,6 +3,7 @@ package share
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -61,30 +62,39 @@ func (s *Service) CheckAnchoredLogs(ctx context.Context, a Anchoring) error {
 		return nil
 	}
 	signer := registry.KeyText(a.Key.Public().(ed25519.PublicKey))
+	// Every log is looked at, whatever another's failure: one log that
+	// refuses to load must not leave the others unchecked.
+	var errs []error
 	for _, ds := range datasets {
 		if err := ctx.Err(); err != nil {
-			return err
+			return errors.Join(append(errs, err)...)
 		}
-		id, err := code.Parse(ds)
-		if err != nil {
-			return fmt.Errorf("access log of %q: %w", ds, err)
-		}
-		last, _, err := registry.LatestAnchor(view, ds)
-		if err != nil {
-			return fmt.Errorf("read the latest anchor of %s: %w", ds, err)
-		}
-		if last.Entries == 0 {
-			continue
-		}
-		st, err := s.opts.Log.Status(ds)
-		if err != nil {
-			return err
-		}
-		if _, err := s.holdIfForked(a, signer, view, id, ds, st, last); err != nil {
-			return err
+		if err := s.checkAnchored(a, signer, view, ds); err != nil {
+			errs = append(errs, err)
 		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// checkAnchored is CheckAnchoredLogs for one dataset's log.
+func (s *Service) checkAnchored(a Anchoring, signer string, view *store.View, dataset string) error {
+	id, err := code.Parse(dataset)
+	if err != nil {
+		return fmt.Errorf("access log of %q: %w", dataset, err)
+	}
+	last, _, err := registry.LatestAnchor(view, dataset)
+	if err != nil {
+		return fmt.Errorf("read the latest anchor of %s: %w", dataset, err)
+	}
+	if last.Entries == 0 {
+		return nil
+	}
+	st, err := s.opts.Log.Status(dataset)
+	if err != nil {
+		return err
+	}
+	_, err = s.holdIfForked(a, signer, view, id, dataset, st, last)
+	return err
 }
 
 // anchorAll is AnchorAll; warned, when not nil, holds the datasets whose
