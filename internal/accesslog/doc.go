@@ -6,7 +6,9 @@
 // against the heads anchored on the ledger.
 //
 // On disk: <root>/<dataset as a safe file name>.log, one JSON object per
-// line (an Entry), numbered from 1. Entry.ComputeHash documents the exact
+// line (an Entry), numbered from 1, and beside it <file>.durable, the size
+// its last fsync made durable (written after each), which a load after a
+// restart never cuts below. Entry.ComputeHash documents the exact
 // bytes hashed. The ledger keeps (entries, head) pairs (AnchorHead), so the
 // owner cannot rewrite what it anchored, and Verify names the first entry
 // that does not hold.
@@ -35,7 +37,10 @@
 // zero bytes (pages a file system left unwritten while later ones were
 // written), the rest of the file, when all of it is zeros or this log's
 // later entries: a zero byte was never fsynced, so no line ending after it
-// was acknowledged (tornTail). Anything else malformed is an error naming
-// the file and line, and a chain that does not hold on disk is never
-// extended.
+// was acknowledged (tornTail); never below the durable mark, nor more
+// lines or a longer span of entries than a crash takes back. Anything else
+// malformed is an error naming the file and line, and a chain that does not
+// hold on disk, or a file shorter than its mark, is never extended. Hold
+// stops appends to a log that no longer holds what was anchored of it (the
+// anchoring loop decides that: this package knows nothing of the ledger).
 package accesslog

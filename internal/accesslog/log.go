@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,7 +50,26 @@ const (
 	// a dataset's file is fsynced about once a second, not once a
 	// refusal, and a crash takes back about a second of them at most.
 	DeferredSyncEvery = time.Second
+	// maxTornSpan bounds how far apart in time the entries a load sets
+	// aside after zero bytes may be (tornTail). A crash takes back only
+	// lines no fsync covered: those written since the last fsync began,
+	// which AppendDeferred's timer starts at most DeferredSyncEvery after
+	// the first of them, and an Append at once; with an fsync that may
+	// take seconds on a loaded disk, and one more group commit queued
+	// behind it, ten times DeferredSyncEvery leaves a wide margin. Entries
+	// further apart were not all waiting for one fsync: not a crash's tail.
+	maxTornSpan = 10 * DeferredSyncEvery
+	// maxTornLines bounds how many lines a load sets aside after zero
+	// bytes: the lines of maxTornSpan at the few thousand requests a
+	// second a node answers. More is damage, not a crash's tail.
+	maxTornLines = 20000
+	// markSuffix names the side file holding how much of a log was last
+	// fsynced (its durable mark): what a later load never cuts.
+	markSuffix = ".durable"
 )
+
+// ErrHeld is what an append to a held dataset's log returns (Hold).
+var ErrHeld = errors.New("access log held")
 
 // Options for OpenWithOptions. The zero value is usable.
 type Options struct {
@@ -102,6 +123,11 @@ type datasetLog struct {
 	// vouched is the most of the file this process made durable, kept
 	// across loads (a Close, a load refused): tornTail cuts nothing in it.
 	vouched int64
+	// mark is the side file (markSuffix) where each fsync's durable size
+	// is written, so that a load after a restart knows it too (markAt).
+	mark *os.File
+	// held, when set, is why appends are refused (Hold).
+	held error
 	// index[k] is where line k*indexEvery+1 starts, so a page deep in a
 	// long log is read from near its start, not from the file's.
 	index []int64
@@ -174,12 +200,24 @@ func (l *Log) Close() error {
 					errs = append(errs, fmt.Errorf("accesslog: fsync %s: %w", d.path, err))
 				} else {
 					d.durSeq, d.durHead, d.durSize, d.durGrant = d.seq, d.head, d.size, d.granted
+					d.writeMark(d.size)
 				}
 			}
 			if err := d.f.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("accesslog: close %s: %w", d.path, err))
 			}
 			d.f = nil
+		}
+		if d.mark != nil {
+			// Durable now, so that a load after a clean stop knows the
+			// whole file was (between fsyncs it is a lower bound only).
+			if err := d.mark.Sync(); err != nil {
+				errs = append(errs, fmt.Errorf("accesslog: fsync %s: %w", d.path+markSuffix, err))
+			}
+			if err := d.mark.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("accesslog: close %s: %w", d.path+markSuffix, err))
+			}
+			d.mark = nil
 		}
 		d.loaded = false
 		d.mu.Unlock()
@@ -220,12 +258,22 @@ func (l *Log) load(d *datasetLog, dataset string) error {
 	// file (before a Close): zero bytes there are not a crash's doing.
 	d.vouched = max(d.vouched, d.durSize)
 	known := d.vouched
+	if marked, err := readMark(d.path + markSuffix); err != nil {
+		l.note(fmt.Sprintf("accesslog: %s: durable mark not read, not relied on: %v", d.path, err))
+	} else {
+		known = max(known, marked)
+	}
 	d.seq, d.head, d.size, d.broken, d.granted = 0, ZeroHash, 0, nil, 0
 	d.durSeq, d.durHead, d.durSize, d.durGrant = 0, ZeroHash, 0, 0
 	d.index = d.index[:0]
 	f, err := os.OpenFile(d.path, os.O_RDWR|os.O_APPEND, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		d.loaded = true // created by the first Append
+		if known > 0 {
+			// Removed after entries were made durable: as a log cut
+			// short (below), never started again under their numbers.
+			d.broken = fmt.Errorf("accesslog: %s is gone, after %d bytes of it were made durable (%s): repair it by hand (and remove %s if the dataset's log is to start anew)", d.path, known, d.path+markSuffix, d.path+markSuffix)
+		}
 		return nil
 	}
 	if err != nil {
@@ -252,7 +300,7 @@ func (l *Log) load(d *datasetLog, dataset string) error {
 		// Zero bytes are never written (JSON escapes a NUL), so they are
 		// bytes no fsync made durable, which only a crash leaves, and
 		// only after the last durable point (tornTail).
-		if err := l.tornTail(f, d, dataset, zeros, known, last.Seq); err != nil {
+		if err := l.tornTail(f, d, dataset, zeros, known, last); err != nil {
 			f.Close()
 			return err
 		}
@@ -263,14 +311,27 @@ func (l *Log) load(d *datasetLog, dataset string) error {
 	case torn > 0 && size < known:
 		f.Close()
 		return fmt.Errorf("accesslog: %s line %d: no newline, inside what was made durable (%d bytes): damaged after the fact, not by a crash; repair it by hand", d.path, d.seq+1, known)
+	case size+torn < known && d.broken == nil:
+		// Cut after the fact, by hand or by a file system repair, never
+		// by a crash: entries acknowledged, maybe anchored, are gone, and
+		// the next appended would take their numbers with other hashes.
+		// Served as it is, as an edited log is, but never extended.
+		d.broken = fmt.Errorf("accesslog: %s is %d bytes, shorter than the %d made durable (%s): damaged after the fact, not by a crash; repair it by hand (and remove %s if it is whole again)", d.path, size+torn, known, d.path+markSuffix, d.path+markSuffix)
 	case torn > 0:
 		// Never acknowledged: Append returns only after the newline is
 		// fsynced (and AppendDeferred's entries are no one's receipt).
 		// Cut it so the next line starts clean.
 		aside, err := l.cutTail(f, d, size)
 		if err != nil {
-			f.Close()
-			return err
+			// Most likely a full disk. A torn line is no one's entry
+			// (above): refusing the log over it would stop the dataset
+			// where a plain cut, as before side files, loses nothing.
+			if terr := cutOnly(f, d.path, size); terr != nil {
+				f.Close()
+				return errors.Join(err, terr)
+			}
+			l.note(fmt.Sprintf("accesslog: %s: cut off a torn last line of %d bytes after entry %d (a write cut by a crash, never acknowledged); its bytes were not kept: %v", d.path, torn, d.seq, err))
+			break
 		}
 		l.note(fmt.Sprintf("accesslog: %s: cut off a torn last line of %d bytes after entry %d (a write cut by a crash, never acknowledged); kept in %s", d.path, torn, d.seq, aside))
 	}
@@ -283,7 +344,84 @@ func (l *Log) load(d *datasetLog, dataset string) error {
 	}
 	d.f, d.size, d.loaded = f, size, true
 	d.durSeq, d.durHead, d.durSize, d.durGrant = d.seq, d.head, size, d.granted
+	if size >= known {
+		// Never lowered: a log cut short stays refused until repaired.
+		d.writeMark(size)
+	}
 	return nil
+}
+
+// Hold makes appends to the dataset's log fail with ErrHeld and why (nil
+// releases it): for a log that no longer matches what was anchored of it,
+// which any entry appended would fork (share.Anchoring). Reads go on.
+func (l *Log) Hold(dataset string, why error) error {
+	d, err := l.dataset(dataset)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.held = why
+	d.mu.Unlock()
+	return nil
+}
+
+// Held says why appends to the dataset's log are refused (Hold), nil when
+// they are not.
+func (l *Log) Held(dataset string) error {
+	d, err := l.dataset(dataset)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.held
+}
+
+// markLen is the length of a durable mark: the size in 20 digits, a space,
+// its CRC-32 in 8 hex digits and a newline, written in place at offset 0,
+// so a file that exists never reads back zeroed, and a torn write does not
+// check.
+const markLen = 20 + 1 + 8 + 1
+
+func markText(size int64) []byte {
+	digits := fmt.Sprintf("%020d", size)
+	return fmt.Appendf(nil, "%s %08x\n", digits, crc32.ChecksumIEEE([]byte(digits)))
+}
+
+// readMark reads a durable mark: 0 when there is none.
+func readMark(path string) (int64, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(b) != markLen {
+		return 0, fmt.Errorf("%s: %d bytes, not a mark", path, len(b))
+	}
+	size, err := strconv.ParseInt(string(b[:20]), 10, 64)
+	if err != nil || size < 0 || !bytes.Equal(b, markText(size)) {
+		return 0, fmt.Errorf("%s: not a mark (a write cut short)", path)
+	}
+	return size, nil
+}
+
+// writeMark records that the file is durable up to size. Not fsynced
+// here: an fsync each would double the cost of a commit, and a mark lost
+// in a crash is an older, smaller one, which is still true (the file only
+// grows, and a load cuts only after the mark). Close fsyncs it. Failing
+// to write it is not an append's failure for the same reason: the next
+// fsync writes it again. Called with d.mu held.
+func (d *datasetLog) writeMark(size int64) {
+	if d.mark == nil {
+		m, err := os.OpenFile(d.path+markSuffix, os.O_RDWR|os.O_CREATE, 0o640)
+		if err != nil {
+			return
+		}
+		d.mark = m
+	}
+	_, _ = d.mark.WriteAt(markText(size), 0)
 }
 
 // tornTail cuts the file from the line holding its first zero byte, when
@@ -300,10 +438,16 @@ func (l *Log) load(d *datasetLog, dataset string) error {
 // every line after, was never acknowledged.
 //
 // What is not a crash's tail is refused as any damage is: zeros inside
-// what this process made durable itself (known), or, after them, a
-// complete line without zeros that is not an entry of the dataset
-// numbered after the kept ones, in order (the writer wrote nothing else).
-func (l *Log) tornTail(f *os.File, d *datasetLog, dataset string, z *zeroError, known int64, kept uint64) error {
+// what was made durable (known: by this process, or by any, as its durable
+// mark says), or, after them, a complete line without zeros that is not an
+// entry of the dataset numbered after the kept ones, in order (the writer
+// wrote nothing else), or a stretch longer than a crash takes back
+// (maxTornLines lines, entries more than maxTornSpan apart): zeros in the
+// middle of an older log, with every later entry intact after them, are a
+// damaged disk block, and cutting there would cut acknowledged and anchored
+// entries.
+func (l *Log) tornTail(f *os.File, d *datasetLog, dataset string, z *zeroError, known int64, last Entry) error {
+	kept := last.Seq
 	if z.start < known {
 		return fmt.Errorf("accesslog: %s line %d: zero bytes inside what was made durable (%d bytes): damaged after the fact, not by a crash; repair it by hand", d.path, z.line, known)
 	}
@@ -331,11 +475,20 @@ func checkTail(r io.Reader, path string, first uint64, dataset string, kept uint
 	br := bufio.NewReaderSize(r, MaxLineBytes)
 	n, prev := first, kept
 	var zero, long bool // of the line being read, across ReadSlice's chunks
+	// The earliest and latest times of the entries read, and where.
+	var early, late time.Time
+	var earlyAt, lateAt uint64
 	for {
 		chunk, err := br.ReadSlice('\n')
 		zero = zero || bytes.IndexByte(chunk, 0) >= 0
+		if n-first >= maxTornLines && (err == nil || err == io.EOF && len(chunk) > 0) {
+			return fmt.Errorf("accesslog: %s: more than %d lines from line %d (zero bytes) on, more than a crash takes back: damaged after the fact, not by a crash; repair it by hand", path, maxTornLines, first)
+		}
 		switch {
 		case err == io.EOF:
+			if late.Sub(early) > maxTornSpan {
+				return fmt.Errorf("accesslog: %s lines %d and %d, after zero bytes at line %d: entries %s apart, more than the %s a crash takes back: damaged after the fact, not by a crash; repair it by hand", path, earlyAt, lateAt, first, late.Sub(early), maxTornSpan)
+			}
 			return nil
 		case errors.Is(err, bufio.ErrBufferFull):
 			long = true
@@ -356,6 +509,17 @@ func checkTail(r io.Reader, path string, first uint64, dataset string, kept uint
 				return fmt.Errorf("accesslog: %s line %d, after zero bytes at line %d: entry %d of dataset %q does not follow entry %d: not a torn tail; repair it by hand", path, n, first, e.Seq, clip(e.Dataset), prev)
 			}
 			prev = e.Seq
+			at, terr := time.Parse(time.RFC3339Nano, e.Time)
+			if terr != nil {
+				// The node dates every entry it writes (Append).
+				return fmt.Errorf("accesslog: %s line %d, after zero bytes at line %d: time %q: %w: not a torn tail; repair it by hand", path, n, first, clip(e.Time), terr)
+			}
+			if early.IsZero() || at.Before(early) {
+				early, earlyAt = at, n
+			}
+			if late.IsZero() || at.After(late) {
+				late, lateAt = at, n
+			}
 		}
 		n++
 		zero, long = false, false
@@ -396,16 +560,28 @@ func (l *Log) cutTail(f *os.File, d *datasetLog, from int64) (string, error) {
 		err = fsx.SyncDir(l.root)
 	}
 	if err != nil {
-		// The log is left as it was: refused, whole.
+		// The log is left as it was, whole; a side file half written
+		// would only mislead whoever repairs it.
+		if rerr := os.Remove(aside); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("remove the partial copy: %w", rerr))
+		}
 		return "", fmt.Errorf("accesslog: keep the torn tail of %s in %s: %w", d.path, aside, err)
 	}
-	if err := f.Truncate(from); err != nil {
-		return "", fmt.Errorf("accesslog: cut the torn tail of %s: %w", d.path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return "", fmt.Errorf("accesslog: fsync %s: %w", d.path, err)
+	if err := cutOnly(f, d.path, from); err != nil {
+		return "", err
 	}
 	return aside, nil
+}
+
+// cutOnly cuts the file at from, durably.
+func cutOnly(f *os.File, path string, from int64) error {
+	if err := f.Truncate(from); err != nil {
+		return fmt.Errorf("accesslog: cut the torn tail of %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("accesslog: fsync %s: %w", path, err)
+	}
+	return nil
 }
 
 // chainProblem says why entry n (line n) does not extend the chain.
@@ -547,6 +723,9 @@ func (l *Log) write(d *datasetLog, e *Entry) (int64, error) {
 	if d.broken != nil {
 		return 0, fmt.Errorf("accesslog: not extending a log whose chain does not hold: %w", d.broken)
 	}
+	if d.held != nil {
+		return 0, fmt.Errorf("accesslog: %s: %w: %w", d.path, ErrHeld, d.held)
+	}
 	if d.f == nil {
 		f, err := os.OpenFile(d.path, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o640)
 		if err != nil {
@@ -623,6 +802,7 @@ func (d *datasetLog) commit(end int64) error {
 		return d.broken
 	}
 	d.durSeq, d.durHead, d.durSize, d.durGrant = seq, head, size, granted
+	d.writeMark(size)
 	return nil
 }
 

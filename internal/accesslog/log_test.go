@@ -163,6 +163,7 @@ func TestTornTailIsCutWithANote(t *testing.T) {
 			if err := os.WriteFile(path, append(whole, torn...), 0o640); err != nil {
 				t.Fatal(err)
 			}
+			crashMark(t, path, int64(len(whole)))
 			var noted []string
 			l2, err := OpenWithOptions(root, Options{Now: fixedClock(), Note: func(m string) { noted = append(noted, m) }})
 			if err != nil {

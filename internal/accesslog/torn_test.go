@@ -2,6 +2,9 @@ package accesslog
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,7 +27,17 @@ func crashed(t *testing.T, path string, lines []string, keep, zeroFrom, zeroTo, 
 	if err := os.WriteFile(path, append(append([]byte{}, kept...), tail...), 0o640); err != nil {
 		t.Fatal(err)
 	}
+	crashMark(t, path, int64(len(kept)))
 	return kept, tail
+}
+
+// crashMark writes the durable mark of the log at path as a crash leaves
+// it: the size of the last fsync that wrote it, at most what was fsynced.
+func crashMark(t *testing.T, path string, size int64) {
+	t.Helper()
+	if err := os.WriteFile(path+markSuffix, markText(size), 0o640); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // logLines appends n entries to dsA's log under root and returns its lines.
@@ -152,6 +165,7 @@ func TestZerosThatAreNotATornTailAreRefused(t *testing.T) {
 			if err := os.WriteFile(path, []byte(damaged), 0o640); err != nil {
 				t.Fatal(err)
 			}
+			crashMark(t, path, int64(len(strings.Join(lines[:2], ""))))
 			l := openLog(t, root)
 			if _, _, err := l.Head(dsA); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "not a torn tail") {
 				t.Fatalf("head: %v, want %q", err, c.want)
@@ -203,5 +217,181 @@ func TestZerosInsideWhatWasMadeDurableAreRefused(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(path); !bytes.Equal(got, cut) || len(sideFiles(t, root)) != 0 {
 		t.Fatal("the damaged log was changed")
+	}
+}
+
+// The reviewer's case: zeros at line 2 of a 50-entry log, found by a fresh
+// process. A crash takes back only lines no fsync covered; these were
+// fsynced (the durable mark says so, and their times span far more than a
+// group commit), so the log is refused, left whole, and nothing is cut:
+// cutting would drop acknowledged entries, and the next append would give
+// entry 2 another hash than the one anchored.
+func TestZerosEarlyInAnOlderLogAreRefusedAfterARestart(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		mark bool // the durable mark is there (else lost: the bounds judge)
+		want string
+	}{
+		{"durable mark", true, "line 2: zero bytes inside what was made durable"},
+		{"mark lost: entries too far apart", false, "more than the 10s a crash takes back"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			_, lines := logLines(t, root, 50) // a second apart (fixedClock)
+			path := filepath.Join(root, FileName(dsA))
+			if !c.mark {
+				if err := os.Remove(path + markSuffix); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b := []byte(strings.Join(lines, ""))
+			damaged := append([]byte{}, b...)
+			copy(damaged[len(lines[0]):], make([]byte, 30))
+			if err := os.WriteFile(path, damaged, 0o640); err != nil {
+				t.Fatal(err)
+			}
+			l := openLog(t, root)
+			for range 2 {
+				if n, _, err := l.Head(dsA); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "repair it by hand") {
+					t.Fatalf("head: %d %v, want %q", n, err, c.want)
+				}
+			}
+			if e, err := l.Append(access(dsA, 60)); err == nil {
+				t.Fatalf("appended entry %d to a damaged log", e.Seq)
+			}
+			if got, _ := os.ReadFile(path); !bytes.Equal(got, damaged) || len(sideFiles(t, root)) != 0 {
+				t.Fatalf("the damaged log was changed (%d bytes of %d), side files %q", len(got), len(damaged), sideFiles(t, root))
+			}
+		})
+	}
+}
+
+// More lines after the zeros than a crash takes back are refused, even
+// all written within one second and the mark lost.
+func TestTooLongATornTailIsRefused(t *testing.T) {
+	root := t.TempDir()
+	path := filepath.Join(root, FileName(dsA))
+	var b bytes.Buffer
+	b.Write(make([]byte, 40)) // line 1 zeroed
+	b.WriteByte('\n')
+	for i := range maxTornLines {
+		e := access(dsA, i)
+		e.Seq, e.Time = uint64(i+2), "2026-12-05T04:35:00.5Z"
+		line, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(append(line, '\n'))
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	l := openLog(t, root)
+	if _, _, err := l.Head(dsA); err == nil || !strings.Contains(err.Error(), "more than a crash takes back") {
+		t.Fatalf("head: %v", err)
+	}
+	if len(sideFiles(t, root)) != 0 {
+		t.Fatal("set aside")
+	}
+	// One line fewer is a crash's tail.
+	if err := os.WriteFile(path, b.Bytes()[:bytes.LastIndexByte(b.Bytes()[:b.Len()-1], '\n')+1], 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err := l.Head(dsA); err != nil || n != 0 || len(sideFiles(t, root)) != 1 {
+		t.Fatalf("head: %d %v, side files %q", n, err, sideFiles(t, root))
+	}
+}
+
+// A torn last line whose copy cannot be kept (here: every name the side
+// file may take is in use; in life, a full disk) is cut all the same, with
+// a note that its bytes were not kept: it was never anyone's entry.
+func TestTornLineIsCutWhenItsCopyCannotBeKept(t *testing.T) {
+	root := t.TempDir()
+	es, lines := logLines(t, root, 3)
+	path := filepath.Join(root, FileName(dsA))
+	whole := strings.Join(lines, "")
+	if err := os.WriteFile(path, []byte(whole+`{"seq":4,"ti`), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	crashMark(t, path, int64(len(whole)))
+	// fixedClock's first reading, as cutTail stamps the side file.
+	stamp := fixedClock()().UTC().Format("20060102T150405.000000000Z")
+	for i := 0; i <= 100; i++ {
+		name := path + ".torn-" + stamp
+		if i > 0 {
+			name += fmt.Sprintf("-%d", i)
+		}
+		if err := os.Mkdir(name, 0o750); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var noted []string
+	l, err := OpenWithOptions(root, Options{Now: fixedClock(), Note: func(m string) { noted = append(noted, m) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if n, h, err := l.Head(dsA); err != nil || n != 3 || h != es[2].Hash {
+		t.Fatalf("head: %d %v", n, err)
+	}
+	if len(noted) != 1 || !strings.Contains(noted[0], "its bytes were not kept") {
+		t.Fatalf("notes: %q", noted)
+	}
+	if got, _ := os.ReadFile(path); string(got) != whole {
+		t.Fatalf("log after the cut: %d bytes, want %d", len(got), len(whole))
+	}
+	if e, err := l.Append(access(dsA, 4)); err != nil || e.Seq != 4 {
+		t.Fatalf("append: %+v %v", e, err)
+	}
+}
+
+// A log cut short after entries were made durable (whole lines removed,
+// by hand or a repair) is served as it is but never extended: the next
+// entry would take an acknowledged one's number with another hash.
+func TestLogShorterThanItsMarkIsNotExtended(t *testing.T) {
+	root := t.TempDir()
+	_, lines := logLines(t, root, 5)
+	path := filepath.Join(root, FileName(dsA))
+	if err := os.WriteFile(path, []byte(strings.Join(lines[:3], "")), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	l := openLog(t, root)
+	if n, _, err := l.Head(dsA); err != nil || n != 3 {
+		t.Fatalf("head: %d %v", n, err)
+	}
+	if _, err := l.Append(access(dsA, 6)); err == nil || !strings.Contains(err.Error(), "shorter than the") {
+		t.Fatalf("append to a log cut short: %v", err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	l2 := openLog(t, root)
+	if _, err := l2.Append(access(dsA, 6)); err == nil || !strings.Contains(err.Error(), "is gone") {
+		t.Fatalf("append to a removed log: %v", err)
+	}
+}
+
+// Hold refuses appends, of both kinds, until released; reads go on.
+func TestHoldRefusesAppends(t *testing.T) {
+	l := openLog(t, t.TempDir())
+	appendN(t, l, dsA, 2)
+	why := errors.New("behind its anchor")
+	if err := l.Hold(dsA, why); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Append(access(dsA, 3)); !errors.Is(err, ErrHeld) || !strings.Contains(err.Error(), why.Error()) {
+		t.Fatalf("append to a held log: %v", err)
+	}
+	if _, err := l.AppendDeferred(access(dsA, 3)); !errors.Is(err, ErrHeld) {
+		t.Fatalf("deferred append to a held log: %v", err)
+	}
+	if n, _, err := l.Head(dsA); err != nil || n != 2 || !errors.Is(l.Held(dsA), why) {
+		t.Fatalf("head of a held log: %d %v; held %v", n, err, l.Held(dsA))
+	}
+	if err := l.Hold(dsA, nil); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := l.Append(access(dsA, 3)); err != nil || e.Seq != 3 {
+		t.Fatalf("append once released: %+v %v", e, err)
 	}
 }

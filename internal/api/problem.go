@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/cityid/cityid/code"
+	"github.com/cityid/cityid/internal/accesslog"
 	"github.com/cityid/cityid/internal/registry"
 	"github.com/cityid/cityid/internal/wire"
 )
@@ -48,6 +49,12 @@ func idProblem(text string, err error) wire.Problem {
 // internalProblem logs the details of an unexpected failure and tells the
 // client only that it happened.
 func internalProblem(log *slog.Logger, r *http.Request, err error) wire.Problem {
+	if errors.Is(err, accesslog.ErrHeld) {
+		// Not the requester's fault nor a passing failure: the log lost
+		// anchored entries and logs nothing until repaired (share).
+		log.Error("request refused: the dataset's access log is held", "method", r.Method, "path", r.URL.Path, "err", err)
+		return wire.Problem{Code: wire.CodeAccessLogHeld, Detail: "the dataset's access log does not hold what was anchored of it; this node refuses requests for the dataset until its operator repairs the log"}
+	}
 	log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	return wire.Problem{Code: wire.CodeInternal, Detail: "internal error; the node's log has the details"}
 }

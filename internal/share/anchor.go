@@ -3,6 +3,7 @@ package share
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/cityid/cityid/code"
 	"github.com/cityid/cityid/internal/accesslog"
 	"github.com/cityid/cityid/internal/registry"
+	"github.com/cityid/cityid/internal/store"
 	"github.com/cityid/cityid/internal/wire"
 )
 
@@ -47,6 +49,54 @@ func (s *Service) AnchorAll(ctx context.Context, a Anchoring) ([]registry.Anchor
 	return s.anchorAll(ctx, a, nil)
 }
 
+// CheckAnchoredLogs holds every access log the key may anchor that no
+// longer holds its latest anchor (holdIfForked), and releases those that
+// do again; AnchorAll does the same for each log it looks at.
+func (s *Service) CheckAnchoredLogs(ctx context.Context, a Anchoring) error {
+	datasets, err := s.opts.Log.Datasets()
+	if err != nil {
+		return fmt.Errorf("list access logs: %w", err)
+	}
+	view := s.opts.Latest()
+	if view == nil {
+		return nil
+	}
+	signer := registry.KeyText(a.Key.Public().(ed25519.PublicKey))
+	// Every log is looked at, whatever another's failure: one log that
+	// refuses to load must not leave the others unchecked.
+	var errs []error
+	for _, ds := range datasets {
+		if err := ctx.Err(); err != nil {
+			return errors.Join(append(errs, err)...)
+		}
+		if err := s.checkAnchored(a, signer, view, ds); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkAnchored is CheckAnchoredLogs for one dataset's log.
+func (s *Service) checkAnchored(a Anchoring, signer string, view *store.View, dataset string) error {
+	id, err := code.Parse(dataset)
+	if err != nil {
+		return fmt.Errorf("access log of %q: %w", dataset, err)
+	}
+	last, _, err := registry.LatestAnchor(view, dataset)
+	if err != nil {
+		return fmt.Errorf("read the latest anchor of %s: %w", dataset, err)
+	}
+	if last.Entries == 0 {
+		return nil
+	}
+	st, err := s.opts.Log.Status(dataset)
+	if err != nil {
+		return err
+	}
+	_, err = s.holdIfForked(a, signer, view, id, dataset, st, last)
+	return err
+}
+
 // anchorAll is AnchorAll; warned, when not nil, holds the datasets whose
 // log the key cannot anchor and that were warned of already, so that the
 // loop warns once, not every turn.
@@ -80,7 +130,7 @@ func (s *Service) anchorOne(ctx context.Context, a Anchoring, signer, dataset st
 		return registry.Anchor{}, false, fmt.Errorf("access log of %q: %w", dataset, err)
 	}
 	st, err := s.opts.Log.Status(dataset)
-	if err != nil || st.Entries == 0 {
+	if err != nil {
 		return registry.Anchor{}, false, err
 	}
 	entries, head := st.Entries, st.Head
@@ -91,6 +141,16 @@ func (s *Service) anchorOne(ctx context.Context, a Anchoring, signer, dataset st
 	last, _, err := registry.LatestAnchor(view, dataset) // none: 0 entries anchored
 	if err != nil {
 		return registry.Anchor{}, false, fmt.Errorf("read the latest anchor of %s: %w", dataset, err)
+	}
+	if last.Entries > 0 {
+		// Before anchorDue, whose "nothing new" is also what a log that
+		// lost anchored entries looks like.
+		if ok, err := s.holdIfForked(a, signer, view, id, dataset, st, last); err != nil || !ok {
+			return registry.Anchor{}, false, err
+		}
+	}
+	if entries == 0 {
+		return registry.Anchor{}, false, nil
 	}
 	if due, err := s.anchorDue(a, dataset, st, last.Entries); err != nil || !due {
 		return registry.Anchor{}, false, err
@@ -136,6 +196,53 @@ func (s *Service) anchorOne(ctx context.Context, a Anchoring, signer, dataset st
 		Anchored: registry.Stamp{Height: res.Height, Tx: res.Hash}}, true, nil
 }
 
+// holdIfForked checks this node's log of a dataset against its latest
+// anchor on the ledger: the log must still hold the anchored entry, with
+// the anchored hash. A log behind its anchor (entries lost: a disk repair,
+// a log restored from an old copy) or holding another entry there would,
+// extended, give anchored numbers other hashes and, anchored again, fork
+// the chain the ledger vouches for. Such a log is held (accesslog.Hold:
+// requests that would be logged are refused with access_log_held, fail
+// closed) and warned of at every turn, until repaired; ok is false then.
+// Only a log this key may anchor is this node's anchored log: a mirror's
+// log of another city's dataset is not the one its anchors name.
+func (s *Service) holdIfForked(a Anchoring, signer string, view *store.View, id code.ID, dataset string, st accesslog.Status, last registry.Anchor) (bool, error) {
+	if ok, err := adminOfLineage(s.readsAt(view), view, id, signer); err != nil || !ok {
+		return true, err // left to anchorOne, which warns of it
+	}
+	var problem error
+	if st.Entries < last.Entries {
+		problem = fmt.Errorf("the access log of %s has %d entries, behind its latest anchor of %d (height %d): anchored entries are gone; appending would fork the anchored chain; restore the log (a copy with the anchored entries, or its side files) and restart", dataset, st.Entries, last.Entries, last.Anchored.Height)
+	} else {
+		at, err := s.opts.Log.Entries(dataset, last.Entries-1, 1)
+		if err != nil {
+			return false, fmt.Errorf("read entry %d of the access log of %s: %w", last.Entries, dataset, err)
+		}
+		if len(at) != 1 || at[0].Seq != last.Entries || at[0].Hash != last.Head {
+			problem = fmt.Errorf("the access log of %s does not hold its anchored entry %d (height %d) with the anchored hash: the log forked from its anchor; restore the log and restart", dataset, last.Entries, last.Anchored.Height)
+		}
+	}
+	if problem == nil {
+		if held := s.opts.Log.Held(dataset); held != nil {
+			if err := s.opts.Log.Hold(dataset, nil); err != nil {
+				return false, err
+			}
+			if a.Logger != nil {
+				a.Logger.Info("access log matches its anchor again; appends resumed", "dataset", dataset, "entries", st.Entries)
+			}
+		}
+		return true, nil
+	}
+	if err := s.opts.Log.Hold(dataset, problem); err != nil {
+		return false, err
+	}
+	if a.Logger != nil {
+		// Every turn: the dataset refuses every logged request meanwhile.
+		a.Logger.Error("access log held: requests to the dataset are refused until it is repaired", "dataset", dataset, "err", problem)
+	}
+	return false, nil
+}
+
 // anchorDue says whether a log that stands at st, and whose latest anchor
 // on the ledger covers anchored entries, is to be anchored now: at once
 // when an entry since names a grantee (a grantee may need to prove its
@@ -176,6 +283,12 @@ func (s *Service) RunAnchoring(ctx context.Context, every time.Duration, a Ancho
 	t := time.NewTicker(every)
 	defer t.Stop()
 	warned := map[string]bool{}
+	// At once, not an interval after a start: a log that lost anchored
+	// entries (a crash recovery refused, a repair) is held before the
+	// requests of a whole interval are appended to it.
+	if err := s.CheckAnchoredLogs(ctx, a); err != nil && ctx.Err() == nil && a.Logger != nil {
+		a.Logger.Warn("checking access logs against their anchors failed; checked again at the next turn", "err", err)
+	}
 	for {
 		select {
 		case <-ctx.Done():

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -137,4 +139,108 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// TestAnchoringHoldsALogThatLostAnchoredEntries: a log behind its latest
+// anchor (entries lost: a disk repair, an old copy restored), or holding
+// another entry at the anchored number, is never anchored again, is warned
+// of, and refuses appends (fail closed) until it matches again: an entry
+// appended would take an anchored number with another hash.
+func TestAnchoringHoldsALogThatLostAnchoredEntries(t *testing.T) {
+	w := newDecideWorld(t, 1)
+	ctx := context.Background()
+	sent := 0
+	a := w.anchoring(t, "alice", &sent)
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	a.Logger = slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, nil))
+	entry := func(remote string) accesslog.Entry {
+		return accesslog.Entry{Dataset: flowID, Time: w.now.UTC().Format(time.RFC3339Nano), Method: "GET", Status: 200,
+			Result: "served", Key: apitest.PubKey(w.signer), Grantee: w.grantee, Grant: 1, Remote: remote}
+	}
+	fill := func(svc *share.Service, remote string, n int) {
+		t.Helper()
+		for range n {
+			if _, err := svc.Log().Append(entry(remote)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	orig := w.service(t, share.Options{})
+	fill(orig, "origin", 3)
+	if got, err := orig.AnchorAll(ctx, a); err != nil || len(got) != 1 || got[0].Entries != 3 {
+		t.Fatalf("first anchor: %+v %v", got, err)
+	}
+	for _, c := range []struct {
+		name    string
+		entries int
+		want    string
+	}{
+		{"behind its anchor", 1, "behind its latest anchor of 3"},
+		{"another entry at the anchored number", 4, "does not hold its anchored entry 3"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			svc := w.service(t, share.Options{}) // a log of its own: the node's, after the loss
+			fill(svc, "after the loss", c.entries)
+			mu.Lock()
+			buf.Reset()
+			mu.Unlock()
+			before := sent
+			if err := svc.CheckAnchoredLogs(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := svc.AnchorAll(ctx, a); err != nil || len(got) != 0 || sent != before {
+				t.Fatalf("anchored a log that lost anchored entries: %+v %v", got, err)
+			}
+			mu.Lock()
+			logged := buf.String()
+			mu.Unlock()
+			if !strings.Contains(logged, "level=ERROR") || !strings.Contains(logged, "access log held") || !strings.Contains(logged, c.want) {
+				t.Fatalf("warned:\n%s\nwant %q", logged, c.want)
+			}
+			if _, err := svc.Log().Append(entry("x")); !errors.Is(err, accesslog.ErrHeld) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("append to a held log: %v", err)
+			}
+			if _, err := svc.Log().AppendDeferred(entry("x")); !errors.Is(err, accesslog.ErrHeld) {
+				t.Fatalf("deferred append to a held log: %v", err)
+			}
+		})
+	}
+	// The intact log is not held, and goes on being anchored.
+	if err := orig.CheckAnchoredLogs(ctx, a); err != nil || orig.Log().Held(flowID) != nil {
+		t.Fatalf("the intact log: %v, held %v", err, orig.Log().Held(flowID))
+	}
+	fill(orig, "origin", 1)
+	if got, err := orig.AnchorAll(ctx, a); err != nil || len(got) != 1 || got[0].Entries != 4 {
+		t.Fatalf("anchor of the intact log: %+v %v", got, err)
+	}
+}
+
+// TestHeldLogRefusesRequests: while a dataset's log is held, every request
+// for it that would be logged, let in or refused, is answered 503
+// access_log_held and nothing is appended: it fails closed.
+func TestHeldLogRefusesRequests(t *testing.T) {
+	w := newWorld(t)
+	if a := w.cell("owner's admin", "upload"); a.status >= 400 {
+		t.Fatalf("upload: %s %s", a, a.body)
+	}
+	before, _, err := w.svc.Log().Head(w.dataset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.svc.Log().Hold(w.dataset, errors.New("behind its latest anchor")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ who, action string }{
+		{"grantee's admin", "download"},
+		{"owner's admin", "read log"},
+		{"another city's admin", "download"}, // a refusal, logged too
+	} {
+		if a := w.cell(c.who, c.action); a.status != http.StatusServiceUnavailable || a.code != wire.CodeAccessLogHeld {
+			t.Errorf("%s %s on a held log: %s, want 503 %s", c.who, c.action, a, wire.CodeAccessLogHeld)
+		}
+	}
+	if after, _, err := w.svc.Log().Head(w.dataset); err != nil || after != before {
+		t.Fatalf("entries %d (%v) after held requests, want %d", after, err, before)
+	}
 }

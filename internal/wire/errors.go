@@ -52,6 +52,11 @@ const (
 	// CodeMethodNotAllowed: the path is a route, not for this method; the
 	// answer's Allow header lists those it is for (RFC 9110 15.5.6).
 	CodeMethodNotAllowed = "method_not_allowed"
+	// CodeAccessLogHeld: the dataset's access log no longer holds what
+	// was anchored of it (entries lost); every request that would be
+	// logged is refused until an operator repairs it, since an entry
+	// appended would fork the anchored chain (503: try again later).
+	CodeAccessLogHeld = "access_log_held"
 )
 
 // ABCI numbers that are no registry code: success.
@@ -117,6 +122,7 @@ var table = [...]ErrorCode{
 	{CodeUploadOffset, 409, 0},
 	{CodeMethodNotAllowed, 405, 0},
 	{registry.CodeUpgradeTooSoon, 409, 26},
+	{CodeAccessLogHeld, 503, 0},
 }
 
 // Errors returns the error table, in its fixed order.

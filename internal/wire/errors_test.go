@@ -62,6 +62,7 @@ func TestErrorTable(t *testing.T) {
 		{Code: "upload_offset", HTTP: 409},
 		{Code: "method_not_allowed", HTTP: 405},
 		{Code: "upgrade_too_soon", HTTP: 409, ABCI: 26},
+		{Code: "access_log_held", HTTP: 503},
 	}
 	got := wire.Errors()
 	if !slices.Equal(got, want) {
