@@ -188,6 +188,15 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 		_ = cn.Stop()
 		return nil, err
 	}
+	if anchoring != nil {
+		// Before the front ends serve a request: a log that no longer
+		// holds its latest anchor is held before anything is appended
+		// to it (RunAnchoring checks again at its start, and before
+		// each anchor).
+		if err := data.CheckAnchoredLogs(context.Background(), *anchoring); err != nil {
+			log.Warn("checking access logs against their anchors failed; checked again when anchoring starts", "err", err)
+		}
+	}
 	front, err := ServeFrontEnds(ln, cn, FrontEndOptions{
 		PublicURL: publicURL(c, ln.Addr().String()), Zone: c.DNS.Zone, NS: c.DNS.NS, Glue: glue,
 		DNSListen: c.DNS.Listen, DNSRateLimit: c.DNS.RateLimit(), Limits: limits, Metrics: m, Log: log,
