@@ -63,7 +63,7 @@ did, to compare with what 'cityid signer' logged at its start, and
 				// that the signer that connected is theirs.
 				check := "compare them with what 'cityid signer' logged at its start (or give --validator-key)"
 				if o.ValidatorKey != "" {
-					check = "checked against --validator-key"
+					check = "to be checked against --validator-key before anything is signed"
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "a remote signer connected, signing for the validator address=%s pub_key=%s: %s\n", address, pubKey, check)
 			}
