@@ -20,6 +20,7 @@ import (
 	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/httpsig"
 	"github.com/cityid/cityid/internal/accesslog"
+	"github.com/cityid/cityid/internal/wire"
 )
 
 // The RFC 9421 B.2.6 vector, as package httpsig's own test holds it.
@@ -718,4 +719,23 @@ func recordedCases(t *testing.T, priv ed25519.PrivateKey, now time.Time) []recor
 	e.SigInput = strings.Replace(e.SigInput, "created=", `created="`, 1)
 	add("created that is no integer", false, e)
 	return cs
+}
+
+// Every code the data endpoints refuse with has words of its own in
+// data.js, in both languages, so a grantee reads why rather than
+// "refused".
+func TestDataJSHasWordsForEveryDataRefusal(t *testing.T) {
+	js, err := os.ReadFile("static/data.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range []string{
+		wire.CodeNotADataset, wire.CodeSignatureRequired, wire.CodeNoGrant, wire.CodeGrantRevoked,
+		wire.CodeGrantExpired, wire.CodeGrantInactive, wire.CodeDataNotHere, wire.CodeDigestMismatch,
+		wire.CodeUploadOffset, wire.CodeAccessLogHeld, wire.CodeRateLimited,
+	} {
+		if !bytes.Contains(js, []byte("\n  "+code+": ['")) {
+			t.Errorf("data.js has no words for %s", code)
+		}
+	}
 }

@@ -43,6 +43,7 @@ const WORDS = {
   digest_mismatch: ['the bytes do not hash to the SHA-256 on the ledger', '数据与账本上的 SHA-256 不符'],
   upload_offset: ['the upload moved on elsewhere: try again', '上传进度已变化：请重试'],
   rate_limited: ['the node is busy (too many requests, or too many keys signing at once): try again in a few minutes', '节点繁忙（请求过多，或同时签名的密钥过多）：请几分钟后重试'],
+  access_log_held: ['the node holds this dataset: its access log no longer matches what was anchored on the ledger, so nothing is served until its operator repairs it', '节点暂停了该数据集：其访问日志与账本上的锚定不符，运营方修复前不提供数据'],
 };
 const CLOCK = ['clock skew: this computer\'s clock and the node\'s differ by more than allowed (set both by NTP)', '时钟偏差：本机与节点的时钟相差过大（请用 NTP 校时）'];
 
