@@ -2,7 +2,6 @@ package node
 
 import (
 	"bytes"
-	"context"
 	"encoding/hex"
 	"log/slog"
 	"os"
@@ -146,22 +145,7 @@ func TestMemberSignedByRemoteSigner(t *testing.T) {
 	}
 	var signerLog lockedBuffer
 	runSigner := func(chainID string) (stop func()) {
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() {
-			done <- RunSigner(ctx, SignerOptions{KeyFile: keyFile, StateFile: stateFile, ChainID: chainID, Node: laddr}, slog.New(slog.NewTextHandler(&signerLog, nil)))
-		}()
-		return func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("signer: %v", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Error("the signer did not stop")
-			}
-		}
+		return startSigner(t, SignerOptions{KeyFile: keyFile, StateFile: stateFile, ChainID: chainID, Node: laddr}, slog.New(slog.NewTextHandler(&signerLog, nil)))
 	}
 	stop := runSigner("another-chain")
 	opts.SignerWait = 20 * time.Second

@@ -30,9 +30,7 @@ func TestRemoteSigner(t *testing.T) {
 	laddr := "tcp://" + testnode.FreeAddr(t)
 	var keyFile, stateFile string
 	signerDir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	signed := make(chan error, 1)
+	var stopSigner func()
 	_, cl, home := startNode(t, func(c *Config) {
 		// The validator's key moves to the signer: the node keeps none.
 		keyFile, stateFile = filepath.Join(signerDir, "priv_validator_key.json"), filepath.Join(signerDir, "priv_validator_state.json")
@@ -46,11 +44,9 @@ func TestRemoteSigner(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		chainID := chainIDOf(t, gen)
-		go func() {
-			signed <- RunSigner(ctx, SignerOptions{KeyFile: keyFile, StateFile: stateFile, ChainID: chainID, Node: laddr}, slog.New(slog.DiscardHandler))
-		}()
+		stopSigner = startSigner(t, SignerOptions{KeyFile: keyFile, StateFile: stateFile, ChainID: chainIDOf(t, gen), Node: laddr}, nil)
 	})
+	defer stopSigner()
 	// Blocks come once the signer has connected and signs.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		if st, err := cl.Status(context.Background()); err == nil && st.Height >= 1 {
@@ -89,14 +85,30 @@ func TestRemoteSigner(t *testing.T) {
 			t.Errorf("the signer signed another vote for height %d, at or below the %d it had signed", h, last)
 		}
 	}
-	cancel()
-	select {
-	case err := <-signed:
-		if err != nil {
-			t.Errorf("signer: %v", err)
+}
+
+// startSigner runs RunSigner with o, logging to log (nil: nowhere), until
+// the stop it returns, which fails the test if the signer ends with an
+// error or does not end.
+func startSigner(t *testing.T, o SignerOptions, log *slog.Logger) (stop func()) {
+	t.Helper()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- RunSigner(ctx, o, log) }()
+	return func() {
+		t.Helper()
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("signer: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("the signer did not stop")
 		}
-	case <-time.After(10 * time.Second):
-		t.Error("the signer did not stop")
 	}
 }
 
@@ -135,22 +147,7 @@ func TestSignerRedialsARestartedNode(t *testing.T) {
 	pv.Save()
 	laddr := "tcp://" + testnode.FreeAddr(t)
 	const chainID = "redial"
-	ctx, cancel := context.WithCancel(context.Background())
-	signed := make(chan error, 1)
-	go func() {
-		signed <- RunSigner(ctx, SignerOptions{KeyFile: keyFile, StateFile: stateFile, ChainID: chainID, Node: laddr}, slog.New(slog.DiscardHandler))
-	}()
-	defer func() {
-		cancel()
-		select {
-		case err := <-signed:
-			if err != nil {
-				t.Errorf("signer: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("the signer did not stop")
-		}
-	}()
+	defer startSigner(t, SignerOptions{KeyFile: keyFile, StateFile: stateFile, ChainID: chainID, Node: laddr}, nil)()
 	node := func(round int) {
 		endpoint, err := privval.NewSignerListener(laddr, cmtlog.NewNopLogger())
 		if err != nil {
