@@ -15,6 +15,7 @@ import (
 	cfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/crypto"
 	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
 	mempl "github.com/cometbft/cometbft/mempool"
 	nm "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
@@ -169,10 +170,19 @@ func startApp(ctx context.Context, conf *cfg.Config, app abci.Application, log *
 	// CometBFT listens there for the signer, cityid signer or another) has
 	// no key file here, and needs none.
 	var pv types.PrivValidator
-	if conf.PrivValidatorListenAddr == "" {
-		pv = privval.LoadFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile())
-	}
 	cmtLog := NewCometLogger(log.With("module", "cometbft"))
+	if laddr := conf.PrivValidatorListenAddr; laddr == "" {
+		pv = privval.LoadFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile())
+	} else {
+		if pv, err = waitForSigner(ctx, conf, cmtLog, log); err != nil {
+			return nil, err
+		}
+		// CometBFT would listen at the address again, and give up on
+		// the signer after 3 s: it is given the connected client.
+		own := *conf
+		own.PrivValidatorListenAddr = ""
+		conf = &own
+	}
 	node, err := nm.NewNode(ctx, conf, pv, nodeKey,
 		// Only the consensus connection is serialised by CometBFT; mempool
 		// and query calls run in their callers' goroutines, so CheckTx
@@ -203,6 +213,49 @@ func startApp(ctx context.Context, conf *cfg.Config, app abci.Application, log *
 		}
 	}
 	return out, nil
+}
+
+// signerWaitNote is how often a node waiting for its remote signer says
+// so.
+const signerWaitNote = 10 * time.Second
+
+// waitForSigner listens at conf's priv_validator_laddr for the remote
+// signer (cityid signer, or another) and waits for it until ctx ends,
+// saying every signerWaitNote what to run, as an operator starting the
+// node before the signer expects (CometBFT alone gives up after 3 s).
+// The client it returns retries a request for 5 s, as CometBFT's own
+// does, while the signer reconnects.
+func waitForSigner(ctx context.Context, conf *cfg.Config, cmtLog cmtlog.Logger, log *slog.Logger) (types.PrivValidator, error) {
+	laddr := conf.PrivValidatorListenAddr
+	gen, err := types.GenesisDocFromFile(conf.GenesisFile())
+	if err != nil {
+		return nil, fmt.Errorf("read genesis: %w", err)
+	}
+	endpoint, err := privval.NewSignerListener(laddr, cmtLog)
+	if err != nil {
+		return nil, fmt.Errorf("listen for the remote signer on priv_validator_laddr %s: %w", laddr, err)
+	}
+	client, err := privval.NewSignerClient(endpoint, gen.ChainID)
+	if err != nil {
+		return nil, fmt.Errorf("listen for the remote signer on priv_validator_laddr %s: %w", laddr, err)
+	}
+	for {
+		if err := client.WaitForConnection(signerWaitNote); err == nil {
+			break
+		}
+		if err := ctx.Err(); err != nil {
+			_ = client.Close()
+			return nil, fmt.Errorf("waiting for the remote signer on %s: %w", laddr, err)
+		}
+		log.Warn("waiting for the remote signer: on the machine with the validator's key and state files, run cityid signer",
+			"priv_validator_laddr", laddr, "chain_id", gen.ChainID)
+	}
+	if _, err := client.GetPubKey(); err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("the remote signer on %s: its public key: %w (is it run with --chain-id %s?)", laddr, err, gen.ChainID)
+	}
+	log.Info("the remote signer connected", "priv_validator_laddr", laddr)
+	return privval.NewRetrySignerClient(client, 50, 100*time.Millisecond), nil
 }
 
 // Stop stops CometBFT and closes the store.

@@ -152,7 +152,9 @@ func (c lostConn) Read(p []byte) (int, error) {
 // connLost is a read error of a connection that is gone.
 type connLost struct{ err error }
 
-func (e connLost) Error() string { return "connection to the node lost: " + e.err.Error() }
+func (e connLost) Error() string {
+	return "the node closed the connection (it stopped or restarted; dialing it again): " + e.err.Error()
+}
 func (e connLost) Unwrap() error { return e.err }
 
 // Timeout reports true so that CometBFT's endpoint drops the connection

@@ -185,3 +185,36 @@ func processCPUTime(t *testing.T) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// TestNodeWaitsForItsSigner: a validator node started before its remote
+// signer waits for it, as the docs say, rather than giving up after
+// CometBFT's 3 s, and makes blocks once the signer connects.
+func TestNodeWaitsForItsSigner(t *testing.T) {
+	laddr := "tcp://" + testnode.FreeAddr(t)
+	signerDir := t.TempDir()
+	stops := make(chan func(), 1)
+	late := 4 * time.Second
+	_, cl, _ := startNode(t, func(c *Config) {
+		keyFile, stateFile := filepath.Join(signerDir, "priv_validator_key.json"), filepath.Join(signerDir, "priv_validator_state.json")
+		for from, to := range map[string]string{c.Comet.PrivValidatorKeyFile(): keyFile, c.Comet.PrivValidatorStateFile(): stateFile} {
+			if err := os.Rename(from, to); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.Comet.PrivValidatorListenAddr = laddr
+		o := SignerOptions{KeyFile: keyFile, StateFile: stateFile, ChainID: chainIDOf(t, mustRead(t, c.Comet.GenesisFile())), Node: laddr}
+		go func() {
+			time.Sleep(late)
+			stops <- startSigner(t, o, nil)
+		}()
+	})
+	defer func() { (<-stops)() }()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if st, err := cl.Status(context.Background()); err == nil && st.Height >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no block in 30 s with a remote signer started %s after the node", late)
+		}
+	}
+}
