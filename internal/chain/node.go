@@ -78,6 +78,10 @@ type Node struct {
 	// watchStuck's goroutine (regossip.go): closed to stop it, and when
 	// it has ended.
 	stopStuck, stuckDone chan struct{}
+
+	// signer is the listener for a remote signer (waitForSigner), nil
+	// with a key file: CometBFT stops only a signer client it made.
+	signer *privval.SignerListenerEndpoint
 }
 
 // StateDir is where, under a CometBFT home, the application keeps its IAVL
@@ -170,11 +174,12 @@ func startApp(ctx context.Context, conf *cfg.Config, app abci.Application, log *
 	// CometBFT listens there for the signer, cityid signer or another) has
 	// no key file here, and needs none.
 	var pv types.PrivValidator
+	var signer *privval.SignerListenerEndpoint
 	cmtLog := NewCometLogger(log.With("module", "cometbft"))
 	if laddr := conf.PrivValidatorListenAddr; laddr == "" {
 		pv = privval.LoadFilePV(conf.PrivValidatorKeyFile(), conf.PrivValidatorStateFile())
 	} else {
-		if pv, err = waitForSigner(ctx, conf, cmtLog, log); err != nil {
+		if pv, signer, err = waitForSigner(ctx, conf, cmtLog, log); err != nil {
 			return nil, err
 		}
 		// CometBFT would listen at the address again, and give up on
@@ -195,12 +200,14 @@ func startApp(ctx context.Context, conf *cfg.Config, app abci.Application, log *
 		cmtLog,
 	)
 	if err != nil {
+		stopSigner(signer)
 		return nil, fmt.Errorf("create node: %w", err)
 	}
 	if err := node.Start(); err != nil {
+		stopSigner(signer)
 		return nil, fmt.Errorf("start node: %w", err)
 	}
-	out := &Node{node: node, client: local.New(node), log: log}
+	out := &Node{node: node, client: local.New(node), log: log, signer: signer}
 	if a, ok := app.(*App); ok {
 		out.app = a
 		// CheckTx judges a transaction as the next block would: after a
@@ -225,37 +232,45 @@ const signerWaitNote = 10 * time.Second
 // node before the signer expects (CometBFT alone gives up after 3 s).
 // The client it returns retries a request for 5 s, as CometBFT's own
 // does, while the signer reconnects.
-func waitForSigner(ctx context.Context, conf *cfg.Config, cmtLog cmtlog.Logger, log *slog.Logger) (types.PrivValidator, error) {
+func waitForSigner(ctx context.Context, conf *cfg.Config, cmtLog cmtlog.Logger, log *slog.Logger) (types.PrivValidator, *privval.SignerListenerEndpoint, error) {
 	laddr := conf.PrivValidatorListenAddr
 	gen, err := types.GenesisDocFromFile(conf.GenesisFile())
 	if err != nil {
-		return nil, fmt.Errorf("read genesis: %w", err)
+		return nil, nil, fmt.Errorf("read genesis: %w", err)
 	}
 	endpoint, err := privval.NewSignerListener(laddr, cmtLog)
 	if err != nil {
-		return nil, fmt.Errorf("listen for the remote signer on priv_validator_laddr %s: %w", laddr, err)
+		return nil, nil, fmt.Errorf("listen for the remote signer on priv_validator_laddr %s: %w", laddr, err)
 	}
 	client, err := privval.NewSignerClient(endpoint, gen.ChainID)
 	if err != nil {
-		return nil, fmt.Errorf("listen for the remote signer on priv_validator_laddr %s: %w", laddr, err)
+		return nil, nil, fmt.Errorf("listen for the remote signer on priv_validator_laddr %s: %w", laddr, err)
 	}
 	for {
 		if err := client.WaitForConnection(signerWaitNote); err == nil {
 			break
 		}
 		if err := ctx.Err(); err != nil {
-			_ = client.Close()
-			return nil, fmt.Errorf("waiting for the remote signer on %s: %w", laddr, err)
+			stopSigner(endpoint)
+			return nil, nil, fmt.Errorf("waiting for the remote signer on %s: %w", laddr, err)
 		}
 		log.Warn("waiting for the remote signer: on the machine with the validator's key and state files, run cityid signer",
 			"priv_validator_laddr", laddr, "chain_id", gen.ChainID)
 	}
 	if _, err := client.GetPubKey(); err != nil {
-		_ = client.Close()
-		return nil, fmt.Errorf("the remote signer on %s: its public key: %w (is it run with --chain-id %s?)", laddr, err, gen.ChainID)
+		stopSigner(endpoint)
+		return nil, nil, fmt.Errorf("the remote signer on %s: its public key: %w (is it run with --chain-id %s?)", laddr, err, gen.ChainID)
 	}
 	log.Info("the remote signer connected", "priv_validator_laddr", laddr)
-	return privval.NewRetrySignerClient(client, 50, 100*time.Millisecond), nil
+	return privval.NewRetrySignerClient(client, 50, 100*time.Millisecond), endpoint, nil
+}
+
+// stopSigner closes the listener for a remote signer, if there is one,
+// and its connection.
+func stopSigner(endpoint *privval.SignerListenerEndpoint) {
+	if endpoint != nil && endpoint.IsRunning() {
+		_ = endpoint.Stop()
+	}
 }
 
 // Stop stops CometBFT and closes the store.
@@ -294,6 +309,7 @@ func (n *Node) Stop() error {
 			return errors.Join(errs...)
 		}
 	}
+	stopSigner(n.signer)
 	if n.app != nil {
 		n.app.Close()
 	}

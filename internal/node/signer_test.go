@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -194,7 +196,7 @@ func TestNodeWaitsForItsSigner(t *testing.T) {
 	signerDir := t.TempDir()
 	stops := make(chan func(), 1)
 	late := 4 * time.Second
-	_, cl, _ := startNode(t, func(c *Config) {
+	r, cl, _ := startNode(t, func(c *Config) {
 		keyFile, stateFile := filepath.Join(signerDir, "priv_validator_key.json"), filepath.Join(signerDir, "priv_validator_state.json")
 		for from, to := range map[string]string{c.Comet.PrivValidatorKeyFile(): keyFile, c.Comet.PrivValidatorStateFile(): stateFile} {
 			if err := os.Rename(from, to); err != nil {
@@ -217,4 +219,13 @@ func TestNodeWaitsForItsSigner(t *testing.T) {
 			t.Fatalf("no block in 30 s with a remote signer started %s after the node", late)
 		}
 	}
+	// A stopped node no longer listens for its signer.
+	if err := r.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", strings.TrimPrefix(laddr, "tcp://"))
+	if err != nil {
+		t.Fatalf("the stopped node still holds priv_validator_laddr: %v", err)
+	}
+	ln.Close()
 }
