@@ -3,10 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/cityid/cityid/client"
 	"github.com/cityid/cityid/internal/node"
 )
 
@@ -50,6 +52,14 @@ did, to compare with what 'cityid signer' logged at its start, and
 		Example: "  cityid genesis member --chain-id cityid-pilot --address 203.0.113.10:26656 > institute-a.json",
 		Args:    exactArgs(0, "no arguments, only flags"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.ValidatorKey != "" {
+				// A mistyped key is the command line's mistake (exit 2),
+				// found before the node's files are read or a signer is
+				// waited for.
+				if _, err := client.ParsePubKey(strings.ToLower(o.ValidatorKey)); err != nil {
+					return usageError{fmt.Errorf("--validator-key: %w", err)}
+				}
+			}
 			o.Waiting = func(laddr string) {
 				signer, note := node.SignerCommand(o.ChainID, laddr)
 				if note != "" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -37,6 +38,10 @@ func TestGenesisCommands(t *testing.T) {
 	out, err := run("genesis", "member", "--home", home, "--chain-id", "cityid-pilot", "--address", "203.0.113.10:26656")
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A mistyped --validator-key is the command line's mistake.
+	if _, err := run("genesis", "member", "--home", home, "--chain-id", "cityid-pilot", "--validator-key", "17153f5da"); exitCode(err) != exitUsage || !strings.Contains(fmt.Sprint(err), "--validator-key") {
+		t.Errorf("genesis member --validator-key 17153f5da: exit %d (%v), want %d naming the flag", exitCode(err), err, exitUsage)
 	}
 	var m map[string]string
 	if err := json.Unmarshal([]byte(out), &m); err != nil {
