@@ -256,6 +256,13 @@ func TestDesksInBrowser(t *testing.T) {
 	p.do("choose the UTF-8 file", chromedp.SetUploadFiles(chromedp.CSS("#batch-file"), []string{utf8File}))
 	p.press("#batch button[type=submit]")
 	p.see("#desk-status", "Done: 3 identifiers written")
+	one := filepath.Join(t.TempDir(), "one-meter.csv")
+	if err := os.WriteFile(one, []byte("id,TEXT\n"+unit+"/one-1,Meter\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.do("choose a file of one row", chromedp.SetUploadFiles(chromedp.CSS("#batch-file"), []string{one}))
+	p.press("#batch button[type=submit]")
+	p.see("#desk-status", "Done: 1 identifier written.")
 
 	// A hostile file's identifiers, one of a megabyte: each bad row
 	// shows its identifier clipped around the mark, not whole.
@@ -452,8 +459,8 @@ func TestDesksInBrowser(t *testing.T) {
 			break
 		}
 	}
-	if n != rows+3 { // 11,999 rows, main-0001 and the 3 rows of meters-utf8.csv
-		t.Errorf("%s has %d children, want %d", unit, n, rows)
+	if want := rows + 4; n != want { // 11,999 rows, main-0001, the 3 rows of meters-utf8.csv and one-meter.csv's
+		t.Errorf("%s has %d children, want %d", unit, n, want)
 	}
 	ans, err := c.Resolve(rctx, main1)
 	if err != nil || ans.Record.Version != 5 || ans.Record.Values[0].Data != "https://water.example/main-0001/v5" || len(ans.Record.Values) != 2 ||

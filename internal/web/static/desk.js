@@ -553,7 +553,8 @@ async function deskPage() {
       shown();
     }
     if (r.ok) {
-      say(t(`Done: ${job.entries.length - job.state.skipped.length} identifiers written.`, `完成：已写入 ${job.entries.length - job.state.skipped.length} 个标识。`), 'ok');
+      const written = job.entries.length - job.state.skipped.length;
+      say(t(`Done: ${written} ${written === 1 ? 'identifier' : 'identifiers'} written.`, `完成：已写入 ${written} 个标识。`), 'ok');
       $('#batch-resume').hidden = true;
       return;
     }
