@@ -193,7 +193,7 @@ func Start(ctx context.Context, c *Config, log *slog.Logger, opts ...Options) (_
 		// holds its latest anchor is held before anything is appended
 		// to it (RunAnchoring checks again at its start, and before
 		// each anchor).
-		if err := data.CheckAnchoredLogs(context.Background(), *anchoring); err != nil {
+		if err := data.CheckAnchoredLogs(ctx, *anchoring); err != nil {
 			log.Warn("checking access logs against their anchors failed; checked again when anchoring starts", "err", err)
 		}
 	}

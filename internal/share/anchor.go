@@ -107,19 +107,24 @@ func (s *Service) anchorAll(ctx context.Context, a Anchoring, warned map[string]
 	}
 	signer := registry.KeyText(a.Key.Public().(ed25519.PublicKey))
 	var out []registry.Anchor
+	// Every log is looked at, whatever another's failure: one that does
+	// not load, or whose anchor is refused, must not leave the others
+	// unanchored and unchecked turn after turn.
+	var errs []error
 	for _, ds := range datasets {
 		if err := ctx.Err(); err != nil {
-			return out, err
+			return out, errors.Join(append(errs, err)...)
 		}
 		anchor, ok, err := s.anchorOne(ctx, a, signer, ds, warned)
 		if err != nil {
-			return out, err
+			errs = append(errs, err)
+			continue
 		}
 		if ok {
 			out = append(out, anchor)
 		}
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 // anchorOne anchors one log when it is due; ok is false when it was not
@@ -210,6 +215,14 @@ func (s *Service) holdIfForked(a Anchoring, signer string, view *store.View, id 
 	if ok, err := adminOfLineage(s.readsAt(view), view, id, signer); err != nil || !ok {
 		return true, err // left to anchorOne, which warns of it
 	}
+	if last.Signer != signer {
+		// Anchored by another key (a standby node, a mirror whose key
+		// administers a node above, `cityid data anchor` run
+		// elsewhere): that anchor names another node's log, never this
+		// one's, and holding this log would be forever, since the ledger
+		// takes no lower anchor.
+		return true, nil
+	}
 	var problem error
 	if st.Entries < last.Entries {
 		problem = fmt.Errorf("the access log of %s has %d entries, behind its latest anchor of %d (height %d): anchored entries are gone; appending would fork the anchored chain; restore the log (a copy with the anchored entries, or its side files) and restart", dataset, st.Entries, last.Entries, last.Anchored.Height)
@@ -224,12 +237,15 @@ func (s *Service) holdIfForked(a Anchoring, signer string, view *store.View, id 
 	}
 	if problem == nil {
 		if held := s.opts.Log.Held(dataset); held != nil {
-			if err := s.opts.Log.Hold(dataset, nil); err != nil {
-				return false, err
-			}
+			// The file may match again (an operator copied a good log
+			// over it), but this process's chain state (its count and
+			// last hash) was read from the bad one: an append now would
+			// chain onto that. A restart reads the file again and checks
+			// it before anything is served.
 			if a.Logger != nil {
-				a.Logger.Info("access log matches its anchor again; appends resumed", "dataset", dataset, "entries", st.Entries)
+				a.Logger.Error("access log held: its file matches its anchor again; restart the node to serve it", "dataset", dataset, "err", held)
 			}
+			return false, nil
 		}
 		return true, nil
 	}

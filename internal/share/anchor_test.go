@@ -216,6 +216,45 @@ func TestAnchoringHoldsALogThatLostAnchoredEntries(t *testing.T) {
 	}
 }
 
+// A log is held only against an anchor of its own key: an anchor another
+// admin's key made (a standby node, a mirror whose key administers a node
+// above) names another node's log, and a hold against it would last
+// forever, since the ledger takes no lower anchor.
+func TestAnchorOfAnotherKeyHoldsNothing(t *testing.T) {
+	w := newDecideWorld(t, 1)
+	ctx := context.Background()
+	sent := 0
+	// carol administers the dataset too, and anchors from her own node.
+	w.ledger.Send("alice", registry.KindTransfer, registry.Transfer{ID: flowID, Admins: []string{apitest.PubKey("alice"), apitest.PubKey("carol")}})
+	alice, carol := w.anchoring(t, "alice", &sent), w.anchoring(t, "carol", &sent)
+	entry := accesslog.Entry{Dataset: flowID, Time: w.now.UTC().Format(time.RFC3339Nano), Method: "GET", Status: 200,
+		Result: "served", Key: apitest.PubKey(w.signer), Grantee: w.grantee, Grant: 1, Remote: "x"}
+	fill := func(svc *share.Service, n int) {
+		t.Helper()
+		for range n {
+			if _, err := svc.Log().Append(entry); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	other := w.service(t, share.Options{})
+	fill(other, 5)
+	if got, err := other.AnchorAll(ctx, carol); err != nil || len(got) != 1 || got[0].Entries != 5 {
+		t.Fatalf("carol's anchor: %+v %v", got, err)
+	}
+	mine := w.service(t, share.Options{})
+	fill(mine, 3)
+	if err := mine.CheckAnchoredLogs(ctx, alice); err != nil {
+		t.Fatal(err)
+	}
+	if held := mine.Log().Held(flowID); held != nil {
+		t.Fatalf("alice's log was held against carol's anchor: %v", held)
+	}
+	if _, err := mine.Log().Append(entry); err != nil {
+		t.Fatalf("append to alice's log: %v", err)
+	}
+}
+
 // TestHeldLogRefusesRequests: while a dataset's log is held, every request
 // for it that would be logged, let in or refused, is answered 503
 // access_log_held and nothing is appended: it fails closed.
