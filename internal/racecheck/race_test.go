@@ -1,3 +1,5 @@
+//go:build unix
+
 package racecheck
 
 import (
@@ -7,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -56,6 +59,10 @@ func TestPackagesUnderRace(t *testing.T) {
 
 	cmd := exec.CommandContext(ctx, goTool, append([]string{"test", "-race"}, raced...)...)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+	// Past the deadline the whole group goes, the race-built test
+	// binaries with the go command, not the go command alone.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = waitDelay
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
