@@ -116,22 +116,55 @@ func checkBatchIDs(name string, b []byte, entries []BatchEntry, lines []int) err
 	// first maps an identifier's canonical form to its entry; it is
 	// only looked up.
 	first := make(map[string]int, len(entries))
+	bad := &BatchIDsError{}
+	note := func(row func() error) {
+		if bad.Count < BatchBadRows {
+			bad.Rows = append(bad.Rows, row())
+		}
+		bad.Count++
+	}
 	for i, e := range entries {
 		id, err := code.Parse(e.ID)
 		if err != nil {
-			return fmt.Errorf("%s: identifier %s: %w", where(i), quoteID(e.ID), err)
+			note(func() error { return fmt.Errorf("%s: identifier %s: %w", where(i), quoteID(e.ID), err) })
+			continue
 		}
 		if id.IsNode() {
-			return fmt.Errorf("%s: %s is a %s, not an object: a batch registers objects, <node>/<local-id>", where(i), e.ID, id.Kind())
+			note(func() error {
+				return fmt.Errorf("%s: %s is a %s, not an object: a batch registers objects, <node>/<local-id>", where(i), e.ID, id.Kind())
+			})
+			continue
 		}
 		text := id.String()
 		if j, dup := first[text]; dup {
-			return fmt.Errorf("%s: %s is registered by %s too: give each identifier once", where(i), e.ID, where(j))
+			note(func() error {
+				return fmt.Errorf("%s: %s is registered by %s too: give each identifier once", where(i), e.ID, where(j))
+			})
+			continue
 		}
 		first[text] = i
 	}
+	if bad.Count > 0 {
+		return bad
+	}
 	return nil
 }
+
+// BatchBadRows is how many bad rows of a batch file a refusal lists (the
+// portal's batch.js lists as many, BAD_ROWS); it counts them all.
+const BatchBadRows = 20
+
+// BatchIDsError is a batch file's bad identifiers: Rows says what is wrong
+// with each of the first BatchBadRows, naming its line (a parse error
+// wraps code's *Error); Count is how many rows are bad. Its message, and
+// what it unwraps to, are the first row's, as the portal's message is.
+type BatchIDsError struct {
+	Rows  []error
+	Count int
+}
+
+func (e *BatchIDsError) Error() string { return e.Rows[0].Error() }
+func (e *BatchIDsError) Unwrap() error { return e.Rows[0] }
 
 // jsonEntryLine is the line on which the i-th element (from 0) of the
 // JSON array in b starts; 0 when it cannot be found.

@@ -3,6 +3,7 @@ package client_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cityid/cityid/client"
+	"github.com/cityid/cityid/code"
 )
 
 func TestParseBatchFile(t *testing.T) {
@@ -171,5 +173,31 @@ func TestCheckBatchFileClipsAHugeID(t *testing.T) {
 	short := node + "m-1!"
 	if _, err := client.CheckBatchFile("short.csv", []byte("id\n"+short+"\n")); err == nil || !strings.Contains(err.Error(), strconv.Quote(short)+":") {
 		t.Errorf("refusal of %q: %v, want it quoted whole", short, err)
+	}
+}
+
+// A file's bad rows are counted all, and the first BatchBadRows listed,
+// each by its line: a clerk fixes the file once. The message is the first
+// row's (as the portal's), and unwraps to its parse error.
+func TestCheckBatchFileListsEveryBadRow(t *testing.T) {
+	var text strings.Builder
+	text.WriteString("id\n")
+	for i := range 30 {
+		fmt.Fprintf(&text, "1561301001.85.1/m-%d\n", i)
+		fmt.Fprintf(&text, "1561301002.85.1/bad-%d\n", i) // a wrong check character
+	}
+	_, err := client.CheckBatchFile("m.csv", []byte(text.String()))
+	var ids *client.BatchIDsError
+	if !errors.As(err, &ids) || ids.Count != 30 || len(ids.Rows) != client.BatchBadRows {
+		t.Fatalf("got %v (%+v), want 30 bad rows, %d listed", err, ids, client.BatchBadRows)
+	}
+	for k, r := range ids.Rows {
+		if want := fmt.Sprintf("m.csv line %d: identifier \"1561301002.85.1/bad-%d\": ", 3+2*k, k); !strings.HasPrefix(r.Error(), want) {
+			t.Errorf("row %d: %v, want it to start %q", k, r, want)
+		}
+	}
+	var bad *code.Error
+	if err.Error() != ids.Rows[0].Error() || !errors.As(err, &bad) || bad.Code != code.ErrBadCheckChar {
+		t.Errorf("message %q, parse error %+v: want the first row's, bad_check_char", err, bad)
 	}
 }

@@ -212,3 +212,23 @@ func writeBatch(t *testing.T) string {
 	}
 	return p
 }
+
+// register-batch names every bad row of a file at once (the first
+// client.BatchBadRows, and how many more), as the portal's desk lists
+// them, so a clerk fixes the file once; a usage error, exit 2.
+func TestReadBatchFileListsEveryBadRow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "meters.csv")
+	text := "id\n1561301001.85.1/m-1\n1561301002.85.1/m-2\n1561301001.85.1/m-3\n1561301001.85\n"
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := readBatchFile(path)
+	if exitCode(err) != exitUsage {
+		t.Fatalf("exit %d (%v), want %d", exitCode(err), err, exitUsage)
+	}
+	for _, want := range []string{path + " has 2 bad rows:", "\n  " + path + ` line 3: identifier "1561301002.85.1/m-2": `, "\n  " + path + " line 5: 1561301001.85 is a sector, not an object"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%v\nwant it to hold %q", err, want)
+		}
+	}
+}

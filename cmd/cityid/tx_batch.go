@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -222,8 +223,22 @@ func sameValues(row, rec []client.Value) bool {
 func readBatchFile(path string) ([]client.BatchEntry, error) {
 	entries, err := client.ReadBatchFile(path)
 	var bad *client.BatchFileError
-	if errors.As(err, &bad) {
-		return nil, usageError{err}
+	if !errors.As(err, &bad) {
+		return entries, err
 	}
-	return entries, err
+	// Every bad row at once (the first client.BatchBadRows), as the
+	// portal's desk lists them: a clerk fixes the file once.
+	var ids *client.BatchIDsError
+	if errors.As(err, &ids) && ids.Count > 1 {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s has %d bad rows:", path, ids.Count)
+		for _, r := range ids.Rows {
+			fmt.Fprintf(&b, "\n  %v", r)
+		}
+		if more := ids.Count - len(ids.Rows); more > 0 {
+			fmt.Fprintf(&b, "\n  and %d more", more)
+		}
+		return nil, usageError{errors.New(b.String())}
+	}
+	return nil, usageError{err}
 }
