@@ -63,6 +63,10 @@ const (
 	// bytes: the lines of maxTornSpan at the few thousand requests a
 	// second a node answers. More is damage, not a crash's tail.
 	maxTornLines = 20000
+	// deferredMostLines is how many lines may wait for an fsync before
+	// AppendDeferred makes them durable itself: a quarter of maxTornLines,
+	// so the limit a load holds a crash's tail to is one the log keeps.
+	deferredMostLines = maxTornLines / 4
 	// markSuffix names the side file holding how much of a log was last
 	// fsynced (its durable mark): what a later load never cuts.
 	markSuffix = ".durable"
@@ -700,11 +704,17 @@ func (l *Log) append(e Entry, deferred bool) (Entry, error) {
 	}
 	if deferred {
 		d.mu.Lock()
-		if d.timer == nil && d.durSize < end {
-			d.timer = time.AfterFunc(DeferredSyncEvery, func() { l.flushDeferred(d) })
+		if d.seq-d.durSeq < deferredMostLines {
+			if d.timer == nil && d.durSize < end {
+				d.timer = time.AfterFunc(DeferredSyncEvery, func() { l.flushDeferred(d) })
+			}
+			d.mu.Unlock()
+			return e, nil
 		}
 		d.mu.Unlock()
-		return e, nil
+		// Back-pressure: this entry's own fsync makes every line before
+		// it durable, so a flood of refusals never leaves more lines
+		// waiting than a load after a crash takes back (maxTornLines).
 	}
 	if err := d.commit(end); err != nil {
 		return Entry{}, fmt.Errorf("accesslog: entry %d of %s: %w", e.Seq, d.path, err)

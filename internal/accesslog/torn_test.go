@@ -395,3 +395,30 @@ func TestHoldRefusesAppends(t *testing.T) {
 		t.Fatalf("append once released: %+v %v", e, err)
 	}
 }
+
+// A flood of refusals (AppendDeferred, no fsync each) never leaves more
+// lines waiting for an fsync than a load after a crash takes back: every
+// deferredMostLines lines, an append makes them durable itself, timer or
+// not.
+func TestDeferredLinesStayWithinWhatALoadTakesBack(t *testing.T) {
+	l := openLog(t, t.TempDir())
+	n := 5 * deferredMostLines
+	before := l.Syncs()
+	for i := range n {
+		if _, err := l.AppendDeferred(access(dsA, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.mu.Lock()
+	d := l.sets[dsA]
+	l.mu.Unlock()
+	d.mu.Lock()
+	waiting := d.seq - d.durSeq
+	d.mu.Unlock()
+	if waiting >= deferredMostLines || waiting >= maxTornLines {
+		t.Errorf("after %d deferred appends, %d lines wait for an fsync; want fewer than %d", n, waiting, deferredMostLines)
+	}
+	if syncs := l.Syncs() - before; syncs < uint64(n/deferredMostLines)-1 {
+		t.Errorf("%d deferred appends cost %d fsyncs, want about one each %d", n, syncs, deferredMostLines)
+	}
+}
