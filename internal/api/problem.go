@@ -51,8 +51,10 @@ func idProblem(text string, err error) wire.Problem {
 func internalProblem(log *slog.Logger, r *http.Request, err error) wire.Problem {
 	if errors.Is(err, accesslog.ErrHeld) {
 		// Not the requester's fault nor a passing failure: the log lost
-		// anchored entries and logs nothing until repaired (share).
-		log.Error("request refused: the dataset's access log is held", "method", r.Method, "path", r.URL.Path, "err", err)
+		// anchored entries and logs nothing until repaired (share). The
+		// anchoring loop says so at error level every turn; a line a
+		// request here would let anyone flood the node's log.
+		log.Debug("request refused: the dataset's access log is held", "method", r.Method, "path", r.URL.Path, "err", err)
 		return wire.Problem{Code: wire.CodeAccessLogHeld, Detail: "the dataset's access log does not hold what was anchored of it; this node refuses requests for the dataset until its operator repairs the log"}
 	}
 	log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
