@@ -92,6 +92,24 @@ func LatestAnchor(r Reader, dataset string) (Anchor, bool, error) {
 	return a, ok, err
 }
 
+// LatestAnchors calls fn with every dataset's latest anchor, in the order
+// of their datasets' keys, until fn returns false.
+func LatestAnchors(r Ranger, fn func(Anchor) bool) error {
+	var derr error
+	err := r.Iterate([]byte(prefixAnchorHead), nil, func(k, v []byte) bool {
+		var a Anchor
+		if derr = DecodeState(v, &a); derr != nil {
+			derr = fmt.Errorf("decode %q: %w", k, derr)
+			return false
+		}
+		return fn(a)
+	})
+	if err != nil {
+		return err
+	}
+	return derr
+}
+
 // GetAnchors reads up to limit anchors of a dataset (canonical) whose
 // Entries are more than after, ascending by Entries.
 func GetAnchors(r Ranger, dataset string, after uint64, limit int) ([]Anchor, error) {

@@ -65,12 +65,36 @@ func (s *Service) CheckAnchoredLogs(ctx context.Context, a Anchoring) error {
 	// Every log is looked at, whatever another's failure: one log that
 	// refuses to load must not leave the others unchecked.
 	var errs []error
+	have := make(map[string]bool, len(datasets)) // looked up only
 	for _, ds := range datasets {
+		have[ds] = true
 		if err := ctx.Err(); err != nil {
 			return errors.Join(append(errs, err)...)
 		}
 		if err := s.checkAnchored(a, signer, view, ds); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	// A log this node's key anchored and whose file is gone (the logs
+	// folder lost): appended to, it would number entries from 1 again
+	// under anchored numbers. Only the ledger knows of it.
+	var missing []registry.Anchor
+	if err := registry.LatestAnchors(view, func(an registry.Anchor) bool {
+		if an.Signer == signer && an.Entries > 0 && !have[an.Dataset] {
+			missing = append(missing, an)
+		}
+		return ctx.Err() == nil
+	}); err != nil {
+		errs = append(errs, fmt.Errorf("read the ledger's anchors: %w", err))
+	}
+	for _, an := range missing {
+		problem := fmt.Errorf("the access log of %s is missing, though this node's key anchored %d entries of it (height %d): appending would number entries from 1 again under anchored numbers; restore the log (a copy with the anchored entries) and restart", an.Dataset, an.Entries, an.Anchored.Height)
+		if err := s.opts.Log.Hold(an.Dataset, problem); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if a.Logger != nil {
+			a.Logger.Error("access log held: requests to the dataset are refused until it is repaired", "dataset", an.Dataset, "err", problem)
 		}
 	}
 	return errors.Join(errs...)

@@ -255,6 +255,45 @@ func TestAnchorOfAnotherKeyHoldsNothing(t *testing.T) {
 	}
 }
 
+// A log this node's key anchored and whose file is gone (the logs folder
+// lost) is held: appended to, it would number entries from 1 again under
+// anchored numbers.
+func TestMissingAnchoredLogIsHeld(t *testing.T) {
+	w := newDecideWorld(t, 1)
+	ctx := context.Background()
+	sent := 0
+	a := w.anchoring(t, "alice", &sent)
+	entry := accesslog.Entry{Dataset: flowID, Time: w.now.UTC().Format(time.RFC3339Nano), Method: "GET", Status: 200,
+		Result: "served", Key: apitest.PubKey(w.signer), Grantee: w.grantee, Grant: 1, Remote: "x"}
+	orig := w.service(t, share.Options{})
+	for range 3 {
+		if _, err := orig.Log().Append(entry); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := orig.AnchorAll(ctx, a); err != nil || len(got) != 1 {
+		t.Fatalf("anchor: %+v %v", got, err)
+	}
+	lost := w.service(t, share.Options{}) // a logs folder of its own: empty
+	if err := lost.CheckAnchoredLogs(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if held := lost.Log().Held(flowID); held == nil || !strings.Contains(held.Error(), "is missing") {
+		t.Fatalf("the missing log: held %v, want held as missing", held)
+	}
+	if _, err := lost.Log().Append(entry); !errors.Is(err, accesslog.ErrHeld) {
+		t.Fatalf("append to the missing log: %v, want it refused", err)
+	}
+	// Another key's node, which anchored none of it, holds nothing.
+	other := w.service(t, share.Options{})
+	if err := other.CheckAnchoredLogs(ctx, w.anchoring(t, "carol", &sent)); err != nil {
+		t.Fatal(err)
+	}
+	if held := other.Log().Held(flowID); held != nil {
+		t.Fatalf("a log another key anchored was held at a node without it: %v", held)
+	}
+}
+
 // TestHeldLogRefusesRequests: while a dataset's log is held, every request
 // for it that would be logged, let in or refused, is answered 503
 // access_log_held and nothing is appended: it fails closed.
