@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -230,5 +231,40 @@ func TestReadBatchFileListsEveryBadRow(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%v\nwant it to hold %q", err, want)
 		}
+	}
+}
+
+// The help of a command leaves out the global flags that mean nothing to
+// it, or that it takes in another sense: the signer reads no keyring and
+// its --node is the node's priv_validator_laddr; genesis member talks to
+// no API and always prints JSON. Other commands still show them.
+func TestHelpHidesGlobalsACommandDoesNotTake(t *testing.T) {
+	help := func(args ...string) string {
+		root := newRoot()
+		var out bytes.Buffer
+		root.SetOut(&out)
+		root.SetErr(&out)
+		root.SetArgs(append(args, "--help"))
+		if err := root.Execute(); err != nil {
+			t.Fatalf("%v --help: %v", args, err)
+		}
+		return out.String()
+	}
+	for _, c := range []struct {
+		args    []string
+		without []string
+	}{
+		{[]string{"signer"}, []string{"--passphrase-file", "--json", "home folder of the node"}},
+		{[]string{"genesis", "member"}, []string{"HTTP API of the node", "--json"}},
+	} {
+		got := help(c.args...)
+		for _, w := range c.without {
+			if strings.Contains(got, w) {
+				t.Errorf("%v --help shows %q:\n%s", c.args, w, got)
+			}
+		}
+	}
+	if got := help("tx"); !strings.Contains(got, "--passphrase-file") || !strings.Contains(got, "--json") {
+		t.Errorf("tx --help lost the global flags:\n%s", got)
 	}
 }

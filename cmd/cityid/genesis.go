@@ -89,6 +89,7 @@ did, to compare with what 'cityid signer' logged at its start, and
 	cmd.Flags().StringVar(&o.ChainID, "chain-id", "", "the new network's chain ID (required: the file is signed for it, and collect takes it for that chain only)")
 	cmd.Flags().StringVar(&o.ValidatorKey, "validator-key", "", "the validator public key (hex, as 'cityid signer' logs it as pub_key) the file must name: a signer with another key is refused")
 	cmd.Flags().DurationVar(&o.SignerWait, "signer-wait", node.DefaultSignerWait, "how long to wait for the remote signer to connect, when the validator key is in one")
+	hideGlobals(cmd, "node", "json") // it talks to no API, and its output is always JSON
 	return cmd
 }
 

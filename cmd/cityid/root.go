@@ -217,3 +217,18 @@ func (g *globals) nextLine(cmd *cobra.Command) (string, error) {
 	line, err := g.stdin.ReadString('\n')
 	return strings.TrimRight(line, "\r\n"), err
 }
+
+// hideGlobals leaves the root's flags named out of cmd's help: flags that
+// mean nothing to a command (the keyring's passphrase for the signer) or
+// that it takes in another sense (the signer's own --node) would mislead.
+// The flags still parse; only the help is for cmd alone.
+func hideGlobals(cmd *cobra.Command, names ...string) {
+	cmd.SetHelpFunc(func(c *cobra.Command, args []string) {
+		for _, n := range names {
+			if f := c.Root().PersistentFlags().Lookup(n); f != nil {
+				f.Hidden = true
+			}
+		}
+		c.Root().HelpFunc()(c, args)
+	})
+}

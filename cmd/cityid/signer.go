@@ -43,5 +43,6 @@ Outside consensus the signer signs only a genesis member file of its
 	cmd.Flags().StringVar(&o.ChainID, "chain-id", "", "the network's chain ID")
 	cmd.Flags().StringVar(&o.Node, "node", "", "the node's priv_validator_laddr (tcp://host:port or unix://path)")
 	cmd.Flags().StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	hideGlobals(cmd, "home", "json", "passphrase-file") // it reads no home nor keyring, and prints no answers
 	return cmd
 }
