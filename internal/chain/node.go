@@ -238,24 +238,15 @@ func waitForSigner(ctx context.Context, conf *cfg.Config, cmtLog cmtlog.Logger, 
 	if err != nil {
 		return nil, nil, fmt.Errorf("read genesis: %w", err)
 	}
-	endpoint, err := privval.NewSignerListener(laddr, cmtLog)
-	if err != nil {
-		return nil, nil, fmt.Errorf("listen for the remote signer on priv_validator_laddr %s: %w", laddr, err)
-	}
-	client, err := privval.NewSignerClient(endpoint, gen.ChainID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("listen for the remote signer on priv_validator_laddr %s: %w", laddr, err)
-	}
-	for {
-		if err := client.WaitForConnection(signerWaitNote); err == nil {
-			break
+	rounds := 0
+	client, endpoint, err := ListenForSigner(ctx, laddr, gen.ChainID, signerWaitNote, cmtLog, func() {
+		if rounds++; rounds > 1 { // not before the signer had a chance
+			log.Warn("waiting for the remote signer: on the machine with the validator's key and state files, run cityid signer",
+				"priv_validator_laddr", laddr, "chain_id", gen.ChainID)
 		}
-		if err := ctx.Err(); err != nil {
-			stopSigner(endpoint)
-			return nil, nil, fmt.Errorf("waiting for the remote signer on %s: %w", laddr, err)
-		}
-		log.Warn("waiting for the remote signer: on the machine with the validator's key and state files, run cityid signer",
-			"priv_validator_laddr", laddr, "chain_id", gen.ChainID)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("waiting for the remote signer on %s: %w", laddr, err)
 	}
 	if _, err := client.GetPubKey(); err != nil {
 		stopSigner(endpoint)
@@ -263,6 +254,38 @@ func waitForSigner(ctx context.Context, conf *cfg.Config, cmtLog cmtlog.Logger, 
 	}
 	log.Info("the remote signer connected", "priv_validator_laddr", laddr)
 	return privval.NewRetrySignerClient(client, 50, 100*time.Millisecond), endpoint, nil
+}
+
+// ListenForSigner listens at laddr (a priv_validator_laddr) for a remote
+// signer of chainID and waits until one connects or ctx ends, calling
+// waiting before each wait of at most every. On an error nothing is left
+// listening; otherwise the caller stops the endpoint when done.
+func ListenForSigner(ctx context.Context, laddr, chainID string, every time.Duration, log cmtlog.Logger, waiting func()) (*privval.SignerClient, *privval.SignerListenerEndpoint, error) {
+	endpoint, err := privval.NewSignerListener(laddr, log)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen for the remote signer on priv_validator_laddr %s: %w", laddr, err)
+	}
+	client, err := privval.NewSignerClient(endpoint, chainID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen for the remote signer on priv_validator_laddr %s: %w", laddr, err)
+	}
+	for {
+		wait := every
+		if deadline, ok := ctx.Deadline(); ok {
+			wait = min(wait, time.Until(deadline))
+		}
+		if waiting != nil {
+			waiting()
+		}
+		err := client.WaitForConnection(max(wait, time.Millisecond))
+		if err == nil {
+			return client, endpoint, nil
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			stopSigner(endpoint)
+			return nil, nil, fmt.Errorf("%w (%w)", cerr, err)
+		}
+	}
 }
 
 // stopSigner closes the listener for a remote signer, if there is one,

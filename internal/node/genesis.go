@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
@@ -28,6 +29,7 @@ import (
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/cityid/cityid/internal/chain"
 	"github.com/cityid/cityid/internal/keyring"
 	"github.com/cityid/cityid/internal/registry"
 )
@@ -305,23 +307,20 @@ func (s *remoteMemberSigner) connect() error {
 	if s.client != nil {
 		return nil
 	}
-	endpoint, err := privval.NewSignerListener(s.laddr, cmtlog.NewNopLogger())
-	if err != nil {
-		return fmt.Errorf("listen for the remote signer on priv_validator_laddr %s: %w", s.laddr, err)
-	}
-	client, err := privval.NewSignerClient(endpoint, s.chainID)
-	if err != nil {
-		return fmt.Errorf("listen for the remote signer on priv_validator_laddr %s: %w", s.laddr, err)
-	}
-	s.endpoint, s.client = endpoint, client
 	wait := s.wait
 	if wait <= 0 {
 		wait = DefaultSignerWait
 	}
-	if s.waiting != nil {
-		s.waiting(s.laddr)
-	}
-	if err := client.WaitForConnection(wait); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	told := false
+	client, endpoint, err := chain.ListenForSigner(ctx, s.laddr, s.chainID, wait, cmtlog.NewNopLogger(), func() {
+		if s.waiting != nil && !told {
+			s.waiting(s.laddr)
+		}
+		told = true
+	})
+	if errors.Is(err, context.DeadlineExceeded) {
 		cmd, note := SignerCommand(s.chainID, s.laddr)
 		if note != "" {
 			note = " (" + note + ")"
@@ -329,6 +328,10 @@ func (s *remoteMemberSigner) connect() error {
 		return fmt.Errorf("the validator key is in a remote signer (priv_validator_laddr %s), and none connected in %s: start `%s` on the signer's machine while this waits%s (%w)",
 			s.laddr, wait, cmd, note, err)
 	}
+	if err != nil {
+		return err
+	}
+	s.endpoint, s.client = endpoint, client
 	return nil
 }
 

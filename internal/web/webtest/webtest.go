@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -210,7 +211,11 @@ func SaveScreenshot(ctx context.Context, dir, name string, full bool) (string, e
 	if err != nil {
 		return "", fmt.Errorf("screenshot %s: %w", name, err)
 	}
-	path := dir + "/" + name + ".png"
+	// The folder a -screenshots flag names need not exist yet.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("screenshot %s: %w", name, err)
+	}
+	path := filepath.Join(dir, name+".png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		return "", fmt.Errorf("screenshot %s: %w", name, err)
 	}
